@@ -1,0 +1,29 @@
+// Builds the static files the portal serves from build/static/.
+// GOV.UK Frontend is compiled from its Sass with Arial instead of GDS Transport
+// and without any crown or GOV.UK images: a council's site is not on gov.uk.
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as sass from "sass";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "build", "static");
+const frontend = join(root, "node_modules", "govuk-frontend", "dist");
+
+mkdirSync(join(out, "css"), { recursive: true });
+mkdirSync(join(out, "js"), { recursive: true });
+mkdirSync(join(out, "images"), { recursive: true });
+
+const css = sass.compile(join(root, "assets", "scss", "portal.scss"), {
+  loadPaths: [frontend],
+  style: "compressed",
+  quietDeps: true,
+  silenceDeprecations: ["import", "global-builtin", "slash-div"],
+});
+writeFileSync(join(out, "css", "portal.css"), css.css);
+
+copyFileSync(join(frontend, "govuk", "govuk-frontend.min.js"), join(out, "js", "govuk-frontend.min.js"));
+copyFileSync(join(root, "assets", "js", "init.mjs"), join(out, "js", "init.mjs"));
+copyFileSync(join(root, "assets", "images", "favicon.svg"), join(out, "images", "favicon.svg"));
+writeFileSync(join(out, ".built"), new Date().toISOString() + "\n");
+console.log(`Built ${out}`);

@@ -1,0 +1,5 @@
+// Loaded as a module so that no inline script is needed (Content-Security-Policy).
+import { initAll } from "./govuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "govuk-frontend-supported");
+initAll();

@@ -1,0 +1,82 @@
+"""The one way to record what happened: ``audit.record(...)``.
+
+Every state change in the portal calls ``record`` inside the same database
+transaction as the change, so a change and its audit event commit together
+or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+
+from portal.models import AuditEvent, User
+
+SYSTEM = "system"
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of ``fields`` on ``obj``, for a later ``diff``."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        values[name] = getattr(obj, field.attname)
+    return values
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for each field whose value changed."""
+    changed: dict[str, list[Any]] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            changed[name] = [old, new]
+    return changed
+
+
+def _actor_label(actor: User | None) -> str:
+    if actor is None:
+        return SYSTEM
+    return actor.email
+
+
+def record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    changes: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event.
+
+    ``actor`` is the signed-in person, or ``None`` for the system (a
+    scheduled task, a data import). ``action`` is a dotted verb such as
+    ``"opportunity.published"``. ``changes`` maps each changed field to
+    ``[before, after]`` (see ``diff``); ``context`` holds anything else worth
+    keeping, such as a written reason.
+    """
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    event = AuditEvent(
+        actor=actor,
+        actor_label=_actor_label(actor),
+        action=action,
+        changes=dict(changes or {}),
+        context=dict(context or {}),
+    )
+    if obj is not None:
+        event.object_type = obj._meta.label_lower
+        event.object_id = str(obj.pk)
+        event.object_repr = str(obj)[:300]
+    event.save()
+    return event
+
+
+def history_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
+    """Every event recorded against ``obj``, oldest first."""
+    return AuditEvent.objects.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    ).select_related("actor")

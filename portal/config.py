@@ -1,0 +1,118 @@
+"""Reading configuration from environment variables, with one-line errors.
+
+Settings are read once at start-up. A wrong or missing variable stops the
+process with a single line that names the variable and says what it expects,
+instead of a traceback from deep inside Django.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigurationError(SystemExit):
+    """A bad environment variable: exits with one line on stderr."""
+
+    def __init__(self, name: str, expected: str, got: str | None = None) -> None:
+        shown = "it is not set" if got is None else f"got {got!r}"
+        self.variable = name
+        super().__init__(f"Configuration error: {name} must be {expected}; {shown}.")
+
+
+def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if required:
+            raise ConfigurationError(name, "set")
+        return default
+    return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ConfigurationError(name, "one of true/false, yes/no, on/off, 1/0", value)
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(name, "a whole number", value) from None
+    if number < minimum:
+        raise ConfigurationError(name, f"a whole number of at least {minimum}", value)
+    return number
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return list(default or [])
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "") or default
+    if value not in choices:
+        raise ConfigurationError(name, "one of " + ", ".join(choices), value)
+    return value
+
+
+def database_url(name: str = "DATABASE_URL") -> dict | None:
+    """Parse a PostgreSQL (or SQLite) URL into a Django DATABASES entry."""
+    import dj_database_url
+
+    value = os.environ.get(name)
+    if not value:
+        return None
+    scheme = urlparse(value).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ConfigurationError(
+            name, "a URL such as postgres://user:password@host:5432/dbname", value
+        )
+    config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise ConfigurationError(name, "a URL that names the database after the host", value)
+    return config
+
+
+def redis_url(name: str = "REDIS_URL") -> str | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in {"redis", "rediss"} or not parsed.hostname:
+        raise ConfigurationError(name, "a URL such as redis://host:6379/0", value)
+    return value
+
+
+def development_secret(data_dir: Path) -> str:
+    """A secret generated once per checkout and kept in the data folder."""
+    path = data_dir / "dev-secret-key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+
+def warn(message: str) -> None:
+    print(message, file=sys.stderr)

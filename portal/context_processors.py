@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from portal import navigation
+
+
+def service(request: HttpRequest) -> dict[str, Any]:
+    """The service's name, the council shown in the header, and the role's navigation."""
+    user = request.user
+    council = settings.SERVICE_OWNER
+    if user.is_authenticated and user.buyer_id:
+        council = user.buyer.name
+    items = navigation.items_for(user)
+    current = request.path
+    return {
+        "service_name": settings.SERVICE_NAME,
+        "council_name": council,
+        "support_email": settings.SUPPORT_EMAIL,
+        "nav_items": [
+            {
+                "label": i.label,
+                "url": i.url,
+                "active": current == i.url or (i.url != "/" and current.startswith(i.url)),
+            }
+            for i in items
+        ],
+    }

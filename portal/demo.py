@@ -1,0 +1,258 @@
+"""Demo data for the embedded default: one council, its people and suppliers.
+
+Tests and checks rely on these figures (see RULES.md, "Demo policy").
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from tenders.services import BandSpec
+
+PASSWORD = "demo-password-2026"  # noqa: S105  (printed for the embedded default only)
+
+BUYER = {"name": "Demo Council", "slug": "demo-council", "identifier": "DEMO"}
+LOCALITY = "BD1-BD24"
+DEPARTMENTS = ["Adults and Health", "Children's Services", "Place", "Corporate Resources"]
+
+POLICY_EFFECTIVE_FROM = datetime.date(2025, 4, 1)
+LOCAL_THRESHOLD = Decimal("180000.00")
+BANDS = [
+    BandSpec("Single quote", Decimal("0.00"), 1, 1),
+    BandSpec("Three quotes", Decimal("10000.00"), 3, 2),
+    BandSpec("Invited tender", Decimal("50000.00"), 4, 3, requires_tender_pack=True),
+]
+
+# email, full name, role, department (None for none)
+STAFF = [
+    ("officer@demo-council.example", "Priya Shah", "officer", "Adults and Health"),
+    ("officer2@demo-council.example", "Tom Hughes", "officer", "Place"),
+    ("auditor@demo-council.example", "Grace Okafor", "auditor", None),
+    ("admin@demo-council.example", "Sam Whitaker", "admin", None),
+]
+
+# legal name, companies house no., charity no., SME, VCSE, status,
+# (address, town, postcode), contact user (email, name) or None
+SUPPLIERS = [
+    (
+        "Aire Valley Cleaning Ltd",
+        "09123456",
+        "",
+        True,
+        False,
+        "approved",
+        ("12 Manor Row", "Bradford", "BD1 4PB"),
+        ("supplier@aire-valley.example", "Jo Pickles"),
+    ),
+    (
+        "Bradford Community Care CIC",
+        "10234567",
+        "",
+        True,
+        True,
+        "approved",
+        ("3 Little Germany", "Bradford", "BD1 5AE"),
+        ("care@bcc-cic.example", "Amir Hussain"),
+    ),
+    (
+        "Shipley Grounds Maintenance Ltd",
+        "08345678",
+        "",
+        True,
+        False,
+        "approved",
+        ("Unit 4, Saltaire Road", "Shipley", "BD18 3HN"),
+        None,
+    ),
+    (
+        "Keighley Print & Design Ltd",
+        "07456789",
+        "",
+        True,
+        False,
+        "approved",
+        ("22 Cavendish Street", "Keighley", "BD21 3RG"),
+        None,
+    ),
+    (
+        "Ilkley Catering Co-operative Ltd",
+        "",
+        "",
+        True,
+        True,
+        "approved",
+        ("5 Brook Street", "Ilkley", "LS29 8DE"),
+        None,
+    ),
+    (
+        "Wibsey Building Services Ltd",
+        "06567890",
+        "",
+        True,
+        False,
+        "approved",
+        ("140 High Street", "Bradford", "BD6 1JY"),
+        None,
+    ),
+    (
+        "Thornton Youth Trust",
+        "",
+        "1123456",
+        True,
+        True,
+        "approved",
+        ("Market Street", "Thornton", "BD13 3HF"),
+        None,
+    ),
+    (
+        "Bingley IT Support Ltd",
+        "11678901",
+        "",
+        True,
+        False,
+        "approved",
+        ("7 Main Street", "Bingley", "BD16 2HZ"),
+        None,
+    ),
+    (
+        "Eccleshill Facilities Ltd",
+        "05789012",
+        "",
+        True,
+        False,
+        "approved",
+        ("18 Harrogate Road", "Bradford", "BD10 0QL"),
+        None,
+    ),
+    (
+        "Queensbury Transport Ltd",
+        "12890123",
+        "",
+        True,
+        False,
+        "approved",
+        ("1 High Street", "Queensbury", "BD13 2PA"),
+        None,
+    ),
+    (
+        "Little Horton Food Bank",
+        "",
+        "1134567",
+        True,
+        True,
+        "approved",
+        ("Park Lane", "Bradford", "BD5 0LN"),
+        None,
+    ),
+    (
+        "Allerton Electrical Contractors Ltd",
+        "04901234",
+        "",
+        True,
+        False,
+        "pending",
+        ("44 Allerton Road", "Bradford", "BD8 0AA"),
+        None,
+    ),
+    (
+        "Baildon Landscapes Ltd",
+        "13012345",
+        "",
+        True,
+        False,
+        "pending",
+        ("9 Northgate", "Baildon", "BD17 6JX"),
+        None,
+    ),
+    (
+        "Leeds Office Supplies Ltd",
+        "03123457",
+        "",
+        True,
+        False,
+        "approved",
+        ("100 Wellington Street", "Leeds", "LS1 4LT"),
+        ("sales@leeds-office.example", "Chris Dale"),
+    ),
+    (
+        "Pennine Security Services Ltd",
+        "02234568",
+        "",
+        False,
+        False,
+        "approved",
+        ("2 Aytoun Street", "Manchester", "M1 3GL"),
+        None,
+    ),
+    (
+        "National Facilities Group plc",
+        "01345679",
+        "",
+        False,
+        False,
+        "approved",
+        ("1 Canada Square", "London", "E14 5AB"),
+        None,
+    ),
+    (
+        "Halifax Highways Ltd",
+        "09456780",
+        "",
+        True,
+        False,
+        "approved",
+        ("Commercial Street", "Halifax", "HX1 1BA"),
+        None,
+    ),
+    (
+        "Yorkshire Social Care Partnership",
+        "",
+        "1145678",
+        True,
+        True,
+        "approved",
+        ("Kirkgate", "Wakefield", "WF1 1HX"),
+        None,
+    ),
+    (
+        "Midlands Digital Solutions Ltd",
+        "08567891",
+        "",
+        True,
+        False,
+        "approved",
+        ("Colmore Row", "Birmingham", "B3 2QD"),
+        None,
+    ),
+    (
+        "Calder Valley Cleaning Ltd",
+        "10678902",
+        "",
+        True,
+        False,
+        "suspended",
+        ("Burnley Road", "Hebden Bridge", "HX7 8AD"),
+        None,
+    ),
+    (
+        "Huddersfield Print Works Ltd",
+        "07789013",
+        "",
+        True,
+        False,
+        "pending",
+        ("Queen Street", "Huddersfield", "HD1 2SP"),
+        None,
+    ),
+    (
+        "Bradford Interpreting Services Ltd",
+        "11890124",
+        "",
+        True,
+        False,
+        "approved",
+        ("Hall Ings", "Bradford", "BD1 1HY"),
+        None,
+    ),
+]

@@ -1,0 +1,121 @@
+"""Loads the demo council, its people and suppliers; safe to run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from portal import demo, services
+from portal.models import BuyerOrganisation, Department, User
+from suppliers import services as supplier_services
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from tenders import services as tender_services
+
+
+class Command(BaseCommand):
+    help = "Load the demo council, its officers, auditor, admin and suppliers, and print logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(
+                "seed_demo refuses to run in production mode (DJANGO_ENV=production)."
+            )
+        with transaction.atomic():
+            created = self._seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready ({created} new records)."
+                if created
+                else "Demo data already present; nothing changed."
+            )
+        )
+        self._print_logins()
+
+    def _seed(self) -> int:
+        created = 0
+        buyer = BuyerOrganisation.objects.filter(slug=demo.BUYER["slug"]).first()
+        if buyer is None:
+            buyer = services.buyer_create(**demo.BUYER, by=None)
+            services.locality_set(buyer=buyer, districts=demo.LOCALITY, by=None)
+            created += 1
+        for name in demo.DEPARTMENTS:
+            if not Department.objects.filter(buyer=buyer, name=name).exists():
+                services.department_create(buyer=buyer, name=name, by=None)
+                created += 1
+        if not buyer.policies.exists():
+            tender_services.policy_create(
+                buyer=buyer,
+                effective_from=demo.POLICY_EFFECTIVE_FROM,
+                local_threshold=demo.LOCAL_THRESHOLD,
+                bands=demo.BANDS,
+                notes="Demo policy from RULES.md.",
+                by=None,
+            )
+            created += 1
+        for email, name, role, department in demo.STAFF:
+            if User.objects.filter(email__iexact=email).exists():
+                continue
+            services.user_create(
+                email=email,
+                full_name=name,
+                role=role,
+                password=demo.PASSWORD,
+                buyer=buyer,
+                department=Department.objects.get(buyer=buyer, name=department)
+                if department
+                else None,
+                by=None,
+            )
+            created += 1
+        for legal, ch, charity, sme, vcse, status, site, contact in demo.SUPPLIERS:
+            if SupplierOrganisation.objects.filter(legal_name=legal).exists():
+                continue
+            supplier = supplier_services.supplier_create(
+                legal_name=legal,
+                companies_house_number=ch,
+                charity_number=charity,
+                is_sme=sme,
+                is_vcse=vcse,
+                contact_email=contact[0] if contact else "",
+                sites=[supplier_services.SiteSpec(*site)],
+                by=None,
+            )
+            if status != SupplierStatus.PENDING:
+                supplier_services.supplier_set_status(
+                    supplier=supplier,
+                    status=SupplierStatus(status),
+                    reason="Demo data.",
+                    by=None,
+                )
+            if contact:
+                services.user_create(
+                    email=contact[0],
+                    full_name=contact[1],
+                    role="supplier",
+                    password=demo.PASSWORD,
+                    supplier=supplier,
+                    by=None,
+                )
+            created += 1
+        return created
+
+    def _print_logins(self) -> None:
+        users = User.objects.filter(email__in=self._demo_emails()).select_related(
+            "buyer", "supplier"
+        )
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {demo.PASSWORD})")
+        order = ["officer", "auditor", "admin", "supplier"]
+        for user in sorted(users, key=lambda u: (order.index(u.role), u.email)):
+            org = user.buyer or user.supplier
+            self.stdout.write(f"  {user.get_role_display():<20} {user.email:<36} {org}")
+        self.stdout.write("")
+
+    @staticmethod
+    def _demo_emails() -> list[str]:
+        emails = [email for email, *_ in demo.STAFF]
+        emails += [row[7][0] for row in demo.SUPPLIERS if row[7]]
+        return emails

@@ -1,0 +1,250 @@
+"""People, buyer organisations and the audit trail.
+
+Supplier organisations live in the ``suppliers`` app and procurement
+policies in ``tenders``; what every app shares (who a user is, which council
+they work for, what happened when) lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class BuyerOrganisation(models.Model):
+    """A council (or other contracting authority) that buys through the portal."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    # Local authority code for open data (OCDS scheme GB-LAC), e.g. "BRD".
+    identifier = models.CharField("local authority code", max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "buyer organisation"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    buyer = models.ForeignKey(
+        BuyerOrganisation, on_delete=models.PROTECT, related_name="departments"
+    )
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["buyer", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "name"], name="department_unique_per_buyer")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LocalityDistrict(models.Model):
+    """One postcode district (outward code, e.g. BD7) in a buyer's locality."""
+
+    buyer = models.ForeignKey(
+        BuyerOrganisation, on_delete=models.CASCADE, related_name="locality_districts"
+    )
+    district = models.CharField(max_length=4)
+
+    class Meta:
+        ordering = ["buyer", "district"]
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "district"], name="locality_district_unique"),
+            models.CheckConstraint(
+                condition=models.Q(district__regex=r"^[A-Z]{1,2}[0-9][0-9A-Z]?$"),
+                name="locality_district_is_outward_code",
+            ),
+        ]
+        indexes = [models.Index(fields=["district"])]
+
+    def __str__(self) -> str:
+        return self.district
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "Procurement officer"
+    SUPPLIER = "supplier", "Supplier"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Administrator"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("role", Role.ADMIN)
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Email addresses are matched without regard to case.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address.
+
+    Officers and auditors belong to a buyer organisation; supplier users to
+    one supplier organisation; administrators may belong to a council or to
+    the whole portal.
+    """
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    buyer = models.ForeignKey(
+        BuyerOrganisation,
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    supplier = models.ForeignKey(
+        "suppliers.SupplierOrganisation",
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        "may use Django admin",
+        default=False,
+        help_text="Only administrators should have this.",
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["officer", "auditor"])
+                | (models.Q(buyer__isnull=False) & models.Q(supplier__isnull=True)),
+                name="user_council_roles_have_a_buyer",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="supplier")
+                | (models.Q(supplier__isnull=False) & models.Q(buyer__isnull=True)),
+                name="user_supplier_role_has_a_supplier",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role="supplier") | models.Q(supplier__isnull=True),
+                name="user_only_suppliers_have_a_supplier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == Role.OFFICER
+
+    @property
+    def is_supplier_user(self) -> bool:
+        return self.role == Role.SUPPLIER
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == Role.AUDITOR
+
+    @property
+    def is_portal_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk updates and deletes: audit rows are written once."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Audit events are append-only and cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only and cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, with the fields that changed.
+
+    Written only through ``portal.audit.record``. Rows are never updated or
+    deleted (the model and its queryset refuse).
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Users are deactivated, never deleted, so the trail keeps its actors.
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the actor was called at the time, in case their details change.
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    # {"field": [before, after], ...}
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Anything else worth keeping: a reason, the IP address, a request id.
+    context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only and cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only and cannot be deleted.")
+
+
+class Heartbeat(models.Model):
+    """The last time a background process proved it was alive."""
+
+    name = models.CharField(max_length=50, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

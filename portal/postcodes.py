@@ -1,0 +1,66 @@
+"""UK postcodes and postcode districts (outward codes).
+
+A buyer's locality is a list of districts such as ``BD1``–``BD24``; a
+supplier is local when one of its sites has a postcode in one of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The formats Royal Mail issues: A9 9AA, A99 9AA, A9A 9AA, AA9 9AA, AA99 9AA,
+# AA9A 9AA; plus GIR 0AA. Inward codes never use C, I, K, M, O or V.
+_POSTCODE = re.compile(
+    r"^(?P<outward>[A-Z]{1,2}[0-9][0-9A-Z]?|GIR) ?(?P<inward>[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
+_RANGE = re.compile(
+    r"^(?P<area>[A-Z]{1,2})(?P<start>[0-9]{1,2})\s*[-–]\s*(?:[A-Z]{1,2})?(?P<end>[0-9]{1,2})$"
+)
+
+
+class InvalidPostcode(ValueError):
+    pass
+
+
+def normalise_postcode(value: str) -> str:
+    """``"bd1 1aa"`` → ``"BD1 1AA"``; raises ``InvalidPostcode`` if it is not one."""
+    compact = re.sub(r"\s+", "", (value or "").upper())
+    match = _POSTCODE.match(compact)
+    if not match:
+        raise InvalidPostcode(
+            f"Enter a real UK postcode, like BD1 1HY; “{value.strip()}” is not one."
+        )
+    return f"{match['outward']} {match['inward']}"
+
+
+def outward_code(postcode: str) -> str:
+    """The district of a postcode: ``"BD1 1HY"`` → ``"BD1"``."""
+    return normalise_postcode(postcode).split(" ")[0]
+
+
+def parse_districts(text: str) -> list[str]:
+    """Parse a list such as ``"BD1-BD24, BD97-BD99, LS29"`` into districts.
+
+    Ranges expand within one postcode area. Raises ``ValueError`` naming the
+    first part that is not a district or range.
+    """
+    districts: list[str] = []
+    for raw in re.split(r"[,;\n]+", text or ""):
+        part = raw.strip().upper()
+        if not part:
+            continue
+        ranged = _RANGE.match(part)
+        if ranged:
+            start, end = int(ranged["start"]), int(ranged["end"])
+            if end < start:
+                raise ValueError(f"“{raw.strip()}” runs backwards: write the lower district first.")
+            districts.extend(f"{ranged['area']}{n}" for n in range(start, end + 1))
+        elif _DISTRICT.match(part):
+            districts.append(part)
+        else:
+            raise ValueError(
+                f"“{raw.strip()}” is not a postcode district or range, like BD7 or BD1-BD24."
+            )
+    # Keep the order given, without repeats.
+    return list(dict.fromkeys(districts))

@@ -1,0 +1,74 @@
+"""What each role's home page shows: that role's real next steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q
+
+from portal.models import AuditEvent, Role, User
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import buyers_local_to, suppliers_for_buyer
+from tenders.selectors import policy_in_force
+
+HOME_LIST_SIZE = 10
+
+
+def officer_home(user: User) -> dict[str, Any]:
+    pending = suppliers_for_buyer(user.buyer).filter(status=SupplierStatus.PENDING)
+    return {
+        "policy": policy_in_force(user.buyer),
+        "pending_suppliers": list(pending.prefetch_related("sites")[:HOME_LIST_SIZE]),
+        "pending_count": pending.count(),
+        "supplier_counts": SupplierOrganisation.objects.aggregate(
+            approved=Count("pk", filter=Q(status=SupplierStatus.APPROVED)),
+            approved_local=Count(
+                "pk",
+                filter=Q(status=SupplierStatus.APPROVED)
+                & Q(pk__in=suppliers_for_buyer(user.buyer).filter(is_local=True).values("pk")),
+            ),
+        ),
+    }
+
+
+def supplier_home(user: User) -> dict[str, Any]:
+    supplier = user.supplier
+    return {
+        "supplier": supplier,
+        "sites": list(supplier.sites.all()),
+        "local_to": list(buyers_local_to(supplier)),
+        "colleagues": list(supplier.users.filter(is_active=True).order_by("full_name")),
+    }
+
+
+def auditor_home(user: User) -> dict[str, Any]:
+    return {
+        "policy": policy_in_force(user.buyer),
+        "recent_events": list(
+            AuditEvent.objects.select_related("actor").order_by("-at", "-id")[:20]
+        ),
+    }
+
+
+def admin_home(user: User) -> dict[str, Any]:
+    return {
+        "user_counts": dict(
+            User.objects.filter(is_active=True)
+            .values_list("role")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ),
+        "roles": Role,
+        "failed_sign_ins": list(
+            AuditEvent.objects.filter(action="user.sign_in_failed").order_by("-at", "-id")[:10]
+        ),
+        "pending_count": SupplierOrganisation.objects.filter(status=SupplierStatus.PENDING).count(),
+    }
+
+
+HOMES = {
+    Role.OFFICER: ("portal/home_officer.html", officer_home),
+    Role.SUPPLIER: ("portal/home_supplier.html", supplier_home),
+    Role.AUDITOR: ("portal/home_auditor.html", auditor_home),
+    Role.ADMIN: ("portal/home_admin.html", admin_home),
+}

@@ -1,0 +1,95 @@
+"""Writes to people and buyer organisations, each through one audited function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from portal import audit
+from portal.models import BuyerOrganisation, Department, LocalityDistrict, Role, User
+from portal.postcodes import parse_districts
+
+
+@transaction.atomic
+def buyer_create(
+    *, name: str, slug: str, identifier: str = "", by: User | None
+) -> BuyerOrganisation:
+    buyer = BuyerOrganisation(name=name, slug=slug, identifier=identifier)
+    buyer.full_clean()
+    buyer.save()
+    audit.record(
+        actor=by,
+        action="buyer.created",
+        obj=buyer,
+        changes={"name": [None, name], "slug": [None, slug]},
+    )
+    return buyer
+
+
+@transaction.atomic
+def department_create(*, buyer: BuyerOrganisation, name: str, by: User | None) -> Department:
+    department = Department(buyer=buyer, name=name)
+    department.full_clean()
+    department.save()
+    audit.record(
+        actor=by,
+        action="department.created",
+        obj=department,
+        changes={"name": [None, name]},
+        context={"buyer": buyer.slug},
+    )
+    return department
+
+
+@transaction.atomic
+def locality_set(
+    *, buyer: BuyerOrganisation, districts: str | Iterable[str], by: User | None
+) -> list[str]:
+    """Replace a buyer's locality with ``districts`` (a list, or text such as
+    ``"BD1-BD24, BD97-BD99"``). The before and after lists are audited."""
+    wanted = parse_districts(districts if isinstance(districts, str) else ",".join(districts))
+    before = list(buyer.locality_districts.values_list("district", flat=True))
+    if sorted(before) == sorted(wanted):
+        return wanted
+    buyer.locality_districts.exclude(district__in=wanted).delete()
+    existing = set(before)
+    LocalityDistrict.objects.bulk_create(
+        LocalityDistrict(buyer=buyer, district=d) for d in wanted if d not in existing
+    )
+    audit.record(
+        actor=by, action="buyer.locality_changed", obj=buyer, changes={"locality": [before, wanted]}
+    )
+    return wanted
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    role: Role | str,
+    password: str | None,
+    by: User | None,
+    buyer: BuyerOrganisation | None = None,
+    department: Department | None = None,
+    supplier=None,
+) -> User:
+    """Create a person. Administrators get Django admin; nobody else does."""
+    user = User.objects.create_user(
+        email,
+        password,
+        full_name=full_name,
+        role=role,
+        buyer=buyer,
+        department=department,
+        supplier=supplier,
+        is_staff=role == Role.ADMIN,
+    )
+    audit.record(
+        actor=by,
+        action="user.created",
+        obj=user,
+        changes={"email": [None, user.email], "role": [None, user.role]},
+    )
+    return user

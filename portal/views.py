@@ -1,0 +1,95 @@
+"""Pages every role shares: home, account, health."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal import audit, forms
+from portal.models import Heartbeat
+from portal.selectors import HOMES
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    template, build = HOMES[request.user.role]
+    return render(request, template, build(request.user))
+
+
+@require_GET
+def account(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/account.html")
+
+
+class SignInView(auth_views.LoginView):
+    form_class = forms.SignInForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = forms.PasswordChangeForm
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form: forms.PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        audit.record(actor=self.request.user, action="user.password_changed", obj=self.request.user)
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = forms.PasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    extra_email_context = {"service_name": settings.SERVICE_NAME}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = forms.SetPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+
+    def form_valid(self, form: forms.SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        audit.record(actor=form.user, action="user.password_reset", obj=form.user)
+        return response
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and operators: is the database up, is a worker alive?"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:  # any failure means "not healthy"; the detail goes to the log
+        database = "unavailable"
+    heartbeat = None
+    if database == "ok":
+        beat = Heartbeat.objects.filter(name="worker").first()
+        if beat is not None:
+            heartbeat = {
+                "at": beat.at.isoformat(),
+                "age_seconds": int((timezone.now() - beat.at).total_seconds()),
+            }
+    return JsonResponse(
+        {
+            "database": database,
+            "tasks": "in-process" if settings.CELERY_TASK_ALWAYS_EAGER else "redis",
+            "worker_heartbeat": heartbeat,
+        },
+        status=200 if database == "ok" else 503,
+    )

@@ -1,0 +1,83 @@
+"""Writes to supplier organisations, each through one audited function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from portal import audit
+from portal.models import User
+from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    address_line_1: str
+    town: str
+    postcode: str
+    address_line_2: str = ""
+
+
+@transaction.atomic
+def supplier_create(
+    *,
+    legal_name: str,
+    sites: Sequence[SiteSpec],
+    by: User | None,
+    trading_name: str = "",
+    companies_house_number: str = "",
+    charity_number: str = "",
+    is_sme: bool = False,
+    is_vcse: bool = False,
+    contact_email: str = "",
+    website: str = "",
+) -> SupplierOrganisation:
+    """Register a supplier organisation; it waits for an officer to verify it."""
+    supplier = SupplierOrganisation(
+        legal_name=legal_name,
+        trading_name=trading_name,
+        companies_house_number=companies_house_number,
+        charity_number=charity_number,
+        is_sme=is_sme,
+        is_vcse=is_vcse,
+        contact_email=contact_email,
+        website=website,
+        status=SupplierStatus.PENDING,
+    )
+    supplier.full_clean()
+    supplier.save()
+    for spec in sites:
+        site = SupplierSite(supplier=supplier, **spec.__dict__)
+        site.full_clean(exclude=["district"])
+        site.save()
+    audit.record(
+        actor=by,
+        action="supplier.registered",
+        obj=supplier,
+        changes={"legal_name": [None, legal_name], "sites": [None, [s.postcode for s in sites]]},
+    )
+    return supplier
+
+
+@transaction.atomic
+def supplier_set_status(
+    *, supplier: SupplierOrganisation, status: SupplierStatus, reason: str, by: User | None
+) -> SupplierOrganisation:
+    """Approve, suspend or reinstate a supplier; a reason is always kept."""
+    supplier = SupplierOrganisation.objects.select_for_update().get(pk=supplier.pk)
+    before = supplier.status
+    if before == status:
+        return supplier
+    supplier.status = status
+    supplier.status_reason = reason
+    supplier.save(update_fields=["status", "status_reason"])
+    audit.record(
+        actor=by,
+        action="supplier.status_changed",
+        obj=supplier,
+        changes={"status": [before, status]},
+        context={"reason": reason},
+    )
+    return supplier

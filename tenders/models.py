@@ -1,0 +1,120 @@
+"""Procurement policy: the figures the threshold rule reads, as data.
+
+A buyer's policy is effective-dated: a new version with a later
+``effective_from`` takes over from that date, and earlier versions stay so
+that every decision can name the version that made it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from portal.models import BuyerOrganisation
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class VatBasis(models.TextChoices):
+    INCLUSIVE = "inclusive", "including VAT"
+    EXCLUSIVE = "exclusive", "excluding VAT"
+
+
+class ProcurementPolicy(models.Model):
+    buyer = models.ForeignKey(BuyerOrganisation, on_delete=models.PROTECT, related_name="policies")
+    version = models.PositiveIntegerField()
+    effective_from = models.DateField(help_text="The first day, in Europe/London, it applies.")
+    local_threshold = models.DecimalField(
+        **MONEY,
+        default=Decimal("180000.00"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="At or above this estimated value the work must go to full tender.",
+    )
+    vat_basis = models.CharField(
+        "VAT basis of the threshold",
+        max_length=10,
+        choices=VatBasis.choices,
+        default=VatBasis.INCLUSIVE,
+    )
+    vat_rate_percent = models.DecimalField(
+        "VAT rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    aggregation_window_days = models.PositiveIntegerField(
+        default=365, help_text="Work in the same category within this many days is added up."
+    )
+    aggregation_cpv_digits = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(8)],
+        help_text="How many leading CPV digits make 'the same category' (3 = group).",
+    )
+    standstill_days = models.PositiveSmallIntegerField(default=0)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["buyer", "-effective_from"]
+        verbose_name_plural = "procurement policies"
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "version"], name="policy_version_unique"),
+            models.UniqueConstraint(
+                fields=["buyer", "effective_from"], name="policy_one_per_effective_date"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(local_threshold__gt=0), name="policy_threshold_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(aggregation_cpv_digits__gte=2, aggregation_cpv_digits__lte=8),
+                name="policy_cpv_digits_2_to_8",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer} policy v{self.version} from {self.effective_from:%d %B %Y}"
+
+    def band_ranges(self) -> list[tuple[PolicyBand, Decimal]]:
+        """Each band with the highest value in it (the next band's start less 1p)."""
+        bands = list(self.bands.all())
+        uppers = [band.lower_bound for band in bands[1:]] + [self.local_threshold]
+        return [(band, upper - Decimal("0.01")) for band, upper in zip(bands, uppers, strict=True)]
+
+
+class PolicyBand(models.Model):
+    """A value band below the local threshold and what it demands."""
+
+    policy = models.ForeignKey(ProcurementPolicy, on_delete=models.CASCADE, related_name="bands")
+    name = models.CharField(max_length=100)
+    lower_bound = models.DecimalField(
+        **MONEY, help_text="Estimated values from this amount up to the next band fall in it."
+    )
+    min_invited = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    min_local = models.PositiveSmallIntegerField()
+    requires_tender_pack = models.BooleanField(
+        default=False, help_text="A full tender pack rather than written quotes."
+    )
+
+    class Meta:
+        ordering = ["policy", "lower_bound"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "lower_bound"], name="band_bound_unique"),
+            models.CheckConstraint(
+                condition=models.Q(lower_bound__gte=0), name="band_bound_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_local__lte=models.F("min_invited")),
+                name="band_min_local_within_invited",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,140 @@
+"""Personas and helpers shared by the whole suite.
+
+On the embedded default (no DATABASE_URL / REDIS_URL) tests that need the
+real Redis, a Celery worker or Chromium are skipped. In CI (``CI`` set) the
+same tests fail instead: CI must prove the real services work.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from portal import demo
+from portal.models import BuyerOrganisation, Role, User
+from portal.services import buyer_create, locality_set, user_create
+from suppliers.models import SupplierOrganisation
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false on a developer's machine; fail in CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must have this, but: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo_data(db) -> BuyerOrganisation:
+    """The demo council, its people, policy and suppliers (``seed_demo``)."""
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return BuyerOrganisation.objects.get(slug="demo-council")
+
+
+@pytest.fixture
+def council(demo_data) -> BuyerOrganisation:
+    return demo_data
+
+
+@pytest.fixture
+def officer(demo_data) -> User:
+    return User.objects.get(email="officer@demo-council.example")
+
+
+@pytest.fixture
+def second_officer(demo_data) -> User:
+    return User.objects.get(email="officer2@demo-council.example")
+
+
+@pytest.fixture
+def auditor(demo_data) -> User:
+    return User.objects.get(email="auditor@demo-council.example")
+
+
+@pytest.fixture
+def admin_user(demo_data) -> User:
+    return User.objects.get(email="admin@demo-council.example")
+
+
+@pytest.fixture
+def local_supplier_user(demo_data) -> User:
+    return User.objects.get(email="supplier@aire-valley.example")
+
+
+@pytest.fixture
+def distant_supplier_user(demo_data) -> User:
+    return User.objects.get(email="sales@leeds-office.example")
+
+
+@pytest.fixture
+def other_council(db) -> BuyerOrganisation:
+    buyer = buyer_create(name="Other Borough Council", slug="other-borough", by=None)
+    locality_set(buyer=buyer, districts="LS1-LS29", by=None)
+    return buyer
+
+
+@pytest.fixture
+def other_officer(other_council) -> User:
+    return user_create(
+        email="officer@other-borough.example",
+        full_name="Olu Other",
+        role=Role.OFFICER,
+        password=demo.PASSWORD,
+        buyer=other_council,
+        by=None,
+    )
+
+
+def supplier_of(user: User) -> SupplierOrganisation:
+    assert user.supplier is not None
+    return user.supplier
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """A real Celery worker process, on its own queue, using the real Redis and
+    the PostgreSQL test database. Skipped on the embedded default; fails in CI."""
+    from tests.worker import redis_problem, start_worker
+
+    problem = redis_problem()
+    need(problem is None, problem or "")
+    worker = start_worker(tmp_path)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian, driven by Playwright; one per test run."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_problem
+
+    problem = chromium_problem()
+    need(problem is None, problem or "")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # that tests make around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

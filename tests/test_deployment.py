@@ -1,0 +1,84 @@
+"""docker-compose.yml and the Dockerfile, checked by parsing (no Docker engine here)."""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def command_of(service: dict) -> list[str]:
+    command = service["command"]
+    return command if isinstance(command, list) else shlex.split(command)
+
+
+def test_compose_has_every_production_service():
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(SERVICES)
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", "web", "worker", "beat"])
+def test_every_long_running_service_has_a_health_check(name):
+    check = SERVICES[name]["healthcheck"]
+    assert check["test"][0] in {"CMD", "CMD-SHELL"}
+    assert check["retries"] >= 1
+
+
+def test_data_lives_in_named_volumes():
+    assert {"postgres-data", "redis-data", "portal-files"} <= set(COMPOSE["volumes"])
+    assert "postgres-data:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat", "migrate"])
+def test_app_services_run_in_production_mode_against_postgres_and_redis(name):
+    env = SERVICES[name]["environment"]
+    assert env["DJANGO_ENV"] == "production"
+    assert (
+        env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+    )
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    # Secrets come from the operator's .env, never from the file itself.
+    for secret in ("SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST"):
+        assert re.fullmatch(r"\$\{" + secret + r":\?.+\}", env[secret])
+    depends = SERVICES[name]["depends_on"]
+    assert depends  # waits for the database (and the migration) first
+
+
+def test_web_runs_the_real_wsgi_application_under_gunicorn():
+    command = command_of(SERVICES["web"])
+    assert command[0] == "gunicorn"
+    module, attribute = command[1].split(":")
+    assert callable(getattr(importlib.import_module(module), attribute))
+    config = command[command.index("--config") + 1]
+    assert (ROOT / config).is_file()
+
+
+@pytest.mark.parametrize(("name", "subcommand"), [("worker", "worker"), ("beat", "beat")])
+def test_celery_services_use_the_project_celery_app(name, subcommand):
+    command = command_of(SERVICES[name])
+    assert command[:3] == ["celery", "-A", "portal"]
+    assert command[3] == subcommand
+    assert importlib.import_module(command[2]).celery_app is celery_app
+
+
+def test_health_check_and_migrate_commands_exist():
+    assert SERVICES["web"]["healthcheck"]["test"][1:] == ["python", "-m", "portal.healthcheck"]
+    assert importlib.import_module("portal.healthcheck").main
+    assert command_of(SERVICES["migrate"])[:3] == ["python", "manage.py", "migrate"]
+
+
+def test_dockerfile_builds_assets_installs_the_lock_and_runs_as_a_user():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "npm ci" in dockerfile and "npm run build" in dockerfile
+    assert "--require-hashes -r requirements.lock" in dockerfile
+    assert "collectstatic" in dockerfile
+    assert re.search(r"^USER \w+", dockerfile, re.MULTILINE)
+    build = SERVICES["web"].get("build")
+    assert build == "." and (ROOT / "Dockerfile").is_file()

@@ -1,0 +1,47 @@
+import pytest
+
+from portal.postcodes import InvalidPostcode, normalise_postcode, outward_code, parse_districts
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("bd1 1hy", "BD1 1HY"),
+        ("BD11HY", "BD1 1HY"),
+        ("  ls29 8de ", "LS29 8DE"),
+        ("M1 3GL", "M1 3GL"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("GIR 0AA", "GIR 0AA"),
+    ],
+)
+def test_real_postcodes_are_normalised(raw, expected):
+    assert normalise_postcode(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "BD1", "12345", "BD1 1CI", "BDD1 1HY", "BD1 1H"])
+def test_a_postcode_that_is_not_one_is_refused_with_its_text(raw):
+    with pytest.raises(InvalidPostcode, match="Enter a real UK postcode"):
+        normalise_postcode(raw)
+
+
+def test_outward_code_is_the_district():
+    assert outward_code("bd18 3hn") == "BD18"
+
+
+def test_district_ranges_expand_within_an_area():
+    districts = parse_districts("BD1-BD24, BD97–BD99; LS29")
+    assert districts[:3] == ["BD1", "BD2", "BD3"]
+    assert "BD24" in districts and "BD25" not in districts
+    assert districts[-4:] == ["BD97", "BD98", "BD99", "LS29"]
+    assert len(districts) == 24 + 3 + 1
+
+
+def test_district_list_without_repeats_keeps_order():
+    assert parse_districts("bd3, BD1, bd3") == ["BD3", "BD1"]
+
+
+@pytest.mark.parametrize("bad", ["BD24-BD1", "Bradford", "BD1-", "1BD"])
+def test_bad_district_lists_name_the_part(bad):
+    with pytest.raises(ValueError, match=r"BD|Bradford|1BD"):
+        parse_districts(bad)

@@ -1,0 +1,85 @@
+import io
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+from django.core.management import call_command
+
+from portal.models import AuditEvent, Role, User
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import suppliers_for_buyer
+from tenders.selectors import policy_in_force
+
+
+def test_demo_council_has_the_rules_demo_policy(council):
+    policy = policy_in_force(council)
+    assert council.slug == "demo-council"
+    assert policy.local_threshold == Decimal("180000.00")
+    assert policy.vat_basis == "inclusive"
+    bands = [
+        (band.name, band.lower_bound, upper, band.min_invited, band.min_local)
+        for band, upper in policy.band_ranges()
+    ]
+    assert bands == [
+        ("Single quote", Decimal("0.00"), Decimal("9999.99"), 1, 1),
+        ("Three quotes", Decimal("10000.00"), Decimal("49999.99"), 3, 2),
+        ("Invited tender", Decimal("50000.00"), Decimal("179999.99"), 4, 3),
+    ]
+
+
+def test_demo_locality_is_bd1_to_bd24(council):
+    districts = set(council.locality_districts.values_list("district", flat=True))
+    assert districts == {f"BD{n}" for n in range(1, 25)}
+
+
+def test_demo_has_every_role_and_enough_local_and_distant_suppliers(council):
+    roles = set(User.objects.values_list("role", flat=True))
+    assert roles == {Role.OFFICER, Role.AUDITOR, Role.ADMIN, Role.SUPPLIER}
+    assert User.objects.filter(role=Role.OFFICER, buyer=council).count() == 2
+    suppliers = list(suppliers_for_buyer(council))
+    assert len(suppliers) >= 20
+    local = {s.legal_name for s in suppliers if s.is_local}
+    assert "Aire Valley Cleaning Ltd" in local  # BD1
+    assert "Ilkley Catering Co-operative Ltd" not in local  # LS29 is outside BD1-BD24
+    assert "Leeds Office Supplies Ltd" not in local
+    assert 5 <= len(local) <= len(suppliers) - 5
+    statuses = set(SupplierOrganisation.objects.values_list("status", flat=True))
+    assert statuses == {SupplierStatus.APPROVED, SupplierStatus.PENDING, SupplierStatus.SUSPENDED}
+
+
+def test_seed_demo_is_idempotent_and_prints_every_login(demo_data):
+    users, suppliers, events = (
+        User.objects.count(),
+        SupplierOrganisation.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert (User.objects.count(), SupplierOrganisation.objects.count()) == (users, suppliers)
+    assert AuditEvent.objects.count() == events
+    assert "nothing changed" in out.getvalue()
+    for user in User.objects.all():
+        assert user.email in out.getvalue()
+    assert "demo-password-2026" in out.getvalue()
+
+
+def test_seed_demo_is_refused_in_production_mode(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789",
+        "ALLOWED_HOSTS": "tenders.example.gov",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite3",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "EMAIL_HOST": "smtp.example.gov",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "refuses to run in production" in result.stderr

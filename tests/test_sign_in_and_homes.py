@@ -1,0 +1,158 @@
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from portal.models import AuditEvent
+from suppliers.models import SupplierOrganisation, SupplierSite
+from suppliers.services import SiteSpec, supplier_create
+
+PASSWORD = "demo-password-2026"
+
+
+def sign_in(client, email, password=PASSWORD):
+    return client.post(reverse("login"), {"username": email, "password": password}, follow=True)
+
+
+@pytest.mark.parametrize(
+    ("email", "heading", "next_step"),
+    [
+        ("officer@demo-council.example", "Procurement officer home", "waiting for verification"),
+        ("auditor@demo-council.example", "Auditor home", "Latest audit events"),
+        ("admin@demo-council.example", "Administrator home", "Manage people, councils"),
+        ("supplier@aire-valley.example", "Your organisation", "You have no invitations"),
+    ],
+)
+def test_each_demo_role_signs_in_to_its_own_home(client, demo_data, email, heading, next_step):
+    response = sign_in(client, email)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert heading in page
+    assert next_step in page
+    assert AuditEvent.objects.filter(action="user.signed_in", actor__email=email).exists()
+
+
+def test_officer_home_shows_the_policy_in_force_and_pending_suppliers(client, officer):
+    client.force_login(officer)
+    page = client.get(reverse("home")).content.decode()
+    assert "£180,000.00 and above" in page
+    assert "£10,000.00 to £49,999.99" in page
+    assert "Allerton Electrical Contractors Ltd" in page  # pending, local
+    assert "3 suppliers are waiting for verification" in page
+
+
+def test_supplier_home_shows_the_councils_it_is_local_to(client, local_supplier_user):
+    client.force_login(local_supplier_user)
+    page = client.get(reverse("home")).content.decode()
+    assert "Aire Valley Cleaning Ltd" in page
+    assert "Demo Council" in page.split("Local to", 1)[1]
+
+
+def test_a_wrong_password_shows_the_error_summary_and_keeps_the_email(client, demo_data):
+    response = client.post(
+        reverse("login"), {"username": "officer@demo-council.example", "password": "nope"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<title>Error: Sign in" in page
+    assert "govuk-error-summary" in page and "There is a problem" in page
+    assert 'value="officer@demo-council.example"' in page
+    event = AuditEvent.objects.get(action="user.sign_in_failed")
+    assert event.context["email"] == "officer@demo-council.example"
+    assert "nope" not in str(event.context)
+
+
+def test_an_empty_sign_in_names_each_missing_field(client, db):
+    page = client.post(reverse("login"), {"username": "", "password": ""}).content.decode()
+    assert "Enter your email address" in page
+    assert "Enter your password" in page
+
+
+def test_email_is_matched_without_regard_to_case(client, demo_data):
+    response = sign_in(client, "Officer@Demo-Council.EXAMPLE")
+    assert "Procurement officer home" in response.content.decode()
+
+
+def test_pages_need_sign_in_except_the_public_ones(client, db):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert client.get(reverse("login")).status_code == 200
+    assert client.get(reverse("password_reset")).status_code == 200
+    assert client.get(reverse("healthz")).status_code == 200
+
+
+def test_sign_out_is_a_post_and_is_audited(client, officer):
+    client.force_login(officer)
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+    assert AuditEvent.objects.filter(action="user.signed_out", actor=officer).exists()
+
+
+def test_password_reset_by_email_end_to_end(client, officer):
+    response = client.post(reverse("password_reset"), {"email": "officer@demo-council.example"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["officer@demo-council.example"]
+    link = re.search(r"http://testserver(/password-reset/\S+/)", message.body).group(1)
+
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    new_password = "a long fresh passphrase 42"
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+        follow=True,
+    )
+    assert "Password changed" in done.content.decode()
+    assert AuditEvent.objects.filter(action="user.password_reset", actor=officer).exists()
+    # The link works once.
+    assert "expired or has already been used" in client.get(link, follow=True).content.decode()
+    assert (
+        "Procurement officer home" in sign_in(client, officer.email, new_password).content.decode()
+    )
+
+
+def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, db):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
+    assert "Check your email" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_mistyped_url_gets_the_govuk_404_page(client, officer):
+    client.force_login(officer)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "govuk-header" in response.content.decode()
+
+
+HOME_QUERIES = {"officer": 10, "auditor": 6, "admin_user": 6, "local_supplier_user": 6}
+
+
+@pytest.mark.parametrize("persona", sorted(HOME_QUERIES))
+def test_home_pages_make_a_fixed_number_of_queries(
+    client, django_assert_num_queries, request, persona
+):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    client.get(reverse("home"))  # warm-up (content types)
+    with django_assert_num_queries(HOME_QUERIES[persona]):
+        client.get(reverse("home"))
+    for n in range(60):
+        supplier = supplier_create(
+            legal_name=f"Extra Supplier {n}",
+            sites=[SiteSpec("1 Road", "Bradford", f"BD{n % 24 + 1} 1AA")],
+            by=None,
+        )
+        SupplierSite.objects.create(
+            supplier=supplier, address_line_1="2 Road", town="Leeds", postcode="LS1 1AA"
+        )
+    assert SupplierOrganisation.objects.count() > 80
+    with django_assert_num_queries(HOME_QUERIES[persona]):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
