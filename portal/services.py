@@ -74,8 +74,15 @@ def user_create(
     buyer: BuyerOrganisation | None = None,
     department: Department | None = None,
     supplier=None,
+    is_superuser: bool = False,
 ) -> User:
-    """Create a person. Administrators get Django admin; nobody else does."""
+    """Create a person. Administrators get Django admin; nobody else does.
+
+    ``is_superuser`` is for a portal-wide administrator only (it grants every
+    admin permission); it is refused for any other role.
+    """
+    if is_superuser and role != Role.ADMIN:
+        raise ValueError("Only an administrator can be a superuser.")
     user = User.objects.create_user(
         email,
         password,
@@ -85,11 +92,16 @@ def user_create(
         department=department,
         supplier=supplier,
         is_staff=role == Role.ADMIN,
+        is_superuser=is_superuser,
     )
     audit.record(
         actor=by,
         action="user.created",
         obj=user,
-        changes={"email": [None, user.email], "role": [None, user.role]},
+        changes={
+            "email": [None, user.email],
+            "role": [None, user.role],
+            "is_superuser": [None, user.is_superuser],
+        },
     )
     return user

@@ -11,6 +11,7 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from portal import demo
 from portal.models import BuyerOrganisation, Role, User
@@ -27,6 +28,30 @@ def need(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must have this, but: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, with stray sessions ended before it is
+    dropped (a live-server or worker connection would otherwise keep it busy)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_persistent_connections():
+    """Live-server request threads end without closing a persistent connection,
+    which would keep the PostgreSQL test database busy at teardown."""
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +139,7 @@ def celery_worker(transactional_db, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
     """Headless Chromium from Debian, driven by Playwright; one per test run."""
     from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_problem
 
@@ -129,6 +154,9 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+    # Close what Django opened while Playwright was running, before the test
+    # database (set up before this fixture) is destroyed.
+    connections.close_all()
 
 
 @pytest.fixture

@@ -67,6 +67,7 @@ class Command(BaseCommand):
                 department=Department.objects.get(buyer=buyer, name=department)
                 if department
                 else None,
+                is_superuser=role == "admin",
                 by=None,
             )
             created += 1
