@@ -37,6 +37,7 @@ migrate: setup
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
+	$(PY) manage.py load_cpv
 	$(PY) manage.py seed_demo
 
 # --- the two commands -------------------------------------------------------

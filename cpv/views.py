@@ -1,0 +1,53 @@
+"""Finding a CPV code: a page for people and a JSON search for scripts and widgets.
+
+Both need sign-in (``LoginRequiredMiddleware``); neither changes anything.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from cpv import selectors
+from cpv.forms import CpvSearchForm
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def find(request: HttpRequest) -> HttpResponse:
+    """Search by words or code; with no search, the 45 divisions to start from."""
+    form = CpvSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    if form.errors:
+        codes = selectors.codes_matching("")  # nothing: the error summary explains
+    elif query:
+        codes = selectors.codes_matching(query)
+    else:
+        codes = selectors.divisions()
+    page = Paginator(codes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cpv/find.html",
+        {
+            "form": form,
+            "query": query,
+            "page": page,
+            "codes": list(page.object_list),
+            "page_range": page.paginator.get_elided_page_range(
+                page.number, on_each_side=1, on_ends=1
+            ),
+        },
+    )
+
+
+@require_GET
+def search(request: HttpRequest) -> JsonResponse:
+    """``?q=cleaning`` → ``{"results": [{"code": ..., "description": ...}]}``,
+    at most 20, best first."""
+    codes = selectors.search(request.GET.get("q", ""), limit=selectors.SEARCH_LIMIT)
+    return JsonResponse(
+        {"results": [{"code": c.code, "description": c.description} for c in codes]}
+    )
