@@ -20,7 +20,7 @@ COPY --from=assets /app/build ./build
 # collectstatic needs settings that start; these throwaway values never reach a running container.
 RUN SECRET_KEY=collectstatic-only-0123456789abcdefghijklmnopqrstuvwxyz \
     ALLOWED_HOSTS=localhost DATABASE_URL=postgres://x@localhost/x \
-    REDIS_URL=redis://localhost:6379/0 EMAIL_HOST=localhost \
+    REDIS_URL=redis://localhost:6379/0 EMAIL_HOST=localhost SITE_URL=https://localhost \
     python manage.py collectstatic --noinput \
  && mkdir -p /app/var && chown -R portal /app/var
 USER portal

@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from portal import audit
-from portal.models import AuditEvent, BuyerOrganisation, Department, LocalityDistrict, User
+from portal import audit, notifications
+from portal.models import (
+    AuditEvent,
+    BuyerOrganisation,
+    DeliveryStatus,
+    Department,
+    LocalityDistrict,
+    Notification,
+    User,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -92,3 +100,44 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "object_repr", "object_id"]
     date_hierarchy = "at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Delivery of notifications: counts per event, failed rows and their errors."""
+
+    change_list_template = "admin/portal/notification/change_list.html"
+    list_display = [
+        "created_at",
+        "event",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "event"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__email", "event", "idempotency_key"]
+    show_full_result_count = False
+    actions = ["retry"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "summary": notifications.delivery_summary()}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def get_actions(self, request: HttpRequest):
+        # ReadOnlyAdmin removes delete; retry needs only view permission plus staff.
+        return {"retry": self.get_action("retry")}
+
+    @admin.action(description="Retry the selected failed notifications")
+    def retry(self, request: HttpRequest, queryset) -> None:
+        ids = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
+        count = notifications.retry(ids)
+        audit.record(
+            actor=request.user,
+            action="notifications.retried",
+            context={"count": count, "ids": ids[:1000]},
+        )
+        messages.success(request, f"{count} failed notification(s) queued again.")

@@ -61,6 +61,11 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 55},
         },
+        "sweep-notifications": {
+            "task": "portal.tasks.sweep_notifications",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
         "clear-expired-sessions": {
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

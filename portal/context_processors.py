@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from portal import navigation
+from portal import navigation, notifications
 
 
 def service(request: HttpRequest) -> dict[str, Any]:
@@ -15,16 +15,19 @@ def service(request: HttpRequest) -> dict[str, Any]:
     if user.is_authenticated and user.buyer_id:
         council = user.buyer.name
     items = navigation.items_for(user)
+    unread = notifications.unread_count(user) if user.is_authenticated else 0
     current = request.path
     return {
         "service_name": settings.SERVICE_NAME,
         "council_name": council,
         "support_email": settings.SUPPORT_EMAIL,
+        "unread_count": unread,
         "nav_items": [
             {
                 "label": i.label,
                 "url": i.url,
                 "active": current == i.url or (i.url != "/" and current.startswith(i.url)),
+                "badge": unread if i.url_name == "inbox" else 0,
             }
             for i in items
         ],

@@ -136,6 +136,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Only administrators should have this.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Optional emails a person may turn off; mandatory ones always go.
+    email_reminders = models.BooleanField(
+        "email me deadline reminders",
+        default=True,
+        help_text="Reminders before clarification and submission deadlines.",
+    )
+    email_digests = models.BooleanField(
+        "email me digests",
+        default=True,
+        help_text="Summaries of activity, such as new opportunities in your categories.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -248,3 +259,87 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    INBOX = "inbox", "Inbox"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    """One message to one person on one channel: the outbox row.
+
+    Written in the same transaction as the change that causes it (so a
+    rolled-back change sends nothing), delivered by Celery after commit,
+    and claimed under a row lock so that two workers never send it twice.
+    """
+
+    event = models.CharField(max_length=80)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # event + object + recipient + channel (+ the caller's discriminator).
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Not before this time (backoff after a failure).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When it was last handed to the broker; the sweep re-sends stale ones.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's and the worker's question: what is due?
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["event", "status"], name="notification_event_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.recipient_id} by {self.channel} ({self.status})"
+
+
+class InboxMessage(models.Model):
+    """A message in a person's in-portal inbox (delivered from a Notification)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="inbox")
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="inbox_message"
+    )
+    event = models.CharField(max_length=80)
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="inbox_by_recipient"),
+            models.Index(
+                fields=["recipient"],
+                name="inbox_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -19,7 +19,7 @@ class NavItem:
         return reverse(self.url_name)
 
 
-_COMMON = [NavItem("Home", "home")]
+_COMMON = [NavItem("Home", "home"), NavItem("Inbox", "inbox")]
 _BY_ROLE: dict[str, list[NavItem]] = {
     Role.OFFICER: [],
     Role.SUPPLIER: [],

@@ -15,6 +15,7 @@ Every variable is listed in the README.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 from portal.config import (
     ConfigurationError,
@@ -60,6 +61,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "portal",
+    "cpv",
     "suppliers",
     "tenders",
     "django.contrib.admin",
@@ -171,7 +173,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # --- Email ----------------------------------------------------------------------
 
 EMAIL_HOST = env_str("EMAIL_HOST")
-if EMAIL_HOST:
+# EMAIL_BACKEND names another Django email backend outright, e.g.
+# portal.mail.RedisCaptureBackend for benchmarks and staging.
+_email_backend = env_str("EMAIL_BACKEND")
+if _email_backend:
+    EMAIL_BACKEND = _email_backend
+    if PRODUCTION and not EMAIL_HOST:
+        raise ConfigurationError("EMAIL_HOST", "the SMTP server's host name in production")
+elif EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -184,6 +193,19 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Local Tenders <noreply@localtenders.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Captured email (portal.mail.RedisCaptureBackend) goes to this Redis URL.
+EMAIL_CAPTURE_URL = env_str("EMAIL_CAPTURE_URL")
+EMAIL_CAPTURE_KEY = env_str("EMAIL_CAPTURE_KEY", "lt:captured-mail")
+
+# The address people reach the portal at, for links in emails.
+SITE_URL = (env_str("SITE_URL") or ("" if PRODUCTION else "http://127.0.0.1:8000")).rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ConfigurationError(
+        "SITE_URL", "the portal's public https:// address in production", SITE_URL or None
+    )
+EMAIL_MESSAGE_ID_DOMAIN = (urlparse(SITE_URL).hostname or "localtenders.invalid").lower()
+# Tests route notification tasks to their own worker's queue.
+NOTIFICATIONS_QUEUE: str | None = None
 
 # --- Internationalisation -------------------------------------------------------
 

@@ -20,3 +20,19 @@ def record_heartbeat(name: str = "worker") -> str:
 @shared_task(acks_late=True, ignore_result=True)
 def clear_expired_sessions() -> None:
     management.call_command("clearsessions")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_notifications(ids: list[int]) -> int:
+    """Deliver a batch of outbox rows (see portal.notifications)."""
+    from portal import notifications
+
+    return notifications.deliver(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_notifications() -> int:
+    """Re-dispatch rows left pending by a broker outage or a dead worker."""
+    from portal import notifications
+
+    return notifications.sweep()

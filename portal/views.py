@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import audit, forms
+from portal import audit, events, forms
 from portal.models import Heartbeat
+from portal.notifications import notify
 from portal.selectors import HOMES
 
 
@@ -30,6 +31,19 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/account.html")
 
 
+def _password_changed(user, action: str) -> None:
+    """Audit a password change and tell the person, in case it was not them."""
+    now = timezone.now()
+    audit.record(actor=user, action=action, obj=user)
+    notify(
+        events.PASSWORD_CHANGED.name,
+        [user],
+        {"changed_at": timezone.localtime(now).strftime("%-d %B %Y at %H:%M")},
+        obj=user,
+        discriminator=now.isoformat(),
+    )
+
+
 class SignInView(auth_views.LoginView):
     form_class = forms.SignInForm
     template_name = "registration/login.html"
@@ -41,9 +55,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account")
 
+    @transaction.atomic
     def form_valid(self, form: forms.PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
-        audit.record(actor=self.request.user, action="user.password_changed", obj=self.request.user)
+        _password_changed(self.request.user, "user.password_changed")
         messages.success(self.request, "Your password has been changed.")
         return response
 
@@ -60,9 +75,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = forms.SetPasswordForm
     template_name = "registration/password_reset_confirm.html"
 
+    @transaction.atomic
     def form_valid(self, form: forms.SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
-        audit.record(actor=form.user, action="user.password_reset", obj=form.user)
+        _password_changed(form.user, "user.password_reset")
         return response
 
 

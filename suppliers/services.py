@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
-from portal import audit
+from portal import audit, events
 from portal.models import User
+from portal.notifications import notify
 from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
 
 
@@ -79,5 +81,17 @@ def supplier_set_status(
         obj=supplier,
         changes={"status": [before, status]},
         context={"reason": reason},
+    )
+    notify(
+        events.SUPPLIER_STATUS.name,
+        supplier.users.filter(is_active=True),
+        {
+            "supplier_name": str(supplier),
+            "status": status,
+            "status_label": SupplierStatus(status).label,
+            "reason": reason,
+        },
+        obj=supplier,
+        discriminator=f"{before}->{status}@{timezone.now().isoformat()}",
     )
     return supplier

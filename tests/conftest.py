@@ -166,3 +166,31 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def in_process_tasks(settings):
+    """Run Celery tasks in this process, as the embedded default does, even
+    when REDIS_URL is set (CI): for tests of logic rather than of the broker."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    yield
+    app.conf.task_always_eager = previous
+
+
+def make_people(n: int, *, prefix: str = "person") -> list[User]:
+    """``n`` auditors of a throwaway council, created in bulk (no audit rows)."""
+    buyer = BuyerOrganisation.objects.create(name=f"{prefix} council", slug=f"{prefix}-council")
+    User.objects.bulk_create(
+        User(
+            email=f"{prefix}{i}@people.example",
+            full_name=f"Person {i}",
+            role=Role.AUDITOR,
+            buyer=buyer,
+        )
+        for i in range(n)
+    )
+    return list(User.objects.filter(buyer=buyer).order_by("pk"))

@@ -15,6 +15,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "EMAIL_HOST": "smtp.example-council.org.uk",
+    "SITE_URL": "https://tenders.example-council.org.uk",
 }
 _OURS = {
     "DJANGO_ENV",
@@ -23,6 +24,8 @@ _OURS = {
     "DATABASE_URL",
     "REDIS_URL",
     "EMAIL_HOST",
+    "EMAIL_BACKEND",
+    "SITE_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DEBUG",
     "DATA_DIR",
@@ -55,6 +58,7 @@ def test_production_check_deploy_is_clean():
         ("DATABASE_URL", "DATABASE_URL must be a PostgreSQL URL in production"),
         ("REDIS_URL", "REDIS_URL must be a Redis URL in production"),
         ("EMAIL_HOST", "EMAIL_HOST must be the SMTP server"),
+        ("SITE_URL", "SITE_URL must be the portal's public https:// address"),
     ],
 )
 def test_production_refuses_to_start_without_each_secret(missing, named):

@@ -45,7 +45,7 @@ def test_app_services_run_in_production_mode_against_postgres_and_redis(name):
     )
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     # Secrets come from the operator's .env, never from the file itself.
-    for secret in ("SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST"):
+    for secret in ("SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_HOST", "SITE_URL"):
         assert re.fullmatch(r"\$\{" + secret + r":\?.+\}", env[secret])
     depends = SERVICES[name]["depends_on"]
     assert depends  # waits for the database (and the migration) first
@@ -71,7 +71,9 @@ def test_celery_services_use_the_project_celery_app(name, subcommand):
 def test_health_check_and_migrate_commands_exist():
     assert SERVICES["web"]["healthcheck"]["test"][1:] == ["python", "-m", "portal.healthcheck"]
     assert importlib.import_module("portal.healthcheck").main
-    assert command_of(SERVICES["migrate"])[:3] == ["python", "manage.py", "migrate"]
+    script = command_of(SERVICES["migrate"])[-1]
+    assert "python manage.py migrate --noinput" in script
+    assert "python manage.py load_cpv" in script
 
 
 def test_dockerfile_builds_assets_installs_the_lock_and_runs_as_a_user():

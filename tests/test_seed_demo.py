@@ -73,6 +73,7 @@ def test_seed_demo_is_refused_in_production_mode(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite3",
         "REDIS_URL": "redis://127.0.0.1:6379/15",
         "EMAIL_HOST": "smtp.example.gov",
+        "SITE_URL": "https://tenders.example.gov",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo"],

@@ -1,0 +1,55 @@
+"""Every kind of notification the portal sends, in one registry.
+
+An event names its templates (``templates/notifications/<name>/subject.txt``,
+``body.txt`` and ``body.html``) and whether a person may turn its email off:
+``mandatory`` events (receipts, outcomes, security) always go; ``reminders``
+and ``digests`` follow the person's preferences. The inbox copy always goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["mandatory", "reminders", "digests"]
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    kind: Kind
+    description: str
+
+    @property
+    def optional(self) -> bool:
+        return self.kind != "mandatory"
+
+    def template(self, part: str) -> str:
+        return f"notifications/{self.name}/{part}"
+
+
+EVENTS: dict[str, Event] = {}
+
+
+def register(name: str, kind: Kind, description: str) -> Event:
+    if name in EVENTS and EVENTS[name] != Event(name, kind, description):
+        raise ValueError(f"Event {name!r} is already registered differently.")
+    EVENTS[name] = Event(name, kind, description)
+    return EVENTS[name]
+
+
+def get(name: str) -> Event:
+    try:
+        return EVENTS[name]
+    except KeyError:
+        raise LookupError(f"No notification event called {name!r}; register it first.") from None
+
+
+# Events of the foundation; each app registers its own next to its services.
+MESSAGE = register("portal.message", "mandatory", "A message from the council's team")
+PASSWORD_CHANGED = register("security.password_changed", "mandatory", "Your password was changed")
+SUPPLIER_STATUS = register(
+    "supplier.status_changed", "mandatory", "Your organisation was approved or suspended"
+)
+REMINDER = register("portal.reminder", "reminders", "A reminder of something due soon")
+DIGEST = register("portal.digest", "digests", "A summary of recent activity")

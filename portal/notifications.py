@@ -1,0 +1,362 @@
+"""The notifications backbone: ``notify`` writes the outbox, Celery delivers it.
+
+* ``notify`` writes one row per recipient and channel **in the caller's
+  transaction**, with a unique idempotency key, and dispatches after commit.
+  A rolled-back change sends nothing; calling twice sends once.
+* ``deliver`` claims each row under a row lock (``SKIP LOCKED`` on
+  PostgreSQL) and marks it sent in the same transaction as the delivery, so
+  two workers never send one row twice. Inbox messages are written in that
+  transaction too (exactly once). An email leaves before the commit; a crash
+  in that gap can repeat one email, with the same Message-ID so that mail
+  systems treat it as the same message.
+* A failure is retried with exponential backoff; after ``MAX_ATTEMPTS`` the
+  row stays ``failed`` with its error, visible in admin, until retried.
+* ``sweep`` (Celery beat, every minute) re-dispatches rows left pending by a
+  broker outage or a dead worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import models, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from portal import events
+from portal.models import Channel, DeliveryStatus, InboxMessage, Notification, User
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # rows per Celery task: one task per row costs more than the email
+INSERT_CHUNK = 1000
+MAX_ATTEMPTS = 6
+FIRST_RETRY = timedelta(seconds=60)
+LONGEST_RETRY = timedelta(hours=1)
+SWEEP_GRACE = timedelta(seconds=60)
+
+
+# --- Writing the outbox ---------------------------------------------------------
+
+
+def idempotency_key(
+    event: str, obj: models.Model | None, recipient_id: int, channel: str, discriminator: str = ""
+) -> str:
+    target = f"{obj._meta.label_lower}:{obj.pk}" if obj is not None else "-"
+    key = f"{event}|{target}|{recipient_id}|{channel}|{discriminator}"
+    if len(key) > 255:  # keep it unique and within the column
+        key = key[:190] + "|" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def notify(
+    event: str,
+    recipients: Iterable[User] | Iterable[int],
+    context: Mapping[str, Any] | None = None,
+    *,
+    obj: models.Model | None = None,
+    discriminator: str = "",
+) -> int:
+    """Queue ``event`` for each recipient, by email and in the inbox.
+
+    Call it inside the transaction of the change it reports. ``context`` must
+    be JSON-serialisable (ids, strings, numbers); templates render it at
+    delivery. ``discriminator`` separates repeated events about one object
+    (the second amendment of an opportunity, say). Returns the number of
+    rows written (a repeated call writes none).
+    """
+    spec = events.get(event)
+    ids = list(dict.fromkeys(r if isinstance(r, int) else r.pk for r in recipients))
+    if not ids:
+        return 0
+    opted_out: set[int] = set()
+    if spec.optional:
+        field = "email_reminders" if spec.kind == "reminders" else "email_digests"
+        opted_out = set(
+            User.objects.filter(pk__in=ids, **{field: False}).values_list("pk", flat=True)
+        )
+    now = timezone.now()
+    rows = []
+    for recipient_id in ids:
+        channels = [Channel.INBOX] if recipient_id in opted_out else [Channel.EMAIL, Channel.INBOX]
+        for channel in channels:
+            rows.append(
+                Notification(
+                    event=event,
+                    recipient_id=recipient_id,
+                    channel=channel,
+                    idempotency_key=idempotency_key(
+                        event, obj, recipient_id, channel, discriminator
+                    ),
+                    object_type=obj._meta.label_lower if obj is not None else "",
+                    object_id=str(obj.pk) if obj is not None else "",
+                    context=dict(context or {}),
+                    created_at=now,
+                    next_attempt_at=now,
+                    dispatched_at=now,
+                )
+            )
+    keys = [row.idempotency_key for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(keys), INSERT_CHUNK):
+        existing.update(
+            Notification.objects.filter(
+                idempotency_key__in=keys[start : start + INSERT_CHUNK]
+            ).values_list("idempotency_key", flat=True)
+        )
+    new_rows = [row for row in rows if row.idempotency_key not in existing]
+    created = Notification.objects.bulk_create(new_rows, batch_size=INSERT_CHUNK)
+    new_ids = [row.pk for row in created]
+    if new_ids:
+        transaction.on_commit(lambda: dispatch(new_ids), robust=True)
+    return len(new_ids)
+
+
+# --- Handing work to Celery -----------------------------------------------------
+
+
+def dispatch(ids: Sequence[int]) -> int:
+    """Send ``ids`` to the workers in batches; returns how many batches went.
+
+    If the broker is unreachable the rows simply stay pending: the sweep
+    sends them when it is back. Nothing here may fail the caller.
+    """
+    from portal.tasks import deliver_notifications
+
+    queue = getattr(settings, "NOTIFICATIONS_QUEUE", None)
+    sent = 0
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = list(ids[start : start + BATCH_SIZE])
+        try:
+            if queue:
+                deliver_notifications.apply_async(args=[batch], queue=queue)
+            else:
+                deliver_notifications.apply_async(args=[batch])
+        except Exception:  # broker down: the sweep will re-dispatch
+            log.warning(
+                "Could not hand %d notification(s) to the broker; the sweep will retry.",
+                len(ids) - start,
+                exc_info=True,
+            )
+            return sent
+        sent += 1
+    return sent
+
+
+def sweep(*, grace: timedelta = SWEEP_GRACE, limit: int = 20_000) -> int:
+    """Re-dispatch pending rows that are due and were not handed out recently."""
+    now = timezone.now()
+    due = list(
+        Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(models.Q(dispatched_at__isnull=True) | models.Q(dispatched_at__lte=now - grace))
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not due:
+        return 0
+    for start in range(0, len(due), INSERT_CHUNK):
+        Notification.objects.filter(pk__in=due[start : start + INSERT_CHUNK]).update(
+            dispatched_at=now
+        )
+    dispatch(due)
+    log.info("Sweep re-dispatched %d notification(s).", len(due))
+    return len(due)
+
+
+@transaction.atomic
+def retry(ids: Iterable[int]) -> int:
+    """Put failed rows back in the queue (an administrator's retry)."""
+    ids = list(ids)
+    count = Notification.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        dispatched_at=timezone.now(),
+    )
+    if count:
+        transaction.on_commit(lambda: dispatch(ids), robust=True)
+    return count
+
+
+# --- Delivering -----------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(row: Notification) -> Rendered:
+    spec = events.get(row.event)
+    context = {
+        **row.context,
+        "recipient": row.recipient,
+        "service_name": settings.SERVICE_NAME,
+        "site_url": settings.SITE_URL,
+        "event": spec,
+        "optional": spec.optional,
+    }
+    subject = " ".join(render_to_string(spec.template("subject.txt"), context).split())
+    return Rendered(
+        subject=subject[:250],
+        text=render_to_string(spec.template("body.txt"), context),
+        html=render_to_string(spec.template("body.html"), context),
+    )
+
+
+def message_id(row: Notification) -> str:
+    digest = hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:32]
+    return f"<{digest}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def _fail(pk: int, attempts: int, error: BaseException) -> None:
+    text = f"{type(error).__name__}: {error}"[:2000]
+    if attempts >= MAX_ATTEMPTS:
+        Notification.objects.filter(pk=pk).update(
+            status=DeliveryStatus.FAILED, attempts=attempts, last_error=text
+        )
+        log.error("Notification %s failed for good after %d attempts: %s", pk, attempts, text)
+    else:
+        Notification.objects.filter(pk=pk).update(
+            attempts=attempts,
+            last_error=text,
+            next_attempt_at=timezone.now() + _backoff(attempts),
+        )
+        log.warning("Notification %s attempt %d failed: %s", pk, attempts, text)
+
+
+def _due(ids: Sequence[int]) -> models.QuerySet[Notification]:
+    return Notification.objects.filter(
+        pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+    )
+
+
+def _local_path(url: object) -> str:
+    """Only a path on this site may be linked from an inbox message."""
+    text = str(url or "")
+    return text[:500] if text.startswith("/") and not text.startswith("//") else ""
+
+
+def _deliver_inbox(ids: Sequence[int]) -> int:
+    """Inbox rows: claimed, written and marked sent in one transaction."""
+    with transaction.atomic():
+        rows = list(
+            _due(ids)
+            .filter(channel=Channel.INBOX)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+        )
+        if not rows:
+            return 0
+        now = timezone.now()
+        messages = []
+        for row in rows:
+            rendered = render(row)
+            messages.append(
+                InboxMessage(
+                    recipient_id=row.recipient_id,
+                    notification=row,
+                    event=row.event,
+                    subject=rendered.subject,
+                    body=rendered.text,
+                    url=_local_path(row.context.get("url")),
+                    created_at=row.created_at,
+                )
+            )
+        InboxMessage.objects.bulk_create(messages)
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=DeliveryStatus.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=""
+        )
+        return len(rows)
+
+
+def _deliver_email(row_id: int, connection: Any) -> bool:
+    """One email row: locked, sent and marked sent before the lock is released."""
+    with transaction.atomic():
+        row = (
+            _due([row_id])
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .first()
+        )
+        if row is None:  # sent already, or another worker holds it
+            return False
+        attempts = row.attempts + 1
+        try:
+            rendered = render(row)
+            email = EmailMultiAlternatives(
+                subject=rendered.subject,
+                body=rendered.text,
+                to=[row.recipient.email],
+                headers={"Message-ID": message_id(row), "X-Local-Tenders-Event": row.event},
+                connection=connection,
+            )
+            email.attach_alternative(rendered.html, "text/html")
+            # Marked sent first, so that the only gap left is the commit itself.
+            Notification.objects.filter(pk=row.pk).update(
+                status=DeliveryStatus.SENT,
+                sent_at=timezone.now(),
+                attempts=attempts,
+                last_error="",
+            )
+            email.send()
+        except Exception as exc:
+            transaction.set_rollback(True)
+            failure = exc
+        else:
+            return True
+    _fail(row_id, attempts, failure)
+    return False
+
+
+def deliver(ids: Sequence[int]) -> int:
+    """Deliver the due rows among ``ids``; safe to run twice, or in parallel."""
+    delivered = _deliver_inbox(ids)
+    email_ids = list(
+        _due(ids).filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
+    )
+    if email_ids:
+        connection = get_connection()
+        try:
+            connection.open()
+            for row_id in email_ids:
+                delivered += _deliver_email(row_id, connection)
+        finally:
+            connection.close()
+    return delivered
+
+
+# --- Reading --------------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    return InboxMessage.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def delivery_summary() -> list[dict[str, Any]]:
+    """Pending / sent / failed counts per event, for administrators."""
+    from django.db.models import Count, Q
+
+    return list(
+        Notification.objects.values("event")
+        .annotate(
+            pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+            sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
+            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+        )
+        .order_by("event")
+    )
