@@ -36,3 +36,13 @@ def sweep_notifications() -> int:
     from portal import notifications
 
     return notifications.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def bench_noop(counter_key: str) -> None:
+    """A task that does next to nothing (one Redis INCR so that the benchmark
+    can see it finish): the yardstick for ``bench notifications``."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.REDIS_URL).incr(counter_key)

@@ -7,6 +7,7 @@ delivery attempt, standing in for the SMTP server at the edge.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from portal import notifications
+from portal.bench.workers import database_url as database_url_for_workers
 from portal.mail import clear_capture, read_capture
 from portal.models import DeliveryStatus, InboxMessage, Notification
 from portal.notifications import notify
@@ -25,7 +27,6 @@ from tests.conftest import make_people, need
 from tests.worker import (
     ROOT,
     RedisServer,
-    database_url_for_workers,
     free_port,
     redis_problem,
     start_worker,
@@ -179,3 +180,15 @@ def test_redis_down_at_commit_keeps_the_change_and_the_sweep_delivers_later(
         broker.stop()
     captured = read_capture(settings.REDIS_URL, mailbox)
     assert len(captured.recipients()) == 50 and captured.duplicates == 0
+
+
+def test_the_notifications_benchmark_runs_and_reports_every_email(real_services, capsys):
+    from django.core.management import call_command
+
+    call_command("bench", "notifications", "--count", "60")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["count"] == result["delivered"] == 60
+    assert result["duplicates"] == 0 and result["failed"] == 0
+    assert {"seconds", "emails_per_s", "noop_tasks_per_s", "ratio"} <= set(result)
+    # It cleans up after itself.
+    assert not Notification.objects.exists()

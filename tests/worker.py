@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import redis
-from celery import Celery
 from django.conf import settings
 from django.db import connection
 
+from portal.bench.workers import WorkerProcess, start
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def database_url_for_workers() -> str:
-    """A DATABASE_URL for the database this test run is using."""
-    db = connection.settings_dict
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def redis_problem() -> str | None:
@@ -43,33 +31,6 @@ def redis_problem() -> str | None:
     return None
 
 
-@dataclass
-class Worker:
-    queue: str
-    name: str
-    process: subprocess.Popen
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Kill the whole process group (the main process and its children)."""
-        try:
-            os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            return
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 def start_worker(
     tmp_path: Path,
     *,
@@ -77,54 +38,16 @@ def start_worker(
     queue: str | None = None,
     broker_url: str | None = None,
     env: dict[str, str] | None = None,
-) -> Worker:
-    """Start ``celery worker`` on ``queue`` (a fresh one by default) and wait
-    until it answers a ping through the broker."""
-    queue = queue or f"lt-test-{uuid.uuid4().hex[:10]}"
-    broker_url = broker_url or settings.REDIS_URL
-    name = f"{queue}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
-    log = tmp_path / f"{queue}-{uuid.uuid4().hex[:6]}.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_workers(),
-        "REDIS_URL": broker_url,
-        **(env or {}),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            name,
-            f"--concurrency={concurrency}",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
+) -> WorkerProcess:
+    """A real worker on ``queue`` (a fresh one by default), logging to tmp_path."""
+    return start(
+        queue=queue or f"lt-test-{uuid.uuid4().hex[:10]}",
+        concurrency=concurrency,
+        log_dir=tmp_path,
         env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        broker_url=broker_url,
+        loglevel="INFO",
     )
-    worker = Worker(queue=queue, name=name, process=process, log=log)
-    deadline = time.monotonic() + 60
-    # A probe app of its own, so that it talks to this worker's broker.
-    probe = Celery("probe", broker=broker_url, set_as_current=False)
-    probe.conf.update(accept_content=["json"], broker_connection_timeout=2)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the worker exited at start:\n{worker.output()}")
-        if probe.control.ping(destination=[name], timeout=0.5):
-            return worker
-    worker.kill()
-    raise RuntimeError(f"the worker did not answer within 60 s:\n{worker.output()}")
 
 
 def wait_for(check, *, timeout: float = 30, every: float = 0.1):
