@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def read_codes(path: Path = DATA_FILE) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def cpv_load(*, path: Path = DATA_FILE) -> LoadResult:
+def cpv_load(*, path: Path = DATA_FILE, only: Iterable[str] | None = None) -> LoadResult:
     """Make the CPV table match the file: add missing codes, correct changed
     descriptions, levels, prefixes and parents, leave the rest untouched.
 
@@ -72,9 +73,20 @@ def cpv_load(*, path: Path = DATA_FILE) -> LoadResult:
     list's rule (``rules.parent_digits``), so every code below division level
     has one. A code whose 8 digits are already stored with another check digit
     is refused rather than silently re-keyed.
+
+    ``only`` (codes or 8-digit strings) limits the load to those codes and
+    their ancestors: enough for demo data and tests on an empty database.
     """
     rows = read_codes(path)
     code_of = {code[: rules.DIGITS]: code for code, _ in rows}
+    if only is not None:
+        keep: set[str] = set()
+        for text in only:
+            digits: str | None = rules.parse(text).digits
+            while digits is not None and digits not in keep:
+                keep.add(digits)
+                digits = rules.parent_digits(digits, known=code_of)
+        rows = [row for row in rows if row[0][: rules.DIGITS] in keep]
     wanted: dict[str, tuple[str, str, int, str, str | None]] = {}
     for code, description in rows:
         digits = code[: rules.DIGITS]
@@ -121,5 +133,5 @@ def cpv_load(*, path: Path = DATA_FILE) -> LoadResult:
         created=len(new),
         updated=len(changed),
         unchanged=len(wanted) - len(new) - len(changed),
-        not_in_file=sorted(set(existing) - set(wanted)),
+        not_in_file=[] if only is not None else sorted(set(existing) - set(wanted)),
     )

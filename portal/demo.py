@@ -32,6 +32,32 @@ STAFF = [
     ("admin@demo-council.example", "Sam Whitaker", "admin", None),
 ]
 
+# The CPV codes each demo supplier works in.
+CATEGORIES: dict[str, list[str]] = {
+    "Aire Valley Cleaning Ltd": ["90910000-9", "90911200-8"],
+    "Bradford Community Care CIC": ["85310000-5", "85312000-9"],
+    "Shipley Grounds Maintenance Ltd": ["77310000-6"],
+    "Keighley Print & Design Ltd": ["79810000-5"],
+    "Ilkley Catering Co-operative Ltd": ["55520000-1", "55321000-6"],
+    "Wibsey Building Services Ltd": ["45000000-7", "45400000-1"],
+    "Thornton Youth Trust": ["85312300-2"],
+    "Bingley IT Support Ltd": ["72000000-5"],
+    "Eccleshill Facilities Ltd": ["79993000-1", "90911200-8"],
+    "Queensbury Transport Ltd": ["60100000-9"],
+    "Little Horton Food Bank": ["85300000-2", "55321000-6"],
+    "Allerton Electrical Contractors Ltd": ["45310000-3", "50700000-2"],
+    "Baildon Landscapes Ltd": ["77310000-6"],
+    "Leeds Office Supplies Ltd": ["30190000-7"],
+    "Pennine Security Services Ltd": ["79710000-4"],
+    "National Facilities Group plc": ["79993000-1", "90910000-9", "79710000-4"],
+    "Halifax Highways Ltd": ["45233000-9"],
+    "Yorkshire Social Care Partnership": ["85311000-2", "85312000-9"],
+    "Midlands Digital Solutions Ltd": ["72200000-7"],
+    "Calder Valley Cleaning Ltd": ["90910000-9"],
+    "Huddersfield Print Works Ltd": ["79810000-5"],
+    "Bradford Interpreting Services Ltd": ["79540000-1", "79530000-8"],
+}
+
 # legal name, companies house no., charity no., SME, VCSE, status,
 # (address, town, postcode), contact user (email, name) or None
 SUPPLIERS = [

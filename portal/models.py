@@ -129,6 +129,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         null=True,
         blank=True,
     )
+    supplier_role = models.CharField(
+        "role in the supplier organisation",
+        max_length=10,
+        choices=[("admin", "Organisation administrator"), ("member", "Member")],
+        blank=True,
+        help_text="Organisation administrators manage colleagues and the profile.",
+    )
+    # Set when the person follows the link emailed to them.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         "may use Django admin",
@@ -172,6 +181,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(role="supplier") | models.Q(supplier__isnull=True),
                 name="user_only_suppliers_have_a_supplier",
             ),
+            models.CheckConstraint(
+                condition=models.Q(role="supplier") | models.Q(supplier_role=""),
+                name="user_only_suppliers_have_a_supplier_role",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,6 +203,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_supplier_user(self) -> bool:
         return self.role == Role.SUPPLIER
+
+    @property
+    def is_supplier_admin(self) -> bool:
+        return self.role == Role.SUPPLIER and self.supplier_role == "admin"
 
     @property
     def is_auditor(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from portal import audit
 from portal.models import BuyerOrganisation, Department, LocalityDistrict, Role, User
@@ -74,7 +75,10 @@ def user_create(
     buyer: BuyerOrganisation | None = None,
     department: Department | None = None,
     supplier=None,
+    supplier_role: str = "",
     is_superuser: bool = False,
+    is_active: bool = True,
+    email_verified: bool = False,
 ) -> User:
     """Create a person. Administrators get Django admin; nobody else does.
 
@@ -93,6 +97,9 @@ def user_create(
         supplier=supplier,
         is_staff=role == Role.ADMIN,
         is_superuser=is_superuser,
+        supplier_role=supplier_role,
+        is_active=is_active,
+        email_verified_at=timezone.now() if email_verified else None,
     )
     audit.record(
         actor=by,

@@ -12,6 +12,21 @@ class SupplierStatus(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
 
 
+# Officers verify a new supplier, may suspend it, and may reinstate it.
+STATUS_TRANSITIONS: dict[str, set[str]] = {
+    SupplierStatus.PENDING: {SupplierStatus.APPROVED, SupplierStatus.SUSPENDED},
+    SupplierStatus.APPROVED: {SupplierStatus.SUSPENDED},
+    SupplierStatus.SUSPENDED: {SupplierStatus.APPROVED},
+}
+
+
+class SupplierRole(models.TextChoices):
+    """A supplier user's role within their own organisation."""
+
+    ADMIN = "admin", "Organisation administrator"
+    MEMBER = "member", "Member"
+
+
 class SupplierOrganisation(models.Model):
     """A business, charity or social enterprise that registers once to bid."""
 
@@ -32,7 +47,12 @@ class SupplierOrganisation(models.Model):
     contact_email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     website = models.URLField(blank=True)
+    # The kinds of work it does; a code also covers the codes below it.
+    categories = models.ManyToManyField(
+        "cpv.CpvCode", related_name="suppliers", blank=True, verbose_name="categories of work"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["legal_name"]

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from cpv.models import CpvCode
 from portal import audit, events
 from portal.models import User
 from portal.notifications import notify
-from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
+from suppliers.models import (
+    STATUS_TRANSITIONS,
+    SupplierOrganisation,
+    SupplierSite,
+    SupplierStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,9 @@ def supplier_create(
     is_sme: bool = False,
     is_vcse: bool = False,
     contact_email: str = "",
+    phone: str = "",
     website: str = "",
+    categories: Sequence[CpvCode] = (),
 ) -> SupplierOrganisation:
     """Register a supplier organisation; it waits for an officer to verify it."""
     supplier = SupplierOrganisation(
@@ -45,11 +53,13 @@ def supplier_create(
         is_sme=is_sme,
         is_vcse=is_vcse,
         contact_email=contact_email,
+        phone=phone,
         website=website,
         status=SupplierStatus.PENDING,
     )
     supplier.full_clean()
     supplier.save()
+    supplier.categories.set(categories)
     for spec in sites:
         site = SupplierSite(supplier=supplier, **spec.__dict__)
         site.full_clean(exclude=["district"])
@@ -58,23 +68,43 @@ def supplier_create(
         actor=by,
         action="supplier.registered",
         obj=supplier,
-        changes={"legal_name": [None, legal_name], "sites": [None, [s.postcode for s in sites]]},
+        changes={
+            "legal_name": [None, legal_name],
+            "sites": [None, [s.postcode for s in sites]],
+            "categories": [None, [c.code for c in categories]],
+        },
     )
     return supplier
+
+
+class StatusChangeRefused(ValueError):
+    """A status change the rules do not allow; the message says why."""
 
 
 @transaction.atomic
 def supplier_set_status(
     *, supplier: SupplierOrganisation, status: SupplierStatus, reason: str, by: User | None
 ) -> SupplierOrganisation:
-    """Approve, suspend or reinstate a supplier; a reason is always kept."""
+    """Approve, suspend or reinstate a supplier, with a written reason.
+
+    Allowed: pending → approved or suspended; approved → suspended;
+    suspended → approved. Only approved suppliers can be invited to bid.
+    The change is audited and every active person of the supplier is told.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise StatusChangeRefused("Give a reason: the supplier will see it.")
     supplier = SupplierOrganisation.objects.select_for_update().get(pk=supplier.pk)
     before = supplier.status
-    if before == status:
-        return supplier
+    if status not in STATUS_TRANSITIONS[before]:
+        raise StatusChangeRefused(
+            f"{supplier} is {SupplierStatus(before).label.lower()}: it cannot be made "
+            f"{SupplierStatus(status).label.lower()}."
+        )
     supplier.status = status
     supplier.status_reason = reason
-    supplier.save(update_fields=["status", "status_reason"])
+    supplier.status_changed_at = timezone.now()
+    supplier.save(update_fields=["status", "status_reason", "status_changed_at"])
     audit.record(
         actor=by,
         action="supplier.status_changed",

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from cpv.models import CpvCode
+from cpv.services import cpv_load
 from portal import demo, services
 from portal.models import BuyerOrganisation, Department, User
 from suppliers import services as supplier_services
@@ -36,6 +38,10 @@ class Command(BaseCommand):
 
     def _seed(self) -> int:
         created = 0
+        # The demo needs its suppliers' categories; load_cpv loads the rest.
+        needed = {code for codes in demo.CATEGORIES.values() for code in codes}
+        if CpvCode.objects.filter(code__in=needed).count() < len(needed):
+            cpv_load(only=needed)
         buyer = BuyerOrganisation.objects.filter(slug=demo.BUYER["slug"]).first()
         if buyer is None:
             buyer = services.buyer_create(**demo.BUYER, by=None)
@@ -81,6 +87,7 @@ class Command(BaseCommand):
                 is_sme=sme,
                 is_vcse=vcse,
                 contact_email=contact[0] if contact else "",
+                categories=list(CpvCode.objects.filter(code__in=demo.CATEGORIES[legal])),
                 sites=[supplier_services.SiteSpec(*site)],
                 by=None,
             )
@@ -96,8 +103,10 @@ class Command(BaseCommand):
                     email=contact[0],
                     full_name=contact[1],
                     role="supplier",
+                    supplier_role="admin",
                     password=demo.PASSWORD,
                     supplier=supplier,
+                    email_verified=True,
                     by=None,
                 )
             created += 1
