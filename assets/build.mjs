@@ -23,7 +23,9 @@ const css = sass.compile(join(root, "assets", "scss", "portal.scss"), {
 writeFileSync(join(out, "css", "portal.css"), css.css);
 
 copyFileSync(join(frontend, "govuk", "govuk-frontend.min.js"), join(out, "js", "govuk-frontend.min.js"));
-copyFileSync(join(root, "assets", "js", "init.mjs"), join(out, "js", "init.mjs"));
+for (const script of ["init.mjs", "cpv-picker.mjs"]) {
+  copyFileSync(join(root, "assets", "js", script), join(out, "js", script));
+}
 copyFileSync(join(root, "assets", "images", "favicon.svg"), join(out, "images", "favicon.svg"));
 writeFileSync(join(out, ".built"), new Date().toISOString() + "\n");
 console.log(`Built ${out}`);

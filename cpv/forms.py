@@ -7,6 +7,7 @@ from typing import Any
 
 from crispy_forms_gds.helper import FormHelper
 from django import forms
+from django.urls import reverse_lazy
 
 from cpv import selectors
 from cpv.models import CpvCode
@@ -40,7 +41,15 @@ class CpvCodesField(forms.CharField):
     repeats; every refused code is named in its own error message.
     """
 
-    widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})
+    widget = forms.Textarea(
+        attrs={
+            "rows": 4,
+            "spellcheck": "false",
+            # assets/js/cpv-picker.mjs adds a search box that fills this field.
+            "data-module": "lt-cpv-picker",
+            "data-search-url": reverse_lazy("cpv:search"),
+        }
+    )
     default_error_messages = {"required": "Enter at least one CPV code, like 45000000-7"}
 
     def prepare_value(self, value: Any) -> Any:

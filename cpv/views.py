@@ -1,10 +1,12 @@
 """Finding a CPV code: a page for people and a JSON search for scripts and widgets.
 
-Both need sign-in (``LoginRequiredMiddleware``); neither changes anything.
+Both are public: the vocabulary is open data, and suppliers pick their
+categories while registering, before they can sign in. Neither changes anything.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -16,6 +18,7 @@ from cpv.forms import CpvSearchForm
 PAGE_SIZE = 25
 
 
+@login_not_required
 @require_GET
 def find(request: HttpRequest) -> HttpResponse:
     """Search by words or code; with no search, the 45 divisions to start from."""
@@ -43,6 +46,7 @@ def find(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_not_required
 @require_GET
 def search(request: HttpRequest) -> JsonResponse:
     """``?q=cleaning`` → ``{"results": [{"code": ..., "description": ...}]}``,

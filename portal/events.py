@@ -19,6 +19,8 @@ class Event:
     name: str
     kind: Kind
     description: str
+    # Messages carrying a one-time link go by email only.
+    email_only: bool = False
 
     @property
     def optional(self) -> bool:
@@ -31,11 +33,12 @@ class Event:
 EVENTS: dict[str, Event] = {}
 
 
-def register(name: str, kind: Kind, description: str) -> Event:
-    if name in EVENTS and EVENTS[name] != Event(name, kind, description):
+def register(name: str, kind: Kind, description: str, *, email_only: bool = False) -> Event:
+    event = Event(name, kind, description, email_only)
+    if name in EVENTS and EVENTS[name] != event:
         raise ValueError(f"Event {name!r} is already registered differently.")
-    EVENTS[name] = Event(name, kind, description)
-    return EVENTS[name]
+    EVENTS[name] = event
+    return event
 
 
 def get(name: str) -> Event:
@@ -53,3 +56,12 @@ SUPPLIER_STATUS = register(
 )
 REMINDER = register("portal.reminder", "reminders", "A reminder of something due soon")
 DIGEST = register("portal.digest", "digests", "A summary of recent activity")
+VERIFY_EMAIL = register(
+    "account.verify_email", "mandatory", "Confirm your email address", email_only=True
+)
+COLLEAGUE_INVITED = register(
+    "supplier.colleague_invited",
+    "mandatory",
+    "You have been invited to join your organisation",
+    email_only=True,
+)

@@ -13,6 +13,8 @@ from portal.models import Role, User
 class NavItem:
     label: str
     url_name: str
+    # Shown only to people who work for a council (not portal-wide admins).
+    needs_council: bool = False
 
     @property
     def url(self) -> str:
@@ -20,11 +22,13 @@ class NavItem:
 
 
 _COMMON = [NavItem("Home", "home"), NavItem("Inbox", "inbox")]
+_SUPPLIERS = NavItem("Suppliers", "supplier_directory")
+_LOCALITY = NavItem("Locality", "locality", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
-    Role.OFFICER: [],
-    Role.SUPPLIER: [],
-    Role.AUDITOR: [],
-    Role.ADMIN: [NavItem("Django admin", "admin:index")],
+    Role.OFFICER: [_SUPPLIERS, _LOCALITY],
+    Role.SUPPLIER: [NavItem("Your organisation", "organisation"), NavItem("People", "people")],
+    Role.AUDITOR: [_SUPPLIERS, _LOCALITY],
+    Role.ADMIN: [_SUPPLIERS, _LOCALITY, NavItem("Django admin", "admin:index")],
 }
 _ACCOUNT = [NavItem("Your account", "account")]
 
@@ -32,4 +36,5 @@ _ACCOUNT = [NavItem("Your account", "account")]
 def items_for(user: User) -> list[NavItem]:
     if not user.is_authenticated:
         return []
-    return _COMMON + _BY_ROLE.get(user.role, []) + _ACCOUNT
+    by_role = [i for i in _BY_ROLE.get(user.role, []) if user.buyer_id or not i.needs_council]
+    return _COMMON + by_role + _ACCOUNT

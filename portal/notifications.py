@@ -86,7 +86,12 @@ def notify(
     now = timezone.now()
     rows = []
     for recipient_id in ids:
-        channels = [Channel.INBOX] if recipient_id in opted_out else [Channel.EMAIL, Channel.INBOX]
+        if spec.email_only:
+            channels = [Channel.EMAIL]
+        elif recipient_id in opted_out:
+            channels = [Channel.INBOX]
+        else:
+            channels = [Channel.EMAIL, Channel.INBOX]
         for channel in channels:
             rows.append(
                 Notification(

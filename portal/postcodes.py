@@ -15,7 +15,7 @@ _POSTCODE = re.compile(
 )
 _DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 _RANGE = re.compile(
-    r"^(?P<area>[A-Z]{1,2})(?P<start>[0-9]{1,2})\s*[-–]\s*(?:[A-Z]{1,2})?(?P<end>[0-9]{1,2})$"
+    r"^(?P<area>[A-Z]{1,2})(?P<start>[0-9]{1,2})\s*[-–]\s*(?P<area2>[A-Z]{1,2})?(?P<end>[0-9]{1,2})$"
 )
 
 
@@ -52,6 +52,11 @@ def parse_districts(text: str) -> list[str]:
             continue
         ranged = _RANGE.match(part)
         if ranged:
+            if ranged["area2"] and ranged["area2"] != ranged["area"]:
+                raise ValueError(
+                    f"“{raw.strip()}” spans two postcode areas: write a range within one, "
+                    "like BD1-BD24."
+                )
             start, end = int(ranged["start"]), int(ranged["end"])
             if end < start:
                 raise ValueError(f"“{raw.strip()}” runs backwards: write the lower district first.")

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from portal import inbox, views
+from portal import inbox, locality, views
 
 admin.site.site_header = "Local Tenders administration"
 admin.site.site_title = "Local Tenders admin"
@@ -49,4 +49,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("cpv/", include("cpv.urls")),
+    path("suppliers/", include("suppliers.officer_urls")),
+    path("council/locality/", locality.locality, name="locality"),
+    path("", include("suppliers.urls")),
 ]

@@ -33,7 +33,7 @@ class SupplierOrganisation(models.Model):
     legal_name = models.CharField(max_length=200)
     trading_name = models.CharField(max_length=200, blank=True)
     companies_house_number = models.CharField(max_length=8, blank=True)
-    charity_number = models.CharField(max_length=8, blank=True)
+    charity_number = models.CharField(max_length=12, blank=True)
     is_sme = models.BooleanField(
         "small or medium-sized enterprise",
         default=False,

@@ -410,10 +410,11 @@ def test_search_without_words_or_digits_finds_nothing(cpv_codes, query):
 # --- pages ---------------------------------------------------------------------------
 
 
-def test_the_json_search_needs_sign_in(client, cpv_codes):
-    response = client.get(reverse("cpv:search"), {"q": "cleaning"})
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+def test_the_json_search_is_public_for_suppliers_registering(client, cpv_codes):
+    # The vocabulary is public data, and people registering are not signed in yet.
+    response = client.get(reverse("cpv:search"), {"q": "cleaning services"})
+    assert response.status_code == 200
+    assert json.loads(response.content)["results"][0]["code"] == "90910000-9"
 
 
 def test_the_json_search_returns_codes_for_a_signed_in_officer(client, officer, cpv_codes):
@@ -460,10 +461,9 @@ def test_the_find_page_explains_a_search_that_is_too_long(client, officer, cpv_c
     assert "Search text must be 200 characters or fewer" in page
 
 
-def test_the_find_page_needs_sign_in(client, cpv_codes):
-    response = client.get(reverse("cpv:find"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+def test_the_find_page_is_public(client, cpv_codes):
+    page = client.get(reverse("cpv:find"), {"q": "cleaning"}).content.decode()
+    assert "90910000-9" in page
 
 
 def test_the_find_page_runs_the_same_queries_whatever_it_lists(

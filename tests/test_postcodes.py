@@ -41,7 +41,7 @@ def test_district_list_without_repeats_keeps_order():
     assert parse_districts("bd3, BD1, bd3") == ["BD3", "BD1"]
 
 
-@pytest.mark.parametrize("bad", ["BD24-BD1", "Bradford", "BD1-", "1BD"])
+@pytest.mark.parametrize("bad", ["BD24-BD1", "Bradford", "BD1-", "1BD", "BD1-LS5"])
 def test_bad_district_lists_name_the_part(bad):
     with pytest.raises(ValueError, match=r"BD|Bradford|1BD"):
         parse_districts(bad)

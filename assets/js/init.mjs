@@ -1,5 +1,7 @@
 // Loaded as a module so that no inline script is needed (Content-Security-Policy).
 import { initAll } from "./govuk-frontend.min.js";
+import { initCpvPickers } from "./cpv-picker.mjs";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
+initCpvPickers();

@@ -125,3 +125,92 @@ def supplier_set_status(
         discriminator=f"{before}->{status}@{timezone.now().isoformat()}",
     )
     return supplier
+
+
+class ProfileRefused(ValueError):
+    """A profile change the rules do not allow; the message says why."""
+
+
+PROFILE_FIELDS = [
+    "legal_name",
+    "trading_name",
+    "companies_house_number",
+    "charity_number",
+    "is_sme",
+    "is_vcse",
+    "contact_email",
+    "phone",
+    "website",
+]
+
+
+@transaction.atomic
+def supplier_update(
+    *,
+    supplier: SupplierOrganisation,
+    by: User,
+    categories: Sequence[CpvCode] | None = None,
+    **fields: object,
+) -> SupplierOrganisation:
+    """Change a supplier's details and categories; every change is audited."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not profile fields: {', '.join(sorted(unknown))}")
+    supplier = SupplierOrganisation.objects.select_for_update().get(pk=supplier.pk)
+    before = audit.snapshot(supplier, PROFILE_FIELDS)
+    for name, value in fields.items():
+        setattr(supplier, name, value)
+    supplier.full_clean()
+    supplier.save(update_fields=list(fields) or None)
+    changes = audit.diff(before, audit.snapshot(supplier, PROFILE_FIELDS))
+    if categories is not None:
+        old = sorted(supplier.categories.values_list("code", flat=True))
+        new = sorted(c.code for c in categories)
+        if old != new:
+            supplier.categories.set(categories)
+            changes["categories"] = [old, new]
+    if changes:
+        audit.record(actor=by, action="supplier.profile_changed", obj=supplier, changes=changes)
+    return supplier
+
+
+@transaction.atomic
+def site_add(*, supplier: SupplierOrganisation, spec: SiteSpec, by: User) -> SupplierSite:
+    """Add an address; locality follows at once (it is computed from sites)."""
+    site = SupplierSite(supplier=supplier, **spec.__dict__)
+    site.full_clean(exclude=["district"])
+    site.save()
+    audit.record(
+        actor=by, action="supplier.site_added", obj=supplier, changes={"site": [None, str(site)]}
+    )
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: SupplierSite, spec: SiteSpec, by: User) -> SupplierSite:
+    before = str(site)
+    for name, value in spec.__dict__.items():
+        setattr(site, name, value)
+    site.full_clean(exclude=["district"])
+    site.save()
+    if str(site) != before:
+        audit.record(
+            actor=by,
+            action="supplier.site_changed",
+            obj=site.supplier,
+            changes={"site": [before, str(site)]},
+        )
+    return site
+
+
+@transaction.atomic
+def site_remove(*, site: SupplierSite, by: User) -> None:
+    """Remove an address; a supplier keeps at least one."""
+    supplier = SupplierOrganisation.objects.select_for_update().get(pk=site.supplier_id)
+    if supplier.sites.count() <= 1:
+        raise ProfileRefused("Your organisation needs at least one address. Add another first.")
+    before = str(site)
+    site.delete()
+    audit.record(
+        actor=by, action="supplier.site_removed", obj=supplier, changes={"site": [before, None]}
+    )

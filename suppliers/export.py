@@ -1,0 +1,71 @@
+"""Everything the portal holds about a supplier organisation, as JSON-ready data.
+
+Later features (invitations, bids, awards) add their sections here, so that
+"download your data" stays complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from portal import audit
+from suppliers.models import SupplierOrganisation
+
+
+def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "organisation": {
+            "id": supplier.pk,
+            "legal_name": supplier.legal_name,
+            "trading_name": supplier.trading_name,
+            "companies_house_number": supplier.companies_house_number,
+            "charity_number": supplier.charity_number,
+            "is_sme": supplier.is_sme,
+            "is_vcse": supplier.is_vcse,
+            "contact_email": supplier.contact_email,
+            "phone": supplier.phone,
+            "website": supplier.website,
+            "status": supplier.status,
+            "status_reason": supplier.status_reason,
+            "status_changed_at": supplier.status_changed_at,
+            "registered_at": supplier.created_at,
+        },
+        "addresses": [
+            {
+                "address_line_1": site.address_line_1,
+                "address_line_2": site.address_line_2,
+                "town": site.town,
+                "postcode": site.postcode,
+                "district": site.district,
+            }
+            for site in supplier.sites.all()
+        ],
+        "categories": [
+            {"code": code.code, "description": code.description}
+            for code in supplier.categories.all()
+        ],
+        "people": [
+            {
+                "full_name": person.full_name,
+                "email": person.email,
+                "role": person.supplier_role,
+                "active": person.is_active,
+                "email_confirmed_at": person.email_verified_at,
+                "last_sign_in": person.last_login,
+            }
+            for person in supplier.users.order_by("pk")
+        ],
+        "history": [
+            {
+                "at": event.at,
+                "by": event.actor_label,
+                "action": event.action,
+                "changes": event.changes,
+                "context": event.context,
+            }
+            for event in audit.history_for(supplier)
+        ],
+    }

@@ -1,0 +1,169 @@
+"""Forms of the officers' supplier pages: the directory's filters and the
+verification decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Div, Field, Layout, Size, Submit
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+
+from cpv.forms import CpvCodeField
+from portal.models import BuyerOrganisation
+from suppliers import selectors
+from suppliers.models import STATUS_TRANSITIONS, SupplierOrganisation, SupplierStatus
+
+REASON_MAX_LENGTH = 2000
+
+
+class DirectoryFilterForm(forms.Form):
+    """The directory's search and filters, sent by GET so results can be linked."""
+
+    q = forms.CharField(
+        label="Name or words",
+        help_text="For example, Aire Valley, or cleaning Bradford",
+        required=False,
+        max_length=selectors.MAX_QUERY_LENGTH,
+        error_messages={
+            "max_length": f"Search text must be {selectors.MAX_QUERY_LENGTH} characters or fewer"
+        },
+    )
+    category = CpvCodeField(
+        label="Category (CPV code)",
+        help_text="Includes the codes below it, like 90900000-6 for all cleaning",
+        required=False,
+    )
+    only = forms.MultipleChoiceField(
+        label="Show only",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *SupplierStatus.choices],
+    )
+
+    def __init__(self, *args: Any, buyer: BuyerOrganisation | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        only = [("sme", "SMEs"), ("vcse", "VCSEs")]
+        # "Local" means local to the viewer's council; a portal-wide
+        # administrator has none.
+        if buyer is not None:
+            only.insert(0, ("local", f"Local to {buyer.name}"))
+        self.fields["only"].choices = only
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Div(
+                Div(Field.text("q", label_size=Size.SMALL), css_class="govuk-grid-column-one-half"),
+                Div(
+                    Field.text("category", label_size=Size.SMALL, field_width=10),
+                    css_class="govuk-grid-column-one-half",
+                ),
+                css_class="govuk-grid-row",
+            ),
+            Div(
+                Div(
+                    Field.checkboxes("only", legend_size=Size.SMALL, small=True),
+                    css_class="govuk-grid-column-one-half",
+                ),
+                Div(
+                    # A select has a label, not a legend: size it as the others.
+                    Field("status", context={"label_size": Size.for_label(Size.SMALL)}),
+                    css_class="govuk-grid-column-one-half",
+                ),
+                css_class="govuk-grid-row",
+            ),
+            Div(
+                # A button without a name, so it stays out of the query string.
+                HTML(
+                    format_html(
+                        '<button type="submit" class="govuk-button" data-module="govuk-button">'
+                        'Apply filters</button> <a class="govuk-link" href="{}">Clear filters</a>',
+                        reverse("supplier_directory"),
+                    )
+                ),
+                css_class="govuk-button-group",
+            ),
+        )
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for ``selectors.directory`` (call after ``is_valid``)."""
+        data = self.cleaned_data
+        only = set(data.get("only") or [])
+        return {
+            "query": data.get("q") or "",
+            "category": data.get("category"),
+            "local_only": "local" in only,
+            # An unticked box means "any", not "not an SME".
+            "sme": True if "sme" in only else None,
+            "vcse": True if "vcse" in only else None,
+            "status": data.get("status") or None,
+        }
+
+
+def status_actions(status: str) -> dict[str, tuple[SupplierStatus, str]]:
+    """What an officer may do to a supplier in ``status``: ``{action: (target, label)}``.
+
+    Follows ``STATUS_TRANSITIONS``; approving a suspended supplier is called
+    reinstating it.
+    """
+    actions: dict[str, tuple[SupplierStatus, str]] = {}
+    for target in SupplierStatus:
+        if target not in STATUS_TRANSITIONS[status]:
+            continue
+        if target == SupplierStatus.APPROVED:
+            label = "Reinstate" if status == SupplierStatus.SUSPENDED else "Approve"
+        elif target == SupplierStatus.SUSPENDED:
+            label = "Suspend"
+        else:
+            label = f"Make {target.label.lower()}"
+        actions[label.lower().replace(" ", "_")] = (target, label)
+    return actions
+
+
+class SupplierStatusForm(forms.Form):
+    """An officer's decision on a supplier: approve, suspend or reinstate, and why."""
+
+    action = forms.ChoiceField(
+        label="What do you want to do?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what to do with this supplier"},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        help_text="The supplier’s people will see this in their email and inbox.",
+        widget=forms.Textarea,
+        max_length=REASON_MAX_LENGTH,
+        error_messages={
+            "required": "Give a reason: the supplier will see it",
+            "max_length": f"Reason must be {REASON_MAX_LENGTH} characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, supplier: SupplierOrganisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actions = status_actions(supplier.status)
+        field = self.fields["action"]
+        field.choices = [(action, label) for action, (_, label) in self.actions.items()]
+        field.error_messages["invalid_choice"] = (
+            f"{supplier} is {supplier.get_status_display().lower()}: choose one of "
+            "the actions offered"
+        )
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("supplier_status", args=[supplier.pk])
+        self.helper.layout = Layout(
+            Field.radios("action", legend_size=Size.SMALL),
+            Field.textarea("reason", label_size=Size.SMALL, rows=4),
+            Submit("submit", "Save decision"),
+        )
+
+    @property
+    def target(self) -> SupplierStatus:
+        """The status chosen (call after ``is_valid``)."""
+        return self.actions[self.cleaned_data["action"]][0]

@@ -1,0 +1,11 @@
+"""The council's supplier pages, under ``/suppliers/``."""
+
+from django.urls import path
+
+from suppliers import officer_views
+
+urlpatterns = [
+    path("", officer_views.directory, name="supplier_directory"),
+    path("<int:pk>/", officer_views.detail, name="supplier_detail"),
+    path("<int:pk>/status/", officer_views.change_status, name="supplier_status"),
+]

@@ -1,0 +1,143 @@
+"""The council's supplier pages: directory, a supplier's details, verification.
+
+Suppliers register once for the whole portal, so the officers, auditors and
+administrators of every council see every supplier; only officers decide on
+verification. Supplier users get 404 on all of these pages: they see their
+own organisation through its own pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from portal import audit
+from portal.models import User
+from suppliers import selectors
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.officer_forms import DirectoryFilterForm, SupplierStatusForm
+from suppliers.services import StatusChangeRefused, supplier_set_status
+
+PAGE_SIZE = 25
+
+
+def _council_staff_only(user: User) -> None:
+    """404 unless ``user`` works for a council (or the whole portal)."""
+    if user.role not in selectors.COUNCIL_ROLES:
+        raise Http404("No such page.")
+
+
+@require_GET
+def directory(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _council_staff_only(user)
+    form = DirectoryFilterForm(request.GET or None, buyer=user.buyer)
+    if not form.is_bound:
+        suppliers = selectors.directory(buyer=user.buyer)
+    elif form.is_valid():
+        suppliers = selectors.directory(buyer=user.buyer, **form.filters())
+    else:
+        suppliers = SupplierOrganisation.objects.none()  # the error summary explains
+    page = Paginator(suppliers, PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return render(
+        request,
+        "suppliers/officer/directory.html",
+        {
+            "form": form,
+            "page": page,
+            "suppliers": list(page.object_list),
+            "query_string": kept.urlencode(),
+            "filtered": any(any(values) for _, values in kept.lists()),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    who: str
+    what: str
+    reason: str
+
+
+def _history(supplier: SupplierOrganisation) -> list[HistoryEntry]:
+    """The supplier's audit trail, oldest first, in words."""
+    labels = dict(SupplierStatus.choices)
+    entries = []
+    for event in audit.history_for(supplier):
+        if event.action == "supplier.status_changed" and "status" in event.changes:
+            before, after = event.changes["status"]
+            what = f"Status changed from {labels.get(before, before).lower()} to "
+            what += labels.get(after, after).lower()
+        elif event.action == "supplier.registered":
+            what = "Registered"
+        else:
+            what = event.action.removeprefix("supplier.").replace("_", " ").capitalize()
+        who = event.actor.full_name if event.actor else "The portal"
+        entries.append(HistoryEntry(event.at, who, what, event.context.get("reason", "")))
+    return entries
+
+
+def _detail(
+    request: HttpRequest, supplier: SupplierOrganisation, form: SupplierStatusForm | None
+) -> HttpResponse:
+    return render(
+        request,
+        "suppliers/officer/detail.html",
+        {
+            "supplier": supplier,
+            "people": supplier.users.filter(is_active=True).order_by("full_name"),
+            "local_to": list(selectors.buyers_local_to(supplier)),
+            "history": _history(supplier),
+            "form": form,
+        },
+    )
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = selectors.supplier_for_officer(request.user, pk)
+    # Auditors and administrators see the page without the decision form.
+    form = SupplierStatusForm(supplier=supplier) if request.user.is_officer else None
+    return _detail(request, supplier, form)
+
+
+@require_POST
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve, suspend or reinstate a supplier (officers only)."""
+    supplier = selectors.supplier_for_officer(request.user, pk)
+    if not request.user.is_officer:
+        raise PermissionDenied("Only procurement officers verify suppliers.")
+    form = SupplierStatusForm(request.POST, supplier=supplier)
+    if form.is_valid():
+        try:
+            supplier = supplier_set_status(
+                supplier=supplier,
+                status=form.target,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except StatusChangeRefused as refused:
+            # Someone changed it meanwhile: show it as it is now. Bound to its
+            # new status, the form says what may be done now.
+            supplier = selectors.supplier_for_officer(request.user, pk)
+            form = SupplierStatusForm(request.POST, supplier=supplier)
+            if form.is_valid():
+                form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"{supplier} is now {supplier.get_status_display().lower()}. "
+                "Its people have been told by email and in their inbox.",
+            )
+            return redirect("supplier_detail", pk=supplier.pk)
+    return _detail(request, supplier, form)

@@ -1,0 +1,202 @@
+"""Supplier people: self-registration, confirming an email, colleagues."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cpv.models import CpvCode
+from portal import audit, events
+from portal.models import Role, User
+from portal.notifications import notify
+from portal.services import user_create
+from suppliers import tokens
+from suppliers.models import SupplierOrganisation, SupplierRole
+from suppliers.services.organisations import SiteSpec, supplier_create
+
+
+class PeopleRefused(ValueError):
+    """A change to a supplier's people that the rules do not allow."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    supplier: SupplierOrganisation
+    user: User
+
+
+@transaction.atomic
+def supplier_register(
+    *,
+    legal_name: str,
+    site: SiteSpec,
+    categories: Sequence[CpvCode],
+    full_name: str,
+    email: str,
+    password: str,
+    trading_name: str = "",
+    companies_house_number: str = "",
+    charity_number: str = "",
+    is_sme: bool = False,
+    is_vcse: bool = False,
+    phone: str = "",
+    website: str = "",
+) -> Registration:
+    """A supplier registers itself and its first person, its administrator.
+
+    The person cannot sign in until they follow the link emailed to them;
+    the organisation waits for an officer to verify it.
+    """
+    supplier = supplier_create(
+        legal_name=legal_name,
+        trading_name=trading_name,
+        companies_house_number=companies_house_number,
+        charity_number=charity_number,
+        is_sme=is_sme,
+        is_vcse=is_vcse,
+        contact_email=email,
+        phone=phone,
+        website=website,
+        sites=[site],
+        categories=categories,
+        by=None,
+    )
+    user = user_create(
+        email=email,
+        full_name=full_name,
+        role=Role.SUPPLIER,
+        supplier=supplier,
+        supplier_role=SupplierRole.ADMIN,
+        password=password,
+        is_active=False,
+        by=None,
+    )
+    send_verification(user=user)
+    return Registration(supplier=supplier, user=user)
+
+
+def send_verification(*, user: User) -> None:
+    """Email a link that confirms the address (and activates the account)."""
+    link = reverse("verify_email", args=[tokens.make_token(user, tokens.VERIFY_EMAIL)])
+    notify(
+        events.VERIFY_EMAIL.name,
+        [user],
+        {"link": link, "supplier_name": str(user.supplier), "days": 3},
+        obj=user,
+        discriminator=timezone.now().isoformat(),
+    )
+
+
+@transaction.atomic
+def email_verify(*, user: User) -> User:
+    """The person followed their link: the address is theirs; they may sign in."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_verified_at is not None:
+        return user
+    user.email_verified_at = timezone.now()
+    user.is_active = True
+    user.save(update_fields=["email_verified_at", "is_active"])
+    audit.record(actor=user, action="user.email_verified", obj=user)
+    return user
+
+
+@transaction.atomic
+def colleague_invite(
+    *, supplier: SupplierOrganisation, email: str, full_name: str, supplier_role: str, by: User
+) -> User:
+    """An organisation administrator invites a colleague, who sets a password
+    through the emailed link. A person belongs to one organisation only."""
+    _require_admin(by, supplier)
+    user = user_create(
+        email=email,
+        full_name=full_name,
+        role=Role.SUPPLIER,
+        supplier=supplier,
+        supplier_role=supplier_role,
+        password=None,
+        is_active=False,
+        by=by,
+    )
+    link = reverse("join", args=[tokens.make_token(user, tokens.JOIN)])
+    notify(
+        events.COLLEAGUE_INVITED.name,
+        [user],
+        {"link": link, "supplier_name": str(supplier), "inviter": by.full_name, "days": 7},
+        obj=user,
+    )
+    return user
+
+
+@transaction.atomic
+def colleague_join(*, user: User, password: str) -> User:
+    """An invited colleague chose a password: the account is ready."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_verified_at is not None:
+        raise PeopleRefused("This invitation has already been used.")
+    user.set_password(password)
+    user.email_verified_at = timezone.now()
+    user.is_active = True
+    user.save(update_fields=["password", "email_verified_at", "is_active"])
+    audit.record(actor=user, action="user.joined", obj=user)
+    return user
+
+
+@transaction.atomic
+def colleague_set_role(*, user: User, supplier_role: str, by: User) -> User:
+    _require_admin(by, user.supplier)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = user.supplier_role
+    if before == supplier_role:
+        return user
+    if before == SupplierRole.ADMIN:
+        _keep_an_admin(user)
+    user.supplier_role = supplier_role
+    user.save(update_fields=["supplier_role"])
+    audit.record(
+        actor=by,
+        action="user.supplier_role_changed",
+        obj=user,
+        changes={"supplier_role": [before, supplier_role]},
+    )
+    return user
+
+
+@transaction.atomic
+def colleague_remove(*, user: User, by: User) -> User:
+    """Remove a colleague: their account is switched off, its history kept."""
+    _require_admin(by, user.supplier)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.supplier_role == SupplierRole.ADMIN:
+        _keep_an_admin(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit.record(
+        actor=by,
+        action="user.removed_from_supplier",
+        obj=user,
+        changes={"is_active": [True, False]},
+        context={"supplier": user.supplier_id},
+    )
+    return user
+
+
+def _require_admin(person: User, supplier: SupplierOrganisation | None) -> None:
+    if not (
+        person.is_supplier_admin and supplier is not None and person.supplier_id == supplier.pk
+    ):
+        raise PeopleRefused("Only your organisation's administrators can manage colleagues.")
+
+
+def _keep_an_admin(user: User) -> None:
+    others = User.objects.filter(
+        supplier_id=user.supplier_id, supplier_role=SupplierRole.ADMIN, is_active=True
+    ).exclude(pk=user.pk)
+    if not others.select_for_update().exists():
+        raise PeopleRefused(
+            "Your organisation needs at least one administrator. Make someone else an "
+            "administrator first."
+        )

@@ -1,0 +1,304 @@
+"""A supplier's own pages: register, confirm email, profile, addresses, colleagues.
+
+Every page under /organisation/ works on the signed-in person's own
+organisation; objects named in a URL (an address, a colleague) are looked up
+within it, so another organisation's gets 404.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.models import User
+from suppliers import export, services, tokens
+from suppliers.forms import (
+    InviteForm,
+    JoinForm,
+    OrganisationForm,
+    RegistrationForm,
+    RoleForm,
+    SiteForm,
+)
+from suppliers.models import SupplierOrganisation, SupplierSite
+from suppliers.selectors import buyers_local_to
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
+    if not request.user.is_supplier_user or request.user.supplier_id is None:
+        raise Http404
+    return request.user.supplier
+
+
+def _own_supplier_as_admin(request: HttpRequest) -> SupplierOrganisation:
+    supplier = _own_supplier(request)
+    if not request.user.is_supplier_admin:
+        raise PermissionDenied("Only your organisation's administrators can do this.")
+    return supplier
+
+
+# --- Registration ----------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        registration = services.supplier_register(
+            legal_name=data["legal_name"],
+            trading_name=data["trading_name"],
+            companies_house_number=data["companies_house_number"],
+            charity_number=data["charity_number"],
+            is_sme=data["is_sme"],
+            is_vcse=data["is_vcse"],
+            phone=data["phone"],
+            website=data["website"],
+            site=form.site_spec(),
+            categories=data["categories"],
+            full_name=data["full_name"],
+            email=data["email"],
+            password=data["password1"],
+        )
+        request.session["registered_email"] = registration.user.email
+        return redirect("register_check_email")
+    return render(request, "suppliers/register.html", {"form": form})
+
+
+@login_not_required
+@require_GET
+def register_check_email(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "suppliers/register_check_email.html",
+        {"email": request.session.get("registered_email")},
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: mail scanners that follow links must
+    not use them up."""
+    try:
+        user = tokens.read_token(token, tokens.VERIFY_EMAIL)
+    except tokens.LinkProblem as problem:
+        return _link_problem(request, problem, token)
+    if request.method == "POST":
+        user = services.email_verify(user=user)
+        login(request, user, backend=BACKEND)
+        messages.success(
+            request,
+            "Your email address is confirmed. A council officer will now check your details.",
+        )
+        return redirect("home")
+    return render(request, "suppliers/verify_email.html", {"person": user})
+
+
+@login_not_required
+@require_POST
+def resend_verification(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        tokens.read_token(token, tokens.VERIFY_EMAIL)
+    except tokens.LinkProblem as problem:
+        if not (problem.expired and problem.user is not None):
+            return _link_problem(request, problem, token)
+        services.send_verification(user=problem.user)
+        request.session["registered_email"] = problem.user.email
+        return redirect("register_check_email")
+    return redirect("verify_email", token=token)
+
+
+def _link_problem(request: HttpRequest, problem: tokens.LinkProblem, token: str) -> HttpResponse:
+    return render(
+        request,
+        "suppliers/link_problem.html",
+        {"problem": problem, "token": token, "can_resend": problem.expired and problem.user},
+        status=410 if problem.user else 404,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = tokens.read_token(token, tokens.JOIN)
+    except tokens.LinkProblem as problem:
+        return _link_problem(request, problem, token)
+    form = JoinForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.colleague_join(user=user, password=form.cleaned_data["password1"])
+        except services.PeopleRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend=BACKEND)
+            messages.success(request, f"Welcome to {user.supplier} on Local Tenders.")
+            return redirect("home")
+    return render(request, "suppliers/join.html", {"form": form, "person": user})
+
+
+# --- The organisation's own profile ------------------------------------------------
+
+
+@require_GET
+def organisation(request: HttpRequest) -> HttpResponse:
+    supplier = _own_supplier(request)
+    return render(
+        request,
+        "suppliers/organisation.html",
+        {
+            "supplier": supplier,
+            "sites": list(supplier.sites.all()),
+            "categories": list(supplier.categories.all()),
+            "local_to": list(buyers_local_to(supplier)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request: HttpRequest) -> HttpResponse:
+    supplier = _own_supplier_as_admin(request)
+    form = OrganisationForm(request.POST or None, supplier=supplier)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        categories = data.pop("categories")
+        services.supplier_update(supplier=supplier, by=request.user, categories=categories, **data)
+        messages.success(request, "Your organisation's details have been saved.")
+        return redirect("organisation")
+    return render(request, "suppliers/organisation_edit.html", {"form": form})
+
+
+def _locality_message(request: HttpRequest, supplier: SupplierOrganisation) -> None:
+    councils = [buyer.name for buyer in buyers_local_to(supplier)]
+    if councils:
+        messages.success(request, "Address saved. You are local to " + ", ".join(councils) + ".")
+    else:
+        messages.success(request, "Address saved. No council on this portal counts you as local.")
+
+
+@require_http_methods(["GET", "POST"])
+def site_add(request: HttpRequest) -> HttpResponse:
+    supplier = _own_supplier_as_admin(request)
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.site_add(supplier=supplier, spec=form.site_spec(), by=request.user)
+        _locality_message(request, supplier)
+        return redirect("organisation")
+    return render(request, "suppliers/site_form.html", {"form": form, "adding": True})
+
+
+@require_http_methods(["GET", "POST"])
+def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = _own_supplier_as_admin(request)
+    site = get_object_or_404(SupplierSite, pk=pk, supplier=supplier)
+    initial = {
+        f: getattr(site, f) for f in ["address_line_1", "address_line_2", "town", "postcode"]
+    }
+    form = SiteForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.site_update(site=site, spec=form.site_spec(), by=request.user)
+        _locality_message(request, supplier)
+        return redirect("organisation")
+    return render(request, "suppliers/site_form.html", {"form": form, "site": site})
+
+
+@require_http_methods(["GET", "POST"])
+def site_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = _own_supplier_as_admin(request)
+    site = get_object_or_404(SupplierSite, pk=pk, supplier=supplier)
+    error = None
+    if request.method == "POST":
+        try:
+            services.site_remove(site=site, by=request.user)
+        except services.ProfileRefused as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"Removed {site}.")
+            return redirect("organisation")
+    return render(request, "suppliers/site_remove.html", {"site": site, "error": error})
+
+
+@require_GET
+def organisation_export(request: HttpRequest) -> HttpResponse:
+    supplier = _own_supplier(request)
+    data = export.organisation_data(supplier)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="organisation-{supplier.pk}.json"'
+    return response
+
+
+# --- Colleagues ----------------------------------------------------------------------
+
+
+@require_GET
+def people(request: HttpRequest) -> HttpResponse:
+    supplier = _own_supplier(request)
+    return render(
+        request,
+        "suppliers/people.html",
+        {"supplier": supplier, "people": supplier.users.order_by("-is_active", "full_name")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def person_invite(request: HttpRequest) -> HttpResponse:
+    supplier = _own_supplier_as_admin(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = services.colleague_invite(supplier=supplier, by=request.user, **form.cleaned_data)
+        messages.success(request, f"We have emailed an invitation to {person.email}.")
+        return redirect("people")
+    return render(request, "suppliers/person_invite.html", {"form": form})
+
+
+def _colleague(request: HttpRequest, pk: int) -> tuple[SupplierOrganisation, User]:
+    supplier = _own_supplier_as_admin(request)
+    return supplier, get_object_or_404(User, pk=pk, supplier=supplier)
+
+
+@require_http_methods(["GET", "POST"])
+def person_role(request: HttpRequest, pk: int) -> HttpResponse:
+    _supplier, person = _colleague(request, pk)
+    form = RoleForm(request.POST or None, initial={"supplier_role": person.supplier_role})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.colleague_set_role(
+                user=person, supplier_role=form.cleaned_data["supplier_role"], by=request.user
+            )
+        except services.PeopleRefused as exc:
+            form.add_error("supplier_role", str(exc))
+        else:
+            messages.success(request, f"{person.full_name}'s role has been changed.")
+            return redirect("people")
+    return render(request, "suppliers/person_role.html", {"form": form, "person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def person_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    _supplier, person = _colleague(request, pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.colleague_remove(user=person, by=request.user)
+        except services.PeopleRefused as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"{person.full_name} can no longer sign in.")
+            return redirect("people")
+    return render(request, "suppliers/person_remove.html", {"person": person, "error": error})
