@@ -66,6 +66,11 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 55},
         },
+        "close-due-opportunities": {
+            "task": "tenders.tasks.close_due_opportunities",
+            "schedule": 30.0,
+            "options": {"expires": 25},
+        },
         "clear-expired-sessions": {
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

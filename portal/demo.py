@@ -24,6 +24,9 @@ BANDS = [
     BandSpec("Invited tender", Decimal("50000.00"), 4, 3, requires_tender_pack=True),
 ]
 
+# This officer is in the Approvers group (may justify aggregated work as separate).
+APPROVER = "officer2@demo-council.example"
+
 # email, full name, role, department (None for none)
 STAFF = [
     ("officer@demo-council.example", "Priya Shah", "officer", "Adults and Health"),

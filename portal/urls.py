@@ -52,4 +52,5 @@ urlpatterns = [
     path("suppliers/", include("suppliers.officer_urls")),
     path("council/locality/", locality.locality, name="locality"),
     path("", include("suppliers.urls")),
+    path("opportunities/", include("tenders.urls")),
 ]

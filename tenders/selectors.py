@@ -1,13 +1,15 @@
-"""Reads of tenders data for pages and commands."""
+"""Reads of tenders data for pages, commands and exports."""
 
 from __future__ import annotations
 
 import datetime
 
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from portal.models import BuyerOrganisation
-from tenders.models import ProcurementPolicy
+from portal.models import BuyerOrganisation, Role, User
+from tenders.models import Opportunity, OpportunityStatus, ProcurementPolicy
 
 
 def policy_in_force(
@@ -21,3 +23,25 @@ def policy_in_force(
         .order_by("-effective_from")
         .first()
     )
+
+
+def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
+    """Officers and auditors: their council's. Suppliers: published ones they
+    were invited to. Everyone else: none."""
+    qs = Opportunity.objects.select_related("buyer", "cpv", "department")
+    if user.role in {Role.OFFICER, Role.AUDITOR} or (user.role == Role.ADMIN and user.buyer_id):
+        return qs.filter(buyer_id=user.buyer_id)
+    if user.role == Role.SUPPLIER and user.supplier_id:
+        return qs.filter(invitations__supplier_id=user.supplier_id).exclude(
+            status=OpportunityStatus.DRAFT
+        )
+    return qs.none()
+
+
+def get_opportunity_for(user: User, pk: int) -> Opportunity:
+    """The opportunity if ``user`` may see it, else 404 (never 403: another
+    council's or an uninvited supplier's request learns nothing)."""
+    opportunity = opportunities_visible_to(user).filter(pk=pk).first()
+    if opportunity is None:
+        raise Http404("No such opportunity")
+    return opportunity

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -15,6 +16,7 @@ from portal.models import BuyerOrganisation, Department, User
 from suppliers import services as supplier_services
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from tenders import services as tender_services
+from tenders.statutory import load_statutory_figures
 
 
 class Command(BaseCommand):
@@ -51,6 +53,7 @@ class Command(BaseCommand):
             if not Department.objects.filter(buyer=buyer, name=name).exists():
                 services.department_create(buyer=buyer, name=name, by=None)
                 created += 1
+        created += load_statutory_figures()
         if not buyer.policies.exists():
             tender_services.policy_create(
                 buyer=buyer,
@@ -77,6 +80,7 @@ class Command(BaseCommand):
                 by=None,
             )
             created += 1
+        created += self._approvers()
         for legal, ch, charity, sme, vcse, status, site, contact in demo.SUPPLIERS:
             if SupplierOrganisation.objects.filter(legal_name=legal).exists():
                 continue
@@ -111,6 +115,17 @@ class Command(BaseCommand):
                 )
             created += 1
         return created
+
+    @staticmethod
+    def _approvers() -> int:
+        """The second demo officer may record that aggregated work is separate."""
+        group, made = Group.objects.get_or_create(name="Approvers")
+        permission = Permission.objects.get(codename="approve_aggregation_override")
+        group.permissions.add(permission)
+        officer = User.objects.filter(email__iexact=demo.APPROVER).first()
+        if officer is not None:
+            officer.groups.add(group)
+        return int(made)
 
     def _print_logins(self) -> None:
         users = User.objects.filter(email__in=self._demo_emails()).select_related(

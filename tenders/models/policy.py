@@ -118,3 +118,33 @@ class PolicyBand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StatutoryFigure(models.Model):
+    """A figure set by law or national guidance, effective-dated.
+
+    ``name`` is one of: ``threshold.goods``, ``threshold.services``,
+    ``threshold.works``, ``threshold.light_touch`` (Procurement Act 2023
+    thresholds for sub-central authorities, VAT inclusive),
+    ``contract_details_notice`` (a notice after award from this value) and
+    ``transparency_publication`` (Local Government Transparency Code 2015).
+    """
+
+    name = models.CharField(max_length=50)
+    effective_from = models.DateField()
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    source = models.CharField(max_length=300)
+    # Shown in the interface when the figure needs checking against the source.
+    to_check = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "effective_from"], name="statutory_figure_one_per_date"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="statutory_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} £{self.amount:,} from {self.effective_from:%d %B %Y}"

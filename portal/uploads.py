@@ -1,0 +1,133 @@
+"""Checking uploaded files: size, type by content (not only by name), safe names.
+
+Used for opportunity documents and bid files. A file passes only when its
+bytes are what its name says; the stored name is never the uploaded one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+MAX_BYTES = 25 * 1024 * 1024
+MAX_UNZIPPED = 200 * 1024 * 1024  # an office file that inflates past this is refused
+
+# extension -> (content type, how to recognise it)
+KINDS: dict[str, tuple[str, str]] = {
+    "pdf": ("application/pdf", "pdf"),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "ooxml",
+    ),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ooxml"),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "ooxml",
+    ),
+    "odt": ("application/vnd.oasis.opendocument.text", "odf"),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", "odf"),
+    "png": ("image/png", "png"),
+    "jpg": ("image/jpeg", "jpeg"),
+    "jpeg": ("image/jpeg", "jpeg"),
+    "csv": ("text/csv", "text"),
+    "txt": ("text/plain", "text"),
+}
+ALLOWED_WORDS = (
+    "PDF, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), OpenDocument, PNG, JPEG, CSV or TXT"
+)
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def safe_name(name: str) -> str:
+    """The uploaded name without any path, control or odd characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFKC", base)
+    base = "".join(ch for ch in base if ch.isprintable())
+    base = re.sub(r"[^\w .()\-]+", "_", base).strip(" .")
+    base = re.sub(r"\s+", " ", base)
+    if len(base) > 150:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 150 - len(ext) - 1] + dot + ext) if dot else base[:150]
+    return base or "file"
+
+
+def _looks_like(kind: str, head: bytes, upload: UploadedFile) -> bool:
+    if kind == "pdf":
+        return head.startswith(b"%PDF-")
+    if kind == "png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if kind == "jpeg":
+        return head.startswith(b"\xff\xd8\xff")
+    if kind in {"ooxml", "odf"}:
+        if not head.startswith(b"PK\x03\x04"):
+            return False
+        upload.seek(0)
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                names = set(archive.namelist())
+                if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
+                    return False
+                if kind == "ooxml":
+                    return "[Content_Types].xml" in names
+                return "mimetype" in names
+        except zipfile.BadZipFile:
+            return False
+    if kind == "text":
+        upload.seek(0)
+        data = upload.read(MAX_BYTES + 1)
+        if b"\x00" in data:
+            return False
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                data.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+        return True
+    return False
+
+
+def check_upload(upload: UploadedFile, *, max_bytes: int = MAX_BYTES) -> CheckedFile:
+    """Refuse an empty, oversized, unknown or mislabelled file, saying which."""
+    name = safe_name(upload.name or "")
+    if upload.size == 0:
+        raise ValidationError(f"The selected file {name} is empty", code="empty")
+    if upload.size > max_bytes:
+        raise ValidationError(
+            f"The selected file must be smaller than {max_bytes // (1024 * 1024)} MB",
+            code="too_big",
+        )
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if extension not in KINDS:
+        raise ValidationError(f"The selected file must be a {ALLOWED_WORDS}", code="type")
+    content_type, kind = KINDS[extension]
+    upload.seek(0)
+    head = upload.read(16)
+    if not _looks_like(kind, head, upload):
+        raise ValidationError(
+            f"The selected file {name} is not a real {extension.upper()} file. "
+            "Save it again in that format and upload it again.",
+            code="content",
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return CheckedFile(
+        name=name, content_type=content_type, size=upload.size, sha256=digest.hexdigest()
+    )

@@ -1,0 +1,364 @@
+"""Opportunities (tenders), their lots, criteria, documents, invitations,
+clarifications, amendments, and the record of every route decision."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from portal.models import BuyerOrganisation, Department
+from tenders.models.policy import MONEY, ProcurementPolicy, VatBasis
+
+
+class OpportunityStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open for bids"
+    CLOSED = "closed", "Closed"
+    EVALUATION = "evaluation", "Being evaluated"
+    AWARDED = "awarded", "Awarded"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ContractKind(models.TextChoices):
+    GOODS = "goods", "Goods"
+    SERVICES = "services", "Services"
+    WORKS = "works", "Works"
+    LIGHT_TOUCH = "light_touch", "Light-touch services (for example social care)"
+
+
+class Route(models.TextChoices):
+    INVITATION = "invitation", "Invited local bidders"
+    FULL_TENDER = "full_tender", "Full tender required"
+
+
+class Reservation(models.TextChoices):
+    NONE = "none", "Open to any invited supplier"
+    LOCAL = "local", "Reserved to suppliers based in the council's area"
+    SME_VCSE = "sme_vcse", "Reserved to SMEs and VCSEs"
+
+
+class Opportunity(models.Model):
+    buyer = models.ForeignKey(
+        BuyerOrganisation, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reference = models.CharField(max_length=30, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    cpv = models.ForeignKey(
+        "cpv.CpvCode", on_delete=models.PROTECT, related_name="+", verbose_name="CPV category"
+    )
+    contract_kind = models.CharField(max_length=20, choices=ContractKind.choices)
+    status = models.CharField(
+        max_length=12, choices=OpportunityStatus.choices, default=OpportunityStatus.DRAFT
+    )
+    # Options, extensions and renewals beyond the lots' own values, whole term.
+    options_value = models.DecimalField(
+        "value of options and extensions",
+        **MONEY,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    # How the officer entered the figures; the rule converts to the policy's basis.
+    value_vat_basis = models.CharField(
+        "the values above are",
+        max_length=10,
+        choices=VatBasis.choices,
+        default=VatBasis.INCLUSIVE,
+    )
+    contract_start = models.DateField(null=True, blank=True)
+    contract_end = models.DateField(null=True, blank=True)
+    max_lots_per_supplier = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Leave blank for no limit.",
+    )
+    reservation = models.CharField(
+        max_length=10, choices=Reservation.choices, default=Reservation.NONE
+    )
+    # Reserving is not open where there is potential cross-border interest.
+    no_cross_border_interest = models.BooleanField(default=False)
+    clarification_deadline = models.DateTimeField(null=True, blank=True)
+    submission_deadline = models.DateTimeField(null=True, blank=True)
+
+    # The route the rule decided, and the policy version that decided it.
+    route = models.CharField(max_length=12, choices=Route.choices, blank=True)
+    band_name = models.CharField(max_length=100, blank=True)
+    policy = models.ForeignKey(
+        ProcurementPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    route_checked_at = models.DateTimeField(null=True, blank=True)
+    # An approver's written reason that aggregated work is genuinely separate.
+    aggregation_override = models.TextField(blank=True)
+    aggregation_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "opportunities"
+        permissions = [
+            (
+                "approve_aggregation_override",
+                "Can record that aggregated work is genuinely separate",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["buyer", "status", "-created_at"], name="opportunity_list"),
+            models.Index(fields=["buyer", "published_at"], name="opportunity_published"),
+            models.Index(fields=["status", "submission_deadline"], name="opportunity_deadline"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(options_value__gte=0), name="opportunity_options_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contract_end__isnull=True)
+                | models.Q(contract_start__isnull=True)
+                | models.Q(contract_end__gte=models.F("contract_start")),
+                name="opportunity_contract_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class Lot(models.Model):
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lots")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # A ward or postcode district when the lots are areas.
+    area = models.CharField(max_length=100, blank=True)
+    estimated_value = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.00"))])
+
+    class Meta:
+        ordering = ["opportunity", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "number"], name="lot_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(estimated_value__gte=0), name="lot_value_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lot {self.number}: {self.title}"
+
+
+class Criterion(models.Model):
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(max_length=200)
+    weight = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    # Price is scored by formula; the others by officers.
+    is_price = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["opportunity", "position", "id"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0, weight__lte=100), name="criterion_weight_0_100"
+            ),
+            models.UniqueConstraint(
+                fields=["opportunity"],
+                condition=models.Q(is_price=True),
+                name="criterion_one_price_per_opportunity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.weight}%)"
+
+
+def document_path(instance: OpportunityDocument, filename: str) -> str:
+    # A random stored name: the name people gave it is kept in original_name.
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+    return f"opportunities/{instance.opportunity_id}/{instance.sha256[:16]}-{stamp}"
+
+
+class OpportunityDocument(models.Model):
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=document_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["opportunity", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Intention(models.TextChoices):
+    UNKNOWN = "unknown", "Not said yet"
+    YES = "yes", "Intends to bid"
+    NO = "no", "Does not intend to bid"
+
+
+class Invitation(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="invitations"
+    )
+    supplier = models.ForeignKey(
+        "suppliers.SupplierOrganisation", on_delete=models.PROTECT, related_name="invitations"
+    )
+    # Whether the supplier was local to the buyer when invited (for the record).
+    was_local = models.BooleanField()
+    non_local_justification = models.TextField(blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    invited_at = models.DateTimeField(default=timezone.now)
+    intention = models.CharField(
+        max_length=10, choices=Intention.choices, default=Intention.UNKNOWN
+    )
+    intention_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opportunity", "-was_local", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "supplier"], name="invitation_once_per_supplier"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(was_local=True) | ~models.Q(non_local_justification=""),
+                name="invitation_non_local_is_justified",
+            ),
+        ]
+        indexes = [models.Index(fields=["supplier", "-invited_at"], name="invitation_by_supplier")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id} invited to {self.opportunity_id}"
+
+
+class ClarificationVisibility(models.TextChoices):
+    ALL = "all", "Published to every invited supplier, without the asker's name"
+    PRIVATE = "private", "Answered to the asker only"
+
+
+class Clarification(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="clarifications"
+    )
+    supplier = models.ForeignKey(
+        "suppliers.SupplierOrganisation", on_delete=models.PROTECT, related_name="+"
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    question = models.TextField()
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=ClarificationVisibility.choices, blank=True
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opportunity", "asked_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk} on {self.opportunity_id}"
+
+
+class AmendmentKind(models.TextChoices):
+    DEADLINE_EXTENDED = "deadline_extended", "Deadline extended"
+    DOCUMENT_ADDED = "document_added", "Document added"
+    DETAILS_CORRECTED = "details_corrected", "Details corrected"
+    VALUE_CHANGED = "value_changed", "Value or lots changed"
+
+
+class Amendment(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="amendments"
+    )
+    kind = models.CharField(max_length=30, choices=AmendmentKind.choices)
+    summary = models.TextField()
+    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["opportunity", "made_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.opportunity_id}"
+
+
+class RouteCheck(models.Model):
+    """Every time the threshold rule decided, what it decided and why.
+
+    Kept for the opportunity's history and exported as the list of
+    "full tender required" outcomes that are handed on.
+    """
+
+    buyer = models.ForeignKey(BuyerOrganisation, on_delete=models.PROTECT, related_name="+")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="route_checks"
+    )
+    checked_at = models.DateTimeField(default=timezone.now)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Why it ran: drafting, publishing, value_changed, award, command, ...
+    occasion = models.CharField(max_length=30)
+    route = models.CharField(max_length=12, choices=Route.choices)
+    band_name = models.CharField(max_length=100, blank=True)
+    policy = models.ForeignKey(ProcurementPolicy, on_delete=models.PROTECT, related_name="+")
+    value_compared = models.DecimalField(**MONEY)
+    aggregated_value = models.DecimalField(**MONEY)
+    threshold = models.DecimalField(**MONEY)
+    cpv_code = models.CharField(max_length=10)
+    reasons = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    aggregated = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["buyer", "route", "-checked_at"], name="routecheck_list")]
+
+    def __str__(self) -> str:
+        return f"{self.get_route_display()} at {self.checked_at:%Y-%m-%d %H:%M}"

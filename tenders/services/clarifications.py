@@ -1,0 +1,102 @@
+"""Questions from invited suppliers and the council's answers."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal import audit, events
+from portal.models import Role, User
+from portal.notifications import notify
+from tenders.models import (
+    Clarification,
+    ClarificationVisibility,
+    Invitation,
+    Opportunity,
+    OpportunityStatus,
+)
+from tenders.services.opportunities import OpportunityRefused, notify_invitees
+
+ASKED = events.register("clarification.asked", "mandatory", "A supplier asked a question")
+ANSWERED = events.register("clarification.answered", "mandatory", "A question was answered")
+
+
+@transaction.atomic
+def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> Clarification:
+    """An invited supplier asks; only the buyer's officers see who asked."""
+    question = (question or "").strip()
+    if not question:
+        raise OpportunityRefused("Enter your question.")
+    if not Invitation.objects.filter(opportunity=opportunity, supplier_id=by.supplier_id).exists():
+        raise OpportunityRefused("Only invited suppliers can ask questions.")
+    now = timezone.now()
+    if opportunity.status != OpportunityStatus.OPEN or (
+        opportunity.clarification_deadline and now > opportunity.clarification_deadline
+    ):
+        deadline = timezone.localtime(opportunity.clarification_deadline)
+        raise OpportunityRefused(
+            f"The deadline for questions was {deadline:%-d %B %Y at %H:%M:%S}."
+        )
+    clarification = Clarification.objects.create(
+        opportunity=opportunity, supplier_id=by.supplier_id, asked_by=by, question=question
+    )
+    audit.record(
+        actor=by,
+        action="clarification.asked",
+        obj=opportunity,
+        context={"clarification": clarification.pk},
+    )
+    officers = User.objects.filter(buyer=opportunity.buyer_id, role=Role.OFFICER, is_active=True)
+    notify(
+        ASKED.name,
+        officers,
+        {
+            "reference": opportunity.reference,
+            "title": opportunity.title,
+            "url": f"/opportunities/{opportunity.pk}/",
+        },
+        obj=clarification,
+    )
+    return clarification
+
+
+@transaction.atomic
+def clarification_answer(
+    *, clarification: Clarification, by: User, answer: str, visibility: str
+) -> Clarification:
+    """Answer to every invitee without the asker's identity, or privately."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise OpportunityRefused("Enter the answer.")
+    if visibility not in ClarificationVisibility.values:
+        raise OpportunityRefused("Choose who sees the answer.")
+    clarification = (
+        Clarification.objects.select_for_update()
+        .select_related("opportunity")
+        .get(pk=clarification.pk)
+    )
+    if clarification.answered_at:
+        raise OpportunityRefused("This question has already been answered.")
+    clarification.answer = answer
+    clarification.visibility = visibility
+    clarification.answered_by = by
+    clarification.answered_at = timezone.now()
+    clarification.save(update_fields=["answer", "visibility", "answered_by", "answered_at"])
+    opportunity = clarification.opportunity
+    audit.record(
+        actor=by,
+        action="clarification.answered",
+        obj=opportunity,
+        context={"clarification": clarification.pk, "visibility": visibility},
+    )
+    extra = {"question": clarification.question, "answer": answer}
+    notify_invitees(
+        opportunity,
+        ANSWERED.name,
+        supplier_ids=None
+        if visibility == ClarificationVisibility.ALL
+        else [clarification.supplier_id],
+        extra=extra,
+        discriminator=f"clarification-{clarification.pk}",
+    )
+    return clarification

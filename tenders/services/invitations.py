@@ -1,0 +1,145 @@
+"""Inviting suppliers to an opportunity, and what they say back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from portal import audit
+from portal.models import User
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import is_local_to
+from tenders.models import Intention, Invitation, Opportunity, OpportunityStatus, Reservation
+from tenders.services.opportunities import PUBLISHED, OpportunityRefused, notify_invitees
+
+INSERT_CHUNK = 1000
+
+
+def matching_suppliers(opportunity: Opportunity) -> QuerySet[SupplierOrganisation]:
+    """Approved suppliers whose categories cover the opportunity's (a category
+    covers the codes below it) or sit below it, local to the buyer first."""
+    code = opportunity.cpv
+    covers = SupplierOrganisation.categories.through.objects.filter(
+        supplierorganisation_id=OuterRef("pk")
+    )
+    ancestors = [code.digits[:n] for n in range(2, len(code.prefix) + 1)]
+    match = Q(cpvcode__prefix__in=ancestors) | Q(cpvcode__prefix__startswith=code.prefix)
+    return (
+        SupplierOrganisation.objects.filter(status=SupplierStatus.APPROVED)
+        .annotate(is_local=is_local_to(opportunity.buyer), matches=Exists(covers.filter(match)))
+        .filter(matches=True)
+        .order_by("-is_local", "legal_name")
+    )
+
+
+@transaction.atomic
+def invite(
+    *,
+    opportunity: Opportunity,
+    suppliers: Sequence[SupplierOrganisation] | QuerySet[SupplierOrganisation],
+    by: User,
+    non_local_justification: str = "",
+) -> int:
+    """Invite approved suppliers. Inviting a non-local supplier needs a written
+    justification; a reservation limits who may be invited. Bulk, so that
+    inviting 5,000 returns at once; invitation emails follow through Celery
+    (on publishing, or now if the opportunity is already open)."""
+    opportunity = (
+        Opportunity.objects.select_for_update().select_related("buyer").get(pk=opportunity.pk)
+    )
+    if opportunity.status not in {OpportunityStatus.DRAFT, OpportunityStatus.OPEN}:
+        raise OpportunityRefused("Suppliers can only be invited before the deadline.")
+    ids = [s.pk for s in suppliers] if not isinstance(suppliers, QuerySet) else None
+    candidates = SupplierOrganisation.objects.annotate(is_local=is_local_to(opportunity.buyer))
+    candidates = (
+        candidates.filter(pk__in=ids)
+        if ids is not None
+        else candidates.filter(pk__in=suppliers.values("pk"))
+    )
+    rows = list(candidates.values("pk", "legal_name", "status", "is_local", "is_sme", "is_vcse"))
+    problems = []
+    justification = (non_local_justification or "").strip()
+    for row in rows:
+        if row["status"] != SupplierStatus.APPROVED:
+            problems.append(f"{row['legal_name']} is not approved, so it cannot be invited.")
+        if not row["is_local"]:
+            if opportunity.reservation == Reservation.LOCAL:
+                problems.append(
+                    f"{row['legal_name']} is not local, and this opportunity is reserved to "
+                    "local suppliers."
+                )
+            elif not justification:
+                problems.append(
+                    f"{row['legal_name']} is not local: write why a non-local supplier "
+                    "should be invited."
+                )
+        if opportunity.reservation == Reservation.SME_VCSE and not (
+            row["is_sme"] or row["is_vcse"]
+        ):
+            problems.append(
+                f"{row['legal_name']} is neither an SME nor a VCSE, and this opportunity is "
+                "reserved to them."
+            )
+    if problems:
+        raise OpportunityRefused(problems)
+    already = set(
+        Invitation.objects.filter(opportunity=opportunity).values_list("supplier_id", flat=True)
+    )
+    new = [
+        Invitation(
+            opportunity=opportunity,
+            supplier_id=row["pk"],
+            was_local=row["is_local"],
+            non_local_justification="" if row["is_local"] else justification,
+            invited_by=by,
+        )
+        for row in rows
+        if row["pk"] not in already
+    ]
+    Invitation.objects.bulk_create(new, batch_size=INSERT_CHUNK)
+    if new:
+        non_local = [i.supplier_id for i in new if not i.was_local]
+        audit.record(
+            actor=by,
+            action="opportunity.invited",
+            obj=opportunity,
+            context={
+                "count": len(new),
+                "local": len(new) - len(non_local),
+                "non_local_suppliers": non_local,
+                "non_local_justification": justification if non_local else "",
+            },
+        )
+        if opportunity.status == OpportunityStatus.OPEN:
+            notify_invitees(opportunity, PUBLISHED.name, supplier_ids=[i.supplier_id for i in new])
+    return len(new)
+
+
+def invite_all_local_matches(*, opportunity: Opportunity, by: User) -> int:
+    """The "invite all local matches" action."""
+    local = matching_suppliers(opportunity).filter(is_local=True)
+    return invite(opportunity=opportunity, suppliers=local, by=by)
+
+
+@transaction.atomic
+def intention_set(*, invitation: Invitation, intention: str, by: User) -> Invitation:
+    """A supplier says whether it intends to bid (it may change its mind)."""
+    if intention not in {Intention.YES, Intention.NO}:
+        raise OpportunityRefused("Say whether you intend to bid.")
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    before = invitation.intention
+    invitation.intention = intention
+    invitation.intention_at = timezone.now()
+    invitation.save(update_fields=["intention", "intention_at"])
+    if before != intention:
+        audit.record(
+            actor=by,
+            action="invitation.intention",
+            obj=invitation.opportunity,
+            changes={"intention": [before, intention]},
+            context={"supplier": invitation.supplier_id},
+        )
+    return invitation

@@ -1,0 +1,642 @@
+"""Opportunities through their life: draft, publish, amend, close, cancel.
+
+One function per change. Each checks the rule where the issue asks (drafting,
+publishing, any change of value or lots, award), audits, and tells people
+through the notifications backbone in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cpv.models import CpvCode
+from portal import audit, events
+from portal.models import BuyerOrganisation, Department, Role, User
+from portal.notifications import notify
+from portal.uploads import check_upload
+from tenders import rules
+from tenders.models import (
+    Amendment,
+    AmendmentKind,
+    Criterion,
+    Lot,
+    Opportunity,
+    OpportunityDocument,
+    OpportunityStatus,
+    Reservation,
+    VatBasis,
+)
+from tenders.services.routes import RouteRefused, check_route, opportunity_value
+
+S = OpportunityStatus
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.OPEN, S.CANCELLED},
+    S.OPEN: {S.CLOSED, S.CANCELLED},
+    S.CLOSED: {S.EVALUATION, S.CANCELLED},
+    S.EVALUATION: {S.AWARDED, S.CANCELLED},
+    S.AWARDED: set(),
+    S.CANCELLED: set(),
+}
+
+PUBLISHED = events.register(
+    "opportunity.invitation", "mandatory", "You are invited to bid for an opportunity"
+)
+AMENDED = events.register(
+    "opportunity.amended", "mandatory", "An opportunity you were invited to changed"
+)
+CANCELLED = events.register("opportunity.cancelled", "mandatory", "An opportunity was cancelled")
+CLOSED = events.register(
+    "opportunity.closed", "mandatory", "An opportunity closed: bids ready to open"
+)
+
+
+class OpportunityRefused(ValueError):
+    """A change the rules do not allow; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Sequence[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+def ensure_transition(opportunity: Opportunity, *, to: str) -> None:
+    if to not in TRANSITIONS[opportunity.status]:
+        raise OpportunityRefused(
+            f"This opportunity is {opportunity.get_status_display().lower()}: it cannot be "
+            f"made {S(to).label.lower()}."
+        )
+
+
+@dataclass(frozen=True)
+class LotSpec:
+    title: str
+    estimated_value: Decimal
+    description: str = ""
+    area: str = ""
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    name: str
+    weight: int
+    is_price: bool = False
+
+
+def _next_reference(buyer: BuyerOrganisation) -> str:
+    BuyerOrganisation.objects.select_for_update().filter(pk=buyer.pk).exists()
+    year = timezone.localdate().year
+    prefix = f"{(buyer.identifier or buyer.slug[:6]).upper()}-{year}-"
+    count = Opportunity.objects.filter(reference__startswith=prefix).count()
+    return f"{prefix}{count + 1:04d}"
+
+
+def _set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
+    opportunity.lots.all().delete()
+    created = [
+        Lot(
+            opportunity=opportunity,
+            number=n,
+            title=spec.title,
+            description=spec.description,
+            area=spec.area,
+            estimated_value=spec.estimated_value,
+        )
+        for n, spec in enumerate(lots, start=1)
+    ]
+    for lot in created:
+        lot.full_clean(exclude=["opportunity"])
+    Lot.objects.bulk_create(created)
+
+
+def _set_criteria(opportunity: Opportunity, criteria: Sequence[CriterionSpec]) -> None:
+    if sum(1 for c in criteria if c.is_price) > 1:
+        raise OpportunityRefused("Only one criterion can be price.")
+    opportunity.criteria.all().delete()
+    created = [
+        Criterion(
+            opportunity=opportunity, name=c.name, weight=c.weight, is_price=c.is_price, position=n
+        )
+        for n, c in enumerate(criteria)
+    ]
+    for criterion in created:
+        criterion.full_clean(exclude=["opportunity"])
+    Criterion.objects.bulk_create(created)
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    buyer: BuyerOrganisation,
+    by: User,
+    title: str,
+    description: str,
+    cpv: CpvCode,
+    contract_kind: str,
+    lots: Sequence[LotSpec],
+    criteria: Sequence[CriterionSpec] = (),
+    department: Department | None = None,
+    options_value: Decimal = Decimal("0.00"),
+    value_vat_basis: str = VatBasis.INCLUSIVE,
+    contract_start: datetime.date | None = None,
+    contract_end: datetime.date | None = None,
+    max_lots_per_supplier: int | None = None,
+    reservation: str = Reservation.NONE,
+    no_cross_border_interest: bool = False,
+    clarification_deadline: datetime.datetime | None = None,
+    submission_deadline: datetime.datetime | None = None,
+) -> Opportunity:
+    """Write a draft. The route is decided at once, so the officer learns
+    straight away whether it may go to invited bidders."""
+    if not lots:
+        raise OpportunityRefused("Add at least one lot, with its estimated value.")
+    opportunity = Opportunity(
+        buyer=buyer,
+        department=department,
+        reference=_next_reference(buyer),
+        title=title,
+        description=description,
+        cpv=cpv,
+        contract_kind=contract_kind,
+        options_value=options_value,
+        value_vat_basis=value_vat_basis,
+        contract_start=contract_start,
+        contract_end=contract_end,
+        max_lots_per_supplier=max_lots_per_supplier,
+        reservation=reservation,
+        no_cross_border_interest=no_cross_border_interest,
+        clarification_deadline=clarification_deadline,
+        submission_deadline=submission_deadline,
+        created_by=by,
+    )
+    opportunity.full_clean(exclude=["route", "policy"])
+    opportunity.save()
+    _set_lots(opportunity, lots)
+    _set_criteria(opportunity, criteria)
+    audit.record(
+        actor=by,
+        action="opportunity.created",
+        obj=opportunity,
+        changes={"title": [None, title], "value": [None, opportunity_value(opportunity)]},
+    )
+    check_route(opportunity=opportunity, by=by, occasion="drafting")
+    return opportunity
+
+
+EDITABLE = [
+    "title",
+    "description",
+    "cpv",
+    "contract_kind",
+    "department",
+    "options_value",
+    "value_vat_basis",
+    "contract_start",
+    "contract_end",
+    "max_lots_per_supplier",
+    "reservation",
+    "no_cross_border_interest",
+    "clarification_deadline",
+    "submission_deadline",
+]
+
+
+def _lock(opportunity: Opportunity) -> Opportunity:
+    return (
+        Opportunity.objects.select_for_update()
+        .select_related("buyer", "cpv")
+        .get(pk=opportunity.pk)
+    )
+
+
+@transaction.atomic
+def opportunity_update_draft(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    lots: Sequence[LotSpec] | None = None,
+    criteria: Sequence[CriterionSpec] | None = None,
+    **fields: object,
+) -> Opportunity:
+    """Change a draft freely; the route is decided again."""
+    opportunity = _lock(opportunity)
+    if opportunity.status != S.DRAFT:
+        raise OpportunityRefused(
+            "Only a draft can be edited. Change a published opportunity with an amendment."
+        )
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    before = audit.snapshot(opportunity, EDITABLE)
+    before["value"] = opportunity_value(opportunity)
+    for name, value in fields.items():
+        setattr(opportunity, name, value)
+    opportunity.full_clean(exclude=["route", "policy"])
+    opportunity.save()
+    if lots is not None:
+        if not lots:
+            raise OpportunityRefused("Add at least one lot, with its estimated value.")
+        _set_lots(opportunity, lots)
+    if criteria is not None:
+        _set_criteria(opportunity, criteria)
+    after = audit.snapshot(opportunity, EDITABLE)
+    after["value"] = opportunity_value(opportunity)
+    changes = audit.diff(before, after)
+    if changes or lots is not None or criteria is not None:
+        audit.record(actor=by, action="opportunity.edited", obj=opportunity, changes=changes)
+    check_route(opportunity=opportunity, by=by, occasion="value_changed")
+    return opportunity
+
+
+@transaction.atomic
+def lots_from_areas(
+    *,
+    opportunity: Opportunity,
+    areas: Sequence[str],
+    value_each: Decimal,
+    title: str,
+    by: User,
+) -> list[Lot]:
+    """The lot builder: one lot per area (a ward or a postcode district), each
+    worth ``value_each``, so local providers can bid for their own area."""
+    areas = [a.strip() for a in areas if a.strip()]
+    if not areas:
+        raise OpportunityRefused("Choose at least one area.")
+    specs = [
+        LotSpec(title=f"{title} – {area}", area=area, estimated_value=value_each)
+        for area in dict.fromkeys(areas)
+    ]
+    opportunity_update_draft(opportunity=opportunity, by=by, lots=specs)
+    return list(opportunity.lots.all())
+
+
+def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> list[str]:
+    problems: list[str] = []
+    now = timezone.now()
+    if not decision.invitation_allowed:
+        problems.extend(decision.reasons)
+    if opportunity.submission_deadline is None:
+        problems.append("Set the submission deadline.")
+    elif opportunity.submission_deadline <= now:
+        problems.append("The submission deadline must be in the future.")
+    if opportunity.clarification_deadline is None:
+        problems.append("Set the deadline for questions.")
+    elif (
+        opportunity.submission_deadline
+        and opportunity.clarification_deadline >= opportunity.submission_deadline
+    ):
+        problems.append("The deadline for questions must be before the submission deadline.")
+    criteria = list(opportunity.criteria.all())
+    total = sum(c.weight for c in criteria)
+    if not criteria:
+        problems.append("Add the evaluation criteria, with weights adding up to 100.")
+    elif total != 100:
+        problems.append(f"The criteria weights add up to {total}; they must add up to 100.")
+    if opportunity.reservation != Reservation.NONE and not opportunity.no_cross_border_interest:
+        problems.append(
+            "Confirm that the contract has no potential cross-border interest: reserving it "
+            "is not open otherwise."
+        )
+    if decision.band is not None:
+        counts = opportunity.invitations.aggregate(
+            invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+        )
+        band = decision.band
+        if counts["invited"] < band.min_invited:
+            problems.append(
+                f"{band.name} needs at least {band.min_invited} invited supplier"
+                f"{'s' if band.min_invited != 1 else ''}; you have invited {counts['invited']}."
+            )
+        if counts["local"] < band.min_local:
+            problems.append(
+                f"{band.name} needs at least {band.min_local} local supplier"
+                f"{'s' if band.min_local != 1 else ''} among them; you have invited "
+                f"{counts['local']}."
+            )
+    return problems
+
+
+@transaction.atomic
+def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
+    """Open a draft to its invited suppliers.
+
+    Refused, with every reason, unless the rule allows the invitation route,
+    the deadlines and criteria are set, and the band's minimum invited and
+    local suppliers are met. Invitations are emailed on publishing.
+    """
+    opportunity = _lock(opportunity)
+    ensure_transition(opportunity, to=S.OPEN)
+    decision = check_route(opportunity=opportunity, by=by, occasion="publishing")
+    problems = _publish_problems(opportunity, decision)
+    if problems:
+        if not decision.invitation_allowed:
+            raise RouteRefused(decision)
+        raise OpportunityRefused(problems)
+    opportunity.status = S.OPEN
+    opportunity.published_at = timezone.now()
+    opportunity.save(update_fields=["status", "published_at"])
+    audit.record(
+        actor=by,
+        action="opportunity.published",
+        obj=opportunity,
+        changes={"status": [S.DRAFT, S.OPEN]},
+        context={
+            "band": decision.band.name if decision.band else "",
+            "value": decision.value_compared,
+        },
+    )
+    notify_invitees(opportunity, PUBLISHED.name, supplier_ids=None)
+    return opportunity
+
+
+def notify_invitees(
+    opportunity: Opportunity,
+    event: str,
+    *,
+    supplier_ids: Sequence[int] | None,
+    extra: dict | None = None,
+    discriminator: str = "",
+) -> int:
+    """Tell the active people of invited suppliers (all, or ``supplier_ids``)."""
+    people = User.objects.filter(
+        role=Role.SUPPLIER, is_active=True, supplier__invitations__opportunity=opportunity
+    )
+    if supplier_ids is not None:
+        people = people.filter(supplier_id__in=supplier_ids)
+    context = {
+        "reference": opportunity.reference,
+        "title": opportunity.title,
+        "buyer": opportunity.buyer.name,
+        "deadline": _when(opportunity.submission_deadline),
+        "url": f"/opportunities/{opportunity.pk}/",
+        **(extra or {}),
+    }
+    return notify(
+        event,
+        people.values_list("pk", flat=True),
+        context,
+        obj=opportunity,
+        discriminator=discriminator,
+    )
+
+
+def _when(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M:%S")
+
+
+def _amend(opportunity: Opportunity, *, kind: str, summary: str, changes: dict, by: User) -> None:
+    amendment = Amendment.objects.create(
+        opportunity=opportunity, kind=kind, summary=summary, changes=changes, made_by=by
+    )
+    audit.record(
+        actor=by,
+        action=f"opportunity.amended.{kind}",
+        obj=opportunity,
+        changes=changes,
+        context={"summary": summary},
+    )
+    if opportunity.status == S.OPEN:
+        notify_invitees(
+            opportunity,
+            AMENDED.name,
+            supplier_ids=None,
+            extra={"summary": summary, "kind": amendment.get_kind_display()},
+            discriminator=f"amendment-{amendment.pk}",
+        )
+
+
+@transaction.atomic
+def opportunity_extend_deadline(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    submission_deadline: datetime.datetime,
+    clarification_deadline: datetime.datetime | None = None,
+    reason: str,
+) -> Opportunity:
+    """Move the deadline later (never earlier once published); invitees are told."""
+    opportunity = _lock(opportunity)
+    if opportunity.status != S.OPEN:
+        raise OpportunityRefused("Only an open opportunity's deadline can be extended.")
+    old = opportunity.submission_deadline
+    if submission_deadline <= old:
+        raise OpportunityRefused(
+            f"The new deadline must be later than the current one, {_when(old)}: a "
+            "deadline cannot be moved earlier once published."
+        )
+    new_clarification = clarification_deadline or opportunity.clarification_deadline
+    if new_clarification and new_clarification >= submission_deadline:
+        raise OpportunityRefused(
+            "The deadline for questions must be before the submission deadline."
+        )
+    if (
+        new_clarification
+        and opportunity.clarification_deadline
+        and (new_clarification < opportunity.clarification_deadline)
+    ):
+        raise OpportunityRefused("The deadline for questions cannot be moved earlier.")
+    opportunity.submission_deadline = submission_deadline
+    opportunity.clarification_deadline = new_clarification
+    opportunity.save(update_fields=["submission_deadline", "clarification_deadline"])
+    _amend(
+        opportunity,
+        kind=AmendmentKind.DEADLINE_EXTENDED,
+        by=by,
+        summary=f"Deadline extended from {_when(old)} to {_when(submission_deadline)}. {reason}",
+        changes={"submission_deadline": [old, submission_deadline]},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_correct_details(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    summary: str,
+    title: str | None = None,
+    description: str | None = None,
+) -> Opportunity:
+    opportunity = _lock(opportunity)
+    if opportunity.status != S.OPEN:
+        raise OpportunityRefused("Only an open opportunity is amended; edit a draft directly.")
+    before = audit.snapshot(opportunity, ["title", "description"])
+    if title is not None:
+        opportunity.title = title
+    if description is not None:
+        opportunity.description = description
+    opportunity.full_clean(exclude=["route", "policy"])
+    opportunity.save(update_fields=["title", "description"])
+    changes = audit.diff(before, audit.snapshot(opportunity, ["title", "description"]))
+    _amend(
+        opportunity, kind=AmendmentKind.DETAILS_CORRECTED, by=by, summary=summary, changes=changes
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_change_value(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    lots: Sequence[LotSpec],
+    options_value: Decimal | None = None,
+    summary: str,
+) -> Opportunity:
+    """Change the lots or their values after publishing. The rule runs again;
+    if the new value must go to full tender the change is refused."""
+    opportunity = _lock(opportunity)
+    if opportunity.status != S.OPEN:
+        raise OpportunityRefused("Only an open opportunity's value is amended this way.")
+    before_value = opportunity_value(opportunity)
+    if options_value is not None:
+        opportunity.options_value = options_value
+        opportunity.save(update_fields=["options_value"])
+    _set_lots(opportunity, lots)
+    decision = check_route(opportunity=opportunity, by=by, occasion="value_changed")
+    if not decision.invitation_allowed:
+        raise RouteRefused(decision)  # rolls the change back; the check is recorded below
+    after_value = opportunity_value(opportunity)
+    _amend(
+        opportunity,
+        kind=AmendmentKind.VALUE_CHANGED,
+        by=by,
+        summary=summary,
+        changes={"value": [before_value, after_value]},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def document_add(
+    *, opportunity: Opportunity, upload: UploadedFile, by: User
+) -> OpportunityDocument:
+    """Attach a document (checked by content); on an open opportunity this is an amendment."""
+    opportunity = _lock(opportunity)
+    if opportunity.status not in {S.DRAFT, S.OPEN}:
+        raise OpportunityRefused("Documents can only be added before the deadline.")
+    try:
+        checked = check_upload(upload)
+    except ValidationError as exc:
+        raise OpportunityRefused(exc.messages) from None
+    document = OpportunityDocument(
+        opportunity=opportunity,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    document.file.save(checked.name, upload, save=False)
+    document.save()
+    if opportunity.status == S.OPEN:
+        _amend(
+            opportunity,
+            kind=AmendmentKind.DOCUMENT_ADDED,
+            by=by,
+            summary=f"Document added: {checked.name}.",
+            changes={"document": [None, checked.name]},
+        )
+    else:
+        audit.record(
+            actor=by,
+            action="opportunity.document_added",
+            obj=opportunity,
+            changes={"document": [None, checked.name]},
+            context={"sha256": checked.sha256},
+        )
+    return document
+
+
+@transaction.atomic
+def opportunity_cancel(*, opportunity: Opportunity, by: User, reason: str) -> Opportunity:
+    reason = (reason or "").strip()
+    if not reason:
+        raise OpportunityRefused("Give the reason for cancelling: invited suppliers will see it.")
+    opportunity = _lock(opportunity)
+    ensure_transition(opportunity, to=S.CANCELLED)
+    before = opportunity.status
+    opportunity.status = S.CANCELLED
+    opportunity.cancelled_at = timezone.now()
+    opportunity.cancel_reason = reason
+    opportunity.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    audit.record(
+        actor=by,
+        action="opportunity.cancelled",
+        obj=opportunity,
+        changes={"status": [before, S.CANCELLED]},
+        context={"reason": reason},
+    )
+    if before != S.DRAFT:
+        notify_invitees(opportunity, CANCELLED.name, supplier_ids=None, extra={"reason": reason})
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_close(*, opportunity: Opportunity, now: datetime.datetime | None = None) -> bool:
+    """Close an open opportunity whose deadline has passed (the server decides)."""
+    now = now or timezone.now()
+    opportunity = _lock(opportunity)
+    if opportunity.status != S.OPEN or opportunity.submission_deadline > now:
+        return False
+    opportunity.status = S.CLOSED
+    opportunity.closed_at = now
+    opportunity.save(update_fields=["status", "closed_at"])
+    audit.record(
+        actor=None,
+        action="opportunity.closed",
+        obj=opportunity,
+        changes={"status": [S.OPEN, S.CLOSED]},
+    )
+    officers = User.objects.filter(buyer=opportunity.buyer, role=Role.OFFICER, is_active=True)
+    notify(
+        CLOSED.name,
+        officers,
+        {
+            "reference": opportunity.reference,
+            "title": opportunity.title,
+            "url": f"/opportunities/{opportunity.pk}/",
+        },
+        obj=opportunity,
+    )
+    return True
+
+
+def close_due(now: datetime.datetime | None = None) -> int:
+    """Close every open opportunity past its deadline (a periodic task)."""
+    now = now or timezone.now()
+    due = Opportunity.objects.filter(status=S.OPEN, submission_deadline__lte=now)
+    return sum(opportunity_close(opportunity=o, now=now) for o in due)
+
+
+@transaction.atomic
+def aggregation_override_record(
+    *, opportunity: Opportunity, by: User, justification: str
+) -> rules.Decision:
+    """An approver records that aggregated work is genuinely separate. Audited
+    and flagged to auditors; the route is decided again with it."""
+    if not by.has_perm("tenders.approve_aggregation_override"):
+        raise OpportunityRefused("Only an approver can record that work is genuinely separate.")
+    justification = (justification or "").strip()
+    if len(justification) < 20:
+        raise OpportunityRefused("Write the justification in full: at least 20 characters.")
+    opportunity = _lock(opportunity)
+    opportunity.aggregation_override = justification
+    opportunity.aggregation_override_by = by
+    opportunity.save(update_fields=["aggregation_override", "aggregation_override_by"])
+    audit.record(
+        actor=by,
+        action="opportunity.aggregation_override",
+        obj=opportunity,
+        context={"justification": justification, "flag": True},
+    )
+    return check_route(opportunity=opportunity, by=by, occasion="override")
