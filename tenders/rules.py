@@ -80,6 +80,11 @@ def money(value: Decimal) -> str:
     return f"£{value:,.2f}"
 
 
+def percent(value: Decimal) -> str:
+    text = f"{value:f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
 def to_policy_basis(value: Decimal, *, entered: str, policy: PolicyFigures) -> Decimal:
     """Convert ``value`` entered on one VAT basis to the policy's, in pence.
 
@@ -141,7 +146,7 @@ def decide(
         reasons.append(
             f"The estimate of {money(value)} "
             f"{'excluding' if entered_basis == EXCLUSIVE else 'including'} VAT is "
-            f"{money(compared)} {basis_words} at {policy.vat_rate_percent.normalize()}% VAT."
+            f"{money(compared)} {basis_words} at {percent(policy.vat_rate_percent)} VAT."
         )
     aggregated_value = compared + sum((r.value for r in related), Decimal(0))
     policy_words = (

@@ -46,3 +46,19 @@ def test_approving_in_admin_goes_through_the_service_and_is_audited(client, admi
     assert pending.status == SupplierStatus.APPROVED
     event = AuditEvent.objects.filter(action="supplier.status_changed", object_id=str(pending.pk))
     assert event.get().actor == admin_user
+
+
+def test_admin_cannot_change_an_opportunity_around_the_rule(client, admin_user, officer):
+    from tests.tenders_helpers import make_opportunity
+
+    opportunity = make_opportunity(officer, "180000.00")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tenders_opportunity_change", args=[opportunity.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    response = client.post(
+        reverse("admin:tenders_opportunity_change", args=[opportunity.pk]),
+        {"status": "open", "route": "invitation"},
+    )
+    assert response.status_code == 403
+    opportunity.refresh_from_db()
+    assert (opportunity.status, opportunity.route) == ("draft", "full_tender")

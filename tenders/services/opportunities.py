@@ -35,7 +35,7 @@ from tenders.models import (
     Reservation,
     VatBasis,
 )
-from tenders.services.routes import RouteRefused, check_route, opportunity_value
+from tenders.services.routes import RouteRefused, check_route, opportunity_value, record_check
 
 S = OpportunityStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -323,37 +323,41 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     return problems
 
 
-@transaction.atomic
 def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
     """Open a draft to its invited suppliers.
 
     Refused, with every reason, unless the rule allows the invitation route,
     the deadlines and criteria are set, and the band's minimum invited and
-    local suppliers are met. Invitations are emailed on publishing.
+    local suppliers are met. A refusal still records the route check (a
+    "full tender required" outcome is kept for export). Invitations are
+    emailed on publishing.
     """
-    opportunity = _lock(opportunity)
-    ensure_transition(opportunity, to=S.OPEN)
-    decision = check_route(opportunity=opportunity, by=by, occasion="publishing")
-    problems = _publish_problems(opportunity, decision)
-    if problems:
-        if not decision.invitation_allowed:
-            raise RouteRefused(decision)
-        raise OpportunityRefused(problems)
-    opportunity.status = S.OPEN
-    opportunity.published_at = timezone.now()
-    opportunity.save(update_fields=["status", "published_at"])
-    audit.record(
-        actor=by,
-        action="opportunity.published",
-        obj=opportunity,
-        changes={"status": [S.DRAFT, S.OPEN]},
-        context={
-            "band": decision.band.name if decision.band else "",
-            "value": decision.value_compared,
-        },
-    )
-    notify_invitees(opportunity, PUBLISHED.name, supplier_ids=None)
-    return opportunity
+    with transaction.atomic():
+        opportunity = _lock(opportunity)
+        ensure_transition(opportunity, to=S.OPEN)
+        result = check_route(opportunity=opportunity, by=by, occasion="publishing")
+        decision = result.decision
+        problems = _publish_problems(opportunity, decision)
+        if not problems:
+            opportunity.status = S.OPEN
+            opportunity.published_at = timezone.now()
+            opportunity.save(update_fields=["status", "published_at"])
+            audit.record(
+                actor=by,
+                action="opportunity.published",
+                obj=opportunity,
+                changes={"status": [S.DRAFT, S.OPEN]},
+                context={
+                    "band": decision.band.name if decision.band else "",
+                    "value": decision.value_compared,
+                },
+            )
+            notify_invitees(opportunity, PUBLISHED.name, supplier_ids=None)
+            return opportunity
+    # The check above is committed; the refusal says why.
+    if not decision.invitation_allowed:
+        raise RouteRefused(decision, result)
+    raise OpportunityRefused(problems)
 
 
 def notify_invitees(
@@ -483,7 +487,6 @@ def opportunity_correct_details(
     return opportunity
 
 
-@transaction.atomic
 def opportunity_change_value(
     *,
     opportunity: Opportunity,
@@ -493,26 +496,46 @@ def opportunity_change_value(
     summary: str,
 ) -> Opportunity:
     """Change the lots or their values after publishing. The rule runs again;
-    if the new value must go to full tender the change is refused."""
-    opportunity = _lock(opportunity)
-    if opportunity.status != S.OPEN:
-        raise OpportunityRefused("Only an open opportunity's value is amended this way.")
-    before_value = opportunity_value(opportunity)
-    if options_value is not None:
-        opportunity.options_value = options_value
-        opportunity.save(update_fields=["options_value"])
-    _set_lots(opportunity, lots)
-    decision = check_route(opportunity=opportunity, by=by, occasion="value_changed")
-    if not decision.invitation_allowed:
-        raise RouteRefused(decision)  # rolls the change back; the check is recorded below
-    after_value = opportunity_value(opportunity)
-    _amend(
-        opportunity,
-        kind=AmendmentKind.VALUE_CHANGED,
-        by=by,
-        summary=summary,
-        changes={"value": [before_value, after_value]},
-    )
+    if the new value must go to full tender the change is refused (and the
+    refusal recorded), and the lots stay as they were."""
+    refused: RouteRefused | None = None
+    with transaction.atomic():
+        opportunity = _lock(opportunity)
+        if opportunity.status != S.OPEN:
+            raise OpportunityRefused("Only an open opportunity's value is amended this way.")
+        before_value = opportunity_value(opportunity)
+        try:
+            with transaction.atomic():  # a savepoint: undone if the rule refuses
+                if options_value is not None:
+                    opportunity.options_value = options_value
+                    opportunity.save(update_fields=["options_value"])
+                _set_lots(opportunity, lots)
+                result = check_route(opportunity=opportunity, by=by, occasion="value_changed")
+                if not result.decision.invitation_allowed:
+                    raise RouteRefused(result.decision, result)
+        except RouteRefused as exc:
+            refused = exc
+            opportunity.refresh_from_db()
+            record_check(
+                opportunity=opportunity, result=exc.result, by=by, occasion="value_change_refused"
+            )
+            audit.record(
+                actor=by,
+                action="opportunity.value_change_refused",
+                obj=opportunity,
+                context={"reasons": exc.decision.reasons},
+            )
+        else:
+            after_value = opportunity_value(opportunity)
+            _amend(
+                opportunity,
+                kind=AmendmentKind.VALUE_CHANGED,
+                by=by,
+                summary=summary,
+                changes={"value": [before_value, after_value]},
+            )
+    if refused is not None:
+        raise refused
     return opportunity
 
 
@@ -639,4 +662,4 @@ def aggregation_override_record(
         obj=opportunity,
         context={"justification": justification, "flag": True},
     )
-    return check_route(opportunity=opportunity, by=by, occasion="override")
+    return check_route(opportunity=opportunity, by=by, occasion="override").decision

@@ -36,18 +36,19 @@ class NoPolicy(LookupError):
     """No procurement policy is in force for the buyer on that date."""
 
 
-class RouteRefused(Exception):
-    """The invitation route is not open: ``decision.reasons`` say why."""
-
-    def __init__(self, decision: rules.Decision) -> None:
-        super().__init__(" ".join(decision.reasons))
-        self.decision = decision
-
-
 @dataclass(frozen=True)
 class RouteResult:
     decision: rules.Decision
     policy: ProcurementPolicy
+
+
+class RouteRefused(Exception):
+    """The invitation route is not open: ``decision.reasons`` say why."""
+
+    def __init__(self, decision: rules.Decision, result: RouteResult | None = None) -> None:
+        super().__init__(" ".join(decision.reasons))
+        self.decision = decision
+        self.result = result
 
 
 def policy_on(buyer: BuyerOrganisation, on: datetime.date) -> ProcurementPolicy:
@@ -160,29 +161,17 @@ def route_for(
     return RouteResult(decision=decision, policy=policy)
 
 
-@transaction.atomic
-def check_route(
+def record_check(
     *,
     opportunity: Opportunity,
+    result: RouteResult,
     by: User | None,
     occasion: str,
-    value: Decimal | None = None,
-    on: datetime.date | None = None,
-) -> rules.Decision:
-    """Decide the route for a saved opportunity (or for ``value``, e.g. an
-    award), store it on the opportunity and record the check."""
-    result = route_for(
-        buyer=opportunity.buyer,
-        value=opportunity_value(opportunity) if value is None else value,
-        entered_basis=opportunity.value_vat_basis,
-        cpv=opportunity.cpv,
-        on=on,
-        exclude=opportunity,
-        override=bool(opportunity.aggregation_override),
-    )
+) -> RouteCheck:
+    """Keep what the rule decided, when, for whom and why."""
     decision = result.decision
-    RouteCheck.objects.create(
-        buyer=opportunity.buyer,
+    return RouteCheck.objects.create(
+        buyer_id=opportunity.buyer_id,
         opportunity=opportunity,
         checked_by=by,
         occasion=occasion,
@@ -204,7 +193,32 @@ def check_route(
             for r in decision.aggregated
         ],
     )
-    if value is None:  # an award check does not change the opportunity's route
+
+
+@transaction.atomic
+def check_route(
+    *,
+    opportunity: Opportunity,
+    by: User | None,
+    occasion: str,
+    value: Decimal | None = None,
+    on: datetime.date | None = None,
+) -> RouteResult:
+    """Decide the route for a saved opportunity (or for ``value``, e.g. an
+    award), record the check, and store the route on the opportunity (not
+    for an award value, which does not change the opportunity's route)."""
+    result = route_for(
+        buyer=opportunity.buyer,
+        value=opportunity_value(opportunity) if value is None else value,
+        entered_basis=opportunity.value_vat_basis,
+        cpv=opportunity.cpv,
+        on=on,
+        exclude=opportunity,
+        override=bool(opportunity.aggregation_override),
+    )
+    decision = result.decision
+    record_check(opportunity=opportunity, result=result, by=by, occasion=occasion)
+    if value is None:
         before = (opportunity.route, opportunity.band_name, opportunity.policy_id)
         opportunity.route = decision.route
         opportunity.band_name = decision.band.name if decision.band else ""
@@ -229,4 +243,4 @@ def check_route(
                 },
                 context={"occasion": occasion, "reasons": decision.reasons},
             )
-    return decision
+    return result

@@ -1,0 +1,68 @@
+"""Making opportunities for tests through the real services."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from cpv.models import CpvCode
+from portal.models import User
+from portal.services import user_create
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.services import SiteSpec, supplier_create, supplier_set_status
+from tenders.models import Opportunity
+from tenders.services import CriterionSpec, LotSpec, opportunity_create
+
+CRITERIA = [CriterionSpec("Price", 40, is_price=True), CriterionSpec("Quality", 60)]
+
+
+def make_opportunity(
+    officer: User,
+    *lot_values: str,
+    cpv: str = "90910000-9",
+    options: str = "0.00",
+    basis: str = "inclusive",
+    title: str = "Office cleaning",
+    deadline_days: int = 14,
+) -> Opportunity:
+    now = timezone.now()
+    return opportunity_create(
+        buyer=officer.buyer,
+        by=officer,
+        title=title,
+        description="Cleaning of council offices.",
+        cpv=CpvCode.objects.get(code=cpv),
+        contract_kind="services",
+        lots=[LotSpec(f"Lot {n}", Decimal(v)) for n, v in enumerate(lot_values or ["5000"], 1)],
+        criteria=CRITERIA,
+        options_value=Decimal(options),
+        value_vat_basis=basis,
+        clarification_deadline=now + datetime.timedelta(days=deadline_days - 3),
+        submission_deadline=now + datetime.timedelta(days=deadline_days),
+    )
+
+
+def approved_supplier(name: str, postcode: str, cpv: str = "90910000-9") -> SupplierOrganisation:
+    supplier = supplier_create(
+        legal_name=name,
+        sites=[SiteSpec("1 High Street", "Town", postcode)],
+        categories=list(CpvCode.objects.filter(code=cpv)),
+        by=None,
+    )
+    supplier = supplier_set_status(
+        supplier=supplier, status=SupplierStatus.APPROVED, reason="Checked.", by=None
+    )
+    slug = name.lower().replace(" ", "-")
+    user_create(
+        email=f"bids@{slug}.example",
+        full_name=f"{name} bids",
+        role="supplier",
+        supplier=supplier,
+        supplier_role="admin",
+        password="a long test passphrase",
+        email_verified=True,
+        by=None,
+    )
+    return supplier
