@@ -24,11 +24,24 @@ class NavItem:
 _COMMON = [NavItem("Home", "home"), NavItem("Inbox", "inbox")]
 _SUPPLIERS = NavItem("Suppliers", "supplier_directory")
 _LOCALITY = NavItem("Locality", "locality", needs_council=True)
+_POLICY = NavItem("Policy", "policy", needs_council=True)
+# The list shows each role its own opportunities (tenders.views dispatches by role).
+_OPPORTUNITIES = NavItem("Opportunities", "opportunity_list", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
-    Role.OFFICER: [_SUPPLIERS, _LOCALITY],
-    Role.SUPPLIER: [NavItem("Your organisation", "organisation"), NavItem("People", "people")],
-    Role.AUDITOR: [_SUPPLIERS, _LOCALITY],
-    Role.ADMIN: [_SUPPLIERS, _LOCALITY, NavItem("Django admin", "admin:index")],
+    Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
+    Role.SUPPLIER: [
+        NavItem("Opportunities", "opportunity_list"),
+        NavItem("Your organisation", "organisation"),
+        NavItem("People", "people"),
+    ],
+    Role.AUDITOR: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
+    Role.ADMIN: [
+        _OPPORTUNITIES,
+        _SUPPLIERS,
+        _LOCALITY,
+        _POLICY,
+        NavItem("Django admin", "admin:index"),
+    ],
 }
 _ACCOUNT = [NavItem("Your account", "account")]
 

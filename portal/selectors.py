@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from portal.models import AuditEvent, Role, User
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import buyers_local_to, suppliers_for_buyer
-from tenders.selectors import policy_in_force
+from tenders.selectors import policy_in_force, supplier_invitations
 
 HOME_LIST_SIZE = 10
 
@@ -35,6 +35,7 @@ def supplier_home(user: User) -> dict[str, Any]:
     supplier = user.supplier
     return {
         "supplier": supplier,
+        "invitations": list(supplier_invitations(supplier)[:HOME_LIST_SIZE]),
         "sites": list(supplier.sites.all()),
         "local_to": list(buyers_local_to(supplier)),
         "colleagues": list(supplier.users.filter(is_active=True).order_by("full_name")),

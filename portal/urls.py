@@ -51,6 +51,9 @@ urlpatterns = [
     path("cpv/", include("cpv.urls")),
     path("suppliers/", include("suppliers.officer_urls")),
     path("council/locality/", locality.locality, name="locality"),
+    path("council/policy/", include("tenders.policy_urls")),
     path("", include("suppliers.urls")),
+    path("opportunities/", include("tenders.supplier_urls")),
+    path("opportunities/", include("tenders.officer_urls")),
     path("opportunities/", include("tenders.urls")),
 ]

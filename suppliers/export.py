@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal import audit
 from suppliers.models import SupplierOrganisation
+from tenders.models import Clarification, Invitation, OpportunityStatus
 
 
 def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
@@ -57,6 +58,42 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
                 "last_sign_in": person.last_login,
             }
             for person in supplier.users.order_by("pk")
+        ],
+        # Invitations to opportunities the council has published (a draft's
+        # invitations are the council's work in progress until then).
+        "invitations": [
+            {
+                "council": invitation.opportunity.buyer.name,
+                "opportunity_reference": invitation.opportunity.reference,
+                "opportunity_title": invitation.opportunity.title,
+                "opportunity_status": invitation.opportunity.status,
+                "invited_at": invitation.invited_at,
+                "local_when_invited": invitation.was_local,
+                "intends_to_bid": invitation.intention,
+                "intention_given_at": invitation.intention_at,
+            }
+            for invitation in Invitation.objects.filter(
+                supplier=supplier, opportunity__published_at__isnull=False
+            )
+            .exclude(opportunity__status=OpportunityStatus.DRAFT)
+            .select_related("opportunity__buyer")
+            .order_by("invited_at", "pk")
+        ],
+        # The questions its people asked, with the council's answers.
+        "questions": [
+            {
+                "opportunity_reference": question.opportunity.reference,
+                "asked_by": question.asked_by.full_name,
+                "asked_by_email": question.asked_by.email,
+                "asked_at": question.asked_at,
+                "question": question.question,
+                "answer": question.answer,
+                "answer_published_to": question.visibility,
+                "answered_at": question.answered_at,
+            }
+            for question in Clarification.objects.filter(supplier=supplier)
+            .select_related("opportunity", "asked_by")
+            .order_by("asked_at", "pk")
         ],
         "history": [
             {

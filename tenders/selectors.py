@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Role, User
-from tenders.models import Opportunity, OpportunityStatus, ProcurementPolicy
+from suppliers.models import SupplierOrganisation
+from tenders.models import Invitation, Opportunity, OpportunityStatus, ProcurementPolicy
 
 
 def policy_in_force(
@@ -32,9 +33,10 @@ def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
     if user.role in {Role.OFFICER, Role.AUDITOR} or (user.role == Role.ADMIN and user.buyer_id):
         return qs.filter(buyer_id=user.buyer_id)
     if user.role == Role.SUPPLIER and user.supplier_id:
-        return qs.filter(invitations__supplier_id=user.supplier_id).exclude(
-            status=OpportunityStatus.DRAFT
-        )
+        # Never published (a draft, or a draft cancelled): the invitees were never told.
+        return qs.filter(
+            invitations__supplier_id=user.supplier_id, published_at__isnull=False
+        ).exclude(status=OpportunityStatus.DRAFT)
     return qs.none()
 
 
@@ -45,3 +47,19 @@ def get_opportunity_for(user: User, pk: int) -> Opportunity:
     if opportunity is None:
         raise Http404("No such opportunity")
     return opportunity
+
+
+def supplier_invitations(supplier: SupplierOrganisation) -> QuerySet[Invitation]:
+    """The supplier's invitations to published opportunities: open ones first,
+    the nearest deadline first; then the rest, the latest deadline first."""
+    is_open = Q(opportunity__status=OpportunityStatus.OPEN)
+    return (
+        Invitation.objects.filter(supplier=supplier, opportunity__published_at__isnull=False)
+        .exclude(opportunity__status=OpportunityStatus.DRAFT)
+        .select_related("opportunity__buyer")
+        .annotate(
+            open_rank=Case(When(is_open, then=Value(0)), default=Value(1)),
+            open_deadline=Case(When(is_open, then=F("opportunity__submission_deadline"))),
+        )
+        .order_by("open_rank", "open_deadline", "-opportunity__submission_deadline", "-pk")
+    )

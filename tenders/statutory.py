@@ -7,9 +7,11 @@ before a council relies on it; the interface says so.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
-from tenders.models import StatutoryFigure
+from tenders.models import StatutoryFigure, VatBasis
+from tenders.rules import money, percent
 
 PA_THRESHOLDS = "Procurement Act 2023, Schedule 1 (sub-central authorities, VAT inclusive)"
 FIGURES = [
@@ -58,3 +60,72 @@ def figure_on(name: str, on: datetime.date) -> StatutoryFigure | None:
         .order_by("-effective_from")
         .first()
     )
+
+
+# The statutory thresholds a local threshold must not exceed, with the kind
+# of contract each applies to.
+THRESHOLD_KINDS = {
+    "threshold.goods": "goods",
+    "threshold.services": "services",
+    "threshold.works": "works",
+    "threshold.light_touch": "light-touch services",
+}
+
+
+@dataclass(frozen=True)
+class StatutoryLimit:
+    amount: Decimal
+    figures: list[StatutoryFigure]  # every figure at that amount
+
+    @property
+    def kinds(self) -> str:
+        names = [THRESHOLD_KINDS[f.name] for f in self.figures]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    @property
+    def sources(self) -> str:
+        return "; ".join(dict.fromkeys(f.source for f in self.figures))
+
+    @property
+    def to_check(self) -> bool:
+        return any(f.to_check for f in self.figures)
+
+
+def statutory_limit(on: datetime.date) -> StatutoryLimit | None:
+    """The lowest statutory threshold for any kind of contract in force on ``on``."""
+    figures = [f for name in THRESHOLD_KINDS if (f := figure_on(name, on)) is not None]
+    if not figures:
+        return None
+    lowest = min(f.amount for f in figures)
+    return StatutoryLimit(lowest, [f for f in figures if f.amount == lowest])
+
+
+def threshold_problem(
+    *, threshold: Decimal, vat_basis: str, vat_rate_percent: Decimal, on: datetime.date
+) -> str | None:
+    """Why a local threshold may not be used from ``on``, or None when it may:
+    it must not exceed the statutory threshold in force for any kind of contract."""
+    limit = statutory_limit(on)
+    if limit is None:
+        return (
+            f"No statutory thresholds are recorded for {on:%-d %B %Y}, so the local "
+            "threshold cannot be checked. Ask the portal's administrators to load them"
+        )
+    inclusive = threshold
+    words = f"The local threshold of {money(threshold)}"
+    if vat_basis == VatBasis.EXCLUSIVE:
+        inclusive = threshold * (Decimal(1) + vat_rate_percent / Decimal(100))
+        words += (
+            f" excluding VAT is {money(inclusive)} including VAT at {percent(vat_rate_percent)} "
+            "VAT, which"
+        )
+    if inclusive <= limit.amount:
+        return None
+    message = (
+        f"{words} is above the statutory threshold for {limit.kinds} contracts in force "
+        f"on {on:%-d %B %Y}: {money(limit.amount)} including VAT ({limit.sources}). "
+        "A council's local threshold must not exceed it"
+    )
+    if limit.to_check:
+        message += " (that figure is marked to be checked against its source)"
+    return message

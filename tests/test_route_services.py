@@ -35,6 +35,28 @@ def cpv(code=CLEANING):
     return CpvCode.objects.get(code=code)
 
 
+def test_a_policy_above_the_statutory_threshold_or_out_of_order_is_refused(council, admin_user):
+    from django.core.exceptions import ValidationError
+
+    bands = [BandSpec("Quotes", D("0"), 1, 1)]
+    with pytest.raises(ValidationError, match="above the statutory threshold"):
+        policy_create(
+            buyer=council,
+            effective_from=datetime.date(2026, 6, 1),
+            local_threshold=D("210000.00"),
+            bands=bands,
+            by=admin_user,
+        )
+    with pytest.raises(ValidationError, match="must start after 1 April 2025"):
+        policy_create(
+            buyer=council,
+            effective_from=datetime.date(2025, 3, 1),
+            local_threshold=D("100000.00"),
+            bands=bands,
+            by=admin_user,
+        )
+
+
 def test_a_later_policy_version_decides_from_its_effective_date(council, admin_user):
     policy_create(
         buyer=council,
@@ -113,12 +135,15 @@ def test_cancelled_work_other_categories_and_other_councils_are_not_added(
     Opportunity.objects.filter(pk=cancelled.pk).update(status=OpportunityStatus.CANCELLED)
     it_work = make_opportunity(officer, "100000.00", cpv="72000000-5")
     publish_at(it_work, timezone.now() - datetime.timedelta(days=5))
-    theirs = (
-        make_opportunity(other_officer, "100000.00")
-        if other_officer.buyer.policies.exists()
-        else None
+    policy_create(
+        buyer=other_officer.buyer,
+        effective_from=datetime.date(2025, 4, 1),
+        local_threshold=D("180000.00"),
+        bands=[BandSpec("Quotes", D("0"), 1, 1)],
+        by=None,
     )
-    assert theirs is None or theirs.buyer != council
+    theirs = make_opportunity(other_officer, "100000.00")
+    publish_at(theirs, timezone.now() - datetime.timedelta(days=5))
     decision = route_for(
         buyer=council, value=D("100000.00"), entered_basis="inclusive", cpv=cpv()
     ).decision

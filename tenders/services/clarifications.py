@@ -29,13 +29,12 @@ def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> C
         raise OpportunityRefused("Enter your question.")
     if not Invitation.objects.filter(opportunity=opportunity, supplier_id=by.supplier_id).exists():
         raise OpportunityRefused("Only invited suppliers can ask questions.")
-    now = timezone.now()
-    if opportunity.status != OpportunityStatus.OPEN or (
-        opportunity.clarification_deadline and now > opportunity.clarification_deadline
-    ):
-        deadline = timezone.localtime(opportunity.clarification_deadline)
+    if opportunity.status != OpportunityStatus.OPEN:
+        raise OpportunityRefused("This opportunity is not open, so questions are closed.")
+    deadline = opportunity.clarification_deadline
+    if deadline is not None and timezone.now() > deadline:
         raise OpportunityRefused(
-            f"The deadline for questions was {deadline:%-d %B %Y at %H:%M:%S}."
+            f"The deadline for questions was {timezone.localtime(deadline):%-d %B %Y at %H:%M:%S}."
         )
     clarification = Clarification.objects.create(
         opportunity=opportunity, supplier_id=by.supplier_id, asked_by=by, question=question

@@ -31,7 +31,7 @@ def matching_suppliers(opportunity: Opportunity) -> QuerySet[SupplierOrganisatio
         SupplierOrganisation.objects.filter(status=SupplierStatus.APPROVED)
         .annotate(is_local=is_local_to(opportunity.buyer), matches=Exists(covers.filter(match)))
         .filter(matches=True)
-        .order_by("-is_local", "legal_name")
+        .order_by("-is_local", "legal_name", "pk")
     )
 
 
@@ -121,6 +121,8 @@ def invite(
 def invite_all_local_matches(*, opportunity: Opportunity, by: User) -> int:
     """The "invite all local matches" action."""
     local = matching_suppliers(opportunity).filter(is_local=True)
+    if opportunity.reservation == Reservation.SME_VCSE:
+        local = local.filter(Q(is_sme=True) | Q(is_vcse=True))
     return invite(opportunity=opportunity, suppliers=local, by=by)
 
 
@@ -129,7 +131,11 @@ def intention_set(*, invitation: Invitation, intention: str, by: User) -> Invita
     """A supplier says whether it intends to bid (it may change its mind)."""
     if intention not in {Intention.YES, Intention.NO}:
         raise OpportunityRefused("Say whether you intend to bid.")
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update().select_related("opportunity").get(pk=invitation.pk)
+    )
+    if invitation.opportunity.status != OpportunityStatus.OPEN:
+        raise OpportunityRefused("This opportunity is no longer open for bids.")
     before = invitation.intention
     invitation.intention = intention
     invitation.intention_at = timezone.now()

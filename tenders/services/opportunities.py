@@ -68,6 +68,10 @@ class OpportunityRefused(ValueError):
 
 
 def ensure_transition(opportunity: Opportunity, *, to: str) -> None:
+    if opportunity.status == to:
+        raise OpportunityRefused(
+            f"This opportunity is already {opportunity.get_status_display().lower()}."
+        )
     if to not in TRANSITIONS[opportunity.status]:
         raise OpportunityRefused(
             f"This opportunity is {opportunity.get_status_display().lower()}: it cannot be "

@@ -14,6 +14,7 @@ from django.db.models import Max
 from portal import audit
 from portal.models import BuyerOrganisation, User
 from tenders.models import PolicyBand, ProcurementPolicy, VatBasis
+from tenders.statutory import threshold_problem
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ def policy_create(
 ) -> ProcurementPolicy:
     """Add a new version of a buyer's policy, in force from ``effective_from``.
 
-    Bands must start at £0, rise strictly, and all lie below the threshold.
+    Bands must start at £0, rise strictly, and all lie below the threshold;
+    the threshold must not exceed the statutory threshold in force on that
+    date for any kind of contract; a new version starts after the newest one.
     Earlier versions are never changed: they decided earlier opportunities.
     """
     bounds = [band.lower_bound for band in bands]
@@ -52,8 +55,22 @@ def policy_create(
     if bounds[-1] >= local_threshold:
         raise ValidationError("Every band must start below the local threshold.")
 
+    problem = threshold_problem(
+        threshold=local_threshold,
+        vat_basis=vat_basis,
+        vat_rate_percent=vat_rate_percent,
+        on=effective_from,
+    )
+    if problem:
+        raise ValidationError(problem.rstrip(".") + ".")
     # Lock the buyer row so two new versions cannot take the same number.
     BuyerOrganisation.objects.select_for_update().filter(pk=buyer.pk).exists()
+    newest = buyer.policies.order_by("-effective_from").first()
+    if newest is not None and effective_from <= newest.effective_from:
+        raise ValidationError(
+            f"A new version must start after {newest.effective_from:%-d %B %Y}, when version "
+            f"{newest.version} starts: versions that decided earlier work are never changed."
+        )
     latest = buyer.policies.aggregate(v=Max("version"))["v"] or 0
     policy = ProcurementPolicy(
         buyer=buyer,

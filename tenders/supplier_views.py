@@ -1,0 +1,205 @@
+"""The invited supplier's side of opportunities: the list of its invitations,
+an opportunity's page, asking a question and saying whether it will bid.
+
+Every opportunity is looked up through ``get_opportunity_for``, so a supplier
+that was not invited (or a draft) gets 404. Council users reach the shared
+pages through ``tenders.views``; the two actions here refuse them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal.models import Role
+from suppliers.models import SupplierOrganisation
+from tenders.models import (
+    Clarification,
+    ClarificationVisibility,
+    Intention,
+    Invitation,
+    Opportunity,
+    OpportunityStatus,
+    Reservation,
+)
+from tenders.selectors import get_opportunity_for, supplier_invitations
+from tenders.services import OpportunityRefused, clarification_ask, intention_set
+from tenders.supplier_forms import IntentionForm, QuestionForm
+
+PAGE_SIZE = 25
+
+
+def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
+    """The signed-in supplier's organisation. Council users get 403 (they
+    already know the opportunity exists); anyone else 404."""
+    user = request.user
+    if user.is_supplier_user and user.supplier_id:
+        return user.supplier
+    if user.role in {Role.OFFICER, Role.AUDITOR, Role.ADMIN}:
+        raise PermissionDenied("Only invited suppliers can do this.")
+    raise Http404("No such page.")
+
+
+def opportunity_list(request: HttpRequest) -> HttpResponse:
+    """Called by ``tenders.views.opportunity_list`` for supplier users."""
+    supplier = _own_supplier(request)
+    page = Paginator(supplier_invitations(supplier), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tenders/supplier/opportunity_list.html",
+        {
+            "supplier": supplier,
+            "page": page,
+            "invitations": list(page.object_list),
+            "statuses": OpportunityStatus,
+        },
+    )
+
+
+def opportunity_detail(request: HttpRequest, opportunity: Opportunity) -> HttpResponse:
+    """Called by ``tenders.views.opportunity_detail`` for supplier users, with
+    an opportunity already checked by ``get_opportunity_for``."""
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return _detail(request, opportunity, _own_supplier(request))
+
+
+def _questions(opportunity: Opportunity, supplier: SupplierOrganisation) -> dict[str, list]:
+    """What this supplier may read: answers published to everyone (never who
+    asked), private answers to its own questions, its own open questions.
+    Another supplier's private or unanswered questions are never fetched."""
+    rows = (
+        Clarification.objects.filter(opportunity=opportunity)
+        .filter(
+            Q(answered_at__isnull=False, visibility=ClarificationVisibility.ALL)
+            | Q(supplier=supplier)
+        )
+        .only("question", "asked_at", "answer", "visibility", "answered_at", "supplier")
+        .order_by("answered_at", "asked_at", "pk")
+    )
+    published, private, waiting = [], [], []
+    for row in rows:
+        row.mine = row.supplier_id == supplier.pk
+        if row.answered_at is None:
+            waiting.append(row)
+        elif row.visibility == ClarificationVisibility.ALL:
+            published.append(row)
+        else:
+            private.append(row)
+    return {"published": published, "private": private, "waiting": waiting}
+
+
+def _detail(
+    request: HttpRequest,
+    opportunity: Opportunity,
+    supplier: SupplierOrganisation,
+    *,
+    question_form: QuestionForm | None = None,
+    intention_form: IntentionForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    invitation = Invitation.objects.only("intention", "intention_at", "invited_at").get(
+        opportunity=opportunity, supplier=supplier
+    )
+    is_open = opportunity.status == OpportunityStatus.OPEN
+    questions_open = is_open and (
+        opportunity.clarification_deadline is None or now <= opportunity.clarification_deadline
+    )
+    if question_form is None:
+        question_form = QuestionForm(action=reverse("opportunity_ask", args=[opportunity.pk]))
+    if intention_form is None:
+        initial = {"intention": invitation.intention} if invitation.intention_at else {}
+        intention_form = IntentionForm(
+            action=reverse("opportunity_intention", args=[opportunity.pk]), initial=initial
+        )
+    bound = question_form if question_form.is_bound else intention_form
+    return render(
+        request,
+        "tenders/supplier/opportunity_detail.html",
+        {
+            "opportunity": opportunity,
+            "supplier": supplier,
+            "invitation": invitation,
+            "lots": list(opportunity.lots.all()),
+            "criteria": list(opportunity.criteria.all()),
+            "documents": list(opportunity.documents.all()),
+            "amendments": list(opportunity.amendments.all()),
+            "questions": _questions(opportunity, supplier),
+            "is_open": is_open,
+            "questions_open": questions_open,
+            "show_question_form": questions_open or bool(question_form.errors),
+            "question_form": question_form,
+            "intention_form": intention_form,
+            # base.html marks the title "Error:" from ``form``.
+            "form": bound,
+            "statuses": OpportunityStatus,
+            "reserved": opportunity.reservation != Reservation.NONE,
+        },
+    )
+
+
+@require_POST
+def ask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a question; the service refuses it after the deadline for questions."""
+    opportunity = get_opportunity_for(request.user, pk)
+    supplier = _own_supplier(request)
+    form = QuestionForm(request.POST, action=reverse("opportunity_ask", args=[pk]))
+    if form.is_valid():
+        try:
+            clarification_ask(
+                opportunity=opportunity, by=request.user, question=form.cleaned_data["question"]
+            )
+        except OpportunityRefused as refused:
+            for problem in refused.problems:
+                form.add_error("question", problem)
+        else:
+            messages.success(
+                request,
+                "Your question has been sent to the council. Its answer will appear on this "
+                "page and we will tell you by email.",
+            )
+            return redirect("opportunity_detail", pk=pk)
+    return _detail(request, opportunity, supplier, question_form=form)
+
+
+@require_POST
+def intention(request: HttpRequest, pk: int) -> HttpResponse:
+    """Say whether the organisation intends to bid (it may change its mind
+    while the opportunity is open)."""
+    opportunity = get_opportunity_for(request.user, pk)
+    supplier = _own_supplier(request)
+    form = IntentionForm(request.POST, action=reverse("opportunity_intention", args=[pk]))
+    if form.is_valid():
+        if opportunity.status != OpportunityStatus.OPEN:
+            # intention_set does not check this itself (reported to its owner).
+            form.add_error(
+                "intention",
+                f"This opportunity is {opportunity.get_status_display().lower()}: you can no "
+                "longer change your answer.",
+            )
+        else:
+            try:
+                invitation = intention_set(
+                    invitation=Invitation.objects.get(opportunity=opportunity, supplier=supplier),
+                    intention=form.cleaned_data["intention"],
+                    by=request.user,
+                )
+            except OpportunityRefused as refused:
+                for problem in refused.problems:
+                    form.add_error("intention", problem)
+            else:
+                messages.success(
+                    request,
+                    "You have told the council that you intend to bid."
+                    if invitation.intention == Intention.YES
+                    else "You have told the council that you do not intend to bid.",
+                )
+                return redirect("opportunity_detail", pk=pk)
+    return _detail(request, opportunity, supplier, intention_form=form)

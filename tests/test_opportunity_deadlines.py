@@ -1,0 +1,198 @@
+"""Deadlines are typed in UK time and stored in UTC, right on both sides of
+the clock changes; a published deadline can only move later."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from tenders.models import Amendment, Opportunity
+from tests.test_opportunity_pages import (
+    create,
+    errors,
+    main_text,
+    open_opportunity,
+    opportunity_form,
+    when,
+)
+
+UTC = datetime.UTC
+# Before every deadline below, in winter (GMT).
+EARLY_2026 = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("day", "typed", "stored_utc"),
+    [
+        # British Summer Time: 12:00 in London is 11:00 UTC.
+        (datetime.date(2026, 7, 1), "12:00", datetime.datetime(2026, 7, 1, 11, 0, tzinfo=UTC)),
+        # Greenwich Mean Time: 12:00 in London is 12:00 UTC.
+        (datetime.date(2026, 12, 1), "12:00", datetime.datetime(2026, 12, 1, 12, 0, tzinfo=UTC)),
+        # The evening before the clocks go back is still BST.
+        (datetime.date(2026, 10, 24), "23:30", datetime.datetime(2026, 10, 24, 22, 30, tzinfo=UTC)),
+        # The morning after the clocks go forward is BST.
+        (datetime.date(2026, 3, 29), "9:05", datetime.datetime(2026, 3, 29, 8, 5, tzinfo=UTC)),
+    ],
+)
+def test_a_deadline_typed_in_uk_time_is_stored_right_in_bst_and_gmt(
+    officer_client, day, typed, stored_utc
+):
+    with time_machine.travel(EARLY_2026, tick=False):
+        opportunity = create(
+            officer_client,
+            **when("clarification", day - datetime.timedelta(days=7), "12:00"),
+            **when("submission", day, typed),
+        )
+        assert opportunity.submission_deadline == stored_utc
+        page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+        hour_minute = typed if len(typed) == 5 else f"0{typed}"
+        assert f"{day:%-d %B %Y} at {hour_minute} (UK time)" in page
+        # Editing shows the time as it was typed, in UK time.
+        form = officer_client.get(reverse("opportunity_edit", args=[opportunity.pk])).context[
+            "form"
+        ]
+        assert form["submission_time"].value() == hour_minute
+        assert form["submission_date"].value() == day
+
+
+def test_the_clarification_deadline_is_converted_too(officer_client):
+    with time_machine.travel(EARLY_2026, tick=False):
+        opportunity = create(
+            officer_client,
+            **when("clarification", datetime.date(2026, 6, 20), "17:00"),
+            **when("submission", datetime.date(2026, 7, 1), "12:00"),
+        )
+    assert opportunity.clarification_deadline == datetime.datetime(2026, 6, 20, 16, 0, tzinfo=UTC)
+
+
+def test_a_time_the_clocks_skip_is_refused(officer_client):
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(**when("submission", datetime.date(2026, 3, 29), "01:30")),
+        )
+    assert (
+        "01:30 does not exist in the UK on 29 March 2026: the clocks go forward an hour at 1am"
+        in errors(response)
+    )
+
+
+def test_deadlines_in_the_past_or_in_the_wrong_order_are_refused(officer_client):
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(
+                **when("clarification", datetime.date(2026, 7, 2), "12:00"),
+                **when("submission", datetime.date(2026, 7, 1), "12:00"),
+            ),
+        )
+        assert "The deadline for questions must be before the deadline for bids" in errors(response)
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(
+                **when("clarification", datetime.date(2026, 2, 1), "12:00"),
+                **when("submission", datetime.date(2026, 2, 28), "12:00"),
+            ),
+        )
+        assert "The deadline for bids must be in the future" in errors(response)
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(
+                submission_time="",
+                submission_date_0="31",
+                submission_date_1="2",
+                submission_date_2="2027",
+            ),
+        )
+        assert "Enter a real date" in errors(response)
+        response = officer_client.post(
+            "/opportunities/new/", opportunity_form(clarification_time="")
+        )
+        assert "Enter the time of the deadline for questions" in errors(response)
+        response = officer_client.post(
+            "/opportunities/new/", opportunity_form(clarification_date_1="")
+        )
+        assert "Enter the month" in errors(response)
+    assert not Opportunity.objects.exists()
+
+
+def test_a_draft_may_be_saved_without_deadlines(officer_client):
+    opportunity = create(
+        officer_client,
+        **{
+            f"{prefix}_{part}": ""
+            for prefix in ("clarification", "submission")
+            for part in ("date_0", "date_1", "date_2", "time")
+        },
+    )
+    assert opportunity.submission_deadline is None
+    assert opportunity.clarification_deadline is None
+
+
+def test_extending_a_deadline_earlier_is_refused(officer_client, officer):
+    opportunity = open_opportunity(officer)
+    current = opportunity.submission_deadline
+    earlier = (current - datetime.timedelta(days=1)).astimezone(datetime.UTC)
+    url = reverse("opportunity_extend", args=[opportunity.pk])
+    response = officer_client.post(
+        url, {**when("submission", earlier.date(), "12:00"), "reason": "Sooner."}
+    )
+    assert response.status_code == 200
+    assert "The new deadline must be later than the current one" in errors(
+        response
+    ) and "a deadline cannot be moved earlier once published" in errors(response)
+    opportunity.refresh_from_db()
+    assert opportunity.submission_deadline == current
+    assert not Amendment.objects.exists()
+
+
+def test_extending_a_deadline_tells_the_invitees_and_is_listed_with_its_time(
+    officer_client, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    opportunity = open_opportunity(officer)
+    later = opportunity.submission_deadline.date() + datetime.timedelta(days=7)
+    url = reverse("opportunity_extend", args=[opportunity.pk])
+    response = officer_client.post(url, {**when("submission", later, "12:00")})
+    assert "Give the reason: invited suppliers are told" in errors(response)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            url,
+            {**when("submission", later, "12:00"), "reason": "The site visit moved."},
+            follow=True,
+        )
+    page = main_text(response)
+    assert "Deadline extended." in page
+    assert f"{later:%-d %B %Y} at 12:00 (UK time)" in page
+    amendment = Amendment.objects.get(opportunity=opportunity)
+    assert "The site visit moved." in amendment.summary
+    assert f"{timezone_local(amendment.made_at):%-d %b %Y %H:%M}" in page
+    assert [m.to for m in mail.outbox] == [["supplier@aire-valley.example"]]
+
+
+def timezone_local(moment: datetime.datetime) -> datetime.datetime:
+    from django.utils import timezone
+
+    return timezone.localtime(moment)
+
+
+def test_only_an_open_opportunitys_deadline_can_be_extended(officer_client, officer):
+    from tests.tenders_helpers import make_opportunity
+
+    draft = make_opportunity(officer, "1000.00")
+    later = draft.submission_deadline.date() + datetime.timedelta(days=7)
+    response = officer_client.post(
+        reverse("opportunity_extend", args=[draft.pk]),
+        {**when("submission", later, "12:00"), "reason": "More time."},
+    )
+    assert "Only an open opportunity's deadline can be extended." in errors(response)

@@ -1,0 +1,610 @@
+"""The officer's opportunity pages: writing one and seeing the route to market
+at once, the list, the page of one opportunity, editing a draft, the lot
+builder, who may see and change what, and a fixed cost per page."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import AuditEvent, Role
+from portal.services import user_create
+from tenders.models import (
+    Clarification,
+    Invitation,
+    Opportunity,
+    OpportunityStatus,
+    Route,
+    RouteCheck,
+)
+from tenders.services import (
+    clarification_ask,
+    document_add,
+    invite,
+    opportunity_extend_deadline,
+    opportunity_publish,
+)
+from tests.tenders_helpers import approved_supplier, make_opportunity
+
+CREATE = reverse("opportunity_create")
+LIST = reverse("opportunity_list")
+CLEANING = "90910000-9"
+AIRE_VALLEY = "Aire Valley Cleaning Ltd"
+
+
+# --- Helpers shared by the opportunity tests ----------------------------------------
+
+
+def when(prefix: str, day: datetime.date, time: str) -> dict[str, str]:
+    """A deadline as typed: day, month and year boxes and a 24-hour time."""
+    return {
+        f"{prefix}_date_0": str(day.day),
+        f"{prefix}_date_1": str(day.month),
+        f"{prefix}_date_2": str(day.year),
+        f"{prefix}_time": time,
+    }
+
+
+def in_days(n: int) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=n)
+
+
+def opportunity_form(**changes: str) -> dict[str, str]:
+    """The "Write an opportunity" form filled in: two lots of £75,000 including
+    VAT (£150,000, the invited tender band), price 40% and quality 60%."""
+    data = {
+        "title": "Office cleaning",
+        "description": "Cleaning of the council's offices in Bradford.",
+        "cpv": CLEANING,
+        "contract_kind": "services",
+        "value_vat_basis": "inclusive",
+        "reservation": "none",
+        "lot_rows": "2",
+        "criterion_rows": "3",
+        "lot_title_1": "North offices",
+        "lot_value_1": "75,000.00",
+        "lot_title_2": "South offices",
+        "lot_value_2": "£75000",
+        "criterion_name_1": "Price",
+        "criterion_weight_1": "40",
+        "criterion_price_1": "on",
+        "criterion_name_2": "Quality",
+        "criterion_weight_2": "60",
+        **when("clarification", in_days(20), "12:00"),
+        **when("submission", in_days(30), "12:00"),
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def create(client, **changes: str) -> Opportunity:
+    response = client.post(CREATE, opportunity_form(**changes))
+    assert response.status_code == 302, errors(response)
+    return Opportunity.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+
+
+def main_text(response) -> str:
+    """The page's main content as text, for reading what people see."""
+    page = response.content.decode()
+    main = page[page.index("<main") : page.index("</main>")]
+    text = re.sub(r"<[^>]+>", " ", main)
+    for entity, char in [("&#x27;", "'"), ("&quot;", '"'), ("&amp;", "&"), ("&lt;", "<")]:
+        text = text.replace(entity, char)
+    return re.sub(r"\s+", " ", text)
+
+
+def errors(response) -> str:
+    text = main_text(response)
+    start = text.find("There is a problem")
+    return text[start : start + 1000] if start >= 0 else text[:1000]
+
+
+def supplier_named(name: str):
+    from suppliers.models import SupplierOrganisation
+
+    return SupplierOrganisation.objects.get(legal_name=name)
+
+
+def open_opportunity(officer, *lot_values: str, **kwargs) -> Opportunity:
+    """A published single-quote opportunity (one local supplier invited)."""
+    opportunity = make_opportunity(officer, *(lot_values or ("5000.00",)), **kwargs)
+    invite(opportunity=opportunity, suppliers=[supplier_named(AIRE_VALLEY)], by=officer)
+    return opportunity_publish(opportunity=opportunity, by=officer)
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    return client
+
+
+# --- Writing an opportunity: the route at once ----------------------------------------
+
+
+def test_a_150000_two_lot_opportunity_may_go_to_invited_bidders_in_its_band(officer_client):
+    opportunity = create(officer_client)
+    assert (opportunity.route, opportunity.band_name) == (Route.INVITATION, "Invited tender")
+    assert [(lot.title, lot.estimated_value) for lot in opportunity.lots.all()] == [
+        ("North offices", D("75000.00")),
+        ("South offices", D("75000.00")),
+    ]
+    assert [(c.name, c.weight, c.is_price) for c in opportunity.criteria.all()] == [
+        ("Price", 40, True),
+        ("Quality", 60, False),
+    ]
+    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    assert "May go to invited local bidders: Invited tender" in page
+    assert "Invite at least 4 suppliers, 3 of them local." in page
+    assert "The estimated value of £150,000.00 is below the local threshold of £180,000.00" in page
+    assert "Full tender required" not in page
+
+
+def test_a_180000_opportunity_needs_a_full_tender_with_the_reason_and_figures(officer_client):
+    opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
+    assert opportunity.route == Route.FULL_TENDER
+    response = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk]))
+    page = main_text(response)
+    assert "Full tender required" in page
+    assert "lt-route--full-tender" in response.content.decode()
+    assert (
+        "The estimated value of £180,000.00 is at or above the local threshold of £180,000.00 "
+        "including VAT (policy version 1, in force from 1 April 2025), so this work must go to "
+        "full tender." in page
+    )
+    assert "May go to invited local bidders" not in page
+
+
+def test_publishing_a_full_tender_opportunity_is_refused_with_every_reason(officer_client):
+    opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
+    response = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk]))
+    assert response.status_code == 200
+    page = main_text(response)
+    assert "This opportunity cannot be published: full tender required" in page
+    summary = page[page.index("cannot be published") : page.index("Full tender required This")]
+    assert "£180,000.00 is at or above the local threshold of £180,000.00" in summary
+    opportunity.refresh_from_db()
+    assert opportunity.status == OpportunityStatus.DRAFT
+    assert RouteCheck.objects.filter(opportunity=opportunity, occasion="publishing").exists()
+
+
+def test_150000_entered_excluding_vat_is_180000_including_vat_and_must_go_to_full_tender(
+    officer_client,
+):
+    opportunity = create(officer_client, value_vat_basis="exclusive")
+    assert opportunity.route == Route.FULL_TENDER
+    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    assert "The estimate of £150,000.00 excluding VAT is £180,000.00 including VAT at 20% VAT." in (
+        page
+    )
+    assert "Full tender required" in page
+    response = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk]))
+    assert "£180,000.00 is at or above" in errors(response)
+
+
+def test_options_and_extensions_count_towards_the_value(officer_client):
+    opportunity = create(officer_client, options_value="30,000")
+    assert opportunity.options_value == D("30000.00")
+    assert opportunity.route == Route.FULL_TENDER
+    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    assert "£180,000.00 including VAT" in page
+
+
+def test_the_form_says_what_is_missing_and_keeps_what_was_typed(officer_client):
+    response = officer_client.post(
+        CREATE,
+        opportunity_form(
+            title="",
+            cpv="99999999",
+            lot_value_2="lots",
+            criterion_weight_2="120",
+            criterion_price_2="on",
+            **when("submission", in_days(10), "25:00"),
+        ),
+    )
+    assert response.status_code == 200
+    summary = errors(response)
+    assert "Enter a title" in summary
+    assert "99999999 is not a CPV 2008 code" in summary
+    assert "Enter an amount in pounds, like 150000 or 150,000.00" in summary
+    assert "Enter the weight of criterion 2 as a whole number, 0 to 100" in summary
+    assert "Only one criterion can be the price" in summary
+    assert "Enter a time on the 24-hour clock" in summary
+    page = response.content.decode()
+    assert response.context["form"]["lot_title_2"].value() == "South offices"
+    assert 'value="North offices"' in page and 'value="lots"' in page
+    assert "<title>Error:" in page
+    assert not Opportunity.objects.exists()
+
+
+def test_a_lot_needs_both_its_title_and_value_and_one_lot_is_needed(officer_client):
+    response = officer_client.post(
+        CREATE, opportunity_form(lot_title_1="", lot_value_1="", lot_title_2="", lot_value_2="")
+    )
+    assert "Add at least one lot, with its estimated value" in errors(response)
+    response = officer_client.post(CREATE, opportunity_form(lot_value_2=""))
+    assert "Enter the estimated value of lot 2" in errors(response)
+
+
+def test_add_another_lot_shows_one_more_row_and_keeps_the_rest_without_errors(officer_client):
+    response = officer_client.post(CREATE, opportunity_form(title="", add_lot=""))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.lot_count == 3 and not form.is_bound
+    page = response.content.decode()
+    assert 'name="lot_title_3"' in page and 'value="South offices"' in page
+    assert "There is a problem" not in page
+    response = officer_client.post(
+        CREATE, opportunity_form(lot_rows="3", lot_title_3="Depot", lot_value_3="10000")
+    )
+    assert response.status_code == 302
+    assert Opportunity.objects.get().lots.count() == 3
+
+
+def test_a_reservation_needs_the_cross_border_confirmation(officer_client):
+    response = officer_client.post(CREATE, opportunity_form(reservation="local"))
+    assert "Confirm there is no potential cross-border interest" in errors(response)
+    opportunity = create(officer_client, reservation="local", no_cross_border_interest="on")
+    assert opportunity.reservation == "local" and opportunity.no_cross_border_interest
+
+
+def test_the_department_is_the_buyers_own(officer_client, officer, other_council):
+    from portal.models import Department
+
+    theirs = Department.objects.create(buyer=other_council, name="Highways")
+    response = officer_client.post(CREATE, opportunity_form(department=str(theirs.pk)))
+    assert "Select a valid choice" in errors(response)
+    ours = officer.buyer.departments.get(name="Place")
+    opportunity = create(officer_client, department=str(ours.pk))
+    assert opportunity.department == ours
+
+
+# --- Editing a draft and the lot builder ----------------------------------------------
+
+
+def test_editing_a_draft_shows_its_details_and_checks_the_route_again(officer_client):
+    opportunity = create(officer_client)
+    edit = reverse("opportunity_edit", args=[opportunity.pk])
+    form = officer_client.get(edit).context["form"]
+    assert form["title"].value() == "Office cleaning"
+    assert form["lot_value_2"].value() == D("75000.00")
+    assert form["submission_time"].value() == "12:00"
+    data = opportunity_form(title="Office and depot cleaning", lot_value_2="105,000")
+    response = officer_client.post(edit, data)
+    assert response.status_code == 302
+    opportunity.refresh_from_db()
+    assert opportunity.title == "Office and depot cleaning"
+    assert opportunity.route == Route.FULL_TENDER
+    assert AuditEvent.objects.filter(
+        action="opportunity.edited", object_id=str(opportunity.pk)
+    ).exists()
+
+
+def test_only_a_draft_can_be_edited(officer_client, officer):
+    opportunity = open_opportunity(officer)
+    response = officer_client.get(reverse("opportunity_edit", args=[opportunity.pk]), follow=True)
+    assert "Only a draft can be edited" in main_text(response)
+    response = officer_client.post(reverse("opportunity_edit", args=[opportunity.pk]), {})
+    assert response.status_code == 302
+    assert Opportunity.objects.get(pk=opportunity.pk).title == "Office cleaning"
+
+
+def test_the_lot_builder_makes_one_lot_per_area_of_the_councils_locality(officer_client):
+    opportunity = create(officer_client)
+    url = reverse("opportunity_lot_builder", args=[opportunity.pk])
+    page = officer_client.get(url).content.decode()
+    assert 'value="BD1"' in page and 'value="BD24"' in page
+    response = officer_client.post(url, {"areas": ["BD1"]})
+    assert "Enter the title of the lots" in errors(response)
+    assert "Enter the estimated value of each lot" in errors(response)
+    response = officer_client.post(url, {"areas": ["LS1"], "title": "Grounds", "value_each": "1"})
+    assert "Choose areas from the council's locality" in errors(response)
+    response = officer_client.post(
+        url, {"areas": ["BD3", "BD7", "BD10"], "title": "Grounds", "value_each": "20,000"}
+    )
+    assert response.status_code == 302
+    lots = list(opportunity.lots.all())
+    assert [(lot.title, lot.area, lot.estimated_value) for lot in lots] == [
+        ("Grounds – BD3", "BD3", D("20000.00")),
+        ("Grounds – BD7", "BD7", D("20000.00")),
+        ("Grounds – BD10", "BD10", D("20000.00")),
+    ]
+    opportunity.refresh_from_db()
+    assert (opportunity.route, opportunity.band_name) == ("invitation", "Invited tender")
+
+
+# --- The list -------------------------------------------------------------------------
+
+
+def test_the_list_shows_the_councils_opportunities_newest_first_with_value_route_and_deadline(
+    officer_client, officer, other_officer
+):
+    older = make_opportunity(officer, "5000.00", title="Window cleaning")
+    newer = make_opportunity(officer, "100000.00", "80000.00", title="Depot cleaning")
+    response = officer_client.get(LIST)
+    assert [o.pk for o in response.context["opportunities"]] == [newer.pk, older.pk]
+    page = main_text(response)
+    assert "2 opportunities" in page
+    assert "£180,000.00" in page and "Full tender required" in page
+    assert "£5,000.00" in page and "Single quote" in page
+    deadline = timezone.localtime(older.submission_deadline)
+    assert f"{deadline:%-d %b %Y %H:%M}" in page
+    assert "Write an opportunity" in page
+
+
+def test_the_list_filters_by_status(officer_client, officer):
+    draft = make_opportunity(officer, "5000.00", title="Draft work")
+    live = open_opportunity(officer, title="Open work")
+    response = officer_client.get(LIST, {"status": "open"})
+    assert [o.pk for o in response.context["opportunities"]] == [live.pk]
+    response = officer_client.get(LIST, {"status": "draft"})
+    assert [o.pk for o in response.context["opportunities"]] == [draft.pk]
+    assert officer_client.get(LIST, {"status": "nonsense"}).status_code == 200
+
+
+def test_the_list_is_paginated_25_a_page(officer_client, officer):
+    for n in range(27):
+        make_opportunity(officer, "1000.00", title=f"Work {n}")
+    first = officer_client.get(LIST)
+    assert len(first.context["opportunities"]) == 25
+    second = officer_client.get(LIST, {"page": 2})
+    assert [o.title for o in second.context["opportunities"]] == ["Work 1", "Work 0"]
+
+
+# session, user, council (header), unread count; count, the page of rows.
+LIST_QUERIES = 6
+
+
+def test_the_list_makes_a_fixed_number_of_queries(
+    officer_client, officer, django_assert_num_queries
+):
+    make_opportunity(officer, "1000.00")
+    officer_client.get(LIST)  # warm-up
+    with django_assert_num_queries(LIST_QUERIES):
+        officer_client.get(LIST)
+    for n in range(30):
+        make_opportunity(officer, "1000.00", "2000.00", title=f"Work {n}")
+    with django_assert_num_queries(LIST_QUERIES):
+        response = officer_client.get(LIST, {"status": "draft"})
+    assert len(response.context["opportunities"]) == 25
+
+
+def test_another_councils_opportunities_are_not_listed(client, officer, other_officer):
+    make_opportunity(officer, "1000.00")
+    client.force_login(other_officer)
+    response = client.get(LIST)
+    assert response.status_code == 200
+    assert list(response.context["opportunities"]) == []
+
+
+# --- The page of one opportunity ------------------------------------------------------
+
+
+def rich_opportunity(officer, second_officer, settings, tmp_path) -> Opportunity:
+    """An open opportunity with invitees, questions, an answer, documents and
+    amendments: every part of the officer's page has rows."""
+    settings.MEDIA_ROOT = tmp_path
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    opportunity = make_opportunity(officer, "20000.00", "20000.00")
+    people = [approved_supplier(f"Cleaner {n}", f"BD{n} 1AA") for n in range(1, 4)]
+    invite(opportunity=opportunity, suppliers=people, by=officer)
+    document_add(
+        opportunity=opportunity,
+        upload=SimpleUploadedFile("spec.pdf", b"%PDF-1.4 spec"),
+        by=officer,
+    )
+    opportunity = opportunity_publish(opportunity=opportunity, by=officer)
+    for supplier in people:
+        clarification_ask(
+            opportunity=opportunity,
+            by=supplier.users.get(),
+            question=f"A question from {supplier.legal_name}?",
+        )
+    from tenders.services import clarification_answer
+
+    clarification_answer(
+        clarification=Clarification.objects.filter(opportunity=opportunity).first(),
+        by=second_officer,
+        answer="Yes.",
+        visibility="all",
+    )
+    opportunity_extend_deadline(
+        opportunity=opportunity,
+        by=officer,
+        submission_deadline=opportunity.submission_deadline + datetime.timedelta(days=1),
+        reason="More time.",
+    )
+    return opportunity
+
+
+# session, user, council, unread count; opportunity, lots, invitations, questions,
+# route check, band, criteria, documents, amendments.
+DETAIL_QUERIES = 13
+
+
+def test_the_page_of_an_opportunity_makes_a_fixed_number_of_queries(
+    officer_client, officer, second_officer, settings, tmp_path, django_assert_num_queries
+):
+    opportunity = rich_opportunity(officer, second_officer, settings, tmp_path)
+    url = reverse("opportunity_detail", args=[opportunity.pk])
+    officer_client.get(url)  # warm-up
+    with django_assert_num_queries(DETAIL_QUERIES):
+        officer_client.get(url)
+    more = [approved_supplier(f"More Cleaner {n}", f"BD{n} 2AA") for n in range(5, 15)]
+    invite(opportunity=opportunity, suppliers=more, by=officer)
+    for supplier in more:
+        clarification_ask(opportunity=opportunity, by=supplier.users.get(), question="When?")
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = officer_client.get(url)
+    assert len(response.context["invitations"]) == 13
+    assert len(response.context["clarifications"]) == 13
+
+
+def test_the_page_shows_everything_an_officer_needs(
+    officer_client, officer, second_officer, settings, tmp_path
+):
+    opportunity = rich_opportunity(officer, second_officer, settings, tmp_path)
+    response = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk]))
+    page = main_text(response)
+    for text in [
+        opportunity.reference,
+        "Open for bids",
+        "May go to invited local bidders: Three quotes",
+        "Invite at least 3 suppliers, 2 of them local.",
+        "You have invited 3, 3 of them local.",
+        "£40,000.00 including VAT",
+        "90910000-9 Cleaning services",
+        "spec.pdf",
+        "Cleaner 1",
+        "Question from Cleaner 1",
+        "A question from Cleaner 2?",
+        "Answered by Tom Hughes",
+        "Deadline extended",
+        "More time.",
+        "Price (price, scored by formula) 40%",
+    ]:
+        assert text in page, text
+    html = response.content.decode()
+    # The questions not yet answered each have their own answer form.
+    assert html.count('name="q') >= 2 * 2
+    assert reverse("opportunity_extend", args=[opportunity.pk]) in html
+    assert reverse("opportunity_edit", args=[opportunity.pk]) not in html
+    deadline = timezone.localtime(Opportunity.objects.get(pk=opportunity.pk).submission_deadline)
+    assert f"{deadline:%-d %B %Y at %H:%M} (UK time)" in page
+
+
+def test_a_draft_offers_edit_lots_invite_publish_and_cancel(officer_client, officer):
+    opportunity = make_opportunity(officer, "5000.00")
+    html = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])).content
+    html = html.decode()
+    for name in [
+        "opportunity_edit",
+        "opportunity_lot_builder",
+        "opportunity_invite",
+        "opportunity_publish",
+        "opportunity_cancel",
+        "opportunity_document_add",
+    ]:
+        assert reverse(name, args=[opportunity.pk]) in html, name
+    assert reverse("opportunity_extend", args=[opportunity.pk]) not in html
+
+
+# --- Who may see and change what ------------------------------------------------------
+
+
+def officer_urls(opportunity: Opportunity, clarification_pk: int = 0) -> list[tuple[str, str]]:
+    """Every officer-only page and action: (method, url)."""
+    pk = opportunity.pk
+    pages = [
+        "opportunity_edit",
+        "opportunity_lot_builder",
+        "opportunity_invite",
+        "opportunity_cancel",
+        "opportunity_extend",
+        "opportunity_correct",
+        "opportunity_change_value",
+    ]
+    actions = [
+        "opportunity_publish",
+        "opportunity_invite_all_local",
+        "opportunity_document_add",
+        "opportunity_override",
+    ]
+    urls = [("get", reverse(name, args=[pk])) for name in pages]
+    urls += [("post", reverse(name, args=[pk])) for name in pages + actions]
+    urls.append(("post", reverse("clarification_answer", args=[pk, clarification_pk])))
+    return urls
+
+
+@pytest.fixture
+def asked(officer, local_supplier_user) -> tuple[Opportunity, Clarification]:
+    opportunity = open_opportunity(officer)
+    clarification = clarification_ask(
+        opportunity=opportunity, by=local_supplier_user, question="Is there parking?"
+    )
+    return opportunity, clarification
+
+
+def test_another_councils_officer_gets_404_on_every_opportunity_url(client, asked, other_officer):
+    opportunity, clarification = asked
+    client.force_login(other_officer)
+    assert client.get(reverse("opportunity_detail", args=[opportunity.pk])).status_code == 404
+    for method, url in officer_urls(opportunity, clarification.pk):
+        assert getattr(client, method)(url).status_code == 404, (method, url)
+    assert not AuditEvent.objects.filter(
+        actor=other_officer, action__startswith="opportunity"
+    ).exists()
+
+
+def test_a_supplier_gets_404_on_officer_only_urls_even_when_invited(
+    client, asked, local_supplier_user, distant_supplier_user
+):
+    opportunity, clarification = asked
+    client.force_login(local_supplier_user)  # invited
+    for method, url in officer_urls(opportunity, clarification.pk):
+        assert getattr(client, method)(url).status_code == 404, (method, url)
+    assert client.get(CREATE).status_code == 404
+    client.force_login(distant_supplier_user)  # not invited
+    assert client.get(reverse("opportunity_detail", args=[opportunity.pk])).status_code == 404
+    for method, url in officer_urls(opportunity, clarification.pk):
+        assert getattr(client, method)(url).status_code == 404, (method, url)
+
+
+@pytest.mark.parametrize("persona", ["auditor", "admin_user"])
+def test_the_councils_auditor_and_administrator_see_it_read_only(client, request, asked, persona):
+    opportunity, clarification = asked
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("opportunity_detail", args=[opportunity.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    main = page[page.index("<main") : page.index("</main>")]
+    assert "<form" not in main
+    assert "Is there parking?" in main
+    assert "only the council's procurement officers can change it" in main
+    assert client.get(CREATE).status_code == 403
+    assert client.post(CREATE, opportunity_form()).status_code == 403
+    for method, url in officer_urls(opportunity, clarification.pk):
+        assert getattr(client, method)(url).status_code == 403, (method, url)
+    clarification.refresh_from_db()
+    assert clarification.answered_at is None
+    assert Opportunity.objects.get(pk=opportunity.pk).status == OpportunityStatus.OPEN
+
+
+def test_a_portal_wide_administrator_has_no_opportunity_pages(client, asked):
+    root = user_create(
+        email="root@portal.example", full_name="Root", role=Role.ADMIN, password=None, by=None
+    )
+    client.force_login(root)
+    opportunity, _ = asked
+    assert client.get(LIST).status_code == 404
+    assert client.get(CREATE).status_code == 404
+    assert client.get(reverse("opportunity_detail", args=[opportunity.pk])).status_code == 404
+
+
+def test_the_opportunities_menu_item_for_each_role(client, request):
+    for persona, sees in [("officer", True), ("auditor", True), ("local_supplier_user", True)]:
+        client.force_login(request.getfixturevalue(persona))
+        labels = [item["label"] for item in client.get(reverse("home")).context["nav_items"]]
+        assert ("Opportunities" in labels) is sees
+
+
+def test_the_officer_home_links_to_writing_an_opportunity(officer_client):
+    page = officer_client.get(reverse("home")).content.decode()
+    assert CREATE in page and "Write an opportunity" in page
+
+
+def test_an_unknown_opportunity_is_404(officer_client):
+    assert officer_client.get(reverse("opportunity_edit", args=[999999])).status_code == 404
+    assert officer_client.get(reverse("opportunity_detail", args=[999999])).status_code == 404
+
+
+def test_the_detail_page_accepts_only_get(officer_client, officer):
+    opportunity = make_opportunity(officer, "1000.00")
+    response = officer_client.post(reverse("opportunity_detail", args=[opportunity.pk]))
+    assert response.status_code == 405
+    assert not Invitation.objects.exists()

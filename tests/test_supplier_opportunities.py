@@ -1,0 +1,549 @@
+"""The invited supplier's side of opportunities: its invitations, an
+opportunity's page, questions and answers (never another supplier's private
+ones), saying whether it will bid, deadlines in UK time, and 404 for anyone
+not invited."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from cpv.models import CpvCode
+from portal.models import AuditEvent, User
+from suppliers.export import organisation_data
+from suppliers.models import SupplierOrganisation
+from tenders.models import Clarification, Intention, Invitation, OpportunityStatus
+from tenders.services import (
+    CriterionSpec,
+    LotSpec,
+    clarification_answer,
+    clarification_ask,
+    close_due,
+    document_add,
+    invite,
+    opportunity_cancel,
+    opportunity_create,
+    opportunity_extend_deadline,
+    opportunity_publish,
+)
+
+LONDON = ZoneInfo("Europe/London")
+# Summer time: 09:00 in London is 08:00 UTC.
+START = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=LONDON)
+QUESTIONS_CLOSE = datetime.datetime(2026, 6, 5, 17, 0, tzinfo=LONDON)
+BIDS_CLOSE = datetime.datetime(2026, 6, 10, 12, 0, tzinfo=LONDON)
+CLEANING = "90910000-9"
+
+
+def london(*args: int) -> datetime.datetime:
+    return datetime.datetime(*args, tzinfo=LONDON)
+
+
+@pytest.fixture
+def clock(demo_data, settings, tmp_path):
+    """Frozen in summer time; documents stored in a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def care_user(demo_data) -> User:
+    """A second local supplier (Bradford Community Care CIC)."""
+    return User.objects.get(email="care@bcc-cic.example")
+
+
+def make_open(
+    officer: User,
+    suppliers: list[SupplierOrganisation],
+    *,
+    title: str = "Office cleaning",
+    lots: list[LotSpec] | None = None,
+    questions_close: datetime.datetime = QUESTIONS_CLOSE,
+    bids_close: datetime.datetime = BIDS_CLOSE,
+    publish: bool = True,
+):
+    """A single-quote opportunity (under £10,000) published to ``suppliers``."""
+    opportunity = opportunity_create(
+        buyer=officer.buyer,
+        by=officer,
+        title=title,
+        description="Cleaning of the town hall.\nTwice a week.",
+        cpv=CpvCode.objects.get(code=CLEANING),
+        contract_kind="services",
+        lots=lots or [LotSpec("Town hall", Decimal("5000.00"), area="BD1")],
+        criteria=[CriterionSpec("Price", 40, is_price=True), CriterionSpec("Quality", 60)],
+        clarification_deadline=questions_close,
+        submission_deadline=bids_close,
+    )
+    invite(opportunity=opportunity, suppliers=suppliers, by=officer)
+    if publish:
+        opportunity = opportunity_publish(opportunity=opportunity, by=officer)
+    return opportunity
+
+
+@pytest.fixture
+def opportunity(clock, officer, local_supplier_user, care_user):
+    return make_open(officer, [local_supplier_user.supplier, care_user.supplier])
+
+
+def detail_url(opportunity) -> str:
+    return reverse("opportunity_detail", args=[opportunity.pk])
+
+
+def ask_url(opportunity) -> str:
+    return reverse("opportunity_ask", args=[opportunity.pk])
+
+
+def intention_url(opportunity) -> str:
+    return reverse("opportunity_intention", args=[opportunity.pk])
+
+
+# --- The list of invitations ------------------------------------------------------
+
+
+def test_the_list_shows_its_invitations_open_first_with_deadlines_in_uk_time(
+    client, clock, officer, local_supplier_user, care_user
+):
+    aire = local_supplier_user.supplier
+    later = make_open(officer, [aire], title="Library cleaning", bids_close=london(2026, 6, 20, 12))
+    # In winter (GMT) as well: 2 November 12:00 in London is 12:00 UTC.
+    winter = make_open(
+        officer,
+        [aire],
+        title="Depot cleaning",
+        questions_close=london(2026, 10, 30, 17),
+        bids_close=london(2026, 11, 2, 12),
+    )
+    sooner = make_open(officer, [aire], title="Town hall cleaning")
+    closing = make_open(
+        officer,
+        [aire],
+        title="Museum cleaning",
+        questions_close=london(2026, 6, 1, 10),
+        bids_close=london(2026, 6, 1, 12),
+    )
+    cancelled = make_open(officer, [aire], title="Pool cleaning")
+    opportunity_cancel(opportunity=cancelled, by=officer, reason="The pool is closing.")
+    draft = make_open(officer, [aire], title="Draft cleaning", publish=False)
+    never_published = make_open(officer, [aire], title="Withdrawn cleaning", publish=False)
+    opportunity_cancel(opportunity=never_published, by=officer, reason="Not needed.")
+    make_open(officer, [care_user.supplier], title="Someone else's cleaning")
+    clock.move_to(london(2026, 6, 1, 13))
+    assert close_due() == 1
+
+    client.force_login(local_supplier_user)
+    response = client.get(reverse("opportunity_list"))
+    page = response.content.decode()
+    titles = [i.opportunity.title for i in response.context["invitations"]]
+    # Open ones by nearest deadline, then the rest by latest deadline.
+    assert titles == [
+        "Town hall cleaning",
+        "Library cleaning",
+        "Depot cleaning",
+        "Pool cleaning",
+        "Museum cleaning",
+    ]
+    assert "Closes 10 June 2026 at 12:00" in page
+    assert "Closes 2 November 2026 at 12:00" in page
+    assert "Closed 1 June 2026 at 12:00" in page
+    assert "Cancelled 1 June 2026" in page
+    assert "5 invitations" in page
+    for hidden in ["Draft cleaning", "Withdrawn cleaning", "Someone else"]:
+        assert hidden not in page
+    assert {later.pk, winter.pk, sooner.pk, closing.pk} <= {
+        i.opportunity_id for i in response.context["invitations"]
+    }
+    assert draft.status == OpportunityStatus.DRAFT
+
+
+def test_a_supplier_with_no_invitations_is_told_so(client, clock, local_supplier_user):
+    client.force_login(local_supplier_user)
+    page = client.get(reverse("opportunity_list")).content.decode()
+    assert "You have no invitations to bid yet" in page
+
+
+LIST_QUERIES = 6  # session, user, organisation, count, the page, unread count
+
+
+def test_the_list_makes_a_fixed_number_of_queries(
+    client, clock, officer, local_supplier_user, django_assert_num_queries
+):
+    aire = local_supplier_user.supplier
+    make_open(officer, [aire])
+    client.force_login(local_supplier_user)
+    with django_assert_num_queries(LIST_QUERIES):
+        assert client.get(reverse("opportunity_list")).status_code == 200
+    for n in range(30):
+        make_open(officer, [aire], title=f"Cleaning {n}")
+    with django_assert_num_queries(LIST_QUERIES):
+        response = client.get(reverse("opportunity_list"))
+    assert len(response.context["invitations"]) == 25
+    assert response.context["page"].has_next()
+    with django_assert_num_queries(LIST_QUERIES):
+        response = client.get(reverse("opportunity_list"), {"page": 2})
+    assert len(response.context["invitations"]) == 6
+
+
+# --- One opportunity ------------------------------------------------------------------
+
+
+def test_the_page_shows_what_an_invited_supplier_needs(client, clock, officer, local_supplier_user):
+    opportunity = make_open(
+        officer,
+        [local_supplier_user.supplier],
+        lots=[
+            LotSpec("North", Decimal("2500.00"), area="BD10"),
+            LotSpec("South", Decimal("2400.50"), area="BD4"),
+        ],
+    )
+    document_add(
+        opportunity=opportunity,
+        upload=SimpleUploadedFile("specification.txt", b"Clean the town hall.", "text/plain"),
+        by=officer,
+    )
+    clock.move_to(london(2026, 6, 2, 10, 30))
+    opportunity_extend_deadline(
+        opportunity=opportunity,
+        by=officer,
+        submission_deadline=london(2026, 6, 12, 12),
+        reason="More time to visit.",
+    )
+    client.force_login(local_supplier_user)
+    response = client.get(detail_url(opportunity))
+    page = response.content.decode()
+    assert response.status_code == 200
+    for text in [
+        "Demo Council",
+        opportunity.reference,
+        "Office cleaning",
+        "Cleaning of the town hall.<br>Twice a week.",
+        "90910000-9",
+        "BD10",
+        "£2,500.00",
+        "BD4",
+        "£2,400.50",
+        "Price",
+        "40%",
+        "Quality",
+        "60%",
+        "5 June 2026 at 17:00",
+        "12 June 2026 at 12:00",
+        "specification.txt",
+        "Document added: specification.txt.",
+        "2 June 2026 at 10:30",
+        "Deadline extended",
+    ]:
+        assert text in page, text
+    document = opportunity.documents.get()
+    assert reverse("opportunity_document", args=[opportunity.pk, document.pk]) in page
+    download = client.get(reverse("opportunity_document", args=[opportunity.pk, document.pk]))
+    assert b"".join(download.streaming_content) == b"Clean the town hall."
+    assert "Send your question" in page and "Do you intend to bid?" in page
+
+
+def test_a_supplier_that_was_not_invited_gets_404_everywhere(
+    client, opportunity, distant_supplier_user
+):
+    client.force_login(distant_supplier_user)
+    assert client.get(detail_url(opportunity)).status_code == 404
+    assert client.post(ask_url(opportunity), {"question": "Hello?"}).status_code == 404
+    assert client.post(intention_url(opportunity), {"intention": "yes"}).status_code == 404
+    assert not Clarification.objects.exists()
+
+
+def test_a_draft_is_404_even_to_the_suppliers_invited_to_it(
+    client, clock, officer, local_supplier_user
+):
+    draft = make_open(officer, [local_supplier_user.supplier], publish=False)
+    client.force_login(local_supplier_user)
+    assert client.get(detail_url(draft)).status_code == 404
+    opportunity_cancel(opportunity=draft, by=officer, reason="Not needed after all.")
+    assert client.get(detail_url(draft)).status_code == 404
+    assert client.post(ask_url(draft), {"question": "Why?"}).status_code == 404
+
+
+def test_council_users_cannot_ask_or_answer_for_a_supplier(
+    client, opportunity, officer, other_officer
+):
+    client.force_login(officer)
+    assert client.post(ask_url(opportunity), {"question": "Hi"}).status_code == 403
+    assert client.post(intention_url(opportunity), {"intention": "yes"}).status_code == 403
+    client.force_login(other_officer)
+    assert client.post(ask_url(opportunity), {"question": "Hi"}).status_code == 404
+    assert client.post(intention_url(opportunity), {"intention": "yes"}).status_code == 404
+
+
+def test_the_actions_take_post_only(client, opportunity, local_supplier_user):
+    client.force_login(local_supplier_user)
+    assert client.get(ask_url(opportunity)).status_code == 405
+    assert client.get(intention_url(opportunity)).status_code == 405
+    assert client.post(detail_url(opportunity)).status_code == 405
+
+
+# --- Questions and answers ---------------------------------------------------------------
+
+
+def test_a_question_is_sent_to_the_council_and_shown_as_waiting(
+    client, opportunity, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    response = client.post(ask_url(opportunity), {"question": "  Are the windows included?  "})
+    assert response.status_code == 302 and response["Location"] == detail_url(opportunity)
+    question = Clarification.objects.get()
+    assert question.question == "Are the windows included?"
+    assert question.supplier == local_supplier_user.supplier
+    assert question.asked_by == local_supplier_user
+    assert AuditEvent.objects.filter(action="clarification.asked").exists()
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "Your question has been sent to the council" in page
+    waiting = page.split("Your questions waiting for an answer", 1)[1]
+    assert "Are the windows included?" in waiting
+
+
+def test_an_empty_question_is_refused_and_nothing_is_sent(client, opportunity, local_supplier_user):
+    client.force_login(local_supplier_user)
+    response = client.post(ask_url(opportunity), {"question": "   "})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<title>Error:" in page and "Enter your question" in page
+    assert not Clarification.objects.exists()
+
+
+def test_answers_show_to_everyone_without_the_asker_and_private_ones_only_to_the_asker(
+    client, opportunity, officer, local_supplier_user, care_user
+):
+    public = clarification_ask(
+        opportunity=opportunity, by=care_user, question="Is parking available?"
+    )
+    private = clarification_ask(
+        opportunity=opportunity, by=care_user, question="Can our CIC staff badge be used?"
+    )
+    clarification_ask(opportunity=opportunity, by=care_user, question="Our unanswered question")
+    mine = clarification_ask(
+        opportunity=opportunity, by=local_supplier_user, question="Which floors?"
+    )
+    clarification_answer(
+        clarification=public, by=officer, answer="Yes, two spaces.", visibility="all"
+    )
+    clarification_answer(
+        clarification=private, by=officer, answer="Yes, your badge is fine.", visibility="private"
+    )
+    clarification_answer(
+        clarification=mine, by=officer, answer="Floors 1 to 3.", visibility="private"
+    )
+
+    client.force_login(local_supplier_user)
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "Is parking available?" in page and "Yes, two spaces." in page
+    assert "Which floors?" in page and "Floors 1 to 3." in page
+    for secret in [
+        "Bradford Community Care",
+        care_user.full_name,
+        care_user.email,
+        "Can our CIC staff badge be used?",
+        "Yes, your badge is fine.",
+        "Our unanswered question",
+    ]:
+        assert secret not in page, secret
+    published = page.split('id="published-answers"', 1)[1].split("</dl>", 1)[0]
+    assert "You asked this" not in published
+
+    client.force_login(care_user)
+    page = client.get(detail_url(opportunity)).content.decode()
+    published = page.split('id="published-answers"', 1)[1].split("</dl>", 1)[0]
+    assert "Is parking available?" in published and "You asked this" in published
+    private_answers = page.split('id="private-answers"', 1)[1].split("</dl>", 1)[0]
+    assert "Yes, your badge is fine." in private_answers
+    assert "Our unanswered question" in page.split('id="waiting-questions"', 1)[1]
+    assert "Which floors?" not in page and "Floors 1 to 3." not in page
+
+
+def test_a_question_one_second_after_the_deadline_is_refused_with_the_exact_time(
+    client, clock, opportunity, local_supplier_user
+):
+    clock.move_to(QUESTIONS_CLOSE)
+    client.force_login(local_supplier_user)
+    response = client.post(ask_url(opportunity), {"question": "Just in time?"})
+    assert response.status_code == 302
+    clock.move_to(QUESTIONS_CLOSE + datetime.timedelta(seconds=1))
+    client.force_login(local_supplier_user)
+    response = client.post(ask_url(opportunity), {"question": "Too late?"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The deadline for questions was 5 June 2026 at 17:00:00." in page
+    assert list(Clarification.objects.values_list("question", flat=True)) == ["Just in time?"]
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "The deadline for questions was 5 June 2026 at 17:00 (UK time)." in page
+    assert "Send your question" not in page
+
+
+# --- Whether it will bid -----------------------------------------------------------------
+
+
+def test_a_supplier_says_it_intends_to_bid_and_may_change_its_mind(
+    client, clock, opportunity, local_supplier_user
+):
+    invitation = Invitation.objects.get(
+        opportunity=opportunity, supplier=local_supplier_user.supplier
+    )
+    assert invitation.intention == Intention.UNKNOWN
+    client.force_login(local_supplier_user)
+    response = client.post(intention_url(opportunity), {"intention": "yes"})
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.intention == Intention.YES and invitation.intention_at == START
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "You have told the council that you intend to bid." in page
+    assert "You told the council 1 June 2026 at 09:00 that you intend to bid." in page
+
+    client.post(intention_url(opportunity), {"intention": "no"})
+    invitation.refresh_from_db()
+    assert invitation.intention == Intention.NO
+    events = AuditEvent.objects.filter(action="invitation.intention").order_by("id")
+    assert [e.changes["intention"] for e in events] == [["unknown", "yes"], ["yes", "no"]]
+
+
+def test_an_intention_must_be_chosen(client, opportunity, local_supplier_user):
+    client.force_login(local_supplier_user)
+    response = client.post(intention_url(opportunity), {"intention": "maybe"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    response = client.post(intention_url(opportunity), {})
+    assert "Select whether you intend to bid" in response.content.decode()
+
+
+def test_the_intention_cannot_change_once_the_opportunity_has_closed(
+    client, clock, opportunity, local_supplier_user
+):
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
+    close_due()
+    client.force_login(local_supplier_user)
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "The deadline for bids has passed" in page
+    assert "Save your answer" not in page
+    response = client.post(intention_url(opportunity), {"intention": "yes"})
+    assert "This opportunity is closed: you can no longer change your answer." in (
+        response.content.decode()
+    )
+    assert Invitation.objects.filter(intention=Intention.YES).count() == 0
+
+
+def test_a_cancelled_opportunity_shows_the_reason(client, opportunity, officer, care_user):
+    opportunity_cancel(opportunity=opportunity, by=officer, reason="Budget withdrawn.")
+    client.force_login(care_user)
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "Cancelled" in page and "Budget withdrawn." in page
+    assert "Send your question" not in page
+
+
+DETAIL_QUERIES = 11
+
+
+def test_the_page_makes_a_fixed_number_of_queries(
+    client, clock, officer, local_supplier_user, care_user, django_assert_num_queries
+):
+    opportunity = make_open(officer, [local_supplier_user.supplier, care_user.supplier])
+    client.force_login(local_supplier_user)
+    with django_assert_num_queries(DETAIL_QUERIES):
+        assert client.get(detail_url(opportunity)).status_code == 200
+
+    many = make_open(
+        officer,
+        [local_supplier_user.supplier, care_user.supplier],
+        lots=[LotSpec(f"Lot {n}", Decimal("400.00"), area=f"BD{n + 1}") for n in range(20)],
+    )
+    for n in range(5):
+        document_add(
+            opportunity=many,
+            upload=SimpleUploadedFile(f"part-{n}.txt", b"Part of the specification.", "text/plain"),
+            by=officer,
+        )
+    for n in range(10):
+        question = clarification_ask(opportunity=many, by=care_user, question=f"Question {n}?")
+        clarification_answer(
+            clarification=question,
+            by=officer,
+            answer=f"Answer {n}.",
+            visibility="all" if n % 2 else "private",
+        )
+        clarification_ask(opportunity=many, by=local_supplier_user, question=f"Ours {n}?")
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get(detail_url(many))
+    questions = response.context["questions"]
+    assert len(response.context["lots"]) == 20 and len(response.context["documents"]) == 5
+    assert (len(questions["published"]), len(questions["private"])) == (5, 0)
+    assert len(questions["waiting"]) == 10
+
+
+# --- Home page and the data export --------------------------------------------------------
+
+
+def test_the_home_page_lists_invitations_open_first_with_a_link_to_all(
+    client, clock, officer, local_supplier_user
+):
+    aire = local_supplier_user.supplier
+    cancelled = make_open(officer, [aire], title="Pool cleaning")
+    opportunity_cancel(opportunity=cancelled, by=officer, reason="Closing.")
+    make_open(officer, [aire], title="Library cleaning", bids_close=london(2026, 6, 20, 12))
+    make_open(officer, [aire], title="Town hall cleaning")
+    client.force_login(local_supplier_user)
+    page = client.get(reverse("home")).content.decode()
+    listed = page.split('id="home-invitations"', 1)[1].split("</ul>", 1)[0]
+    assert (
+        listed.index("Town hall cleaning")
+        < listed.index("Library cleaning")
+        < listed.index("Pool cleaning")
+    )
+    assert "Closes 10 June 2026 at 12:00" in listed
+    assert "You have no invitations" not in page
+    assert reverse("opportunity_list") in page
+
+
+def test_the_home_page_query_count_does_not_grow_with_invitations(
+    client, clock, officer, local_supplier_user, django_assert_num_queries
+):
+    from tests.test_sign_in_and_homes import HOME_QUERIES
+
+    client.force_login(local_supplier_user)
+    with django_assert_num_queries(HOME_QUERIES["local_supplier_user"]):
+        client.get(reverse("home"))
+    for n in range(15):
+        make_open(officer, [local_supplier_user.supplier], title=f"Cleaning {n}")
+    with django_assert_num_queries(HOME_QUERIES["local_supplier_user"]):
+        response = client.get(reverse("home"))
+    assert len(response.context["invitations"]) == 10
+
+
+def test_download_everything_includes_invitations_and_questions(
+    opportunity, officer, local_supplier_user, care_user
+):
+    question = clarification_ask(
+        opportunity=opportunity, by=local_supplier_user, question="Which floors?"
+    )
+    clarification_answer(clarification=question, by=officer, answer="All.", visibility="all")
+    clarification_ask(opportunity=opportunity, by=care_user, question="Not ours")
+    make_open(officer, [local_supplier_user.supplier], title="Draft cleaning", publish=False)
+    data = organisation_data(local_supplier_user.supplier)
+    assert [i["opportunity_reference"] for i in data["invitations"]] == [opportunity.reference]
+    assert data["invitations"][0]["council"] == "Demo Council"
+    assert data["invitations"][0]["intends_to_bid"] == "unknown"
+    assert data["questions"] == [
+        {
+            "opportunity_reference": opportunity.reference,
+            "asked_by": local_supplier_user.full_name,
+            "asked_by_email": local_supplier_user.email,
+            "asked_at": timezone.now(),
+            "question": "Which floors?",
+            "answer": "All.",
+            "answer_published_to": "all",
+            "answered_at": timezone.now(),
+        }
+    ]
