@@ -1,0 +1,65 @@
+"""Who may use the officer's opportunity pages, and turning refusals into messages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import (
+    DecimalField,
+)
+from django.http import Http404, HttpRequest
+
+from portal.models import Role, User
+from tenders.models import (
+    Opportunity,
+    OpportunityStatus,
+)
+from tenders.selectors import get_opportunity_for
+from tenders.services import (
+    NoPolicy,
+    OpportunityRefused,
+    RouteRefused,
+)
+
+PAGE_SIZE = 25
+S = OpportunityStatus
+OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- Who may do what ---------------------------------------------------------------
+
+
+def officer_only(request: HttpRequest) -> User:
+    """Officers pass. The council's auditors and administrators get 403;
+    suppliers and portal-wide administrators 404."""
+    user = request.user
+    if user.role == Role.SUPPLIER or not user.buyer_id:
+        raise Http404("No such page.")
+    if not user.is_officer:
+        raise PermissionDenied("Only procurement officers can change opportunities.")
+    return user
+
+
+def officer_opportunity(request: HttpRequest, pk: int) -> Opportunity:
+    """The opportunity an officer is changing: 404 unless the user may see it
+    (another council's, a supplier), 403 for the council's read-only staff."""
+    user = request.user
+    if user.role == Role.SUPPLIER or not user.buyer_id:
+        raise Http404("No such opportunity")
+    opportunity = get_opportunity_for(user, pk)
+    officer_only(request)
+    return opportunity
+
+
+def refusal_messages(exc: Exception) -> list[str]:
+    """The plain-words reasons a service gave for refusing."""
+    if isinstance(exc, RouteRefused):
+        return list(exc.decision.reasons)
+    if isinstance(exc, OpportunityRefused):
+        return list(exc.problems)
+    if isinstance(exc, ValidationError):
+        return list(exc.messages)
+    return [str(exc)]
+
+
+REFUSALS = (OpportunityRefused, RouteRefused, NoPolicy, ValidationError)

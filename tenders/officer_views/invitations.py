@@ -1,0 +1,147 @@
+"""The officer's invite page: matching suppliers, local first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from suppliers.models import SupplierOrganisation
+from tenders import officer_forms as forms
+from tenders.models import (
+    Invitation,
+    Opportunity,
+    OpportunityStatus,
+    PolicyBand,
+    Route,
+)
+from tenders.officer_views.common import REFUSALS, officer_opportunity, refusal_messages
+from tenders.services import (
+    invite,
+    invite_all_local_matches,
+    matching_suppliers,
+)
+
+PAGE_SIZE = 25
+S = OpportunityStatus
+OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- Inviting suppliers ----------------------------------------------------------------
+
+
+def _band(opportunity: Opportunity) -> PolicyBand | None:
+    if opportunity.route != Route.INVITATION or not opportunity.band_name:
+        return None
+    return PolicyBand.objects.filter(
+        policy_id=opportunity.policy_id, name=opportunity.band_name
+    ).first()
+
+
+def invite_candidates(opportunity: Opportunity) -> QuerySet[SupplierOrganisation]:
+    """Matching approved suppliers, local first, marked when already invited,
+    with their sites: one query per page, however many suppliers there are."""
+    invited = Invitation.objects.filter(opportunity=opportunity, supplier=OuterRef("pk"))
+    return (
+        matching_suppliers(opportunity)
+        .annotate(invited=Exists(invited))
+        .order_by("-is_local", "legal_name", "pk")
+        .prefetch_related("sites")
+    )
+
+
+def _invite_page(
+    request: HttpRequest,
+    opportunity: Opportunity,
+    form: forms.InviteForm | None = None,
+    problems: list[str] | None = None,
+) -> HttpResponse:
+    page = Paginator(invite_candidates(opportunity), PAGE_SIZE).get_page(request.GET.get("page"))
+    if form is None:
+        form = forms.InviteForm(matches=matching_suppliers(opportunity))
+    chosen = set(form.data.getlist("suppliers")) if form.is_bound else set()
+    counts = opportunity.invitations.aggregate(
+        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+    )
+    return render(
+        request,
+        "tenders/officer/invite.html",
+        {
+            "opportunity": opportunity,
+            "page": page,
+            "suppliers": list(page.object_list),
+            "form": form,
+            "chosen": chosen,
+            "problems": problems or [],
+            "counts": counts,
+            "band": _band(opportunity),
+            "can_invite": opportunity.status in {S.DRAFT, S.OPEN},
+            "page_number": page.number,
+        },
+    )
+
+
+def _invited_message(request: HttpRequest, opportunity: Opportunity, count: int) -> None:
+    if count == 0:
+        messages.info(request, "Every supplier chosen was already invited.")
+        return
+    told = (
+        "They have been told by email and in their inbox."
+        if opportunity.status == S.OPEN
+        else "They will be told when you publish."
+    )
+    messages.success(request, f"Invited {count} supplier{'s' if count != 1 else ''}. {told}")
+
+
+def _back_to_invite(opportunity: Opportunity, page: str | None) -> HttpResponse:
+    url = reverse("opportunity_invite", args=[opportunity.pk])
+    return redirect(f"{url}?page={page}" if page and page.isdigit() else url)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    opportunity = officer_opportunity(request, pk)
+    if request.method == "GET":
+        return _invite_page(request, opportunity)
+    form = forms.InviteForm(request.POST, matches=matching_suppliers(opportunity))
+    if form.is_valid():
+        try:
+            count = invite(
+                opportunity=opportunity,
+                suppliers=list(form.cleaned_data["suppliers"]),
+                by=request.user,
+                non_local_justification=form.cleaned_data["non_local_justification"],
+            )
+        except REFUSALS as exc:
+            for problem in refusal_messages(exc):
+                form.add_error(None, problem)
+        else:
+            _invited_message(request, opportunity, count)
+            return _back_to_invite(opportunity, request.GET.get("page"))
+    return _invite_page(request, opportunity, form)
+
+
+@require_POST
+def opportunity_invite_all_local(request: HttpRequest, pk: int) -> HttpResponse:
+    opportunity = officer_opportunity(request, pk)
+    try:
+        count = invite_all_local_matches(opportunity=opportunity, by=request.user)
+    except REFUSALS as exc:
+        return _invite_page(request, opportunity, problems=refusal_messages(exc))
+    if count == 0:
+        messages.info(request, "Every local supplier that matches is already invited.")
+    else:
+        _invited_message(request, opportunity, count)
+    return _back_to_invite(opportunity, None)
