@@ -19,42 +19,13 @@ from crispy_forms_gds.layout import Field, Fieldset, Layout, Size
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.fields import MoneyField
 from tenders.models import ProcurementPolicy, VatBasis
 from tenders.rules import money
 from tenders.services import BandSpec
 from tenders.statutory import threshold_problem
 
 MAX_BANDS = 12
-
-
-class MoneyField(forms.DecimalField):
-    """An amount in pounds and pence; "£180,000" and "180000.00" both read."""
-
-    def __init__(self, *, label: str, what: str, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "error_messages",
-            {
-                "required": f"Enter {what}",
-                "invalid": f"Enter {what} as an amount in pounds, like 180000 or 180,000.00",
-                "max_decimal_places": f"Enter {what} in pounds and pence, with at most 2 "
-                "digits after the point",
-                "max_digits": f"Enter {what} below £1,000,000,000,000",
-                "max_whole_digits": f"Enter {what} below £1,000,000,000,000",
-                "min_value": f"Enter {what} of at least £%(limit_value)s",
-            },
-        )
-        super().__init__(
-            label=label,
-            max_digits=14,
-            decimal_places=2,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-            **kwargs,
-        )
-
-    def to_python(self, value: Any) -> Decimal | None:
-        if isinstance(value, str):
-            value = value.strip().removeprefix("£").replace(",", "").strip()
-        return super().to_python(value)
 
 
 class EffectiveDateField(DateInputField):

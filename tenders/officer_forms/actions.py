@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from portal.fields import MoneyField
 from portal.uploads import ALLOWED_WORDS, MAX_BYTES
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
@@ -21,7 +22,6 @@ from tenders.models import (
 from tenders.officer_forms.fields import (
     DateField,
     LotRows,
-    MoneyField,
     TimeField,
     filled_rows,
     london_datetime,

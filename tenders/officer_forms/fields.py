@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from crispy_forms_gds.layout import HTML, Button, Div, Field, Size
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.fields import MoneyField
 from tenders.services import CriterionSpec, LotSpec
 
 LONDON = ZoneInfo("Europe/London")
@@ -33,34 +33,6 @@ def _row_group(*fields: Any) -> Div:
 
 
 # --- Fields -------------------------------------------------------------------
-
-
-class MoneyField(forms.DecimalField):
-    """An amount in pounds and pence, typed as people write it: 150000,
-    £150,000 or 150,000.00."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 14)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0"))
-        kwargs.setdefault(
-            "widget", forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"})
-        )
-        super().__init__(**kwargs)
-        self.error_messages.update(
-            {
-                "invalid": "Enter an amount in pounds, like 150000 or 150,000.00",
-                "max_decimal_places": "Enter the amount to the nearest penny",
-                "max_digits": "Enter an amount below £1,000,000,000,000",
-                "max_whole_digits": "Enter an amount below £1,000,000,000,000",
-                "min_value": "Enter an amount of £0 or more",
-            }
-        )
-
-    def to_python(self, value: Any) -> Decimal | None:
-        if isinstance(value, str):
-            value = value.strip().replace(",", "").replace(" ", "").removeprefix("£")
-        return super().to_python(value)
 
 
 class DateField(DateInputField):

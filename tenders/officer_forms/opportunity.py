@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cpv.forms import CpvCodeField
+from portal.fields import MoneyField
 from portal.models import BuyerOrganisation
 from tenders import rules
 from tenders.models import (
@@ -27,7 +28,6 @@ from tenders.officer_forms.fields import (
     CriterionRows,
     DateField,
     LotRows,
-    MoneyField,
     TimeField,
     filled_rows,
     london_datetime,
