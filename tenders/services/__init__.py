@@ -1,5 +1,11 @@
 """Every write to tenders data, one function each (see the modules)."""
 
+from tenders.services.amendments import (
+    document_add,
+    opportunity_change_value,
+    opportunity_correct_details,
+    opportunity_extend_deadline,
+)
 from tenders.services.clarifications import clarification_answer, clarification_ask
 from tenders.services.invitations import (
     intention_set,
@@ -13,14 +19,10 @@ from tenders.services.opportunities import (
     OpportunityRefused,
     aggregation_override_record,
     close_due,
-    document_add,
     lots_from_areas,
     opportunity_cancel,
-    opportunity_change_value,
     opportunity_close,
-    opportunity_correct_details,
     opportunity_create,
-    opportunity_extend_deadline,
     opportunity_publish,
     opportunity_update_draft,
 )

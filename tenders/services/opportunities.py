@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -22,20 +20,16 @@ from cpv.models import CpvCode
 from portal import audit, events
 from portal.models import BuyerOrganisation, Department, Role, User
 from portal.notifications import notify
-from portal.uploads import check_upload
 from tenders import rules
 from tenders.models import (
-    Amendment,
-    AmendmentKind,
     Criterion,
     Lot,
     Opportunity,
-    OpportunityDocument,
     OpportunityStatus,
     Reservation,
     VatBasis,
 )
-from tenders.services.routes import RouteRefused, check_route, opportunity_value, record_check
+from tenders.services.routes import RouteRefused, check_route, opportunity_value
 
 S = OpportunityStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -102,7 +96,7 @@ def _next_reference(buyer: BuyerOrganisation) -> str:
     return f"{prefix}{count + 1:04d}"
 
 
-def _set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
+def set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
     opportunity.lots.all().delete()
     created = [
         Lot(
@@ -182,7 +176,7 @@ def opportunity_create(
     )
     opportunity.full_clean(exclude=["route", "policy"])
     opportunity.save()
-    _set_lots(opportunity, lots)
+    set_lots(opportunity, lots)
     _set_criteria(opportunity, criteria)
     audit.record(
         actor=by,
@@ -212,7 +206,7 @@ EDITABLE = [
 ]
 
 
-def _lock(opportunity: Opportunity) -> Opportunity:
+def lock_opportunity(opportunity: Opportunity) -> Opportunity:
     return (
         Opportunity.objects.select_for_update()
         .select_related("buyer", "cpv")
@@ -230,7 +224,7 @@ def opportunity_update_draft(
     **fields: object,
 ) -> Opportunity:
     """Change a draft freely; the route is decided again."""
-    opportunity = _lock(opportunity)
+    opportunity = lock_opportunity(opportunity)
     if opportunity.status != S.DRAFT:
         raise OpportunityRefused(
             "Only a draft can be edited. Change a published opportunity with an amendment."
@@ -247,7 +241,7 @@ def opportunity_update_draft(
     if lots is not None:
         if not lots:
             raise OpportunityRefused("Add at least one lot, with its estimated value.")
-        _set_lots(opportunity, lots)
+        set_lots(opportunity, lots)
     if criteria is not None:
         _set_criteria(opportunity, criteria)
     after = audit.snapshot(opportunity, EDITABLE)
@@ -337,7 +331,7 @@ def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
     emailed on publishing.
     """
     with transaction.atomic():
-        opportunity = _lock(opportunity)
+        opportunity = lock_opportunity(opportunity)
         ensure_transition(opportunity, to=S.OPEN)
         result = check_route(opportunity=opportunity, by=by, occasion="publishing")
         decision = result.decision
@@ -382,7 +376,7 @@ def notify_invitees(
         "reference": opportunity.reference,
         "title": opportunity.title,
         "buyer": opportunity.buyer.name,
-        "deadline": _when(opportunity.submission_deadline),
+        "deadline": london_time(opportunity.submission_deadline),
         "url": f"/opportunities/{opportunity.pk}/",
         **(extra or {}),
     }
@@ -395,193 +389,10 @@ def notify_invitees(
     )
 
 
-def _when(moment: datetime.datetime | None) -> str:
+def london_time(moment: datetime.datetime | None) -> str:
     if moment is None:
         return ""
     return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M:%S")
-
-
-def _amend(opportunity: Opportunity, *, kind: str, summary: str, changes: dict, by: User) -> None:
-    amendment = Amendment.objects.create(
-        opportunity=opportunity, kind=kind, summary=summary, changes=changes, made_by=by
-    )
-    audit.record(
-        actor=by,
-        action=f"opportunity.amended.{kind}",
-        obj=opportunity,
-        changes=changes,
-        context={"summary": summary},
-    )
-    if opportunity.status == S.OPEN:
-        notify_invitees(
-            opportunity,
-            AMENDED.name,
-            supplier_ids=None,
-            extra={"summary": summary, "kind": amendment.get_kind_display()},
-            discriminator=f"amendment-{amendment.pk}",
-        )
-
-
-@transaction.atomic
-def opportunity_extend_deadline(
-    *,
-    opportunity: Opportunity,
-    by: User,
-    submission_deadline: datetime.datetime,
-    clarification_deadline: datetime.datetime | None = None,
-    reason: str,
-) -> Opportunity:
-    """Move the deadline later (never earlier once published); invitees are told."""
-    opportunity = _lock(opportunity)
-    if opportunity.status != S.OPEN:
-        raise OpportunityRefused("Only an open opportunity's deadline can be extended.")
-    old = opportunity.submission_deadline
-    if submission_deadline <= old:
-        raise OpportunityRefused(
-            f"The new deadline must be later than the current one, {_when(old)}: a "
-            "deadline cannot be moved earlier once published."
-        )
-    new_clarification = clarification_deadline or opportunity.clarification_deadline
-    if new_clarification and new_clarification >= submission_deadline:
-        raise OpportunityRefused(
-            "The deadline for questions must be before the submission deadline."
-        )
-    if (
-        new_clarification
-        and opportunity.clarification_deadline
-        and (new_clarification < opportunity.clarification_deadline)
-    ):
-        raise OpportunityRefused("The deadline for questions cannot be moved earlier.")
-    opportunity.submission_deadline = submission_deadline
-    opportunity.clarification_deadline = new_clarification
-    opportunity.save(update_fields=["submission_deadline", "clarification_deadline"])
-    _amend(
-        opportunity,
-        kind=AmendmentKind.DEADLINE_EXTENDED,
-        by=by,
-        summary=f"Deadline extended from {_when(old)} to {_when(submission_deadline)}. {reason}",
-        changes={"submission_deadline": [old, submission_deadline]},
-    )
-    return opportunity
-
-
-@transaction.atomic
-def opportunity_correct_details(
-    *,
-    opportunity: Opportunity,
-    by: User,
-    summary: str,
-    title: str | None = None,
-    description: str | None = None,
-) -> Opportunity:
-    opportunity = _lock(opportunity)
-    if opportunity.status != S.OPEN:
-        raise OpportunityRefused("Only an open opportunity is amended; edit a draft directly.")
-    before = audit.snapshot(opportunity, ["title", "description"])
-    if title is not None:
-        opportunity.title = title
-    if description is not None:
-        opportunity.description = description
-    opportunity.full_clean(exclude=["route", "policy"])
-    opportunity.save(update_fields=["title", "description"])
-    changes = audit.diff(before, audit.snapshot(opportunity, ["title", "description"]))
-    _amend(
-        opportunity, kind=AmendmentKind.DETAILS_CORRECTED, by=by, summary=summary, changes=changes
-    )
-    return opportunity
-
-
-def opportunity_change_value(
-    *,
-    opportunity: Opportunity,
-    by: User,
-    lots: Sequence[LotSpec],
-    options_value: Decimal | None = None,
-    summary: str,
-) -> Opportunity:
-    """Change the lots or their values after publishing. The rule runs again;
-    if the new value must go to full tender the change is refused (and the
-    refusal recorded), and the lots stay as they were."""
-    refused: RouteRefused | None = None
-    with transaction.atomic():
-        opportunity = _lock(opportunity)
-        if opportunity.status != S.OPEN:
-            raise OpportunityRefused("Only an open opportunity's value is amended this way.")
-        before_value = opportunity_value(opportunity)
-        try:
-            with transaction.atomic():  # a savepoint: undone if the rule refuses
-                if options_value is not None:
-                    opportunity.options_value = options_value
-                    opportunity.save(update_fields=["options_value"])
-                _set_lots(opportunity, lots)
-                result = check_route(opportunity=opportunity, by=by, occasion="value_changed")
-                if not result.decision.invitation_allowed:
-                    raise RouteRefused(result.decision, result)
-        except RouteRefused as exc:
-            refused = exc
-            opportunity.refresh_from_db()
-            record_check(
-                opportunity=opportunity, result=exc.result, by=by, occasion="value_change_refused"
-            )
-            audit.record(
-                actor=by,
-                action="opportunity.value_change_refused",
-                obj=opportunity,
-                context={"reasons": exc.decision.reasons},
-            )
-        else:
-            after_value = opportunity_value(opportunity)
-            _amend(
-                opportunity,
-                kind=AmendmentKind.VALUE_CHANGED,
-                by=by,
-                summary=summary,
-                changes={"value": [before_value, after_value]},
-            )
-    if refused is not None:
-        raise refused
-    return opportunity
-
-
-@transaction.atomic
-def document_add(
-    *, opportunity: Opportunity, upload: UploadedFile, by: User
-) -> OpportunityDocument:
-    """Attach a document (checked by content); on an open opportunity this is an amendment."""
-    opportunity = _lock(opportunity)
-    if opportunity.status not in {S.DRAFT, S.OPEN}:
-        raise OpportunityRefused("Documents can only be added before the deadline.")
-    try:
-        checked = check_upload(upload)
-    except ValidationError as exc:
-        raise OpportunityRefused(exc.messages) from None
-    document = OpportunityDocument(
-        opportunity=opportunity,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=by,
-    )
-    document.file.save(checked.name, upload, save=False)
-    document.save()
-    if opportunity.status == S.OPEN:
-        _amend(
-            opportunity,
-            kind=AmendmentKind.DOCUMENT_ADDED,
-            by=by,
-            summary=f"Document added: {checked.name}.",
-            changes={"document": [None, checked.name]},
-        )
-    else:
-        audit.record(
-            actor=by,
-            action="opportunity.document_added",
-            obj=opportunity,
-            changes={"document": [None, checked.name]},
-            context={"sha256": checked.sha256},
-        )
-    return document
 
 
 @transaction.atomic
@@ -589,7 +400,7 @@ def opportunity_cancel(*, opportunity: Opportunity, by: User, reason: str) -> Op
     reason = (reason or "").strip()
     if not reason:
         raise OpportunityRefused("Give the reason for cancelling: invited suppliers will see it.")
-    opportunity = _lock(opportunity)
+    opportunity = lock_opportunity(opportunity)
     ensure_transition(opportunity, to=S.CANCELLED)
     before = opportunity.status
     opportunity.status = S.CANCELLED
@@ -612,7 +423,7 @@ def opportunity_cancel(*, opportunity: Opportunity, by: User, reason: str) -> Op
 def opportunity_close(*, opportunity: Opportunity, now: datetime.datetime | None = None) -> bool:
     """Close an open opportunity whose deadline has passed (the server decides)."""
     now = now or timezone.now()
-    opportunity = _lock(opportunity)
+    opportunity = lock_opportunity(opportunity)
     if opportunity.status != S.OPEN or opportunity.submission_deadline > now:
         return False
     opportunity.status = S.CLOSED
@@ -656,7 +467,7 @@ def aggregation_override_record(
     justification = (justification or "").strip()
     if len(justification) < 20:
         raise OpportunityRefused("Write the justification in full: at least 20 characters.")
-    opportunity = _lock(opportunity)
+    opportunity = lock_opportunity(opportunity)
     opportunity.aggregation_override = justification
     opportunity.aggregation_override_by = by
     opportunity.save(update_fields=["aggregation_override", "aggregation_override_by"])

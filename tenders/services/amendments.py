@@ -1,0 +1,220 @@
+"""Amendments to a published opportunity: a later deadline, corrected
+details, changed lots or value (the rule runs again), added documents.
+Each is listed on the opportunity with its time and tells every invitee."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from portal import audit
+from portal.models import User
+from portal.uploads import check_upload
+from tenders.models import (
+    Amendment,
+    AmendmentKind,
+    Opportunity,
+    OpportunityDocument,
+)
+from tenders.services.opportunities import (
+    AMENDED,
+    LotSpec,
+    OpportunityRefused,
+    S,
+    lock_opportunity,
+    london_time,
+    notify_invitees,
+    set_lots,
+)
+from tenders.services.routes import RouteRefused, check_route, opportunity_value, record_check
+
+
+def _amend(opportunity: Opportunity, *, kind: str, summary: str, changes: dict, by: User) -> None:
+    amendment = Amendment.objects.create(
+        opportunity=opportunity, kind=kind, summary=summary, changes=changes, made_by=by
+    )
+    audit.record(
+        actor=by,
+        action=f"opportunity.amended.{kind}",
+        obj=opportunity,
+        changes=changes,
+        context={"summary": summary},
+    )
+    if opportunity.status == S.OPEN:
+        notify_invitees(
+            opportunity,
+            AMENDED.name,
+            supplier_ids=None,
+            extra={"summary": summary, "kind": amendment.get_kind_display()},
+            discriminator=f"amendment-{amendment.pk}",
+        )
+
+
+@transaction.atomic
+def opportunity_extend_deadline(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    submission_deadline: datetime.datetime,
+    clarification_deadline: datetime.datetime | None = None,
+    reason: str,
+) -> Opportunity:
+    """Move the deadline later (never earlier once published); invitees are told."""
+    opportunity = lock_opportunity(opportunity)
+    if opportunity.status != S.OPEN:
+        raise OpportunityRefused("Only an open opportunity's deadline can be extended.")
+    old = opportunity.submission_deadline
+    if submission_deadline <= old:
+        raise OpportunityRefused(
+            f"The new deadline must be later than the current one, {london_time(old)}: a "
+            "deadline cannot be moved earlier once published."
+        )
+    new_clarification = clarification_deadline or opportunity.clarification_deadline
+    if new_clarification and new_clarification >= submission_deadline:
+        raise OpportunityRefused(
+            "The deadline for questions must be before the submission deadline."
+        )
+    if (
+        new_clarification
+        and opportunity.clarification_deadline
+        and (new_clarification < opportunity.clarification_deadline)
+    ):
+        raise OpportunityRefused("The deadline for questions cannot be moved earlier.")
+    opportunity.submission_deadline = submission_deadline
+    opportunity.clarification_deadline = new_clarification
+    opportunity.save(update_fields=["submission_deadline", "clarification_deadline"])
+    _amend(
+        opportunity,
+        kind=AmendmentKind.DEADLINE_EXTENDED,
+        by=by,
+        summary=(
+            f"Deadline extended from {london_time(old)} to {london_time(submission_deadline)}. "
+            f"{reason}"
+        ),
+        changes={"submission_deadline": [old, submission_deadline]},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_correct_details(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    summary: str,
+    title: str | None = None,
+    description: str | None = None,
+) -> Opportunity:
+    opportunity = lock_opportunity(opportunity)
+    if opportunity.status != S.OPEN:
+        raise OpportunityRefused("Only an open opportunity is amended; edit a draft directly.")
+    before = audit.snapshot(opportunity, ["title", "description"])
+    if title is not None:
+        opportunity.title = title
+    if description is not None:
+        opportunity.description = description
+    opportunity.full_clean(exclude=["route", "policy"])
+    opportunity.save(update_fields=["title", "description"])
+    changes = audit.diff(before, audit.snapshot(opportunity, ["title", "description"]))
+    _amend(
+        opportunity, kind=AmendmentKind.DETAILS_CORRECTED, by=by, summary=summary, changes=changes
+    )
+    return opportunity
+
+
+def opportunity_change_value(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    lots: Sequence[LotSpec],
+    options_value: Decimal | None = None,
+    summary: str,
+) -> Opportunity:
+    """Change the lots or their values after publishing. The rule runs again;
+    if the new value must go to full tender the change is refused (and the
+    refusal recorded), and the lots stay as they were."""
+    refused: RouteRefused | None = None
+    with transaction.atomic():
+        opportunity = lock_opportunity(opportunity)
+        if opportunity.status != S.OPEN:
+            raise OpportunityRefused("Only an open opportunity's value is amended this way.")
+        before_value = opportunity_value(opportunity)
+        try:
+            with transaction.atomic():  # a savepoint: undone if the rule refuses
+                if options_value is not None:
+                    opportunity.options_value = options_value
+                    opportunity.save(update_fields=["options_value"])
+                set_lots(opportunity, lots)
+                result = check_route(opportunity=opportunity, by=by, occasion="value_changed")
+                if not result.decision.invitation_allowed:
+                    raise RouteRefused(result.decision, result)
+        except RouteRefused as exc:
+            refused = exc
+            opportunity.refresh_from_db()
+            record_check(
+                opportunity=opportunity, result=exc.result, by=by, occasion="value_change_refused"
+            )
+            audit.record(
+                actor=by,
+                action="opportunity.value_change_refused",
+                obj=opportunity,
+                context={"reasons": exc.decision.reasons},
+            )
+        else:
+            after_value = opportunity_value(opportunity)
+            _amend(
+                opportunity,
+                kind=AmendmentKind.VALUE_CHANGED,
+                by=by,
+                summary=summary,
+                changes={"value": [before_value, after_value]},
+            )
+    if refused is not None:
+        raise refused
+    return opportunity
+
+
+@transaction.atomic
+def document_add(
+    *, opportunity: Opportunity, upload: UploadedFile, by: User
+) -> OpportunityDocument:
+    """Attach a document (checked by content); on an open opportunity this is an amendment."""
+    opportunity = lock_opportunity(opportunity)
+    if opportunity.status not in {S.DRAFT, S.OPEN}:
+        raise OpportunityRefused("Documents can only be added before the deadline.")
+    try:
+        checked = check_upload(upload)
+    except ValidationError as exc:
+        raise OpportunityRefused(exc.messages) from None
+    document = OpportunityDocument(
+        opportunity=opportunity,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    document.file.save(checked.name, upload, save=False)
+    document.save()
+    if opportunity.status == S.OPEN:
+        _amend(
+            opportunity,
+            kind=AmendmentKind.DOCUMENT_ADDED,
+            by=by,
+            summary=f"Document added: {checked.name}.",
+            changes={"document": [None, checked.name]},
+        )
+    else:
+        audit.record(
+            actor=by,
+            action="opportunity.document_added",
+            obj=opportunity,
+            changes={"document": [None, checked.name]},
+            context={"sha256": checked.sha256},
+        )
+    return document
