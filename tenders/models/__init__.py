@@ -1,5 +1,15 @@
 """Tenders data: the procurement policy, statutory figures, and opportunities."""
 
+from tenders.models.bids import (
+    Award,
+    Bid,
+    BidFile,
+    BidRevision,
+    BidStatus,
+    BoxOpening,
+    Contract,
+    Score,
+)
 from tenders.models.opportunities import (
     Amendment,
     AmendmentKind,
@@ -29,8 +39,15 @@ __all__ = [
     "MONEY",
     "Amendment",
     "AmendmentKind",
+    "Award",
+    "Bid",
+    "BidFile",
+    "BidRevision",
+    "BidStatus",
+    "BoxOpening",
     "Clarification",
     "ClarificationVisibility",
+    "Contract",
     "ContractKind",
     "Criterion",
     "Intention",
@@ -44,6 +61,7 @@ __all__ = [
     "Reservation",
     "Route",
     "RouteCheck",
+    "Score",
     "StatutoryFigure",
     "VatBasis",
 ]

@@ -1,0 +1,648 @@
+"""Bids: prepare, submit (the server decides the deadline at commit), revise,
+withdraw; the sealed box opened by two officers; scores; award; outcome letters.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from portal import audit, events
+from portal.models import Role, User
+from portal.notifications import notify
+from portal.uploads import check_upload
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import is_local_to
+from tenders.models import (
+    Award,
+    Bid,
+    BidFile,
+    BidRevision,
+    BidStatus,
+    BoxOpening,
+    Contract,
+    Criterion,
+    Invitation,
+    Lot,
+    Opportunity,
+    OpportunityStatus,
+    Score,
+)
+from tenders.services.opportunities import london_time, opportunity_close
+from tenders.services.routes import RouteRefused, check_route, record_check
+
+# What every bidder declares (Procurement Act 2023 exclusion grounds, conflicts, accuracy).
+DECLARATIONS: dict[str, str] = {
+    "no_exclusion_grounds": (
+        "None of the mandatory or discretionary exclusion grounds of the Procurement Act 2023 "
+        "applies to our organisation or its connected persons."
+    ),
+    "no_conflict": "We have no conflict of interest with the council or its officers.",
+    "accurate": "The information in this bid is complete and accurate.",
+}
+
+RECEIPT = events.register("bid.receipt", "mandatory", "Receipt for a bid you submitted or withdrew")
+OPENED = events.register("bid.box_opened", "mandatory", "The bids for an opportunity were opened")
+WON = events.register("bid.won", "mandatory", "Your bid was successful")
+LOST = events.register("bid.unsuccessful", "mandatory", "Your bid was not successful")
+
+
+class BidRefused(ValueError):
+    """A bid action the rules do not allow; the message says why."""
+
+
+class LateBid(BidRefused):
+    def __init__(self, *, deadline: datetime.datetime, at: datetime.datetime) -> None:
+        self.deadline, self.at = deadline, at
+        super().__init__(
+            f"The deadline was {london_time(deadline)} (UK time). Your bid reached us at "
+            f"{london_time(at)}, after the deadline, so it was not submitted."
+        )
+
+
+# --- Preparing a bid -----------------------------------------------------------------
+
+
+def _check_open_for(opportunity: Opportunity, user: User) -> None:
+    if not (user.is_supplier_user and user.supplier_id):
+        raise BidRefused("Only invited suppliers can bid.")
+    if not Invitation.objects.filter(
+        opportunity=opportunity, supplier_id=user.supplier_id
+    ).exists():
+        raise BidRefused("Only invited suppliers can bid.")
+    if user.supplier.status != SupplierStatus.APPROVED:
+        raise BidRefused("Your organisation is not approved, so it cannot bid.")
+    if opportunity.status != OpportunityStatus.OPEN:
+        raise BidRefused("This opportunity is not open for bids.")
+    if timezone.now() > opportunity.submission_deadline:
+        raise LateBid(deadline=opportunity.submission_deadline, at=timezone.now())
+
+
+@transaction.atomic
+def bid_start(*, lot: Lot, by: User) -> Bid:
+    """The supplier's bid for ``lot`` (a draft, created on first use)."""
+    opportunity = Opportunity.objects.get(pk=lot.opportunity_id)  # fresh, not a cached copy
+    _check_open_for(opportunity, by)
+    bid, created = Bid.objects.get_or_create(
+        lot=lot, supplier_id=by.supplier_id, defaults={"opportunity": opportunity}
+    )
+    if created:
+        audit.record(actor=by, action="bid.started", obj=opportunity, context={"bid": bid.pk})
+    return bid
+
+
+@transaction.atomic
+def bid_save_draft(
+    *, bid: Bid, by: User, price: Decimal | None, declarations: Mapping[str, bool]
+) -> Bid:
+    """Save the draft; nothing is sent to the council until it is submitted."""
+    bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid.pk)
+    _check_own(bid, by)
+    _check_open_for(bid.opportunity, by)
+    if price is not None and price < 0:
+        raise BidRefused("The price cannot be negative.")
+    bid.draft_price = price
+    bid.draft_declarations = {key: bool(declarations.get(key)) for key in DECLARATIONS}
+    if bid.status == BidStatus.WITHDRAWN:
+        bid.status = BidStatus.DRAFT
+    bid.save(update_fields=["draft_price", "draft_declarations", "status"])
+    return bid
+
+
+def _check_own(bid: Bid, by: User) -> None:
+    if bid.supplier_id != by.supplier_id:
+        raise BidRefused("This is not your organisation's bid.")
+
+
+@transaction.atomic
+def bid_add_file(*, bid: Bid, upload: UploadedFile, by: User) -> BidFile:
+    bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid.pk)
+    _check_own(bid, by)
+    _check_open_for(bid.opportunity, by)
+    try:
+        checked = check_upload(upload)
+    except ValidationError as exc:
+        raise BidRefused(" ".join(exc.messages)) from None
+    document = BidFile(
+        bid=bid,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    document.file.save(checked.name, upload, save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def bid_remove_file(*, bid_file: BidFile, by: User) -> None:
+    bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid_file.bid_id)
+    _check_own(bid, by)
+    _check_open_for(bid.opportunity, by)
+    if bid_file.revision_id is not None:
+        raise BidRefused("A file of a submitted version is kept; submit a new version instead.")
+    bid_file.delete()
+
+
+# --- Submitting: the deadline decides at commit ------------------------------------
+
+
+def _hold_open(opportunity: Opportunity) -> None:
+    """Hold the opportunity open until this transaction ends: closing it takes
+    a stronger lock and waits, so a bid racing the deadline lands whole or not
+    at all. (SQLite runs one writer at a time anyway.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM tenders_opportunity WHERE id = %s FOR SHARE", [opportunity.pk]
+            )
+
+
+def bid_submit(*, bid: Bid, by: User) -> BidRevision:
+    """Submit the draft as a new version, with a receipt.
+
+    The server's clock decides, as the last step before the commit: a bid
+    after the deadline, even by a second, is refused with both times.
+    Every earlier version is kept.
+    """
+    with transaction.atomic():
+        opportunity = Opportunity.objects.get(pk=bid.opportunity_id)
+        _hold_open(opportunity)
+        opportunity.refresh_from_db()
+        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        _check_own(bid, by)
+        _check_open_for(opportunity, by)
+        if bid.draft_price is None:
+            raise BidRefused("Enter your price before you submit.")
+        missing = [
+            text for key, text in DECLARATIONS.items() if not bid.draft_declarations.get(key)
+        ]
+        if missing:
+            raise BidRefused("Confirm every declaration before you submit.")
+        number = bid.revisions.count() + 1
+        files = list(bid.files.filter(revision__isnull=True))
+        digest = (
+            hashlib.sha256(
+                f"{bid.pk}:{number}:{bid.draft_price}:{[f.sha256 for f in files]}".encode()
+            )
+            .hexdigest()[:10]
+            .upper()
+        )
+        now = timezone.now()
+        revision = BidRevision.objects.create(
+            bid=bid,
+            number=number,
+            price=bid.draft_price,
+            declarations=bid.draft_declarations,
+            submitted_by=by,
+            submitted_at=now,
+            receipt_reference=f"LT-{opportunity.pk}-{bid.pk}-{number}-{digest}",
+        )
+        BidFile.objects.bulk_create(
+            BidFile(
+                bid=bid,
+                revision=revision,
+                file=f.file.name,
+                original_name=f.original_name,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                uploaded_by=f.uploaded_by,
+                uploaded_at=f.uploaded_at,
+            )
+            for f in files
+        )
+        # Sealed: the audit trail records the receipt, never the price.
+        audit.record(
+            actor=by,
+            action="bid.submitted",
+            obj=opportunity,
+            context={
+                "bid": bid.pk,
+                "version": number,
+                "receipt": revision.receipt_reference,
+                "files": {f.original_name: f.sha256 for f in files},
+            },
+        )
+        _receipt(revision, by, files, withdrawn=False)
+        # The last step before the commit: the server's clock decides.
+        at = timezone.now()
+        if at > opportunity.submission_deadline:
+            raise LateBid(deadline=opportunity.submission_deadline, at=at)
+        BidRevision.objects.filter(pk=revision.pk).update(submitted_at=at)
+        Bid.objects.filter(pk=bid.pk).update(status=BidStatus.SUBMITTED, submitted_at=at)
+        revision.submitted_at = at
+    return revision
+
+
+def _receipt(revision: BidRevision, by: User, files: list[BidFile], *, withdrawn: bool) -> None:
+    bid = revision.bid
+    people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
+    notify(
+        RECEIPT.name,
+        people,
+        {
+            "withdrawn": withdrawn,
+            "reference": bid.opportunity.reference,
+            "title": bid.opportunity.title,
+            "lot": str(bid.lot),
+            "receipt": revision.receipt_reference,
+            "submitted_at": london_time(timezone.now()),
+            "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
+            "url": f"/opportunities/{bid.opportunity_id}/",
+        },
+        obj=bid,
+        discriminator=f"{revision.receipt_reference}{'-withdrawn' if withdrawn else ''}",
+    )
+
+
+@transaction.atomic
+def bid_withdraw(*, bid: Bid, by: User) -> Bid:
+    """Withdraw a submitted bid before the deadline (it can be submitted again)."""
+    opportunity = Opportunity.objects.get(pk=bid.opportunity_id)
+    _hold_open(opportunity)
+    bid = Bid.objects.select_for_update().get(pk=bid.pk)
+    _check_own(bid, by)
+    _check_open_for(opportunity, by)
+    if bid.status != BidStatus.SUBMITTED:
+        raise BidRefused("Only a submitted bid can be withdrawn.")
+    bid.status = BidStatus.WITHDRAWN
+    bid.withdrawn_at = timezone.now()
+    bid.save(update_fields=["status", "withdrawn_at"])
+    audit.record(actor=by, action="bid.withdrawn", obj=opportunity, context={"bid": bid.pk})
+    latest = bid.revisions.order_by("-number").first()
+    _receipt(latest, by, [], withdrawn=True)
+    return bid
+
+
+# --- The sealed box ---------------------------------------------------------------------
+
+
+def is_opened(opportunity: Opportunity) -> bool:
+    opening = BoxOpening.objects.filter(opportunity=opportunity).first()
+    return bool(opening and opening.opened)
+
+
+def _officer_of(opportunity: Opportunity, by: User) -> None:
+    if not (by.role == Role.OFFICER and by.buyer_id == opportunity.buyer_id and by.is_active):
+        raise BidRefused("Only the council's officers can do this.")
+
+
+@transaction.atomic
+def box_open(*, opportunity: Opportunity, by: User) -> BoxOpening:
+    """One of two officers confirms the opening. The first confirmation waits;
+    the second, by a different officer, opens the box. Only after the deadline."""
+    _officer_of(opportunity, by)
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    now = timezone.now()
+    if opportunity.submission_deadline is None or now <= opportunity.submission_deadline:
+        deadline = london_time(opportunity.submission_deadline)
+        raise BidRefused(f"The box cannot be opened before the deadline, {deadline}.")
+    if opportunity.status == OpportunityStatus.OPEN:
+        opportunity_close(opportunity=opportunity, now=now)
+        opportunity.refresh_from_db()
+    if opportunity.status != OpportunityStatus.CLOSED:
+        raise BidRefused("The bids have already been opened, or the opportunity was cancelled.")
+    opening = BoxOpening.objects.select_for_update().filter(opportunity=opportunity).first()
+    if opening is None:
+        opening = BoxOpening.objects.create(opportunity=opportunity, first_officer=by, first_at=now)
+        audit.record(actor=by, action="box.first_confirmation", obj=opportunity)
+        return opening
+    if opening.first_officer_id == by.pk:
+        raise BidRefused("A second, different officer must confirm the opening.")
+    opening.second_officer, opening.second_at = by, now
+    opening.save(update_fields=["second_officer", "second_at"])
+    opportunity.status = OpportunityStatus.EVALUATION
+    opportunity.save(update_fields=["status"])
+    audit.record(
+        actor=by,
+        action="box.opened",
+        obj=opportunity,
+        changes={"status": [OpportunityStatus.CLOSED, OpportunityStatus.EVALUATION]},
+        context={
+            "first_officer": opening.first_officer.email,
+            "first_at": opening.first_at,
+            "second_officer": by.email,
+            "second_at": now,
+        },
+    )
+    officers = User.objects.filter(buyer=opportunity.buyer, role=Role.OFFICER, is_active=True)
+    notify(
+        OPENED.name,
+        officers,
+        {
+            "reference": opportunity.reference,
+            "title": opportunity.title,
+            "first": opening.first_officer.full_name,
+            "second": by.full_name,
+            "url": f"/opportunities/{opportunity.pk}/",
+        },
+        obj=opportunity,
+    )
+    return opening
+
+
+def opened_bids(opportunity: Opportunity, user: User):
+    """The council's view of the bids: nothing at all until the box is opened."""
+    if not is_opened(opportunity) or user.buyer_id != opportunity.buyer_id:
+        return Bid.objects.none()
+    return (
+        Bid.objects.filter(opportunity=opportunity, status=BidStatus.SUBMITTED)
+        .select_related("supplier", "lot")
+        .prefetch_related("revisions", "scores")
+    )
+
+
+# --- Evaluation -------------------------------------------------------------------------
+
+
+def _opened_bid(bid: Bid, by: User) -> Bid:
+    bid = Bid.objects.select_related("opportunity").get(pk=bid.pk)
+    _officer_of(bid.opportunity, by)
+    if not is_opened(bid.opportunity) or bid.status != BidStatus.SUBMITTED:
+        raise BidRefused("Only opened, submitted bids can be evaluated.")
+    if bid.opportunity.status != OpportunityStatus.EVALUATION:
+        raise BidRefused("Evaluation is over for this opportunity.")
+    return bid
+
+
+@transaction.atomic
+def score_set(*, bid: Bid, criterion: Criterion, mark: Decimal, comment: str, by: User) -> Score:
+    """An officer's mark (0–100%) and comment for a quality criterion."""
+    bid = _opened_bid(bid, by)
+    if criterion.opportunity_id != bid.opportunity_id or criterion.is_price:
+        raise BidRefused(
+            "Price is scored by formula; choose a quality criterion of this opportunity."
+        )
+    if not (0 <= mark <= 100):
+        raise BidRefused("A mark must be from 0 to 100.")
+    if not (comment or "").strip():
+        raise BidRefused("Write a comment: the supplier will read it.")
+    score, _ = Score.objects.update_or_create(
+        bid=bid,
+        criterion=criterion,
+        defaults={
+            "mark": mark,
+            "comment": comment.strip(),
+            "scored_by": by,
+            "scored_at": timezone.now(),
+        },
+    )
+    audit.record(
+        actor=by,
+        action="bid.scored",
+        obj=bid.opportunity,
+        context={"bid": bid.pk, "criterion": criterion.name, "mark": mark},
+    )
+    return score
+
+
+@transaction.atomic
+def bid_exclude(*, bid: Bid, reason: str, by: User) -> Bid:
+    bid = _opened_bid(bid, by)
+    if not (reason or "").strip():
+        raise BidRefused("Give the reason for excluding the bid.")
+    Bid.objects.filter(pk=bid.pk).update(excluded_reason=reason.strip(), excluded_by=by)
+    audit.record(
+        actor=by,
+        action="bid.excluded",
+        obj=bid.opportunity,
+        context={"bid": bid.pk, "reason": reason.strip()},
+    )
+    bid.refresh_from_db()
+    return bid
+
+
+TWO = Decimal("0.01")
+
+
+@dataclass
+class Ranked:
+    bid: Bid
+    price: Decimal
+    scores: dict[str, Decimal] = field(default_factory=dict)  # criterion -> weighted points
+    total: Decimal = Decimal(0)
+    rank: int = 0
+
+
+def evaluation(lot: Lot) -> list[Ranked]:
+    """Totals and ranking for a lot: price by formula (lowest ÷ price × weight),
+    quality by the officers' marks (mark% × weight); excluded bids left out."""
+    criteria = list(lot.opportunity.criteria.all())
+    bids = list(
+        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED, excluded_reason="")
+        .select_related("supplier")
+        .prefetch_related("revisions", "scores")
+    )
+    ranked = []
+    for bid in bids:
+        latest = max(bid.revisions.all(), key=lambda r: r.number)
+        ranked.append(Ranked(bid=bid, price=latest.price))
+    lowest = min((r.price for r in ranked), default=Decimal(0))
+    for row in ranked:
+        marks = {s.criterion_id: s.mark for s in row.bid.scores.all()}
+        for criterion in criteria:
+            if criterion.is_price:
+                points = (
+                    Decimal(criterion.weight)
+                    if row.price == 0
+                    else lowest / row.price * criterion.weight
+                )
+            else:
+                points = marks.get(criterion.pk, Decimal(0)) / 100 * criterion.weight
+            row.scores[criterion.name] = points.quantize(TWO, ROUND_HALF_UP)
+        row.total = sum(row.scores.values(), Decimal(0))
+    ranked.sort(key=lambda r: (-r.total, r.price, r.bid.pk))
+    for n, row in enumerate(ranked, start=1):
+        row.rank = n
+    return ranked
+
+
+# --- Award ------------------------------------------------------------------------------
+
+
+def award_lot(
+    *, lot: Lot, by: User, reasons: str, start_date: datetime.date, end_date: datetime.date
+) -> Award:
+    """Award a lot to the best-ranked bid the rules allow.
+
+    A supplier already holding the opportunity's cap of lots is passed over
+    for the next-ranked bid, with the reason recorded. The threshold rule runs
+    again on the awarded value of the whole opportunity: an award at or above
+    the threshold through this route cannot be made (the refusal is recorded).
+    When every lot is awarded the opportunity is awarded and every bidder gets
+    an outcome letter with their scores and the winner's.
+    """
+    if not (reasons or "").strip():
+        raise BidRefused("Write the reasons for the award.")
+    if end_date < start_date:
+        raise BidRefused("The contract must end on or after its start date.")
+    refused: RouteRefused | None = None
+    with transaction.atomic():
+        opportunity = Opportunity.objects.select_for_update().get(pk=lot.opportunity_id)
+        _officer_of(opportunity, by)
+        if opportunity.status != OpportunityStatus.EVALUATION:
+            raise BidRefused("Lots are awarded after the bids are opened and evaluated.")
+        if Award.objects.filter(lot=lot).exists():
+            raise BidRefused("This lot has already been awarded.")
+        ranking = evaluation(lot)
+        if not ranking:
+            raise BidRefused("There is no bid to award this lot to.")
+        cap = opportunity.max_lots_per_supplier
+        held = dict(
+            Award.objects.filter(lot__opportunity=opportunity)
+            .values_list("bid__supplier_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        passed_over, chosen = [], None
+        for row in ranking:
+            if cap and held.get(row.bid.supplier_id, 0) >= cap:
+                passed_over.append(
+                    {
+                        "supplier": str(row.bid.supplier),
+                        "rank": row.rank,
+                        "reason": f"Already holds {cap} lot{'s' if cap != 1 else ''}, the most one "
+                        "supplier may win in this opportunity.",
+                    }
+                )
+                continue
+            chosen = row
+            break
+        if chosen is None:
+            raise BidRefused("Every bidder already holds the most lots one supplier may win.")
+        awarded_so_far = Award.objects.filter(lot__opportunity=opportunity).aggregate(
+            v=Sum("value")
+        )["v"] or Decimal(0)
+        try:
+            with transaction.atomic():
+                result = check_route(
+                    opportunity=opportunity,
+                    by=by,
+                    occasion="award",
+                    value=awarded_so_far + chosen.price,
+                )
+                if not result.decision.invitation_allowed:
+                    raise RouteRefused(result.decision, result)
+        except RouteRefused as exc:
+            refused = exc
+            record_check(
+                opportunity=opportunity, result=exc.result, by=by, occasion="award_refused"
+            )
+            audit.record(
+                actor=by,
+                action="award.refused",
+                obj=opportunity,
+                context={"lot": lot.pk, "reasons": exc.decision.reasons},
+            )
+        else:
+            award = _make_award(
+                opportunity, lot, chosen, ranking, by, reasons, passed_over, start_date, end_date
+            )
+    if refused is not None:
+        raise refused
+    return award
+
+
+def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, start, end) -> Award:
+    supplier = SupplierOrganisation.objects.annotate(is_local=is_local_to(opportunity.buyer)).get(
+        pk=chosen.bid.supplier_id
+    )
+    award = Award.objects.create(
+        lot=lot,
+        bid=chosen.bid,
+        value=chosen.price,
+        reasons=reasons.strip(),
+        passed_over=passed_over,
+        decided_by=by,
+    )
+    Contract.objects.create(
+        award=award,
+        buyer=opportunity.buyer,
+        supplier=supplier,
+        value=chosen.price,
+        start_date=start,
+        end_date=end,
+        supplier_was_local=supplier.is_local,
+        supplier_was_sme=supplier.is_sme,
+        supplier_was_vcse=supplier.is_vcse,
+        awarded_on=timezone.localdate(),
+    )
+    audit.record(
+        actor=by,
+        action="lot.awarded",
+        obj=opportunity,
+        context={
+            "lot": lot.pk,
+            "supplier": supplier.pk,
+            "value": chosen.price,
+            "passed_over": passed_over,
+            "reasons": reasons.strip(),
+        },
+    )
+    _outcome_letters(lot, chosen, ranking, reasons.strip())
+    if not opportunity.lots.filter(award__isnull=True).exists():
+        Opportunity.objects.filter(pk=opportunity.pk).update(status=OpportunityStatus.AWARDED)
+        audit.record(
+            actor=by,
+            action="opportunity.awarded",
+            obj=opportunity,
+            changes={"status": [OpportunityStatus.EVALUATION, OpportunityStatus.AWARDED]},
+        )
+    return award
+
+
+def _outcome_letters(lot: Lot, winner: Ranked, ranking: list[Ranked], reasons: str) -> None:
+    """Every bidder learns the outcome: their scores, the winner's, the reasons."""
+    opportunity = lot.opportunity
+    base = {
+        "reference": opportunity.reference,
+        "title": opportunity.title,
+        "lot": str(lot),
+        "reasons": reasons,
+        "winner_scores": {k: str(v) for k, v in winner.scores.items()},
+        "winner_total": str(winner.total),
+        "url": f"/opportunities/{opportunity.pk}/",
+    }
+    excluded = Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED).exclude(excluded_reason="")
+    for row in ranking:
+        people = User.objects.filter(supplier_id=row.bid.supplier_id, is_active=True)
+        event = WON.name if row is winner else LOST.name
+        notify(
+            event,
+            people,
+            {
+                **base,
+                "scores": {k: str(v) for k, v in row.scores.items()},
+                "total": str(row.total),
+                "rank": row.rank,
+                "bidders": len(ranking),
+            },
+            obj=row.bid,
+        )
+    for bid in excluded:
+        people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
+        notify(
+            LOST.name,
+            people,
+            {
+                **base,
+                "scores": {},
+                "total": "",
+                "rank": "",
+                "bidders": len(ranking),
+                "excluded_reason": bid.excluded_reason,
+            },
+            obj=bid,
+        )

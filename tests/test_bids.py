@@ -1,0 +1,354 @@
+"""Bids: the deadline at commit, receipts, the sealed box, scores, award, outcome letters."""
+
+import datetime
+import threading
+from decimal import Decimal as D
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+
+from portal.models import AuditEvent, User
+from tenders.models import Award, Bid, BidRevision, Contract, Opportunity, RouteCheck
+from tenders.services import (
+    DECLARATIONS,
+    BidRefused,
+    LateBid,
+    RouteRefused,
+    award_lot,
+    bid_add_file,
+    bid_exclude,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    bid_withdraw,
+    box_open,
+    evaluation,
+    invite,
+    opened_bids,
+    opportunity_publish,
+    score_set,
+)
+from tests.conftest import need
+from tests.tenders_helpers import approved_supplier, make_opportunity
+
+ALL_DECLARED = dict.fromkeys(DECLARATIONS, True)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def published(officer, in_process_tasks):
+    suppliers = [approved_supplier(f"Bidder {n}", f"BD{n} 1AA") for n in (1, 2, 3)]
+    opportunity = make_opportunity(officer, "4000.00", "4000.00")  # £8,000: single quote
+    invite(opportunity=opportunity, suppliers=suppliers, by=officer)
+    opportunity_publish(opportunity=opportunity, by=officer)
+    opportunity.refresh_from_db()
+    return opportunity
+
+
+def bidder(n: int) -> User:
+    return User.objects.get(email=f"bids@bidder-{n}.example")
+
+
+def submit(opportunity, n, price, lot_number=1, *, pdf=True):
+    person = bidder(n)
+    lot = opportunity.lots.get(number=lot_number)
+    bid = bid_start(lot=lot, by=person)
+    bid_save_draft(bid=bid, by=person, price=D(price), declarations=ALL_DECLARED)
+    if pdf:
+        bid_add_file(
+            bid=bid,
+            by=person,
+            upload=SimpleUploadedFile("method.pdf", b"%PDF-1.4 method statement " + price.encode()),
+        )
+    return bid_submit(bid=bid, by=person)
+
+
+def test_a_bid_one_second_before_the_deadline_counts(published):
+    with time_machine.travel(
+        published.submission_deadline - datetime.timedelta(seconds=1), tick=False
+    ):
+        revision = submit(published, 1, "3900.00")
+    assert revision.submitted_at == published.submission_deadline - datetime.timedelta(seconds=1)
+    assert Bid.objects.get(pk=revision.bid_id).status == "submitted"
+
+
+def test_a_bid_one_second_after_the_deadline_is_refused_with_the_exact_time(published):
+    person = bidder(1)
+    lot = published.lots.get(number=1)
+    with time_machine.travel(
+        published.submission_deadline - datetime.timedelta(minutes=5), tick=False
+    ):
+        bid = bid_start(lot=lot, by=person)
+        bid_save_draft(bid=bid, by=person, price=D("3900.00"), declarations=ALL_DECLARED)
+    with (
+        time_machine.travel(
+            published.submission_deadline + datetime.timedelta(seconds=1), tick=False
+        ),
+        pytest.raises(LateBid) as late,
+    ):
+        bid_submit(bid=bid, by=person)
+    message = str(late.value)
+    deadline = published.submission_deadline.astimezone(datetime.UTC)
+    assert "after the deadline" in message
+    assert late.value.at - late.value.deadline == datetime.timedelta(seconds=1)
+    assert deadline.strftime("%Y") in message
+    assert not BidRevision.objects.exists()
+
+
+def test_every_submitted_version_is_kept_and_a_bid_can_be_withdrawn(published):
+    first = submit(published, 1, "3900.00")
+    second = submit(published, 1, "3700.00")
+    bid = Bid.objects.get(pk=first.bid_id)
+    assert [r.number for r in bid.revisions.all()] == [1, 2]
+    assert second.receipt_reference != first.receipt_reference
+    bid_withdraw(bid=bid, by=bidder(1))
+    bid.refresh_from_db()
+    assert bid.status == "withdrawn"
+    assert bid.revisions.count() == 2
+
+
+def test_the_receipt_has_the_time_and_the_sha256_of_every_file(
+    published, django_capture_on_commit_callbacks
+):
+    import hashlib
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        revision = submit(published, 1, "3900.00")
+    (email,) = [m for m in mail.outbox if m.to == ["bids@bidder-1.example"]]
+    assert revision.receipt_reference in email.body
+    assert hashlib.sha256(b"%PDF-1.4 method statement 3900.00").hexdigest() in email.body
+    assert "sealed" in email.body
+
+
+def test_nothing_is_submitted_without_a_price_and_every_declaration(published):
+    person = bidder(1)
+    bid = bid_start(lot=published.lots.first(), by=person)
+    with pytest.raises(BidRefused, match="Enter your price"):
+        bid_submit(bid=bid, by=person)
+    bid_save_draft(bid=bid, by=person, price=D("1.00"), declarations={"accurate": True})
+    with pytest.raises(BidRefused, match="Confirm every declaration"):
+        bid_submit(bid=bid, by=person)
+
+
+def test_an_uninvited_supplier_cannot_bid(published, distant_supplier_user):
+    with pytest.raises(BidRefused, match="Only invited suppliers"):
+        bid_start(lot=published.lots.first(), by=distant_supplier_user)
+
+
+def test_a_fake_pdf_is_refused(published):
+    person = bidder(1)
+    bid = bid_start(lot=published.lots.first(), by=person)
+    with pytest.raises(BidRefused, match="is not a real PDF file"):
+        bid_add_file(
+            bid=bid, by=person, upload=SimpleUploadedFile("x.pdf", b"MZ\x90\x00 not a pdf")
+        )
+
+
+def past_deadline(opportunity):
+    return time_machine.travel(opportunity.submission_deadline + datetime.timedelta(minutes=1))
+
+
+def test_the_box_is_sealed_until_two_different_officers_open_it_after_the_deadline(
+    published, officer, second_officer
+):
+    submit(published, 1, "3900.00")
+    submit(published, 2, "3500.00")
+    assert not opened_bids(published, officer).exists()
+    with pytest.raises(BidRefused, match="cannot be opened before the deadline"):
+        box_open(opportunity=published, by=officer)
+    with past_deadline(published):
+        first = box_open(opportunity=published, by=officer)
+        assert not first.opened and not opened_bids(published, officer).exists()
+        with pytest.raises(BidRefused, match="second, different officer"):
+            box_open(opportunity=published, by=officer)
+        opening = box_open(opportunity=published, by=second_officer)
+    assert opening.opened
+    published.refresh_from_db()
+    assert published.status == "evaluation"
+    assert opened_bids(published, officer).count() == 2
+    event = AuditEvent.objects.get(action="box.opened")
+    assert event.context["first_officer"] == officer.email
+    assert event.context["second_officer"] == second_officer.email
+
+
+def test_no_audit_event_or_council_email_reveals_a_price_before_opening(published, officer):
+    mail.outbox.clear()
+    submit(published, 1, "3917.43")
+    for event in AuditEvent.objects.all():
+        assert "3917" not in str(event.context) + str(event.changes)
+    council = [m for m in mail.outbox if m.to[0].endswith("demo-council.example")]
+    assert all("3917" not in m.body for m in council)
+
+
+def test_another_councils_officer_sees_no_bids_even_after_opening(
+    published, officer, second_officer, other_officer
+):
+    submit(published, 1, "3900.00")
+    with past_deadline(published):
+        box_open(opportunity=published, by=officer)
+        box_open(opportunity=published, by=second_officer)
+        with pytest.raises(BidRefused):
+            box_open(opportunity=published, by=other_officer)
+    assert not opened_bids(published, other_officer).exists()
+
+
+@pytest.fixture
+def opened(published, officer, second_officer):
+    submit(published, 1, "4000.00")  # dearer, better quality
+    submit(published, 2, "2000.00")  # cheapest
+    submit(published, 3, "3000.00")
+    submit(published, 1, "2500.00", lot_number=2)
+    submit(published, 2, "2600.00", lot_number=2)
+    with past_deadline(published):
+        box_open(opportunity=published, by=officer)
+        box_open(opportunity=published, by=second_officer)
+    published.refresh_from_db()
+    return published
+
+
+def mark_all(opportunity, officer, marks):
+    quality = opportunity.criteria.get(is_price=False)
+    for bid in Bid.objects.filter(opportunity=opportunity):
+        n = int(bid.supplier.legal_name.split()[-1])
+        score_set(bid=bid, criterion=quality, mark=D(marks[n]), comment="Clear method.", by=officer)
+
+
+def test_price_by_formula_quality_by_marks_totals_and_ranking(opened, officer):
+    mark_all(opened, officer, {1: "100", 2: "50", 3: "50"})
+    ranking = evaluation(opened.lots.get(number=1))
+    # Price weight 40: lowest 2000 / price x 40. Quality weight 60: mark% x 60.
+    table = {
+        r.bid.supplier.legal_name: (r.scores["Price"], r.scores["Quality"], r.total)
+        for r in ranking
+    }
+    assert table["Bidder 1"] == (D("20.00"), D("60.00"), D("80.00"))
+    assert table["Bidder 2"] == (D("40.00"), D("30.00"), D("70.00"))
+    assert table["Bidder 3"] == (D("26.67"), D("30.00"), D("56.67"))
+    assert [r.rank for r in ranking] == [1, 2, 3]
+    assert ranking[0].bid.supplier.legal_name == "Bidder 1"
+
+
+def test_an_excluded_bid_is_left_out_of_the_ranking(opened, officer):
+    bid = Bid.objects.get(lot__number=1, supplier__legal_name="Bidder 2")
+    with pytest.raises(BidRefused, match="Give the reason"):
+        bid_exclude(bid=bid, reason=" ", by=officer)
+    bid_exclude(bid=bid, reason="Insurance certificate missing.", by=officer)
+    names = [r.bid.supplier.legal_name for r in evaluation(opened.lots.get(number=1))]
+    assert "Bidder 2" not in names
+
+
+def test_award_respects_the_cap_on_lots_and_writes_the_contract_and_letters(
+    opened, officer, django_capture_on_commit_callbacks
+):
+    Opportunity.objects.filter(pk=opened.pk).update(max_lots_per_supplier=1)
+    mark_all(opened, officer, {1: "100", 2: "50", 3: "50"})
+    start, end = datetime.date(2027, 1, 1), datetime.date(2027, 12, 31)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = award_lot(
+            lot=opened.lots.get(number=1),
+            by=officer,
+            reasons="Best value.",
+            start_date=start,
+            end_date=end,
+        )
+    assert first.bid.supplier.legal_name == "Bidder 1"
+    # Bidder 1 ranks first on lot 2 too, but already holds the one lot allowed.
+    with django_capture_on_commit_callbacks(execute=True):
+        second = award_lot(
+            lot=opened.lots.get(number=2),
+            by=officer,
+            reasons="Next best value.",
+            start_date=start,
+            end_date=end,
+        )
+    assert second.bid.supplier.legal_name == "Bidder 2"
+    assert second.passed_over[0]["supplier"] == "Bidder 1"
+    assert "the most one supplier may win" in second.passed_over[0]["reason"]
+    opened.refresh_from_db()
+    assert opened.status == "awarded"
+    contract = Contract.objects.get(award=first)
+    assert (contract.value, contract.supplier_was_local) == (D("4000.00"), True)
+    won = [m for m in mail.outbox if m.subject.startswith("Your bid was successful")]
+    lost = [m for m in mail.outbox if m.subject.startswith("Outcome of your bid")]
+    assert {m.to[0] for m in won} == {"bids@bidder-1.example", "bids@bidder-2.example"}
+    letter = next(m for m in lost if m.to == ["bids@bidder-3.example"])
+    assert "ranked 3 of 3" in letter.body and "Total: 80.00" in letter.body
+    assert "Best value." in letter.body
+
+
+def test_an_award_at_or_above_the_threshold_cannot_be_made(published, officer, second_officer):
+    submit(published, 1, "180000.00")
+    with past_deadline(published):
+        box_open(opportunity=published, by=officer)
+        box_open(opportunity=published, by=second_officer)
+    with pytest.raises(RouteRefused) as refused:
+        award_lot(
+            lot=published.lots.get(number=1),
+            by=officer,
+            reasons="Only bid.",
+            start_date=datetime.date(2027, 1, 1),
+            end_date=datetime.date(2027, 6, 30),
+        )
+    assert "must go to full tender" in refused.value.decision.reasons[0]
+    assert not Award.objects.exists()
+    assert RouteCheck.objects.filter(
+        opportunity=published, occasion="award_refused", route="full_tender"
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_racing_the_deadline_lose_nothing(officer, in_process_tasks):
+    need(connection.vendor == "postgresql", "concurrent submissions need PostgreSQL")
+    import time
+
+    from django.utils import timezone
+
+    suppliers = [approved_supplier(f"Racer {n}", f"BD{n % 24 + 1} 1AA") for n in range(40)]
+    opportunity = make_opportunity(officer, "5000.00")
+    invite(opportunity=opportunity, suppliers=suppliers, by=officer)
+    opportunity_publish(opportunity=opportunity, by=officer)
+    lot = opportunity.lots.get()
+    people = list(User.objects.filter(supplier__in=suppliers))
+    bids = []
+    for person in people:
+        bid = bid_start(lot=lot, by=person)
+        bid_save_draft(bid=bid, by=person, price=D("100.00"), declarations=ALL_DECLARED)
+        bids.append((bid, person))
+    deadline = timezone.now() + datetime.timedelta(milliseconds=600)
+    Opportunity.objects.filter(pk=opportunity.pk).update(submission_deadline=deadline)
+    accepted, refused, errors = [], [], []
+    start = threading.Barrier(len(bids))
+
+    def go(bid, person, delay):
+        try:
+            start.wait()
+            time.sleep(delay)
+            accepted.append(bid_submit(bid=bid, by=person).submitted_at)
+        except LateBid as late:
+            refused.append(late.at)
+        except Exception as exc:  # anything else is a failure of the test
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=go, args=(b, p, n * 0.03)) for n, (b, p) in enumerate(bids)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(accepted) + len(refused) == len(bids)
+    assert accepted and refused, "the race should have bids on both sides of the deadline"
+    assert all(at <= deadline for at in accepted)
+    assert all(at > deadline for at in refused)
+    assert BidRevision.objects.filter(bid__lot=lot).count() == len(accepted)
+    assert Bid.objects.filter(lot=lot, status="submitted").count() == len(accepted)
