@@ -13,165 +13,415 @@ import tenders.models.bids
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_user_email_verified_at_user_supplier_role_and_more'),
-        ('suppliers', '0004_supplier_name_search_index'),
-        ('tenders', '0002_opportunities'),
+        ("portal", "0003_user_email_verified_at_user_supplier_role_and_more"),
+        ("suppliers", "0004_supplier_name_search_index"),
+        ("tenders", "0002_opportunities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Bid',
+            name="Bid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('withdrawn', 'Withdrawn')], default='draft', max_length=10)),
-                ('draft_price', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('draft_declarations', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('excluded_reason', models.TextField(blank=True)),
-                ('excluded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='tenders.lot')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='tenders.opportunity')),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='suppliers.supplierorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "draft_price",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("draft_declarations", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("excluded_reason", models.TextField(blank=True)),
+                (
+                    "excluded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bids",
+                        to="tenders.lot",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bids",
+                        to="tenders.opportunity",
+                    ),
+                ),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bids",
+                        to="suppliers.supplierorganisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['opportunity', 'lot', 'id'],
+                "ordering": ["opportunity", "lot", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Award',
+            name="Award",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('reasons', models.TextField()),
-                ('passed_over', models.JSONField(default=list, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('decided_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lot', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='award', to='tenders.lot')),
-                ('bid', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='award', to='tenders.bid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("reasons", models.TextField()),
+                (
+                    "passed_over",
+                    models.JSONField(
+                        default=list, encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="award",
+                        to="tenders.lot",
+                    ),
+                ),
+                (
+                    "bid",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="award",
+                        to="tenders.bid",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['lot'],
+                "ordering": ["lot"],
             },
         ),
         migrations.CreateModel(
-            name='BidRevision',
+            name="BidRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('price', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.00'))])),
-                ('declarations', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('submitted_at', models.DateTimeField()),
-                ('receipt_reference', models.CharField(max_length=80, unique=True)),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revisions', to='tenders.bid')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.00"))],
+                    ),
+                ),
+                (
+                    "declarations",
+                    models.JSONField(
+                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField()),
+                ("receipt_reference", models.CharField(max_length=80, unique=True)),
+                (
+                    "bid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revisions",
+                        to="tenders.bid",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['bid', 'number'],
+                "ordering": ["bid", "number"],
             },
         ),
         migrations.CreateModel(
-            name='BidFile',
+            name="BidFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to=tenders.models.bids.bid_file_path)),
-                ('original_name', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='files', to='tenders.bid')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('revision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='files', to='tenders.bidrevision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(max_length=300, upload_to=tenders.models.bids.bid_file_path),
+                ),
+                ("original_name", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "bid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="files",
+                        to="tenders.bid",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="files",
+                        to="tenders.bidrevision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['bid', 'uploaded_at', 'id'],
+                "ordering": ["bid", "uploaded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BoxOpening',
+            name="BoxOpening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_at', models.DateTimeField()),
-                ('second_at', models.DateTimeField(blank=True, null=True)),
-                ('first_officer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opportunity', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='box_opening', to='tenders.opportunity')),
-                ('second_officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_at", models.DateTimeField()),
+                ("second_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "first_officer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="box_opening",
+                        to="tenders.opportunity",
+                    ),
+                ),
+                (
+                    "second_officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('supplier_was_local', models.BooleanField()),
-                ('supplier_was_sme', models.BooleanField()),
-                ('supplier_was_vcse', models.BooleanField()),
-                ('awarded_on', models.DateField()),
-                ('award', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='contract', to='tenders.award')),
-                ('buyer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='portal.buyerorganisation')),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='suppliers.supplierorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                ("supplier_was_local", models.BooleanField()),
+                ("supplier_was_sme", models.BooleanField()),
+                ("supplier_was_vcse", models.BooleanField()),
+                ("awarded_on", models.DateField()),
+                (
+                    "award",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contract",
+                        to="tenders.award",
+                    ),
+                ),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="portal.buyerorganisation",
+                    ),
+                ),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="suppliers.supplierorganisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-awarded_on', '-id'],
+                "ordering": ["-awarded_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Score',
+            name="Score",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mark', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
-                ('comment', models.TextField()),
-                ('scored_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='tenders.bid')),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='tenders.criterion')),
-                ('scored_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mark",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("comment", models.TextField()),
+                ("scored_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "bid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scores",
+                        to="tenders.bid",
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scores",
+                        to="tenders.criterion",
+                    ),
+                ),
+                (
+                    "scored_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='bid',
-            index=models.Index(fields=['opportunity', 'status'], name='bid_by_opportunity'),
+            model_name="bid",
+            index=models.Index(fields=["opportunity", "status"], name="bid_by_opportunity"),
         ),
         migrations.AddConstraint(
-            model_name='bid',
-            constraint=models.UniqueConstraint(fields=('lot', 'supplier'), name='bid_once_per_lot'),
+            model_name="bid",
+            constraint=models.UniqueConstraint(fields=("lot", "supplier"), name="bid_once_per_lot"),
         ),
         migrations.AddConstraint(
-            model_name='bid',
-            constraint=models.CheckConstraint(condition=models.Q(('draft_price__isnull', True), ('draft_price__gte', 0), _connector='OR'), name='bid_draft_price_not_negative'),
+            model_name="bid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("draft_price__isnull", True), ("draft_price__gte", 0), _connector="OR"
+                ),
+                name="bid_draft_price_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bidrevision',
-            constraint=models.UniqueConstraint(fields=('bid', 'number'), name='bid_revision_number_unique'),
+            model_name="bidrevision",
+            constraint=models.UniqueConstraint(
+                fields=("bid", "number"), name="bid_revision_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bidrevision',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='bid_price_not_negative'),
+            model_name="bidrevision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", 0)), name="bid_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='boxopening',
-            constraint=models.CheckConstraint(condition=models.Q(('first_officer', models.F('second_officer')), _negated=True), name='box_opened_by_two_different_officers'),
+            model_name="boxopening",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_officer", models.F("second_officer")), _negated=True),
+                name="box_opened_by_two_different_officers",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['buyer', 'awarded_on'], name='contract_register'),
+            model_name="contract",
+            index=models.Index(fields=["buyer", "awarded_on"], name="contract_register"),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='contract_ends_after_start'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="contract_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.UniqueConstraint(fields=('bid', 'criterion'), name='score_once_per_criterion'),
+            model_name="score",
+            constraint=models.UniqueConstraint(
+                fields=("bid", "criterion"), name="score_once_per_criterion"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.CheckConstraint(condition=models.Q(('mark__gte', 0), ('mark__lte', 100)), name='score_mark_0_100'),
+            model_name="score",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mark__gte", 0), ("mark__lte", 100)), name="score_mark_0_100"
+            ),
         ),
     ]
