@@ -38,7 +38,7 @@ migrate: setup
 
 seed: migrate
 	$(PY) manage.py load_cpv
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --opportunities
 
 # --- the two commands -------------------------------------------------------
 

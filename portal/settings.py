@@ -147,7 +147,7 @@ else:
 
 # Celery (see portal/celery.py). Without REDIS_URL tasks run in-process,
 # after the transaction that enqueued them has committed.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 

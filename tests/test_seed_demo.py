@@ -84,3 +84,21 @@ def test_seed_demo_is_refused_in_production_mode(tmp_path):
     )
     assert result.returncode != 0
     assert "refuses to run in production" in result.stderr
+
+
+def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in_process_tasks):
+    from tenders.models import Opportunity
+
+    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
+    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
+    found = {o.title: (o.status, o.route) for o in Opportunity.objects.all()}
+    assert found == {
+        "Cleaning of Keighley Library": ("open", "invitation"),
+        "Grounds maintenance of city parks": ("draft", "invitation"),
+        "Home support in Bradford city centre": ("draft", "full_tender"),
+    }
+    keighley = Opportunity.objects.get(title="Cleaning of Keighley Library")
+    assert set(keighley.invitations.values_list("supplier__legal_name", flat=True)) == {
+        "Aire Valley Cleaning Ltd",
+        "Eccleshill Facilities Ltd",
+    }

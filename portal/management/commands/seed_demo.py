@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from cpv.models import CpvCode
@@ -22,6 +22,13 @@ from tenders.statutory import load_statutory_figures
 class Command(BaseCommand):
     help = "Load the demo council, its officers, auditor, admin and suppliers, and print logins."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--opportunities",
+            action="store_true",
+            help="Also write three demo opportunities (one open, one draft, one refused).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError(
@@ -29,6 +36,12 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             created = self._seed()
+            if options["opportunities"]:
+                from portal import demo_opportunities
+
+                buyer = BuyerOrganisation.objects.get(slug=demo.BUYER["slug"])
+                officer = User.objects.get(email__iexact=demo.STAFF[0][0])
+                created += demo_opportunities.seed(buyer, officer)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({created} new records)."
