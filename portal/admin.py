@@ -101,6 +101,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["actor_label", "object_repr", "object_id"]
     date_hierarchy = "at"
 
+    def get_queryset(self, request: HttpRequest):
+        # Bid events stay sealed until the box is opened, for administrators too.
+        return audit.visible(super().get_queryset(request))
+
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
@@ -122,6 +126,10 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["recipient__email", "event", "idempotency_key"]
     show_full_result_count = False
     actions = ["retry"]
+
+    def get_queryset(self, request: HttpRequest):
+        # Receipts would tell who bid before the box is opened.
+        return notifications.visible(super().get_queryset(request))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra_context = {**(extra_context or {}), "summary": notifications.delivery_summary()}

@@ -49,6 +49,7 @@ def record(
     obj: models.Model | None = None,
     changes: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
+    sealed_until_opened: int | None = None,
 ) -> AuditEvent:
     """Append one audit event.
 
@@ -56,7 +57,9 @@ def record(
     scheduled task, a data import). ``action`` is a dotted verb such as
     ``"opportunity.published"``. ``changes`` maps each changed field to
     ``[before, after]`` (see ``diff``); ``context`` holds anything else worth
-    keeping, such as a written reason.
+    keeping, such as a written reason. ``sealed_until_opened`` (an
+    opportunity's id) hides a bid event from every page until that
+    opportunity's bids have been opened (see ``visible``).
     """
     if actor is not None and not actor.is_authenticated:
         actor = None
@@ -66,6 +69,7 @@ def record(
         action=action,
         changes=dict(changes or {}),
         context=dict(context or {}),
+        sealed_until_opened=sealed_until_opened,
     )
     if obj is not None:
         event.object_type = obj._meta.label_lower
@@ -77,6 +81,16 @@ def record(
 
 def history_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
     """Every event recorded against ``obj``, oldest first."""
-    return AuditEvent.objects.filter(
-        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    return visible(
+        AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
     ).select_related("actor")
+
+
+def visible(events: models.QuerySet[AuditEvent]) -> models.QuerySet[AuditEvent]:
+    """``events`` without sealed bid events of opportunities not yet opened."""
+    from tenders.models import BoxOpening
+
+    opened = BoxOpening.objects.filter(second_at__isnull=False).values("opportunity_id")
+    return events.exclude(
+        models.Q(sealed_until_opened__isnull=False) & ~models.Q(sealed_until_opened__in=opened)
+    )

@@ -249,6 +249,8 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Anything else worth keeping: a reason, the IP address, a request id.
     context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Bid events are sealed: shown to nobody until this opportunity's box is opened.
+    sealed_until_opened = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

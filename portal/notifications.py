@@ -352,12 +352,30 @@ def unread_count(user: User) -> int:
     return InboxMessage.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
+def visible(rows: models.QuerySet[Notification]) -> models.QuerySet[Notification]:
+    """``rows`` without the messages about bids whose box is not opened yet
+    (a receipt tells who bid): sealed from administrators too."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from tenders.models import Bid, BoxOpening
+
+    opened = BoxOpening.objects.filter(second_at__isnull=False).values("opportunity_id")
+    sealed = (
+        Bid.objects.exclude(opportunity_id__in=opened)
+        .annotate(key=Cast("pk", CharField()))
+        .values("key")
+    )
+    return rows.exclude(object_type="tenders.bid", object_id__in=sealed)
+
+
 def delivery_summary() -> list[dict[str, Any]]:
     """Pending / sent / failed counts per event, for administrators."""
     from django.db.models import Count, Q
 
     return list(
-        Notification.objects.values("event")
+        visible(Notification.objects.all())
+        .values("event")
         .annotate(
             pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
             sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),

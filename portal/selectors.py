@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from portal import audit
 from portal.models import AuditEvent, Role, User
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import buyers_local_to, suppliers_for_buyer
@@ -46,7 +47,7 @@ def auditor_home(user: User) -> dict[str, Any]:
     return {
         "policy": policy_in_force(user.buyer),
         "recent_events": list(
-            AuditEvent.objects.select_related("actor").order_by("-at", "-id")[:20]
+            audit.visible(AuditEvent.objects.select_related("actor")).order_by("-at", "-id")[:20]
         ),
     }
 

@@ -54,6 +54,8 @@ urlpatterns = [
     path("council/policy/", include("tenders.policy_urls")),
     path("", include("suppliers.urls")),
     path("opportunities/", include("tenders.supplier_urls")),
+    path("opportunities/", include("tenders.supplier_bid_urls")),
     path("opportunities/", include("tenders.officer_urls")),
+    path("opportunities/", include("tenders.officer_bid_urls")),
     path("opportunities/", include("tenders.urls")),
 ]

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from portal import audit
 from suppliers.models import SupplierOrganisation
-from tenders.models import Clarification, Invitation, OpportunityStatus
+from tenders.models import (
+    Bid,
+    BidFile,
+    BidRevision,
+    Clarification,
+    Invitation,
+    OpportunityStatus,
+)
 
 
 def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
@@ -95,6 +103,9 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
             .select_related("opportunity", "asked_by")
             .order_by("asked_at", "pk")
         ],
+        # Its bids: every submitted version with its receipt and the SHA-256 of
+        # each file, and the draft being prepared (its own data, never sealed from it).
+        "bids": [_bid_data(bid) for bid in _bids_of(supplier)],
         "history": [
             {
                 "at": event.at,
@@ -105,4 +116,58 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
             }
             for event in audit.history_for(supplier)
         ],
+    }
+
+
+def _bids_of(supplier: SupplierOrganisation) -> QuerySet[Bid]:
+    return (
+        Bid.objects.filter(supplier=supplier)
+        .select_related("opportunity__buyer", "lot")
+        .prefetch_related(
+            Prefetch(
+                "revisions",
+                queryset=BidRevision.objects.select_related("submitted_by")
+                .prefetch_related("files")
+                .order_by("number"),
+            ),
+            Prefetch(
+                "files",
+                queryset=BidFile.objects.filter(revision__isnull=True),
+                to_attr="draft_files",
+            ),
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def _files_data(files: list[BidFile]) -> list[dict[str, Any]]:
+    return [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in files]
+
+
+def _bid_data(bid: Bid) -> dict[str, Any]:
+    return {
+        "council": bid.opportunity.buyer.name,
+        "opportunity_reference": bid.opportunity.reference,
+        "opportunity_title": bid.opportunity.title,
+        "lot": str(bid.lot),
+        "status": bid.status,
+        "started_at": bid.created_at,
+        "withdrawn_at": bid.withdrawn_at,
+        "versions": [
+            {
+                "version": revision.number,
+                "submitted_at": revision.submitted_at,
+                "submitted_by": revision.submitted_by.email,
+                "receipt_reference": revision.receipt_reference,
+                "price": revision.price,
+                "declarations": revision.declarations,
+                "files": _files_data(list(revision.files.all())),
+            }
+            for revision in bid.revisions.all()
+        ],
+        "draft": {
+            "price": bid.draft_price,
+            "declarations": bid.draft_declarations,
+            "files": _files_data(bid.draft_files),
+        },
     }

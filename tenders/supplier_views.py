@@ -31,6 +31,7 @@ from tenders.models import (
 )
 from tenders.selectors import get_opportunity_for, supplier_invitations
 from tenders.services import OpportunityRefused, clarification_ask, intention_set
+from tenders.supplier_bids import lots_with_own_bids
 from tenders.supplier_forms import IntentionForm, QuestionForm
 
 PAGE_SIZE = 25
@@ -127,7 +128,8 @@ def _detail(
             "opportunity": opportunity,
             "supplier": supplier,
             "invitation": invitation,
-            "lots": list(opportunity.lots.all()),
+            # Each with ``own_bid``: this supplier's bid for it, if any.
+            "lots": lots_with_own_bids(opportunity, supplier),
             "criteria": list(opportunity.criteria.all()),
             "documents": list(opportunity.documents.all()),
             "amendments": list(opportunity.amendments.all()),

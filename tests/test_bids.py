@@ -352,3 +352,21 @@ def test_concurrent_submissions_racing_the_deadline_lose_nothing(officer, in_pro
     assert all(at > deadline for at in refused)
     assert BidRevision.objects.filter(bid__lot=lot).count() == len(accepted)
     assert Bid.objects.filter(lot=lot, status="submitted").count() == len(accepted)
+
+
+def test_the_award_check_counts_options_and_extensions(published, officer, second_officer):
+    submit(published, 1, "90000.00")
+    with past_deadline(published):
+        box_open(opportunity=published, by=officer)
+        box_open(opportunity=published, by=second_officer)
+    # The whole contract: the £90,000 award and £100,000 of options reach £180,000.
+    Opportunity.objects.filter(pk=published.pk).update(options_value=D("100000.00"))
+    with pytest.raises(RouteRefused):
+        award_lot(
+            lot=published.lots.get(number=1),
+            by=officer,
+            reasons="Only bid.",
+            start_date=datetime.date(2027, 1, 1),
+            end_date=datetime.date(2027, 6, 30),
+        )
+    assert not Award.objects.exists()

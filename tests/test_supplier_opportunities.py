@@ -444,7 +444,7 @@ def test_a_cancelled_opportunity_shows_the_reason(client, opportunity, officer, 
     assert "Send your question" not in page
 
 
-DETAIL_QUERIES = 11
+DETAIL_QUERIES = 12  # with the supplier's bids for the lots
 
 
 def test_the_page_makes_a_fixed_number_of_queries(

@@ -155,6 +155,9 @@ def render_detail(
     problems: list[str] | None = None,
     problems_heading: str = "There is a problem",
 ) -> HttpResponse:
+    # Imported here: the bid pages import this module.
+    from tenders.officer_bids import bids_section
+
     user = request.user
     can_act = user.is_officer
     lots = list(opportunity.lots.all())
@@ -206,6 +209,7 @@ def render_detail(
             "lots": lots,
             "estimated_value": sum((lot.estimated_value for lot in lots), Decimal("0.00"))
             + opportunity.options_value,
+            "bids": bids_section(user, opportunity, lots),
             "criteria": list(opportunity.criteria.all()),
             "documents": list(opportunity.documents.all()),
             "invitations": invitations,

@@ -81,10 +81,12 @@ def _check_open_for(opportunity: Opportunity, user: User) -> None:
         raise BidRefused("Only invited suppliers can bid.")
     if user.supplier.status != SupplierStatus.APPROVED:
         raise BidRefused("Your organisation is not approved, so it cannot bid.")
+    # Late is late with both times, even once the periodic close has run.
+    deadline_decides = opportunity.status in {OpportunityStatus.OPEN, OpportunityStatus.CLOSED}
+    if deadline_decides and timezone.now() > opportunity.submission_deadline:
+        raise LateBid(deadline=opportunity.submission_deadline, at=timezone.now())
     if opportunity.status != OpportunityStatus.OPEN:
         raise BidRefused("This opportunity is not open for bids.")
-    if timezone.now() > opportunity.submission_deadline:
-        raise LateBid(deadline=opportunity.submission_deadline, at=timezone.now())
 
 
 @transaction.atomic
@@ -96,7 +98,13 @@ def bid_start(*, lot: Lot, by: User) -> Bid:
         lot=lot, supplier_id=by.supplier_id, defaults={"opportunity": opportunity}
     )
     if created:
-        audit.record(actor=by, action="bid.started", obj=opportunity, context={"bid": bid.pk})
+        audit.record(
+            actor=by,
+            action="bid.started",
+            obj=opportunity,
+            context={"bid": bid.pk},
+            sealed_until_opened=opportunity.pk,
+        )
     return bid
 
 
@@ -225,6 +233,7 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
         )
         # Sealed: the audit trail records the receipt, never the price.
         audit.record(
+            sealed_until_opened=opportunity.pk,
             actor=by,
             action="bid.submitted",
             obj=opportunity,
@@ -235,7 +244,6 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
                 "files": {f.original_name: f.sha256 for f in files},
             },
         )
-        _receipt(revision, by, files, withdrawn=False)
         # The last step before the commit: the server's clock decides.
         at = timezone.now()
         if at > opportunity.submission_deadline:
@@ -243,10 +251,18 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
         BidRevision.objects.filter(pk=revision.pk).update(submitted_at=at)
         Bid.objects.filter(pk=bid.pk).update(status=BidStatus.SUBMITTED, submitted_at=at)
         revision.submitted_at = at
+        _receipt(revision, by, files, withdrawn=False, at=at)
     return revision
 
 
-def _receipt(revision: BidRevision, by: User, files: list[BidFile], *, withdrawn: bool) -> None:
+def _receipt(
+    revision: BidRevision,
+    by: User,
+    files: list[BidFile],
+    *,
+    withdrawn: bool,
+    at: datetime.datetime,
+) -> None:
     bid = revision.bid
     people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
     notify(
@@ -258,7 +274,7 @@ def _receipt(revision: BidRevision, by: User, files: list[BidFile], *, withdrawn
             "title": bid.opportunity.title,
             "lot": str(bid.lot),
             "receipt": revision.receipt_reference,
-            "submitted_at": london_time(timezone.now()),
+            "submitted_at": london_time(at),
             "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
             "url": f"/opportunities/{bid.opportunity_id}/",
         },
@@ -280,9 +296,15 @@ def bid_withdraw(*, bid: Bid, by: User) -> Bid:
     bid.status = BidStatus.WITHDRAWN
     bid.withdrawn_at = timezone.now()
     bid.save(update_fields=["status", "withdrawn_at"])
-    audit.record(actor=by, action="bid.withdrawn", obj=opportunity, context={"bid": bid.pk})
+    audit.record(
+        actor=by,
+        action="bid.withdrawn",
+        obj=opportunity,
+        context={"bid": bid.pk},
+        sealed_until_opened=opportunity.pk,
+    )
     latest = bid.revisions.order_by("-number").first()
-    _receipt(latest, by, [], withdrawn=True)
+    _receipt(latest, by, [], withdrawn=True, at=bid.withdrawn_at)
     return bid
 
 
@@ -355,7 +377,8 @@ def box_open(*, opportunity: Opportunity, by: User) -> BoxOpening:
 
 def opened_bids(opportunity: Opportunity, user: User):
     """The council's view of the bids: nothing at all until the box is opened."""
-    if not is_opened(opportunity) or user.buyer_id != opportunity.buyer_id:
+    council = user.role in {Role.OFFICER, Role.AUDITOR} and user.buyer_id == opportunity.buyer_id
+    if not council or not is_opened(opportunity):
         return Bid.objects.none()
     return (
         Bid.objects.filter(opportunity=opportunity, status=BidStatus.SUBMITTED)
@@ -531,7 +554,8 @@ def award_lot(
                     opportunity=opportunity,
                     by=by,
                     occasion="award",
-                    value=awarded_so_far + chosen.price,
+                    # The whole contract: every lot awarded so far, options and extensions.
+                    value=awarded_so_far + chosen.price + opportunity.options_value,
                 )
                 if not result.decision.invitation_allowed:
                     raise RouteRefused(result.decision, result)

@@ -424,7 +424,8 @@ def opportunity_close(*, opportunity: Opportunity, now: datetime.datetime | None
     """Close an open opportunity whose deadline has passed (the server decides)."""
     now = now or timezone.now()
     opportunity = lock_opportunity(opportunity)
-    if opportunity.status != S.OPEN or opportunity.submission_deadline > now:
+    # A bid at the deadline itself is on time, so closing waits until after it.
+    if opportunity.status != S.OPEN or opportunity.submission_deadline >= now:
         return False
     opportunity.status = S.CLOSED
     opportunity.closed_at = now
@@ -452,7 +453,7 @@ def opportunity_close(*, opportunity: Opportunity, now: datetime.datetime | None
 def close_due(now: datetime.datetime | None = None) -> int:
     """Close every open opportunity past its deadline (a periodic task)."""
     now = now or timezone.now()
-    due = Opportunity.objects.filter(status=S.OPEN, submission_deadline__lte=now)
+    due = Opportunity.objects.filter(status=S.OPEN, submission_deadline__lt=now)
     return sum(opportunity_close(opportunity=o, now=now) for o in due)
 
 

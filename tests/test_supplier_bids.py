@@ -1,0 +1,611 @@
+"""The invited supplier's bid pages: draft, submit, revise, withdraw, the
+receipt (page and text file) with the SHA-256 of every file, a late bid
+refused to the second without losing what was typed, and 404 for anyone who
+is not one of the bid's own supplier's people (council users included)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cpv.models import CpvCode
+from portal.models import User
+from portal.services import user_create
+from portal.uploads import ALLOWED_WORDS
+from suppliers.export import organisation_data
+from tenders.models import Bid, BidFile, BidRevision, BidStatus
+from tenders.services import (
+    DECLARATIONS,
+    CriterionSpec,
+    LotSpec,
+    bid_add_file,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    close_due,
+    invite,
+    opportunity_cancel,
+    opportunity_create,
+    opportunity_publish,
+)
+
+LONDON = ZoneInfo("Europe/London")
+# Summer time: 12:00 in London is 11:00 UTC.
+START = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=LONDON)
+BIDS_CLOSE = datetime.datetime(2026, 7, 1, 12, 0, tzinfo=LONDON)
+ALL = list(DECLARATIONS)
+METHOD = b"%PDF-1.4 our method statement"
+PRICES = b"Item,Price\nCleaning,3900.00\n"
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def clock(demo_data):
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def care_user(demo_data) -> User:
+    """A second invited local supplier (Bradford Community Care CIC)."""
+    return User.objects.get(email="care@bcc-cic.example")
+
+
+@pytest.fixture
+def opportunity(clock, officer, local_supplier_user, care_user, in_process_tasks):
+    """Open, two lots, both local suppliers invited (not Leeds Office Supplies)."""
+    opportunity = opportunity_create(
+        buyer=officer.buyer,
+        by=officer,
+        title="Office cleaning",
+        description="Cleaning of the town hall.",
+        cpv=CpvCode.objects.get(code="90910000-9"),
+        contract_kind="services",
+        lots=[
+            LotSpec("Town hall", Decimal("4000.00"), area="BD1"),
+            LotSpec("Library", Decimal("4000.00"), area="BD2"),
+        ],
+        criteria=[CriterionSpec("Price", 40, is_price=True), CriterionSpec("Quality", 60)],
+        clarification_deadline=datetime.datetime(2026, 6, 20, 17, 0, tzinfo=LONDON),
+        submission_deadline=BIDS_CLOSE,
+    )
+    invite(
+        opportunity=opportunity,
+        suppliers=[local_supplier_user.supplier, care_user.supplier],
+        by=officer,
+    )
+    return opportunity_publish(opportunity=opportunity, by=officer)
+
+
+@pytest.fixture
+def lot(opportunity):
+    return opportunity.lots.get(number=1)
+
+
+def bid_url(lot) -> str:
+    return reverse("supplier_bid", args=[lot.opportunity_id, lot.pk])
+
+
+def receipt_url(revision: BidRevision, *, text: bool = False) -> str:
+    bid = revision.bid
+    name = "supplier_bid_receipt_text" if text else "supplier_bid_receipt"
+    return reverse(name, args=[bid.opportunity_id, bid.pk, revision.number])
+
+
+def file_url(bid_file: BidFile) -> str:
+    bid = bid_file.bid
+    return reverse("supplier_bid_file", args=[bid.opportunity_id, bid.lot_id, bid_file.pk])
+
+
+def pdf(content: bytes = METHOD, name: str = "method.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, "application/pdf")
+
+
+def submitted(lot, person, price: str, *files: tuple[str, bytes]) -> BidRevision:
+    """A bid submitted through the services, with ``files`` added to its draft first."""
+    bid = bid_start(lot=lot, by=person)
+    bid_save_draft(bid=bid, by=person, price=Decimal(price), declarations=dict.fromkeys(ALL, True))
+    for name, content in files:
+        bid_add_file(bid=bid, upload=SimpleUploadedFile(name, content), by=person)
+    return bid_submit(bid=bid, by=person)
+
+
+def page_of(response) -> str:
+    return response.content.decode()
+
+
+# --- The bid page ------------------------------------------------------------------------
+
+
+def test_the_bid_page_shows_the_deadline_in_uk_time_the_declarations_and_the_file_rules(
+    client, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    response = client.get(bid_url(lot))
+    page = page_of(response)
+    assert response.status_code == 200
+    assert "Bids close 1 July 2026 at 12:00:00 (UK time)" in page
+    for text in DECLARATIONS.values():
+        assert text in page
+    assert 'class="govuk-checkboxes__input"' in page
+    assert ALLOWED_WORDS in page and "smaller than 25 MB" in page
+    assert "Save draft" in page and "Submit bid" in page
+    assert 'enctype="multipart/form-data"' in page
+    # Looking is not bidding: no bid is started by a GET.
+    assert not Bid.objects.exists()
+
+
+def test_saving_a_draft_keeps_the_price_the_ticks_and_the_file(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    response = client.post(
+        bid_url(lot),
+        {"price": "£12,500.50", "declarations": ALL[:2], "file": pdf(), "save": ""},
+    )
+    assert response.status_code == 302 and response.url == bid_url(lot)
+    bid = Bid.objects.get()
+    assert bid.status == BidStatus.DRAFT
+    assert bid.draft_price == Decimal("12500.50")
+    assert bid.draft_declarations == {ALL[0]: True, ALL[1]: True, ALL[2]: False}
+    assert [f.original_name for f in bid.files.all()] == ["method.pdf"]
+    assert not BidRevision.objects.exists()
+
+    page = page_of(client.get(bid_url(lot)))
+    assert "method.pdf is added to your draft and your draft is saved" in page
+    assert 'value="12500.50"' in page
+    assert page.count('checked="checked"') == 2
+    assert "method.pdf" in page and hashlib.sha256(METHOD).hexdigest() in page
+    assert "Draft" in page and "None yet." in page
+
+
+def test_submitting_creates_a_version_and_shows_the_receipt_with_the_sha256_of_each_file(
+    client, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    client.post(bid_url(lot), {"price": "3900", "file": pdf(), "save": ""})
+    response = client.post(
+        bid_url(lot),
+        {
+            "price": "3,900.00",
+            "declarations": ALL,
+            "file": SimpleUploadedFile("prices.csv", PRICES, "text/csv"),
+            "submit": "",
+        },
+    )
+    revision = BidRevision.objects.get()
+    assert response.status_code == 302 and response.url == receipt_url(revision)
+    assert revision.number == 1 and revision.price == Decimal("3900.00")
+    assert revision.bid.status == BidStatus.SUBMITTED
+
+    page = page_of(client.get(response.url))
+    assert "Bid submitted" in page and 'id="submitted-panel"' in page
+    assert revision.receipt_reference in page
+    assert "1 June 2026 at 09:00:00 (UK time)" in page
+    assert "£3,900.00" in page
+    for name, content in [("method.pdf", METHOD), ("prices.csv", PRICES)]:
+        assert name in page
+        assert hashlib.sha256(content).hexdigest() in page
+        assert f"{len(content)} bytes" in page
+    for text in DECLARATIONS.values():
+        assert text in page
+    # The panel is shown once, right after submitting.
+    assert "Bid submitted" not in page_of(client.get(receipt_url(revision)))
+
+
+def test_a_revised_bid_is_version_2_and_both_versions_are_kept(
+    client, clock, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    data = {"declarations": ALL, "submit": ""}
+    client.post(bid_url(lot), {**data, "price": "3900", "file": pdf()})
+    clock.move_to(datetime.datetime(2026, 6, 1, 14, 30, 5, tzinfo=LONDON))
+    response = client.post(bid_url(lot), {**data, "price": "3750.25"})
+    first, second = BidRevision.objects.order_by("number")
+    assert (first.number, second.number) == (1, 2)
+    assert (first.price, second.price) == (Decimal("3900.00"), Decimal("3750.25"))
+    assert response.url == receipt_url(second)
+    # The draft's file goes into every version until it is removed.
+    assert [f.original_name for f in second.files.all()] == ["method.pdf"]
+
+    page = page_of(client.get(bid_url(lot)))
+    assert first.receipt_reference in page and second.receipt_reference in page
+    assert "1 June 2026 at 09:00:00" in page and "1 June 2026 at 14:30:05" in page
+    assert "The council will open version 2" in page
+    earlier = page_of(client.get(receipt_url(first)))
+    assert "You submitted a later version of this bid (version 2)" in earlier
+    assert "£3,900.00" in earlier
+
+
+def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
+    client, clock, lot, local_supplier_user
+):
+    revision = submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    draft_file = BidFile.objects.get(revision__isnull=True)
+    client.force_login(local_supplier_user)
+    response = client.post(
+        reverse("supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, draft_file.pk])
+    )
+    assert response.status_code == 302
+    assert not BidFile.objects.filter(revision__isnull=True).exists()
+    assert "method.pdf is removed from your draft" in page_of(client.get(bid_url(lot)))
+    kept = revision.files.get()
+    download = client.get(file_url(kept))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == METHOD
+
+
+def test_withdrawing_asks_first_then_withdraws(client, lot, local_supplier_user):
+    revision = submitted(lot, local_supplier_user, "3900.00")
+    withdraw_url = reverse("supplier_bid_withdraw", args=[lot.opportunity_id, lot.pk])
+    client.force_login(local_supplier_user)
+    assert withdraw_url in page_of(client.get(bid_url(lot)))
+
+    page = page_of(client.get(withdraw_url))
+    assert "Withdraw your bid for lot 1: Town hall?" in page
+    assert "You can submit it again until 1 July 2026 at 12:00:00 (UK time)" in page
+    assert Bid.objects.get().status == BidStatus.SUBMITTED
+
+    response = client.post(withdraw_url)
+    assert response.status_code == 302 and response.url == bid_url(lot)
+    bid = Bid.objects.get()
+    assert bid.status == BidStatus.WITHDRAWN and bid.revisions.count() == 1
+    page = page_of(client.get(bid_url(lot)))
+    assert "You have withdrawn your bid for Lot 1: Town hall" in page
+    assert "Withdrawn" in page and revision.receipt_reference in page
+    assert "You withdrew this bid 1 June 2026 at 09:00:00" in page_of(
+        client.get(receipt_url(revision))
+    )
+    # Nothing left to withdraw: the confirmation page sends it back to the bid.
+    assert client.get(withdraw_url).url == bid_url(lot)
+
+
+def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_nothing_is_lost(
+    client, clock, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    client.post(bid_url(lot), {"price": "3900", "declarations": ALL[:1], "file": pdf()})
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
+    client.force_login(local_supplier_user)  # a new session: the first has expired
+    response = client.post(bid_url(lot), {"price": "4,100.00", "declarations": ALL, "submit": ""})
+    page = page_of(response)
+    assert response.status_code == 200
+    assert "govuk-error-summary" in page
+    assert (
+        "The deadline was 1 July 2026 at 12:00:00 (UK time). Your bid reached us at "
+        "1 July 2026 at 12:00:01, after the deadline, so it was not submitted."
+    ) in page
+    # What was typed is still in the form, and the file is still in the draft.
+    assert 'value="4,100.00"' in page
+    assert page.count('checked="checked"') == len(ALL)
+    assert "method.pdf" in page
+    assert not BidRevision.objects.exists()
+    assert Bid.objects.get().files.count() == 1
+
+
+def test_a_late_bid_after_the_opportunity_was_closed_still_gets_both_times(
+    client, clock, lot, local_supplier_user
+):
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=30))
+    assert close_due() == 1
+    client.force_login(local_supplier_user)
+    response = client.post(bid_url(lot), {"price": "4100", "declarations": ALL, "submit": ""})
+    page = page_of(response)
+    assert "Your bid reached us at 1 July 2026 at 12:00:30, after the deadline" in page
+    assert 'value="4100"' in page
+    assert not Bid.objects.exists()
+
+
+def test_after_the_deadline_a_file_cannot_be_removed_nor_the_bid_withdrawn(
+    client, clock, lot, local_supplier_user
+):
+    submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    draft_file = BidFile.objects.get(revision__isnull=True)
+    args = [lot.opportunity_id, lot.pk]
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
+    client.force_login(local_supplier_user)
+    late = "Your bid reached us at 1 July 2026 at 12:00:01, after the deadline"
+    response = client.post(reverse("supplier_bid_file_remove", args=[*args, draft_file.pk]))
+    page = page_of(response)
+    assert response.status_code == 200 and "govuk-error-summary" in page and late in page
+    assert BidFile.objects.filter(pk=draft_file.pk).exists()
+    response = client.post(reverse("supplier_bid_withdraw", args=args))
+    page = page_of(response)
+    assert "govuk-error-summary" in page and late in page
+    assert Bid.objects.get().status == BidStatus.SUBMITTED
+
+
+def test_a_fake_pdf_is_refused_with_the_upload_message_and_the_price_is_kept(
+    client, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    response = client.post(
+        bid_url(lot),
+        {
+            "price": "3900",
+            "declarations": ALL,
+            "file": pdf(b"MZ\x90\x00 not a pdf", name="fake.pdf"),
+            "submit": "",
+        },
+    )
+    page = page_of(response)
+    assert response.status_code == 200 and "govuk-error-summary" in page
+    assert "The selected file fake.pdf is not a real PDF file" in page
+    assert 'value="3900"' in page
+    bid = Bid.objects.get()
+    assert bid.draft_price == Decimal("3900.00") and not bid.files.exists()
+    # A refused file stops the submission.
+    assert not BidRevision.objects.exists()
+
+
+def test_submitting_without_every_declaration_says_so_and_saves_the_draft(
+    client, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    response = client.post(bid_url(lot), {"price": "3900", "declarations": ALL[:2], "submit": ""})
+    page = page_of(response)
+    # In the error summary and at the declarations.
+    assert page.count("Confirm every declaration before you submit.") == 2
+    assert 'id="id_declarations_1_error"' in page
+    assert Bid.objects.get().draft_price == Decimal("3900.00")
+    response = client.post(bid_url(lot), {"price": "", "declarations": ALL, "submit": ""})
+    assert 'href="#id_price">Enter your price before you submit.' in page_of(response)
+    response = client.post(bid_url(lot), {"price": "lots", "submit": ""})
+    assert "Enter your price as an amount in pounds" in page_of(response)
+    assert not BidRevision.objects.exists()
+
+
+def test_after_the_deadline_the_page_says_bids_have_closed_and_keeps_the_receipts(
+    client, clock, lot, local_supplier_user
+):
+    revision = submitted(lot, local_supplier_user, "3900.00")
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(minutes=1))
+    close_due()
+    client.force_login(local_supplier_user)
+    page = page_of(client.get(bid_url(lot)))
+    assert "Bids closed 1 July 2026 at 12:00:00 (UK time)" in page
+    assert "Save draft" not in page and "Withdraw your bid" not in page
+    assert revision.receipt_reference in page
+    assert client.get(receipt_url(revision)).status_code == 200
+    other_lot = lot.opportunity.lots.get(number=2)
+    assert "You did not bid for this lot." in page_of(client.get(bid_url(other_lot)))
+
+
+def test_a_cancelled_opportunity_says_so(client, lot, officer, local_supplier_user):
+    opportunity_cancel(opportunity=lot.opportunity, by=officer, reason="Budget withdrawn.")
+    client.force_login(local_supplier_user)
+    page = page_of(client.get(bid_url(lot)))
+    assert "The council cancelled this opportunity on 1 June 2026" in page
+    assert "Save draft" not in page
+
+
+# --- Receipts and files ------------------------------------------------------------------
+
+
+def test_the_receipt_downloads_as_a_text_file_to_keep(client, lot, local_supplier_user):
+    revision = submitted(
+        lot, local_supplier_user, "3900.00", ("method.pdf", METHOD), ("prices.csv", PRICES)
+    )
+    client.force_login(local_supplier_user)
+    response = client.get(receipt_url(revision, text=True))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="receipt-{revision.receipt_reference}.txt"'
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    text = response.content.decode()
+    assert f"Receipt reference: {revision.receipt_reference}" in text
+    assert "Received:          1 June 2026 at 09:00:00 (UK time)" in text
+    assert "Council:           Demo Council" in text
+    assert "Lot:               1. Town hall" in text
+    assert "Bidder:            Aire Valley Cleaning Ltd" in text
+    assert "Price:             £3,900.00" in text
+    for name, content in [("method.pdf", METHOD), ("prices.csv", PRICES)]:
+        assert f"  {name}\n    Size:    {len(content)} bytes\n" in text
+        assert f"SHA-256: {hashlib.sha256(content).hexdigest()}" in text
+    for declaration in DECLARATIONS.values():
+        assert f"  - {declaration}" in text
+    assert "&" not in text.replace("&amp;", "")  # plain text, not HTML-escaped
+
+
+def test_the_suppliers_people_download_their_files_never_from_a_public_url(
+    client, lot, local_supplier_user, settings
+):
+    revision = submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    colleague = user_create(
+        email="colleague@aire-valley.example",
+        full_name="Colleague",
+        role="supplier",
+        supplier=local_supplier_user.supplier,
+        supplier_role="member",
+        password="a long test passphrase",
+        email_verified=True,
+        by=None,
+    )
+    bid_file = revision.files.get()
+    client.force_login(colleague)
+    response = client.get(file_url(bid_file))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == METHOD
+    assert response["Content-Disposition"] == 'attachment; filename="method.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    page = page_of(client.get(receipt_url(revision)))
+    assert file_url(bid_file) in page
+    assert settings.MEDIA_URL not in page and bid_file.file.name not in page
+
+
+# --- Who may see what --------------------------------------------------------------------
+
+
+@pytest.fixture
+def urls_of_a_bid(lot, local_supplier_user):
+    """Every supplier bid URL for Aire Valley's bid, with real pks."""
+    revision = submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    bid = revision.bid
+    draft_file = bid.files.get(revision__isnull=True)
+    args = [lot.opportunity_id, lot.pk]
+    return {
+        "bid page": ("get", bid_url(lot)),
+        "bid post": ("post", bid_url(lot)),
+        "withdraw": ("get", reverse("supplier_bid_withdraw", args=args)),
+        "withdraw post": ("post", reverse("supplier_bid_withdraw", args=args)),
+        "receipt": ("get", receipt_url(revision)),
+        "receipt.txt": ("get", receipt_url(revision, text=True)),
+        "submitted file": ("get", file_url(revision.files.get())),
+        "draft file": ("get", file_url(draft_file)),
+        "remove file": (
+            "post",
+            reverse("supplier_bid_file_remove", args=[*args, draft_file.pk]),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "persona",
+    [
+        "care_user",  # another supplier invited to the same opportunity
+        "distant_supplier_user",  # a supplier not invited
+        "officer",  # the buyer's own officer: bids are read on the officer's pages
+        "auditor",
+        "admin_user",
+        "other_officer",  # another council's officer
+    ],
+)
+def test_everyone_but_the_bids_own_supplier_gets_404(
+    client, request, urls_of_a_bid, persona, local_supplier_user
+):
+    client.force_login(request.getfixturevalue(persona))
+    for name, (method, url) in urls_of_a_bid.items():
+        if persona == "care_user" and name.startswith("bid "):
+            continue  # invited too: the lot's bid page is its own (see the next test)
+        data = {"price": "1", "declarations": ALL, "submit": ""} if name == "bid post" else {}
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 404, (persona, name)
+    bid = Bid.objects.get()
+    assert bid.status == BidStatus.SUBMITTED and bid.draft_price == Decimal("3900.00")
+    assert bid.files.count() == 2 and Bid.objects.count() == 1
+
+
+def test_another_invited_supplier_sees_only_its_own_bid_for_the_lot(
+    client, lot, local_supplier_user, care_user
+):
+    revision = submitted(lot, local_supplier_user, "3917.43", ("method.pdf", METHOD))
+    client.force_login(care_user)
+    page = page_of(client.get(bid_url(lot)))
+    assert "Not started" in page
+    for secret in [revision.receipt_reference, "3917", "method.pdf"]:
+        assert secret not in page
+    client.post(bid_url(lot), {"price": "100", "declarations": ALL, "submit": ""})
+    theirs = Bid.objects.get(supplier=care_user.supplier)
+    assert theirs.pk != revision.bid_id and theirs.revisions.get().price == Decimal("100.00")
+    assert revision.bid.revisions.get().price == Decimal("3917.43")
+
+
+def test_the_owner_reaches_every_page(client, urls_of_a_bid, local_supplier_user):
+    client.force_login(local_supplier_user)
+    for name, (method, url) in urls_of_a_bid.items():
+        if method == "get":
+            assert client.get(url).status_code == 200, name
+
+
+def test_anonymous_people_are_sent_to_sign_in(client, urls_of_a_bid):
+    for name, (method, url) in urls_of_a_bid.items():
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, name
+        assert response.url.startswith(reverse("login")), name
+
+
+def test_a_lot_of_another_opportunity_is_404(client, opportunity, officer, local_supplier_user):
+    from tests.tenders_helpers import make_opportunity
+
+    elsewhere = make_opportunity(officer, "4000.00")  # a draft, nobody invited
+    client.force_login(local_supplier_user)
+    assert client.get(bid_url(elsewhere.lots.get())).status_code == 404
+    mixed = reverse("supplier_bid", args=[opportunity.pk, elsewhere.lots.get().pk])
+    assert client.get(mixed).status_code == 404
+
+
+# --- The opportunity's page and the data export ------------------------------------------
+
+
+def test_the_opportunity_page_shows_the_bid_of_each_lot(
+    client, lot, local_supplier_user, django_assert_num_queries
+):
+    from tests.test_supplier_opportunities import DETAIL_QUERIES
+
+    revision = submitted(lot, local_supplier_user, "3900.00")
+    client.force_login(local_supplier_user)
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get(reverse("opportunity_detail", args=[lot.opportunity_id]))
+    section = page_of(response).split('id="your-bids"', 1)[1].split("</dl>", 1)[0]
+    town_hall, library = section.split("Lot 2. Library")
+    assert "Submitted" in town_hall and revision.receipt_reference in town_hall
+    assert receipt_url(revision) in town_hall and bid_url(lot) in town_hall
+    assert "1 June 2026 at 09:00:00" in town_hall
+    assert "Not started" in library and "Prepare" in library
+
+
+def test_download_everything_includes_the_bids_with_receipts_and_file_hashes(
+    lot, local_supplier_user, care_user
+):
+    first = submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    second = submitted(lot, local_supplier_user, "3800.00")
+    submitted(lot.opportunity.lots.get(number=2), care_user, "100.00")  # not theirs
+    (bid,) = organisation_data(local_supplier_user.supplier)["bids"]
+    assert bid["lot"] == "Lot 1: Town hall" and bid["status"] == "submitted"
+    assert bid["opportunity_reference"] == lot.opportunity.reference
+    assert [v["receipt_reference"] for v in bid["versions"]] == [
+        first.receipt_reference,
+        second.receipt_reference,
+    ]
+    assert bid["versions"][0]["price"] == Decimal("3900.00")
+    assert bid["versions"][0]["submitted_at"] == first.submitted_at
+    assert bid["versions"][0]["files"] == [
+        {"name": "method.pdf", "size": len(METHOD), "sha256": hashlib.sha256(METHOD).hexdigest()}
+    ]
+    assert bid["versions"][1]["files"] == bid["versions"][0]["files"]
+
+
+# --- Query counts ------------------------------------------------------------------------
+
+# session, user, opportunity, lot, bid, draft files, versions, unread count
+BID_PAGE_QUERIES = 8
+# session, user, the version with its bid, opportunity, lot and supplier, files, unread count
+RECEIPT_QUERIES = 5
+
+
+def test_the_bid_page_and_the_receipt_make_a_fixed_number_of_queries(
+    client, clock, lot, local_supplier_user, django_assert_num_queries
+):
+    client.force_login(local_supplier_user)
+    with django_assert_num_queries(BID_PAGE_QUERIES - 2):  # no bid: no files or versions
+        assert client.get(bid_url(lot)).status_code == 200
+    first = submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    with django_assert_num_queries(BID_PAGE_QUERIES):
+        client.get(bid_url(lot))
+    with django_assert_num_queries(RECEIPT_QUERIES):
+        client.get(receipt_url(first))
+
+    for n in range(4):
+        clock.shift(datetime.timedelta(minutes=5))
+        last = submitted(
+            lot, local_supplier_user, f"38{n}0.00", (f"part-{n}.txt", f"Part {n}".encode())
+        )
+    with django_assert_num_queries(BID_PAGE_QUERIES):
+        response = client.get(bid_url(lot))
+    assert len(response.context["revisions"]) == 5
+    assert len(response.context["draft_files"]) == 5
+    with django_assert_num_queries(RECEIPT_QUERIES):
+        response = client.get(receipt_url(last))
+    assert len(response.context["files"]) == 5
