@@ -112,9 +112,14 @@ def lots_with_own_bids(opportunity: Opportunity, supplier: SupplierOrganisation)
             latest_at=Subquery(latest.values("submitted_at")[:1]),
         )
     }
-    lots = list(opportunity.lots.all())
+    lots = list(opportunity.lots.select_related("award"))
     for lot in lots:
         lot.own_bid = bids.get(lot.pk)
+        award = getattr(lot, "award", None) if hasattr(lot, "award") else None
+        # The outcome, once the lot is awarded: the letter with the scores is in the inbox.
+        lot.outcome = None
+        if award is not None and lot.own_bid is not None:
+            lot.outcome = "won" if award.bid_id == lot.own_bid.pk else "lost"
     return lots
 
 

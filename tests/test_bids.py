@@ -370,3 +370,21 @@ def test_the_award_check_counts_options_and_extensions(published, officer, secon
             end_date=datetime.date(2027, 6, 30),
         )
     assert not Award.objects.exists()
+
+
+def test_each_bidder_sees_the_outcome_on_the_opportunity(opened, officer, client):
+    from django.urls import reverse
+
+    mark_all(opened, officer, {1: "100", 2: "50", 3: "50"})
+    award_lot(
+        lot=opened.lots.get(number=1),
+        by=officer,
+        reasons="Best value.",
+        start_date=datetime.date(2027, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
+    )
+    url = reverse("opportunity_detail", args=[opened.pk])
+    client.force_login(bidder(1))
+    assert "Your bid was successful." in client.get(url).content.decode()
+    client.force_login(bidder(3))
+    assert "Your bid was not successful." in client.get(url).content.decode()
