@@ -57,7 +57,7 @@ from tenders.services import (
     opened_bids,
     score_set,
 )
-from tenders.services.bids import Ranked
+from tenders.services.awards import Ranked
 from tenders.services.opportunities import london_time
 
 S = OpportunityStatus

@@ -6,23 +6,25 @@ from tenders.services.amendments import (
     opportunity_correct_details,
     opportunity_extend_deadline,
 )
+from tenders.services.awards import (
+    award_lot,
+    bid_exclude,
+    evaluation,
+    score_set,
+)
 from tenders.services.bids import (
     DECLARATIONS,
     BidRefused,
     LateBid,
-    award_lot,
     bid_add_file,
-    bid_exclude,
     bid_remove_file,
     bid_save_draft,
     bid_start,
     bid_submit,
     bid_withdraw,
     box_open,
-    evaluation,
     is_opened,
     opened_bids,
-    score_set,
 )
 from tenders.services.clarifications import clarification_answer, clarification_ask
 from tenders.services.invitations import (

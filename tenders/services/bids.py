@@ -7,38 +7,30 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
 from portal.uploads import check_upload
-from suppliers.models import SupplierOrganisation, SupplierStatus
-from suppliers.selectors import is_local_to
+from suppliers.models import SupplierStatus
 from tenders.models import (
-    Award,
     Bid,
     BidFile,
     BidRevision,
     BidStatus,
     BoxOpening,
-    Contract,
-    Criterion,
     Invitation,
     Lot,
     Opportunity,
     OpportunityStatus,
-    Score,
 )
 from tenders.services.opportunities import london_time, opportunity_close
-from tenders.services.routes import RouteRefused, check_route, record_check
 
 # What every bidder declares (Procurement Act 2023 exclusion grounds, conflicts, accuracy).
 DECLARATIONS: dict[str, str] = {
@@ -316,7 +308,7 @@ def is_opened(opportunity: Opportunity) -> bool:
     return bool(opening and opening.opened)
 
 
-def _officer_of(opportunity: Opportunity, by: User) -> None:
+def officer_of(opportunity: Opportunity, by: User) -> None:
     if not (by.role == Role.OFFICER and by.buyer_id == opportunity.buyer_id and by.is_active):
         raise BidRefused("Only the council's officers can do this.")
 
@@ -325,7 +317,7 @@ def _officer_of(opportunity: Opportunity, by: User) -> None:
 def box_open(*, opportunity: Opportunity, by: User) -> BoxOpening:
     """One of two officers confirms the opening. The first confirmation waits;
     the second, by a different officer, opens the box. Only after the deadline."""
-    _officer_of(opportunity, by)
+    officer_of(opportunity, by)
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     now = timezone.now()
     if opportunity.submission_deadline is None or now <= opportunity.submission_deadline:
@@ -385,288 +377,3 @@ def opened_bids(opportunity: Opportunity, user: User):
         .select_related("supplier", "lot")
         .prefetch_related("revisions", "scores")
     )
-
-
-# --- Evaluation -------------------------------------------------------------------------
-
-
-def _opened_bid(bid: Bid, by: User) -> Bid:
-    bid = Bid.objects.select_related("opportunity").get(pk=bid.pk)
-    _officer_of(bid.opportunity, by)
-    if not is_opened(bid.opportunity) or bid.status != BidStatus.SUBMITTED:
-        raise BidRefused("Only opened, submitted bids can be evaluated.")
-    if bid.opportunity.status != OpportunityStatus.EVALUATION:
-        raise BidRefused("Evaluation is over for this opportunity.")
-    return bid
-
-
-@transaction.atomic
-def score_set(*, bid: Bid, criterion: Criterion, mark: Decimal, comment: str, by: User) -> Score:
-    """An officer's mark (0–100%) and comment for a quality criterion."""
-    bid = _opened_bid(bid, by)
-    if criterion.opportunity_id != bid.opportunity_id or criterion.is_price:
-        raise BidRefused(
-            "Price is scored by formula; choose a quality criterion of this opportunity."
-        )
-    if not (0 <= mark <= 100):
-        raise BidRefused("A mark must be from 0 to 100.")
-    if not (comment or "").strip():
-        raise BidRefused("Write a comment: the supplier will read it.")
-    score, _ = Score.objects.update_or_create(
-        bid=bid,
-        criterion=criterion,
-        defaults={
-            "mark": mark,
-            "comment": comment.strip(),
-            "scored_by": by,
-            "scored_at": timezone.now(),
-        },
-    )
-    audit.record(
-        actor=by,
-        action="bid.scored",
-        obj=bid.opportunity,
-        context={"bid": bid.pk, "criterion": criterion.name, "mark": mark},
-    )
-    return score
-
-
-@transaction.atomic
-def bid_exclude(*, bid: Bid, reason: str, by: User) -> Bid:
-    bid = _opened_bid(bid, by)
-    if not (reason or "").strip():
-        raise BidRefused("Give the reason for excluding the bid.")
-    Bid.objects.filter(pk=bid.pk).update(excluded_reason=reason.strip(), excluded_by=by)
-    audit.record(
-        actor=by,
-        action="bid.excluded",
-        obj=bid.opportunity,
-        context={"bid": bid.pk, "reason": reason.strip()},
-    )
-    bid.refresh_from_db()
-    return bid
-
-
-TWO = Decimal("0.01")
-
-
-@dataclass
-class Ranked:
-    bid: Bid
-    price: Decimal
-    scores: dict[str, Decimal] = field(default_factory=dict)  # criterion -> weighted points
-    total: Decimal = Decimal(0)
-    rank: int = 0
-
-
-def evaluation(lot: Lot) -> list[Ranked]:
-    """Totals and ranking for a lot: price by formula (lowest ÷ price × weight),
-    quality by the officers' marks (mark% × weight); excluded bids left out."""
-    criteria = list(lot.opportunity.criteria.all())
-    bids = list(
-        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED, excluded_reason="")
-        .select_related("supplier")
-        .prefetch_related("revisions", "scores")
-    )
-    ranked = []
-    for bid in bids:
-        latest = max(bid.revisions.all(), key=lambda r: r.number)
-        ranked.append(Ranked(bid=bid, price=latest.price))
-    lowest = min((r.price for r in ranked), default=Decimal(0))
-    for row in ranked:
-        marks = {s.criterion_id: s.mark for s in row.bid.scores.all()}
-        for criterion in criteria:
-            if criterion.is_price:
-                points = (
-                    Decimal(criterion.weight)
-                    if row.price == 0
-                    else lowest / row.price * criterion.weight
-                )
-            else:
-                points = marks.get(criterion.pk, Decimal(0)) / 100 * criterion.weight
-            row.scores[criterion.name] = points.quantize(TWO, ROUND_HALF_UP)
-        row.total = sum(row.scores.values(), Decimal(0))
-    ranked.sort(key=lambda r: (-r.total, r.price, r.bid.pk))
-    for n, row in enumerate(ranked, start=1):
-        row.rank = n
-    return ranked
-
-
-# --- Award ------------------------------------------------------------------------------
-
-
-def award_lot(
-    *, lot: Lot, by: User, reasons: str, start_date: datetime.date, end_date: datetime.date
-) -> Award:
-    """Award a lot to the best-ranked bid the rules allow.
-
-    A supplier already holding the opportunity's cap of lots is passed over
-    for the next-ranked bid, with the reason recorded. The threshold rule runs
-    again on the awarded value of the whole opportunity: an award at or above
-    the threshold through this route cannot be made (the refusal is recorded).
-    When every lot is awarded the opportunity is awarded and every bidder gets
-    an outcome letter with their scores and the winner's.
-    """
-    if not (reasons or "").strip():
-        raise BidRefused("Write the reasons for the award.")
-    if end_date < start_date:
-        raise BidRefused("The contract must end on or after its start date.")
-    refused: RouteRefused | None = None
-    with transaction.atomic():
-        opportunity = Opportunity.objects.select_for_update().get(pk=lot.opportunity_id)
-        _officer_of(opportunity, by)
-        if opportunity.status != OpportunityStatus.EVALUATION:
-            raise BidRefused("Lots are awarded after the bids are opened and evaluated.")
-        if Award.objects.filter(lot=lot).exists():
-            raise BidRefused("This lot has already been awarded.")
-        ranking = evaluation(lot)
-        if not ranking:
-            raise BidRefused("There is no bid to award this lot to.")
-        cap = opportunity.max_lots_per_supplier
-        held = dict(
-            Award.objects.filter(lot__opportunity=opportunity)
-            .values_list("bid__supplier_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        passed_over, chosen = [], None
-        for row in ranking:
-            if cap and held.get(row.bid.supplier_id, 0) >= cap:
-                passed_over.append(
-                    {
-                        "supplier": str(row.bid.supplier),
-                        "rank": row.rank,
-                        "reason": f"Already holds {cap} lot{'s' if cap != 1 else ''}, the most one "
-                        "supplier may win in this opportunity.",
-                    }
-                )
-                continue
-            chosen = row
-            break
-        if chosen is None:
-            raise BidRefused("Every bidder already holds the most lots one supplier may win.")
-        awarded_so_far = Award.objects.filter(lot__opportunity=opportunity).aggregate(
-            v=Sum("value")
-        )["v"] or Decimal(0)
-        try:
-            with transaction.atomic():
-                result = check_route(
-                    opportunity=opportunity,
-                    by=by,
-                    occasion="award",
-                    # The whole contract: every lot awarded so far, options and extensions.
-                    value=awarded_so_far + chosen.price + opportunity.options_value,
-                )
-                if not result.decision.invitation_allowed:
-                    raise RouteRefused(result.decision, result)
-        except RouteRefused as exc:
-            refused = exc
-            record_check(
-                opportunity=opportunity, result=exc.result, by=by, occasion="award_refused"
-            )
-            audit.record(
-                actor=by,
-                action="award.refused",
-                obj=opportunity,
-                context={"lot": lot.pk, "reasons": exc.decision.reasons},
-            )
-        else:
-            award = _make_award(
-                opportunity, lot, chosen, ranking, by, reasons, passed_over, start_date, end_date
-            )
-    if refused is not None:
-        raise refused
-    return award
-
-
-def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, start, end) -> Award:
-    supplier = SupplierOrganisation.objects.annotate(is_local=is_local_to(opportunity.buyer)).get(
-        pk=chosen.bid.supplier_id
-    )
-    award = Award.objects.create(
-        lot=lot,
-        bid=chosen.bid,
-        value=chosen.price,
-        reasons=reasons.strip(),
-        passed_over=passed_over,
-        decided_by=by,
-    )
-    Contract.objects.create(
-        award=award,
-        buyer=opportunity.buyer,
-        supplier=supplier,
-        value=chosen.price,
-        start_date=start,
-        end_date=end,
-        supplier_was_local=supplier.is_local,
-        supplier_was_sme=supplier.is_sme,
-        supplier_was_vcse=supplier.is_vcse,
-        awarded_on=timezone.localdate(),
-    )
-    audit.record(
-        actor=by,
-        action="lot.awarded",
-        obj=opportunity,
-        context={
-            "lot": lot.pk,
-            "supplier": supplier.pk,
-            "value": chosen.price,
-            "passed_over": passed_over,
-            "reasons": reasons.strip(),
-        },
-    )
-    _outcome_letters(lot, chosen, ranking, reasons.strip())
-    if not opportunity.lots.filter(award__isnull=True).exists():
-        Opportunity.objects.filter(pk=opportunity.pk).update(status=OpportunityStatus.AWARDED)
-        audit.record(
-            actor=by,
-            action="opportunity.awarded",
-            obj=opportunity,
-            changes={"status": [OpportunityStatus.EVALUATION, OpportunityStatus.AWARDED]},
-        )
-    return award
-
-
-def _outcome_letters(lot: Lot, winner: Ranked, ranking: list[Ranked], reasons: str) -> None:
-    """Every bidder learns the outcome: their scores, the winner's, the reasons."""
-    opportunity = lot.opportunity
-    base = {
-        "reference": opportunity.reference,
-        "title": opportunity.title,
-        "lot": str(lot),
-        "reasons": reasons,
-        "winner_scores": {k: str(v) for k, v in winner.scores.items()},
-        "winner_total": str(winner.total),
-        "url": f"/opportunities/{opportunity.pk}/",
-    }
-    excluded = Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED).exclude(excluded_reason="")
-    for row in ranking:
-        people = User.objects.filter(supplier_id=row.bid.supplier_id, is_active=True)
-        event = WON.name if row is winner else LOST.name
-        notify(
-            event,
-            people,
-            {
-                **base,
-                "scores": {k: str(v) for k, v in row.scores.items()},
-                "total": str(row.total),
-                "rank": row.rank,
-                "bidders": len(ranking),
-            },
-            obj=row.bid,
-        )
-    for bid in excluded:
-        people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
-        notify(
-            LOST.name,
-            people,
-            {
-                **base,
-                "scores": {},
-                "total": "",
-                "rank": "",
-                "bidders": len(ranking),
-                "excluded_reason": bid.excluded_reason,
-            },
-            obj=bid,
-        )
