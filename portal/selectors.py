@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from portal import audit
-from portal.models import AuditEvent, Role, User
+from portal.models import AuditEvent, BuyerOrganisation, Role, User
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import buyers_local_to, suppliers_for_buyer
 from tenders.selectors import policy_in_force, supplier_invitations
@@ -43,11 +43,33 @@ def supplier_home(user: User) -> dict[str, Any]:
     }
 
 
+def council_events(buyer: BuyerOrganisation) -> QuerySet[AuditEvent]:
+    """Audit events about one council: what its people did, what was done to
+    its opportunities or to the council itself, and supplier changes (suppliers
+    are shared by every council). Never another council's own business."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from tenders.models import Opportunity
+
+    opportunities = (
+        Opportunity.objects.filter(buyer=buyer).annotate(key=Cast("pk", CharField())).values("key")
+    )
+    return audit.visible(
+        AuditEvent.objects.filter(
+            Q(actor__buyer=buyer)
+            | Q(object_type="tenders.opportunity", object_id__in=opportunities)
+            | Q(object_type="portal.buyerorganisation", object_id=str(buyer.pk))
+            | Q(object_type="suppliers.supplierorganisation")
+        )
+    )
+
+
 def auditor_home(user: User) -> dict[str, Any]:
     return {
         "policy": policy_in_force(user.buyer),
         "recent_events": list(
-            audit.visible(AuditEvent.objects.select_related("actor")).order_by("-at", "-id")[:20]
+            council_events(user.buyer).select_related("actor").order_by("-at", "-id")[:20]
         ),
     }
 

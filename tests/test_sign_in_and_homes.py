@@ -156,3 +156,13 @@ def test_home_pages_make_a_fixed_number_of_queries(
     with django_assert_num_queries(HOME_QUERIES[persona]):
         response = client.get(reverse("home"))
     assert response.status_code == 200
+
+
+def test_an_auditor_sees_only_their_own_councils_events(client, auditor, other_officer):
+    from portal import audit as audit_trail
+
+    audit_trail.record(actor=other_officer, action="buyer.secret_plan", obj=other_officer.buyer)
+    client.force_login(auditor)
+    page = client.get(reverse("home")).content.decode()
+    assert "buyer.secret_plan" not in page
+    assert "Other Borough Council" not in page
