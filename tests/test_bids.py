@@ -1,7 +1,6 @@
 """Bids: the deadline at commit, receipts, the sealed box, scores, award, outcome letters."""
 
 import datetime
-import threading
 from decimal import Decimal as D
 
 import pytest
@@ -306,50 +305,58 @@ def test_an_award_at_or_above_the_threshold_cannot_be_made(published, officer, s
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_racing_the_deadline_lose_nothing(officer, in_process_tasks):
+def test_500_suppliers_racing_the_deadline_lose_nothing(officer, in_process_tasks):
+    """500 invited suppliers submit in the final moments, from 16 threads with
+    their own database connections; the deadline falls in the middle."""
     need(connection.vendor == "postgresql", "concurrent submissions need PostgreSQL")
-    import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from django.utils import timezone
 
-    suppliers = [approved_supplier(f"Racer {n}", f"BD{n % 24 + 1} 1AA") for n in range(40)]
+    from tests.test_invite_at_scale import bulk_local_suppliers
+
+    suppliers = bulk_local_suppliers(500)
+    User.objects.filter(supplier__in=suppliers).update(is_active=True)
     opportunity = make_opportunity(officer, "5000.00")
     invite(opportunity=opportunity, suppliers=suppliers, by=officer)
     opportunity_publish(opportunity=opportunity, by=officer)
     lot = opportunity.lots.get()
-    people = list(User.objects.filter(supplier__in=suppliers))
-    bids = []
-    for person in people:
+    drafts = []
+    for person in User.objects.filter(supplier__in=suppliers).select_related("supplier"):
         bid = bid_start(lot=lot, by=person)
         bid_save_draft(bid=bid, by=person, price=D("100.00"), declarations=ALL_DECLARED)
-        bids.append((bid, person))
-    deadline = timezone.now() + datetime.timedelta(milliseconds=600)
-    Opportunity.objects.filter(pk=opportunity.pk).update(submission_deadline=deadline)
-    accepted, refused, errors = [], [], []
-    start = threading.Barrier(len(bids))
+        drafts.append((bid, person))
 
-    def go(bid, person, delay):
+    def submit_one(item):
+        bid, person = item
         try:
-            start.wait()
-            time.sleep(delay)
-            accepted.append(bid_submit(bid=bid, by=person).submitted_at)
+            return ("accepted", bid_submit(bid=bid, by=person).submitted_at)
         except LateBid as late:
-            refused.append(late.at)
-        except Exception as exc:  # anything else is a failure of the test
-            errors.append(repr(exc))
+            return ("late", late.at)
+        except Exception as exc:  # anything else fails the test below
+            return ("error", repr(exc))
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=go, args=(b, p, n * 0.03)) for n, (b, p) in enumerate(bids)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Time the deadline to fall about half way through the rush.
+    started = timezone.now()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        probe = list(pool.map(submit_one, drafts[:16]))
+    per_bid = (timezone.now() - started) / 16
+    deadline = timezone.now() + per_bid * (len(drafts) - 16) / 16 / 2
+    Opportunity.objects.filter(pk=opportunity.pk).update(submission_deadline=deadline)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = probe + list(pool.map(submit_one, drafts[16:]))
+
+    errors = [r for r in results if r[0] == "error"]
+    accepted = [at for kind, at in results if kind == "accepted"]
+    late = [at for kind, at in results if kind == "late"]
     assert errors == []
-    assert len(accepted) + len(refused) == len(bids)
-    assert accepted and refused, "the race should have bids on both sides of the deadline"
-    assert all(at <= deadline for at in accepted)
-    assert all(at > deadline for at in refused)
+    assert len(accepted) + len(late) == 500
+    assert late, "the deadline should fall inside the rush"
+    assert all(at <= deadline for at in accepted[16:])
+    assert all(at > deadline for at in late)
+    # Nothing lost: every accepted bid is in the database, and nothing else is.
     assert BidRevision.objects.filter(bid__lot=lot).count() == len(accepted)
     assert Bid.objects.filter(lot=lot, status="submitted").count() == len(accepted)
 
