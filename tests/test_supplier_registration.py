@@ -351,3 +351,13 @@ def test_council_staff_have_no_organisation_pages(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     for name in ("organisation", "organisation_edit", "organisation_export", "people", "site_add"):
         assert client.get(reverse(name)).status_code == 404, name
+
+
+def test_error_summary_links_land_on_a_real_field_for_radios(client, demo_data):
+    import re as regex
+
+    page = client.post(reverse("register"), {**VALID, "is_sme": ""}).content.decode()
+    anchors = regex.findall(r"govuk-error-summary__list.*?</ul>", page, regex.S)[0]
+    targets = regex.findall(r'href="#([^"]+)"', anchors)
+    assert targets == ["id_is_sme_1"]
+    assert 'id="id_is_sme_1"' in page
