@@ -11,6 +11,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -131,3 +132,16 @@ def check_upload(upload: UploadedFile, *, max_bytes: int = MAX_BYTES) -> Checked
     return CheckedFile(
         name=name, content_type=content_type, size=upload.size, sha256=digest.hexdigest()
     )
+
+
+def store(record: Any, upload: UploadedFile, checked: CheckedFile, *, by: Any) -> Any:
+    """Fill a file record (an opportunity document, a bid file) from a checked
+    upload, write the file under a safe generated name and save the record."""
+    record.original_name = checked.name
+    record.content_type = checked.content_type
+    record.size = checked.size
+    record.sha256 = checked.sha256
+    record.uploaded_by = by
+    record.file.save(checked.name, upload, save=False)
+    record.save()
+    return record

@@ -1,10 +1,11 @@
+"""Tenders data in Django admin: read-only. Every change goes through the
+services, which run the threshold rule and audit; admin is no way around them."""
+
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from portal.admin import ReadOnlyAdmin, ReadOnlyInline
 from tenders.models import (
     Lot,
     Opportunity,
@@ -15,83 +16,37 @@ from tenders.models import (
 )
 
 
-class BandInline(admin.TabularInline):
+class BandInline(ReadOnlyInline):
     model = PolicyBand
-    extra = 0
-    can_delete = False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ProcurementPolicy)
-class ProcurementPolicyAdmin(admin.ModelAdmin):
+class ProcurementPolicyAdmin(ReadOnlyAdmin):
     """Policies are versioned: a version that has decided anything is never edited."""
 
     list_display = ["buyer", "version", "effective_from", "local_threshold", "vat_basis"]
     list_filter = ["buyer"]
     inlines = [BandInline]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class LotInline(admin.TabularInline):
+class LotInline(ReadOnlyInline):
     model = Lot
-    extra = 0
-    can_delete = False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
-    """Read-only: every change goes through the services, which run the
-    threshold rule; admin is no way around it."""
-
+class OpportunityAdmin(ReadOnlyAdmin):
     list_display = ["reference", "title", "buyer", "status", "route", "band_name", "created_at"]
     list_filter = ["status", "route", "buyer"]
     search_fields = ["reference", "title"]
     list_select_related = ["buyer"]
     inlines = [LotInline]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(RouteCheck)
-class RouteCheckAdmin(admin.ModelAdmin):
+class RouteCheckAdmin(ReadOnlyAdmin):
     list_display = ["checked_at", "buyer", "opportunity", "occasion", "route", "value_compared"]
     list_filter = ["route", "occasion", "buyer"]
     list_select_related = ["buyer", "opportunity"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(StatutoryFigure)

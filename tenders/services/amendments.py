@@ -14,7 +14,7 @@ from django.db import transaction
 
 from portal import audit
 from portal.models import User
-from portal.uploads import check_upload
+from portal.uploads import check_upload, store
 from tenders.models import (
     Amendment,
     AmendmentKind,
@@ -191,16 +191,7 @@ def document_add(
         checked = check_upload(upload)
     except ValidationError as exc:
         raise OpportunityRefused(exc.messages) from None
-    document = OpportunityDocument(
-        opportunity=opportunity,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=by,
-    )
-    document.file.save(checked.name, upload, save=False)
-    document.save()
+    document = store(OpportunityDocument(opportunity=opportunity), upload, checked, by=by)
     if opportunity.status == S.OPEN:
         _amend(
             opportunity,

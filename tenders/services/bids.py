@@ -17,7 +17,7 @@ from django.utils import timezone
 from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
-from portal.uploads import check_upload
+from portal.uploads import check_upload, store
 from suppliers.models import SupplierStatus
 from tenders.models import (
     Bid,
@@ -132,17 +132,7 @@ def bid_add_file(*, bid: Bid, upload: UploadedFile, by: User) -> BidFile:
         checked = check_upload(upload)
     except ValidationError as exc:
         raise BidRefused(" ".join(exc.messages)) from None
-    document = BidFile(
-        bid=bid,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=by,
-    )
-    document.file.save(checked.name, upload, save=False)
-    document.save()
-    return document
+    return store(BidFile(bid=bid), upload, checked, by=by)
 
 
 @transaction.atomic
