@@ -2,7 +2,8 @@
 
 Every state change in the portal calls ``record`` inside the same database
 transaction as the change, so a change and its audit event commit together
-or not at all.
+or not at all. Each event is hashed and linked to the one before it
+(``portal.audit_chain``; ``manage.py audit_verify`` checks the chain).
 """
 
 from __future__ import annotations

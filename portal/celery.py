@@ -75,6 +75,10 @@ app.conf.update(
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),
         },
+        "verify-audit-trail": {
+            "task": "portal.tasks.verify_audit_trail",
+            "schedule": crontab(hour=2, minute=41),
+        },
     },
 )
 

@@ -65,3 +65,6 @@ COLLEAGUE_INVITED = register(
     "You have been invited to join your organisation",
     email_only=True,
 )
+AUDIT_CHAIN_BROKEN = register(
+    "audit.chain_broken", "mandatory", "The nightly check found the audit trail broken"
+)

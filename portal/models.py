@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -226,12 +226,20 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only and cannot be deleted.")
 
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[Any]:
+        raise PermissionError("Audit events are written one at a time, by portal.audit.record.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise PermissionError("Audit events are append-only and cannot be updated.")
+
 
 class AuditEvent(models.Model):
     """Who did what to which object, when, with the fields that changed.
 
     Written only through ``portal.audit.record``. Rows are never updated or
-    deleted (the model and its queryset refuse).
+    deleted: the model and its queryset refuse, and on PostgreSQL so does the
+    database. Each event carries the hash of the one before it, so a changed,
+    inserted or deleted row shows (``portal.audit_chain``, ADR 7).
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -251,6 +259,13 @@ class AuditEvent(models.Model):
     context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Bid events are sealed: shown to nobody until this opportunity's box is opened.
     sealed_until_opened = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The hash chain (see portal.audit_chain). content_hash is set on save;
+    # seq, prev_hash and chain_hash on save (SQLite) or at commit (PostgreSQL):
+    # until then seq is null and the hashes are empty.
+    seq = models.BigIntegerField(unique=True, null=True, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -262,9 +277,22 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        from portal import audit_chain
+
         if not self._state.adding:
             raise PermissionError("Audit events are append-only and cannot be updated.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        kwargs["force_insert"] = True
+        self.content_hash = audit_chain.content_hash(audit_chain.fields_of(self))
+        if audit_chain.database_chains(using):
+            super().save(*args, **kwargs)  # PostgreSQL links it at commit
+            return
+        # SQLite: one writer at a time (the transaction begins IMMEDIATE), so
+        # the last row read here is still the last when this one is inserted.
+        with transaction.atomic(using=using, savepoint=False):
+            self.seq, self.prev_hash = audit_chain.next_link(type(self), using)
+            self.chain_hash = audit_chain.link(self.prev_hash, self.content_hash)
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only and cannot be deleted.")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.core import management
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from portal.models import Heartbeat
+from portal.models import Heartbeat, Role, User
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -20,6 +26,40 @@ def record_heartbeat(name: str = "worker") -> str:
 @shared_task(acks_late=True, ignore_result=True)
 def clear_expired_sessions() -> None:
     management.call_command("clearsessions")
+
+
+# Walking a million events takes minutes, not seconds: longer limits than the
+# app's, still below the broker's visibility timeout (portal/celery.py).
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=1800, time_limit=2000)
+def verify_audit_trail() -> str:
+    """Nightly: walk the audit trail's hash chain (ADR 7). On a break, tell
+    every active administrator; nothing else is written, so that nothing
+    covers the break up."""
+    from portal import audit_chain, events
+    from portal.notifications import notify
+
+    result = audit_chain.verify()
+    if result.ok:
+        log.info(result.line)
+        return result.line
+    log.error(result.line)
+    admins = User.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
+    with transaction.atomic():
+        notify(
+            events.AUDIT_CHAIN_BROKEN.name,
+            admins.order_by("pk"),
+            {
+                "problem": result.line,
+                "event_id": result.event.get("id"),
+                "seq": result.event.get("seq"),
+                "at": result.event.get("at"),
+                "action": result.event.get("action"),
+                "checked": result.events,
+            },
+            # Once a day per break, however often the task runs.
+            discriminator=f"{timezone.localdate().isoformat()}:{result.line}",
+        )
+    return result.line
 
 
 @shared_task(acks_late=True, ignore_result=True)

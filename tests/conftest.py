@@ -54,6 +54,33 @@ def _no_persistent_connections():
         connections.settings[alias]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_trail_guard():
+    """After a ``transaction=True`` test, pytest-django empties every table
+    with one TRUNCATE, which PostgreSQL refuses for the audit trail (ADR 7).
+    The test database's superuser lets that one statement past the triggers
+    (``session_replication_role`` is for superusers only)."""
+
+    from django.db.backends.signals import connection_created
+
+    def flush(execute, sql, params, many, context):
+        if sql.startswith("TRUNCATE") and '"portal_auditevent"' in sql:
+            context["cursor"].execute("SET LOCAL session_replication_role = replica")
+        return execute(sql, params, many, context)
+
+    def wrap(sender, connection, **kwargs):
+        if flush not in connection.execute_wrappers:
+            connection.execute_wrappers.append(flush)
+
+    # Every connection, including those made while Playwright's event loop
+    # runs (a different context, so a different connection object).
+    connection_created.connect(wrap, weak=False)
+    for connection in connections.all(initialized_only=True):
+        wrap(None, connection)
+    yield
+    connection_created.disconnect(wrap)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
