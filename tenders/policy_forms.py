@@ -64,6 +64,27 @@ CPV_DIGIT_CHOICES = [
 ]
 
 
+def _percent_field(label: str, what: str, *, help_text: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
+        error_messages={
+            "required": f"Enter {what} as a percentage",
+            "invalid": f"Enter {what} as a number, like 60",
+            "min_value": f"Enter {what} of 0 or more",
+            "max_value": f"Enter {what} of 100 or less",
+            "max_decimal_places": f"Enter {what} with at most 2 digits after the point",
+            "max_digits": f"Enter {what} as a number, like 60",
+            "max_whole_digits": f"Enter {what} as a number, like 60",
+        },
+    )
+
+
 class PolicyForm(forms.Form):
     effective_from = EffectiveDateField(
         label="In force from",
@@ -126,6 +147,17 @@ class PolicyForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select how many CPV digits make the same category"},
     )
+    local_spend_target_percent = _percent_field(
+        "Target for this version (%)",
+        "the target",
+        help_text="The share of awarded value to spend with local suppliers while this "
+        "version is in force, for example 40.",
+    )
+    local_spend_goal_percent = _percent_field(
+        "Goal (%)",
+        "the goal",
+        help_text="The share the council is working towards, for example 60.",
+    )
     notes = forms.CharField(
         label="Notes (optional)",
         help_text="For example, the decision that changed the rules.",
@@ -152,6 +184,8 @@ class PolicyForm(forms.Form):
                     "vat_rate_percent": latest.vat_rate_percent,
                     "aggregation_window_days": latest.aggregation_window_days,
                     "aggregation_cpv_digits": latest.aggregation_cpv_digits,
+                    "local_spend_target_percent": latest.local_spend_target_percent,
+                    "local_spend_goal_percent": latest.local_spend_goal_percent,
                 },
             )
         else:
@@ -162,6 +196,8 @@ class PolicyForm(forms.Form):
                     "vat_rate_percent": Decimal("20.00"),
                     "aggregation_window_days": 365,
                     "aggregation_cpv_digits": 3,
+                    "local_spend_target_percent": Decimal("40.00"),
+                    "local_spend_goal_percent": Decimal("60.00"),
                 },
             )
         super().__init__(*args, **kwargs)
@@ -177,6 +213,12 @@ class PolicyForm(forms.Form):
                 Field.text("aggregation_window_days", field_width=4),
                 Field.radios("aggregation_cpv_digits", legend_size=Size.SMALL, small=True),
                 legend="No splitting",
+                legend_size=Size.MEDIUM,
+            ),
+            Fieldset(
+                Field.text("local_spend_target_percent", field_width=4),
+                Field.text("local_spend_goal_percent", field_width=4),
+                legend="Local spend",
                 legend_size=Size.MEDIUM,
             ),
             Field.textarea("notes", rows=3),
@@ -218,6 +260,8 @@ class PolicyForm(forms.Form):
             "vat_rate_percent": data["vat_rate_percent"],
             "aggregation_window_days": data["aggregation_window_days"],
             "aggregation_cpv_digits": data["aggregation_cpv_digits"],
+            "local_spend_target_percent": data["local_spend_target_percent"],
+            "local_spend_goal_percent": data["local_spend_goal_percent"],
             "notes": data["notes"].strip(),
         }
 

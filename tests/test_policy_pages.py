@@ -71,6 +71,8 @@ def form_data(
         "vat_rate_percent": rate,
         "aggregation_window_days": window,
         "aggregation_cpv_digits": digits,
+        "local_spend_target_percent": "45",
+        "local_spend_goal_percent": "60",
         "notes": notes,
         "bands-TOTAL_FORMS": str(len(rows)),
         "bands-INITIAL_FORMS": str(initial_forms),

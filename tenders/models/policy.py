@@ -56,6 +56,22 @@ class ProcurementPolicy(models.Model):
         help_text="How many leading CPV digits make 'the same category' (3 = group).",
     )
     standstill_days = models.PositiveSmallIntegerField(default=0)
+    # The share of awarded value the council aims to spend with local suppliers:
+    # this version's target, and the goal it is working towards.
+    local_spend_target_percent = models.DecimalField(
+        "local spend target (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("40.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    local_spend_goal_percent = models.DecimalField(
+        "local spend goal (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("60.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(

@@ -38,6 +38,8 @@ def policy_create(
     vat_rate_percent: Decimal = Decimal("20.00"),
     aggregation_window_days: int = 365,
     aggregation_cpv_digits: int = 3,
+    local_spend_target_percent: Decimal = Decimal("40.00"),
+    local_spend_goal_percent: Decimal = Decimal("60.00"),
     notes: str = "",
 ) -> ProcurementPolicy:
     """Add a new version of a buyer's policy, in force from ``effective_from``.
@@ -81,6 +83,8 @@ def policy_create(
         vat_rate_percent=vat_rate_percent,
         aggregation_window_days=aggregation_window_days,
         aggregation_cpv_digits=aggregation_cpv_digits,
+        local_spend_target_percent=local_spend_target_percent,
+        local_spend_goal_percent=local_spend_goal_percent,
         notes=notes,
         created_by=by,
     )
