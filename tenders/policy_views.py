@@ -10,9 +10,7 @@ people can only ever reach their own.
 
 from __future__ import annotations
 
-import csv
 import datetime
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal import csvfile
 from portal.models import BuyerOrganisation, Role, User
 from tenders.models import ProcurementPolicy, Route, RouteCheck, StatutoryFigure
 from tenders.policy_forms import BandFormSet, PolicyForm, band_initial
@@ -267,51 +266,29 @@ CSV_COLUMNS = [
 ]
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula starts with an apostrophe."""
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 def csv_row(check: RouteCheck) -> list[str]:
     opportunity = check.opportunity
     return [
         timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S"),
         occasion_label(check.occasion),
-        _cell(opportunity.reference if opportunity else ""),
-        _cell(opportunity.title if opportunity else ""),
+        csvfile.cell(opportunity.reference if opportunity else ""),
+        csvfile.cell(opportunity.title if opportunity else ""),
         check.cpv_code,
         f"{check.value_compared:.2f}",
         f"{check.aggregated_value:.2f}",
         f"{check.threshold:.2f}",
         str(check.policy.version),
         check.policy.effective_from.isoformat(),
-        _cell(checked_by_label(check)),
-        _cell(" ".join(check.reasons)),
+        csvfile.cell(checked_by_label(check)),
+        csvfile.cell(" ".join(check.reasons)),
     ]
-
-
-class _Echo:
-    """A file-like object whose ``write`` hands back what it was given."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(checks: QuerySet[RouteCheck]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # A byte order mark, so that spreadsheets read "£" as UTF-8.
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
-    for check in checks.iterator(chunk_size=2000):
-        yield writer.writerow(csv_row(check))
 
 
 @require_GET
 def full_tender_register_csv(request: HttpRequest) -> StreamingHttpResponse:
     buyer = _council_of(request.user)
-    response = StreamingHttpResponse(
-        _csv_lines(full_tender_checks(buyer)), content_type="text/csv; charset=utf-8"
+    return csvfile.download(
+        CSV_COLUMNS,
+        (csv_row(check) for check in full_tender_checks(buyer).iterator(chunk_size=2000)),
+        f"full-tender-required-{buyer.slug}-{timezone.localdate():%Y-%m-%d}.csv",
     )
-    filename = f"full-tender-required-{buyer.slug}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
