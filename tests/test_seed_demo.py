@@ -87,11 +87,12 @@ def test_seed_demo_is_refused_in_production_mode(tmp_path):
 
 
 def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in_process_tasks):
-    from tenders.models import Opportunity
+    from portal.demo_history import HISTORY
+    from tenders.models import Contract, Opportunity
 
     call_command("seed_demo", "--opportunities", stdout=io.StringIO())
     call_command("seed_demo", "--opportunities", stdout=io.StringIO())
-    found = {o.title: (o.status, o.route) for o in Opportunity.objects.all()}
+    found = {o.title: (o.status, o.route) for o in Opportunity.objects.exclude(status="awarded")}
     assert found == {
         "Cleaning of Keighley Library": ("open", "invitation"),
         "Grounds maintenance of city parks": ("draft", "invitation"),
@@ -102,3 +103,7 @@ def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in
         "Aire Valley Cleaning Ltd",
         "Eccleshill Facilities Ltd",
     }
+    # Two financial years of awarded contracts, written once.
+    awarded = Opportunity.objects.filter(status="awarded")
+    assert awarded.count() == Contract.objects.count() == len(HISTORY)
+    assert {o.title for o in awarded} == {row[0] for row in HISTORY}

@@ -88,9 +88,10 @@ class CriterionSpec:
     is_price: bool = False
 
 
-def _next_reference(buyer: BuyerOrganisation) -> str:
+def next_reference(buyer: BuyerOrganisation, *, year: int | None = None) -> str:
+    """The next reference in the buyer's series for ``year`` (this year by default)."""
     BuyerOrganisation.objects.select_for_update().filter(pk=buyer.pk).exists()
-    year = timezone.localdate().year
+    year = year or timezone.localdate().year
     prefix = f"{(buyer.identifier or buyer.slug[:6]).upper()}-{year}-"
     count = Opportunity.objects.filter(reference__startswith=prefix).count()
     return f"{prefix}{count + 1:04d}"
@@ -158,7 +159,7 @@ def opportunity_create(
     opportunity = Opportunity(
         buyer=buyer,
         department=department,
-        reference=_next_reference(buyer),
+        reference=next_reference(buyer),
         title=title,
         description=description,
         cpv=cpv,

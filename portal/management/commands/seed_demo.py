@@ -26,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--opportunities",
             action="store_true",
-            help="Also write three demo opportunities (one open, one draft, one refused).",
+            help="Also write three demo opportunities (one open, one draft, one refused) and "
+            "two financial years of awarded contracts.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,11 +38,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = self._seed()
             if options["opportunities"]:
-                from portal import demo_opportunities
+                from portal import demo_history, demo_opportunities
 
                 buyer = BuyerOrganisation.objects.get(slug=demo.BUYER["slug"])
                 officer = User.objects.get(email__iexact=demo.STAFF[0][0])
                 created += demo_opportunities.seed(buyer, officer)
+                created += demo_history.seed(buyer, demo_history.officers())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({created} new records)."
