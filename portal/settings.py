@@ -14,6 +14,7 @@ Every variable is listed in the README.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "cpv",
     "suppliers",
     "tenders",
+    "transparency",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -253,6 +255,13 @@ SERVICE_NAME = env_str("SERVICE_NAME", "Local Tenders")
 # Shown in the header; each user's own council is shown when they have one.
 SERVICE_OWNER = env_str("SERVICE_OWNER", "Demo Council")
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "procurement@localtenders.example")
+
+# Open Contracting Data Standard: each exported release's ocid is
+# "ocds-<OCDS_PREFIX>-<opportunity id>" (register a prefix with the Open
+# Contracting Partnership before publishing; see transparency/ocds.py).
+OCDS_PREFIX = env_str("OCDS_PREFIX", "localtenders")
+if not re.fullmatch(r"[A-Za-z0-9]{1,30}", OCDS_PREFIX):
+    raise ConfigurationError("OCDS_PREFIX", "letters and digits only, such as abc123", OCDS_PREFIX)
 
 # --- Security -----------------------------------------------------------------------
 

@@ -1,0 +1,108 @@
+"""Two publication duties that follow from a contract's value (RULES.md):
+
+* a **contract details notice** under the Procurement Act 2023 when the
+  contract is worth the statutory figure or more, VAT inclusive
+  (``contract_details_notice``, £30,000 from 24 February 2025);
+* an entry in the **Local Government Transparency Code 2015** publication
+  when it is worth more than its figure (``transparency_publication``,
+  £5,000), compared VAT inclusive too (the stricter reading).
+
+The figures are effective-dated ``StatutoryFigure`` rows, read for the day the
+contract was awarded. A contract's value is priced on its opportunity's VAT
+basis (``value_vat_basis``); excluding VAT it is converted at the rate of the
+policy that decided the route, rounded up to the penny as the threshold rule
+does (``tenders.rules.to_policy_basis``): never in the council's favour.
+
+Pass a ``Figures`` loaded once (``load_figures()``, one query) to mark many
+contracts with no query each; the contract needs
+``award__lot__opportunity__policy`` selected.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+
+from tenders.models import Contract, StatutoryFigure, VatBasis
+from tenders.rules import PENNY
+
+NOTICE = "contract_details_notice"
+TRANSPARENCY = "transparency_publication"
+# A policy's own default, for an opportunity that never had its route decided.
+DEFAULT_VAT_RATE = Decimal("20.00")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Effective-dated statutory figures, newest first per name."""
+
+    by_name: dict[str, list[tuple[datetime.date, Decimal]]] = field(default_factory=dict)
+
+    def on(self, name: str, day: datetime.date) -> Decimal | None:
+        for effective_from, amount in self.by_name.get(name, []):
+            if effective_from <= day:
+                return amount
+        return None
+
+
+def load_figures(names: tuple[str, ...] = (NOTICE, TRANSPARENCY)) -> Figures:
+    """Every version of the figures the marks read, in one query."""
+    by_name: dict[str, list[tuple[datetime.date, Decimal]]] = {}
+    rows = StatutoryFigure.objects.filter(name__in=names).order_by("name", "-effective_from")
+    for name, effective_from, amount in rows.values_list("name", "effective_from", "amount"):
+        by_name.setdefault(name, []).append((effective_from, amount))
+    return Figures(by_name)
+
+
+def vat_rate_percent(contract: Contract) -> Decimal:
+    policy = contract.award.lot.opportunity.policy
+    return policy.vat_rate_percent if policy is not None else DEFAULT_VAT_RATE
+
+
+def value_including_vat(contract: Contract) -> Decimal:
+    """The contract's value including VAT, to the penny (rounded up)."""
+    opportunity = contract.award.lot.opportunity
+    if opportunity.value_vat_basis != VatBasis.EXCLUSIVE:
+        return contract.value
+    rate = Decimal(1) + vat_rate_percent(contract) / Decimal(100)
+    return (contract.value * rate).quantize(PENNY, rounding=ROUND_CEILING)
+
+
+def _figure(name: str, contract: Contract, figures: Figures | None) -> Decimal | None:
+    if figures is None:
+        figures = load_figures((name,))
+    return figures.on(name, contract.awarded_on)
+
+
+def needs_contract_details_notice(contract: Contract, figures: Figures | None = None) -> bool:
+    """At or above the contract details notice figure in force on the award day."""
+    figure = _figure(NOTICE, contract, figures)
+    return figure is not None and value_including_vat(contract) >= figure
+
+
+def in_transparency_code(contract: Contract, figures: Figures | None = None) -> bool:
+    """Over the Transparency Code's figure in force on the award day."""
+    figure = _figure(TRANSPARENCY, contract, figures)
+    return figure is not None and value_including_vat(contract) > figure
+
+
+@dataclass(frozen=True)
+class Marks:
+    value_including_vat: Decimal
+    contract_details_notice: bool
+    transparency_code: bool
+    notice_figure: Decimal | None
+    transparency_figure: Decimal | None
+
+
+def marks_for(contract: Contract, figures: Figures | None = None) -> Marks:
+    """Both marks and the figures they were judged against (one row of a register)."""
+    figures = figures if figures is not None else load_figures()
+    return Marks(
+        value_including_vat=value_including_vat(contract),
+        contract_details_notice=needs_contract_details_notice(contract, figures),
+        transparency_code=in_transparency_code(contract, figures),
+        notice_figure=figures.on(NOTICE, contract.awarded_on),
+        transparency_figure=figures.on(TRANSPARENCY, contract.awarded_on),
+    )
