@@ -27,6 +27,7 @@ _LOCALITY = NavItem("Locality", "locality", needs_council=True)
 _POLICY = NavItem("Policy", "policy", needs_council=True)
 # The list shows each role its own opportunities (tenders.views dispatches by role).
 _OPPORTUNITIES = NavItem("Opportunities", "opportunity_list", needs_council=True)
+_AUDIT = NavItem("Audit", "transparency:register", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
     Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
     Role.SUPPLIER: [
@@ -34,8 +35,9 @@ _BY_ROLE: dict[str, list[NavItem]] = {
         NavItem("Your organisation", "organisation"),
         NavItem("People", "people"),
     ],
-    Role.AUDITOR: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
+    Role.AUDITOR: [_AUDIT, _OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
     Role.ADMIN: [
+        _AUDIT,
         _OPPORTUNITIES,
         _SUPPLIERS,
         _LOCALITY,

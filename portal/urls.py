@@ -52,6 +52,7 @@ urlpatterns = [
     path("suppliers/", include("suppliers.officer_urls")),
     path("council/locality/", locality.locality, name="locality"),
     path("council/policy/", include("tenders.policy_urls")),
+    path("audit/", include("transparency.urls")),
     path("", include("suppliers.urls")),
     path("opportunities/", include("tenders.supplier_urls")),
     path("opportunities/", include("tenders.supplier_bid_urls")),

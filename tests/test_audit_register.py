@@ -1,0 +1,342 @@
+"""The auditor pages: award register (and CSV), local-spend dashboard,
+opportunity and supplier histories."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portal import demo
+from portal.models import Role
+from portal.services import user_create
+from tenders.models import Contract
+from tests.history_helpers import awarded, bulk_awarded, council_with_policy
+from transparency.local_spend import dashboard
+from transparency.register import financial_year
+
+D = datetime.date
+
+
+@pytest.fixture
+def officers(officer, second_officer):
+    return (officer, second_officer)
+
+
+@pytest.fixture
+def history(council, officers):
+    """Four contracts either side of the 2026 financial-year boundary."""
+    return {
+        "may25": awarded(
+            council,
+            officers,
+            D(2025, 5, 1),
+            "Aire Valley Cleaning Ltd",  # local SME
+            "20000.00",
+            department="Place",
+            title="Cleaning of Bradford markets",
+        ),
+        "mar26_local": awarded(
+            council,
+            officers,
+            D(2026, 3, 31),
+            "Thornton Youth Trust",  # local SME VCSE
+            "10000.00",
+            cpv="85312300-2",
+            department="Children's Services",
+            title="Youth clubs",
+        ),
+        "mar26_distant": awarded(
+            council,
+            officers,
+            D(2026, 3, 31),
+            "Yorkshire Social Care Partnership",  # not local, SME, VCSE
+            "5000.00",
+            cpv="85312000-9",
+            department="Adults and Health",
+            title="Day care",
+        ),
+        "apr26": awarded(
+            council,
+            officers,
+            D(2026, 4, 1),
+            "National Facilities Group plc",  # not local, not SME
+            "30000.00",
+            department="Place",
+            title="=HYPERLINK(evil) cleaning",
+            estimate="40000.00",
+        ),
+    }
+
+
+def register_page(client, **params):
+    return client.get(reverse("transparency:register"), params)
+
+
+def listed(response) -> list[str]:
+    return [contract.award.lot.opportunity.title for contract, _ in response.context["rows"]]
+
+
+# --- who may see the pages ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["register", "register_csv", "dashboard", "flags"], ids=lambda n: n
+)
+def test_audit_pages_are_for_the_councils_auditors_and_admins(
+    client, name, auditor, admin_user, officer, local_supplier_user
+):
+    url = reverse(f"transparency:{name}")
+    for user, status in [(auditor, 200), (admin_user, 200), (officer, 403)]:
+        client.force_login(user)
+        assert client.get(url).status_code == status, user.email
+    client.force_login(local_supplier_user)
+    assert client.get(url).status_code == 403
+    client.logout()
+    assert client.get(url).status_code == 302  # to sign in
+
+
+def test_another_councils_auditor_sees_none_of_this_councils_records(
+    client, history, other_council, officers
+):
+    council_with_policy(other_council)
+    theirs = awarded(other_council, officers, D(2026, 5, 5), "Aire Valley Cleaning Ltd", "999.00")
+    other_auditor = user_create(
+        email="auditor@other-borough.example",
+        full_name="Ola Other",
+        role=Role.AUDITOR,
+        password=demo.PASSWORD,
+        buyer=other_council,
+        by=None,
+    )
+    client.force_login(other_auditor)
+    response = register_page(client)
+    assert [c.pk for c, _ in response.context["rows"]] == [theirs.pk]
+    mine = history["apr26"].award.lot.opportunity
+    assert (
+        client.get(reverse("transparency:opportunity_history", args=[mine.pk])).status_code == 404
+    )
+    body = client.get(reverse("transparency:register_csv")).getvalue().decode()
+    assert "National Facilities" not in body
+    assert "£30,000" not in client.get(reverse("transparency:dashboard")).content.decode()
+
+
+# --- the register and its filters -------------------------------------------------
+
+
+def test_register_lists_every_contract_latest_first_with_its_marks(client, auditor, history):
+    client.force_login(auditor)
+    response = register_page(client)
+    # The same day: the later award first.
+    assert listed(response) == [
+        "=HYPERLINK(evil) cleaning",
+        "Day care",
+        "Youth clubs",
+        "Cleaning of Bradford markets",
+    ]
+    marks = {c.value: m for c, m in response.context["rows"]}
+    assert marks[Decimal("30000.00")].contract_details_notice is True
+    assert marks[Decimal("20000.00")].contract_details_notice is False
+    assert marks[Decimal("20000.00")].transparency_code is True
+    assert marks[Decimal("5000.00")].transparency_code is False  # not over £5,000
+    body = response.content.decode()
+    assert "Contract details notice" in body and "4 contracts" in body
+
+
+@pytest.mark.parametrize(
+    ("params", "titles"),
+    [
+        ({"year": "2025"}, {"Cleaning of Bradford markets", "Youth clubs", "Day care"}),
+        ({"year": "2026"}, {"=HYPERLINK(evil) cleaning"}),
+        ({"local": "yes"}, {"Cleaning of Bradford markets", "Youth clubs"}),
+        ({"local": "no"}, {"Day care", "=HYPERLINK(evil) cleaning"}),
+        ({"sme": "no"}, {"=HYPERLINK(evil) cleaning"}),
+        ({"vcse": "yes"}, {"Youth clubs", "Day care"}),
+        ({"category": "85"}, {"Youth clubs", "Day care"}),
+        ({"supplier": "thornton"}, {"Youth clubs"}),
+        ({"band": "to5k"}, {"Day care"}),  # £5,000 exactly is "up to £5,000"
+        ({"band": "5k-30k"}, {"Cleaning of Bradford markets", "Youth clubs"}),
+        ({"band": "30k-100k"}, {"=HYPERLINK(evil) cleaning"}),  # £30,000 exactly
+        ({"band": "100k+"}, set()),
+        ({"route": "override"}, set()),
+        ({"year": "2025", "local": "yes", "vcse": "yes"}, {"Youth clubs"}),
+    ],
+)
+def test_register_filters(client, auditor, history, params, titles):
+    client.force_login(auditor)
+    assert set(listed(register_page(client, **params))) == titles
+
+
+def test_register_filters_by_department(client, auditor, history, council):
+    client.force_login(auditor)
+    place = council.departments.get(name="Place")
+    titles = set(listed(register_page(client, department=place.pk)))
+    assert titles == {"Cleaning of Bradford markets", "=HYPERLINK(evil) cleaning"}
+
+
+def test_register_filters_by_route(client, auditor, council, officers):
+    awarded(council, officers, D(2026, 6, 1), "Aire Valley Cleaning Ltd", "100.00", title="Plain")
+    awarded(
+        council,
+        officers,
+        D(2026, 6, 2),
+        "Aire Valley Cleaning Ltd",
+        "200.00",
+        title="Justified",
+        aggregation_override="Separate work.",
+    )
+    client.force_login(auditor)
+    assert listed(register_page(client, route="override")) == ["Justified"]
+    assert listed(register_page(client, route="rule")) == ["Plain"]
+
+
+def test_a_bad_filter_is_explained_and_the_rest_still_apply(client, auditor, history):
+    client.force_login(auditor)
+    response = register_page(client, year="1066", local="yes")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "govuk-error-summary" in body and "Select a financial year" in body
+    assert set(listed(response)) == {"Cleaning of Bradford markets", "Youth clubs"}
+
+
+def test_register_csv_has_every_filtered_row_its_marks_and_no_formula(client, auditor, history):
+    client.force_login(auditor)
+    response = client.get(reverse("transparency:register_csv"), {"year": "2026"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode().lstrip("\ufeff"))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["Title"] == "'=HYPERLINK(evil) cleaning"  # a spreadsheet will not run it
+    assert row["Awarded value (£)"] == "30000.00"
+    assert row["Estimated value (£)"] == "40000.00"
+    assert row["Financial year"] == "2026–27"
+    assert row["Local"] == "No" and row["SME"] == "No"
+    assert row["Contract details notice"] == "Required"
+    assert row["Transparency Code"] == "Publish"
+    whole = client.get(reverse("transparency:register_csv")).getvalue().decode()
+    assert len(list(csv.reader(io.StringIO(whole.lstrip("\ufeff"))))) == 1 + 4
+
+
+# --- the local-spend dashboard ------------------------------------------------------
+
+
+def test_financial_years_run_april_to_march():
+    assert financial_year(D(2026, 3, 31)) == 2025
+    assert financial_year(D(2026, 4, 1)) == 2026
+    assert financial_year(D(2027, 1, 1)) == 2026
+
+
+def test_dashboard_figures_match_a_hand_computed_case_across_the_year_boundary(council, history):
+    figures = dashboard(council)
+    assert [y.label for y in figures.years] == ["2025–26", "2026–27"]
+    first, second = figures.years
+    # 2025–26: £20,000 local SME + £10,000 local SME VCSE (31 March) + £5,000 SME VCSE.
+    assert first.value == Decimal("35000.00") and first.count == 3
+    assert first.values["local"] == Decimal("30000.00")
+    assert first.local_share == Decimal("85.7")  # 30,000 / 35,000
+    assert first.value_share("sme") == Decimal("100.0")
+    assert first.value_share("vcse") == Decimal("42.9")  # 15,000 / 35,000
+    assert first.count_share("local") == Decimal("66.7")  # 2 of 3
+    # 2026–27 (from 1 April): £30,000 to a distant company.
+    assert second.value == Decimal("30000.00") and second.local_share == Decimal("0.0")
+    assert (first.target, first.goal) == (Decimal("40.00"), Decimal("60.00"))
+    assert first.met_target is True and second.met_target is False
+    place = council.departments.get(name="Place")
+    assert first.departments[place.pk].value == Decimal("20000.00")
+    only_place = dashboard(council, department=place)
+    assert [y.value for y in only_place.years] == [Decimal("20000.00"), Decimal("30000.00")]
+
+
+def test_dashboard_page_draws_the_chart_and_the_same_figures_in_a_table(client, auditor, history):
+    client.force_login(auditor)
+    response = client.get(reverse("transparency:dashboard"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<svg class="lt-chart__svg"' in body and 'role="img"' in body
+    main = body.split("<main", 1)[1].split("</main>", 1)[0]
+    assert "<script" not in main  # the chart needs no JavaScript
+    assert "Local suppliers 2025–26: 85.7%" in body  # a bar's accessible label
+    assert "85.7%" in body.split('id="by-year"', 1)[1]  # and the table beside it
+    assert "Goal 60%" in body
+
+
+def test_dashboard_refuses_an_unknown_department_with_a_message(client, auditor, history):
+    client.force_login(auditor)
+    body = client.get(reverse("transparency:dashboard"), {"department": "999999"}).content
+    assert b"govuk-error-summary" in body and b"Select a department from the list" in body
+
+
+# --- histories ----------------------------------------------------------------------
+
+
+def test_opportunity_history_lists_every_event_in_order_with_who(client, auditor, officer):
+    from tests.tenders_helpers import make_opportunity
+
+    opportunity = make_opportunity(officer, "5000")
+    client.force_login(auditor)
+    response = client.get(reverse("transparency:opportunity_history", args=[opportunity.pk]))
+    events = response.context["events"]
+    assert [e.event.action for e in events][:2] == [
+        "opportunity.created",
+        "opportunity.route_decided",
+    ]
+    assert [e.event.at for e in events] == sorted(e.event.at for e in events)
+    assert events[0].who == officer.full_name
+    assert "Drafted" in response.content.decode()
+
+
+def test_supplier_history_shows_only_this_councils_dealings(
+    client, auditor, history, other_council, officers
+):
+    council_with_policy(other_council)
+    awarded(other_council, officers, D(2026, 5, 5), "Aire Valley Cleaning Ltd", "777.00")
+    client.force_login(auditor)
+    aire = history["may25"].supplier
+    response = client.get(reverse("transparency:supplier_history", args=[aire.pk]))
+    assert [c.value for c in response.context["contracts"]] == [Decimal("20000.00")]
+    assert "777" not in response.content.decode()
+
+
+# --- a fixed number of queries at the scale of a large council ----------------------
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    assert response.status_code == 200
+    return len(captured)
+
+
+PAGES = [
+    ("transparency:register", {}),
+    ("transparency:register", {"year": "2020", "local": "yes", "band": "to5k"}),
+    ("transparency:register", {"department": "DEPT", "page": "3"}),
+    ("transparency:dashboard", {}),
+    ("transparency:dashboard", {"department": "DEPT"}),
+]
+
+
+def test_register_and_dashboard_queries_are_fixed_from_20_to_20000_opportunities(
+    client, auditor, officer, council
+):
+    department = str(council.departments.first().pk)
+    pages = [
+        (reverse(name), {k: department if v == "DEPT" else v for k, v in params.items()})
+        for name, params in PAGES
+    ]
+    client.force_login(auditor)
+    bulk_awarded(council, officer, 20)
+    small = [_queries(client, url, params) for url, params in pages]
+    bulk_awarded(council, officer, 19980)
+    assert Contract.objects.filter(buyer=council).count() == 20000
+    assert [_queries(client, url, params) for url, params in pages] == small
+    assert max(small) <= 12

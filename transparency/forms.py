@@ -1,0 +1,130 @@
+"""The award register's filters, sent by GET so a filtered register can be
+linked to, bookmarked and downloaded as it stands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Div, Field, Layout, Size
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+
+from cpv.models import CpvCode
+from portal.models import BuyerOrganisation
+from transparency.register import (
+    ROUTES,
+    VALUE_BANDS,
+    RegisterFilters,
+    financial_year_label,
+    register_categories,
+    register_years,
+)
+
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
+def _select(label: str, what: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        error_messages={"invalid_choice": f"Select {what}"},
+    )
+
+
+def _division_names(divisions: list[str]) -> dict[str, str]:
+    """Each two-digit CPV division with the name of its division code."""
+    if not divisions:
+        return {}
+    codes = CpvCode.objects.filter(code__regex=r"^(" + "|".join(divisions) + r")000000-")
+    return {code.code[:2]: code.description for code in codes}
+
+
+class RegisterFilterForm(forms.Form):
+    year = _select("Financial year", "a financial year")
+    department = _select("Department", "a department")
+    category = _select("Category (CPV division)", "a category")
+    supplier = forms.CharField(
+        label="Supplier",
+        help_text="Part of the name",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Supplier name must be 100 characters or fewer"},
+    )
+    local = _select("Local supplier", "whether the supplier was local")
+    sme = _select("SME", "whether the supplier was an SME")
+    vcse = _select("VCSE", "whether the supplier was a VCSE")
+    band = _select("Value", "a value band")
+    route = _select("Route", "a route")
+
+    def __init__(self, *args: Any, buyer: BuyerOrganisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        f = self.fields
+        f["year"].choices = [("", "All years")] + [
+            (str(y), financial_year_label(y)) for y in register_years(buyer)
+        ]
+        f["department"].choices = [("", "All departments")] + [
+            (str(d.pk), d.name) for d in buyer.departments.all()
+        ]
+        divisions = register_categories(buyer)
+        names = _division_names(divisions)
+        f["category"].choices = [("", "All categories")] + [
+            (d, f"{d} {names.get(d, '')}".strip()) for d in divisions
+        ]
+        for name in ("local", "sme", "vcse"):
+            f[name].choices = YES_NO
+        f["band"].choices = [("", "Any value")] + [(k, v[0]) for k, v in VALUE_BANDS.items()]
+        f["route"].choices = [("", "Any route"), *ROUTES.items()]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.attrs = {"novalidate": ""}
+
+        def column(*names: str) -> Div:
+            return Div(
+                *(
+                    Field(n, context={"label_size": Size.for_label(Size.SMALL)})
+                    if n != "supplier"
+                    else Field.text(n, label_size=Size.SMALL, field_width=20)
+                    for n in names
+                ),
+                css_class="govuk-grid-column-one-third",
+            )
+
+        self.helper.layout = Layout(
+            Div(
+                column("year", "department", "category"),
+                column("supplier", "band", "route"),
+                column("local", "sme", "vcse"),
+                css_class="govuk-grid-row",
+            ),
+            Div(
+                HTML(
+                    format_html(
+                        '<button type="submit" class="govuk-button" data-module="govuk-button">'
+                        'Apply filters</button> <a class="govuk-link" href="{}">Clear filters</a>',
+                        reverse("transparency:register"),
+                    )
+                ),
+                css_class="govuk-button-group",
+            ),
+        )
+
+    def filters(self) -> RegisterFilters:
+        """The filters that are valid (an invalid one is left out and explained)."""
+        data = getattr(self, "cleaned_data", {})
+
+        def yes_no(name: str) -> bool | None:
+            return {"yes": True, "no": False}.get(data.get(name) or "")
+
+        return RegisterFilters(
+            year=int(data["year"]) if data.get("year") else None,
+            department=int(data["department"]) if data.get("department") else None,
+            category=data.get("category") or None,
+            supplier=data.get("supplier") or "",
+            local=yes_no("local"),
+            sme=yes_no("sme"),
+            vcse=yes_no("vcse"),
+            band=data.get("band") or None,
+            route=data.get("route") or None,
+        )

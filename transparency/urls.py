@@ -1,0 +1,19 @@
+from django.urls import path
+
+from transparency import flag_views, ocds_views, views
+
+app_name = "transparency"
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register.csv", views.register_csv, name="register_csv"),
+    path("local-spend/", views.dashboard, name="dashboard"),
+    path("opportunities/<int:pk>/history/", views.opportunity_history, name="opportunity_history"),
+    path("suppliers/<int:pk>/history/", views.supplier_history, name="supplier_history"),
+    path("flags/", flag_views.flags, name="flags"),
+    path(
+        "opportunities/<int:pk>/ocds.json",
+        ocds_views.opportunity_release,
+        name="opportunity_ocds",
+    ),
+]
