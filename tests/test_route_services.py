@@ -123,6 +123,27 @@ def test_work_of_the_same_category_within_the_window_is_added_up(officer, counci
     assert ok.decision.route == "invitation"
 
 
+def test_awarded_work_counts_at_its_awarded_value(officer, second_officer, council):
+    from tests.history_helpers import awarded
+
+    # Estimated at £90,000, awarded at £100,000 forty days ago.
+    contract = awarded(
+        council,
+        (officer, second_officer),
+        timezone.localdate() - datetime.timedelta(days=10),
+        "Aire Valley Cleaning Ltd",
+        "100000.00",
+        estimate="90000.00",
+    )
+    reference = contract.award.lot.opportunity.reference
+    refused = route_for(buyer=council, value=D("80000.00"), entered_basis="inclusive", cpv=cpv())
+    assert refused.decision.route == "full_tender"
+    assert refused.decision.aggregated_value == D("180000.00")
+    assert [r.reference for r in refused.decision.aggregated] == [reference]
+    allowed = route_for(buyer=council, value=D("79999.99"), entered_basis="inclusive", cpv=cpv())
+    assert allowed.decision.route == "invitation"
+
+
 def test_cancelled_work_other_categories_and_other_councils_are_not_added(
     officer, council, other_officer
 ):

@@ -103,7 +103,9 @@ def related_work(
     exclude: Opportunity | None = None,
 ) -> list[rules.RelatedWork]:
     """Published, not cancelled work of this buyer in the same category whose
-    publication (a Europe/London date) lies within the policy's window."""
+    publication (a Europe/London date) lies within the policy's window, each at
+    its awarded value where a lot has been awarded (RULES.md §2: opportunities
+    and awards)."""
     key = rules.category_key(cpv.digits, policy.aggregation_cpv_digits)
     start = _london_day_start(on - datetime.timedelta(days=policy.aggregation_window_days))
     end = _london_day_start(on + datetime.timedelta(days=1))
@@ -116,7 +118,13 @@ def related_work(
         )
         .exclude(status=OpportunityStatus.CANCELLED)
         .annotate(
-            lots_total=Coalesce(Sum("lots__estimated_value"), Value(0), output_field=DecimalField())
+            # A lot already awarded counts at its awarded value, the others at
+            # their estimate: what is payable as far as it is known.
+            lots_total=Coalesce(
+                Sum(Coalesce("lots__award__value", "lots__estimated_value")),
+                Value(0),
+                output_field=DecimalField(),
+            )
         )
         .order_by("published_at")
     )
