@@ -59,6 +59,18 @@ def test_signed_in_pages_have_the_security_headers(client, admin_user, name):
     assert_security_headers(response)
 
 
+def test_the_two_factor_and_lockout_pages_have_the_security_headers(client, officer):
+    client.force_login_unverified(officer)
+    assert_security_headers(client.get(reverse("two_factor_verify")))
+    client.post(reverse("logout"))
+    for _ in range(5):
+        response = client.post(
+            reverse("login"), {"username": officer.email, "password": "wrong password"}
+        )
+    assert response.status_code == 429
+    assert_security_headers(response)
+
+
 # What a strict policy would block, in any template (pages, emails' HTML too).
 INLINE = [
     (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
