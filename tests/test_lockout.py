@@ -36,19 +36,19 @@ def try_again_at(page: str) -> str:
 
 
 def test_five_wrong_passwords_lock_the_account_out_with_a_govuk_page(client, officer, clock):
+    clock.move_to(datetime.datetime(2026, 7, 6, 9, 40, tzinfo=datetime.UTC))  # 10:40 BST
     responses = fail(client, officer.email, 5)
     assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
     page = responses[-1].content.decode()
     assert "You cannot sign in at the moment" in page
     assert "govuk-header" in page  # the portal's page, not a bare error
-    expected = timezone.localtime(timezone.now() + datetime.timedelta(minutes=15))
-    assert try_again_at(page) == f"You can try again at {expected:%H:%M}."
+    assert try_again_at(page) == "You can try again at 10:55."
 
     # The right password is refused too while the lock lasts, and the time stays.
     clock.shift(datetime.timedelta(minutes=5))
     response = password_step(client, officer.email)
     assert response.status_code == 429
-    assert try_again_at(response.content.decode()) == f"You can try again at {expected:%H:%M}."
+    assert try_again_at(response.content.decode()) == "You can try again at 10:55."
     assert client.get(reverse("home")).status_code == 302  # not signed in
 
     failed = AuditEvent.objects.filter(action="user.sign_in_failed").order_by("id")
@@ -61,6 +61,12 @@ def test_five_wrong_passwords_lock_the_account_out_with_a_govuk_page(client, off
     locked = AuditEvent.objects.get(action="user.locked_out")
     assert locked.object_id == str(officer.pk)
     assert locked.context == {"email": officer.email, "ip": "127.0.0.1", "failures": 5}
+
+
+def test_a_lock_that_ends_tomorrow_says_so(client, officer, clock):
+    clock.move_to(datetime.datetime(2026, 12, 31, 23, 50, tzinfo=datetime.UTC))
+    page = fail(client, officer.email, 5)[-1].content.decode()
+    assert try_again_at(page) == "You can try again at 00:05 on 1 January 2027."
 
 
 def test_the_lock_ends_after_fifteen_minutes(client, local_supplier_user, clock):
