@@ -4,7 +4,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit, notifications
 from portal.models import (
@@ -162,3 +167,41 @@ class NotificationAdmin(ReadOnlyAdmin):
             context={"count": count, "ids": ids[:1000]},
         )
         messages.success(request, f"{count} failed notification(s) queued again.")
+
+
+class ResetOnlyDeviceAdmin:
+    """People set up their own authenticator app; an administrator can only
+    see devices and delete one, which resets that person's two-factor set-up
+    (they set up a new app at their next sign-in). Deleting is audited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _audit_reset(self, request: HttpRequest, device: Any) -> None:
+        audit.record(
+            actor=request.user,
+            action="user.two_factor_reset",
+            obj=device.user,
+            context={"device": device.name, "via": "admin"},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            self._audit_reset(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for device in queryset.select_related("user"):
+                self._audit_reset(request, device)
+            super().delete_queryset(request, queryset)
+
+
+# django-otp registers its own admin for its devices; these replace them.
+for _model, _base in [(TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)]:
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, type(f"Audited{_base.__name__}", (ResetOnlyDeviceAdmin, _base), {}))

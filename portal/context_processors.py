@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from portal import navigation, notifications
+from portal import navigation, notifications, two_factor
 
 
 def service(request: HttpRequest) -> dict[str, Any]:
@@ -14,8 +14,10 @@ def service(request: HttpRequest) -> dict[str, Any]:
     council = settings.SERVICE_OWNER
     if user.is_authenticated and user.buyer_id:
         council = user.buyer.name
-    items = navigation.items_for(user)
-    unread = notifications.unread_count(user) if user.is_authenticated else 0
+    # Before the second step of signing in, no menu: its pages are out of reach.
+    reachable = user.is_authenticated and two_factor.is_verified(request)
+    items = navigation.items_for(user) if reachable else []
+    unread = notifications.unread_count(user) if reachable else 0
     current = request.path
     return {
         "service_name": settings.SERVICE_NAME,

@@ -35,6 +35,17 @@ STAFF = [
     ("admin@demo-council.example", "Sam Whitaker", "admin", None),
 ]
 
+# Each demo officer, auditor and administrator has an authenticator app set up
+# with this time-based (TOTP) secret, printed by seed_demo so that people
+# trying the demo can add it to their own app. Demo data only: seed_demo
+# refuses to run in production, and real staff set up their own app.
+TOTP_SECRETS = {
+    "officer@demo-council.example": "FU25S7RB4J5MTC6J52FPYYCUTZ3BHG27",
+    "officer2@demo-council.example": "QXUVTKMG4NJOQ4QD54IJ6UJXDXYV7334",
+    "auditor@demo-council.example": "ECV4BZIAEJKA5TLUFUDIT7QWZEXEATHL",
+    "admin@demo-council.example": "MQQCRXIV6JNSGMYPOYDCQQ67TPJSQ6GS",
+}
+
 # The CPV codes each demo supplier works in.
 CATEGORIES: dict[str, list[str]] = {
     "Aire Valley Cleaning Ltd": ["90910000-9", "90911200-8"],

@@ -1,13 +1,16 @@
-"""Sign-in and password forms, rendered with the GOV.UK Design System."""
+"""Sign-in, two-factor and password forms, rendered with the GOV.UK Design System."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Fluid, Layout, Submit
+from crispy_forms_gds.layout import Field, Fixed, Fluid, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+
+from portal.two_factor import normalise_code
 
 
 def gds_helper(*fields: Any, submit: str) -> FormHelper:
@@ -70,3 +73,58 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
             Field.text("new_password2", field_width=Fluid.ONE_HALF),
             submit="Change password",
         )
+
+
+class AuthenticatorCodeForm(forms.Form):
+    """The 6-digit code an authenticator app shows (sign-in and set-up)."""
+
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=20,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app"},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, submit: str = "Continue", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "code"
+        ].help_text = f"The 6-digit code the app shows now for {settings.SERVICE_NAME}."
+        self.helper = gds_helper(Field.text("code", field_width=Fixed.TEN), submit=submit)
+
+    def clean_code(self) -> str:
+        code = normalise_code(self.cleaned_data["code"])
+        if not code.isdigit():
+            raise forms.ValidationError("The code must only include numbers")
+        if len(code) != 6:
+            raise forms.ValidationError("The code must be 6 numbers")
+        return code
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the person's single-use recovery codes, instead of the app's code."""
+
+    code = forms.CharField(
+        label="Recovery code",
+        help_text="One of the 10 codes you were given when you set up your authenticator app. "
+        "Each code works once.",
+        max_length=40,
+        error_messages={"required": "Enter a recovery code"},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = gds_helper(Field.text("code", field_width=Fixed.TEN), submit="Continue")
+
+    def clean_code(self) -> str:
+        return normalise_code(self.cleaned_data["code"])

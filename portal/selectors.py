@@ -74,6 +74,10 @@ def auditor_home(user: User) -> dict[str, Any]:
     }
 
 
+# Shown to administrators: wrong passwords, wrong two-factor codes, lockouts.
+FAILED_SIGN_IN_ACTIONS = ("user.sign_in_failed", "user.two_factor_failed", "user.locked_out")
+
+
 def admin_home(user: User) -> dict[str, Any]:
     return {
         "user_counts": dict(
@@ -84,7 +88,7 @@ def admin_home(user: User) -> dict[str, Any]:
         ),
         "roles": Role,
         "failed_sign_ins": list(
-            AuditEvent.objects.filter(action="user.sign_in_failed").order_by("-at", "-id")[:10]
+            AuditEvent.objects.filter(action__in=FAILED_SIGN_IN_ACTIONS).order_by("-at", "-id")[:10]
         ),
         "pending_count": SupplierOrganisation.objects.filter(status=SupplierStatus.PENDING).count(),
     }

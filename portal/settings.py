@@ -14,9 +14,12 @@ Every variable is listed in the README.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from urllib.parse import urlparse
+
+from csp.constants import NONE, SELF
 
 from portal.config import (
     ConfigurationError,
@@ -76,18 +79,30 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_forms_gds",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second step?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Council staff reach nothing but the two-factor pages until verified.
+    "portal.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out sign-in into the "too many attempts" page (last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -156,6 +171,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # --- Authentication -----------------------------------------------------------
 
 AUTH_USER_MODEL = "portal.User"
+# Axes refuses sign-in while a username and address are locked out; it must
+# come first, and every authenticate() call must pass the request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,6 +192,29 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2  # a reset link lasts two hours
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Two-factor authentication (portal/two_factor.py, ADR 8): officers, auditors
+# and administrators confirm each sign-in with a TOTP code or a recovery code.
+OTP_TOTP_ISSUER = env_str("SERVICE_NAME", "Local Tenders")
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n failed codes, wait 2^(n-1) seconds
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # Django admin never shows a secret or a code
+
+# Lockout (django-axes): AXES_FAILURE_LIMIT failed sign-ins or two-factor
+# codes for one email address from one IP address lock both out for
+# AXES_COOLOFF_MINUTES. The lock does not grow while it lasts.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "portal.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "portal.lockout.locked_out_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures are cleared only when a sign-in is complete (after the second step).
+AXES_RESET_ON_SUCCESS = False
+# The audit trail records sign-ins; axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 # --- Email ----------------------------------------------------------------------
 
@@ -267,6 +311,22 @@ if not re.fullmatch(r"[A-Za-z0-9]{1,30}", OCDS_PREFIX):
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere (templates, Django admin, crispy-forms-gds
+# are all clean); the QR code for setting up two-factor is a data: image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -302,5 +362,7 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.utils.autoreload": {"level": "WARNING"},
+        # Failed sign-ins are in the audit trail; axes logs only its warnings.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,14 +1,20 @@
-"""Sign-in events go to the audit trail like every other change."""
+"""Sign-in events go to the audit trail like every other change.
+
+The two-factor steps are recorded by ``portal.two_factor``; a lockout
+(django-axes) is recorded here once, when it starts.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from portal import audit
+from portal.models import User
 
 
 def _client(request: HttpRequest | None) -> dict[str, str]:
@@ -34,8 +40,37 @@ def _sign_in_failed(
 ) -> None:
     # The password is never kept; Django has already masked it in credentials.
     attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    context = {"email": attempted, **_client(request)}
+    if _refused_while_locked_out(request):
+        context["refused"] = "locked out"  # not checked: too many earlier failures
+    audit.record(actor=None, action="user.sign_in_failed", context=context)
+
+
+def _refused_while_locked_out(request: HttpRequest | None) -> bool:
+    """Did axes refuse this attempt unchecked, rather than count it? (Axes marks
+    both locked out, but only a counted failure carries the failure count.)"""
+    return bool(
+        getattr(request, "axes_locked_out", False)
+        and getattr(request, "axes_failures_since_start", None) is None
+    )
+
+
+@receiver(user_locked_out)
+def _locked_out(
+    sender: Any, request: HttpRequest, username: str | None, ip_address: str | None, **kwargs: Any
+) -> None:
+    # Axes also sends this for each attempt refused while the lock lasts;
+    # only the failure that starts the lock has a failure count.
+    if getattr(request, "axes_failures_since_start", None) is None:
+        return
+    person = User.objects.filter(email__iexact=username).first() if username else None
     audit.record(
         actor=None,
-        action="user.sign_in_failed",
-        context={"email": attempted, **_client(request)},
+        action="user.locked_out",
+        obj=person,
+        context={
+            "email": username or "",
+            "ip": ip_address or "",
+            "failures": request.axes_failures_since_start,
+        },
     )

@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from portal import inbox, locality, views
+from portal import inbox, locality, two_factor_views, views
+from portal.two_factor import two_factor_exempt
 
 admin.site.site_header = "Local Tenders administration"
 admin.site.site_title = "Local Tenders admin"
@@ -17,7 +18,13 @@ urlpatterns = [
     path("inbox/<int:pk>/", inbox.inbox_message, name="inbox_message"),
     path("inbox/read-all/", inbox.inbox_mark_all_read, name="inbox_mark_all_read"),
     path("sign-in/", views.SignInView.as_view(), name="login"),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/recovery-codes/", two_factor_views.new_recovery_codes, name="recovery_codes_new"),
+    path("sign-in/two-factor/", two_factor_views.verify, name="two_factor_verify"),
+    path("sign-in/two-factor/set-up/", two_factor_views.setup, name="two_factor_setup"),
+    path(
+        "sign-in/two-factor/recovery-code/", two_factor_views.recovery, name="two_factor_recovery"
+    ),
+    path("sign-out/", two_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path(
         "password-reset/",
         login_not_required(views.PasswordResetView.as_view()),

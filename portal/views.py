@@ -8,13 +8,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import audit, events, forms
+from portal import audit, events, forms, lockout, two_factor
 from portal.models import Heartbeat
 from portal.notifications import notify
 from portal.selectors import HOMES
@@ -28,7 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/account.html")
+    context = {}
+    if two_factor.needs_two_factor(request.user):
+        context["recovery_codes_left"] = two_factor.recovery_codes_left(request.user)
+    return render(request, "portal/account.html", context)
 
 
 def _password_changed(user, action: str) -> None:
@@ -45,9 +48,20 @@ def _password_changed(user, action: str) -> None:
 
 
 class SignInView(auth_views.LoginView):
+    """The password step. Council staff go on to the second step
+    (``portal.two_factor``); a supplier is signed in."""
+
     form_class = forms.SignInForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: forms.SignInForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        if two_factor.needs_two_factor(user):
+            return redirect(two_factor.second_step_url(self.get_redirect_url() or None))
+        lockout.clear(self.request, user.email)
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -26,3 +26,22 @@ def chromium_problem() -> str | None:
     except ImportError:
         return "Playwright for Python is not installed"
     return None
+
+
+def sign_in(page, email: str, password: str = "demo-password-2026") -> None:
+    """Sign in through the real pages, typing the authenticator code (computed
+    from the person's secret) when the portal asks for one."""
+    from portal.models import User
+    from tests.two_factor_helpers import code_for
+
+    page.goto("/sign-in/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    if "/sign-in/two-factor/" in page.url:
+        page.get_by_label("Code from your authenticator app").fill(
+            code_for(User.objects.get(email__iexact=email))
+        )
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()

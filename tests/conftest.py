@@ -17,6 +17,7 @@ from portal import demo
 from portal.models import BuyerOrganisation, Role, User
 from portal.services import buyer_create, locality_set, user_create
 from suppliers.models import SupplierOrganisation
+from tests.two_factor_helpers import verified_force_login
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -84,6 +85,13 @@ def _flush_past_the_audit_trail_guard():
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client(client):
+    """pytest-django's client; ``force_login`` passes the second step too
+    (``client.force_login_unverified`` does not)."""
+    return verified_force_login(client)
 
 
 @pytest.fixture

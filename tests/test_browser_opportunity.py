@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tenders.models import Invitation, Opportunity, OpportunityStatus
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,13 +25,6 @@ SOCIAL_WORK = "85310000-5"  # three local approved matches and one distant one
 @pytest.fixture
 def seeded(transactional_db, in_process_tasks):
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
-def sign_in(page, email, password="demo-password-2026"):
-    page.goto("/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def sign_out(page):

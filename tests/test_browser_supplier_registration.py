@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from suppliers.models import SupplierOrganisation, SupplierStatus
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,13 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def seeded(transactional_db, in_process_tasks):
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
-def sign_in(page, email, password="demo-password-2026"):
-    page.goto("/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):

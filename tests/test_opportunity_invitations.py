@@ -231,9 +231,9 @@ def test_inviting_to_an_open_opportunity_tells_the_new_invitee_at_once(
     assert [m.to for m in mail.outbox] == [["bids@bowling-cleaners-ltd.example"]]
 
 
-# session, user, council (header), unread count; the opportunity; the page:
-# count, rows, their sites; the invitation counts and the band's minimums.
-INVITE_QUERIES = 10
+# session, user, two-factor device, council (header), unread count; the opportunity;
+# the page: count, rows, their sites; the invitation counts and the band's minimums.
+INVITE_QUERIES = 11
 
 
 def test_the_invite_page_stays_fast_with_thousands_of_suppliers(

@@ -355,8 +355,8 @@ def test_the_list_is_paginated_25_a_page(officer_client, officer):
     assert [o.title for o in second.context["opportunities"]] == ["Work 1", "Work 0"]
 
 
-# session, user, council (header), unread count; count, the page of rows.
-LIST_QUERIES = 6
+# session, user, two-factor device, council (header), unread count; count, the page of rows.
+LIST_QUERIES = 7
 
 
 def test_the_list_makes_a_fixed_number_of_queries(
@@ -422,9 +422,9 @@ def rich_opportunity(officer, second_officer, settings, tmp_path) -> Opportunity
     return opportunity
 
 
-# session, user, council, unread count; opportunity, lots, invitations, questions,
-# route check, band, criteria, documents, amendments.
-DETAIL_QUERIES = 13
+# session, user, two-factor device, council, unread count; opportunity, lots,
+# invitations, questions, route check, band, criteria, documents, amendments.
+DETAIL_QUERIES = 14
 
 
 def test_the_page_of_an_opportunity_makes_a_fixed_number_of_queries(

@@ -187,8 +187,9 @@ def test_the_policy_page_makes_a_fixed_number_of_queries(
     client, demo_data, admin_user, council, django_assert_num_queries
 ):
     client.force_login(admin_user)
-    # session, user, council, versions, their bands, figures, unread count
-    with django_assert_num_queries(7):
+    # session, user, two-factor device, council, versions, their bands, figures,
+    # unread count
+    with django_assert_num_queries(8):
         client.get(POLICY)
     for n in range(10):
         policy_create(
@@ -198,7 +199,7 @@ def test_the_policy_page_makes_a_fixed_number_of_queries(
             bands=[BandSpec("Quotes", Decimal("0"), 1, 1), BandSpec("More", Decimal("1000"), 2, 1)],
             by=admin_user,
         )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(POLICY)
     assert len(response.context["versions"]) == 11
     assert [v.version for v in response.context["versions"]][:2] == [11, 10]

@@ -64,6 +64,33 @@ def test_seed_demo_is_idempotent_and_prints_every_login(demo_data):
     assert "demo-password-2026" in out.getvalue()
 
 
+def test_seed_demo_prints_each_staff_members_authenticator_secret(demo_data):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal import demo, two_factor
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    lines = out.getvalue().splitlines()
+    staff = User.objects.exclude(role=Role.SUPPLIER)
+    assert set(demo.TOTP_SECRETS) == set(staff.values_list("email", flat=True))
+    for user in staff:
+        secret = two_factor.secret_of(two_factor.authenticator(user))
+        assert any(user.email in line and two_factor.grouped(secret) in line for line in lines)
+    # Suppliers sign in with a password alone.
+    assert not TOTPDevice.objects.filter(user__role=Role.SUPPLIER).exists()
+
+
+def test_the_readme_lists_the_demo_authenticator_secrets():
+    from pathlib import Path
+
+    from portal import demo, two_factor
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for email, secret in demo.TOTP_SECRETS.items():
+        assert f"| `{email}` | `{two_factor.grouped(secret)}` |" in readme
+
+
 def test_seed_demo_is_refused_in_production_mode(tmp_path):
     env = {
         **os.environ,

@@ -13,12 +13,12 @@ from portal.services import user_create
 from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
 
 DIRECTORY = reverse("supplier_directory")
-# session, user, council (header), unread count; then the page: count, rows,
-# sites, categories. A category filter adds the lookup of the code typed.
-DIRECTORY_QUERIES = 8
-# session, user, council, unread count; supplier, sites, categories, councils
-# it is local to, history, people.
-DETAIL_QUERIES = 10
+# session, user, two-factor device, council (header), unread count; then the page:
+# count, rows, sites, categories. A category filter adds the lookup of the code typed.
+DIRECTORY_QUERIES = 9
+# session, user, two-factor device, council, unread count; supplier, sites, categories,
+# councils it is local to, history, people.
+DETAIL_QUERIES = 11
 CLEANERS = {
     "Aire Valley Cleaning Ltd",  # 90910000-9, 90911200-8
     "Eccleshill Facilities Ltd",  # 90911200-8

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from cpv.models import CpvCode
 from cpv.services import cpv_load
-from portal import demo, services
+from portal import demo, services, two_factor
 from portal.models import BuyerOrganisation, Department, User
 from suppliers import services as supplier_services
 from suppliers.models import SupplierOrganisation, SupplierStatus
@@ -96,6 +96,7 @@ class Command(BaseCommand):
             )
             created += 1
         created += self._approvers()
+        created += self._authenticators()
         for legal, ch, charity, sme, vcse, status, site, contact in demo.SUPPLIERS:
             if SupplierOrganisation.objects.filter(legal_name=legal).exists():
                 continue
@@ -142,6 +143,17 @@ class Command(BaseCommand):
             officer.groups.add(group)
         return int(made)
 
+    @staticmethod
+    def _authenticators() -> int:
+        """Each demo member of staff gets an authenticator with its known secret."""
+        made = 0
+        for user in User.objects.filter(email__in=list(demo.TOTP_SECRETS)):
+            if two_factor.authenticator(user) is None:
+                key = two_factor.key_from_base32(demo.TOTP_SECRETS[user.email])
+                two_factor.give_authenticator(user, key=key)
+                made += 1
+        return made
+
     def _print_logins(self) -> None:
         users = User.objects.filter(email__in=self._demo_emails()).select_related(
             "buyer", "supplier"
@@ -152,6 +164,13 @@ class Command(BaseCommand):
         for user in sorted(users, key=lambda u: (order.index(u.role), u.email)):
             org = user.buyer or user.supplier
             self.stdout.write(f"  {user.get_role_display():<20} {user.email:<36} {org}")
+        self.stdout.write("")
+        self.stdout.write(
+            "Officers, the auditor and the administrator also enter a 6-digit code from an\n"
+            "authenticator app. Add each secret below to your app (time-based, 30 seconds):"
+        )
+        for email, secret in demo.TOTP_SECRETS.items():
+            self.stdout.write(f"  {email:<36} {two_factor.grouped(secret)}")
         self.stdout.write("")
 
     @staticmethod
