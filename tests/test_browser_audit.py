@@ -4,6 +4,9 @@ in a real browser, on the demo history that ``make run`` loads."""
 import pytest
 from django.core.management import call_command
 
+from portal.models import User
+from tests.two_factor_helpers import code_for
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -17,6 +20,11 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
     page.get_by_label("Email address").fill("auditor@demo-council.example")
     page.get_by_label("Password").fill("demo-password-2026")
     page.get_by_role("button", name="Sign in").click()
+    # The second step: the code from the auditor's authenticator app.
+    page.get_by_label("Code from your authenticator app").fill(
+        code_for(User.objects.get(email="auditor@demo-council.example"))
+    )
+    page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Auditor home"
 
     page.get_by_role("link", name="Audit", exact=True).click()

@@ -44,6 +44,7 @@ from tenders.services import (
 )
 from tenders.statutory import load_statutory_figures
 from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.two_factor_helpers import verified_force_login
 from transparency import ocds
 from transparency.management.commands.export_ocds import Command as ExportCommand
 from transparency.marks import (
@@ -649,7 +650,7 @@ def test_the_command_makes_the_same_queries_for_one_or_five(
 
 
 def signed_in(user: User) -> Client:
-    client = Client()
+    client = verified_force_login(Client())  # council staff pass the second step
     client.force_login(user)
     return client
 
