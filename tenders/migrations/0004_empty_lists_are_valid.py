@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenders', '0003_bids'),
+        ("tenders", "0003_bids"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='award',
-            name='passed_over',
-            field=models.JSONField(blank=True, default=list, encoder=django.core.serializers.json.DjangoJSONEncoder),
+            model_name="award",
+            name="passed_over",
+            field=models.JSONField(
+                blank=True, default=list, encoder=django.core.serializers.json.DjangoJSONEncoder
+            ),
         ),
         migrations.AlterField(
-            model_name='routecheck',
-            name='aggregated',
-            field=models.JSONField(blank=True, default=list, encoder=django.core.serializers.json.DjangoJSONEncoder),
+            model_name="routecheck",
+            name="aggregated",
+            field=models.JSONField(
+                blank=True, default=list, encoder=django.core.serializers.json.DjangoJSONEncoder
+            ),
         ),
     ]
