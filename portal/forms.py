@@ -9,8 +9,11 @@ from crispy_forms_gds.layout import Field, Fixed, Fluid, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.core.validators import MaxLengthValidator
 
 from portal.two_factor import normalise_code
+
+EMAIL_MAX_LENGTH = 254
 
 
 def gds_helper(*fields: Any, submit: str) -> FormHelper:
@@ -33,6 +36,15 @@ class SignInForm(auth_forms.AuthenticationForm):
             attrs={"autocomplete": "email", "spellcheck": "false"}
         )
         self.fields["username"].error_messages["required"] = "Enter your email address"
+        # AuthenticationForm sets max_length after the field is made, which adds no
+        # validator: a very long "email" went to the database (on SQLite, a LIKE
+        # pattern too complex to run: a 500).
+        self.fields["username"].validators.append(
+            MaxLengthValidator(
+                EMAIL_MAX_LENGTH,
+                message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer",
+            )
+        )
         self.fields["password"].error_messages["required"] = "Enter your password"
         self.helper = gds_helper(Field.text("username"), Field.text("password"), submit="Sign in")
 

@@ -285,6 +285,13 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "private-media")))
 # No URL serves MEDIA_ROOT: files are streamed by views that check permission.
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The first handler stops keeping a file once it is over the upload limit, so a
+# huge upload is refused with the form's message without filling the disk.
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- Forms ------------------------------------------------------------------------

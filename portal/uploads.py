@@ -7,6 +7,7 @@ bytes are what its name says; the stored name is never the uploaded one.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 import zipfile
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_UNZIPPED = 200 * 1024 * 1024  # an office file that inflates past this is refused
@@ -42,6 +44,35 @@ KINDS: dict[str, tuple[str, str]] = {
 ALLOWED_WORDS = (
     "PDF, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), OpenDocument, PNG, JPEG, CSV or TXT"
 )
+
+
+class OversizedUpload(UploadedFile):
+    """A file that was over the limit: its size as sent, none of its bytes."""
+
+    def __init__(self, name: str, content_type: str, size: int, charset: str | None) -> None:
+        super().__init__(io.BytesIO(b""), name, content_type, size, charset)
+
+
+class SizeCappedUploadHandler(FileUploadHandler):
+    """First of ``FILE_UPLOAD_HANDLERS``: passes a file's bytes on to Django's
+    handlers (memory, then a temporary file) only up to ``MAX_BYTES``. Past
+    that the rest is read and dropped, and the file becomes an
+    ``OversizedUpload``, which ``check_upload`` refuses as too big: a 10 GB
+    upload no longer fills the disk before the form can say so."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        kept_so_far = self.received
+        self.received += len(raw_data)
+        return raw_data if kept_so_far <= MAX_BYTES else None
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if self.received <= MAX_BYTES:
+            return None  # the next handler's file
+        return OversizedUpload(self.file_name, self.content_type, self.received, self.charset)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class EffectiveDateField(DateInputField):
     def compress(self, data_list: Sequence[str]) -> datetime.date | None:
         try:
             return super().compress(data_list)
-        except ValidationError:
+        except (ValidationError, OverflowError):  # a day like 2147483648 overflows
             raise ValidationError(
                 "The date must be a real date, like 1 4 2027", code="invalid"
             ) from None

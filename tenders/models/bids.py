@@ -183,7 +183,7 @@ class Award(models.Model):
     value = models.DecimalField(**MONEY)
     reasons = models.TextField()
     # Higher-ranked bids passed over (e.g. the cap on lots per supplier), with why.
-    passed_over = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    passed_over = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -354,7 +354,7 @@ class RouteCheck(models.Model):
     threshold = models.DecimalField(**MONEY)
     cpv_code = models.CharField(max_length=10)
     reasons = models.JSONField(default=list, encoder=DjangoJSONEncoder)
-    aggregated = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    aggregated = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["-checked_at", "-id"]

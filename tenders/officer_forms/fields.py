@@ -46,7 +46,8 @@ class DateField(DateInputField):
     def compress(self, data_list: Any) -> datetime.date | None:
         try:
             return super().compress(data_list)
-        except ValidationError:
+        except (ValidationError, OverflowError):
+            # A day like 2147483648 overflows rather than being a ValueError.
             raise ValidationError("Enter a real date, like 27 3 2026", code="invalid") from None
 
 

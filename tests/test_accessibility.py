@@ -1,0 +1,320 @@
+"""axe-core (through Playwright, in Debian's Chromium) on the key pages of every
+role, and on the forms' error states: no violation of WCAG 2.0, 2.1 or 2.2 at
+level A or AA.
+
+People other than anonymous visitors are signed in with a session cookie made
+here (as the test client's force_login does), so these tests do not depend on
+how the sign-in page works; the sign-in page is checked on its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from portal.models import User
+from tenders.models import Opportunity
+from tenders.services import (
+    DECLARATIONS,
+    bid_add_file,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    box_open,
+    clarification_ask,
+    invite,
+    opportunity_publish,
+)
+from tests.tenders_helpers import approved_supplier, make_opportunity
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE = Axe()
+PDF = b"%PDF-1.4 our method statement"
+
+
+# --- Running axe and saying what it found -----------------------------------------------------
+
+
+def axe_violations(page) -> list[dict]:
+    results = AXE.run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": WCAG_TAGS},
+            "resultTypes": ["violations"],
+        },
+    )
+    return results.response["violations"]
+
+
+def describe(name: str, url: str, violations: list[dict]) -> str:
+    lines = [f"{name} ({url}): {len(violations)} violation(s)"]
+    for violation in violations:
+        lines.append(
+            f"  - {violation['id']} [{violation['impact']}] {violation['help']}"
+            f" ({violation['helpUrl'].split('?')[0]})"
+        )
+        for node in violation["nodes"][:5]:
+            lines.append(f"      at {', '.join(map(str, node['target']))}")
+            lines.append(f"         {node['html'][:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            if summary:
+                lines.append(f"         {summary[:300]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"      … and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+class Audit:
+    """Visits pages and keeps what axe found on each, to report all at once."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.found: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self, name: str, *, expect_error_summary: bool = False) -> None:
+        page = self.page
+        page.wait_for_load_state("load")
+        if expect_error_summary:
+            assert page.locator(".govuk-error-summary").count() == 1, f"{name}: no error summary"
+        # Every page must have a level-1 heading (checked by axe as best practice only).
+        assert page.locator("h1").count() >= 1, f"{name}: no h1"
+        violations = axe_violations(page)
+        self.checked.append(name)
+        if violations:
+            self.found.append(describe(name, page.url, violations))
+
+    def visit(self, name: str, url: str) -> None:
+        response = self.page.goto(url)
+        assert response is not None and response.status == 200, f"{name}: {url} gave {response}"
+        self.check(name)
+
+    def submit(self, name: str, button: str) -> None:
+        """Press the form's button with nothing (more) filled in: the error state."""
+        self.page.get_by_role("button", name=button, exact=True).first.click()
+        self.check(name, expect_error_summary=True)
+
+    def assert_clean(self) -> None:
+        assert not self.found, (
+            f"axe found WCAG A/AA violations on {len(self.found)} of {len(self.checked)} "
+            "pages:\n\n" + "\n\n".join(self.found)
+        )
+        assert self.checked
+
+
+@pytest.fixture(params=[None, 320], ids=["desktop", "320px"])
+def width(request, page):
+    """Each page as on a desktop, and at 320 CSS pixels wide (WCAG reflow: a
+    phone, or a desktop zoomed to 400%), where links wrap and crowd."""
+    if request.param:
+        page.set_viewport_size({"width": request.param, "height": 640})
+    return request.param
+
+
+# --- Signing in with a session cookie -----------------------------------------------------------
+
+
+def sign_in_as(page, live_server, user: User) -> None:
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+
+
+# --- The data the pages show --------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(transactional_db, in_process_tasks, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def person(email: str) -> User:
+    return User.objects.get(email=email)
+
+
+@pytest.fixture
+def open_opportunity(seeded) -> Opportunity:
+    """Open for bids; the local demo supplier is invited, has asked a question
+    and has submitted a bid."""
+    officer = person("officer@demo-council.example")
+    supplier = person("supplier@aire-valley.example")
+    opportunity = make_opportunity(officer, "8000.00", title="Library cleaning")
+    invite(opportunity=opportunity, suppliers=[supplier.supplier], by=officer)
+    opportunity = opportunity_publish(opportunity=opportunity, by=officer)
+    clarification_ask(opportunity=opportunity, by=supplier, question="Is there parking?")
+    return opportunity
+
+
+def submit_bid(opportunity: Opportunity, user: User, price: str):
+    bid = bid_start(lot=opportunity.lots.get(), by=user)
+    bid_save_draft(
+        bid=bid, by=user, price=Decimal(price), declarations=dict.fromkeys(DECLARATIONS, True)
+    )
+    bid_add_file(bid=bid, by=user, upload=SimpleUploadedFile("method.pdf", PDF))
+    return bid_submit(bid=bid, by=user)
+
+
+@pytest.fixture
+def opened_opportunity(seeded) -> Opportunity:
+    """Two bids, the deadline passed, the box opened by two officers."""
+    officer = person("officer@demo-council.example")
+    second = person("officer2@demo-council.example")
+    approved_supplier("Manningham Cleaners", "BD8 7AA")
+    approved_supplier("Saltaire Shine", "BD18 3LA")
+    opportunity = make_opportunity(officer, "8000.00", title="Office cleaning")
+    bidders = [person("bids@manningham-cleaners.example"), person("bids@saltaire-shine.example")]
+    invite(opportunity=opportunity, suppliers=[b.supplier for b in bidders], by=officer)
+    opportunity = opportunity_publish(opportunity=opportunity, by=officer)
+    for bidder, price in zip(bidders, ["7200", "6400"], strict=True):
+        submit_bid(opportunity, bidder, price)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        clarification_deadline=past - datetime.timedelta(days=1), submission_deadline=past
+    )
+    opportunity.refresh_from_db()
+    box_open(opportunity=opportunity, by=officer)
+    box_open(opportunity=opportunity, by=second)
+    opportunity.refresh_from_db()
+    return opportunity
+
+
+# --- The pages ----------------------------------------------------------------------------------
+
+
+def test_anonymous_pages_and_their_errors(page, width, seeded):
+    audit = Audit(page)
+    audit.visit("Sign in", "/sign-in/")
+    audit.submit("Sign in, nothing typed", "Sign in")
+    page.get_by_label("Email address").fill("officer@demo-council.example")
+    page.get_by_label("Password").fill("not the password")
+    audit.submit("Sign in, wrong password", "Sign in")
+    audit.visit("Password reset", "/password-reset/")
+    audit.submit("Password reset, nothing typed", "Send reset link")
+    audit.visit("Supplier registration", "/register/")
+    audit.submit("Supplier registration, nothing typed", "Register")
+    audit.visit("CPV finder", "/cpv/")
+    audit.visit("CPV finder with results", "/cpv/?q=cleaning")
+    audit.assert_clean()
+
+
+def test_supplier_pages_and_their_errors(page, width, live_server, open_opportunity):
+    supplier = person("supplier@aire-valley.example")
+    sign_in_as(page, live_server, supplier)
+    opportunity = open_opportunity
+    lot = opportunity.lots.get()
+    audit = Audit(page)
+    audit.visit("Supplier home", "/")
+    audit.visit("Opportunities", "/opportunities/")
+    audit.visit("Opportunity", f"/opportunities/{opportunity.pk}/")
+    audit.submit("Opportunity, empty question", "Send your question")
+    audit.visit("Bid form", f"/opportunities/{opportunity.pk}/lots/{lot.pk}/bid/")
+    audit.submit("Bid form, submitted empty", "Submit bid")
+    revision = submit_bid(opportunity, supplier, "7500")
+    audit.visit(
+        "Receipt",
+        f"/opportunities/{opportunity.pk}/bids/{revision.bid_id}/receipts/{revision.number}/",
+    )
+    audit.visit(
+        "Bid form with a submitted version", f"/opportunities/{opportunity.pk}/lots/{lot.pk}/bid/"
+    )
+    audit.visit("Organisation", "/organisation/")
+    audit.visit("Organisation, edit", "/organisation/edit/")
+    page.get_by_label("Legal name").fill("")
+    audit.submit("Organisation, edit, no name", "Save changes")
+    audit.visit("People", "/organisation/people/")
+    audit.visit("Invite a colleague", "/organisation/people/invite/")
+    audit.submit("Invite a colleague, nothing typed", "Send invitation")
+    audit.visit("Add an address", "/organisation/addresses/add/")
+    audit.submit("Add an address, nothing typed", "Save address")
+    audit.visit("Inbox", "/inbox/")
+    audit.visit("Account", "/account/")
+    audit.visit("Change password", "/account/password/")
+    audit.submit("Change password, nothing typed", "Change password")
+    audit.visit("Email preferences", "/account/notifications/")
+    audit.assert_clean()
+
+
+def test_officer_pages_and_their_errors(
+    page, width, live_server, open_opportunity, opened_opportunity
+):
+    officer = person("officer@demo-council.example")
+    sign_in_as(page, live_server, officer)
+    audit = Audit(page)
+    audit.visit("Officer home", "/")
+    audit.visit("Opportunities", "/opportunities/")
+    audit.visit("New opportunity", "/opportunities/new/")
+    audit.submit("New opportunity, nothing typed", "Save and check the route")
+    draft = make_opportunity(officer, "8000.00", title="Park cleaning")
+    audit.visit("Draft opportunity", f"/opportunities/{draft.pk}/")
+    audit.visit("Edit a draft", f"/opportunities/{draft.pk}/edit/")
+    audit.visit("Lot builder", f"/opportunities/{draft.pk}/lots/areas/")
+    audit.submit("Lot builder, nothing typed", "Make the lots")
+    audit.visit("Invite suppliers", f"/opportunities/{draft.pk}/invite/")
+    audit.submit("Invite suppliers, none chosen", "Invite the suppliers ticked")
+    audit.visit("Cancel a draft", f"/opportunities/{draft.pk}/cancel/")
+    audit.submit("Cancel a draft, no reason", "Cancel the opportunity")
+    audit.visit("Open opportunity", f"/opportunities/{open_opportunity.pk}/")
+    audit.submit("Open opportunity, empty answer", "Send answer")
+    audit.visit("Extend the deadline", f"/opportunities/{open_opportunity.pk}/deadline/")
+    audit.submit("Extend the deadline, nothing typed", "Extend the deadline")
+    audit.visit("Correct the details", f"/opportunities/{open_opportunity.pk}/correct/")
+    audit.visit("Change the value", f"/opportunities/{open_opportunity.pk}/value/")
+    audit.submit("Change the value, no reason", "Change the value")
+
+    opened = opened_opportunity
+    lot = opened.lots.get()
+    bid = opened.bids.first()
+    audit.visit("Opened opportunity", f"/opportunities/{opened.pk}/")
+    audit.visit("Evaluation", f"/opportunities/{opened.pk}/lots/{lot.pk}/evaluation/")
+    audit.visit("Bid", f"/opportunities/{opened.pk}/bids/{bid.pk}/")
+    audit.submit("Bid, empty mark", "Save the mark for Quality")
+    audit.visit("Award", f"/opportunities/{opened.pk}/lots/{lot.pk}/award/")
+    audit.submit("Award, nothing typed", "Award the lot")
+
+    supplier = person("supplier@aire-valley.example").supplier
+    audit.visit("Supplier directory", "/suppliers/")
+    audit.visit("Supplier directory, filtered", "/suppliers/?q=cleaning&only=local")
+    audit.visit("Supplier", f"/suppliers/{supplier.pk}/")
+    audit.submit("Supplier, decision without a reason", "Save decision")
+    audit.visit("Locality", "/council/locality/")
+    audit.visit("Policy", "/council/policy/")
+    audit.visit("Full tender register", "/council/policy/full-tender/")
+    audit.visit("Inbox", "/inbox/")
+    audit.assert_clean()
+
+
+def test_auditor_home(page, width, live_server, seeded):
+    sign_in_as(page, live_server, person("auditor@demo-council.example"))
+    audit = Audit(page)
+    audit.visit("Auditor home", "/")
+    audit.assert_clean()
+
+
+def test_administrator_pages_and_their_errors(page, width, live_server, seeded):
+    sign_in_as(page, live_server, person("admin@demo-council.example"))
+    audit = Audit(page)
+    audit.visit("Administrator home", "/")
+    audit.visit("Locality, editable", "/council/locality/")
+    page.get_by_label("Postcode districts").fill("")
+    audit.submit("Locality, emptied", "Save locality")
+    audit.visit("Policy", "/council/policy/")
+    audit.visit("New policy version", "/council/policy/new/")
+    page.get_by_label("Local threshold").fill("")
+    audit.submit("New policy version, no date or threshold", "Save the new version")
+    audit.visit("Supplier directory", "/suppliers/")
+    audit.assert_clean()
