@@ -51,6 +51,7 @@ from tenders.services import (
     opportunity_publish,
 )
 from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.two_factor_helpers import verified_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +248,7 @@ def check(
     (a bid's draft is saved before the submission is refused).
     """
     with transaction.atomic():
-        client = Client()
+        client = verified_force_login(Client())  # council staff pass the second step
         if user is not None:
             client.force_login(user)
         target = url(client) if callable(url) else url
