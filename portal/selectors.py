@@ -10,7 +10,11 @@ from portal import audit
 from portal.models import AuditEvent, BuyerOrganisation, Role, User
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import buyers_local_to, suppliers_for_buyer
-from tenders.selectors import policy_in_force, supplier_invitations
+from tenders.selectors import (
+    policy_in_force,
+    supplier_invitations,
+    supplier_invitations_among,
+)
 
 HOME_LIST_SIZE = 10
 
@@ -36,7 +40,9 @@ def supplier_home(user: User) -> dict[str, Any]:
     supplier = user.supplier
     return {
         "supplier": supplier,
-        "invitations": list(supplier_invitations(supplier)[:HOME_LIST_SIZE]),
+        "invitations": supplier_invitations_among(
+            supplier, supplier_invitations(supplier).values_list("pk", flat=True)[:HOME_LIST_SIZE]
+        ),
         "sites": list(supplier.sites.all()),
         "local_to": list(buyers_local_to(supplier)),
         "colleagues": list(supplier.users.filter(is_active=True).order_by("full_name")),

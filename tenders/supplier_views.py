@@ -29,7 +29,11 @@ from tenders.models import (
     OpportunityStatus,
     Reservation,
 )
-from tenders.selectors import get_opportunity_for, supplier_invitations
+from tenders.selectors import (
+    get_opportunity_for,
+    supplier_invitations,
+    supplier_invitations_among,
+)
 from tenders.services import OpportunityRefused, clarification_ask, intention_set
 from tenders.supplier_bids import lots_with_own_bids
 from tenders.supplier_forms import IntentionForm, QuestionForm
@@ -51,14 +55,15 @@ def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     """Called by ``tenders.views.opportunity_list`` for supplier users."""
     supplier = _own_supplier(request)
-    page = Paginator(supplier_invitations(supplier), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = supplier_invitations(supplier).values_list("pk", flat=True)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "tenders/supplier/opportunity_list.html",
         {
             "supplier": supplier,
             "page": page,
-            "invitations": list(page.object_list),
+            "invitations": supplier_invitations_among(supplier, page.object_list),
             "statuses": OpportunityStatus,
         },
     )

@@ -126,8 +126,16 @@ class Opportunity(models.Model):
         ]
         indexes = [
             models.Index(fields=["buyer", "status", "-created_at"], name="opportunity_list"),
+            # The council's list, newest first, a page at a time (no sort of them all).
+            models.Index(fields=["buyer", "-created_at", "-id"], name="opportunity_newest"),
             models.Index(fields=["buyer", "published_at"], name="opportunity_published"),
             models.Index(fields=["status", "submission_deadline"], name="opportunity_deadline"),
+            # A supplier's list sorts its invitations by these, from the index alone.
+            models.Index(
+                fields=["id"],
+                include=["status", "published_at", "submission_deadline"],
+                name="opportunity_for_invitees",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -256,7 +264,13 @@ class Invitation(models.Model):
                 name="invitation_non_local_is_justified",
             ),
         ]
-        indexes = [models.Index(fields=["supplier", "-invited_at"], name="invitation_by_supplier")]
+        indexes = [
+            models.Index(fields=["supplier", "-invited_at"], name="invitation_by_supplier"),
+            # A supplier's invitations with their opportunities, from the index alone.
+            models.Index(
+                fields=["supplier", "opportunity"], include=["id"], name="invitation_supplier_opp"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.supplier_id} invited to {self.opportunity_id}"

@@ -8,9 +8,11 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import (
+    Count,
     DecimalField,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -46,6 +48,8 @@ from tenders.services import (
 )
 
 PAGE_SIZE = 25
+# An opportunity may invite 5,000 suppliers: its page lists them a page at a time.
+INVITATIONS_PAGE_SIZE = 50
 S = OpportunityStatus
 OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -99,6 +103,18 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- The page of one opportunity ------------------------------------------------------
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (already worked out), so it does not ask again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        return self.known_count
 
 
 def latest_route_check(opportunity: Opportunity) -> RouteCheck | None:
@@ -161,7 +177,14 @@ def render_detail(
     user = request.user
     can_act = user.is_officer
     lots = list(opportunity.lots.all())
-    invitations = list(opportunity.invitations.select_related("supplier"))
+    counts = opportunity.invitations.aggregate(
+        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+    )
+    invitation_page = CountedPaginator(
+        opportunity.invitations.select_related("supplier"),
+        INVITATIONS_PAGE_SIZE,
+        count=counts["invited"],
+    ).get_page(request.GET.get("invited_page"))
     clarifications = list(
         opportunity.clarifications.select_related("supplier", "asked_by", "answered_by")
     )
@@ -212,9 +235,11 @@ def render_detail(
             "bids": bids_section(user, opportunity, lots),
             "criteria": list(opportunity.criteria.all()),
             "documents": list(opportunity.documents.all()),
-            "invitations": invitations,
-            "invited": len(invitations),
-            "invited_local": sum(1 for i in invitations if i.was_local),
+            # A page of them (local ones first), and how many there are in all.
+            "invitations": list(invitation_page.object_list),
+            "invitation_page": invitation_page,
+            "invited": counts["invited"],
+            "invited_local": counts["local"],
             "clarifications": clarifications,
             "amendments": list(opportunity.amendments.select_related("made_by")),
             "check": check,
