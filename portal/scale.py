@@ -676,6 +676,22 @@ class Builder:
             ]
         return "awarded" if r < 0.88 else "cancelled"
 
+    def _statuses(self, created: list[datetime.datetime]) -> list[str]:
+        """Each opportunity's state by its age; the last (the big one) open.
+        Every state appears, even at a small size: a missing one is given to
+        the newest opportunities (draft, open) or the oldest (the others)."""
+        statuses = [self._status_for(self.now - made) for made in created[:-1]] + ["open"]
+        newest = list(range(len(created) - 2, -1, -1))
+        oldest = list(range(len(created) - 1))
+        for state in ["draft", "open", "closed", "evaluation", "awarded", "cancelled"]:
+            if state in statuses:
+                continue
+            for i in newest if state in {"draft", "open"} else oldest:
+                if statuses.count(statuses[i]) > 1:
+                    statuses[i] = state
+                    break
+        return statuses
+
     def _value(self) -> tuple[Decimal, int, str]:
         """A whole-contract value below the threshold, its band's minimum invitees."""
         r = self.rng.random()
@@ -702,6 +718,7 @@ class Builder:
         lots_first = w.reserve(Lot, n * 4)  # at most four lots each; gaps are harmless
         crit_first = w.reserve(Criterion, n * 3)
         self.opportunities: list[_Opportunity] = []
+        statuses = self._statuses(created)
         for i, made in enumerate(created):
             pk = first + i
             big = i == n - 1
@@ -714,7 +731,7 @@ class Builder:
             reference = f"{prefix}-{year}-{numbers[year]:04d}"
             code, trade, kind = rng.choices(TRADES, weights=TRADE_WEIGHTS)[0]
             value, min_invited, band = self._value()
-            status = "open" if big else self._status_for(self.now - made)
+            status = statuses[i]
             if big:
                 value, band = Decimal("150000.00"), self.bands[-1][0].name
                 code, trade, kind = TRADES[0]
