@@ -21,18 +21,20 @@ HOME_LIST_SIZE = 10
 
 def officer_home(user: User) -> dict[str, Any]:
     pending = suppliers_for_buyer(user.buyer).filter(status=SupplierStatus.PENDING)
+    counts = SupplierOrganisation.objects.aggregate(
+        pending=Count("pk", filter=Q(status=SupplierStatus.PENDING)),
+        approved=Count("pk", filter=Q(status=SupplierStatus.APPROVED)),
+        approved_local=Count(
+            "pk",
+            filter=Q(status=SupplierStatus.APPROVED)
+            & Q(pk__in=suppliers_for_buyer(user.buyer).filter(is_local=True).values("pk")),
+        ),
+    )
     return {
         "policy": policy_in_force(user.buyer),
         "pending_suppliers": list(pending.prefetch_related("sites")[:HOME_LIST_SIZE]),
-        "pending_count": pending.count(),
-        "supplier_counts": SupplierOrganisation.objects.aggregate(
-            approved=Count("pk", filter=Q(status=SupplierStatus.APPROVED)),
-            approved_local=Count(
-                "pk",
-                filter=Q(status=SupplierStatus.APPROVED)
-                & Q(pk__in=suppliers_for_buyer(user.buyer).filter(is_local=True).values("pk")),
-            ),
-        ),
+        "pending_count": counts.pop("pending"),
+        "supplier_counts": counts,
     }
 
 

@@ -131,7 +131,7 @@ def test_a_mistyped_url_gets_the_govuk_404_page(client, officer):
     assert "govuk-header" in response.content.decode()
 
 
-HOME_QUERIES = {"officer": 11, "auditor": 7, "admin_user": 7, "local_supplier_user": 8}
+HOME_QUERIES = {"officer": 10, "auditor": 7, "admin_user": 7, "local_supplier_user": 8}
 
 
 @pytest.mark.parametrize("persona", sorted(HOME_QUERIES))

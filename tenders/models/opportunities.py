@@ -266,6 +266,10 @@ class Invitation(models.Model):
         ]
         indexes = [
             models.Index(fields=["supplier", "-invited_at"], name="invitation_by_supplier"),
+            # An opportunity's invitees a page at a time, local ones first.
+            models.Index(
+                fields=["opportunity", "-was_local", "id"], name="invitation_page_local_first"
+            ),
             # A supplier's invitations with their opportunities, from the index alone.
             models.Index(
                 fields=["supplier", "opportunity"], include=["id"], name="invitation_supplier_opp"

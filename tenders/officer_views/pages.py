@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal.models import User
+from portal.paging import CountedPaginator
 from tenders import officer_forms as forms
 from tenders.models import (
     Lot,
@@ -49,13 +50,26 @@ from tenders.services import (
 
 PAGE_SIZE = 25
 # An opportunity may invite 5,000 suppliers: its page lists them a page at a time.
-INVITATIONS_PAGE_SIZE = 50
+INVITATIONS_PAGE_SIZE = PAGE_SIZE
 S = OpportunityStatus
 OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
 # --- The list ----------------------------------------------------------------------
+
+
+LIST_FIELDS = [
+    "reference",
+    "title",
+    "options_value",
+    "value_vat_basis",
+    "route",
+    "band_name",
+    "status",
+    "submission_deadline",
+    "created_at",
+]
 
 
 def council_opportunities(user: User, *, status: str = "") -> QuerySet[Opportunity]:
@@ -78,7 +92,8 @@ def council_opportunities(user: User, *, status: str = "") -> QuerySet[Opportuni
     )
     if status:
         opportunities = opportunities.filter(status=status)
-    return opportunities.order_by("-created_at", "-id")
+    # Only what the list shows: no buyer, category or department on each row.
+    return opportunities.select_related(None).only(*LIST_FIELDS).order_by("-created_at", "-id")
 
 
 def opportunity_list(request: HttpRequest) -> HttpResponse:
@@ -103,18 +118,6 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- The page of one opportunity ------------------------------------------------------
-
-
-class CountedPaginator(Paginator):
-    """A paginator told its count (already worked out), so it does not ask again."""
-
-    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.known_count = count
-
-    @property
-    def count(self) -> int:
-        return self.known_count
 
 
 def latest_route_check(opportunity: Opportunity) -> RouteCheck | None:
@@ -181,7 +184,8 @@ def render_detail(
         invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
     )
     invitation_page = CountedPaginator(
-        opportunity.invitations.select_related("supplier"),
+        # Local ones first, from the index (not the opportunity's own ordering).
+        opportunity.invitations.select_related("supplier").order_by("-was_local", "pk"),
         INVITATIONS_PAGE_SIZE,
         count=counts["invited"],
     ).get_page(request.GET.get("invited_page"))
