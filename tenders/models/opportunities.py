@@ -163,7 +163,7 @@ class Lot(models.Model):
     estimated_value = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.00"))])
 
     class Meta:
-        ordering = ["opportunity", "number"]
+        ordering = ["opportunity_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["opportunity", "number"], name="lot_number_unique"),
             models.CheckConstraint(
@@ -186,7 +186,7 @@ class Criterion(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["opportunity", "position", "id"]
+        ordering = ["opportunity_id", "position", "id"]
         verbose_name_plural = "criteria"
         constraints = [
             models.CheckConstraint(
@@ -222,7 +222,7 @@ class OpportunityDocument(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["opportunity", "uploaded_at", "id"]
+        ordering = ["opportunity_id", "uploaded_at", "id"]
 
     def __str__(self) -> str:
         return self.original_name
@@ -254,7 +254,7 @@ class Invitation(models.Model):
     intention_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["opportunity", "-was_local", "id"]
+        ordering = ["opportunity_id", "-was_local", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["opportunity", "supplier"], name="invitation_once_per_supplier"
@@ -311,7 +311,7 @@ class Clarification(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["opportunity", "asked_at", "id"]
+        ordering = ["opportunity_id", "asked_at", "id"]
 
     def __str__(self) -> str:
         return f"Question {self.pk} on {self.opportunity_id}"
@@ -337,7 +337,7 @@ class Amendment(models.Model):
     made_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["opportunity", "made_at", "id"]
+        ordering = ["opportunity_id", "made_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.opportunity_id}"
