@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('suppliers', '0005_site_town_search_index'),
+        ("suppliers", "0005_site_town_search_index"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='suppliersite',
-            options={'ordering': ['supplier_id', 'id']},
+            name="suppliersite",
+            options={"ordering": ["supplier_id", "id"]},
         ),
     ]

@@ -5,78 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cpv', '0002_description_search_index'),
-        ('portal', '0004_sealed_audit_events'),
-        ('suppliers', '0006_site_ordering_by_supplier_id'),
-        ('tenders', '0003_bids'),
+        ("cpv", "0002_description_search_index"),
+        ("portal", "0004_sealed_audit_events"),
+        ("suppliers", "0006_site_ordering_by_supplier_id"),
+        ("tenders", "0003_bids"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='amendment',
-            options={'ordering': ['opportunity_id', 'made_at', 'id']},
+            name="amendment",
+            options={"ordering": ["opportunity_id", "made_at", "id"]},
         ),
         migrations.AlterModelOptions(
-            name='award',
-            options={'ordering': ['lot_id']},
+            name="award",
+            options={"ordering": ["lot_id"]},
         ),
         migrations.AlterModelOptions(
-            name='bid',
-            options={'ordering': ['opportunity_id', 'lot_id', 'id']},
+            name="bid",
+            options={"ordering": ["opportunity_id", "lot_id", "id"]},
         ),
         migrations.AlterModelOptions(
-            name='bidfile',
-            options={'ordering': ['bid_id', 'uploaded_at', 'id']},
+            name="bidfile",
+            options={"ordering": ["bid_id", "uploaded_at", "id"]},
         ),
         migrations.AlterModelOptions(
-            name='bidrevision',
-            options={'ordering': ['bid_id', 'number']},
+            name="bidrevision",
+            options={"ordering": ["bid_id", "number"]},
         ),
         migrations.AlterModelOptions(
-            name='clarification',
-            options={'ordering': ['opportunity_id', 'asked_at', 'id']},
+            name="clarification",
+            options={"ordering": ["opportunity_id", "asked_at", "id"]},
         ),
         migrations.AlterModelOptions(
-            name='criterion',
-            options={'ordering': ['opportunity_id', 'position', 'id'], 'verbose_name_plural': 'criteria'},
+            name="criterion",
+            options={
+                "ordering": ["opportunity_id", "position", "id"],
+                "verbose_name_plural": "criteria",
+            },
         ),
         migrations.AlterModelOptions(
-            name='invitation',
-            options={'ordering': ['opportunity_id', '-was_local', 'id']},
+            name="invitation",
+            options={"ordering": ["opportunity_id", "-was_local", "id"]},
         ),
         migrations.AlterModelOptions(
-            name='lot',
-            options={'ordering': ['opportunity_id', 'number']},
+            name="lot",
+            options={"ordering": ["opportunity_id", "number"]},
         ),
         migrations.AlterModelOptions(
-            name='opportunitydocument',
-            options={'ordering': ['opportunity_id', 'uploaded_at', 'id']},
+            name="opportunitydocument",
+            options={"ordering": ["opportunity_id", "uploaded_at", "id"]},
         ),
         migrations.AlterModelOptions(
-            name='policyband',
-            options={'ordering': ['policy_id', 'lower_bound']},
+            name="policyband",
+            options={"ordering": ["policy_id", "lower_bound"]},
         ),
         migrations.AlterModelOptions(
-            name='procurementpolicy',
-            options={'ordering': ['buyer_id', '-effective_from'], 'verbose_name_plural': 'procurement policies'},
+            name="procurementpolicy",
+            options={
+                "ordering": ["buyer_id", "-effective_from"],
+                "verbose_name_plural": "procurement policies",
+            },
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['opportunity', '-was_local', 'id'], name='invitation_page_local_first'),
+            model_name="invitation",
+            index=models.Index(
+                fields=["opportunity", "-was_local", "id"], name="invitation_page_local_first"
+            ),
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['supplier', 'opportunity'], include=('id',), name='invitation_supplier_opp'),
+            model_name="invitation",
+            index=models.Index(
+                fields=["supplier", "opportunity"], include=("id",), name="invitation_supplier_opp"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['buyer', '-created_at', '-id'], name='opportunity_newest'),
+            model_name="opportunity",
+            index=models.Index(fields=["buyer", "-created_at", "-id"], name="opportunity_newest"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['id'], include=('status', 'published_at', 'submission_deadline'), name='opportunity_for_invitees'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["id"],
+                include=("status", "published_at", "submission_deadline"),
+                name="opportunity_for_invitees",
+            ),
         ),
     ]

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         )
         rush.add_argument("--suppliers", type=int, default=500)
         rush.add_argument(
-            "--lead", type=float, default=25, help="Seconds from the start to the deadline."
+            "--lead", type=float, default=60, help="Seconds from the start to the deadline."
         )
         rush.add_argument(
             "--race", type=float, default=0.1, help="Share that starts in the 3 s around it."
