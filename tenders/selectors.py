@@ -76,4 +76,17 @@ def supplier_invitations_among(
     .values_list("pk", flat=True)``), in the same order, with their opportunities
     and buyers: one query, in which PostgreSQL picks the ids from the covering
     indexes and then reads only those rows."""
-    return list(supplier_invitations(supplier).filter(pk__in=ids))
+    return list(
+        supplier_invitations(supplier)
+        .filter(pk__in=ids)
+        # What the lists show, and no more (an opportunity has long texts).
+        .only(
+            "intention",
+            "opportunity__reference",
+            "opportunity__title",
+            "opportunity__status",
+            "opportunity__submission_deadline",
+            "opportunity__cancelled_at",
+            "opportunity__buyer__name",
+        )
+    )
