@@ -25,6 +25,7 @@ def test_20_suppliers_bidding_at_the_deadline_over_http_lose_nothing(demo_data):
     assert result["refused_answered_before_deadline"] == 0
     assert result["accepted_sent_after_deadline"] == 0
     assert result["accepted_recorded_after_deadline"] == 0
+    assert result["refused_sent_1s_before_deadline"] == 0
     assert result["ok"] is True
     # The database agrees with what the suppliers were told.
     opportunity = Opportunity.objects.get(pk=result["opportunity"])
