@@ -70,12 +70,12 @@ def supplier_invitations(supplier: SupplierOrganisation) -> QuerySet[Invitation]
 
 
 def supplier_invitations_among(
-    supplier: SupplierOrganisation, ids: QuerySet[Invitation]
+    supplier: SupplierOrganisation, ids: QuerySet[Invitation] | list[int]
 ) -> list[Invitation]:
-    """The invitations whose ids are ``ids`` (a slice of ``supplier_invitations(...)
-    .values_list("pk", flat=True)``), in the same order, with their opportunities
-    and buyers: one query, in which PostgreSQL picks the ids from the covering
-    indexes and then reads only those rows."""
+    """The invitations whose ids are ``ids`` (a list, or a slice of
+    ``supplier_invitations(...).values_list("pk", flat=True)``), in the same
+    order, with their opportunities and buyers, in one query: PostgreSQL picks
+    the ids from the covering indexes and then reads only those rows."""
     return list(
         supplier_invitations(supplier)
         .filter(pk__in=ids)
