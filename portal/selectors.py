@@ -10,25 +10,31 @@ from portal import audit
 from portal.models import AuditEvent, BuyerOrganisation, Role, User
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import buyers_local_to, suppliers_for_buyer
-from tenders.selectors import policy_in_force, supplier_invitations
+from tenders.selectors import (
+    policy_in_force,
+    supplier_invitations,
+    supplier_invitations_among,
+)
 
 HOME_LIST_SIZE = 10
 
 
 def officer_home(user: User) -> dict[str, Any]:
     pending = suppliers_for_buyer(user.buyer).filter(status=SupplierStatus.PENDING)
+    counts = SupplierOrganisation.objects.aggregate(
+        pending=Count("pk", filter=Q(status=SupplierStatus.PENDING)),
+        approved=Count("pk", filter=Q(status=SupplierStatus.APPROVED)),
+        approved_local=Count(
+            "pk",
+            filter=Q(status=SupplierStatus.APPROVED)
+            & Q(pk__in=suppliers_for_buyer(user.buyer).filter(is_local=True).values("pk")),
+        ),
+    )
     return {
         "policy": policy_in_force(user.buyer),
         "pending_suppliers": list(pending.prefetch_related("sites")[:HOME_LIST_SIZE]),
-        "pending_count": pending.count(),
-        "supplier_counts": SupplierOrganisation.objects.aggregate(
-            approved=Count("pk", filter=Q(status=SupplierStatus.APPROVED)),
-            approved_local=Count(
-                "pk",
-                filter=Q(status=SupplierStatus.APPROVED)
-                & Q(pk__in=suppliers_for_buyer(user.buyer).filter(is_local=True).values("pk")),
-            ),
-        ),
+        "pending_count": counts.pop("pending"),
+        "supplier_counts": counts,
     }
 
 
@@ -36,7 +42,9 @@ def supplier_home(user: User) -> dict[str, Any]:
     supplier = user.supplier
     return {
         "supplier": supplier,
-        "invitations": list(supplier_invitations(supplier)[:HOME_LIST_SIZE]),
+        "invitations": supplier_invitations_among(
+            supplier, supplier_invitations(supplier).values_list("pk", flat=True)[:HOME_LIST_SIZE]
+        ),
         "sites": list(supplier.sites.all()),
         "local_to": list(buyers_local_to(supplier)),
         "colleagues": list(supplier.users.filter(is_active=True).order_by("full_name")),

@@ -89,7 +89,7 @@ class SupplierSite(models.Model):
     district = models.CharField(max_length=4, editable=False, db_index=True)
 
     class Meta:
-        ordering = ["supplier", "id"]
+        ordering = ["supplier_id", "id"]
 
     def __str__(self) -> str:
         return f"{self.address_line_1}, {self.town} {self.postcode}"

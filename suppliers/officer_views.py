@@ -13,13 +13,13 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import audit
 from portal.models import User
+from portal.paging import page_with_total
 from suppliers import selectors
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.officer_forms import DirectoryFilterForm, SupplierStatusForm
@@ -45,7 +45,8 @@ def directory(request: HttpRequest) -> HttpResponse:
         suppliers = selectors.directory(buyer=user.buyer, **form.filters())
     else:
         suppliers = SupplierOrganisation.objects.none()  # the error summary explains
-    page = Paginator(suppliers, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One query for the page and the count: a search is not run twice.
+    page = page_with_total(suppliers, request.GET.get("page"), PAGE_SIZE)
     kept = request.GET.copy()
     kept.pop("page", None)
     return render(

@@ -65,7 +65,8 @@ def name_search_vector() -> SearchVector:
 def _sites_for(buyer: BuyerOrganisation | None) -> Prefetch:
     """A supplier's sites, each annotated with ``is_local`` to ``buyer``."""
     in_locality = LocalityDistrict.objects.filter(buyer=buyer, district=OuterRef("district"))
-    return Prefetch("sites", queryset=SupplierSite.objects.annotate(is_local=Exists(in_locality)))
+    sites = SupplierSite.objects.annotate(is_local=Exists(in_locality)).order_by("id")
+    return Prefetch("sites", queryset=sites)
 
 
 def _word_filter_postgresql(word: str) -> Q:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal.models import Role
+from portal.paging import page_with_total
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     Clarification,
@@ -29,7 +29,11 @@ from tenders.models import (
     OpportunityStatus,
     Reservation,
 )
-from tenders.selectors import get_opportunity_for, supplier_invitations
+from tenders.selectors import (
+    get_opportunity_for,
+    supplier_invitations,
+    supplier_invitations_among,
+)
 from tenders.services import OpportunityRefused, clarification_ask, intention_set
 from tenders.supplier_bids import lots_with_own_bids
 from tenders.supplier_forms import IntentionForm, QuestionForm
@@ -51,14 +55,17 @@ def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     """Called by ``tenders.views.opportunity_list`` for supplier users."""
     supplier = _own_supplier(request)
-    page = Paginator(supplier_invitations(supplier), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The page's ids and the count in one query (sorted from the covering
+    # indexes), then those rows.
+    ids = supplier_invitations(supplier).select_related(None).only("pk")
+    page = page_with_total(ids, request.GET.get("page"), PAGE_SIZE)
     return render(
         request,
         "tenders/supplier/opportunity_list.html",
         {
             "supplier": supplier,
             "page": page,
-            "invitations": list(page.object_list),
+            "invitations": supplier_invitations_among(supplier, [i.pk for i in page.object_list]),
             "statuses": OpportunityStatus,
         },
     )

@@ -422,9 +422,9 @@ def rich_opportunity(officer, second_officer, settings, tmp_path) -> Opportunity
     return opportunity
 
 
-# session, user, two-factor device, council, unread count; opportunity, lots,
-# invitations, questions, route check, band, criteria, documents, amendments.
-DETAIL_QUERIES = 14
+# session, user, two-factor device, council, unread count; opportunity, lots, invitations
+# (counts and a page of them), questions, route check, band, criteria, documents, amendments.
+DETAIL_QUERIES = 15
 
 
 def test_the_page_of_an_opportunity_makes_a_fixed_number_of_queries(
@@ -608,3 +608,26 @@ def test_the_detail_page_accepts_only_get(officer_client, officer):
     response = officer_client.post(reverse("opportunity_detail", args=[opportunity.pk]))
     assert response.status_code == 405
     assert not Invitation.objects.exists()
+
+
+def test_an_opportunity_with_thousands_of_invitees_lists_them_a_page_at_a_time(
+    officer_client, officer
+):
+    from tenders.officer_views.pages import INVITATIONS_PAGE_SIZE
+    from tests.test_invite_at_scale import bulk_local_suppliers
+
+    suppliers = bulk_local_suppliers(INVITATIONS_PAGE_SIZE + 7)
+    opportunity = make_opportunity(officer, "60000.00")
+    invite(opportunity=opportunity, suppliers=suppliers, by=officer)
+    url = reverse("opportunity_detail", args=[opportunity.pk])
+
+    first = officer_client.get(url)
+    assert len(first.context["invitations"]) == INVITATIONS_PAGE_SIZE
+    assert f"Invited suppliers ({INVITATIONS_PAGE_SIZE + 7}, " in first.content.decode()
+    assert "invited_page=2#invitations" in first.content.decode()
+    second = officer_client.get(url, {"invited_page": 2})
+    assert len(second.context["invitations"]) == 7
+    shown = {i.supplier_id for i in first.context["invitations"]} | {
+        i.supplier_id for i in second.context["invitations"]
+    }
+    assert shown == {s.pk for s in suppliers}

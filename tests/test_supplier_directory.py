@@ -13,9 +13,9 @@ from portal.services import user_create
 from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
 
 DIRECTORY = reverse("supplier_directory")
-# session, user, two-factor device, council (header), unread count; then the page:
-# count, rows, sites, categories. A category filter adds the lookup of the code typed.
-DIRECTORY_QUERIES = 9
+# session, user, two-factor device, council (header), unread count; then the page: rows
+# with the count, sites, categories. A category filter adds the lookup of the code typed.
+DIRECTORY_QUERIES = 8
 # session, user, two-factor device, council, unread count; supplier, sites, categories,
 # councils it is local to, history, people.
 DETAIL_QUERIES = 11
@@ -413,3 +413,16 @@ def test_a_directory_page_costs_the_same_queries_with_5000_suppliers(
     assert categorised.context["page"].number == 2
     for s in categorised.context["suppliers"]:
         assert any(c.prefix.startswith("9091") for c in s.categories.all())
+
+
+def test_a_directory_page_past_the_end_shows_the_last_page(officer_client):
+    bulk_suppliers(60)
+    total = SupplierOrganisation.objects.count()
+    response = officer_client.get(DIRECTORY, {"page": 99})
+    page = response.context["page"]
+    assert page.paginator.count == total
+    assert page.number == page.paginator.num_pages == -(-total // 25)
+    assert len(response.context["suppliers"]) == total - 25 * (page.number - 1)
+    nothing = officer_client.get(DIRECTORY, {"q": "zzzznotaname", "page": 3})
+    assert nothing.context["page"].paginator.count == 0
+    assert nothing.context["suppliers"] == []

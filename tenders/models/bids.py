@@ -46,7 +46,7 @@ class Bid(models.Model):
     )
 
     class Meta:
-        ordering = ["opportunity", "lot", "id"]
+        ordering = ["opportunity_id", "lot_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["lot", "supplier"], name="bid_once_per_lot"),
             models.CheckConstraint(
@@ -75,7 +75,7 @@ class BidRevision(models.Model):
     receipt_reference = models.CharField(max_length=80, unique=True)
 
     class Meta:
-        ordering = ["bid", "number"]
+        ordering = ["bid_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["bid", "number"], name="bid_revision_number_unique"),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="bid_price_not_negative"),
@@ -108,7 +108,7 @@ class BidFile(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["bid", "uploaded_at", "id"]
+        ordering = ["bid_id", "uploaded_at", "id"]
 
     def __str__(self) -> str:
         return self.original_name
@@ -190,7 +190,7 @@ class Award(models.Model):
     decided_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["lot"]
+        ordering = ["lot_id"]
 
     def __str__(self) -> str:
         return f"Award of lot {self.lot_id}"

@@ -126,8 +126,16 @@ class Opportunity(models.Model):
         ]
         indexes = [
             models.Index(fields=["buyer", "status", "-created_at"], name="opportunity_list"),
+            # The council's list, newest first, a page at a time (no sort of them all).
+            models.Index(fields=["buyer", "-created_at", "-id"], name="opportunity_newest"),
             models.Index(fields=["buyer", "published_at"], name="opportunity_published"),
             models.Index(fields=["status", "submission_deadline"], name="opportunity_deadline"),
+            # A supplier's list sorts its invitations by these, from the index alone.
+            models.Index(
+                fields=["id"],
+                include=["status", "published_at", "submission_deadline"],
+                name="opportunity_for_invitees",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -155,7 +163,7 @@ class Lot(models.Model):
     estimated_value = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.00"))])
 
     class Meta:
-        ordering = ["opportunity", "number"]
+        ordering = ["opportunity_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["opportunity", "number"], name="lot_number_unique"),
             models.CheckConstraint(
@@ -178,7 +186,7 @@ class Criterion(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["opportunity", "position", "id"]
+        ordering = ["opportunity_id", "position", "id"]
         verbose_name_plural = "criteria"
         constraints = [
             models.CheckConstraint(
@@ -214,7 +222,7 @@ class OpportunityDocument(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["opportunity", "uploaded_at", "id"]
+        ordering = ["opportunity_id", "uploaded_at", "id"]
 
     def __str__(self) -> str:
         return self.original_name
@@ -246,7 +254,7 @@ class Invitation(models.Model):
     intention_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["opportunity", "-was_local", "id"]
+        ordering = ["opportunity_id", "-was_local", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["opportunity", "supplier"], name="invitation_once_per_supplier"
@@ -256,7 +264,17 @@ class Invitation(models.Model):
                 name="invitation_non_local_is_justified",
             ),
         ]
-        indexes = [models.Index(fields=["supplier", "-invited_at"], name="invitation_by_supplier")]
+        indexes = [
+            models.Index(fields=["supplier", "-invited_at"], name="invitation_by_supplier"),
+            # An opportunity's invitees a page at a time, local ones first.
+            models.Index(
+                fields=["opportunity", "-was_local", "id"], name="invitation_page_local_first"
+            ),
+            # A supplier's invitations with their opportunities, from the index alone.
+            models.Index(
+                fields=["supplier", "opportunity"], include=["id"], name="invitation_supplier_opp"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.supplier_id} invited to {self.opportunity_id}"
@@ -293,7 +311,7 @@ class Clarification(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["opportunity", "asked_at", "id"]
+        ordering = ["opportunity_id", "asked_at", "id"]
 
     def __str__(self) -> str:
         return f"Question {self.pk} on {self.opportunity_id}"
@@ -319,7 +337,7 @@ class Amendment(models.Model):
     made_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["opportunity", "made_at", "id"]
+        ordering = ["opportunity_id", "made_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.opportunity_id}"

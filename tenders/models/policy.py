@@ -79,7 +79,7 @@ class ProcurementPolicy(models.Model):
     )
 
     class Meta:
-        ordering = ["buyer", "-effective_from"]
+        ordering = ["buyer_id", "-effective_from"]
         verbose_name_plural = "procurement policies"
         constraints = [
             models.UniqueConstraint(fields=["buyer", "version"], name="policy_version_unique"),
@@ -120,7 +120,7 @@ class PolicyBand(models.Model):
     )
 
     class Meta:
-        ordering = ["policy", "lower_bound"]
+        ordering = ["policy_id", "lower_bound"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "lower_bound"], name="band_bound_unique"),
             models.CheckConstraint(

@@ -8,9 +8,11 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import (
+    Count,
     DecimalField,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -23,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal.models import User
+from portal.paging import CountedPaginator
 from tenders import officer_forms as forms
 from tenders.models import (
     Lot,
@@ -46,12 +49,27 @@ from tenders.services import (
 )
 
 PAGE_SIZE = 25
+# An opportunity may invite 5,000 suppliers: its page lists them a page at a time.
+INVITATIONS_PAGE_SIZE = PAGE_SIZE
 S = OpportunityStatus
 OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
 # --- The list ----------------------------------------------------------------------
+
+
+LIST_FIELDS = [
+    "reference",
+    "title",
+    "options_value",
+    "value_vat_basis",
+    "route",
+    "band_name",
+    "status",
+    "submission_deadline",
+    "created_at",
+]
 
 
 def council_opportunities(user: User, *, status: str = "") -> QuerySet[Opportunity]:
@@ -74,7 +92,8 @@ def council_opportunities(user: User, *, status: str = "") -> QuerySet[Opportuni
     )
     if status:
         opportunities = opportunities.filter(status=status)
-    return opportunities.order_by("-created_at", "-id")
+    # Only what the list shows: no buyer, category or department on each row.
+    return opportunities.select_related(None).only(*LIST_FIELDS).order_by("-created_at", "-id")
 
 
 def opportunity_list(request: HttpRequest) -> HttpResponse:
@@ -161,7 +180,15 @@ def render_detail(
     user = request.user
     can_act = user.is_officer
     lots = list(opportunity.lots.all())
-    invitations = list(opportunity.invitations.select_related("supplier"))
+    counts = opportunity.invitations.aggregate(
+        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+    )
+    invitation_page = CountedPaginator(
+        # Local ones first, from the index (not the opportunity's own ordering).
+        opportunity.invitations.select_related("supplier").order_by("-was_local", "pk"),
+        INVITATIONS_PAGE_SIZE,
+        count=counts["invited"],
+    ).get_page(request.GET.get("invited_page"))
     clarifications = list(
         opportunity.clarifications.select_related("supplier", "asked_by", "answered_by")
     )
@@ -212,9 +239,11 @@ def render_detail(
             "bids": bids_section(user, opportunity, lots),
             "criteria": list(opportunity.criteria.all()),
             "documents": list(opportunity.documents.all()),
-            "invitations": invitations,
-            "invited": len(invitations),
-            "invited_local": sum(1 for i in invitations if i.was_local),
+            # A page of them (local ones first), and how many there are in all.
+            "invitations": list(invitation_page.object_list),
+            "invitation_page": invitation_page,
+            "invited": counts["invited"],
+            "invited_local": counts["local"],
             "clarifications": clarifications,
             "amendments": list(opportunity.amendments.select_related("made_by")),
             "check": check,

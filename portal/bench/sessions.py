@@ -1,0 +1,29 @@
+"""Signed-in sessions for benchmark clients, written straight to the session
+store: no sign-in form, so a second factor added to it later does not break
+the benchmarks. (With django-otp, add its device key to the session here.)"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+from portal.models import User
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def session_for(user: User) -> str:
+    """A new session key in which ``user`` is signed in."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = BACKEND
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def cookie_for(user: User) -> str:
+    """The ``Cookie`` header value of a client signed in as ``user``."""
+    return f"{settings.SESSION_COOKIE_NAME}={session_for(user)}"

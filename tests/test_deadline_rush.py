@@ -1,0 +1,36 @@
+"""A small ``bench deadline_rush`` through the real pages under gunicorn, on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from portal.bench import deadline_rush
+from tenders.models import Bid, BidRevision, Opportunity
+from tests.conftest import need
+
+
+@pytest.mark.django_db(transaction=True)
+def test_20_suppliers_bidding_at_the_deadline_over_http_lose_nothing(demo_data):
+    need(connection.vendor == "postgresql", "the deadline rush runs on PostgreSQL")
+    lines: list[str] = []
+
+    result = deadline_rush.run(suppliers=20, lead=8, out=lines.append)
+
+    assert result["suppliers"] == 20
+    assert result["errors"] == 0, lines
+    assert result["lost"] == 0, lines
+    assert result["accepted"] + result["refused_late"] == 20
+    # Every refusal came after the deadline; nothing accepted was sent or recorded after it.
+    assert result["refused_answered_before_deadline"] == 0
+    assert result["accepted_sent_after_deadline"] == 0
+    assert result["accepted_recorded_after_deadline"] == 0
+    assert result["refused_sent_1s_before_deadline"] == 0
+    assert result["ok"] is True
+    # The database agrees with what the suppliers were told.
+    opportunity = Opportunity.objects.get(pk=result["opportunity"])
+    submitted = Bid.objects.filter(opportunity=opportunity, status="submitted")
+    assert submitted.count() == result["accepted"]
+    assert BidRevision.objects.filter(bid__opportunity=opportunity).count() == result["accepted"]
+    deadline = opportunity.submission_deadline
+    assert all(at <= deadline for at in submitted.values_list("submitted_at", flat=True))
