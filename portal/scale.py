@@ -39,7 +39,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from portal import demo
+from portal import audit_chain, demo
 from portal.models import (
     AuditEvent,
     BuyerOrganisation,
@@ -222,27 +222,43 @@ class AuditRow:
 
 def insert_audit(writer: Writer, rows: Iterable[AuditRow]) -> int:
     """The one place scale data writes audit events: the columns ``audit.record``
-    sets, no others (columns the database fills itself are left to it)."""
+    sets with the content hash it computes; PostgreSQL links each row into the
+    chain at commit (ADR 7), as for any other event."""
+
+    def values(row: AuditRow) -> tuple:
+        content = (
+            row.at,
+            row.actor[0] if row.actor else None,
+            row.actor[1] if row.actor else "system",
+            row.action,
+            row.object_type,
+            str(row.object_id),
+            row.object_repr[:300],
+            row.changes or {},
+            row.context or {},
+            row.sealed_until_opened,
+        )
+        digest = audit_chain.content_hash(dict(zip(AUDIT_COLUMNS, content, strict=True)))
+        return (*content, digest, "", "")  # linked at commit
+
     return writer.insert(
         AuditEvent,
-        AUDIT_COLUMNS,
-        (
-            (
-                row.at,
-                row.actor[0] if row.actor else None,
-                row.actor[1] if row.actor else "system",
-                row.action,
-                row.object_type,
-                str(row.object_id),
-                row.object_repr[:300],
-                row.changes or {},
-                row.context or {},
-                row.sealed_until_opened,
-            )
-            for row in rows
-        ),
+        (*AUDIT_COLUMNS, "content_hash", "prev_hash", "chain_hash"),
+        (values(row) for row in rows),
         defaults=False,
     )
+
+
+def flush_everything() -> None:
+    """Empty the whole benchmark database (``seed_scale --reset``). The audit
+    trail refuses TRUNCATE (ADR 7): its guard is switched off for this one
+    statement, in the same transaction, which only the tables' owner may do."""
+    from django.core.management import call_command
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE portal_auditevent DISABLE TRIGGER auditevent_refuse_truncate")
+        call_command("flush", interactive=False, verbosity=0)
+        cursor.execute("ALTER TABLE portal_auditevent ENABLE TRIGGER auditevent_refuse_truncate")
 
 
 # --- What the data looks like ---------------------------------------------------------

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
+
 from cpv.models import CpvCode
 from portal import audit
 from portal.models import BuyerOrganisation, Department, User
@@ -77,10 +79,12 @@ def _at(day: datetime.date, hour: int = 12) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=LONDON)
 
 
+@transaction.atomic
 def record_past_award(
     buyer: BuyerOrganisation, officers: tuple[User, User], past: PastAward
 ) -> Contract:
-    """Write one finished procurement awarded on ``past.awarded_on``."""
+    """Write one finished procurement awarded on ``past.awarded_on``: all of it
+    or, if anything is refused, none of it."""
     first, second = officers
     published = past.awarded_on - datetime.timedelta(days=30)
     deadline = past.awarded_on - datetime.timedelta(days=10)

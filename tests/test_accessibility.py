@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -34,6 +35,7 @@ from tenders.services import (
     opportunity_publish,
 )
 from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.two_factor_helpers import verified_force_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -97,6 +99,8 @@ class Audit:
     def visit(self, name: str, url: str) -> None:
         response = self.page.goto(url)
         assert response is not None and response.status == 200, f"{name}: {url} gave {response}"
+        # Not redirected elsewhere (to signing in, say): the page itself is checked.
+        assert urlsplit(self.page.url).path == urlsplit(url).path, f"{name}: {self.page.url}"
         self.check(name)
 
     def submit(self, name: str, button: str) -> None:
@@ -125,7 +129,7 @@ def width(request, page):
 
 
 def sign_in_as(page, live_server, user: User) -> None:
-    client = Client()
+    client = verified_force_login(Client())  # council staff: past the second step too
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.clear_cookies()
@@ -298,10 +302,54 @@ def test_officer_pages_and_their_errors(
     audit.assert_clean()
 
 
-def test_auditor_home(page, width, live_server, seeded):
+def test_auditor_pages_and_their_errors(page, width, live_server, seeded):
+    from portal import demo_history
+    from tenders.models import Contract
+
+    buyer = person("auditor@demo-council.example").buyer
+    demo_history.seed(buyer, demo_history.officers())
+    contract = Contract.objects.filter(buyer=buyer).select_related("award__lot").first()
     sign_in_as(page, live_server, person("auditor@demo-council.example"))
     audit = Audit(page)
     audit.visit("Auditor home", "/")
+    audit.visit("Award register", "/audit/register/")
+    audit.visit("Award register, filtered", "/audit/register/?year=2025&local=yes&band=30k-100k")
+    page.goto("/audit/register/?year=1066")
+    audit.check("Award register, a bad filter", expect_error_summary=True)
+    audit.visit("Local spend", "/audit/local-spend/")
+    page.goto("/audit/local-spend/?department=999999")
+    audit.check("Local spend, a bad department", expect_error_summary=True)
+    audit.visit("Flags", "/audit/flags/")
+    audit.visit("Flags, splitting", "/audit/flags/?flag=possible-splitting")
+    opportunity = contract.award.lot.opportunity_id
+    audit.visit("Opportunity history", f"/audit/opportunities/{opportunity}/history/")
+    audit.visit("Supplier history", f"/audit/suppliers/{contract.supplier_id}/history/")
+    audit.assert_clean()
+
+
+def test_two_factor_pages_and_their_errors(page, width, live_server, seeded):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    # The second step, as the demo officer meets it after their password.
+    officer = person("officer@demo-council.example")
+    client = Client()
+    client.force_login(officer)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    audit = Audit(page)
+    audit.visit("Enter your code", "/sign-in/two-factor/")
+    audit.submit("Enter your code, empty", "Continue")
+    audit.visit("Use a recovery code", "/sign-in/two-factor/recovery-code/")
+    # Set-up, for a member of staff without an authenticator app yet.
+    TOTPDevice.objects.filter(user=officer).delete()
+    audit.visit("Set up your authenticator app", "/sign-in/two-factor/set-up/")
     audit.assert_clean()
 
 

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         if options["reset"]:
             self.stdout.write("Emptying the database (flush) and removing the seeded files...")
-            call_command("flush", interactive=False, verbosity=0)
+            scale.flush_everything()
             scale.remove_files()
         elif scale.present():
             raise CommandError(
