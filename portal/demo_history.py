@@ -17,9 +17,11 @@ from django.utils import timezone
 from cpv.models import CpvCode
 from portal import demo
 from portal.models import BuyerOrganisation, Department, User
-from suppliers.models import SupplierOrganisation
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import is_local_to
 from tenders.models import Contract
 from tenders.past_awards import PastAward, PastBid, record_past_award
+from tenders.services.routes import policy_on
 
 # title, department, CPV code, estimate, awarded on, winner and price, other
 # bidders and prices, options
@@ -216,11 +218,20 @@ def seed(buyer: BuyerOrganisation, officers: tuple[User, User]) -> int:
     departments = {d.name: d for d in Department.objects.filter(buyer=buyer)}
     codes = {c.code: c for c in CpvCode.objects.filter(code__in={row[2] for row in HISTORY})}
     today = timezone.localdate()
+    local_pool = list(
+        SupplierOrganisation.objects.filter(status=SupplierStatus.APPROVED)
+        .annotate(local=is_local_to(buyer))
+        .filter(local=True)
+        .prefetch_related("categories")
+        .order_by("legal_name")
+    )
     made = 0
     for title, department, cpv, estimate, day, bids, extra in HISTORY:
         awarded_on = datetime.date(*day)
         if awarded_on > today:
             continue
+        bidders = [suppliers[name] for name, _ in bids]
+        band = _band(policy_on(buyer, awarded_on), Decimal(estimate))
         record_past_award(
             buyer,
             officers,
@@ -231,11 +242,41 @@ def seed(buyer: BuyerOrganisation, officers: tuple[User, User]) -> int:
                 awarded_on=awarded_on,
                 department=departments[department],
                 bids=[PastBid(suppliers[name], Decimal(price)) for name, price in bids],
+                also_invited=_enough_invited(bidders, band, local_pool, cpv, buyer),
                 **extra,
             ),
         )
         made += 1
     return made
+
+
+def _band(policy, value: Decimal):
+    return [b for b in policy.bands.order_by("lower_bound") if b.lower_bound <= value][-1]
+
+
+def _enough_invited(bidders, band, local_pool, cpv: str, buyer) -> list[SupplierOrganisation]:
+    """Local suppliers invited beside the bidders (who did not bid), so that each
+    record meets its band's minimum invited and local, as publishing required:
+    those working in the same CPV division first."""
+    local_bidders = set(
+        SupplierOrganisation.objects.filter(pk__in=[b.pk for b in bidders])
+        .annotate(local=is_local_to(buyer))
+        .filter(local=True)
+        .values_list("pk", flat=True)
+    )
+    taken = {b.pk for b in bidders}
+
+    def same_trade(supplier) -> bool:
+        return any(code.code[:2] == cpv[:2] for code in supplier.categories.all())
+
+    extra: list[SupplierOrganisation] = []
+    for supplier in sorted(local_pool, key=lambda s: not same_trade(s)):
+        locals_now = len(local_bidders) + len(extra)
+        if len(taken) + len(extra) >= band.min_invited and locals_now >= band.min_local:
+            break
+        if supplier.pk not in taken:
+            extra.append(supplier)
+    return extra
 
 
 def officers() -> tuple[User, User]:
