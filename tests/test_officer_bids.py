@@ -563,10 +563,10 @@ EVALUATION_QUERIES = 16
 # session, user, two-factor device, council, unread count; opportunity, opened?, opened?
 # (the service's), the bid, its versions, their files, its marks with who marked; criteria.
 BID_QUERIES = 13
-# The officer's opportunity page: the 14 of tests/test_opportunity_pages.py while open
+# The officer's opportunity page: the 15 of tests/test_opportunity_pages.py while open
 # for bids; plus the opening once closed; plus the awards once opened.
-CLOSED_DETAIL_QUERIES = 15
-OPENED_DETAIL_QUERIES = 16
+CLOSED_DETAIL_QUERIES = 16
+OPENED_DETAIL_QUERIES = 17
 
 
 def test_the_evaluation_page_makes_a_fixed_number_of_queries(

@@ -41,6 +41,7 @@ from tenders.services import (
     opportunity_publish,
 )
 from tests.tenders_helpers import make_opportunity
+from tests.two_factor_helpers import verified_force_login
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -310,7 +311,7 @@ def published(officer, local_supplier_user, in_process_tasks) -> Opportunity:
 
 @pytest.fixture
 def officer_client(officer) -> Client:
-    client = Client()
+    client = verified_force_login(Client())  # past the second step
     client.force_login(officer)
     return client
 
