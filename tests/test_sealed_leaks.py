@@ -1,0 +1,569 @@
+"""Sealed bids leak nowhere (issue 8), extending ``test_sealed_bids``: that
+file reads the council's bid pages and Django admin as the council's people;
+this one reads EVERY URL pattern of the project (walked as in
+``test_permission_matrix``), every download and export (CSV registers, the
+OCDS JSON and ``manage.py export_ocds``, the supplier's JSON export), the
+searches, every inbox message and every email, as everyone: anonymous, the
+bidding supplier (who sees only its own bid), another invited supplier, a
+supplier not invited, both officers of the council, its auditor, its
+superuser, an administrator who is not a superuser and another council's
+officer.
+
+What must not show (``marker`` values found nowhere else): each bid's price
+in every formatting (``73519.47``, ``73,519.47``), each file's name, content
+and SHA-256, each receipt's reference, the audit and notification names
+that say a bid exists, and any count of bids ("2 bids"). Django admin's
+search counts must not count a sealed bid's events or messages either.
+
+Two boxes: the main opportunity's (two lots, Bidder 1 in two versions on lot
+1, Bidder 2 on lot 2) and one cancelled after its deadline without ever being
+opened (Bidder 1), whose bids stay sealed for good. Once two officers open
+the main box, the same scan finds its prices and files on the officers' and
+the auditor's pages (the scan is not blind) and still nothing of the
+cancelled one's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from decimal import Decimal
+from urllib.parse import quote, quote_plus
+
+import pytest
+import time_machine
+from django.contrib import admin
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db.models import Q
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from portal.models import AuditEvent, InboxMessage, Notification, User
+from portal.services import user_create
+from tenders.models import Bid, BidFile, BidRevision
+from tenders.services import (
+    box_open,
+    clarification_ask,
+    document_add,
+    invite,
+    opportunity_cancel,
+    opportunity_publish,
+)
+from tests.tenders_helpers import make_opportunity
+from tests.test_officer_bids import (
+    bidder,
+    open_box,
+    pass_deadline,
+    publish_with_bidders,
+    submit,
+)
+from tests.test_permission_matrix import (
+    POST_MATRIX,
+    SIGNS_OUT,
+    World,
+    body,
+    every_pattern,
+    expectations,
+    url_for,
+)
+from tests.test_sealed_bids import COUNT
+from tests.two_factor_helpers import verified_force_login
+from transparency.flags import KINDS
+
+PRICE = "73519.47"  # Bidder 1's latest version, lot 1
+FIRST_PRICE = "72481.06"  # Bidder 1's first version
+OTHER_PRICE = "68042.19"  # Bidder 2, lot 2
+CANCELLED_PRICE = "71204.36"  # Bidder 1, the opportunity cancelled unopened
+FILE_NAME = "sealed-marker-7f3a.pdf"
+FILE_BYTES = b"%PDF-1.4 SEALED-MARKER-CONTENT-7f3a method statement"
+FIRST_FILE = ("sealed-first-9e0b.pdf", b"%PDF-1.4 SEALED-FIRST-CONTENT-9e0b")
+OTHER_FILE = ("sealed-other-2b9d.pdf", b"%PDF-1.4 SEALED-OTHER-CONTENT-2b9d")
+CANCELLED_FILE = ("sealed-cancel-5d1c.pdf", b"%PDF-1.4 SEALED-CANCEL-CONTENT-5d1c")
+# What says that there are bids at all (test_sealed_bids).
+BID_WORDS = ["bid.submitted", "bid.started", "bid.receipt", "Receipt for your bid"]
+
+PERSONAS = [
+    "anonymous",
+    "bidder",  # Bidder 1: its own bids only
+    "invited",  # Bidder 3: invited, did not bid
+    "uninvited",  # Aire Valley Cleaning: not invited
+    "officer",
+    "second_officer",
+    "auditor",
+    "admin_user",  # a superuser
+    "council_admin",  # an administrator, not a superuser
+    "other_officer",  # another council
+]
+
+
+def price_forms(price: str) -> list[str]:
+    value = Decimal(price)
+    return [f"{value:.2f}", f"{value:,.2f}"]
+
+
+def file_markers(name: str, content: bytes) -> list[str]:
+    return [name, content.decode().split()[1], hashlib.sha256(content).hexdigest()[:16]]
+
+
+class Box:
+    """The sealed world: the opportunities, the bids, and what is secret from whom."""
+
+    def __init__(self, officer, second_officer, clock, capture):
+        self.main = publish_with_bidders(officer, 3)
+        self.document = document_add(
+            opportunity=self.main,
+            upload=SimpleUploadedFile("brief-4c1a.pdf", b"%PDF-1.4 brief"),
+            by=officer,
+        )
+        self.question = clarification_ask(
+            opportunity=self.main, by=bidder(3), question="May we visit the site first?"
+        )
+        self.cancelled = make_opportunity(officer, "4000.00", title="Gutters", deadline_days=7)
+        invite(
+            opportunity=self.cancelled,
+            suppliers=[bidder(1).supplier, bidder(3).supplier],
+            by=officer,
+        )
+        opportunity_publish(opportunity=self.cancelled, by=officer)
+        self.colleague = user_create(
+            email="colleague@bidder-1.example",
+            full_name="Bidder 1 colleague",
+            role="supplier",
+            supplier=bidder(1).supplier,
+            supplier_role="member",
+            password="a long test passphrase",
+            email_verified=True,
+            by=None,
+        )
+        self.last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True)[0]
+        self.last_notification = (
+            Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        )
+        mail.outbox.clear()
+        with capture(execute=True):
+            submit(self.main, 1, FIRST_PRICE, files=[FIRST_FILE])
+            submit(self.main, 1, PRICE, files=[(FILE_NAME, FILE_BYTES)])
+            submit(self.main, 2, OTHER_PRICE, lot_number=2, files=[OTHER_FILE])
+            submit(self.cancelled, 1, CANCELLED_PRICE, files=[CANCELLED_FILE])
+        # The cancelled one: its deadline passes, then the council cancels it unopened.
+        pass_deadline(clock, self.cancelled)
+        with capture(execute=True):
+            opportunity_cancel(opportunity=self.cancelled, by=officer, reason="Not needed now.")
+        self.bid = Bid.objects.get(opportunity=self.main, supplier__legal_name="Bidder 1")
+        self.other_bid = Bid.objects.get(opportunity=self.main, supplier__legal_name="Bidder 2")
+        self.cancelled_bid = Bid.objects.get(opportunity=self.cancelled)
+        self.world = World(
+            "S",
+            officer.buyer,
+            (officer, second_officer),
+            bidder(1),
+            supplier=bidder(1).supplier,
+            colleague=self.colleague,
+            site=bidder(1).supplier.sites.first(),
+            opportunity=self.main,
+            document=self.document,
+            clarification=self.question,
+            bid=self.bid,
+            bid_file=BidFile.objects.get(
+                bid=self.bid, original_name=FILE_NAME, revision__isnull=False
+            ),
+            receipt=InboxMessage.objects.filter(recipient=bidder(1)).latest("pk"),
+            past=self.cancelled,
+        )
+        receipts = dict(BidRevision.objects.values_list("bid_id", "receipt_reference"))
+        own_receipts = list(
+            BidRevision.objects.filter(bid__supplier=self.bid.supplier).values_list(
+                "receipt_reference", flat=True
+            )
+        )
+        self.main_markers = [
+            *price_forms(PRICE),
+            *price_forms(FIRST_PRICE),
+            *file_markers(FILE_NAME, FILE_BYTES),
+            *file_markers(*FIRST_FILE),
+        ]
+        self.other_markers = [
+            *price_forms(OTHER_PRICE),
+            *file_markers(*OTHER_FILE),
+            receipts[self.other_bid.pk],
+        ]
+        self.cancelled_markers = [
+            *price_forms(CANCELLED_PRICE),
+            *file_markers(*CANCELLED_FILE),
+        ]
+        # Bidder 1's own, which only Bidder 1 may see.
+        self.own_markers = self.main_markers + self.cancelled_markers + own_receipts
+
+    def secrets_for(self, persona: str) -> list[str]:
+        if persona == "bidder":
+            return self.other_markers
+        return self.own_markers + self.other_markers + BID_WORDS
+
+    def files(self) -> list[BidFile]:
+        return list(BidFile.objects.filter(bid__in=[self.bid, self.other_bid, self.cancelled_bid]))
+
+
+@pytest.fixture
+def clock(demo_data, settings, tmp_path):
+    """Frozen now; bid files stored in a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def box(clock, officer, second_officer, in_process_tasks, django_capture_on_commit_callbacks):
+    return Box(officer, second_officer, clock, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def people(
+    box, officer, second_officer, auditor, admin_user, other_officer, local_supplier_user
+) -> dict[str, User | None]:
+    council_admin = user_create(
+        email="admin2@demo-council.example",
+        full_name="Cal Admin",
+        role="admin",
+        password="a long test passphrase",
+        buyer=officer.buyer,
+        by=None,
+    )
+    assert admin_user.is_superuser and not council_admin.is_superuser
+    return {
+        "anonymous": None,
+        "bidder": bidder(1),
+        "invited": bidder(3),
+        "uninvited": local_supplier_user,
+        "officer": officer,
+        "second_officer": second_officer,
+        "auditor": auditor,
+        "admin_user": admin_user,
+        "council_admin": council_admin,
+        "other_officer": other_officer,
+    }
+
+
+# --- Where to look ---------------------------------------------------------------------------
+
+
+def every_get_url(box: Box) -> list[str]:
+    """Every URL pattern that answers a GET, filled with the sealed world's objects."""
+    routes = every_pattern()
+    skip = set(POST_MATRIX) | SIGNS_OUT
+    return [
+        url_for(key, routes[key], box.world, box.world)
+        for key in sorted(expectations())
+        if key not in skip
+    ]
+
+
+def bid_urls(box: Box) -> list[str]:
+    """Every bid, receipt and file URL of every bid, the supplier's and the council's."""
+    urls = []
+    for bid in (box.bid, box.other_bid, box.cancelled_bid):
+        o, lot = bid.opportunity_id, bid.lot_id
+        criterion = bid.opportunity.criteria.get(is_price=False).pk
+        urls += [
+            reverse("supplier_bid", args=[o, lot]),
+            reverse("supplier_bid_withdraw", args=[o, lot]),
+            reverse("lot_evaluation", args=[o, lot]),
+            reverse("lot_award", args=[o, lot]),
+            reverse("bid_detail", args=[o, bid.pk]),
+            reverse("opportunity_detail", args=[o]),
+            reverse("transparency:opportunity_history", args=[o]),
+            reverse("transparency:opportunity_ocds", args=[o]),
+            reverse("transparency:supplier_history", args=[bid.supplier_id]),
+            reverse("supplier_detail", args=[bid.supplier_id]),
+            reverse("bid_score", args=[o, bid.pk, criterion]),
+            reverse("bid_exclude", args=[o, bid.pk]),
+        ]
+        for number in bid.revisions.values_list("number", flat=True):
+            urls += [
+                reverse("supplier_bid_receipt", args=[o, bid.pk, number]),
+                reverse("supplier_bid_receipt_text", args=[o, bid.pk, number]),
+            ]
+    for bid_file in box.files():
+        bid = bid_file.bid
+        urls += [
+            reverse("supplier_bid_file", args=[bid.opportunity_id, bid.lot_id, bid_file.pk]),
+            reverse("bid_file", args=[bid.opportunity_id, bid.pk, bid_file.pk]),
+        ]
+    return urls
+
+
+# Searches and filters by what is not secret (the secret values are in SECRET_SEARCHES).
+SEARCHES = ["Bidder 1", "bidder-1", "sealed", "Gutters"]
+
+
+def search_urls(box: Box) -> list[str]:
+    """The portal's searches and filters, and Django admin's on every model."""
+    urls = [f"{reverse('supplier_directory')}?q={q}" for q in SEARCHES]
+    urls += [f"{reverse('opportunity_list')}?status={s}" for s in ("", "open", "cancelled")]
+    urls += [f"{reverse('transparency:register')}?supplier=Bidder", reverse("cpv:find") + "?q=73"]
+    for model in admin.site._registry:
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        urls += [f"{changelist}?q={q}" for q in SEARCHES]
+    urls += [f"{reverse('admin:portal_auditevent_changelist')}?object_type__exact=tenders.bid"]
+    return urls
+
+
+def admin_object_urls(box: Box) -> list[str]:
+    """Django admin's pages of everything written since the bids began, and
+    of the models the bids would be (never registered: 404)."""
+    urls = [
+        reverse("admin:tenders_opportunity_change", args=[o.pk]) for o in (box.main, box.cancelled)
+    ]
+    urls += [
+        reverse("admin:portal_auditevent_change", args=[pk])
+        for pk in AuditEvent.objects.filter(pk__gt=box.last_event).values_list("pk", flat=True)
+    ]
+    urls += [
+        reverse("admin:portal_notification_change", args=[pk])
+        for pk in Notification.objects.filter(pk__gt=box.last_notification).values_list(
+            "pk", flat=True
+        )
+    ]
+    for model in ("bid", "bidrevision", "bidfile", "boxopening", "score", "award"):
+        urls += [f"/admin/tenders/{model}/", f"/admin/tenders/{model}/{box.bid.pk}/change/"]
+    return urls
+
+
+def own_message_urls(person: User | None) -> list[str]:
+    if person is None:
+        return []
+    return [
+        reverse("inbox_message", args=[pk])
+        for pk in InboxMessage.objects.filter(recipient=person).values_list("pk", flat=True)
+    ]
+
+
+def signed_in(person: User | None) -> Client:
+    client = verified_force_login(Client())
+    if person is not None:
+        client.force_login(person)
+    return client
+
+
+# What the flags page says of every flag, whatever the records ("Only one bid was
+# submitted for the lot that was awarded..."): words, not a count of anything.
+FLAG_WORDS = [escape(text) for kind in KINDS for text in (kind.name, kind.why, kind.check)]
+
+
+def found_in(text: str, secrets: list[str], where: str) -> list[tuple[str, str]]:
+    found = [(where, secret) for secret in secrets if secret in text]
+    for words in FLAG_WORDS:
+        text = text.replace(words, "")
+    if count := COUNT.search(re.sub(r"<[^>]+>", " ", text)):
+        found.append((where, count.group(0)))
+    return found
+
+
+def read_everything(box: Box, persona: str, person: User | None) -> list[tuple[str, str]]:
+    """Every page, download, export, search and inbox message ``person`` can
+    ask for: (where, what) of each secret shown."""
+    client = signed_in(person)
+    secrets = box.secrets_for(persona)
+    urls = every_get_url(box) + bid_urls(box) + search_urls(box) + admin_object_urls(box)
+    urls += own_message_urls(person)
+    found = []
+    for url in dict.fromkeys(urls):
+        response = client.get(url)
+        assert response.status_code < 500, (persona, url, response.status_code)
+        found += found_in(body(response), secrets, f"GET {url} ({response.status_code})")
+    return found
+
+
+def emails_to(person: User | None) -> list[str]:
+    if person is None:
+        return []
+    texts = []
+    for email in mail.outbox:
+        if person.email in [*email.to, *email.cc, *email.bcc]:
+            alternatives = "".join(str(content) for content, _type in email.alternatives)
+            texts.append(f"{email.subject}\n{email.body}\n{alternatives}")
+    return texts
+
+
+def read_mail(box: Box, persona: str, person: User | None) -> list[tuple[str, str]]:
+    found = []
+    for n, text in enumerate(emails_to(person)):
+        found += found_in(text, box.secrets_for(persona), f"email {n} to {persona}")
+    return found
+
+
+def leaks(box: Box, people: dict) -> list[tuple[str, str, str]]:
+    found = []
+    for persona in PERSONAS:
+        person = people[persona]
+        for where, what in read_everything(box, persona, person) + read_mail(box, persona, person):
+            found.append((persona, where, what))
+    return found
+
+
+# --- Before the deadline, and after it before the opening --------------------------------------
+
+
+def test_before_the_deadline_nothing_anywhere_shows_a_bid_to_anyone(box, people):
+    # The bidder's receipts were emailed (so the other people's mail had some to miss).
+    receipts = BidRevision.objects.filter(bid=box.bid).values_list("receipt_reference", flat=True)
+    assert all(any(r in text for text in emails_to(people["bidder"])) for r in receipts)
+    found = leaks(box, people)
+    assert found == [], "\n".join(map(str, found))
+
+
+def test_after_the_deadline_with_one_officer_confirmed_nothing_shows_either(
+    box, people, clock, officer
+):
+    pass_deadline(clock, box.main)
+    box_open(opportunity=box.main, by=officer)  # one officer alone opens nothing
+    assert leaks(box, people) == []
+
+
+def test_the_bidder_sees_its_own_bid_and_nothing_of_the_others(box, people):
+    client = signed_in(people["bidder"])
+    receipt = client.get(reverse("supplier_bid_receipt", args=[box.main.pk, box.bid.pk, 2]))
+    assert "73,519.47" in body(receipt) and FILE_NAME in body(receipt)
+    export = body(client.get(reverse("organisation_export")))
+    assert PRICE in export and hashlib.sha256(FILE_BYTES).hexdigest() in export
+    assert not [m for m in box.other_markers if m in export]
+
+
+# --- Exports -------------------------------------------------------------------------------------
+
+
+def test_the_ocds_exports_of_the_cancelled_opportunity_name_no_bidder(box, auditor):
+    """Cancelled after its deadline, never opened: it is open data, its bids are not."""
+    client = signed_in(auditor)
+    response = client.get(reverse("transparency:opportunity_ocds", args=[box.cancelled.pk]))
+    assert response.status_code == 200
+    downloaded = body(response)
+    out = io.StringIO()
+    today = timezone.localdate().isoformat()
+    call_command(
+        "export_ocds", "--buyer", "demo-council", "--from", today, "--to", today, "--output", "-",
+        stdout=out,
+    )  # fmt: skip
+    for text in (downloaded, out.getvalue()):
+        assert found_in(text, box.secrets_for("auditor"), "ocds") == []
+        release = next(
+            r for r in json.loads(text)["releases"] if r["ocid"].endswith(f"-{box.cancelled.pk}")
+        )
+        assert release["tender"]["status"] == "cancelled"
+        assert "numberOfTenderers" not in release["tender"]
+        assert "tenderers" not in release["tender"]
+        assert "Bidder 1" not in json.dumps(release)
+    # The open, sealed one is not open data at all.
+    assert (
+        client.get(reverse("transparency:opportunity_ocds", args=[box.main.pk])).status_code == 404
+    )
+
+
+# --- Counts in Django admin ----------------------------------------------------------------------
+
+
+def result_count(page: str) -> int:
+    match = re.search(r"(\d+) results?", page)
+    assert match, "no result count on the page"
+    return int(match.group(1))
+
+
+def test_django_admin_searches_do_not_count_a_sealed_bids_events_or_messages(box, admin_user):
+    """Django admin's own search of every event (or message), less the sealed
+    bids' ones, is what its page counts: not one more."""
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    sealed_bids = [str(pk) for pk in Bid.objects.values_list("pk", flat=True)]
+    client = signed_in(admin_user)
+    checks = [
+        (AuditEvent, "Bidder", Q(sealed_until_opened__in=[box.main.pk, box.cancelled.pk])),
+        (AuditEvent, "bidder-1", Q(sealed_until_opened__in=[box.main.pk, box.cancelled.pk])),
+        (Notification, "bidder-1", Q(object_type="tenders.bid", object_id__in=sealed_bids)),
+        (Notification, "bid.receipt", Q(object_type="tenders.bid", object_id__in=sealed_bids)),
+    ]
+    for model, q, is_sealed in checks:
+        model_admin = admin.site._registry[model]
+        every, _ = model_admin.get_search_results(request, model.objects.all(), q)
+        sealed = every.filter(is_sealed).count()
+        assert sealed > 0, (model, q)  # there was something to count
+        changelist = reverse(f"admin:portal_{model._meta.model_name}_changelist")
+        page = body(client.get(f"{changelist}?q={q}"))
+        assert result_count(page) == every.count() - sealed, (model, q)
+
+
+# Searching for a sealed bid's price, file or receipt must answer exactly as
+# searching for one that nobody bid: same rows, same counts.
+SECRET_SEARCHES = [
+    (PRICE, "73519.48"),
+    ("73,519.47", "73,519.48"),
+    (FILE_NAME, "sealed-marker-0000.pdf"),
+    (hashlib.sha256(FILE_BYTES).hexdigest()[:16], "0" * 16),
+]
+
+
+def normalised(page: str, value: str) -> str:
+    # As typed, in a URL, in HTML, and in Django admin's preserved filters (twice encoded).
+    for form in (value, quote(value), quote_plus(value), escape(value), quote(quote(value))):
+        page = page.replace(form, "<Q>")
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+    return re.sub(r'nonce="[^"]+"', "", page)
+
+
+def test_searching_for_a_sealed_bids_values_finds_nothing_more_than_for_made_up_ones(box, people):
+    receipt = BidRevision.objects.filter(bid=box.bid).latest("number").receipt_reference
+    pairs = [*SECRET_SEARCHES, (receipt, "LT-9-9-9-0000000000")]
+    searches = [(reverse("supplier_directory"), "q")]
+    searches += [
+        (reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist"), "q")
+        for m in admin.site._registry
+    ]
+    searches += [
+        (reverse("admin:portal_auditevent_changelist"), "action__exact"),
+        (reverse("admin:portal_notification_changelist"), "event__exact"),
+    ]
+    pairs_by_field = {
+        "q": pairs,
+        "action__exact": [("bid.submitted", "bid.nothing"), ("bid.started", "bid.nothing")],
+        "event__exact": [("bid.receipt", "bid.nothing")],
+    }
+    differences = []
+    for persona in ("officer", "other_officer", "admin_user"):
+        client = signed_in(people[persona])
+        for url, field in searches:
+            for secret, made_up in pairs_by_field[field]:
+                with_secret = client.get(url, {field: secret})
+                without = client.get(url, {field: made_up})
+                if with_secret.status_code != without.status_code or normalised(
+                    body(with_secret), secret
+                ) != normalised(body(without), made_up):
+                    differences.append((persona, url, field, secret))
+    assert differences == [], "\n".join(map(str, differences))
+
+
+# --- Once two officers open the box --------------------------------------------------------------
+
+
+def test_once_opened_the_same_scan_finds_the_bids_on_the_councils_pages(
+    box, people, clock, officer, second_officer
+):
+    open_box(clock, box.main, officer, second_officer)
+    for persona in ("officer", "auditor"):
+        shown = {what for _where, what in read_everything(box, persona, people[persona])}
+        # The scan is not blind: the opened box's prices and files are found...
+        for marker in ["73,519.47", "72,481.06", "68,042.19", FILE_NAME, OTHER_FILE[0]]:
+            assert marker in shown, (persona, marker)
+        assert "SEALED-MARKER-CONTENT-7f3a" in shown  # the file itself, downloaded
+        # ...and the cancelled box, never opened, stays sealed.
+        assert not [m for m in box.cancelled_markers if m in shown], persona
+    # Nobody else is shown anything of the opened box either (the council's
+    # administrators read the opened bids' events on the audit pages, as its
+    # auditors do: transparency.access).
+    for persona in ("anonymous", "invited", "uninvited", "other_officer"):
+        person = people[persona]
+        found = read_everything(box, persona, person) + read_mail(box, persona, person)
+        assert found == [], (persona, found)
