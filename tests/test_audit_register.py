@@ -173,6 +173,24 @@ def test_register_filters(client, auditor, history, params, titles):
     assert set(listed(register_page(client, **params))) == titles
 
 
+def test_register_categories_are_the_divisions_with_contracts(council, history, officer):
+    """The category filter offers the CPV divisions the council has awarded
+    contracts in: not one it only has an opportunity (no contract) in."""
+    from cpv.models import CpvCode
+    from tests.tenders_helpers import make_opportunity
+    from transparency.register import register_categories
+
+    unawarded = (
+        CpvCode.objects.exclude(prefix__startswith="85")
+        .exclude(prefix__startswith="90")
+        .order_by("code")
+        .first()
+    )
+    make_opportunity(officer, "1000.00", cpv=unawarded.code, title="Not awarded")
+    assert register_categories(council) == ["85", "90"]
+    assert unawarded.code[:2] not in register_categories(council)
+
+
 def test_register_filters_by_department(client, auditor, history, council):
     client.force_login(auditor)
     place = council.departments.get(name="Place")

@@ -37,6 +37,28 @@ def test_officer_home_shows_the_policy_in_force_and_pending_suppliers(client, of
     assert "3 suppliers are waiting for verification" in page
 
 
+def test_officer_home_counts_approved_suppliers_and_those_local_to_the_council(client, officer):
+    """Local: a site in one of the council's districts (counted in SQL on the
+    page, by hand here)."""
+    from html import escape
+
+    from portal.models import LocalityDistrict
+    from suppliers.models import SupplierStatus
+
+    districts = set(
+        LocalityDistrict.objects.filter(buyer=officer.buyer).values_list("district", flat=True)
+    )
+    approved = SupplierOrganisation.objects.filter(status=SupplierStatus.APPROVED)
+    local = [s for s in approved if any(site.district in districts for site in s.sites.all())]
+    assert 0 < len(local) < approved.count()  # the demo has both kinds
+    client.force_login(officer)
+    page = client.get(reverse("home")).content.decode()
+    assert (
+        f"{approved.count()} approved suppliers can be invited, {len(local)} of them local "
+        f"to {escape(officer.buyer.name)}."
+    ) in page
+
+
 def test_supplier_home_shows_the_councils_it_is_local_to(client, local_supplier_user):
     client.force_login(local_supplier_user)
     page = client.get(reverse("home")).content.decode()

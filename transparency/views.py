@@ -22,7 +22,7 @@ from transparency.chart import share_chart
 from transparency.forms import RegisterFilterForm
 from transparency.local_spend import KIND_LABELS, KINDS
 from transparency.local_spend import dashboard as spend_dashboard
-from transparency.register import financial_year, financial_year_label
+from transparency.register import PAGE_FIELDS, financial_year, financial_year_label
 from transparency.register import register as register_of
 
 PAGE_SIZE = 50
@@ -41,7 +41,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegisterFilterForm(request.GET or None, buyer=buyer)
     if form.is_bound:
         form.is_valid()  # an invalid filter is explained and left out
-    contracts = register_of(buyer, form.filters())
+    contracts = register_of(buyer, form.filters()).only(*PAGE_FIELDS)
     page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     figures = marks.load_figures()
