@@ -393,6 +393,7 @@ class _Supplier:
 @dataclass
 class _Opportunity:
     pk: int
+    department: int | None
     status: str
     created: datetime.datetime
     published: datetime.datetime | None
@@ -784,11 +785,12 @@ class Builder:
             place = rng.choice(PLACES)
             title = f"{trade} for {place}"
             start = (deadline + datetime.timedelta(days=30)).date()
+            department = rng.choice(self.departments)[0]
             opp_rows.append(
                 (
                     pk,
                     self.buyer.pk,
-                    rng.choice(self.departments)[0],
+                    department,
                     reference,
                     title,
                     f"{trade} for {place}, {rng.choice(['one year', 'two years', 'three years'])}"
@@ -821,6 +823,7 @@ class Builder:
             )
             opp = _Opportunity(
                 pk=pk,
+                department=department,
                 status=status,
                 created=made,
                 published=published,
@@ -1303,6 +1306,7 @@ class Builder:
                         winner[1].sme,
                         winner[1].vcse,
                         timezone.localdate(decided),
+                        o.department,
                     )
                 )
                 audit.append(
@@ -1413,6 +1417,7 @@ class Builder:
                 "supplier_was_sme",
                 "supplier_was_vcse",
                 "awarded_on",
+                "department_id",
             ],
             contracts,
         )

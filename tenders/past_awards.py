@@ -188,6 +188,7 @@ def record_past_award(
         supplier_was_sme=winner.supplier.is_sme,
         supplier_was_vcse=winner.supplier.is_vcse,
         awarded_on=past.awarded_on,
+        department=past.department,
     )
     audit.record(
         actor=first,

@@ -150,6 +150,7 @@ def bulk_awarded(buyer: BuyerOrganisation, officer: User, count: int) -> None:
             supplier_was_sme=i % 2 == 0,
             supplier_was_vcse=i % 5 == 0,
             awarded_on=first_day + datetime.timedelta(days=i % 3650),
+            department=award.lot.opportunity.department,
         )
         for i, award in enumerate(awards)
     )

@@ -109,7 +109,7 @@ def dashboard(
     )
     contracts = Contract.objects.filter(buyer=buyer)
     if department is not None:
-        contracts = contracts.filter(award__lot__opportunity__department=department)
+        contracts = contracts.filter(department=department)
     sums = {"total_value": Sum("value"), "total_count": Count("pk")}
     for kind in KINDS:
         is_kind = Q(**{f"supplier_was_{kind}": True})
@@ -117,7 +117,7 @@ def dashboard(
         sums[f"{kind}_count"] = Count("pk", filter=is_kind)
     rows = (
         contracts.annotate(fy=start_year)
-        .values("fy", "award__lot__opportunity__department_id")
+        .values("fy", "department_id")
         .annotate(**sums)
         .order_by("fy")
     )
@@ -125,7 +125,7 @@ def dashboard(
     for row in rows:
         year = years.setdefault(row["fy"], YearFigures(start=row["fy"]))
         year.add(row)
-        dept = row["award__lot__opportunity__department_id"]
+        dept = row["department_id"]
         year.departments.setdefault(dept, Figures()).add(row)
     policies = list(ProcurementPolicy.objects.filter(buyer=buyer).order_by("-effective_from"))
     today = timezone.localdate()

@@ -101,7 +101,7 @@ def register(buyer: BuyerOrganisation, filters: RegisterFilters) -> QuerySet[Con
         first, last = financial_year_range(filters.year)
         contracts = contracts.filter(awarded_on__gte=first, awarded_on__lte=last)
     if filters.department is not None:
-        contracts = contracts.filter(award__lot__opportunity__department_id=filters.department)
+        contracts = contracts.filter(department_id=filters.department)
     if filters.category:
         contracts = contracts.filter(
             award__lot__opportunity__cpv__code__startswith=filters.category

@@ -25,7 +25,7 @@ from transparency.local_spend import dashboard as spend_dashboard
 from transparency.register import PAGE_FIELDS, financial_year, financial_year_label
 from transparency.register import register as register_of
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 100
 
 

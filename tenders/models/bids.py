@@ -214,10 +214,27 @@ class Contract(models.Model):
     supplier_was_sme = models.BooleanField()
     supplier_was_vcse = models.BooleanField()
     awarded_on = models.DateField()
+    # The opportunity's department at award, so the local-spend figures group
+    # the contracts alone (an index-only scan) instead of joining three tables.
+    department = models.ForeignKey(
+        "portal.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-awarded_on", "-id"]
-        indexes = [models.Index(fields=["buyer", "awarded_on"], name="contract_register")]
+        indexes = [
+            models.Index(
+                fields=["buyer", "awarded_on"],
+                include=[
+                    "value",
+                    "department",
+                    "supplier_was_local",
+                    "supplier_was_sme",
+                    "supplier_was_vcse",
+                ],
+                name="contract_register",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end_date__gte=models.F("start_date")),

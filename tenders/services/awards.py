@@ -246,6 +246,7 @@ def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, sta
         supplier_was_sme=supplier.is_sme,
         supplier_was_vcse=supplier.is_vcse,
         awarded_on=timezone.localdate(),
+        department_id=opportunity.department_id,
     )
     audit.record(
         actor=by,
