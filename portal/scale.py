@@ -193,18 +193,8 @@ class Writer:
 # --- The audit trail ----------------------------------------------------------------
 
 
-AUDIT_COLUMNS = (
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "context",
-    "sealed_until_opened",
-)
+# The columns audit.record sets: exactly those an event's content hash covers.
+AUDIT_COLUMNS = audit_chain.CONTENT_FIELDS
 
 
 @dataclass(frozen=True)
