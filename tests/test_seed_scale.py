@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -20,13 +25,23 @@ def test_seed_scale_refuses_production_mode(db, settings):
     assert not scale.present()
 
 
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="about SQLite")
-def test_seed_scale_refuses_sqlite_with_one_clear_line(db):
-    with pytest.raises(CommandError, match="needs PostgreSQL") as refused:
-        call_command("seed_scale")
-    assert "DATABASE_URL" in str(refused.value)
-    assert "\n" not in str(refused.value)
-    assert not scale.present()
+def test_seed_scale_refuses_sqlite_with_one_clear_line(tmp_path):
+    # Its own process on a SQLite file, whichever database the suite runs on.
+    database = tmp_path / "embedded.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    env.pop("DJANGO_ENV", None)
+    root = Path(__file__).resolve().parent.parent
+    run = [sys.executable, "manage.py"]
+    subprocess.run([*run, "migrate", "-v0"], env=env, cwd=root, check=True, timeout=120)
+    result = subprocess.run(
+        [*run, "seed_scale"], env=env, cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    refusal = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(refusal) == 1 and "needs PostgreSQL" in refusal[0], result.stderr
+    assert "DATABASE_URL" in refusal[0]
+    with sqlite3.connect(database) as made:  # and it wrote nothing
+        assert made.execute("SELECT COUNT(*) FROM tenders_opportunity").fetchone() == (0,)
 
 
 def test_seed_scale_makes_a_small_scale_on_postgresql_and_refuses_a_second_run(
