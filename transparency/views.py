@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -35,13 +36,20 @@ def _kept_query(request: HttpRequest) -> str:
     return kept.urlencode()
 
 
+def _filtered(request: HttpRequest, buyer) -> tuple[RegisterFilterForm, QuerySet[Contract]]:
+    """The register's filters from the query string, and the contracts they keep
+    (the page and its CSV alike). An invalid filter is explained and left out."""
+    form = RegisterFilterForm(request.GET or None, buyer=buyer)
+    if form.is_bound:
+        form.is_valid()
+    return form, register_of(buyer, form.filters())
+
+
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
     buyer = auditor_council(request)
-    form = RegisterFilterForm(request.GET or None, buyer=buyer)
-    if form.is_bound:
-        form.is_valid()  # an invalid filter is explained and left out
-    contracts = register_of(buyer, form.filters()).only(*PAGE_FIELDS)
+    form, contracts = _filtered(request, buyer)
+    contracts = contracts.only(*PAGE_FIELDS)
     page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     figures = marks.load_figures()
@@ -125,10 +133,7 @@ def _csv_rows(contracts, figures) -> Iterator[list[str]]:
 @require_GET
 def register_csv(request: HttpRequest) -> StreamingHttpResponse:
     buyer = auditor_council(request)
-    form = RegisterFilterForm(request.GET or None, buyer=buyer)
-    if form.is_bound:
-        form.is_valid()
-    contracts = register_of(buyer, form.filters())
+    _, contracts = _filtered(request, buyer)
     figures = marks.load_figures()
     return csvfile.download(
         CSV_COLUMNS,
