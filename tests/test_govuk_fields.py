@@ -1,0 +1,167 @@
+"""``{% govuk_field %}`` and ``{% govuk_error_summary %}``: selects, text inputs and
+checkboxes (the filter forms above the long lists), radios, textareas and file uploads
+(the small forms on the officer's page of an opportunity) with the GOV.UK markup
+crispy-forms-gds gave them: the same ids (so the error summary's links land on the field), labels or
+legends, hints, error messages, ``aria-describedby`` and ``aria-invalid``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.template import Context, Template
+
+
+class Sample(forms.Form):
+    answer = forms.CharField(
+        label="Your answer", max_length=50, min_length=2, widget=forms.Textarea
+    )
+    visibility = forms.ChoiceField(
+        label="Who sees the answer?",
+        choices=[("all", "Everyone <invited>"), ("private", "Only the asker")],
+        widget=forms.RadioSelect,
+        help_text="Choose one.",
+    )
+    file = forms.FileField(label="Add a document", help_text="PDF or Word.")
+
+
+def render(source: str, form: forms.Form) -> str:
+    return Template("{% load govuk_fields %}" + source).render(Context({"form": form}))
+
+
+def test_a_textarea_has_its_label_its_widgets_limits_and_the_rows_asked_for():
+    html = render("{% govuk_field form.answer rows=4 %}", Sample(prefix="q7"))
+    assert html == (
+        '<div id="div_id_q7-answer" class="govuk-form-group">'
+        '<label for="id_q7-answer" class="govuk-label govuk-label--s">Your answer</label>'
+        '<textarea name="q7-answer" cols="40" rows="4" maxlength="50" minlength="2" '
+        'class="govuk-textarea" id="id_q7-answer">\n</textarea></div>'
+    )
+
+
+def test_a_textarea_with_an_error_keeps_what_was_typed_escaped_and_describes_the_error():
+    form = Sample({"answer": "<"})
+    assert not form.is_valid()
+    html = render("{% govuk_field form.answer %}", form)
+    assert 'class="govuk-form-group govuk-form-group--error"' in html
+    assert (
+        '<p id="id_answer_1_error" class="govuk-error-message">'
+        '<span class="govuk-visually-hidden">Error:</span> '
+        "Ensure this value has at least 2 characters (it has 1).</p>"
+    ) in html
+    assert 'rows="10"' in html  # the widget's own, when no rows are asked for
+    assert (
+        'class="govuk-textarea govuk-textarea--error" id="id_answer" '
+        'aria-describedby="id_answer_1_error" aria-invalid="true">\n&lt;</textarea>'
+    ) in html
+
+
+def test_radios_are_a_fieldset_with_a_legend_numbered_ids_and_the_choice_kept():
+    form = Sample({"visibility": "private"})
+    form.is_valid()
+    html = render("{% govuk_field form.visibility small=True %}", form)
+    assert html.startswith(
+        '<div id="div_id_visibility" class="govuk-form-group">'
+        '<fieldset class="govuk-fieldset" aria-describedby="id_visibility_hint">'
+        '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">'
+        "Who sees the answer?</legend>"
+        '<div id="id_visibility_hint" class="govuk-hint">Choose one.</div>'
+        '<div class="govuk-radios govuk-radios--small" data-module="govuk-radios">'
+    )
+    assert (
+        '<input type="radio" name="visibility" class="govuk-radios__input" '
+        'id="id_visibility_1" value="all">'
+        '<label class="govuk-label govuk-radios__label" for="id_visibility_1">'
+        "Everyone &lt;invited&gt;</label>"
+    ) in html
+    assert 'id="id_visibility_2" value="private" checked="checked">' in html
+
+
+def test_radios_with_an_error_say_so_in_the_fieldset():
+    form = Sample({})
+    form.is_valid()
+    html = render("{% govuk_field form.visibility %}", form)
+    assert 'class="govuk-form-group govuk-form-group--error"' in html
+    assert 'aria-describedby="id_visibility_hint id_visibility_1_error"' in html
+    assert '<p id="id_visibility_1_error" class="govuk-error-message">' in html
+    assert "checked" not in html
+    assert "govuk-radios--small" not in html
+
+
+def test_a_file_upload_has_its_hint_and_never_a_value():
+    html = render("{% govuk_field form.file %}", Sample())
+    assert html == (
+        '<div id="div_id_file" class="govuk-form-group">'
+        '<label for="id_file" class="govuk-label govuk-label--s">Add a document</label>'
+        '<div id="id_file_hint" class="govuk-hint">PDF or Word.</div>'
+        '<input type="file" name="file" class="govuk-file-upload" id="id_file" '
+        'aria-describedby="id_file_hint"></div>'
+    )
+
+
+def test_a_file_upload_with_an_error_is_marked_invalid():
+    form = Sample({}, {})
+    form.is_valid()
+    html = render("{% govuk_field form.file %}", form)
+    assert (
+        '<input type="file" name="file" class="govuk-file-upload govuk-file-upload--error" '
+        'id="id_file" aria-describedby="id_file_hint id_file_1_error" aria-invalid="true">'
+    ) in html
+
+
+class Filters(forms.Form):
+    """A GET filter form like the award register's and the supplier directory's."""
+
+    year = forms.ChoiceField(
+        label="Financial year",
+        required=False,
+        choices=[("", "All years"), ("2025", "2025–26"), ("2024", "2024–25 <old>")],
+        error_messages={"invalid_choice": "Select a financial year"},
+    )
+    q = forms.CharField(label="Name or words", help_text="For example, Aire", max_length=5)
+    only = forms.MultipleChoiceField(
+        label="Show only",
+        required=False,
+        choices=[("local", "Local"), ("sme", "SMEs")],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def test_a_select_keeps_the_choice_made_and_escapes_every_label():
+    html = render("{% govuk_field form.year %}", Filters({"year": "2024", "q": "a"}))
+    assert '<label for="id_year" class="govuk-label govuk-label--s">Financial year</label>' in html
+    assert '<option value="2024" selected>2024–25 &lt;old&gt;</option>' in html
+    assert '<option value="2025">' in html and "aria-invalid" not in html
+
+
+def test_a_text_input_has_its_hint_width_value_and_limit():
+    html = render("{% govuk_field form.q width=20 %}", Filters({"q": 'a"b'}))
+    assert '<div id="id_q_hint" class="govuk-hint">For example, Aire</div>' in html
+    assert 'class="govuk-input govuk-input--width-20"' in html
+    assert 'value="a&quot;b"' in html and 'maxlength="5"' in html
+    assert 'aria-describedby="id_q_hint"' in html
+
+
+def test_checkboxes_are_a_fieldset_with_numbered_ids_and_the_ticks_kept():
+    html = render("{% govuk_field form.only small=True %}", Filters({"only": ["sme"]}))
+    assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Show only' in html
+    assert 'class="govuk-checkboxes govuk-checkboxes--small"' in html
+    assert 'id="id_only_1" value="local">' in html
+    assert 'id="id_only_2" value="sme" checked="checked">' in html
+
+
+def test_errors_are_in_the_summary_linked_to_their_fields_and_on_the_fields():
+    form = Filters({"year": "1066", "q": "too long", "only": ["nope"]})
+    html = render("{% govuk_error_summary form %}{% govuk_field form.year %}", form)
+    summary = html[: html.index('<div id="div_id_year"')]
+    assert '<h2 class="govuk-error-summary__title">There is a problem</h2>' in summary
+    assert '<a href="#id_year">Select a financial year</a>' in summary
+    assert '<a href="#id_q">' in summary
+    assert '<a href="#id_only_1">' in summary  # the first checkbox of the group
+    field = html[len(summary) :]
+    assert "govuk-form-group--error" in field and "govuk-select--error" in field
+    assert 'id="id_year_1_error"' in field and 'aria-describedby="id_year_1_error"' in field
+    assert 'aria-invalid="true"' in field
+
+
+def test_no_summary_without_errors_or_before_the_form_is_sent():
+    assert render("{% govuk_error_summary form %}", Filters()) == ""
+    assert render("{% govuk_error_summary form %}", Filters({"q": "ok"})) == ""
