@@ -65,6 +65,7 @@ from tenders.models import (
     RouteCheck,
     Score,
 )
+from tenders.services.spend import rebuild_spend_totals
 
 # Every supplier made here has its user at this domain: how seed_scale knows
 # that scale data is already in a database.
@@ -1411,6 +1412,8 @@ class Builder:
             ],
             contracts,
         )
+        # The contracts went in directly: their council's running totals are recounted.
+        rebuild_spend_totals(self.buyer)
         awarded = [o for o in biddable if o.status == "awarded" and o.opened]
         for o in awarded:
             audit.append(

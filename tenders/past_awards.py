@@ -44,6 +44,7 @@ from tenders.models import (
 )
 from tenders.services.opportunities import next_reference
 from tenders.services.routes import policy_on
+from tenders.services.spend import add_to_spend_totals
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -190,6 +191,7 @@ def record_past_award(
         awarded_on=past.awarded_on,
         department=past.department,
     )
+    add_to_spend_totals(contract)
     audit.record(
         actor=first,
         action="lot.awarded",

@@ -26,6 +26,7 @@ from tenders.models import (
 )
 from tenders.past_awards import PastAward, PastBid, record_past_award
 from tenders.services import policy_create
+from tenders.services.spend import rebuild_spend_totals
 
 
 def supplier(name: str) -> SupplierOrganisation:
@@ -154,6 +155,7 @@ def bulk_awarded(buyer: BuyerOrganisation, officer: User, count: int) -> None:
         )
         for i, award in enumerate(awards)
     )
+    rebuild_spend_totals(buyer)  # the contracts went in directly
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

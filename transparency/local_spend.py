@@ -12,17 +12,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import NamedTuple
 
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import ExtractYear
+from django.db.models import Sum
 from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Department
-from tenders.models import Contract, ProcurementPolicy
+from tenders.models import ProcurementPolicy, SpendTotal
+from tenders.services.spend import FIGURES
 from transparency.register import financial_year, financial_year_label, financial_year_range
 
 KINDS = ("local", "sme", "vcse")
 KIND_LABELS = {"local": "Local suppliers", "sme": "SMEs", "vcse": "VCSEs"}
+CENT = Decimal("0.01")
 
 
 def share(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
@@ -30,6 +33,26 @@ def share(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def percent(value: Decimal | None) -> str:
+    """A share as the tables write it: "42.3%", or "–" when there is none."""
+    return "–" if value is None else f"{value}%"
+
+
+def pounds(value: Decimal) -> str:
+    """An amount as ``floatformat:2|intcomma`` writes it: "30,000.00"."""
+    return f"{Decimal(value).quantize(CENT, ROUND_HALF_UP):,}"
+
+
+class Cells(NamedTuple):
+    """One kind of supplier's figures, written out for the tables."""
+
+    kind: str
+    value_share: str  # "85.7%"
+    value: str  # "30,000.00"
+    count: str  # "2"
+    count_share: str  # "66.7%"
 
 
 @dataclass
@@ -41,12 +64,15 @@ class Figures:
     values: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(KINDS, Decimal(0)))
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
 
-    def add(self, row: dict) -> None:
-        self.value += row["total_value"] or 0
-        self.count += row["total_count"]
-        for kind in KINDS:
-            self.values[kind] += row[f"{kind}_value"] or 0
-            self.counts[kind] += row[f"{kind}_count"]
+    def add(self, figures: tuple) -> None:
+        """Add one group's figures, in ``tenders.services.spend.FIGURES`` order:
+        value, count, then value and count of each kind."""
+        value, count, *kinds = figures
+        self.value += value
+        self.count += count
+        for i, kind in enumerate(KINDS):
+            self.values[kind] += kinds[2 * i]
+            self.counts[kind] += kinds[2 * i + 1]
 
     def value_share(self, kind: str) -> Decimal | None:
         return share(self.values[kind], self.value)
@@ -57,6 +83,29 @@ class Figures:
     @property
     def local_share(self) -> Decimal | None:
         return self.value_share("local")
+
+    # Written out once for the tables (the figures are complete by then):
+    # cheaper than a dozen template filters in every cell.
+    @cached_property
+    def value_text(self) -> str:
+        return pounds(self.value)
+
+    @cached_property
+    def count_text(self) -> str:
+        return f"{self.count:,}"
+
+    @cached_property
+    def cells(self) -> list[Cells]:
+        return [
+            Cells(
+                kind,
+                percent(self.value_share(kind)),
+                pounds(self.values[kind]),
+                f"{self.counts[kind]:,}",
+                percent(self.count_share(kind)),
+            )
+            for kind in KINDS
+        ]
 
 
 @dataclass
@@ -101,32 +150,30 @@ def dashboard(
     departments: list[Department] | None = None,
 ) -> Dashboard:
     """Every financial year with awards, oldest first, each with its figures by
-    department. Three queries however many contracts there are."""
-    # January to March belong to the year that started the April before.
-    before_april = When(Q(awarded_on__month__lt=4), then=Value(1))
-    start_year = ExtractYear("awarded_on") - Case(
-        before_april, default=Value(0), output_field=IntegerField()
-    )
-    contracts = Contract.objects.filter(buyer=buyer)
+    department. Three queries however many contracts there are: the figures
+    come from the running totals the contracts keep (``tenders.services.spend``)."""
+    totals = SpendTotal.objects.filter(buyer=buyer)
     if department is not None:
-        contracts = contracts.filter(department=department)
-    sums = {"total_value": Sum("value"), "total_count": Count("pk")}
-    for kind in KINDS:
-        is_kind = Q(**{f"supplier_was_{kind}": True})
-        sums[f"{kind}_value"] = Sum("value", filter=is_kind)
-        sums[f"{kind}_count"] = Count("pk", filter=is_kind)
-    rows = (
-        contracts.annotate(fy=start_year)
-        .values("fy", "department_id")
-        .annotate(**sums)
-        .order_by("fy")
-    )
+        totals = totals.filter(department=department)
     years: dict[int, YearFigures] = {}
-    for row in rows:
-        year = years.setdefault(row["fy"], YearFigures(start=row["fy"]))
-        year.add(row)
-        dept = row["department_id"]
-        year.departments.setdefault(dept, Figures()).add(row)
+    # Summed by year and department over the CPV divisions (and over the two
+    # rows a group may have, see SpendTotal): a row a year and department.
+    for start, department_id, *figures in (
+        totals.values("financial_year", "department_id")
+        .annotate(*(Sum(name) for name in FIGURES))
+        .values_list("financial_year", "department_id", *(f"{name}__sum" for name in FIGURES))
+        .order_by()
+    ):
+        if not figures[1]:  # a year, or a department, is shown for its contracts only
+            continue
+        year = years.get(start)
+        if year is None:
+            year = years[start] = YearFigures(start=start)
+        year.add(figures)
+        group = year.departments.get(department_id)
+        if group is None:
+            group = year.departments[department_id] = Figures()
+        group.add(figures)
     policies = list(ProcurementPolicy.objects.filter(buyer=buyer).order_by("-effective_from"))
     today = timezone.localdate()
     for year in years.values():

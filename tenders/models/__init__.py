@@ -34,6 +34,7 @@ from tenders.models.policy import (
     StatutoryFigure,
     VatBasis,
 )
+from tenders.models.spend import SpendTotal
 
 __all__ = [
     "MONEY",
@@ -62,6 +63,7 @@ __all__ = [
     "Route",
     "RouteCheck",
     "Score",
+    "SpendTotal",
     "StatutoryFigure",
     "VatBasis",
 ]

@@ -30,6 +30,7 @@ from tenders.models import (
 )
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
 from tenders.services.routes import RouteRefused, check_route, record_check
+from tenders.services.spend import add_to_spend_totals
 
 # --- Evaluation -------------------------------------------------------------------------
 
@@ -235,7 +236,7 @@ def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, sta
         passed_over=passed_over,
         decided_by=by,
     )
-    Contract.objects.create(
+    contract = Contract.objects.create(
         award=award,
         buyer=opportunity.buyer,
         supplier=supplier,
@@ -248,6 +249,7 @@ def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, sta
         awarded_on=timezone.localdate(),
         department_id=opportunity.department_id,
     )
+    add_to_spend_totals(contract)
     audit.record(
         actor=by,
         action="lot.awarded",
