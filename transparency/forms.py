@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import HTML, Div, Field, Layout, Size
 from django import forms
-from django.urls import reverse
-from django.utils.html import format_html
 
-from cpv.models import CpvCode
 from portal.models import BuyerOrganisation
 from transparency.register import (
     ROUTES,
     VALUE_BANDS,
     RegisterFilters,
     financial_year_label,
-    register_categories,
-    register_years,
+    register_choices,
 )
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
@@ -31,14 +25,6 @@ def _select(label: str, what: str) -> forms.ChoiceField:
         required=False,
         error_messages={"invalid_choice": f"Select {what}"},
     )
-
-
-def _division_names(divisions: list[str]) -> dict[str, str]:
-    """Each two-digit CPV division with the name of its division code."""
-    if not divisions:
-        return {}
-    codes = CpvCode.objects.filter(code__regex=r"^(" + "|".join(divisions) + r")000000-")
-    return {code.code[:2]: code.description for code in codes}
 
 
 class RegisterFilterForm(forms.Form):
@@ -61,54 +47,18 @@ class RegisterFilterForm(forms.Form):
     def __init__(self, *args: Any, buyer: BuyerOrganisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         f = self.fields
+        choices = register_choices(buyer)
         f["year"].choices = [("", "All years")] + [
-            (str(y), financial_year_label(y)) for y in register_years(buyer)
+            (str(y), financial_year_label(y)) for y in choices.years
         ]
         f["department"].choices = [("", "All departments")] + [
-            (str(d.pk), d.name) for d in buyer.departments.all()
+            (str(pk), name) for pk, name in choices.departments
         ]
-        divisions = register_categories(buyer)
-        names = _division_names(divisions)
-        f["category"].choices = [("", "All categories")] + [
-            (d, f"{d} {names.get(d, '')}".strip()) for d in divisions
-        ]
+        f["category"].choices = [("", "All categories"), *choices.categories]
         for name in ("local", "sme", "vcse"):
             f[name].choices = YES_NO
         f["band"].choices = [("", "Any value")] + [(k, v[0]) for k, v in VALUE_BANDS.items()]
         f["route"].choices = [("", "Any route"), *ROUTES.items()]
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.attrs = {"novalidate": ""}
-
-        def column(*names: str) -> Div:
-            return Div(
-                *(
-                    Field(n, context={"label_size": Size.for_label(Size.SMALL)})
-                    if n != "supplier"
-                    else Field.text(n, label_size=Size.SMALL, field_width=20)
-                    for n in names
-                ),
-                css_class="govuk-grid-column-one-third",
-            )
-
-        self.helper.layout = Layout(
-            Div(
-                column("year", "department", "category"),
-                column("supplier", "band", "route"),
-                column("local", "sme", "vcse"),
-                css_class="govuk-grid-row",
-            ),
-            Div(
-                HTML(
-                    format_html(
-                        '<button type="submit" class="govuk-button" data-module="govuk-button">'
-                        'Apply filters</button> <a class="govuk-link" href="{}">Clear filters</a>',
-                        reverse("transparency:register"),
-                    )
-                ),
-                css_class="govuk-button-group",
-            ),
-        )
 
     def filters(self) -> RegisterFilters:
         """The filters that are valid (an invalid one is left out and explained)."""

@@ -24,6 +24,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
+from django.db.models import OuterRef, Subquery
+
 from tenders.models import Contract, StatutoryFigure, VatBasis
 from tenders.rules import PENNY
 
@@ -60,13 +62,19 @@ def vat_rate_percent(contract: Contract) -> Decimal:
     return policy.vat_rate_percent if policy is not None else DEFAULT_VAT_RATE
 
 
+def including_vat(value: Decimal, vat_basis: str, rate_percent: Decimal | None) -> Decimal:
+    """A value priced on ``vat_basis`` including VAT at the policy's rate (the
+    default rate without a policy), to the penny, rounded up."""
+    if vat_basis != VatBasis.EXCLUSIVE:
+        return value
+    rate = rate_percent if rate_percent is not None else DEFAULT_VAT_RATE
+    return (value * (Decimal(1) + rate / Decimal(100))).quantize(PENNY, rounding=ROUND_CEILING)
+
+
 def value_including_vat(contract: Contract) -> Decimal:
     """The contract's value including VAT, to the penny (rounded up)."""
     opportunity = contract.award.lot.opportunity
-    if opportunity.value_vat_basis != VatBasis.EXCLUSIVE:
-        return contract.value
-    rate = Decimal(1) + vat_rate_percent(contract) / Decimal(100)
-    return (contract.value * rate).quantize(PENNY, rounding=ROUND_CEILING)
+    return including_vat(contract.value, opportunity.value_vat_basis, vat_rate_percent(contract))
 
 
 def _figure(name: str, contract: Contract, figures: Figures | None) -> Decimal | None:
@@ -75,16 +83,24 @@ def _figure(name: str, contract: Contract, figures: Figures | None) -> Decimal |
     return figures.on(name, contract.awarded_on)
 
 
+def _notice_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
+    """At or above the contract details notice figure."""
+    return figure is not None and value_including_vat >= figure
+
+
+def _code_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
+    """Over the Transparency Code's figure."""
+    return figure is not None and value_including_vat > figure
+
+
 def needs_contract_details_notice(contract: Contract, figures: Figures | None = None) -> bool:
     """At or above the contract details notice figure in force on the award day."""
-    figure = _figure(NOTICE, contract, figures)
-    return figure is not None and value_including_vat(contract) >= figure
+    return _notice_due(value_including_vat(contract), _figure(NOTICE, contract, figures))
 
 
 def in_transparency_code(contract: Contract, figures: Figures | None = None) -> bool:
     """Over the Transparency Code's figure in force on the award day."""
-    figure = _figure(TRANSPARENCY, contract, figures)
-    return figure is not None and value_including_vat(contract) > figure
+    return _code_due(value_including_vat(contract), _figure(TRANSPARENCY, contract, figures))
 
 
 @dataclass(frozen=True)
@@ -98,11 +114,39 @@ class Marks:
 
 def marks_for(contract: Contract, figures: Figures | None = None) -> Marks:
     """Both marks and the figures they were judged against (one row of a register)."""
+    return marks_of(value_including_vat(contract), contract.awarded_on, figures)
+
+
+def marks_of(
+    value_including_vat: Decimal, awarded_on: datetime.date, figures: Figures | None = None
+) -> Marks:
+    """The marks of a contract worth ``value_including_vat``, awarded on ``awarded_on``."""
     figures = figures if figures is not None else load_figures()
+    return marks_with(
+        value_including_vat, figures.on(NOTICE, awarded_on), figures.on(TRANSPARENCY, awarded_on)
+    )
+
+
+def figure_in_force(name: str, day: str) -> Subquery:
+    """The amount of the statutory figure ``name`` in force on each row's
+    ``day`` field (None before its first version): to read a page of
+    contracts with their figures in the same query."""
+    return Subquery(
+        StatutoryFigure.objects.filter(name=name, effective_from__lte=OuterRef(day))
+        .order_by("-effective_from")
+        .values("amount")[:1]
+    )
+
+
+def marks_with(
+    value_including_vat: Decimal, notice: Decimal | None, transparency: Decimal | None
+) -> Marks:
+    """The marks of a contract worth ``value_including_vat`` when the figures in
+    force on its award day were ``notice`` and ``transparency``."""
     return Marks(
-        value_including_vat=value_including_vat(contract),
-        contract_details_notice=needs_contract_details_notice(contract, figures),
-        transparency_code=in_transparency_code(contract, figures),
-        notice_figure=figures.on(NOTICE, contract.awarded_on),
-        transparency_figure=figures.on(TRANSPARENCY, contract.awarded_on),
+        value_including_vat=value_including_vat,
+        contract_details_notice=_notice_due(value_including_vat, notice),
+        transparency_code=_code_due(value_including_vat, transparency),
+        notice_figure=notice,
+        transparency_figure=transparency,
     )

@@ -21,12 +21,15 @@ from transparency import histories, marks
 from transparency.access import auditor_council
 from transparency.chart import share_chart
 from transparency.forms import RegisterFilterForm
-from transparency.local_spend import KIND_LABELS, KINDS
 from transparency.local_spend import dashboard as spend_dashboard
-from transparency.register import PAGE_FIELDS, financial_year, financial_year_label
+from transparency.register import (
+    financial_year,
+    financial_year_label,
+    register_page,
+)
 from transparency.register import register as register_of
 
-PAGE_SIZE = 25
+PAGE_SIZE = 20
 HISTORY_PAGE_SIZE = 100
 
 
@@ -49,17 +52,14 @@ def _filtered(request: HttpRequest, buyer) -> tuple[RegisterFilterForm, QuerySet
 def register(request: HttpRequest) -> HttpResponse:
     buyer = auditor_council(request)
     form, contracts = _filtered(request, buyer)
-    contracts = contracts.only(*PAGE_FIELDS)
-    page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    figures = marks.load_figures()
+    page = register_page(contracts, request.GET.get("page"), PAGE_SIZE)
     return render(
         request,
         "transparency/register.html",
         {
             "form": form,
             "page": page,
-            "rows": [(c, marks.marks_for(c, figures)) for c in rows],
+            "rows": page.object_list,
             "query_string": _kept_query(request),
             "filtered": form.is_bound,
         },
@@ -147,7 +147,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     buyer = auditor_council(request)
     department = None
     wanted = request.GET.get("department", "")
-    departments = list(Department.objects.filter(buyer=buyer))
+    # One council's departments: by name, as their ordering puts them, without the join.
+    departments = list(Department.objects.filter(buyer=buyer).order_by("name"))
     error = ""
     if wanted:
         department = next((d for d in departments if str(d.pk) == wanted), None)
@@ -162,7 +163,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart": share_chart(figures),
             "departments": departments,
             "department_error": error,
-            "kinds": [(k, KIND_LABELS[k]) for k in KINDS],
             "by_department": _by_department(figures, departments),
         },
     )
