@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import HTML, Div, Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
 from django.urls import reverse
-from django.utils.html import format_html
 
 from cpv.forms import CpvCodeField
 from portal.models import BuyerOrganisation
@@ -54,43 +53,9 @@ class DirectoryFilterForm(forms.Form):
         # administrator has none.
         if buyer is not None:
             only.insert(0, ("local", f"Local to {buyer.name}"))
+        # The template draws the fields and the error summary with
+        # ``govuk_fields`` (not crispy: this form is drawn on every search).
         self.fields["only"].choices = only
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.layout = Layout(
-            Div(
-                Div(Field.text("q", label_size=Size.SMALL), css_class="govuk-grid-column-one-half"),
-                Div(
-                    Field.text("category", label_size=Size.SMALL, field_width=10),
-                    css_class="govuk-grid-column-one-half",
-                ),
-                css_class="govuk-grid-row",
-            ),
-            Div(
-                Div(
-                    Field.checkboxes("only", legend_size=Size.SMALL, small=True),
-                    css_class="govuk-grid-column-one-half",
-                ),
-                Div(
-                    # A select has a label, not a legend: size it as the others.
-                    Field("status", context={"label_size": Size.for_label(Size.SMALL)}),
-                    css_class="govuk-grid-column-one-half",
-                ),
-                css_class="govuk-grid-row",
-            ),
-            Div(
-                # A button without a name, so it stays out of the query string.
-                HTML(
-                    format_html(
-                        '<button type="submit" class="govuk-button" data-module="govuk-button">'
-                        'Apply filters</button> <a class="govuk-link" href="{}">Clear filters</a>',
-                        reverse("supplier_directory"),
-                    )
-                ),
-                css_class="govuk-button-group",
-            ),
-        )
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ``selectors.directory`` (call after ``is_valid``)."""

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import audit
@@ -55,11 +56,28 @@ def directory(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "suppliers": list(page.object_list),
+            "suppliers": _with_tags(selectors.directory_rows(list(page.object_list))),
             "query_string": kept.urlencode(),
             "filtered": any(any(values) for _, values in kept.lists()),
         },
     )
+
+
+def _with_tags(suppliers: list[SupplierOrganisation]) -> list[SupplierOrganisation]:
+    """Each row with ``tags`` (local, SME, VCSE) and ``status_tag``: the includes
+    every supplier page shares, rendered once for each kind of row rather than
+    twice for every row (fifty includes were a fifth of the page's rendering).
+    They read ``supplier`` only."""
+    tags = get_template("includes/supplier_tags.html")
+    status_tag = get_template("suppliers/officer/status_tag.html")
+    kinds: dict[tuple, tuple[str, str]] = {}
+    for supplier in suppliers:
+        kind = (supplier.is_local, supplier.is_sme, supplier.is_vcse, supplier.status)
+        if kind not in kinds:
+            context = {"supplier": supplier}
+            kinds[kind] = (tags.render(context), status_tag.render(context))
+        supplier.tags, supplier.status_tag = kinds[kind]
+    return suppliers
 
 
 @dataclass(frozen=True)

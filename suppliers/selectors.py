@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from cpv.models import CpvCode
 from cpv.selectors import descendants_filter
+from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, LocalityDistrict, Role, User
 from suppliers.models import SupplierOrganisation, SupplierSite
-
-if TYPE_CHECKING:
-    from django.contrib.postgres.search import SearchVector
 
 
 def is_local_to(buyer: BuyerOrganisation) -> Exists:
     """An expression: the supplier has a site in one of ``buyer``'s districts."""
     districts = LocalityDistrict.objects.filter(buyer=buyer).values("district")
     return Exists(SupplierSite.objects.filter(supplier=OuterRef("pk"), district__in=districts))
-
-
-def local_supplier_ids(buyer: BuyerOrganisation) -> QuerySet[SupplierSite]:
-    """The ids of the suppliers local to ``buyer`` (a site in one of its
-    districts), as a subquery: the same suppliers as ``is_local_to``, read once
-    and hashed rather than checked supplier by supplier."""
-    districts = LocalityDistrict.objects.filter(buyer=buyer).values("district")
-    return SupplierSite.objects.filter(district__in=districts).values("supplier_id")
 
 
 def suppliers_for_buyer(buyer: BuyerOrganisation) -> QuerySet[SupplierOrganisation]:
@@ -55,19 +47,59 @@ COUNCIL_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8
 _WORD = re.compile(r"[^\W_]+")
-# Must stay the expression of the GIN index in migration 0004, so it is used.
-NAME_SEARCH_CONFIG = "simple"
 
+# The directory's query is written partly in SQL: the ORM took longer to
+# build and compile its nested subqueries (a dozen querysets for one search
+# word) than PostgreSQL took to run them. Parameters are always passed apart.
 
-def name_search_vector() -> SearchVector:
-    """Legal and trading name as one ``simple`` text-search vector (PostgreSQL).
+# Is the row's supplier local to the council given (PostgreSQL): a site in one
+# of its districts, as ``is_local_to``, but one set read once (the districts as
+# an array, so through the index on district) and hashed.
+_IS_LOCAL_SQL = (
+    '"suppliers_supplierorganisation"."id" IN (SELECT s.supplier_id FROM suppliers_suppliersite s '
+    "WHERE s.district = ANY(ARRAY("
+    "SELECT d.district FROM portal_localitydistrict d WHERE d.buyer_id = %s)))"
+)
 
-    ``simple`` rather than ``english``: names are proper nouns, and English
-    stop words would make "IT" or "The" unsearchable.
-    """
-    from django.contrib.postgres.search import SearchVector
+# The suppliers one word finds by PostgreSQL full-text search, the word as a
+# prefix so the box works as people type ("clean" finds Cleaning): in the
+# legal or trading name, the description of one of its categories or the
+# town of one of its sites. Each expression must stay the one of its GIN
+# index (suppliers migrations 0004 and 0005, cpv 0002) so the index is used.
+# Names and towns are searched ``simple``, not ``english``: they are proper
+# nouns, and English stop words would make "IT" or "The" unsearchable. As one
+# UNION the suppliers found are hashed once and joined, where "in this OR in
+# that OR in that" tested every supplier against the three sets. The codes
+# found are an array so the categories are read through their index on the
+# code rather than all hashed.
+_WORD_SQL = (
+    "SELECT o.id FROM suppliers_supplierorganisation o "
+    "WHERE to_tsvector('simple'::regconfig, "
+    "COALESCE(o.legal_name, '') || ' ' || COALESCE(o.trading_name, '')) "
+    "@@ to_tsquery('simple'::regconfig, %s) "
+    "UNION SELECT c.supplierorganisation_id FROM suppliers_supplierorganisation_categories c "
+    "WHERE c.cpvcode_id = ANY(ARRAY(SELECT p.code FROM cpv_cpvcode p "
+    "WHERE to_tsvector('english'::regconfig, COALESCE(p.description, '')) "
+    "@@ to_tsquery('english'::regconfig, %s))) "
+    "UNION SELECT s.supplier_id FROM suppliers_suppliersite s "
+    "WHERE to_tsvector('simple'::regconfig, COALESCE(s.town, '')) "
+    "@@ to_tsquery('simple'::regconfig, %s)"
+)
 
-    return SearchVector("legal_name", "trading_name", config=NAME_SEARCH_CONFIG)
+# Where a supplier is based, its sites as "Town POSTCODE; Town POSTCODE" by
+# id, and its categories as ``[code, description]`` by code: read with the row.
+_BASED_AT_SQL = (
+    "array_to_string(ARRAY(SELECT s.town || ' ' || s.postcode FROM suppliers_suppliersite s "
+    'WHERE s.supplier_id = "suppliers_supplierorganisation"."id" ORDER BY s.id), '
+    "'; ')"
+)
+_CATEGORY_LIST_SQL = (
+    "ARRAY(SELECT ARRAY[p.code, p.description] "
+    "FROM suppliers_supplierorganisation_categories c "
+    "JOIN cpv_cpvcode p ON p.code = c.cpvcode_id "
+    'WHERE c.supplierorganisation_id = "suppliers_supplierorganisation"."id" '
+    "ORDER BY p.digits)"
+)
 
 
 def _sites_for(buyer: BuyerOrganisation | None) -> Prefetch:
@@ -78,34 +110,10 @@ def _sites_for(buyer: BuyerOrganisation | None) -> Prefetch:
 
 
 def _word_filter_postgresql(word: str) -> Q:
-    from django.contrib.postgres.search import SearchQuery, SearchVector
-
-    # Words are letters and digits only, so safe in to_tsquery's syntax; each
-    # is a prefix, so the box works as people type ("clean" finds Cleaning).
-    names = SearchQuery(f"{word}:*", search_type="raw", config=NAME_SEARCH_CONFIG)
-    described = SearchQuery(f"{word}:*", search_type="raw", config="english")
-    # Uncorrelated subqueries: PostgreSQL runs each once (through the GIN
-    # indexes on names and on CPV descriptions) and hashes the result.
-    by_name = (
-        SupplierOrganisation.objects.annotate(found=name_search_vector())
-        .filter(found=names)
-        .values("pk")
-    )
-    # The same expression as the CPV description index (cpv migration 0002).
-    codes = (
-        CpvCode.objects.annotate(found=SearchVector("description", config="english"))
-        .filter(found=described)
-        .values("pk")
-    )
-    by_category = SupplierOrganisation.categories.through.objects.filter(cpvcode__in=codes).values(
-        "supplierorganisation_id"
-    )
-    by_town = (
-        SupplierSite.objects.annotate(found=SearchVector("town", config=NAME_SEARCH_CONFIG))
-        .filter(found=names)
-        .values("supplier_id")
-    )
-    return Q(pk__in=by_name) | Q(pk__in=by_category) | Q(pk__in=by_town)
+    # Words are letters and digits only (``search_words``), so safe in
+    # to_tsquery's syntax; the SQL is constant and the word a parameter.
+    prefix = f"{word}:*"
+    return Q(pk__in=RawSQL(_WORD_SQL, [prefix, prefix, prefix]))  # noqa: S611
 
 
 def _word_filter(word: str) -> Q:
@@ -127,6 +135,10 @@ def search_words(query: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_QUERY_WORDS]
 
 
+# What the directory shows of a supplier (and filters on), read for each row.
+DIRECTORY_FIELDS = ("legal_name", "trading_name", "is_sme", "is_vcse", "status")
+
+
 def directory(
     *,
     buyer: BuyerOrganisation | None,
@@ -144,11 +156,19 @@ def directory(
     by PostgreSQL full-text search (words as prefixes), or elsewhere as
     text anywhere. ``category`` matches the code and every code below it.
     ``sme``, ``vcse`` and ``status`` filter when given. Rows carry
-    ``is_local`` (so do their prefetched sites); sites and categories are
-    prefetched, so a page costs the same few queries however many match.
+    ``is_local`` and only the fields the list shows (``DIRECTORY_FIELDS``);
+    pass a page of them through ``directory_rows`` for their sites and
+    categories, so a page costs the same few queries however many match.
     """
-    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local_to(buyer))
-    word_filter = _word_filter_postgresql if connection.vendor == "postgresql" else _word_filter
+    postgresql = connection.vendor == "postgresql"
+    if buyer is None:  # a portal-wide administrator: no council, nobody local
+        is_local: Any = Value(False)
+    elif postgresql:
+        is_local = RawSQL(_IS_LOCAL_SQL, [buyer.pk], output_field=BooleanField())  # noqa: S611
+    else:
+        is_local = is_local_to(buyer)
+    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local)
+    word_filter = _word_filter_postgresql if postgresql else _word_filter
     for word in search_words(query):
         suppliers = suppliers.filter(word_filter(word))
     if category is not None:
@@ -164,9 +184,49 @@ def directory(
         suppliers = suppliers.filter(is_vcse=vcse)
     if status:
         suppliers = suppliers.filter(status=status)
-    return suppliers.order_by("-is_local", "legal_name", "pk").prefetch_related(
-        _sites_for(buyer), "categories"
-    )
+    suppliers = suppliers.only(*DIRECTORY_FIELDS).order_by("-is_local", "legal_name", "pk")
+    if postgresql:
+        # Worked out after the sort and the limit, so for the page's rows
+        # only, with no query of their own.
+        suppliers = suppliers.annotate(
+            based_at=RawSQL(_BASED_AT_SQL, []),  # noqa: S611 (constant SQL)
+            category_list=RawSQL(_CATEGORY_LIST_SQL, []),  # noqa: S611 (constant SQL)
+        )
+    return suppliers
+
+
+def directory_rows(suppliers: list[SupplierOrganisation]) -> list[SupplierOrganisation]:
+    """A page of ``directory``, ready to show: each row with ``detail_url``,
+    ``based_at``, its sites as "Town POSTCODE; Town POSTCODE" by id, and
+    ``category_list``, its categories as ``[code, description]`` by code. The
+    sites and categories are read with the rows on PostgreSQL, elsewhere here
+    with two queries for the page, however long it is.
+    """
+    if connection.vendor != "postgresql" and suppliers:
+        _read_sites_and_categories(suppliers)
+    detail_url = url_for_pk("supplier_detail")
+    for supplier in suppliers:
+        supplier.detail_url = detail_url(supplier.pk)
+    return suppliers
+
+
+def _read_sites_and_categories(suppliers: list[SupplierOrganisation]) -> None:
+    """``based_at`` and ``category_list`` where the rows came without them."""
+    places: dict[int, list[str]] = defaultdict(list)
+    sites = SupplierSite.objects.filter(supplier__in=suppliers).order_by("id")
+    for supplier_id, town, postcode in sites.values_list("supplier_id", "town", "postcode"):
+        places[supplier_id].append(f"{town} {postcode}")
+    categories: dict[int, list[list[str]]] = defaultdict(list)
+    chosen = SupplierOrganisation.categories.through.objects.filter(
+        supplierorganisation__in=suppliers
+    ).order_by("cpvcode__digits")
+    for supplier_id, code, description in chosen.values_list(
+        "supplierorganisation_id", "cpvcode__code", "cpvcode__description"
+    ):
+        categories[supplier_id].append([code, description])
+    for supplier in suppliers:
+        supplier.based_at = "; ".join(places[supplier.pk])
+        supplier.category_list = categories[supplier.pk]
 
 
 def supplier_for_officer(user: User, pk: int) -> SupplierOrganisation:
