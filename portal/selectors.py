@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from portal import audit
+from portal.links import url_for_pk
 from portal.models import AuditEvent, BuyerOrganisation, Role, User
 from suppliers.models import SupplierOrganisation, SupplierStatus
-from suppliers.selectors import buyers_local_to, local_supplier_ids, suppliers_for_buyer
+from suppliers.selectors import buyers_local_to
 from tenders.selectors import (
     policy_in_force,
     supplier_invitations,
@@ -19,22 +21,87 @@ from tenders.selectors import (
 HOME_LIST_SIZE = 10
 
 
+# The officer's home in one query: the supplier counts, the first pending
+# suppliers (local ones first) with the town and postcode of each site, one
+# row per site, and the officer's department's name. The suppliers local to
+# the council are found once (a CTE read by the count and the list alike);
+# the counts come with every row, and with the one row of NULLs when nobody
+# is waiting. Six queries were 4.3 ms of the page; this is one. Portable SQL
+# (PostgreSQL and SQLite); parameters are always passed apart.
+_OFFICER_HOME_SQL = """
+WITH local AS (
+  SELECT s.supplier_id FROM suppliers_suppliersite s
+  WHERE s.district IN (SELECT d.district FROM portal_localitydistrict d WHERE d.buyer_id = %s)
+), counts AS (
+  SELECT COUNT(*) FILTER (WHERE o.status = %s) AS pending,
+    COUNT(*) FILTER (WHERE o.status = %s) AS approved,
+    COUNT(*) FILTER (WHERE o.status = %s AND o.id IN (SELECT supplier_id FROM local))
+      AS approved_local
+  FROM suppliers_supplierorganisation o
+), pending AS (
+  SELECT o.id, o.legal_name, o.is_sme, o.is_vcse, o.created_at,
+    o.id IN (SELECT supplier_id FROM local) AS is_local
+  FROM suppliers_supplierorganisation o WHERE o.status = %s
+  ORDER BY 6 DESC, o.legal_name, o.id LIMIT %s
+)
+SELECT c.pending, c.approved, c.approved_local,
+  (SELECT dep.name FROM portal_department dep WHERE dep.id = %s),
+  p.id, p.legal_name, p.is_sme, p.is_vcse, p.created_at, p.is_local, s.town, s.postcode
+FROM counts c LEFT JOIN pending p ON 1 = 1
+LEFT JOIN suppliers_suppliersite s ON s.supplier_id = p.id
+ORDER BY p.is_local DESC, p.legal_name, p.id, s.id
+"""
+
+
+def _created_at_converters() -> list:
+    """What the ORM does to a supplier's ``created_at`` read from the database
+    (SQLite's text to an aware datetime; nothing on PostgreSQL)."""
+    field = SupplierOrganisation._meta.get_field("created_at")
+    col = field.get_col(SupplierOrganisation._meta.db_table)
+    return connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+
+
 def officer_home(user: User) -> dict[str, Any]:
-    pending = suppliers_for_buyer(user.buyer).filter(status=SupplierStatus.PENDING)
-    counts = SupplierOrganisation.objects.aggregate(
-        pending=Count("pk", filter=Q(status=SupplierStatus.PENDING)),
-        approved=Count("pk", filter=Q(status=SupplierStatus.APPROVED)),
-        # Not through suppliers_for_buyer's annotation (a second scan of every
-        # supplier, joined to itself): 3.0 ms -> 2.0 ms at 5,000 suppliers.
-        approved_local=Count(
-            "pk", filter=Q(status=SupplierStatus.APPROVED, pk__in=local_supplier_ids(user.buyer))
-        ),
-    )
+    pending_status, approved = SupplierStatus.PENDING.value, SupplierStatus.APPROVED.value
+    params = [user.buyer_id, pending_status, approved, approved, pending_status]
+    params += [HOME_LIST_SIZE, user.department_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_OFFICER_HOME_SQL, params)
+        rows = cursor.fetchall()
+    pending_count, approved_count, approved_local, department_name = rows[0][:4]
+    converters = _created_at_converters()
+    url = url_for_pk("supplier_detail")
+    # The first pending suppliers, each with ``url`` (its page), ``is_local``
+    # and ``places`` ("town postcode" of each site, "; " between).
+    suppliers: dict[int, SupplierOrganisation] = {}
+    places: dict[int, list[str]] = {}
+    for *_, pk, legal_name, is_sme, is_vcse, created_at, is_local, town, postcode in rows:
+        if pk is None:
+            continue
+        if pk not in suppliers:
+            for convert in converters:
+                created_at = convert(created_at, None, connection)
+            supplier = SupplierOrganisation(
+                pk=pk,
+                legal_name=legal_name,
+                is_sme=bool(is_sme),
+                is_vcse=bool(is_vcse),
+                created_at=created_at,
+            )
+            supplier.is_local = bool(is_local)
+            supplier.url = url(pk)
+            suppliers[pk] = supplier
+            places[pk] = []
+        if town is not None:
+            places[pk].append(f"{town} {postcode}")
+    for pk, supplier in suppliers.items():
+        supplier.places = "; ".join(places[pk])
     return {
+        "department_name": department_name,
         "policy": policy_in_force(user.buyer),
-        "pending_suppliers": list(pending.prefetch_related("sites")[:HOME_LIST_SIZE]),
-        "pending_count": counts.pop("pending"),
-        "supplier_counts": counts,
+        "pending_suppliers": list(suppliers.values()),
+        "pending_count": pending_count,
+        "supplier_counts": {"approved": approved_count, "approved_local": approved_local},
     }
 
 

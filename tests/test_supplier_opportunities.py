@@ -170,7 +170,39 @@ def test_a_supplier_with_no_invitations_is_told_so(client, clock, local_supplier
     assert "You have no invitations to bid yet" in page
 
 
-LIST_QUERIES = 6  # session, user, organisation, count, the page, unread count
+def test_the_lists_tags_deadlines_and_intentions_are_those_of_the_other_pages(
+    client, clock, officer, local_supplier_user
+):
+    """The list works out each row's status tag and deadline in Python
+    (``list_rows``): they are the markup of the includes the opportunity page
+    and the home page show, for every status a supplier sees."""
+    from django.template.loader import render_to_string
+
+    from tenders.models import Opportunity
+
+    tagged = make_open(officer, [local_supplier_user.supplier], title="Tagged cleaning")
+    client.force_login(local_supplier_user)
+    intentions = {Intention.YES: "Yes", Intention.NO: "No", Intention.UNKNOWN: "Not said yet"}
+    shown = [status for status in OpportunityStatus.values if status != OpportunityStatus.DRAFT]
+    for status, (intention, words) in zip(shown, [*intentions.items()] * 2, strict=False):
+        Opportunity.objects.filter(pk=tagged.pk).update(
+            status=status,
+            cancelled_at=timezone.now() if status == OpportunityStatus.CANCELLED else None,
+        )
+        Invitation.objects.filter(opportunity=tagged).update(intention=intention)
+        tagged.refresh_from_db()
+        page = client.get(reverse("opportunity_list")).content.decode()
+        start = page.index("Tagged cleaning")
+        row = page[start : page.index("</tr>", start)]
+        for include, context in [
+            ("tenders/supplier/status_tag.html", {"status": status}),
+            ("tenders/supplier/deadline.html", {"opportunity": tagged}),
+        ]:
+            assert render_to_string(include, context).strip() in row, status
+        assert f'<td class="govuk-table__cell">{words}</td>' in row
+
+
+LIST_QUERIES = 5  # session, user, organisation, the page with its count, unread count
 
 
 def test_the_list_makes_a_fixed_number_of_queries(
