@@ -38,3 +38,44 @@ class MoneyField(forms.DecimalField):
         if isinstance(value, str):
             value = value.strip().replace(",", "").replace(" ", "").removeprefix("£")
         return super().to_python(value)
+
+
+# The largest key a database id can hold (PostgreSQL bigint, SQLite INTEGER).
+MAX_ID = 2**63 - 1
+
+
+def _could_be_an_id(value: Any) -> bool:
+    """False for a number no id can be (SQLite raises OverflowError on one: a
+    500 instead of "choose from the list"); True for anything else, which the
+    field itself judges."""
+    try:
+        return 0 < int(str(value).strip()) <= MAX_ID
+    except ValueError:
+        return True
+
+
+class ObjectChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` that refuses, as not one of the choices, a number
+    no id can be."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not _could_be_an_id(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ObjectsChoiceField(forms.ModelMultipleChoiceField):
+    """A ``ModelMultipleChoiceField`` that refuses, as not one of the choices,
+    a number no id can be."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if not _could_be_an_id(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)

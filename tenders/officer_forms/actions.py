@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from portal.fields import MoneyField
+from portal.fields import MoneyField, ObjectsChoiceField
 from portal.uploads import ALLOWED_WORDS, MAX_BYTES
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
@@ -44,14 +44,14 @@ CPV_FINDER = HTML(
 
 
 class StatusFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False)
+    """The list's filter (drawn with ``govuk_fields``, sent by GET)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "Any status"), *OpportunityStatus.choices]
-        self.fields["status"].widget.attrs["class"] = "govuk-select"
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *OpportunityStatus.choices],
+        error_messages={"invalid_choice": "Select a status from the list"},
+    )
 
 
 # --- The lot builder -------------------------------------------------------------
@@ -101,7 +101,7 @@ class InviteForm(forms.Form):
     """Suppliers ticked on the invite page (the page draws the checkboxes in its
     table) and, for a non-local one, why it should be invited."""
 
-    suppliers = forms.ModelMultipleChoiceField(
+    suppliers = ObjectsChoiceField(
         label="Suppliers to invite",
         queryset=SupplierOrganisation.objects.none(),
         widget=forms.CheckboxSelectMultiple,

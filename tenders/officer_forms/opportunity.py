@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cpv.forms import CpvCodeField
-from portal.fields import MoneyField
+from portal.fields import MoneyField, ObjectChoiceField
 from portal.models import BuyerOrganisation
 from tenders import rules
 from tenders.models import (
@@ -66,7 +66,7 @@ class OpportunityForm(LotRows, CriterionRows):
         help_text="What the work is, where and when. Invited suppliers read this.",
         error_messages={"required": "Enter a description of the work"},
     )
-    department = forms.ModelChoiceField(
+    department = ObjectChoiceField(
         label="Department (optional)",
         queryset=None,
         required=False,
