@@ -31,14 +31,14 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
 
 
 def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    opportunity = get_opportunity_for(request.user, pk)
     if request.user.role == Role.SUPPLIER:
         from tenders import supplier_views
 
-        return supplier_views.opportunity_detail(request, opportunity)
+        return supplier_views.opportunity_detail(request, get_opportunity_for(request.user, pk))
     from tenders import officer_views
 
-    return officer_views.opportunity_detail(request, opportunity)
+    # The officer's page reads the opportunity itself, with more of what it shows.
+    return officer_views.opportunity_detail(request, pk)
 
 
 @require_GET

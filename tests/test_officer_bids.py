@@ -563,10 +563,11 @@ EVALUATION_QUERIES = 16
 # session, user, two-factor device, council, unread count; opportunity, opened?, opened?
 # (the service's), the bid, its versions, their files, its marks with who marked; criteria.
 BID_QUERIES = 13
-# The officer's opportunity page: the 15 of tests/test_opportunity_pages.py while open
-# for bids; plus the opening once closed; plus the awards once opened.
-CLOSED_DETAIL_QUERIES = 16
-OPENED_DETAIL_QUERIES = 17
+# The officer's opportunity page: the 11 of tests/test_opportunity_pages.py while open
+# for bids, less the questions, documents and amendments (these have none: no query);
+# plus the opening once closed; plus the awards once opened.
+CLOSED_DETAIL_QUERIES = 9
+OPENED_DETAIL_QUERIES = 10
 
 
 def test_the_evaluation_page_makes_a_fixed_number_of_queries(

@@ -343,7 +343,14 @@ def test_the_list_filters_by_status(officer_client, officer):
     assert [o.pk for o in response.context["opportunities"]] == [live.pk]
     response = officer_client.get(LIST, {"status": "draft"})
     assert [o.pk for o in response.context["opportunities"]] == [draft.pk]
-    assert officer_client.get(LIST, {"status": "nonsense"}).status_code == 200
+    refused = officer_client.get(LIST, {"status": "nonsense"})
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    # Explained the GOV.UK way, and every opportunity still listed.
+    assert "<title>Error: " in page and "govuk-error-summary" in page
+    assert '<a href="#id_status">Select a status from the list</a>' in page
+    assert 'id="id_status_1_error"' in page and 'aria-describedby="id_status_1_error"' in page
+    assert {o.pk for o in refused.context["opportunities"]} == {draft.pk, live.pk}
 
 
 def test_the_list_is_paginated_25_a_page(officer_client, officer):
@@ -353,6 +360,31 @@ def test_the_list_is_paginated_25_a_page(officer_client, officer):
     assert len(first.context["opportunities"]) == 25
     second = officer_client.get(LIST, {"page": 2})
     assert [o.title for o in second.context["opportunities"]] == ["Work 1", "Work 0"]
+
+
+def test_the_lists_tags_are_those_of_the_opportunity_page(officer_client, officer):
+    """The list works out each row's tags in Python (``list_rows``): they are
+    the markup of the includes the opportunity page shows, for every status
+    and every route."""
+    from django.template.loader import render_to_string
+
+    opportunity = make_opportunity(officer, "5000.00", title="Tagged work")
+    routes = [(Route.INVITATION, "Three quotes"), (Route.INVITATION, ""), (Route.FULL_TENDER, "")]
+    for status in OpportunityStatus.values:
+        for route, band in [*routes, ("", "")]:
+            Opportunity.objects.filter(pk=opportunity.pk).update(
+                status=status, route=route, band_name=band
+            )
+            opportunity.refresh_from_db()
+            page = officer_client.get(LIST).content.decode()
+            start = page.index("Tagged work")
+            row = page[start : page.index("</tr>", start)]
+            for include, context in [
+                ("tenders/officer/route_tag.html", {"opportunity": opportunity}),
+                ("tenders/officer/status_tag.html", {"status": status}),
+            ]:
+                assert render_to_string(include, context).strip() in row, (status, route, band)
+            assert opportunity.get_value_vat_basis_display() in row
 
 
 # session, user, two-factor device, council (header), unread count; count, the page of rows.
@@ -422,9 +454,11 @@ def rich_opportunity(officer, second_officer, settings, tmp_path) -> Opportunity
     return opportunity
 
 
-# session, user, two-factor device, council, unread count; opportunity, lots, invitations
-# (counts and a page of them), questions, route check, band, criteria, documents, amendments.
-DETAIL_QUERIES = 15
+# session, user, two-factor device, unread count; opportunity (with the council named in
+# the header, how many are invited, the route check, the band, and whether there are any
+# questions, documents or amendments), lots, a page of invitations, questions, criteria,
+# documents, amendments.
+DETAIL_QUERIES = 11
 
 
 def test_the_page_of_an_opportunity_makes_a_fixed_number_of_queries(
@@ -627,7 +661,84 @@ def test_an_opportunity_with_thousands_of_invitees_lists_them_a_page_at_a_time(
     assert "invited_page=2#invitations" in first.content.decode()
     second = officer_client.get(url, {"invited_page": 2})
     assert len(second.context["invitations"]) == 7
-    shown = {i.supplier_id for i in first.context["invitations"]} | {
-        i.supplier_id for i in second.context["invitations"]
+    shown = {i["supplier_id"] for i in first.context["invitations"]} | {
+        i["supplier_id"] for i in second.context["invitations"]
     }
     assert shown == {s.pk for s in suppliers}
+
+
+def test_the_page_reads_the_check_band_and_counts_with_the_opportunity_as_apart(
+    officer_client, officer
+):
+    """What ``opportunity_detail`` reads with the opportunity is what the separate
+    queries (still used by the refused actions' pages) find: the latest check of
+    the route it has now, the band of its name, how many invited and local ones."""
+    from django.db.models import Count, Q
+
+    from tenders.models import PolicyBand
+    from tenders.officer_views.pages import latest_route_check
+
+    invited = make_opportunity(officer, "20000.00")
+    invite(opportunity=invited, suppliers=[approved_supplier("Cleaner 1", "BD1 1AA")], by=officer)
+    full = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
+    no_band = make_opportunity(officer, "30000.00")
+    Opportunity.objects.filter(pk=no_band.pk).update(band_name="No such band")
+    unchecked = make_opportunity(officer, "40000.00")
+    RouteCheck.objects.filter(opportunity=unchecked).delete()
+    no_route = make_opportunity(officer, "50000.00")
+    Opportunity.objects.filter(pk=no_route.pk).update(route="", band_name="")
+
+    for opportunity in [invited, full, no_band, unchecked, no_route]:
+        opportunity = Opportunity.objects.get(pk=opportunity.pk)
+        context = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])).context
+        check, expected = context["check"], latest_route_check(opportunity)
+        if expected is None:
+            assert check is None
+        else:
+            for field in ["route", "reasons", "aggregated", "value_compared", "threshold"]:
+                assert getattr(check, field) == getattr(expected, field), field
+            assert check.checked_at == expected.checked_at
+            assert check.policy.version == expected.policy.version
+        band = context["band"]
+        expected_band = (
+            PolicyBand.objects.filter(
+                policy_id=opportunity.policy_id, name=opportunity.band_name
+            ).first()
+            if opportunity.route == Route.INVITATION and opportunity.band_name
+            else None
+        )
+        if expected_band is None:
+            assert band is None
+        else:
+            assert (band.min_invited, band.min_local) == (
+                expected_band.min_invited,
+                expected_band.min_local,
+            )
+        counts = opportunity.invitations.aggregate(
+            invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+        )
+        assert (context["invited"], context["invited_local"]) == (
+            counts["invited"],
+            counts["local"],
+        )
+    assert Opportunity.objects.get(pk=invited.pk).invitations.count() == 1
+
+
+def test_a_refused_actions_page_reads_the_same_facts(officer_client, officer):
+    """A refused action shows the opportunity's page from an opportunity read
+    without the facts: they are read in one more query, the same."""
+    from tenders.officer_views.pages import latest_route_check
+
+    opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
+    url = reverse("opportunity_detail", args=[opportunity.pk])
+    shown = officer_client.get(url).context
+    # Refused, and the refusal recorded as the latest check.
+    refused = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk])).context
+    assert refused["problems"]
+    for name in ["invited", "invited_local", "band"]:
+        assert refused[name] == shown[name], name
+    latest = latest_route_check(opportunity)
+    assert latest.checked_at > shown["check"].checked_at
+    for field in ["route", "reasons", "aggregated", "value_compared", "threshold", "checked_at"]:
+        assert getattr(refused["check"], field) == getattr(latest, field), field
+    assert refused["check"].policy.version == latest.policy.version
