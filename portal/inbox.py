@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import audit, events
 from portal.models import InboxMessage, User
-
-PAGE_SIZE = 25
+from portal.paging import PAGE_SIZE
 
 
 @require_GET

@@ -31,6 +31,10 @@ class CountedPaginator(Paginator):
         return self.known_count
 
 
+# How many rows a list page shows: every long list of the portal (20, like
+# GOV.UK's own search pages; the full-tender register shows 50).
+PAGE_SIZE = 20
+
 # COUNT(*) as a plain function, not an aggregate, so that Django does not
 # group a query (or subquery) that selects it by its rows.
 COUNT_ALL = Func(template="COUNT(*)", output_field=IntegerField())

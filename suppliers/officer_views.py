@@ -20,13 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal import audit
 from portal.models import User
-from portal.paging import page_with_total
+from portal.paging import PAGE_SIZE, page_with_total
 from suppliers import selectors
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.officer_forms import DirectoryFilterForm, SupplierStatusForm
 from suppliers.services import StatusChangeRefused, supplier_set_status
-
-PAGE_SIZE = 25
 
 
 def _council_staff_only(user: User) -> None:

@@ -109,7 +109,7 @@ def supplier_invitations_among(
 # Portable SQL; parameters are always passed apart.
 _INVITATION_PAGE_SQL = """
 SELECT page.rows_in_all, i.id, i.intention, o.id, o.reference, o.title, o.status,
-  o.submission_deadline, o.cancelled_at, b.id, b.name
+  o.submission_deadline, o.cancelled_at, b.id, b.name, s.legal_name
 FROM (
   SELECT i.id, CASE WHEN o.status = %s THEN 0 ELSE 1 END AS open_rank,
     CASE WHEN o.status = %s THEN o.submission_deadline END AS open_deadline,
@@ -122,6 +122,7 @@ FROM (
 JOIN tenders_invitation i ON i.id = page.id
 JOIN tenders_opportunity o ON o.id = i.opportunity_id
 JOIN portal_buyerorganisation b ON b.id = o.buyer_id
+JOIN suppliers_supplierorganisation s ON s.id = i.supplier_id
 ORDER BY page.open_rank, page.open_deadline, page.deadline DESC, i.id DESC
 """
 
@@ -135,14 +136,15 @@ def _read_converters(model: type, name: str) -> list:
 
 
 def supplier_invitation_page(
-    supplier: SupplierOrganisation, offset: int, limit: int
-) -> tuple[list[Invitation], int]:
+    supplier_id: int, offset: int, limit: int
+) -> tuple[list[Invitation], int, str | None]:
     """``supplier_invitations(supplier)[offset:offset + limit]`` with the
     opportunity's fields the lists show (``supplier_invitations_among``'s)
-    and its buyer's name, and the number of the supplier's invitations in
-    all (0 when the page is past the end), in one query."""
+    and its buyer's name, the number of the supplier's invitations in all
+    and the supplier's legal name (0 and None when the page is past the end),
+    in one query."""
     open_, draft = OpportunityStatus.OPEN.value, OpportunityStatus.DRAFT.value
-    params = [open_, open_, supplier.pk, draft, limit, offset]
+    params = [open_, open_, supplier_id, draft, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(_INVITATION_PAGE_SQL, params)
         rows = cursor.fetchall()
@@ -150,7 +152,9 @@ def supplier_invitation_page(
     cancelled = _read_converters(Opportunity, "cancelled_at")
     invitations = []
     for row in rows:
-        _, pk, intention, opp_pk, reference, title, status, due, cancelled_at, buyer_pk, name = row
+        _, pk, intention, opp_pk, reference, title, status, due, cancelled_at, buyer_pk, name, _ = (
+            row
+        )
         for convert in deadline:
             due = convert(due, None, connection)
         for convert in cancelled:
@@ -166,8 +170,8 @@ def supplier_invitation_page(
         )
         opportunity.buyer = BuyerOrganisation(pk=buyer_pk, name=name)
         invitation = Invitation(
-            pk=pk, supplier_id=supplier.pk, opportunity_id=opp_pk, intention=intention
+            pk=pk, supplier_id=supplier_id, opportunity_id=opp_pk, intention=intention
         )
         invitation.opportunity = opportunity
         invitations.append(invitation)
-    return invitations, (rows[0][0] if rows else 0)
+    return invitations, (rows[0][0] if rows else 0), (rows[0][-1] if rows else None)

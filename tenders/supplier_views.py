@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from portal.links import url_for_pk
 from portal.models import Role
-from portal.paging import CountedPaginator
+from portal.paging import PAGE_SIZE, CountedPaginator, page_number
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     Clarification,
@@ -43,18 +43,22 @@ from tenders.services import OpportunityRefused, clarification_ask, intention_se
 from tenders.supplier_bids import lots_with_own_bids
 from tenders.supplier_forms import IntentionForm, QuestionForm
 
-PAGE_SIZE = 25
 
-
-def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
-    """The signed-in supplier's organisation. Council users get 403 (they
-    already know the opportunity exists); anyone else 404."""
+def _own_supplier_id(request: HttpRequest) -> int:
+    """The id of the signed-in supplier's organisation. Council users get 403
+    (they already know the opportunity exists); anyone else 404."""
     user = request.user
     if user.is_supplier_user and user.supplier_id:
-        return user.supplier
+        return user.supplier_id
     if user.role in {Role.OFFICER, Role.AUDITOR, Role.ADMIN}:
         raise PermissionDenied("Only invited suppliers can do this.")
     raise Http404("No such page.")
+
+
+def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
+    """The signed-in supplier's organisation (as ``_own_supplier_id``)."""
+    _own_supplier_id(request)
+    return request.user.supplier
 
 
 # The colour and words of each status's tag (tenders/supplier/status_tag.html's).
@@ -104,27 +108,30 @@ def list_rows(invitations: list[Invitation]) -> list[Invitation]:
 
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     """Called by ``tenders.views.opportunity_list`` for supplier users."""
-    supplier = _own_supplier(request)
+    supplier_id = _own_supplier_id(request)
     # Page ``?page=`` (1 when it is not a number; the last page when it is
-    # past the end), as ``Paginator.get_page`` does, and the total, in one query.
-    try:
-        number = max(1, int(request.GET.get("page")))
-    except (TypeError, ValueError):
-        number = 1
-    invitations, total = supplier_invitation_page(supplier, (number - 1) * PAGE_SIZE, PAGE_SIZE)
-    if not invitations and number > 1:
-        total = supplier_invitations(supplier).count()
-        number = max(1, math.ceil(total / PAGE_SIZE))
-        if total:
-            invitations, total = supplier_invitation_page(
-                supplier, (number - 1) * PAGE_SIZE, PAGE_SIZE
-            )
+    # past the end), as ``Paginator.get_page`` does, the total and the
+    # supplier's name, in one query.
+    number = page_number(request.GET.get("page"))
+    invitations, total, name = supplier_invitation_page(
+        supplier_id, (number - 1) * PAGE_SIZE, PAGE_SIZE
+    )
+    if not invitations:
+        supplier = request.user.supplier
+        name = supplier.legal_name
+        if number > 1:
+            total = supplier_invitations(supplier).count()
+            number = max(1, math.ceil(total / PAGE_SIZE))
+            if total:
+                invitations, total, _ = supplier_invitation_page(
+                    supplier_id, (number - 1) * PAGE_SIZE, PAGE_SIZE
+                )
     page = Page(invitations, number, CountedPaginator(invitations, PAGE_SIZE, count=total))
     return render(
         request,
         "tenders/supplier/opportunity_list.html",
         {
-            "supplier": supplier,
+            "supplier_name": name,
             "page": page,
             "invitations": list_rows(invitations),
             "statuses": OpportunityStatus,

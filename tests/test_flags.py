@@ -364,13 +364,13 @@ def test_the_auditor_sees_every_flag_explained_and_the_rows_linked(client, audit
     assert "50.00% below the estimate" in other.content.decode()
 
 
-def test_the_flag_lists_are_paginated_by_25_keeping_the_flag(client, auditor, award):
-    for n in range(26):
+def test_the_flag_lists_are_paginated_by_20_keeping_the_flag(client, auditor, award):
+    for n in range(21):
         award(day(n), "100.00", estimate="1000.00")
     client.force_login(auditor)
     url = reverse("transparency:flags")
     first = client.get(url, {"flag": "far-from-estimate"})
-    assert len(first.context["report"].page.object_list) == 25
+    assert len(first.context["report"].page.object_list) == 20
     assert 'href="?flag=far-from-estimate&amp;page=2"' in first.content.decode()
     second = client.get(url, {"flag": "far-from-estimate", "page": 2})
     assert len(second.context["report"].page.object_list) == 1

@@ -251,7 +251,7 @@ def test_inbox_lists_newest_first_paginated_with_the_unread_count(client, inbox_
     client.force_login(inbox_full)
     page = client.get(reverse("inbox")).content.decode()
     assert "30 unread messages" in page
-    assert "Message 29" in page and "Message 4" not in page  # 25 a page
+    assert "Message 10" in page and "Message 9" not in page  # 20 a page
     assert "Page 1 of 2" in page
     assert '>30<span class="govuk-visually-hidden"> unread' in page  # header badge
     assert "Message 4" in client.get(reverse("inbox") + "?page=2").content.decode()

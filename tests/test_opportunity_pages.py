@@ -353,11 +353,11 @@ def test_the_list_filters_by_status(officer_client, officer):
     assert {o.pk for o in refused.context["opportunities"]} == {draft.pk, live.pk}
 
 
-def test_the_list_is_paginated_25_a_page(officer_client, officer):
-    for n in range(27):
+def test_the_list_is_paginated_20_a_page(officer_client, officer):
+    for n in range(22):
         make_opportunity(officer, "1000.00", title=f"Work {n}")
     first = officer_client.get(LIST)
-    assert len(first.context["opportunities"]) == 25
+    assert len(first.context["opportunities"]) == 20
     second = officer_client.get(LIST, {"page": 2})
     assert [o.title for o in second.context["opportunities"]] == ["Work 1", "Work 0"]
 
@@ -402,7 +402,7 @@ def test_the_list_makes_a_fixed_number_of_queries(
         make_opportunity(officer, "1000.00", "2000.00", title=f"Work {n}")
     with django_assert_num_queries(LIST_QUERIES):
         response = officer_client.get(LIST, {"status": "draft"})
-    assert len(response.context["opportunities"]) == 25
+    assert len(response.context["opportunities"]) == 20
 
 
 def test_another_councils_opportunities_are_not_listed(client, officer, other_officer):

@@ -168,6 +168,10 @@ def test_a_supplier_with_no_invitations_is_told_so(client, clock, local_supplier
     client.force_login(local_supplier_user)
     page = client.get(reverse("opportunity_list")).content.decode()
     assert "You have no invitations to bid yet" in page
+    # The caption names the supplier (read apart when there is no invitation).
+    name = local_supplier_user.supplier.legal_name
+    assert f'<span class="govuk-caption-l">{name}</span>' in page
+    assert client.get(reverse("opportunity_list"), {"page": "7"}).status_code == 200
 
 
 def test_the_lists_tags_deadlines_and_intentions_are_those_of_the_other_pages(
@@ -202,7 +206,7 @@ def test_the_lists_tags_deadlines_and_intentions_are_those_of_the_other_pages(
         assert f'<td class="govuk-table__cell">{words}</td>' in row
 
 
-LIST_QUERIES = 5  # session, user, organisation, the page with its count, unread count
+LIST_QUERIES = 4  # session, user, the page with its count and the supplier's name, unread count
 
 
 def test_the_list_makes_a_fixed_number_of_queries(
@@ -217,11 +221,12 @@ def test_the_list_makes_a_fixed_number_of_queries(
         make_open(officer, [aire], title=f"Cleaning {n}")
     with django_assert_num_queries(LIST_QUERIES):
         response = client.get(reverse("opportunity_list"))
-    assert len(response.context["invitations"]) == 25
+    assert len(response.context["invitations"]) == 20
     assert response.context["page"].has_next()
+    assert f'<span class="govuk-caption-l">{aire.legal_name}</span>' in response.content.decode()
     with django_assert_num_queries(LIST_QUERIES):
         response = client.get(reverse("opportunity_list"), {"page": 2})
-    assert len(response.context["invitations"]) == 6
+    assert len(response.context["invitations"]) == 11
 
 
 # --- One opportunity ------------------------------------------------------------------

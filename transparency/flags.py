@@ -44,6 +44,7 @@ from django.utils.functional import cached_property
 
 from cpv.models import CpvCode
 from portal.models import BuyerOrganisation
+from portal.paging import PAGE_SIZE
 from tenders import rules
 from tenders.models import (
     Amendment,
@@ -56,8 +57,6 @@ from tenders.models import (
     Opportunity,
     ProcurementPolicy,
 )
-
-PAGE_SIZE = 25
 
 # An award this many per cent or more away from the lot's estimate is flagged
 # when it is MORE than this: 25% exactly is not flagged, 25.01% is. A whole

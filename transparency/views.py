@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from portal import csvfile
 from portal.models import Department
+from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract, Opportunity
 from transparency import histories, marks
@@ -29,7 +30,6 @@ from transparency.register import (
 )
 from transparency.register import register as register_of
 
-PAGE_SIZE = 20
 HISTORY_PAGE_SIZE = 100
 
 

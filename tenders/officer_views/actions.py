@@ -35,7 +35,6 @@ from tenders.services import (
     opportunity_publish,
 )
 
-PAGE_SIZE = 25
 S = OpportunityStatus
 OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)

@@ -20,7 +20,6 @@ from tenders.services import (
     RouteRefused,
 )
 
-PAGE_SIZE = 25
 S = OpportunityStatus
 OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)

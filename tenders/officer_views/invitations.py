@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
 from tenders import officer_forms as forms
 from tenders.models import (
@@ -33,7 +34,6 @@ from tenders.services import (
     matching_suppliers,
 )
 
-PAGE_SIZE = 25
 S = OpportunityStatus
 OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)

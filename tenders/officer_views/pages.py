@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.links import url_for_pk
 from portal.models import User
-from portal.paging import CountedPaginator
+from portal.paging import PAGE_SIZE, CountedPaginator
 from tenders import officer_forms as forms
 from tenders.models import (
     Intention,
@@ -55,7 +55,6 @@ from tenders.services import (
     opportunity_update_draft,
 )
 
-PAGE_SIZE = 25
 # An opportunity may invite 5,000 suppliers: its page lists them a page at a time.
 INVITATIONS_PAGE_SIZE = PAGE_SIZE
 S = OpportunityStatus
