@@ -362,3 +362,39 @@ def test_register_and_dashboard_queries_are_fixed_from_200_to_20000_opportunitie
     assert Contract.objects.filter(buyer=council).count() == 20000
     assert [_queries(client, url, params) for url, params in pages] == small
     assert max(small) <= 12
+
+
+def test_a_register_row_escapes_what_people_typed_and_shows_its_tags_and_marks():
+    from transparency.marks import Marks
+    from transparency.register import RegisterRow
+
+    row = RegisterRow(
+        pk=1,
+        awarded_on="5 Nov 2025",
+        history_url="/audit/opportunities/7/history/",
+        reference="DEMO-1",
+        title="<script>alert(1)</script> cleaning",
+        lot="lot 2: Park & ride",
+        department="Place",
+        cpv="90910000-9 Cleaning services",
+        band="Invited tender",
+        override=True,
+        supplier_url="/audit/suppliers/3/history/",
+        supplier="O'Brien & Sons",
+        local=True,
+        sme=False,
+        vcse=True,
+        estimate="£40,000.00",
+        value="£30,000.00",
+        value_basis="including VAT",
+        marks=Marks(Decimal("30000.00"), True, True, Decimal("30000.00"), Decimal("5000.00")),
+    )
+    html = str(row.html)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; cleaning" in html
+    assert ", lot 2: Park &amp; ride<br>" in html and "O&#x27;Brien &amp; Sons" in html
+    assert " · <strong>approver's justification</strong>" in html
+    assert '>Local</strong> <strong class="govuk-tag govuk-tag--purple">VCSE</strong>' in html
+    assert "SME</strong>" not in html
+    assert "Contract details notice</strong><br><strong" in html and "None required" not in html
+    plain = RegisterRow(**{**row.__dict__, "marks": Marks(Decimal("10"), False, False, None, None)})
+    assert "None required" in str(plain.html)

@@ -12,6 +12,8 @@ from typing import Any
 from django.core.paginator import Page
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from cpv.rules import DIVISION_DIGITS
 from portal.links import url_for_pk
@@ -284,6 +286,66 @@ class RegisterRow:
     value: str
     value_basis: str
     marks: marks.Marks
+
+    @property
+    def html(self) -> SafeString:
+        """The row of the register's table (every value escaped)."""
+        mark = self.marks
+        publication = (
+            format_html_join(
+                "",
+                '<strong class="govuk-tag govuk-tag--{}">{}</strong>{}',
+                [
+                    ("orange", "Contract details notice", mark_safe("<br>"))
+                    for _ in range(mark.contract_details_notice)
+                ]
+                + [("grey", "Transparency Code", "") for _ in range(mark.transparency_code)],
+            )
+            or "None required"
+        )
+        return format_html(
+            '<tr class="govuk-table__row">'
+            '<td class="govuk-table__cell lt-nowrap">{}</td>'
+            '<td class="govuk-table__cell">'
+            '<a class="govuk-link" href="{}">{}'
+            '<span class="govuk-visually-hidden"> history</span></a>'
+            " {}{}"
+            '<br><span class="govuk-body-s">{} · {}</span>'
+            '<br><span class="govuk-body-s">{}{}</span></td>'
+            '<td class="govuk-table__cell"><a class="govuk-link" href="{}">{}</a><br>{}</td>'
+            '<td class="govuk-table__cell govuk-table__cell--numeric">{}</td>'
+            '<td class="govuk-table__cell govuk-table__cell--numeric">{}'
+            '<br><span class="govuk-body-s">{}</span></td>'
+            '<td class="govuk-table__cell">{}</td></tr>',
+            self.awarded_on,
+            self.history_url,
+            self.reference,
+            self.title,
+            f", {self.lot}" if self.lot else "",
+            self.department,
+            self.cpv,
+            self.band,
+            mark_safe(" · <strong>approver's justification</strong>") if self.override else "",
+            self.supplier_url,
+            self.supplier,
+            format_html_join(
+                " ",
+                '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
+                [
+                    (colour, label)
+                    for shown, colour, label in (
+                        (self.local, "green", "Local"),
+                        (self.sme, "blue", "SME"),
+                        (self.vcse, "purple", "VCSE"),
+                    )
+                    if shown
+                ],
+            ),
+            self.estimate,
+            self.value,
+            self.value_basis,
+            publication,
+        )
 
 
 def register_page(contracts: QuerySet[Contract], number: Any, per_page: int) -> Page:
