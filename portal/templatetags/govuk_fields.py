@@ -109,22 +109,35 @@ def _input(
     )
 
 
-def _checkboxes(
-    field: BoundField, size: str, small: bool, hint: SafeString, errors: SafeString, ids: list[str]
+def _group(
+    kind: str,
+    field: BoundField,
+    size: str,
+    small: bool,
+    hint: SafeString,
+    errors: SafeString,
+    ids: list[str],
 ) -> SafeString:
+    """Checkboxes (``kind`` "checkbox") or radios ("radio") in a fieldset, ids
+    ``<auto_id>_1``, ``_2``… as crispy-forms-gds numbers them."""
+    block = "govuk-checkboxes" if kind == "checkbox" else "govuk-radios"
     chosen = _selected(field)
     items = format_html_join(
         "",
-        '<div class="govuk-checkboxes__item">'
-        '<input type="checkbox" name="{}" class="govuk-checkboxes__input" id="{}_{}" value="{}"{}>'
-        '<label class="govuk-label govuk-checkboxes__label" for="{}_{}">{}</label></div>',
+        '<div class="{}__item">'
+        '<input type="{}" name="{}" class="{}__input" id="{}_{}" value="{}"{}>'
+        '<label class="govuk-label {}__label" for="{}_{}">{}</label></div>',
         (
             (
+                block,
+                kind,
                 field.html_name,
+                block,
                 field.auto_id,
                 n,
                 value,
                 mark_safe(' checked="checked"') if str(value) in chosen else "",
+                block,
                 field.auto_id,
                 n,
                 label,
@@ -136,7 +149,7 @@ def _checkboxes(
         '<div id="div_{}" class="govuk-form-group{}">'
         '<fieldset class="govuk-fieldset"{}>'
         '<legend class="govuk-fieldset__legend govuk-fieldset__legend--{}">{}</legend>{}{}'
-        '<div class="govuk-checkboxes{}" data-module="govuk-checkboxes">{}</div>'
+        '<div class="{}{}" data-module="{}">{}</div>'
         "</fieldset></div>",
         field.auto_id,
         " govuk-form-group--error" if field.errors else "",
@@ -145,49 +158,9 @@ def _checkboxes(
         field.label,
         hint,
         errors,
-        " govuk-checkboxes--small" if small else "",
-        items,
-    )
-
-
-def _radios(
-    field: BoundField, size: str, small: bool, hint: SafeString, errors: SafeString, ids: list[str]
-) -> SafeString:
-    """Radios in a fieldset, ids ``<auto_id>_1``, ``_2``… as crispy-forms-gds numbers them."""
-    chosen = _selected(field)
-    items = format_html_join(
-        "",
-        '<div class="govuk-radios__item">'
-        '<input type="radio" name="{}" class="govuk-radios__input" id="{}_{}" value="{}"{}>'
-        '<label class="govuk-label govuk-radios__label" for="{}_{}">{}</label></div>',
-        (
-            (
-                field.html_name,
-                field.auto_id,
-                n,
-                value,
-                mark_safe(' checked="checked"') if str(value) in chosen else "",
-                field.auto_id,
-                n,
-                label,
-            )
-            for n, (value, label) in enumerate(field.field.choices, start=1)
-        ),
-    )
-    return format_html(
-        '<div id="div_{}" class="govuk-form-group{}">'
-        '<fieldset class="govuk-fieldset"{}>'
-        '<legend class="govuk-fieldset__legend govuk-fieldset__legend--{}">{}</legend>{}{}'
-        '<div class="govuk-radios{}" data-module="govuk-radios">{}</div>'
-        "</fieldset></div>",
-        field.auto_id,
-        " govuk-form-group--error" if field.errors else "",
-        _described(ids),
-        size,
-        field.label,
-        hint,
-        errors,
-        " govuk-radios--small" if small else "",
+        block,
+        f" {block}--small" if small else "",
+        block,
         items,
     )
 
@@ -249,9 +222,9 @@ def govuk_field(
     invalid = bool(field.errors)
     widget = field.field.widget
     if isinstance(widget, forms.CheckboxSelectMultiple):
-        return _checkboxes(field, size, small, hint, errors, hint_ids + error_ids)
+        return _group("checkbox", field, size, small, hint, errors, hint_ids + error_ids)
     if isinstance(widget, forms.RadioSelect):
-        return _radios(field, size, small, hint, errors, hint_ids + error_ids)
+        return _group("radio", field, size, small, hint, errors, hint_ids + error_ids)
     described = _described(hint_ids + error_ids)
     if isinstance(widget, forms.Select):
         control = _select(field, described, invalid)
