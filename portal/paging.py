@@ -3,10 +3,9 @@
 ``CountedPaginator`` is a paginator told its count, so it does not ask the
 database again. ``page_with_total`` reads one page of a queryset and the
 number of rows in all with one query (``COUNT(*) OVER ()``): for searches,
-where counting apart would run the whole search twice. ``page_counted_apart``
-also reads a page and its total in one query, the total as a subquery of the
-filters alone: for pages whose rows join other tables for their columns,
-which ``COUNT(*) OVER ()`` would join for every row, not the page's.
+where counting apart would run the whole search twice. ``read_page`` is what
+they and the pages that read their rows with plain SQL share: page ``N`` as
+``Paginator.get_page`` gives it, from one read of the rows and their total.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Func, IntegerField, QuerySet, Subquery, Window
+from django.db.models import Count, Func, IntegerField, QuerySet, Window
 
 
 class CountedPaginator(Paginator):
@@ -48,45 +47,32 @@ def page_number(value: Any) -> int:
         return 1
 
 
-def page_with_total(queryset: QuerySet, number: Any, per_page: int) -> Page:
-    """Page ``number`` (1 when it is not a number; the last page when it is past
-    the end) of ``queryset``, with the total, as ``Paginator.get_page`` does."""
-    counted = queryset.annotate(rows_in_all=Window(Count("pk")))
-    number = page_number(number)
-    rows = list(counted[(number - 1) * per_page : number * per_page])
-    if rows:
-        total = rows[0].rows_in_all
-    else:
-        total = queryset.count() if number > 1 else 0
-        if total:  # past the end: the last page
-            number = math.ceil(total / per_page)
-            rows = list(counted[(number - 1) * per_page : number * per_page])
-    paginator = CountedPaginator(queryset, per_page, count=total)
-    return Page(rows, number if total else 1, paginator)
-
-
-def page_counted_apart(
-    queryset: QuerySet, number: Any, per_page: int, columns: Callable[[QuerySet], QuerySet]
+def read_page(
+    number: Any,
+    per_page: int,
+    read: Callable[[int, int], tuple[list, int]],
+    count: Callable[[], int],
 ) -> Page:
-    """Page ``number`` of ``queryset`` (as ``page_with_total``), its rows read
-    as ``columns(rows)`` makes them (e.g. ``.values(...)`` across joins), with
-    the total counted by a subquery of ``queryset``'s filters alone, in the
-    same query. Each row carries the total as ``rows_in_all``."""
-    counted = queryset.order_by().values(in_all=COUNT_ALL).values("in_all")
+    """Page ``number`` as ``Paginator.get_page`` gives it (1 when it is not a
+    number; the last page when it is past the end). ``read(offset, limit)``
+    gives the rows and the number of rows in all (0 when there are no rows);
+    ``count()`` is asked only for a page past the end."""
     number = page_number(number)
-
-    def read(number: int) -> list:
-        rows = queryset[(number - 1) * per_page : number * per_page]
-        return list(columns(rows).annotate(rows_in_all=Subquery(counted)))
-
-    rows = read(number)
-    if rows:
-        first = rows[0]
-        total = first["rows_in_all"] if isinstance(first, dict) else first.rows_in_all
-    else:
-        total = queryset.count() if number > 1 else 0
+    rows, total = read((number - 1) * per_page, per_page)
+    if not rows:
+        total = count() if number > 1 else 0
         if total:  # past the end: the last page
             number = math.ceil(total / per_page)
-            rows = read(number)
-    paginator = CountedPaginator(queryset, per_page, count=total)
-    return Page(rows, number if total else 1, paginator)
+            rows, total = read((number - 1) * per_page, per_page)
+    return Page(rows, number if total else 1, CountedPaginator(rows, per_page, count=total))
+
+
+def page_with_total(queryset: QuerySet, number: Any, per_page: int) -> Page:
+    """Page ``number`` of ``queryset`` with the total, in one query (``read_page``)."""
+    counted = queryset.annotate(rows_in_all=Window(Count("pk")))
+
+    def read(offset: int, limit: int) -> tuple[list, int]:
+        rows = list(counted[offset : offset + limit])
+        return rows, (rows[0].rows_in_all if rows else 0)
+
+    return read_page(number, per_page, read, queryset.count)

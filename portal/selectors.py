@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from portal import audit
 from portal.links import url_for_pk
 from portal.models import AuditEvent, BuyerOrganisation, Role, User
+from portal.rawsql import reader
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import buyers_local_to
 from tenders.selectors import (
@@ -53,14 +54,6 @@ ORDER BY p.is_local DESC, p.legal_name, p.id, s.id
 """
 
 
-def _created_at_converters() -> list:
-    """What the ORM does to a supplier's ``created_at`` read from the database
-    (SQLite's text to an aware datetime; nothing on PostgreSQL)."""
-    field = SupplierOrganisation._meta.get_field("created_at")
-    col = field.get_col(SupplierOrganisation._meta.db_table)
-    return connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-
-
 def officer_home(user: User) -> dict[str, Any]:
     pending_status, approved = SupplierStatus.PENDING.value, SupplierStatus.APPROVED.value
     params = [user.buyer_id, pending_status, approved, approved, pending_status]
@@ -69,7 +62,7 @@ def officer_home(user: User) -> dict[str, Any]:
         cursor.execute(_OFFICER_HOME_SQL, params)
         rows = cursor.fetchall()
     pending_count, approved_count, approved_local, department_name = rows[0][:4]
-    converters = _created_at_converters()
+    created = reader(SupplierOrganisation, "created_at")
     url = url_for_pk("supplier_detail")
     # The first pending suppliers, each with ``url`` (its page), ``is_local``
     # and ``places`` ("town postcode" of each site, "; " between).
@@ -79,14 +72,12 @@ def officer_home(user: User) -> dict[str, Any]:
         if pk is None:
             continue
         if pk not in suppliers:
-            for convert in converters:
-                created_at = convert(created_at, None, connection)
             supplier = SupplierOrganisation(
                 pk=pk,
                 legal_name=legal_name,
                 is_sme=bool(is_sme),
                 is_vcse=bool(is_vcse),
-                created_at=created_at,
+                created_at=created(created_at),
             )
             supplier.is_local = bool(is_local)
             supplier.url = url(pk)

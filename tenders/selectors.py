@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Role, User
+from portal.rawsql import reader
 from suppliers.models import SupplierOrganisation
 from tenders.models import Invitation, Opportunity, OpportunityStatus, ProcurementPolicy
 
@@ -127,14 +128,6 @@ ORDER BY page.open_rank, page.open_deadline, page.deadline DESC, i.id DESC
 """
 
 
-def _read_converters(model: type, name: str) -> list:
-    """What the ORM does to a column of ``model`` read from the database
-    (e.g. SQLite's text to an aware datetime)."""
-    field = model._meta.get_field(name)
-    col = field.get_col(model._meta.db_table)
-    return connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-
-
 def supplier_invitation_page(
     supplier_id: int, offset: int, limit: int
 ) -> tuple[list[Invitation], int, str | None]:
@@ -148,17 +141,14 @@ def supplier_invitation_page(
     with connection.cursor() as cursor:
         cursor.execute(_INVITATION_PAGE_SQL, params)
         rows = cursor.fetchall()
-    deadline = _read_converters(Opportunity, "submission_deadline")
-    cancelled = _read_converters(Opportunity, "cancelled_at")
+    deadline = reader(Opportunity, "submission_deadline")
+    cancelled = reader(Opportunity, "cancelled_at")
     invitations = []
     for row in rows:
         _, pk, intention, opp_pk, reference, title, status, due, cancelled_at, buyer_pk, name, _ = (
             row
         )
-        for convert in deadline:
-            due = convert(due, None, connection)
-        for convert in cancelled:
-            cancelled_at = convert(cancelled_at, None, connection)
+        due, cancelled_at = deadline(due), cancelled(cancelled_at)
         opportunity = Opportunity(
             pk=opp_pk,
             buyer_id=buyer_pk,

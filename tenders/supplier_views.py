@@ -9,11 +9,9 @@ pages through ``tenders.views``; the two actions here refuse them.
 from __future__ import annotations
 
 import datetime
-import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -23,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from portal.links import url_for_pk
 from portal.models import Role
-from portal.paging import PAGE_SIZE, CountedPaginator, page_number
+from portal.paging import PAGE_SIZE, read_page
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     Clarification,
@@ -109,24 +107,23 @@ def list_rows(invitations: list[Invitation]) -> list[Invitation]:
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     """Called by ``tenders.views.opportunity_list`` for supplier users."""
     supplier_id = _own_supplier_id(request)
-    # Page ``?page=`` (1 when it is not a number; the last page when it is
-    # past the end), as ``Paginator.get_page`` does, the total and the
-    # supplier's name, in one query.
-    number = page_number(request.GET.get("page"))
-    invitations, total, name = supplier_invitation_page(
-        supplier_id, (number - 1) * PAGE_SIZE, PAGE_SIZE
+    # The page, the total and the supplier's name in one query (``read_page``);
+    # the name is read apart only when there is no invitation to read it with.
+    names = []
+
+    def read(offset: int, limit: int) -> tuple[list, int]:
+        invitations, total, name = supplier_invitation_page(supplier_id, offset, limit)
+        names.append(name)
+        return invitations, total
+
+    page = read_page(
+        request.GET.get("page"),
+        PAGE_SIZE,
+        read,
+        lambda: supplier_invitations(request.user.supplier).count(),
     )
-    if not invitations:
-        supplier = request.user.supplier
-        name = supplier.legal_name
-        if number > 1:
-            total = supplier_invitations(supplier).count()
-            number = max(1, math.ceil(total / PAGE_SIZE))
-            if total:
-                invitations, total, _ = supplier_invitation_page(
-                    supplier_id, (number - 1) * PAGE_SIZE, PAGE_SIZE
-                )
-    page = Page(invitations, number, CountedPaginator(invitations, PAGE_SIZE, count=total))
+    invitations = page.object_list
+    name = names[-1] if invitations else request.user.supplier.legal_name
     return render(
         request,
         "tenders/supplier/opportunity_list.html",

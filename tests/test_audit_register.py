@@ -17,9 +17,9 @@ from portal import demo
 from portal.models import Role
 from portal.services import user_create
 from tenders.models import Contract
+from tenders.services.spend import financial_year
 from tests.history_helpers import awarded, bulk_awarded, council_with_policy
 from transparency.local_spend import dashboard
-from transparency.register import financial_year
 
 D = datetime.date
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Department
 from tenders.models import ProcurementPolicy, SpendTotal
-from tenders.services.spend import FIGURES
-from transparency.register import financial_year, financial_year_label, financial_year_range
+from tenders.services.spend import FIGURES, financial_year
+from transparency.register import financial_year_label, financial_year_range
 
 KINDS = ("local", "sme", "vcse")
 KIND_LABELS = {"local": "Local suppliers", "sme": "SMEs", "vcse": "VCSEs"}

@@ -24,8 +24,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
-from django.db.models import OuterRef, Subquery
-
 from tenders.models import Contract, StatutoryFigure, VatBasis
 from tenders.rules import PENNY
 
@@ -114,27 +112,10 @@ class Marks:
 
 def marks_for(contract: Contract, figures: Figures | None = None) -> Marks:
     """Both marks and the figures they were judged against (one row of a register)."""
-    return marks_of(value_including_vat(contract), contract.awarded_on, figures)
-
-
-def marks_of(
-    value_including_vat: Decimal, awarded_on: datetime.date, figures: Figures | None = None
-) -> Marks:
-    """The marks of a contract worth ``value_including_vat``, awarded on ``awarded_on``."""
     figures = figures if figures is not None else load_figures()
+    day = contract.awarded_on
     return marks_with(
-        value_including_vat, figures.on(NOTICE, awarded_on), figures.on(TRANSPARENCY, awarded_on)
-    )
-
-
-def figure_in_force(name: str, day: str) -> Subquery:
-    """The amount of the statutory figure ``name`` in force on each row's
-    ``day`` field (None before its first version): to read a page of
-    contracts with their figures in the same query."""
-    return Subquery(
-        StatutoryFigure.objects.filter(name=name, effective_from__lte=OuterRef(day))
-        .order_by("-effective_from")
-        .values("amount")[:1]
+        value_including_vat(contract), figures.on(NOTICE, day), figures.on(TRANSPARENCY, day)
     )
 
 

@@ -4,7 +4,7 @@ with the filters an auditor works with. Read-only."""
 from __future__ import annotations
 
 import datetime
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,9 +18,10 @@ from django.utils.safestring import SafeString, mark_safe
 from cpv.rules import DIVISION_DIGITS
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation
-from portal.paging import COUNT_ALL, CountedPaginator, page_number
-from tenders.models import Contract, VatBasis
-from tenders.rules import PENNY
+from portal.paging import COUNT_ALL, read_page
+from portal.rawsql import reader
+from tenders.models import Contract, Lot, ProcurementPolicy, StatutoryFigure, VatBasis
+from tenders.rules import money
 from transparency import marks
 
 # Value bands an auditor asks about, in £ (the value awarded, as priced).
@@ -38,11 +39,6 @@ ROUTES = {
     "rule": "Invited: the threshold rule allowed it",
     "override": "Invited after an approver's justification that the work is separate",
 }
-
-
-def financial_year(day: datetime.date) -> int:
-    """The year in which the financial year containing ``day`` starts (April–March)."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def financial_year_label(start: int) -> str:
@@ -135,23 +131,22 @@ SELECT c.id, c.awarded_on, c.value, c.supplier_was_local, c.supplier_was_sme,
  WHERE c.id IN ({page})
  ORDER BY c.awarded_on DESC, c.id DESC
 """
-_MONEY = ("value", "estimate", "vat_rate", "notice_figure", "transparency_figure")
-_FLAGS = ("supplier_was_local", "supplier_was_sme", "supplier_was_vcse")
 
 
-def _typed(row: tuple) -> dict:
-    """A row of ``ROWS_SQL`` by column name, with SQLite's text and numbers
-    turned into what PostgreSQL gives (dates, Decimals, booleans)."""
-    values = dict(zip(ROW_COLUMNS, row, strict=True))
-    if isinstance(values["awarded_on"], str):
-        values["awarded_on"] = datetime.date.fromisoformat(values["awarded_on"])
-    for name in _MONEY:
-        amount = values[name]
-        if amount is not None and not isinstance(amount, Decimal):
-            values[name] = Decimal(str(amount)).quantize(PENNY)
-    for name in _FLAGS:
-        values[name] = bool(values[name])
-    return values
+def _readers() -> dict[str, Callable[[Any], Any]]:
+    """The columns of ``ROWS_SQL`` that need reading as the ORM would (SQLite
+    gives text and numbers for dates, Decimals and booleans)."""
+    return {
+        "awarded_on": reader(Contract, "awarded_on"),
+        "value": reader(Contract, "value"),
+        "supplier_was_local": reader(Contract, "supplier_was_local"),
+        "supplier_was_sme": reader(Contract, "supplier_was_sme"),
+        "supplier_was_vcse": reader(Contract, "supplier_was_vcse"),
+        "estimate": reader(Lot, "estimated_value"),
+        "vat_rate": reader(ProcurementPolicy, "vat_rate_percent"),
+        "notice_figure": reader(StatutoryFigure, "amount"),
+        "transparency_figure": reader(StatutoryFigure, "amount"),
+    }
 
 
 def _read_rows(contracts: QuerySet[Contract], offset: int, limit: int) -> list[dict]:
@@ -162,7 +157,15 @@ def _read_rows(contracts: QuerySet[Contract], offset: int, limit: int) -> list[d
             ROWS_SQL.format(count=count, page=ids),
             [marks.NOTICE, marks.TRANSPARENCY, *count_params, *id_params],
         )
-        return [_typed(row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    readers = _readers()
+    typed = []
+    for row in rows:
+        values = dict(zip(ROW_COLUMNS, row, strict=True))
+        for name, read in readers.items():
+            values[name] = read(values[name])
+        typed.append(values)
+    return typed
 
 
 def register(buyer: BuyerOrganisation, filters: RegisterFilters) -> QuerySet[Contract]:
@@ -258,11 +261,6 @@ def day_month_year(day: datetime.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def money(amount: Decimal) -> str:
-    """£1,234.50: what ``floatformat:2|intcomma`` shows, without a template filter."""
-    return f"£{amount:,.2f}"
-
-
 @dataclass(frozen=True)
 class RegisterRow:
     """One contract as a row of the register page, ready to show."""
@@ -350,19 +348,15 @@ class RegisterRow:
 
 def register_page(contracts: QuerySet[Contract], number: Any, per_page: int) -> Page:
     """Page ``number`` of ``contracts`` (``register()``) as rows ready to show,
-    with the number of contracts in all, as ``Paginator.get_page`` does (a page
-    that is not a number is the first; one past the end, the last): one query."""
-    number = page_number(number)
-    rows = _read_rows(contracts, (number - 1) * per_page, per_page)
-    if rows:
-        total = rows[0]["rows_in_all"]
-    else:
-        total = contracts.count() if number > 1 else 0
-        if total:  # past the end: the last page
-            number = math.ceil(total / per_page)
-            rows = _read_rows(contracts, (number - 1) * per_page, per_page)
-    paginator = CountedPaginator(contracts, per_page, count=total)
-    return Page(register_rows(rows), number if total else 1, paginator)
+    with the number of contracts in all (``read_page``): one query."""
+
+    def read(offset: int, limit: int) -> tuple[list, int]:
+        rows = _read_rows(contracts, offset, limit)
+        return rows, (rows[0]["rows_in_all"] if rows else 0)
+
+    page = read_page(number, per_page, read, contracts.count)
+    page.object_list = register_rows(page.object_list)
+    return page
 
 
 def register_rows(contracts: list[dict]) -> list[RegisterRow]:

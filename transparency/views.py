@@ -18,13 +18,13 @@ from portal.models import Department
 from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract, Opportunity
+from tenders.services.spend import financial_year
 from transparency import histories, marks
 from transparency.access import auditor_council
 from transparency.chart import share_chart
 from transparency.forms import RegisterFilterForm
 from transparency.local_spend import dashboard as spend_dashboard
 from transparency.register import (
-    financial_year,
     financial_year_label,
     register_page,
 )

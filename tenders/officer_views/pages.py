@@ -48,6 +48,7 @@ from tenders.officer_views.common import (
     officer_opportunity,
     refusal_messages,
 )
+from tenders.rules import money
 from tenders.selectors import get_opportunity_for, opportunities_visible_to, policy_in_force
 from tenders.services import (
     lots_from_areas,
@@ -136,7 +137,7 @@ def list_rows(opportunities: list[Opportunity]) -> list[Opportunity]:
     statuses = dict(S.choices)
     for opportunity in opportunities:
         opportunity.url = detail(opportunity.pk)
-        opportunity.value = f"£{opportunity.estimated_value:,.2f}"
+        opportunity.value = money(opportunity.estimated_value)
         basis = opportunity.value_vat_basis
         opportunity.value_basis = bases.get(basis, basis)
         opportunity.route_colour, opportunity.route_label = _route_tag(opportunity)

@@ -1,0 +1,28 @@
+"""Reading the rows of the portal's few plain-SQL statements as the ORM would.
+
+A column read with ``cursor.execute`` comes back as the database gives it:
+on PostgreSQL already a date, a Decimal or a boolean; on SQLite as text or a
+number. ``reader(Model, "field")`` turns such a value into what the ORM would
+have made of that model field (its database converters and the field's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, models
+
+
+def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
+    """What the ORM does to ``model.name`` read from the database, as a function."""
+    field = model._meta.get_field(name)
+    col = field.get_col(model._meta.db_table)
+    converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+
+    def read(value: Any) -> Any:
+        for convert in converters:
+            value = convert(value, col, connection)
+        return value
+
+    return read
