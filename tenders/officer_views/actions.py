@@ -18,9 +18,8 @@ from tenders import officer_forms as forms
 from tenders.models import (
     Clarification,
     Opportunity,
-    OpportunityStatus,
 )
-from tenders.officer_views.common import REFUSALS, officer_opportunity, refusal_messages
+from tenders.officer_views.common import REFUSALS, S, officer_opportunity, refusal_messages
 from tenders.officer_views.pages import latest_route_check, may_override, render_detail
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
@@ -35,8 +34,6 @@ from tenders.services import (
     opportunity_publish,
 )
 
-S = OpportunityStatus
-OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 

@@ -23,19 +23,16 @@ from tenders import officer_forms as forms
 from tenders.models import (
     Invitation,
     Opportunity,
-    OpportunityStatus,
     PolicyBand,
     Route,
 )
-from tenders.officer_views.common import REFUSALS, officer_opportunity, refusal_messages
+from tenders.officer_views.common import REFUSALS, S, officer_opportunity, refusal_messages
 from tenders.services import (
     invite,
     invite_all_local_matches,
     matching_suppliers,
 )
 
-S = OpportunityStatus
-OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 

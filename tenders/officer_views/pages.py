@@ -36,14 +36,15 @@ from tenders.models import (
     Invitation,
     Lot,
     Opportunity,
-    OpportunityStatus,
     PolicyBand,
     ProcurementPolicy,
     Route,
     RouteCheck,
 )
 from tenders.officer_views.common import (
+    OVERRIDE_PERMISSION,
     REFUSALS,
+    S,
     officer_only,
     officer_opportunity,
     refusal_messages,
@@ -58,8 +59,6 @@ from tenders.services import (
 
 # An opportunity may invite 5,000 suppliers: its page lists them a page at a time.
 INVITATIONS_PAGE_SIZE = PAGE_SIZE
-S = OpportunityStatus
-OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
