@@ -74,7 +74,7 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
                 "council": invitation.opportunity.buyer.name,
                 "opportunity_reference": invitation.opportunity.reference,
                 "opportunity_title": invitation.opportunity.title,
-                "opportunity_status": invitation.opportunity.status,
+                "opportunity_status": invitation.opportunity.current_status,
                 "invited_at": invitation.invited_at,
                 "local_when_invited": invitation.was_local,
                 "intends_to_bid": invitation.intention,

@@ -35,11 +35,16 @@ class LotInline(ReadOnlyInline):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "title", "buyer", "status", "route", "band_name", "created_at"]
+    list_display = ["reference", "title", "buyer", "status_now", "route", "band_name", "created_at"]
     list_filter = ["status", "route", "buyer"]
     search_fields = ["reference", "title"]
     list_select_related = ["buyer"]
     inlines = [LotInline]
+
+    @admin.display(description="status")
+    def status_now(self, opportunity: Opportunity) -> str:
+        """At the moment of the request: an open one whose deadline has passed is closed."""
+        return opportunity.current_status_label
 
 
 @admin.register(RouteCheck)

@@ -12,7 +12,7 @@ opening the buyer's officers evaluate and award, its auditors read (and get
 
 from __future__ import annotations
 
-from collections import Counter
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,6 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.models import Role, User
@@ -35,7 +34,6 @@ from tenders.models import (
     BidFile,
     BidRevision,
     BidStatus,
-    BoxOpening,
     Criterion,
     Lot,
     Opportunity,
@@ -52,13 +50,15 @@ from tenders.services import (
     award_lot,
     bid_exclude,
     box_open,
+    box_state,
     evaluation,
     is_opened,
+    lifecycle,
     opened_bids,
     score_set,
 )
-from tenders.services.awards import Ranked
-from tenders.services.opportunities import london_time
+from tenders.services.awards import Ranked, choose
+from tenders.services.lifecycle import london_time
 
 S = OpportunityStatus
 # The council's people who may read opened bids; the council's administrators
@@ -115,49 +115,40 @@ def _opened_bid(request: HttpRequest, opportunity: Opportunity, bid_pk: int) -> 
 # --- The opportunity page's "Bids" section ----------------------------------------------
 
 
-def bids_section(user: User, opportunity: Opportunity, lots: list[Lot]) -> dict[str, Any] | None:
+def bids_section(
+    user: User, opportunity: Opportunity, lots: list[Lot], now: datetime.datetime
+) -> dict[str, Any] | None:
     """What the opportunity page says about the bids. Before the opening only
-    the state of the box; afterwards the evaluation and award of each lot.
-    One query for the opening (none while open for bids), one for the awards."""
+    the state of the box (``tenders.services.box_state``: the deadline decides,
+    at the moment of the request); afterwards the evaluation and award of each
+    lot. One query for the opening (none while open for bids), one for the awards."""
     if opportunity.published_at is None:
         return None
-    opening = None
-    if opportunity.status != S.OPEN:
-        opening = (
-            BoxOpening.objects.filter(opportunity=opportunity)
-            .select_related("first_officer", "second_officer")
-            .first()
-        )
-    section: dict[str, Any] = {"opening": opening, "can_open": False, "lots": []}
-    deadline = opportunity.submission_deadline
-    if opening is not None and opening.opened:
-        section["state"] = "opened"
+    box = box_state(opportunity, now=now)
+    section: dict[str, Any] = {
+        "state": box.state,
+        "opening": box.opening,
+        "can_open": box.may_confirm(user),
+        "lots": [],
+    }
+    if box.state == "opened":
         awards = {
             award.lot_id: award
             for award in Award.objects.filter(lot__opportunity=opportunity).select_related(
                 "bid__supplier", "contract", "decided_by"
             )
         }
-        evaluating = opportunity.status == S.EVALUATION
+        may_award = user.is_officer and lifecycle.allowed(opportunity, "award_lot", now)
         section["lots"] = [
             {
                 "lot": lot,
                 "award": awards.get(lot.pk),
                 "evaluation_url": reverse("lot_evaluation", args=[opportunity.pk, lot.pk]),
                 "award_url": reverse("lot_award", args=[opportunity.pk, lot.pk]),
-                "may_award": user.is_officer and evaluating and lot.pk not in awards,
+                "may_award": may_award and lot.pk not in awards,
             }
             for lot in lots
         ]
-    elif opportunity.status == S.CANCELLED:
-        section["state"] = "cancelled"
-    elif opportunity.status == S.OPEN and deadline and timezone.now() <= deadline:
-        section["state"] = "sealed"
-    else:
-        section["state"] = "first_confirmed" if opening else "waiting"
-        section["can_open"] = user.is_officer and (
-            opening is None or opening.first_officer_id != user.pk
-        )
     return section
 
 
@@ -266,7 +257,7 @@ def lot_evaluation(request: HttpRequest, pk: int, lot_pk: int) -> HttpResponse:
             "rows": _ranking_rows(criteria, ranking, local),
             "excluded": excluded,
             "award": Award.objects.filter(lot=lot).select_related("bid__supplier").first(),
-            "can_act": request.user.is_officer and opportunity.status == S.EVALUATION,
+            "can_act": request.user.is_officer and lifecycle.allowed(opportunity, "evaluate"),
         },
     )
 
@@ -295,7 +286,9 @@ def _render_bid(
     latest = revisions[0]
     scores = {score.criterion_id: score for score in bid.scores.all()}
     can_act = (
-        request.user.is_officer and opportunity.status == S.EVALUATION and not bid.excluded_reason
+        request.user.is_officer
+        and lifecycle.allowed(opportunity, "evaluate")
+        and not bid.excluded_reason
     )
     criteria = []
     for criterion in opportunity.criteria.all():
@@ -418,25 +411,6 @@ def bid_file_download(request: HttpRequest, pk: int, bid_pk: int, file_pk: int) 
 # --- The award of a lot -------------------------------------------------------------------
 
 
-def award_preview(opportunity: Opportunity, ranking: list[Ranked]) -> tuple[Ranked | None, list]:
-    """Who ``award_lot`` would choose now, and whom it would pass over: the
-    best-ranked bid whose supplier does not already hold the opportunity's cap
-    of lots (the service decides again when the award is made)."""
-    cap = opportunity.max_lots_per_supplier
-    held = Counter(
-        Award.objects.filter(lot__opportunity=opportunity).values_list(
-            "bid__supplier_id", flat=True
-        )
-    )
-    passed_over = []
-    for row in ranking:
-        if cap and held[row.bid.supplier_id] >= cap:
-            passed_over.append(row)
-            continue
-        return row, passed_over
-    return None, passed_over
-
-
 @require_http_methods(["GET", "POST"])
 def lot_award(request: HttpRequest, pk: int, lot_pk: int) -> HttpResponse:
     opportunity = opened_opportunity(request, pk)
@@ -448,7 +422,9 @@ def lot_award(request: HttpRequest, pk: int, lot_pk: int) -> HttpResponse:
         .select_related("bid__supplier", "contract", "decided_by")
         .first()
     )
-    may_award = request.user.is_officer and award is None and opportunity.status == S.EVALUATION
+    may_award = (
+        request.user.is_officer and award is None and lifecycle.allowed(opportunity, "award_lot")
+    )
     form = forms.AwardForm(request.POST or None) if may_award else None
     if request.method == "POST":
         if form is None:
@@ -475,7 +451,7 @@ def lot_award(request: HttpRequest, pk: int, lot_pk: int) -> HttpResponse:
                 )
                 return redirect("lot_award", pk=opportunity.pk, lot_pk=lot.pk)
     ranking = evaluation(lot)
-    chosen, passed_over = (None, []) if award else award_preview(opportunity, ranking)
+    chosen, passed_over = (None, []) if award else choose(opportunity, ranking)
     return render(
         request,
         "tenders/officer/bids/award.html",

@@ -11,6 +11,7 @@ people can only ever reach their own.
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import csvfile
 from portal.models import BuyerOrganisation, Role, User
-from tenders.models import ProcurementPolicy, Route, RouteCheck, StatutoryFigure
+from tenders.models import Opportunity, ProcurementPolicy, Route, RouteCheck, StatutoryFigure
 from tenders.policy_forms import BandFormSet, PolicyForm, band_initial
-from tenders.services import policy_create
+from tenders.services import CurrentRoute, policy_create
+from tenders.services.routes import full_tender_today
+from tenders.statutory import later_thresholds_below
 
 PAGE_SIZE = 50
 FIGURE_LABELS = {
@@ -55,8 +58,12 @@ def _can_edit(user: User) -> bool:
 # --- Versions and statutory figures ----------------------------------------------
 
 
-def policy_versions(buyer: BuyerOrganisation) -> list[ProcurementPolicy]:
-    """Every version, newest first, each marked in force, future or superseded."""
+def policy_versions(
+    buyer: BuyerOrganisation, figures: list[StatutoryFigure]
+) -> list[ProcurementPolicy]:
+    """Every version, newest first, each marked in force, future or superseded;
+    those in force or to come with a warning for each statutory threshold
+    (among ``figures``) that takes effect during it below its local threshold."""
     versions = list(
         ProcurementPolicy.objects.filter(buyer=buyer)
         .select_related("created_by")
@@ -65,13 +72,24 @@ def policy_versions(buyer: BuyerOrganisation) -> list[ProcurementPolicy]:
     )
     today = timezone.localdate()
     in_force = next((p for p in versions if p.effective_from <= today), None)
-    for version in versions:
+    ends = [None, *(v.effective_from for v in versions)]  # newest first: the one before ends it
+    for version, end in zip(versions, ends, strict=False):
+        version.warnings = []
         if version is in_force:
             version.state = "in_force"
         elif version.effective_from > today:
             version.state = "future"
         else:
             version.state = "superseded"
+            continue
+        version.warnings = later_thresholds_below(
+            threshold=version.local_threshold,
+            vat_basis=version.vat_basis,
+            vat_rate_percent=version.vat_rate_percent,
+            start=version.effective_from,
+            end=end,
+            figures=figures,
+        )
     return versions
 
 
@@ -82,10 +100,9 @@ class FigureRow:
     upcoming: bool
 
 
-def statutory_figures(on: datetime.date) -> list[FigureRow]:
+def statutory_figures(on: datetime.date, figures: list[StatutoryFigure]) -> list[FigureRow]:
     """Each figure in force on ``on``, followed by any that comes into force later."""
     rows: list[FigureRow] = []
-    figures = StatutoryFigure.objects.order_by("name", "effective_from")
     by_name: dict[str, list[StatutoryFigure]] = {}
     for figure in figures:
         by_name.setdefault(figure.name, []).append(figure)
@@ -104,13 +121,14 @@ def statutory_figures(on: datetime.date) -> list[FigureRow]:
 def policy(request: HttpRequest) -> HttpResponse:
     buyer = _council_of(request.user)
     today = timezone.localdate()
+    figures = list(StatutoryFigure.objects.order_by("name", "effective_from"))
     return render(
         request,
         "tenders/policy/policy.html",
         {
             "buyer": buyer,
-            "versions": policy_versions(buyer),
-            "figures": statutory_figures(today),
+            "versions": policy_versions(buyer, figures),
+            "figures": statutory_figures(today, figures),
             "today": today,
             "can_edit": _can_edit(request.user),
         },
@@ -235,6 +253,9 @@ def checked_by_label(check: RouteCheck) -> str:
     return check.checked_by.full_name if check.checked_by else "The portal"
 
 
+TODAY = "Today's facts (not yet recorded)"
+
+
 @require_GET
 def full_tender_register(request: HttpRequest) -> HttpResponse:
     buyer = _council_of(request.user)
@@ -246,7 +267,14 @@ def full_tender_register(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenders/policy/full_tender_register.html",
-        {"buyer": buyer, "page": page, "checks": checks},
+        {
+            "buyer": buyer,
+            "page": page,
+            "checks": checks,
+            # Work whose last recorded decision let it go to invited bidders,
+            # but which the rule sends to full tender on today's facts.
+            "today": [{"opportunity": o, "route": route} for o, route in full_tender_today(buyer)],
+        },
     )
 
 
@@ -284,11 +312,31 @@ def csv_row(check: RouteCheck) -> list[str]:
     ]
 
 
+def today_csv_row(opportunity: Opportunity, route: CurrentRoute) -> list[str]:
+    """A row for work the rule sends to full tender on today's facts."""
+    return [
+        timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
+        TODAY,
+        csvfile.cell(opportunity.reference),
+        csvfile.cell(opportunity.title),
+        opportunity.cpv_id,
+        f"{route.value_compared:.2f}",
+        f"{route.aggregated_value:.2f}",
+        f"{route.threshold:.2f}",
+        str(route.policy_version),
+        route.policy_from.isoformat() if route.policy_from else "",
+        "The portal",
+        csvfile.cell(" ".join(route.reasons)),
+    ]
+
+
 @require_GET
 def full_tender_register_csv(request: HttpRequest) -> StreamingHttpResponse:
     buyer = _council_of(request.user)
+    today = [today_csv_row(o, route) for o, route in full_tender_today(buyer)]
+    recorded = (csv_row(check) for check in full_tender_checks(buyer).iterator(chunk_size=2000))
     return csvfile.download(
         CSV_COLUMNS,
-        (csv_row(check) for check in full_tender_checks(buyer).iterator(chunk_size=2000)),
+        itertools.chain(today, recorded),
         f"full-tender-required-{buyer.slug}-{timezone.localdate():%Y-%m-%d}.csv",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal
 
 PENNY = Decimal("0.01")
@@ -41,20 +41,38 @@ class PolicyFigures:
 
 
 @dataclass(frozen=True)
+class Statutory:
+    """The statutory threshold in force for one kind of contract (VAT inclusive,
+    as the Procurement Act states them)."""
+
+    kind: str  # in words: "goods", "services", "works", "light-touch services"
+    amount: Decimal
+    effective_from: datetime.date
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class RelatedWork:
     """Work of the same buyer in the same category within the window."""
 
     reference: str
     title: str
-    value: Decimal  # on the policy's VAT basis
+    value: Decimal  # on the VAT basis ``basis``
     published_on: datetime.date
     kind: str = "opportunity"  # or "award"
+    basis: str = INCLUSIVE
+
+
+LOCAL = "local"
+STATUTORY = "statutory"
 
 
 @dataclass(frozen=True)
 class Decision:
     route: str
     band: Band | None
+    # The threshold that applied (the lower of the local and the statutory one),
+    # with the value and the sum compared with it, on that threshold's VAT basis.
     threshold: Decimal
     value_compared: Decimal
     aggregated_value: Decimal
@@ -62,6 +80,10 @@ class Decision:
     reasons: list[str]
     aggregated: list[RelatedWork] = field(default_factory=list)
     override_used: bool = False
+    threshold_source: str = LOCAL  # which threshold applied: LOCAL or STATUTORY
+    # Refused only because the work added up reaches the threshold: an approver
+    # may record that the work is genuinely separate.
+    refused_for_aggregation: bool = False
 
     @property
     def invitation_allowed(self) -> bool:
@@ -85,20 +107,27 @@ def percent(value: Decimal) -> str:
     return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
-def to_policy_basis(value: Decimal, *, entered: str, policy: PolicyFigures) -> Decimal:
-    """Convert ``value`` entered on one VAT basis to the policy's, in pence.
+def to_basis(value: Decimal, *, entered: str, basis: str, vat_rate_percent: Decimal) -> Decimal:
+    """Convert ``value`` entered on one VAT basis to ``basis``, in pence.
 
     Rounded up to the penny: never in the buyer's favour (£150,000.00 ex VAT
     at 20% is £180,000.00, which reaches Bradford's threshold).
     """
-    rate = Decimal(1) + policy.vat_rate_percent / Decimal(100)
-    if entered == policy.vat_basis:
+    rate = Decimal(1) + vat_rate_percent / Decimal(100)
+    if entered == basis:
         converted = value
-    elif entered == EXCLUSIVE:  # policy is VAT inclusive
+    elif entered == EXCLUSIVE:  # to VAT inclusive
         converted = value * rate
-    else:  # entered inclusive, policy exclusive
+    else:  # entered inclusive, to VAT exclusive
         converted = value / rate
     return converted.quantize(PENNY, rounding=ROUND_CEILING)
+
+
+def to_policy_basis(value: Decimal, *, entered: str, policy: PolicyFigures) -> Decimal:
+    """Convert ``value`` entered on one VAT basis to the policy's (see ``to_basis``)."""
+    return to_basis(
+        value, entered=entered, basis=policy.vat_basis, vat_rate_percent=policy.vat_rate_percent
+    )
 
 
 def category_key(cpv_digits: str, n_digits: int) -> str:
@@ -118,6 +147,79 @@ def band_for(value: Decimal, bands: Sequence[Band]) -> Band:
     return chosen
 
 
+def band_shortfall(band: Band, *, invited: int, local: int, done: bool = False) -> list[str]:
+    """What is missing for ``band``'s minimum invited and local suppliers, in
+    plain words (empty when both are met). Publishing asks while the officer
+    can still invite; award asks of what was done (``done``)."""
+
+    def count(n: int, what: str) -> str:
+        return f"{n} {'was' if n == 1 else 'were'} {what}" if done else f"you have invited {n}"
+
+    problems = []
+    if invited < band.min_invited:
+        problems.append(
+            f"{band.name} needs at least {band.min_invited} invited supplier"
+            f"{'s' if band.min_invited != 1 else ''}; {count(invited, 'invited')}."
+        )
+    if local < band.min_local:
+        problems.append(
+            f"{band.name} needs at least {band.min_local} local supplier"
+            f"{'s' if band.min_local != 1 else ''} among them; {count(local, 'local')}."
+        )
+    return problems
+
+
+def _basis_words(basis: str) -> str:
+    return "including VAT" if basis == INCLUSIVE else "excluding VAT"
+
+
+@dataclass(frozen=True)
+class _Limit:
+    """The threshold a decision compares with, on its own VAT basis."""
+
+    source: str
+    amount: Decimal
+    basis: str
+    words: str
+
+
+def _limit(policy: PolicyFigures, statutory: Statutory | None) -> tuple[_Limit, list[str]]:
+    """The lower of the policy's local threshold and the statutory threshold for
+    the kind of contract in force on the decision date, and why (RULES.md §1:
+    a local threshold must not exceed the statutory one)."""
+    local = _Limit(
+        LOCAL,
+        policy.threshold,
+        policy.vat_basis,
+        f"the local threshold of {money(policy.threshold)} {_basis_words(policy.vat_basis)} "
+        f"(policy version {policy.version}, in force from {policy.effective_from:%-d %B %Y})",
+    )
+    if statutory is None:
+        return local, []
+    local_inclusive = to_basis(
+        policy.threshold,
+        entered=policy.vat_basis,
+        basis=INCLUSIVE,
+        vat_rate_percent=policy.vat_rate_percent,
+    )
+    if statutory.amount >= local_inclusive:
+        return local, []
+    source = f" ({statutory.source})" if statutory.source else ""
+    limit = _Limit(
+        STATUTORY,
+        statutory.amount,
+        INCLUSIVE,
+        f"the statutory threshold for {statutory.kind} contracts of {money(statutory.amount)} "
+        f"including VAT, in force from {statutory.effective_from:%-d %B %Y}{source}",
+    )
+    why = (
+        f"The statutory threshold for {statutory.kind} contracts in force from "
+        f"{statutory.effective_from:%-d %B %Y}, {money(statutory.amount)} including VAT, is "
+        f"below {local.words}, so the statutory threshold applies."
+    )
+    return limit, [why]
+
+
 def decide(
     *,
     value: Decimal,
@@ -125,11 +227,15 @@ def decide(
     policy: PolicyFigures,
     related: Sequence[RelatedWork] = (),
     override: bool = False,
+    statutory: Statutory | None = None,
 ) -> Decision:
     """The route for work of estimated ``value`` (the whole contract: every
     lot, option and extension, the whole term) under ``policy``.
 
-    * at or above the local threshold: full tender required;
+    * the threshold is the policy's local threshold, or the ``statutory``
+      threshold for the kind of contract in force on the decision date when
+      that is lower (the reasons say which one applied);
+    * at or above the threshold: full tender required;
     * with ``related`` work of the same category within the window, the sum is
       compared too (no splitting), unless an approver recorded that the work is
       genuinely separate (``override``; the reasons say so);
@@ -138,79 +244,81 @@ def decide(
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
-    compared = to_policy_basis(value, entered=entered_basis, policy=policy)
-    basis_words = "including VAT" if policy.vat_basis == INCLUSIVE else "excluding VAT"
-    threshold = policy.threshold
-    reasons: list[str] = []
-    if entered_basis != policy.vat_basis:
+    limit, reasons = _limit(policy, statutory)
+    rate = policy.vat_rate_percent
+    # The band is found on the policy's basis; the threshold compared on its own.
+    in_policy_basis = to_policy_basis(value, entered=entered_basis, policy=policy)
+    compared = to_basis(value, entered=entered_basis, basis=limit.basis, vat_rate_percent=rate)
+    if entered_basis != limit.basis:
         reasons.append(
-            f"The estimate of {money(value)} "
-            f"{'excluding' if entered_basis == EXCLUSIVE else 'including'} VAT is "
-            f"{money(compared)} {basis_words} at {percent(policy.vat_rate_percent)} VAT."
+            f"The estimate of {money(value)} {_basis_words(entered_basis)} is "
+            f"{money(compared)} {_basis_words(limit.basis)} at {percent(rate)} VAT."
         )
-    aggregated_value = compared + sum((r.value for r in related), Decimal(0))
-    policy_words = (
-        f"the local threshold of {money(threshold)} {basis_words} "
-        f"(policy version {policy.version}, in force from {policy.effective_from:%-d %B %Y})"
-    )
-    if compared >= threshold:
-        reasons.append(
-            f"The estimated value of {money(compared)} is at or above {policy_words}, "
-            "so this work must go to full tender. This portal does not run full tenders."
+    counted = [
+        replace(
+            r,
+            value=to_basis(r.value, entered=r.basis, basis=limit.basis, vat_rate_percent=rate),
+            basis=limit.basis,
         )
+        for r in related
+    ]
+    aggregated_value = compared + sum((r.value for r in counted), Decimal(0))
+
+    def full_tender(*, for_aggregation: bool = False) -> Decision:
         return Decision(
             FULL_TENDER,
             None,
-            threshold,
+            limit.amount,
             compared,
             aggregated_value,
             policy.version,
             reasons,
-            list(related),
+            counted,
+            threshold_source=limit.source,
+            refused_for_aggregation=for_aggregation,
         )
-    if related and aggregated_value >= threshold:
+
+    if compared >= limit.amount:
+        reasons.append(
+            f"The estimated value of {money(compared)} is at or above {limit.words}, "
+            "so this work must go to full tender. This portal does not run full tenders."
+        )
+        return full_tender()
+    if counted and aggregated_value >= limit.amount:
         listed = "; ".join(
             f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
-            for r in related
+            for r in counted
         )
         summary = (
-            f"With {len(related)} other piece{'s' if len(related) != 1 else ''} of work in the "
+            f"With {len(counted)} other piece{'s' if len(counted) != 1 else ''} of work in the "
             f"same category for this council within {policy.window_days} days ({listed}), the "
-            f"total is {money(aggregated_value)}, at or above {policy_words}."
+            f"total is {money(aggregated_value)}, at or above {limit.words}."
         )
         if not override:
             reasons.append(
                 summary + " Work must not be split to stay under the threshold, so this must "
                 "go to full tender unless an approver records that the work is genuinely separate."
             )
-            return Decision(
-                FULL_TENDER,
-                None,
-                threshold,
-                compared,
-                aggregated_value,
-                policy.version,
-                reasons,
-                list(related),
-            )
+            return full_tender(for_aggregation=True)
         reasons.append(
             summary + " An approver has recorded that this work is genuinely separate; "
             "auditors will see that justification."
         )
-    band = band_for(compared, policy.bands)
+    band = band_for(in_policy_basis, policy.bands)
     reasons.append(
-        f"The estimated value of {money(compared)} is below {policy_words}, so it may go to "
+        f"The estimated value of {money(compared)} is below {limit.words}, so it may go to "
         f"invited bidders: {band.name}, inviting at least {band.min_invited} supplier"
         f"{'s' if band.min_invited != 1 else ''}, at least {band.min_local} of them local."
     )
     return Decision(
         INVITATION,
         band,
-        threshold,
+        limit.amount,
         compared,
         aggregated_value,
         policy.version,
         reasons,
-        list(related),
-        override_used=bool(related) and override and aggregated_value >= threshold,
+        counted,
+        override_used=bool(counted) and override and aggregated_value >= limit.amount,
+        threshold_source=limit.source,
     )

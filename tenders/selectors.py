@@ -13,7 +13,15 @@ from django.utils import timezone
 from portal.models import BuyerOrganisation, Role, User
 from portal.rawsql import reader
 from suppliers.models import SupplierOrganisation
-from tenders.models import Invitation, Opportunity, OpportunityStatus, ProcurementPolicy
+from tenders.models import (
+    Clarification,
+    ClarificationVisibility,
+    Invitation,
+    Opportunity,
+    OpportunityStatus,
+    ProcurementPolicy,
+    status_is,
+)
 
 
 def policy_in_force(
@@ -60,13 +68,14 @@ def get_opportunity_for(user: User, pk: int, **annotations: Any) -> Opportunity:
 
 
 def supplier_invitations(supplier: SupplierOrganisation) -> QuerySet[Invitation]:
-    """The supplier's invitations to published opportunities: open ones first,
-    the nearest deadline first; then the rest, the latest deadline first.
+    """The supplier's invitations to published opportunities: open ones first
+    (open at the moment of asking: a passed deadline has closed it), the
+    nearest deadline first; then the rest, the latest deadline first.
 
     A busy supplier has thousands over the years: pages slice the ids
     (``.values_list("pk", flat=True)``, sorted from two covering indexes
     without reading the rows) and read the rows with ``supplier_invitations_among``."""
-    is_open = Q(opportunity__status=OpportunityStatus.OPEN)
+    is_open = status_is(OpportunityStatus.OPEN, timezone.now(), prefix="opportunity__")
     return (
         Invitation.objects.filter(supplier=supplier, opportunity__published_at__isnull=False)
         .exclude(opportunity__status=OpportunityStatus.DRAFT)
@@ -112,8 +121,10 @@ _INVITATION_PAGE_SQL = """
 SELECT page.rows_in_all, i.id, i.intention, o.id, o.reference, o.title, o.status,
   o.submission_deadline, o.cancelled_at, b.id, b.name, s.legal_name
 FROM (
-  SELECT i.id, CASE WHEN o.status = %s THEN 0 ELSE 1 END AS open_rank,
-    CASE WHEN o.status = %s THEN o.submission_deadline END AS open_deadline,
+  SELECT i.id,
+    CASE WHEN o.status = %s AND o.submission_deadline >= %s THEN 0 ELSE 1 END AS open_rank,
+    CASE WHEN o.status = %s AND o.submission_deadline >= %s THEN o.submission_deadline
+    END AS open_deadline,
     o.submission_deadline AS deadline, COUNT(*) OVER () AS rows_in_all
   FROM tenders_invitation i JOIN tenders_opportunity o ON o.id = i.opportunity_id
   WHERE i.supplier_id = %s AND o.published_at IS NOT NULL AND NOT (o.status = %s)
@@ -137,7 +148,8 @@ def supplier_invitation_page(
     and the supplier's legal name (0 and None when the page is past the end),
     in one query."""
     open_, draft = OpportunityStatus.OPEN.value, OpportunityStatus.DRAFT.value
-    params = [open_, open_, supplier_id, draft, limit, offset]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [open_, now, open_, now, supplier_id, draft, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(_INVITATION_PAGE_SQL, params)
         rows = cursor.fetchall()
@@ -165,3 +177,30 @@ def supplier_invitation_page(
         invitation.opportunity = opportunity
         invitations.append(invitation)
     return invitations, (rows[0][0] if rows else 0), (rows[0][-1] if rows else None)
+
+
+def questions_for_supplier(
+    opportunity: Opportunity, supplier: SupplierOrganisation
+) -> dict[str, list]:
+    """What this supplier may read: answers published to everyone (never who
+    asked), private answers to its own questions, its own open questions.
+    Another supplier's private or unanswered questions are never fetched."""
+    rows = (
+        Clarification.objects.filter(opportunity=opportunity)
+        .filter(
+            Q(answered_at__isnull=False, visibility=ClarificationVisibility.ALL)
+            | Q(supplier=supplier)
+        )
+        .only("question", "asked_at", "answer", "visibility", "answered_at", "supplier")
+        .order_by("answered_at", "asked_at", "pk")
+    )
+    published, private, waiting = [], [], []
+    for row in rows:
+        row.mine = row.supplier_id == supplier.pk
+        if row.answered_at is None:
+            waiting.append(row)
+        elif row.visibility == ClarificationVisibility.ALL:
+            published.append(row)
+        else:
+            private.append(row)
+    return {"published": published, "private": private, "waiting": waiting}

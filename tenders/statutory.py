@@ -7,6 +7,7 @@ before a council relies on it; the interface says so.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -63,13 +64,25 @@ def figure_on(name: str, on: datetime.date) -> StatutoryFigure | None:
 
 
 # The statutory thresholds a local threshold must not exceed, with the kind
-# of contract each applies to.
+# of contract each applies to (``threshold.<ContractKind value>``).
 THRESHOLD_KINDS = {
     "threshold.goods": "goods",
     "threshold.services": "services",
     "threshold.works": "works",
     "threshold.light_touch": "light-touch services",
 }
+
+
+def kind_of_cpv(digits: str) -> str:
+    """The kind of contract a CPV code implies when nobody has said: division
+    45 is works, divisions 03 to 44 and 48 are goods, the rest services (the
+    CPV's own split). Light-touch services are never implied: say so."""
+    division = int(digits[:2])
+    if division == 45:
+        return "works"
+    if division <= 44 or division == 48:
+        return "goods"
+    return "services"
 
 
 @dataclass(frozen=True)
@@ -129,3 +142,45 @@ def threshold_problem(
     if limit.to_check:
         message += " (that figure is marked to be checked against its source)"
     return message
+
+
+def later_thresholds_below(
+    *,
+    threshold: Decimal,
+    vat_basis: str,
+    vat_rate_percent: Decimal,
+    start: datetime.date,
+    end: datetime.date | None,
+    figures: Iterable[StatutoryFigure],
+) -> list[str]:
+    """Warnings for a policy version in force from ``start`` (until ``end``, the
+    next version's start): each statutory threshold among ``figures`` that
+    takes effect after the version started, while it is in force, and is below
+    its local threshold. From that date the statutory threshold decides for
+    those contracts (the rule compares with the lower of the two on the date
+    of each decision)."""
+    inclusive = threshold
+    if vat_basis == VatBasis.EXCLUSIVE:
+        inclusive = threshold * (Decimal(1) + vat_rate_percent / Decimal(100))
+    grouped: dict[tuple[datetime.date, Decimal], list[str]] = {}
+    for figure in sorted(figures, key=lambda f: (f.effective_from, f.amount, f.name)):
+        if (
+            figure.name in THRESHOLD_KINDS
+            and figure.effective_from > start
+            and (end is None or figure.effective_from < end)
+            and figure.amount < inclusive
+        ):
+            grouped.setdefault((figure.effective_from, figure.amount), []).append(
+                THRESHOLD_KINDS[figure.name]
+            )
+    basis = "including" if vat_basis == VatBasis.INCLUSIVE else "excluding"
+    warnings = []
+    for (day, amount), kinds in grouped.items():
+        kind = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        warnings.append(
+            f"From {day:%-d %B %Y} the statutory threshold for {kind} contracts, "
+            f"{money(amount)} including VAT, is below this version's local threshold of "
+            f"{money(threshold)} {basis} VAT: from that date the statutory threshold decides "
+            "for those contracts."
+        )
+    return warnings

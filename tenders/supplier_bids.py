@@ -18,7 +18,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.models import User
@@ -43,8 +42,9 @@ from tenders.services import (
     bid_start,
     bid_submit,
     bid_withdraw,
+    lifecycle,
 )
-from tenders.services.opportunities import london_time
+from tenders.services.lifecycle import london_time
 from tenders.supplier_bid_forms import BidForm
 
 # The receipt page shows the "submitted" panel once, right after submitting.
@@ -124,11 +124,7 @@ def lots_with_own_bids(opportunity: Opportunity, supplier: SupplierOrganisation)
 
 
 def _is_open(opportunity: Opportunity) -> bool:
-    return (
-        opportunity.status == OpportunityStatus.OPEN
-        and opportunity.submission_deadline is not None
-        and timezone.now() <= opportunity.submission_deadline
-    )
+    return lifecycle.allowed(opportunity, "bid")
 
 
 # --- The bid page ------------------------------------------------------------------------

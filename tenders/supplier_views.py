@@ -12,7 +12,6 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,8 +23,6 @@ from portal.models import Role
 from portal.paging import PAGE_SIZE, read_page
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
-    Clarification,
-    ClarificationVisibility,
     Intention,
     Invitation,
     Opportunity,
@@ -34,10 +31,11 @@ from tenders.models import (
 )
 from tenders.selectors import (
     get_opportunity_for,
+    questions_for_supplier,
     supplier_invitation_page,
     supplier_invitations,
 )
-from tenders.services import OpportunityRefused, clarification_ask, intention_set
+from tenders.services import OpportunityRefused, clarification_ask, intention_set, lifecycle
 from tenders.supplier_bids import lots_with_own_bids
 from tenders.supplier_forms import IntentionForm, QuestionForm
 
@@ -78,9 +76,9 @@ def _date(value: datetime.datetime | None, format_string: str) -> str:
 DEADLINE_FORMAT = r"j F Y \a\t H:i"  # 3 March 2026 at 14:00
 
 
-def _deadline(opportunity: Opportunity) -> str:
-    """tenders/supplier/deadline.html's words."""
-    if opportunity.status == OpportunityStatus.OPEN:
+def _deadline(opportunity: Opportunity, status: str) -> str:
+    """tenders/supplier/deadline.html's words, for the status it is in now."""
+    if status == OpportunityStatus.OPEN:
         return "Closes " + _date(opportunity.submission_deadline, DEADLINE_FORMAT)
     if opportunity.status == OpportunityStatus.CANCELLED:
         return "Cancelled " + _date(opportunity.cancelled_at, "j F Y")
@@ -91,15 +89,17 @@ def list_rows(invitations: list[Invitation]) -> list[Invitation]:
     """The page's invitations, each with what its row shows worked out here
     rather than by includes, tags and filters row by row (they were half the
     page's time): ``url`` (the opportunity's page), the colour and words of
-    the status's tag, ``deadline`` and ``intends`` ("Yes", "No", "Not said yet")."""
+    the status's tag (the status at the moment of the request: an open one
+    whose deadline has passed is closed), ``deadline`` and ``intends`` ("Yes",
+    "No", "Not said yet")."""
     detail = url_for_pk("opportunity_detail")
+    now = timezone.now()
     for invitation in invitations:
         opportunity = invitation.opportunity
+        status = opportunity.status_at(now)
         invitation.url = detail(opportunity.pk)
-        invitation.status_colour, invitation.status_label = STATUS_TAGS.get(
-            opportunity.status, ("", "")
-        )
-        invitation.deadline = _deadline(opportunity)
+        invitation.status_colour, invitation.status_label = STATUS_TAGS.get(status, ("", ""))
+        invitation.deadline = _deadline(opportunity, status)
         invitation.intends = INTENTIONS.get(invitation.intention, "Not said yet")
     return invitations
 
@@ -144,31 +144,6 @@ def opportunity_detail(request: HttpRequest, opportunity: Opportunity) -> HttpRe
     return _detail(request, opportunity, _own_supplier(request))
 
 
-def _questions(opportunity: Opportunity, supplier: SupplierOrganisation) -> dict[str, list]:
-    """What this supplier may read: answers published to everyone (never who
-    asked), private answers to its own questions, its own open questions.
-    Another supplier's private or unanswered questions are never fetched."""
-    rows = (
-        Clarification.objects.filter(opportunity=opportunity)
-        .filter(
-            Q(answered_at__isnull=False, visibility=ClarificationVisibility.ALL)
-            | Q(supplier=supplier)
-        )
-        .only("question", "asked_at", "answer", "visibility", "answered_at", "supplier")
-        .order_by("answered_at", "asked_at", "pk")
-    )
-    published, private, waiting = [], [], []
-    for row in rows:
-        row.mine = row.supplier_id == supplier.pk
-        if row.answered_at is None:
-            waiting.append(row)
-        elif row.visibility == ClarificationVisibility.ALL:
-            published.append(row)
-        else:
-            private.append(row)
-    return {"published": published, "private": private, "waiting": waiting}
-
-
 def _detail(
     request: HttpRequest,
     opportunity: Opportunity,
@@ -181,10 +156,8 @@ def _detail(
     invitation = Invitation.objects.only("intention", "intention_at", "invited_at").get(
         opportunity=opportunity, supplier=supplier
     )
-    is_open = opportunity.status == OpportunityStatus.OPEN
-    questions_open = is_open and (
-        opportunity.clarification_deadline is None or now <= opportunity.clarification_deadline
-    )
+    is_open = lifecycle.allowed(opportunity, "bid", now)
+    questions_open = lifecycle.allowed(opportunity, "ask_question", now)
     if question_form is None:
         question_form = QuestionForm(action=reverse("opportunity_ask", args=[opportunity.pk]))
     if intention_form is None:
@@ -205,7 +178,7 @@ def _detail(
             "criteria": list(opportunity.criteria.all()),
             "documents": list(opportunity.documents.all()),
             "amendments": list(opportunity.amendments.all()),
-            "questions": _questions(opportunity, supplier),
+            "questions": questions_for_supplier(opportunity, supplier),
             "is_open": is_open,
             "questions_open": questions_open,
             "show_question_form": questions_open or bool(question_form.errors),
@@ -251,29 +224,21 @@ def intention(request: HttpRequest, pk: int) -> HttpResponse:
     supplier = _own_supplier(request)
     form = IntentionForm(request.POST, action=reverse("opportunity_intention", args=[pk]))
     if form.is_valid():
-        if opportunity.status != OpportunityStatus.OPEN:
-            # intention_set does not check this itself (reported to its owner).
-            form.add_error(
-                "intention",
-                f"This opportunity is {opportunity.get_status_display().lower()}: you can no "
-                "longer change your answer.",
+        try:
+            invitation = intention_set(
+                invitation=Invitation.objects.get(opportunity=opportunity, supplier=supplier),
+                intention=form.cleaned_data["intention"],
+                by=request.user,
             )
+        except OpportunityRefused as refused:
+            for problem in refused.problems:
+                form.add_error("intention", problem)
         else:
-            try:
-                invitation = intention_set(
-                    invitation=Invitation.objects.get(opportunity=opportunity, supplier=supplier),
-                    intention=form.cleaned_data["intention"],
-                    by=request.user,
-                )
-            except OpportunityRefused as refused:
-                for problem in refused.problems:
-                    form.add_error("intention", problem)
-            else:
-                messages.success(
-                    request,
-                    "You have told the council that you intend to bid."
-                    if invitation.intention == Intention.YES
-                    else "You have told the council that you do not intend to bid.",
-                )
-                return redirect("opportunity_detail", pk=pk)
+            messages.success(
+                request,
+                "You have told the council that you intend to bid."
+                if invitation.intention == Intention.YES
+                else "You have told the council that you do not intend to bid.",
+            )
+            return redirect("opportunity_detail", pk=pk)
     return _detail(request, opportunity, supplier, intention_form=form)

@@ -19,7 +19,7 @@ from portal.services import user_create
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract
 from tenders.past_awards import PastAward, PastBid, record_past_award
-from tenders.services import BandSpec, aggregation_override_record, policy_create
+from tenders.services import BandSpec, policy_create
 from transparency import flags
 from transparency.flags import flag_report
 
@@ -191,13 +191,14 @@ def test_work_at_the_threshold_on_its_own_is_not_splitting(council, award):
 
 def test_every_approvers_justification_is_flagged_with_its_words(council, award, second_officer):
     plain = award(day(0), "100000.00")
-    separate = award(day(10), "80000.00", title="Cleaning of the new depot")
-    opportunity = separate.award.lot.opportunity
-    aggregation_override_record(
-        opportunity=opportunity,
-        by=second_officer,
-        justification="The depot opened this year and is cleaned under its own lease.",
+    # Recorded while it was a draft (the service allows no other time), then awarded.
+    separate = award(
+        day(10),
+        "80000.00",
+        title="Cleaning of the new depot",
+        aggregation_override="The depot opened this year and is cleaned under its own lease.",
     )
+    opportunity = separate.award.lot.opportunity
     assert keys_of(council, "aggregation-override") == [opportunity.reference]
     assert reference(plain) not in keys_of(council, "aggregation-override")
     row = flag_report(council, flag="aggregation-override").page[0]

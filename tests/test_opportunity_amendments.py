@@ -206,7 +206,12 @@ def test_the_override_is_not_offered_for_work_over_the_threshold_on_its_own(clie
     assert (
         url not in client.get(reverse("opportunity_detail", args=[opportunity.pk])).content.decode()
     )
-    assert client.post(url, {"justification": "x" * 40}).status_code == 403
+    # The service refuses it, with the reason, and records nothing.
+    response = client.post(url, {"justification": "x" * 40})
+    assert "other work added up, so there is nothing to record" in errors(response)
+    opportunity.refresh_from_db()
+    assert opportunity.aggregation_override == ""
+    assert not AuditEvent.objects.filter(action="opportunity.aggregation_override").exists()
 
 
 def test_add_another_lot_on_the_change_of_value_keeps_what_was_typed(officer_client, officer):

@@ -195,4 +195,7 @@ def test_only_an_open_opportunitys_deadline_can_be_extended(officer_client, offi
         reverse("opportunity_extend", args=[draft.pk]),
         {**when("submission", later, "12:00"), "reason": "More time."},
     )
-    assert "Only an open opportunity's deadline can be extended." in errors(response)
+    assert "This opportunity is a draft: you cannot extend its deadline." in errors(response)
+    draft.refresh_from_db()
+    assert draft.submission_deadline.date() != later
+    assert not Amendment.objects.exists()

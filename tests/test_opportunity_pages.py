@@ -26,6 +26,7 @@ from tenders.services import (
     clarification_ask,
     document_add,
     invite,
+    opportunity_cancel,
     opportunity_extend_deadline,
     opportunity_publish,
 )
@@ -362,33 +363,38 @@ def test_the_list_is_paginated_20_a_page(officer_client, officer):
     assert [o.title for o in second.context["opportunities"]] == ["Work 1", "Work 0"]
 
 
-def test_the_lists_tags_are_those_of_the_opportunity_page(officer_client, officer):
-    """The list works out each row's tags in Python (``list_rows``): they are
-    the markup of the includes the opportunity page shows, for every status
-    and every route."""
-    from django.template.loader import render_to_string
+def _tags(html: str, after: str, before: str) -> list[str]:
+    """The GOV.UK tags in ``html`` between ``after`` and the next ``before``."""
+    import re
 
+    start = html.index(after)
+    return re.findall(
+        r'<strong class="govuk-tag govuk-tag--\w+">[^<]*</strong>',
+        html[start : html.index(before, start)],
+    )
+
+
+def test_the_lists_tags_are_those_of_the_opportunity_page(officer_client, officer):
+    """The list works out each row's tags in Python (``list_rows``), the page of
+    the opportunity in ``render_detail``: for every status and every recorded
+    route, the row shows the status and route tags the page shows."""
     opportunity = make_opportunity(officer, "5000.00", title="Tagged work")
     routes = [(Route.INVITATION, "Three quotes"), (Route.INVITATION, ""), (Route.FULL_TENDER, "")]
+    detail = reverse("opportunity_detail", args=[opportunity.pk])
     for status in OpportunityStatus.values:
         for route, band in [*routes, ("", "")]:
             Opportunity.objects.filter(pk=opportunity.pk).update(
                 status=status, route=route, band_name=band
             )
-            opportunity.refresh_from_db()
-            page = officer_client.get(LIST).content.decode()
-            start = page.index("Tagged work")
-            row = page[start : page.index("</tr>", start)]
-            for include, context in [
-                ("tenders/officer/route_tag.html", {"opportunity": opportunity}),
-                ("tenders/officer/status_tag.html", {"status": status}),
-            ]:
-                assert render_to_string(include, context).strip() in row, (status, route, band)
-            assert opportunity.get_value_vat_basis_display() in row
+            row = _tags(officer_client.get(LIST).content.decode(), "Tagged work", "</tr>")
+            page = _tags(officer_client.get(detail).content.decode(), "<h1", "</p>")
+            assert len(page) == 2 and sorted(row) == sorted(page), (status, route, band)
 
 
-# session, user, two-factor device, council (header), unread count; count, the page of rows.
-LIST_QUERIES = 7
+# session, user, two-factor device, council (header), unread count; count, the page of
+# rows; today's route of its rows (ADR 11): statutory thresholds, the policy with its bands,
+# related work.
+LIST_QUERIES = 10
 
 
 def test_the_list_makes_a_fixed_number_of_queries(
@@ -457,8 +463,9 @@ def rich_opportunity(officer, second_officer, settings, tmp_path) -> Opportunity
 # session, user, two-factor device, unread count; opportunity (with the council named in
 # the header, how many are invited, the route check, the band, and whether there are any
 # questions, documents or amendments), lots, a page of invitations, questions, criteria,
-# documents, amendments.
-DETAIL_QUERIES = 11
+# documents, amendments; today's route (ADR 11): statutory thresholds, the policy with its
+# bands, related work.
+DETAIL_QUERIES = 14
 
 
 def test_the_page_of_an_opportunity_makes_a_fixed_number_of_queries(
@@ -667,16 +674,14 @@ def test_an_opportunity_with_thousands_of_invitees_lists_them_a_page_at_a_time(
     assert shown == {s.pk for s in suppliers}
 
 
-def test_the_page_reads_the_check_band_and_counts_with_the_opportunity_as_apart(
-    officer_client, officer
-):
-    """What ``opportunity_detail`` reads with the opportunity is what the separate
-    queries (still used by the refused actions' pages) find: the latest check of
-    the route it has now, the band of its name, how many invited and local ones."""
+def test_the_page_shows_the_route_current_route_gives_and_the_counts(officer_client, officer):
+    """What ``opportunity_detail`` shows is ``current_route``'s answer: the rule
+    on today's facts while the route can matter, the latest recorded check
+    (read with the opportunity) once awarded or cancelled; and the invited
+    and local counts it reads with the opportunity are those of the rows."""
     from django.db.models import Count, Q
 
-    from tenders.models import PolicyBand
-    from tenders.officer_views.pages import latest_route_check
+    from tenders.services import current_route
 
     invited = make_opportunity(officer, "20000.00")
     invite(opportunity=invited, suppliers=[approved_supplier("Cleaner 1", "BD1 1AA")], by=officer)
@@ -687,33 +692,17 @@ def test_the_page_reads_the_check_band_and_counts_with_the_opportunity_as_apart(
     RouteCheck.objects.filter(opportunity=unchecked).delete()
     no_route = make_opportunity(officer, "50000.00")
     Opportunity.objects.filter(pk=no_route.pk).update(route="", band_name="")
+    cancelled = make_opportunity(officer, "60000.00")
+    opportunity_cancel(opportunity=cancelled, by=officer, reason="Not needed.")
+    cancelled_unchecked = make_opportunity(officer, "70000.00")
+    opportunity_cancel(opportunity=cancelled_unchecked, by=officer, reason="Not needed.")
+    RouteCheck.objects.filter(opportunity=cancelled_unchecked).delete()
 
-    for opportunity in [invited, full, no_band, unchecked, no_route]:
+    everything = [invited, full, no_band, unchecked, no_route, cancelled, cancelled_unchecked]
+    for opportunity in everything:
         opportunity = Opportunity.objects.get(pk=opportunity.pk)
         context = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])).context
-        check, expected = context["check"], latest_route_check(opportunity)
-        if expected is None:
-            assert check is None
-        else:
-            for field in ["route", "reasons", "aggregated", "value_compared", "threshold"]:
-                assert getattr(check, field) == getattr(expected, field), field
-            assert check.checked_at == expected.checked_at
-            assert check.policy.version == expected.policy.version
-        band = context["band"]
-        expected_band = (
-            PolicyBand.objects.filter(
-                policy_id=opportunity.policy_id, name=opportunity.band_name
-            ).first()
-            if opportunity.route == Route.INVITATION and opportunity.band_name
-            else None
-        )
-        if expected_band is None:
-            assert band is None
-        else:
-            assert (band.min_invited, band.min_local) == (
-                expected_band.min_invited,
-                expected_band.min_local,
-            )
+        assert context["route"] == current_route(opportunity), opportunity.reference
         counts = opportunity.invitations.aggregate(
             invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
         )
@@ -722,23 +711,20 @@ def test_the_page_reads_the_check_band_and_counts_with_the_opportunity_as_apart(
             counts["local"],
         )
     assert Opportunity.objects.get(pk=invited.pk).invitations.count() == 1
+    shown = officer_client.get(reverse("opportunity_detail", args=[cancelled.pk])).context["route"]
+    assert not shown.live and shown.reasons and shown.band_name == "Invited tender"
+    assert (shown.min_invited, shown.min_local) == (4, 3)
 
 
 def test_a_refused_actions_page_reads_the_same_facts(officer_client, officer):
     """A refused action shows the opportunity's page from an opportunity read
     without the facts: they are read in one more query, the same."""
-    from tenders.officer_views.pages import latest_route_check
-
     opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
     url = reverse("opportunity_detail", args=[opportunity.pk])
     shown = officer_client.get(url).context
-    # Refused, and the refusal recorded as the latest check.
     refused = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk])).context
     assert refused["problems"]
-    for name in ["invited", "invited_local", "band"]:
+    for name in ["invited", "invited_local", "status"]:
         assert refused[name] == shown[name], name
-    latest = latest_route_check(opportunity)
-    assert latest.checked_at > shown["check"].checked_at
-    for field in ["route", "reasons", "aggregated", "value_compared", "threshold", "checked_at"]:
-        assert getattr(refused["check"], field) == getattr(latest, field), field
-    assert refused["check"].policy.version == latest.policy.version
+    for field in ["route", "band_name", "reasons", "aggregated", "threshold", "value_compared"]:
+        assert getattr(refused["route"], field) == getattr(shown["route"], field), field

@@ -56,9 +56,10 @@ def policies(draw: st.DrawFn) -> rules.PolicyFigures:
     )
 
 
-def related_work(values: list[D]) -> list[rules.RelatedWork]:
+def related_work(values: list[D], basis: str = rules.INCLUSIVE) -> list[rules.RelatedWork]:
+    """Related work of these values, entered on ``basis``."""
     return [
-        rules.RelatedWork(f"REF-{n}", f"Work {n}", value, datetime.date(2026, 1, 1))
+        rules.RelatedWork(f"REF-{n}", f"Work {n}", value, datetime.date(2026, 1, 1), basis=basis)
         for n, value in enumerate(values)
     ]
 
@@ -128,7 +129,9 @@ def test_the_route_is_monotonic_in_the_value(policy, data, basis):
 @given(policy=policies(), data=st.data(), override=st.booleans())
 def test_related_work_reaching_the_threshold_needs_an_approvers_override(policy, data, override):
     value = data.draw(pennies(0, int((policy.threshold - PENNY) * 100)))
-    others = related_work(data.draw(st.lists(pennies(1, 10**10), min_size=1, max_size=3)))
+    others = related_work(
+        data.draw(st.lists(pennies(1, 10**10), min_size=1, max_size=3)), policy.vat_basis
+    )
     decision = rules.decide(
         value=value,
         entered_basis=policy.vat_basis,

@@ -415,7 +415,10 @@ def test_a_question_one_second_after_the_deadline_is_refused_with_the_exact_time
     response = client.post(ask_url(opportunity), {"question": "Too late?"})
     page = response.content.decode()
     assert response.status_code == 200
-    assert "The deadline for questions was 5 June 2026 at 17:00:00." in page
+    assert (
+        "The deadline for questions was 5 June 2026 at 17:00:00 (UK time) and it is now "
+        "5 June 2026 at 17:00:01 (UK time): questions are closed." in page
+    )
     assert list(Clarification.objects.values_list("question", flat=True)) == ["Just in time?"]
     page = client.get(detail_url(opportunity)).content.decode()
     assert "The deadline for questions was 5 June 2026 at 17:00 (UK time)." in page
@@ -467,8 +470,10 @@ def test_the_intention_cannot_change_once_the_opportunity_has_closed(
     assert "The deadline for bids has passed" in page
     assert "Save your answer" not in page
     response = client.post(intention_url(opportunity), {"intention": "yes"})
-    assert "This opportunity is closed: you can no longer change your answer." in (
-        response.content.decode()
+    assert (
+        "The deadline for bids was 10 June 2026 at 12:00:00 (UK time) and it is now 10 June "
+        "2026 at 12:00:01 (UK time): this opportunity is closed for bids, so you can no longer "
+        "change your answer." in response.content.decode()
     )
     assert Invitation.objects.filter(intention=Intention.YES).count() == 0
 

@@ -26,6 +26,9 @@ from tenders.models.opportunities import (
     Reservation,
     Route,
     RouteCheck,
+    status_at,
+    status_is,
+    status_now,
 )
 from tenders.models.policy import (
     MONEY,
@@ -66,4 +69,7 @@ __all__ = [
     "SpendTotal",
     "StatutoryFigure",
     "VatBasis",
+    "status_at",
+    "status_is",
+    "status_now",
 ]

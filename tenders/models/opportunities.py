@@ -3,12 +3,14 @@ clarifications, amendments, and the record of every route decision."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Department
@@ -18,10 +20,61 @@ from tenders.models.policy import MONEY, ProcurementPolicy, VatBasis
 class OpportunityStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     OPEN = "open", "Open for bids"
-    CLOSED = "closed", "Closed"
+    CLOSED = "closed", "Closed for bids"
     EVALUATION = "evaluation", "Being evaluated"
     AWARDED = "awarded", "Awarded"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# --- The status at a moment ----------------------------------------------------------
+#
+# Time decides: an open opportunity whose submission deadline has passed is
+# closed for every purpose from that instant, whether or not the scheduled task
+# has recorded the closing yet (ADR 11). A bid at the deadline itself is on
+# time, so "passed" is strictly after it. Three forms that agree (tested
+# together): a method for one opportunity, a query expression to annotate a
+# list, and a filter for one status that keeps to the indexes.
+
+
+def status_at(
+    status: str, submission_deadline: datetime.datetime | None, now: datetime.datetime
+) -> str:
+    """The status at ``now`` of an opportunity stored as ``status``."""
+    if (
+        status == OpportunityStatus.OPEN
+        and submission_deadline is not None
+        and now > submission_deadline
+    ):
+        return OpportunityStatus.CLOSED
+    return status
+
+
+def status_now(now: datetime.datetime) -> Case:
+    """``status_at`` as a query expression, for ``annotate``."""
+    return Case(
+        When(
+            status=OpportunityStatus.OPEN,
+            submission_deadline__lt=now,
+            then=Value(OpportunityStatus.CLOSED.value),
+        ),
+        default=F("status"),
+        output_field=models.CharField(max_length=12),
+    )
+
+
+def status_is(status: str, now: datetime.datetime, prefix: str = "") -> Q:
+    """Opportunities (or rows ``prefix`` leads to them) whose status at ``now`` is ``status``."""
+
+    def q(**lookups: object) -> Q:
+        return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+    if status == OpportunityStatus.OPEN:
+        return q(status=status) & (
+            q(submission_deadline__gte=now) | q(submission_deadline__isnull=True)
+        )
+    if status == OpportunityStatus.CLOSED:
+        return q(status=status) | q(status=OpportunityStatus.OPEN, submission_deadline__lt=now)
+    return q(status=status)
 
 
 class ContractKind(models.TextChoices):
@@ -151,6 +204,23 @@ class Opportunity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    def status_at(self, now: datetime.datetime) -> str:
+        """The status at ``now``: closed for bids once the deadline has passed."""
+        return status_at(self.status, self.submission_deadline, now)
+
+    @property
+    def current_status(self) -> str:
+        """The status at the moment of the request (for templates)."""
+        return self.status_at(timezone.now())
+
+    @property
+    def current_status_label(self) -> str:
+        return OpportunityStatus(self.current_status).label
+
+    def closed_by_time(self, now: datetime.datetime) -> bool:
+        """Stored as open, but its deadline has passed: closed, not yet recorded."""
+        return self.status == OpportunityStatus.OPEN and self.status_at(now) != self.status
 
 
 class Lot(models.Model):

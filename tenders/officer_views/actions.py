@@ -6,9 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    DecimalField,
-)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,22 +17,20 @@ from tenders.models import (
     Opportunity,
 )
 from tenders.officer_views.common import REFUSALS, S, officer_opportunity, refusal_messages
-from tenders.officer_views.pages import latest_route_check, may_override, render_detail
+from tenders.officer_views.pages import render_detail
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
     RouteRefused,
     aggregation_override_record,
     clarification_answer,
     document_add,
+    is_approver,
     opportunity_cancel,
     opportunity_change_value,
     opportunity_correct_details,
     opportunity_extend_deadline,
     opportunity_publish,
 )
-
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
-
 
 # --- Publishing, documents, questions, the approver's override -----------------------
 
@@ -128,7 +123,7 @@ def opportunity_clarification_answer(
 @require_POST
 def opportunity_override(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = officer_opportunity(request, pk)
-    if not may_override(request.user, opportunity, latest_route_check(opportunity)):
+    if not is_approver(request.user, opportunity):
         raise PermissionDenied("Only an approver can record that work is genuinely separate.")
     form = forms.OverrideForm(
         request.POST, action=reverse("opportunity_override", args=[opportunity.pk])

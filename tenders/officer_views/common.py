@@ -21,7 +21,6 @@ from tenders.services import (
 )
 
 S = OpportunityStatus
-OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
@@ -53,7 +52,7 @@ def officer_opportunity(request: HttpRequest, pk: int) -> Opportunity:
 def refusal_messages(exc: Exception) -> list[str]:
     """The plain-words reasons a service gave for refusing."""
     if isinstance(exc, RouteRefused):
-        return list(exc.decision.reasons)
+        return list(exc.reasons)
     if isinstance(exc, OpportunityRefused):
         return list(exc.problems)
     if isinstance(exc, ValidationError):

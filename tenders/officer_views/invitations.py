@@ -23,13 +23,13 @@ from tenders import officer_forms as forms
 from tenders.models import (
     Invitation,
     Opportunity,
-    PolicyBand,
-    Route,
 )
 from tenders.officer_views.common import REFUSALS, S, officer_opportunity, refusal_messages
 from tenders.services import (
+    current_route,
     invite,
     invite_all_local_matches,
+    lifecycle,
     matching_suppliers,
 )
 
@@ -39,12 +39,16 @@ MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 # --- Inviting suppliers ----------------------------------------------------------------
 
 
-def _band(opportunity: Opportunity) -> PolicyBand | None:
-    if opportunity.route != Route.INVITATION or not opportunity.band_name:
+def _band(opportunity: Opportunity) -> dict[str, object] | None:
+    """The band the rule gives today (its name and minimums), if any."""
+    route = current_route(opportunity)
+    if not route.invitation_allowed:
         return None
-    return PolicyBand.objects.filter(
-        policy_id=opportunity.policy_id, name=opportunity.band_name
-    ).first()
+    return {
+        "name": route.band_name,
+        "min_invited": route.min_invited,
+        "min_local": route.min_local,
+    }
 
 
 def invite_candidates(opportunity: Opportunity) -> QuerySet[SupplierOrganisation]:
@@ -84,7 +88,8 @@ def _invite_page(
             "problems": problems or [],
             "counts": counts,
             "band": _band(opportunity),
-            "can_invite": opportunity.status in {S.DRAFT, S.OPEN},
+            "can_invite": lifecycle.allowed(opportunity, "invite"),
+            "is_open": opportunity.current_status == S.OPEN,
             "page_number": page.number,
         },
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -40,9 +42,9 @@ from tenders.models import (
     ProcurementPolicy,
     Route,
     RouteCheck,
+    status_is,
 )
 from tenders.officer_views.common import (
-    OVERRIDE_PERMISSION,
     REFUSALS,
     S,
     officer_only,
@@ -52,10 +54,13 @@ from tenders.officer_views.common import (
 from tenders.rules import money
 from tenders.selectors import get_opportunity_for, opportunities_visible_to, policy_in_force
 from tenders.services import (
+    lifecycle,
     lots_from_areas,
     opportunity_create,
     opportunity_update_draft,
+    override_refusal,
 )
+from tenders.services.routes import FINAL, CurrentRoute, current_routes, recorded_route
 
 # An opportunity may invite 5,000 suppliers: its page lists them a page at a time.
 INVITATIONS_PAGE_SIZE = PAGE_SIZE
@@ -72,15 +77,25 @@ LIST_FIELDS = [
     "value_vat_basis",
     "route",
     "band_name",
+    "policy",
+    "route_checked_at",
     "status",
     "submission_deadline",
     "created_at",
+    # What the rule reads to decide each row's route on today's facts.
+    "buyer",
+    "cpv",
+    "contract_kind",
+    "aggregation_override",
 ]
 
 
-def council_opportunities(user: User, *, status: str = "") -> QuerySet[Opportunity]:
+def council_opportunities(
+    user: User, *, status: str = "", now: datetime.datetime | None = None
+) -> QuerySet[Opportunity]:
     """The council's opportunities, newest first, each with its estimated value
-    (every lot plus options) in one query."""
+    (every lot plus options) in one query; ``status`` as it is at ``now`` (an
+    open one whose deadline has passed is closed)."""
     lots_total = (
         Lot.objects.filter(opportunity=OuterRef("pk"))
         .order_by()
@@ -97,12 +112,12 @@ def council_opportunities(user: User, *, status: str = "") -> QuerySet[Opportuni
         + F("options_value")
     )
     if status:
-        opportunities = opportunities.filter(status=status)
+        opportunities = opportunities.filter(status_is(status, now or timezone.now()))
     # Only what the list shows: no buyer, category or department on each row.
     return opportunities.select_related(None).only(*LIST_FIELDS).order_by("-created_at", "-id")
 
 
-# The colour of each status's tag (tenders/officer/status_tag.html's).
+# The colour of each status's tag, on the list and the opportunity's page.
 STATUS_COLOURS = {
     S.DRAFT: "grey",
     S.OPEN: "green",
@@ -116,32 +131,48 @@ STATUS_COLOURS = {
 STATUS_LABELS = dict(S.choices)
 
 
-def _route_tag(opportunity: Opportunity) -> tuple[str, str]:
-    """The colour and words of the route's tag (tenders/officer/route_tag.html's)."""
-    if opportunity.route == Route.INVITATION:
-        return "turquoise", opportunity.band_name or "Invited bidders"
-    if opportunity.route == Route.FULL_TENDER:
-        return "red", "Full tender required"
-    return "grey", "Not checked"
+ROUTE_COLOURS = {Route.INVITATION: "turquoise", Route.FULL_TENDER: "red"}
 
 
-def list_rows(opportunities: list[Opportunity]) -> list[Opportunity]:
+def _route_tag(route: CurrentRoute) -> tuple[str, str]:
+    """The colour and words of the route's tag, on the list and the opportunity's page."""
+    return ROUTE_COLOURS.get(route.route, "grey"), route.label
+
+
+def _stored_route(opportunity: Opportunity) -> CurrentRoute:
+    """The decision recorded on an awarded or cancelled opportunity's row."""
+    return recorded_route(opportunity, None)
+
+
+def list_rows(
+    opportunities: list[Opportunity], now: datetime.datetime | None = None
+) -> list[Opportunity]:
     """The page's opportunities, each with what its row shows worked out here
     rather than by template tags, filters and includes row by row (they were
     half the page's time): ``url`` (its page), ``value`` ("£1,234.50", the
-    estimated value), ``value_basis``, the colour and words of the route's and
-    the status's tags, and ``deadline`` ("3 Mar 2026 14:00" UK time, or "Not set")."""
+    estimated value), ``value_basis``, the colour and words of the route's
+    tag (the rule on today's facts, for every row whose route can still
+    matter) and the status's (at ``now``), and ``deadline`` ("3 Mar 2026 14:00"
+    UK time, or "Not set")."""
+    now = now or timezone.now()
     detail = url_for_pk("opportunity_detail")
     bases = dict(Opportunity._meta.get_field("value_vat_basis").flatchoices)
     statuses = dict(S.choices)
+    live = [o for o in opportunities if o.status not in FINAL]
+    # No award before evaluation: the lots' estimates are their values.
+    values = {o.pk: o.estimated_value - o.options_value for o in live if o.status != S.EVALUATION}
+    routes = current_routes(live, values=values) if live else {}
     for opportunity in opportunities:
         opportunity.url = detail(opportunity.pk)
         opportunity.value = money(opportunity.estimated_value)
         basis = opportunity.value_vat_basis
         opportunity.value_basis = bases.get(basis, basis)
-        opportunity.route_colour, opportunity.route_label = _route_tag(opportunity)
-        opportunity.status_colour = STATUS_COLOURS.get(opportunity.status)
-        opportunity.status_label = statuses.get(opportunity.status)
+        opportunity.route_colour, opportunity.route_label = _route_tag(
+            routes.get(opportunity.pk) or _stored_route(opportunity)
+        )
+        status = opportunity.status_at(now)
+        opportunity.status_colour = STATUS_COLOURS.get(status)
+        opportunity.status_label = statuses.get(status)
         deadline = opportunity.submission_deadline
         opportunity.deadline = (
             dateformat.format(timezone.localtime(deadline), "j M Y H:i") if deadline else "Not set"
@@ -171,33 +202,6 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- The page of one opportunity ------------------------------------------------------
-
-
-# What the page and ``may_override`` read of the check (``opportunity_id`` too: the
-# related manager sets the check's opportunity from it).
-ROUTE_CHECK_FIELDS = [
-    "opportunity_id",
-    "route",
-    "reasons",
-    "aggregated",
-    "value_compared",
-    "threshold",
-    "checked_at",
-    "policy__version",
-]
-
-
-def latest_route_check(opportunity: Opportunity) -> RouteCheck | None:
-    """The latest check that decided the route the opportunity has now (a refused
-    change of value is recorded too, but did not change the route)."""
-    if not opportunity.route:
-        return None
-    return (
-        opportunity.route_checks.filter(route=opportunity.route)
-        .select_related("policy")
-        .only(*ROUTE_CHECK_FIELDS)
-        .first()
-    )
 
 
 # The page's facts about an opportunity, as scalar subqueries of the
@@ -259,7 +263,14 @@ def _page_facts() -> dict[str, RawSQL]:
             "SELECT c.value_compared " + _CHECK_SQL, check("value_compared")
         ),
         "page_check_threshold": fact("SELECT c.threshold " + _CHECK_SQL, check("threshold")),
+        "page_check_aggregated_value": fact(
+            "SELECT c.aggregated_value " + _CHECK_SQL, check("aggregated_value")
+        ),
         "page_check_policy_version": fact("SELECT p.version " + _CHECK_SQL, IntegerField()),
+        "page_check_policy_from": fact(
+            "SELECT p.effective_from " + _CHECK_SQL,
+            ProcurementPolicy._meta.get_field("effective_from"),
+        ),
         **{name: fact(_ANY_SQL.format(table), BooleanField()) for name, table in _LISTS.items()},
     }
 
@@ -285,8 +296,12 @@ def _check_from(opportunity: Opportunity, facts: dict[str, Any]) -> RouteCheck |
         aggregated=facts["page_check_aggregated"],
         value_compared=facts["page_check_value_compared"],
         threshold=facts["page_check_threshold"],
+        aggregated_value=facts["page_check_aggregated_value"],
     )
-    check.policy = ProcurementPolicy(version=facts["page_check_policy_version"])
+    check.policy = ProcurementPolicy(
+        version=facts["page_check_policy_version"],
+        effective_from=facts["page_check_policy_from"],
+    )
     return check
 
 
@@ -304,42 +319,48 @@ def _band_from(opportunity: Opportunity, facts: dict[str, Any]) -> PolicyBand | 
     )
 
 
-def may_override(user: User, opportunity: Opportunity, check: RouteCheck | None) -> bool:
-    """An approver may record that aggregated work is separate, when the route
-    was refused only because of the work added up."""
-    refused_for_aggregation = (
-        check is not None
-        and check.route == Route.FULL_TENDER
-        and bool(check.aggregated)
-        and check.value_compared < check.threshold
-    )
-    return (
-        refused_for_aggregation
-        and user.is_officer
-        and opportunity.status in {S.DRAFT, S.OPEN}
-        and user.has_perm(OVERRIDE_PERMISSION)
-    )
+@dataclass(frozen=True)
+class Offer:
+    label: str
+    url: str
+    post: bool  # a button that posts at once, rather than a link to a form
 
 
-def _actions(opportunity: Opportunity) -> list[tuple[str, str]]:
-    """The pages an officer may go to from here, for the status it is in."""
-    pk = opportunity.pk
-    links = {
-        S.DRAFT: [
-            ("Edit the draft", reverse("opportunity_edit", args=[pk])),
-            ("Make lots by area", reverse("opportunity_lot_builder", args=[pk])),
-            ("Invite suppliers", reverse("opportunity_invite", args=[pk])),
-        ],
-        S.OPEN: [
-            ("Invite more suppliers", reverse("opportunity_invite", args=[pk])),
-            ("Extend the deadline", reverse("opportunity_extend", args=[pk])),
-            ("Correct the details", reverse("opportunity_correct", args=[pk])),
-            ("Change the value or lots", reverse("opportunity_change_value", args=[pk])),
-        ],
-    }.get(opportunity.status, [])
-    if opportunity.status in {S.DRAFT, S.OPEN, S.CLOSED, S.EVALUATION}:
-        links.append(("Cancel the opportunity", reverse("opportunity_cancel", args=[pk])))
-    return links
+# What the officer's page offers, in order: the lifecycle step it is, its words,
+# its URL's name, and whether it posts at once. Which of them are offered is
+# the lifecycle's table's answer at the moment of the request.
+OFFERS = [
+    ("publish", "Publish and invite", "opportunity_publish", True),
+    ("edit_draft", "Edit the draft", "opportunity_edit", False),
+    ("build_lots", "Make lots by area", "opportunity_lot_builder", False),
+    ("invite", "Invite suppliers", "opportunity_invite", False),
+    ("extend_deadline", "Extend the deadline", "opportunity_extend", False),
+    ("correct_details", "Correct the details", "opportunity_correct", False),
+    ("change_value", "Change the value or lots", "opportunity_change_value", False),
+    ("cancel", "Cancel the opportunity", "opportunity_cancel", False),
+]
+
+
+def offers(opportunity: Opportunity, now: datetime.datetime) -> list[Offer]:
+    """What an officer may do with the opportunity now, from the lifecycle's table."""
+    return [
+        Offer(label, reverse(url_name, args=[opportunity.pk]), post)
+        for step, label, url_name, post in OFFERS
+        if lifecycle.allowed(opportunity, step, now)
+    ]
+
+
+def route_of(opportunity: Opportunity, facts: dict[str, Any], lots: list[Lot]) -> CurrentRoute:
+    """The route the page shows: the rule on today's facts, or for an awarded
+    or cancelled opportunity the decision last recorded (read with the page)."""
+    if opportunity.status in FINAL:
+        return recorded_route(
+            opportunity, _check_from(opportunity, facts), _band_from(opportunity, facts)
+        )
+    values = None
+    if opportunity.status != S.EVALUATION:  # no award yet: the lots' estimates
+        values = {opportunity.pk: sum((lot.estimated_value for lot in lots), Decimal("0.00"))}
+    return current_routes([opportunity], values=values)[opportunity.pk]
 
 
 # Only what the page shows of each row (``opportunity_id`` too, for the models:
@@ -409,6 +430,8 @@ def render_detail(
     ):
         user.buyer = opportunity.buyer
     can_act = user.is_officer
+    now = timezone.now()
+    status = opportunity.status_at(now)
     lots = list(opportunity.lots.all())
     facts = _read_facts(opportunity)
     invitation_page = CountedPaginator(
@@ -425,10 +448,9 @@ def render_detail(
         if facts["page_any_clarifications"]
         else []
     )
-    check = _check_from(opportunity, facts)
-    band = _band_from(opportunity, facts)
+    route = route_of(opportunity, facts, lots)
 
-    answering = can_act and opportunity.status == S.OPEN
+    answering = can_act and lifecycle.allowed(opportunity, "answer_question", now)
     for clarification in clarifications:
         clarification.form = None
         if answering and not clarification.answered_at:
@@ -442,7 +464,7 @@ def render_detail(
                     action=reverse("clarification_answer", args=[opportunity.pk, clarification.pk]),
                 )
     document_form = None
-    if can_act and opportunity.status in {S.DRAFT, S.OPEN}:
+    if can_act and lifecycle.allowed(opportunity, "add_document", now):
         document_form = (
             error_form
             if isinstance(error_form, forms.DocumentForm)
@@ -451,26 +473,27 @@ def render_detail(
             )
         )
     override_form = None
-    if may_override(user, opportunity, check):
+    if can_act and override_refusal(opportunity, user, route, now) is None:
         override_form = (
             error_form
             if isinstance(error_form, forms.OverrideForm)
             else forms.OverrideForm(action=reverse("opportunity_override", args=[opportunity.pk]))
         )
-    route_colour, route_label = _route_tag(opportunity)
+    route_colour, route_label = _route_tag(route)
     return render(
         request,
         "tenders/officer/detail.html",
         {
             "opportunity": opportunity,
-            "status_colour": STATUS_COLOURS.get(opportunity.status),
-            "status_label": STATUS_LABELS.get(opportunity.status),
+            "status": status,
+            "status_colour": STATUS_COLOURS.get(status),
+            "status_label": STATUS_LABELS.get(status),
             "route_colour": route_colour,
             "route_label": route_label,
             "lots": lots,
             "estimated_value": sum((lot.estimated_value for lot in lots), Decimal("0.00"))
             + opportunity.options_value,
-            "bids": bids_section(user, opportunity, lots),
+            "bids": bids_section(user, opportunity, lots, now),
             "criteria": list(opportunity.criteria.all()),
             "documents": (
                 list(opportunity.documents.only(*DOCUMENT_FIELDS))
@@ -490,11 +513,9 @@ def render_detail(
                 if facts["page_any_amendments"]
                 else []
             ),
-            "check": check,
-            "band": band,
+            "route": route,
             "can_act": can_act,
-            "actions": _actions(opportunity) if can_act else [],
-            "can_publish": can_act and opportunity.status == S.DRAFT,
+            "actions": offers(opportunity, now) if can_act else [],
             "document_form": document_form,
             "override_form": override_form,
             # Named ``form`` so that the page title starts "Error:".
@@ -565,7 +586,7 @@ def opportunity_new(request: HttpRequest) -> HttpResponse:
 
 
 def _draft_only(request: HttpRequest, opportunity: Opportunity) -> HttpResponse | None:
-    if opportunity.status == S.DRAFT:
+    if lifecycle.allowed(opportunity, "edit_draft"):
         return None
     messages.info(
         request, "Only a draft can be edited. Change a published opportunity with an amendment."

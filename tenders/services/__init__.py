@@ -1,5 +1,6 @@
 """Every write to tenders data, one function each (see the modules)."""
 
+from tenders.services import lifecycle
 from tenders.services.amendments import (
     document_add,
     opportunity_change_value,
@@ -7,6 +8,7 @@ from tenders.services.amendments import (
     opportunity_extend_deadline,
 )
 from tenders.services.awards import (
+    BandNotMet,
     award_lot,
     bid_exclude,
     evaluation,
@@ -15,6 +17,7 @@ from tenders.services.awards import (
 from tenders.services.bids import (
     DECLARATIONS,
     BidRefused,
+    BoxState,
     LateBid,
     bid_add_file,
     bid_remove_file,
@@ -23,6 +26,7 @@ from tenders.services.bids import (
     bid_submit,
     bid_withdraw,
     box_open,
+    box_state,
     is_opened,
     opened_bids,
 )
@@ -33,34 +37,43 @@ from tenders.services.invitations import (
     invite_all_local_matches,
     matching_suppliers,
 )
+from tenders.services.lifecycle import ChangedMeanwhile, OpportunityRefused
 from tenders.services.opportunities import (
     CriterionSpec,
     LotSpec,
-    OpportunityRefused,
     aggregation_override_record,
     close_due,
+    is_approver,
     lots_from_areas,
     opportunity_cancel,
     opportunity_close,
     opportunity_create,
     opportunity_publish,
     opportunity_update_draft,
+    override_refusal,
 )
 from tenders.services.policy import BandSpec, policy_create
 from tenders.services.routes import (
+    CurrentRoute,
     NoPolicy,
     RouteRefused,
     RouteResult,
     check_route,
+    current_route,
+    current_routes,
     opportunity_value,
     route_for,
 )
 
 __all__ = [
     "DECLARATIONS",
+    "BandNotMet",
     "BandSpec",
     "BidRefused",
+    "BoxState",
+    "ChangedMeanwhile",
     "CriterionSpec",
+    "CurrentRoute",
     "LateBid",
     "LotSpec",
     "NoPolicy",
@@ -77,16 +90,21 @@ __all__ = [
     "bid_submit",
     "bid_withdraw",
     "box_open",
+    "box_state",
     "check_route",
     "clarification_answer",
     "clarification_ask",
     "close_due",
+    "current_route",
+    "current_routes",
     "document_add",
     "evaluation",
     "intention_set",
     "invite",
     "invite_all_local_matches",
+    "is_approver",
     "is_opened",
+    "lifecycle",
     "lots_from_areas",
     "matching_suppliers",
     "opened_bids",
@@ -99,6 +117,7 @@ __all__ = [
     "opportunity_publish",
     "opportunity_update_draft",
     "opportunity_value",
+    "override_refusal",
     "policy_create",
     "route_for",
     "score_set",

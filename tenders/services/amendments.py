@@ -21,6 +21,7 @@ from tenders.models import (
     Opportunity,
     OpportunityDocument,
 )
+from tenders.services import lifecycle
 from tenders.services.opportunities import (
     AMENDED,
     LotSpec,
@@ -66,8 +67,7 @@ def opportunity_extend_deadline(
 ) -> Opportunity:
     """Move the deadline later (never earlier once published); invitees are told."""
     opportunity = lock_opportunity(opportunity)
-    if opportunity.status != S.OPEN:
-        raise OpportunityRefused("Only an open opportunity's deadline can be extended.")
+    lifecycle.ensure(opportunity, "extend_deadline")
     old = opportunity.submission_deadline
     if submission_deadline <= old:
         raise OpportunityRefused(
@@ -111,8 +111,9 @@ def opportunity_correct_details(
     description: str | None = None,
 ) -> Opportunity:
     opportunity = lock_opportunity(opportunity)
-    if opportunity.status != S.OPEN:
+    if opportunity.status == S.DRAFT:
         raise OpportunityRefused("Only an open opportunity is amended; edit a draft directly.")
+    lifecycle.ensure(opportunity, "correct_details")
     before = audit.snapshot(opportunity, ["title", "description"])
     if title is not None:
         opportunity.title = title
@@ -141,8 +142,9 @@ def opportunity_change_value(
     refused: RouteRefused | None = None
     with transaction.atomic():
         opportunity = lock_opportunity(opportunity)
-        if opportunity.status != S.OPEN:
+        if opportunity.status == S.DRAFT:
             raise OpportunityRefused("Only an open opportunity's value is amended this way.")
+        lifecycle.ensure(opportunity, "change_value")
         before_value = opportunity_value(opportunity)
         try:
             with transaction.atomic():  # a savepoint: undone if the rule refuses
@@ -185,8 +187,7 @@ def document_add(
 ) -> OpportunityDocument:
     """Attach a document (checked by content); on an open opportunity this is an amendment."""
     opportunity = lock_opportunity(opportunity)
-    if opportunity.status not in {S.DRAFT, S.OPEN}:
-        raise OpportunityRefused("Documents can only be added before the deadline.")
+    lifecycle.ensure(opportunity, "add_document")
     try:
         checked = check_upload(upload)
     except ValidationError as exc:

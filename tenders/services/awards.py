@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal import audit
@@ -17,6 +18,7 @@ from portal.models import User
 from portal.notifications import notify
 from suppliers.models import SupplierOrganisation
 from suppliers.selectors import is_local_to
+from tenders import rules
 from tenders.models import (
     Award,
     Bid,
@@ -25,10 +27,11 @@ from tenders.models import (
     Criterion,
     Lot,
     Opportunity,
-    OpportunityStatus,
     Score,
 )
+from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
+from tenders.services.opportunities import invited_counts
 from tenders.services.routes import RouteRefused, check_route, record_check
 from tenders.services.spend import add_to_spend_totals
 
@@ -40,7 +43,7 @@ def _opened_bid(bid: Bid, by: User) -> Bid:
     officer_of(bid.opportunity, by)
     if not is_opened(bid.opportunity) or bid.status != BidStatus.SUBMITTED:
         raise BidRefused("Only opened, submitted bids can be evaluated.")
-    if bid.opportunity.status != OpportunityStatus.EVALUATION:
+    if not lifecycle.allowed(bid.opportunity, "evaluate"):
         raise BidRefused("Evaluation is over for this opportunity.")
     return bid
 
@@ -140,6 +143,44 @@ def evaluation(lot: Lot) -> list[Ranked]:
 # --- Award ------------------------------------------------------------------------------
 
 
+def choose(opportunity: Opportunity, ranking: list[Ranked]) -> tuple[Ranked | None, list[Ranked]]:
+    """Whom an award of a lot goes to: the best-ranked bid whose supplier does
+    not already hold the opportunity's cap of lots, and the bids passed over
+    for that reason (the award page shows it before the award is made)."""
+    cap = opportunity.max_lots_per_supplier
+    held = dict(
+        Award.objects.filter(lot__opportunity=opportunity)
+        .values_list("bid__supplier_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    passed_over = []
+    for row in ranking:
+        if cap and held.get(row.bid.supplier_id, 0) >= cap:
+            passed_over.append(row)
+            continue
+        return row, passed_over
+    return None, passed_over
+
+
+class BandNotMet(RouteRefused):
+    """The awarded value falls in a band whose minimum invited or local
+    suppliers this opportunity did not meet: the award cannot be made through
+    this route (councils re-run the procurement with enough invited)."""
+
+    def __init__(self, decision: rules.Decision, result, shortfall: list[str]) -> None:
+        band = decision.band
+        reasons = [
+            f"The whole contract as it would be awarded, {rules.money(decision.value_compared)}, "
+            f"falls in the band {band.name}, which needs at least {band.min_invited} invited "
+            f"supplier{'s' if band.min_invited != 1 else ''}, {band.min_local} of them local.",
+            *shortfall,
+            "The award cannot be made through this route: the procurement must be run again "
+            "with the band's minimum invited.",
+        ]
+        super().__init__(decision, result, reasons)
+
+
 def award_lot(
     *, lot: Lot, by: User, reasons: str, start_date: datetime.date, end_date: datetime.date
 ) -> Award:
@@ -147,10 +188,14 @@ def award_lot(
 
     A supplier already holding the opportunity's cap of lots is passed over
     for the next-ranked bid, with the reason recorded. The threshold rule runs
-    again on the awarded value of the whole opportunity: an award at or above
-    the threshold through this route cannot be made (the refusal is recorded).
-    When every lot is awarded the opportunity is awarded and every bidder gets
-    an outcome letter with their scores and the winner's.
+    again, on today's facts, on the whole contract as it would be awarded (the
+    lots awarded so far at their awarded values, this lot at the chosen price,
+    the rest at their estimates, every option and extension): an award at or
+    above the threshold through this route cannot be made, nor one whose value
+    falls in a band whose minimum invited or local suppliers were not met
+    (both refusals are recorded). When every lot is awarded the opportunity is
+    awarded and every bidder gets an outcome letter with their scores and the
+    winner's.
     """
     if not (reasons or "").strip():
         raise BidRefused("Write the reasons for the award.")
@@ -160,50 +205,47 @@ def award_lot(
     with transaction.atomic():
         opportunity = Opportunity.objects.select_for_update().get(pk=lot.opportunity_id)
         officer_of(opportunity, by)
-        if opportunity.status != OpportunityStatus.EVALUATION:
+        if not lifecycle.allowed(opportunity, "award_lot"):
             raise BidRefused("Lots are awarded after the bids are opened and evaluated.")
         if Award.objects.filter(lot=lot).exists():
             raise BidRefused("This lot has already been awarded.")
         ranking = evaluation(lot)
         if not ranking:
             raise BidRefused("There is no bid to award this lot to.")
+        chosen, passed = choose(opportunity, ranking)
         cap = opportunity.max_lots_per_supplier
-        held = dict(
-            Award.objects.filter(lot__opportunity=opportunity)
-            .values_list("bid__supplier_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        passed_over, chosen = [], None
-        for row in ranking:
-            if cap and held.get(row.bid.supplier_id, 0) >= cap:
-                passed_over.append(
-                    {
-                        "supplier": str(row.bid.supplier),
-                        "rank": row.rank,
-                        "reason": f"Already holds {cap} lot{'s' if cap != 1 else ''}, the most one "
-                        "supplier may win in this opportunity.",
-                    }
-                )
-                continue
-            chosen = row
-            break
+        passed_over = [
+            {
+                "supplier": str(row.bid.supplier),
+                "rank": row.rank,
+                "reason": f"Already holds {cap} lot{'s' if cap != 1 else ''}, the most one "
+                "supplier may win in this opportunity.",
+            }
+            for row in passed
+        ]
         if chosen is None:
             raise BidRefused("Every bidder already holds the most lots one supplier may win.")
-        awarded_so_far = Award.objects.filter(lot__opportunity=opportunity).aggregate(
-            v=Sum("value")
-        )["v"] or Decimal(0)
+        others = Lot.objects.filter(opportunity=opportunity).exclude(pk=lot.pk)
+        # The whole contract: this lot at the chosen price, the others as far as known.
+        others_value = others.aggregate(v=Sum(Coalesce("award__value", "estimated_value")))[
+            "v"
+        ] or Decimal(0)
         try:
             with transaction.atomic():
                 result = check_route(
                     opportunity=opportunity,
                     by=by,
                     occasion="award",
-                    # The whole contract: every lot awarded so far, options and extensions.
-                    value=awarded_so_far + chosen.price + opportunity.options_value,
+                    value=chosen.price + others_value + opportunity.options_value,
                 )
-                if not result.decision.invitation_allowed:
-                    raise RouteRefused(result.decision, result)
+                decision = result.decision
+                if not decision.invitation_allowed:
+                    raise RouteRefused(decision, result)
+                shortfall = rules.band_shortfall(
+                    decision.band, **invited_counts(opportunity), done=True
+                )
+                if shortfall:
+                    raise BandNotMet(decision, result, shortfall)
         except RouteRefused as exc:
             refused = exc
             record_check(
@@ -213,7 +255,7 @@ def award_lot(
                 actor=by,
                 action="award.refused",
                 obj=opportunity,
-                context={"lot": lot.pk, "reasons": exc.decision.reasons},
+                context={"lot": lot.pk, "reasons": exc.reasons},
             )
         else:
             award = _make_award(
@@ -264,13 +306,7 @@ def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, sta
     )
     _outcome_letters(lot, chosen, ranking, reasons.strip())
     if not opportunity.lots.filter(award__isnull=True).exists():
-        Opportunity.objects.filter(pk=opportunity.pk).update(status=OpportunityStatus.AWARDED)
-        audit.record(
-            actor=by,
-            action="opportunity.awarded",
-            obj=opportunity,
-            changes={"status": [OpportunityStatus.EVALUATION, OpportunityStatus.AWARDED]},
-        )
+        lifecycle.move(opportunity, "award", by=by)
     return award
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -30,7 +31,8 @@ from tenders.models import (
     Opportunity,
     OpportunityStatus,
 )
-from tenders.services.opportunities import london_time, opportunity_close
+from tenders.services import lifecycle
+from tenders.services.lifecycle import london_time
 
 # What every bidder declares (Procurement Act 2023 exclusion grounds, conflicts, accuracy).
 DECLARATIONS: dict[str, str] = {
@@ -73,12 +75,13 @@ def _check_open_for(opportunity: Opportunity, user: User) -> None:
         raise BidRefused("Only invited suppliers can bid.")
     if user.supplier.status != SupplierStatus.APPROVED:
         raise BidRefused("Your organisation is not approved, so it cannot bid.")
-    # Late is late with both times, even once the periodic close has run.
-    deadline_decides = opportunity.status in {OpportunityStatus.OPEN, OpportunityStatus.CLOSED}
-    if deadline_decides and timezone.now() > opportunity.submission_deadline:
-        raise LateBid(deadline=opportunity.submission_deadline, at=timezone.now())
-    if opportunity.status != OpportunityStatus.OPEN:
-        raise BidRefused("This opportunity is not open for bids.")
+    now = timezone.now()
+    if lifecycle.allowed(opportunity, "bid", now):
+        return
+    # Late is late with both times, whether or not the closing is recorded yet.
+    if opportunity.status_at(now) == OpportunityStatus.CLOSED:
+        raise LateBid(deadline=opportunity.submission_deadline, at=now)
+    raise BidRefused("This opportunity is not open for bids.")
 
 
 @transaction.atomic
@@ -303,37 +306,100 @@ def officer_of(opportunity: Opportunity, by: User) -> None:
         raise BidRefused("Only the council's officers can do this.")
 
 
+@dataclass(frozen=True)
+class BoxState:
+    """The sealed box of an opportunity at a moment (``now``), as its page shows it.
+
+    ``state``: "sealed" (open for bids), "waiting" (closed, nobody has
+    confirmed the opening), "first_confirmed", "opened", "cancelled", or ""
+    for a draft."""
+
+    opportunity: Opportunity
+    now: datetime.datetime
+    state: str
+    opening: BoxOpening | None
+
+    def may_confirm(self, user: User) -> bool:
+        """Whether ``user`` may confirm the opening now (``box_open`` asks the same)."""
+        return self.confirm_refusal(user) is None
+
+    def confirm_refusal(self, user: User) -> str | None:
+        """Why ``user`` may not confirm the opening now, or None."""
+        opportunity = self.opportunity
+        if not (
+            user.role == Role.OFFICER and user.buyer_id == opportunity.buyer_id and user.is_active
+        ):
+            return "Only the council's officers can do this."
+        if self.state == "sealed":
+            return (
+                f"The box cannot be opened before the deadline, "
+                f"{london_time(opportunity.submission_deadline)} (UK time); it is now "
+                f"{london_time(self.now)} (UK time)."
+            )
+        if self.state not in {"waiting", "first_confirmed"}:
+            return "The bids have already been opened, or the opportunity was cancelled."
+        if self.opening is not None and self.opening.first_officer_id == user.pk:
+            return "A second, different officer must confirm the opening."
+        return None
+
+
+def box_state(
+    opportunity: Opportunity,
+    *,
+    opening: BoxOpening | None = None,
+    now: datetime.datetime | None = None,
+) -> BoxState:
+    """The box's state at ``now``, from the opportunity, its opening (if read
+    already; looked up otherwise, except while open for bids) and the time:
+    the opening may be confirmed when the lifecycle allows it."""
+    now = now or timezone.now()
+    current = opportunity.status_at(now)
+    if current == OpportunityStatus.DRAFT:
+        return BoxState(opportunity, now, "", None)
+    if opening is None and current != OpportunityStatus.OPEN:
+        opening = (
+            BoxOpening.objects.filter(opportunity=opportunity)
+            .select_related("first_officer", "second_officer")
+            .first()
+        )
+    if opening is not None and opening.opened:
+        state = "opened"
+    elif current == OpportunityStatus.CANCELLED:
+        state = "cancelled"
+    elif lifecycle.allowed(opportunity, "confirm_opening", now):
+        state = "first_confirmed" if opening else "waiting"
+    elif current == OpportunityStatus.OPEN:
+        state = "sealed"
+    else:
+        state = "opened"
+    return BoxState(opportunity, now, state, opening)
+
+
 @transaction.atomic
 def box_open(*, opportunity: Opportunity, by: User) -> BoxOpening:
     """One of two officers confirms the opening. The first confirmation waits;
-    the second, by a different officer, opens the box. Only after the deadline."""
+    the second, by a different officer, opens the box. Only after the deadline,
+    whether or not the closing has been recorded yet."""
     officer_of(opportunity, by)
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     now = timezone.now()
-    if opportunity.submission_deadline is None or now <= opportunity.submission_deadline:
-        deadline = london_time(opportunity.submission_deadline)
-        raise BidRefused(f"The box cannot be opened before the deadline, {deadline}.")
-    if opportunity.status == OpportunityStatus.OPEN:
-        opportunity_close(opportunity=opportunity, now=now)
-        opportunity.refresh_from_db()
-    if opportunity.status != OpportunityStatus.CLOSED:
-        raise BidRefused("The bids have already been opened, or the opportunity was cancelled.")
     opening = BoxOpening.objects.select_for_update().filter(opportunity=opportunity).first()
+    problem = box_state(opportunity, opening=opening, now=now).confirm_refusal(by)
+    if problem is not None:
+        raise BidRefused(problem)
     if opening is None:
+        if opportunity.closed_by_time(now):
+            lifecycle.record_closing(opportunity, now=now)
         opening = BoxOpening.objects.create(opportunity=opportunity, first_officer=by, first_at=now)
         audit.record(actor=by, action="box.first_confirmation", obj=opportunity)
         return opening
-    if opening.first_officer_id == by.pk:
-        raise BidRefused("A second, different officer must confirm the opening.")
     opening.second_officer, opening.second_at = by, now
     opening.save(update_fields=["second_officer", "second_at"])
-    opportunity.status = OpportunityStatus.EVALUATION
-    opportunity.save(update_fields=["status"])
-    audit.record(
-        actor=by,
-        action="box.opened",
-        obj=opportunity,
-        changes={"status": [OpportunityStatus.CLOSED, OpportunityStatus.EVALUATION]},
+    lifecycle.move(
+        opportunity,
+        "open_box",
+        by=by,
+        now=now,
         context={
             "first_officer": opening.first_officer.email,
             "first_at": opening.first_at,

@@ -13,8 +13,8 @@ from tenders.models import (
     ClarificationVisibility,
     Invitation,
     Opportunity,
-    OpportunityStatus,
 )
+from tenders.services import lifecycle
 from tenders.services.opportunities import OpportunityRefused, notify_invitees
 
 ASKED = events.register("clarification.asked", "mandatory", "A supplier asked a question")
@@ -29,13 +29,8 @@ def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> C
         raise OpportunityRefused("Enter your question.")
     if not Invitation.objects.filter(opportunity=opportunity, supplier_id=by.supplier_id).exists():
         raise OpportunityRefused("Only invited suppliers can ask questions.")
-    if opportunity.status != OpportunityStatus.OPEN:
-        raise OpportunityRefused("This opportunity is not open, so questions are closed.")
-    deadline = opportunity.clarification_deadline
-    if deadline is not None and timezone.now() > deadline:
-        raise OpportunityRefused(
-            f"The deadline for questions was {timezone.localtime(deadline):%-d %B %Y at %H:%M:%S}."
-        )
+    opportunity = Opportunity.objects.get(pk=opportunity.pk)  # as it is now, not as read
+    lifecycle.ensure(opportunity, "ask_question")
     clarification = Clarification.objects.create(
         opportunity=opportunity, supplier_id=by.supplier_id, asked_by=by, question=question
     )
@@ -76,6 +71,7 @@ def clarification_answer(
     )
     if clarification.answered_at:
         raise OpportunityRefused("This question has already been answered.")
+    lifecycle.ensure(clarification.opportunity, "answer_question")
     clarification.answer = answer
     clarification.visibility = visibility
     clarification.answered_by = by

@@ -13,6 +13,7 @@ from portal.models import User
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import is_local_to
 from tenders.models import Intention, Invitation, Opportunity, OpportunityStatus, Reservation
+from tenders.services import lifecycle
 from tenders.services.opportunities import PUBLISHED, OpportunityRefused, notify_invitees
 
 INSERT_CHUNK = 1000
@@ -50,8 +51,7 @@ def invite(
     opportunity = (
         Opportunity.objects.select_for_update().select_related("buyer").get(pk=opportunity.pk)
     )
-    if opportunity.status not in {OpportunityStatus.DRAFT, OpportunityStatus.OPEN}:
-        raise OpportunityRefused("Suppliers can only be invited before the deadline.")
+    lifecycle.ensure(opportunity, "invite")
     ids = [s.pk for s in suppliers] if not isinstance(suppliers, QuerySet) else None
     candidates = SupplierOrganisation.objects.annotate(is_local=is_local_to(opportunity.buyer))
     candidates = (
@@ -134,8 +134,7 @@ def intention_set(*, invitation: Invitation, intention: str, by: User) -> Invita
     invitation = (
         Invitation.objects.select_for_update().select_related("opportunity").get(pk=invitation.pk)
     )
-    if invitation.opportunity.status != OpportunityStatus.OPEN:
-        raise OpportunityRefused("This opportunity is no longer open for bids.")
+    lifecycle.ensure(invitation.opportunity, "state_intention")
     before = invitation.intention
     invitation.intention = intention
     invitation.intention_at = timezone.now()

@@ -22,6 +22,7 @@ from portal.models import BuyerOrganisation, Department, Role, User
 from portal.notifications import notify
 from tenders import rules
 from tenders.models import (
+    Bid,
     Criterion,
     Lot,
     Opportunity,
@@ -29,17 +30,17 @@ from tenders.models import (
     Reservation,
     VatBasis,
 )
-from tenders.services.routes import RouteRefused, check_route, opportunity_value
+from tenders.services import lifecycle
+from tenders.services.lifecycle import OpportunityRefused, london_time
+from tenders.services.routes import (
+    CurrentRoute,
+    RouteRefused,
+    check_route,
+    current_route,
+    opportunity_value,
+)
 
 S = OpportunityStatus
-TRANSITIONS: dict[str, set[str]] = {
-    S.DRAFT: {S.OPEN, S.CANCELLED},
-    S.OPEN: {S.CLOSED, S.CANCELLED},
-    S.CLOSED: {S.EVALUATION, S.CANCELLED},
-    S.EVALUATION: {S.AWARDED, S.CANCELLED},
-    S.AWARDED: set(),
-    S.CANCELLED: set(),
-}
 
 PUBLISHED = events.register(
     "opportunity.invitation", "mandatory", "You are invited to bid for an opportunity"
@@ -48,29 +49,6 @@ AMENDED = events.register(
     "opportunity.amended", "mandatory", "An opportunity you were invited to changed"
 )
 CANCELLED = events.register("opportunity.cancelled", "mandatory", "An opportunity was cancelled")
-CLOSED = events.register(
-    "opportunity.closed", "mandatory", "An opportunity closed: bids ready to open"
-)
-
-
-class OpportunityRefused(ValueError):
-    """A change the rules do not allow; ``problems`` lists every reason."""
-
-    def __init__(self, problems: Sequence[str] | str) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__(" ".join(self.problems))
-
-
-def ensure_transition(opportunity: Opportunity, *, to: str) -> None:
-    if opportunity.status == to:
-        raise OpportunityRefused(
-            f"This opportunity is already {opportunity.get_status_display().lower()}."
-        )
-    if to not in TRANSITIONS[opportunity.status]:
-        raise OpportunityRefused(
-            f"This opportunity is {opportunity.get_status_display().lower()}: it cannot be "
-            f"made {S(to).label.lower()}."
-        )
 
 
 @dataclass(frozen=True)
@@ -98,20 +76,27 @@ def next_reference(buyer: BuyerOrganisation, *, year: int | None = None) -> str:
 
 
 def set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
-    opportunity.lots.all().delete()
-    created = [
-        Lot(
-            opportunity=opportunity,
-            number=n,
-            title=spec.title,
-            description=spec.description,
-            area=spec.area,
-            estimated_value=spec.estimated_value,
-        )
-        for n, spec in enumerate(lots, start=1)
-    ]
-    for lot in created:
+    """Make the opportunity's lots ``lots``, lot 1 first. A lot that stays keeps
+    its row (bids made for it stay with it); a lot that goes may go only if
+    nobody has bid for it."""
+    existing = {lot.number: lot for lot in opportunity.lots.all()}
+    kept, created = [], []
+    for number, spec in enumerate(lots, start=1):
+        lot = existing.pop(number, None) or Lot(opportunity=opportunity, number=number)
+        lot.title, lot.description = spec.title, spec.description
+        lot.area, lot.estimated_value = spec.area, spec.estimated_value
         lot.full_clean(exclude=["opportunity"])
+        (kept if lot.pk else created).append(lot)
+    if existing:
+        bid_for = sorted(
+            set(Bid.objects.filter(lot__in=existing.values()).values_list("lot__number", flat=True))
+        )
+        if bid_for:
+            raise OpportunityRefused(
+                [f"Lot {number} has bids, so it cannot be removed." for number in bid_for]
+            )
+        Lot.objects.filter(pk__in=[lot.pk for lot in existing.values()]).delete()
+    Lot.objects.bulk_update(kept, ["title", "description", "area", "estimated_value"])
     Lot.objects.bulk_create(created)
 
 
@@ -226,7 +211,7 @@ def opportunity_update_draft(
 ) -> Opportunity:
     """Change a draft freely; the route is decided again."""
     opportunity = lock_opportunity(opportunity)
-    if opportunity.status != S.DRAFT:
+    if not lifecycle.allowed(opportunity, "edit_draft"):
         raise OpportunityRefused(
             "Only a draft can be edited. Change a published opportunity with an amendment."
         )
@@ -304,22 +289,15 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
             "is not open otherwise."
         )
     if decision.band is not None:
-        counts = opportunity.invitations.aggregate(
-            invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
-        )
-        band = decision.band
-        if counts["invited"] < band.min_invited:
-            problems.append(
-                f"{band.name} needs at least {band.min_invited} invited supplier"
-                f"{'s' if band.min_invited != 1 else ''}; you have invited {counts['invited']}."
-            )
-        if counts["local"] < band.min_local:
-            problems.append(
-                f"{band.name} needs at least {band.min_local} local supplier"
-                f"{'s' if band.min_local != 1 else ''} among them; you have invited "
-                f"{counts['local']}."
-            )
+        problems.extend(rules.band_shortfall(decision.band, **invited_counts(opportunity)))
     return problems
+
+
+def invited_counts(opportunity: Opportunity) -> dict[str, int]:
+    """How many suppliers are invited, and how many of them were local when invited."""
+    return opportunity.invitations.aggregate(
+        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+    )
 
 
 def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
@@ -333,19 +311,16 @@ def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
     """
     with transaction.atomic():
         opportunity = lock_opportunity(opportunity)
-        ensure_transition(opportunity, to=S.OPEN)
+        lifecycle.ensure(opportunity, "publish")
         result = check_route(opportunity=opportunity, by=by, occasion="publishing")
         decision = result.decision
         problems = _publish_problems(opportunity, decision)
         if not problems:
-            opportunity.status = S.OPEN
-            opportunity.published_at = timezone.now()
-            opportunity.save(update_fields=["status", "published_at"])
-            audit.record(
-                actor=by,
-                action="opportunity.published",
-                obj=opportunity,
-                changes={"status": [S.DRAFT, S.OPEN]},
+            lifecycle.move(
+                opportunity,
+                "publish",
+                by=by,
+                fields={"published_at": timezone.now()},
                 context={
                     "band": decision.band.name if decision.band else "",
                     "value": decision.value_compared,
@@ -390,86 +365,94 @@ def notify_invitees(
     )
 
 
-def london_time(moment: datetime.datetime | None) -> str:
-    if moment is None:
-        return ""
-    return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M:%S")
-
-
 @transaction.atomic
 def opportunity_cancel(*, opportunity: Opportunity, by: User, reason: str) -> Opportunity:
     reason = (reason or "").strip()
     if not reason:
         raise OpportunityRefused("Give the reason for cancelling: invited suppliers will see it.")
     opportunity = lock_opportunity(opportunity)
-    ensure_transition(opportunity, to=S.CANCELLED)
-    before = opportunity.status
-    opportunity.status = S.CANCELLED
-    opportunity.cancelled_at = timezone.now()
-    opportunity.cancel_reason = reason
-    opportunity.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-    audit.record(
-        actor=by,
-        action="opportunity.cancelled",
-        obj=opportunity,
-        changes={"status": [before, S.CANCELLED]},
+    was_published = opportunity.status != S.DRAFT
+    lifecycle.move(
+        opportunity,
+        "cancel",
+        by=by,
+        fields={"cancelled_at": timezone.now(), "cancel_reason": reason},
         context={"reason": reason},
     )
-    if before != S.DRAFT:
+    if was_published:
         notify_invitees(opportunity, CANCELLED.name, supplier_ids=None, extra={"reason": reason})
     return opportunity
 
 
 @transaction.atomic
 def opportunity_close(*, opportunity: Opportunity, now: datetime.datetime | None = None) -> bool:
-    """Close an open opportunity whose deadline has passed (the server decides)."""
-    now = now or timezone.now()
-    opportunity = lock_opportunity(opportunity)
-    # A bid at the deadline itself is on time, so closing waits until after it.
-    if opportunity.status != S.OPEN or opportunity.submission_deadline >= now:
+    """Record the closing of an open opportunity whose deadline has passed (the
+    deadline closed it already; this records it and tells the officers)."""
+    try:
+        return lifecycle.record_closing(lock_opportunity(opportunity), now=now)
+    except lifecycle.ChangedMeanwhile:
         return False
-    opportunity.status = S.CLOSED
-    opportunity.closed_at = now
-    opportunity.save(update_fields=["status", "closed_at"])
-    audit.record(
-        actor=None,
-        action="opportunity.closed",
-        obj=opportunity,
-        changes={"status": [S.OPEN, S.CLOSED]},
-    )
-    officers = User.objects.filter(buyer=opportunity.buyer, role=Role.OFFICER, is_active=True)
-    notify(
-        CLOSED.name,
-        officers,
-        {
-            "reference": opportunity.reference,
-            "title": opportunity.title,
-            "url": f"/opportunities/{opportunity.pk}/",
-        },
-        obj=opportunity,
-    )
-    return True
 
 
 def close_due(now: datetime.datetime | None = None) -> int:
-    """Close every open opportunity past its deadline (a periodic task)."""
+    """Record the closing of every open opportunity past its deadline (a
+    periodic task; nothing depends on it having run)."""
     now = now or timezone.now()
     due = Opportunity.objects.filter(status=S.OPEN, submission_deadline__lt=now)
     return sum(opportunity_close(opportunity=o, now=now) for o in due)
+
+
+OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
+
+
+def is_approver(user: User, opportunity: Opportunity) -> bool:
+    """An officer of the opportunity's council with the approver permission."""
+    return (
+        user.is_officer
+        and user.buyer_id == opportunity.buyer_id
+        and user.has_perm(OVERRIDE_PERMISSION)
+    )
+
+
+def override_refusal(
+    opportunity: Opportunity,
+    user: User,
+    route: CurrentRoute,
+    now: datetime.datetime | None = None,
+) -> str | None:
+    """Why ``user`` may not record that the work added up for ``opportunity``
+    is genuinely separate, or None when they may (RULES.md §2): only an
+    approver among the council's officers, only while the opportunity is a
+    draft or open for bids, and only when the rule on today's facts (``route``)
+    refuses the invitation route because of the work added up alone."""
+    # The route first: it is known already, the permission costs queries.
+    if not route.refused_for_aggregation:
+        return (
+            "The rule does not refuse this work because of other work added up, so there is "
+            "nothing to record."
+        )
+    problem = lifecycle.refusal(opportunity, "record_override", now or timezone.now())
+    if problem is not None:
+        return problem
+    if not is_approver(user, opportunity):
+        return "Only an approver can record that work is genuinely separate."
+    return None
 
 
 @transaction.atomic
 def aggregation_override_record(
     *, opportunity: Opportunity, by: User, justification: str
 ) -> rules.Decision:
-    """An approver records that aggregated work is genuinely separate. Audited
-    and flagged to auditors; the route is decided again with it."""
-    if not by.has_perm("tenders.approve_aggregation_override"):
-        raise OpportunityRefused("Only an approver can record that work is genuinely separate.")
+    """An approver records that aggregated work is genuinely separate (see
+    ``override_refusal`` for when). Audited and flagged to auditors; the route
+    is decided again with it."""
+    opportunity = lock_opportunity(opportunity)
+    problem = override_refusal(opportunity, by, current_route(opportunity))
+    if problem is not None:
+        raise OpportunityRefused(problem)
     justification = (justification or "").strip()
     if len(justification) < 20:
         raise OpportunityRefused("Write the justification in full: at least 20 characters.")
-    opportunity = lock_opportunity(opportunity)
     opportunity.aggregation_override = justification
     opportunity.aggregation_override_by = by
     opportunity.save(update_fields=["aggregation_override", "aggregation_override_by"])

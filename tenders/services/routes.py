@@ -1,20 +1,32 @@
-"""The one way the portal decides a route to market: ``route_for``.
+"""The one way the portal decides a route to market.
 
-It finds the policy in force for the buyer on the date, the related work of
-the same category within the window, converts the value to the policy's VAT
-basis, and asks ``tenders.rules.decide``. ``check_route`` does the same for
-a saved opportunity, stores the outcome on it and records a ``RouteCheck``.
+``route_for`` finds what the rule reads on the decision date — the policy in
+force for the buyer, the statutory threshold in force for the kind of
+contract, the related work of the same category within the window — and asks
+``tenders.rules.decide``. ``check_route`` does the same for a saved
+opportunity, stores the outcome on it and records a ``RouteCheck``.
+
+``current_routes`` answers what pages, lists, exports and the
+``route_to_market`` command show: the rule on *today's* facts for every
+opportunity whose route can still matter (draft, open, closed, being
+evaluated), computed when asked with a fixed number of queries however many
+opportunities there are, never a stored answer that later work, a new
+policy version, a new statutory figure or the sliding window could have
+made stale (ADR 11). An awarded or cancelled opportunity shows the decision
+recorded when it was last checked.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import DecimalField, Sum, Value
+from django.db.models import DecimalField, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,11 +37,17 @@ from tenders import rules
 from tenders.models import (
     Opportunity,
     OpportunityStatus,
+    PolicyBand,
     ProcurementPolicy,
     RouteCheck,
+    StatutoryFigure,
 )
+from tenders.statutory import THRESHOLD_KINDS, kind_of_cpv
 
 LONDON = ZoneInfo("Europe/London")
+S = OpportunityStatus
+# Statuses whose route no longer changes: they show the decision last recorded.
+FINAL = frozenset({S.AWARDED, S.CANCELLED})
 
 
 class NoPolicy(LookupError):
@@ -45,53 +63,152 @@ class RouteResult:
 class RouteRefused(Exception):
     """The invitation route is not open: ``decision.reasons`` say why."""
 
-    def __init__(self, decision: rules.Decision, result: RouteResult | None = None) -> None:
-        super().__init__(" ".join(decision.reasons))
+    def __init__(
+        self,
+        decision: rules.Decision,
+        result: RouteResult | None = None,
+        reasons: Sequence[str] | None = None,
+    ) -> None:
+        self.reasons = list(decision.reasons if reasons is None else reasons)
+        super().__init__(" ".join(self.reasons))
         self.decision = decision
         self.result = result
 
 
-def policy_on(buyer: BuyerOrganisation, on: datetime.date) -> ProcurementPolicy:
+# --- What the rule reads ------------------------------------------------------------
+
+
+def policy_on(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
+    """The buyer's policy version in force on ``on`` (two queries: it and its bands)."""
+    buyer_id = buyer if isinstance(buyer, int) else buyer.pk
     policy = (
-        ProcurementPolicy.objects.filter(buyer=buyer, effective_from__lte=on)
+        ProcurementPolicy.objects.filter(buyer_id=buyer_id, effective_from__lte=on)
         .prefetch_related("bands")
         .order_by("-effective_from")
         .first()
     )
     if policy is None:
+        name = buyer if isinstance(buyer, BuyerOrganisation) else "This council"
         raise NoPolicy(
-            f"{buyer} has no procurement policy in force on {on:%-d %B %Y}. "
+            f"{name} has no procurement policy in force on {on:%-d %B %Y}. "
             "An administrator must add one first."
         )
     return policy
 
 
+def _policy_and_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
+    """``policy_on`` in one query: the bands of the version in force, each with
+    it, the version given its bands. (A version always has bands: the first
+    from £0.)"""
+    buyer_id = buyer if isinstance(buyer, int) else buyer.pk
+    in_force = (
+        ProcurementPolicy.objects.filter(buyer_id=buyer_id, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values("pk")[:1]
+    )
+    bands = list(
+        PolicyBand.objects.filter(policy_id=Subquery(in_force))
+        .select_related("policy")
+        .order_by("lower_bound", "pk")
+    )
+    if not bands:
+        return policy_on(buyer, on)
+    policy = bands[0].policy
+    policy.band_list = bands
+    return policy
+
+
 def figures(policy: ProcurementPolicy) -> rules.PolicyFigures:
+    bands = getattr(policy, "band_list", None)
+    if bands is None:
+        bands = list(policy.bands.all())
     return rules.PolicyFigures(
         version=policy.version,
         effective_from=policy.effective_from,
         threshold=policy.local_threshold,
         vat_basis=policy.vat_basis,
         vat_rate_percent=policy.vat_rate_percent,
-        bands=[
-            rules.Band(b.name, b.lower_bound, b.min_invited, b.min_local)
-            for b in policy.bands.all()
-        ],
+        bands=[rules.Band(b.name, b.lower_bound, b.min_invited, b.min_local) for b in bands],
         window_days=policy.aggregation_window_days,
         cpv_digits=policy.aggregation_cpv_digits,
     )
 
 
+def statutory_thresholds(on: datetime.date) -> dict[str, rules.Statutory]:
+    """The statutory threshold in force on ``on`` for each kind of contract
+    (``ContractKind`` values: goods, services, works, light_touch), in one query."""
+    in_force: dict[str, StatutoryFigure] = {}
+    for figure in StatutoryFigure.objects.filter(
+        name__in=list(THRESHOLD_KINDS), effective_from__lte=on
+    ).order_by("name", "effective_from"):
+        in_force[figure.name] = figure  # the latest date wins
+    return {
+        name.removeprefix("threshold."): rules.Statutory(
+            kind=THRESHOLD_KINDS[name],
+            amount=figure.amount,
+            effective_from=figure.effective_from,
+            source=figure.source,
+        )
+        for name, figure in in_force.items()
+    }
+
+
+def lots_value() -> Coalesce:
+    """The lots of an opportunity as far as their value is known: an awarded
+    lot at its awarded value, the others at their estimate (RULES.md §2)."""
+    return Coalesce(
+        Sum(Coalesce("lots__award__value", "lots__estimated_value")),
+        Value(Decimal("0.00")),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
 def opportunity_value(opportunity: Opportunity) -> Decimal:
-    """The whole contract: every lot and every option and extension."""
-    lots = opportunity.lots.aggregate(
-        total=Coalesce(Sum("estimated_value"), Value(0), output_field=DecimalField())
-    )["total"]
+    """The whole contract: every lot (awarded ones at their awarded value) and
+    every option and extension."""
+    lots = Opportunity.objects.filter(pk=opportunity.pk).aggregate(total=lots_value())["total"]
     return Decimal(lots) + opportunity.options_value
 
 
 def _london_day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=LONDON)
+
+
+def _related_by_key(
+    *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
+) -> dict[str, list[tuple[int, rules.RelatedWork]]]:
+    """Published, not cancelled work of the buyer in each category ``keys``
+    names whose publication (a Europe/London date) lies within the policy's
+    window, each at its value as far as known, with its id (one query)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    start = _london_day_start(on - datetime.timedelta(days=policy.aggregation_window_days))
+    end = _london_day_start(on + datetime.timedelta(days=1))
+    in_categories = Q()
+    for key in keys:
+        # A CPV code starts with its digits, so its id gives the category.
+        in_categories |= Q(cpv__code__startswith=key)
+    candidates = (
+        Opportunity.objects.filter(
+            in_categories, buyer_id=buyer_id, published_at__gte=start, published_at__lt=end
+        )
+        .exclude(status=S.CANCELLED)
+        .annotate(lots_total=lots_value())
+        .only("reference", "title", "cpv_id", "options_value", "value_vat_basis", "published_at")
+        .order_by("published_at", "pk")
+    )
+    found: dict[str, list[tuple[int, rules.RelatedWork]]] = defaultdict(list)
+    for o in candidates:
+        work = rules.RelatedWork(
+            reference=o.reference,
+            title=o.title,
+            value=Decimal(o.lots_total) + o.options_value,
+            published_on=timezone.localtime(o.published_at, LONDON).date(),
+            basis=o.value_vat_basis,
+        )
+        found[rules.category_key(o.cpv_id[:8], policy.aggregation_cpv_digits)].append((o.pk, work))
+    return found
 
 
 def related_work(
@@ -107,43 +224,12 @@ def related_work(
     its awarded value where a lot has been awarded (RULES.md §2: opportunities
     and awards)."""
     key = rules.category_key(cpv.digits, policy.aggregation_cpv_digits)
-    start = _london_day_start(on - datetime.timedelta(days=policy.aggregation_window_days))
-    end = _london_day_start(on + datetime.timedelta(days=1))
-    candidates = (
-        Opportunity.objects.filter(
-            buyer=buyer,
-            cpv__digits__startswith=key,
-            published_at__gte=start,
-            published_at__lt=end,
-        )
-        .exclude(status=OpportunityStatus.CANCELLED)
-        .annotate(
-            # A lot already awarded counts at its awarded value, the others at
-            # their estimate: what is payable as far as it is known.
-            lots_total=Coalesce(
-                Sum(Coalesce("lots__award__value", "lots__estimated_value")),
-                Value(0),
-                output_field=DecimalField(),
-            )
-        )
-        .order_by("published_at")
-    )
-    if exclude is not None and exclude.pk:
-        candidates = candidates.exclude(pk=exclude.pk)
-    policy_figures = figures(policy)
-    return [
-        rules.RelatedWork(
-            reference=o.reference,
-            title=o.title,
-            value=rules.to_policy_basis(
-                Decimal(o.lots_total) + o.options_value,
-                entered=o.value_vat_basis,
-                policy=policy_figures,
-            ),
-            published_on=timezone.localtime(o.published_at, LONDON).date(),
-        )
-        for o in candidates
-    ]
+    related = _related_by_key(buyer_id=buyer.pk, keys=[key], policy=policy, on=on)
+    skip = exclude.pk if exclude is not None else None
+    return [work for pk, work in related.get(key, []) if pk != skip]
+
+
+# --- Deciding ---------------------------------------------------------------------------
 
 
 def route_for(
@@ -155,16 +241,21 @@ def route_for(
     on: datetime.date | None = None,
     exclude: Opportunity | None = None,
     override: bool = False,
+    kind: str | None = None,
 ) -> RouteResult:
-    """The route for ``value`` of work in ``cpv`` for ``buyer`` on ``on``."""
+    """The route for ``value`` of work in ``cpv`` for ``buyer`` on ``on``
+    (today in Europe/London by default). ``kind`` is the kind of contract
+    (``ContractKind``) whose statutory threshold applies; by default the one
+    the CPV division implies (works, goods, otherwise services)."""
     on = on or timezone.localdate()
-    policy = policy_on(buyer, on)
+    policy = _policy_and_bands(buyer, on)
     decision = rules.decide(
         value=value,
         entered_basis=entered_basis,
         policy=figures(policy),
         related=related_work(buyer=buyer, cpv=cpv, policy=policy, on=on, exclude=exclude),
         override=override,
+        statutory=statutory_thresholds(on).get(kind or kind_of_cpv(cpv.digits)),
     )
     return RouteResult(decision=decision, policy=policy)
 
@@ -213,8 +304,8 @@ def check_route(
     on: datetime.date | None = None,
 ) -> RouteResult:
     """Decide the route for a saved opportunity (or for ``value``, e.g. an
-    award), record the check, and store the route on the opportunity (not
-    for an award value, which does not change the opportunity's route)."""
+    award), record the check, and store the route on it as the last recorded
+    decision (not for an award value, which does not change the route)."""
     result = route_for(
         buyer=opportunity.buyer,
         value=opportunity_value(opportunity) if value is None else value,
@@ -223,6 +314,7 @@ def check_route(
         on=on,
         exclude=opportunity,
         override=bool(opportunity.aggregation_override),
+        kind=opportunity.contract_kind,
     )
     decision = result.decision
     record_check(opportunity=opportunity, result=result, by=by, occasion=occasion)
@@ -252,3 +344,243 @@ def check_route(
                 context={"occasion": occasion, "reasons": decision.reasons},
             )
     return result
+
+
+# --- The route every page shows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentRoute:
+    """An opportunity's route as every page, list, export and the command show it.
+
+    ``live``: decided on today's facts (``decided_on``), for an opportunity
+    whose route can still matter; otherwise the decision last recorded.
+    ``recorded_route`` and ``recorded_band`` are what the last recorded check
+    said, so a page can say that today's facts changed it, and why.
+    """
+
+    route: str  # rules.INVITATION, rules.FULL_TENDER, or "" when it cannot be decided
+    band_name: str
+    min_invited: int | None
+    min_local: int | None
+    reasons: list[str]
+    aggregated: list[dict] = field(default_factory=list)
+    threshold: Decimal | None = None
+    value_compared: Decimal | None = None
+    aggregated_value: Decimal | None = None
+    policy_version: int | None = None
+    policy_id: int | None = None
+    policy_from: datetime.date | None = None
+    live: bool = True
+    decided_on: datetime.date | None = None
+    recorded_route: str = ""
+    recorded_band: str = ""
+    recorded_at: datetime.datetime | None = None
+    threshold_source: str = rules.LOCAL
+    refused_for_aggregation: bool = False
+
+    @property
+    def invitation_allowed(self) -> bool:
+        return self.route == rules.INVITATION
+
+    @property
+    def changed(self) -> bool:
+        """Today's facts give another route or band than the last recorded check."""
+        return (
+            self.live
+            and bool(self.recorded_route)
+            and (self.route, self.band_name) != (self.recorded_route, self.recorded_band)
+        )
+
+    @property
+    def label(self) -> str:
+        if self.route == rules.INVITATION:
+            return self.band_name or "Invited bidders"
+        if self.route == rules.FULL_TENDER:
+            return "Full tender required"
+        return "Route not decided"
+
+
+def _from_decision(
+    opportunity: Opportunity, result: RouteResult, on: datetime.date
+) -> CurrentRoute:
+    decision = result.decision
+    return CurrentRoute(
+        route=decision.route,
+        band_name=decision.band.name if decision.band else "",
+        min_invited=decision.min_invited,
+        min_local=decision.min_local,
+        reasons=list(decision.reasons),
+        aggregated=[
+            {
+                "reference": r.reference,
+                "title": r.title,
+                "value": r.value,
+                "published_on": r.published_on,
+            }
+            for r in decision.aggregated
+        ],
+        threshold=decision.threshold,
+        value_compared=decision.value_compared,
+        aggregated_value=decision.aggregated_value,
+        policy_version=decision.policy_version,
+        policy_id=result.policy.pk,
+        policy_from=result.policy.effective_from,
+        live=True,
+        decided_on=on,
+        recorded_route=opportunity.route,
+        recorded_band=opportunity.band_name,
+        recorded_at=opportunity.route_checked_at,
+        threshold_source=decision.threshold_source,
+        refused_for_aggregation=decision.refused_for_aggregation,
+    )
+
+
+def _undecided(opportunity: Opportunity, reason: str, on: datetime.date) -> CurrentRoute:
+    return CurrentRoute(
+        route="",
+        band_name="",
+        min_invited=None,
+        min_local=None,
+        reasons=[reason],
+        decided_on=on,
+        recorded_route=opportunity.route,
+        recorded_band=opportunity.band_name,
+        recorded_at=opportunity.route_checked_at,
+    )
+
+
+def recorded_route(
+    opportunity: Opportunity, check: RouteCheck | None, band: PolicyBand | None = None
+) -> CurrentRoute:
+    """A final opportunity's route: the decision its last recorded check made
+    (``check``), with ``band``: its policy's band of the name its route gave."""
+    return CurrentRoute(
+        route=opportunity.route,
+        band_name=opportunity.band_name,
+        min_invited=band.min_invited if band else None,
+        min_local=band.min_local if band else None,
+        reasons=list(check.reasons) if check else [],
+        aggregated=list(check.aggregated) if check else [],
+        threshold=check.threshold if check else None,
+        value_compared=check.value_compared if check else None,
+        aggregated_value=check.aggregated_value if check else None,
+        policy_version=check.policy.version if check else None,
+        policy_id=opportunity.policy_id,
+        policy_from=check.policy.effective_from if check else None,
+        live=False,
+        decided_on=timezone.localtime(check.checked_at, LONDON).date() if check else None,
+        recorded_route=opportunity.route,
+        recorded_band=opportunity.band_name,
+        recorded_at=check.checked_at if check else opportunity.route_checked_at,
+    )
+
+
+def current_routes(
+    opportunities: Sequence[Opportunity],
+    *,
+    on: datetime.date | None = None,
+    values: dict[int, Decimal] | None = None,
+) -> dict[int, CurrentRoute]:
+    """The route of each opportunity now, by id: the rule on the facts of
+    ``on`` (today) for those whose route can still matter, the last recorded
+    decision for awarded and cancelled ones.
+
+    Queries do not grow with the number of opportunities: one for the
+    statutory thresholds, one per council for its policy and bands, one per
+    council for the related work of every category on the list, one for the
+    opportunities' own values (none when ``values`` gives them all: the lots
+    as ``lots_value`` counts them, without options), and two for the recorded
+    checks of final ones."""
+    on = on or timezone.localdate()
+    routes: dict[int, CurrentRoute] = {}
+    live = [o for o in opportunities if o.status not in FINAL]
+    final = [o for o in opportunities if o.status in FINAL]
+    if live:
+        values = dict(values or {})
+        if missing := [o.pk for o in live if o.pk not in values]:
+            values.update(
+                Opportunity.objects.filter(pk__in=missing)
+                .annotate(total=lots_value())
+                .values_list("pk", "total")
+            )
+        statutory = statutory_thresholds(on)
+        by_buyer: dict[int, list[Opportunity]] = defaultdict(list)
+        for o in live:
+            by_buyer[o.buyer_id].append(o)
+        for buyer_id, batch in by_buyer.items():
+            try:
+                policy = _policy_and_bands(buyer_id, on)
+            except NoPolicy as exc:
+                routes.update((o.pk, _undecided(o, str(exc), on)) for o in batch)
+                continue
+            policy_figures = figures(policy)
+
+            def key(o: Opportunity, digits: int = policy.aggregation_cpv_digits) -> str:
+                return rules.category_key(o.cpv_id[:8], digits)
+
+            related = _related_by_key(
+                buyer_id=buyer_id, keys={key(o) for o in batch}, policy=policy, on=on
+            )
+            for o in batch:
+                decision = rules.decide(
+                    value=Decimal(values.get(o.pk) or 0) + o.options_value,
+                    entered_basis=o.value_vat_basis,
+                    policy=policy_figures,
+                    related=[work for pk, work in related.get(key(o), []) if pk != o.pk],
+                    override=bool(o.aggregation_override),
+                    statutory=statutory.get(o.contract_kind),
+                )
+                routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on)
+    if final:
+        checks = _last_checks(final)
+        bands = {
+            (band.policy_id, band.name): band
+            for band in PolicyBand.objects.filter(
+                policy_id__in={o.policy_id for o in final if o.band_name}
+            ).order_by("-lower_bound")  # the lowest of a name wins
+        }
+        for o in final:
+            band = bands.get((o.policy_id, o.band_name)) if o.route == rules.INVITATION else None
+            routes[o.pk] = recorded_route(o, checks.get(o.pk), band)
+    return routes
+
+
+def _last_checks(opportunities: Sequence[Opportunity]) -> dict[int, RouteCheck]:
+    """The latest check of each opportunity that decided the route it has now."""
+    wanted = {o.pk: o.route for o in opportunities if o.route}
+    latest: dict[int, RouteCheck] = {}
+    checks = (
+        RouteCheck.objects.filter(opportunity_id__in=list(wanted))
+        .select_related("policy")
+        .order_by("opportunity_id", "checked_at", "id")
+    )
+    for check in checks:
+        if wanted.get(check.opportunity_id) == check.route:
+            latest[check.opportunity_id] = check
+    return latest
+
+
+def current_route(opportunity: Opportunity, *, on: datetime.date | None = None) -> CurrentRoute:
+    """``current_routes`` for one opportunity: what its page and the
+    ``route_to_market --opportunity`` command show."""
+    return current_routes([opportunity], on=on)[opportunity.pk]
+
+
+def full_tender_today(
+    buyer: BuyerOrganisation, *, on: datetime.date | None = None
+) -> list[tuple[Opportunity, CurrentRoute]]:
+    """The buyer's opportunities whose route can still matter that the rule on
+    today's facts sends to full tender while their last recorded decision did
+    not: the register of "full tender required" decisions lists them first,
+    so that nothing waits for someone to open the page to be handed on."""
+    candidates = list(
+        Opportunity.objects.filter(buyer=buyer)
+        .exclude(status__in=FINAL)
+        .exclude(route=rules.FULL_TENDER)
+        .annotate(lots_total=lots_value())
+        .order_by("-created_at", "-pk")
+    )
+    values = {o.pk: o.lots_total for o in candidates}
+    routes = current_routes(candidates, on=on, values=values)
+    return [(o, routes[o.pk]) for o in candidates if routes[o.pk].route == rules.FULL_TENDER]

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from cpv.selectors import get_code
 from portal.models import BuyerOrganisation
 from tenders import rules
-from tenders.models import Opportunity
-from tenders.services.routes import NoPolicy, opportunity_value, route_for
+from tenders.models import ContractKind, Opportunity
+from tenders.services.routes import NoPolicy, current_route, route_for
 
 VAT = {
     "incl": rules.INCLUSIVE,
@@ -39,49 +40,58 @@ class Command(BaseCommand):
         parser.add_argument(
             "--vat", default="incl", help="incl (default) or excl: the value's basis"
         )
-        parser.add_argument("--opportunity", type=int, help="Check a saved opportunity instead")
+        parser.add_argument(
+            "--kind",
+            help="goods, services, works or light_touch: whose statutory threshold applies "
+            "(default: what the CPV division implies; works for 45, goods for 03-44 and 48)",
+        )
+        parser.add_argument(
+            "--opportunity",
+            type=int,
+            help="Show a saved opportunity's route as its page does (today's facts)",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
         on = self._date(options["date"])
         try:
             if options["opportunity"] is not None:
-                opportunity = (
-                    Opportunity.objects.select_related("buyer", "cpv")
-                    .filter(pk=options["opportunity"])
-                    .first()
-                )
-                if opportunity is None:
-                    raise CommandError(f"No opportunity with id {options['opportunity']}.")
-                result = route_for(
-                    buyer=opportunity.buyer,
-                    value=opportunity_value(opportunity),
-                    entered_basis=opportunity.value_vat_basis,
-                    cpv=opportunity.cpv,
-                    on=on,
-                    exclude=opportunity,
-                    override=bool(opportunity.aggregation_override),
-                )
+                data = self._opportunity(options["opportunity"], on)
             else:
                 # Input that needs no database is checked first.
                 value = self._value(options["value"])
                 basis = self._vat(options["vat"])
+                kind = self._kind(options["kind"])
                 result = route_for(
                     buyer=self._buyer(options["buyer"]),
                     value=value,
                     entered_basis=basis,
                     cpv=self._cpv(options["cpv"]),
                     on=on,
+                    kind=kind,
                 )
+                data = self._decision(result)
         except NoPolicy as exc:
             raise CommandError(str(exc)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(data))
+            return
+        titles = {rules.INVITATION: "Invited bidders", rules.FULL_TENDER: "Full tender required"}
+        title = titles.get(data["route"], "Not decided")
+        self.stdout.write(f"Route: {title}" + (f" ({data['band']})" if data["band"] else ""))
+        for reason in data["reasons"]:
+            self.stdout.write(f"- {reason}")
+
+    @staticmethod
+    def _decision(result: Any) -> dict[str, Any]:
         decision = result.decision
-        data = {
+        return {
             "route": decision.route,
             "band": decision.band.name if decision.band else None,
             "min_invited": decision.min_invited,
             "min_local": decision.min_local,
             "threshold": f"{decision.threshold:.2f}",
+            "threshold_source": decision.threshold_source,
             "value_compared": f"{decision.value_compared:.2f}",
             "aggregated_value": f"{decision.aggregated_value:.2f}",
             "aggregated": [
@@ -98,13 +108,42 @@ class Command(BaseCommand):
             "policy_effective_from": result.policy.effective_from.isoformat(),
             "reasons": decision.reasons,
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(data))
-            return
-        title = "Invited bidders" if decision.invitation_allowed else "Full tender required"
-        self.stdout.write(f"Route: {title}" + (f" ({data['band']})" if data["band"] else ""))
-        for reason in decision.reasons:
-            self.stdout.write(f"- {reason}")
+
+    @staticmethod
+    def _opportunity(pk: int, on: datetime.date | None) -> dict[str, Any]:
+        """What the opportunity's page shows (``current_route``): the rule on the
+        facts of ``on`` (today), or the decision last recorded once it is awarded
+        or cancelled."""
+        opportunity = Opportunity.objects.select_related("buyer", "cpv").filter(pk=pk).first()
+        if opportunity is None:
+            raise CommandError(f"No opportunity with id {pk}.")
+        route = current_route(opportunity, on=on)
+        return {
+            "opportunity": opportunity.reference,
+            "status": opportunity.status_at(timezone.now()),
+            "route": route.route,
+            "band": route.band_name or None,
+            "min_invited": route.min_invited,
+            "min_local": route.min_local,
+            "threshold": f"{route.threshold:.2f}" if route.threshold is not None else None,
+            "threshold_source": route.threshold_source,
+            "value_compared": (
+                f"{route.value_compared:.2f}" if route.value_compared is not None else None
+            ),
+            "aggregated": [
+                {
+                    **work,
+                    "value": f"{Decimal(work['value']):.2f}",
+                    "published_on": str(work["published_on"]),
+                }
+                for work in route.aggregated
+            ],
+            "policy_version": route.policy_version,
+            "live": route.live,
+            "decided_on": route.decided_on.isoformat() if route.decided_on else None,
+            "changed_since_recorded": route.changed,
+            "reasons": route.reasons,
+        }
 
     @staticmethod
     def _buyer(slug: str | None) -> BuyerOrganisation:
@@ -140,6 +179,15 @@ class Command(BaseCommand):
             return get_code(text)
         except ValidationError as exc:
             raise CommandError(exc.messages[0] + ".") from None
+
+    @staticmethod
+    def _kind(text: str | None) -> str | None:
+        if text is None:
+            return None
+        if text not in ContractKind.values:
+            known = ", ".join(ContractKind.values)
+            raise CommandError(f"--kind must be one of {known}; got '{text}'.")
+        return text
 
     @staticmethod
     def _vat(text: str) -> str:

@@ -1,0 +1,792 @@
+"""State that cannot go stale (ADR 11): the deadline decides at the moment of
+the request on every path, with no worker and no beat; every status change
+passes one gate; the rule's answer is today's; the statutory ceiling and the
+band apply at the moment of the decision.
+
+Every refusal here is checked to change nothing: ``rows`` reads every table an
+action could write, before and after.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from collections.abc import Callable
+from decimal import Decimal as D
+from io import StringIO
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection, connections
+from django.forms.models import model_to_dict
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import AuditEvent, Notification
+from suppliers.models import SupplierOrganisation
+from tenders import rules
+from tenders.models import (
+    Amendment,
+    Award,
+    Bid,
+    BidRevision,
+    BoxOpening,
+    Clarification,
+    Contract,
+    Invitation,
+    Lot,
+    Opportunity,
+    OpportunityDocument,
+    OpportunityStatus,
+    RouteCheck,
+    status_at,
+    status_is,
+    status_now,
+)
+from tenders.services import (
+    BandNotMet,
+    BidRefused,
+    ChangedMeanwhile,
+    LateBid,
+    LotSpec,
+    OpportunityRefused,
+    RouteRefused,
+    aggregation_override_record,
+    award_lot,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    bid_withdraw,
+    box_open,
+    clarification_answer,
+    clarification_ask,
+    close_due,
+    current_route,
+    document_add,
+    intention_set,
+    invite,
+    lifecycle,
+    opportunity_cancel,
+    opportunity_change_value,
+    opportunity_correct_details,
+    opportunity_extend_deadline,
+    opportunity_publish,
+    route_for,
+    score_set,
+)
+from tenders.services.lifecycle import london_time
+from tests.conftest import need
+from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.test_officer_bids import (
+    ALL_DECLARED,
+    bidder,
+    main_text,
+    publish_with_bidders,
+    signed_in,
+    submit,
+)
+from tests.test_opportunity_pages import when
+
+S = OpportunityStatus
+SECOND = datetime.timedelta(seconds=1)
+
+
+# --- Helpers --------------------------------------------------------------------------
+
+
+def rows(opportunity: Opportunity) -> dict[str, Any]:
+    """Everything an action on ``opportunity`` could have written."""
+    o = Opportunity.objects.get(pk=opportunity.pk)
+
+    def listed(model, **lookup):
+        return list(model.objects.filter(**lookup).order_by("pk").values())
+
+    return {
+        "opportunity": model_to_dict(o),
+        "status": o.status,
+        "lots": listed(Lot, opportunity=o),
+        "invitations": listed(Invitation, opportunity=o),
+        "documents": listed(OpportunityDocument, opportunity=o),
+        "amendments": listed(Amendment, opportunity=o),
+        "clarifications": listed(Clarification, opportunity=o),
+        "bids": listed(Bid, opportunity=o),
+        "revisions": listed(BidRevision, bid__opportunity=o),
+        "openings": listed(BoxOpening, opportunity=o),
+        "awards": listed(Award, lot__opportunity=o),
+        "contracts": Contract.objects.count(),
+        "route_checks": RouteCheck.objects.filter(opportunity=o).count(),
+        "audit": AuditEvent.objects.count(),
+        "notifications": Notification.objects.count(),
+    }
+
+
+def names_both_times(message: str, deadline: datetime.datetime, now: datetime.datetime) -> bool:
+    return london_time(deadline) in message and london_time(now) in message
+
+
+@pytest.fixture
+def clock(demo_data, settings, tmp_path):
+    """Frozen now; uploads in a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def open_opportunity(clock, officer, in_process_tasks, settings, tmp_path) -> Opportunity:
+    """Published with three local bidders; bidder 1 has a draft bid, bidder 2 a
+    submitted one; a question was asked before the deadline for questions."""
+    opportunity = publish_with_bidders(officer, 3)
+    person = bidder(1)
+    bid = bid_start(lot=opportunity.lots.get(number=1), by=person)
+    bid_save_draft(bid=bid, by=person, price=D("3000.00"), declarations=ALL_DECLARED)
+    submit(opportunity, 2, "2000.00")
+    clarification_ask(opportunity=opportunity, by=bidder(3), question="Which floors?")
+    for n in (1, 2):  # not invited yet
+        approved_supplier(f"Newcomer {n}", f"BD{n} 9ZZ")
+    return opportunity
+
+
+# --- 1. The deadline decides every path, to the second --------------------------------
+
+# A way to act on an open opportunity: ``act(opportunity, officer, n)``, where
+# ``n`` (1 before the deadline, 2 after) keeps the second call's input distinct.
+Act = Callable[[Opportunity, Any, int], object]
+
+
+def _extend(opportunity, officer, n):
+    return opportunity_extend_deadline(
+        opportunity=opportunity,
+        by=officer,
+        submission_deadline=opportunity.submission_deadline + datetime.timedelta(days=7 * n),
+        reason="More time.",
+    )
+
+
+def _correct(opportunity, officer, n):
+    return opportunity_correct_details(
+        opportunity=opportunity, by=officer, summary="Typo.", title=f"Office cleaning {n}"
+    )
+
+
+def _change_value(opportunity, officer, n):
+    return opportunity_change_value(
+        opportunity=opportunity,
+        by=officer,
+        lots=[LotSpec("Lot 1", D("4000.00") + n), LotSpec("Lot 2", D("4000.00"))],
+        summary="More hours.",
+    )
+
+
+def _invite(opportunity, officer, n):
+    newcomer = SupplierOrganisation.objects.get(legal_name=f"Newcomer {n}")
+    return invite(opportunity=opportunity, suppliers=[newcomer], by=officer)
+
+
+def _document(opportunity, officer, n):
+    upload = SimpleUploadedFile(f"addendum-{n}.pdf", b"%PDF-1.4 addendum " + bytes([48 + n]))
+    return document_add(opportunity=opportunity, upload=upload, by=officer)
+
+
+def _intention(opportunity, officer, n):
+    invitation = Invitation.objects.get(opportunity=opportunity, supplier=bidder(3).supplier)
+    return intention_set(invitation=invitation, intention="yes" if n == 1 else "no", by=bidder(3))
+
+
+def _start_bid(opportunity, officer, n):
+    return bid_start(lot=opportunity.lots.get(number=n), by=bidder(3))
+
+
+def _save_draft(opportunity, officer, n):
+    bid = Bid.objects.get(opportunity=opportunity, supplier=bidder(1).supplier)
+    return bid_save_draft(bid=bid, by=bidder(1), price=D("3000.00") + n, declarations=ALL_DECLARED)
+
+
+def _submit(opportunity, officer, n):
+    bid = Bid.objects.get(opportunity=opportunity, supplier=bidder(1).supplier)
+    return bid_submit(bid=bid, by=bidder(1))
+
+
+def _withdraw(opportunity, officer, n):
+    bid = Bid.objects.get(opportunity=opportunity, supplier=bidder(2).supplier)
+    if n == 1:  # withdrawn, then submitted again, so that it can be withdrawn once more
+        bid_withdraw(bid=bid, by=bidder(2))
+        bid_save_draft(bid=bid, by=bidder(2), price=D("2100.00"), declarations=ALL_DECLARED)
+        return bid_submit(bid=bid, by=bidder(2))
+    return bid_withdraw(bid=bid, by=bidder(2))
+
+
+def _answer(opportunity, officer, n):
+    if n == 1:
+        asked = clarification_ask(opportunity=opportunity, by=bidder(2), question=f"Q{n}?")
+        # Asked before the deadline for questions, answered before the deadline for bids.
+        return clarification_answer(
+            clarification=asked, by=officer, answer="Floors 1 to 3.", visibility="all"
+        )
+    waiting = Clarification.objects.get(opportunity=opportunity, question="Which floors?")
+    return clarification_answer(
+        clarification=waiting, by=officer, answer="Floors 1 to 3.", visibility="all"
+    )
+
+
+ACTIONS: dict[str, Act] = {
+    "extend the deadline": _extend,
+    "correct the details": _correct,
+    "change the value": _change_value,
+    "invite a supplier": _invite,
+    "add a document": _document,
+    "change the intention": _intention,
+    "start a bid": _start_bid,
+    "save a draft bid": _save_draft,
+    "submit a bid": _submit,
+    "withdraw a bid": _withdraw,
+    "answer a question": _answer,
+}
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_each_action_works_one_second_before_the_deadline_and_is_refused_one_second_after(
+    action, open_opportunity, clock, officer
+):
+    """No worker and no beat: nothing records the closing. The deadline alone
+    refuses every change a second after it, with both times, and nothing changes."""
+    act = ACTIONS[action]
+    if action == "answer a question":
+        clock.move_to(open_opportunity.clarification_deadline - SECOND)
+        act(open_opportunity, officer, 1)
+    clock.move_to(open_opportunity.submission_deadline - SECOND)
+    if action != "answer a question":
+        act(Opportunity.objects.get(pk=open_opportunity.pk), officer, 1)  # allowed
+
+    # The deadline as it is now (extending moved it).
+    deadline = Opportunity.objects.get(pk=open_opportunity.pk).submission_deadline
+    clock.move_to(deadline + SECOND)
+    opportunity = Opportunity.objects.get(pk=open_opportunity.pk)
+    assert opportunity.status == S.OPEN  # as stored: nothing has recorded the closing
+    before = rows(opportunity)
+    with pytest.raises((OpportunityRefused, BidRefused)) as refused:
+        act(opportunity, officer, 2)
+    assert names_both_times(str(refused.value), deadline, deadline + SECOND), str(refused.value)
+    assert rows(opportunity) == before
+
+
+def test_a_bid_at_the_deadline_itself_is_on_time(open_opportunity, clock):
+    clock.move_to(open_opportunity.submission_deadline)
+    bid = Bid.objects.get(opportunity=open_opportunity, supplier=bidder(1).supplier)
+    revision = bid_submit(bid=bid, by=bidder(1))
+    assert revision.submitted_at == open_opportunity.submission_deadline
+    assert Opportunity.objects.get(pk=open_opportunity.pk).status_at(timezone.now()) == S.OPEN
+
+
+def test_a_late_bid_is_refused_with_both_times_and_the_draft_is_kept(open_opportunity, clock):
+    deadline = open_opportunity.submission_deadline
+    clock.move_to(deadline + SECOND)
+    bid = Bid.objects.get(opportunity=open_opportunity, supplier=bidder(1).supplier)
+    with pytest.raises(LateBid) as late:
+        bid_submit(bid=bid, by=bidder(1))
+    assert names_both_times(str(late.value), deadline, deadline + SECOND)
+    bid.refresh_from_db()
+    assert bid.draft_price == D("3000.00") and not bid.revisions.exists()
+
+
+def test_questions_stop_at_the_deadline_for_questions(open_opportunity, clock):
+    questions_until = open_opportunity.clarification_deadline
+    clock.move_to(questions_until - SECOND)
+    clarification_ask(opportunity=open_opportunity, by=bidder(1), question="In time?")
+    clock.move_to(questions_until + SECOND)
+    before = rows(open_opportunity)
+    with pytest.raises(OpportunityRefused) as refused:
+        clarification_ask(opportunity=open_opportunity, by=bidder(1), question="Too late?")
+    assert names_both_times(str(refused.value), questions_until, questions_until + SECOND)
+    assert rows(open_opportunity) == before
+
+
+def test_the_override_is_refused_after_the_deadline(clock, officer, second_officer):
+    """An approver records a justification only while draft or open, in the service."""
+    work = related_pair(officer)
+    clock.move_to(work.submission_deadline + SECOND)
+    before = rows(work)
+    with pytest.raises(OpportunityRefused) as refused:
+        aggregation_override_record(
+            opportunity=work, by=second_officer, justification="A separate building entirely."
+        )
+    assert names_both_times(str(refused.value), work.submission_deadline, timezone.now())
+    assert rows(work) == before
+
+
+def test_the_pages_say_closed_and_offer_the_opening_the_moment_the_deadline_passes(
+    open_opportunity, clock, officer, local_supplier_user
+):
+    detail = reverse("opportunity_detail", args=[open_opportunity.pk])
+    clock.move_to(open_opportunity.submission_deadline - SECOND)
+    page = main_text(signed_in(officer).get(detail))
+    assert "Open for bids" in page and "Extend the deadline" in page
+    assert "Open the bids" not in page
+
+    clock.move_to(open_opportunity.submission_deadline + SECOND)
+    client = signed_in(officer)
+    page = main_text(client.get(detail))
+    assert "Closed for bids" in page and "Open for bids" not in page
+    for gone in ["Extend the deadline", "Correct the details", "Change the value", "Invite supp"]:
+        assert gone not in page, gone
+    assert "Cancel the opportunity" in page
+    assert "Open the bids" in page
+    listed = client.get(reverse("opportunity_list")).content.decode()
+    row = listed[listed.index(open_opportunity.reference) :]
+    row = row[: row.index("</tr>")]
+    assert "Closed for bids" in row and "Open for bids" not in row
+    # The supplier's pages say so too, and offer no bid form.
+    supplier = signed_in(bidder(1))
+    page = main_text(supplier.get(detail))
+    assert "The deadline for bids has passed" in page
+    assert "Closes " not in main_text(supplier.get(reverse("opportunity_list")))
+    # A form posted after the deadline is refused with both times, nothing changed.
+    before = rows(open_opportunity)
+    later = open_opportunity.submission_deadline.date() + datetime.timedelta(days=30)
+    response = client.post(
+        reverse("opportunity_extend", args=[open_opportunity.pk]),
+        {**when("submission", later, "12:00"), "reason": "More time."},
+    )
+    assert response.status_code == 200
+    assert london_time(open_opportunity.submission_deadline) in main_text(response)
+    assert rows(open_opportunity) == before
+
+
+def test_the_box_opens_after_the_deadline_without_the_scheduled_task(
+    open_opportunity, clock, officer, second_officer
+):
+    """Nothing waits for ``close_due``: the first confirmation records the closing
+    (officers are told the bids are ready), the second opens the box."""
+    clock.move_to(open_opportunity.submission_deadline - SECOND)
+    with pytest.raises(BidRefused) as early:
+        box_open(opportunity=open_opportunity, by=officer)
+    assert "cannot be opened before the deadline" in str(early.value)
+    clock.move_to(open_opportunity.submission_deadline + SECOND)
+    box_open(opportunity=open_opportunity, by=officer)
+    clock.shift(datetime.timedelta(minutes=1))
+    box_open(opportunity=open_opportunity, by=second_officer)
+    open_opportunity.refresh_from_db()
+    assert open_opportunity.status == S.EVALUATION
+    changes = [
+        e.changes["status"]
+        for e in AuditEvent.objects.filter(
+            object_type="tenders.opportunity", object_id=str(open_opportunity.pk)
+        ).order_by("pk")
+        if "status" in (e.changes or {})
+    ]
+    assert changes == [["draft", "open"], ["open", "closed"], ["closed", "evaluation"]]
+    # The scheduled task finds nothing left to record.
+    assert close_due() == 0
+
+
+def test_with_the_scheduled_task_having_run_the_answers_are_the_same(
+    open_opportunity, clock, officer
+):
+    clock.move_to(open_opportunity.submission_deadline + SECOND)
+    assert close_due() == 1
+    assert close_due() == 0  # safe to run twice
+    opportunity = Opportunity.objects.get(pk=open_opportunity.pk)
+    assert opportunity.status == S.CLOSED
+    before = rows(opportunity)
+    for action in ACTIONS.values():
+        with pytest.raises((OpportunityRefused, BidRefused)):
+            action(opportunity, officer, 2)
+    assert rows(opportunity) == before
+
+
+@pytest.mark.services
+def test_with_a_real_worker_closing_the_refusals_are_the_same(
+    celery_worker, officer, second_officer, in_process_tasks
+):
+    """The beat's task, run by a real worker through Redis, records the closing;
+    before and after it every change is refused the same and the box opens."""
+    from portal.celery import app
+    from tests.worker import wait_for
+
+    app.conf.task_always_eager = False
+    opportunity = publish_with_bidders(officer, 3)
+    # Its deadline passed a minute ago (set directly: the clock is real here).
+    passed = timezone.now() - datetime.timedelta(minutes=1)
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        submission_deadline=passed, clarification_deadline=passed - datetime.timedelta(days=1)
+    )
+    opportunity.refresh_from_db()
+    with pytest.raises(OpportunityRefused) as refused:
+        _extend(opportunity, officer, 2)
+    assert london_time(passed) in str(refused.value)
+
+    app.send_task("tenders.tasks.close_due_opportunities", queue=celery_worker.queue)
+    closed = wait_for(
+        lambda: Opportunity.objects.filter(pk=opportunity.pk, status=S.CLOSED).exists()
+    )
+    assert closed, celery_worker.output()
+    opportunity.refresh_from_db()
+    with pytest.raises(OpportunityRefused) as again:
+        _extend(opportunity, officer, 2)
+    assert str(again.value).startswith("The deadline for bids was")
+    assert AuditEvent.objects.filter(action="opportunity.closed").count() == 1
+    box_open(opportunity=opportunity, by=officer)
+    box_open(opportunity=opportunity, by=second_officer)
+    assert Opportunity.objects.get(pk=opportunity.pk).status == S.EVALUATION
+
+
+# --- 2. One gate for every status change ----------------------------------------------
+
+
+def test_the_status_at_a_moment_agrees_in_python_and_in_the_database(clock, officer):
+    """``status_at``, the ``status_now`` annotation and the ``status_is`` filter
+    give the same answer for every stored status, either side of the deadline."""
+    opportunity = make_opportunity(officer, "1000.00")
+    deadline = opportunity.submission_deadline
+    for stored in S.values:
+        Opportunity.objects.filter(pk=opportunity.pk).update(status=stored)
+        for now in [deadline - SECOND, deadline, deadline + SECOND]:
+            expected = status_at(stored, deadline, now)
+            annotated = Opportunity.objects.annotate(at=status_now(now)).get(pk=opportunity.pk)
+            assert annotated.at == expected == annotated.status_at(now), (stored, now)
+            for status in S.values:
+                found = Opportunity.objects.filter(status_is(status, now), pk=opportunity.pk)
+                assert found.exists() is (status == expected), (stored, now, status)
+
+
+def test_every_status_change_is_in_the_one_table():
+    assert {
+        "publish": (frozenset({S.DRAFT}), S.OPEN),
+        "close": (frozenset({S.CLOSED}), S.CLOSED),
+        "open_box": (frozenset({S.CLOSED}), S.EVALUATION),
+        "award": (frozenset({S.EVALUATION}), S.AWARDED),
+        "cancel": (frozenset({S.DRAFT, S.OPEN, S.CLOSED, S.EVALUATION}), S.CANCELLED),
+    } == lifecycle.TRANSITIONS
+
+
+def test_a_stale_read_cannot_move_the_opportunity(clock, officer):
+    """Two requests read the same draft; the first cancels it; the second,
+    publishing from what it read, is refused by the conditional update and
+    changes nothing."""
+    first = make_opportunity(officer, "1000.00")
+    second = Opportunity.objects.get(pk=first.pk)
+    opportunity_cancel(opportunity=first, by=officer, reason="Not needed.")
+    before = rows(first)
+    with pytest.raises(ChangedMeanwhile):
+        lifecycle.move(second, "publish", by=officer, fields={"published_at": timezone.now()})
+    assert rows(first) == before
+    assert Opportunity.objects.get(pk=first.pk).published_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pair", [("cancel", "cancel"), ("publish", "publish")])
+def test_two_concurrent_transitions_exactly_one_wins(pair, demo_data, officer, second_officer):
+    need(connection.vendor == "postgresql", "concurrent writers need PostgreSQL")
+    suppliers = [approved_supplier(f"Racer {n}", f"BD{n} 1AA") for n in range(1, 4)]
+    opportunity = make_opportunity(officer, "4000.00")
+    invite(opportunity=opportunity, suppliers=suppliers, by=officer)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(kind: str, who) -> None:
+        try:
+            barrier.wait(timeout=10)
+            if kind == "cancel":
+                opportunity_cancel(opportunity=opportunity, by=who, reason="Race.")
+            else:
+                opportunity_publish(opportunity=opportunity, by=who)
+            outcomes.append("won")
+        except OpportunityRefused:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(kind, who))
+        for kind, who in zip(pair, [officer, second_officer], strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["refused", "won"]
+    status_changes = AuditEvent.objects.filter(
+        object_id=str(opportunity.pk),
+        action__in=["opportunity.cancelled", "opportunity.published"],
+    )
+    assert status_changes.count() == 1
+
+
+def offered(html: str) -> list[str]:
+    """The words of the buttons under "What you can do"."""
+    import re
+
+    if "What you can do" not in html:
+        return []
+    group = html.split("What you can do", 1)[1].split("</div>", 1)[0]
+    return [re.sub(r"\s+", " ", b).strip() for b in re.findall(r">([^<>]+)</(?:a|button)>", group)]
+
+
+def test_the_page_offers_what_the_table_allows_in_every_status(clock, officer):
+    """The officer's buttons are the lifecycle's answer, never written per status."""
+    from tenders.officer_views.pages import OFFERS
+
+    opportunity = make_opportunity(officer, "1000.00")
+    detail = reverse("opportunity_detail", args=[opportunity.pk])
+    client = signed_in(officer)
+    deadline = opportunity.submission_deadline
+    for stored in S.values:
+        for now in [deadline - SECOND, deadline + SECOND]:
+            clock.move_to(now)
+            Opportunity.objects.filter(pk=opportunity.pk).update(status=stored)
+            fresh = Opportunity.objects.get(pk=opportunity.pk)
+            client = signed_in(officer)
+            shown = offered(client.get(detail).content.decode())
+            expected = [
+                label for step, label, _, _ in OFFERS if lifecycle.allowed(fresh, step, now)
+            ]
+            assert shown == expected, (stored, now)
+
+
+# --- 4. A route that is never stale ------------------------------------------------------
+
+
+def related_pair(officer) -> Opportunity:
+    """An open £100,000 opportunity (invited tender, four local invitees) whose
+    category already holds £90,000 of published work: refused for aggregation
+    alone on today's facts, though it was published before the other work."""
+    suppliers = [approved_supplier(f"Local {n}", f"BD{n} 2BB") for n in range(1, 5)]
+    work = make_opportunity(officer, "100000.00", title="Library cleaning")
+    invite(opportunity=work, suppliers=suppliers, by=officer)
+    opportunity_publish(opportunity=work, by=officer)
+    other = make_opportunity(officer, "70000.00", title="Depot cleaning")
+    invite(opportunity=other, suppliers=suppliers, by=officer)
+    # Published before the library's value grew: then only £170,000 in all.
+    Opportunity.objects.filter(pk=other.pk).update(status=S.OPEN, published_at=timezone.now())
+    Lot.objects.filter(opportunity=other).update(estimated_value=D("90000.00"))
+    return Opportunity.objects.get(pk=work.pk)
+
+
+def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_so(
+    clock, officer, second_officer, in_process_tasks
+):
+    local = [approved_supplier(f"Cleaner {n}", f"BD{n} 3DD") for n in range(1, 5)]
+    draft = make_opportunity(officer, "100000.00", title="Town hall cleaning")
+    assert current_route(draft).band_name == "Invited tender"
+    depot = make_opportunity(officer, "70000.00", title="Depot cleaning")
+    invite(opportunity=depot, suppliers=local, by=officer)
+    opportunity_publish(opportunity=depot, by=officer)
+    person = local[0].users.get()
+    bid = bid_start(lot=depot.lots.get(), by=person)
+    bid_save_draft(bid=bid, by=person, price=D("90000.00"), declarations=ALL_DECLARED)
+    bid_submit(bid=bid, by=person)
+    clock.move_to(depot.submission_deadline + SECOND)
+    box_open(opportunity=depot, by=officer)
+    box_open(opportunity=depot, by=second_officer)
+    quality = depot.criteria.get(is_price=False)
+    score_set(bid=bid, criterion=quality, mark=D("80"), comment="Good.", by=officer)
+    today = timezone.localdate()
+    award_lot(
+        lot=depot.lots.get(),
+        by=officer,
+        reasons="Best value.",
+        start_date=today,
+        end_date=today + datetime.timedelta(days=365),
+    )
+    # £100,000 + the depot's award of £90,000 reaches £180,000: full tender, today.
+    draft.refresh_from_db()
+    assert draft.route == rules.INVITATION  # as last recorded
+    route = current_route(draft)
+    assert route.route == rules.FULL_TENDER and route.changed
+    assert any("£190,000.00" in reason for reason in route.reasons)
+    client = signed_in(officer)
+    page = main_text(client.get(reverse("opportunity_detail", args=[draft.pk])))
+    assert "The route has changed since it was last checked" in page
+    assert "Full tender required" in page and "Depot cleaning" in page
+    listed = client.get(reverse("opportunity_list")).content.decode()
+    row = listed[listed.index("Town hall cleaning") :]
+    assert 'govuk-tag--red">Full tender required' in row[: row.index("</tr>")]
+    out = StringIO()
+    call_command("route_to_market", opportunity=draft.pk, json=True, stdout=out)
+    assert json.loads(out.getvalue())["route"] == rules.FULL_TENDER
+    # The register of "full tender required" decisions lists it first, page and CSV.
+    register = main_text(client.get(reverse("full_tender_register")))
+    assert "Full tender required on today's facts: 1 not yet recorded" in register
+    assert "Town hall cleaning" in register
+    csv = b"".join(client.get(reverse("full_tender_register_csv")).streaming_content).decode()
+    (today_row,) = [line for line in csv.splitlines() if "Town hall cleaning" in line]
+    assert "Today's facts (not yet recorded)" in today_row and "190000.00" in today_row
+    # Publishing asks the same rule: refused, with the reasons, and recorded.
+    with pytest.raises(RouteRefused):
+        opportunity_publish(opportunity=draft, by=officer)
+    assert Opportunity.objects.get(pk=draft.pk).route == rules.FULL_TENDER
+    register = main_text(client.get(reverse("full_tender_register")))
+    assert "not yet recorded" not in register and "Publishing, by" in register
+
+
+def test_the_full_tender_decision_is_the_same_on_the_page_in_the_command_and_at_publish(
+    clock, officer
+):
+    work = related_pair(officer)
+    route = current_route(work)
+    assert route.route == rules.FULL_TENDER and route.refused_for_aggregation
+    out = StringIO()
+    call_command("route_to_market", opportunity=work.pk, json=True, stdout=out)
+    shown = json.loads(out.getvalue())
+    assert (shown["route"], shown["reasons"]) == (route.route, route.reasons)
+
+
+# --- 5. The statutory ceiling on the date of the decision -------------------------------
+
+
+@pytest.fixture
+def high_policy_council(demo_data, other_council):
+    """A council whose local threshold, £210,000 from 1 April 2025, was legal
+    then (the statutory threshold was £214,904) and is above the £207,720 in
+    force for goods and services from 1 January 2026."""
+    from tenders.services import BandSpec, policy_create
+
+    policy_create(
+        buyer=other_council,
+        effective_from=datetime.date(2025, 4, 1),
+        local_threshold=D("210000.00"),
+        bands=[BandSpec("Single quote", D("0.00"), 1, 1), BandSpec("Tender", D("50000"), 4, 3)],
+        by=None,
+    )
+    return other_council
+
+
+def test_a_local_threshold_above_a_later_statutory_figure_gives_way_on_that_date(
+    high_policy_council,
+):
+    from cpv.models import CpvCode
+
+    cleaning = CpvCode.objects.get(code="90910000-9")
+
+    def route(on: datetime.date, value: str = "208000.00", kind: str = "services"):
+        return route_for(
+            buyer=high_policy_council,
+            value=D(value),
+            entered_basis="inclusive",
+            cpv=cleaning,
+            on=on,
+            kind=kind,
+        ).decision
+
+    before = route(datetime.date(2025, 12, 31))
+    assert before.route == rules.INVITATION and before.threshold_source == rules.LOCAL
+    after = route(datetime.date(2026, 1, 1))
+    assert after.route == rules.FULL_TENDER and after.threshold_source == rules.STATUTORY
+    assert after.threshold == D("207720.00")
+    assert "statutory threshold applies" in after.reasons[0]
+    assert "£207,720.00" in after.reasons[-1]
+    # One penny below the statutory figure may still go to invited bidders.
+    assert route(datetime.date(2026, 1, 1), "207719.99").route == rules.INVITATION
+    # Works have their own, much higher, statutory threshold: the local one decides.
+    works = route(datetime.date(2026, 1, 1), kind="works")
+    assert works.route == rules.INVITATION and works.threshold_source == rules.LOCAL
+
+
+def test_the_policy_page_warns_of_a_statutory_figure_below_a_versions_threshold(
+    high_policy_council, client
+):
+    from portal import demo
+    from portal.models import Role
+    from portal.services import user_create
+
+    auditor = user_create(
+        email="auditor@other-borough.example",
+        full_name="Ada Other",
+        role=Role.AUDITOR,
+        password=demo.PASSWORD,
+        buyer=high_policy_council,
+        by=None,
+    )
+    client.force_login(auditor)
+    page = main_text(client.get(reverse("policy")))
+    assert (
+        "From 1 January 2026 the statutory threshold for goods and services contracts, "
+        "£207,720.00 including VAT, is below this version's local threshold of £210,000.00 "
+        "including VAT: from that date the statutory threshold decides for those contracts." in page
+    )
+
+
+# --- 6. An award checks the band its value falls in ----------------------------------------
+
+
+def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
+    clock, officer, second_officer, in_process_tasks
+):
+    """A £9,000 single-quote opportunity with one invitee cannot be awarded at
+    £100,000: that value's band needs four invited, three of them local."""
+    opportunity = publish_with_bidders(officer, 1, "9000.00")
+    submit(opportunity, 1, "100000.00")
+    clock.move_to(opportunity.submission_deadline + SECOND)
+    box_open(opportunity=opportunity, by=officer)
+    box_open(opportunity=opportunity, by=second_officer)
+    before = rows(opportunity)
+    today = timezone.localdate()
+    with pytest.raises(BandNotMet) as refused:
+        award_lot(
+            lot=opportunity.lots.get(),
+            by=officer,
+            reasons="Only bid.",
+            start_date=today,
+            end_date=today + datetime.timedelta(days=30),
+        )
+    reasons = " ".join(refused.value.reasons)
+    assert "falls in the band Invited tender" in reasons
+    assert "needs at least 4 invited suppliers; 1 was invited" in reasons
+    assert "needs at least 3 local suppliers among them; 1 was local" in reasons
+    after = rows(opportunity)
+    # Nothing awarded; only the refusal is recorded (its route check and audit event).
+    assert after["awards"] == [] and after["contracts"] == before["contracts"]
+    assert after["status"] == S.EVALUATION
+    assert after["route_checks"] > before["route_checks"]
+    refusal = AuditEvent.objects.filter(action="award.refused").get()
+    assert "needs at least 4 invited" in " ".join(refusal.context["reasons"])
+
+
+# --- Every demo opportunity: the page and the command agree -------------------------------
+
+
+def test_route_to_market_gives_the_page_answer_for_every_demo_opportunity(client, officer):
+    call_command("seed_demo", opportunities=True, stdout=StringIO())
+    client.force_login(officer)
+    opportunities = list(Opportunity.objects.filter(buyer=officer.buyer).order_by("pk"))
+    assert len(opportunities) > 10
+    for opportunity in opportunities:
+        shown = client.get(reverse("opportunity_detail", args=[opportunity.pk])).context["route"]
+        out = StringIO()
+        call_command("route_to_market", opportunity=opportunity.pk, json=True, stdout=out)
+        told = json.loads(out.getvalue())
+        assert (told["route"], told["band"] or "", told["reasons"]) == (
+            shown.route,
+            shown.band_name,
+            shown.reasons,
+        ), opportunity.reference
+
+
+def test_changing_the_value_keeps_each_bid_with_its_lot(open_opportunity, officer):
+    """Found on the way: changing the lots of an open opportunity with bids was a
+    500 (the lots were deleted and made again). A lot that stays keeps its row and
+    its bids; a lot with bids cannot be removed, and the refusal changes nothing."""
+    first = open_opportunity.lots.get(number=1)
+    bid_start(lot=open_opportunity.lots.get(number=2), by=bidder(3))
+    three = [
+        LotSpec("Lot 1", D("4500.00")),
+        LotSpec("Lot 2", D("4000.00")),
+        LotSpec("Lot 3", D("1000.00")),
+    ]
+    opportunity_change_value(opportunity=open_opportunity, by=officer, lots=three, summary="More.")
+    assert open_opportunity.lots.get(number=1).pk == first.pk
+    assert open_opportunity.lots.get(number=1).estimated_value == D("4500.00")
+    assert Bid.objects.filter(lot=first).count() == 2
+    before = rows(open_opportunity)
+    with pytest.raises(OpportunityRefused, match="Lot 2 has bids, so it cannot be removed"):
+        opportunity_change_value(
+            opportunity=open_opportunity,
+            by=officer,
+            lots=[LotSpec("Lot 1", D("4000.00"))],
+            summary="One lot.",
+        )
+    assert rows(open_opportunity) == before
