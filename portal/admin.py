@@ -2,16 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import audit, notifications
+from portal import audit, notifications, row_keys
 from portal.models import (
     AuditEvent,
     BuyerOrganisation,
@@ -34,6 +43,81 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class KeptAdmin(admin.ModelAdmin):
+    """Rows that are never deleted here: bids and their records hang from them,
+    and Django admin's delete confirmation would list those (sealed or not)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _KeyedChangeList(ChangeList):
+    def url_for_result(self, result: Any) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[self.model_admin.row_key(result)],
+            current_app=self.model_admin.admin_site.name,
+        )
+
+
+class UncountedAdmin(ReadOnlyAdmin):
+    """Rows some of which are hidden until a box is opened (``get_queryset``
+    leaves them out). Their ids would show the gaps they leave, so rows are
+    linked, selected and opened by their row key (``portal.row_keys``), never
+    their id; lookups in the address may use only the list's own filters (not
+    ids, nor positions or hashes of the audit chain); there are no pop-ups,
+    which name rows by id."""
+
+    change_form_template = "admin/portal/uncounted_change_form.html"
+    object_history_template = "admin/portal/uncounted_object_history.html"
+
+    def row_key(self, obj: Any) -> str:
+        return row_keys.key_for(self.model, obj.pk)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None):
+        pk = row_keys.pk_for(self.model, object_id)
+        if pk is None or from_field is not None:
+            return None
+        return self.get_queryset(request).filter(pk=pk).first()
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None):
+        extra_context = {**(extra_context or {}), "row_key": object_id}
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _KeyedChangeList
+
+    def action_checkbox(self, obj: Any) -> str:
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(_("Select this object for an action - {}"), str(obj)),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, self.row_key(obj))
+
+    def response_action(self, request: HttpRequest, queryset: Any):
+        post = request.POST.copy()
+        keys = post.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ids = [row_keys.pk_for(self.model, key) for key in keys]
+        post.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in ids if pk is not None])
+        request.POST = post
+        return super().response_action(request, queryset)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        filters = {*self.list_filter, self.date_hierarchy}
+        return lookup.split(LOOKUP_SEP)[0] in filters and super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def to_field_allowed(self, request: HttpRequest, to_field: str) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        if IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST:
+            raise SuspiciousOperation("These rows are not chosen in pop-ups.")
+        return super().changelist_view(request, extra_context=extra_context)
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows shown with their parent, never changed here."""
 
@@ -48,7 +132,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(KeptAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "role", "buyer", "supplier", "is_active"]
     list_filter = ["role", "is_active", "buyer"]
@@ -58,7 +142,15 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["full_name", "role", "buyer", "department", "supplier"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (
+            "Access",
+            {
+                "fields": ["is_active", "is_staff", "is_superuser", "groups"],
+                "description": "People are never deleted here, as their records stay with "
+                "them. To switch someone off, untick Active and save: they can no longer "
+                "sign in, and the change is recorded in the audit trail.",
+            },
+        ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
@@ -106,14 +198,24 @@ class LocalityInline(admin.TabularInline):
 
 
 @admin.register(BuyerOrganisation)
-class BuyerOrganisationAdmin(admin.ModelAdmin):
+class BuyerOrganisationAdmin(KeptAdmin):
     list_display = ["name", "slug", "identifier"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["name", "slug", "identifier"],
+                "description": "Councils are never deleted here: their opportunities, "
+                "contracts and audit trail stay with them.",
+            },
+        )
+    ]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [DepartmentInline, LocalityInline]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(UncountedAdmin):
     list_display = ["at", "actor_label", "action", "object_type", "object_repr"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "object_repr", "object_id"]
@@ -125,7 +227,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(UncountedAdmin):
     """Delivery of notifications: counts per event, failed rows and their errors."""
 
     change_list_template = "admin/portal/notification/change_list.html"
@@ -164,7 +266,11 @@ class NotificationAdmin(ReadOnlyAdmin):
         audit.record(
             actor=request.user,
             action="notifications.retried",
-            context={"count": count, "ids": ids[:1000]},
+            # As the administrator saw them: by their row keys (see UncountedAdmin).
+            context={
+                "count": count,
+                "keys": [row_keys.key_for(Notification, pk) for pk in ids[:1000]],
+            },
         )
         messages.success(request, f"{count} failed notification(s) queued again.")
 

@@ -67,6 +67,24 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR ranges, as canonical ranges."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigurationError(
+                name,
+                f"comma-separated IP addresses or ranges, like 10.0.0.5,172.18.0.0/16 "
+                f"({item!r} is neither)",
+                os.environ.get(name),
+            ) from None
+    return networks
+
+
 def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = os.environ.get(name, "") or default
     if value not in choices:

@@ -17,8 +17,8 @@ from django.utils import timezone
 from cpv.models import CpvCode
 from portal import demo
 from portal.models import BuyerOrganisation, Department, User
-from suppliers.models import SupplierOrganisation, SupplierStatus
-from suppliers.selectors import is_local_to
+from suppliers.models import SupplierOrganisation
+from suppliers.selectors import approved_by, is_local_to
 from tenders.models import Contract
 from tenders.past_awards import PastAward, PastBid, record_past_award
 from tenders.services.routes import policy_on
@@ -219,7 +219,7 @@ def seed(buyer: BuyerOrganisation, officers: tuple[User, User]) -> int:
     codes = {c.code: c for c in CpvCode.objects.filter(code__in={row[2] for row in HISTORY})}
     today = timezone.localdate()
     local_pool = list(
-        SupplierOrganisation.objects.filter(status=SupplierStatus.APPROVED)
+        SupplierOrganisation.objects.filter(approved_by(buyer))
         .annotate(local=is_local_to(buyer))
         .filter(local=True)
         .prefetch_related("categories")

@@ -68,3 +68,16 @@ COLLEAGUE_INVITED = register(
 AUDIT_CHAIN_BROKEN = register(
     "audit.chain_broken", "mandatory", "The nightly check found the audit trail broken"
 )
+LOCKED_OUT = register(
+    "security.locked_out", "mandatory", "Your account was locked after failed sign-ins"
+)
+REGISTRATION_ATTEMPTED = register(
+    "account.registration_attempted",
+    "mandatory",
+    "Someone tried to register with your email address",
+)
+INVITATION_ATTEMPTED = register(
+    "account.invitation_attempted",
+    "mandatory",
+    "Someone tried to invite your email address to their organisation",
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from crispy_forms_gds.helper import FormHelper
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.validators import MaxLengthValidator
 
+from portal.models import User
 from portal.two_factor import normalise_code
 
 EMAIL_MAX_LENGTH = 254
@@ -59,6 +61,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             "Enter an email address in the correct format, like name@example.com"
         )
         self.helper = gds_helper(Field.text("email"), submit="Send reset link")
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        """The active account the address names, compared as sign-in compares it."""
+        for user in User.objects.with_email(email).filter(is_active=True):
+            if user.has_usable_password():
+                yield user
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):

@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from portal.identity import normalise_email
 
 
 class BuyerOrganisation(models.Model):
@@ -85,7 +88,8 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
         if not email:
             raise ValueError("A user needs an email address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, email_key=normalise_email(email), **fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -97,8 +101,18 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        # Email addresses are matched without regard to case.
-        return self.get(email__iexact=username)
+        # The account an address names: its normalised form, matched exactly.
+        return self.get(email_key=normalise_email(username or ""))
+
+    def with_email(self, address: str) -> models.QuerySet[User]:
+        """The account (none or one) whose address is ``address`` as compared."""
+        return self.filter(email_key=normalise_email(address))
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[User]:
+        objs = list(objs)
+        for user in objs:
+            user.email_key = normalise_email(user.email)
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -110,6 +124,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """
 
     email = models.EmailField("email address", unique=True)
+    # The address as compared (portal.identity.normalise_email), kept in step
+    # with ``email`` by save(): sign-in and every "is this address taken?" ask it.
+    email_key = models.CharField(max_length=254, unique=True, editable=False)
     full_name = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=Role.choices)
     buyer = models.ForeignKey(
@@ -189,6 +206,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email_key = normalise_email(self.email)
+        if len(self.email_key) > 254:
+            raise ValidationError({"email": "Enter an email address of 254 characters or fewer"})
+        if User.objects.filter(email_key=self.email_key).exclude(pk=self.pk).exists():
+            raise ValidationError(
+                {"email": "Someone already has this email address (or one that reads the same)."}
+            )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_key = normalise_email(self.email)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "email" in fields and "email_key" not in fields:
+            kwargs["update_fields"] = [*fields, "email_key"]
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -208,6 +208,8 @@ def render(row: Notification) -> Rendered:
         "recipient": row.recipient,
         "service_name": settings.SERVICE_NAME,
         "site_url": settings.SITE_URL,
+        # A one-time link goes in the email only, never into the inbox's copy.
+        "channel": row.channel,
         "event": spec,
         "optional": spec.optional,
     }

@@ -34,6 +34,10 @@ class CountedPaginator(Paginator):
 # GOV.UK's own search pages; the full-tender register shows 50).
 PAGE_SIZE = 20
 
+# The largest OFFSET a database takes (a signed 64-bit integer, on SQLite and
+# PostgreSQL alike): a page further on is past the end of any list.
+MAX_OFFSET = 2**63 - 1
+
 # COUNT(*) as a plain function, not an aggregate, so that Django does not
 # group a query (or subquery) that selects it by its rows.
 COUNT_ALL = Func(template="COUNT(*)", output_field=IntegerField())
@@ -58,7 +62,8 @@ def read_page(
     gives the rows and the number of rows in all (0 when there are no rows);
     ``count()`` is asked only for a page past the end."""
     number = page_number(number)
-    rows, total = read((number - 1) * per_page, per_page)
+    offset = (number - 1) * per_page
+    rows, total = read(offset, per_page) if offset <= MAX_OFFSET - per_page else ([], 0)
     if not rows:
         total = count() if number > 1 else 0
         if total:  # past the end: the last page

@@ -40,6 +40,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from portal import audit_chain, demo
+from portal.identity import normalise_email
 from portal.models import (
     AuditEvent,
     BuyerOrganisation,
@@ -49,7 +50,7 @@ from portal.models import (
     Role,
     User,
 )
-from suppliers.models import SupplierOrganisation, SupplierSite
+from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierSite
 from tenders.models import (
     Award,
     Bid,
@@ -65,6 +66,7 @@ from tenders.models import (
     RouteCheck,
     Score,
 )
+from tenders.models.bids import new_receipt_reference
 from tenders.services.spend import rebuild_spend_totals
 
 # Every supplier made here has its user at this domain: how seed_scale knows
@@ -465,7 +467,7 @@ class Builder:
         first = w.reserve(SupplierOrganisation, n)
         first_user = w.reserve(User, n)
         self.suppliers: list[_Supplier] = []
-        orgs, sites, cats, users, audit = [], [], [], [], []
+        orgs, sites, cats, users, audit, approvals = [], [], [], [], [], []
         codes = [code for code, _, _ in TRADES]
         for i in range(n):
             pk, number = first + i, offset + i + 1
@@ -492,15 +494,22 @@ class Builder:
                     f"{5_000_000 + number}" if vcse else "",
                     sme,
                     vcse,
-                    status,
-                    "" if status == "approved" else "Seeded at council scale.",
                     email,
                     f"01274 {rng.randrange(100000, 999999)}",
                     "",
                     created,
-                    created + datetime.timedelta(days=2),
                 )
             )
+            if status != "pending":  # the demo council's own decision
+                approvals.append(
+                    (
+                        pk,
+                        self.buyer.pk,
+                        status,
+                        "" if status == "approved" else "Seeded at council scale.",
+                        created + datetime.timedelta(days=2),
+                    )
+                )
             postcode = f"{district} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
             postcode += rng.choice("ABDEFGHJLNPQRSTUWXYZ")
             sites.append((pk, f"{rng.randrange(1, 300)} {rng.choice(STREETS)}", town, postcode))
@@ -515,6 +524,7 @@ class Builder:
                     first_user + i,
                     UNUSABLE_PASSWORD,
                     email,
+                    normalise_email(email),
                     self._person(),
                     Role.SUPPLIER,
                     pk,
@@ -565,15 +575,17 @@ class Builder:
                 "charity_number",
                 "is_sme",
                 "is_vcse",
-                "status",
-                "status_reason",
                 "contact_email",
                 "phone",
                 "website",
                 "created_at",
-                "status_changed_at",
             ],
             orgs,
+        )
+        w.insert(
+            SupplierApproval,
+            ["supplier_id", "buyer_id", "status", "reason", "changed_at"],
+            approvals,
         )
         w.insert(
             SupplierSite,
@@ -591,6 +603,7 @@ class Builder:
                 "id",
                 "password",
                 "email",
+                "email_key",
                 "full_name",
                 "role",
                 "supplier_id",
@@ -650,6 +663,7 @@ class Builder:
                     first + i,
                     UNUSABLE_PASSWORD,
                     email,
+                    normalise_email(email),
                     self._person(),
                     Role.OFFICER,
                     self.buyer.pk,
@@ -666,6 +680,7 @@ class Builder:
                 "id",
                 "password",
                 "email",
+                "email_key",
                 "full_name",
                 "role",
                 "buyer_id",
@@ -1182,8 +1197,7 @@ class Builder:
                     at = started
                     for number in range(1, nrev + 1):
                         at = self._between(at, last_moment)
-                        ref = hashlib.sha256(f"{this_bid}:{number}".encode()).hexdigest()[:10]
-                        receipt = f"LT-{o.pk}-{this_bid}-{number}-{ref.upper()}"
+                        receipt = new_receipt_reference()
                         rev_price = price if number == nrev else price * Decimal("1.05")
                         revisions.append(
                             (

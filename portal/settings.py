@@ -29,6 +29,7 @@ from portal.config import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
     redis_url,
 )
@@ -204,14 +205,20 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # after n failed codes, wait 2^(n-1) seconds
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # Django admin never shows a secret or a code
 
-# Lockout (django-axes): AXES_FAILURE_LIMIT failed sign-ins or two-factor
-# codes for one email address from one IP address lock both out for
-# AXES_COOLOFF_MINUTES. The lock does not grow while it lasts.
+# Lockout (django-axes, portal/lockout.py, ADR 8): AXES_FAILURE_LIMIT failed
+# sign-ins or two-factor codes for one account (from any address) lock that
+# account; AXES_ADDRESS_FAILURE_LIMIT failures from one client address (at any
+# accounts) lock that address; each for AXES_COOLOFF_MINUTES after the failure
+# that reached the limit. The lock does not grow while it lasts.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "portal.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count against the account the typed address names ("user:<id>").
 AXES_USERNAME_CALLABLE = "portal.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "portal.lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "portal.lockout.locked_out_response"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Failures are cleared only when a sign-in is complete (after the second step).
@@ -219,6 +226,9 @@ AXES_RESET_ON_SUCCESS = False
 # The audit trail records sign-ins; axes keeps only the failure counts.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# The reverse proxies in front of the portal (IP addresses or CIDR ranges):
+# only from these is X-Forwarded-For believed (portal.lockout.client_address).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- Email ----------------------------------------------------------------------
 

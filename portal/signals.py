@@ -1,7 +1,8 @@
 """Sign-in events go to the audit trail like every other change.
 
 The two-factor steps are recorded by ``portal.two_factor``; a lockout
-(django-axes) is recorded here once, when it starts.
+(django-axes) is recorded here once, when it starts, and the account's owner
+is told (``portal.lockout.tell_owner``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from portal import audit
-from portal.models import User
+from portal import audit, lockout
 
 
 def _client(request: HttpRequest | None) -> dict[str, str]:
     if request is None:
         return {}
-    return {"ip": request.META.get("REMOTE_ADDR", "")}
+    return {"ip": lockout.client_address(request) or ""}
 
 
 @receiver(user_logged_in)
@@ -63,14 +63,30 @@ def _locked_out(
     # only the failure that starts the lock has a failure count.
     if getattr(request, "axes_failures_since_start", None) is None:
         return
-    person = User.objects.filter(email__iexact=username).first() if username else None
-    audit.record(
-        actor=None,
-        action="user.locked_out",
-        obj=person,
-        context={
-            "email": username or "",
-            "ip": ip_address or "",
-            "failures": request.axes_failures_since_start,
-        },
-    )
+    lock = lockout.lock_of(request, getattr(request, "axes_credentials", None))
+    if lock.account_locked:
+        person = lockout.account_of(username)
+        typed = (getattr(request, "axes_credentials", None) or {}).get("username") or ""
+        audit.record(
+            actor=None,
+            action="user.locked_out",
+            obj=person,
+            context={
+                "email": person.email if person else str(typed)[:254],
+                "ip": ip_address or "",
+                "failures": lock.account_failures,
+                "until": lock.account_until.isoformat(),
+            },
+        )
+        if person is not None:
+            lockout.tell_owner(person, lock.account_until)
+    if lock.address_locked:
+        audit.record(
+            actor=None,
+            action="address.locked_out",
+            context={
+                "ip": ip_address or "",
+                "failures": lock.address_failures,
+                "until": lock.address_until.isoformat(),
+            },
+        )

@@ -161,7 +161,7 @@ DeviceT = TypeVar("DeviceT", TOTPDevice, StaticDevice)
 
 
 def _client(request: HttpRequest) -> dict[str, str]:
-    return {"ip": request.META.get("REMOTE_ADDR", "")}
+    return {"ip": lockout.client_address(request) or ""}
 
 
 def _check(
@@ -176,7 +176,7 @@ def _check(
     such device, so every code is wrong), locked for the check so that no code
     is accepted twice by concurrent requests, and audit what happened."""
     user = request.user
-    if lockout.is_locked(request, user.email):
+    if lockout.is_locked(request, user):
         return _lock_out(request)
     with transaction.atomic():
         device = model.objects.select_for_update().filter(pk=pk, user=user).first()
@@ -194,7 +194,7 @@ def _check(
             obj=user,
             context={"email": user.email, "method": method, **_client(request)},
         )
-    lockout.count_failure(request, user.email)
+    lockout.count_failure(request, user)
     if getattr(request, "axes_locked_out", False):
         return _lock_out(request)
     return Outcome(Result.WRONG)
@@ -232,7 +232,7 @@ def verify_authenticator(request: HttpRequest, code: str) -> Outcome:
 
     outcome = _check(request, TOTPDevice, device.pk, code, "authenticator app", accept)
     if outcome.accepted:
-        lockout.clear(request, request.user.email)
+        lockout.clear(request.user)
     return outcome
 
 
@@ -255,7 +255,7 @@ def verify_recovery_code(request: HttpRequest, code: str) -> Outcome:
     pk = device.pk if device else None
     outcome = _check(request, StaticDevice, pk, code, "recovery code", accept)
     if outcome.accepted:
-        lockout.clear(request, user.email)
+        lockout.clear(user)
     return outcome
 
 
@@ -282,7 +282,7 @@ def confirm_authenticator(request: HttpRequest, code: str) -> Outcome:
 
     outcome = _check(request, TOTPDevice, device.pk, code, "authenticator app set-up", accept)
     if outcome.accepted:
-        lockout.clear(request, user.email)
+        lockout.clear(user)
     return outcome
 
 

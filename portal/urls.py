@@ -18,6 +18,7 @@ urlpatterns = [
     path("inbox/<int:pk>/", inbox.inbox_message, name="inbox_message"),
     path("inbox/read-all/", inbox.inbox_mark_all_read, name="inbox_mark_all_read"),
     path("sign-in/", views.SignInView.as_view(), name="login"),
+    path("sign-in/unlock/<str:token>/", views.unlock_account, name="unlock_account"),
     path("account/recovery-codes/", two_factor_views.new_recovery_codes, name="recovery_codes_new"),
     path("sign-in/two-factor/", two_factor_views.verify, name="two_factor_verify"),
     path("sign-in/two-factor/set-up/", two_factor_views.setup, name="two_factor_setup"),

@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import audit, events, forms, lockout, two_factor
+from portal.identity import password_reset_tokens
 from portal.models import Heartbeat
 from portal.notifications import notify
 from portal.selectors import HOMES
@@ -60,8 +61,27 @@ class SignInView(auth_views.LoginView):
         user = form.get_user()
         if two_factor.needs_two_factor(user):
             return redirect(two_factor.second_step_url(self.get_redirect_url() or None))
-        lockout.clear(self.request, user.email)
+        lockout.clear(user)
         return response
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unlock_account(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the lockout email: GET asks, POST lifts the lock (mail
+    scanners that follow links must not use it up)."""
+    try:
+        person = lockout.read_unlock_link(token)
+    except lockout.UnlockLinkProblem as problem:
+        return render(
+            request, "registration/unlock_problem.html", {"problem": problem}, status=problem.status
+        )
+    if request.method == "POST":
+        lockout.unlock(user=person, by=person, how="the link emailed to the account")
+        messages.success(request, "Your account is unlocked. You can sign in now.")
+        return redirect("login")
+    return render(request, "registration/unlock.html", {"person": person})
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -82,12 +102,21 @@ class PasswordResetView(auth_views.PasswordResetView):
     template_name = "registration/password_reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
-    extra_email_context = {"service_name": settings.SERVICE_NAME}
+    token_generator = password_reset_tokens
+
+    def form_valid(self, form: forms.PasswordResetForm) -> HttpResponse:
+        # The link is on SITE_URL, never on the Host header the request claims.
+        self.extra_email_context = {
+            "service_name": settings.SERVICE_NAME,
+            "site_url": settings.SITE_URL,
+        }
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = forms.SetPasswordForm
     template_name = "registration/password_reset_confirm.html"
+    token_generator = password_reset_tokens
 
     @transaction.atomic
     def form_valid(self, form: forms.SetPasswordForm) -> HttpResponse:

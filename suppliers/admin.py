@@ -1,36 +1,76 @@
+"""Suppliers in Django admin: read-only. What a supplier is and where it is
+based changes through the services (a council officer reviews it once a
+council has verified the supplier, ADR 12); each council verifies for itself,
+so an administrator approves only for their own council."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from portal.admin import ReadOnlyAdmin, ReadOnlyInline
 from suppliers import services
-from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
+from suppliers.models import (
+    SupplierApproval,
+    SupplierChange,
+    SupplierOrganisation,
+    SupplierSite,
+    SupplierStatus,
+)
 
 
-class SiteInline(admin.TabularInline):
+class SiteInline(ReadOnlyInline):
     model = SupplierSite
-    extra = 0
     readonly_fields = ["district"]
 
 
+class ApprovalInline(ReadOnlyInline):
+    """Each council's own decision."""
+
+    model = SupplierApproval
+    fields = ["buyer", "status", "reason", "changed_at", "changed_by"]
+
+
 @admin.register(SupplierOrganisation)
-class SupplierOrganisationAdmin(admin.ModelAdmin):
-    list_display = ["legal_name", "companies_house_number", "status", "is_sme", "is_vcse"]
-    list_filter = ["status", "is_sme", "is_vcse"]
+class SupplierOrganisationAdmin(ReadOnlyAdmin):
+    list_display = ["legal_name", "companies_house_number", "is_sme", "is_vcse", "created_at"]
+    list_filter = ["is_sme", "is_vcse"]
     search_fields = ["legal_name", "trading_name", "companies_house_number", "charity_number"]
-    # Status changes go through the service, which keeps the reason and audits.
-    readonly_fields = ["status", "status_reason", "created_at"]
-    inlines = [SiteInline]
+    inlines = [ApprovalInline, SiteInline]
     actions = ["approve"]
 
-    @admin.action(description="Approve the selected suppliers")
+    @admin.action(description="Approve the selected suppliers for your council")
     def approve(self, request: HttpRequest, queryset: QuerySet[SupplierOrganisation]) -> None:
-        for supplier in queryset:
-            services.supplier_set_status(
-                supplier=supplier,
-                status=SupplierStatus.APPROVED,
-                reason="Approved by an administrator in Django admin.",
-                by=request.user,
+        buyer = request.user.buyer
+        if buyer is None:
+            messages.error(
+                request, "Each council approves for itself; you administer the whole portal."
             )
-        messages.success(request, f"Approved {queryset.count()} supplier(s).")
+            return
+        approved, refused = 0, []
+        for supplier in queryset:
+            try:
+                services.supplier_set_status(
+                    supplier=supplier,
+                    buyer=buyer,
+                    status=SupplierStatus.APPROVED,
+                    reason="Approved by an administrator in Django admin.",
+                    by=request.user,
+                )
+            except services.StatusChangeRefused as exc:
+                refused.append(str(exc))
+            else:
+                approved += 1
+        messages.success(request, f"Approved {approved} supplier(s) for {buyer}.")
+        for problem in refused:
+            messages.warning(request, problem)
+
+
+@admin.register(SupplierChange)
+class SupplierChangeAdmin(ReadOnlyAdmin):
+    """Changes suppliers asked for and their reviews (decided on the officers' pages)."""
+
+    list_display = ["supplier", "kind", "status", "requested_at", "decided_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["supplier"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal import audit
 from suppliers.models import SupplierOrganisation
+from suppliers.selectors import statuses_by_council
 from tenders.models import (
     Bid,
     BidFile,
@@ -37,11 +38,31 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
             "contact_email": supplier.contact_email,
             "phone": supplier.phone,
             "website": supplier.website,
-            "status": supplier.status,
-            "status_reason": supplier.status_reason,
-            "status_changed_at": supplier.status_changed_at,
             "registered_at": supplier.created_at,
         },
+        # Each council verifies for itself.
+        "verification_by_council": [
+            {
+                "council": council.buyer.name,
+                "status": council.status,
+                "reason": council.reason,
+                "decided_at": council.changed_at,
+            }
+            for council in statuses_by_council(supplier)
+        ],
+        # Changes asked for to what verification relied on, and their reviews.
+        "changes_asked_for": [
+            {
+                "what": change.get_kind_display(),
+                "before": change.before,
+                "after": change.after,
+                "status": change.status,
+                "asked_at": change.requested_at,
+                "decided_at": change.decided_at,
+                "reason": change.reason,
+            }
+            for change in supplier.changes.order_by("requested_at", "pk")
+        ],
         "addresses": [
             {
                 "address_line_1": site.address_line_1,

@@ -11,6 +11,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from cpv.forms import CpvCodesField
+from portal.forms import EMAIL_MAX_LENGTH
+from portal.identity import normalise_email
 from portal.models import User
 from portal.postcodes import InvalidPostcode, normalise_postcode
 from suppliers.identifiers import normalise_charity_number, normalise_company_number
@@ -253,11 +255,12 @@ class RegistrationForm(OrganisationFields, SiteFields):
         )
 
     def clean_email(self) -> str:
+        # Whether the address has an account is never said here: the service
+        # answers as for a new one and tells the account's owner.
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        if len(normalise_email(email)) > EMAIL_MAX_LENGTH:
             raise ValidationError(
-                "An account with this email address already exists. Sign in, or reset your "
-                "password if you have forgotten it."
+                "Enter an email address in the correct format, like name@example.com"
             )
         return email
 
@@ -324,7 +327,8 @@ class InviteForm(forms.Form):
         error_messages={"required": "Select a role"},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, supplier: SupplierOrganisation, **kwargs: Any) -> None:
+        self.supplier = supplier
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -336,10 +340,17 @@ class InviteForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        if len(normalise_email(email)) > EMAIL_MAX_LENGTH:
             raise ValidationError(
-                "This person already has an account. A person can belong to one organisation "
-                "only: ask them to contact the council's procurement team."
+                "Enter an email address in the correct format, like name@example.com"
+            )
+        # Someone of this organisation who has not joined, or was removed, may
+        # be invited again. Whether an address has an account elsewhere is never
+        # said (the service tells its owner instead).
+        existing = User.objects.with_email(email).first()
+        if existing is not None and existing.supplier_id == self.supplier.pk and existing.is_active:
+            raise ValidationError(
+                f"{existing.full_name} is already one of your organisation's people."
             )
         return email
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 
 class SupplierStatus(models.TextChoices):
+    """A supplier's status for one council (``SupplierApproval``)."""
+
     PENDING = "pending", "Waiting for verification"
     APPROVED = "approved", "Approved"
     SUSPENDED = "suspended", "Suspended"
@@ -40,10 +43,6 @@ class SupplierOrganisation(models.Model):
         help_text="Fewer than 250 staff and turnover up to £44m or balance sheet up to £38m.",
     )
     is_vcse = models.BooleanField("voluntary, community or social enterprise", default=False)
-    status = models.CharField(
-        max_length=20, choices=SupplierStatus.choices, default=SupplierStatus.PENDING
-    )
-    status_reason = models.TextField(blank=True)
     contact_email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     website = models.URLField(blank=True)
@@ -52,7 +51,6 @@ class SupplierOrganisation(models.Model):
         "cpv.CpvCode", related_name="suppliers", blank=True, verbose_name="categories of work"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["legal_name"]
@@ -69,7 +67,6 @@ class SupplierOrganisation(models.Model):
                 name="supplier_charity_number_unique",
             ),
         ]
-        indexes = [models.Index(fields=["status"])]
 
     def __str__(self) -> str:
         return self.trading_name or self.legal_name
@@ -100,3 +97,122 @@ class SupplierSite(models.Model):
         self.postcode = normalise_postcode(self.postcode)
         self.district = self.postcode.split(" ")[0]
         super().save(*args, **kwargs)
+
+
+class SupplierApproval(models.Model):
+    """One council's verification of a supplier, for its own opportunities only.
+
+    Each council verifies, suspends and reinstates for itself (ADR 12): no row
+    for a council means the supplier is waiting for that council's
+    verification. Another council's decision is information, never a block.
+    """
+
+    supplier = models.ForeignKey(
+        SupplierOrganisation, on_delete=models.CASCADE, related_name="approvals"
+    )
+    buyer = models.ForeignKey(
+        "portal.BuyerOrganisation", on_delete=models.PROTECT, related_name="supplier_approvals"
+    )
+    status = models.CharField(max_length=20, choices=SupplierStatus.choices)
+    reason = models.TextField(blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["supplier_id", "buyer_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "buyer"], name="supplier_approval_once_per_council"
+            ),
+        ]
+        indexes = [models.Index(fields=["buyer", "status"], name="supplier_approval_by_council")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id} {self.status} for {self.buyer_id}"
+
+
+class ChangeKind(models.TextChoices):
+    DETAILS = "details", "Details"
+    CATEGORIES = "categories", "Categories of work"
+    SITE_ADD = "site_add", "New address"
+    SITE_CHANGE = "site_change", "Changed address"
+    SITE_REMOVE = "site_remove", "Removed address"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    APPROVED = "approved", "Accepted"
+    REFUSED = "refused", "Refused"
+    REPLACED = "replaced", "Replaced by a later change"
+
+
+class SupplierChange(models.Model):
+    """A change a supplier asked for to what verification relied on (its names,
+    registration numbers, SME and VCSE status, categories, addresses). It takes
+    effect only once an officer has accepted it; until then the supplier's
+    verified facts stand (ADR 12)."""
+
+    supplier = models.ForeignKey(
+        SupplierOrganisation, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    # The address changed or removed (None for a new one, and for the rest).
+    site = models.ForeignKey(
+        SupplierSite, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["status", "requested_at"], name="supplier_change_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.supplier_id} ({self.status})"
+
+    def shown_rows(self) -> list[tuple[str, str, str]]:
+        """The change as a table: (what, verified, asked for) for each thing it changes."""
+        if self.kind in {ChangeKind.DETAILS, ChangeKind.CATEGORIES}:
+            return [
+                (CHANGE_LABELS.get(key, key), _shown(self.before.get(key)), _shown(value))
+                for key, value in self.after.items()
+            ]
+        return [("Address", _address(self.before), _address(self.after))]
+
+
+CHANGE_LABELS = {
+    "legal_name": "Legal name",
+    "trading_name": "Trading name",
+    "companies_house_number": "Companies House number",
+    "charity_number": "Charity number",
+    "is_sme": "SME",
+    "is_vcse": "VCSE",
+    "categories": "Categories of work",
+}
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _address(values: dict) -> str:
+    parts = [values.get(k) for k in ["address_line_1", "address_line_2", "town", "postcode"]]
+    return ", ".join(p for p in parts if p)

@@ -41,7 +41,7 @@ class DirectoryFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     status = forms.ChoiceField(
-        label="Status",
+        label="Status for your council",
         required=False,
         choices=[("", "Any status"), *SupplierStatus.choices],
     )
@@ -93,7 +93,9 @@ def status_actions(status: str) -> dict[str, tuple[SupplierStatus, str]]:
 
 
 class SupplierStatusForm(forms.Form):
-    """An officer's decision on a supplier: approve, suspend or reinstate, and why."""
+    """An officer's decision on a supplier for their own council: approve,
+    suspend or reinstate, and why. ``supplier.status`` is its status for that
+    council (``selectors.supplier_for_officer``)."""
 
     action = forms.ChoiceField(
         label="What do you want to do?",
@@ -117,8 +119,8 @@ class SupplierStatusForm(forms.Form):
         field = self.fields["action"]
         field.choices = [(action, label) for action, (_, label) in self.actions.items()]
         field.error_messages["invalid_choice"] = (
-            f"{supplier} is {supplier.get_status_display().lower()}: choose one of "
-            "the actions offered"
+            f"{supplier} is {SupplierStatus(supplier.status).label.lower()} for your council: "
+            "choose one of the actions offered"
         )
         self.helper = FormHelper()
         self.helper.form_action = reverse("supplier_status", args=[supplier.pk])
@@ -132,3 +134,38 @@ class SupplierStatusForm(forms.Form):
     def target(self) -> SupplierStatus:
         """The status chosen (call after ``is_valid``)."""
         return self.actions[self.cleaned_data["action"]][0]
+
+
+class ChangeDecisionForm(forms.Form):
+    """An officer's review of a change a supplier asked for: accept or refuse, and why."""
+
+    decision = forms.ChoiceField(
+        label="Your decision",
+        widget=forms.RadioSelect,
+        choices=[
+            ("accept", "Accept: it counts from now"),
+            ("refuse", "Refuse: keep the verified facts"),
+        ],
+        error_messages={"required": "Choose whether to accept or refuse the change"},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        help_text="The supplier’s people will see this in their email and inbox.",
+        widget=forms.Textarea,
+        max_length=REASON_MAX_LENGTH,
+        error_messages={
+            "required": "Give a reason: the supplier will see it",
+            "max_length": f"Reason must be {REASON_MAX_LENGTH} characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, change_pk: int, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"change-{change_pk}")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("supplier_change_decide", args=[change_pk])
+        self.helper.layout = Layout(
+            Field.radios("decision", legend_size=Size.SMALL, inline=True),
+            Field.textarea("reason", label_size=Size.SMALL, rows=3),
+            Submit("submit", "Save the review"),
+        )

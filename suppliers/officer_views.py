@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import audit
 from portal.models import User
 from portal.paging import PAGE_SIZE, page_with_total
-from suppliers import selectors
-from suppliers.models import SupplierOrganisation, SupplierStatus
-from suppliers.officer_forms import DirectoryFilterForm, SupplierStatusForm
+from suppliers import selectors, services
+from suppliers.models import SupplierChange, SupplierOrganisation, SupplierStatus
+from suppliers.officer_forms import ChangeDecisionForm, DirectoryFilterForm, SupplierStatusForm
 from suppliers.services import StatusChangeRefused, supplier_set_status
 
 
@@ -86,6 +87,13 @@ class HistoryEntry:
     reason: str
 
 
+CHANGE_ACTIONS = {
+    "supplier.change_requested": "Asked for a change, for review",
+    "supplier.change_accepted": "Change accepted",
+    "supplier.change_refused": "Change refused",
+}
+
+
 def _history(supplier: SupplierOrganisation) -> list[HistoryEntry]:
     """The supplier's audit trail, oldest first, in words."""
     labels = dict(SupplierStatus.choices)
@@ -95,6 +103,10 @@ def _history(supplier: SupplierOrganisation) -> list[HistoryEntry]:
             before, after = event.changes["status"]
             what = f"Status changed from {labels.get(before, before).lower()} to "
             what += labels.get(after, after).lower()
+            if event.context.get("council_name"):
+                what += f" for {event.context['council_name']}"
+        elif event.action in CHANGE_ACTIONS:
+            what = CHANGE_ACTIONS[event.action]
         elif event.action == "supplier.registered":
             what = "Registered"
         else:
@@ -104,9 +116,29 @@ def _history(supplier: SupplierOrganisation) -> list[HistoryEntry]:
     return entries
 
 
+def _with_forms(
+    changes: list[SupplierChange], *, reviewer: bool, bound: ChangeDecisionForm | None = None
+) -> list[SupplierChange]:
+    """Each change with its review form, for an officer who may review it."""
+    for change in changes:
+        change.form = None
+        if reviewer:
+            if bound is not None and bound.prefix == f"change-{change.pk}":
+                change.form = bound
+            else:
+                change.form = ChangeDecisionForm(change_pk=change.pk)
+    return changes
+
+
 def _detail(
-    request: HttpRequest, supplier: SupplierOrganisation, form: SupplierStatusForm | None
+    request: HttpRequest,
+    supplier: SupplierOrganisation,
+    form: SupplierStatusForm | None,
+    change_form: ChangeDecisionForm | None = None,
 ) -> HttpResponse:
+    councils = selectors.statuses_by_council(supplier)
+    changes = services.pending_changes(supplier)
+    own = next((c for c in councils if c.buyer.pk == request.user.buyer_id), None)
     return render(
         request,
         "suppliers/officer/detail.html",
@@ -115,7 +147,16 @@ def _detail(
             "people": supplier.users.filter(is_active=True).order_by("full_name"),
             "local_to": list(selectors.buyers_local_to(supplier)),
             "history": _history(supplier),
-            "form": form,
+            "own": own,
+            "others": [c for c in councils if c is not own and c.status != SupplierStatus.PENDING],
+            "changes": _with_forms(
+                changes,
+                reviewer=bool(changes) and services.may_review(request.user, supplier),
+                bound=change_form,
+            ),
+            # Named ``form`` so that the page title starts "Error:".
+            "form": form if change_form is None else change_form,
+            "status_form": form,
         },
     )
 
@@ -137,8 +178,9 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     form = SupplierStatusForm(request.POST, supplier=supplier)
     if form.is_valid():
         try:
-            supplier = supplier_set_status(
+            supplier_set_status(
                 supplier=supplier,
+                buyer=request.user.buyer,
                 status=form.target,
                 reason=form.cleaned_data["reason"],
                 by=request.user,
@@ -153,8 +195,59 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{supplier} is now {supplier.get_status_display().lower()}. "
+                f"{supplier} is now {form.target.label.lower()} for {request.user.buyer}. "
                 "Its people have been told by email and in their inbox.",
             )
             return redirect("supplier_detail", pk=supplier.pk)
     return _detail(request, supplier, form)
+
+
+# --- Changes waiting for review -------------------------------------------------------
+
+
+@require_GET
+def changes(request: HttpRequest) -> HttpResponse:
+    """The changes suppliers asked for that this council's officers may review:
+    of suppliers the council has decided on, oldest first."""
+    user = request.user
+    _council_staff_only(user)
+    waiting = selectors.changes_for_review(user)
+    page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "suppliers/officer/changes.html",
+        # Every change listed is of a supplier this council has decided on.
+        {"page": page, "changes": _with_forms(list(page.object_list), reviewer=user.is_officer)},
+    )
+
+
+@require_POST
+def change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept or refuse one change (an officer of a council that relies on the supplier)."""
+    user = request.user
+    _council_staff_only(user)
+    change = get_object_or_404(selectors.changes_for_review(user), pk=pk)
+    if not user.is_officer:
+        raise PermissionDenied("Only procurement officers review changes.")
+    form = ChangeDecisionForm(request.POST, change_pk=change.pk)
+    if form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        try:
+            services.supplier_change_decide(
+                change=change, accept=accept, reason=form.cleaned_data["reason"], by=user
+            )
+        except services.ProfileRefused as refused:
+            form.add_error(None, str(refused))
+        except ValidationError as invalid:  # the verified facts moved on since
+            for message in invalid.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                f"{'Accepted' if accept else 'Refused'}: {change.get_kind_display().lower()} "
+                f"for {change.supplier}. Its people have been told.",
+            )
+            return redirect("supplier_detail", pk=change.supplier_id)
+    supplier = selectors.supplier_for_officer(user, change.supplier_id)
+    status_form = SupplierStatusForm(supplier=supplier)
+    return _detail(request, supplier, status_form, change_form=form)

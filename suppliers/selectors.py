@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -16,7 +29,81 @@ from cpv.models import CpvCode
 from cpv.selectors import descendants_filter
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, LocalityDistrict, Role, User
-from suppliers.models import SupplierOrganisation, SupplierSite
+from suppliers.models import (
+    ChangeKind,
+    ChangeStatus,
+    SupplierApproval,
+    SupplierChange,
+    SupplierOrganisation,
+    SupplierSite,
+    SupplierStatus,
+)
+
+
+def status_for(buyer: BuyerOrganisation | int | None) -> Coalesce:
+    """An expression: the supplier's status for ``buyer`` (pending when that
+    council has not decided; each council verifies for itself, ADR 12)."""
+    if buyer is None:
+        return Coalesce(Value(None), Value(SupplierStatus.PENDING.value))
+    decided = SupplierApproval.objects.filter(supplier=OuterRef("pk"), buyer=buyer)
+    return Coalesce(
+        Subquery(decided.values("status")[:1]),
+        Value(SupplierStatus.PENDING.value),
+        output_field=CharField(),
+    )
+
+
+def approved_by(buyer: BuyerOrganisation | int) -> Exists:
+    """An expression: ``buyer`` has approved the supplier (and not suspended it)."""
+    return Exists(
+        SupplierApproval.objects.filter(
+            supplier=OuterRef("pk"), buyer=buyer, status=SupplierStatus.APPROVED
+        )
+    )
+
+
+def status_of(supplier: SupplierOrganisation | int, buyer: BuyerOrganisation | int) -> str:
+    """The supplier's status for ``buyer``, in one query."""
+    found = SupplierApproval.objects.filter(supplier=supplier, buyer=buyer).values_list(
+        "status", flat=True
+    )
+    return next(iter(found), SupplierStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class CouncilStatus:
+    """A supplier's status with one council, for the pages that list them all."""
+
+    buyer: BuyerOrganisation
+    status: str
+    reason: str
+    changed_at: datetime.datetime | None
+
+    @property
+    def label(self) -> str:
+        return SupplierStatus(self.status).label
+
+
+def statuses_by_council(supplier: SupplierOrganisation) -> list[CouncilStatus]:
+    """Every council of the portal with its own decision on the supplier
+    (waiting for verification where it has not decided), by name: one query."""
+    decided = SupplierApproval.objects.filter(supplier=supplier, buyer=OuterRef("pk"))
+
+    def of(name: str) -> Subquery:
+        return Subquery(decided.values(name)[:1])
+
+    buyers = BuyerOrganisation.objects.annotate(
+        decided_status=of("status"), decided_reason=of("reason"), decided_at=of("changed_at")
+    ).order_by("name")
+    return [
+        CouncilStatus(
+            buyer,
+            buyer.decided_status or SupplierStatus.PENDING,
+            buyer.decided_reason or "",
+            buyer.decided_at,
+        )
+        for buyer in buyers
+    ]
 
 
 def is_local_to(buyer: BuyerOrganisation) -> Exists:
@@ -136,7 +223,7 @@ def search_words(query: str) -> list[str]:
 
 
 # What the directory shows of a supplier (and filters on), read for each row.
-DIRECTORY_FIELDS = ("legal_name", "trading_name", "is_sme", "is_vcse", "status")
+DIRECTORY_FIELDS = ("legal_name", "trading_name", "is_sme", "is_vcse")
 
 
 def directory(
@@ -155,8 +242,9 @@ def directory(
     description of one of its categories or the town of one of its sites:
     by PostgreSQL full-text search (words as prefixes), or elsewhere as
     text anywhere. ``category`` matches the code and every code below it.
-    ``sme``, ``vcse`` and ``status`` filter when given. Rows carry
-    ``is_local`` and only the fields the list shows (``DIRECTORY_FIELDS``);
+    ``sme``, ``vcse`` and ``status`` (``buyer``'s own decision) filter when
+    given. Rows carry ``is_local`` and ``status`` (for ``buyer``) and only the
+    fields the list shows (``DIRECTORY_FIELDS``);
     pass a page of them through ``directory_rows`` for their sites and
     categories, so a page costs the same few queries however many match.
     """
@@ -167,7 +255,7 @@ def directory(
         is_local = RawSQL(_IS_LOCAL_SQL, [buyer.pk], output_field=BooleanField())  # noqa: S611
     else:
         is_local = is_local_to(buyer)
-    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local)
+    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_for(buyer))
     word_filter = _word_filter_postgresql if postgresql else _word_filter
     for word in search_words(query):
         suppliers = suppliers.filter(word_filter(word))
@@ -231,12 +319,49 @@ def _read_sites_and_categories(suppliers: list[SupplierOrganisation]) -> None:
 
 def supplier_for_officer(user: User, pk: int) -> SupplierOrganisation:
     """The supplier ``pk`` for a council's officer, auditor or administrator,
-    with ``is_local`` to their council and its sites and categories; 404 for
-    anyone else (a supplier user sees only their own organisation, elsewhere).
+    with ``is_local`` to their council and ``status`` for it, its sites and
+    categories; 404 for anyone else (a supplier user sees only their own
+    organisation, elsewhere).
     """
     if user.role not in COUNCIL_ROLES:
         raise Http404("No such supplier.")
-    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local_to(user.buyer))
+    suppliers = SupplierOrganisation.objects.annotate(
+        is_local=is_local_to(user.buyer), status=status_for(user.buyer_id)
+    )
     return get_object_or_404(
         suppliers.prefetch_related(_sites_for(user.buyer), "categories"), pk=pk
     )
+
+
+def changes_for_review(user: User) -> QuerySet[SupplierChange]:
+    """Changes waiting for review that ``user``'s council relies on: of
+    suppliers it has decided on (approved or suspended), oldest first. Its
+    officers review them; its auditors and administrators read them."""
+    if user.role not in COUNCIL_ROLES or user.buyer_id is None:
+        return SupplierChange.objects.none()
+    return (
+        SupplierChange.objects.filter(
+            status=ChangeStatus.PENDING, supplier__approvals__buyer_id=user.buyer_id
+        )
+        .select_related("supplier", "site", "requested_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+def profile_as_asked(supplier: SupplierOrganisation, fields: list[str]) -> dict[str, Any]:
+    """The supplier's ``fields`` and categories as its edit form starts: the
+    verified values, with what it asked for and is waiting for review in their
+    place, so that saving the form again keeps asking for it."""
+    values: dict[str, Any] = {name: getattr(supplier, name) for name in fields}
+    categories: list[Any] = list(supplier.categories.all())
+    waiting = SupplierChange.objects.filter(
+        supplier=supplier,
+        status=ChangeStatus.PENDING,
+        kind__in=[ChangeKind.DETAILS, ChangeKind.CATEGORIES],
+    )
+    for change in waiting:
+        if change.kind == ChangeKind.CATEGORIES:
+            categories = list(CpvCode.objects.filter(code__in=change.after["categories"]))
+        else:
+            values.update({k: v for k, v in change.after.items() if k in values})
+    return {**values, "categories": categories}

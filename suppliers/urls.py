@@ -22,4 +22,5 @@ urlpatterns = [
     path("organisation/people/invite/", views.person_invite, name="person_invite"),
     path("organisation/people/<int:pk>/role/", views.person_role, name="person_role"),
     path("organisation/people/<int:pk>/remove/", views.person_remove, name="person_remove"),
+    path("organisation/people/<int:pk>/unlock/", views.person_unlock, name="person_unlock"),
 ]

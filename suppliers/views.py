@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import lockout
 from portal.models import User
 from suppliers import export, services, tokens
 from suppliers.forms import (
@@ -28,7 +29,7 @@ from suppliers.forms import (
     SiteForm,
 )
 from suppliers.models import SupplierOrganisation, SupplierSite
-from suppliers.selectors import buyers_local_to
+from suppliers.selectors import buyers_local_to, profile_as_asked, statuses_by_council
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -57,7 +58,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        registration = services.supplier_register(
+        services.supplier_register(
             legal_name=data["legal_name"],
             trading_name=data["trading_name"],
             companies_house_number=data["companies_house_number"],
@@ -72,7 +73,8 @@ def register(request: HttpRequest) -> HttpResponse:
             email=data["email"],
             password=data["password1"],
         )
-        request.session["registered_email"] = registration.user.email
+        # The same answer whether or not the address already had an account.
+        request.session["registered_email"] = data["email"]
         return redirect("register_check_email")
     return render(request, "suppliers/register.html", {"form": form})
 
@@ -113,7 +115,7 @@ def resend_verification(request: HttpRequest, token: str) -> HttpResponse:
     try:
         tokens.read_token(token, tokens.VERIFY_EMAIL)
     except tokens.LinkProblem as problem:
-        if not (problem.expired and problem.user is not None):
+        if not problem.can_resend:
             return _link_problem(request, problem, token)
         services.send_verification(user=problem.user)
         request.session["registered_email"] = problem.user.email
@@ -125,7 +127,11 @@ def _link_problem(request: HttpRequest, problem: tokens.LinkProblem, token: str)
     return render(
         request,
         "suppliers/link_problem.html",
-        {"problem": problem, "token": token, "can_resend": problem.expired and problem.user},
+        {
+            "problem": problem,
+            "token": token,
+            "can_resend": problem.can_resend,
+        },
         status=410 if problem.user else 404,
     )
 
@@ -164,24 +170,50 @@ def organisation(request: HttpRequest) -> HttpResponse:
             "sites": list(supplier.sites.all()),
             "categories": list(supplier.categories.all()),
             "local_to": list(buyers_local_to(supplier)),
+            "councils": statuses_by_council(supplier),
+            # Changes asked for that wait for an officer's review (ADR 12).
+            "waiting": services.pending_changes(supplier),
         },
     )
+
+
+SENT_FOR_REVIEW = (
+    "Sent for review. A council officer checks changes to {what} before they count; until "
+    "then your verified details stand, for invitations and for whether you are local."
+)
 
 
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request: HttpRequest) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
-    form = OrganisationForm(request.POST or None, supplier=supplier)
+    # The form starts from what is waiting for review, so saving it again keeps it.
+    initial = profile_as_asked(
+        supplier, [n for n in OrganisationForm.base_fields if n != "categories"]
+    )
+    form = OrganisationForm(request.POST or None, supplier=supplier, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         categories = data.pop("categories")
-        services.supplier_update(supplier=supplier, by=request.user, categories=categories, **data)
-        messages.success(request, "Your organisation's details have been saved.")
+        outcome = services.supplier_update(
+            supplier=supplier, by=request.user, categories=categories, **data
+        )
+        if outcome.pending:
+            what = " and ".join(change.get_kind_display().lower() for change in outcome.pending)
+            if outcome.applied:
+                messages.success(request, "Your contact details have been saved.")
+            messages.info(request, SENT_FOR_REVIEW.format(what=what))
+        else:
+            messages.success(request, "Your organisation's details have been saved.")
         return redirect("organisation")
     return render(request, "suppliers/organisation_edit.html", {"form": form})
 
 
-def _locality_message(request: HttpRequest, supplier: SupplierOrganisation) -> None:
+def _locality_message(
+    request: HttpRequest, supplier: SupplierOrganisation, outcome: services.ProfileOutcome
+) -> None:
+    if outcome.pending:
+        messages.info(request, SENT_FOR_REVIEW.format(what="addresses"))
+        return
     councils = [buyer.name for buyer in buyers_local_to(supplier)]
     if councils:
         messages.success(request, "Address saved. You are local to " + ", ".join(councils) + ".")
@@ -194,8 +226,8 @@ def site_add(request: HttpRequest) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.site_add(supplier=supplier, spec=form.site_spec(), by=request.user)
-        _locality_message(request, supplier)
+        outcome = services.site_add(supplier=supplier, spec=form.site_spec(), by=request.user)
+        _locality_message(request, supplier, outcome)
         return redirect("organisation")
     return render(request, "suppliers/site_form.html", {"form": form, "adding": True})
 
@@ -209,8 +241,8 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     form = SiteForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.site_update(site=site, spec=form.site_spec(), by=request.user)
-        _locality_message(request, supplier)
+        outcome = services.site_update(site=site, spec=form.site_spec(), by=request.user)
+        _locality_message(request, supplier, outcome)
         return redirect("organisation")
     return render(request, "suppliers/site_form.html", {"form": form, "site": site})
 
@@ -222,11 +254,14 @@ def site_remove(request: HttpRequest, pk: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.site_remove(site=site, by=request.user)
+            outcome = services.site_remove(site=site, by=request.user)
         except services.ProfileRefused as exc:
             error = str(exc)
         else:
-            messages.success(request, f"Removed {site}.")
+            if outcome.pending:
+                messages.info(request, SENT_FOR_REVIEW.format(what="addresses"))
+            else:
+                messages.success(request, f"Removed {site}.")
             return redirect("organisation")
     return render(request, "suppliers/site_remove.html", {"site": site, "error": error})
 
@@ -249,21 +284,27 @@ def organisation_export(request: HttpRequest) -> HttpResponse:
 @require_GET
 def people(request: HttpRequest) -> HttpResponse:
     supplier = _own_supplier(request)
-    return render(
-        request,
-        "suppliers/people.html",
-        {"supplier": supplier, "people": supplier.users.order_by("-is_active", "full_name")},
-    )
+    people = list(supplier.users.order_by("-is_active", "full_name"))
+    locked = lockout.locked_accounts(people)
+    for person in people:
+        person.locked_until = locked.get(person.pk)
+    return render(request, "suppliers/people.html", {"supplier": supplier, "people": people})
 
 
 @require_http_methods(["GET", "POST"])
 def person_invite(request: HttpRequest) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST or None, supplier=supplier)
     if request.method == "POST" and form.is_valid():
-        person = services.colleague_invite(supplier=supplier, by=request.user, **form.cleaned_data)
-        messages.success(request, f"We have emailed an invitation to {person.email}.")
-        return redirect("people")
+        try:
+            services.colleague_invite(supplier=supplier, by=request.user, **form.cleaned_data)
+        except services.PeopleRefused as exc:
+            form.add_error("email", str(exc))
+        else:
+            # The same words whether or not the address has an account elsewhere.
+            email = form.cleaned_data["email"]
+            messages.success(request, f"We have emailed an invitation to {email}.")
+            return redirect("people")
     return render(request, "suppliers/person_invite.html", {"form": form})
 
 
@@ -302,3 +343,14 @@ def person_remove(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{person.full_name} can no longer sign in.")
             return redirect("people")
     return render(request, "suppliers/person_remove.html", {"person": person, "error": error})
+
+
+@require_POST
+def person_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift a colleague's sign-in lock (after too many wrong passwords)."""
+    _supplier, person = _colleague(request, pk)
+    if services.colleague_unlock(user=person, by=request.user):
+        messages.success(request, f"{person.full_name} can sign in again.")
+    else:
+        messages.info(request, f"{person.full_name} was not locked out.")
+    return redirect("people")

@@ -13,7 +13,6 @@ It is not a route around the rules: nothing here is reachable from a page.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +41,7 @@ from tenders.models import (
     OpportunityStatus,
     Route,
 )
+from tenders.models.bids import new_receipt_reference
 from tenders.services.opportunities import next_reference
 from tenders.services.routes import policy_on
 from tenders.services.spend import add_to_spend_totals
@@ -152,14 +152,13 @@ def record_past_award(
             created_at=_at(deadline - datetime.timedelta(days=2)),
             submitted_at=_at(deadline - datetime.timedelta(days=1)),
         )
-        digest = hashlib.sha256(f"{opportunity.pk}-{bid.pk}".encode()).hexdigest()
         BidRevision.objects.create(
             bid=bid,
             number=1,
             price=past_bid.price,
             submitted_by=first,  # the supplier's user is not needed for history
             submitted_at=bid.submitted_at,
-            receipt_reference=f"LT-{opportunity.pk}-{bid.pk}-1-{digest[:8]}",
+            receipt_reference=new_receipt_reference(),
         )
         bids.append(bid)
     BoxOpening.objects.create(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from cpv.models import CpvCode
-from portal.models import User
+from portal.models import BuyerOrganisation, User
 from portal.services import user_create
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.services import SiteSpec, supplier_create, supplier_set_status
@@ -51,9 +51,16 @@ def approved_supplier(name: str, postcode: str, cpv: str = "90910000-9") -> Supp
         categories=list(CpvCode.objects.filter(code=cpv)),
         by=None,
     )
-    supplier = supplier_set_status(
-        supplier=supplier, status=SupplierStatus.APPROVED, reason="Checked.", by=None
-    )
+    # Approved by every council here (each council verifies for itself; tests of
+    # one council's decision make their own).
+    for buyer in BuyerOrganisation.objects.all():
+        supplier_set_status(
+            supplier=supplier,
+            buyer=buyer,
+            status=SupplierStatus.APPROVED,
+            reason="Checked.",
+            by=None,
+        )
     slug = name.lower().replace(" ", "-")
     user_create(
         email=f"bids@{slug}.example",

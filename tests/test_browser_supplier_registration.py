@@ -7,7 +7,9 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from portal.models import BuyerOrganisation
 from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import status_of
 from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,12 +69,12 @@ def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):
     page.get_by_label("Approve").check()
     page.get_by_label("Reason").fill("Checked Companies House and insurance.")
     page.get_by_role("button", name="Save decision").click()
-    supplier.refresh_from_db()
-    assert supplier.status == SupplierStatus.APPROVED
+    council = BuyerOrganisation.objects.get(slug="demo-council")
+    assert status_of(supplier, council) == SupplierStatus.APPROVED
     assert any("is now approved" in m.subject for m in mail.outbox)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, "nadia@girlington-gardens.example", "green shoots grow slowly")
-    assert "Your organisation is approved" in page.locator("main").inner_text()
+    assert "Approved by Demo Council" in page.locator("#council-statuses").inner_text()
     page.get_by_role("link", name=re.compile("^Inbox")).click()
     assert "Girlington Gardens CIC is now approved" in page.content()

@@ -77,6 +77,7 @@ def test_production_refuses_to_start_without_each_secret(missing, named):
         ("REDIS_URL", "localhost:6379", "REDIS_URL must be a URL such as redis://"),
         ("DEBUG", "maybe", "DEBUG must be one of true/false"),
         ("DJANGO_ENV", "staging", "DJANGO_ENV must be one of development, production"),
+        ("TRUSTED_PROXIES", "10.0.0.5,proxy", "TRUSTED_PROXIES must be comma-separated IP"),
     ],
 )
 def test_a_wrong_variable_stops_start_up_with_one_line(variable, value, expected):

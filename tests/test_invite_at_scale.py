@@ -3,8 +3,8 @@
 from django.db import connection
 
 from cpv.models import CpvCode
-from portal.models import Notification, Role, User
-from suppliers.models import SupplierOrganisation, SupplierSite
+from portal.models import BuyerOrganisation, Notification, Role, User
+from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierSite
 from tenders.services import invite, opportunity_publish
 from tests.tenders_helpers import make_opportunity
 
@@ -12,7 +12,12 @@ from tests.tenders_helpers import make_opportunity
 def bulk_local_suppliers(n: int) -> list[SupplierOrganisation]:
     cleaning = CpvCode.objects.get(code="90910000-9")
     suppliers = SupplierOrganisation.objects.bulk_create(
-        SupplierOrganisation(legal_name=f"Bulk Cleaner {i}", status="approved") for i in range(n)
+        SupplierOrganisation(legal_name=f"Bulk Cleaner {i}") for i in range(n)
+    )
+    SupplierApproval.objects.bulk_create(
+        SupplierApproval(supplier=s, buyer=buyer, status="approved")
+        for s in suppliers
+        for buyer in BuyerOrganisation.objects.all()
     )
     SupplierSite.objects.bulk_create(
         SupplierSite(

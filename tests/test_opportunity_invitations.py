@@ -9,8 +9,8 @@ from django.db import connection
 from django.urls import reverse
 
 from cpv.models import CpvCode
-from portal.models import AuditEvent
-from suppliers.models import SupplierOrganisation, SupplierSite
+from portal.models import AuditEvent, BuyerOrganisation
+from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierSite
 from tenders.models import Invitation, OpportunityStatus
 from tests.tenders_helpers import approved_supplier, make_opportunity
 from tests.test_opportunity_pages import errors, main_text, supplier_named
@@ -31,8 +31,12 @@ def bulk_cleaners(n: int, *, district: str = "BD1") -> None:
     """``n`` approved cleaners with a site in ``district``, made in bulk."""
     cleaning = CpvCode.objects.get(code="90910000-9")
     suppliers = SupplierOrganisation.objects.bulk_create(
-        SupplierOrganisation(legal_name=f"Bulk Cleaner {i:05d}", status="approved")
-        for i in range(n)
+        SupplierOrganisation(legal_name=f"Bulk Cleaner {i:05d}") for i in range(n)
+    )
+    SupplierApproval.objects.bulk_create(
+        SupplierApproval(supplier=s, buyer=buyer, status="approved")
+        for s in suppliers
+        for buyer in BuyerOrganisation.objects.all()
     )
     SupplierSite.objects.bulk_create(
         SupplierSite(

@@ -61,12 +61,19 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import demo
+from portal import demo, lockout
 from portal.models import AuditEvent, BuyerOrganisation, InboxMessage, Notification, User
 from portal.services import user_create
 from suppliers import tokens
-from suppliers.models import SupplierOrganisation, SupplierSite
-from suppliers.services import SiteSpec, site_add
+from suppliers.models import SupplierChange, SupplierOrganisation, SupplierSite, SupplierStatus
+from suppliers.selectors import status_of
+from suppliers.services import (
+    SiteSpec,
+    site_add,
+    supplier_change_decide,
+    supplier_set_status,
+    supplier_update,
+)
 from tenders.models import (
     Bid,
     BidFile,
@@ -112,6 +119,8 @@ MATRIX: dict[str, str] = {
     "inbox_message": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     "inbox_mark_all_read": "login 405 405 405 405 405 405 405",
     "login": "200 302 302 302 302 302 302 302",
+    # a genuine unlock link of another organisation's person, with no lock to lift
+    "unlock_account": "410 410 410 410 410 410 410 410 | 410 410 410 410",
     # suppliers have no second step, so no recovery codes: back to their account
     "recovery_codes_new": "login 302 302 200 200 200 200 200",
     # every session here has passed the second step (or needs none)
@@ -132,6 +141,9 @@ MATRIX: dict[str, str] = {
     "supplier_directory": "login 404 404 200 200 200 200 200",
     "supplier_detail": "login 404 404 200 200 200 200 200 | 404 200 200 200",
     "supplier_status": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    # the changes a council's officers may review (ADR 12)
+    "supplier_changes": "login 404 404 200 200 200 200 200",
+    "supplier_change_decide": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     "locality": "login 404 404 200 200 200 200 200",
     # tenders.policy_urls: the council's policy; only its administrators add one
     "policy": "login 404 404 200 200 200 200 200",
@@ -164,6 +176,7 @@ MATRIX: dict[str, str] = {
     "person_invite": "login 200 200 404 404 404 404 404",
     "person_role": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     "person_remove": "login 404 404 404 404 404 404 404 | 200 404 404 404",
+    "person_unlock": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     # tenders.supplier_urls and supplier_bid_urls: the invited supplier's own
     "opportunity_ask": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     "opportunity_intention": "login 405 405 405 405 405 405 405 | 405 405 405 405",
@@ -232,8 +245,12 @@ POST_MATRIX: dict[str, str] = {
     "logout": "login login login login login login login login",
     "admin:logout": "login 302 302 302 302 302 login login",
     "resend_verification": "410 410 410 410 410 410 410 410",
+    "person_unlock": "login 404 404 404 404 404 404 404",
     # any council's officer verifies suppliers; the empty form is explained
     "supplier_status": "login 404 404 200 200 403 403 403",
+    # council A relies on B's supplier (it approved it), so its officer sees the change
+    # (the empty form is explained); B never decided on A's supplier: not its business
+    "supplier_change_decide": "login 404 404 200 404 403 403 403",
     "opportunity_ask": "login 404 404 404 404 404 404 404",
     "opportunity_intention": "login 404 404 404 404 404 404 404",
     "supplier_bid_file_remove": "login 404 404 404 404 404 404 404 | - | 404 404 404",
@@ -252,15 +269,18 @@ POST_MATRIX: dict[str, str] = {
 # there (``view`` always). A model registered later must be added here.
 ADMIN_MODELS: dict[str, str] = {
     "auth_group": "view add change delete",
-    "portal_user": "view add change delete",
-    "portal_buyerorganisation": "view add change delete",
+    # never deleted here: bids and their records hang from them (portal.admin.KeptAdmin)
+    "portal_user": "view add change",
+    "portal_buyerorganisation": "view add change",
     "portal_auditevent": "view",
     "portal_notification": "view",
     # reset only: deleting a device is audited (portal.admin.ResetOnlyDeviceAdmin)
     "otp_totp_totpdevice": "view delete",
     "otp_static_staticdevice": "view delete",
     "cpv_cpvcode": "view",
-    "suppliers_supplierorganisation": "view add change delete",
+    # read-only: verified facts change through the services (ADR 12)
+    "suppliers_supplierorganisation": "view",
+    "suppliers_supplierchange": "view",
     "tenders_procurementpolicy": "view",
     "tenders_opportunity": "view",
     "tenders_routecheck": "view",
@@ -379,6 +399,7 @@ class World:
     supplier: SupplierOrganisation = None  # type: ignore[assignment]
     colleague: User = None  # type: ignore[assignment]
     site: SupplierSite = None  # type: ignore[assignment]
+    change: SupplierChange = None  # type: ignore[assignment]
     opportunity: Opportunity = None  # type: ignore[assignment]
     document: OpportunityDocument = None  # type: ignore[assignment]
     clarification: Clarification = None  # type: ignore[assignment]
@@ -420,11 +441,26 @@ def build_world(world: World, clock, capture) -> None:
         email_verified=True,
         by=None,
     )
-    world.site = site_add(
+    # The supplier's council approves it; its new address counts once an officer
+    # accepts it, and a change of trading name waits for review (ADR 12).
+    if status_of(world.supplier, world.council) != SupplierStatus.APPROVED:
+        supplier_set_status(
+            supplier=world.supplier,
+            buyer=world.council,
+            status=SupplierStatus.APPROVED,
+            reason="Checked.",
+            by=None,
+        )
+    (added,) = site_add(
         supplier=world.supplier,
         spec=SiteSpec(f"Unit {w}9 Marigold Yard", f"Town{w}zq", POSTCODES[w]),
         by=world.supplier_user,
-    )
+    ).pending
+    supplier_change_decide(change=added, accept=True, reason="Lease seen.", by=officer)
+    world.site = SupplierSite.objects.get(supplier=world.supplier, postcode=POSTCODES[w])
+    (world.change,) = supplier_update(
+        supplier=world.supplier, by=world.supplier_user, trading_name=f"TRADING{w}-5d1c"
+    ).pending
     opportunity = make_opportunity(officer, "4000.00", title=f"Culvert survey OPP{w}-7c2e")
     invite(opportunity=opportunity, suppliers=[world.supplier], by=officer)
     world.document = document_add(
@@ -485,6 +521,7 @@ def build_world(world: World, clock, capture) -> None:
         world.colleague.full_name,
         world.colleague.email,
         world.site.address_line_1,
+        f"TRADING{w}-5d1c",
     ]
 
 
@@ -506,6 +543,7 @@ ARGS: dict[str, Args] = {
     },
     "supplier_detail": lambda w, n: {"pk": w.supplier.pk},
     "supplier_status": lambda w, n: {"pk": w.supplier.pk},
+    "supplier_change_decide": lambda w, n: {"pk": w.change.pk},
     "transparency:opportunity_history": lambda w, n: {"pk": w.opportunity.pk},
     "transparency:supplier_history": lambda w, n: {"pk": w.supplier.pk},
     "transparency:opportunity_ocds": lambda w, n: {"pk": w.past.pk},
@@ -518,6 +556,8 @@ ARGS: dict[str, Args] = {
     "site_remove": lambda w, n: {"pk": w.site.pk},
     "person_role": lambda w, n: {"pk": w.colleague.pk},
     "person_remove": lambda w, n: {"pk": w.colleague.pk},
+    "person_unlock": lambda w, n: {"pk": w.colleague.pk},
+    "unlock_account": lambda w, n: {"token": lockout.unlock_link(w.supplier_user).split("/")[-2]},
     "supplier_bid_file": lambda w, n: {
         "pk": w.opportunity.pk,
         "lot_pk": n.lot.pk,
@@ -607,6 +647,7 @@ def admin_object(key: str, w: World):
         )[0],
         "cpv_cpvcode": lambda: w.opportunity.cpv,
         "suppliers_supplierorganisation": lambda: w.supplier,
+        "suppliers_supplierchange": lambda: w.change,
         "tenders_procurementpolicy": lambda: ProcurementPolicy.objects.filter(
             buyer=w.council
         ).first(),
@@ -650,17 +691,24 @@ def _axes(model_name: str, user: User):
     return model.objects.create(**fields)
 
 
+def admin_key(obj) -> str:
+    """How Django admin names ``obj`` in its addresses: by its id, or by its row
+    key where ids would show hidden rows (``portal.admin.UncountedAdmin``)."""
+    model_admin = admin.site._registry[type(obj)]
+    return str(model_admin.row_key(obj) if hasattr(model_admin, "row_key") else obj.pk)
+
+
 def url_for(key: str, route: str, w: World, n: World) -> str:
     if key.startswith("admin/") and key.endswith("/<path:object_id>/"):
         app_model = key.removeprefix("admin/").removesuffix("/<path:object_id>/")
         obj = admin_object(app_model.replace("/", "_"), w)
-        return f"/admin/{app_model}/{obj.pk}/"
+        return f"/admin/{app_model}/{admin_key(obj)}/"
     if key == "admin/(?P<url>.*)$":
         return "/admin/no-such-page/"
     if key.startswith("admin:") and key.removeprefix("admin:").rsplit("_", 1)[-1] in ADMIN_KINDS:
         model_key, kind = key.removeprefix("admin:").rsplit("_", 1)
         if model_key in ADMIN_MODELS:
-            args = [] if kind in {"changelist", "add"} else [admin_object(model_key, w).pk]
+            args = [] if kind in {"changelist", "add"} else [admin_key(admin_object(model_key, w))]
             return reverse(key, args=args)
     kwargs = ARGS[key](w, n) if key in ARGS else {}
     return reverse(key, kwargs=kwargs)
@@ -688,7 +736,13 @@ def body(response) -> str:
 
 SIGNS_OUT = {"logout", "admin:logout"}
 # Patterns whose parameters name no organisation's data to show.
-NO_OBJECT = {"password_reset_confirm", "verify_email", "join", "resend_verification"}
+NO_OBJECT = {
+    "password_reset_confirm",
+    "verify_email",
+    "join",
+    "resend_verification",
+    "unlock_account",
+}
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
@@ -34,6 +33,7 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from portal.identity import password_reset_tokens
 from portal.models import User
 from suppliers import tokens
 from suppliers.services import colleague_invite
@@ -385,7 +385,7 @@ def test_password_reset(demo_data, data):
 )
 def test_set_a_new_password_from_the_reset_link(officer, data):
     uid = urlsafe_base64_encode(force_bytes(officer.pk))
-    token = default_token_generator.make_token(officer)
+    token = password_reset_tokens.make_token(officer)
 
     def set_password_url(client: Client) -> str:
         # The link redirects to a page without the token in its address.

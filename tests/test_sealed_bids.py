@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -127,14 +128,11 @@ def admin_urls(opportunity) -> list[str]:
         urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
     urls.append(reverse("admin:tenders_opportunity_change", args=[opportunity.pk]))
     events, notifications = opportunity.since
-    urls += [
-        reverse("admin:portal_auditevent_change", args=[pk])
-        for pk in AuditEvent.objects.filter(pk__gt=events).values_list("pk", flat=True)
-    ]
-    urls += [
-        reverse("admin:portal_notification_change", args=[pk])
-        for pk in Notification.objects.filter(pk__gt=notifications).values_list("pk", flat=True)
-    ]
+    # Named as Django admin names them: by row key, not id (portal.admin.UncountedAdmin).
+    for model, since in ((AuditEvent, events), (Notification, notifications)):
+        change = f"admin:{model._meta.app_label}_{model._meta.model_name}_change"
+        row_key = admin.site._registry[model].row_key
+        urls += [reverse(change, args=[row_key(row)]) for row in model.objects.filter(pk__gt=since)]
     return urls
 
 
@@ -257,3 +255,44 @@ def test_once_opened_the_officer_and_the_auditor_see_the_price_and_the_file(
         assert "£3,917.43" in page and "£3,500.00" in page and FILE_NAME in page
         download = client.get(reverse("bid_file", args=[sealed.pk, bid.pk, bid_file.pk]))
         assert b"".join(download.streaming_content) == FILE_BYTES
+
+
+# --- The receipt reference (issue 14) ----------------------------------------------------------
+
+
+def the_old_receipt_digest(bid_pk: int, number: int, price: str, file_hashes: list[str]) -> str:
+    """What the receipt reference used to end with: an unkeyed hash of the price."""
+    text = f"{bid_pk}:{number}:{price}:{file_hashes}"
+    return hashlib.sha256(text.encode()).hexdigest()[:10].upper()
+
+
+def test_a_receipt_reference_is_random_so_no_price_can_be_tried_against_it(sealed):
+    """Whoever holds the database or a backup has each receipt and its sealed
+    audit row (bid, version, file hashes); a reference derived from the price
+    would let them try prices until one matched. It is random instead."""
+    revisions = list(BidRevision.objects.order_by("pk"))
+    assert len(revisions) == 3
+    for revision in revisions:
+        reference = revision.receipt_reference
+        event = AuditEvent.objects.get(action="bid.submitted", context__receipt=reference)
+        bid, number = event.context["bid"], event.context["version"]
+        hashes = list(event.context["files"].values())
+        price = Decimal(revision.price)
+        # Every price within £100 of the real one, in pence: none gives the reference.
+        tried = {
+            the_old_receipt_digest(bid, number, f"{price + Decimal(p) / 100:.2f}", hashes)
+            for p in range(-10_000, 10_001)
+        }
+        assert revision.price in {Decimal(PRICE), Decimal(OTHER_PRICE), Decimal("3500.00")}
+        assert not [digest for digest in tried if digest in reference]
+        # Nor does it say which opportunity, bid or version it is: 80 random bits.
+        assert re.fullmatch(r"LT(-[A-Z2-7]{4}){4}", reference), reference
+
+
+def test_two_submissions_of_the_same_price_and_files_have_different_references(sealed):
+    """The same bid submitted again unchanged: a new version with a new reference."""
+    bid = Bid.objects.get(supplier__legal_name="Bidder 1")
+    submit(sealed, 1, PRICE, files=[])
+    last_two = list(bid.revisions.order_by("-number")[:2])
+    assert [r.price for r in last_two] == [Decimal(PRICE)] * 2
+    assert last_two[0].receipt_reference != last_two[1].receipt_reference

@@ -46,8 +46,13 @@ from django.utils.html import escape
 
 from portal.models import AuditEvent, InboxMessage, Notification, User
 from portal.services import user_create
+from suppliers.services import supplier_update
 from tenders.models import Bid, BidFile, BidRevision
 from tenders.services import (
+    DECLARATIONS,
+    bid_add_file,
+    bid_save_draft,
+    bid_start,
     box_open,
     clarification_ask,
     document_add,
@@ -166,6 +171,10 @@ class Box:
             supplier=bidder(1).supplier,
             colleague=self.colleague,
             site=bidder(1).supplier.sites.first(),
+            # A change waiting for review (ADR 12), for its admin pages.
+            change=supplier_update(
+                supplier=bidder(1).supplier, by=bidder(1), trading_name="Bidder One Trading"
+            ).pending[0],
             opportunity=self.main,
             document=self.document,
             clarification=self.question,
@@ -319,15 +328,13 @@ def admin_object_urls(box: Box) -> list[str]:
     urls = [
         reverse("admin:tenders_opportunity_change", args=[o.pk]) for o in (box.main, box.cancelled)
     ]
+    # By the key Django admin names them by (admin_key), sealed ones too.
     urls += [
-        reverse("admin:portal_auditevent_change", args=[pk])
-        for pk in AuditEvent.objects.filter(pk__gt=box.last_event).values_list("pk", flat=True)
+        admin_url(event, "change") for event in AuditEvent.objects.filter(pk__gt=box.last_event)
     ]
     urls += [
-        reverse("admin:portal_notification_change", args=[pk])
-        for pk in Notification.objects.filter(pk__gt=box.last_notification).values_list(
-            "pk", flat=True
-        )
+        admin_url(row, "change")
+        for row in Notification.objects.filter(pk__gt=box.last_notification)
     ]
     for model in ("bid", "bidrevision", "bidfile", "boxopening", "score", "award"):
         urls += [f"/admin/tenders/{model}/", f"/admin/tenders/{model}/{box.bid.pk}/change/"]
@@ -567,3 +574,285 @@ def test_once_opened_the_same_scan_finds_the_bids_on_the_councils_pages(
         person = people[persona]
         found = read_everything(box, persona, person) + read_mail(box, persona, person)
         assert found == [], (persona, found)
+
+
+# --- Django admin, page by page (issue 14) -------------------------------------------------------
+#
+# A superuser's every Django admin page: every changelist page by page (?p=N,
+# with a few rows a page so that there are pages), with facets, every list
+# filter and date link it offers, every row it links to with its history, the
+# delete confirmation of a real object of every model (and of the bidding
+# supplier, its people, the officers, the council and both opportunities),
+# and Django admin's "delete selected" action on them. Bidder 1 also has a
+# draft on lot 2 (a draft is sealed too).
+
+DRAFT_PRICE = "70333.91"
+DRAFT_FILE = ("sealed-draft-6a2e.pdf", b"%PDF-1.4 SEALED-DRAFT-CONTENT-6a2e")
+# What says a bid exists, in Django admin's words (delete confirmations list
+# "Bid revision: …", "Bids: 2"), whatever the case.
+ADMIN_BID_WORDS = re.compile(
+    r"\bbid (revision|file|opening)s?\b|\bbids?\s*:\s*\d|\btenders[._/]bid", re.IGNORECASE
+)
+# The names of the permissions a group or person may be given ("tenders | bid
+# file | Can view bid file") name kinds of things, not any bid.
+PERMISSION_NAMES = re.compile(r"\w+ \| [\w ]+ \| Can (add|change|delete|view) [\w ]+")
+ROWS_A_PAGE = 7
+
+
+def admin_key(obj) -> str:
+    """How Django admin names ``obj`` in its addresses (its own key, where it has one)."""
+    model_admin = admin.site._registry[type(obj)]
+    return str(getattr(model_admin, "row_key", lambda row: row.pk)(obj))
+
+
+def admin_url(obj, kind: str) -> str:
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_{kind}", args=[admin_key(obj)])
+
+
+@pytest.fixture
+def draft(box):
+    """Bidder 1's draft on lot 2 of the main box: a price and a file, not submitted."""
+    person = bidder(1)
+    bid = bid_start(lot=box.main.lots.get(number=2), by=person)
+    bid_save_draft(
+        bid=bid,
+        by=person,
+        price=Decimal(DRAFT_PRICE),
+        declarations=dict.fromkeys(DECLARATIONS, True),
+    )
+    bid_add_file(bid=bid, by=person, upload=SimpleUploadedFile(*DRAFT_FILE))
+    return bid
+
+
+@pytest.fixture
+def few_rows_a_page(monkeypatch):
+    for model_admin in admin.site._registry.values():
+        monkeypatch.setattr(model_admin, "list_per_page", ROWS_A_PAGE)
+
+
+def admin_secrets(box: Box) -> list[str]:
+    return [
+        *box.secrets_for("admin_user"),
+        *price_forms(DRAFT_PRICE),
+        *file_markers(*DRAFT_FILE),
+        *(str(bid) for bid in Bid.objects.all()),  # "Bid 7 for lot 3"
+    ]
+
+
+def objects_to_delete(box: Box, officer, second_officer) -> list:
+    """A real object of every model in Django admin, and the ones bids hang from."""
+    from tests.test_permission_matrix import ADMIN_MODELS, admin_object
+
+    objects = [admin_object(key, box.world) for key in ADMIN_MODELS if key in registered()]
+    objects += [bidder(1).supplier, bidder(2).supplier, bidder(1), box.colleague, bidder(2)]
+    objects += [officer, second_officer, officer.buyer, box.main, box.cancelled]
+    return objects
+
+
+def registered() -> set[str]:
+    return {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
+
+
+QUERY_LINK = re.compile(r'href="(\?[^"]*)"')
+# An address naming an audit event or notification by its id.
+ID_LINK = re.compile(r"/admin/portal/(auditevent|notification)/\d+/")
+ROW_LINK = re.compile(r'href="(/admin/[a-z_]+/[a-z_]+/[^/"?]+/change/)[^"]*"')
+
+
+def admin_pages(client: Client, box: Box, officer, second_officer) -> dict[str, object]:
+    """Every Django admin page a superuser can reach, by address (GET) or by
+    action (POST): address → response."""
+    seen: dict[str, object] = {}
+
+    def get(url: str):
+        if url not in seen:
+            seen[url] = client.get(url)
+        return seen[url]
+
+    start = [u for u in every_get_url(box) + admin_object_urls(box) if u.startswith("/admin/")]
+    for url in start:
+        get(url)
+    rows: set[str] = set()
+    for model in admin.site._registry:
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        first = body(get(changelist))
+        # Every page of the list, the page past the end, facets, filters and dates.
+        links = {f"{changelist}?p={n}" for n in range(1, page_count(first) + 2)}
+        links |= {f"{changelist}?_facets=1", f"{changelist}?e=1"}
+        links |= {
+            changelist + unescape(link)
+            for link in QUERY_LINK.findall(first)
+            if not re.search(r"(^|[?&;])o=", unescape(link))  # sorting shows the same rows
+        }
+        for link in sorted(links):
+            rows |= set(ROW_LINK.findall(body(get(link))))
+    for row in sorted(rows):
+        get(row)
+        get(row.replace("/change/", "/history/"))
+        get(row.replace("/change/", "/delete/"))
+    for obj in objects_to_delete(box, officer, second_officer):
+        get(admin_url(obj, "delete"))
+        meta = obj._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        action = {"action": "delete_selected", "_selected_action": [admin_key(obj)]}
+        seen[f"POST {changelist} delete_selected {admin_key(obj)}"] = client.post(
+            changelist, action
+        )
+    for lot in box.main.lots.all():  # lots have no admin of their own
+        get(f"/admin/tenders/lot/{lot.pk}/delete/")
+    return seen
+
+
+def page_count(changelist_page: str) -> int:
+    """The number of the last page a changelist links to (1 when it has one page)."""
+    numbers = [int(n) for n in re.findall(r'href="\?(?:[^"]*&amp;)?p=(\d+)', changelist_page)]
+    return max(numbers, default=1)
+
+
+def unescape(link: str) -> str:
+    return link.replace("&amp;", "&")
+
+
+def test_no_django_admin_page_shows_a_superuser_anything_of_a_sealed_bid(
+    box, people, draft, few_rows_a_page, officer, second_officer
+):
+    client = signed_in(people["admin_user"])
+    secrets = admin_secrets(box)
+    pages = admin_pages(client, box, officer, second_officer)
+    found, errors = [], []
+    for where, response in pages.items():
+        if response.status_code >= 500:
+            errors.append(f"{where}: {response.status_code}")
+        text = body(response)
+        found += found_in(text, secrets, where)
+        words = ADMIN_BID_WORDS.finditer(PERMISSION_NAMES.sub("", text))
+        found += [(where, m.group(0)) for m in words]
+        found += [(where, m.group(0)) for m in ID_LINK.finditer(text)]
+    assert errors == [], "\n".join(errors)
+    assert found == [], "\n".join(map(str, found))
+    # The walk was not blind: every model's list, its pages and its rows were read.
+    for model in admin.site._registry:
+        meta = model._meta
+        assert reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist") in pages
+    assert any("/admin/portal/auditevent/" in w and "/change/" in w for w in pages)
+    assert any("?p=3" in w for w in pages if "/admin/portal/auditevent/" in w)
+    assert any("?action=" in w for w in pages if "/admin/portal/auditevent/" in w)
+
+
+def test_django_admin_deletes_no_supplier_person_or_council_and_says_what_to_do(
+    box, draft, people, officer
+):
+    """Deleting a supplier, a person or a council would show (on the
+    confirmation page) the bids that hang from it; people are switched off
+    instead, and councils and suppliers are kept with their records."""
+    client = signed_in(people["admin_user"])
+    for obj in [bidder(1).supplier, bidder(1), box.colleague, officer, officer.buyer, box.main]:
+        counts = (type(obj).objects.count(), Bid.objects.count(), BidRevision.objects.count())
+        assert client.get(admin_url(obj, "delete")).status_code == 403, obj
+        assert client.post(admin_url(obj, "delete"), {"post": "yes"}).status_code == 403, obj
+        meta = obj._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        client.post(
+            changelist,
+            {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+        )
+        assert type(obj).objects.filter(pk=obj.pk).exists(), obj
+        after = (type(obj).objects.count(), Bid.objects.count(), BidRevision.objects.count())
+        assert after == counts, obj
+    page = body(client.get(admin_url(bidder(1), "change")))
+    assert "untick" in page and "Active" in page
+    # The change pages offer no way to delete either.
+    for obj in [bidder(1), officer.buyer]:
+        assert "deletelink" not in body(client.get(admin_url(obj, "change"))), obj
+
+
+SEALED_ROW_MODELS = [AuditEvent, Notification]
+
+
+def model_admin_of(model):
+    return admin.site._registry[model]
+
+
+def test_django_admin_names_no_row_by_its_id_where_sealed_rows_are_hidden(
+    box, people, few_rows_a_page
+):
+    """Audit events and notifications of sealed bids are hidden; the ids of
+    the rows around them would show the gaps they leave (and so that there
+    are bids), so no page, link, key, count, filter or lookup counts them."""
+    from portal import audit, notifications
+
+    client = signed_in(people["admin_user"])
+    visible = {
+        AuditEvent: audit.visible(AuditEvent.objects.all()),
+        Notification: notifications.visible(Notification.objects.all()),
+    }
+    for model in SEALED_ROW_MODELS:
+        meta = model._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        shown = visible[model]
+        sealed = model.objects.exclude(pk__in=shown.values("pk"))
+        assert sealed.exists() and shown.exists(), model
+        # The list counts only what it shows.
+        first = body(client.get(changelist))
+        assert f"{shown.count()} {meta.verbose_name_plural}" in first, model
+        assert page_count(first) == -(-shown.count() // ROWS_A_PAGE), model
+        # So do the facets of its filters: each filter's counts add up to what it shows.
+        faceted = body(client.get(changelist, {"_facets": "1"}))
+        for name in model_admin_of(model).list_filter:
+            title = meta.get_field(name).verbose_name
+            section = re.search(rf'data-filter-title="{title}".*?</details>', faceted, re.S)
+            counts = [int(n) for n in re.findall(r"\((\d+)\)</a>", section.group(0))]
+            assert sum(counts) == shown.count(), (model, name, counts)
+        # No row is linked, selected or named by its id.
+        keys = set()
+        for n in range(1, page_count(first) + 1):
+            page = body(client.get(f"{changelist}?p={n}"))
+            keys |= {link.split("/")[-3] for link in ROW_LINK.findall(page)}
+            keys |= set(re.findall(r'name="_selected_action" value="([^"]+)"', page))
+            assert "data-popup-opener" not in page
+        assert keys and not [k for k in keys if k.isdigit()], (model, sorted(keys)[:5])
+        ids = {str(pk) for pk in model.objects.values_list("pk", flat=True)}
+        assert not keys & ids, model
+        # A visible row's id, a sealed row's id, a sealed row's key and a made-up
+        # key all answer the same: nothing there.
+        a_visible, a_sealed = shown.order_by("pk").first(), sealed.order_by("pk").first()
+        answers = set()
+        for key in [
+            a_visible.pk,
+            a_sealed.pk,
+            admin_key(a_sealed),
+            "0" * 16,
+            "not-a-key",
+        ]:
+            for kind in ("change", "history"):
+                url = reverse(f"admin:{meta.app_label}_{meta.model_name}_{kind}", args=[key])
+                response = client.get(url)
+                answers.add((kind, response.status_code, response.get("Location")))
+        assert len(answers) == 2, (model, answers)  # one answer for each kind of page
+        # The visible row's own page, by its key, shows it; no chain position or hash.
+        own = body(client.get(admin_url(a_visible, "change")))
+        assert "change-form" in own or "readonly" in own, model
+        for word in ("Seq", "Chain hash", "Prev hash", "Content hash"):
+            assert f">{word}:<" not in own, (model, word)
+        # Lookups that would count rows by id, chain position or hash are refused.
+        for lookup in ("id__lte", "pk__in", "id__gt", "seq__lte", "prev_hash", "chain_hash"):
+            for value in (str(a_visible.pk), str(a_sealed.pk)):
+                response = client.get(changelist, {lookup: value})
+                assert response.status_code == 400, (model, lookup, response.status_code)
+        for extra in ({"_popup": "1"}, {"_to_field": "id"}, {"_to_field": "id", "_popup": "1"}):
+            assert client.get(changelist, extra).status_code == 400, (model, extra)
+
+
+def test_once_the_box_is_opened_django_admin_still_answers_every_page(
+    box, people, draft, few_rows_a_page, clock, officer, second_officer
+):
+    open_box(clock, box.main, officer, second_officer)
+    client = signed_in(people["admin_user"])
+    pages = admin_pages(client, box, officer, second_officer)
+    errors = [f"{w}: {r.status_code}" for w, r in pages.items() if r.status_code >= 500]
+    assert errors == [], "\n".join(errors)
+    # Now the opened box's events are there, named by their keys.
+    changelist = reverse("admin:portal_auditevent_changelist")
+    events = body(client.get(changelist, {"action__exact": "bid.submitted"}))
+    assert f"{AuditEvent.objects.filter(action='bid.submitted').count() - 1} audit events" in events

@@ -9,18 +9,19 @@ from django.urls import reverse
 
 from cpv.models import CpvCode
 from portal import demo
-from portal.models import Role
+from portal.models import BuyerOrganisation, Role
 from portal.services import user_create
-from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
+from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierSite, SupplierStatus
 
 DIRECTORY = reverse("supplier_directory")
 # session, user, two-factor device, council (header), unread count; then the page: rows
 # with the count, and on PostgreSQL their sites and categories with them (elsewhere
 # two more queries). A category filter adds the lookup of the code typed.
 DIRECTORY_QUERIES = 6 if connection.vendor == "postgresql" else 8
-# session, user, two-factor device, council, unread count; supplier, sites, categories,
-# councils it is local to, history, people.
-DETAIL_QUERIES = 11
+# session, user, two-factor device, council, unread count; supplier (with its status for
+# the officer's council), sites, categories, councils it is local to, history, people;
+# every council's decision on it, the changes waiting for review (ADR 12).
+DETAIL_QUERIES = 13
 CLEANERS = {
     "Aire Valley Cleaning Ltd",  # 90910000-9, 90911200-8
     "Eccleshill Facilities Ltd",  # 90911200-8
@@ -230,10 +231,13 @@ def test_a_status_that_does_not_exist_is_refused(officer_client):
 def make_local_cleaners(n: int) -> None:
     codes = list(CpvCode.objects.filter(code="90910000-9"))
     SupplierOrganisation.objects.bulk_create(
-        SupplierOrganisation(legal_name=f"Cleaner {i:03d} Ltd", is_sme=True, status="approved")
-        for i in range(n)
+        SupplierOrganisation(legal_name=f"Cleaner {i:03d} Ltd", is_sme=True) for i in range(n)
     )
     made = SupplierOrganisation.objects.filter(legal_name__startswith="Cleaner ")
+    council = BuyerOrganisation.objects.get(slug=demo.BUYER["slug"])
+    SupplierApproval.objects.bulk_create(
+        SupplierApproval(supplier=s, buyer=council, status="approved") for s in made
+    )
     SupplierSite.objects.bulk_create(
         SupplierSite(supplier=s, address_line_1="1 Road", town="Bradford", postcode="BD3 9AA")
         for s in made
@@ -376,7 +380,6 @@ def bulk_suppliers(n: int) -> None:
             legal_name=f"Bulk Supplier {i:05d} Ltd",
             is_sme=i % 2 == 0,
             is_vcse=i % 7 == 0,
-            status=statuses[i % 3],
         )
         for i in range(n)
     )
@@ -384,6 +387,13 @@ def bulk_suppliers(n: int) -> None:
         SupplierOrganisation.objects.filter(legal_name__startswith="Bulk Supplier ")
         .order_by("pk")
         .values_list("pk", flat=True)
+    )
+    # The demo council's decisions: a third each pending (no row), approved, suspended.
+    council = BuyerOrganisation.objects.get(slug=demo.BUYER["slug"])
+    SupplierApproval.objects.bulk_create(
+        SupplierApproval(supplier_id=pk, buyer=council, status=statuses[i % 3])
+        for i, pk in enumerate(pks)
+        if statuses[i % 3] != SupplierStatus.PENDING
     )
     sites = []
     for i, pk in enumerate(pks):

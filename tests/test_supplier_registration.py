@@ -10,8 +10,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import AuditEvent, User
-from suppliers.models import SupplierOrganisation, SupplierStatus
+from portal.models import AuditEvent, BuyerOrganisation, User
+from suppliers.models import SupplierChange, SupplierOrganisation, SupplierStatus
+from suppliers.selectors import status_of
+from suppliers.services import supplier_change_decide
 
 pytestmark = pytest.mark.usefixtures("in_process_tasks")
 
@@ -54,7 +56,9 @@ def registered(client, demo_data, django_capture_on_commit_callbacks):
 
 def test_registration_creates_a_pending_supplier_and_emails_a_confirmation_link(client, registered):
     supplier = registered
-    assert supplier.status == SupplierStatus.PENDING
+    # Waiting for every council: none has decided.
+    assert not supplier.approvals.exists()
+    assert status_of(supplier, BuyerOrganisation.objects.get()) == SupplierStatus.PENDING
     assert supplier.companies_house_number == "01234567"  # leading zero restored
     assert supplier.website == "https://manningham-mech.example"
     site = supplier.sites.get()
@@ -148,7 +152,6 @@ def test_a_tampered_link_is_not_valid(client, registered):
         ({"categories": "99999999-9"}, "99999999-9 is not a CPV 2008 code"),
         ({"categories": "cleaning"}, "is not a CPV code"),
         ({"companies_house_number": "09123456"}, "already registered"),  # Aire Valley Cleaning
-        ({"email": "supplier@aire-valley.example"}, "An account with this email address already"),
         ({"password2": "something else entirely"}, "The passwords do not match"),
         ({"password1": "short", "password2": "short"}, "This password is too short"),
         ({"legal_name": ""}, "Enter your organisation&#x27;s legal name"),
@@ -274,7 +277,9 @@ def test_inviting_someone_who_already_has_an_account_is_refused(
 # --- Profile ------------------------------------------------------------------------
 
 
-def test_editing_details_is_audited(client, local_supplier_user):
+def test_editing_verified_details_is_sent_for_review_and_audited(client, local_supplier_user):
+    """Once a council has verified the supplier, names, numbers, SME and VCSE
+    status and categories wait for an officer (ADR 12); contact details do not."""
     client.force_login(local_supplier_user)
     supplier = local_supplier_user.supplier
     form = client.get(reverse("organisation_edit")).content.decode()
@@ -286,26 +291,46 @@ def test_editing_details_is_audited(client, local_supplier_user):
         "charity_number": "",
         "is_sme": "True",
         "is_vcse": "False",
-        "phone": "",
+        "phone": "01274 000000",
         "website": "",
         "categories": "90910000-9",
     }
     response = client.post(reverse("organisation_edit"), data, follow=True)
-    assert "Your organisation&#x27;s details have been saved." in response.content.decode()
-    event = AuditEvent.objects.get(action="supplier.profile_changed", object_id=str(supplier.pk))
-    assert event.changes["trading_name"] == ["", "AV Clean"]
-    assert event.changes["categories"] == [["90910000-9", "90911200-8"], ["90910000-9"]]
-    assert event.actor == local_supplier_user
+    page = response.content.decode()
+    assert "Your contact details have been saved." in page
+    assert "Sent for review." in page and "Waiting for review" in page
+    supplier.refresh_from_db()
+    assert (supplier.trading_name, supplier.phone) == ("", "01274 000000")
+    assert sorted(supplier.categories.values_list("code", flat=True)) == [
+        "90910000-9",
+        "90911200-8",
+    ]
+    asked = AuditEvent.objects.filter(
+        action="supplier.change_requested", object_id=str(supplier.pk)
+    ).order_by("pk")
+    assert [e.changes for e in asked] == [
+        {"categories": [["90910000-9", "90911200-8"], ["90910000-9"]]},
+        {"trading_name": ["", "AV Clean"]},
+    ]
+    assert all(e.actor == local_supplier_user for e in asked)
+    changed = AuditEvent.objects.get(action="supplier.profile_changed", object_id=str(supplier.pk))
+    assert changed.changes == {"phone": ["", "01274 000000"]}
 
 
-def test_a_new_address_rechecks_locality(client, distant_supplier_user, council):
+def test_a_new_address_counts_for_locality_once_an_officer_accepts_it(
+    client, distant_supplier_user, council, officer
+):
     client.force_login(distant_supplier_user)
     response = client.post(
         reverse("site_add"),
         {"address_line_1": "1 Sunbridge Road", "town": "Bradford", "postcode": "BD1 2AA"},
         follow=True,
     )
-    assert "You are local to Demo Council" in response.content.decode()
+    page = response.content.decode()
+    assert "Sent for review." in page
+    assert "No council on this portal counts you as local" in page
+    change = SupplierChange.objects.get(supplier=distant_supplier_user.supplier)
+    supplier_change_decide(change=change, accept=True, reason="Lease seen.", by=officer)
     assert "You are local to Demo Council" in client.get(reverse("organisation")).content.decode()
 
 

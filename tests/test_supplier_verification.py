@@ -11,6 +11,7 @@ from portal.models import AuditEvent, InboxMessage, Role
 from portal.services import user_create
 from suppliers import officer_views
 from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import status_of
 from suppliers.services import supplier_set_status
 
 pytestmark = pytest.mark.usefixtures("in_process_tasks")
@@ -60,13 +61,16 @@ def test_an_officer_approves_a_pending_supplier_with_a_reason(
     assert response.status_code == 302
     assert response["Location"] == reverse("supplier_detail", args=[allerton.pk])
 
-    allerton.refresh_from_db()
-    assert allerton.status == SupplierStatus.APPROVED
-    assert allerton.status_reason == "Insurance and references checked."
+    assert status_of(allerton, officer.buyer) == SupplierStatus.APPROVED
+    assert allerton.approvals.get(buyer=officer.buyer).reason == "Insurance and references checked."
     event = status_events(allerton).get()
     assert event.actor == officer
     assert event.changes == {"status": ["pending", "approved"]}
-    assert event.context == {"reason": "Insurance and references checked."}
+    assert event.context == {
+        "reason": "Insurance and references checked.",
+        "council": officer.buyer_id,
+        "council_name": "Demo Council",
+    }
     # The supplier's people are told, by email and in their inbox.
     assert [m.to for m in mail.outbox] == [["office@allerton.example"]]
     assert "is now approved" in mail.outbox[0].subject
@@ -74,7 +78,7 @@ def test_an_officer_approves_a_pending_supplier_with_a_reason(
     assert InboxMessage.objects.filter(recipient__email="office@allerton.example").count() == 1
 
     page = client.get(response["Location"]).content.decode()
-    assert "Allerton Electrical Contractors Ltd is now approved" in page  # success banner
+    assert "Allerton Electrical Contractors Ltd is now approved for Demo Council" in page
     history = page.split(">History<", 1)[1]
     assert "Status changed from waiting for verification to approved" in history
     assert "Priya Shah" in history and "Insurance and references checked." in history
@@ -103,8 +107,7 @@ def test_a_decision_without_a_reason_is_refused(client, officer, allerton):
         page = response.content.decode()
         assert response.status_code == 200
         assert "govuk-error-summary" in page and "Give a reason: the supplier will see it" in page
-    allerton.refresh_from_db()
-    assert allerton.status == SupplierStatus.PENDING
+    assert status_of(allerton, officer.buyer) == SupplierStatus.PENDING
     assert not status_events(allerton).exists()
     assert mail.outbox == []
 
@@ -122,15 +125,14 @@ def test_a_change_the_rules_do_not_allow_is_refused(
     client, officer, demo_data, name, action, message
 ):
     target = supplier(name)
-    before = target.status
+    before = status_of(target, demo_data)
     client.force_login(officer)
     response = decide(client, target, action, "Because.")
     page = response.content.decode()
     assert response.status_code == 200
     assert "govuk-error-summary" in page and message in page
     assert "Because." in page  # the reason typed is kept
-    target.refresh_from_db()
-    assert target.status == before
+    assert status_of(target, demo_data) == before
     assert status_events(target).count() == (0 if before == SupplierStatus.PENDING else 1)
 
 
@@ -141,15 +143,13 @@ def test_an_officer_suspends_and_then_reinstates_a_supplier(
     client.force_login(officer)
     with django_capture_on_commit_callbacks(execute=True):
         decide(client, aire, "suspend", "Insurance lapsed.")
-    aire.refresh_from_db()
-    assert aire.status == SupplierStatus.SUSPENDED
+    assert status_of(aire, officer.buyer) == SupplierStatus.SUSPENDED
 
     with django_capture_on_commit_callbacks(execute=True):
         response = decide(client, aire, "reinstate", "New insurance certificate received.")
     assert response.status_code == 302
-    aire.refresh_from_db()
-    assert aire.status == SupplierStatus.APPROVED
-    assert aire.status_reason == "New insurance certificate received."
+    assert status_of(aire, officer.buyer) == SupplierStatus.APPROVED
+    assert aire.approvals.get(buyer=officer.buyer).reason == "New insurance certificate received."
     changes = [e.changes["status"] for e in status_events(aire).order_by("at", "id")]
     assert changes == [
         ["pending", "approved"],
@@ -166,7 +166,11 @@ def test_a_change_made_meanwhile_by_another_officer_is_reported_not_overwritten(
 ):
     def another_officer_got_there_first(**kwargs):
         supplier_set_status(
-            supplier=allerton, status=SupplierStatus.APPROVED, reason="Checked.", by=second_officer
+            supplier=allerton,
+            buyer=second_officer.buyer,
+            status=SupplierStatus.APPROVED,
+            reason="Checked.",
+            by=second_officer,
         )
         return supplier_set_status(**kwargs)
 
@@ -176,7 +180,10 @@ def test_a_change_made_meanwhile_by_another_officer_is_reported_not_overwritten(
     page = response.content.decode()
     assert response.status_code == 200
     assert "govuk-error-summary" in page
-    assert "Allerton Electrical Contractors Ltd is approved: choose one of the actions" in page
+    assert (
+        "Allerton Electrical Contractors Ltd is approved for your council: choose one of the "
+        "actions" in page
+    )
     assert "References fine." in page
     # The page now shows the supplier as it is, with what may be done now.
     assert [v for v, _ in response.context["form"].fields["action"].choices] == ["suspend"]
@@ -191,7 +198,7 @@ def test_auditors_and_administrators_see_the_page_without_the_decision_form(
     response = client.get(reverse("supplier_detail", args=[allerton.pk]))
     page = response.content.decode()
     assert response.status_code == 200
-    assert response.context["form"] is None
+    assert response.context["status_form"] is None
     assert "Your decision" not in page and "Save decision" not in page
     assert "Allerton Electrical Contractors Ltd" in page
 
@@ -208,8 +215,7 @@ def test_auditors_and_administrators_see_the_page_without_the_decision_form(
 def test_only_officers_may_decide(client, request, allerton, persona, status):
     client.force_login(request.getfixturevalue(persona))
     assert decide(client, allerton, "approve", "Looks fine.").status_code == status
-    allerton.refresh_from_db()
-    assert allerton.status == SupplierStatus.PENDING
+    assert not allerton.approvals.exists()
     assert not status_events(allerton).exists()
 
 
@@ -227,16 +233,22 @@ def test_a_supplier_user_cannot_approve_their_own_organisation(client, demo_data
     client.force_login(own)
     assert decide(client, baildon, "approve", "Trust me.").status_code == 404
     assert client.get(reverse("supplier_detail", args=[baildon.pk])).status_code == 404
-    baildon.refresh_from_db()
-    assert baildon.status == SupplierStatus.PENDING
+    assert not baildon.approvals.exists()
 
 
-def test_another_councils_officer_may_verify_a_supplier(client, other_officer, allerton):
-    # Suppliers register once for the whole portal; any council's officer verifies.
+def test_another_councils_officer_verifies_for_their_own_council_only(
+    client, other_officer, officer, allerton
+):
+    # Suppliers register once for the whole portal; each council verifies for itself.
     client.force_login(other_officer)
     assert decide(client, allerton, "approve", "Checked by Other Borough.").status_code == 302
-    allerton.refresh_from_db()
-    assert allerton.status == SupplierStatus.APPROVED
+    assert status_of(allerton, other_officer.buyer) == SupplierStatus.APPROVED
+    assert status_of(allerton, officer.buyer) == SupplierStatus.PENDING
+    # Demo Council's officers see it as information, and still decide for themselves.
+    client.force_login(officer)
+    page = client.get(reverse("supplier_detail", args=[allerton.pk])).content.decode()
+    assert "Other councils' decisions" in page and "Other Borough Council: approved" in page
+    assert 'value="approve"' in page
 
 
 def test_the_decision_is_a_post(client, officer, allerton):

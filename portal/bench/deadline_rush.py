@@ -50,10 +50,15 @@ from cpv.models import CpvCode
 from portal import demo
 from portal.bench import server as bench_server
 from portal.bench.sessions import session_for
-from portal.models import Role, User
+from portal.models import BuyerOrganisation, Role, User
 from portal.scale import SUPPLIER_DOMAIN
 from portal.services import buyer_create, locality_set, user_create
-from suppliers.models import SupplierOrganisation, SupplierSite, SupplierStatus
+from suppliers.models import (
+    SupplierApproval,
+    SupplierOrganisation,
+    SupplierSite,
+    SupplierStatus,
+)
 from tenders.models import BidRevision, Opportunity
 from tenders.services import (
     DECLARATIONS,
@@ -77,12 +82,11 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def _suppliers(n: int, run_id: str) -> list[SupplierOrganisation]:
-    """``n`` approved suppliers with an active person: from the scale data
-    first, the rest made for this run (local to BD1)."""
+def _suppliers(n: int, run_id: str, buyer: BuyerOrganisation) -> list[SupplierOrganisation]:
+    """``n`` suppliers with an active person, approved by the run's council:
+    from the scale data first, the rest made for this run (local to BD1)."""
     found = list(
         SupplierOrganisation.objects.filter(
-            status=SupplierStatus.APPROVED,
             users__email__endswith=f"@{SUPPLIER_DOMAIN}",
             users__is_active=True,
         )
@@ -92,10 +96,7 @@ def _suppliers(n: int, run_id: str) -> list[SupplierOrganisation]:
     missing = n - len(found)
     if missing > 0:
         made = SupplierOrganisation.objects.bulk_create(
-            SupplierOrganisation(
-                legal_name=f"Rush {run_id} Supplier {i}", status=SupplierStatus.APPROVED
-            )
-            for i in range(missing)
+            SupplierOrganisation(legal_name=f"Rush {run_id} Supplier {i}") for i in range(missing)
         )
         SupplierSite.objects.bulk_create(
             SupplierSite(
@@ -119,6 +120,13 @@ def _suppliers(n: int, run_id: str) -> list[SupplierOrganisation]:
             for s in made
         )
         found += made
+    # The run's council approves them for itself (each council verifies for itself).
+    SupplierApproval.objects.bulk_create(
+        SupplierApproval(
+            supplier=s, buyer=buyer, status=SupplierStatus.APPROVED, reason="Benchmark run."
+        )
+        for s in found
+    )
     return found
 
 
@@ -155,7 +163,7 @@ def set_up(n: int, run_id: str) -> tuple[Opportunity, list[tuple[User, str]]]:
                 buyer=buyer,
                 by=None,
             )
-            suppliers = _suppliers(n, run_id)
+            suppliers = _suppliers(n, run_id, buyer)
             now = timezone.now()
             opportunity = opportunity_create(
                 buyer=buyer,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from cpv.models import CpvCode
-from portal import audit, events
+from portal import audit, events, lockout
+from portal.identity import same_state
 from portal.models import Role, User
 from portal.notifications import notify
 from portal.services import user_create
@@ -25,8 +27,11 @@ class PeopleRefused(ValueError):
 
 @dataclass(frozen=True)
 class Registration:
-    supplier: SupplierOrganisation
-    user: User
+    """What a registration made; both None when the address already had an
+    account (nothing is made, and its owner is told)."""
+
+    supplier: SupplierOrganisation | None
+    user: User | None
 
 
 @transaction.atomic
@@ -50,7 +55,17 @@ def supplier_register(
 
     The person cannot sign in until they follow the link emailed to them;
     the organisation waits for an officer to verify it.
+
+    Registration never tells whether an address has an account: for an
+    address that has one (compared as sign-in compares it) nothing is made,
+    the caller answers exactly as for a new one, and the account's owner is
+    emailed that someone tried.
     """
+    owner = User.objects.with_email(email).first()
+    if owner is not None:
+        make_password(password)  # the same work as a new account, so the same time
+        _tell_of_registration_attempt(owner)
+        return Registration(supplier=None, user=None)
     supplier = supplier_create(
         legal_name=legal_name,
         trading_name=trading_name,
@@ -77,6 +92,17 @@ def supplier_register(
     )
     send_verification(user=user)
     return Registration(supplier=supplier, user=user)
+
+
+def _tell_of_registration_attempt(owner: User) -> None:
+    # At most one email an hour, however often someone tries.
+    notify(
+        events.REGISTRATION_ATTEMPTED.name,
+        [owner],
+        {"sign_in": reverse("login"), "password_reset": reverse("password_reset")},
+        obj=owner,
+        discriminator=timezone.now().strftime("%Y-%m-%dT%H"),
+    )
 
 
 def send_verification(*, user: User) -> None:
@@ -107,36 +133,81 @@ def email_verify(*, user: User) -> User:
 @transaction.atomic
 def colleague_invite(
     *, supplier: SupplierOrganisation, email: str, full_name: str, supplier_role: str, by: User
-) -> User:
+) -> User | None:
     """An organisation administrator invites a colleague, who sets a password
-    through the emailed link. A person belongs to one organisation only."""
+    through the emailed link. A person belongs to one organisation only.
+
+    Inviting again someone of this organisation who has not joined, or was
+    removed, sends a new link; every earlier link stops working. An address
+    with an account elsewhere (another organisation, a council) is not
+    revealed: nothing is made, the caller answers as for any invitation
+    (``None`` here), and the address's owner is emailed that someone tried.
+    """
     _require_admin(by, supplier)
-    user = user_create(
-        email=email,
-        full_name=full_name,
-        role=Role.SUPPLIER,
-        supplier=supplier,
-        supplier_role=supplier_role,
-        password=None,
-        is_active=False,
-        by=by,
-    )
+    user = User.objects.with_email(email).select_for_update().first()
+    if user is None:
+        user = user_create(
+            email=email,
+            full_name=full_name,
+            role=Role.SUPPLIER,
+            supplier=supplier,
+            supplier_role=supplier_role,
+            password=None,
+            is_active=False,
+            by=by,
+        )
+    elif user.supplier_id == supplier.pk and not user.is_active:
+        before = {"full_name": user.full_name, "supplier_role": user.supplier_role}
+        user.full_name, user.supplier_role = full_name, supplier_role
+        user.email_verified_at = None
+        user.set_unusable_password()  # the earlier links die
+        user.save(update_fields=["full_name", "supplier_role", "email_verified_at", "password"])
+        audit.record(
+            actor=by,
+            action="user.invited_again",
+            obj=user,
+            changes={k: [v, getattr(user, k)] for k, v in before.items() if v != getattr(user, k)},
+            context={"supplier": supplier.pk},
+        )
+    elif user.supplier_id == supplier.pk:
+        raise PeopleRefused(f"{user.full_name} is already one of your organisation's people.")
+    else:
+        # At most one email an hour to the owner, however often someone tries.
+        notify(
+            events.INVITATION_ATTEMPTED.name,
+            [user],
+            {"supplier_name": str(supplier)},
+            obj=user,
+            discriminator=timezone.now().strftime("%Y-%m-%dT%H"),
+        )
+        return None
     link = reverse("join", args=[tokens.make_token(user, tokens.JOIN)])
     notify(
         events.COLLEAGUE_INVITED.name,
         [user],
         {"link": link, "supplier_name": str(supplier), "inviter": by.full_name, "days": 7},
         obj=user,
+        discriminator=timezone.now().isoformat(),
     )
     return user
 
 
 @transaction.atomic
 def colleague_join(*, user: User, password: str) -> User:
-    """An invited colleague chose a password: the account is ready."""
+    """An invited colleague chose a password: the account is ready.
+
+    ``user`` is the person as their link found them; if anything in their
+    security state changed since (the invitation withdrawn or sent again),
+    it is refused."""
+    checked = user
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.email_verified_at is not None:
         raise PeopleRefused("This invitation has already been used.")
+    if not same_state(checked, user):
+        raise PeopleRefused(
+            "This invitation has been withdrawn. Ask your organisation's administrator to invite "
+            "you again."
+        )
     user.set_password(password)
     user.email_verified_at = timezone.now()
     user.is_active = True
@@ -167,21 +238,34 @@ def colleague_set_role(*, user: User, supplier_role: str, by: User) -> User:
 
 @transaction.atomic
 def colleague_remove(*, user: User, by: User) -> User:
-    """Remove a colleague: their account is switched off, its history kept."""
+    """Remove a colleague: their account is switched off, its history kept.
+
+    Their password is made unusable too, which ends their sessions and
+    every link still in their inbox (an invitation not yet used, a password
+    reset, an unlock link): a withdrawn invitation signs nobody in."""
     _require_admin(by, user.supplier)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.supplier_role == SupplierRole.ADMIN:
         _keep_an_admin(user)
+    was_active = user.is_active
     user.is_active = False
-    user.save(update_fields=["is_active"])
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "password"])
     audit.record(
         actor=by,
         action="user.removed_from_supplier",
         obj=user,
-        changes={"is_active": [True, False]},
-        context={"supplier": user.supplier_id},
+        changes={"is_active": [was_active, False]},
+        context={"supplier": user.supplier_id, "invitation_withdrawn": not was_active},
     )
     return user
+
+
+def colleague_unlock(*, user: User, by: User) -> int:
+    """An organisation administrator lifts a colleague's sign-in lock before it
+    ends (audited). Returns how many failures were forgotten."""
+    _require_admin(by, user.supplier)
+    return lockout.unlock(user=user, by=by, how="their organisation's administrator")
 
 
 def _require_admin(person: User, supplier: SupplierOrganisation | None) -> None:

@@ -3,6 +3,8 @@ scores, awards and contracts."""
 
 from __future__ import annotations
 
+import base64
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -71,7 +73,7 @@ class BidRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     submitted_at = models.DateTimeField()
-    # Shown on the receipt: "LT-<opportunity>-<bid>-<number>-<short hash>".
+    # Shown on the receipt: "LT-" and 80 random bits (``new_receipt_reference``).
     receipt_reference = models.CharField(max_length=80, unique=True)
 
     class Meta:
@@ -83,6 +85,15 @@ class BidRevision(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_reference
+
+
+def new_receipt_reference() -> str:
+    """A receipt reference such as ``LT-K7QM-2XHD-9RTC-4WNP``: random, so that
+    nothing about the bid (its price above all) can be tried against it by
+    whoever reads the database or a backup, and it names no bid or version.
+    80 bits: no two receipts share one (the column is unique besides)."""
+    letters = base64.b32encode(secrets.token_bytes(10)).decode()
+    return "LT-" + "-".join(letters[i : i + 4] for i in range(0, 16, 4))
 
 
 def bid_file_path(instance: BidFile, filename: str) -> str:

@@ -5,7 +5,6 @@ withdraw; the sealed box opened by two officers; scores; award; outcome letters.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +19,7 @@ from portal.models import Role, User
 from portal.notifications import notify
 from portal.uploads import check_upload, store
 from suppliers.models import SupplierStatus
+from suppliers.selectors import status_of
 from tenders.models import (
     Bid,
     BidFile,
@@ -31,6 +31,7 @@ from tenders.models import (
     Opportunity,
     OpportunityStatus,
 )
+from tenders.models.bids import new_receipt_reference
 from tenders.services import lifecycle
 from tenders.services.lifecycle import london_time
 
@@ -73,8 +74,11 @@ def _check_open_for(opportunity: Opportunity, user: User) -> None:
         opportunity=opportunity, supplier_id=user.supplier_id
     ).exists():
         raise BidRefused("Only invited suppliers can bid.")
-    if user.supplier.status != SupplierStatus.APPROVED:
-        raise BidRefused("Your organisation is not approved, so it cannot bid.")
+    # Only this council's decision counts: another council's suspension is not a block.
+    if status_of(user.supplier_id, opportunity.buyer_id) != SupplierStatus.APPROVED:
+        raise BidRefused(
+            f"Your organisation is not approved by {opportunity.buyer}, so it cannot bid."
+        )
     now = timezone.now()
     if lifecycle.allowed(opportunity, "bid", now):
         return
@@ -185,13 +189,6 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
             raise BidRefused("Confirm every declaration before you submit.")
         number = bid.revisions.count() + 1
         files = list(bid.files.filter(revision__isnull=True))
-        digest = (
-            hashlib.sha256(
-                f"{bid.pk}:{number}:{bid.draft_price}:{[f.sha256 for f in files]}".encode()
-            )
-            .hexdigest()[:10]
-            .upper()
-        )
         now = timezone.now()
         revision = BidRevision.objects.create(
             bid=bid,
@@ -200,7 +197,7 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
             declarations=bid.draft_declarations,
             submitted_by=by,
             submitted_at=now,
-            receipt_reference=f"LT-{opportunity.pk}-{bid.pk}-{number}-{digest}",
+            receipt_reference=new_receipt_reference(),
         )
         BidFile.objects.bulk_create(
             BidFile(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal import audit
 from portal.models import User
 from suppliers.models import SupplierOrganisation, SupplierStatus
-from suppliers.selectors import is_local_to
+from suppliers.selectors import approved_by, is_local_to, status_for
 from tenders.models import Intention, Invitation, Opportunity, OpportunityStatus, Reservation
 from tenders.services import lifecycle
 from tenders.services.opportunities import PUBLISHED, OpportunityRefused, notify_invitees
@@ -20,8 +20,9 @@ INSERT_CHUNK = 1000
 
 
 def matching_suppliers(opportunity: Opportunity) -> QuerySet[SupplierOrganisation]:
-    """Approved suppliers whose categories cover the opportunity's (a category
-    covers the codes below it) or sit below it, local to the buyer first."""
+    """Suppliers the buyer has approved whose verified categories cover the
+    opportunity's (a category covers the codes below it) or sit below it,
+    local to the buyer first."""
     code = opportunity.cpv
     covers = SupplierOrganisation.categories.through.objects.filter(
         supplierorganisation_id=OuterRef("pk")
@@ -29,7 +30,7 @@ def matching_suppliers(opportunity: Opportunity) -> QuerySet[SupplierOrganisatio
     ancestors = [code.digits[:n] for n in range(2, len(code.prefix) + 1)]
     match = Q(cpvcode__prefix__in=ancestors) | Q(cpvcode__prefix__startswith=code.prefix)
     return (
-        SupplierOrganisation.objects.filter(status=SupplierStatus.APPROVED)
+        SupplierOrganisation.objects.filter(approved_by(opportunity.buyer_id))
         .annotate(is_local=is_local_to(opportunity.buyer), matches=Exists(covers.filter(match)))
         .filter(matches=True)
         .order_by("-is_local", "legal_name", "pk")
@@ -53,7 +54,9 @@ def invite(
     )
     lifecycle.ensure(opportunity, "invite")
     ids = [s.pk for s in suppliers] if not isinstance(suppliers, QuerySet) else None
-    candidates = SupplierOrganisation.objects.annotate(is_local=is_local_to(opportunity.buyer))
+    candidates = SupplierOrganisation.objects.annotate(
+        is_local=is_local_to(opportunity.buyer), status=status_for(opportunity.buyer_id)
+    )
     candidates = (
         candidates.filter(pk__in=ids)
         if ids is not None
@@ -64,7 +67,10 @@ def invite(
     justification = (non_local_justification or "").strip()
     for row in rows:
         if row["status"] != SupplierStatus.APPROVED:
-            problems.append(f"{row['legal_name']} is not approved, so it cannot be invited.")
+            problems.append(
+                f"{row['legal_name']} is not approved by {opportunity.buyer}, so it cannot be "
+                "invited."
+            )
         if not row["is_local"]:
             if opportunity.reservation == Reservation.LOCAL:
                 problems.append(

@@ -114,6 +114,7 @@ class Command(BaseCommand):
             if status != SupplierStatus.PENDING:
                 supplier_services.supplier_set_status(
                     supplier=supplier,
+                    buyer=buyer,
                     status=SupplierStatus(status),
                     reason="Demo data.",
                     by=None,

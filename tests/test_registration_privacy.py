@@ -1,0 +1,113 @@
+"""Registering never tells whether an address has an account: the answer is
+the same as for a new address, nothing is made, and the address's owner is
+emailed that someone tried."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from portal.models import AuditEvent, Notification, User
+from suppliers.models import SupplierOrganisation, SupplierSite
+from tests.test_supplier_registration import VALID
+
+pytestmark = pytest.mark.usefixtures("in_process_tasks")
+
+
+def register(client, capture, email):
+    with capture(execute=True):
+        response = client.post(reverse("register"), {**VALID, "email": email})
+    return response, client.get(response["Location"]) if response.status_code == 302 else None
+
+
+def what_exists() -> dict:
+    return {
+        "users": list(User.objects.order_by("pk").values()),
+        "suppliers": SupplierOrganisation.objects.count(),
+        "sites": SupplierSite.objects.count(),
+        "audit": AuditEvent.objects.count(),
+    }
+
+
+TAKEN = {
+    "an officer's address": ("officer@demo-council.example", "officer@demo-council.example"),
+    "a supplier's address": ("supplier@aire-valley.example", "supplier@aire-valley.example"),
+    "a supplier's, in capitals": (
+        "SUPPLIER@AIRE-VALLEY.EXAMPLE",
+        "supplier@aire-valley.example",
+    ),
+    "a supplier's, in fullwidth letters": (
+        "supplier@ａｉｒｅ-valley.example",
+        "supplier@aire-valley.example",
+    ),
+}
+
+
+@pytest.mark.parametrize(("typed", "owner"), TAKEN.values(), ids=TAKEN.keys())
+def test_registering_with_a_taken_address_looks_like_a_new_registration(
+    client, demo_data, django_capture_on_commit_callbacks, typed, owner
+):
+    before = what_exists()
+    taken, taken_page = register(client, django_capture_on_commit_callbacks, typed)
+    assert what_exists() == before  # nothing made, nothing changed
+    (told,) = mail.outbox
+    assert told.to == [owner]
+    assert "Someone tried to register" in told.subject
+    assert "/sign-in/" in told.body and "/password-reset/" in told.body
+    assert Notification.objects.get(
+        event="account.registration_attempted", channel="email"
+    ).recipient == User.objects.get(email=owner)
+
+    mail.outbox.clear()
+    client.cookies.clear()
+    fresh, fresh_page = register(client, django_capture_on_commit_callbacks, "new@person.example")
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
+    assert taken_page.status_code == fresh_page.status_code == 200
+    shown = taken_page.content.decode().replace(typed.lower(), "ADDRESS")
+    assert shown == fresh_page.content.decode().replace("new@person.example", "ADDRESS")
+    (confirm,) = mail.outbox
+    assert confirm.to == ["new@person.example"] and "Confirm your email" in confirm.subject
+
+
+def test_the_owner_is_told_at_most_once_an_hour(
+    client, local_supplier_user, django_capture_on_commit_callbacks
+):
+    for _ in range(3):
+        register(client, django_capture_on_commit_callbacks, local_supplier_user.email)
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    "taken",
+    ["officer@demo-council.example", "sales@leeds-office.example", "SALES@LEEDS-OFFICE.EXAMPLE"],
+)
+def test_inviting_an_address_with_an_account_elsewhere_looks_like_any_invitation(
+    client, local_supplier_user, django_capture_on_commit_callbacks, taken
+):
+    """An organisation's administrator cannot learn whether an address has an
+    account (a council's, another supplier's): the same answer as for a new
+    colleague, nothing made, and the address's owner is told instead."""
+
+    def invite(email):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                reverse("person_invite"),
+                {"full_name": "New Person", "email": email, "supplier_role": "member"},
+                follow=True,
+            )
+
+    client.force_login(local_supplier_user)
+    before = what_exists()
+    response = invite(taken)
+    assert f"We have emailed an invitation to {taken.lower()}." in response.content.decode()
+    assert what_exists() == before
+    (told,) = mail.outbox
+    assert told.to == [User.objects.with_email(taken).get().email]
+    assert "Someone tried to invite you" in told.subject and "Aire Valley" in told.body
+    mail.outbox.clear()
+    fresh = invite("brand.new@aire-valley.example")
+    assert "We have emailed an invitation to brand.new@aire-valley.example." in (
+        fresh.content.decode()
+    )
+    assert User.objects.filter(email="brand.new@aire-valley.example").exists()
