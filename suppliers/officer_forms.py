@@ -92,6 +92,20 @@ def status_actions(status: str) -> dict[str, tuple[SupplierStatus, str]]:
     return actions
 
 
+def reason_field() -> forms.CharField:
+    """An officer's reason for a decision the supplier's people will read."""
+    return forms.CharField(
+        label="Reason",
+        help_text="The supplier’s people will see this in their email and inbox.",
+        widget=forms.Textarea,
+        max_length=REASON_MAX_LENGTH,
+        error_messages={
+            "required": "Give a reason: the supplier will see it",
+            "max_length": f"Reason must be {REASON_MAX_LENGTH} characters or fewer",
+        },
+    )
+
+
 class SupplierStatusForm(forms.Form):
     """An officer's decision on a supplier for their own council: approve,
     suspend or reinstate, and why. ``supplier.status`` is its status for that
@@ -102,16 +116,7 @@ class SupplierStatusForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose what to do with this supplier"},
     )
-    reason = forms.CharField(
-        label="Reason",
-        help_text="The supplier’s people will see this in their email and inbox.",
-        widget=forms.Textarea,
-        max_length=REASON_MAX_LENGTH,
-        error_messages={
-            "required": "Give a reason: the supplier will see it",
-            "max_length": f"Reason must be {REASON_MAX_LENGTH} characters or fewer",
-        },
-    )
+    reason = reason_field()
 
     def __init__(self, *args: Any, supplier: SupplierOrganisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,16 +153,7 @@ class ChangeDecisionForm(forms.Form):
         ],
         error_messages={"required": "Choose whether to accept or refuse the change"},
     )
-    reason = forms.CharField(
-        label="Reason",
-        help_text="The supplier’s people will see this in their email and inbox.",
-        widget=forms.Textarea,
-        max_length=REASON_MAX_LENGTH,
-        error_messages={
-            "required": "Give a reason: the supplier will see it",
-            "max_length": f"Reason must be {REASON_MAX_LENGTH} characters or fewer",
-        },
-    )
+    reason = reason_field()
 
     def __init__(self, *args: Any, change_pk: int, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"change-{change_pk}")

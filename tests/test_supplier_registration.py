@@ -259,10 +259,13 @@ def test_a_removed_colleague_can_no_longer_sign_in(
     assert AuditEvent.objects.filter(action="user.removed_from_supplier", object_id=str(sam.pk))
 
 
-def test_inviting_someone_who_already_has_an_account_is_refused(
+def test_inviting_someone_who_already_has_an_account_makes_nobody_and_tells_the_owner(
     client, local_supplier_user, django_capture_on_commit_callbacks
 ):
+    """A person belongs to one organisation only; whether an address has an
+    account is never told to the inviter (tests/test_registration_privacy.py)."""
     client.force_login(local_supplier_user)
+    before = User.objects.count()
     response = invite(
         client,
         django_capture_on_commit_callbacks,
@@ -270,8 +273,12 @@ def test_inviting_someone_who_already_has_an_account_is_refused(
         email="sales@leeds-office.example",
         supplier_role="member",
     )
-    assert "A person can belong to one organisation" in response.content.decode()
-    assert mail.outbox == []
+    assert "We have emailed an invitation to sales@leeds-office.example." in (
+        response.content.decode()
+    )
+    assert User.objects.count() == before
+    assert [m.to for m in mail.outbox] == [["sales@leeds-office.example"]]
+    assert "Someone tried to invite you" in mail.outbox[0].subject
 
 
 # --- Profile ------------------------------------------------------------------------
