@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.http import HttpRequest
 
 from cpv.models import CpvCode
 
+if TYPE_CHECKING:
+    _CpvCodeAdminBase = admin.ModelAdmin[CpvCode]
+else:  # ModelAdmin takes no type argument at run time (django-stubs only)
+    _CpvCodeAdminBase = admin.ModelAdmin
+
 
 @admin.register(CpvCode)
-class CpvCodeAdmin(admin.ModelAdmin):
+class CpvCodeAdmin(_CpvCodeAdminBase):
     """Read-only: the list comes from the EU file through ``manage.py load_cpv``."""
 
     list_display = ["code", "description", "level"]

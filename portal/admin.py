@@ -8,12 +8,13 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import transaction
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -30,6 +31,14 @@ from portal.models import (
     Notification,
     User,
 )
+
+
+def _staff(request: HttpRequest) -> User:
+    """The member of staff using Django admin: its views let in no one else
+    (``AdminSite.admin_view``), so anyone else is refused here too."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,6 +61,9 @@ class KeptAdmin(admin.ModelAdmin):
 
 
 class _KeyedChangeList(ChangeList):
+    # The list of an UncountedAdmin (its get_changelist), the only one to use it.
+    model_admin: UncountedAdmin
+
     def url_for_result(self, result: Any) -> str:
         return reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
@@ -87,7 +99,7 @@ class UncountedAdmin(ReadOnlyAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return _KeyedChangeList
 
-    def action_checkbox(self, obj: Any) -> str:
+    def action_checkbox(self, obj: Any) -> SafeString:
         attrs = {
             "class": "action-select",
             "aria-label": format_html(_("Select this object for an action - {}"), str(obj)),
@@ -100,7 +112,9 @@ class UncountedAdmin(ReadOnlyAdmin):
         keys = post.getlist(helpers.ACTION_CHECKBOX_NAME)
         ids = [row_keys.pk_for(self.model, key) for key in keys]
         post.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in ids if pk is not None])
-        request.POST = post
+        # The stubs type request.POST as immutable; Django takes a replacement
+        # QueryDict (this one, the row keys turned back into ids) like any attribute.
+        request.POST = post  # type: ignore[assignment]
         return super().response_action(request, queryset)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
@@ -175,7 +189,7 @@ class UserAdmin(KeptAdmin, BaseUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         audit.record(
-            actor=request.user,
+            actor=_staff(request),
             action="user.changed" if change else "user.created",
             obj=obj,
             changes={
@@ -264,7 +278,7 @@ class NotificationAdmin(UncountedAdmin):
         ids = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
         count = notifications.retry(ids)
         audit.record(
-            actor=request.user,
+            actor=_staff(request),
             action="notifications.retried",
             # As the administrator saw them: by their row keys (see UncountedAdmin).
             context={
@@ -275,7 +289,7 @@ class NotificationAdmin(UncountedAdmin):
         messages.success(request, f"{count} failed notification(s) queued again.")
 
 
-class ResetOnlyDeviceAdmin:
+class ResetOnlyDeviceAdmin(admin.ModelAdmin):
     """People set up their own authenticator app; an administrator can only
     see devices and delete one, which resets that person's two-factor set-up
     (they set up a new app at their next sign-in). Deleting is audited."""
@@ -288,7 +302,7 @@ class ResetOnlyDeviceAdmin:
 
     def _audit_reset(self, request: HttpRequest, device: Any) -> None:
         audit.record(
-            actor=request.user,
+            actor=_staff(request),
             action="user.two_factor_reset",
             obj=device.user,
             context={"device": device.name, "via": "admin"},

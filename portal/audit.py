@@ -8,12 +8,12 @@ or not at all. Each event is hashed and linked to the one before it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import models
 
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, BuyerOrganisation, User
 
 SYSTEM = "system"
 
@@ -23,6 +23,8 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in fields:
         field = obj._meta.get_field(name)
+        if not isinstance(field, models.Field):
+            raise TypeError(f"{name} is a relation's other end, not a field of {obj._meta.label}.")
         values[name] = getattr(obj, field.attname)
     return values
 
@@ -87,11 +89,46 @@ def history_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
     ).select_related("actor")
 
 
-def visible(events: models.QuerySet[AuditEvent]) -> models.QuerySet[AuditEvent]:
-    """``events`` without sealed bid events of opportunities not yet opened."""
-    from tenders.models import BoxOpening
+# Which sealed events may be seen now: an app that records sealed events
+# (``sealed_until_opened``) registers, at start-up, a function giving the
+# values of that field that are open now (the core knows no app).
+_UNSEALED: list[Callable[[], models.QuerySet]] = []
 
-    opened = BoxOpening.objects.filter(second_at__isnull=False).values("opportunity_id")
-    return events.exclude(
-        models.Q(sealed_until_opened__isnull=False) & ~models.Q(sealed_until_opened__in=opened)
+
+def register_unsealed(unsealed: Callable[[], models.QuerySet]) -> None:
+    """``unsealed()`` gives the ``sealed_until_opened`` values whose events may be seen."""
+    if unsealed not in _UNSEALED:
+        _UNSEALED.append(unsealed)
+
+
+# What a council's audit view shows besides its own people's doings and the
+# council itself: each app registers, at start-up, a function of the council
+# giving the events about its objects that belong to it (tenders: its
+# opportunities; suppliers: supplier changes made by suppliers or the portal).
+_COUNCIL_SCOPES: list[Callable[[Any], models.Q]] = []
+
+
+def register_council_scope(scope: Callable[[Any], models.Q]) -> None:
+    if scope not in _COUNCIL_SCOPES:
+        _COUNCIL_SCOPES.append(scope)
+
+
+def council_events(buyer: BuyerOrganisation) -> models.QuerySet[AuditEvent]:
+    """Audit events about one council: what its people did, what was done to
+    the council itself, and what each app says belongs to it. Never another
+    council's own business."""
+    about = models.Q(actor__buyer=buyer) | models.Q(
+        object_type="portal.buyerorganisation", object_id=str(buyer.pk)
     )
+    for scope in _COUNCIL_SCOPES:
+        about |= scope(buyer)
+    return visible(AuditEvent.objects.filter(about))
+
+
+def visible(events: models.QuerySet[AuditEvent]) -> models.QuerySet[AuditEvent]:
+    """``events`` without sealed events that are not open yet (sealed bid
+    events of opportunities whose box is not opened: ``tenders`` registers it)."""
+    sealed = models.Q(sealed_until_opened__isnull=False)
+    for unsealed in _UNSEALED:
+        sealed &= ~models.Q(sealed_until_opened__in=unsealed())
+    return events.exclude(sealed)

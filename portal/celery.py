@@ -79,6 +79,11 @@ app.conf.update(
             "task": "portal.tasks.verify_audit_trail",
             "schedule": crontab(hour=2, minute=41),
         },
+        # UK time (``timezone`` above): yesterday's digests, before the working day.
+        "send-digests": {
+            "task": "portal.tasks.send_digests",
+            "schedule": crontab(hour=7, minute=5),
+        },
     },
 )
 

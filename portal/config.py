@@ -11,7 +11,11 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, overload
 from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from dj_database_url import DBConfig
 
 
 class ConfigurationError(SystemExit):
@@ -23,6 +27,13 @@ class ConfigurationError(SystemExit):
         super().__init__(f"Configuration error: {name} must be {expected}; {shown}.")
 
 
+# With a default, or required, the value is always text; otherwise it may be None.
+@overload
+def env_str(name: str, default: str, *, required: bool = False) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, required: Literal[True]) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, required: bool = False) -> str | None: ...
 def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -92,7 +103,7 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
-def database_url(name: str = "DATABASE_URL") -> dict | None:
+def database_url(name: str = "DATABASE_URL") -> DBConfig | None:
     """Parse a PostgreSQL (or SQLite) URL into a Django DATABASES entry."""
     import dj_database_url
 

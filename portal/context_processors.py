@@ -12,12 +12,12 @@ def service(request: HttpRequest) -> dict[str, Any]:
     """The service's name, the council shown in the header, and the role's navigation."""
     user = request.user
     council = settings.SERVICE_OWNER
-    if user.is_authenticated and user.buyer_id:
+    if user.is_authenticated and user.buyer is not None:
         council = user.buyer.name
     # Before the second step of signing in, no menu: its pages are out of reach.
-    reachable = user.is_authenticated and two_factor.is_verified(request)
-    items = navigation.items_for(user) if reachable else []
-    unread = notifications.unread_count(user) if reachable else 0
+    reachable = user if user.is_authenticated and two_factor.is_verified(request) else None
+    items = navigation.items_for(reachable) if reachable is not None else []
+    unread = notifications.unread_count(reachable) if reachable is not None else 0
     current = request.path
     return {
         "service_name": settings.SERVICE_NAME,

@@ -19,7 +19,7 @@ class Event:
     name: str
     kind: Kind
     description: str
-    # Messages carrying a one-time link go by email only.
+    # Messages carrying a one-time link, and the digest of the inbox, go by email only.
     email_only: bool = False
 
     @property
@@ -55,7 +55,11 @@ SUPPLIER_STATUS = register(
     "supplier.status_changed", "mandatory", "Your organisation was approved or suspended"
 )
 REMINDER = register("portal.reminder", "reminders", "A reminder of something due soon")
-DIGEST = register("portal.digest", "digests", "A summary of recent activity")
+# The day's unread inbox messages (portal.digests): by email only, as it
+# summarises the inbox.
+DIGEST = register(
+    "portal.digest", "digests", "Your unread messages of the day before", email_only=True
+)
 VERIFY_EMAIL = register(
     "account.verify_email", "mandatory", "Confirm your email address", email_only=True
 )

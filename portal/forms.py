@@ -1,4 +1,5 @@
-"""Sign-in, two-factor and password forms, rendered with the GOV.UK Design System."""
+"""How every form is drawn with the GOV.UK Design System (``gds_helper``), and
+the sign-in, two-factor and password forms."""
 
 from __future__ import annotations
 
@@ -10,18 +11,53 @@ from crispy_forms_gds.layout import Field, Fixed, Fluid, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
+from portal.identity import normalise_email
 from portal.models import User
 from portal.two_factor import normalise_code
 
 EMAIL_MAX_LENGTH = 254
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
 
-def gds_helper(*fields: Any, submit: str) -> FormHelper:
+def gds_helper(
+    *layout: Any,
+    submit: str = "",
+    action: str = "",
+    novalidate: bool = False,
+    form_tag: bool = True,
+) -> FormHelper:
+    """The crispy-forms-gds helper of a form: every form sets its own with this.
+
+    ``layout`` is drawn in order (fields, fieldsets, text, buttons); ``submit``
+    adds the usual button (named "submit") at the end. The form posts to
+    ``action``, or to its own page when empty. ``novalidate`` leaves checking to
+    the server, so that mistakes show in the error summary rather than the
+    browser's bubbles. ``form_tag=False`` draws only the fields, inside a page's
+    own ``<form>`` (which carries the CSRF token).
+    """
     helper = FormHelper()
-    helper.layout = Layout(*fields, Submit("submit", submit))
+    if action:
+        helper.form_action = action
+    if novalidate:
+        helper.attrs = {"novalidate": ""}
+    if not form_tag:
+        helper.form_tag = False
+        helper.disable_csrf = True
+    buttons = [Submit("submit", submit)] if submit else []
+    helper.layout = Layout(*layout, *buttons)
     return helper
+
+
+def email_address(value: str) -> str:
+    """An email address as typed into a form, lower-cased; one that is too long
+    once normalised (``portal.identity``) is refused like a malformed one."""
+    email = value.strip().lower()
+    if len(normalise_email(email)) > EMAIL_MAX_LENGTH:
+        raise ValidationError(EMAIL_FORMAT)
+    return email
 
 
 class SignInForm(auth_forms.AuthenticationForm):
@@ -57,9 +93,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         self.fields["email"].label = "Email address"
         self.fields["email"].help_text = "The address you sign in with."
         self.fields["email"].error_messages["required"] = "Enter your email address"
-        self.fields["email"].error_messages["invalid"] = (
-            "Enter an email address in the correct format, like name@example.com"
-        )
+        self.fields["email"].error_messages["invalid"] = EMAIL_FORMAT
         self.helper = gds_helper(Field.text("email"), submit="Send reset link")
 
     def get_users(self, email: str) -> Iterator[Any]:

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Submit
+from typing import Any
+
+from crispy_forms_gds.layout import Field
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import audit, events
+from portal.forms import gds_helper
+from portal.http import SignedInRequest
 from portal.models import InboxMessage, User
 from portal.paging import PAGE_SIZE
 
 
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponse:
     messages_qs = InboxMessage.objects.filter(recipient=request.user).only(
         "pk", "subject", "created_at", "read_at", "event"
     )
@@ -28,7 +31,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def inbox_message(request: HttpRequest, pk: int) -> HttpResponse:
+def inbox_message(request: SignedInRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(InboxMessage, pk=pk, recipient=request.user)
     if message.read_at is None:
         InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(
@@ -38,7 +41,7 @@ def inbox_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def inbox_mark_all_read(request: HttpRequest) -> HttpResponse:
+def inbox_mark_all_read(request: SignedInRequest) -> HttpResponse:
     count = InboxMessage.objects.filter(recipient=request.user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
@@ -51,18 +54,17 @@ class PreferencesForm(forms.ModelForm):
         model = User
         fields = ["email_reminders", "email_digests"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             Field.checkbox("email_reminders"),
             Field.checkbox("email_digests"),
-            Submit("submit", "Save preferences"),
+            submit="Save preferences",
         )
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: SignedInRequest) -> HttpResponse:
     user = request.user
     before = audit.snapshot(user, PreferencesForm.Meta.fields)
     form = PreferencesForm(request.POST or None, instance=user)

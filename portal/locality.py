@@ -11,18 +11,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal import audit
-from portal.models import BuyerOrganisation, Role, User
+from portal.forms import gds_helper
+from portal.http import SignedInRequest
+from portal.models import BuyerOrganisation
+from portal.permissions import administrator_of_council, council_of
 from portal.postcodes import parse_districts
 from portal.services import locality_set
 
@@ -110,12 +113,10 @@ class LocalityForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
-            Field.textarea("districts", label_size=Size.MEDIUM, rows=4),
-            Submit("submit", "Save locality"),
+        self.helper = gds_helper(
+            Field.textarea("districts", label_size=Size.MEDIUM, rows=4), submit="Save locality"
         )
 
     def clean_districts(self) -> list[str]:
@@ -128,19 +129,11 @@ class LocalityForm(forms.Form):
         return districts
 
 
-def _council_of(user: User) -> BuyerOrganisation:
-    """The council whose locality ``user`` may see; 404 for suppliers and for
-    administrators of the whole portal (they have no council)."""
-    if user.role not in {Role.OFFICER, Role.AUDITOR, Role.ADMIN} or user.buyer is None:
-        raise Http404("No such page.")
-    return user.buyer
-
-
 @require_http_methods(["GET", "POST"])
-def locality(request: HttpRequest) -> HttpResponse:
+def locality(request: SignedInRequest) -> HttpResponse:
     user = request.user
-    buyer = _council_of(user)
-    can_edit = user.role == Role.ADMIN
+    buyer = council_of(user)
+    can_edit = administrator_of_council(user, buyer)
     current = list(buyer.locality_districts.values_list("district", flat=True))
     form = None
     if can_edit:
@@ -149,7 +142,8 @@ def locality(request: HttpRequest) -> HttpResponse:
         )
     elif request.method == "POST":
         raise PermissionDenied("Only your council’s administrators change its locality.")
-    if request.method == "POST" and form.is_valid():
+    # (A POST reaches here only with the form: without it, it is refused above.)
+    if request.method == "POST" and form is not None and form.is_valid():
         saved = locality_set(buyer=buyer, districts=form.cleaned_data["districts"], by=user)
         if sorted(saved) == sorted(current):
             messages.success(request, "Nothing changed: the locality was already that.")

@@ -84,6 +84,7 @@ def username_of(request: HttpRequest | None, credentials: dict[str, Any] | None)
         pk = User.objects.filter(email_key=email_key).values_list("pk", flat=True).first()
         known[email_key] = f"{ACCOUNT}{pk}" if pk is not None else (UNKNOWN + email_key)[:255]
         if request is not None:
+            # Kept on the request for this request only: HttpRequest declares no such attribute.
             request._lockout_keys = known  # type: ignore[attr-defined]
     return known[email_key]
 
@@ -173,6 +174,7 @@ def lock_of(request: HttpRequest, credentials: dict[str, Any] | None) -> Lock:
     cool_off = get_cool_off(request)
     recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
     key = get_client_username(request, credentials)
+    # Set by AxesProxyHandler.update_request above; axes publishes no types for it.
     ip = request.axes_ip_address  # type: ignore[attr-defined]
     fields = ("attempt_time", "failures_since_start")
     account = list(recent.filter(username=key).values_list(*fields)) if key else []

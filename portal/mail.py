@@ -56,9 +56,14 @@ class Captured:
         return sorted(address for m in self.messages.values() for address in m["to"])
 
 
+def _text(value: bytes | str) -> str:
+    """A Redis key as text (a client without ``decode_responses`` gives bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def read_capture(url: str, key: str) -> Captured:
     client = redis.Redis.from_url(url)
-    messages = {k.decode(): json.loads(v) for k, v in client.hgetall(f"{key}:messages").items()}
+    messages = {_text(k): json.loads(v) for k, v in client.hgetall(f"{key}:messages").items()}
     return Captured(messages=messages, deliveries=int(client.get(f"{key}:count") or 0))
 
 

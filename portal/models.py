@@ -75,6 +75,28 @@ class LocalityDistrict(models.Model):
         return self.district
 
 
+class StoredFile(models.Model):
+    """A file someone uploaded, kept privately (never served from a URL: see
+    ``portal.uploads`` and the download helpers): the name it was given, its
+    type, size and SHA-256 (checked by its content), who uploaded it and when.
+    Each kind (an opportunity's document, a bid's file) says where its files
+    are stored (``file``'s ``upload_to``, a generated name)."""
+
+    file = models.FileField(max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class Role(models.TextChoices):
     OFFICER = "officer", "Procurement officer"
     SUPPLIER = "supplier", "Supplier"
@@ -169,9 +191,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Reminders before clarification and submission deadlines.",
     )
     email_digests = models.BooleanField(
-        "email me digests",
+        "email me a daily digest",
         default=True,
-        help_text="Summaries of activity, such as new opportunities in your categories.",
+        # Sent by portal.digests.
+        help_text="Each morning, the messages in your inbox from the day before that you "
+        "have not read yet.",
     )
 
     objects: ClassVar[UserManager] = UserManager()

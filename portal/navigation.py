@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from portal.models import Role, User
+from portal.permissions import works_for_council
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,14 @@ class NavItem:
 _COMMON = [NavItem("Home", "home"), NavItem("Inbox", "inbox")]
 _SUPPLIERS = NavItem("Suppliers", "supplier_directory")
 _LOCALITY = NavItem("Locality", "locality", needs_council=True)
-_POLICY = NavItem("Policy", "policy", needs_council=True)
-# The list shows each role its own opportunities (tenders.views dispatches by role).
-_OPPORTUNITIES = NavItem("Opportunities", "opportunity_list", needs_council=True)
+_POLICY = NavItem("Policy", "tenders:policy", needs_council=True)
+# The list shows each role its own opportunities (tenders.views.shared dispatches by role).
+_OPPORTUNITIES = NavItem("Opportunities", "tenders:opportunity_list", needs_council=True)
 _AUDIT = NavItem("Audit", "transparency:register", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
     Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
     Role.SUPPLIER: [
-        NavItem("Opportunities", "opportunity_list"),
+        NavItem("Opportunities", "tenders:opportunity_list"),
         NavItem("Your organisation", "organisation"),
         NavItem("People", "people"),
     ],
@@ -51,5 +52,6 @@ _ACCOUNT = [NavItem("Your account", "account")]
 def items_for(user: User) -> list[NavItem]:
     if not user.is_authenticated:
         return []
-    by_role = [i for i in _BY_ROLE.get(user.role, []) if user.buyer_id or not i.needs_council]
+    council = works_for_council(user)
+    by_role = [i for i in _BY_ROLE.get(user.role, []) if council or not i.needs_council]
     return _COMMON + by_role + _ACCOUNT

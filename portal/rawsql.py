@@ -17,8 +17,12 @@ from django.db import connection, models
 def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     """What the ORM does to ``model.name`` read from the database, as a function."""
     field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is a relation's other end, not a column.")
     col = field.get_col(model._meta.db_table)
-    converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+    # Field.get_db_converters is Django's, but django-stubs leaves it out.
+    field_converters = field.get_db_converters(connection)  # type: ignore[attr-defined]
+    converters = connection.ops.get_db_converters(col) + field_converters
 
     def read(value: Any) -> Any:
         for convert in converters:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from csp.constants import NONE, SELF
@@ -86,6 +88,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
 ]
+# Demo data, council-scale data and the benchmarks (seed_demo, seed_scale, bench):
+# for people working on the portal, never installed in production.
+if not PRODUCTION:
+    INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -127,7 +133,8 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 
-_database = database_url()
+# A parsed DATABASE_URL, or the embedded default below (whose NAME is a Path).
+_database: Mapping[str, Any] | None = database_url()
 if _database is None:
     if PRODUCTION:
         raise ConfigurationError("DATABASE_URL", "a PostgreSQL URL in production")

@@ -64,7 +64,7 @@ def _locked_out(
     if getattr(request, "axes_failures_since_start", None) is None:
         return
     lock = lockout.lock_of(request, getattr(request, "axes_credentials", None))
-    if lock.account_locked:
+    if lock.account_until is not None:  # the account is locked
         person = lockout.account_of(username)
         typed = (getattr(request, "axes_credentials", None) or {}).get("username") or ""
         audit.record(
@@ -80,7 +80,7 @@ def _locked_out(
         )
         if person is not None:
             lockout.tell_owner(person, lock.account_until)
-    if lock.address_locked:
+    if lock.address_until is not None:  # the address is locked
         audit.record(
             actor=None,
             action="address.locked_out",

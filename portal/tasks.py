@@ -79,10 +79,21 @@ def sweep_notifications() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def send_digests() -> int:
+    """Each morning: the digest of the day before, to each person who chose
+    digests and has unread messages of that day (see portal.digests)."""
+    from portal import digests
+
+    return digests.send_digests()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def bench_noop(counter_key: str) -> None:
     """A task that does next to nothing (one Redis INCR so that the benchmark
     can see it finish): the yardstick for ``bench notifications``."""
     import redis
     from django.conf import settings
 
+    if settings.REDIS_URL is None:
+        raise RuntimeError("bench_noop counts in Redis: it needs REDIS_URL.")
     redis.Redis.from_url(settings.REDIS_URL).incr(counter_key)

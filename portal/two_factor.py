@@ -33,6 +33,7 @@ import django_otp
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -40,9 +41,10 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit, lockout
-from portal.models import Role, User
+from portal.http import SignedInRequest
+from portal.models import User
+from portal.permissions import is_council_staff
 
-STAFF_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -52,7 +54,7 @@ def needs_two_factor(user: Any) -> bool:
     """Council staff and anyone who can reach Django admin must use two factors."""
     if user is None or not user.is_authenticated:
         return False
-    return user.role in STAFF_ROLES or user.is_superuser or user.is_staff
+    return is_council_staff(user) or user.is_superuser or user.is_staff
 
 
 def is_verified(request: HttpRequest) -> bool:
@@ -165,7 +167,7 @@ def _client(request: HttpRequest) -> dict[str, str]:
 
 
 def _check(
-    request: HttpRequest,
+    request: SignedInRequest,
     model: type[DeviceT],
     pk: int | None,
     code: str,
@@ -207,7 +209,7 @@ def _lock_out(request: HttpRequest) -> Outcome:
     return Outcome(Result.LOCKED_OUT)
 
 
-def _verified(request: HttpRequest, device: Any, method: str, **context: Any) -> None:
+def _verified(request: SignedInRequest, device: Any, method: str, **context: Any) -> None:
     user = request.user
     django_otp.login(request, device)
     # A new session key for the verified session, like any change of privilege.
@@ -220,7 +222,7 @@ def _verified(request: HttpRequest, device: Any, method: str, **context: Any) ->
     )
 
 
-def verify_authenticator(request: HttpRequest, code: str) -> Outcome:
+def verify_authenticator(request: SignedInRequest, code: str) -> Outcome:
     """The second step with a code from the person's authenticator app."""
     device = authenticator(request.user)
     if device is None:
@@ -236,7 +238,7 @@ def verify_authenticator(request: HttpRequest, code: str) -> Outcome:
     return outcome
 
 
-def verify_recovery_code(request: HttpRequest, code: str) -> Outcome:
+def verify_recovery_code(request: SignedInRequest, code: str) -> Outcome:
     """The second step with a recovery code, which then no longer works."""
     user = request.user
     device = StaticDevice.objects.filter(user=user, confirmed=True).first()
@@ -259,7 +261,7 @@ def verify_recovery_code(request: HttpRequest, code: str) -> Outcome:
     return outcome
 
 
-def confirm_authenticator(request: HttpRequest, code: str) -> Outcome:
+def confirm_authenticator(request: SignedInRequest, code: str) -> Outcome:
     """Finish setting up an authenticator app: the first code it shows confirms
     it, verifies this session and makes ten recovery codes (shown once)."""
     user = request.user
@@ -287,10 +289,12 @@ def confirm_authenticator(request: HttpRequest, code: str) -> Outcome:
 
 
 @transaction.atomic
-def replace_recovery_codes(request: HttpRequest) -> list[str]:
+def replace_recovery_codes(request: SignedInRequest) -> list[str]:
     """Ten new recovery codes for a verified person; the old ones stop working."""
     user = request.user
-    if not (needs_two_factor(user) and user.is_verified()):
+    # is_verified(request) is the session's is_verified() (django-otp's) for
+    # anyone who needs two factors.
+    if not (needs_two_factor(user) and is_verified(request)):
         raise PermissionError("Only a verified session can replace recovery codes.")
     codes = _new_recovery_codes(user)
     audit.record(
@@ -310,8 +314,12 @@ def normalise_code(value: str) -> str:
 # --- Keeping unverified sessions out ------------------------------------------------
 
 
-def two_factor_exempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
+
+
+def two_factor_exempt(view: ViewT) -> ViewT:
     """Mark a view that a session may reach before its second step."""
+    # A mark on the function, read back with getattr: functions declare no attributes.
     view.two_factor_exempt = True  # type: ignore[attr-defined]
     return view
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal import lockout, two_factor
 from portal.forms import AuthenticatorCodeForm, RecoveryCodeForm
+from portal.http import SignedInRequest
 from portal.two_factor import Outcome, Result, two_factor_exempt
 
 FEW_RECOVERY_CODES = 3
@@ -75,7 +76,7 @@ def _refused(
 @two_factor_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: SignedInRequest) -> HttpResponse:
     """Second step: the code from the person's authenticator app."""
     if (elsewhere := _not_needed(request)) is not None:
         return elsewhere
@@ -100,7 +101,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @two_factor_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def recovery(request: HttpRequest) -> HttpResponse:
+def recovery(request: SignedInRequest) -> HttpResponse:
     """Second step with a recovery code, for someone without their phone."""
     if (elsewhere := _not_needed(request)) is not None:
         return elsewhere
@@ -132,7 +133,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
 @two_factor_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: SignedInRequest) -> HttpResponse:
     """First sign-in of council staff: add the portal to an authenticator app."""
     if (elsewhere := _not_needed(request)) is not None:
         return elsewhere
@@ -168,7 +169,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def new_recovery_codes(request: HttpRequest) -> HttpResponse:
+def new_recovery_codes(request: SignedInRequest) -> HttpResponse:
     """A verified member of staff replaces their recovery codes (shown once)."""
     if not two_factor.needs_two_factor(request.user):
         return redirect("account")

@@ -12,11 +12,17 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+
+if TYPE_CHECKING:
+    from portal.models import StoredFile, User
+
+# Any kind of stored file (``portal.models.StoredFile``): an opportunity's document, a bid's file.
+Stored = TypeVar("Stored", bound="StoredFile")
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_UNZIPPED = 200 * 1024 * 1024  # an office file that inflates past this is refused
@@ -49,7 +55,9 @@ ALLOWED_WORDS = (
 class OversizedUpload(UploadedFile):
     """A file that was over the limit: its size as sent, none of its bytes."""
 
-    def __init__(self, name: str, content_type: str, size: int, charset: str | None) -> None:
+    def __init__(
+        self, name: str | None, content_type: str | None, size: int, charset: str | None
+    ) -> None:
         super().__init__(io.BytesIO(b""), name, content_type, size, charset)
 
 
@@ -136,9 +144,12 @@ def _looks_like(kind: str, head: bytes, upload: UploadedFile) -> bool:
 def check_upload(upload: UploadedFile, *, max_bytes: int = MAX_BYTES) -> CheckedFile:
     """Refuse an empty, oversized, unknown or mislabelled file, saying which."""
     name = safe_name(upload.name or "")
-    if upload.size == 0:
+    size = upload.size
+    if size is None:  # Django sizes every file it receives; only a hand-made one has none
+        raise ValueError("An upload without a size cannot be checked.")
+    if size == 0:
         raise ValidationError(f"The selected file {name} is empty", code="empty")
-    if upload.size > max_bytes:
+    if size > max_bytes:
         raise ValidationError(
             f"The selected file must be smaller than {max_bytes // (1024 * 1024)} MB",
             code="too_big",
@@ -160,12 +171,10 @@ def check_upload(upload: UploadedFile, *, max_bytes: int = MAX_BYTES) -> Checked
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    return CheckedFile(
-        name=name, content_type=content_type, size=upload.size, sha256=digest.hexdigest()
-    )
+    return CheckedFile(name=name, content_type=content_type, size=size, sha256=digest.hexdigest())
 
 
-def store(record: Any, upload: UploadedFile, checked: CheckedFile, *, by: Any) -> Any:
+def store(record: Stored, upload: UploadedFile, checked: CheckedFile, *, by: User) -> Stored:
     """Fill a file record (an opportunity document, a bid file) from a checked
     upload, write the file under a safe generated name and save the record."""
     record.original_name = checked.name

@@ -59,12 +59,8 @@ urlpatterns = [
     path("cpv/", include("cpv.urls")),
     path("suppliers/", include("suppliers.officer_urls")),
     path("council/locality/", locality.locality, name="locality"),
-    path("council/policy/", include("tenders.policy_urls")),
     path("audit/", include("transparency.urls")),
     path("", include("suppliers.urls")),
-    path("opportunities/", include("tenders.supplier_urls")),
-    path("opportunities/", include("tenders.supplier_bid_urls")),
-    path("opportunities/", include("tenders.officer_urls")),
-    path("opportunities/", include("tenders.officer_bid_urls")),
-    path("opportunities/", include("tenders.urls")),
+    # Tenders' pages under opportunities/ and council/policy/, as tenders:<name>.
+    path("", include("tenders.urls")),
 ]

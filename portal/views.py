@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,28 +15,28 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal import audit, events, forms, lockout, two_factor
+from portal import audit, events, forms, homes, lockout, two_factor
+from portal.http import SignedInRequest
 from portal.identity import password_reset_tokens
-from portal.models import Heartbeat
+from portal.models import Heartbeat, User
 from portal.notifications import notify
-from portal.selectors import HOMES
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    template, build = HOMES[request.user.role]
-    return render(request, template, build(request.user))
+def home(request: SignedInRequest) -> HttpResponse:
+    user = request.user
+    return render(request, homes.TEMPLATES[user.role], homes.context(user))
 
 
 @require_GET
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: SignedInRequest) -> HttpResponse:
     context = {}
     if two_factor.needs_two_factor(request.user):
         context["recovery_codes_left"] = two_factor.recovery_codes_left(request.user)
     return render(request, "portal/account.html", context)
 
 
-def _password_changed(user, action: str) -> None:
+def _password_changed(user: User, action: str) -> None:
     """Audit a password change and tell the person, in case it was not them."""
     now = timezone.now()
     audit.record(actor=user, action=action, obj=user)
@@ -56,7 +57,7 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form: forms.SignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
         if two_factor.needs_two_factor(user):
@@ -92,7 +93,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     @transaction.atomic
     def form_valid(self, form: forms.PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
-        _password_changed(self.request.user, "user.password_changed")
+        # The form's user is the signed-in person (PasswordChangeView hands it over).
+        _password_changed(form.user, "user.password_changed")
         messages.success(self.request, "Your password has been changed.")
         return response
 

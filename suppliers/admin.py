@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyInline
+from portal.http import SignedInRequest
+from portal.permissions import works_for_council
 from suppliers import services
 from suppliers.models import (
     SupplierApproval,
@@ -41,8 +42,9 @@ class SupplierOrganisationAdmin(ReadOnlyAdmin):
     actions = ["approve"]
 
     @admin.action(description="Approve the selected suppliers for your council")
-    def approve(self, request: HttpRequest, queryset: QuerySet[SupplierOrganisation]) -> None:
-        buyer = request.user.buyer
+    def approve(self, request: SignedInRequest, queryset: QuerySet[SupplierOrganisation]) -> None:
+        # Django admin lets in only signed-in staff, so ``request.user`` is a User.
+        buyer = request.user.buyer if works_for_council(request.user) else None
         if buyer is None:
             messages.error(
                 request, "Each council approves for itself; you administer the whole portal."

@@ -1,27 +1,28 @@
 """Everything the portal holds about a supplier organisation, as JSON-ready data.
 
-Later features (invitations, bids, awards) add their sections here, so that
-"download your data" stays complete.
+What other apps hold about a supplier (invitations, questions, bids) they add
+as sections at start-up (``register_section``), so that "download your data"
+stays complete while suppliers knows nothing of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from portal import audit
 from suppliers.models import SupplierOrganisation
 from suppliers.selectors import statuses_by_council
-from tenders.models import (
-    Bid,
-    BidFile,
-    BidRevision,
-    Clarification,
-    Invitation,
-    OpportunityStatus,
-)
+
+Section = Callable[[SupplierOrganisation], list[dict[str, Any]]]
+_SECTIONS: dict[str, Section] = {}
+
+
+def register_section(name: str, section: Section) -> None:
+    """``section(supplier)`` is the export's ``name`` list (in the order registered)."""
+    _SECTIONS[name] = section
 
 
 def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
@@ -88,45 +89,8 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
             }
             for person in supplier.users.order_by("pk")
         ],
-        # Invitations to opportunities the council has published (a draft's
-        # invitations are the council's work in progress until then).
-        "invitations": [
-            {
-                "council": invitation.opportunity.buyer.name,
-                "opportunity_reference": invitation.opportunity.reference,
-                "opportunity_title": invitation.opportunity.title,
-                "opportunity_status": invitation.opportunity.current_status,
-                "invited_at": invitation.invited_at,
-                "local_when_invited": invitation.was_local,
-                "intends_to_bid": invitation.intention,
-                "intention_given_at": invitation.intention_at,
-            }
-            for invitation in Invitation.objects.filter(
-                supplier=supplier, opportunity__published_at__isnull=False
-            )
-            .exclude(opportunity__status=OpportunityStatus.DRAFT)
-            .select_related("opportunity__buyer")
-            .order_by("invited_at", "pk")
-        ],
-        # The questions its people asked, with the council's answers.
-        "questions": [
-            {
-                "opportunity_reference": question.opportunity.reference,
-                "asked_by": question.asked_by.full_name,
-                "asked_by_email": question.asked_by.email,
-                "asked_at": question.asked_at,
-                "question": question.question,
-                "answer": question.answer,
-                "answer_published_to": question.visibility,
-                "answered_at": question.answered_at,
-            }
-            for question in Clarification.objects.filter(supplier=supplier)
-            .select_related("opportunity", "asked_by")
-            .order_by("asked_at", "pk")
-        ],
-        # Its bids: every submitted version with its receipt and the SHA-256 of
-        # each file, and the draft being prepared (its own data, never sealed from it).
-        "bids": [_bid_data(bid) for bid in _bids_of(supplier)],
+        # What other apps hold about it (invitations, questions, bids: tenders).
+        **{name: section(supplier) for name, section in _SECTIONS.items()},
         "history": [
             {
                 "at": event.at,
@@ -137,58 +101,4 @@ def organisation_data(supplier: SupplierOrganisation) -> dict[str, Any]:
             }
             for event in audit.history_for(supplier)
         ],
-    }
-
-
-def _bids_of(supplier: SupplierOrganisation) -> QuerySet[Bid]:
-    return (
-        Bid.objects.filter(supplier=supplier)
-        .select_related("opportunity__buyer", "lot")
-        .prefetch_related(
-            Prefetch(
-                "revisions",
-                queryset=BidRevision.objects.select_related("submitted_by")
-                .prefetch_related("files")
-                .order_by("number"),
-            ),
-            Prefetch(
-                "files",
-                queryset=BidFile.objects.filter(revision__isnull=True),
-                to_attr="draft_files",
-            ),
-        )
-        .order_by("created_at", "pk")
-    )
-
-
-def _files_data(files: list[BidFile]) -> list[dict[str, Any]]:
-    return [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in files]
-
-
-def _bid_data(bid: Bid) -> dict[str, Any]:
-    return {
-        "council": bid.opportunity.buyer.name,
-        "opportunity_reference": bid.opportunity.reference,
-        "opportunity_title": bid.opportunity.title,
-        "lot": str(bid.lot),
-        "status": bid.status,
-        "started_at": bid.created_at,
-        "withdrawn_at": bid.withdrawn_at,
-        "versions": [
-            {
-                "version": revision.number,
-                "submitted_at": revision.submitted_at,
-                "submitted_by": revision.submitted_by.email,
-                "receipt_reference": revision.receipt_reference,
-                "price": revision.price,
-                "declarations": revision.declarations,
-                "files": _files_data(list(revision.files.all())),
-            }
-            for revision in bid.revisions.all()
-        ],
-        "draft": {
-            "price": bid.draft_price,
-            "declarations": bid.draft_declarations,
-            "files": _files_data(bid.draft_files),
-        },
     }

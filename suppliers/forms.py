@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import HTML, Field, Fieldset, Fluid, Layout, Size, Submit
+from crispy_forms_gds.layout import HTML, Field, Fieldset, Fluid, Size
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from cpv.forms import CpvCodesField
-from portal.forms import EMAIL_MAX_LENGTH
-from portal.identity import normalise_email
+from portal.forms import EMAIL_FORMAT, email_address, gds_helper
 from portal.models import User
 from portal.postcodes import InvalidPostcode, normalise_postcode
 from suppliers.identifiers import normalise_charity_number, normalise_company_number
@@ -35,6 +33,9 @@ def _yes_no(label: str, help_text: str, error: str) -> forms.TypedChoiceField:
 
 class OrganisationFields(forms.Form):
     """What a council needs to know about an organisation."""
+
+    # The organisation being edited, whose own numbers are not "taken" (none when registering).
+    supplier_pk: int | None = None
 
     legal_name = forms.CharField(
         label="Legal name",
@@ -93,7 +94,9 @@ class OrganisationFields(forms.Form):
     def clean_companies_house_number(self) -> str:
         number = normalise_company_number(self.cleaned_data["companies_house_number"])
         taken = SupplierOrganisation.objects.filter(companies_house_number=number)
-        if number and taken.exclude(pk=getattr(self, "supplier_pk", None)).exists():
+        if self.supplier_pk is not None:
+            taken = taken.exclude(pk=self.supplier_pk)
+        if number and taken.exists():
             raise ValidationError(
                 f"An organisation with Companies House number {number} is already registered. "
                 "Ask its administrator to invite you, or contact the council's procurement team."
@@ -103,7 +106,9 @@ class OrganisationFields(forms.Form):
     def clean_charity_number(self) -> str:
         number = normalise_charity_number(self.cleaned_data["charity_number"])
         taken = SupplierOrganisation.objects.filter(charity_number=number)
-        if number and taken.exclude(pk=getattr(self, "supplier_pk", None)).exists():
+        if self.supplier_pk is not None:
+            taken = taken.exclude(pk=self.supplier_pk)
+        if number and taken.exists():
             raise ValidationError(
                 f"An organisation with charity number {number} is already registered. "
                 "Ask its administrator to invite you."
@@ -204,10 +209,7 @@ class RegistrationForm(OrganisationFields, SiteFields):
         label="Your email address",
         help_text="We will send a link to confirm it. You will sign in with it.",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-        error_messages={
-            "required": "Enter your email address",
-            "invalid": "Enter an email address in the correct format, like name@example.com",
-        },
+        error_messages={"required": "Enter your email address", "invalid": EMAIL_FORMAT},
     )
     password1 = forms.CharField(
         label="Create a password",
@@ -225,8 +227,7 @@ class RegistrationForm(OrganisationFields, SiteFields):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             Fieldset(*_organisation_layout(), legend="Your organisation", legend_size=Size.MEDIUM),
             Fieldset(
                 *SITE_LAYOUT,
@@ -251,21 +252,17 @@ class RegistrationForm(OrganisationFields, SiteFields):
                 legend="About you",
                 legend_size=Size.MEDIUM,
             ),
-            Submit("submit", "Register"),
+            submit="Register",
         )
 
     def clean_email(self) -> str:
         # Whether the address has an account is never said here: the service
         # answers as for a new one and tells the account's owner.
-        email = self.cleaned_data["email"].strip().lower()
-        if len(normalise_email(email)) > EMAIL_MAX_LENGTH:
-            raise ValidationError(
-                "Enter an email address in the correct format, like name@example.com"
-            )
-        return email
+        return email_address(self.cleaned_data["email"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         probe = User(email=data.get("email") or "", full_name=data.get("full_name") or "")
         check_new_password(self, probe)
         return data
@@ -286,20 +283,18 @@ class OrganisationForm(OrganisationFields):
             },
         )
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             *_organisation_layout(),
             Field.textarea("categories", rows=4),
             CPV_FINDER,
-            Submit("submit", "Save changes"),
+            submit="Save changes",
         )
 
 
 class SiteForm(SiteFields):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(*SITE_LAYOUT, Submit("submit", "Save address"))
+        self.helper = gds_helper(*SITE_LAYOUT, submit="Save address")
 
 
 ROLE_CHOICES = [
@@ -314,10 +309,7 @@ class InviteForm(forms.Form):
     )
     email = forms.EmailField(
         label="Email address",
-        error_messages={
-            "required": "Enter their email address",
-            "invalid": "Enter an email address in the correct format, like name@example.com",
-        },
+        error_messages={"required": "Enter their email address", "invalid": EMAIL_FORMAT},
     )
     supplier_role = forms.ChoiceField(
         label="Role",
@@ -330,20 +322,15 @@ class InviteForm(forms.Form):
     def __init__(self, *args: Any, supplier: SupplierOrganisation, **kwargs: Any) -> None:
         self.supplier = supplier
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             Field.text("full_name"),
             Field.text("email"),
             Field.radios("supplier_role", legend_size=Size.SMALL),
-            Submit("submit", "Send invitation"),
+            submit="Send invitation",
         )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if len(normalise_email(email)) > EMAIL_MAX_LENGTH:
-            raise ValidationError(
-                "Enter an email address in the correct format, like name@example.com"
-            )
+        email = email_address(self.cleaned_data["email"])
         # Someone of this organisation who has not joined, or was removed, may
         # be invited again. Whether an address has an account elsewhere is never
         # said (the service tells its owner instead).
@@ -365,9 +352,8 @@ class RoleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
-            Field.radios("supplier_role", legend_size=Size.SMALL), Submit("submit", "Save role")
+        self.helper = gds_helper(
+            Field.radios("supplier_role", legend_size=Size.SMALL), submit="Save role"
         )
 
 
@@ -378,14 +364,13 @@ class JoinForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             Field.text("password1", field_width=Fluid.ONE_HALF),
             Field.text("password2", field_width=Fluid.ONE_HALF),
-            Submit("submit", "Create account"),
+            submit="Create account",
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
         check_new_password(self, self.user)
-        return data
+        return self.cleaned_data

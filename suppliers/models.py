@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -91,7 +93,7 @@ class SupplierSite(models.Model):
     def __str__(self) -> str:
         return f"{self.address_line_1}, {self.town} {self.postcode}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         from portal.postcodes import normalise_postcode
 
         self.postcode = normalise_postcode(self.postcode)
@@ -213,6 +215,6 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _address(values: dict) -> str:
+def _address(values: dict[str, Any]) -> str:
     parts = [values.get(k) for k in ["address_line_1", "address_line_2", "town", "postcode"]]
     return ", ".join(p for p in parts if p)

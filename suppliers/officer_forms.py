@@ -3,17 +3,20 @@ verification decision."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.urls import reverse
 
 from cpv.forms import CpvCodeField
+from portal.forms import gds_helper
 from portal.models import BuyerOrganisation
 from suppliers import selectors
-from suppliers.models import STATUS_TRANSITIONS, SupplierOrganisation, SupplierStatus
+from suppliers.models import STATUS_TRANSITIONS, SupplierStatus
+
+if TYPE_CHECKING:
+    from suppliers.selectors import SupplierForCouncil
 
 REASON_MAX_LENGTH = 2000
 
@@ -55,7 +58,8 @@ class DirectoryFilterForm(forms.Form):
             only.insert(0, ("local", f"Local to {buyer.name}"))
         # The template draws the fields and the error summary with
         # ``govuk_fields`` (not crispy: this form is drawn on every search).
-        self.fields["only"].choices = only
+        # ``fields`` is typed as plain Fields; "only" is the MultipleChoiceField above.
+        cast(forms.MultipleChoiceField, self.fields["only"]).choices = only
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ``selectors.directory`` (call after ``is_valid``)."""
@@ -118,21 +122,21 @@ class SupplierStatusForm(forms.Form):
     )
     reason = reason_field()
 
-    def __init__(self, *args: Any, supplier: SupplierOrganisation, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, supplier: SupplierForCouncil, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actions = status_actions(supplier.status)
-        field = self.fields["action"]
+        # ``fields`` is typed as plain Fields; "action" is the ChoiceField above.
+        field = cast(forms.ChoiceField, self.fields["action"])
         field.choices = [(action, label) for action, (_, label) in self.actions.items()]
         field.error_messages["invalid_choice"] = (
             f"{supplier} is {SupplierStatus(supplier.status).label.lower()} for your council: "
             "choose one of the actions offered"
         )
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("supplier_status", args=[supplier.pk])
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             Field.radios("action", legend_size=Size.SMALL),
             Field.textarea("reason", label_size=Size.SMALL, rows=4),
-            Submit("submit", "Save decision"),
+            submit="Save decision",
+            action=reverse("supplier_status", args=[supplier.pk]),
         )
 
     @property
@@ -158,10 +162,9 @@ class ChangeDecisionForm(forms.Form):
     def __init__(self, *args: Any, change_pk: int, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"change-{change_pk}")
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("supplier_change_decide", args=[change_pk])
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
             Field.radios("decision", legend_size=Size.SMALL, inline=True),
             Field.textarea("reason", label_size=Size.SMALL, rows=3),
-            Submit("submit", "Save the review"),
+            submit="Save the review",
+            action=reverse("supplier_change_decide", args=[change_pk]),
         )

@@ -10,35 +10,64 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import audit
+from portal.http import SignedInRequest
 from portal.models import User
 from portal.paging import PAGE_SIZE, page_with_total
+from portal.permissions import is_council_staff
 from suppliers import selectors, services
 from suppliers.models import SupplierChange, SupplierOrganisation, SupplierStatus
 from suppliers.officer_forms import ChangeDecisionForm, DirectoryFilterForm, SupplierStatusForm
+from suppliers.selectors import DirectoryFields
 from suppliers.services import StatusChangeRefused, supplier_set_status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from suppliers.selectors import DirectoryRow, SupplierForCouncil
+
+
+class TaggedFields(DirectoryFields):
+    """A directory row with its tags and its status, rendered (``_with_tags``)."""
+
+    tags: str
+    status_tag: str
+
+
+class ReviewFields(TypedDict):
+    """A change waiting for review with the officer's form for it, if any (``_with_forms``)."""
+
+    form: ChangeDecisionForm | None
+
+
+if TYPE_CHECKING:
+    TaggedRow = WithAnnotations[SupplierOrganisation, TaggedFields]
+    ChangeForReview = WithAnnotations[SupplierChange, ReviewFields]
 
 
 def _council_staff_only(user: User) -> None:
     """404 unless ``user`` works for a council (or the whole portal)."""
-    if user.role not in selectors.COUNCIL_ROLES:
+    if not is_council_staff(user):
         raise Http404("No such page.")
 
 
 @require_GET
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: SignedInRequest) -> HttpResponse:
     user = request.user
     _council_staff_only(user)
     form = DirectoryFilterForm(request.GET or None, buyer=user.buyer)
+    suppliers: QuerySet[SupplierOrganisation]
     if not form.is_bound:
         suppliers = selectors.directory(buyer=user.buyer)
     elif form.is_valid():
@@ -62,21 +91,22 @@ def directory(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _with_tags(suppliers: list[SupplierOrganisation]) -> list[SupplierOrganisation]:
+def _with_tags(suppliers: list[DirectoryRow]) -> list[TaggedRow]:
     """Each row with ``tags`` (local, SME, VCSE) and ``status_tag``: the includes
     every supplier page shares, rendered once for each kind of row rather than
     twice for every row (fifty includes were a fifth of the page's rendering).
     They read ``supplier`` only."""
     tags = get_template("includes/supplier_tags.html")
     status_tag = get_template("suppliers/officer/status_tag.html")
-    kinds: dict[tuple, tuple[str, str]] = {}
-    for supplier in suppliers:
+    kinds: dict[tuple[bool, bool, bool, str], tuple[str, str]] = {}
+    rows = cast("list[TaggedRow]", suppliers)  # ``tags`` and ``status_tag`` are set below
+    for supplier in rows:
         kind = (supplier.is_local, supplier.is_sme, supplier.is_vcse, supplier.status)
         if kind not in kinds:
             context = {"supplier": supplier}
             kinds[kind] = (tags.render(context), status_tag.render(context))
         supplier.tags, supplier.status_tag = kinds[kind]
-    return suppliers
+    return rows
 
 
 @dataclass(frozen=True)
@@ -118,21 +148,22 @@ def _history(supplier: SupplierOrganisation) -> list[HistoryEntry]:
 
 def _with_forms(
     changes: list[SupplierChange], *, reviewer: bool, bound: ChangeDecisionForm | None = None
-) -> list[SupplierChange]:
+) -> list[ChangeForReview]:
     """Each change with its review form, for an officer who may review it."""
-    for change in changes:
+    with_forms = cast("list[ChangeForReview]", changes)  # ``form`` is set on each below
+    for change in with_forms:
         change.form = None
         if reviewer:
             if bound is not None and bound.prefix == f"change-{change.pk}":
                 change.form = bound
             else:
                 change.form = ChangeDecisionForm(change_pk=change.pk)
-    return changes
+    return with_forms
 
 
 def _detail(
-    request: HttpRequest,
-    supplier: SupplierOrganisation,
+    request: SignedInRequest,
+    supplier: SupplierForCouncil,
     form: SupplierStatusForm | None,
     change_form: ChangeDecisionForm | None = None,
 ) -> HttpResponse:
@@ -162,7 +193,7 @@ def _detail(
 
 
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: SignedInRequest, pk: int) -> HttpResponse:
     supplier = selectors.supplier_for_officer(request.user, pk)
     # Auditors and administrators see the page without the decision form.
     form = SupplierStatusForm(supplier=supplier) if request.user.is_officer else None
@@ -170,17 +201,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+def change_status(request: SignedInRequest, pk: int) -> HttpResponse:
     """Approve, suspend or reinstate a supplier (officers only)."""
     supplier = selectors.supplier_for_officer(request.user, pk)
-    if not request.user.is_officer:
+    buyer = request.user.buyer  # an officer's council (every officer has one)
+    if not request.user.is_officer or buyer is None:
         raise PermissionDenied("Only procurement officers verify suppliers.")
     form = SupplierStatusForm(request.POST, supplier=supplier)
     if form.is_valid():
         try:
             supplier_set_status(
                 supplier=supplier,
-                buyer=request.user.buyer,
+                buyer=buyer,
                 status=form.target,
                 reason=form.cleaned_data["reason"],
                 by=request.user,
@@ -195,7 +227,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{supplier} is now {form.target.label.lower()} for {request.user.buyer}. "
+                f"{supplier} is now {form.target.label.lower()} for {buyer}. "
                 "Its people have been told by email and in their inbox.",
             )
             return redirect("supplier_detail", pk=supplier.pk)
@@ -206,7 +238,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def changes(request: HttpRequest) -> HttpResponse:
+def changes(request: SignedInRequest) -> HttpResponse:
     """The changes suppliers asked for that this council's officers may review:
     of suppliers the council has decided on, oldest first."""
     user = request.user
@@ -222,7 +254,7 @@ def changes(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def change_decide(request: SignedInRequest, pk: int) -> HttpResponse:
     """Accept or refuse one change (an officer of a council that relies on the supplier)."""
     user = request.user
     _council_staff_only(user)

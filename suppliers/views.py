@@ -7,7 +7,9 @@ within it, so another organisation's gets 404.
 
 from __future__ import annotations
 
+import datetime
 import json
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -18,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import lockout
+from portal.http import SignedInRequest
 from portal.models import User
 from suppliers import export, services, tokens
 from suppliers.forms import (
@@ -31,16 +34,30 @@ from suppliers.forms import (
 from suppliers.models import SupplierOrganisation, SupplierSite
 from suppliers.selectors import buyers_local_to, profile_as_asked, statuses_by_council
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def _own_supplier(request: HttpRequest) -> SupplierOrganisation:
-    if not request.user.is_supplier_user or request.user.supplier_id is None:
+class LockFields(TypedDict):
+    """What the people page shows of a colleague besides: until when they are locked out."""
+
+    locked_until: datetime.datetime | None
+
+
+if TYPE_CHECKING:
+    LockablePerson = WithAnnotations[User, LockFields]
+
+
+def _own_supplier(request: SignedInRequest) -> SupplierOrganisation:
+    supplier = request.user.supplier if request.user.is_supplier_user else None
+    if supplier is None:
         raise Http404
-    return request.user.supplier
+    return supplier
 
 
-def _own_supplier_as_admin(request: HttpRequest) -> SupplierOrganisation:
+def _own_supplier_as_admin(request: SignedInRequest) -> SupplierOrganisation:
     supplier = _own_supplier(request)
     if not request.user.is_supplier_admin:
         raise PermissionDenied("Only your organisation's administrators can do this.")
@@ -115,7 +132,8 @@ def resend_verification(request: HttpRequest, token: str) -> HttpResponse:
     try:
         tokens.read_token(token, tokens.VERIFY_EMAIL)
     except tokens.LinkProblem as problem:
-        if not problem.can_resend:
+        # Only an account's own link may be sent again (``can_resend`` needs the account).
+        if problem.user is None or not problem.can_resend:
             return _link_problem(request, problem, token)
         services.send_verification(user=problem.user)
         request.session["registered_email"] = problem.user.email
@@ -160,7 +178,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def organisation(request: HttpRequest) -> HttpResponse:
+def organisation(request: SignedInRequest) -> HttpResponse:
     supplier = _own_supplier(request)
     return render(
         request,
@@ -184,7 +202,7 @@ SENT_FOR_REVIEW = (
 
 
 @require_http_methods(["GET", "POST"])
-def organisation_edit(request: HttpRequest) -> HttpResponse:
+def organisation_edit(request: SignedInRequest) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
     # The form starts from what is waiting for review, so saving it again keeps it.
     initial = profile_as_asked(
@@ -222,7 +240,7 @@ def _locality_message(
 
 
 @require_http_methods(["GET", "POST"])
-def site_add(request: HttpRequest) -> HttpResponse:
+def site_add(request: SignedInRequest) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -233,7 +251,7 @@ def site_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def site_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
     site = get_object_or_404(SupplierSite, pk=pk, supplier=supplier)
     initial = {
@@ -248,7 +266,7 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def site_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def site_remove(request: SignedInRequest, pk: int) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
     site = get_object_or_404(SupplierSite, pk=pk, supplier=supplier)
     error = None
@@ -267,7 +285,7 @@ def site_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def organisation_export(request: HttpRequest) -> HttpResponse:
+def organisation_export(request: SignedInRequest) -> HttpResponse:
     supplier = _own_supplier(request)
     data = export.organisation_data(supplier)
     response = HttpResponse(
@@ -282,9 +300,10 @@ def organisation_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: SignedInRequest) -> HttpResponse:
     supplier = _own_supplier(request)
-    people = list(supplier.users.order_by("-is_active", "full_name"))
+    # Each with ``locked_until`` (set below), for the page.
+    people = cast("list[LockablePerson]", list(supplier.users.order_by("-is_active", "full_name")))
     locked = lockout.locked_accounts(people)
     for person in people:
         person.locked_until = locked.get(person.pk)
@@ -292,7 +311,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def person_invite(request: HttpRequest) -> HttpResponse:
+def person_invite(request: SignedInRequest) -> HttpResponse:
     supplier = _own_supplier_as_admin(request)
     form = InviteForm(request.POST or None, supplier=supplier)
     if request.method == "POST" and form.is_valid():
@@ -308,13 +327,13 @@ def person_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "suppliers/person_invite.html", {"form": form})
 
 
-def _colleague(request: HttpRequest, pk: int) -> tuple[SupplierOrganisation, User]:
+def _colleague(request: SignedInRequest, pk: int) -> tuple[SupplierOrganisation, User]:
     supplier = _own_supplier_as_admin(request)
     return supplier, get_object_or_404(User, pk=pk, supplier=supplier)
 
 
 @require_http_methods(["GET", "POST"])
-def person_role(request: HttpRequest, pk: int) -> HttpResponse:
+def person_role(request: SignedInRequest, pk: int) -> HttpResponse:
     _supplier, person = _colleague(request, pk)
     form = RoleForm(request.POST or None, initial={"supplier_role": person.supplier_role})
     if request.method == "POST" and form.is_valid():
@@ -331,7 +350,7 @@ def person_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def person_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def person_remove(request: SignedInRequest, pk: int) -> HttpResponse:
     _supplier, person = _colleague(request, pk)
     error = None
     if request.method == "POST":
@@ -346,7 +365,7 @@ def person_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def person_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def person_unlock(request: SignedInRequest, pk: int) -> HttpResponse:
     """Lift a colleague's sign-in lock (after too many wrong passwords)."""
     _supplier, person = _colleague(request, pk)
     if services.colleague_unlock(user=person, by=request.user):

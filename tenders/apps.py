@@ -7,4 +7,8 @@ class TendersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the tenders notification events (portal.events).
-        from tenders import services  # noqa: F401
+        from tenders import export, sealing, selectors, services  # noqa: F401
+
+        sealing.register()
+        selectors.register_sections()
+        export.register()

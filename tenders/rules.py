@@ -98,6 +98,12 @@ class Decision:
         return self.band.min_local if self.band else None
 
 
+def financial_year(day: datetime.date) -> int:
+    """The year in which the financial year containing ``day`` starts (1 April
+    to 31 March, RULES.md §5)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 def money(value: Decimal) -> str:
     return f"£{value:,.2f}"
 
@@ -255,7 +261,10 @@ def decide(
             f"{money(compared)} {_basis_words(limit.basis)} at {percent(rate)} VAT."
         )
     counted = [
-        replace(
+        r
+        # Already on the threshold's basis, in pence: as converting would give it.
+        if r.basis == limit.basis and r.value.as_tuple().exponent == -2
+        else replace(
             r,
             value=to_basis(r.value, entered=r.basis, basis=limit.basis, vat_rate_percent=rate),
             basis=limit.basis,

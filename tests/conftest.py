@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from portal import demo
+from devdata import demo
 from portal.models import BuyerOrganisation, Role, User
 from portal.services import buyer_create, locality_set, user_create
 from suppliers.models import SupplierOrganisation

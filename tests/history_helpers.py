@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from cpv.models import CpvCode
-from portal import demo
+from devdata import demo
+from devdata.past_awards import PastAward, PastBid, record_past_award
 from portal.models import BuyerOrganisation, User
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
@@ -24,7 +25,6 @@ from tenders.models import (
     OpportunityStatus,
     Route,
 )
-from tenders.past_awards import PastAward, PastBid, record_past_award
 from tenders.services import policy_create
 from tenders.services.spend import rebuild_spend_totals
 

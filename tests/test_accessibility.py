@@ -303,7 +303,7 @@ def test_officer_pages_and_their_errors(
 
 
 def test_auditor_pages_and_their_errors(page, width, live_server, seeded):
-    from portal import demo_history
+    from devdata import demo_history
     from tenders.models import Contract
 
     buyer = person("auditor@demo-council.example").buyer

@@ -13,11 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portal import demo
+from devdata import demo
 from portal.models import Role
 from portal.services import user_create
 from tenders.models import Contract
-from tenders.services.spend import financial_year
+from tenders.rules import financial_year
 from tests.history_helpers import awarded, bulk_awarded, council_with_policy
 from transparency.local_spend import dashboard
 

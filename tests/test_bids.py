@@ -390,7 +390,7 @@ def test_each_bidder_sees_the_outcome_on_the_opportunity(opened, officer, client
         start_date=datetime.date(2027, 1, 1),
         end_date=datetime.date(2027, 12, 31),
     )
-    url = reverse("opportunity_detail", args=[opened.pk])
+    url = reverse("tenders:opportunity_detail", args=[opened.pk])
     client.force_login(bidder(1))
     assert "Your bid was successful." in client.get(url).content.decode()
     client.force_login(bidder(3))

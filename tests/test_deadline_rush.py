@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from portal.bench import deadline_rush
+from devdata.bench import deadline_rush
 from tenders.models import Bid, BidRevision, Opportunity
 from tests.conftest import need
 

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from cpv.models import CpvCode
-from portal import demo
+from devdata import demo
+from devdata.past_awards import PastAward, PastBid, record_past_award
 from portal.models import Role
 from portal.services import user_create
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract
-from tenders.past_awards import PastAward, PastBid, record_past_award
 from tenders.services import BandSpec, policy_create
 from transparency import flags
 from transparency.flags import flag_report

@@ -17,7 +17,6 @@ from cpv.models import CpvCode
 from portal.models import Role
 from portal.services import user_create
 from tenders.models import Route, RouteCheck
-from tenders.policy_views import CSV_COLUMNS
 from tenders.services import (
     BandSpec,
     CriterionSpec,
@@ -27,10 +26,11 @@ from tenders.services import (
     opportunity_publish,
     policy_create,
 )
+from tenders.views.policy import CSV_COLUMNS
 
 LONDON = ZoneInfo("Europe/London")
-REGISTER = reverse("full_tender_register")
-CSV_URL = reverse("full_tender_register_csv")
+REGISTER = reverse("tenders:full_tender_register")
+CSV_URL = reverse("tenders:full_tender_register_csv")
 
 
 def draft(officer, value: str, *, title: str = "Office cleaning", basis: str = "inclusive"):
@@ -88,7 +88,7 @@ def test_the_councils_people_see_the_register_newest_first(client, outcomes, req
     ]:
         assert text in page, text
     assert "Small job" not in page
-    assert reverse("opportunity_detail", args=[big.pk]) in page
+    assert reverse("tenders:opportunity_detail", args=[big.pk]) in page
 
 
 def test_the_csv_has_the_same_columns_newest_first(client, outcomes, auditor):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from portal import demo
+from devdata import demo
 from portal.locality import collapse_districts
 from portal.models import AuditEvent, Role
 from portal.postcodes import parse_districts

@@ -18,8 +18,8 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 
+from devdata.bench.workers import database_url as database_url_for_workers
 from portal import notifications
-from portal.bench.workers import database_url as database_url_for_workers
 from portal.mail import clear_capture, read_capture
 from portal.models import DeliveryStatus, InboxMessage, Notification
 from portal.notifications import notify

@@ -123,17 +123,19 @@ def bid_of(opportunity, n, lot_number=1) -> Bid:
 
 
 def detail_url(opportunity) -> str:
-    return reverse("opportunity_detail", args=[opportunity.pk])
+    return reverse("tenders:opportunity_detail", args=[opportunity.pk])
 
 
 def evaluation_url(opportunity, lot_number=1) -> str:
     return reverse(
-        "lot_evaluation", args=[opportunity.pk, opportunity.lots.get(number=lot_number).pk]
+        "tenders:lot_evaluation", args=[opportunity.pk, opportunity.lots.get(number=lot_number).pk]
     )
 
 
 def award_url(opportunity, lot_number=1) -> str:
-    return reverse("lot_award", args=[opportunity.pk, opportunity.lots.get(number=lot_number).pk])
+    return reverse(
+        "tenders:lot_award", args=[opportunity.pk, opportunity.lots.get(number=lot_number).pk]
+    )
 
 
 def quality(opportunity):
@@ -141,7 +143,7 @@ def quality(opportunity):
 
 
 def score_url(opportunity, bid) -> str:
-    return reverse("bid_score", args=[opportunity.pk, bid.pk, quality(opportunity).pk])
+    return reverse("tenders:bid_score", args=[opportunity.pk, bid.pk, quality(opportunity).pk])
 
 
 def mark(client, opportunity, bid, value, comment="Clear method."):
@@ -166,16 +168,16 @@ def every_bid_url(opportunity, bid=None) -> list[tuple[str, str]]:
     pk, lot_pk = opportunity.pk, bid.lot_id
     criterion = quality(opportunity).pk
     gets = [
-        reverse("lot_evaluation", args=[pk, lot_pk]),
-        reverse("lot_award", args=[pk, lot_pk]),
-        reverse("bid_detail", args=[pk, bid.pk]),
-        reverse("bid_file", args=[pk, bid.pk, bid_file.pk]),
+        reverse("tenders:lot_evaluation", args=[pk, lot_pk]),
+        reverse("tenders:lot_award", args=[pk, lot_pk]),
+        reverse("tenders:bid_detail", args=[pk, bid.pk]),
+        reverse("tenders:bid_file", args=[pk, bid.pk, bid_file.pk]),
     ]
     posts = [
-        reverse("box_open", args=[pk]),
-        reverse("lot_award", args=[pk, lot_pk]),
-        reverse("bid_score", args=[pk, bid.pk, criterion]),
-        reverse("bid_exclude", args=[pk, bid.pk]),
+        reverse("tenders:box_open", args=[pk]),
+        reverse("tenders:lot_award", args=[pk, lot_pk]),
+        reverse("tenders:bid_score", args=[pk, bid.pk, criterion]),
+        reverse("tenders:bid_exclude", args=[pk, bid.pk]),
     ]
     return [("get", url) for url in gets] + [("post", url) for url in posts]
 
@@ -189,7 +191,7 @@ def test_the_box_cannot_be_opened_before_the_deadline(published, officer):
     page = main_text(client.get(detail_url(published)))
     assert "Sealed until the deadline" in page
     assert "Open the bids" not in page
-    response = client.post(reverse("box_open", args=[published.pk]))
+    response = client.post(reverse("tenders:box_open", args=[published.pk]))
     assert response.status_code == 200
     summary = main_text(response)
     assert "The bids were not opened" in summary
@@ -203,7 +205,7 @@ def test_one_officer_alone_cannot_open_the_box(published, clock, officer):
     client = signed_in(officer)
     page = main_text(client.get(detail_url(published)))
     assert "Closed: waiting for two officers to open the bids" in page
-    response = client.post(reverse("box_open", args=[published.pk]), follow=True)
+    response = client.post(reverse("tenders:box_open", args=[published.pk]), follow=True)
     at = timezone.localtime(BoxOpening.objects.get().first_at)
     page = main_text(response)
     assert (
@@ -215,7 +217,7 @@ def test_one_officer_alone_cannot_open_the_box(published, clock, officer):
     )
     assert "Confirm the opening as the second officer" not in page
     # The same officer again is refused, on the page, with the reason.
-    again = client.post(reverse("box_open", args=[published.pk]))
+    again = client.post(reverse("tenders:box_open", args=[published.pk]))
     assert again.status_code == 200
     assert "A second, different officer must confirm the opening" in main_text(again)
     assert not BoxOpening.objects.get().opened
@@ -229,13 +231,13 @@ def test_two_officers_open_the_box_and_both_are_recorded_and_shown(
     submit(published, 1, "3900.00")
     pass_deadline(clock, published)
     first_at = timezone.now()
-    signed_in(officer).post(reverse("box_open", args=[published.pk]))
+    signed_in(officer).post(reverse("tenders:box_open", args=[published.pk]))
     clock.shift(datetime.timedelta(minutes=3))
     second_at = timezone.now()
     second = signed_in(second_officer)
     page = main_text(second.get(detail_url(published)))
     assert "Confirm the opening as the second officer" in page
-    response = second.post(reverse("box_open", args=[published.pk]), follow=True)
+    response = second.post(reverse("tenders:box_open", args=[published.pk]), follow=True)
     page = main_text(response)
     assert "The bids are open." in page
     event = AuditEvent.objects.get(action="box.opened")
@@ -259,7 +261,7 @@ def test_an_auditor_and_the_councils_administrator_cannot_open_the_box(
     for person in (auditor, admin_user):
         client = signed_in(person)
         assert "<form" not in main_text(client.get(detail_url(published)))
-        assert client.post(reverse("box_open", args=[published.pk])).status_code == 403
+        assert client.post(reverse("tenders:box_open", args=[published.pk])).status_code == 403
     assert not BoxOpening.objects.exists()
 
 
@@ -292,7 +294,7 @@ def test_the_ranking_shows_weighted_points_totals_and_ranks(opened, officer):
     assert "3 Bidder 3 Local £3,000.00 26.67 30.00 56.67" in page
     html = response.content.decode()
     for n in (1, 2, 3):
-        assert reverse("bid_detail", args=[opened.pk, bid_of(opened, n).pk]) in html
+        assert reverse("tenders:bid_detail", args=[opened.pk, bid_of(opened, n).pk]) in html
 
 
 def test_a_criterion_not_marked_yet_counts_as_zero_and_says_so(opened, officer):
@@ -313,7 +315,7 @@ def test_an_officer_marks_a_bid_on_its_page(opened, officer):
     bid = bid_of(opened, 2)
     response = mark(client, opened, bid, "75.5", "Good method, thin on staffing.")
     assert response.status_code == 302
-    assert response["Location"] == reverse("bid_detail", args=[opened.pk, bid.pk])
+    assert response["Location"] == reverse("tenders:bid_detail", args=[opened.pk, bid.pk])
     score = Score.objects.get(bid=bid)
     assert (score.mark, score.comment, score.scored_by) == (
         D("75.50"),
@@ -350,14 +352,14 @@ def test_a_mark_is_checked_and_the_page_says_what_is_wrong(
 
 def test_the_price_cannot_be_marked_by_hand(opened, officer):
     price = opened.criteria.get(is_price=True)
-    url = reverse("bid_score", args=[opened.pk, bid_of(opened, 1).pk, price.pk])
+    url = reverse("tenders:bid_score", args=[opened.pk, bid_of(opened, 1).pk, price.pk])
     assert signed_in(officer).post(url, {"mark": "100", "comment": "x"}).status_code == 404
 
 
 def test_an_officer_excludes_a_bid_with_a_reason(opened, officer):
     client = signed_in(officer)
     bid = bid_of(opened, 2)
-    url = reverse("bid_exclude", args=[opened.pk, bid.pk])
+    url = reverse("tenders:bid_exclude", args=[opened.pk, bid.pk])
     refused = client.post(url, {"reason": "  "})
     assert "Give the reason for excluding the bid" in main_text(refused)
     response = client.post(url, {"reason": "Insurance certificate missing."}, follow=True)
@@ -368,7 +370,7 @@ def test_an_officer_excludes_a_bid_with_a_reason(opened, officer):
     excluded = main_text(response).split("Excluded bids", 1)[1]
     assert "Bidder 2 Local £2,000.00 Insurance certificate missing. By Priya Shah" in excluded
     # An excluded bid can no longer be marked.
-    bid_page = main_text(client.get(reverse("bid_detail", args=[opened.pk, bid.pk])))
+    bid_page = main_text(client.get(reverse("tenders:bid_detail", args=[opened.pk, bid.pk])))
     assert "Excluded by Priya Shah: Insurance certificate missing." in bid_page
     assert "Save the mark" not in bid_page
 
@@ -386,7 +388,7 @@ def test_the_bid_page_shows_every_version_its_files_and_the_declarations(
     open_box(clock, published, officer, second_officer)
     client = signed_in(officer)
     bid = bid_of(published, 1)
-    response = client.get(reverse("bid_detail", args=[published.pk, bid.pk]))
+    response = client.get(reverse("tenders:bid_detail", args=[published.pk, bid.pk]))
     page = main_text(response)
     versions = page.split("Submitted versions", 1)[1].split("Declarations", 1)[0]
     assert re.search(
@@ -417,9 +419,11 @@ def test_a_drafts_files_are_never_the_councils(published, clock, officer, second
     client = signed_in(officer)
     assert (
         "unsent.pdf"
-        not in client.get(reverse("bid_detail", args=[published.pk, bid.pk])).content.decode()
+        not in client.get(
+            reverse("tenders:bid_detail", args=[published.pk, bid.pk])
+        ).content.decode()
     )
-    url = reverse("bid_file", args=[published.pk, bid.pk, draft_file.pk])
+    url = reverse("tenders:bid_file", args=[published.pk, bid.pk, draft_file.pk])
     assert client.get(url).status_code == 404
 
 
@@ -529,10 +533,10 @@ def test_an_unknown_lot_bid_or_file_is_404(opened, officer):
     other_bid = bid_of(opened, 2)
     other_file = other_bid.files.filter(revision__isnull=False).first()
     for url in [
-        reverse("lot_evaluation", args=[opened.pk, 999999]),
-        reverse("lot_award", args=[opened.pk, 999999]),
-        reverse("bid_detail", args=[opened.pk, 999999]),
-        reverse("bid_file", args=[opened.pk, bid.pk, other_file.pk]),
+        reverse("tenders:lot_evaluation", args=[opened.pk, 999999]),
+        reverse("tenders:lot_award", args=[opened.pk, 999999]),
+        reverse("tenders:bid_detail", args=[opened.pk, 999999]),
+        reverse("tenders:bid_file", args=[opened.pk, bid.pk, other_file.pk]),
     ]:
         assert client.get(url).status_code == 404, url
 
@@ -636,7 +640,7 @@ def test_the_bid_page_makes_a_fixed_number_of_queries(
     )
     client = signed_in(officer)
     for n in (1, 2):
-        url = reverse("bid_detail", args=[published.pk, bid_of(published, n).pk])
+        url = reverse("tenders:bid_detail", args=[published.pk, bid_of(published, n).pk])
         client.get(url)  # warm-up
         with django_assert_num_queries(BID_QUERIES):
             response = client.get(url)

@@ -30,7 +30,7 @@ def test_cancelling_needs_a_reason_and_tells_the_invitees(
     officer_client, officer, in_process_tasks, django_capture_on_commit_callbacks
 ):
     opportunity = open_opportunity(officer)
-    url = reverse("opportunity_cancel", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_cancel", args=[opportunity.pk])
     assert "Invited suppliers are told" in main_text(officer_client.get(url))
     response = officer_client.post(url, {"reason": "  "})
     assert "Give the reason for cancelling: invited suppliers see it" in errors(response)
@@ -47,7 +47,7 @@ def test_cancelling_needs_a_reason_and_tells_the_invitees(
     assert [m.to for m in mail.outbox] == [["supplier@aire-valley.example"]]
     assert "The building is being sold." in mail.outbox[0].body
     # Nothing more can be done to it.
-    html = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])).content
+    html = officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).content
     assert url not in html.decode()
     response = officer_client.post(url, {"reason": "Again."})
     assert "This opportunity is already cancelled." in errors(response)
@@ -60,7 +60,7 @@ def test_a_draft_is_cancelled_without_telling_anyone(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         officer_client.post(
-            reverse("opportunity_cancel", args=[opportunity.pk]), {"reason": "Not needed."}
+            reverse("tenders:opportunity_cancel", args=[opportunity.pk]), {"reason": "Not needed."}
         )
     assert Opportunity.objects.get(pk=opportunity.pk).status == OpportunityStatus.CANCELLED
     assert mail.outbox == []
@@ -71,7 +71,7 @@ def test_a_draft_is_cancelled_without_telling_anyone(
 
 def test_correcting_the_details_of_an_open_opportunity_is_an_amendment(officer_client, officer):
     opportunity = open_opportunity(officer)
-    url = reverse("opportunity_correct", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_correct", args=[opportunity.pk])
     assert officer_client.get(url).context["form"]["title"].value() == "Office cleaning"
     response = officer_client.post(url, {"title": "Office cleaning", "description": "New."})
     assert "Say what you corrected: invited suppliers are told" in errors(response)
@@ -92,7 +92,7 @@ def test_correcting_the_details_of_an_open_opportunity_is_an_amendment(officer_c
 
 def test_changing_the_value_to_full_tender_is_refused_and_the_lots_stay(officer_client, officer):
     opportunity = open_opportunity(officer)
-    url = reverse("opportunity_change_value", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_change_value", args=[opportunity.pk])
     form = officer_client.get(url).context["form"]
     assert form["lot_value_1"].value() == D("5000.00")
     response = officer_client.post(
@@ -114,14 +114,16 @@ def test_changing_the_value_to_full_tender_is_refused_and_the_lots_stay(officer_
     opportunity.refresh_from_db()
     assert opportunity.route == Route.INVITATION
     # The page still shows the route the opportunity has.
-    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
     assert "May go to invited local bidders: Single quote" in page
 
 
 def test_changing_the_value_within_the_band_is_an_amendment(officer_client, officer):
     opportunity = open_opportunity(officer)
     response = officer_client.post(
-        reverse("opportunity_change_value", args=[opportunity.pk]),
+        reverse("tenders:opportunity_change_value", args=[opportunity.pk]),
         {
             "lot_rows": "2",
             "lot_title_1": "Offices",
@@ -141,7 +143,7 @@ def test_changing_the_value_within_the_band_is_an_amendment(officer_client, offi
 def test_amendments_are_refused_on_a_draft(officer_client, officer):
     draft = make_opportunity(officer, "5000.00")
     response = officer_client.post(
-        reverse("opportunity_correct", args=[draft.pk]),
+        reverse("tenders:opportunity_correct", args=[draft.pk]),
         {"title": "A", "description": "B", "summary": "C"},
     )
     assert "Only an open opportunity is amended; edit a draft directly." in errors(response)
@@ -163,7 +165,9 @@ def split_work(officer):
 
 def test_work_added_up_to_the_threshold_shows_what_was_added(officer_client, split_work):
     assert split_work.route == Route.FULL_TENDER
-    page = main_text(officer_client.get(reverse("opportunity_detail", args=[split_work.pk])))
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[split_work.pk]))
+    )
     assert "Full tender required" in page
     assert "Work must not be split to stay under the threshold" in page
     assert "Window cleaning" in page and "£200,000.00" in page
@@ -172,8 +176,8 @@ def test_work_added_up_to_the_threshold_shows_what_was_added(officer_client, spl
 def test_only_an_approver_may_record_that_the_work_is_separate(
     client, officer, second_officer, split_work
 ):
-    url = reverse("opportunity_override", args=[split_work.pk])
-    detail = reverse("opportunity_detail", args=[split_work.pk])
+    url = reverse("tenders:opportunity_override", args=[split_work.pk])
+    detail = reverse("tenders:opportunity_detail", args=[split_work.pk])
     client.force_login(officer)  # not an approver
     assert url not in client.get(detail).content.decode()
     assert client.post(url, {"justification": "x" * 30}).status_code == 403
@@ -202,9 +206,12 @@ def test_only_an_approver_may_record_that_the_work_is_separate(
 def test_the_override_is_not_offered_for_work_over_the_threshold_on_its_own(client, second_officer):
     opportunity = make_opportunity(second_officer, "180000.00")
     client.force_login(second_officer)
-    url = reverse("opportunity_override", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_override", args=[opportunity.pk])
     assert (
-        url not in client.get(reverse("opportunity_detail", args=[opportunity.pk])).content.decode()
+        url
+        not in client.get(
+            reverse("tenders:opportunity_detail", args=[opportunity.pk])
+        ).content.decode()
     )
     # The service refuses it, with the reason, and records nothing.
     response = client.post(url, {"justification": "x" * 40})
@@ -217,7 +224,7 @@ def test_the_override_is_not_offered_for_work_over_the_threshold_on_its_own(clie
 def test_add_another_lot_on_the_change_of_value_keeps_what_was_typed(officer_client, officer):
     opportunity = open_opportunity(officer)
     response = officer_client.post(
-        reverse("opportunity_change_value", args=[opportunity.pk]),
+        reverse("tenders:opportunity_change_value", args=[opportunity.pk]),
         {
             "lot_rows": "1",
             "lot_title_1": "Offices",
@@ -232,3 +239,21 @@ def test_add_another_lot_on_the_change_of_value_keeps_what_was_typed(officer_cli
     assert 'name="lot_title_2"' in html and 'value="4,500"' in html
     assert "There is a problem" not in html
     assert not Amendment.objects.exists()
+
+
+def test_a_hand_made_add_criterion_on_the_value_form_is_an_ordinary_change(officer_client, officer):
+    """The value form has no criteria: a request naming that button is not a crash."""
+    opportunity = open_opportunity(officer)
+    response = officer_client.post(
+        reverse("tenders:opportunity_change_value", args=[opportunity.pk]),
+        {
+            "lot_rows": "1",
+            "lot_title_1": "Everything",
+            "lot_value_1": "180,000",
+            "options_value": "0",
+            "summary": "Bigger.",
+            "add_criterion": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "The change is refused: at this value, full tender is required." in errors(response)

@@ -54,13 +54,15 @@ def test_a_deadline_typed_in_uk_time_is_stored_right_in_bst_and_gmt(
             **when("submission", day, typed),
         )
         assert opportunity.submission_deadline == stored_utc
-        page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+        page = main_text(
+            officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+        )
         hour_minute = typed if len(typed) == 5 else f"0{typed}"
         assert f"{day:%-d %B %Y} at {hour_minute} (UK time)" in page
         # Editing shows the time as it was typed, in UK time.
-        form = officer_client.get(reverse("opportunity_edit", args=[opportunity.pk])).context[
-            "form"
-        ]
+        form = officer_client.get(
+            reverse("tenders:opportunity_edit", args=[opportunity.pk])
+        ).context["form"]
         assert form["submission_time"].value() == hour_minute
         assert form["submission_date"].value() == day
 
@@ -143,7 +145,7 @@ def test_extending_a_deadline_earlier_is_refused(officer_client, officer):
     opportunity = open_opportunity(officer)
     current = opportunity.submission_deadline
     earlier = (current - datetime.timedelta(days=1)).astimezone(datetime.UTC)
-    url = reverse("opportunity_extend", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_extend", args=[opportunity.pk])
     response = officer_client.post(
         url, {**when("submission", earlier.date(), "12:00"), "reason": "Sooner."}
     )
@@ -161,7 +163,7 @@ def test_extending_a_deadline_tells_the_invitees_and_is_listed_with_its_time(
 ):
     opportunity = open_opportunity(officer)
     later = opportunity.submission_deadline.date() + datetime.timedelta(days=7)
-    url = reverse("opportunity_extend", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_extend", args=[opportunity.pk])
     response = officer_client.post(url, {**when("submission", later, "12:00")})
     assert "Give the reason: invited suppliers are told" in errors(response)
     mail.outbox.clear()
@@ -192,7 +194,7 @@ def test_only_an_open_opportunitys_deadline_can_be_extended(officer_client, offi
     draft = make_opportunity(officer, "1000.00")
     later = draft.submission_deadline.date() + datetime.timedelta(days=7)
     response = officer_client.post(
-        reverse("opportunity_extend", args=[draft.pk]),
+        reverse("tenders:opportunity_extend", args=[draft.pk]),
         {**when("submission", later, "12:00"), "reason": "More time."},
     )
     assert "This opportunity is a draft: you cannot extend its deadline." in errors(response)

@@ -29,7 +29,7 @@ def officer_client(client, officer):
 
 def upload(client, opportunity, name: str, content: bytes):
     return client.post(
-        reverse("opportunity_document_add", args=[opportunity.pk]),
+        reverse("tenders:opportunity_document_add", args=[opportunity.pk]),
         {"file": SimpleUploadedFile(name, content)},
         follow=True,
     )
@@ -42,7 +42,9 @@ def test_a_fake_pdf_is_refused(officer_client, officer):
     assert not OpportunityDocument.objects.exists()
     response = upload(officer_client, opportunity, "run.exe", b"MZ\x90\x00")
     assert "The selected file must be a PDF" in errors(response)
-    response = officer_client.post(reverse("opportunity_document_add", args=[opportunity.pk]))
+    response = officer_client.post(
+        reverse("tenders:opportunity_document_add", args=[opportunity.pk])
+    )
     assert "Choose a file to upload" in errors(response)
 
 
@@ -53,7 +55,7 @@ def test_a_real_pdf_is_accepted_with_its_hash(officer_client, officer):
     document = OpportunityDocument.objects.get()
     assert document.original_name == "specification.pdf"
     assert document.sha256 == hashlib.sha256(REAL_PDF).hexdigest()
-    assert reverse("opportunity_document", args=[opportunity.pk, document.pk]) in (
+    assert reverse("tenders:opportunity_document", args=[opportunity.pk, document.pk]) in (
         response.content.decode()
     )
 
@@ -74,7 +76,7 @@ def test_a_document_is_downloaded_only_by_people_who_may_see_the_opportunity(
     opportunity = open_opportunity(officer)
     upload(client, opportunity, "specification.pdf", REAL_PDF)
     document = OpportunityDocument.objects.get()
-    url = reverse("opportunity_document", args=[opportunity.pk, document.pk])
+    url = reverse("tenders:opportunity_document", args=[opportunity.pk, document.pk])
     for person, status in [
         (officer, 200),
         (auditor, 200),
@@ -106,5 +108,5 @@ def test_a_draft_document_is_not_downloaded_by_a_supplier_before_publishing(
     upload(client, opportunity, "draft.pdf", REAL_PDF)
     document = OpportunityDocument.objects.get()
     client.force_login(local_supplier_user)
-    url = reverse("opportunity_document", args=[opportunity.pk, document.pk])
+    url = reverse("tenders:opportunity_document", args=[opportunity.pk, document.pk])
     assert client.get(url).status_code == 404

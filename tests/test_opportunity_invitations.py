@@ -66,7 +66,7 @@ def test_the_invite_page_lists_approved_matches_local_first_and_marks_the_invite
     officer_client, officer
 ):
     opportunity = make_opportunity(officer, "60000.00")
-    url = reverse("opportunity_invite", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_invite", args=[opportunity.pk])
     response = officer_client.post(url, {"suppliers": [supplier_named(AIRE_VALLEY).pk]})
     assert response.status_code == 302
     response = officer_client.get(url)
@@ -84,7 +84,7 @@ def test_the_invite_page_lists_approved_matches_local_first_and_marks_the_invite
 
 def test_inviting_a_non_local_supplier_without_a_justification_is_refused(officer_client, officer):
     opportunity = make_opportunity(officer, "60000.00")
-    url = reverse("opportunity_invite", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_invite", args=[opportunity.pk])
     national = supplier_named(NATIONAL)
     response = officer_client.post(url, {"suppliers": [national.pk]})
     assert response.status_code == 200
@@ -99,7 +99,7 @@ def test_inviting_a_non_local_supplier_without_a_justification_is_refused(office
 
 def test_a_non_local_invitation_records_its_justification(officer_client, officer):
     opportunity = make_opportunity(officer, "60000.00")
-    url = reverse("opportunity_invite", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_invite", args=[opportunity.pk])
     reason = "The only cleaner with archive-safe equipment."
     response = officer_client.post(
         url,
@@ -115,7 +115,9 @@ def test_a_non_local_invitation_records_its_justification(officer_client, office
     assert (local.was_local, local.non_local_justification) == (True, "")
     event = AuditEvent.objects.get(action="opportunity.invited")
     assert event.context["non_local_justification"] == reason
-    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
     assert reason in page
 
 
@@ -123,17 +125,17 @@ def test_a_supplier_that_does_not_match_cannot_be_invited_from_the_page(officer_
     opportunity = make_opportunity(officer, "60000.00")
     printer = SupplierOrganisation.objects.get(legal_name="Keighley Print & Design Ltd")
     response = officer_client.post(
-        reverse("opportunity_invite", args=[opportunity.pk]), {"suppliers": [printer.pk]}
+        reverse("tenders:opportunity_invite", args=[opportunity.pk]), {"suppliers": [printer.pk]}
     )
     assert "no longer matches this opportunity" in errors(response)
-    response = officer_client.post(reverse("opportunity_invite", args=[opportunity.pk]), {})
+    response = officer_client.post(reverse("tenders:opportunity_invite", args=[opportunity.pk]), {})
     assert "Choose at least one supplier to invite" in errors(response)
     assert not Invitation.objects.exists()
 
 
 def test_invite_all_local_matches(officer_client, officer):
     opportunity = make_opportunity(officer, "60000.00")
-    url = reverse("opportunity_invite_all_local", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk])
     response = officer_client.post(url, follow=True)
     assert "Invited 2 suppliers. They will be told when you publish." in main_text(response)
     assert invited_names(opportunity) == {AIRE_VALLEY, ECCLESHILL}
@@ -151,7 +153,7 @@ def test_a_reservation_to_local_suppliers_refuses_a_distant_one(officer_client, 
         opportunity=opportunity, by=officer, reservation="local", no_cross_border_interest=True
     )
     response = officer_client.post(
-        reverse("opportunity_invite", args=[opportunity.pk]),
+        reverse("tenders:opportunity_invite", args=[opportunity.pk]),
         {"suppliers": [supplier_named(NATIONAL).pk], "non_local_justification": "Specialist."},
     )
     assert "reserved to local suppliers" in errors(response)
@@ -161,8 +163,8 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
     officer_client, officer, in_process_tasks, django_capture_on_commit_callbacks
 ):
     opportunity = make_opportunity(officer, "150000.00")  # invited tender: 4 invited, 3 local
-    publish = reverse("opportunity_publish", args=[opportunity.pk])
-    officer_client.post(reverse("opportunity_invite_all_local", args=[opportunity.pk]))
+    publish = reverse("tenders:opportunity_publish", args=[opportunity.pk])
+    officer_client.post(reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk]))
     response = officer_client.post(publish)
     summary = errors(response)
     assert "This opportunity cannot be published yet" in main_text(response)
@@ -171,7 +173,7 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
         "Invited tender needs at least 3 local suppliers among them; you have invited 2." in summary
     )
     officer_client.post(
-        reverse("opportunity_invite", args=[opportunity.pk]),
+        reverse("tenders:opportunity_invite", args=[opportunity.pk]),
         {
             "suppliers": [supplier_named(NATIONAL).pk],
             "non_local_justification": "National cover for out-of-hours cleaning.",
@@ -181,7 +183,7 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
     assert "you have invited 3." in errors(response)
     assert "local suppliers among them; you have invited 2." in errors(response)
     approved_supplier("Bowling Cleaners Ltd", "BD4 7AA")
-    officer_client.post(reverse("opportunity_invite_all_local", args=[opportunity.pk]))
+    officer_client.post(reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk]))
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = officer_client.post(publish, follow=True)
@@ -204,7 +206,9 @@ def test_publishing_lists_every_missing_detail(officer_client, officer):
         submission_deadline=None,
         clarification_deadline=None,
     )
-    summary = errors(officer_client.post(reverse("opportunity_publish", args=[opportunity.pk])))
+    summary = errors(
+        officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
+    )
     for problem in [
         "Set the submission deadline.",
         "Set the deadline for questions.",
@@ -213,7 +217,7 @@ def test_publishing_lists_every_missing_detail(officer_client, officer):
     ]:
         assert problem in summary
     assert officer_client.get(
-        reverse("opportunity_publish", args=[opportunity.pk])
+        reverse("tenders:opportunity_publish", args=[opportunity.pk])
     ).status_code == (405)
 
 
@@ -227,7 +231,7 @@ def test_inviting_to_an_open_opportunity_tells_the_new_invitee_at_once(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = officer_client.post(
-            reverse("opportunity_invite", args=[opportunity.pk]),
+            reverse("tenders:opportunity_invite", args=[opportunity.pk]),
             {"suppliers": [newcomer.pk]},
             follow=True,
         )
@@ -246,7 +250,7 @@ def test_the_invite_page_stays_fast_with_thousands_of_suppliers(
     officer_client, officer, django_assert_num_queries, django_assert_max_num_queries
 ):
     opportunity = make_opportunity(officer, "60000.00")
-    url = reverse("opportunity_invite", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_invite", args=[opportunity.pk])
     officer_client.get(url)  # warm-up
     with django_assert_num_queries(INVITE_QUERIES):
         officer_client.get(url)
@@ -258,5 +262,5 @@ def test_the_invite_page_stays_fast_with_thousands_of_suppliers(
     # Inviting every local match is a handful of statements, not one per supplier.
     budget = 30 if connection.vendor == "postgresql" else 120
     with django_assert_max_num_queries(budget):
-        officer_client.post(reverse("opportunity_invite_all_local", args=[opportunity.pk]))
+        officer_client.post(reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk]))
     assert Invitation.objects.filter(opportunity=opportunity).count() == 3002

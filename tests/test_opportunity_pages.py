@@ -32,8 +32,8 @@ from tenders.services import (
 )
 from tests.tenders_helpers import approved_supplier, make_opportunity
 
-CREATE = reverse("opportunity_create")
-LIST = reverse("opportunity_list")
+CREATE = reverse("tenders:opportunity_create")
+LIST = reverse("tenders:opportunity_list")
 CLEANING = "90910000-9"
 AIRE_VALLEY = "Aire Valley Cleaning Ltd"
 
@@ -138,7 +138,9 @@ def test_a_150000_two_lot_opportunity_may_go_to_invited_bidders_in_its_band(offi
         ("Price", 40, True),
         ("Quality", 60, False),
     ]
-    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
     assert "May go to invited local bidders: Invited tender" in page
     assert "Invite at least 4 suppliers, 3 of them local." in page
     assert "The estimated value of £150,000.00 is below the local threshold of £180,000.00" in page
@@ -148,7 +150,7 @@ def test_a_150000_two_lot_opportunity_may_go_to_invited_bidders_in_its_band(offi
 def test_a_180000_opportunity_needs_a_full_tender_with_the_reason_and_figures(officer_client):
     opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
     assert opportunity.route == Route.FULL_TENDER
-    response = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk]))
+    response = officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
     page = main_text(response)
     assert "Full tender required" in page
     assert "lt-route--full-tender" in response.content.decode()
@@ -162,7 +164,7 @@ def test_a_180000_opportunity_needs_a_full_tender_with_the_reason_and_figures(of
 
 def test_publishing_a_full_tender_opportunity_is_refused_with_every_reason(officer_client):
     opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
-    response = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk]))
+    response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
     assert response.status_code == 200
     page = main_text(response)
     assert "This opportunity cannot be published: full tender required" in page
@@ -178,12 +180,14 @@ def test_150000_entered_excluding_vat_is_180000_including_vat_and_must_go_to_ful
 ):
     opportunity = create(officer_client, value_vat_basis="exclusive")
     assert opportunity.route == Route.FULL_TENDER
-    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
     assert "The estimate of £150,000.00 excluding VAT is £180,000.00 including VAT at 20% VAT." in (
         page
     )
     assert "Full tender required" in page
-    response = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk]))
+    response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
     assert "£180,000.00 is at or above" in errors(response)
 
 
@@ -191,7 +195,9 @@ def test_options_and_extensions_count_towards_the_value(officer_client):
     opportunity = create(officer_client, options_value="30,000")
     assert opportunity.options_value == D("30000.00")
     assert opportunity.route == Route.FULL_TENDER
-    page = main_text(officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])))
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
     assert "£180,000.00 including VAT" in page
 
 
@@ -269,7 +275,7 @@ def test_the_department_is_the_buyers_own(officer_client, officer, other_council
 
 def test_editing_a_draft_shows_its_details_and_checks_the_route_again(officer_client):
     opportunity = create(officer_client)
-    edit = reverse("opportunity_edit", args=[opportunity.pk])
+    edit = reverse("tenders:opportunity_edit", args=[opportunity.pk])
     form = officer_client.get(edit).context["form"]
     assert form["title"].value() == "Office cleaning"
     assert form["lot_value_2"].value() == D("75000.00")
@@ -287,16 +293,18 @@ def test_editing_a_draft_shows_its_details_and_checks_the_route_again(officer_cl
 
 def test_only_a_draft_can_be_edited(officer_client, officer):
     opportunity = open_opportunity(officer)
-    response = officer_client.get(reverse("opportunity_edit", args=[opportunity.pk]), follow=True)
+    response = officer_client.get(
+        reverse("tenders:opportunity_edit", args=[opportunity.pk]), follow=True
+    )
     assert "Only a draft can be edited" in main_text(response)
-    response = officer_client.post(reverse("opportunity_edit", args=[opportunity.pk]), {})
+    response = officer_client.post(reverse("tenders:opportunity_edit", args=[opportunity.pk]), {})
     assert response.status_code == 302
     assert Opportunity.objects.get(pk=opportunity.pk).title == "Office cleaning"
 
 
 def test_the_lot_builder_makes_one_lot_per_area_of_the_councils_locality(officer_client):
     opportunity = create(officer_client)
-    url = reverse("opportunity_lot_builder", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_lot_builder", args=[opportunity.pk])
     page = officer_client.get(url).content.decode()
     assert 'value="BD1"' in page and 'value="BD24"' in page
     response = officer_client.post(url, {"areas": ["BD1"]})
@@ -380,7 +388,7 @@ def test_the_lists_tags_are_those_of_the_opportunity_page(officer_client, office
     route, the row shows the status and route tags the page shows."""
     opportunity = make_opportunity(officer, "5000.00", title="Tagged work")
     routes = [(Route.INVITATION, "Three quotes"), (Route.INVITATION, ""), (Route.FULL_TENDER, "")]
-    detail = reverse("opportunity_detail", args=[opportunity.pk])
+    detail = reverse("tenders:opportunity_detail", args=[opportunity.pk])
     for status in OpportunityStatus.values:
         for route, band in [*routes, ("", "")]:
             Opportunity.objects.filter(pk=opportunity.pk).update(
@@ -472,7 +480,7 @@ def test_the_page_of_an_opportunity_makes_a_fixed_number_of_queries(
     officer_client, officer, second_officer, settings, tmp_path, django_assert_num_queries
 ):
     opportunity = rich_opportunity(officer, second_officer, settings, tmp_path)
-    url = reverse("opportunity_detail", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_detail", args=[opportunity.pk])
     officer_client.get(url)  # warm-up
     with django_assert_num_queries(DETAIL_QUERIES):
         officer_client.get(url)
@@ -490,7 +498,7 @@ def test_the_page_shows_everything_an_officer_needs(
     officer_client, officer, second_officer, settings, tmp_path
 ):
     opportunity = rich_opportunity(officer, second_officer, settings, tmp_path)
-    response = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk]))
+    response = officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
     page = main_text(response)
     for text in [
         opportunity.reference,
@@ -513,26 +521,26 @@ def test_the_page_shows_everything_an_officer_needs(
     html = response.content.decode()
     # The questions not yet answered each have their own answer form.
     assert html.count('name="q') >= 2 * 2
-    assert reverse("opportunity_extend", args=[opportunity.pk]) in html
-    assert reverse("opportunity_edit", args=[opportunity.pk]) not in html
+    assert reverse("tenders:opportunity_extend", args=[opportunity.pk]) in html
+    assert reverse("tenders:opportunity_edit", args=[opportunity.pk]) not in html
     deadline = timezone.localtime(Opportunity.objects.get(pk=opportunity.pk).submission_deadline)
     assert f"{deadline:%-d %B %Y at %H:%M} (UK time)" in page
 
 
 def test_a_draft_offers_edit_lots_invite_publish_and_cancel(officer_client, officer):
     opportunity = make_opportunity(officer, "5000.00")
-    html = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])).content
+    html = officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).content
     html = html.decode()
     for name in [
-        "opportunity_edit",
-        "opportunity_lot_builder",
-        "opportunity_invite",
-        "opportunity_publish",
-        "opportunity_cancel",
-        "opportunity_document_add",
+        "tenders:opportunity_edit",
+        "tenders:opportunity_lot_builder",
+        "tenders:opportunity_invite",
+        "tenders:opportunity_publish",
+        "tenders:opportunity_cancel",
+        "tenders:opportunity_document_add",
     ]:
         assert reverse(name, args=[opportunity.pk]) in html, name
-    assert reverse("opportunity_extend", args=[opportunity.pk]) not in html
+    assert reverse("tenders:opportunity_extend", args=[opportunity.pk]) not in html
 
 
 # --- Who may see and change what ------------------------------------------------------
@@ -542,23 +550,23 @@ def officer_urls(opportunity: Opportunity, clarification_pk: int = 0) -> list[tu
     """Every officer-only page and action: (method, url)."""
     pk = opportunity.pk
     pages = [
-        "opportunity_edit",
-        "opportunity_lot_builder",
-        "opportunity_invite",
-        "opportunity_cancel",
-        "opportunity_extend",
-        "opportunity_correct",
-        "opportunity_change_value",
+        "tenders:opportunity_edit",
+        "tenders:opportunity_lot_builder",
+        "tenders:opportunity_invite",
+        "tenders:opportunity_cancel",
+        "tenders:opportunity_extend",
+        "tenders:opportunity_correct",
+        "tenders:opportunity_change_value",
     ]
     actions = [
-        "opportunity_publish",
-        "opportunity_invite_all_local",
-        "opportunity_document_add",
-        "opportunity_override",
+        "tenders:opportunity_publish",
+        "tenders:opportunity_invite_all_local",
+        "tenders:opportunity_document_add",
+        "tenders:opportunity_override",
     ]
     urls = [("get", reverse(name, args=[pk])) for name in pages]
     urls += [("post", reverse(name, args=[pk])) for name in pages + actions]
-    urls.append(("post", reverse("clarification_answer", args=[pk, clarification_pk])))
+    urls.append(("post", reverse("tenders:clarification_answer", args=[pk, clarification_pk])))
     return urls
 
 
@@ -574,7 +582,9 @@ def asked(officer, local_supplier_user) -> tuple[Opportunity, Clarification]:
 def test_another_councils_officer_gets_404_on_every_opportunity_url(client, asked, other_officer):
     opportunity, clarification = asked
     client.force_login(other_officer)
-    assert client.get(reverse("opportunity_detail", args=[opportunity.pk])).status_code == 404
+    assert (
+        client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).status_code == 404
+    )
     for method, url in officer_urls(opportunity, clarification.pk):
         assert getattr(client, method)(url).status_code == 404, (method, url)
     assert not AuditEvent.objects.filter(
@@ -591,7 +601,9 @@ def test_a_supplier_gets_404_on_officer_only_urls_even_when_invited(
         assert getattr(client, method)(url).status_code == 404, (method, url)
     assert client.get(CREATE).status_code == 404
     client.force_login(distant_supplier_user)  # not invited
-    assert client.get(reverse("opportunity_detail", args=[opportunity.pk])).status_code == 404
+    assert (
+        client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).status_code == 404
+    )
     for method, url in officer_urls(opportunity, clarification.pk):
         assert getattr(client, method)(url).status_code == 404, (method, url)
 
@@ -600,7 +612,7 @@ def test_a_supplier_gets_404_on_officer_only_urls_even_when_invited(
 def test_the_councils_auditor_and_administrator_see_it_read_only(client, request, asked, persona):
     opportunity, clarification = asked
     client.force_login(request.getfixturevalue(persona))
-    response = client.get(reverse("opportunity_detail", args=[opportunity.pk]))
+    response = client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
     assert response.status_code == 200
     page = response.content.decode()
     main = page[page.index("<main") : page.index("</main>")]
@@ -624,7 +636,9 @@ def test_a_portal_wide_administrator_has_no_opportunity_pages(client, asked):
     opportunity, _ = asked
     assert client.get(LIST).status_code == 404
     assert client.get(CREATE).status_code == 404
-    assert client.get(reverse("opportunity_detail", args=[opportunity.pk])).status_code == 404
+    assert (
+        client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).status_code == 404
+    )
 
 
 def test_the_opportunities_menu_item_for_each_role(client, request):
@@ -640,13 +654,15 @@ def test_the_officer_home_links_to_writing_an_opportunity(officer_client):
 
 
 def test_an_unknown_opportunity_is_404(officer_client):
-    assert officer_client.get(reverse("opportunity_edit", args=[999999])).status_code == 404
-    assert officer_client.get(reverse("opportunity_detail", args=[999999])).status_code == 404
+    assert officer_client.get(reverse("tenders:opportunity_edit", args=[999999])).status_code == 404
+    assert (
+        officer_client.get(reverse("tenders:opportunity_detail", args=[999999])).status_code == 404
+    )
 
 
 def test_the_detail_page_accepts_only_get(officer_client, officer):
     opportunity = make_opportunity(officer, "1000.00")
-    response = officer_client.post(reverse("opportunity_detail", args=[opportunity.pk]))
+    response = officer_client.post(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
     assert response.status_code == 405
     assert not Invitation.objects.exists()
 
@@ -654,13 +670,13 @@ def test_the_detail_page_accepts_only_get(officer_client, officer):
 def test_an_opportunity_with_thousands_of_invitees_lists_them_a_page_at_a_time(
     officer_client, officer
 ):
-    from tenders.officer_views.pages import INVITATIONS_PAGE_SIZE
+    from tenders.views.officer.opportunities import INVITATIONS_PAGE_SIZE
     from tests.test_invite_at_scale import bulk_local_suppliers
 
     suppliers = bulk_local_suppliers(INVITATIONS_PAGE_SIZE + 7)
     opportunity = make_opportunity(officer, "60000.00")
     invite(opportunity=opportunity, suppliers=suppliers, by=officer)
-    url = reverse("opportunity_detail", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_detail", args=[opportunity.pk])
 
     first = officer_client.get(url)
     assert len(first.context["invitations"]) == INVITATIONS_PAGE_SIZE
@@ -701,7 +717,9 @@ def test_the_page_shows_the_route_current_route_gives_and_the_counts(officer_cli
     everything = [invited, full, no_band, unchecked, no_route, cancelled, cancelled_unchecked]
     for opportunity in everything:
         opportunity = Opportunity.objects.get(pk=opportunity.pk)
-        context = officer_client.get(reverse("opportunity_detail", args=[opportunity.pk])).context
+        context = officer_client.get(
+            reverse("tenders:opportunity_detail", args=[opportunity.pk])
+        ).context
         assert context["route"] == current_route(opportunity), opportunity.reference
         counts = opportunity.invitations.aggregate(
             invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
@@ -711,7 +729,9 @@ def test_the_page_shows_the_route_current_route_gives_and_the_counts(officer_cli
             counts["local"],
         )
     assert Opportunity.objects.get(pk=invited.pk).invitations.count() == 1
-    shown = officer_client.get(reverse("opportunity_detail", args=[cancelled.pk])).context["route"]
+    shown = officer_client.get(reverse("tenders:opportunity_detail", args=[cancelled.pk])).context[
+        "route"
+    ]
     assert not shown.live and shown.reasons and shown.band_name == "Invited tender"
     assert (shown.min_invited, shown.min_local) == (4, 3)
 
@@ -720,9 +740,11 @@ def test_a_refused_actions_page_reads_the_same_facts(officer_client, officer):
     """A refused action shows the opportunity's page from an opportunity read
     without the facts: they are read in one more query, the same."""
     opportunity = create(officer_client, lot_value_1="100,000", lot_value_2="80,000")
-    url = reverse("opportunity_detail", args=[opportunity.pk])
+    url = reverse("tenders:opportunity_detail", args=[opportunity.pk])
     shown = officer_client.get(url).context
-    refused = officer_client.post(reverse("opportunity_publish", args=[opportunity.pk])).context
+    refused = officer_client.post(
+        reverse("tenders:opportunity_publish", args=[opportunity.pk])
+    ).context
     assert refused["problems"]
     for name in ["invited", "invited_local", "status"]:
         assert refused[name] == shown[name], name

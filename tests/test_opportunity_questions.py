@@ -32,7 +32,9 @@ def question(officer, local_supplier_user):
 
 
 def answer_url(clarification: Clarification) -> str:
-    return reverse("clarification_answer", args=[clarification.opportunity_id, clarification.pk])
+    return reverse(
+        "tenders:clarification_answer", args=[clarification.opportunity_id, clarification.pk]
+    )
 
 
 def answer(client, clarification, text: str, visibility: str):
@@ -45,7 +47,9 @@ def answer(client, clarification, text: str, visibility: str):
 
 
 def test_the_officer_sees_who_asked_and_an_answer_form(officer_client, question):
-    response = officer_client.get(reverse("opportunity_detail", args=[question.opportunity_id]))
+    response = officer_client.get(
+        reverse("tenders:opportunity_detail", args=[question.opportunity_id])
+    )
     page = main_text(response)
     assert "Question from Aire Valley Cleaning Ltd" in page
     assert "Asked by Jo Pickles" in page
@@ -116,7 +120,7 @@ def test_a_question_is_answered_once(officer_client, question):
 
 def test_a_question_of_another_opportunity_is_404(officer_client, officer, question):
     other = open_opportunity(officer, title="Other work", cpv="90911200-8")
-    url = reverse("clarification_answer", args=[other.pk, question.pk])
+    url = reverse("tenders:clarification_answer", args=[other.pk, question.pk])
     prefix = f"q{question.pk}"
     response = officer_client.post(url, {f"{prefix}-answer": "Yes", f"{prefix}-visibility": "all"})
     assert response.status_code == 404

@@ -114,13 +114,13 @@ def test_a_page_number_past_the_end_negative_or_not_a_number_never_gives_a_500(
     keys = {key for _persona, key in paged}
     for expected_key in [
         "inbox",
-        "opportunity_list",
+        "tenders:opportunity_list",
         "supplier_directory",
-        "full_tender_register",
+        "tenders:full_tender_register",
         "transparency:register",
         "transparency:flags",
         "transparency:opportunity_history",
-        "opportunity_detail",
+        "tenders:opportunity_detail",
         "cpv:find",
         "admin:portal_auditevent_changelist",
         "admin:portal_notification_changelist",

@@ -61,7 +61,8 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import demo, lockout
+from devdata import demo
+from portal import lockout
 from portal.models import AuditEvent, BuyerOrganisation, InboxMessage, Notification, User
 from portal.services import user_create
 from suppliers import tokens
@@ -145,11 +146,11 @@ MATRIX: dict[str, str] = {
     "supplier_changes": "login 404 404 200 200 200 200 200",
     "supplier_change_decide": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     "locality": "login 404 404 200 200 200 200 200",
-    # tenders.policy_urls: the council's policy; only its administrators add one
-    "policy": "login 404 404 200 200 200 200 200",
-    "policy_new": "login 404 404 403 403 403 200 200",
-    "full_tender_register": "login 404 404 200 200 200 200 200",
-    "full_tender_register_csv": "login 404 404 200 200 200 200 200",
+    # tenders.views.policy: the council's policy; only its administrators add one
+    "tenders:policy": "login 404 404 200 200 200 200 200",
+    "tenders:policy_new": "login 404 404 403 403 403 200 200",
+    "tenders:full_tender_register": "login 404 404 200 200 200 200 200",
+    "tenders:full_tender_register_csv": "login 404 404 200 200 200 200 200",
     # transparency.urls: the council's auditors and administrators
     "transparency:register": "login 403 403 403 403 200 200 200",
     "transparency:register_csv": "login 403 403 403 403 200 200 200",
@@ -177,46 +178,56 @@ MATRIX: dict[str, str] = {
     "person_role": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     "person_remove": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     "person_unlock": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    # tenders.supplier_urls and supplier_bid_urls: the invited supplier's own
-    "opportunity_ask": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "opportunity_intention": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "supplier_bid": ("login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"),
-    "supplier_bid_withdraw": ("login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"),
-    "supplier_bid_file": ("login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"),
-    "supplier_bid_file_remove": (
-        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
-    ),
-    "supplier_bid_receipt": ("login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"),
-    "supplier_bid_receipt_text": (
+    # tenders.views.supplier: the invited supplier's own
+    "tenders:opportunity_ask": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:opportunity_intention": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:supplier_bid": ("login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"),
+    "tenders:supplier_bid_withdraw": (
         "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
     ),
-    # tenders.officer_urls: officers write; the council's others read (403)
-    "opportunity_create": "login 404 404 200 200 403 403 403",
+    "tenders:supplier_bid_file": (
+        "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
+    ),
+    "tenders:supplier_bid_file_remove": (
+        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
+    ),
+    "tenders:supplier_bid_receipt": (
+        "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
+    ),
+    "tenders:supplier_bid_receipt_text": (
+        "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
+    ),
+    # tenders.views.officer: officers write; the council's others read (403)
+    "tenders:opportunity_create": "login 404 404 200 200 403 403 403",
     # the world's opportunity is no longer a draft: back to its page
-    "opportunity_edit": "login 404 404 404 404 404 404 404 | 404 302 403 403",
-    "opportunity_lot_builder": "login 404 404 404 404 404 404 404 | 404 302 403 403",
-    "opportunity_invite": "login 404 404 404 404 404 404 404 | 404 200 403 403",
-    "opportunity_invite_all_local": ("login 405 405 405 405 405 405 405 | 405 405 405 405"),
-    "opportunity_publish": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "opportunity_document_add": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "clarification_answer": ("login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"),
-    "opportunity_override": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "opportunity_cancel": "login 404 404 404 404 404 404 404 | 404 200 403 403",
-    "opportunity_extend": "login 404 404 404 404 404 404 404 | 404 200 403 403",
-    "opportunity_correct": "login 404 404 404 404 404 404 404 | 404 200 403 403",
-    "opportunity_change_value": "login 404 404 404 404 404 404 404 | 404 200 403 403",
-    # tenders.officer_bid_urls: the buyer's officers and auditors, once opened
-    "box_open": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "lot_evaluation": ("login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404"),
-    "lot_award": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
-    "bid_detail": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
-    "bid_score": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
-    "bid_exclude": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
-    "bid_file": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
-    # tenders.urls: shared by the council and its invited suppliers
-    "opportunity_list": "login 200 200 200 200 200 200 200",
-    "opportunity_detail": "login 404 404 404 404 404 404 404 | 200 200 200 200",
-    "opportunity_document": ("login 404 404 404 404 404 404 404 | 200 200 200 200 | 404 404 404"),
+    "tenders:opportunity_edit": "login 404 404 404 404 404 404 404 | 404 302 403 403",
+    "tenders:opportunity_lot_builder": "login 404 404 404 404 404 404 404 | 404 302 403 403",
+    "tenders:opportunity_invite": "login 404 404 404 404 404 404 404 | 404 200 403 403",
+    "tenders:opportunity_invite_all_local": ("login 405 405 405 405 405 405 405 | 405 405 405 405"),
+    "tenders:opportunity_publish": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:opportunity_document_add": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:clarification_answer": (
+        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
+    ),
+    "tenders:opportunity_override": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:opportunity_cancel": "login 404 404 404 404 404 404 404 | 404 200 403 403",
+    "tenders:opportunity_extend": "login 404 404 404 404 404 404 404 | 404 200 403 403",
+    "tenders:opportunity_correct": "login 404 404 404 404 404 404 404 | 404 200 403 403",
+    "tenders:opportunity_change_value": "login 404 404 404 404 404 404 404 | 404 200 403 403",
+    # tenders.views.officer.bids: the buyer's officers and auditors, once opened
+    "tenders:box_open": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:lot_evaluation": ("login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404"),
+    "tenders:lot_award": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
+    "tenders:bid_detail": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
+    "tenders:bid_score": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
+    "tenders:bid_exclude": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
+    "tenders:bid_file": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
+    # tenders.views.shared: shared by the council and its invited suppliers
+    "tenders:opportunity_list": "login 200 200 200 200 200 200 200",
+    "tenders:opportunity_detail": "login 404 404 404 404 404 404 404 | 200 200 200 200",
+    "tenders:opportunity_document": (
+        "login 404 404 404 404 404 404 404 | 200 200 200 200 | 404 404 404"
+    ),
     # Django admin's site: administrators (is_staff) only; others to its sign-in
     "admin:index": "login login login login login login 200 200",
     "admin:login": "200 200 200 200 200 200 302 302",
@@ -251,18 +262,18 @@ POST_MATRIX: dict[str, str] = {
     # council A relies on B's supplier (it approved it), so its officer sees the change
     # (the empty form is explained); B never decided on A's supplier: not its business
     "supplier_change_decide": "login 404 404 200 404 403 403 403",
-    "opportunity_ask": "login 404 404 404 404 404 404 404",
-    "opportunity_intention": "login 404 404 404 404 404 404 404",
-    "supplier_bid_file_remove": "login 404 404 404 404 404 404 404 | - | 404 404 404",
-    "opportunity_invite_all_local": "login 404 404 404 404 404 404 404",
-    "opportunity_publish": "login 404 404 404 404 404 404 404",
-    "opportunity_document_add": "login 404 404 404 404 404 404 404",
+    "tenders:opportunity_ask": "login 404 404 404 404 404 404 404",
+    "tenders:opportunity_intention": "login 404 404 404 404 404 404 404",
+    "tenders:supplier_bid_file_remove": "login 404 404 404 404 404 404 404 | - | 404 404 404",
+    "tenders:opportunity_invite_all_local": "login 404 404 404 404 404 404 404",
+    "tenders:opportunity_publish": "login 404 404 404 404 404 404 404",
+    "tenders:opportunity_document_add": "login 404 404 404 404 404 404 404",
     # the council's auditor is refused (403) before anything nested is looked up
-    "clarification_answer": "login 404 404 404 404 404 404 404 | - | 404 404 403",
-    "opportunity_override": "login 404 404 404 404 404 404 404",
-    "box_open": "login 404 404 404 404 404 404 404",
-    "bid_score": "login 404 404 404 404 404 404 404 | - | 404 404 403",
-    "bid_exclude": "login 404 404 404 404 404 404 404 | - | 404 404 403",
+    "tenders:clarification_answer": "login 404 404 404 404 404 404 404 | - | 404 404 403",
+    "tenders:opportunity_override": "login 404 404 404 404 404 404 404",
+    "tenders:box_open": "login 404 404 404 404 404 404 404",
+    "tenders:bid_score": "login 404 404 404 404 404 404 404 | - | 404 404 403",
+    "tenders:bid_exclude": "login 404 404 404 404 404 404 404 | - | 404 404 403",
 }
 
 # Django admin's pages of each registered model, from what a superuser may do
@@ -558,43 +569,50 @@ ARGS: dict[str, Args] = {
     "person_remove": lambda w, n: {"pk": w.colleague.pk},
     "person_unlock": lambda w, n: {"pk": w.colleague.pk},
     "unlock_account": lambda w, n: {"token": lockout.unlock_link(w.supplier_user).split("/")[-2]},
-    "supplier_bid_file": lambda w, n: {
+    "tenders:supplier_bid_file": lambda w, n: {
         "pk": w.opportunity.pk,
         "lot_pk": n.lot.pk,
         "file_pk": n.bid_file.pk,
     },
-    "supplier_bid_file_remove": lambda w, n: {
+    "tenders:supplier_bid_file_remove": lambda w, n: {
         "pk": w.opportunity.pk,
         "lot_pk": n.lot.pk,
         "file_pk": n.bid_file.pk,
     },
-    "supplier_bid": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
-    "supplier_bid_withdraw": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
-    "supplier_bid_receipt": lambda w, n: {"pk": w.opportunity.pk, "bid_pk": n.bid.pk, "number": 1},
-    "supplier_bid_receipt_text": lambda w, n: {
+    "tenders:supplier_bid": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
+    "tenders:supplier_bid_withdraw": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
+    "tenders:supplier_bid_receipt": lambda w, n: {
         "pk": w.opportunity.pk,
         "bid_pk": n.bid.pk,
         "number": 1,
     },
-    "clarification_answer": lambda w, n: {
+    "tenders:supplier_bid_receipt_text": lambda w, n: {
+        "pk": w.opportunity.pk,
+        "bid_pk": n.bid.pk,
+        "number": 1,
+    },
+    "tenders:clarification_answer": lambda w, n: {
         "pk": w.opportunity.pk,
         "clarification_pk": n.clarification.pk,
     },
-    "lot_evaluation": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
-    "lot_award": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
-    "bid_detail": lambda w, n: {"pk": w.opportunity.pk, "bid_pk": n.bid.pk},
-    "bid_score": lambda w, n: {
+    "tenders:lot_evaluation": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
+    "tenders:lot_award": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
+    "tenders:bid_detail": lambda w, n: {"pk": w.opportunity.pk, "bid_pk": n.bid.pk},
+    "tenders:bid_score": lambda w, n: {
         "pk": w.opportunity.pk,
         "bid_pk": n.bid.pk,
         "criterion_pk": n.criterion.pk,
     },
-    "bid_exclude": lambda w, n: {"pk": w.opportunity.pk, "bid_pk": n.bid.pk},
-    "bid_file": lambda w, n: {
+    "tenders:bid_exclude": lambda w, n: {"pk": w.opportunity.pk, "bid_pk": n.bid.pk},
+    "tenders:bid_file": lambda w, n: {
         "pk": w.opportunity.pk,
         "bid_pk": n.bid.pk,
         "file_pk": n.bid_file.pk,
     },
-    "opportunity_document": lambda w, n: {"pk": w.opportunity.pk, "document_pk": n.document.pk},
+    "tenders:opportunity_document": lambda w, n: {
+        "pk": w.opportunity.pk,
+        "document_pk": n.document.pk,
+    },
     "admin:view_on_site": lambda w, n: {
         "content_type_id": ContentType.objects.get_for_model(Opportunity).pk,
         "object_id": w.opportunity.pk,
@@ -605,21 +623,21 @@ ARGS: dict[str, Args] = {
     "admin:otp_totp_totpdevice_qrcode": lambda w, n: {"pk": totp_of(w).pk},
 }
 for _name in (
-    "opportunity_ask",
-    "opportunity_intention",
-    "opportunity_edit",
-    "opportunity_lot_builder",
-    "opportunity_invite",
-    "opportunity_invite_all_local",
-    "opportunity_publish",
-    "opportunity_document_add",
-    "opportunity_override",
-    "opportunity_cancel",
-    "opportunity_extend",
-    "opportunity_correct",
-    "opportunity_change_value",
-    "box_open",
-    "opportunity_detail",
+    "tenders:opportunity_ask",
+    "tenders:opportunity_intention",
+    "tenders:opportunity_edit",
+    "tenders:opportunity_lot_builder",
+    "tenders:opportunity_invite",
+    "tenders:opportunity_invite_all_local",
+    "tenders:opportunity_publish",
+    "tenders:opportunity_document_add",
+    "tenders:opportunity_override",
+    "tenders:opportunity_cancel",
+    "tenders:opportunity_extend",
+    "tenders:opportunity_correct",
+    "tenders:opportunity_change_value",
+    "tenders:box_open",
+    "tenders:opportunity_detail",
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
 
@@ -899,5 +917,5 @@ def test_every_pattern_answers_every_persona_as_designed(
     )
     # Every pattern and every persona was asked, the markers were there to find.
     assert asked > len(routes) * len(FOREIGN)
-    owner = clients["offA"].get(reverse("bid_detail", args=[a.opportunity.pk, a.bid.pk]))
+    owner = clients["offA"].get(reverse("tenders:bid_detail", args=[a.opportunity.pk, a.bid.pk]))
     assert all(m in body(owner) for m in [*price_forms(PRICES["A"])[1:], a.bid_file.original_name])

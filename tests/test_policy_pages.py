@@ -20,8 +20,8 @@ from tenders.selectors import policy_in_force
 from tenders.services import BandSpec, policy_create, route_for
 
 LONDON = ZoneInfo("Europe/London")
-POLICY = reverse("policy")
-NEW = reverse("policy_new")
+POLICY = reverse("tenders:policy")
+NEW = reverse("tenders:policy_new")
 DEMO_ROWS = [
     ("Single quote", "0", "1", "1", False),
     ("Three quotes", "10,000", "3", "2", False),
@@ -131,7 +131,7 @@ def test_the_councils_people_see_its_versions_and_the_statutory_figures(
     goods = figures.split("Statutory threshold: goods", 1)[1].split("</tr>", 1)[0]
     assert "Check against the source" not in goods
     assert ("Add a new version" in page) is (persona == "admin_user")
-    assert reverse("full_tender_register") in page
+    assert reverse("tenders:full_tender_register") in page
 
 
 def test_figures_not_yet_in_force_are_shown_as_such(client, demo_data, officer):

@@ -457,7 +457,7 @@ def policy_post() -> dict[str, st.SearchStrategy[Any]]:
     data={"effective_from_0": "1", "effective_from_1": "1", "effective_from_2": "9" * 20}
 )  # a year that overflows was a 500
 def test_new_policy_version(admin_user, data):
-    check(admin_user, reverse("policy_new"), data)
+    check(admin_user, reverse("tenders:policy_new"), data)
 
 
 # --- Suppliers: registering, the profile, addresses, colleagues ---------------------------
@@ -647,7 +647,7 @@ def adding_a_row(data: dict[str, Any]) -> bool:
 def test_write_an_opportunity(officer, data):
     check(
         officer,
-        reverse("opportunity_create"),
+        reverse("tenders:opportunity_create"),
         data,
         recorded_on_refusal=ROUTE_RECORDS,
         summary_expected=not adding_a_row(data),
@@ -659,7 +659,7 @@ def test_write_an_opportunity(officer, data):
 def test_edit_a_draft(officer, draft, data):
     check(
         officer,
-        reverse("opportunity_edit", args=[draft.pk]),
+        reverse("tenders:opportunity_edit", args=[draft.pk]),
         data,
         recorded_on_refusal=ROUTE_RECORDS,
         summary_expected=not adding_a_row(data),
@@ -673,7 +673,7 @@ def test_edit_a_draft(officer, draft, data):
     )
 )
 def test_opportunity_list_filter(officer, data):
-    check(officer, reverse("opportunity_list"), data, method="get")
+    check(officer, reverse("tenders:opportunity_list"), data, method="get")
 
 
 @FORMS
@@ -687,7 +687,7 @@ def test_opportunity_list_filter(officer, data):
     )
 )
 def test_lot_builder(officer, draft, data):
-    check(officer, reverse("opportunity_lot_builder", args=[draft.pk]), data)
+    check(officer, reverse("tenders:opportunity_lot_builder", args=[draft.pk]), data)
 
 
 @FORMS
@@ -703,13 +703,13 @@ def test_invite_suppliers(officer, draft, data):
             junk={"suppliers": st.lists(JUNK, max_size=3)},
         )
     )
-    check(officer, reverse("opportunity_invite", args=[draft.pk]), post)
+    check(officer, reverse("tenders:opportunity_invite", args=[draft.pk]), post)
 
 
 @FORMS
 @given(data=form_data({"file": files()}, junk={"file": files()}))
 def test_add_a_document(officer, published, data):
-    check(officer, reverse("opportunity_document_add", args=[published.pk]), data)
+    check(officer, reverse("tenders:opportunity_document_add", args=[published.pk]), data)
 
 
 @FORMS
@@ -723,7 +723,7 @@ def test_add_a_document(officer, published, data):
 )
 def test_answer_a_question(officer, asked, data):
     post = {key.format(pk=asked.pk): value for key, value in data.items()}
-    url = reverse("clarification_answer", args=[asked.opportunity_id, asked.pk])
+    url = reverse("tenders:clarification_answer", args=[asked.opportunity_id, asked.pk])
     check(officer, url, post)
 
 
@@ -749,7 +749,7 @@ def split_work(officer) -> Opportunity:
 def test_approvers_override(second_officer, split_work, data):
     check(
         second_officer,
-        reverse("opportunity_override", args=[split_work.pk]),
+        reverse("tenders:opportunity_override", args=[split_work.pk]),
         data,
         recorded_on_refusal=ROUTE_RECORDS,
     )
@@ -758,7 +758,7 @@ def test_approvers_override(second_officer, split_work, data):
 @FORMS
 @given(data=form_data({"reason": one_of_values("The budget was withdrawn.")}))
 def test_cancel(officer, published, data):
-    check(officer, reverse("opportunity_cancel", args=[published.pk]), data)
+    check(officer, reverse("tenders:opportunity_cancel", args=[published.pk]), data)
 
 
 @FORMS
@@ -774,7 +774,7 @@ def test_cancel(officer, published, data):
     )
 )
 def test_extend_the_deadline(officer, published, data):
-    check(officer, reverse("opportunity_extend", args=[published.pk]), data)
+    check(officer, reverse("tenders:opportunity_extend", args=[published.pk]), data)
 
 
 @FORMS
@@ -788,7 +788,7 @@ def test_extend_the_deadline(officer, published, data):
     )
 )
 def test_correct_the_details(officer, published, data):
-    check(officer, reverse("opportunity_correct", args=[published.pk]), data)
+    check(officer, reverse("tenders:opportunity_correct", args=[published.pk]), data)
 
 
 @FORMS
@@ -807,7 +807,7 @@ def test_correct_the_details(officer, published, data):
 def test_change_the_value(officer, published, data):
     check(
         officer,
-        reverse("opportunity_change_value", args=[published.pk]),
+        reverse("tenders:opportunity_change_value", args=[published.pk]),
         data,
         recorded_on_refusal=ROUTE_RECORDS,
         summary_expected=not adding_a_row(data),
@@ -827,14 +827,14 @@ def test_mark_a_bid(officer, opened, data):
     bid = opened.bids.first()
     quality = Criterion.objects.get(opportunity=opened, is_price=False)
     post = {f"c{quality.pk}-{name}": value for name, value in data.items()}
-    check(officer, reverse("bid_score", args=[opened.pk, bid.pk, quality.pk]), post)
+    check(officer, reverse("tenders:bid_score", args=[opened.pk, bid.pk, quality.pk]), post)
 
 
 @FORMS
 @given(data=form_data({"reason": one_of_values("The price is abnormally low.")}))
 def test_exclude_a_bid(officer, opened, data):
     bid = opened.bids.first()
-    check(officer, reverse("bid_exclude", args=[opened.pk, bid.pk]), data)
+    check(officer, reverse("tenders:bid_exclude", args=[opened.pk, bid.pk]), data)
 
 
 @FORMS
@@ -855,7 +855,7 @@ def test_award_a_lot(officer, opened, data):
     lot = opened.lots.get()
     check(
         officer,
-        reverse("lot_award", args=[opened.pk, lot.pk]),
+        reverse("tenders:lot_award", args=[opened.pk, lot.pk]),
         data,
         recorded_on_refusal=ROUTE_RECORDS,
     )
@@ -883,7 +883,7 @@ def test_bid(local_supplier_user, published, data, submit):
     lot = published.lots.get()
     check(
         local_supplier_user,
-        reverse("supplier_bid", args=[published.pk, lot.pk]),
+        reverse("tenders:supplier_bid", args=[published.pk, lot.pk]),
         data,
         # "Submit bid" saves the draft (and its file) before submitting, so a
         # refused submission keeps what was typed: the draft, a valid one.
@@ -894,13 +894,13 @@ def test_bid(local_supplier_user, published, data, submit):
 @FORMS
 @given(data=form_data({"question": one_of_values("Is there parking on site?")}))
 def test_ask_a_question(local_supplier_user, published, data):
-    check(local_supplier_user, reverse("opportunity_ask", args=[published.pk]), data)
+    check(local_supplier_user, reverse("tenders:opportunity_ask", args=[published.pk]), data)
 
 
 @FORMS
 @given(data=form_data({"intention": one_of_values("yes", "no")}))
 def test_say_whether_you_intend_to_bid(local_supplier_user, published, data):
-    check(local_supplier_user, reverse("opportunity_intention", args=[published.pk]), data)
+    check(local_supplier_user, reverse("tenders:opportunity_intention", args=[published.pk]), data)
 
 
 # --- Anyone signed in: finding a CPV code ---------------------------------------------------

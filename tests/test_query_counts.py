@@ -1,7 +1,7 @@
 """The benchmarked pages cost the same number of queries at 20 opportunities as at 300.
 
-The data comes from ``seed_scale``'s own builder at a small size (``portal.scale``),
-the pages and their personas from ``bench pages`` (``portal.bench.pages.PAGES``),
+The data comes from ``seed_scale``'s own builder at a small size (``devdata.scale``),
+the pages and their personas from ``bench pages`` (``devdata.bench.pages.PAGES``),
 so what the benchmark measures at council scale is what is held here.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from cpv.services import cpv_load
-from portal import scale
-from portal.bench.pages import PAGES, count_queries, find_targets, personas
-from portal.bench.sessions import session_for
+from devdata import scale
+from devdata.bench.pages import PAGES, count_queries, find_targets, personas
+from devdata.bench.sessions import session_for
 from tenders.models import Invitation, Opportunity
 
 SMALL = scale.Sizes(

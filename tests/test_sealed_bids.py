@@ -98,8 +98,8 @@ def council_urls(opportunity, person: User) -> list[tuple[str, str]]:
     bid = Bid.objects.get(supplier__legal_name="Bidder 1")
     urls = [
         ("get", "/"),
-        ("get", reverse("opportunity_list")),
-        ("get", reverse("opportunity_detail", args=[opportunity.pk])),
+        ("get", reverse("tenders:opportunity_list")),
+        ("get", reverse("tenders:opportunity_detail", args=[opportunity.pk])),
         ("get", reverse("inbox")),
     ]
     urls += [
@@ -107,13 +107,16 @@ def council_urls(opportunity, person: User) -> list[tuple[str, str]]:
         for pk in InboxMessage.objects.filter(recipient=person).values_list("pk", flat=True)
     ]
     urls += every_bid_url(opportunity, bid)
-    # The supplier's own bid pages (tenders.supplier_bid_urls) are its alone.
+    # The supplier's own bid pages (tenders.views.supplier.bids) are its alone.
     bid_file = bid.files.filter(revision__isnull=False).first()
     urls += [
-        ("get", reverse("supplier_bid", args=[opportunity.pk, bid.lot_id])),
-        ("get", reverse("supplier_bid_receipt", args=[opportunity.pk, bid.pk, 1])),
-        ("get", reverse("supplier_bid_receipt_text", args=[opportunity.pk, bid.pk, 1])),
-        ("get", reverse("supplier_bid_file", args=[opportunity.pk, bid.lot_id, bid_file.pk])),
+        ("get", reverse("tenders:supplier_bid", args=[opportunity.pk, bid.lot_id])),
+        ("get", reverse("tenders:supplier_bid_receipt", args=[opportunity.pk, bid.pk, 1])),
+        ("get", reverse("tenders:supplier_bid_receipt_text", args=[opportunity.pk, bid.pk, 1])),
+        (
+            "get",
+            reverse("tenders:supplier_bid_file", args=[opportunity.pk, bid.lot_id, bid_file.pk]),
+        ),
     ]
     return [(m, u) for m, u in urls if not u.endswith("/bids/open/")]
 
@@ -197,13 +200,13 @@ def test_django_admin_gives_nothing_away_to_a_superuser(sealed, admin_user):
 
 def test_the_opportunity_page_says_only_the_state_of_the_box(sealed, clock, officer):
     client = signed_in(officer)
-    response = client.get(reverse("opportunity_detail", args=[sealed.pk]))
+    response = client.get(reverse("tenders:opportunity_detail", args=[sealed.pk]))
     assert response.context["bids"]["state"] == "sealed"
     assert set(response.context["bids"]) == {"state", "opening", "can_open", "lots"}
     assert response.context["bids"]["lots"] == []
     pass_deadline(clock, sealed)
     client = signed_in(officer)
-    response = client.get(reverse("opportunity_detail", args=[sealed.pk]))
+    response = client.get(reverse("tenders:opportunity_detail", args=[sealed.pk]))
     assert response.context["bids"]["state"] == "waiting"
     assert response.context["bids"]["lots"] == []
 
@@ -249,11 +252,11 @@ def test_once_opened_the_officer_and_the_auditor_see_the_price_and_the_file(
     for person in (officer, auditor):
         client = signed_in(person)
         lot_pk = bid.lot_id
-        evaluation = client.get(reverse("lot_evaluation", args=[sealed.pk, lot_pk]))
+        evaluation = client.get(reverse("tenders:lot_evaluation", args=[sealed.pk, lot_pk]))
         assert "£3,917.43" in evaluation.content.decode()
-        page = client.get(reverse("bid_detail", args=[sealed.pk, bid.pk])).content.decode()
+        page = client.get(reverse("tenders:bid_detail", args=[sealed.pk, bid.pk])).content.decode()
         assert "£3,917.43" in page and "£3,500.00" in page and FILE_NAME in page
-        download = client.get(reverse("bid_file", args=[sealed.pk, bid.pk, bid_file.pk]))
+        download = client.get(reverse("tenders:bid_file", args=[sealed.pk, bid.pk, bid_file.pk]))
         assert b"".join(download.streaming_content) == FILE_BYTES
 
 

@@ -51,7 +51,7 @@ def test_the_sign_in_page_has_the_security_headers(client, db):
     assert_security_headers(response)
 
 
-@pytest.mark.parametrize("name", ["home", "opportunity_list", "account", "admin:index"])
+@pytest.mark.parametrize("name", ["home", "tenders:opportunity_list", "account", "admin:index"])
 def test_signed_in_pages_have_the_security_headers(client, admin_user, name):
     client.force_login(admin_user)
     response = client.get(reverse(name))

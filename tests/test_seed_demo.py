@@ -69,7 +69,8 @@ def test_seed_demo_is_idempotent_and_prints_every_login(demo_data):
 def test_seed_demo_prints_each_staff_members_authenticator_secret(demo_data):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from portal import demo, two_factor
+    from devdata import demo
+    from portal import two_factor
 
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
@@ -86,14 +87,18 @@ def test_seed_demo_prints_each_staff_members_authenticator_secret(demo_data):
 def test_the_readme_lists_the_demo_authenticator_secrets():
     from pathlib import Path
 
-    from portal import demo, two_factor
+    from devdata import demo
+    from portal import two_factor
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for email, secret in demo.TOTP_SECRETS.items():
         assert f"| `{email}` | `{two_factor.grouped(secret)}` |" in readme
 
 
-def test_seed_demo_is_refused_in_production_mode(tmp_path):
+def test_production_has_no_dev_tooling(tmp_path):
+    """Demo data, scale data and the benchmarks live in the ``devdata`` app,
+    which production settings do not install: its commands are unknown there,
+    nothing of it is imported, and the benchmark's page does not resolve."""
     env = {
         **os.environ,
         "DJANGO_ENV": "production",
@@ -104,19 +109,36 @@ def test_seed_demo_is_refused_in_production_mode(tmp_path):
         "EMAIL_HOST": "smtp.example.gov",
         "SITE_URL": "https://tenders.example.gov",
     }
+    for command in ["seed_demo", "seed_scale", "bench"]:
+        result = subprocess.run(
+            [sys.executable, "manage.py", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0
+        assert f"Unknown command: '{command}'" in result.stderr
+    probe = (
+        "import sys, django; django.setup(); "
+        "from django.conf import settings; from django.urls import Resolver404, resolve\n"
+        "print('installed' if 'devdata' in settings.INSTALLED_APPS else 'absent')\n"
+        "print('loaded' if any(m.startswith('devdata') for m in sys.modules) else 'unloaded')\n"
+        "try:\n    resolve('/bench/baseline/'); print('resolves')\n"
+        "except Resolver404:\n    print('no page')\n"
+    )
     result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"],
-        env=env,
+        [sys.executable, "-c", probe],
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode != 0
-    assert "refuses to run in production" in result.stderr
+    assert result.stdout.splitlines() == ["absent", "unloaded", "no page"], result.stderr
 
 
 def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in_process_tasks):
-    from portal.demo_history import HISTORY
+    from devdata.demo_history import HISTORY
     from tenders.models import Contract, Opportunity
 
     call_command("seed_demo", "--opportunities", stdout=io.StringIO())

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from portal import scale
+from devdata import scale
 from tenders.models import Opportunity
 from tests.conftest import need
 

@@ -16,8 +16,9 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cpv.services import cpv_load
-from portal import demo_history, scale
+from devdata import demo_history, scale
 from tenders.models import Bid, Contract, Opportunity, SpendTotal
+from tenders.rules import financial_year
 from tenders.services import (
     DECLARATIONS,
     award_lot,
@@ -31,7 +32,6 @@ from tenders.services import (
 )
 from tenders.services.spend import (
     add_to_spend_totals,
-    financial_year,
     rebuild_spend_totals,
     verify_spend_totals,
 )

@@ -321,7 +321,7 @@ def test_the_override_is_refused_after_the_deadline(clock, officer, second_offic
 def test_the_pages_say_closed_and_offer_the_opening_the_moment_the_deadline_passes(
     open_opportunity, clock, officer, local_supplier_user
 ):
-    detail = reverse("opportunity_detail", args=[open_opportunity.pk])
+    detail = reverse("tenders:opportunity_detail", args=[open_opportunity.pk])
     clock.move_to(open_opportunity.submission_deadline - SECOND)
     page = main_text(signed_in(officer).get(detail))
     assert "Open for bids" in page and "Extend the deadline" in page
@@ -335,7 +335,7 @@ def test_the_pages_say_closed_and_offer_the_opening_the_moment_the_deadline_pass
         assert gone not in page, gone
     assert "Cancel the opportunity" in page
     assert "Open the bids" in page
-    listed = client.get(reverse("opportunity_list")).content.decode()
+    listed = client.get(reverse("tenders:opportunity_list")).content.decode()
     row = listed[listed.index(open_opportunity.reference) :]
     row = row[: row.index("</tr>")]
     assert "Closed for bids" in row and "Open for bids" not in row
@@ -343,12 +343,12 @@ def test_the_pages_say_closed_and_offer_the_opening_the_moment_the_deadline_pass
     supplier = signed_in(bidder(1))
     page = main_text(supplier.get(detail))
     assert "The deadline for bids has passed" in page
-    assert "Closes " not in main_text(supplier.get(reverse("opportunity_list")))
+    assert "Closes " not in main_text(supplier.get(reverse("tenders:opportunity_list")))
     # A form posted after the deadline is refused with both times, nothing changed.
     before = rows(open_opportunity)
     later = open_opportunity.submission_deadline.date() + datetime.timedelta(days=30)
     response = client.post(
-        reverse("opportunity_extend", args=[open_opportunity.pk]),
+        reverse("tenders:opportunity_extend", args=[open_opportunity.pk]),
         {**when("submission", later, "12:00"), "reason": "More time."},
     )
     assert response.status_code == 200
@@ -528,10 +528,10 @@ def offered(html: str) -> list[str]:
 
 def test_the_page_offers_what_the_table_allows_in_every_status(clock, officer):
     """The officer's buttons are the lifecycle's answer, never written per status."""
-    from tenders.officer_views.pages import OFFERS
+    from tenders.views.officer.opportunities import OFFERS
 
     opportunity = make_opportunity(officer, "1000.00")
-    detail = reverse("opportunity_detail", args=[opportunity.pk])
+    detail = reverse("tenders:opportunity_detail", args=[opportunity.pk])
     client = signed_in(officer)
     deadline = opportunity.submission_deadline
     for stored in S.values:
@@ -599,27 +599,29 @@ def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_s
     assert route.route == rules.FULL_TENDER and route.changed
     assert any("£190,000.00" in reason for reason in route.reasons)
     client = signed_in(officer)
-    page = main_text(client.get(reverse("opportunity_detail", args=[draft.pk])))
+    page = main_text(client.get(reverse("tenders:opportunity_detail", args=[draft.pk])))
     assert "The route has changed since it was last checked" in page
     assert "Full tender required" in page and "Depot cleaning" in page
-    listed = client.get(reverse("opportunity_list")).content.decode()
+    listed = client.get(reverse("tenders:opportunity_list")).content.decode()
     row = listed[listed.index("Town hall cleaning") :]
     assert 'govuk-tag--red">Full tender required' in row[: row.index("</tr>")]
     out = StringIO()
     call_command("route_to_market", opportunity=draft.pk, json=True, stdout=out)
     assert json.loads(out.getvalue())["route"] == rules.FULL_TENDER
     # The register of "full tender required" decisions lists it first, page and CSV.
-    register = main_text(client.get(reverse("full_tender_register")))
+    register = main_text(client.get(reverse("tenders:full_tender_register")))
     assert "Full tender required on today's facts: 1 not yet recorded" in register
     assert "Town hall cleaning" in register
-    csv = b"".join(client.get(reverse("full_tender_register_csv")).streaming_content).decode()
+    csv = b"".join(
+        client.get(reverse("tenders:full_tender_register_csv")).streaming_content
+    ).decode()
     (today_row,) = [line for line in csv.splitlines() if "Town hall cleaning" in line]
     assert "Today's facts (not yet recorded)" in today_row and "190000.00" in today_row
     # Publishing asks the same rule: refused, with the reasons, and recorded.
     with pytest.raises(RouteRefused):
         opportunity_publish(opportunity=draft, by=officer)
     assert Opportunity.objects.get(pk=draft.pk).route == rules.FULL_TENDER
-    register = main_text(client.get(reverse("full_tender_register")))
+    register = main_text(client.get(reverse("tenders:full_tender_register")))
     assert "not yet recorded" not in register and "Publishing, by" in register
 
 
@@ -689,7 +691,7 @@ def test_a_local_threshold_above_a_later_statutory_figure_gives_way_on_that_date
 def test_the_policy_page_warns_of_a_statutory_figure_below_a_versions_threshold(
     high_policy_council, client
 ):
-    from portal import demo
+    from devdata import demo
     from portal.models import Role
     from portal.services import user_create
 
@@ -702,7 +704,7 @@ def test_the_policy_page_warns_of_a_statutory_figure_below_a_versions_threshold(
         by=None,
     )
     client.force_login(auditor)
-    page = main_text(client.get(reverse("policy")))
+    page = main_text(client.get(reverse("tenders:policy")))
     assert (
         "From 1 January 2026 the statutory threshold for goods and services contracts, "
         "£207,720.00 including VAT, is below this version's local threshold of £210,000.00 "
@@ -755,7 +757,9 @@ def test_route_to_market_gives_the_page_answer_for_every_demo_opportunity(client
     opportunities = list(Opportunity.objects.filter(buyer=officer.buyer).order_by("pk"))
     assert len(opportunities) > 10
     for opportunity in opportunities:
-        shown = client.get(reverse("opportunity_detail", args=[opportunity.pk])).context["route"]
+        shown = client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).context[
+            "route"
+        ]
         out = StringIO()
         call_command("route_to_market", opportunity=opportunity.pk, json=True, stdout=out)
         told = json.loads(out.getvalue())

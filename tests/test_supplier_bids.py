@@ -94,18 +94,18 @@ def lot(opportunity):
 
 
 def bid_url(lot) -> str:
-    return reverse("supplier_bid", args=[lot.opportunity_id, lot.pk])
+    return reverse("tenders:supplier_bid", args=[lot.opportunity_id, lot.pk])
 
 
 def receipt_url(revision: BidRevision, *, text: bool = False) -> str:
     bid = revision.bid
-    name = "supplier_bid_receipt_text" if text else "supplier_bid_receipt"
+    name = "tenders:supplier_bid_receipt_text" if text else "tenders:supplier_bid_receipt"
     return reverse(name, args=[bid.opportunity_id, bid.pk, revision.number])
 
 
 def file_url(bid_file: BidFile) -> str:
     bid = bid_file.bid
-    return reverse("supplier_bid_file", args=[bid.opportunity_id, bid.lot_id, bid_file.pk])
+    return reverse("tenders:supplier_bid_file", args=[bid.opportunity_id, bid.lot_id, bid_file.pk])
 
 
 def pdf(content: bytes = METHOD, name: str = "method.pdf") -> SimpleUploadedFile:
@@ -233,7 +233,9 @@ def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     draft_file = BidFile.objects.get(revision__isnull=True)
     client.force_login(local_supplier_user)
     response = client.post(
-        reverse("supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, draft_file.pk])
+        reverse(
+            "tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, draft_file.pk]
+        )
     )
     assert response.status_code == 302
     assert not BidFile.objects.filter(revision__isnull=True).exists()
@@ -245,7 +247,7 @@ def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
 
 def test_withdrawing_asks_first_then_withdraws(client, lot, local_supplier_user):
     revision = submitted(lot, local_supplier_user, "3900.00")
-    withdraw_url = reverse("supplier_bid_withdraw", args=[lot.opportunity_id, lot.pk])
+    withdraw_url = reverse("tenders:supplier_bid_withdraw", args=[lot.opportunity_id, lot.pk])
     client.force_login(local_supplier_user)
     assert withdraw_url in page_of(client.get(bid_url(lot)))
 
@@ -313,11 +315,11 @@ def test_after_the_deadline_a_file_cannot_be_removed_nor_the_bid_withdrawn(
     clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
     client.force_login(local_supplier_user)
     late = "Your bid reached us at 1 July 2026 at 12:00:01, after the deadline"
-    response = client.post(reverse("supplier_bid_file_remove", args=[*args, draft_file.pk]))
+    response = client.post(reverse("tenders:supplier_bid_file_remove", args=[*args, draft_file.pk]))
     page = page_of(response)
     assert response.status_code == 200 and "govuk-error-summary" in page and late in page
     assert BidFile.objects.filter(pk=draft_file.pk).exists()
-    response = client.post(reverse("supplier_bid_withdraw", args=args))
+    response = client.post(reverse("tenders:supplier_bid_withdraw", args=args))
     page = page_of(response)
     assert "govuk-error-summary" in page and late in page
     assert Bid.objects.get().status == BidStatus.SUBMITTED
@@ -458,15 +460,15 @@ def urls_of_a_bid(lot, local_supplier_user):
     return {
         "bid page": ("get", bid_url(lot)),
         "bid post": ("post", bid_url(lot)),
-        "withdraw": ("get", reverse("supplier_bid_withdraw", args=args)),
-        "withdraw post": ("post", reverse("supplier_bid_withdraw", args=args)),
+        "withdraw": ("get", reverse("tenders:supplier_bid_withdraw", args=args)),
+        "withdraw post": ("post", reverse("tenders:supplier_bid_withdraw", args=args)),
         "receipt": ("get", receipt_url(revision)),
         "receipt.txt": ("get", receipt_url(revision, text=True)),
         "submitted file": ("get", file_url(revision.files.get())),
         "draft file": ("get", file_url(draft_file)),
         "remove file": (
             "post",
-            reverse("supplier_bid_file_remove", args=[*args, draft_file.pk]),
+            reverse("tenders:supplier_bid_file_remove", args=[*args, draft_file.pk]),
         ),
     }
 
@@ -532,7 +534,7 @@ def test_a_lot_of_another_opportunity_is_404(client, opportunity, officer, local
     elsewhere = make_opportunity(officer, "4000.00")  # a draft, nobody invited
     client.force_login(local_supplier_user)
     assert client.get(bid_url(elsewhere.lots.get())).status_code == 404
-    mixed = reverse("supplier_bid", args=[opportunity.pk, elsewhere.lots.get().pk])
+    mixed = reverse("tenders:supplier_bid", args=[opportunity.pk, elsewhere.lots.get().pk])
     assert client.get(mixed).status_code == 404
 
 
@@ -547,7 +549,7 @@ def test_the_opportunity_page_shows_the_bid_of_each_lot(
     revision = submitted(lot, local_supplier_user, "3900.00")
     client.force_login(local_supplier_user)
     with django_assert_num_queries(DETAIL_QUERIES):
-        response = client.get(reverse("opportunity_detail", args=[lot.opportunity_id]))
+        response = client.get(reverse("tenders:opportunity_detail", args=[lot.opportunity_id]))
     section = page_of(response).split('id="your-bids"', 1)[1].split("</dl>", 1)[0]
     town_hall, library = section.split("Lot 2. Library")
     assert "Submitted" in town_hall and revision.receipt_reference in town_hall

@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from cpv.models import CpvCode
-from portal import demo
+from devdata import demo
 from portal.models import BuyerOrganisation, Role
 from portal.services import user_create
 from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierSite, SupplierStatus

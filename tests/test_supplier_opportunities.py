@@ -95,15 +95,15 @@ def opportunity(clock, officer, local_supplier_user, care_user):
 
 
 def detail_url(opportunity) -> str:
-    return reverse("opportunity_detail", args=[opportunity.pk])
+    return reverse("tenders:opportunity_detail", args=[opportunity.pk])
 
 
 def ask_url(opportunity) -> str:
-    return reverse("opportunity_ask", args=[opportunity.pk])
+    return reverse("tenders:opportunity_ask", args=[opportunity.pk])
 
 
 def intention_url(opportunity) -> str:
-    return reverse("opportunity_intention", args=[opportunity.pk])
+    return reverse("tenders:opportunity_intention", args=[opportunity.pk])
 
 
 # --- The list of invitations ------------------------------------------------------
@@ -140,7 +140,7 @@ def test_the_list_shows_its_invitations_open_first_with_deadlines_in_uk_time(
     assert close_due() == 1
 
     client.force_login(local_supplier_user)
-    response = client.get(reverse("opportunity_list"))
+    response = client.get(reverse("tenders:opportunity_list"))
     page = response.content.decode()
     titles = [i.opportunity.title for i in response.context["invitations"]]
     # Open ones by nearest deadline, then the rest by latest deadline.
@@ -166,12 +166,12 @@ def test_the_list_shows_its_invitations_open_first_with_deadlines_in_uk_time(
 
 def test_a_supplier_with_no_invitations_is_told_so(client, clock, local_supplier_user):
     client.force_login(local_supplier_user)
-    page = client.get(reverse("opportunity_list")).content.decode()
+    page = client.get(reverse("tenders:opportunity_list")).content.decode()
     assert "You have no invitations to bid yet" in page
     # The caption names the supplier (read apart when there is no invitation).
     name = local_supplier_user.supplier.legal_name
     assert f'<span class="govuk-caption-l">{name}</span>' in page
-    assert client.get(reverse("opportunity_list"), {"page": "7"}).status_code == 200
+    assert client.get(reverse("tenders:opportunity_list"), {"page": "7"}).status_code == 200
 
 
 def test_the_lists_tags_deadlines_and_intentions_are_those_of_the_other_pages(
@@ -195,7 +195,7 @@ def test_the_lists_tags_deadlines_and_intentions_are_those_of_the_other_pages(
         )
         Invitation.objects.filter(opportunity=tagged).update(intention=intention)
         tagged.refresh_from_db()
-        page = client.get(reverse("opportunity_list")).content.decode()
+        page = client.get(reverse("tenders:opportunity_list")).content.decode()
         start = page.index("Tagged cleaning")
         row = page[start : page.index("</tr>", start)]
         for include, context in [
@@ -216,16 +216,16 @@ def test_the_list_makes_a_fixed_number_of_queries(
     make_open(officer, [aire])
     client.force_login(local_supplier_user)
     with django_assert_num_queries(LIST_QUERIES):
-        assert client.get(reverse("opportunity_list")).status_code == 200
+        assert client.get(reverse("tenders:opportunity_list")).status_code == 200
     for n in range(30):
         make_open(officer, [aire], title=f"Cleaning {n}")
     with django_assert_num_queries(LIST_QUERIES):
-        response = client.get(reverse("opportunity_list"))
+        response = client.get(reverse("tenders:opportunity_list"))
     assert len(response.context["invitations"]) == 20
     assert response.context["page"].has_next()
     assert f'<span class="govuk-caption-l">{aire.legal_name}</span>' in response.content.decode()
     with django_assert_num_queries(LIST_QUERIES):
-        response = client.get(reverse("opportunity_list"), {"page": 2})
+        response = client.get(reverse("tenders:opportunity_list"), {"page": 2})
     assert len(response.context["invitations"]) == 11
 
 
@@ -280,8 +280,10 @@ def test_the_page_shows_what_an_invited_supplier_needs(client, clock, officer, l
     ]:
         assert text in page, text
     document = opportunity.documents.get()
-    assert reverse("opportunity_document", args=[opportunity.pk, document.pk]) in page
-    download = client.get(reverse("opportunity_document", args=[opportunity.pk, document.pk]))
+    assert reverse("tenders:opportunity_document", args=[opportunity.pk, document.pk]) in page
+    download = client.get(
+        reverse("tenders:opportunity_document", args=[opportunity.pk, document.pk])
+    )
     assert b"".join(download.streaming_content) == b"Clean the town hall."
     assert "Send your question" in page and "Do you intend to bid?" in page
 
@@ -546,7 +548,7 @@ def test_the_home_page_lists_invitations_open_first_with_a_link_to_all(
     )
     assert "Closes 10 June 2026 at 12:00" in listed
     assert "You have no invitations" not in page
-    assert reverse("opportunity_list") in page
+    assert reverse("tenders:opportunity_list") in page
 
 
 def test_the_home_page_query_count_does_not_grow_with_invitations(

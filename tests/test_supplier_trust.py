@@ -326,7 +326,7 @@ def test_another_councils_suspension_never_blocks_bids_here(
     bid_submit(bid=bid, by=local_supplier_user)
     assert Invitation.objects.filter(opportunity=opportunity, supplier=aire).exists()
     # At Other Borough it is suspended: its own opportunities refuse it.
-    from portal import demo
+    from devdata import demo
     from tenders.services import policy_create
 
     policy_create(

@@ -170,10 +170,10 @@ def test_a_code_works_once(client, officer, clock):
 
 def test_the_second_step_returns_to_the_page_first_asked_for(client, officer, clock):
     client.force_login_unverified(officer)
-    response = client.get(reverse("opportunity_list"))
+    response = client.get(reverse("tenders:opportunity_list"))
     assert response["Location"] == VERIFY + "?next=%2Fopportunities%2F"
     response = client.post(response["Location"], {"code": code_for(officer)})
-    assert response["Location"] == reverse("opportunity_list")
+    assert response["Location"] == reverse("tenders:opportunity_list")
     # Never to another site.
     client.post(reverse("logout"))
     client.force_login_unverified(officer)
@@ -268,8 +268,8 @@ ROUTES = sorted(set(every_route()))
 
 def test_the_route_list_covers_the_portal():
     names = {name for name, _ in ROUTES}
-    assert {"home", "opportunity_list", "supplier_directory", "inbox", "account"} <= names
-    assert {"locality", "policy", "healthz", "admin:index"} <= names
+    assert {"home", "tenders:opportunity_list", "supplier_directory", "inbox", "account"} <= names
+    assert {"locality", "tenders:policy", "healthz", "admin:index"} <= names
     assert len(ROUTES) > 60
 
 
@@ -316,7 +316,7 @@ def test_a_supplier_signs_in_with_a_password_alone(client, local_supplier_user):
 
 
 def test_the_demo_staff_have_the_printed_secrets(demo_data):
-    from portal import demo
+    from devdata import demo
 
     for email, secret in demo.TOTP_SECRETS.items():
         device = two_factor.authenticator(User.objects.get(email=email))

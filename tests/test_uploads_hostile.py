@@ -324,11 +324,11 @@ def supplier_client(local_supplier_user) -> Client:
 
 
 def document_url(opportunity) -> str:
-    return reverse("opportunity_document_add", args=[opportunity.pk])
+    return reverse("tenders:opportunity_document_add", args=[opportunity.pk])
 
 
 def bid_url(opportunity) -> str:
-    return reverse("supplier_bid", args=[opportunity.pk, opportunity.lots.get().pk])
+    return reverse("tenders:supplier_bid", args=[opportunity.pk, opportunity.lots.get().pk])
 
 
 def refused_on_both_pages(officer_client, supplier_client, published, media, name, content):
@@ -488,7 +488,7 @@ def test_every_download_is_an_attachment_with_nosniff_and_a_safe_type(
     assert post_file(officer_client, document_url(published), name, content).status_code == 302
     document = OpportunityDocument.objects.get()
     response = supplier_client.get(
-        reverse("opportunity_document", args=[published.pk, document.pk])
+        reverse("tenders:opportunity_document", args=[published.pk, document.pk])
     )
     assert_served_safely(response, document.original_name, content_type)
     assert b"".join(response.streaming_content) == content
@@ -503,7 +503,7 @@ def test_every_download_is_an_attachment_with_nosniff_and_a_safe_type(
     bid_file = BidFile.objects.get()
     lot = published.lots.get()
     response = supplier_client.get(
-        reverse("supplier_bid_file", args=[published.pk, lot.pk, bid_file.pk])
+        reverse("tenders:supplier_bid_file", args=[published.pk, lot.pk, bid_file.pk])
     )
     assert_served_safely(response, bid_file.original_name, content_type)
 
@@ -523,5 +523,7 @@ def test_every_download_is_an_attachment_with_nosniff_and_a_safe_type(
     box_open(opportunity=published, by=officer)
     box_open(opportunity=published, by=second_officer)
     submitted = BidFile.objects.get(revision__isnull=False)
-    response = officer_client.get(reverse("bid_file", args=[published.pk, bid.pk, submitted.pk]))
+    response = officer_client.get(
+        reverse("tenders:bid_file", args=[published.pk, bid.pk, submitted.pk])
+    )
     assert_served_safely(response, submitted.original_name, content_type)

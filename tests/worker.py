@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from portal.bench.workers import WorkerProcess, start
+from devdata.bench.workers import WorkerProcess, start
 
 ROOT = Path(__file__).resolve().parent.parent
 

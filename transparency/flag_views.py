@@ -1,24 +1,24 @@
 """The flags page: what an auditor should look at, each flag explained, one
-list at a time (``?flag=<key>``), 25 rows a page. Read-only."""
+list at a time (``?flag=<key>``), 20 rows a page (``portal.paging.PAGE_SIZE``).
+Read-only."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from transparency import flags as council_flags
+from portal.http import SignedInRequest
 from transparency.access import auditor_council
+from transparency.flags.report import flag_report
 
 
 @require_GET
-def flags(request: HttpRequest) -> HttpResponse:
+def flags(request: SignedInRequest) -> HttpResponse:
     council = auditor_council(request)
-    report = council_flags.flag_report(
-        council, flag=request.GET.get("flag"), page=request.GET.get("page")
-    )
+    report = flag_report(council, flag=request.GET.get("flag"), page=request.GET.get("page"))
     return render(
         request,
         "transparency/flags.html",

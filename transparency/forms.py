@@ -3,7 +3,7 @@ linked to, bookmarked and downloaded as it stands."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -46,19 +46,23 @@ class RegisterFilterForm(forms.Form):
 
     def __init__(self, *args: Any, buyer: BuyerOrganisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        f = self.fields
+
+        def select(name: str) -> forms.ChoiceField:
+            # ``fields`` is typed as plain Fields; the selects are ``_select``'s ChoiceFields.
+            return cast(forms.ChoiceField, self.fields[name])
+
         choices = register_choices(buyer)
-        f["year"].choices = [("", "All years")] + [
+        select("year").choices = [("", "All years")] + [
             (str(y), financial_year_label(y)) for y in choices.years
         ]
-        f["department"].choices = [("", "All departments")] + [
+        select("department").choices = [("", "All departments")] + [
             (str(pk), name) for pk, name in choices.departments
         ]
-        f["category"].choices = [("", "All categories"), *choices.categories]
+        select("category").choices = [("", "All categories"), *choices.categories]
         for name in ("local", "sme", "vcse"):
-            f[name].choices = YES_NO
-        f["band"].choices = [("", "Any value")] + [(k, v[0]) for k, v in VALUE_BANDS.items()]
-        f["route"].choices = [("", "Any route"), *ROUTES.items()]
+            select(name).choices = YES_NO
+        select("band").choices = [("", "Any value")] + [(k, v[0]) for k, v in VALUE_BANDS.items()]
+        select("route").choices = [("", "Any route"), *ROUTES.items()]
 
     def filters(self) -> RegisterFilters:
         """The filters that are valid (an invalid one is left out and explained)."""

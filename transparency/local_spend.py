@@ -13,14 +13,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import Sum
 from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Department
 from tenders.models import ProcurementPolicy, SpendTotal
-from tenders.services.spend import FIGURES, financial_year
+from tenders.models.spend import FIGURES
+from tenders.rules import financial_year
 from transparency.register import financial_year_label, financial_year_range
 
 KINDS = ("local", "sme", "vcse")
@@ -51,7 +52,7 @@ class Cells(NamedTuple):
     kind: str
     value_share: str  # "85.7%"
     value: str  # "30,000.00"
-    count: str  # "2"
+    number: str  # of contracts, "2" (not ``count``: a tuple's method)
     count_share: str  # "66.7%"
 
 
@@ -64,8 +65,8 @@ class Figures:
     values: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(KINDS, Decimal(0)))
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
 
-    def add(self, figures: tuple) -> None:
-        """Add one group's figures, in ``tenders.services.spend.FIGURES`` order:
+    def add(self, figures: tuple[Any, ...]) -> None:
+        """Add one group's figures, in ``tenders.models.spend.FIGURES`` order:
         value, count, then value and count of each kind."""
         value, count, *kinds = figures
         self.value += value

@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import re
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from portal.models import Role
+from portal.http import SignedInRequest
+from portal.permissions import is_council_staff
 from tenders.models import Opportunity
 from tenders.selectors import get_opportunity_for
 from transparency import ocds
 
-COUNCIL_ROLES = {Role.AUDITOR, Role.OFFICER, Role.ADMIN}
-
 
 @require_safe
-def opportunity_release(request: HttpRequest, pk: int) -> HttpResponse:
+def opportunity_release(request: SignedInRequest, pk: int) -> HttpResponse:
     """404 for anyone outside the opportunity's council (suppliers included)
     and for an opportunity that is neither awarded nor cancelled."""
-    if request.user.role not in COUNCIL_ROLES:
+    if not is_council_staff(request.user):
         raise Http404("No such opportunity")
     visible = get_opportunity_for(request.user, pk)
     opportunity = ocds.export_queryset(Opportunity.objects.filter(pk=visible.pk)).first()

@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.core.paginator import Page
 from django.db import connection
@@ -133,6 +133,35 @@ SELECT c.id, c.awarded_on, c.value, c.supplier_was_local, c.supplier_was_sme,
 """
 
 
+class RegisterRecord(TypedDict):
+    """A row of ``ROWS_SQL`` by ``ROW_COLUMNS``, read as the ORM would (``_readers``)."""
+
+    pk: int
+    awarded_on: datetime.date
+    value: Decimal
+    supplier_was_local: bool
+    supplier_was_sme: bool
+    supplier_was_vcse: bool
+    supplier_id: int
+    supplier: str
+    department: str | None
+    lot_number: int
+    lot_title: str
+    estimate: Decimal
+    opportunity_id: int
+    reference: str
+    title: str
+    cpv_id: str
+    band_name: str
+    aggregation_override: str
+    value_vat_basis: str
+    cpv_description: str
+    vat_rate: Decimal | None  # None without a policy
+    notice_figure: Decimal | None  # None before the first figure in force
+    transparency_figure: Decimal | None
+    rows_in_all: int
+
+
 def _readers() -> dict[str, Callable[[Any], Any]]:
     """The columns of ``ROWS_SQL`` that need reading as the ORM would (SQLite
     gives text and numbers for dates, Decimals and booleans)."""
@@ -149,7 +178,7 @@ def _readers() -> dict[str, Callable[[Any], Any]]:
     }
 
 
-def _read_rows(contracts: QuerySet[Contract], offset: int, limit: int) -> list[dict]:
+def _read_rows(contracts: QuerySet[Contract], offset: int, limit: int) -> list[RegisterRecord]:
     ids, id_params = contracts.values("pk")[offset : offset + limit].query.sql_with_params()
     count, count_params = contracts.order_by().values(n=COUNT_ALL).query.sql_with_params()
     with connection.cursor() as cursor:
@@ -164,7 +193,8 @@ def _read_rows(contracts: QuerySet[Contract], offset: int, limit: int) -> list[d
         values = dict(zip(ROW_COLUMNS, row, strict=True))
         for name, read in readers.items():
             values[name] = read(values[name])
-        typed.append(values)
+        # The columns are ``ROW_COLUMNS``, each read as the record says.
+        typed.append(cast(RegisterRecord, values))
     return typed
 
 
@@ -346,20 +376,20 @@ class RegisterRow:
         )
 
 
-def register_page(contracts: QuerySet[Contract], number: Any, per_page: int) -> Page:
+def register_page(contracts: QuerySet[Contract], number: Any, per_page: int) -> Page[RegisterRow]:
     """Page ``number`` of ``contracts`` (``register()``) as rows ready to show,
     with the number of contracts in all (``read_page``): one query."""
 
-    def read(offset: int, limit: int) -> tuple[list, int]:
+    def read(offset: int, limit: int) -> tuple[list[RegisterRecord], int]:
         rows = _read_rows(contracts, offset, limit)
         return rows, (rows[0]["rows_in_all"] if rows else 0)
 
     page = read_page(number, per_page, read, contracts.count)
-    page.object_list = register_rows(page.object_list)
+    page.object_list = register_rows(list(page.object_list))
     return page
 
 
-def register_rows(contracts: list[dict]) -> list[RegisterRow]:
+def register_rows(contracts: list[RegisterRecord]) -> list[RegisterRow]:
     """The rows of a page of the register, in order, from ``ROWS_SQL``'s rows."""
     history = url_for_pk("transparency:opportunity_history")
     supplier_history = url_for_pk("transparency:supplier_history")

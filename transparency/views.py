@@ -14,15 +14,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal import csvfile
-from portal.models import Department
+from portal.http import SignedInRequest
+from portal.models import BuyerOrganisation, Department
 from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract, Opportunity
-from tenders.services.spend import financial_year
+from tenders.rules import financial_year
 from transparency import histories, marks
 from transparency.access import auditor_council
 from transparency.chart import share_chart
 from transparency.forms import RegisterFilterForm
+from transparency.local_spend import Dashboard, Figures
 from transparency.local_spend import dashboard as spend_dashboard
 from transparency.register import (
     financial_year_label,
@@ -39,7 +41,9 @@ def _kept_query(request: HttpRequest) -> str:
     return kept.urlencode()
 
 
-def _filtered(request: HttpRequest, buyer) -> tuple[RegisterFilterForm, QuerySet[Contract]]:
+def _filtered(
+    request: HttpRequest, buyer: BuyerOrganisation
+) -> tuple[RegisterFilterForm, QuerySet[Contract]]:
     """The register's filters from the query string, and the contracts they keep
     (the page and its CSV alike). An invalid filter is explained and left out."""
     form = RegisterFilterForm(request.GET or None, buyer=buyer)
@@ -49,7 +53,7 @@ def _filtered(request: HttpRequest, buyer) -> tuple[RegisterFilterForm, QuerySet
 
 
 @require_GET
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: SignedInRequest) -> HttpResponse:
     buyer = auditor_council(request)
     form, contracts = _filtered(request, buyer)
     page = register_page(contracts, request.GET.get("page"), PAGE_SIZE)
@@ -97,7 +101,7 @@ def _yes(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
-def _csv_rows(contracts, figures) -> Iterator[list[str]]:
+def _csv_rows(contracts: QuerySet[Contract], figures: marks.Figures) -> Iterator[list[str]]:
     for contract in contracts.iterator(chunk_size=2000):
         lot = contract.award.lot
         opportunity = lot.opportunity
@@ -131,7 +135,7 @@ def _csv_rows(contracts, figures) -> Iterator[list[str]]:
 
 
 @require_GET
-def register_csv(request: HttpRequest) -> StreamingHttpResponse:
+def register_csv(request: SignedInRequest) -> StreamingHttpResponse:
     buyer = auditor_council(request)
     _, contracts = _filtered(request, buyer)
     figures = marks.load_figures()
@@ -143,7 +147,7 @@ def register_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     buyer = auditor_council(request)
     department = None
     wanted = request.GET.get("department", "")
@@ -168,12 +172,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _by_department(figures, departments) -> list:
+def _by_department(figures: Dashboard, departments: list[Department]) -> list[tuple[str, Figures]]:
     """The latest year's figures for each department, then those without one."""
     latest = figures.latest
     if latest is None:
         return []
-    names = {d.pk: d.name for d in departments}
+    names: dict[int | None, str] = {d.pk: d.name for d in departments}
     rows = [
         (names.get(pk, "No department recorded"), fig) for pk, fig in latest.departments.items()
     ]
@@ -181,7 +185,7 @@ def _by_department(figures, departments) -> list:
 
 
 @require_GET
-def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
+def opportunity_history(request: SignedInRequest, pk: int) -> HttpResponse:
     buyer = auditor_council(request)
     opportunity = (
         Opportunity.objects.select_related("department", "cpv", "created_by")
@@ -211,7 +215,7 @@ def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def supplier_history(request: HttpRequest, pk: int) -> HttpResponse:
+def supplier_history(request: SignedInRequest, pk: int) -> HttpResponse:
     buyer = auditor_council(request)
     supplier = SupplierOrganisation.objects.filter(pk=pk).first()
     if supplier is None:

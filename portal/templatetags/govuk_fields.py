@@ -17,6 +17,9 @@ radios, ``rows`` of a textarea (else the widget's).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms, template
 from django.forms.boundfield import BoundField
 from django.utils.html import format_html, format_html_join
@@ -65,14 +68,26 @@ def _selected(field: BoundField) -> set[str]:
     return {str(value)}
 
 
+def _choices(field: BoundField) -> Iterable[tuple[Any, Any]]:
+    """The choices of a field drawn as a select, checkboxes or radios: a
+    ``ChoiceField``'s (every Django field with choices is one)."""
+    if not isinstance(field.field, forms.ChoiceField):
+        raise TypeError(f"{field.name} is drawn with choices but is not a ChoiceField.")
+    # cast: django-stubs types ``choices`` as anything it may be set to (a
+    # mapping, a callable...); reading it gives Django's normalised pairs.
+    return cast("Iterable[tuple[Any, Any]]", field.field.choices)
+
+
 def _select(field: BoundField, described: SafeString, invalid: bool) -> SafeString:
-    chosen = _selected(field)
+    # Without a value (the form not sent, or sent without this field) Django's
+    # Select, which crispy-forms-gds draws, selects the empty choice.
+    chosen = _selected(field) or {""}
     options = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
         (
             (value, mark_safe(" selected") if str(value) in chosen else "", label)
-            for value, label in field.field.choices
+            for value, label in _choices(field)
         ),
     )
     return format_html(
@@ -142,7 +157,7 @@ def _group(
                 n,
                 label,
             )
-            for n, (value, label) in enumerate(field.field.choices, start=1)
+            for n, (value, label) in enumerate(_choices(field), start=1)
         ),
     )
     return format_html(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from cpv.models import CpvCode
 from portal import audit, events
-from portal.models import BuyerOrganisation, Role, User
+from portal.models import BuyerOrganisation, User
 from portal.notifications import notify
+from portal.permissions import may_verify_suppliers, officer_of_council
 from suppliers.models import (
     STATUS_TRANSITIONS,
     ChangeKind,
@@ -89,7 +91,7 @@ def may_verify_for(user: User | None, buyer: BuyerOrganisation) -> bool:
     portal itself, setting up demo or test data)."""
     if user is None:
         return True
-    return user.role in {Role.OFFICER, Role.ADMIN} and user.buyer_id == buyer.pk
+    return may_verify_suppliers(user, buyer)
 
 
 @transaction.atomic
@@ -198,8 +200,8 @@ def _request(
     supplier: SupplierOrganisation,
     *,
     kind: str,
-    before: dict,
-    after: dict,
+    before: dict[str, Any],
+    after: dict[str, Any],
     by: User,
     site: SupplierSite | None = None,
 ) -> SupplierChange:
@@ -433,8 +435,7 @@ def may_review(user: User, supplier: SupplierOrganisation) -> bool:
     """An officer of a council that has decided on the supplier (so relies on
     its verified facts) reviews its changes."""
     return (
-        user.role == Role.OFFICER
-        and user.buyer_id is not None
+        officer_of_council(user, user.buyer_id)
         and SupplierApproval.objects.filter(supplier=supplier, buyer_id=user.buyer_id).exists()
     )
 

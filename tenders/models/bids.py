@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from portal.models import StoredFile
 from tenders.models.opportunities import Criterion, Lot, Opportunity
 from tenders.models.policy import MONEY
 
@@ -101,7 +102,7 @@ def bid_file_path(instance: BidFile, filename: str) -> str:
     return f"bids/{instance.bid.opportunity_id}/{instance.bid_id}/{instance.sha256[:16]}-{stamp}"
 
 
-class BidFile(models.Model):
+class BidFile(StoredFile):
     """A file of a bid: in the draft (``revision`` empty) or in a submitted version."""
 
     bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="files")
@@ -109,20 +110,9 @@ class BidFile(models.Model):
         BidRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
     )
     file = models.FileField(upload_to=bid_file_path, max_length=300)
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["bid_id", "uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class BoxOpening(models.Model):

@@ -4,16 +4,20 @@ clarifications, amendments, and the record of every route decision."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portal.models import BuyerOrganisation, Department
+from portal.models import BuyerOrganisation, Department, StoredFile
 from tenders.models.policy import MONEY, ProcurementPolicy, VatBasis
 
 
@@ -95,6 +99,49 @@ class Reservation(models.TextChoices):
     SME_VCSE = "sme_vcse", "Reserved to SMEs and VCSEs"
 
 
+# --- The value of an opportunity (RULES.md §2): one definition, two forms -----------
+#
+# ``estimated_value``: every lot's estimate, plus every option and extension.
+# ``known_value``: the whole contract as far as its value is known: an awarded
+# lot at its awarded value, the others at their estimate, plus every option
+# and extension (what the threshold rule adds up). Each is a query expression
+# (a subquery of the lots: no join, so it annotates any list) and a method of
+# ``Opportunity``; tests/test_opportunity_value.py holds them together.
+
+MONEY_OUTPUT: models.DecimalField[Decimal, Decimal] = models.DecimalField(**MONEY)
+
+
+def _sum_of_lots(expression: Any) -> Coalesce:
+    lots = (
+        Lot.objects.filter(opportunity=OuterRef("pk"))
+        .order_by()
+        .values("opportunity")
+        .annotate(total=Sum(expression))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(lots, output_field=MONEY_OUTPUT), Value(Decimal("0.00")), output_field=MONEY_OUTPUT
+    )
+
+
+def estimated_value_expression() -> CombinedExpression:
+    """``Opportunity.value_estimated()`` in SQL."""
+    return _sum_of_lots(F("estimated_value")) + F("options_value")
+
+
+def known_value_expression() -> CombinedExpression:
+    """``Opportunity.value_known()`` in SQL."""
+    return _sum_of_lots(Coalesce("award__value", "estimated_value")) + F("options_value")
+
+
+class OpportunityQuerySet(models.QuerySet["Opportunity"]):
+    def with_values(self) -> Self:
+        """Each with ``estimated_value`` and ``known_value`` (see above)."""
+        return self.annotate(
+            estimated_value=estimated_value_expression(), known_value=known_value_expression()
+        )
+
+
 class Opportunity(models.Model):
     buyer = models.ForeignKey(
         BuyerOrganisation, on_delete=models.PROTECT, related_name="opportunities"
@@ -168,6 +215,8 @@ class Opportunity(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
 
+    objects = OpportunityQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "opportunities"
@@ -204,6 +253,29 @@ class Opportunity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    def value_estimated(self, lots: Iterable[Lot] | None = None) -> Decimal:
+        """Every lot's estimate, plus every option and extension (``lots``: the
+        opportunity's lots, when read already)."""
+        if lots is None:
+            lots = self.lots.all()
+        return sum((lot.estimated_value for lot in lots), Decimal("0.00")) + self.options_value
+
+    def value_known(self, *, lot_prices: Mapping[int, Decimal] | None = None) -> Decimal:
+        """The whole contract as far as its value is known (RULES.md §2): an
+        awarded lot at its awarded value, the others at their estimate (or at
+        the price ``lot_prices`` gives a lot: an award being made), plus every
+        option and extension."""
+        lot_prices = lot_prices or {}
+        total = Decimal("0.00")
+        for lot in self.lots.select_related("award"):
+            if lot.pk in lot_prices:
+                total += lot_prices[lot.pk]
+            elif hasattr(lot, "award"):
+                total += lot.award.value
+            else:
+                total += lot.estimated_value
+        return total + self.options_value
 
     def status_at(self, now: datetime.datetime) -> str:
         """The status at ``now``: closed for bids once the deadline has passed."""
@@ -279,23 +351,12 @@ def document_path(instance: OpportunityDocument, filename: str) -> str:
     return f"opportunities/{instance.opportunity_id}/{instance.sha256[:16]}-{stamp}"
 
 
-class OpportunityDocument(models.Model):
+class OpportunityDocument(StoredFile):
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to=document_path, max_length=300)
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["opportunity_id", "uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Intention(models.TextChoices):

@@ -8,6 +8,7 @@ that every decision can name the version that made it.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,7 +17,16 @@ from django.utils import timezone
 
 from portal.models import BuyerOrganisation
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+class Digits(TypedDict):
+    """A money field's size, spelled once for every amount of the same kind."""
+
+    max_digits: int
+    decimal_places: int
+
+
+# Pounds and pence, up to £999,999,999,999.99.
+MONEY: Digits = {"max_digits": 14, "decimal_places": 2}
 
 
 class VatBasis(models.TextChoices):
@@ -77,6 +87,9 @@ class ProcurementPolicy(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    # Present only where the bands were read with the policy (``routes.policy_with_bands``).
+    band_list: list[PolicyBand]
 
     class Meta:
         ordering = ["buyer_id", "-effective_from"]

@@ -17,13 +17,24 @@ index), so a reader always sums the rows of a group.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import models
 
 from portal.models import BuyerOrganisation, Department
 
+
+class _Total(TypedDict):
+    max_digits: int
+    decimal_places: int
+    default: Decimal
+
+
 # Wider than a contract's value: a sum of many.
-TOTAL = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0.00")}
+TOTAL: _Total = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0.00")}
+KINDS = ("local", "sme", "vcse")
+# The figures of a group, in the order the table's columns are written.
+FIGURES = ("value", "count", *(f"{kind}_{what}" for kind in KINDS for what in ("value", "count")))
 
 
 class SpendTotal(models.Model):

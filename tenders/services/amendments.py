@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -22,20 +23,21 @@ from tenders.models import (
     OpportunityDocument,
 )
 from tenders.services import lifecycle
+from tenders.services.lifecycle import OpportunityRefused, london_time
 from tenders.services.opportunities import (
     AMENDED,
     LotSpec,
-    OpportunityRefused,
     S,
     lock_opportunity,
-    london_time,
     notify_invitees,
     set_lots,
 )
 from tenders.services.routes import RouteRefused, check_route, opportunity_value, record_check
 
 
-def _amend(opportunity: Opportunity, *, kind: str, summary: str, changes: dict, by: User) -> None:
+def _amend(
+    opportunity: Opportunity, *, kind: str, summary: str, changes: dict[str, Any], by: User
+) -> None:
     amendment = Amendment.objects.create(
         opportunity=opportunity, kind=kind, summary=summary, changes=changes, made_by=by
     )
@@ -69,6 +71,8 @@ def opportunity_extend_deadline(
     opportunity = lock_opportunity(opportunity)
     lifecycle.ensure(opportunity, "extend_deadline")
     old = opportunity.submission_deadline
+    if old is None:  # an open opportunity has a deadline (publishing asks for one)
+        raise OpportunityRefused("This opportunity has no deadline to extend.")
     if submission_deadline <= old:
         raise OpportunityRefused(
             f"The new deadline must be later than the current one, {london_time(old)}: a "
@@ -158,9 +162,13 @@ def opportunity_change_value(
         except RouteRefused as exc:
             refused = exc
             opportunity.refresh_from_db()
-            record_check(
-                opportunity=opportunity, result=exc.result, by=by, occasion="value_change_refused"
-            )
+            if exc.result is not None:  # the refusal above carries the rule's result
+                record_check(
+                    opportunity=opportunity,
+                    result=exc.result,
+                    by=by,
+                    occasion="value_change_refused",
+                )
             audit.record(
                 actor=by,
                 action="opportunity.value_change_refused",

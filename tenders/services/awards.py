@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.utils import timezone
 
 from portal import audit
@@ -32,7 +32,7 @@ from tenders.models import (
 from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
 from tenders.services.opportunities import invited_counts
-from tenders.services.routes import RouteRefused, check_route, record_check
+from tenders.services.routes import RouteRefused, RouteResult, check_route, record_check
 from tenders.services.spend import add_to_spend_totals
 
 # --- Evaluation -------------------------------------------------------------------------
@@ -168,8 +168,9 @@ class BandNotMet(RouteRefused):
     suppliers this opportunity did not meet: the award cannot be made through
     this route (councils re-run the procurement with enough invited)."""
 
-    def __init__(self, decision: rules.Decision, result, shortfall: list[str]) -> None:
-        band = decision.band
+    def __init__(
+        self, decision: rules.Decision, result: RouteResult, band: rules.Band, shortfall: list[str]
+    ) -> None:
         reasons = [
             f"The whole contract as it would be awarded, {rules.money(decision.value_compared)}, "
             f"falls in the band {band.name}, which needs at least {band.min_invited} invited "
@@ -225,32 +226,33 @@ def award_lot(
         ]
         if chosen is None:
             raise BidRefused("Every bidder already holds the most lots one supplier may win.")
-        others = Lot.objects.filter(opportunity=opportunity).exclude(pk=lot.pk)
         # The whole contract: this lot at the chosen price, the others as far as known.
-        others_value = others.aggregate(v=Sum(Coalesce("award__value", "estimated_value")))[
-            "v"
-        ] or Decimal(0)
+        value = opportunity.value_known(lot_prices={lot.pk: chosen.price})
         try:
             with transaction.atomic():
                 result = check_route(
                     opportunity=opportunity,
                     by=by,
                     occasion="award",
-                    value=chosen.price + others_value + opportunity.options_value,
+                    value=value,
                 )
                 decision = result.decision
                 if not decision.invitation_allowed:
                     raise RouteRefused(decision, result)
-                shortfall = rules.band_shortfall(
-                    decision.band, **invited_counts(opportunity), done=True
+                band = decision.band
+                shortfall = (
+                    rules.band_shortfall(band, **invited_counts(opportunity), done=True)
+                    if band is not None  # the invitation route is allowed in a band
+                    else []
                 )
-                if shortfall:
-                    raise BandNotMet(decision, result, shortfall)
+                if band is not None and shortfall:
+                    raise BandNotMet(decision, result, band, shortfall)
         except RouteRefused as exc:
             refused = exc
-            record_check(
-                opportunity=opportunity, result=exc.result, by=by, occasion="award_refused"
-            )
+            if exc.result is not None:  # both refusals above carry the rule's result
+                record_check(
+                    opportunity=opportunity, result=exc.result, by=by, occasion="award_refused"
+                )
             audit.record(
                 actor=by,
                 action="award.refused",
@@ -266,7 +268,17 @@ def award_lot(
     return award
 
 
-def _make_award(opportunity, lot, chosen, ranking, by, reasons, passed_over, start, end) -> Award:
+def _make_award(
+    opportunity: Opportunity,
+    lot: Lot,
+    chosen: Ranked,
+    ranking: list[Ranked],
+    by: User,
+    reasons: str,
+    passed_over: list[dict[str, Any]],
+    start: datetime.date,
+    end: datetime.date,
+) -> Award:
     supplier = SupplierOrganisation.objects.annotate(is_local=is_local_to(opportunity.buyer)).get(
         pk=chosen.bid.supplier_id
     )

@@ -12,11 +12,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
+from portal.permissions import may_read_bids, officer_of_council
 from portal.uploads import check_upload, store
 from suppliers.models import SupplierStatus
 from suppliers.selectors import status_of
@@ -83,8 +85,9 @@ def _check_open_for(opportunity: Opportunity, user: User) -> None:
     if lifecycle.allowed(opportunity, "bid", now):
         return
     # Late is late with both times, whether or not the closing is recorded yet.
-    if opportunity.status_at(now) == OpportunityStatus.CLOSED:
-        raise LateBid(deadline=opportunity.submission_deadline, at=now)
+    deadline = opportunity.submission_deadline
+    if deadline is not None and opportunity.status_at(now) == OpportunityStatus.CLOSED:
+        raise LateBid(deadline=deadline, at=now)
     raise BidRefused("This opportunity is not open for bids.")
 
 
@@ -228,8 +231,9 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
         )
         # The last step before the commit: the server's clock decides.
         at = timezone.now()
-        if at > opportunity.submission_deadline:
-            raise LateBid(deadline=opportunity.submission_deadline, at=at)
+        deadline = opportunity.submission_deadline
+        if deadline is not None and at > deadline:
+            raise LateBid(deadline=deadline, at=at)
         BidRevision.objects.filter(pk=revision.pk).update(submitted_at=at)
         Bid.objects.filter(pk=bid.pk).update(status=BidStatus.SUBMITTED, submitted_at=at)
         revision.submitted_at = at
@@ -285,7 +289,7 @@ def bid_withdraw(*, bid: Bid, by: User) -> Bid:
         context={"bid": bid.pk},
         sealed_until_opened=opportunity.pk,
     )
-    latest = bid.revisions.order_by("-number").first()
+    latest = bid.revisions.latest("number")  # a submitted bid has a revision
     _receipt(latest, by, [], withdrawn=True, at=bid.withdrawn_at)
     return bid
 
@@ -299,7 +303,7 @@ def is_opened(opportunity: Opportunity) -> bool:
 
 
 def officer_of(opportunity: Opportunity, by: User) -> None:
-    if not (by.role == Role.OFFICER and by.buyer_id == opportunity.buyer_id and by.is_active):
+    if not (officer_of_council(by, opportunity.buyer_id) and by.is_active):
         raise BidRefused("Only the council's officers can do this.")
 
 
@@ -323,9 +327,7 @@ class BoxState:
     def confirm_refusal(self, user: User) -> str | None:
         """Why ``user`` may not confirm the opening now, or None."""
         opportunity = self.opportunity
-        if not (
-            user.role == Role.OFFICER and user.buyer_id == opportunity.buyer_id and user.is_active
-        ):
+        if not (officer_of_council(user, opportunity.buyer_id) and user.is_active):
             return "Only the council's officers can do this."
         if self.state == "sealed":
             return (
@@ -420,10 +422,9 @@ def box_open(*, opportunity: Opportunity, by: User) -> BoxOpening:
     return opening
 
 
-def opened_bids(opportunity: Opportunity, user: User):
+def opened_bids(opportunity: Opportunity, user: User) -> QuerySet[Bid]:
     """The council's view of the bids: nothing at all until the box is opened."""
-    council = user.role in {Role.OFFICER, Role.AUDITOR} and user.buyer_id == opportunity.buyer_id
-    if not council or not is_opened(opportunity):
+    if not may_read_bids(user, opportunity.buyer_id) or not is_opened(opportunity):
         return Bid.objects.none()
     return (
         Bid.objects.filter(opportunity=opportunity, status=BidStatus.SUBMITTED)

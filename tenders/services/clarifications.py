@@ -15,7 +15,8 @@ from tenders.models import (
     Opportunity,
 )
 from tenders.services import lifecycle
-from tenders.services.opportunities import OpportunityRefused, notify_invitees
+from tenders.services.lifecycle import OpportunityRefused
+from tenders.services.opportunities import notify_invitees
 
 ASKED = events.register("clarification.asked", "mandatory", "A supplier asked a question")
 ANSWERED = events.register("clarification.answered", "mandatory", "A question was answered")
@@ -27,12 +28,16 @@ def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> C
     question = (question or "").strip()
     if not question:
         raise OpportunityRefused("Enter your question.")
-    if not Invitation.objects.filter(opportunity=opportunity, supplier_id=by.supplier_id).exists():
+    supplier_id = by.supplier_id
+    if (
+        supplier_id is None
+        or not Invitation.objects.filter(opportunity=opportunity, supplier_id=supplier_id).exists()
+    ):
         raise OpportunityRefused("Only invited suppliers can ask questions.")
     opportunity = Opportunity.objects.get(pk=opportunity.pk)  # as it is now, not as read
     lifecycle.ensure(opportunity, "ask_question")
     clarification = Clarification.objects.create(
-        opportunity=opportunity, supplier_id=by.supplier_id, asked_by=by, question=question
+        opportunity=opportunity, supplier_id=supplier_id, asked_by=by, question=question
     )
     audit.record(
         actor=by,

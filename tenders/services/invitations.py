@@ -14,7 +14,8 @@ from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import approved_by, is_local_to, status_for
 from tenders.models import Intention, Invitation, Opportunity, OpportunityStatus, Reservation
 from tenders.services import lifecycle
-from tenders.services.opportunities import PUBLISHED, OpportunityRefused, notify_invitees
+from tenders.services.lifecycle import OpportunityRefused
+from tenders.services.opportunities import PUBLISHED, notify_invitees
 
 INSERT_CHUNK = 1000
 
@@ -53,14 +54,13 @@ def invite(
         Opportunity.objects.select_for_update().select_related("buyer").get(pk=opportunity.pk)
     )
     lifecycle.ensure(opportunity, "invite")
-    ids = [s.pk for s in suppliers] if not isinstance(suppliers, QuerySet) else None
     candidates = SupplierOrganisation.objects.annotate(
         is_local=is_local_to(opportunity.buyer), status=status_for(opportunity.buyer_id)
     )
     candidates = (
-        candidates.filter(pk__in=ids)
-        if ids is not None
-        else candidates.filter(pk__in=suppliers.values("pk"))
+        candidates.filter(pk__in=suppliers.values("pk"))
+        if isinstance(suppliers, QuerySet)
+        else candidates.filter(pk__in=[s.pk for s in suppliers])
     )
     rows = list(candidates.values("pk", "legal_name", "status", "is_local", "is_sme", "is_vcse"))
     problems = []
@@ -126,7 +126,8 @@ def invite(
 
 def invite_all_local_matches(*, opportunity: Opportunity, by: User) -> int:
     """The "invite all local matches" action."""
-    local = matching_suppliers(opportunity).filter(is_local=True)
+    # ``is_local`` is annotated by matching_suppliers: the stubs know only model fields.
+    local = matching_suppliers(opportunity).filter(is_local=True)  # type: ignore[misc]
     if opportunity.reservation == Reservation.SME_VCSE:
         local = local.filter(Q(is_sme=True) | Q(is_vcse=True))
     return invite(opportunity=opportunity, suppliers=local, by=by)

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,12 +69,18 @@ class Step:
     audit_action: str = ""
 
 
-def _step(name: str, statuses: set[str], doing: str, target: str | None = None, audit_action=""):
+def _step(
+    name: str,
+    statuses: Iterable[str],
+    doing: str,
+    target: str | None = None,
+    audit_action: str = "",
+) -> Step:
     return Step(name, frozenset(statuses), doing, target, audit_action)
 
 
 # How a refusal names the status the opportunity is in.
-STATE_WORDS = {
+STATE_WORDS: dict[str, str] = {
     S.DRAFT: "is a draft",
     S.OPEN: "is open for bids",
     S.CLOSED: "is closed for bids",
@@ -83,8 +89,8 @@ STATE_WORDS = {
     S.CANCELLED: "is cancelled",
 }
 
-BEFORE_THE_DEADLINE = {S.DRAFT, S.OPEN}
-UNTIL_AWARD = {S.DRAFT, S.OPEN, S.CLOSED, S.EVALUATION}
+BEFORE_THE_DEADLINE: set[str] = {S.DRAFT, S.OPEN}
+UNTIL_AWARD: set[str] = {S.DRAFT, S.OPEN, S.CLOSED, S.EVALUATION}
 
 STEPS: tuple[Step, ...] = (
     # Writing the draft.
@@ -210,7 +216,9 @@ def move(
     return opportunity
 
 
-def _record_closing(opportunity: Opportunity, now: datetime.datetime, *, tell_officers: bool):
+def _record_closing(
+    opportunity: Opportunity, now: datetime.datetime, *, tell_officers: bool
+) -> None:
     move(opportunity, "close", by=None, now=now, fields={"closed_at": now})
     if tell_officers:
         officers = User.objects.filter(

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -20,6 +21,7 @@ from cpv.models import CpvCode
 from portal import audit, events
 from portal.models import BuyerOrganisation, Department, Role, User
 from portal.notifications import notify
+from portal.permissions import officer_of_council
 from tenders import rules
 from tenders.models import (
     Bid,
@@ -80,7 +82,8 @@ def set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
     its row (bids made for it stay with it); a lot that goes may go only if
     nobody has bid for it."""
     existing = {lot.number: lot for lot in opportunity.lots.all()}
-    kept, created = [], []
+    kept: list[Lot] = []
+    created: list[Lot] = []
     for number, spec in enumerate(lots, start=1):
         lot = existing.pop(number, None) or Lot(opportunity=opportunity, number=number)
         lot.title, lot.description = spec.title, spec.description
@@ -293,11 +296,17 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     return problems
 
 
-def invited_counts(opportunity: Opportunity) -> dict[str, int]:
+class InvitedCounts(TypedDict):
+    invited: int
+    local: int
+
+
+def invited_counts(opportunity: Opportunity) -> InvitedCounts:
     """How many suppliers are invited, and how many of them were local when invited."""
-    return opportunity.invitations.aggregate(
+    counts = opportunity.invitations.aggregate(
         invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
     )
+    return {"invited": counts["invited"], "local": counts["local"]}
 
 
 def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
@@ -339,7 +348,7 @@ def notify_invitees(
     event: str,
     *,
     supplier_ids: Sequence[int] | None,
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
     discriminator: str = "",
 ) -> int:
     """Tell the active people of invited suppliers (all, or ``supplier_ids``)."""
@@ -407,11 +416,7 @@ OVERRIDE_PERMISSION = "tenders.approve_aggregation_override"
 
 def is_approver(user: User, opportunity: Opportunity) -> bool:
     """An officer of the opportunity's council with the approver permission."""
-    return (
-        user.is_officer
-        and user.buyer_id == opportunity.buyer_id
-        and user.has_perm(OVERRIDE_PERMISSION)
-    )
+    return officer_of_council(user, opportunity.buyer_id) and user.has_perm(OVERRIDE_PERMISSION)
 
 
 def override_refusal(

@@ -23,11 +23,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import DecimalField, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -42,6 +42,7 @@ from tenders.models import (
     RouteCheck,
     StatutoryFigure,
 )
+from tenders.models.opportunities import known_value_expression
 from tenders.statutory import THRESHOLD_KINDS, kind_of_cpv
 
 LONDON = ZoneInfo("Europe/London")
@@ -153,21 +154,9 @@ def statutory_thresholds(on: datetime.date) -> dict[str, rules.Statutory]:
     }
 
 
-def lots_value() -> Coalesce:
-    """The lots of an opportunity as far as their value is known: an awarded
-    lot at its awarded value, the others at their estimate (RULES.md §2)."""
-    return Coalesce(
-        Sum(Coalesce("lots__award__value", "lots__estimated_value")),
-        Value(Decimal("0.00")),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-
-
 def opportunity_value(opportunity: Opportunity) -> Decimal:
-    """The whole contract: every lot (awarded ones at their awarded value) and
-    every option and extension."""
-    lots = Opportunity.objects.filter(pk=opportunity.pk).aggregate(total=lots_value())["total"]
-    return Decimal(lots) + opportunity.options_value
+    """The whole contract as far as its value is known (``Opportunity.value_known``)."""
+    return opportunity.value_known()
 
 
 def _london_day_start(day: datetime.date) -> datetime.datetime:
@@ -194,20 +183,25 @@ def _related_by_key(
             in_categories, buyer_id=buyer_id, published_at__gte=start, published_at__lt=end
         )
         .exclude(status=S.CANCELLED)
-        .annotate(lots_total=lots_value())
-        .only("reference", "title", "cpv_id", "options_value", "value_vat_basis", "published_at")
+        .annotate(known_value=known_value_expression())
         .order_by("published_at", "pk")
+        # Rows, not models: a busy category has hundreds in a window, on every list page.
+        .values_list(
+            "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_at"
+        )
     )
     found: dict[str, list[tuple[int, rules.RelatedWork]]] = defaultdict(list)
-    for o in candidates:
+    for pk, reference, title, cpv_id, known_value, basis, published_at in candidates:
+        if published_at is None:  # never: the filter above asks for a publication date
+            continue
         work = rules.RelatedWork(
-            reference=o.reference,
-            title=o.title,
-            value=Decimal(o.lots_total) + o.options_value,
-            published_on=timezone.localtime(o.published_at, LONDON).date(),
-            basis=o.value_vat_basis,
+            reference=reference,
+            title=title,
+            value=known_value,
+            published_on=published_at.astimezone(LONDON).date(),
+            basis=basis,
         )
-        found[rules.category_key(o.cpv_id[:8], policy.aggregation_cpv_digits)].append((o.pk, work))
+        found[rules.category_key(cpv_id[:8], policy.aggregation_cpv_digits)].append((pk, work))
     return found
 
 
@@ -260,6 +254,19 @@ def route_for(
     return RouteResult(decision=decision, policy=policy)
 
 
+def aggregated_rows(decision: rules.Decision) -> list[dict[str, Any]]:
+    """The other work a decision added up, as a check keeps it and pages show it."""
+    return [
+        {
+            "reference": r.reference,
+            "title": r.title,
+            "value": r.value,
+            "published_on": r.published_on,
+        }
+        for r in decision.aggregated
+    ]
+
+
 def record_check(
     *,
     opportunity: Opportunity,
@@ -282,15 +289,7 @@ def record_check(
         threshold=decision.threshold,
         cpv_code=opportunity.cpv_id,
         reasons=decision.reasons,
-        aggregated=[
-            {
-                "reference": r.reference,
-                "title": r.title,
-                "value": r.value,
-                "published_on": r.published_on,
-            }
-            for r in decision.aggregated
-        ],
+        aggregated=aggregated_rows(decision),
     )
 
 
@@ -364,7 +363,7 @@ class CurrentRoute:
     min_invited: int | None
     min_local: int | None
     reasons: list[str]
-    aggregated: list[dict] = field(default_factory=list)
+    aggregated: list[dict[str, Any]] = field(default_factory=list)
     threshold: Decimal | None = None
     value_compared: Decimal | None = None
     aggregated_value: Decimal | None = None
@@ -411,15 +410,7 @@ def _from_decision(
         min_invited=decision.min_invited,
         min_local=decision.min_local,
         reasons=list(decision.reasons),
-        aggregated=[
-            {
-                "reference": r.reference,
-                "title": r.title,
-                "value": r.value,
-                "published_on": r.published_on,
-            }
-            for r in decision.aggregated
-        ],
+        aggregated=aggregated_rows(decision),
         threshold=decision.threshold,
         value_compared=decision.value_compared,
         aggregated_value=decision.aggregated_value,
@@ -489,9 +480,8 @@ def current_routes(
     Queries do not grow with the number of opportunities: one for the
     statutory thresholds, one per council for its policy and bands, one per
     council for the related work of every category on the list, one for the
-    opportunities' own values (none when ``values`` gives them all: the lots
-    as ``lots_value`` counts them, without options), and two for the recorded
-    checks of final ones."""
+    opportunities' own values (none when ``values`` gives them all: each one's
+    ``known_value``), and two for the recorded checks of final ones."""
     on = on or timezone.localdate()
     routes: dict[int, CurrentRoute] = {}
     live = [o for o in opportunities if o.status not in FINAL]
@@ -501,8 +491,8 @@ def current_routes(
         if missing := [o.pk for o in live if o.pk not in values]:
             values.update(
                 Opportunity.objects.filter(pk__in=missing)
-                .annotate(total=lots_value())
-                .values_list("pk", "total")
+                .annotate(known_value=known_value_expression())
+                .values_list("pk", "known_value")
             )
         statutory = statutory_thresholds(on)
         by_buyer: dict[int, list[Opportunity]] = defaultdict(list)
@@ -524,7 +514,7 @@ def current_routes(
             )
             for o in batch:
                 decision = rules.decide(
-                    value=Decimal(values.get(o.pk) or 0) + o.options_value,
+                    value=values[o.pk],
                     entered_basis=o.value_vat_basis,
                     policy=policy_figures,
                     related=[work for pk, work in related.get(key(o), []) if pk != o.pk],
@@ -534,7 +524,7 @@ def current_routes(
                 routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on)
     if final:
         checks = _last_checks(final)
-        bands = {
+        bands: dict[tuple[int | None, str], PolicyBand] = {
             (band.policy_id, band.name): band
             for band in PolicyBand.objects.filter(
                 policy_id__in={o.policy_id for o in final if o.band_name}
@@ -556,6 +546,8 @@ def _last_checks(opportunities: Sequence[Opportunity]) -> dict[int, RouteCheck]:
         .order_by("opportunity_id", "checked_at", "id")
     )
     for check in checks:
+        if check.opportunity_id is None:  # a check of no opportunity: none is asked for
+            continue
         if wanted.get(check.opportunity_id) == check.route:
             latest[check.opportunity_id] = check
     return latest
@@ -578,9 +570,10 @@ def full_tender_today(
         Opportunity.objects.filter(buyer=buyer)
         .exclude(status__in=FINAL)
         .exclude(route=rules.FULL_TENDER)
-        .annotate(lots_total=lots_value())
         .order_by("-created_at", "-pk")
+        .annotate(known_value=known_value_expression())
     )
-    values = {o.pk: o.lots_total for o in candidates}
+    # Annotated above; the stubs lose ``known_value`` through the expression.
+    values = {o.pk: o.known_value for o in candidates}  # type: ignore[attr-defined]
     routes = current_routes(candidates, on=on, values=values)
     return [(o, routes[o.pk]) for o in candidates if routes[o.pk].route == rules.FULL_TENDER]

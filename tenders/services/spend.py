@@ -10,34 +10,31 @@ Anything that writes contracts in bulk (the scale data) calls
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, ExtractYear, Substr
 
 from portal.models import BuyerOrganisation
 from tenders.models import Contract, SpendTotal
+from tenders.models.spend import FIGURES, KINDS
+from tenders.rules import financial_year
 
-KINDS = ("local", "sme", "vcse")
-# The figures of a group, in the order the table's columns are written.
-FIGURES = ("value", "count", *(f"{kind}_{what}" for kind in KINDS for what in ("value", "count")))
 CENT = Decimal("0.01")
+# A group's figures, in ``FIGURES`` order (money as Decimal, counts as int).
+Figures = tuple[Decimal | int, ...]
 
 
-def financial_year(day: datetime.date) -> int:
-    """The year in which the financial year containing ``day`` starts (April–March)."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def _financial_year_of(field: str):
+def _financial_year_of(field: str) -> CombinedExpression:
     """``financial_year`` in SQL: January to March belong to the year before."""
     before_april = When(Q(**{f"{field}__month__lt": 4}), then=Value(1))
     return ExtractYear(field) - Case(before_april, default=Value(0), output_field=IntegerField())
 
 
-def _grouped(contracts: QuerySet[Contract]) -> QuerySet:
+def _grouped(contracts: QuerySet[Contract]) -> QuerySet[Contract, dict[str, Any]]:
     """``contracts`` summed by council, financial year, department and CPV
     division: the totals as they should be, straight from the contracts. Each
     figure is named ``total_`` and its column's name, in ``FIGURES`` order."""
@@ -66,18 +63,20 @@ def _grouped(contracts: QuerySet[Contract]) -> QuerySet:
 GROUP = ("financial_year", "department_id", "cpv_division")
 
 
-def summed(totals: QuerySet[SpendTotal]) -> QuerySet:
+def summed(totals: QuerySet[SpendTotal]) -> QuerySet[SpendTotal, dict[str, Any]]:
     """``totals`` summed by financial year, department and CPV division (a
     group may have two rows, see the model), each figure named ``total_`` and
     its column's name."""
-    return (
+    # The stubs cannot follow the annotations' names through ``**``: the type is said here.
+    rows: QuerySet[SpendTotal, dict[str, Any]] = (
         totals.values(*GROUP)
         .annotate(**{f"total_{name}": Sum(name) for name in FIGURES})
         .order_by(*GROUP)
     )
+    return rows
 
 
-def _group(contract: Contract) -> dict:
+def _group(contract: Contract) -> dict[str, Any]:
     return {
         "buyer_id": contract.buyer_id,
         "financial_year": financial_year(contract.awarded_on),
@@ -86,8 +85,8 @@ def _group(contract: Contract) -> dict:
     }
 
 
-def _row_of(group: dict) -> int | None:
-    return SpendTotal.objects.filter(**group).order_by("pk").values_list("pk", flat=True).first()
+def _rows_of(group: dict[str, Any]) -> QuerySet[SpendTotal, int]:
+    return SpendTotal.objects.filter(**group).order_by("pk").values_list("pk", flat=True)
 
 
 def add_to_spend_totals(contract: Contract) -> None:
@@ -102,13 +101,14 @@ def add_to_spend_totals(contract: Contract) -> None:
     both are counted, since readers sum a group's rows.
     """
     group = _group(contract)
-    pk = _row_of(group)
+    pk = _rows_of(group).first()
     if pk is None:
         try:
             with transaction.atomic():
                 pk = SpendTotal.objects.create(**group).pk
         except IntegrityError:  # made by a concurrent award since we looked
-            pk = _row_of(group)
+            # The row that refused ours: it is there.
+            pk = _rows_of(group)[0]
     is_kind = {
         "local": contract.supplier_was_local,
         "sme": contract.supplier_was_sme,
@@ -141,7 +141,7 @@ def rebuild_spend_totals(buyer: BuyerOrganisation) -> None:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
 
 
-def _normal(row: dict) -> tuple:
+def _normal(row: dict[str, Any]) -> Figures:
     return tuple(
         Decimal(row[f"total_{name}"] or 0).quantize(CENT)
         if name.endswith("value")
@@ -150,7 +150,9 @@ def _normal(row: dict) -> tuple:
     )
 
 
-def verify_spend_totals(buyer: BuyerOrganisation) -> dict[tuple[int, int | None, str], tuple]:
+def verify_spend_totals(
+    buyer: BuyerOrganisation,
+) -> dict[tuple[int, int | None, str], tuple[Figures | None, Figures | None]]:
     """Where the council's totals differ from its contracts: for each (financial
     year, department, CPV division) that differs, (what the totals say, what the contracts
     say), each a tuple in ``FIGURES`` order, or None where there is no such

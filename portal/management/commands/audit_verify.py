@@ -8,6 +8,7 @@ what is wrong with it, and exits 1.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             help="rows fetched at a time (default %(default)s)",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         expected = _head(str(options["expect_head"])) if options["expect_head"] else None
         result = audit_chain.verify(expect_head=expected, chunk_size=int(options["chunk_size"]))
         if result.ok:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cpv.models import CpvCode
 from cpv.selectors import get_code
 from portal.models import BuyerOrganisation
 from tenders import rules
@@ -172,7 +173,7 @@ class Command(BaseCommand):
         return value
 
     @staticmethod
-    def _cpv(text: str | None):
+    def _cpv(text: str | None) -> CpvCode:
         if not text:
             raise CommandError("Give --cpv (a CPV code, e.g. 90910000-9).")
         try:

@@ -1,0 +1,33 @@
+"""What tenders seals in the core's audit trail and inbox until two officers
+have opened the box (ADR 6): registered with ``portal.audit`` and
+``portal.notifications`` at start-up, so the core knows no app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
+
+from portal import audit, notifications
+from tenders.models import Bid, BoxOpening
+
+
+def opened_opportunities() -> QuerySet[BoxOpening, Any]:
+    """Ids of opportunities whose box two officers have opened: their bid
+    events (``sealed_until_opened`` = the opportunity's id) may be seen."""
+    return BoxOpening.objects.filter(second_at__isnull=False).values("opportunity_id")
+
+
+def sealed_bids() -> QuerySet[Bid, Any]:
+    """Ids (as text, as notifications name their object) of bids whose box is not opened."""
+    return (
+        Bid.objects.exclude(opportunity_id__in=opened_opportunities())
+        .annotate(key=Cast("pk", CharField()))
+        .values("key")
+    )
+
+
+def register() -> None:
+    audit.register_unsealed(opened_opportunities)
+    notifications.register_sealed("tenders.bid", sealed_bids)

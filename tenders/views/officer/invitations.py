@@ -1,0 +1,147 @@
+"""The officer's invite page: matching suppliers, local first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.http import SignedInRequest
+from portal.paging import PAGE_SIZE
+from suppliers.models import SupplierOrganisation
+from tenders.forms.actions import InviteForm
+from tenders.models import (
+    Invitation,
+    Opportunity,
+)
+from tenders.services import (
+    current_route,
+    invite,
+    invite_all_local_matches,
+    lifecycle,
+    matching_suppliers,
+)
+from tenders.views.officer.common import REFUSALS, S, officer_opportunity, refusal_messages
+
+# --- Inviting suppliers ----------------------------------------------------------------
+
+
+def _band(opportunity: Opportunity) -> dict[str, object] | None:
+    """The band the rule gives today (its name and minimums), if any."""
+    route = current_route(opportunity)
+    if not route.invitation_allowed:
+        return None
+    return {
+        "name": route.band_name,
+        "min_invited": route.min_invited,
+        "min_local": route.min_local,
+    }
+
+
+def invite_candidates(opportunity: Opportunity) -> QuerySet[SupplierOrganisation]:
+    """Matching approved suppliers, local first, marked when already invited,
+    with their sites: one query per page, however many suppliers there are."""
+    invited = Invitation.objects.filter(opportunity=opportunity, supplier=OuterRef("pk"))
+    return (
+        matching_suppliers(opportunity)
+        .annotate(invited=Exists(invited))
+        .order_by("-is_local", "legal_name", "pk")
+        .prefetch_related("sites")
+    )
+
+
+def _invite_page(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    form: InviteForm | None = None,
+    problems: list[str] | None = None,
+) -> HttpResponse:
+    page = Paginator(invite_candidates(opportunity), PAGE_SIZE).get_page(request.GET.get("page"))
+    if form is None:
+        form = InviteForm(matches=matching_suppliers(opportunity))
+    # A bound form is ``opportunity_invite``'s, bound to what was posted.
+    chosen = set(request.POST.getlist("suppliers")) if form.is_bound else set()
+    counts = opportunity.invitations.aggregate(
+        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
+    )
+    return render(
+        request,
+        "tenders/officer/invite.html",
+        {
+            "opportunity": opportunity,
+            "page": page,
+            "suppliers": list(page.object_list),
+            "form": form,
+            "chosen": chosen,
+            "problems": problems or [],
+            "counts": counts,
+            "band": _band(opportunity),
+            "can_invite": lifecycle.allowed(opportunity, "invite"),
+            "is_open": opportunity.current_status == S.OPEN,
+            "page_number": page.number,
+        },
+    )
+
+
+def _invited_message(request: SignedInRequest, opportunity: Opportunity, count: int) -> None:
+    if count == 0:
+        messages.info(request, "Every supplier chosen was already invited.")
+        return
+    told = (
+        "They have been told by email and in their inbox."
+        if opportunity.status == S.OPEN
+        else "They will be told when you publish."
+    )
+    messages.success(request, f"Invited {count} supplier{'s' if count != 1 else ''}. {told}")
+
+
+def _back_to_invite(opportunity: Opportunity, page: str | None) -> HttpResponse:
+    url = reverse("tenders:opportunity_invite", args=[opportunity.pk])
+    return redirect(f"{url}?page={page}" if page and page.isdigit() else url)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_invite(request: SignedInRequest, pk: int) -> HttpResponse:
+    opportunity = officer_opportunity(request, pk)
+    if request.method == "GET":
+        return _invite_page(request, opportunity)
+    form = InviteForm(request.POST, matches=matching_suppliers(opportunity))
+    if form.is_valid():
+        try:
+            count = invite(
+                opportunity=opportunity,
+                suppliers=list(form.cleaned_data["suppliers"]),
+                by=request.user,
+                non_local_justification=form.cleaned_data["non_local_justification"],
+            )
+        except REFUSALS as exc:
+            for problem in refusal_messages(exc):
+                form.add_error(None, problem)
+        else:
+            _invited_message(request, opportunity, count)
+            return _back_to_invite(opportunity, request.GET.get("page"))
+    return _invite_page(request, opportunity, form)
+
+
+@require_POST
+def opportunity_invite_all_local(request: SignedInRequest, pk: int) -> HttpResponse:
+    opportunity = officer_opportunity(request, pk)
+    try:
+        count = invite_all_local_matches(opportunity=opportunity, by=request.user)
+    except REFUSALS as exc:
+        return _invite_page(request, opportunity, problems=refusal_messages(exc))
+    if count == 0:
+        messages.info(request, "Every local supplier that matches is already invited.")
+    else:
+        _invited_message(request, opportunity, count)
+    return _back_to_invite(opportunity, None)

@@ -1,0 +1,389 @@
+"""The invited supplier's bid for one lot: prepare it, submit it, revise it,
+withdraw it; its receipts (a page, and a text file to keep); its files.
+
+Only people of the bid's own supplier ever reach these pages. Another
+supplier gets 404, and so does every council user (officer, auditor, admin):
+the council reads bids on its own pages, after two officers open the box.
+Every change goes through ``tenders.services.bids``; its refusals are shown
+as error summaries, and nothing the supplier typed is lost with them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from django.contrib import messages
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.downloads import kept_private, private_file
+from portal.http import SignedInRequest
+from portal.models import User
+from suppliers.models import SupplierOrganisation
+from tenders.forms.bid import BidForm
+from tenders.models import (
+    Bid,
+    BidFile,
+    BidRevision,
+    BidStatus,
+    Lot,
+    Opportunity,
+    OpportunityStatus,
+)
+from tenders.selectors import get_opportunity_for
+from tenders.services import (
+    DECLARATIONS,
+    BidRefused,
+    LateBid,
+    bid_add_file,
+    bid_remove_file,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    bid_withdraw,
+    lifecycle,
+)
+from tenders.services.lifecycle import london_time
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+# The receipt page shows the "submitted" panel once, right after submitting.
+JUST_SUBMITTED = "supplier_bid_just_submitted"
+
+
+class LatestFields(TypedDict):
+    """What ``lots_with_own_bids`` reads with the supplier's bid: its latest
+    submitted version's number, receipt and time (None for a bid never submitted)."""
+
+    latest_number: int | None
+    latest_receipt: str | None
+    latest_at: datetime.datetime | None
+
+
+class OwnBidFields(TypedDict):
+    """What ``lots_with_own_bids`` sets on each lot."""
+
+    own_bid: OwnBid | None  # the supplier's bid for it, if any
+    outcome: str | None  # "won" or "lost", once the lot is awarded
+
+
+class ReceiptFields(TypedDict):
+    """What ``_own_revision`` reads with a version: the number of its bid's latest."""
+
+    latest_number: int
+
+
+if TYPE_CHECKING:
+    OwnBid = WithAnnotations[Bid, LatestFields]
+    LotWithOwnBid = WithAnnotations[Lot, OwnBidFields]
+    ReceiptRevision = WithAnnotations[BidRevision, ReceiptFields]
+
+
+# --- Who may see what ------------------------------------------------------------------
+
+
+def _supplier_user(request: SignedInRequest) -> User:
+    """The signed-in person of a supplier organisation. Anyone else gets 404:
+    a council user must never read a bid on these pages."""
+    user = request.user
+    if not (user.is_supplier_user and user.supplier_id):
+        raise Http404("No such page.")
+    return user
+
+
+def _lot_for(request: SignedInRequest, pk: int, lot_pk: int) -> tuple[User, Opportunity, Lot]:
+    """A lot of an opportunity the signed-in supplier was invited to, else 404."""
+    user = _supplier_user(request)
+    opportunity = get_opportunity_for(user, pk)
+    lot = Lot.objects.filter(pk=lot_pk, opportunity=opportunity).first()
+    if lot is None:
+        raise Http404("No such lot")
+    lot.opportunity = opportunity
+    return user, opportunity, lot
+
+
+def _own_bid(user: User, lot: Lot) -> Bid | None:
+    return Bid.objects.filter(lot=lot, supplier_id=user.supplier_id).first()
+
+
+def _own_revision(request: SignedInRequest, pk: int, bid_pk: int, number: int) -> ReceiptRevision:
+    """A submitted version of the signed-in supplier's own bid, else 404."""
+    user = _supplier_user(request)
+    latest = BidRevision.objects.filter(bid=OuterRef("bid")).order_by("-number")
+    revision = (
+        BidRevision.objects.filter(
+            bid_id=bid_pk,
+            bid__opportunity_id=pk,
+            bid__supplier_id=user.supplier_id,
+            number=number,
+        )
+        .select_related("bid__opportunity__buyer", "bid__lot", "bid__supplier", "submitted_by")
+        .annotate(latest_number=Subquery(latest.values("number")[:1]))
+        .first()
+    )
+    if revision is None:
+        raise Http404("No such receipt")
+    return revision
+
+
+def lots_with_own_bids(
+    opportunity: Opportunity, supplier: SupplierOrganisation
+) -> list[LotWithOwnBid]:
+    """The opportunity's lots, each with ``own_bid``: the supplier's bid (or
+    None) with its latest submitted version's number, receipt and time."""
+    latest = BidRevision.objects.filter(bid=OuterRef("pk")).order_by("-number")
+    bids = {
+        bid.lot_id: bid
+        for bid in Bid.objects.filter(opportunity=opportunity, supplier=supplier)
+        .only("pk", "lot_id", "status", "withdrawn_at")
+        .annotate(
+            latest_number=Subquery(latest.values("number")[:1]),
+            latest_receipt=Subquery(latest.values("receipt_reference")[:1]),
+            latest_at=Subquery(latest.values("submitted_at")[:1]),
+        )
+    }
+    # Each with ``own_bid`` and ``outcome`` (set below).
+    lots = cast("list[LotWithOwnBid]", list(opportunity.lots.select_related("award")))
+    for lot in lots:
+        lot.own_bid = bids.get(lot.pk)
+        award = getattr(lot, "award", None) if hasattr(lot, "award") else None
+        # The outcome, once the lot is awarded: the letter with the scores is in the inbox.
+        lot.outcome = None
+        if award is not None and lot.own_bid is not None:
+            lot.outcome = "won" if award.bid_id == lot.own_bid.pk else "lost"
+    return lots
+
+
+def _is_open(opportunity: Opportunity) -> bool:
+    return lifecycle.allowed(opportunity, "bid")
+
+
+# --- The bid page ------------------------------------------------------------------------
+
+
+def _bid_url(lot: Lot) -> str:
+    return reverse("tenders:supplier_bid", args=[lot.opportunity_id, lot.pk])
+
+
+def _render_bid(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    lot: Lot,
+    bid: Bid | None,
+    form: BidForm,
+) -> HttpResponse:
+    is_open = _is_open(opportunity)
+    revisions = list(bid.revisions.order_by("-number")) if bid else []
+    return render(
+        request,
+        "tenders/supplier/bids/bid.html",
+        {
+            "opportunity": opportunity,
+            "lot": lot,
+            "bid": bid,
+            "form": form,
+            "is_open": is_open,
+            # A refused POST keeps the form, so nothing typed is lost.
+            "show_form": is_open or form.is_bound,
+            "deadline": london_time(opportunity.submission_deadline),
+            "draft_files": list(bid.files.filter(revision__isnull=True)) if bid else [],
+            "revisions": revisions,
+            "latest": revisions[0] if revisions else None,
+            "statuses": BidStatus,
+            "opportunity_statuses": OpportunityStatus,
+        },
+    )
+
+
+def _refused_field(form: BidForm) -> str | None:
+    """Which field a refused submission is about, for the error summary's link."""
+    if form.cleaned_data.get("price") is None:
+        return "price"
+    if not all(form.declarations_ticked().values()):
+        return "declarations"
+    return None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
+    """Prepare the bid for a lot: save a draft, add or remove files, submit.
+
+    "Submit bid" saves the draft (and any file chosen) first, then submits it,
+    so a refusal, even a late one, leaves everything typed in the form and
+    every file already uploaded in the draft."""
+    user, opportunity, lot = _lot_for(request, pk, lot_pk)
+    bid = _own_bid(user, lot)
+    if request.method != "POST":
+        return _render_bid(
+            request, opportunity, lot, bid, BidForm.for_draft(bid, action=_bid_url(lot))
+        )
+
+    form = BidForm(request.POST, request.FILES, action=_bid_url(lot))
+    if not form.is_valid():
+        return _render_bid(request, opportunity, lot, bid, form)
+
+    def refused(field: str | None, exc: BidRefused) -> HttpResponse:
+        form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
+        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
+
+    try:
+        bid = bid_start(lot=lot, by=user)
+        bid = bid_save_draft(
+            bid=bid,
+            by=user,
+            price=form.cleaned_data["price"],
+            declarations=form.declarations_ticked(),
+        )
+    except BidRefused as exc:
+        return refused(None, exc)
+    upload = form.cleaned_data.get("file")
+    added = None
+    if upload:
+        try:
+            added = bid_add_file(bid=bid, upload=upload, by=user)
+        except BidRefused as exc:
+            return refused("file", exc)
+
+    if "submit" in request.POST:
+        try:
+            revision = bid_submit(bid=bid, by=user)
+        except BidRefused as exc:
+            return refused(_refused_field(form), exc)
+        request.session[JUST_SUBMITTED] = revision.pk
+        return redirect(
+            "tenders:supplier_bid_receipt", pk=pk, bid_pk=bid.pk, number=revision.number
+        )
+
+    if added is not None:
+        messages.success(
+            request,
+            f"{added.original_name} is added to your draft and your draft is saved. "
+            "The council cannot see it until you submit your bid.",
+        )
+    else:
+        messages.success(
+            request, "Your draft is saved. The council cannot see it until you submit your bid."
+        )
+    return redirect(_bid_url(lot))
+
+
+@require_POST
+def bid_file_remove(request: SignedInRequest, pk: int, lot_pk: int, file_pk: int) -> HttpResponse:
+    """Take a file out of the draft (the files of submitted versions stay)."""
+    user, opportunity, lot = _lot_for(request, pk, lot_pk)
+    bid = _own_bid(user, lot)
+    if bid is None:
+        raise Http404("No such file")
+    bid_file = BidFile.objects.filter(pk=file_pk, bid=bid, revision__isnull=True).first()
+    if bid_file is None:
+        raise Http404("No such file")
+    try:
+        bid_remove_file(bid_file=bid_file, by=user)
+    except BidRefused as exc:
+        form = BidForm.bound_to_draft(bid, action=_bid_url(lot))
+        form.add_error(None, str(exc))
+        return _render_bid(request, opportunity, lot, bid, form)
+    messages.success(request, f"{bid_file.original_name} is removed from your draft.")
+    return redirect(_bid_url(lot))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def bid_withdraw_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
+    """Ask, then withdraw the submitted bid (it may be submitted again before the deadline)."""
+    user, opportunity, lot = _lot_for(request, pk, lot_pk)
+    bid = _own_bid(user, lot)
+    if bid is None:
+        raise Http404("No such bid")
+    error = None
+    if request.method == "POST":
+        try:
+            bid_withdraw(bid=bid, by=user)
+        except BidRefused as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request,
+                f"You have withdrawn your bid for {lot}. The council will not see it. You can "
+                f"submit it again until {london_time(opportunity.submission_deadline)} (UK time).",
+            )
+            return redirect(_bid_url(lot))
+    elif bid.status != BidStatus.SUBMITTED:
+        return redirect(_bid_url(lot))
+    return render(
+        request,
+        "tenders/supplier/bids/withdraw.html",
+        {
+            "opportunity": opportunity,
+            "lot": lot,
+            "bid": bid,
+            "error": error,
+            "deadline": london_time(opportunity.submission_deadline),
+        },
+    )
+
+
+# --- Receipts and files ------------------------------------------------------------------
+
+
+def _receipt_context(revision: ReceiptRevision) -> dict[str, Any]:
+    bid = revision.bid
+    ticked = revision.declarations or {}
+    return {
+        "revision": revision,
+        "bid": bid,
+        "opportunity": bid.opportunity,
+        "lot": bid.lot,
+        "supplier": bid.supplier,
+        "files": list(revision.files.all()),
+        "submitted_at": london_time(revision.submitted_at),
+        "withdrawn_at": london_time(bid.withdrawn_at),
+        "declarations": [
+            DECLARATIONS.get(key, key) for key, confirmed in ticked.items() if confirmed
+        ],
+        "is_latest": revision.number == revision.latest_number,
+        "statuses": BidStatus,
+    }
+
+
+@require_GET
+def receipt(request: SignedInRequest, pk: int, bid_pk: int, number: int) -> HttpResponse:
+    revision = _own_revision(request, pk, bid_pk, number)
+    context = _receipt_context(revision)
+    context["just_submitted"] = request.session.pop(JUST_SUBMITTED, None) == revision.pk
+    return render(request, "tenders/supplier/bids/receipt.html", context)
+
+
+@require_GET
+def receipt_text(request: SignedInRequest, pk: int, bid_pk: int, number: int) -> HttpResponse:
+    """The same receipt as a plain-text file the supplier can keep."""
+    revision = _own_revision(request, pk, bid_pk, number)
+    text = render_to_string(
+        "tenders/supplier/bids/receipt.txt", _receipt_context(revision), request=request
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="receipt-{revision.receipt_reference}.txt"'
+    )
+    return kept_private(response)
+
+
+@require_GET
+def bid_file_download(request: SignedInRequest, pk: int, lot_pk: int, file_pk: int) -> FileResponse:
+    """Stream a file of the supplier's own bid (a draft's or a submitted
+    version's) to its own people only; never a public URL."""
+    user = _supplier_user(request)
+    bid_file = BidFile.objects.filter(
+        pk=file_pk,
+        bid__opportunity_id=pk,
+        bid__lot_id=lot_pk,
+        bid__supplier_id=user.supplier_id,
+    ).first()
+    if bid_file is None:
+        raise Http404("No such file")
+    return private_file(bid_file)

@@ -1,0 +1,270 @@
+"""The invited supplier's side of opportunities: the list of its invitations,
+an opportunity's page, asking a question and saying whether it will bid.
+
+Every opportunity is looked up through ``get_opportunity_for``, so a supplier
+that was not invited (or a draft) gets 404. Council users reach the shared
+pages through ``tenders.views.shared``; the two actions here refuse them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, TypedDict, cast
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.views.decorators.http import require_POST
+
+from portal.http import SignedInRequest
+from portal.links import url_for_pk
+from portal.paging import PAGE_SIZE, read_page
+from portal.permissions import is_council_staff
+from suppliers.models import SupplierOrganisation
+from tenders.forms.supplier import IntentionForm, QuestionForm
+from tenders.models import (
+    Intention,
+    Invitation,
+    Opportunity,
+    OpportunityStatus,
+    Reservation,
+)
+from tenders.selectors import (
+    get_opportunity_for,
+    questions_for_supplier,
+    supplier_invitation_page,
+    supplier_invitations,
+)
+from tenders.services import OpportunityRefused, clarification_ask, intention_set, lifecycle
+from tenders.views.supplier.bids import lots_with_own_bids
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+def _own_supplier_id(request: SignedInRequest) -> int:
+    """The id of the signed-in supplier's organisation. Council users get 403
+    (they already know the opportunity exists); anyone else 404."""
+    user = request.user
+    if user.is_supplier_user and user.supplier_id:
+        return user.supplier_id
+    if is_council_staff(user):
+        raise PermissionDenied("Only invited suppliers can do this.")
+    raise Http404("No such page.")
+
+
+def _own_supplier(request: SignedInRequest) -> SupplierOrganisation:
+    """The signed-in supplier's organisation (as ``_own_supplier_id``)."""
+    _own_supplier_id(request)
+    supplier = request.user.supplier
+    if supplier is None:  # never: a supplier's person has its organisation
+        raise Http404("No such page.")
+    return supplier
+
+
+# The colour and words of each status's tag (tenders/supplier/status_tag.html's).
+STATUS_TAGS: dict[str, tuple[str, str]] = {
+    OpportunityStatus.OPEN: ("green", "Open"),
+    OpportunityStatus.CLOSED: ("grey", "Closed"),
+    OpportunityStatus.EVALUATION: ("blue", "Being evaluated"),
+    OpportunityStatus.AWARDED: ("purple", "Awarded"),
+    OpportunityStatus.CANCELLED: ("red", "Cancelled"),
+}
+INTENTIONS: dict[str, str] = {Intention.YES: "Yes", Intention.NO: "No"}
+
+
+def _date(value: datetime.datetime | None, format_string: str) -> str:
+    """What the ``date`` template filter shows: UK time, or nothing."""
+    return dateformat.format(timezone.localtime(value), format_string) if value else ""
+
+
+DEADLINE_FORMAT = r"j F Y \a\t H:i"  # 3 March 2026 at 14:00
+
+
+def _deadline(opportunity: Opportunity, status: str) -> str:
+    """tenders/supplier/deadline.html's words, for the status it is in now."""
+    if status == OpportunityStatus.OPEN:
+        return "Closes " + _date(opportunity.submission_deadline, DEADLINE_FORMAT)
+    if opportunity.status == OpportunityStatus.CANCELLED:
+        return "Cancelled " + _date(opportunity.cancelled_at, "j F Y")
+    return "Closed " + _date(opportunity.submission_deadline, DEADLINE_FORMAT)
+
+
+class ListRowFields(TypedDict):
+    """What ``list_rows`` sets on each invitation for its row."""
+
+    url: str
+    status_colour: str
+    status_label: str
+    deadline: str
+    intends: str
+
+
+if TYPE_CHECKING:
+    ListRow = WithAnnotations[Invitation, ListRowFields]
+
+
+def list_rows(invitations: list[Invitation]) -> list[ListRow]:
+    """The page's invitations, each with what its row shows worked out here
+    rather than by includes, tags and filters row by row (they were half the
+    page's time): ``url`` (the opportunity's page), the colour and words of
+    the status's tag (the status at the moment of the request: an open one
+    whose deadline has passed is closed), ``deadline`` and ``intends`` ("Yes",
+    "No", "Not said yet")."""
+    detail = url_for_pk("tenders:opportunity_detail")
+    now = timezone.now()
+    rows = cast("list[ListRow]", invitations)  # what each row shows is set below
+    for invitation in rows:
+        opportunity = invitation.opportunity
+        status = opportunity.status_at(now)
+        invitation.url = detail(opportunity.pk)
+        invitation.status_colour, invitation.status_label = STATUS_TAGS.get(status, ("", ""))
+        invitation.deadline = _deadline(opportunity, status)
+        invitation.intends = INTENTIONS.get(invitation.intention, "Not said yet")
+    return rows
+
+
+def opportunity_list(request: SignedInRequest) -> HttpResponse:
+    """Called by ``tenders.views.shared.opportunity_list`` for supplier users."""
+    supplier_id = _own_supplier_id(request)
+    # The page, the total and the supplier's name in one query (``read_page``);
+    # the name is read apart only when there is no invitation to read it with.
+    names = []
+
+    def read(offset: int, limit: int) -> tuple[list, int]:
+        invitations, total, name = supplier_invitation_page(supplier_id, offset, limit)
+        names.append(name)
+        return invitations, total
+
+    page = read_page(
+        request.GET.get("page"),
+        PAGE_SIZE,
+        read,
+        lambda: supplier_invitations(_own_supplier(request)).count(),
+    )
+    # The list ``read`` gave (``read_page`` returns an untyped ``Page``).
+    invitations = cast("list[Invitation]", page.object_list)
+    name = names[-1] if invitations else _own_supplier(request).legal_name
+    return render(
+        request,
+        "tenders/supplier/opportunity_list.html",
+        {
+            "supplier_name": name,
+            "page": page,
+            "invitations": list_rows(invitations),
+            "statuses": OpportunityStatus,
+        },
+    )
+
+
+def opportunity_detail(request: SignedInRequest, opportunity: Opportunity) -> HttpResponse:
+    """Called by ``tenders.views.shared.opportunity_detail`` for supplier users, with
+    an opportunity already checked by ``get_opportunity_for``."""
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return _detail(request, opportunity, _own_supplier(request))
+
+
+def _detail(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    supplier: SupplierOrganisation,
+    *,
+    question_form: QuestionForm | None = None,
+    intention_form: IntentionForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    invitation = Invitation.objects.only("intention", "intention_at", "invited_at").get(
+        opportunity=opportunity, supplier=supplier
+    )
+    is_open = lifecycle.allowed(opportunity, "bid", now)
+    questions_open = lifecycle.allowed(opportunity, "ask_question", now)
+    if question_form is None:
+        question_form = QuestionForm(
+            action=reverse("tenders:opportunity_ask", args=[opportunity.pk])
+        )
+    if intention_form is None:
+        initial = {"intention": invitation.intention} if invitation.intention_at else {}
+        intention_form = IntentionForm(
+            action=reverse("tenders:opportunity_intention", args=[opportunity.pk]), initial=initial
+        )
+    bound = question_form if question_form.is_bound else intention_form
+    return render(
+        request,
+        "tenders/supplier/opportunity_detail.html",
+        {
+            "opportunity": opportunity,
+            "supplier": supplier,
+            "invitation": invitation,
+            # Each with ``own_bid``: this supplier's bid for it, if any.
+            "lots": lots_with_own_bids(opportunity, supplier),
+            "criteria": list(opportunity.criteria.all()),
+            "documents": list(opportunity.documents.all()),
+            "amendments": list(opportunity.amendments.all()),
+            "questions": questions_for_supplier(opportunity, supplier),
+            "is_open": is_open,
+            "questions_open": questions_open,
+            "show_question_form": questions_open or bool(question_form.errors),
+            "question_form": question_form,
+            "intention_form": intention_form,
+            # base.html marks the title "Error:" from ``form``.
+            "form": bound,
+            "statuses": OpportunityStatus,
+            "reserved": opportunity.reservation != Reservation.NONE,
+        },
+    )
+
+
+@require_POST
+def ask(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Send a question; the service refuses it after the deadline for questions."""
+    opportunity = get_opportunity_for(request.user, pk)
+    supplier = _own_supplier(request)
+    form = QuestionForm(request.POST, action=reverse("tenders:opportunity_ask", args=[pk]))
+    if form.is_valid():
+        try:
+            clarification_ask(
+                opportunity=opportunity, by=request.user, question=form.cleaned_data["question"]
+            )
+        except OpportunityRefused as refused:
+            for problem in refused.problems:
+                form.add_error("question", problem)
+        else:
+            messages.success(
+                request,
+                "Your question has been sent to the council. Its answer will appear on this "
+                "page and we will tell you by email.",
+            )
+            return redirect("tenders:opportunity_detail", pk=pk)
+    return _detail(request, opportunity, supplier, question_form=form)
+
+
+@require_POST
+def intention(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Say whether the organisation intends to bid (it may change its mind
+    while the opportunity is open)."""
+    opportunity = get_opportunity_for(request.user, pk)
+    supplier = _own_supplier(request)
+    form = IntentionForm(request.POST, action=reverse("tenders:opportunity_intention", args=[pk]))
+    if form.is_valid():
+        try:
+            invitation = intention_set(
+                invitation=Invitation.objects.get(opportunity=opportunity, supplier=supplier),
+                intention=form.cleaned_data["intention"],
+                by=request.user,
+            )
+        except OpportunityRefused as refused:
+            for problem in refused.problems:
+                form.add_error("intention", problem)
+        else:
+            messages.success(
+                request,
+                "You have told the council that you intend to bid."
+                if invitation.intention == Intention.YES
+                else "You have told the council that you do not intend to bid.",
+            )
+            return redirect("tenders:opportunity_detail", pk=pk)
+    return _detail(request, opportunity, supplier, intention_form=form)
