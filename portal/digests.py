@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import events
@@ -84,11 +84,14 @@ def send_digests(day: datetime.date | None = None) -> int:
     queued = 0
     for recipient_id, messages in unread_by_person(day).items():
         # One person at a time: what was queued stays queued if a later one fails.
-        with transaction.atomic():
-            queued += notify(
-                events.DIGEST.name,
-                [recipient_id],
-                digest_context(day, messages),
-                discriminator=day.isoformat(),
-            )
+        try:
+            with transaction.atomic():
+                queued += notify(
+                    events.DIGEST.name,
+                    [recipient_id],
+                    digest_context(day, messages),
+                    discriminator=day.isoformat(),
+                )
+        except IntegrityError:  # a run at the same moment queued this one: it goes once
+            continue
     return queued

@@ -192,7 +192,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     email_digests = models.BooleanField(
         "email me a daily digest",
-        default=True,
+        # Chosen, never assumed: most messages are emailed already.
+        default=False,
         # Sent by portal.digests.
         help_text="Each morning, the messages in your inbox from the day before that you "
         "have not read yet.",

@@ -87,7 +87,8 @@ def notify(
     rows = []
     for recipient_id in ids:
         if spec.email_only:
-            channels = [Channel.EMAIL]
+            # By email only: someone who turned such emails off gets nothing.
+            channels = [] if recipient_id in opted_out else [Channel.EMAIL]
         elif recipient_id in opted_out:
             channels = [Channel.INBOX]
         else:
@@ -212,6 +213,7 @@ def render(row: Notification) -> Rendered:
         "channel": row.channel,
         "event": spec,
         "optional": spec.optional,
+        "email_only": spec.email_only,
     }
     subject = " ".join(render_to_string(spec.template("subject.txt"), context).split())
     return Rendered(

@@ -10,12 +10,19 @@ from django.core import mail
 
 from portal import digests, tasks
 from portal.celery import app
-from portal.models import InboxMessage, Notification
+from portal.models import InboxMessage, Notification, User
 from portal.notifications import notify
 from tests.conftest import make_people
 
 pytestmark = pytest.mark.usefixtures("in_process_tasks")
 LONDON = ZoneInfo("Europe/London")
+
+
+def choosing_digests(n: int) -> list:
+    """``n`` people who chose the daily digest (nobody has it unless they choose it)."""
+    people = make_people(n)
+    User.objects.filter(pk__in=[p.pk for p in people]).update(email_digests=True)
+    return people
 
 
 def london(*args: int) -> datetime.datetime:
@@ -39,7 +46,7 @@ def digests_sent() -> list:
 def test_the_days_unread_messages_are_emailed_once_however_often_the_task_runs(
     db, django_capture_on_commit_callbacks
 ):
-    keen, quiet, reader = make_people(3)
+    keen, quiet, reader = choosing_digests(3)
     quiet.email_digests = False
     quiet.save(update_fields=["email_digests"])
     everyone = [keen, quiet, reader]
@@ -71,6 +78,9 @@ def test_the_days_unread_messages_are_emailed_once_however_often_the_task_runs(
     assert "You have 2 unread messages in your inbox from Monday 2 March 2026" in digest.body
     assert digest.body.index("Question answered") < digest.body.index("Tender published")
     assert "Before the day" not in digest.body and "After the day" not in digest.body
+    # It says how to turn it off, and does not claim a copy in the inbox it summarises.
+    assert "/account/notifications/" in digest.body
+    assert "inbox in the portal" not in digest.body.split("---")[-1]
     assert "Question answered" in digest.alternatives[0][0]
     # By email only: the digest summarises the inbox, it adds nothing to it.
     assert Notification.objects.filter(event="portal.digest").count() == 1
@@ -78,7 +88,7 @@ def test_the_days_unread_messages_are_emailed_once_however_often_the_task_runs(
 
 
 def test_nobody_with_nothing_unread_that_day_gets_a_digest(db, django_capture_on_commit_callbacks):
-    (person,) = make_people(1)
+    (person,) = choosing_digests(1)
     message("Old news", london(2026, 3, 1, 12, 0), [person], django_capture_on_commit_callbacks)
     mail.outbox.clear()
     with (
@@ -90,7 +100,7 @@ def test_nobody_with_nothing_unread_that_day_gets_a_digest(db, django_capture_on
 
 
 def test_the_day_is_a_uk_day_when_the_clocks_go_forward(db, django_capture_on_commit_callbacks):
-    (person,) = make_people(1)
+    (person,) = choosing_digests(1)
     # 29 March 2026 has 23 hours: 23:30 is 22:30 UTC, still that day.
     message(
         "Late on Sunday", london(2026, 3, 29, 23, 30), [person], django_capture_on_commit_callbacks
@@ -112,7 +122,7 @@ def test_the_day_is_a_uk_day_when_the_clocks_go_forward(db, django_capture_on_co
 def test_a_long_day_lists_the_newest_messages_and_counts_the_rest(
     db, django_capture_on_commit_callbacks
 ):
-    (person,) = make_people(1)
+    (person,) = choosing_digests(1)
     for n in range(digests.LISTED + 3):
         at = london(2026, 3, 2, 9, 0) + datetime.timedelta(minutes=n)
         message(f"Message number {n}", at, [person], django_capture_on_commit_callbacks)
@@ -134,3 +144,45 @@ def test_beat_sends_the_digests_each_morning():
         e for e in app.conf.beat_schedule.values() if e["task"] == "portal.tasks.send_digests"
     ]
     assert entry["schedule"].hour == {7}
+
+
+def test_nobody_who_turned_digests_off_or_left_gets_one(db, django_capture_on_commit_callbacks):
+    chose, left, never = choosing_digests(2) + make_people(1, prefix="never")
+    User.objects.filter(pk=left.pk).update(is_active=False)
+    message(
+        "News", london(2026, 3, 2, 12, 0), [chose, left, never], django_capture_on_commit_callbacks
+    )
+    mail.outbox.clear()
+    with (
+        time_machine.travel(london(2026, 3, 3, 7, 5), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert digests.send_digests() == 1
+        # Asked directly, the outbox too sends an email-only optional event to nobody who declined.
+        assert notify("portal.digest", [never], {"day": "x"}, discriminator="direct") == 0
+    assert [m.to for m in digests_sent()] == [[chose.email]]
+
+
+def test_the_day_is_a_uk_day_when_the_clocks_go_back(db, django_capture_on_commit_callbacks):
+    (person,) = choosing_digests(1)
+    # 25 October 2026 has 25 hours: 00:30 BST is 23:30 UTC the day before.
+    message(
+        "Just after midnight",
+        london(2026, 10, 25, 0, 30),
+        [person],
+        django_capture_on_commit_callbacks,
+    )
+    message(
+        "Late on Saturday",
+        london(2026, 10, 24, 23, 30),
+        [person],
+        django_capture_on_commit_callbacks,
+    )
+    mail.outbox.clear()
+    with (
+        time_machine.travel(london(2026, 10, 26, 7, 5), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert digests.send_digests() == 1
+    (digest,) = digests_sent()
+    assert "Just after midnight" in digest.body and "Late on Saturday" not in digest.body

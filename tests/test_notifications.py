@@ -301,13 +301,14 @@ def test_preferences_are_saved_and_audited(client, local_supplier_user):
     page = client.get(reverse("notification_preferences")).content.decode()
     assert "Your password was changed" in page  # listed among emails always sent
     response = client.post(
-        reverse("notification_preferences"), {"email_reminders": "on"}, follow=True
+        reverse("notification_preferences"), {"email_digests": "on"}, follow=True
     )
     assert "Your email preferences have been saved." in response.content.decode()
     local_supplier_user.refresh_from_db()
-    assert (local_supplier_user.email_reminders, local_supplier_user.email_digests) == (True, False)
+    assert (local_supplier_user.email_reminders, local_supplier_user.email_digests) == (False, True)
     event = AuditEvent.objects.get(action="user.preferences_changed")
-    assert event.changes == {"email_digests": [True, False]}
+    # Reminders were on and digests off until chosen.
+    assert event.changes == {"email_reminders": [True, False], "email_digests": [False, True]}
 
 
 # --- Admin -------------------------------------------------------------------------
