@@ -9,20 +9,12 @@ server and the person may keep a copy (``private, no-store``).
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
 from django.http.response import HttpResponseBase
 
-
-class PrivateFile(Protocol):
-    """A stored upload (``portal.models.StoredFile``'s fields)."""
-
-    file: FieldFile
-    original_name: str
-    content_type: str
-
+from portal.models import StoredFile
 
 R = TypeVar("R", bound=HttpResponseBase)
 
@@ -34,7 +26,7 @@ def kept_private(response: R) -> R:
     return response
 
 
-def private_file(stored: PrivateFile) -> FileResponse:
+def private_file(stored: StoredFile) -> FileResponse:
     """Stream ``stored`` as an attachment under the name it was uploaded with,
     with the type checked at upload. The caller has decided who may have it."""
     response = FileResponse(

@@ -312,11 +312,11 @@ def supplier_update(
             )
         )
     # A request that brings everything back to the verified facts asks nothing.
-    for change in pending:
-        if change.before == change.after:
-            SupplierChange.objects.filter(pk=change.pk).update(
-                status=ChangeStatus.REPLACED, decided_at=timezone.now()
-            )
+    back = [c.pk for c in pending if c.before == c.after]
+    if back:
+        SupplierChange.objects.filter(pk__in=back).update(
+            status=ChangeStatus.REPLACED, decided_at=timezone.now()
+        )
     pending = [c for c in pending if c.before != c.after]
     if changes:
         audit.record(actor=by, action="supplier.profile_changed", obj=supplier, changes=changes)
