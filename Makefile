@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails use the address actually served, unless SITE_URL is set.
+RUN_SITE_URL = $(if $(SITE_URL),$(SITE_URL),http://$(HOST):$(PORT))
 
 .PHONY: run test lint setup assets migrate seed worker beat lock clean help
 
@@ -38,13 +40,13 @@ migrate: setup
 
 seed: migrate
 	$(PY) manage.py load_cpv
-	$(PY) manage.py seed_demo --opportunities
+	SITE_URL='$(RUN_SITE_URL)' $(PY) manage.py seed_demo --opportunities
 
 # --- the two commands -------------------------------------------------------
 
 run: seed
 	@echo "Serving Local Tenders at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL='$(RUN_SITE_URL)' $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -70,6 +70,12 @@ CATEGORIES: dict[str, list[str]] = {
     "Calder Valley Cleaning Ltd": ["90910000-9"],
     "Huddersfield Print Works Ltd": ["79810000-5"],
     "Bradford Interpreting Services Ltd": ["79540000-1", "79530000-8"],
+    # Added by ``seed_demo --opportunities`` (EXTRA_SUPPLIERS below).
+    "Manningham Cleaning Co-operative Ltd": ["90910000-9", "90911200-8"],
+    "Idle Cleaning Services Ltd": ["90910000-9"],
+    "Bradford Parks and Gardens Ltd": ["77310000-6"],
+    "Saltaire Garden Services CIC": ["77310000-6"],
+    "Wyke Grounds and Trees Ltd": ["77310000-6"],
 }
 
 # legal name, companies house no., charity no., SME, VCSE, status,
@@ -296,3 +302,88 @@ SUPPLIERS = [
         None,
     ),
 ]
+
+# Written by ``seed_demo --opportunities`` only (the tests' demo data keeps the
+# 22 above): with them, cleaning (9091) and grounds maintenance (7731) each
+# have four approved local suppliers, enough for every band of the demo
+# policy (the invited-tender band needs 4 invited, 3 of them local), and a
+# second local cleaning firm with a login bids against Aire Valley.
+EXTRA_SUPPLIERS = [
+    (
+        "Manningham Cleaning Co-operative Ltd",
+        "14123456",
+        "",
+        True,
+        True,
+        "approved",
+        ("20 Oak Lane", "Bradford", "BD8 7QR"),
+        ("bids@manningham-cleaning.example", "Nadia Iqbal"),
+    ),
+    (
+        "Idle Cleaning Services Ltd",
+        "14234567",
+        "",
+        True,
+        False,
+        "approved",
+        ("3 The Green", "Idle", "BD10 9PX"),
+        None,
+    ),
+    (
+        "Bradford Parks and Gardens Ltd",
+        "14345678",
+        "",
+        True,
+        False,
+        "approved",
+        ("200 Bolton Road", "Bradford", "BD3 0ND"),
+        None,
+    ),
+    (
+        "Saltaire Garden Services CIC",
+        "14456789",
+        "",
+        True,
+        True,
+        "approved",
+        ("41 Victoria Road", "Saltaire", "BD18 3LA"),
+        None,
+    ),
+    (
+        "Wyke Grounds and Trees Ltd",
+        "14567890",
+        "",
+        True,
+        False,
+        "approved",
+        ("Huddersfield Road", "Wyke", "BD12 8AA"),
+        None,
+    ),
+]
+
+# Who each demo login is and what to try with it (printed by seed_demo, in the
+# README's role table). The opportunities named are ``seed_demo --opportunities``'s.
+TRY = {
+    "officer@demo-council.example": (
+        "publish the draft 'Grounds maintenance of city parks'; confirm the opening of "
+        "'Cleaning of Shipley Town Hall' as the first of two officers; score and award "
+        "'Cleaning of Bingley Library'"
+    ),
+    "officer2@demo-council.example": (
+        "THE APPROVER (may record that aggregated work is genuinely separate); "
+        "confirm the opening of 'Cleaning of Shipley Town Hall' as the second officer"
+    ),
+    "auditor@demo-council.example": (
+        "Audit: each opportunity's history, the award register, flags, local spend"
+    ),
+    "admin@demo-council.example": "the council's locality and policy; Django admin at /admin/",
+    "supplier@aire-valley.example": (
+        "finish the draft bid on 'Cleaning of Keighley Library'; read the outcome of "
+        "'Window cleaning of council offices' in the inbox"
+    ),
+    "bids@manningham-cleaning.example": (
+        "the successful bid on 'Window cleaning of council offices'"
+    ),
+    "sales@leeds-office.example": "a supplier outside the council's locality",
+    "care@bcc-cic.example": "a local social enterprise (care)",
+}

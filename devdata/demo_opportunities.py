@@ -1,10 +1,25 @@
 """Demo opportunities for ``seed_demo --opportunities`` (used by ``make run``):
-one open for bids, one draft that may go to invited bidders, and one that the
-rule sends to full tender, so every role has something real to look at."""
+one in every state, so that every role has real work to do through the pages.
+
+* a draft that may be published now to invited bidders (the invited-tender
+  band, its four local suppliers already invited — even with the demo
+  history of grounds maintenance added up, it stays below the threshold);
+* a draft the rule sends to full tender;
+* one open for bids, with invitations and the demo supplier's draft bid;
+* one closed, with sealed bids waiting for two officers to open them;
+* one in evaluation (opened by two officers, partly scored);
+* one awarded, with outcome letters in the bidders' inboxes.
+
+Everything is made through the services, as the pages would. The services
+decide against the clock, so the last three are published with a deadline a
+few seconds ahead, bid on at once, and the seeding waits for that deadline to
+pass (``SECONDS_TO_DEADLINE``): their deadline is the moment they were loaded.
+"""
 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TypedDict
@@ -16,21 +31,58 @@ from cpv.models import CpvCode
 from cpv.services import cpv_load
 from portal.models import BuyerOrganisation, User
 from suppliers.models import SupplierOrganisation
-from tenders.models import Opportunity
+from tenders.models import Bid, Lot, Opportunity
 from tenders.services import (
+    DECLARATIONS,
     CriterionSpec,
     LotSpec,
+    award_lot,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    box_open,
     invite,
+    lifecycle,
     opportunity_create,
     opportunity_publish,
+    score_set,
 )
 
 CRITERIA = [CriterionSpec("Price", 40, is_price=True), CriterionSpec("Quality of service", 60)]
+QUALITY = "Quality of service"
 TITLES = {
     "open": "Cleaning of Keighley Library",
     "draft": "Grounds maintenance of city parks",
     "refused": "Home support in Bradford city centre",
+    "closed": "Cleaning of Shipley Town Hall",
+    "evaluation": "Cleaning of Bingley Library",
+    "awarded": "Window cleaning of council offices",
 }
+# The state each one is left in (README's "Start here").
+STATES = {
+    "draft": "draft: may be published now to invited bidders",
+    "refused": "draft: the rule sends it to full tender",
+    "open": "open for bids (the supplier's draft bid waits to be submitted)",
+    "closed": "closed: sealed bids wait for two officers to open them",
+    "evaluation": "in evaluation: opened, partly scored",
+    "awarded": "awarded: outcome letters sent",
+}
+SUPPLIER = "supplier@aire-valley.example"  # Aire Valley Cleaning Ltd
+SECOND_SUPPLIER = "bids@manningham-cleaning.example"  # Manningham Cleaning Co-operative Ltd
+# Local, approved cleaning firms invited to the cleaning opportunities.
+CLEANERS = [
+    "Aire Valley Cleaning Ltd",
+    "Eccleshill Facilities Ltd",
+    "Manningham Cleaning Co-operative Ltd",
+]
+GROUNDS = [
+    "Shipley Grounds Maintenance Ltd",
+    "Bradford Parks and Gardens Ltd",
+    "Saltaire Garden Services CIC",
+    "Wyke Grounds and Trees Ltd",
+]
+# Long enough to publish and bid on three opportunities on a slow machine.
+SECONDS_TO_DEADLINE = 8
 
 
 class _Common(TypedDict):
@@ -49,8 +101,13 @@ def _noon_in(days: int) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(12), tzinfo=ZoneInfo("Europe/London"))
 
 
-def seed(buyer: BuyerOrganisation, officer: User) -> int:
-    """Create the three demo opportunities that are missing; returns how many."""
+def _suppliers(names: Sequence[str]) -> list[SupplierOrganisation]:
+    return list(SupplierOrganisation.objects.filter(legal_name__in=names))
+
+
+def seed(buyer: BuyerOrganisation, officers: tuple[User, User]) -> int:
+    """Create the demo opportunities that are missing; returns how many."""
+    officer = officers[0]
     cpv_load(only=["90910000-9", "77310000-6", "85310000-5"])
     existing = set(Opportunity.objects.filter(buyer=buyer).values_list("title", flat=True))
     made = 0
@@ -62,31 +119,41 @@ def seed(buyer: BuyerOrganisation, officer: User) -> int:
         "clarification_deadline": _noon_in(10),
         "submission_deadline": _noon_in(14),
     }
+    cleaning = CpvCode.objects.get(code="90910000-9")
     if TITLES["open"] not in existing:
         opportunity = opportunity_create(
             title=TITLES["open"],
             description="Daily cleaning of Keighley Library for one year, 6am to 8am.",
-            cpv=CpvCode.objects.get(code="90910000-9"),
+            cpv=cleaning,
             lots=[LotSpec("Keighley Library", Decimal("8400.00"), area="BD21")],
             **common,
         )
-        cleaners = SupplierOrganisation.objects.filter(
-            legal_name__in=["Aire Valley Cleaning Ltd", "Eccleshill Facilities Ltd"]
+        invite(
+            opportunity=opportunity,
+            suppliers=_suppliers(["Aire Valley Cleaning Ltd", "Eccleshill Facilities Ltd"]),
+            by=officer,
         )
-        invite(opportunity=opportunity, suppliers=cleaners, by=officer)
         opportunity_publish(opportunity=opportunity, by=officer)
+        supplier = User.objects.get(email__iexact=SUPPLIER)
+        bid = bid_start(lot=opportunity.lots.get(), by=supplier)
+        bid_save_draft(bid=bid, by=supplier, price=Decimal("7900.00"), declarations={})
         made += 1
     if TITLES["draft"] not in existing:
-        opportunity_create(
+        # £100,000 in grounds maintenance: with the £70,000 of Shipley's parks
+        # (published within the last 365 days) it adds up to £170,000, below
+        # the £180,000 threshold; the invited-tender band (4 invited, 3 local)
+        # is met by the four local grounds firms invited.
+        opportunity = opportunity_create(
             title=TITLES["draft"],
             description="Grass cutting, hedges and litter picking in two groups of parks.",
             cpv=CpvCode.objects.get(code="77310000-6"),
             lots=[
-                LotSpec("Parks north of the city", Decimal("75000.00"), area="BD10"),
-                LotSpec("Parks south of the city", Decimal("75000.00"), area="BD6"),
+                LotSpec("Parks north of the city", Decimal("50000.00"), area="BD10"),
+                LotSpec("Parks south of the city", Decimal("50000.00"), area="BD6"),
             ],
             **common,
         )
+        invite(opportunity=opportunity, suppliers=_suppliers(GROUNDS), by=officer)
         made += 1
     if TITLES["refused"] not in existing:
         opportunity_create(
@@ -97,4 +164,116 @@ def seed(buyer: BuyerOrganisation, officer: User) -> int:
             **common,
         )
         made += 1
+    made += _past_the_deadline(buyer, officers, existing, cleaning)
     return made
+
+
+# title key, description, value, the two bids (Aire Valley's, Manningham's)
+_PAST = [
+    ("closed", "Cleaning of Shipley Town Hall for two years.", "24000.00", ("21500", "22800")),
+    ("evaluation", "Daily cleaning of Bingley Library, a year.", "12000.00", ("11200", "10900")),
+    ("awarded", "Window cleaning of six council offices, monthly.", "16000.00", ("15400", "14200")),
+]
+
+
+def _past_the_deadline(
+    buyer: BuyerOrganisation,
+    officers: tuple[User, User],
+    existing: set[str],
+    cleaning: CpvCode,
+) -> int:
+    """Closed, in evaluation and awarded: published, bid on by two local firms,
+    then (after the deadline) opened by two officers, scored and awarded."""
+    rows = [row for row in _PAST if TITLES[row[0]] not in existing]
+    if not rows:
+        return 0
+    officer, second = officers
+    bidders = [
+        User.objects.get(email__iexact=SUPPLIER),
+        User.objects.get(email__iexact=SECOND_SUPPLIER),
+    ]
+    deadline = timezone.now() + datetime.timedelta(seconds=SECONDS_TO_DEADLINE)
+    made: dict[str, Opportunity] = {}
+    for key, description, value, prices in rows:
+        opportunity = opportunity_create(
+            buyer=buyer,
+            by=officer,
+            title=TITLES[key],
+            description=description,
+            cpv=cleaning,
+            contract_kind="services",
+            criteria=CRITERIA,
+            lots=[LotSpec(TITLES[key], Decimal(value))],
+            clarification_deadline=deadline - datetime.timedelta(seconds=1),
+            submission_deadline=deadline,
+        )
+        invite(opportunity=opportunity, suppliers=_suppliers(CLEANERS), by=officer)
+        opportunity = opportunity_publish(opportunity=opportunity, by=officer)
+        lot = opportunity.lots.get()
+        for supplier, price in zip(bidders, prices, strict=True):
+            bid = bid_start(lot=lot, by=supplier)
+            bid_save_draft(
+                bid=bid,
+                by=supplier,
+                price=Decimal(price),
+                declarations=dict.fromkeys(DECLARATIONS, True),
+            )
+            bid_submit(bid=bid, by=supplier)
+        made[key] = opportunity
+    # Nothing waits for the clock but this: the deadline passes.
+    time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 0.5)
+    for key, opportunity in made.items():
+        if key == "closed":
+            # As the scheduled task records it: the officers are told the bids are ready.
+            if not lifecycle.record_closing(opportunity):
+                raise RuntimeError(f"{opportunity.reference} did not close.")
+            continue
+        box_open(opportunity=opportunity, by=officer)
+        box_open(opportunity=opportunity, by=second)
+        lot = opportunity.lots.get()
+        _score(lot, officer, everyone=key == "awarded")
+        if key == "awarded":
+            start = timezone.localdate() + datetime.timedelta(days=28)
+            award_lot(
+                lot=lot,
+                by=officer,
+                reasons="The best value: the lower price and a thorough, local team.",
+                start_date=start,
+                end_date=start + datetime.timedelta(days=364),
+            )
+    return len(made)
+
+
+# Quality marks and comments, by supplier: Manningham's is the stronger bid.
+_MARKS = {
+    "Manningham Cleaning Co-operative Ltd": (
+        Decimal("80"),
+        "A clear method statement and cover for holidays from a local team.",
+    ),
+    "Aire Valley Cleaning Ltd": (
+        Decimal("70"),
+        "A sound plan; less detail on how windows above the ground floor are reached.",
+    ),
+}
+
+
+def _score(lot: Lot, officer: User, *, everyone: bool) -> None:
+    """Mark the quality criterion: every bid, or (left in evaluation) only the first."""
+    quality = lot.opportunity.criteria.get(name=QUALITY)
+    bids = Bid.objects.filter(lot=lot).select_related("supplier").order_by("supplier__legal_name")
+    for bid in bids:
+        mark, comment = _MARKS[bid.supplier.legal_name]
+        score_set(bid=bid, criterion=quality, mark=mark, comment=comment, by=officer)
+        if not everyone:
+            return
+
+
+def describe(buyer: BuyerOrganisation) -> list[str]:
+    """A line for each demo opportunity: reference, title and what to do with it."""
+    found = {
+        o.title: o.reference
+        for o in Opportunity.objects.filter(buyer=buyer, title__in=TITLES.values())
+    }
+    return [
+        f"{found[title]}  {title}: {STATES[key]}" for key, title in TITLES.items() if title in found
+    ]

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--opportunities",
             action="store_true",
-            help="Also write three demo opportunities (one open, one draft, one refused) and "
-            "two financial years of awarded contracts.",
+            help="Also write two financial years of awarded contracts, more local suppliers, "
+            "and demo opportunities in every state (two drafts, open, closed with sealed bids, "
+            "in evaluation, awarded), as make run does.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,9 +43,10 @@ class Command(BaseCommand):
                 from devdata import demo_history, demo_opportunities
 
                 buyer = BuyerOrganisation.objects.get(slug=demo.BUYER["slug"])
-                officer = User.objects.get(email__iexact=demo.STAFF[0][0])
-                created += demo_opportunities.seed(buyer, officer)
+                created += self._suppliers(buyer, demo.EXTRA_SUPPLIERS)
+                # The history first: the drafts' routes are decided with it added up.
                 created += demo_history.seed(buyer, demo_history.officers())
+                created += demo_opportunities.seed(buyer, demo_history.officers())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({created} new records)."
@@ -98,7 +100,15 @@ class Command(BaseCommand):
             created += 1
         created += self._approvers()
         created += self._authenticators()
-        for legal, ch, charity, sme, vcse, status, site, contact in demo.SUPPLIERS:
+        created += self._suppliers(buyer, demo.SUPPLIERS)
+        return created
+
+    @staticmethod
+    def _suppliers(buyer: BuyerOrganisation, rows: list[Any]) -> int:
+        """The suppliers of ``rows`` that are missing, with the council's decision
+        on each and their contact's login."""
+        created = 0
+        for legal, ch, charity, sme, vcse, status, site, contact in rows:
             if SupplierOrganisation.objects.filter(legal_name=legal).exists():
                 continue
             supplier = supplier_services.supplier_create(
@@ -162,11 +172,31 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {demo.PASSWORD})")
-        order = ["officer", "auditor", "admin", "supplier"]
-        for user in sorted(users, key=lambda u: (order.index(u.role), u.email)):
+        order = self._demo_emails()
+        for user in sorted(users, key=lambda u: order.index(u.email)):
             org = user.buyer or user.supplier
-            self.stdout.write(f"  {user.get_role_display():<20} {user.email:<36} {org}")
+            self.stdout.write(
+                f"  {user.get_role_display():<20} {user.email:<36} {user.full_name}, {org}"
+            )
+            if user.email in demo.TRY:
+                self.stdout.write(f"  {'':<20} try: {demo.TRY[user.email]}")
+        approver = users.filter(email__iexact=demo.APPROVER).first()
+        if approver is not None:
+            self.stdout.write("")
+            self.stdout.write(
+                f"The approver (may record that aggregated work is genuinely separate): "
+                f"{approver.full_name}, {approver.email}."
+            )
         self.stdout.write("")
+        from devdata import demo_opportunities
+
+        buyer = BuyerOrganisation.objects.filter(slug=demo.BUYER["slug"]).first()
+        lines = demo_opportunities.describe(buyer) if buyer is not None else []
+        if lines:
+            self.stdout.write("Demo opportunities:")
+            for line in lines:
+                self.stdout.write(f"  {line}")
+            self.stdout.write("")
         self.stdout.write(
             "Officers, the auditor and the administrator also enter a 6-digit code from an\n"
             "authenticator app. Add each secret below to your app (time-based, 30 seconds):"
@@ -178,5 +208,5 @@ class Command(BaseCommand):
     @staticmethod
     def _demo_emails() -> list[str]:
         emails = [email for email, *_ in demo.STAFF]
-        emails += [row[7][0] for row in demo.SUPPLIERS if row[7]]
+        emails += [row[7][0] for row in demo.SUPPLIERS + demo.EXTRA_SUPPLIERS if row[7]]
         return emails
