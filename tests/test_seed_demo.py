@@ -139,22 +139,94 @@ def test_production_has_no_dev_tooling(tmp_path):
 
 def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in_process_tasks):
     from devdata.demo_history import HISTORY
+    from devdata.demo_opportunities import TITLES
     from tenders.models import Contract, Opportunity
 
     call_command("seed_demo", "--opportunities", stdout=io.StringIO())
     call_command("seed_demo", "--opportunities", stdout=io.StringIO())
-    found = {o.title: (o.status, o.route) for o in Opportunity.objects.exclude(status="awarded")}
+    history = {row[0] for row in HISTORY}
+    found = {o.title: (o.status, o.route) for o in Opportunity.objects.exclude(title__in=history)}
+    # One in every state, the drafts' routes decided with the history added up.
     assert found == {
-        "Cleaning of Keighley Library": ("open", "invitation"),
         "Grounds maintenance of city parks": ("draft", "invitation"),
         "Home support in Bradford city centre": ("draft", "full_tender"),
+        "Cleaning of Keighley Library": ("open", "invitation"),
+        "Cleaning of Shipley Town Hall": ("closed", "invitation"),
+        "Cleaning of Bingley Library": ("evaluation", "invitation"),
+        "Window cleaning of council offices": ("awarded", "invitation"),
     }
+    assert set(found) == set(TITLES.values())
     keighley = Opportunity.objects.get(title="Cleaning of Keighley Library")
     assert set(keighley.invitations.values_list("supplier__legal_name", flat=True)) == {
         "Aire Valley Cleaning Ltd",
         "Eccleshill Facilities Ltd",
     }
-    # Two financial years of awarded contracts, written once.
+    # Two financial years of awarded contracts, written once, and the demo's award.
     awarded = Opportunity.objects.filter(status="awarded")
-    assert awarded.count() == Contract.objects.count() == len(HISTORY)
-    assert {o.title for o in awarded} == {row[0] for row in HISTORY}
+    assert awarded.count() == Contract.objects.count() == len(HISTORY) + 1
+    assert {o.title for o in awarded} == history | {"Window cleaning of council offices"}
+
+
+def test_every_demo_state_is_ready_for_the_pages(demo_data, in_process_tasks):
+    """What the README's walk relies on: the draft publishes at once as an
+    invited tender, the closed box waits for two officers, the evaluation is
+    opened and partly marked, and the award's letters are in the inboxes."""
+    from devdata.demo_opportunities import TITLES
+    from portal.models import Notification
+    from tenders.models import BidStatus, BoxOpening, Opportunity, Score
+    from tenders.services import box_state, opportunity_publish
+
+    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
+    get = {key: Opportunity.objects.get(title=title) for key, title in TITLES.items()}
+
+    keighley = get["open"].bids.get()
+    assert (keighley.status, keighley.supplier.legal_name) == (
+        BidStatus.DRAFT,
+        "Aire Valley Cleaning Ltd",
+    )
+    assert box_state(get["closed"]).state == "waiting"
+    assert get["closed"].bids.filter(status=BidStatus.SUBMITTED).count() == 2
+    assert BoxOpening.objects.get(opportunity=get["evaluation"]).opened
+    assert Score.objects.filter(bid__opportunity=get["evaluation"]).count() == 1
+    letters = Notification.objects.filter(event__in=["bid.won", "bid.unsuccessful"])
+    assert set(letters.values_list("recipient__email", "event", "channel")) >= {
+        ("supplier@aire-valley.example", "bid.unsuccessful", "inbox"),
+        ("bids@manningham-cleaning.example", "bid.won", "inbox"),
+    }
+
+    officer = User.objects.get(email="officer@demo-council.example")
+    published = opportunity_publish(opportunity=get["draft"], by=officer)
+    assert (published.status, published.band_name) == ("open", "Invited tender")
+
+
+def test_demo_categories_have_enough_approved_local_suppliers_for_every_band(
+    demo_data, in_process_tasks
+):
+    from suppliers.selectors import approved_by, is_local_to
+
+    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
+    local = (
+        SupplierOrganisation.objects.filter(approved_by(demo_data))
+        .annotate(local=is_local_to(demo_data))
+        .filter(local=True)
+    )
+    # The invited-tender band, the largest: 4 invited, 3 of them local.
+    for category in ["9091", "7731"]:
+        assert local.filter(categories__code__startswith=category).distinct().count() >= 4
+
+
+def test_seed_demo_names_the_approver_and_what_each_login_can_try(demo_data, in_process_tasks):
+    from devdata import demo
+
+    out = io.StringIO()
+    call_command("seed_demo", "--opportunities", stdout=out)
+    text = out.getvalue()
+    approver = User.objects.get(email=demo.APPROVER)
+    assert approver.has_perm("tenders.approve_aggregation_override")
+    assert (
+        f"The approver (may record that aggregated work is genuinely separate): "
+        f"{approver.full_name}, {approver.email}." in text
+    )
+    for email, what in demo.TRY.items():
+        assert email in text and what in text
+    assert "Demo opportunities:" in text
