@@ -95,6 +95,24 @@ def test_the_readme_lists_the_demo_authenticator_secrets():
         assert f"| `{email}` | `{two_factor.grouped(secret)}` |" in readme
 
 
+def test_the_readme_names_the_approver_the_demo_opportunities_and_the_role_homes():
+    from pathlib import Path
+
+    from devdata import demo
+    from devdata.demo_opportunities import TITLES
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    assert f"| Procurement officer, **the approver** | `{demo.APPROVER}` |" in readme
+    for email in demo.TRY:
+        assert f"`{email}`" in readme
+    for title in TITLES.values():
+        assert f"| {title}" in readme
+    for role in ["officer", "supplier", "auditor", "admin"]:
+        picture = f"docs/screenshots/{role}-home.png"
+        assert f"]({picture})" in readme and (root / picture).stat().st_size > 1000
+
+
 def test_production_has_no_dev_tooling(tmp_path):
     """Demo data, scale data and the benchmarks live in the ``devdata`` app,
     which production settings do not install: its commands are unknown there,
