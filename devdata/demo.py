@@ -76,6 +76,8 @@ CATEGORIES: dict[str, list[str]] = {
     "Bradford Parks and Gardens Ltd": ["77310000-6"],
     "Saltaire Garden Services CIC": ["77310000-6"],
     "Wyke Grounds and Trees Ltd": ["77310000-6"],
+    "Bowling Home Care Ltd": ["85310000-5"],
+    "Heaton Care Co-operative Ltd": ["85310000-5", "85312000-9"],
 }
 
 # legal name, companies house no., charity no., SME, VCSE, status,
@@ -304,8 +306,8 @@ SUPPLIERS = [
 ]
 
 # Written by ``seed_demo --opportunities`` only (the tests' demo data keeps the
-# 22 above): with them, cleaning (9091) and grounds maintenance (7731) each
-# have four approved local suppliers, enough for every band of the demo
+# 22 above): with them, cleaning (9091), grounds maintenance (7731) and home
+# care (8531) each have four approved local suppliers, enough for every band of the demo
 # policy (the invited-tender band needs 4 invited, 3 of them local), and a
 # second local cleaning firm with a login bids against Aire Valley.
 EXTRA_SUPPLIERS = [
@@ -359,6 +361,26 @@ EXTRA_SUPPLIERS = [
         ("Huddersfield Road", "Wyke", "BD12 8AA"),
         None,
     ),
+    (
+        "Bowling Home Care Ltd",
+        "14678901",
+        "",
+        True,
+        False,
+        "approved",
+        ("Bowling Hall Road", "Bradford", "BD4 7LP"),
+        None,
+    ),
+    (
+        "Heaton Care Co-operative Ltd",
+        "14789012",
+        "",
+        True,
+        True,
+        "approved",
+        ("Toller Lane", "Bradford", "BD9 5AB"),
+        None,
+    ),
 ]
 
 # Who each demo login is and what to try with it (printed by seed_demo, in the
@@ -370,8 +392,9 @@ TRY = {
         "'Cleaning of Bingley Library'"
     ),
     "officer2@demo-council.example": (
-        "THE APPROVER (may record that aggregated work is genuinely separate); "
-        "confirm the opening of 'Cleaning of Shipley Town Hall' as the second officer"
+        "THE APPROVER (may record that aggregated work is genuinely separate): record it "
+        "for 'Home care visits in Shipley', then publish it; confirm the opening of "
+        "'Cleaning of Shipley Town Hall' as the second officer"
     ),
     "auditor@demo-council.example": (
         "Audit: each opportunity's history, the award register, flags, local spend"

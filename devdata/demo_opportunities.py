@@ -5,6 +5,9 @@ one in every state, so that every role has real work to do through the pages.
   band, its four local suppliers already invited — even with the demo
   history of grounds maintenance added up, it stays below the threshold);
 * a draft the rule sends to full tender;
+* a draft sent to full tender only because other home care work of the last
+  365 days adds up with it: the approver may record that it is separate,
+  and it may then go to its four invited local suppliers;
 * one open for bids, with invitations and the demo supplier's draft bid;
 * one closed, with sealed bids waiting for two officers to open them;
 * one in evaluation (opened by two officers, partly scored);
@@ -54,6 +57,7 @@ TITLES = {
     "open": "Cleaning of Keighley Library",
     "draft": "Grounds maintenance of city parks",
     "refused": "Home support in Bradford city centre",
+    "aggregated": "Home care visits in Shipley",
     "closed": "Cleaning of Shipley Town Hall",
     "evaluation": "Cleaning of Bingley Library",
     "awarded": "Window cleaning of council offices",
@@ -62,6 +66,8 @@ TITLES = {
 STATES = {
     "draft": "draft: may be published now to invited bidders",
     "refused": "draft: the rule sends it to full tender",
+    "aggregated": "draft: full tender because other care work adds up; the approver may "
+    "record that it is separate",
     "open": "open for bids (the supplier's draft bid waits to be submitted)",
     "closed": "closed: sealed bids wait for two officers to open them",
     "evaluation": "in evaluation: opened, partly scored",
@@ -74,6 +80,12 @@ CLEANERS = [
     "Aire Valley Cleaning Ltd",
     "Eccleshill Facilities Ltd",
     "Manningham Cleaning Co-operative Ltd",
+]
+CARERS = [
+    "Bradford Community Care CIC",
+    "Thornton Youth Trust",
+    "Bowling Home Care Ltd",
+    "Heaton Care Co-operative Ltd",
 ]
 GROUNDS = [
     "Shipley Grounds Maintenance Ltd",
@@ -163,6 +175,20 @@ def seed(buyer: BuyerOrganisation, officers: tuple[User, User]) -> int:
             lots=[LotSpec("City centre", Decimal("200000.00"), area="BD1")],
             **common,
         )
+        made += 1
+    if TITLES["aggregated"] not in existing:
+        # £75,000 alone is an invited tender, but with the £110,000 awarded for
+        # home support in Keighley (published within the last 365 days) the
+        # care work adds up to £185,000: full tender, unless the approver
+        # records that it is genuinely separate.
+        opportunity = opportunity_create(
+            title=TITLES["aggregated"],
+            description="Home care visits for older people in Shipley for two years.",
+            cpv=CpvCode.objects.get(code="85310000-5"),
+            lots=[LotSpec("Shipley", Decimal("75000.00"), area="BD18")],
+            **common,
+        )
+        invite(opportunity=opportunity, suppliers=_suppliers(CARERS), by=officer)
         made += 1
     made += _past_the_deadline(buyer, officers, existing, cleaning)
     return made

@@ -168,6 +168,7 @@ def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in
     assert found == {
         "Grounds maintenance of city parks": ("draft", "invitation"),
         "Home support in Bradford city centre": ("draft", "full_tender"),
+        "Home care visits in Shipley": ("draft", "full_tender"),
         "Cleaning of Keighley Library": ("open", "invitation"),
         "Cleaning of Shipley Town Hall": ("closed", "invitation"),
         "Cleaning of Bingley Library": ("evaluation", "invitation"),
@@ -189,10 +190,16 @@ def test_every_demo_state_is_ready_for_the_pages(demo_data, in_process_tasks):
     """What the README's walk relies on: the draft publishes at once as an
     invited tender, the closed box waits for two officers, the evaluation is
     opened and partly marked, and the award's letters are in the inboxes."""
+    from devdata import demo
     from devdata.demo_opportunities import TITLES
     from portal.models import Notification
     from tenders.models import BidStatus, BoxOpening, Opportunity, Score
-    from tenders.services import box_state, opportunity_publish
+    from tenders.services import (
+        aggregation_override_record,
+        box_state,
+        current_route,
+        opportunity_publish,
+    )
 
     call_command("seed_demo", "--opportunities", stdout=io.StringIO())
     get = {key: Opportunity.objects.get(title=title) for key, title in TITLES.items()}
@@ -216,6 +223,20 @@ def test_every_demo_state_is_ready_for_the_pages(demo_data, in_process_tasks):
     published = opportunity_publish(opportunity=get["draft"], by=officer)
     assert (published.status, published.band_name) == ("open", "Invited tender")
 
+    # Full tender only because other care work adds up: the approver may say
+    # it is separate, and it may then go to its four invited local suppliers.
+    aggregated = get["aggregated"]
+    route = current_route(aggregated)
+    assert (route.route, route.refused_for_aggregation) == ("full_tender", True)
+    assert not route.value_compared >= route.threshold
+    approver = User.objects.get(email=demo.APPROVER)
+    justification = "Shipley's visits are commissioned apart from Keighley's support."
+    assert aggregation_override_record(
+        opportunity=aggregated, by=approver, justification=justification
+    ).invitation_allowed
+    published = opportunity_publish(opportunity=aggregated, by=officer)
+    assert (published.status, published.band_name) == ("open", "Invited tender")
+
 
 def test_demo_categories_have_enough_approved_local_suppliers_for_every_band(
     demo_data, in_process_tasks
@@ -229,7 +250,7 @@ def test_demo_categories_have_enough_approved_local_suppliers_for_every_band(
         .filter(local=True)
     )
     # The invited-tender band, the largest: 4 invited, 3 of them local.
-    for category in ["9091", "7731"]:
+    for category in ["9091", "7731", "8531"]:
         assert local.filter(categories__code__startswith=category).distinct().count() >= 4
 
 
