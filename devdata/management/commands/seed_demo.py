@@ -28,8 +28,8 @@ class Command(BaseCommand):
             "--opportunities",
             action="store_true",
             help="Also write two financial years of awarded contracts, more local suppliers, "
-            "and demo opportunities in every state (two drafts, open, closed with sealed bids, "
-            "in evaluation, awarded), as make run does.",
+            "and demo opportunities in every state (three drafts, open, closed with sealed "
+            "bids, in evaluation, awarded), as make run does.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -170,6 +170,11 @@ class Command(BaseCommand):
         users = User.objects.filter(email__in=self._demo_emails()).select_related(
             "buyer", "supplier"
         )
+        from devdata import demo_opportunities
+
+        buyer = BuyerOrganisation.objects.filter(slug=demo.BUYER["slug"]).first()
+        # What to try, when there are the demo opportunities to try it on.
+        lines = demo_opportunities.describe(buyer) if buyer is not None else []
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {demo.PASSWORD})")
         order = self._demo_emails()
@@ -178,7 +183,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {user.get_role_display():<20} {user.email:<36} {user.full_name}, {org}"
             )
-            if user.email in demo.TRY:
+            if lines and user.email in demo.TRY:
                 self.stdout.write(f"  {'':<20} try: {demo.TRY[user.email]}")
         approver = users.filter(email__iexact=demo.APPROVER).first()
         if approver is not None:
@@ -188,10 +193,6 @@ class Command(BaseCommand):
                 f"{approver.full_name}, {approver.email}."
             )
         self.stdout.write("")
-        from devdata import demo_opportunities
-
-        buyer = BuyerOrganisation.objects.filter(slug=demo.BUYER["slug"]).first()
-        lines = demo_opportunities.describe(buyer) if buyer is not None else []
         if lines:
             self.stdout.write("Demo opportunities:")
             for line in lines:
