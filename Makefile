@@ -9,6 +9,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in emails use the address actually served, unless SITE_URL is set.
 RUN_SITE_URL = $(if $(SITE_URL),$(SITE_URL),http://$(HOST):$(PORT))
+# ...and the served host is allowed (a LAN address given as HOST), unless ALLOWED_HOSTS is set.
+RUN_ALLOWED_HOSTS = $(if $(ALLOWED_HOSTS),$(ALLOWED_HOSTS),127.0.0.1,localhost,[::1],$(HOST))
 
 .PHONY: run test lint setup assets migrate seed worker beat lock clean help
 
@@ -46,7 +48,7 @@ seed: migrate
 
 run: seed
 	@echo "Serving Local Tenders at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	SITE_URL='$(RUN_SITE_URL)' $(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL='$(RUN_SITE_URL)' ALLOWED_HOSTS='$(RUN_ALLOWED_HOSTS)' $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

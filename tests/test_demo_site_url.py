@@ -23,7 +23,7 @@ def dry_run(*args: str, **env: str) -> list[str]:
     """The commands ``make run`` would run (``make -n``), without running them."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    environ = {k: v for k, v in os.environ.items() if k != "SITE_URL"} | env
+    environ = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "ALLOWED_HOSTS"}} | env
     result = subprocess.run(
         ["make", "-n", "run", *args],
         cwd=ROOT,
@@ -44,8 +44,10 @@ def test_make_run_gives_seeding_and_the_server_the_address_it_serves():
     for line in lines:
         assert line.startswith("SITE_URL='http://127.0.0.1:8300' ")
     assert lines[1].endswith("runserver 127.0.0.1:8300")
-    lines = dry_run("HOST=0.0.0.0", "PORT=9000")
-    assert all(line.startswith("SITE_URL='http://0.0.0.0:9000' ") for line in lines)
+    lines = dry_run("HOST=192.168.1.5", "PORT=9000")
+    assert all(line.startswith("SITE_URL='http://192.168.1.5:9000' ") for line in lines)
+    # A LAN address given as HOST is allowed by the server it starts.
+    assert "ALLOWED_HOSTS='127.0.0.1,localhost,[::1],192.168.1.5' " in lines[1]
     assert dry_run()[1].startswith("SITE_URL='http://127.0.0.1:8000' ")
 
 
