@@ -312,12 +312,15 @@ OPPORTUNITY_SORTS: dict[str, str] = {
 }
 DEFAULT_SORT = "newest"
 
-# The stored statuses in the order of the lifecycle, for the "status" sort.
-_STATUS_ORDER = Case(
-    *(When(status=s, then=Value(n)) for n, s in enumerate(OpportunityStatus.values)),
-    default=Value(len(OpportunityStatus.values)),
-    output_field=IntegerField(),
-)
+
+def _status_order(now: datetime.datetime) -> Case:
+    """The status at ``now`` (an open one whose deadline has passed is closed),
+    as its place in the lifecycle, for the "status" sort."""
+    return Case(
+        *(When(status_is(s, now), then=Value(n)) for n, s in enumerate(OpportunityStatus.values)),
+        default=Value(len(OpportunityStatus.values)),
+        output_field=IntegerField(),
+    )
 
 
 def sort_or_default(sort: str | None) -> str:
@@ -341,7 +344,7 @@ def _opportunity_search(query: str, prefix: str = "") -> Q:
     )
 
 
-def _council_order(sort: str) -> list[Any]:
+def _council_order(sort: str, now: datetime.datetime) -> list[Any]:
     if sort == "deadline":
         return [F("submission_deadline").asc(nulls_last=True), "id"]
     if sort == "value":
@@ -349,7 +352,7 @@ def _council_order(sort: str) -> list[Any]:
     if sort == "title":
         return ["title", "id"]
     if sort == "status":
-        return [_STATUS_ORDER.asc(), "-created_at", "-id"]
+        return [_status_order(now).asc(), "-created_at", "-id"]
     return ["-created_at", "-id"]
 
 
@@ -366,18 +369,19 @@ def council_opportunities(
     value (every lot plus options) in one query; ``status`` as it is at ``now``
     (an open one whose deadline has passed is closed); ``query`` found in the
     title, the reference or the CPV code, whatever its case."""
+    now = now or timezone.now()
     opportunities = opportunities_visible_to(user).annotate(
         estimated_value=estimated_value_expression()
     )
     if status:
-        opportunities = opportunities.filter(status_is(status, now or timezone.now()))
+        opportunities = opportunities.filter(status_is(status, now))
     if query := search_text(query):
         opportunities = opportunities.filter(_opportunity_search(query))
     # Only what the list shows: no buyer, category or department on each row.
     return (
         opportunities.select_related(None)
         .only(*LIST_FIELDS)
-        .order_by(*_council_order(sort_or_default(sort)))
+        .order_by(*_council_order(sort_or_default(sort), now))
     )
 
 

@@ -129,6 +129,20 @@ def test_the_officer_sorts_by_deadline_value_and_title(officer_client, officer, 
     assert '<option value="title" selected>' in main_text(response)
 
 
+def test_the_status_sort_follows_the_status_at_the_moment(officer_client, officer, three):
+    Opportunity.objects.exclude(pk__in=[o.pk for o in three]).delete()
+    grass, _, boiler = three
+    past = timezone.now() - datetime.timedelta(hours=1)
+    # Open but its deadline passed: closed, after the one still open.
+    Opportunity.objects.filter(pk=grass.pk).update(status="open", submission_deadline=past)
+    Opportunity.objects.filter(pk=boiler.pk).update(status="open")
+    assert titles(officer_client.get(LIST, {"sort": "status"})) == [
+        "Window cleaning",  # a draft
+        "Boiler servicing",  # open
+        "Grass cutting in parks",  # closed
+    ]
+
+
 def test_a_sort_the_list_does_not_offer_is_ignored(officer_client, three):
     newest = officer_client.get(LIST)
     for bad in ["'; DROP TABLE x", "-id", "created_at", "title\x00"]:
