@@ -19,6 +19,9 @@ _RANGE = re.compile(
 )
 
 
+_DISTRICT_PARTS = re.compile(r"^(?P<area>[A-Z]{1,2})(?P<number>[0-9]+)(?P<suffix>[A-Z]?)$")
+
+
 class InvalidPostcode(ValueError):
     pass
 
@@ -69,3 +72,25 @@ def parse_districts(text: str) -> list[str]:
             )
     # Keep the order given, without repeats.
     return list(dict.fromkeys(districts))
+
+
+def district_sort_key(district: str) -> tuple[str, int, str]:
+    """A district's place in natural order: by area, then by number, then by
+    the letter some London districts carry, so BD2 comes before BD10 and
+    EC1A after EC1 (``sorted(districts, key=district_sort_key)``). Text that is
+    not a district sorts by its letters, after the districts of its area."""
+    text = (district or "").strip().upper()
+    parts = _DISTRICT_PARTS.match(text)
+    if parts is None:
+        return (text, 10**9, "")
+    return (parts["area"], int(parts["number"]), parts["suffix"])
+
+
+def sorted_districts(districts: list[str]) -> list[str]:
+    """``districts`` in natural order (``district_sort_key``)."""
+    return sorted(districts, key=district_sort_key)
+
+
+def is_district(text: str) -> bool:
+    """Whether ``text`` is written as a postcode district (an outward code), like BD7."""
+    return bool(_DISTRICT.match((text or "").strip().upper()))

@@ -10,10 +10,11 @@ from django import forms
 from django.urls import reverse
 
 from cpv.forms import CpvCodeField
+from portal.fields import ObjectsChoiceField
 from portal.forms import gds_helper
 from portal.models import BuyerOrganisation
 from suppliers import selectors
-from suppliers.models import STATUS_TRANSITIONS, SupplierStatus
+from suppliers.models import STATUS_TRANSITIONS, SupplierOrganisation, SupplierStatus
 
 if TYPE_CHECKING:
     from suppliers.selectors import SupplierForCouncil
@@ -48,6 +49,11 @@ class DirectoryFilterForm(forms.Form):
         required=False,
         choices=[("", "Any status"), *SupplierStatus.choices],
     )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[(name, words) for name, (words, _) in selectors.DIRECTORY_SORTS.items()],
+    )
 
     def __init__(self, *args: Any, buyer: BuyerOrganisation | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,6 +79,7 @@ class DirectoryFilterForm(forms.Form):
             "sme": True if "sme" in only else None,
             "vcse": True if "vcse" in only else None,
             "status": data.get("status") or None,
+            "sort": data.get("sort") or "",
         }
 
 
@@ -168,3 +175,24 @@ class ChangeDecisionForm(forms.Form):
             submit="Save the review",
             action=reverse("supplier_change_decide", args=[change_pk]),
         )
+
+
+class BulkApproveForm(forms.Form):
+    """Several suppliers waiting for verification, approved for one reason
+    (the directory draws the checkboxes in its table, the reason below it)."""
+
+    suppliers = ObjectsChoiceField(
+        label="Suppliers to approve",
+        queryset=SupplierOrganisation.objects.only("pk"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one supplier to approve",
+            "invalid_choice": "A supplier you chose is no longer registered: choose again",
+            "invalid_pk_value": "Choose suppliers from the list",
+        },
+    )
+    reason = reason_field()
+
+    def supplier_ids(self) -> list[int]:
+        """The ids of the suppliers ticked (call after ``is_valid``)."""
+        return [supplier.pk for supplier in self.cleaned_data["suppliers"]]

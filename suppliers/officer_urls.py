@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/status/", officer_views.change_status, name="supplier_status"),
     path("changes/", officer_views.changes, name="supplier_changes"),
     path("changes/<int:pk>/decide/", officer_views.change_decide, name="supplier_change_decide"),
+    path("approve/", officer_views.bulk_approve, name="supplier_bulk_approve"),
 ]

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import audit
@@ -28,7 +29,12 @@ from portal.paging import PAGE_SIZE, page_with_total
 from portal.permissions import is_council_staff
 from suppliers import selectors, services
 from suppliers.models import SupplierChange, SupplierOrganisation, SupplierStatus
-from suppliers.officer_forms import ChangeDecisionForm, DirectoryFilterForm, SupplierStatusForm
+from suppliers.officer_forms import (
+    BulkApproveForm,
+    ChangeDecisionForm,
+    DirectoryFilterForm,
+    SupplierStatusForm,
+)
 from suppliers.selectors import DirectoryFields
 from suppliers.services import StatusChangeRefused, supplier_set_status
 
@@ -64,9 +70,22 @@ def _council_staff_only(user: User) -> None:
 
 @require_GET
 def directory(request: SignedInRequest) -> HttpResponse:
+    return _directory_page(request)
+
+
+def _directory_page(
+    request: SignedInRequest, approve_form: BulkApproveForm | None = None
+) -> HttpResponse:
+    """The directory for the search in the request's query string, with the
+    bulk approval (``approve_form`` when it came back with errors) when it
+    lists the suppliers waiting for this officer's council."""
     user = request.user
     _council_staff_only(user)
-    form = DirectoryFilterForm(request.GET or None, buyer=user.buyer)
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    if kept.get("sort") not in selectors.DIRECTORY_SORTS:  # an unknown sort is ignored
+        kept.pop("sort", None)
+    form = DirectoryFilterForm(kept or None, buyer=user.buyer)
     suppliers: QuerySet[SupplierOrganisation]
     if not form.is_bound:
         suppliers = selectors.directory(buyer=user.buyer)
@@ -76,8 +95,22 @@ def directory(request: SignedInRequest) -> HttpResponse:
         suppliers = SupplierOrganisation.objects.none()  # the error summary explains
     # One query for the page and the count: a search is not run twice.
     page = page_with_total(suppliers, request.GET.get("page"), PAGE_SIZE)
-    kept = request.GET.copy()
-    kept.pop("page", None)
+    # The verification queue: its officers approve several at once.
+    approving = (
+        user.is_officer
+        and user.buyer is not None
+        and (
+            approve_form is not None  # sent back with its errors
+            or (
+                form.is_bound
+                and form.is_valid()
+                and form.cleaned_data.get("status") == SupplierStatus.PENDING
+            )
+        )
+    )
+    if approving and approve_form is None:
+        approve_form = BulkApproveForm()
+    chosen = set(approve_form["suppliers"].value() or []) if approve_form is not None else set()
     return render(
         request,
         "suppliers/officer/directory.html",
@@ -86,9 +119,50 @@ def directory(request: SignedInRequest) -> HttpResponse:
             "page": page,
             "suppliers": _with_tags(selectors.directory_rows(list(page.object_list))),
             "query_string": kept.urlencode(),
-            "filtered": any(any(values) for _, values in kept.lists()),
+            "filtered": any(any(values) for key, values in kept.lists() if key != "sort"),
+            "approve_form": approve_form if approving else None,
+            "chosen": {str(pk) for pk in chosen},
         },
     )
+
+
+@require_POST
+def bulk_approve(request: SignedInRequest) -> HttpResponse:
+    """Approve several suppliers waiting for the officer's council, for one
+    reason (``services.suppliers_approve``: all or none). The directory's
+    search comes in the query string, so a problem is shown on the same list."""
+    user = request.user
+    _council_staff_only(user)
+    buyer = user.buyer
+    if not user.is_officer or buyer is None:
+        raise PermissionDenied("Only procurement officers verify suppliers.")
+    form = BulkApproveForm(request.POST)
+    if form.is_valid():
+        try:
+            approved = services.suppliers_approve(
+                supplier_ids=form.supplier_ids(),
+                buyer=buyer,
+                reason=form.cleaned_data["reason"],
+                by=user,
+            )
+        except services.BulkApprovalRefused as refused:
+            for problem in refused.problems:
+                form.add_error("suppliers", problem)
+        except StatusChangeRefused as refused:  # one changed while these were approved
+            form.add_error("suppliers", f"{refused} Nothing was approved: choose again.")
+        else:
+            names = ", ".join(str(supplier) for supplier in approved)
+            count = len(approved)
+            messages.success(
+                request,
+                f"Approved {count} supplier{'s' if count != 1 else ''} for {buyer}: {names}. "
+                "Their people have been told by email and in their inbox.",
+            )
+            kept = request.GET.copy()
+            kept.pop("page", None)
+            query = kept.urlencode() or f"status={SupplierStatus.PENDING.value}"
+            return redirect(f"{reverse('supplier_directory')}?{query}")
+    return _directory_page(request, form)
 
 
 def _with_tags(suppliers: list[DirectoryRow]) -> list[TaggedRow]:

@@ -11,17 +11,20 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     CharField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPad
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -31,6 +34,7 @@ from portal import homes
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, LocalityDistrict, Role, User
 from portal.permissions import is_council_staff, works_for_council
+from portal.postcodes import InvalidPostcode, is_district, normalise_postcode
 from portal.rawsql import reader
 from suppliers.models import (
     ChangeKind,
@@ -261,6 +265,66 @@ def search_words(query: str) -> list[str]:
 DIRECTORY_FIELDS = ("legal_name", "trading_name", "is_sme", "is_vcse")
 
 
+# The directory's sorts: ``{name: (words, order)}``; "" is the default.
+DIRECTORY_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "": ("Local first, then by name", ("-is_local", "legal_name", "pk")),
+    "name": ("Name, A to Z", ("legal_name", "pk")),
+    "newest": ("Newest registration first", ("-created_at", "-pk")),
+    "district": (
+        "Postcode district (BD1, BD2 … BD10)",
+        (F("district_key").asc(nulls_last=True), "legal_name", "pk"),
+    ),
+}
+
+_COMPANY_NUMBER = re.compile(r"^(?:[0-9]{1,8}|[A-Z]{2}[0-9]{6})$")
+
+
+def _identifier_filter(query: str) -> Q | None:
+    """The suppliers a search that is one identifier names: a Companies
+    House number, a postcode or a postcode district; None for other text."""
+    compact = re.sub(r"\s+", "", query or "").upper()
+    if not compact:
+        return None
+    try:
+        postcode = normalise_postcode(compact)
+    except InvalidPostcode:
+        postcode = ""
+    if postcode:
+        return Q(pk__in=SupplierSite.objects.filter(postcode=postcode).values("supplier_id"))
+    found = None
+    if is_district(compact):
+        found = Q(pk__in=SupplierSite.objects.filter(district=compact).values("supplier_id"))
+    if _COMPANY_NUMBER.match(compact):
+        number = compact.zfill(8) if compact.isdigit() else compact
+        by_number = Q(companies_house_number=number)
+        found = by_number if found is None else found | by_number
+    return found
+
+
+def _first_district_key() -> Subquery:
+    """The supplier's first postcode district in natural order, as text that
+    sorts so: the area padded to two letters, the district's length, the
+    district (BD1 → "BD3BD1", BD10 → "BD4BD10", B1 → "B 2B1")."""
+    district = "district"
+    area = Case(
+        When(district__regex=r"^[A-Z][0-9]", then=Left(district, 1)),
+        default=Left(district, 2),
+    )
+    key = Concat(
+        RPad(area, 2, Value(" ")),
+        Cast(Length(district), CharField()),
+        F(district),
+        output_field=CharField(),
+    )
+    sites = (
+        SupplierSite.objects.filter(supplier=OuterRef("pk"))
+        .annotate(key=key)
+        .order_by("key")
+        .values("key")[:1]
+    )
+    return Subquery(sites, output_field=CharField())
+
+
 def directory(
     *,
     buyer: BuyerOrganisation | None,
@@ -270,8 +334,16 @@ def directory(
     sme: bool | None = None,
     vcse: bool | None = None,
     status: str | None = None,
+    sort: str = "",
 ) -> QuerySet[SupplierForCouncil]:
-    """Suppliers for the officers' directory, local to ``buyer`` first, then by name.
+    """Suppliers for the officers' directory, local to ``buyer`` first, then by
+    name; or in the order ``sort`` names (one of ``DIRECTORY_SORTS``: another
+    value is ignored), every order ending with the id so pages never repeat
+    or skip a row.
+
+    A search that is a Companies House number (``01234567``, ``SC123456``,
+    leading zeros optional), a postcode or a postcode district also finds
+    the suppliers with that number, or a site there.
 
     Each word of ``query`` must be found in the supplier's name, the
     description of one of its categories or the town of one of its sites:
@@ -292,8 +364,16 @@ def directory(
         is_local = is_local_to(buyer)
     suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_for(buyer))
     word_filter = _word_filter_postgresql if postgresql else _word_filter
-    for word in search_words(query):
-        suppliers = suppliers.filter(word_filter(word))
+    words = search_words(query)
+    if words:
+        found = Q()
+        for word in words:
+            found &= word_filter(word)
+        # A Companies House number, a postcode or a district finds its
+        # suppliers as well as any whose words match.
+        if (by_identifier := _identifier_filter(query)) is not None:
+            found = by_identifier | found
+        suppliers = suppliers.filter(found)
     if category is not None:
         in_category = SupplierOrganisation.categories.through.objects.filter(
             descendants_filter(category, field="cpvcode__prefix")
@@ -307,7 +387,10 @@ def directory(
         suppliers = suppliers.filter(is_vcse=vcse)
     if status:
         suppliers = suppliers.filter(status=status)
-    suppliers = suppliers.only(*DIRECTORY_FIELDS).order_by("-is_local", "legal_name", "pk")
+    suppliers = suppliers.only(*DIRECTORY_FIELDS)
+    if sort == "district":
+        suppliers = suppliers.annotate(district_key=_first_district_key())
+    suppliers = suppliers.order_by(*DIRECTORY_SORTS.get(sort, DIRECTORY_SORTS[""])[1])
     if postgresql:
         # Worked out after the sort and the limit, so for the page's rows
         # only, with no query of their own.

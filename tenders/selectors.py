@@ -88,7 +88,7 @@ def get_opportunity_for(user: User, pk: int, **annotations: Any) -> Opportunity:
     return opportunity
 
 
-def supplier_invitations(supplier: SupplierOrganisation) -> QuerySet[Invitation]:
+def supplier_invitations(supplier: SupplierOrganisation, query: str = "") -> QuerySet[Invitation]:
     """The supplier's invitations to published opportunities: open ones first
     (open at the moment of asking: a passed deadline has closed it), the
     nearest deadline first; then the rest, the latest deadline first.
@@ -97,9 +97,13 @@ def supplier_invitations(supplier: SupplierOrganisation) -> QuerySet[Invitation]
     (``.values_list("pk", flat=True)``, sorted from two covering indexes
     without reading the rows) and read the rows with ``supplier_invitations_among``."""
     is_open = status_is(OpportunityStatus.OPEN, timezone.now(), prefix="opportunity__")
+    invitations = Invitation.objects.filter(
+        supplier=supplier, opportunity__published_at__isnull=False
+    )
+    if query := search_text(query):  # only among its own invitations
+        invitations = invitations.filter(_opportunity_search(query, prefix="opportunity__"))
     return (
-        Invitation.objects.filter(supplier=supplier, opportunity__published_at__isnull=False)
-        .exclude(opportunity__status=OpportunityStatus.DRAFT)
+        invitations.exclude(opportunity__status=OpportunityStatus.DRAFT)
         .select_related("opportunity__buyer")
         .annotate(
             open_rank=Case(When(is_open, then=Value(0)), default=Value(1)),
@@ -133,46 +137,86 @@ def supplier_invitations_among(
 
 
 # One page of a supplier's invitations (``supplier_invitations``'s filters
-# and order) and how many there are in all, in one query: the page's ids and
-# the total from the covering indexes, then only those rows joined to their
-# opportunities and buyers. (As two ORM queries, the second building and
-# compiling ``supplier_invitations`` again, it was a fifth of the page.)
-# Portable SQL; parameters are always passed apart.
+# and order, or another of ``SUPPLIER_SORTS``) and how many there are in all,
+# in one query: the page's ids and the total from the covering indexes, then
+# only those rows joined to their opportunities and buyers. (As two ORM
+# queries, the second building and compiling ``supplier_invitations`` again,
+# it was a fifth of the page.) Portable SQL; parameters are always passed
+# apart, and ``{search}`` and ``{order}`` are only ever the constant strings below.
 _INVITATION_PAGE_SQL = """
 SELECT page.rows_in_all, i.id, i.intention, o.id, o.reference, o.title, o.status,
   o.submission_deadline, o.cancelled_at, b.id, b.name, s.legal_name
 FROM (
-  SELECT i.id,
+  SELECT i.id AS id,
     CASE WHEN o.status = %s AND o.submission_deadline >= %s THEN 0 ELSE 1 END AS open_rank,
     CASE WHEN o.status = %s AND o.submission_deadline >= %s THEN o.submission_deadline
     END AS open_deadline,
-    o.submission_deadline AS deadline, COUNT(*) OVER () AS rows_in_all
+    o.submission_deadline AS deadline,
+    CASE WHEN o.submission_deadline IS NULL THEN 1 ELSE 0 END AS no_deadline,
+    o.title AS title, i.invited_at AS invited_at,
+    COUNT(*) OVER () AS rows_in_all
   FROM tenders_invitation i JOIN tenders_opportunity o ON o.id = i.opportunity_id
-  WHERE i.supplier_id = %s AND o.published_at IS NOT NULL AND NOT (o.status = %s)
-  ORDER BY open_rank, open_deadline, deadline DESC, i.id DESC
+  WHERE i.supplier_id = %s AND o.published_at IS NOT NULL AND NOT (o.status = %s){search}
+  ORDER BY {inner_order}
   LIMIT %s OFFSET %s
 ) page
 JOIN tenders_invitation i ON i.id = page.id
 JOIN tenders_opportunity o ON o.id = i.opportunity_id
 JOIN portal_buyerorganisation b ON b.id = o.buyer_id
 JOIN suppliers_supplierorganisation s ON s.id = i.supplier_id
-ORDER BY page.open_rank, page.open_deadline, page.deadline DESC, i.id DESC
+ORDER BY {outer_order}
 """
+# The title, reference or CPV code holds the search, whatever its case
+# (``_opportunity_search``, as ``icontains`` writes it).
+_INVITATION_SEARCH_SQL = (
+    " AND (UPPER(o.title) LIKE UPPER(%s) ESCAPE '\\'"
+    " OR UPPER(o.reference) LIKE UPPER(%s) ESCAPE '\\'"
+    " OR UPPER(o.cpv_id) LIKE UPPER(%s) ESCAPE '\\')"
+)
+
+# The supplier's list's sorts, the first the default: ``{name: (words, the
+# columns of the page's subquery it sorts by)}``. Each ends with the id.
+SUPPLIER_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "open": (
+        "Open first, soonest deadline first",
+        ("open_rank", "open_deadline", "deadline DESC", "id DESC"),
+    ),
+    "deadline": ("Deadline, soonest first", ("no_deadline", "deadline", "id")),
+    "newest": ("Newest invitation first", ("invited_at DESC", "id DESC")),
+    "title": ("Title, A to Z", ("title", "id")),
+}
+DEFAULT_SUPPLIER_SORT = "open"
+
+
+def _like_contains(text: str) -> str:
+    """``text`` as a LIKE pattern that finds it anywhere, its wildcards escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def supplier_invitation_page(
-    supplier_id: int, offset: int, limit: int
+    supplier_id: int, offset: int, limit: int, *, query: str = "", sort: str = ""
 ) -> tuple[list[Invitation], int, str | None]:
-    """``supplier_invitations(supplier)[offset:offset + limit]`` with the
+    """``supplier_invitations(supplier, query)[offset:offset + limit]`` (in the
+    order ``sort`` names, one of ``SUPPLIER_SORTS``; another is ignored) with the
     opportunity's fields the lists show (``supplier_invitations_among``'s)
     and its buyer's name, the number of the supplier's invitations in all
     and the supplier's legal name (0 and None when the page is past the end),
-    in one query."""
+    in one query. Only the supplier's own invitations are ever searched."""
     open_, draft = OpportunityStatus.OPEN.value, OpportunityStatus.DRAFT.value
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = [open_, now, open_, now, supplier_id, draft, limit, offset]
+    columns = SUPPLIER_SORTS.get(sort, SUPPLIER_SORTS[DEFAULT_SUPPLIER_SORT])[1]
+    search, search_params = "", []
+    if query := search_text(query):
+        search, search_params = _INVITATION_SEARCH_SQL, [_like_contains(query)] * 3
+    sql = _INVITATION_PAGE_SQL.format(
+        search=search,
+        inner_order=", ".join(columns),
+        outer_order=", ".join(f"page.{column}" for column in columns),
+    )
+    params = [open_, now, open_, now, supplier_id, draft, *search_params, limit, offset]
     with connection.cursor() as cursor:
-        cursor.execute(_INVITATION_PAGE_SQL, params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     deadline = reader(Opportunity, "submission_deadline")
     cancelled = reader(Opportunity, "cancelled_at")
@@ -253,19 +297,92 @@ LIST_FIELDS = [
 ]
 
 
+# The longest search the opportunity lists take (longer text is cut).
+MAX_SEARCH_LENGTH = 100
+
+# The sorts the opportunity lists offer: ``{name: words}``, the first the default.
+# Each list turns the name into its own order, always ending with the id so
+# that rows that tie keep one order and no page repeats or skips a row.
+OPPORTUNITY_SORTS: dict[str, str] = {
+    "newest": "Newest first",
+    "deadline": "Deadline for bids, soonest first",
+    "value": "Estimated value, highest first",
+    "title": "Title, A to Z",
+    "status": "Status",
+}
+DEFAULT_SORT = "newest"
+
+
+def _status_order(now: datetime.datetime) -> Case:
+    """The status at ``now`` (an open one whose deadline has passed is closed),
+    as its place in the lifecycle, for the "status" sort."""
+    return Case(
+        *(When(status_is(s, now), then=Value(n)) for n, s in enumerate(OpportunityStatus.values)),
+        default=Value(len(OpportunityStatus.values)),
+        output_field=IntegerField(),
+    )
+
+
+def sort_or_default(sort: str | None) -> str:
+    """``sort`` if it is one of ``OPPORTUNITY_SORTS``, else the default: a
+    made-up value is ignored, never an error."""
+    return sort if sort in OPPORTUNITY_SORTS else DEFAULT_SORT
+
+
+def search_text(query: str | None) -> str:
+    """What a search box asked for: spaces collapsed, at most ``MAX_SEARCH_LENGTH``."""
+    return " ".join((query or "").split())[:MAX_SEARCH_LENGTH]
+
+
+def _opportunity_search(query: str, prefix: str = "") -> Q:
+    """Opportunities (or rows ``prefix`` leads to them) whose title, reference
+    or CPV code holds ``query``, whatever its case."""
+    return (
+        Q(**{f"{prefix}title__icontains": query})
+        | Q(**{f"{prefix}reference__icontains": query})
+        | Q(**{f"{prefix}cpv__code__icontains": query})
+    )
+
+
+def _council_order(sort: str, now: datetime.datetime) -> list[Any]:
+    if sort == "deadline":
+        return [F("submission_deadline").asc(nulls_last=True), "id"]
+    if sort == "value":
+        return [F("estimated_value").desc(nulls_last=True), "-id"]
+    if sort == "title":
+        return ["title", "id"]
+    if sort == "status":
+        return [_status_order(now).asc(), "-created_at", "-id"]
+    return ["-created_at", "-id"]
+
+
 def council_opportunities(
-    user: User, *, status: str = "", now: datetime.datetime | None = None
+    user: User,
+    *,
+    status: str = "",
+    query: str = "",
+    sort: str = DEFAULT_SORT,
+    now: datetime.datetime | None = None,
 ) -> QuerySet[Opportunity]:
-    """The council's opportunities, newest first, each with its estimated value
-    (every lot plus options) in one query; ``status`` as it is at ``now`` (an
-    open one whose deadline has passed is closed)."""
+    """The council's opportunities, newest first (or by ``sort``, one of
+    ``OPPORTUNITY_SORTS``; another value is ignored), each with its estimated
+    value (every lot plus options) in one query; ``status`` as it is at ``now``
+    (an open one whose deadline has passed is closed); ``query`` found in the
+    title, the reference or the CPV code, whatever its case."""
+    now = now or timezone.now()
     opportunities = opportunities_visible_to(user).annotate(
         estimated_value=estimated_value_expression()
     )
     if status:
-        opportunities = opportunities.filter(status_is(status, now or timezone.now()))
+        opportunities = opportunities.filter(status_is(status, now))
+    if query := search_text(query):
+        opportunities = opportunities.filter(_opportunity_search(query))
     # Only what the list shows: no buyer, category or department on each row.
-    return opportunities.select_related(None).only(*LIST_FIELDS).order_by("-created_at", "-id")
+    return (
+        opportunities.select_related(None)
+        .only(*LIST_FIELDS)
+        .order_by(*_council_order(sort_or_default(sort), now))
+    )
 
 
 # The page's facts about an opportunity, as scalar subqueries of the

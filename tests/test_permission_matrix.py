@@ -145,6 +145,8 @@ MATRIX: dict[str, str] = {
     # the changes a council's officers may review (ADR 12)
     "supplier_changes": "login 404 404 200 200 200 200 200",
     "supplier_change_decide": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    # several suppliers approved for one reason: POST only
+    "supplier_bulk_approve": "login 405 405 405 405 405 405 405",
     "locality": "login 404 404 200 200 200 200 200",
     # tenders.views.policy: the council's policy; only its administrators add one
     "tenders:policy": "login 404 404 200 200 200 200 200",
@@ -262,6 +264,8 @@ POST_MATRIX: dict[str, str] = {
     # council A relies on B's supplier (it approved it), so its officer sees the change
     # (the empty form is explained); B never decided on A's supplier: not its business
     "supplier_change_decide": "login 404 404 200 404 403 403 403",
+    # any council's officer approves for its own council; the empty form is explained
+    "supplier_bulk_approve": "login 404 404 200 200 403 403 403",
     "tenders:opportunity_ask": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_intention": "login 404 404 404 404 404 404 404",
     "tenders:supplier_bid_file_remove": "login 404 404 404 404 404 404 404 | - | 404 404 404",

@@ -669,7 +669,12 @@ def test_edit_a_draft(officer, draft, data):
 @FORMS
 @given(
     data=form_data(
-        {"status": one_of_values("", "draft", "open", "awarded"), "page": one_of_values("1", "2")}
+        {
+            "status": one_of_values("", "draft", "open", "awarded"),
+            "page": one_of_values("1", "2"),
+            "q": one_of_values("", "cleaning", "%_"),
+            "sort": one_of_values("", "value", "deadline", "bogus"),
+        }
     )
 )
 def test_opportunity_list_filter(officer, data):

@@ -84,6 +84,9 @@ def test_each_benchmarked_page_costs_the_same_queries_at_20_and_at_300_opportuni
         "inbox",
         "award register",
         "local-spend dashboard",
+        "opportunity list searched and sorted",
+        "supplier's opportunity list searched and sorted",
+        "verification queue by district",
     }
 
 

@@ -114,6 +114,25 @@ PAGES: list[Page] = [
         lambda t: _r("tenders:supplier_bid_receipt", *t.receipt),
     ),
     Page("inbox", "supplier", "inbox", lambda t: _r("inbox")),
+    # Searched and sorted (issue 16): the same queries as the plain lists.
+    Page(
+        "opportunity list searched and sorted",
+        "officer",
+        "tenders:opportunity_list",
+        lambda t: _r("tenders:opportunity_list", query="q=e&sort=status"),
+    ),
+    Page(
+        "supplier's opportunity list searched and sorted",
+        "supplier",
+        "tenders:opportunity_list",
+        lambda t: _r("tenders:opportunity_list", query="q=e&sort=title"),
+    ),
+    Page(
+        "verification queue by district",
+        "officer",
+        "supplier_directory",
+        lambda t: _r("supplier_directory", query="status=pending&sort=district"),
+    ),
     # Being built on main: switched on by their URL names once merged.
     Page(
         "award register",

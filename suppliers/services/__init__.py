@@ -1,6 +1,7 @@
 """Every write to supplier data, one function each (see the modules)."""
 
 from suppliers.services.organisations import (
+    BulkApprovalRefused,
     ProfileOutcome,
     ProfileRefused,
     SiteSpec,
@@ -16,6 +17,7 @@ from suppliers.services.organisations import (
     supplier_create,
     supplier_set_status,
     supplier_update,
+    suppliers_approve,
 )
 from suppliers.services.people import (
     PeopleRefused,
@@ -31,6 +33,7 @@ from suppliers.services.people import (
 )
 
 __all__ = [
+    "BulkApprovalRefused",
     "PeopleRefused",
     "ProfileOutcome",
     "ProfileRefused",
@@ -56,4 +59,5 @@ __all__ = [
     "supplier_register",
     "supplier_set_status",
     "supplier_update",
+    "suppliers_approve",
 ]

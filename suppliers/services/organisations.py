@@ -159,6 +159,74 @@ def supplier_set_status(
     return approval
 
 
+class BulkApprovalRefused(StatusChangeRefused):
+    """Some of the suppliers chosen may not be approved together: nothing was
+    changed. ``problems`` says why, one sentence a supplier."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+@transaction.atomic
+def suppliers_approve(
+    *,
+    supplier_ids: Sequence[int],
+    buyer: BuyerOrganisation,
+    reason: str,
+    by: User | None,
+) -> list[SupplierOrganisation]:
+    """``buyer`` approves several suppliers waiting for its verification, for
+    one reason: each through ``supplier_set_status`` (audited and told as one
+    at a time is), all in one transaction. Only suppliers pending for
+    ``buyer`` may be approved so: if any chosen one is not (approved or
+    suspended meanwhile, or no longer there), ``BulkApprovalRefused`` names
+    each and none is approved. Sending the same choice twice changes nothing
+    the second time: they are approved by then, so it is refused."""
+    ids = list(dict.fromkeys(supplier_ids))
+    if not ids:
+        raise BulkApprovalRefused(["Choose at least one supplier to approve."])
+    if not (reason or "").strip():
+        raise BulkApprovalRefused(["Give a reason: the suppliers will see it."])
+    if not may_verify_for(by, buyer):
+        raise BulkApprovalRefused([f"Only {buyer}'s officers decide for {buyer}."])
+    # Locked in id order, as every approval locks them, so two bulk approvals
+    # of overlapping suppliers wait for each other rather than deadlock.
+    suppliers = {
+        s.pk: s
+        for s in SupplierOrganisation.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    decided = dict(
+        SupplierApproval.objects.filter(supplier_id__in=ids, buyer=buyer).values_list(
+            "supplier_id", "status"
+        )
+    )
+    problems = []
+    for pk in ids:
+        supplier = suppliers.get(pk)
+        status = decided.get(pk, SupplierStatus.PENDING)
+        if supplier is None:
+            problems.append("A supplier you chose is no longer registered.")
+        elif status != SupplierStatus.PENDING:
+            label = SupplierStatus(status).label.lower()
+            problems.append(
+                f"{supplier} is already {label} for {buyer}: only suppliers waiting for "
+                "verification can be approved together."
+            )
+    if problems:
+        raise BulkApprovalRefused(problems)
+    approved = [suppliers[pk] for pk in sorted(ids)]
+    for supplier in approved:
+        supplier_set_status(
+            supplier=supplier,
+            buyer=buyer,
+            status=SupplierStatus.APPROVED,
+            reason=reason,
+            by=by,
+        )
+    return approved
+
+
 class ProfileRefused(ValueError):
     """A profile change the rules do not allow; the message says why."""
 

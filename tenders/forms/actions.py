@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
@@ -9,9 +11,11 @@ from crispy_forms_gds.layout import Field, Fieldset, Size, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 from portal.fields import MoneyField, ObjectsChoiceField
 from portal.forms import gds_helper
+from portal.postcodes import sorted_districts
 from portal.uploads import ALLOWED_WORDS, MAX_BYTES
 from suppliers.models import SupplierOrganisation
 from tenders.forms.fields import (
@@ -28,19 +32,68 @@ from tenders.models import (
     Opportunity,
     OpportunityStatus,
 )
+from tenders.selectors import MAX_SEARCH_LENGTH, OPPORTUNITY_SORTS, SUPPLIER_SORTS
 
 # --- The list --------------------------------------------------------------------
 
 
-class StatusFilterForm(forms.Form):
-    """The list's filter (drawn with ``govuk_fields``, sent by GET)."""
+SEARCH_HINT = "A word of the title, the reference or the CPV code, like grass or 77310000"
 
+
+class StatusFilterForm(forms.Form):
+    """The list's search, filter and sort (drawn with ``govuk_fields``, sent by
+    GET). A sort that is not one of the list's is dropped before the form is
+    bound (``sort_or_default``): an old or edited link is never an error."""
+
+    q = forms.CharField(
+        label="Search opportunities",
+        help_text=SEARCH_HINT,
+        required=False,
+        max_length=MAX_SEARCH_LENGTH,
+        error_messages={
+            "max_length": f"Search text must be {MAX_SEARCH_LENGTH} characters or fewer"
+        },
+    )
     status = forms.ChoiceField(
         label="Status",
         required=False,
         choices=[("", "Any status"), *OpportunityStatus.choices],
         error_messages={"invalid_choice": "Select a status from the list"},
     )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=list(OPPORTUNITY_SORTS.items()),
+    )
+
+
+class SupplierListForm(forms.Form):
+    """The supplier's list of its invitations: search and sort, sent by GET."""
+
+    q = forms.CharField(
+        label="Search your invitations",
+        help_text=SEARCH_HINT,
+        required=False,
+        max_length=MAX_SEARCH_LENGTH,
+        error_messages={
+            "max_length": f"Search text must be {MAX_SEARCH_LENGTH} characters or fewer"
+        },
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[(name, words) for name, (words, _) in SUPPLIER_SORTS.items()],
+    )
+
+
+def without_unknown_sort(data: QueryDict, sorts: Iterable[str]) -> QueryDict:
+    """The request's GET without ``sort`` when it is not one of ``sorts``, and
+    without ``page``: what the list's links carry on."""
+    kept = data.copy()
+    kept.pop("page", None)
+    if kept.get("sort") not in set(sorts):
+        kept.pop("sort", None)
+    return kept
 
 
 # --- The lot builder -------------------------------------------------------------
@@ -63,7 +116,12 @@ class LotBuilderForm(forms.Form):
     )
     value_each = MoneyField(
         label="Estimated value of each lot (£)",
-        help_text="Over the whole term. The lots replace those the draft has now.",
+        help_text=(
+            "Over the whole term. You can change each lot's value on the next page. "
+            "The lots replace those the draft has now."
+        ),
+        min_value=Decimal("0.01"),
+        what="the estimated value of each lot",
         error_messages={"required": "Enter the estimated value of each lot"},
     )
 
@@ -71,15 +129,52 @@ class LotBuilderForm(forms.Form):
         super().__init__(*args, **kwargs)
         # ``fields`` is typed as plain Fields; "areas" is the MultipleChoiceField above.
         areas = cast(forms.MultipleChoiceField, self.fields["areas"])
-        areas.choices = [(d, d) for d in districts]
+        # In natural order, BD1, BD2 … BD10, however the council listed them.
+        areas.choices = [(d, d) for d in sorted_districts(districts)]
         areas.error_messages["invalid_choice"] = "Choose areas from the council's locality"
         self.helper = gds_helper(
             Field.text("title"),
             Field.text("value_each", field_width=10),
             Field.checkboxes("areas", legend_size=Size.SMALL, small=True),
-            Submit("save", "Make the lots"),
+            # The page after it shows each lot's value, to change before making them.
+            Submit(REVIEW, "Continue"),
             novalidate=True,
         )
+
+    def chosen_areas(self) -> list[str]:
+        """The areas ticked, in natural order (call after ``is_valid``)."""
+        return sorted_districts(list(dict.fromkeys(self.cleaned_data["areas"])))
+
+
+# The lot builder's button that asks for the page of each lot's value, and that
+# page's button that makes the lots. A post with neither (an older form) makes
+# the lots at once, each of the one value.
+REVIEW = "review"
+MAKE = "make"
+
+
+class LotValuesForm(forms.Form):
+    """The lot builder's second page: each lot's value, starting from the
+    value each was given, to change before the lots are made."""
+
+    def __init__(self, *args: Any, areas: list[str], value_each: Decimal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas = areas
+        for area in areas:
+            self.fields[self.field_name(area)] = MoneyField(
+                label=f"Value of the {area} lot (£)",
+                initial=value_each.quantize(Decimal("0.01")),
+                min_value=Decimal("0.01"),
+                what=f"the value of the {area} lot",
+            )
+
+    @staticmethod
+    def field_name(area: str) -> str:
+        return f"value_{area}"
+
+    def values(self) -> dict[str, Decimal]:
+        """Each area's value (call after ``is_valid``)."""
+        return {area: self.cleaned_data[self.field_name(area)] for area in self.areas}
 
 
 # --- Inviting suppliers ----------------------------------------------------------

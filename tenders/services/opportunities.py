@@ -8,7 +8,7 @@ through the notifications backbone in the same transaction.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -250,16 +250,27 @@ def lots_from_areas(
     value_each: Decimal,
     title: str,
     by: User,
+    values: Mapping[str, Decimal] | None = None,
 ) -> list[Lot]:
-    """The lot builder: one lot per area (a ward or a postcode district), each
-    worth ``value_each``, so local providers can bid for their own area."""
+    """The lot builder: one lot per area (a ward or a postcode district), so
+    local providers can bid for their own area, in the order given; each worth
+    ``value_each`` unless ``values`` gives the area its own (in pounds, to the
+    penny, more than nothing). The route is checked again on the lots' sum, as
+    for any change of the lots (``opportunity_update_draft``)."""
     areas = [a.strip() for a in areas if a.strip()]
     if not areas:
         raise OpportunityRefused("Choose at least one area.")
+    values = values or {}
     specs = [
-        LotSpec(title=f"{title} – {area}", area=area, estimated_value=value_each)
+        LotSpec(title=f"{title} – {area}", area=area, estimated_value=values.get(area, value_each))
         for area in dict.fromkeys(areas)
     ]
+    for spec in specs:
+        value = spec.estimated_value
+        if value <= 0 or value != value.quantize(Decimal("0.01")):
+            raise OpportunityRefused(
+                f"Give the {spec.area} lot a value of at least £0.01, to the nearest penny."
+            )
     opportunity_update_draft(opportunity=opportunity, by=by, lots=specs)
     return list(opportunity.lots.all())
 

@@ -23,12 +23,17 @@ from portal.links import url_for_pk
 from portal.models import User
 from portal.paging import PAGE_SIZE, CountedPaginator
 from portal.permissions import council_of
+from portal.postcodes import sorted_districts
 from tenders.forms.actions import (
+    MAKE,
+    REVIEW,
     AnswerForm,
     DocumentForm,
     LotBuilderForm,
+    LotValuesForm,
     OverrideForm,
     StatusFilterForm,
+    without_unknown_sort,
 )
 from tenders.forms.fields import with_another_row
 from tenders.forms.opportunity import OpportunityForm
@@ -41,6 +46,7 @@ from tenders.models import (
 )
 from tenders.rules import money
 from tenders.selectors import (
+    OPPORTUNITY_SORTS,
     council_opportunities,
     get_opportunity_for,
     invitation_rows,
@@ -52,6 +58,7 @@ from tenders.selectors import (
     page_route_check,
     policy_in_force,
     read_opportunity_page_facts,
+    sort_or_default,
 )
 from tenders.services import (
     lifecycle,
@@ -176,12 +183,18 @@ def list_rows(
 
 def opportunity_list(request: SignedInRequest) -> HttpResponse:
     """Called by ``tenders.views.shared.opportunity_list`` for council users."""
-    form = StatusFilterForm(request.GET or None)
-    status = form.cleaned_data["status"] if form.is_bound and form.is_valid() else ""
+    # A sort the list does not offer is dropped, not shown as an error.
+    kept = without_unknown_sort(request.GET, OPPORTUNITY_SORTS)
+    form = StatusFilterForm(kept or None)
+    valid = form.is_bound and form.is_valid()
+    status = form.cleaned_data["status"] if valid else ""
+    query = form.cleaned_data["q"] if valid else ""
+    sort = sort_or_default(kept.get("sort"))
     # council_opportunities annotates ``estimated_value``; its return type
     # (a QuerySet of plain opportunities) does not say so.
     opportunities = cast(
-        "QuerySet[ValuedOpportunity]", council_opportunities(request.user, status=status)
+        "QuerySet[ValuedOpportunity]",
+        council_opportunities(request.user, status=status, query=query, sort=sort),
     )
     page = Paginator(opportunities, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -192,7 +205,10 @@ def opportunity_list(request: SignedInRequest) -> HttpResponse:
             "page": page,
             "opportunities": list_rows(list(page.object_list)),
             "status": status,
-            "query_string": f"status={status}" if status else "",
+            "query": query,
+            "filtered": bool(status or query),
+            # The search, filter and sort, carried on by the page links.
+            "query_string": kept.urlencode(),
             "can_write": request.user.is_officer,
         },
     )
@@ -476,32 +492,62 @@ def opportunity_edit(request: SignedInRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def opportunity_lot_builder(request: SignedInRequest, pk: int) -> HttpResponse:
-    """One lot per area ticked from the council's locality, each of one value."""
+    """One lot per area ticked from the council's locality (shown BD1, BD2 …
+    BD10): first the areas, the lots' title and the value of each; then each
+    lot's value, starting from that one, to change before the lots are made."""
     opportunity = officer_opportunity(request, pk)
     if (not_draft := _draft_only(request, opportunity)) is not None:
         return not_draft
-    districts = list(opportunity.buyer.locality_districts.values_list("district", flat=True))
+    districts = sorted_districts(
+        list(opportunity.buyer.locality_districts.values_list("district", flat=True))
+    )
     form = LotBuilderForm(request.POST or None, districts=districts)
+    values_form: LotValuesForm | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            lots = lots_from_areas(
-                opportunity=opportunity,
-                areas=data["areas"],
+        areas = form.chosen_areas()
+        values: dict[str, Decimal] | None = None
+        if MAKE in request.POST or REVIEW in request.POST:
+            values_form = LotValuesForm(
+                request.POST if MAKE in request.POST else None,
+                areas=areas,
                 value_each=data["value_each"],
-                title=data["title"],
-                by=request.user,
             )
-        except REFUSALS as exc:
-            for problem in refusal_messages(exc):
-                form.add_error(None, problem)
-        else:
-            messages.success(
-                request,
-                f"Made {len(lots)} lot{'s' if len(lots) != 1 else ''}, one for each area. "
-                "The route has been checked again.",
-            )
-            return redirect("tenders:opportunity_detail", pk=opportunity.pk)
+            if MAKE in request.POST and values_form.is_valid():
+                values = values_form.values()
+        if values_form is None or values is not None:
+            try:
+                lots = lots_from_areas(
+                    opportunity=opportunity,
+                    areas=areas,
+                    value_each=data["value_each"],
+                    values=values,
+                    title=data["title"],
+                    by=request.user,
+                )
+            except REFUSALS as exc:
+                target = values_form if values_form is not None else form
+                for problem in refusal_messages(exc):
+                    target.add_error(None, problem)
+            else:
+                messages.success(
+                    request,
+                    f"Made {len(lots)} lot{'s' if len(lots) != 1 else ''}, one for each area. "
+                    "The route has been checked again.",
+                )
+                return redirect("tenders:opportunity_detail", pk=opportunity.pk)
+    if values_form is not None:
+        return render(
+            request,
+            "tenders/officer/lot_values.html",
+            {
+                # Named ``form`` so that the page title starts "Error:".
+                "form": values_form,
+                "builder": form,
+                "opportunity": opportunity,
+                "make": MAKE,
+            },
+        )
     return render(
         request,
         "tenders/officer/lot_builder.html",

@@ -24,6 +24,7 @@ from portal.links import url_for_pk
 from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import is_council_staff
 from suppliers.models import SupplierOrganisation
+from tenders.forms.actions import SupplierListForm, without_unknown_sort
 from tenders.forms.supplier import IntentionForm, QuestionForm
 from tenders.models import (
     Intention,
@@ -33,6 +34,7 @@ from tenders.models import (
     Reservation,
 )
 from tenders.selectors import (
+    SUPPLIER_SORTS,
     get_opportunity_for,
     questions_for_supplier,
     supplier_invitation_page,
@@ -130,12 +132,19 @@ def list_rows(invitations: list[Invitation]) -> list[ListRow]:
 def opportunity_list(request: SignedInRequest) -> HttpResponse:
     """Called by ``tenders.views.shared.opportunity_list`` for supplier users."""
     supplier_id = _own_supplier_id(request)
+    # A sort the list does not offer is dropped, not shown as an error.
+    kept = without_unknown_sort(request.GET, SUPPLIER_SORTS)
+    form = SupplierListForm(kept or None)
+    query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
+    sort = kept.get("sort", "")
     # The page, the total and the supplier's name in one query (``read_page``);
     # the name is read apart only when there is no invitation to read it with.
     names = []
 
     def read(offset: int, limit: int) -> tuple[list, int]:
-        invitations, total, name = supplier_invitation_page(supplier_id, offset, limit)
+        invitations, total, name = supplier_invitation_page(
+            supplier_id, offset, limit, query=query, sort=sort
+        )
         names.append(name)
         return invitations, total
 
@@ -143,7 +152,7 @@ def opportunity_list(request: SignedInRequest) -> HttpResponse:
         request.GET.get("page"),
         PAGE_SIZE,
         read,
-        lambda: supplier_invitations(_own_supplier(request)).count(),
+        lambda: supplier_invitations(_own_supplier(request), query).count(),
     )
     # The list ``read`` gave (``read_page`` returns an untyped ``Page``).
     invitations = cast("list[Invitation]", page.object_list)
@@ -156,6 +165,10 @@ def opportunity_list(request: SignedInRequest) -> HttpResponse:
             "page": page,
             "invitations": list_rows(invitations),
             "statuses": OpportunityStatus,
+            "form": form,
+            "query": query,
+            # The search and sort, carried on by the page links.
+            "query_string": kept.urlencode(),
         },
     )
 
