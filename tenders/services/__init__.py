@@ -53,6 +53,7 @@ from tenders.services.opportunities import (
     override_refusal,
 )
 from tenders.services.policy import BandSpec, policy_create
+from tenders.services.reminders import send_due_reminders
 from tenders.services.routes import (
     CurrentRoute,
     NoPolicy,
@@ -119,6 +120,7 @@ __all__ = [
     "opportunity_value",
     "override_refusal",
     "policy_create",
+    "send_due_reminders",
     "route_for",
     "score_set",
 ]
