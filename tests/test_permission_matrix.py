@@ -228,6 +228,8 @@ MATRIX: dict[str, str] = {
     "tenders:opportunity_document": (
         "login 404 404 404 404 404 404 404 | 200 200 200 200 | 404 404 404"
     ),
+    # the deadlines as an .ics file: exactly as the opportunity's page
+    "tenders:opportunity_calendar": "login 404 404 404 404 404 404 404 | 200 200 200 200",
     # Django admin's site: administrators (is_staff) only; others to its sign-in
     "admin:index": "login login login login login login 200 200",
     "admin:login": "200 200 200 200 200 200 302 302",
