@@ -225,8 +225,11 @@ def test_two_sweeps_at_once_send_each_reminder_once(demo_data, officer, local_su
             clarification_deadline=DEADLINE - datetime.timedelta(days=5),
             submission_deadline=DEADLINE,
         )
-        invite(opportunity=opportunity, suppliers=[local_supplier_user.supplier, care.supplier],
-               by=officer)
+        invite(
+            opportunity=opportunity,
+            suppliers=[local_supplier_user.supplier, care.supplier],
+            by=officer,
+        )
         opportunity_publish(opportunity=opportunity, by=officer)
         clock.move_to(H24)
         results: list[int] = []

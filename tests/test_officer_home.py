@@ -105,8 +105,12 @@ def test_the_officer_home_shows_each_kind_of_work_with_counts_and_links(
 ):
     council_work(other_officer, colleague, local_supplier_user)
     # Another council's work, every kind of it: never shown.
-    council_work(officer, User.objects.get(email="officer2@demo-council.example"),
-                 local_supplier_user, prefix="DEMO ")
+    council_work(
+        officer,
+        User.objects.get(email="officer2@demo-council.example"),
+        local_supplier_user,
+        prefix="DEMO ",
+    )
     client.force_login(other_officer)
     page = client.get(reverse("home")).content.decode()
 

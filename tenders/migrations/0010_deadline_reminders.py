@@ -6,23 +6,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenders', '0009_closed_for_bids_label'),
+        ("tenders", "0009_closed_for_bids_label"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeadlineReminder',
+            name="DeadlineReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('72h', '72 hours before the deadline'), ('24h', '24 hours before the deadline')], max_length=3)),
-                ('deadline', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('invitation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='tenders.invitation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("72h", "72 hours before the deadline"),
+                            ("24h", "24 hours before the deadline"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("deadline", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "invitation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="tenders.invitation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('invitation', 'kind', 'deadline'), name='deadline_reminder_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("invitation", "kind", "deadline"), name="deadline_reminder_once"
+                    )
+                ],
             },
         ),
     ]

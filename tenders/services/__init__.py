@@ -120,7 +120,7 @@ __all__ = [
     "opportunity_value",
     "override_refusal",
     "policy_create",
-    "send_due_reminders",
     "route_for",
     "score_set",
+    "send_due_reminders",
 ]
