@@ -642,6 +642,7 @@ for _name in (
     "tenders:opportunity_detail",
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
+ARGS["tenders:opportunity_calendar"] = lambda w, n: {"pk": w.opportunity.pk}
 
 
 def totp_of(world: World) -> TOTPDevice:
