@@ -71,6 +71,12 @@ app.conf.update(
             "schedule": 30.0,
             "options": {"expires": 25},
         },
+        # Reminders are due over hours-long windows: every five minutes is on time.
+        "send-deadline-reminders": {
+            "task": "tenders.tasks.send_deadline_reminders",
+            "schedule": 300.0,
+            "options": {"expires": 290},
+        },
         "clear-expired-sessions": {
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

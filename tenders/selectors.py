@@ -12,12 +12,15 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
+    Count,
     F,
     IntegerField,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -585,6 +588,93 @@ def invitations_section(user: User) -> dict[str, Any]:
     return {"invitations": supplier_invitations_among(supplier, ids)}
 
 
+# How far ahead "closing soon" looks on the officer's home.
+CLOSING_SOON = datetime.timedelta(days=7)
+# What each row of the officer's home shows of an opportunity.
+_WORK_FIELDS = ("pk", "reference", "title", "submission_deadline")
+
+
+def _rows_with_total(rows: QuerySet[Any, Any], *fields: str, **extra: Any) -> tuple[list[Any], int]:
+    """The first rows of ``rows`` and how many there are in all, in one query
+    (the total is a window over every row, computed before the slice)."""
+    found = list(
+        rows.annotate(work_total=Window(Count("pk")), **extra).values(
+            *fields, "work_total", *extra
+        )[: homes.HOME_LIST_SIZE]
+    )
+    return found, (found[0]["work_total"] if found else 0)
+
+
+def officer_work(user: User, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """The officer's home ("my work"): the council's drafts (the officer's own
+    first), opportunities closing within ``CLOSING_SOON``, questions waiting for
+    an answer, sealed boxes waiting to be opened (and who has confirmed the
+    opening so far), evaluations to finish. Each is a short list and its count,
+    one query each, whatever the council's size.
+
+    Statuses are those at ``now`` (the moment of the request): an open
+    opportunity whose deadline has passed has a box waiting to be opened, even
+    if the scheduled closing has not run. Never another council's."""
+    if user.buyer_id is None:  # an officer always has a council (a database constraint)
+        return {}
+    now = now or timezone.now()
+    council = Opportunity.objects.filter(buyer_id=user.buyer_id).order_by()
+    mine = Case(When(created_by_id=user.pk, then=Value(1)), default=Value(0))
+    drafts, drafts_total = _rows_with_total(
+        council.filter(status=OpportunityStatus.DRAFT).order_by("-created_at", "-pk"),
+        *_WORK_FIELDS,
+        "created_at",
+        work_mine=mine,
+        work_mine_total=Window(Sum(mine)),
+    )
+    closing, closing_total = _rows_with_total(
+        council.filter(
+            status_is(OpportunityStatus.OPEN, now), submission_deadline__lte=now + CLOSING_SOON
+        ).order_by("submission_deadline", "pk"),
+        *_WORK_FIELDS,
+    )
+    questions, questions_total = _rows_with_total(
+        Clarification.objects.filter(
+            status_is(OpportunityStatus.OPEN, now, prefix="opportunity__"),
+            opportunity__buyer_id=user.buyer_id,
+            answered_at__isnull=True,
+        ).order_by("asked_at", "pk"),
+        "pk",
+        "asked_at",
+        "opportunity_id",
+        "opportunity__reference",
+        "opportunity__title",
+        "opportunity__clarification_deadline",
+    )
+    boxes, boxes_total = _rows_with_total(
+        council.filter(status_is(OpportunityStatus.CLOSED, now))
+        .filter(Q(box_opening__isnull=True) | Q(box_opening__second_at__isnull=True))
+        .order_by("submission_deadline", "pk"),
+        *_WORK_FIELDS,
+        "box_opening__first_officer_id",
+        "box_opening__first_officer__full_name",
+        "box_opening__first_at",
+    )
+    evaluations, evaluations_total = _rows_with_total(
+        council.filter(status=OpportunityStatus.EVALUATION).order_by("submission_deadline", "pk"),
+        *_WORK_FIELDS,
+    )
+    return {
+        "work_drafts": drafts,
+        "work_drafts_total": drafts_total,
+        "work_drafts_mine": drafts[0]["work_mine_total"] if drafts else 0,
+        "work_closing": closing,
+        "work_closing_total": closing_total,
+        "work_closing_days": CLOSING_SOON.days,
+        "work_questions": questions,
+        "work_questions_total": questions_total,
+        "work_boxes": boxes,
+        "work_boxes_total": boxes_total,
+        "work_evaluations": evaluations,
+        "work_evaluations_total": evaluations_total,
+    }
+
+
 def council_opportunity_events(buyer: BuyerOrganisation) -> Q:
     """A council's audit view shows the events of its own opportunities."""
     from django.db.models.functions import Cast
@@ -597,6 +687,7 @@ def council_opportunity_events(buyer: BuyerOrganisation) -> Q:
 
 def register_sections() -> None:
     homes.register(Role.OFFICER, policy_section)
+    homes.register(Role.OFFICER, officer_work)
     homes.register(Role.AUDITOR, policy_section)
     homes.register(Role.SUPPLIER, invitations_section)
     audit.register_council_scope(council_opportunity_events)

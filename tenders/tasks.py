@@ -11,3 +11,12 @@ def close_due_opportunities() -> int:
     from tenders.services import close_due
 
     return close_due()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_deadline_reminders() -> int:
+    """Remind invited suppliers that have not bid, 72 and 24 hours before the
+    deadline, once each (``tenders.services.reminders``)."""
+    from tenders.services import send_due_reminders
+
+    return send_due_reminders()

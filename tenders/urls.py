@@ -182,4 +182,11 @@ urlpatterns = [
         shared.document_download,
         name="opportunity_document",
     ),
+    # --- Shared: an opportunity's deadlines as an .ics file (tenders.views.shared),
+    # for whoever may see its page.
+    path(
+        "opportunities/<int:pk>/deadlines.ics",
+        shared.opportunity_calendar,
+        name="opportunity_calendar",
+    ),
 ]

@@ -230,6 +230,8 @@ MATRIX: dict[str, str] = {
     "tenders:opportunity_document": (
         "login 404 404 404 404 404 404 404 | 200 200 200 200 | 404 404 404"
     ),
+    # the deadlines as an .ics file: exactly as the opportunity's page
+    "tenders:opportunity_calendar": "login 404 404 404 404 404 404 404 | 200 200 200 200",
     # Django admin's site: administrators (is_staff) only; others to its sign-in
     "admin:index": "login login login login login login 200 200",
     "admin:login": "200 200 200 200 200 200 302 302",
@@ -644,6 +646,7 @@ for _name in (
     "tenders:opportunity_detail",
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
+ARGS["tenders:opportunity_calendar"] = lambda w, n: {"pk": w.opportunity.pk}
 
 
 def totp_of(world: World) -> TOTPDevice:

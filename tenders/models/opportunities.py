@@ -411,6 +411,35 @@ class Invitation(models.Model):
         return f"{self.supplier_id} invited to {self.opportunity_id}"
 
 
+class ReminderKind(models.TextChoices):
+    """The reminders an invited supplier that has not bid gets before the deadline."""
+
+    HOURS_72 = "72h", "72 hours before the deadline"
+    HOURS_24 = "24h", "24 hours before the deadline"
+
+
+class DeadlineReminder(models.Model):
+    """A reminder sent (or being sent) for one invitation, one kind and the
+    deadline it was about: at most one of each, so sweeps that run twice or at
+    once never send it twice. A deadline extended afterwards is another
+    deadline: its reminders are due again (tenders/services/reminders.py)."""
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=3, choices=ReminderKind.choices)
+    deadline = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invitation", "kind", "deadline"], name="deadline_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder of invitation {self.invitation_id}"
+
+
 class ClarificationVisibility(models.TextChoices):
     ALL = "all", "Published to every invited supplier, without the asker's name"
     PRIVATE = "private", "Answered to the asker only"

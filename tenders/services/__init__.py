@@ -53,6 +53,7 @@ from tenders.services.opportunities import (
     override_refusal,
 )
 from tenders.services.policy import BandSpec, policy_create
+from tenders.services.reminders import send_due_reminders
 from tenders.services.routes import (
     CurrentRoute,
     NoPolicy,
@@ -121,4 +122,5 @@ __all__ = [
     "policy_create",
     "route_for",
     "score_set",
+    "send_due_reminders",
 ]

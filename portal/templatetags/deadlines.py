@@ -1,0 +1,24 @@
+"""``{{ deadline|time_left }}``: "Closes in 2 days 4 hours" or "Closed 3 hours
+ago", at the moment of the request (``portal.time_left``)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import template
+from django.utils import timezone
+
+from portal.time_left import time_left as words
+
+register = template.Library()
+
+
+@register.filter
+def time_left(deadline: datetime.datetime | None) -> str:
+    return words(deadline, timezone.now())
+
+
+@register.filter
+def questions_left(deadline: datetime.datetime | None) -> str:
+    """The same for the deadline for questions."""
+    return words(deadline, timezone.now(), before="Questions close in", after="Questions closed")

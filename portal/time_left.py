@@ -1,0 +1,60 @@
+"""How long until a deadline, or since it passed, in words people read at a
+glance: "Closes in 2 days 4 hours", "Closed 3 hours ago".
+
+Counted on the clock of the wall in the UK (Europe/London), as people count:
+from 12:00 on the Saturday before the clocks go forward to 12:00 on the
+Sunday is "1 day", though only 23 hours pass. Whether the deadline has
+passed is decided by the instants themselves (a bid at the deadline itself is
+on time, as ``Opportunity.status_at`` says), never by the wall clock.
+
+The two largest units are shown ("2 days 4 hours", "3 hours 5 minutes",
+"12 minutes"), rounded down; under a minute is "less than a minute".
+"""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def duration_words(delta: datetime.timedelta) -> str:
+    """A non-negative duration in its two largest units, rounded down."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    for index, (n, unit) in enumerate(parts):
+        if n:
+            words = _plural(n, unit)
+            if index + 1 < len(parts) and parts[index + 1][0]:
+                words += " " + _plural(*parts[index + 1])
+            return words
+    return "less than a minute"
+
+
+def _wall(moment: datetime.datetime) -> datetime.datetime:
+    """The moment as a UK wall-clock reading (naive), to subtract as people do."""
+    return moment.astimezone(UK).replace(tzinfo=None)
+
+
+def time_left(
+    deadline: datetime.datetime | None,
+    now: datetime.datetime,
+    *,
+    before: str = "Closes in",
+    after: str = "Closed",
+) -> str:
+    """``"Closes in 2 days 4 hours"`` before the deadline (and at it),
+    ``"Closed 3 hours ago"`` after it; "" without a deadline."""
+    if deadline is None:
+        return ""
+    if now <= deadline:
+        return f"{before} {duration_words(_wall(deadline) - _wall(now))}"
+    return f"{after} {duration_words(_wall(now) - _wall(deadline))} ago"

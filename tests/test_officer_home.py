@@ -1,0 +1,191 @@
+"""The officer's home is "my work" (issue 16): drafts (the officer's own and
+the council's), opportunities closing soon, questions waiting for an answer,
+bids waiting to be opened (and who has confirmed the opening), evaluations to
+finish and suppliers waiting for verification, each with its count and a link
+to act; statuses as they are at the moment of the request; the same number of
+queries whatever the council's size; never another council's work."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cpv.models import CpvCode
+from portal.models import Role, User
+from portal.services import user_create
+from tenders.models import BoxOpening, Clarification, Opportunity, OpportunityStatus
+
+S = OpportunityStatus
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=LONDON)
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def clock(demo_data):
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def colleague(other_officer) -> User:
+    return user_create(
+        email="officer2@other-borough.example",
+        full_name="Cat Colleague",
+        role=Role.OFFICER,
+        password="a long test passphrase",
+        buyer=other_officer.buyer,
+        by=None,
+    )
+
+
+def make(by: User, status: str, title: str, *, deadline_in: datetime.timedelta) -> Opportunity:
+    """An opportunity stored in ``status`` (the home only reads them)."""
+    return Opportunity.objects.create(
+        buyer=by.buyer,
+        reference=f"HOME-{next(_numbers):05d}",
+        title=title,
+        description="Work.",
+        cpv=CpvCode.objects.get(code="90910000-9"),
+        contract_kind="services",
+        status=status,
+        created_by=by,
+        submission_deadline=NOW + deadline_in,
+        published_at=None if status == S.DRAFT else NOW - datetime.timedelta(days=20),
+    )
+
+
+def question(opportunity: Opportunity, asker: User, *, answered: bool = False) -> Clarification:
+    return Clarification.objects.create(
+        opportunity=opportunity,
+        supplier=asker.supplier,
+        asked_by=asker,
+        question="When may we visit?",
+        asked_at=NOW - datetime.timedelta(hours=5),
+        answer="Monday." if answered else "",
+        answered_at=NOW if answered else None,
+    )
+
+
+DAY = datetime.timedelta(days=1)
+
+
+def council_work(me: User, colleague: User, asker: User, prefix: str = "") -> None:
+    """One of every kind of work, and some that is not work."""
+    make(me, S.DRAFT, f"{prefix}My draft", deadline_in=30 * DAY)
+    make(colleague, S.DRAFT, f"{prefix}Colleague's draft", deadline_in=30 * DAY)
+    soon = make(me, S.OPEN, f"{prefix}Closing in three days", deadline_in=3 * DAY)
+    make(me, S.OPEN, f"{prefix}Closing in a month", deadline_in=30 * DAY)
+    question(soon, asker)
+    question(soon, asker, answered=True)
+    # Stored as open, but its deadline passed an hour ago: closed now, with
+    # its question no longer answerable and its box waiting.
+    passed = make(me, S.OPEN, f"{prefix}Deadline passed unrecorded", deadline_in=-DAY / 24)
+    question(passed, asker)
+    half = make(me, S.CLOSED, f"{prefix}Half opened", deadline_in=-2 * DAY)
+    BoxOpening.objects.create(opportunity=half, first_officer=colleague, first_at=NOW - DAY)
+    make(me, S.EVALUATION, f"{prefix}Being evaluated", deadline_in=-10 * DAY)
+    make(me, S.AWARDED, f"{prefix}Awarded", deadline_in=-40 * DAY)
+    make(me, S.CANCELLED, f"{prefix}Cancelled", deadline_in=2 * DAY)
+
+
+def card(page: str, anchor: str) -> str:
+    return page.split(f'id="{anchor}"', 1)[1].split('<div class="govuk-summary-card"', 1)[0]
+
+
+def test_the_officer_home_shows_each_kind_of_work_with_counts_and_links(
+    client, clock, other_officer, colleague, officer, local_supplier_user
+):
+    council_work(other_officer, colleague, local_supplier_user)
+    # Another council's work, every kind of it: never shown.
+    council_work(
+        officer,
+        User.objects.get(email="officer2@demo-council.example"),
+        local_supplier_user,
+        prefix="DEMO ",
+    )
+    client.force_login(other_officer)
+    page = client.get(reverse("home")).content.decode()
+
+    assert "DEMO " not in page
+    drafts = card(page, "work-drafts")
+    assert "Drafts (2, 1 yours)" in drafts
+    assert "My draft" in drafts and "Colleague&#x27;s draft" in drafts
+    assert "?status=draft" in drafts
+
+    closing = card(page, "work-closing")
+    assert "Closing in the next 7 days (1)" in closing
+    assert "Closing in three days" in closing
+    assert "Closes in 3 days" in closing
+    assert "Closing in a month" not in closing
+    assert "Cancelled" not in closing
+
+    questions = card(page, "work-questions")
+    assert "Questions waiting for an answer (1)" in questions
+    soon = Opportunity.objects.get(title="Closing in three days")
+    assert reverse("tenders:opportunity_detail", args=[soon.pk]) + "#questions" in questions
+
+    boxes = card(page, "work-boxes")
+    assert "Bids waiting to be opened (2)" in boxes
+    assert "Deadline passed unrecorded" in boxes
+    assert "Needs two officers" in boxes
+    assert "Cat Colleague confirmed: waiting for a second officer" in boxes
+
+    evaluations = card(page, "work-evaluations")
+    assert "Evaluations to finish (1)" in evaluations
+    assert "Being evaluated" in evaluations
+    assert "Awarded" not in page.split('id="work-suppliers"')[0].split('id="my-work"')[1]
+
+    assert "Suppliers waiting for verification (" in page
+
+
+def test_the_colleague_who_confirmed_the_opening_is_told_a_second_officer_must(
+    client, clock, other_officer, colleague, local_supplier_user
+):
+    council_work(other_officer, colleague, local_supplier_user)
+    client.force_login(colleague)
+    boxes = card(client.get(reverse("home")).content.decode(), "work-boxes")
+    assert "You confirmed: a second officer must confirm" in boxes
+    drafts = card(client.get(reverse("home")).content.decode(), "work-drafts")
+    assert "Drafts (2, 1 yours)" in drafts
+
+
+def test_a_deadline_passing_moves_the_work_without_any_task(
+    client, clock, other_officer, colleague, local_supplier_user
+):
+    council_work(other_officer, colleague, local_supplier_user)
+    clock.shift(3 * DAY + datetime.timedelta(seconds=1))
+    client.force_login(other_officer)
+    page = client.get(reverse("home")).content.decode()
+    assert "Bids waiting to be opened (3)" in page
+    assert "Questions waiting for an answer (0)" in page
+    assert "Closing in three days" in card(page, "work-boxes")
+
+
+def home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_officer_home_costs_the_same_queries_with_little_and_much_work(
+    client, clock, other_officer, colleague, local_supplier_user
+):
+    client.force_login(other_officer)
+    home_queries(client)  # the first request may fill caches
+    empty = home_queries(client)
+    council_work(other_officer, colleague, local_supplier_user)
+    small = home_queries(client)
+    for n in range(15):
+        council_work(other_officer, colleague, local_supplier_user, prefix=f"{n} ")
+    larger = home_queries(client)
+    assert Opportunity.objects.filter(buyer=other_officer.buyer).count() == 16 * 9
+    assert empty == small == larger
