@@ -5,9 +5,10 @@
 URL                                                    module (``tenders.views.``)
 =====================================================  ==========================================
 ``/opportunities/``, ``/opportunities/<pk>/``,         ``shared``: the list and the page of one
-``/opportunities/<pk>/documents/<document_pk>/``       opportunity, each role's own version
-                                                       (``officer.opportunities`` or
-                                                       ``supplier.opportunities``), documents
+``/opportunities/<pk>/documents/<document_pk>/``,      opportunity, each role's own version
+``/opportunities/<pk>/deadlines.ics``                  (``officer.opportunities`` or
+                                                       ``supplier.opportunities``), documents,
+                                                       the deadlines as a calendar file
 ``/opportunities/new/``, ``<pk>/edit/``,               ``officer.opportunities``: the officer's
 ``<pk>/lots/areas/``                                   list and page, writing a draft, the lot
                                                        builder
