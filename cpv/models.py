@@ -111,13 +111,13 @@ class CpvSynonym(models.Model):
     def __str__(self) -> str:
         return f"{self.term} → {self.code_id}"
 
-    def clean(self) -> None:
-        if not rules.synonym_key(self.term):
-            raise ValidationError({"term": "Enter a word or phrase, like grass cutting"})
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.words = rules.synonym_key(self.term)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "term" in update_fields:
             kwargs["update_fields"] = {*update_fields, "words"}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not rules.synonym_key(self.term):
+            raise ValidationError({"term": "Enter a word or phrase, like grass cutting"})

@@ -159,7 +159,7 @@ def read_synonyms(path: Path = SYNONYMS_FILE) -> list[tuple[str, str]]:
     for (line, _), row in zip(lines[1:], reader, strict=True):
         if not row:
             continue
-        term, codes = (row + [""])[:2]
+        term, codes = [*row, ""][:2]
         if not rules.synonym_key(term) or not codes.split():
             raise CpvLoadError(f"{path.name} line {line}: a term and at least one code needed.")
         for code in codes.split():
@@ -187,9 +187,7 @@ def synonyms_load(*, path: Path = SYNONYMS_FILE) -> SynonymsResult:
     unknown = sorted({code for _, code in pairs if code not in listed})
     if unknown:
         raise CpvLoadError(f"{path.name}: not CPV 2008 codes: " + ", ".join(unknown))
-    wanted = {
-        (rules.synonym_key(term), code): term for term, code in pairs if code in known_codes
-    }
+    wanted = {(rules.synonym_key(term), code): term for term, code in pairs if code in known_codes}
     shipped = CpvSynonym.objects.filter(buyer__isnull=True)
     existing = {(s.words, s.code_id): s for s in shipped}
     stale = [s.pk for key, s in existing.items() if key not in wanted]

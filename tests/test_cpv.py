@@ -612,9 +612,7 @@ def test_every_shipped_synonym_names_a_listed_code(cpv_codes):
     assert len(selectors.get_codes([code for _, code in pairs])) == len({c for _, c in pairs})
 
 
-def test_a_word_search_is_one_query_and_fast_on_the_whole_list(
-    synonyms, django_assert_num_queries
-):
+def test_a_word_search_is_one_query_and_fast_on_the_whole_list(synonyms, django_assert_num_queries):
     for query in ("services", "grounds maintenance", "equipment parts"):
         started = time.perf_counter()
         with django_assert_num_queries(1):

@@ -5,26 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cpv', '0002_description_search_index'),
-        ('portal', '0008_daily_digest'),
+        ("cpv", "0002_description_search_index"),
+        ("portal", "0008_daily_digest"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CpvSynonym',
+            name="CpvSynonym",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(help_text='What people type, for example: grass cutting', max_length=100)),
-                ('words', models.CharField(db_index=True, editable=False, max_length=120)),
-                ('buyer', models.ForeignKey(blank=True, help_text="Leave blank only for the portal's own list (loaded from cpv/data/synonyms.csv, which replaces those on every load).", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='cpv_synonyms', to='portal.buyerorganisation', verbose_name='council')),
-                ('code', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='synonyms', to='cpv.cpvcode', verbose_name='CPV code')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "term",
+                    models.CharField(
+                        help_text="What people type, for example: grass cutting", max_length=100
+                    ),
+                ),
+                ("words", models.CharField(db_index=True, editable=False, max_length=120)),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave blank only for the portal's own list (loaded from cpv/data/synonyms.csv, which replaces those on every load).",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cpv_synonyms",
+                        to="portal.buyerorganisation",
+                        verbose_name="council",
+                    ),
+                ),
+                (
+                    "code",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="synonyms",
+                        to="cpv.cpvcode",
+                        verbose_name="CPV code",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CPV synonym',
-                'ordering': ['term', 'code'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('buyer__isnull', True)), fields=('words', 'code'), name='cpv_synonym_unique_shipped'), models.UniqueConstraint(condition=models.Q(('buyer__isnull', False)), fields=('buyer', 'words', 'code'), name='cpv_synonym_unique_per_council')],
+                "verbose_name": "CPV synonym",
+                "ordering": ["term", "code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("buyer__isnull", True)),
+                        fields=("words", "code"),
+                        name="cpv_synonym_unique_shipped",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("buyer__isnull", False)),
+                        fields=("buyer", "words", "code"),
+                        name="cpv_synonym_unique_per_council",
+                    ),
+                ],
             },
         ),
     ]

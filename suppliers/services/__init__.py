@@ -28,6 +28,7 @@ from suppliers.services.people import (
     email_verify,
     send_verification,
     supplier_register,
+    verification_resend,
 )
 
 __all__ = [
@@ -56,4 +57,5 @@ __all__ = [
     "supplier_register",
     "supplier_set_status",
     "supplier_update",
+    "verification_resend",
 ]
