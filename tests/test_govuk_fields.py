@@ -6,8 +6,15 @@ legends, hints, error messages, ``aria-describedby`` and ``aria-invalid``."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from crispy_forms_gds.layout import Field
 from django import forms
 from django.template import Context, Template
+from django.urls import reverse
+
+from portal.forms import gds_helper
 
 
 class Sample(forms.Form):
@@ -168,14 +175,6 @@ def test_no_summary_without_errors_or_before_the_form_is_sent():
 
 
 # --- Every form page: every control styled, errors summarised in page order ------------
-
-import re  # noqa: E402
-
-import pytest  # noqa: E402
-from crispy_forms_gds.layout import Field  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from portal.forms import gds_helper  # noqa: E402
 
 GOVUK_CONTROLS = (
     "govuk-input",
