@@ -24,7 +24,7 @@ register = template.Library()
 _TEXT_LIKE = {"email", "password", "url", "number", "date", "time", "datetime-local", "search"}
 
 
-class GovukFieldNode(CrispyGDSFieldNode):  # type: ignore[misc]
+class GovukFieldNode(CrispyGDSFieldNode):
     def render(self, context: template.Context) -> Any:
         html = super().render(context)
         field = template.Variable(self.field).resolve(context)
