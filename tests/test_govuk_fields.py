@@ -221,7 +221,7 @@ class Kinds(forms.Form):
     """Widgets crispy-forms-gds did not style (url) or mark in error (the rest)."""
 
     email = forms.EmailField(label="Email address")
-    website = forms.URLField(label="Website")
+    website = forms.URLField(label="Website", assume_scheme="https")
     password = forms.CharField(label="Password", widget=forms.PasswordInput)
     count = forms.IntegerField(label="How many")
 
@@ -342,7 +342,7 @@ def fields_drawn(html: str, anchors: list[str]) -> list[str]:
     ],
 )
 def test_a_summary_of_several_errors_lists_them_in_the_order_of_the_page(
-    client, request, who, name, data, at_least
+    client, demo_data, request, who, name, data, at_least
 ):
     if who:
         client.force_login(request.getfixturevalue(who))
