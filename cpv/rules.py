@@ -105,3 +105,50 @@ def is_descendant_or_self(code: str, ancestor: str) -> bool:
     """True when ``code`` is ``ancestor`` or below it: its digits start with
     the ancestor's significant prefix. Check digits are ignored."""
     return _digits(code).startswith(significant_prefix(ancestor))
+
+
+# --- words, for search -------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+")
+# Words that say nothing about what is bought: left out when matching a search
+# against synonyms, so "grass cutting services" finds the "grass cutting" synonym.
+FILLER_WORDS = frozenset(
+    {"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "service", "contract"}
+)
+
+
+def stem(word: str) -> str:
+    """A plural's singular, simply: ``repairs`` → ``repair``, ``nurseries`` →
+    ``nursery``, ``boxes`` → ``box``; ``glass`` and ``bus`` stay as they are.
+
+    Deliberately small: enough that what people type matches what the list
+    says, with no dictionary to maintain.
+    """
+    word = word.lower()
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def search_words(text: str) -> list[str]:
+    """The words of ``text`` as search compares them: lower case, without
+    punctuation, each plural made singular, in the order typed, no repeats."""
+    words: list[str] = []
+    for word in _WORD.findall(text):
+        stemmed = stem(word)
+        if stemmed not in words:
+            words.append(stemmed)
+    return words
+
+
+def synonym_key(text: str) -> str:
+    """A synonym's words as stored for matching: sorted, filler words left out,
+    with a space before and after each so a whole word is found by `` word ``."""
+    words = sorted(w for w in search_words(text) if w not in FILLER_WORDS)
+    return f" {' '.join(words)} " if words else ""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import Concat, Substr
+from django.db.models.lookups import In
 
 from cpv import rules
-from cpv.models import CpvCode
+from cpv.models import CpvCode, CpvSynonym
 
 SEARCH_LIMIT = 20
 # Longest search text worth running; longer text is cut, not refused.
@@ -20,7 +23,6 @@ SHAPE_MESSAGE = "Enter a CPV code like 45000000-7"
 
 # Only digits, spaces and hyphens: a code search ("4521", "45210000-2").
 _CODE_QUERY = re.compile(r"^[0-9][0-9\s\-‐‑–—]*$")
-_WORD = re.compile(r"[^\W_]+")
 _SPLIT_CHECK_DIGIT = re.compile(r"[-‐‑–—]")
 
 
@@ -94,30 +96,80 @@ def divisions() -> QuerySet[CpvCode]:
     return CpvCode.objects.filter(level=rules.DIVISION_DIGITS).order_by("digits")
 
 
-def codes_matching(query: str) -> QuerySet[CpvCode]:
-    """Codes for a search box, best first (unsliced, for paginating).
+def codes_matching(query: str, *, buyer_id: int | None = None) -> QuerySet[CpvCode]:
+    """Codes for a search box, best first (unsliced, for paginating); one query.
 
     Digits (``4521``, ``45210000-2``) find that part of the tree by prefix,
     trailing zeros meaning "anything below" as in the codes themselves
     (``4520`` finds group ``45200000`` and all its codes), ordered by level
-    then code. Words must all match the description: PostgreSQL full-text
-    search ranked by relevance, or on SQLite each word contained anywhere,
-    exact and leading matches first.
+    then code.
+
+    Words, in any order and case, plurals made singular (``cpv.rules``), find
+    first the codes of a matching synonym (the portal's, and those of the
+    council ``buyer_id`` if given; a synonym matches when it has every word
+    typed, the last one perhaps half typed), then the codes whose description
+    has every word (PostgreSQL full-text search ranked by relevance; on SQLite
+    each word contained anywhere, exact and leading matches first), then the
+    descendants of all those codes (a search that finds 77310000-6 offers the
+    codes below it too).
     """
     text = " ".join(query.split())[:MAX_QUERY_LENGTH]
     if _CODE_QUERY.match(text):
         return _by_code(text)
-    words = _WORD.findall(text)
+    words = rules.search_words(text)
     if not words:
         return CpvCode.objects.none()
+    synonym_codes = _synonym_codes(words, buyer_id).order_by().values("code_id")
     if connection.vendor == "postgresql":
-        return _by_words_postgresql(words)
-    return _by_words(text, words)
+        described, relevance = _described_postgresql(words)
+    else:
+        described, relevance = _described(text, words)
+    found = (
+        CpvCode.objects.filter(Q(code__in=synonym_codes) | described).order_by().values("digits")
+    )
+    # A code is under a found one if one of its ancestors (its first 2 to 7
+    # digits padded with zeros) or itself was found: an IN on an uncorrelated
+    # subquery, which both databases evaluate once, so the list is read once.
+    under_found = Q(digits__in=found)
+    for length in range(rules.DIVISION_DIGITS, rules.DIGITS):
+        ancestor = Concat(
+            Substr("digits", 1, length),
+            Value("0" * (rules.DIGITS - length)),
+            output_field=CharField(),
+        )
+        under_found |= Q(In(ancestor, found))
+    tier = Case(
+        When(code__in=synonym_codes, then=Value(0)),
+        When(digits__in=found, then=Value(1)),
+        default=Value(2),
+    )
+    return (
+        CpvCode.objects.filter(under_found)
+        .annotate(tier=tier)
+        # How well a description matches orders only the description matches.
+        .annotate(relevance=Case(When(tier=1, then=relevance), default=Value(0.0)))
+        .order_by("tier", "relevance", "level", "digits")
+    )
 
 
-def search(query: str, *, limit: int = SEARCH_LIMIT) -> list[CpvCode]:
+def search(query: str, *, limit: int = SEARCH_LIMIT, buyer_id: int | None = None) -> list[CpvCode]:
     """The first ``limit`` codes ``codes_matching`` finds."""
-    return list(codes_matching(query)[:limit])
+    return list(codes_matching(query, buyer_id=buyer_id)[:limit])
+
+
+def _synonym_codes(words: list[str], buyer_id: int | None) -> QuerySet[CpvSynonym]:
+    """Synonyms (the portal's and the council's) having every word typed, the
+    last as a whole word or the start of one; filler words ("services") need
+    not be in the synonym."""
+    wanted = [w for w in words if w not in rules.FILLER_WORDS] or words
+    having = Q()
+    for word in wanted[:-1]:
+        having &= Q(words__contains=f" {word} ")
+    having &= Q(words__contains=f" {wanted[-1]}")
+    whose = Q(buyer__isnull=True)
+    if buyer_id is not None:
+        whose |= Q(buyer_id=buyer_id)
+    return CpvSynonym.objects.filter(whose, having)
 
 
 def _by_code(text: str) -> QuerySet[CpvCode]:
@@ -127,24 +179,25 @@ def _by_code(text: str) -> QuerySet[CpvCode]:
     return CpvCode.objects.filter(digits__startswith=typed).order_by("level", "digits")
 
 
-def _by_words(text: str, words: list[str]) -> QuerySet[CpvCode]:
+def _described(text: str, words: list[str]) -> tuple[Q, Any]:
     every_word = Q()
     for word in words:
         every_word &= Q(description__icontains=word)
     closeness = Case(
-        When(description__iexact=text, then=Value(0)),
-        When(description__istartswith=words[0], then=Value(1)),
-        default=Value(2),
+        When(description__iexact=text, then=Value(0.0)),
+        When(description__istartswith=words[0], then=Value(1.0)),
+        default=Value(2.0),
     )
-    return (
-        CpvCode.objects.filter(every_word)
-        .annotate(closeness=closeness)
-        .order_by("closeness", "level", "digits")
-    )
+    return every_word, closeness
 
 
-def _by_words_postgresql(words: list[str]) -> QuerySet[CpvCode]:
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+def _described_postgresql(words: list[str]) -> tuple[Q, Any]:
+    from django.contrib.postgres.search import (
+        SearchQuery,
+        SearchRank,
+        SearchVector,
+        SearchVectorExact,
+    )
 
     # Each word as a prefix ("clean serv" finds "Cleaning services"), so the
     # box works as people type. Words are letters and digits only, so they are
@@ -154,15 +207,8 @@ def _by_words_postgresql(words: list[str]) -> QuerySet[CpvCode]:
     )
     # The same expression as the GIN index in migration 0002, so it is used.
     vector = SearchVector("description", config="english")
-    return (
-        CpvCode.objects.annotate(
-            search=vector,
-            # Normalisation 1 favours short descriptions: the general code first.
-            rank=SearchRank(vector, terms, normalization=1),
-        )
-        .filter(search=terms)
-        .order_by("-rank", "level", "digits")
-    )
+    # Normalisation 1 favours short descriptions: the general code first.
+    return Q(SearchVectorExact(vector, terms)), -SearchRank(vector, terms, normalization=1)
 
 
 def descendants_filter(code: CpvCode | str, *, field: str = "cpv_prefix") -> Q:

@@ -10,9 +10,10 @@ from pathlib import Path
 from django.db import transaction
 
 from cpv import rules
-from cpv.models import CpvCode
+from cpv.models import CpvCode, CpvSynonym
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "cpv2008.csv"
+SYNONYMS_FILE = DATA_FILE.with_name("synonyms.csv")
 
 _FIELDS = ("digits", "description", "level", "prefix", "parent_id")
 
@@ -135,3 +136,66 @@ def cpv_load(*, path: Path = DATA_FILE, only: Iterable[str] | None = None) -> Lo
         unchanged=len(wanted) - len(new) - len(changed),
         not_in_file=[] if only is not None else sorted(set(existing) - set(wanted)),
     )
+
+
+@dataclass(frozen=True)
+class SynonymsResult:
+    created: int
+    removed: int
+    unchanged: int
+
+
+def read_synonyms(path: Path = SYNONYMS_FILE) -> list[tuple[str, str]]:
+    """The ``(term, code)`` pairs of a synonyms file: lines starting ``#`` are
+    notes, then the header ``term,codes``, then one term a line with its codes
+    separated by spaces. Raises ``CpvLoadError`` naming the first bad line."""
+    pairs: list[tuple[str, str]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = [(n, line) for n, line in enumerate(handle, start=1) if not line.startswith("#")]
+    reader = csv.reader(line for _, line in lines)
+    header = next(reader, None)
+    if header != ["term", "codes"]:
+        raise CpvLoadError(f"{path.name}: the header must be term,codes.")
+    for (line, _), row in zip(lines[1:], reader, strict=True):
+        if not row:
+            continue
+        term, codes = [*row, ""][:2]
+        if not rules.synonym_key(term) or not codes.split():
+            raise CpvLoadError(f"{path.name} line {line}: a term and at least one code needed.")
+        for code in codes.split():
+            try:
+                parsed = rules.parse(code)
+            except rules.InvalidCpvCode:
+                raise CpvLoadError(
+                    f"{path.name} line {line}: “{code}” is not like 45000000-7."
+                ) from None
+            pairs.append((term.strip(), str(parsed)))
+    return pairs
+
+
+@transaction.atomic
+def synonyms_load(*, path: Path = SYNONYMS_FILE) -> SynonymsResult:
+    """Make the portal's own synonyms (those of no council) match the file.
+
+    Councils' synonyms are never touched. Pairs whose code is not loaded are
+    skipped (as when only part of the list is loaded for a demo); a code in
+    the file that is not in the CPV list at all is refused.
+    """
+    pairs = read_synonyms(path)
+    known_codes = set(CpvCode.objects.values_list("code", flat=True))
+    listed = {code for code, _ in read_codes()}
+    unknown = sorted({code for _, code in pairs if code not in listed})
+    if unknown:
+        raise CpvLoadError(f"{path.name}: not CPV 2008 codes: " + ", ".join(unknown))
+    wanted = {(rules.synonym_key(term), code): term for term, code in pairs if code in known_codes}
+    shipped = CpvSynonym.objects.filter(buyer__isnull=True)
+    existing = {(s.words, s.code_id): s for s in shipped}
+    stale = [s.pk for key, s in existing.items() if key not in wanted]
+    CpvSynonym.objects.filter(pk__in=stale).delete()
+    new = [
+        CpvSynonym(term=term, words=words, code_id=code)
+        for (words, code), term in wanted.items()
+        if (words, code) not in existing
+    ]
+    CpvSynonym.objects.bulk_create(new)
+    return SynonymsResult(created=len(new), removed=len(stale), unchanged=len(wanted) - len(new))

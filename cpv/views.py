@@ -18,6 +18,12 @@ from cpv.forms import CpvSearchForm
 PAGE_SIZE = 25
 
 
+def _council_of(request: HttpRequest) -> int | None:
+    """The council whose own synonyms this person's searches also use, if any."""
+    buyer_id: int | None = getattr(request.user, "buyer_id", None)
+    return buyer_id
+
+
 @login_not_required
 @require_GET
 def find(request: HttpRequest) -> HttpResponse:
@@ -27,7 +33,7 @@ def find(request: HttpRequest) -> HttpResponse:
     if form.errors:
         codes = selectors.codes_matching("")  # nothing: the error summary explains
     elif query:
-        codes = selectors.codes_matching(query)
+        codes = selectors.codes_matching(query, buyer_id=_council_of(request))
     else:
         codes = selectors.divisions()
     page = Paginator(codes, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -51,7 +57,9 @@ def find(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> JsonResponse:
     """``?q=cleaning`` → ``{"results": [{"code": ..., "description": ...}]}``,
     at most 20, best first."""
-    codes = selectors.search(request.GET.get("q", ""), limit=selectors.SEARCH_LIMIT)
+    codes = selectors.search(
+        request.GET.get("q", ""), limit=selectors.SEARCH_LIMIT, buyer_id=_council_of(request)
+    )
     return JsonResponse(
         {"results": [{"code": c.code, "description": c.description} for c in codes]}
     )

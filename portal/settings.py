@@ -320,6 +320,19 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 CRISPY_GDS_FRONTEND_VERSION = "5.14.0"
+# GOV.UK classes for the widgets crispy-forms-gds does not name itself (it would
+# give a web address box the class "urlinput"); the error state of these is
+# added by portal/templatetags/govuk_crispy.py.
+CRISPY_CLASS_CONVERTERS = {
+    "urlinput": "govuk-input",
+    "numberinput": "govuk-input",
+    "dateinput": "govuk-input",
+    "timeinput": "govuk-input",
+    "datetimeinput": "govuk-input",
+    "searchinput": "govuk-input",
+    "fileinput": "govuk-file-upload",
+    "selectmultiple": "govuk-select",
+}
 
 # --- Service identity -------------------------------------------------------------
 

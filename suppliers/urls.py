@@ -5,6 +5,7 @@ from suppliers import views
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/check-email/", views.register_check_email, name="register_check_email"),
+    path("register/check-email/resend/", views.register_resend, name="register_resend"),
     path("register/confirm/<str:token>/", views.verify_email, name="verify_email"),
     path(
         "register/confirm/<str:token>/resend/",

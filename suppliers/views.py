@@ -102,8 +102,25 @@ def register_check_email(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "suppliers/register_check_email.html",
-        {"email": request.session.get("registered_email")},
+        {
+            "email": request.session.get("registered_email"),
+            "sent_again": request.session.pop("link_sent_again", False),
+        },
     )
+
+
+@login_not_required
+@require_POST
+def register_resend(request: HttpRequest) -> HttpResponse:
+    """ "Send the link again" on the check-your-email page: to the address
+    registered in this browser's session only, and the same answer whether
+    or not anything was sent (see ``services.verification_resend``)."""
+    email = request.session.get("registered_email")
+    if not email:
+        return redirect("register")
+    services.verification_resend(email=email)
+    request.session["link_sent_again"] = True
+    return redirect("register_check_email")
 
 
 @login_not_required

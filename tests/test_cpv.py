@@ -479,3 +479,143 @@ def test_the_find_page_runs_the_same_queries_whatever_it_lists(
     for query in ({"q": "construction"}, {"q": "construction", "page": 3}, {"q": "45"}, {}):
         with django_assert_num_queries(len(one_result)):
             assert client.get(url, query).status_code == 200
+
+
+# --- synonyms and descendants: finding what people type -------------------------------
+
+
+@pytest.fixture
+def synonyms(cpv_codes):
+    from cpv.services import synonyms_load
+
+    return synonyms_load()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("grass cutting", "77314000-4"),  # Grounds maintenance services
+        ("Cutting the GRASS", "77314000-4"),  # any order, any case, filler words
+        ("grass-cutting services", "77314000-4"),
+        ("grounds maintenance", "77314000-4"),
+        ("home care", "85312000-9"),  # Social work services without accommodation
+        ("domiciliary care", "85312000-9"),
+        ("gritting", "90630000-2"),  # Ice-clearing services
+        ("pothole repairs", "45233142-6"),  # Road-repair works
+        ("potholes", "45233142-6"),
+        ("school meals", "55523100-3"),  # School-meal services
+        ("street cleaning", "90610000-6"),
+        ("waste collection", "90511000-2"),  # Refuse collection services
+        ("bin collections", "90511000-2"),
+        ("IT support", "72610000-9"),  # Computer support services
+        ("cleaning", "90910000-9"),
+        ("catering", "55520000-1"),
+        ("taxi", "60120000-5"),
+        ("legal services", "79100000-5"),
+        ("security guards", "79713000-5"),  # Guard services
+    ],
+)
+def test_everyday_words_find_the_right_code_among_the_first(synonyms, query, expected):
+    results = selectors.search(query)
+    assert expected in [c.code for c in results[:5]], [c.code for c in results]
+    assert results[0].tier == 0  # a synonym's code comes first
+
+
+def test_a_synonym_offers_all_its_codes_before_description_matches_then_descendants(synonyms):
+    found = list(selectors.codes_matching("catering"))
+    codes = [c.code for c in found]
+    # The synonym's codes, most general first …
+    assert codes[:4] == ["55500000-5", "55520000-1", "55523000-2", "55524000-9"]
+    assert [c.tier for c in found[:4]] == [0, 0, 0, 0]
+    # … then descriptions with the word, then codes below any of those.
+    assert "39222000-4" in codes  # Catering supplies (description)
+    assert "55521100-9" in codes  # Meals-on-wheels services (below 55520000-1)
+    assert codes.index("39222000-4") < codes.index("55521100-9")
+    assert [c.tier for c in found] == sorted(c.tier for c in found)
+    assert {c.tier for c in found} == {0, 1, 2}
+
+
+def test_a_search_offers_the_descendants_of_what_it_finds(synonyms):
+    found = {c.code: c for c in selectors.codes_matching("green areas")}
+    codes = list(found)
+    # 77310000-6 Planting and maintenance services of green areas, and below it:
+    assert found["77310000-6"].tier == 1
+    for child in ("77311000-3", "77312100-1", "77313000-7", "77314100-5"):
+        assert found[child].tier == 2
+        assert codes.index(child) > codes.index("77310000-6")
+    assert "77320000-9" not in codes  # a sibling is not a descendant
+
+
+def test_plurals_and_punctuation_are_ignored_in_descriptions(synonyms):
+    assert "45233142-6" in {c.code for c in selectors.search("road repairs!")}
+    assert "90911300-9" in {c.code for c in selectors.search("Windows, cleaning")}
+
+
+def test_a_councils_own_synonym_is_searched_by_that_council_only(
+    synonyms, officer, other_officer, client
+):
+    from cpv.models import CpvSynonym
+
+    CpvSynonym.objects.create(
+        buyer=officer.buyer, term="Grot spots", code=CpvCode.objects.get(code="90611000-3")
+    )
+    assert selectors.search("grot spot", buyer_id=officer.buyer_id)[0].code == "90611000-3"
+    assert selectors.search("grot spot") == []
+    assert selectors.search("grot spot", buyer_id=other_officer.buyer_id) == []
+
+    url = reverse("cpv:search")
+    client.force_login(officer)
+    assert json.loads(client.get(url, {"q": "grot spots"}).content)["results"][0] == {
+        "code": "90611000-3",
+        "description": "Street-cleaning services",
+    }
+    assert "90611000-3" in client.get(reverse("cpv:find"), {"q": "grot"}).content.decode()
+    client.force_login(other_officer)
+    assert json.loads(client.get(url, {"q": "grot spots"}).content)["results"] == []
+
+
+def test_loading_synonyms_again_changes_nothing_and_leaves_councils_own(synonyms, council):
+    from cpv.models import CpvSynonym
+    from cpv.services import synonyms_load
+
+    assert synonyms.created > 50 and synonyms.removed == 0
+    own = CpvSynonym.objects.create(
+        buyer=council, term="cutting grass", code=CpvCode.objects.get(code="77314000-4")
+    )
+    stale = CpvSynonym.objects.create(term="old words", code=own.code)
+    again = synonyms_load()
+    assert (again.created, again.removed, again.unchanged) == (0, 1, synonyms.created)
+    assert CpvSynonym.objects.filter(pk=own.pk).exists()
+    assert not CpvSynonym.objects.filter(pk=stale.pk).exists()
+    out = io.StringIO()
+    call_command("load_cpv", stdout=out)
+    assert "Synonyms from synonyms.csv: 0 added, 0 removed" in out.getvalue()
+
+
+def test_a_synonym_file_with_a_code_not_in_the_list_is_refused(cpv_codes, tmp_path):
+    from cpv.services import synonyms_load
+
+    bad = tmp_path / "synonyms.csv"
+    bad.write_text("# notes\nterm,codes\ngrass cutting,77314000-4 77314000-1\n", encoding="utf-8")
+    with pytest.raises(CpvLoadError, match="not CPV 2008 codes: 77314000-1"):
+        synonyms_load(path=bad)
+    bad.write_text("term,codes\ngrass cutting,7731\n", encoding="utf-8")
+    with pytest.raises(CpvLoadError, match="line 2: “7731” is not like 45000000-7"):
+        synonyms_load(path=bad)
+
+
+def test_every_shipped_synonym_names_a_listed_code(cpv_codes):
+    from cpv.services import read_synonyms
+
+    pairs = read_synonyms()
+    assert len({term for term, _ in pairs}) >= 30
+    assert len(selectors.get_codes([code for _, code in pairs])) == len({c for _, c in pairs})
+
+
+def test_a_word_search_is_one_query_and_fast_on_the_whole_list(synonyms, django_assert_num_queries):
+    for query in ("services", "grounds maintenance", "equipment parts"):
+        started = time.perf_counter()
+        with django_assert_num_queries(1):
+            results = selectors.search(query)
+        assert results
+        assert time.perf_counter() - started < 1.5, query

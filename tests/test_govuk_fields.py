@@ -6,8 +6,15 @@ legends, hints, error messages, ``aria-describedby`` and ``aria-invalid``."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from crispy_forms_gds.layout import Field
 from django import forms
 from django.template import Context, Template
+from django.urls import reverse
+
+from portal.forms import gds_helper
 
 
 class Sample(forms.Form):
@@ -165,3 +172,181 @@ def test_errors_are_in_the_summary_linked_to_their_fields_and_on_the_fields():
 def test_no_summary_without_errors_or_before_the_form_is_sent():
     assert render("{% govuk_error_summary form %}", Filters()) == ""
     assert render("{% govuk_error_summary form %}", Filters({"q": "ok"})) == ""
+
+
+# --- Every form page: every control styled, errors summarised in page order ------------
+
+GOVUK_CONTROLS = (
+    "govuk-input",
+    "govuk-select",
+    "govuk-textarea",
+    "govuk-checkboxes__input",
+    "govuk-radios__input",
+    "govuk-file-upload",
+)
+_CONTROL = re.compile(r"<(input|select|textarea)\b[^>]*>")
+
+
+def unstyled_controls(html: str) -> list[str]:
+    """The form controls of a page without a GOV.UK class (hidden inputs and
+    GOV.UK buttons apart)."""
+    unstyled = []
+    for match in _CONTROL.finditer(html):
+        tag = match.group(0)
+        classes = (re.search(r'class="([^"]*)"', tag) or [None, ""])[1].split()
+        if 'type="hidden"' in tag:
+            continue
+        if 'type="submit"' in tag and "govuk-button" in classes:
+            continue
+        if not any(name in classes for name in GOVUK_CONTROLS):
+            unstyled.append(tag)
+    return unstyled
+
+
+def summary_out_of_page_order(html: str) -> list[str]:
+    """The error summary's links, if they are not in the order their fields
+    come on the page (or land on no field); [] when in order."""
+    start = html.find("govuk-error-summary__list")
+    if start < 0:
+        return []
+    end = html.index("</ul>", start)
+    hrefs = re.findall(r'href="#([^"]+)"', html[start:end])
+    places = [html.find(f'id="{anchor}"', end) for anchor in hrefs]
+    if -1 in places or places != sorted(places):
+        return hrefs
+    return []
+
+
+class Kinds(forms.Form):
+    """Widgets crispy-forms-gds did not style (url) or mark in error (the rest)."""
+
+    email = forms.EmailField(label="Email address")
+    website = forms.URLField(label="Website", assume_scheme="https")
+    password = forms.CharField(label="Password", widget=forms.PasswordInput)
+    count = forms.IntegerField(label="How many")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Drawn in another order than declared: the summary follows the page.
+        self.helper = gds_helper(
+            Field.text("website"), Field.text("count"), Field.text("email"), "password"
+        )
+
+
+def test_every_kind_of_input_has_the_govuk_class_and_its_error_state():
+    crispy = (
+        "{% load crispy_forms_tags crispy_forms_gds %}{% error_summary form %}{% crispy form %}"
+    )
+    blank = Template(crispy).render(Context({"form": Kinds()}))
+    assert unstyled_controls(blank) == []
+    assert 'type="url" name="website" class="govuk-input' in blank
+    form = Kinds({"email": "not an address", "website": "nope", "count": "x"})
+    assert not form.is_valid()
+    html = Template(crispy).render(Context({"form": form}))
+    assert unstyled_controls(html) == []
+    for name in ("email", "website", "password", "count"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        assert "govuk-input--error" in tag, tag
+        assert 'aria-invalid="true"' in tag or "aria-describedby" in tag
+    summary = html[: html.index("<form")]
+    assert re.findall(r'href="#([^"]+)"', summary) == [
+        "id_website",
+        "id_count",
+        "id_email",
+        "id_password",
+    ]
+    assert summary_out_of_page_order(html) == []
+
+
+@pytest.fixture
+def pages(officer, second_officer, local_supplier_user, auditor, admin_user):
+    """Each form page, who opens it, and whether an empty POST shows its errors."""
+    from tests.tenders_helpers import make_opportunity
+    from tests.test_opportunity_pages import open_opportunity
+
+    draft = make_opportunity(officer, "5000.00")
+    published = open_opportunity(officer)
+    on = {"draft": [draft.pk], "open": [published.pk]}
+    return [
+        (None, "register", [], True),
+        (None, "login", [], True),
+        (None, "password_reset", [], True),
+        (None, "cpv:find", [], False),
+        (local_supplier_user, "account", [], False),
+        (local_supplier_user, "password_change", [], True),
+        (local_supplier_user, "notification_preferences", [], False),
+        (local_supplier_user, "organisation_edit", [], True),
+        (local_supplier_user, "site_add", [], True),
+        (local_supplier_user, "person_invite", [], True),
+        (officer, "tenders:opportunity_create", [], True),
+        (officer, "tenders:opportunity_list", [], False),
+        (officer, "supplier_directory", [], False),
+        (admin_user, "locality", [], True),
+        (officer, "tenders:opportunity_detail", on["draft"], False),
+        (officer, "tenders:opportunity_edit", on["draft"], True),
+        (officer, "tenders:opportunity_lot_builder", on["draft"], True),
+        (officer, "tenders:opportunity_invite", on["draft"], True),
+        (officer, "tenders:opportunity_detail", on["open"], False),
+        (officer, "tenders:opportunity_extend", on["open"], True),
+        (officer, "tenders:opportunity_correct", on["open"], True),
+        (officer, "tenders:opportunity_change_value", on["open"], True),
+        (officer, "tenders:opportunity_cancel", on["open"], True),
+        (auditor, "transparency:register", [], False),
+        (admin_user, "tenders:policy_new", [], True),
+    ]
+
+
+def test_every_form_page_styles_every_control_and_summarises_errors_in_page_order(client, pages):
+    problems = []
+    drawn = posted = 0
+    for person, name, args, post in pages:
+        client.logout()
+        if person is not None:
+            client.force_login(person)
+        url = reverse(name, args=args)
+        answers = [("GET", client.get(url))]
+        if post:
+            answers.append(("POST", client.post(url, {})))
+        for method, response in answers:
+            if response.status_code != 200:
+                problems.append(f"{method} {url}: {response.status_code}")
+                continue
+            html = response.content.decode()
+            drawn += 1
+            posted += method == "POST" and "govuk-error-summary" in html
+            problems += [f"{method} {url}: {tag}" for tag in unstyled_controls(html)]
+            if summary_out_of_page_order(html):
+                problems.append(f"{method} {url}: summary {summary_out_of_page_order(html)}")
+    assert problems == []
+    assert drawn == len(pages) + sum(post for *_, post in pages)
+    assert posted >= 8  # the empty POSTs did show their errors
+
+
+def summary_links(html: str) -> list[str]:
+    start = html.index("govuk-error-summary__list")
+    return re.findall(r'href="#([^"]+)"', html[start : html.index("</ul>", start)])
+
+
+def fields_drawn(html: str, anchors: list[str]) -> list[str]:
+    """``anchors`` in the order their elements come on the page."""
+    end = html.index("govuk-error-summary__list")
+    return sorted(anchors, key=lambda anchor: html.index(f'id="{anchor}"', end))
+
+
+@pytest.mark.parametrize(
+    ("who", "name", "data", "at_least"),
+    [
+        (None, "register", {"email": "nope", "website": "nope", "is_sme": "maybe"}, 8),
+        ("officer", "tenders:opportunity_create", {"lot_rows": "1", "lot_value_1": "x"}, 5),
+        ("local_supplier_user", "site_add", {"postcode": "nowhere"}, 3),
+    ],
+)
+def test_a_summary_of_several_errors_lists_them_in_the_order_of_the_page(
+    client, demo_data, request, who, name, data, at_least
+):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    html = client.post(reverse(name), data).content.decode()
+    links = summary_links(html)
+    assert len(links) >= at_least, links
+    assert links == fields_drawn(html, links)

@@ -257,3 +257,53 @@ def test_a_hand_made_add_criterion_on_the_value_form_is_an_ordinary_change(offic
     )
     assert response.status_code == 200
     assert "The change is refused: at this value, full tender is required." in errors(response)
+
+
+# --- No green "Publish" where the rule says full tender ---------------------------------
+
+
+def publish_and_explanation(client, opportunity: Opportunity) -> tuple[bool, str]:
+    html = client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).content
+    page = html.decode()
+    publish = reverse("tenders:opportunity_publish", args=[opportunity.pk])
+    start = page.find('id="publish-blocked"')
+    explained = page[start : page.index("</div>", start)] if start >= 0 else ""
+    return f'action="{publish}"' in page, explained
+
+
+def test_a_draft_the_rule_allows_offers_publish_without_an_explanation(officer_client, officer):
+    draft = make_opportunity(officer, "5000.00")
+    assert publish_and_explanation(officer_client, draft) == (True, "")
+
+
+def test_full_tender_on_its_own_value_hides_publish_and_says_why(officer_client, officer):
+    draft = make_opportunity(officer, "180000.00")
+    offered, explained = publish_and_explanation(officer_client, draft)
+    assert not offered
+    assert "You cannot publish this opportunity here" in explained
+    assert "Run a full tender outside this portal" in explained
+    assert "#override" not in explained and "approver" not in explained
+
+
+def test_full_tender_by_work_added_up_points_an_approver_to_the_override(
+    client, officer, second_officer, split_work
+):
+    client.force_login(officer)  # not an approver: told that an approver can
+    offered, explained = publish_and_explanation(client, split_work)
+    assert not offered
+    assert "an approver of your council can record so on this page" in explained
+    assert 'href="#override"' not in explained
+
+    client.force_login(second_officer)  # an approver: the link to the form below
+    offered, explained = publish_and_explanation(client, split_work)
+    assert not offered
+    assert '<a class="govuk-link" href="#override">record that as an approver</a>' in explained
+    page = client.get(reverse("tenders:opportunity_detail", args=[split_work.pk])).content
+    assert b'id="override"' in page
+
+    # Once recorded, the rule allows invited bidders: Publish is back.
+    client.post(
+        reverse("tenders:opportunity_override", args=[split_work.pk]),
+        {"justification": "Carpets are a separate contract for the new library, not offices."},
+    )
+    assert publish_and_explanation(client, split_work) == (True, "")

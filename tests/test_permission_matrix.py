@@ -61,6 +61,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cpv.models import CpvSynonym
 from devdata import demo
 from portal import lockout
 from portal.models import AuditEvent, BuyerOrganisation, InboxMessage, Notification, User
@@ -168,6 +169,8 @@ MATRIX: dict[str, str] = {
     # a genuine link of another organisation's person, already used
     "verify_email": "410 410 410 410 410 410 410 410 | 410 410 410 410",
     "resend_verification": "405 405 405 405 405 405 405 405 | 405 405 405 405",
+    # "send the link again" on the check-your-email page: POST only
+    "register_resend": "405 405 405 405 405 405 405 405",
     "join": "410 410 410 410 410 410 410 410 | 410 410 410 410",
     "organisation": "login 200 200 404 404 404 404 404",
     "organisation_edit": "login 200 200 404 404 404 404 404",
@@ -260,6 +263,8 @@ POST_MATRIX: dict[str, str] = {
     "logout": "login login login login login login login login",
     "admin:logout": "login 302 302 302 302 302 login login",
     "resend_verification": "410 410 410 410 410 410 410 410",
+    # no address registered in this session: back to registering, nothing sent
+    "register_resend": "302 302 302 302 302 302 302 302",
     "person_unlock": "login 404 404 404 404 404 404 404",
     # any council's officer verifies suppliers; the empty form is explained
     "supplier_status": "login 404 404 200 200 403 403 403",
@@ -295,6 +300,8 @@ ADMIN_MODELS: dict[str, str] = {
     "otp_totp_totpdevice": "view delete",
     "otp_static_staticdevice": "view delete",
     "cpv_cpvcode": "view",
+    # a council's own words for CPV codes (the portal's list comes from a file)
+    "cpv_cpvsynonym": "view add change delete",
     # read-only: verified facts change through the services (ADR 12)
     "suppliers_supplierorganisation": "view",
     "suppliers_supplierchange": "view",
@@ -671,6 +678,9 @@ def admin_object(key: str, w: World):
             user=officer, defaults={"name": "Recovery codes", "confirmed": True}
         )[0],
         "cpv_cpvcode": lambda: w.opportunity.cpv,
+        "cpv_cpvsynonym": lambda: CpvSynonym.objects.get_or_create(
+            buyer=w.council, term=f"words of {w.name}", code=w.opportunity.cpv
+        )[0],
         "suppliers_supplierorganisation": lambda: w.supplier,
         "suppliers_supplierchange": lambda: w.change,
         "tenders_procurementpolicy": lambda: ProcurementPolicy.objects.filter(

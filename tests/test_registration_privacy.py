@@ -4,6 +4,8 @@ emailed that someone tried."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -19,6 +21,11 @@ def register(client, capture, email):
     with capture(execute=True):
         response = client.post(reverse("register"), {**VALID, "email": email})
     return response, client.get(response["Location"]) if response.status_code == 302 else None
+
+
+def masked(html: str) -> str:
+    """The page without its CSRF token (new for every session)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
 
 
 def what_exists() -> dict:
@@ -64,8 +71,8 @@ def test_registering_with_a_taken_address_looks_like_a_new_registration(
     fresh, fresh_page = register(client, django_capture_on_commit_callbacks, "new@person.example")
     assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
     assert taken_page.status_code == fresh_page.status_code == 200
-    shown = taken_page.content.decode().replace(typed.lower(), "ADDRESS")
-    assert shown == fresh_page.content.decode().replace("new@person.example", "ADDRESS")
+    shown = masked(taken_page.content.decode()).replace(typed.lower(), "ADDRESS")
+    assert shown == masked(fresh_page.content.decode()).replace("new@person.example", "ADDRESS")
     (confirm,) = mail.outbox
     assert confirm.to == ["new@person.example"] and "Confirm your email" in confirm.subject
 
@@ -111,3 +118,75 @@ def test_inviting_an_address_with_an_account_elsewhere_looks_like_any_invitation
         fresh.content.decode()
     )
     assert User.objects.filter(email="brand.new@aire-valley.example").exists()
+
+
+# --- "Send the link again" on the check-your-email page -------------------------------
+
+
+def send_again(client, capture):
+    with capture(execute=True):
+        response = client.post(reverse("register_resend"))
+    assert response.status_code == 302 and response["Location"] == reverse("register_check_email")
+    return client.get(response["Location"]).content.decode()
+
+
+SENT_AGAIN = "If your email address is waiting to be confirmed, we have sent the link again."
+
+
+def test_the_link_is_sent_again_at_most_once_a_minute_and_five_times_a_day(
+    client, demo_data, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    from suppliers.services import verification_resend
+    from tests.test_supplier_registration import link_in
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        register(client, django_capture_on_commit_callbacks, "new@person.example")
+        page = client.get(reverse("register_check_email")).content.decode()
+        assert "Send the link again" in page and SENT_AGAIN not in page
+        assert len(mail.outbox) == 1
+        # Within the minute: the same answer, nothing sent.
+        assert SENT_AGAIN in send_again(client, django_capture_on_commit_callbacks)
+        assert len(mail.outbox) == 1
+        for sent in range(2, 6):
+            clock.shift(datetime.timedelta(minutes=2))
+            assert SENT_AGAIN in send_again(client, django_capture_on_commit_callbacks)
+            assert len(mail.outbox) == sent
+        assert mail.outbox[-1].to == ["new@person.example"]
+        # Five links in a day: no more, whatever is asked.
+        clock.shift(datetime.timedelta(minutes=2))
+        assert SENT_AGAIN in send_again(client, django_capture_on_commit_callbacks)
+        assert len(mail.outbox) == 5
+        # The link sent again works.
+        assert client.get(link_in(mail.outbox[-1])).status_code == 200
+        # The next day (the session is over by then), one more may be sent.
+        clock.shift(datetime.timedelta(hours=24))
+        assert verification_resend(email="New@Person.example") is True
+
+
+def test_sending_again_for_a_taken_address_sends_nothing_and_looks_the_same(
+    client, demo_data, django_capture_on_commit_callbacks, local_supplier_user
+):
+    register(client, django_capture_on_commit_callbacks, local_supplier_user.email)
+    assert len(mail.outbox) == 1  # its owner is told someone tried, once
+    taken = send_again(client, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+    client.cookies.clear()
+    register(client, django_capture_on_commit_callbacks, "new@person.example")
+    fresh = send_again(client, django_capture_on_commit_callbacks)
+    assert masked(taken).replace(local_supplier_user.email, "ADDRESS") == masked(fresh).replace(
+        "new@person.example", "ADDRESS"
+    )
+
+
+def test_sending_again_without_registering_in_this_browser_goes_back_to_registering(
+    client, demo_data
+):
+    response = client.post(reverse("register_resend"))
+    assert response.status_code == 302 and response["Location"] == reverse("register")
+    assert "Send the link again" not in client.get(reverse("register_check_email")).content.decode()
+    assert client.get(reverse("register_resend")).status_code == 405

@@ -25,7 +25,7 @@ from django.forms.boundfield import BoundField
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from portal.templatetags.portal_tags import error_anchor
+from portal.templatetags.portal_tags import error_anchor, fields_in_page_order
 
 register = template.Library()
 
@@ -270,7 +270,7 @@ def govuk_error_summary(form: forms.Form) -> SafeString:
     to its first field. Nothing when the form has no errors."""
     if not form.is_bound or not form.errors:
         return mark_safe("")
-    fields = form.visible_fields()
+    fields = fields_in_page_order(form)
     first = fields[0].auto_id if fields else ""
     links = [(first, error) for error in form.non_field_errors()]
     for field in fields:

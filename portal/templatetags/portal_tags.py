@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django import template
+from typing import Any
+
+from django import forms, template
 from django.forms import BoundField
 
 register = template.Library()
@@ -20,3 +22,16 @@ def error_anchor(field_id: str, bound_field: BoundField) -> str:
     if grouped and field_id == bound_field.auto_id:
         return f"{field_id}_1"
     return field_id
+
+
+@register.filter
+def fields_in_page_order(form: forms.BaseForm) -> list[BoundField]:
+    """The form's visible fields in the order the page draws them: its crispy
+    layout's order when it has one (``gds_helper``), then any field the layout
+    leaves out, in the form's own order. An error summary lists errors in this
+    order, as GOV.UK asks, and links the form's own errors to the first."""
+    visible = {field.name: field for field in form.visible_fields()}
+    layout: Any = getattr(getattr(form, "helper", None), "layout", None)
+    names = [pointer.name for pointer in layout.get_field_names()] if layout else []
+    ordered = [visible[name] for name in dict.fromkeys(names) if name in visible]
+    return ordered + [field for name, field in visible.items() if name not in names]

@@ -30,6 +30,7 @@ from suppliers.services.people import (
     email_verify,
     send_verification,
     supplier_register,
+    verification_resend,
 )
 
 __all__ = [
@@ -60,4 +61,5 @@ __all__ = [
     "supplier_set_status",
     "supplier_update",
     "suppliers_approve",
+    "verification_resend",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -13,7 +14,7 @@ from django.utils import timezone
 from cpv.models import CpvCode
 from portal import audit, events, lockout
 from portal.identity import same_state
-from portal.models import Role, User
+from portal.models import Notification, Role, User
 from portal.notifications import notify
 from portal.services import user_create
 from suppliers import tokens
@@ -115,6 +116,47 @@ def send_verification(*, user: User) -> None:
         obj=user,
         discriminator=timezone.now().isoformat(),
     )
+
+
+# "Send the link again": at most this many links to one address in the window,
+# and none sooner than RESEND_GAP after the last.
+RESEND_LIMIT = 5
+RESEND_WINDOW = timedelta(hours=24)
+RESEND_GAP = timedelta(minutes=1)
+
+
+@transaction.atomic
+def verification_resend(*, email: str) -> bool:
+    """Send the confirmation link again to the address a person registered
+    with (the caller takes it from their own session, never from a form).
+
+    Harmless when repeated: nothing is sent for an address with no account
+    waiting for confirmation (none, or confirmed already: registering with it
+    told its owner), within ``RESEND_GAP`` of the last link, or beyond
+    ``RESEND_LIMIT`` links in ``RESEND_WINDOW``. Returns whether a link was
+    sent; callers must answer the same either way, so that the page never
+    tells whether an address has an account.
+    """
+    user = (
+        User.objects.with_email(email)
+        .select_for_update()
+        .filter(role=Role.SUPPLIER, email_verified_at__isnull=True)
+        .first()
+    )
+    if user is None:
+        return False
+    now = timezone.now()
+    sent = list(
+        Notification.objects.filter(
+            recipient=user, event=events.VERIFY_EMAIL.name, created_at__gte=now - RESEND_WINDOW
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(sent) >= RESEND_LIMIT or (sent and now - sent[0] < RESEND_GAP):
+        return False
+    send_verification(user=user)
+    return True
 
 
 @transaction.atomic

@@ -8,21 +8,31 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cpv.services import DATA_FILE, CpvLoadError, cpv_load
+from cpv.services import DATA_FILE, SYNONYMS_FILE, CpvLoadError, cpv_load, synonyms_load
 
 
 class Command(BaseCommand):
-    help = "Load the CPV 2008 codes from cpv/data/cpv2008.csv (adds and corrects; never deletes)."
+    help = (
+        "Load the CPV 2008 codes from cpv/data/cpv2008.csv (adds and corrects; never deletes) "
+        "and the portal's synonyms from cpv/data/synonyms.csv."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--file", type=Path, default=DATA_FILE, help="A CSV with the header code,description."
+        )
+        parser.add_argument(
+            "--synonyms",
+            type=Path,
+            default=SYNONYMS_FILE,
+            help="A CSV with the header term,codes (the portal's own synonyms).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         try:
             result = cpv_load(path=options["file"])
+            synonyms = synonyms_load(path=options["synonyms"])
         except (CpvLoadError, OSError) as error:
             raise CommandError(str(error)) from error
         seconds = time.perf_counter() - started
@@ -48,3 +58,7 @@ class Command(BaseCommand):
                     + (" …" if len(result.not_in_file) > 10 else "")
                 )
             )
+        self.stdout.write(
+            f"Synonyms from {options['synonyms'].name}: {synonyms.created:,} added, "
+            f"{synonyms.removed:,} removed, {synonyms.unchanged:,} unchanged."
+        )

@@ -74,13 +74,17 @@ def _invite_page(
     counts = opportunity.invitations.aggregate(
         invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
     )
+    suppliers = list(page.object_list)
     return render(
         request,
         "tenders/officer/invite.html",
         {
             "opportunity": opportunity,
             "page": page,
-            "suppliers": list(page.object_list),
+            "suppliers": suppliers,
+            # The first box drawn is "id_suppliers_1", where the error summary's
+            # link lands (as for any group of checkboxes).
+            "first_box": next((s.pk for s in suppliers if not s.invited), None),
             "form": form,
             "chosen": chosen,
             "problems": problems or [],

@@ -222,6 +222,7 @@ class Offer:
     label: str
     url: str
     post: bool  # a button that posts at once, rather than a link to a form
+    step: str = ""  # the lifecycle step it offers
 
 
 # What the officer's page offers, in order: the lifecycle step it is, its words,
@@ -242,7 +243,7 @@ OFFERS = [
 def offers(opportunity: Opportunity, now: datetime.datetime) -> list[Offer]:
     """What an officer may do with the opportunity now, from the lifecycle's table."""
     return [
-        Offer(label, reverse(url_name, args=[opportunity.pk]), post)
+        Offer(label, reverse(url_name, args=[opportunity.pk]), post, step)
         for step, label, url_name, post in OFFERS
         if lifecycle.allowed(opportunity, step, now)
     ]
@@ -341,6 +342,16 @@ def render_detail(
             else OverrideForm(action=reverse("tenders:opportunity_override", args=[opportunity.pk]))
         )
     route_colour, route_label = _route_tag(route)
+    actions = offers(opportunity, now) if can_act else []
+    # Where the rule says full tender, publishing here is refused: no green
+    # button that can only fail; the page says why, and where an approver's
+    # override applies, points to it (the form below for an approver).
+    publish_blocked = route.route == "full_tender" and any(a.step == "publish" for a in actions)
+    if publish_blocked:
+        actions = [action for action in actions if action.step != "publish"]
+    override_applies = bool(route.refused_for_aggregation) and lifecycle.allowed(
+        opportunity, "record_override", now
+    )
     return render(
         request,
         "tenders/officer/detail.html",
@@ -367,7 +378,9 @@ def render_detail(
             "amendments": page_amendments(opportunity, facts),
             "route": route,
             "can_act": can_act,
-            "actions": offers(opportunity, now) if can_act else [],
+            "actions": actions,
+            "publish_blocked": publish_blocked,
+            "override_applies": override_applies,
             "document_form": document_form,
             "override_form": override_form,
             # Named ``form`` so that the page title starts "Error:".
