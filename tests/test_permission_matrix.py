@@ -76,6 +76,7 @@ from suppliers.services import (
     supplier_update,
 )
 from tenders.models import (
+    Award,
     Bid,
     BidFile,
     Clarification,
@@ -160,6 +161,12 @@ MATRIX: dict[str, str] = {
     # a supplier's dealings with the auditor's own council only
     "transparency:supplier_history": "login 403 403 403 403 200 200 200 | 403 403 200 200",
     "transparency:opportunity_ocds": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    # the audit overview and the CSVs of the flags and the local-spend figures (issue 16)
+    "transparency:index": "login 403 403 403 403 200 200 200",
+    "transparency:dashboard_csv": "login 403 403 403 403 200 200 200",
+    "transparency:flags_csv": "login 403 403 403 403 200 200 200",
+    # only the council's auditors review its flags; another council's flag is not found
+    "transparency:flag_review": "login 403 403 403 403 404 403 403 | 403 403 200 403",
     # suppliers.urls: registering (public), then a supplier's own pages
     "register": "200 302 302 302 302 302 302 302",
     "register_check_email": "200 200 200 200 200 200 200 200",
@@ -558,6 +565,10 @@ ARGS: dict[str, Args] = {
     "transparency:opportunity_history": lambda w, n: {"pk": w.opportunity.pk},
     "transparency:supplier_history": lambda w, n: {"pk": w.supplier.pk},
     "transparency:opportunity_ocds": lambda w, n: {"pk": w.past.pk},
+    "transparency:flag_review": lambda w, n: {
+        "kind": "single-bid",
+        "record": Award.objects.get(lot__opportunity=w.past).pk,
+    },
     "verify_email": lambda w, n: {"token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)},
     "resend_verification": lambda w, n: {
         "token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)
