@@ -68,9 +68,7 @@ def _codes_of(value: ast.expr, tree: ast.Module, where: str) -> set[str]:
         return _codes_of(value.body, tree, where) | _codes_of(value.orelse, tree, where)
     if isinstance(value, ast.JoinedStr):
         # f"opportunity.amended.{kind}": one code per kind of amendment.
-        prefix = "".join(
-            part.value for part in value.values if isinstance(part, ast.Constant)
-        )
+        prefix = "".join(part.value for part in value.values if isinstance(part, ast.Constant))
         assert prefix == "opportunity.amended.", f"{where}: a new computed action code"
         return {prefix + kind for kind in AmendmentKind.values}
     if isinstance(value, ast.Attribute) and value.attr == "audit_action":
@@ -252,8 +250,7 @@ def test_a_history_takes_the_same_queries_for_one_event_and_many(
 
     suppliers = list(SupplierOrganisation.objects.values_list("pk", flat=True)[:5])
     departments = [
-        department_create(buyer=officer.buyer, name=f"Department {n}", by=None).pk
-        for n in range(3)
+        department_create(buyer=officer.buyer, name=f"Department {n}", by=None).pk for n in range(3)
     ]
     # The same kinds of ids as the one event, so the first page reads them as the second.
     audit.record(
@@ -293,9 +290,7 @@ def test_the_overview_links_every_audit_page_and_finds_histories(client, auditor
     assert f'href="{history_link}"' in page
     found = client.get(reverse("transparency:index"), {"q": "verge mowing"})
     assert [o.pk for o, _ in found.context["rows"]] == [opportunity.pk]
-    assert client.get(reverse("transparency:index"), {"q": "nothing like it"}).context[
-        "rows"
-    ] == []
+    assert client.get(reverse("transparency:index"), {"q": "nothing like it"}).context["rows"] == []
     suppliers = client.get(reverse("transparency:index"), {"supplier": "aire valley"})
     aire = SupplierOrganisation.objects.get(legal_name="Aire Valley Cleaning Ltd")
     assert suppliers.context["suppliers"] == [aire]
@@ -454,7 +449,7 @@ def test_the_local_spend_figures_download_as_csv(client, auditor, officer, past_
     earlier = by[("2025–26", "The whole council")]
     assert earlier["Local suppliers value (£)"] == "0.00"
     assert earlier["Local suppliers share of value (%)"] == "0.0"
-    assert [r[0] for r in rows][0] == "2026–27"  # the latest first, as the page
+    assert rows[0][0] == "2026–27"  # the latest first, as the page
     # The page's department filter.
     parks_only = read_csv(
         client.get(reverse("transparency:dashboard_csv"), {"department": parks.pk})
