@@ -26,7 +26,7 @@ from portal import audit
 from portal.models import AuditEvent, Department, Role
 from portal.services import department_create, user_create
 from suppliers.models import SupplierOrganisation
-from tenders.models import AmendmentKind, Award, Contract, Opportunity
+from tenders.models import AmendmentKind, Award, Contract, Opportunity, ProcurementPolicy
 from tenders.services.lifecycle import STEPS
 from transparency import histories
 from transparency.labels import ACTION_LABELS, action_label
@@ -185,6 +185,7 @@ def test_a_history_shows_names_pounds_uk_time_and_labels(client, auditor, office
     opportunity = contract.award.lot.opportunity
     aire = contract.supplier
     department = department_create(buyer=officer.buyer, name="Parks and Gardens", by=None)
+    policy = ProcurementPolicy.objects.filter(buyer=officer.buyer).latest("effective_from")
     with time_machine.travel(datetime.datetime(2026, 12, 6, 14, 5, tzinfo=UTC), tick=False):
         audit.record(
             actor=officer,
@@ -194,6 +195,7 @@ def test_a_history_shows_names_pounds_uk_time_and_labels(client, auditor, office
                 "department": [None, department.pk],
                 "status": ["draft", "open"],
                 "submission_deadline": [None, "2026-07-10T11:00:00Z"],
+                "policy": [None, policy.pk],
             },
             context={"non_local_suppliers": [aire.pk], "value": "98765.4"},
         )
@@ -217,6 +219,10 @@ def test_a_history_shows_names_pounds_uk_time_and_labels(client, auditor, office
     assert changes["Department"] == ("(none)", "Parks and Gardens")
     assert changes["Status"] == ("Draft", "Open for bids")
     assert changes["Deadline for bids"] == ("(none)", "10 July 2026, 12:00pm")
+    assert changes["Policy version"] == (
+        "(none)",
+        f"Version {policy.version}, in force from {histories.uk_date(policy.effective_from)}",
+    )
     details = dict(edited.details)
     assert details["Suppliers invited that are not local"] == "Aire Valley Cleaning Ltd"
     assert details["Value"] == "£98,765.40"

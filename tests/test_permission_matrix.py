@@ -76,7 +76,6 @@ from suppliers.services import (
     supplier_update,
 )
 from tenders.models import (
-    Award,
     Bid,
     BidFile,
     Clarification,
@@ -101,6 +100,7 @@ from tenders.services import (
 from tests.history_helpers import awarded, council_with_policy
 from tests.tenders_helpers import make_opportunity
 from tests.two_factor_helpers import verified_force_login
+from transparency.flags import KINDS, flag_report
 
 FOREIGN = ("anon", "supA", "supB", "offA", "offB", "audA", "admA", "cadm")
 OWN = ("supA*", "offA*", "audA*", "admA*")
@@ -551,6 +551,17 @@ def open_the_box(world: World, clock) -> None:
 
 # --- How each pattern is filled ------------------------------------------------------------
 
+
+def a_flag(council: BuyerOrganisation) -> dict:
+    """The first flag of ``council`` (a world's single-bid past award), for the
+    flag review page; a flag of no record when the council has none."""
+    for kind in KINDS:
+        rows = flag_report(council, flag=kind.key).page.object_list
+        if rows:
+            return {"kind": kind.key, "record": rows[0].record_id}
+    return {"kind": KINDS[0].key, "record": 0}
+
+
 # name → kwargs from (w: the world of the first object, n: the world of nested ones)
 Args = Callable[["World", "World"], dict]
 ARGS: dict[str, Args] = {
@@ -565,10 +576,7 @@ ARGS: dict[str, Args] = {
     "transparency:opportunity_history": lambda w, n: {"pk": w.opportunity.pk},
     "transparency:supplier_history": lambda w, n: {"pk": w.supplier.pk},
     "transparency:opportunity_ocds": lambda w, n: {"pk": w.past.pk},
-    "transparency:flag_review": lambda w, n: {
-        "kind": "single-bid",
-        "record": Award.objects.get(lot__opportunity=w.past).pk,
-    },
+    "transparency:flag_review": lambda w, n: a_flag(w.council),
     "verify_email": lambda w, n: {"token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)},
     "resend_verification": lambda w, n: {
         "token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)

@@ -33,6 +33,7 @@ from tenders.models import (
     Lot,
     Opportunity,
     OpportunityStatus,
+    ProcurementPolicy,
     Reservation,
     Route,
     VatBasis,
@@ -92,6 +93,7 @@ class _Names:
     departments: dict[int, str]
     lots: dict[int, str]
     bids: dict[int, str]
+    policies: dict[int, str]
 
 
 def _ids(value: Any) -> list[int]:
@@ -115,7 +117,7 @@ def _values(event: AuditEvent) -> Iterator[tuple[str, Any]]:
 
 
 def _names_for(events: list[AuditEvent]) -> _Names:
-    wanted: dict[str, set[int]] = {k: set() for k in ("s", "u", "d", "l", "b")}
+    wanted: dict[str, set[int]] = {k: set() for k in ("s", "u", "d", "l", "b", "p")}
     for event in events:
         for key, value in _values(event):
             if key in SUPPLIER_KEYS:
@@ -128,6 +130,8 @@ def _names_for(events: list[AuditEvent]) -> _Names:
                 wanted["l"].update(_ids(value))
             elif key == "bid":
                 wanted["b"].update(_ids(value))
+            elif key == "policy":
+                wanted["p"].update(_ids(value))
     return _Names(
         suppliers=dict(
             SupplierOrganisation.objects.filter(pk__in=wanted["s"]).values_list("pk", "legal_name")
@@ -160,6 +164,14 @@ def _names_for(events: list[AuditEvent]) -> _Names:
             )
         }
         if wanted["b"]
+        else {},
+        policies={
+            pk: f"Version {version}, in force from {uk_date(day)}"
+            for pk, version, day in ProcurementPolicy.objects.filter(
+                pk__in=wanted["p"]
+            ).values_list("pk", "version", "effective_from")
+        }
+        if wanted["p"]
         else {},
     )
 
@@ -209,6 +221,8 @@ def field_value(key: str, value: Any, names: _Names, action: str = "") -> str:
         return _named(_ids(value), names.lots, "Lot")
     if key == "bid" and _ids(value):
         return _named(_ids(value), names.bids, "Bid")
+    if key == "policy" and _ids(value):
+        return _named(_ids(value), names.policies, "Policy")
     choices = (_SUPPLIER_CHOICES if action.startswith("supplier.") else {}).get(key) or (
         _CHOICES.get(key)
     )
