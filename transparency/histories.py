@@ -38,6 +38,7 @@ from tenders.models import (
     Route,
     VatBasis,
 )
+from transparency.flags.kinds import KINDS
 from transparency.labels import (
     DEPARTMENT_KEYS,
     MONEY_KEYS,
@@ -75,7 +76,11 @@ _CHOICES: dict[str, dict[str, str]] = {
     "value_vat_basis": dict(VatBasis.choices),
     "role": dict(Role.choices),
     "supplier_role": dict(SupplierRole.choices),
-    "kind": {**dict(ChangeKind.choices), **dict(AmendmentKind.choices)},
+    "kind": {
+        **dict(ChangeKind.choices),
+        **dict(AmendmentKind.choices),
+        **{kind.key: kind.name for kind in KINDS},
+    },
 }
 _SUPPLIER_CHOICES: dict[str, dict[str, str]] = {"status": dict(SupplierStatus.choices)}
 # Ids that another key of the same event already names ("council" beside "council_name").
