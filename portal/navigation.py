@@ -28,7 +28,7 @@ _LOCALITY = NavItem("Locality", "locality", needs_council=True)
 _POLICY = NavItem("Policy", "tenders:policy", needs_council=True)
 # The list shows each role its own opportunities (tenders.views.shared dispatches by role).
 _OPPORTUNITIES = NavItem("Opportunities", "tenders:opportunity_list", needs_council=True)
-_AUDIT = NavItem("Audit", "transparency:register", needs_council=True)
+_AUDIT = NavItem("Audit", "transparency:index", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
     Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
     Role.SUPPLIER: [

@@ -81,3 +81,8 @@ def may_read_bids(user: User, buyer: Buyer | None) -> bool:
 def may_verify_suppliers(user: User, buyer: Buyer | None) -> bool:
     """Officers and administrators of ``buyer`` approve or suspend suppliers for it."""
     return user.role in VERIFIER_ROLES and _of(user, buyer)
+
+
+def may_review_flags(user: User, buyer: Buyer | None) -> bool:
+    """Auditors of ``buyer`` mark its flags as reviewed (administrators read them)."""
+    return user.role == Role.AUDITOR and _of(user, buyer)

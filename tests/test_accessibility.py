@@ -337,6 +337,15 @@ def test_auditor_pages_and_their_errors(page, width, live_server, seeded):
     opportunity = contract.award.lot.opportunity_id
     audit.visit("Opportunity history", f"/audit/opportunities/{opportunity}/history/")
     audit.visit("Supplier history", f"/audit/suppliers/{contract.supplier_id}/history/")
+    audit.visit("Audit overview", "/audit/")
+    audit.visit("Audit overview, a search", "/audit/?q=clean&supplier=valley")
+    from transparency.flags import flag_report
+
+    report = flag_report(buyer)
+    flagged = report.page.object_list[0]
+    kind = report.selected.kind.key
+    audit.visit("Flag review", f"/audit/flags/{kind}/{flagged.record_id}/review/")
+    audit.submit("Flag review, no note", "Mark as reviewed")
     audit.assert_clean()
 
 

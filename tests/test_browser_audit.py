@@ -28,7 +28,7 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
     assert page.get_by_role("heading", level=1).inner_text() == "Auditor home"
 
     page.get_by_role("link", name="Audit", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Award register"
+    assert page.get_by_role("heading", level=1).inner_text() == "Audit"
     page.get_by_role("link", name="Local spend").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Local spend"
 

@@ -101,6 +101,7 @@ from tenders.services import (
 from tests.history_helpers import awarded, council_with_policy
 from tests.tenders_helpers import make_opportunity
 from tests.two_factor_helpers import verified_force_login
+from transparency.flags import KINDS, flag_report
 
 FOREIGN = ("anon", "supA", "supB", "offA", "offB", "audA", "admA", "cadm")
 OWN = ("supA*", "offA*", "audA*", "admA*")
@@ -163,6 +164,12 @@ MATRIX: dict[str, str] = {
     # a supplier's dealings with the auditor's own council only
     "transparency:supplier_history": "login 403 403 403 403 200 200 200 | 403 403 200 200",
     "transparency:opportunity_ocds": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    # the audit overview and the CSVs of the flags and the local-spend figures (issue 16)
+    "transparency:index": "login 403 403 403 403 200 200 200",
+    "transparency:dashboard_csv": "login 403 403 403 403 200 200 200",
+    "transparency:flags_csv": "login 403 403 403 403 200 200 200",
+    # only the council's auditors review its flags; another council's flag is not found
+    "transparency:flag_review": "login 403 403 403 403 404 403 403 | 403 403 200 403",
     # suppliers.urls: registering (public), then a supplier's own pages
     "register": "200 302 302 302 302 302 302 302",
     "register_check_email": "200 200 200 200 200 200 200 200",
@@ -557,6 +564,17 @@ def open_the_box(world: World, clock) -> None:
 
 # --- How each pattern is filled ------------------------------------------------------------
 
+
+def a_flag(council: BuyerOrganisation) -> dict:
+    """The first flag of ``council`` (a world's single-bid past award), for the
+    flag review page; a flag of no record when the council has none."""
+    for kind in KINDS:
+        rows = flag_report(council, flag=kind.key).page.object_list
+        if rows:
+            return {"kind": kind.key, "record": rows[0].record_id}
+    return {"kind": KINDS[0].key, "record": 0}
+
+
 # name → kwargs from (w: the world of the first object, n: the world of nested ones)
 Args = Callable[["World", "World"], dict]
 ARGS: dict[str, Args] = {
@@ -571,6 +589,7 @@ ARGS: dict[str, Args] = {
     "transparency:opportunity_history": lambda w, n: {"pk": w.opportunity.pk},
     "transparency:supplier_history": lambda w, n: {"pk": w.supplier.pk},
     "transparency:opportunity_ocds": lambda w, n: {"pk": w.past.pk},
+    "transparency:flag_review": lambda w, n: a_flag(w.council),
     "verify_email": lambda w, n: {"token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)},
     "resend_verification": lambda w, n: {
         "token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)

@@ -80,6 +80,7 @@ from tests.test_permission_matrix import (
 from tests.test_sealed_bids import COUNT
 from tests.two_factor_helpers import verified_force_login
 from transparency.flags import KINDS
+from transparency.labels import ACTION_LABELS
 
 PRICE = "73519.47"  # Bidder 1's latest version, lot 1
 FIRST_PRICE = "72481.06"  # Bidder 1's first version
@@ -92,6 +93,8 @@ OTHER_FILE = ("sealed-other-2b9d.pdf", b"%PDF-1.4 SEALED-OTHER-CONTENT-2b9d")
 CANCELLED_FILE = ("sealed-cancel-5d1c.pdf", b"%PDF-1.4 SEALED-CANCEL-CONTENT-5d1c")
 # What says that there are bids at all (test_sealed_bids).
 BID_WORDS = ["bid.submitted", "bid.started", "bid.receipt", "Receipt for your bid"]
+# The same events as the audit pages word them (transparency.labels, issue 16).
+BID_WORDS += [ACTION_LABELS["bid.submitted"], ACTION_LABELS["bid.started"]]
 
 PERSONAS = [
     "anonymous",
@@ -317,6 +320,9 @@ def search_urls(box: Box) -> list[str]:
     urls = [f"{reverse('supplier_directory')}?q={q}" for q in SEARCHES]
     urls += [f"{reverse('tenders:opportunity_list')}?status={s}" for s in ("", "open", "cancelled")]
     urls += [f"{reverse('transparency:register')}?supplier=Bidder", reverse("cpv:find") + "?q=73"]
+    # the audit overview's searches and every flag's CSV (issue 16)
+    urls += [f"{reverse('transparency:index')}?q={q}&supplier={q}" for q in SEARCHES]
+    urls += [f"{reverse('transparency:flags_csv')}?flag={kind.key}" for kind in KINDS]
     for model in admin.site._registry:
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         urls += [f"{changelist}?q={q}" for q in SEARCHES]

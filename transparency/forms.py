@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 
+from portal.forms import gds_helper
 from portal.models import BuyerOrganisation
 from transparency.register import (
     ROUTES,
@@ -81,4 +83,48 @@ class RegisterFilterForm(forms.Form):
             vcse=yes_no("vcse"),
             band=data.get("band") or None,
             route=data.get("route") or None,
+        )
+
+
+class HistorySearchForm(forms.Form):
+    """The audit index's search: an opportunity by reference or title, a
+    supplier by name (GET, so a search can be linked to)."""
+
+    q = forms.CharField(
+        label="Opportunity",
+        help_text="Its reference or part of its title",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Opportunity must be 100 characters or fewer"},
+    )
+    supplier = forms.CharField(
+        label="Supplier",
+        help_text="Part of its name",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Supplier must be 100 characters or fewer"},
+    )
+
+
+NOTE_MAX = 2000
+
+
+class FlagReviewForm(forms.Form):
+    note = forms.CharField(
+        label="Your note",
+        help_text="What you checked and what you found. The next auditor reads it.",
+        widget=forms.Textarea,
+        max_length=NOTE_MAX,
+        error_messages={
+            "required": "Enter a note saying what you checked",
+            "max_length": f"Your note must be {NOTE_MAX:,} characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = gds_helper(
+            Field.textarea("note", label_size=Size.SMALL, rows=5, max_characters=NOTE_MAX),
+            submit="Mark as reviewed",
+            novalidate=True,
         )

@@ -16,4 +16,8 @@ urlpatterns = [
         ocds_views.opportunity_release,
         name="opportunity_ocds",
     ),
+    path("", views.index_page, name="index"),
+    path("local-spend.csv", views.dashboard_csv, name="dashboard_csv"),
+    path("flags.csv", flag_views.flags_csv, name="flags_csv"),
+    path("flags/<slug:kind>/<int:record>/review/", flag_views.flag_review, name="flag_review"),
 ]

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -18,13 +24,13 @@ from portal.http import SignedInRequest
 from portal.models import BuyerOrganisation, Department
 from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
-from tenders.models import Contract, Opportunity
+from tenders.models import Contract, Opportunity, OpportunityStatus
 from tenders.rules import financial_year
-from transparency import histories, marks
+from transparency import histories, index, marks
 from transparency.access import auditor_council
 from transparency.chart import share_chart
-from transparency.forms import RegisterFilterForm
-from transparency.local_spend import Dashboard, Figures
+from transparency.forms import HistorySearchForm, RegisterFilterForm
+from transparency.local_spend import KIND_LABELS, KINDS, Dashboard, Figures
 from transparency.local_spend import dashboard as spend_dashboard
 from transparency.register import (
     financial_year_label,
@@ -33,6 +39,32 @@ from transparency.register import (
 from transparency.register import register as register_of
 
 HISTORY_PAGE_SIZE = 100
+
+
+@require_GET
+def index_page(request: SignedInRequest) -> HttpResponse:
+    """The audit pages' front door: where each page is, and a search for an
+    opportunity's or a supplier's history."""
+    buyer = auditor_council(request)
+    form = HistorySearchForm(request.GET or None)
+    q = supplier_q = ""
+    if form.is_bound and form.is_valid():
+        q, supplier_q = form.cleaned_data["q"].strip(), form.cleaned_data["supplier"].strip()
+    page = Paginator(index.opportunities(buyer, q), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    return render(
+        request,
+        "transparency/index.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(o, OpportunityStatus(o.status_at(now)).label) for o in page.object_list],
+            "searched": bool(q),
+            "suppliers": index.suppliers(supplier_q),
+            "supplier_searched": bool(supplier_q),
+            "query_string": _kept_query(request),
+        },
+    )
 
 
 def _kept_query(request: HttpRequest) -> str:
@@ -146,18 +178,27 @@ def register_csv(request: SignedInRequest) -> StreamingHttpResponse:
     )
 
 
-@require_GET
-def dashboard(request: SignedInRequest) -> HttpResponse:
-    buyer = auditor_council(request)
-    department = None
+def _department_asked(
+    request: HttpRequest, buyer: BuyerOrganisation
+) -> tuple[list[Department], Department | None, str]:
+    """The council's departments, the one the query string asks for (the page
+    and its CSV alike) and the error when it is not one of them."""
     wanted = request.GET.get("department", "")
     # One council's departments: by name, as their ordering puts them, without the join.
     departments = list(Department.objects.filter(buyer=buyer).order_by("name"))
+    department = None
     error = ""
     if wanted:
         department = next((d for d in departments if str(d.pk) == wanted), None)
         if department is None:
             error = "Select a department from the list"
+    return departments, department, error
+
+
+@require_GET
+def dashboard(request: SignedInRequest) -> HttpResponse:
+    buyer = auditor_council(request)
+    departments, department, error = _department_asked(request, buyer)
     figures = spend_dashboard(buyer, department=department, departments=departments)
     return render(
         request,
@@ -168,7 +209,69 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
             "departments": departments,
             "department_error": error,
             "by_department": _by_department(figures, departments),
+            "csv_query": f"?department={department.pk}" if department else "",
         },
+    )
+
+
+DASHBOARD_CSV_COLUMNS = [
+    "Financial year",
+    "Department",
+    "Awarded value (£)",
+    "Contracts",
+    *(
+        f"{label} {what}"
+        for label in KIND_LABELS.values()
+        for what in ("value (£)", "share of value (%)", "contracts", "share of contracts (%)")
+    ),
+    "Target, local share of value (%)",
+    "Target met",
+]
+
+
+def _figure_cells(figures: Figures) -> list[str]:
+    cells = [f"{figures.value:.2f}", str(figures.count)]
+    for kind in KINDS:
+        value_share, count_share = figures.value_share(kind), figures.count_share(kind)
+        cells += [
+            f"{figures.values[kind]:.2f}",
+            "" if value_share is None else str(value_share),
+            str(figures.counts[kind]),
+            "" if count_share is None else str(count_share),
+        ]
+    return cells
+
+
+def _dashboard_rows(figures: Dashboard, departments: list[Department]) -> Iterator[list[str]]:
+    """Each year's figures (the latest first), then, for the whole council, each
+    department's that year: the figures the page shows, in full."""
+    names: dict[int | None, str] = {d.pk: d.name for d in departments}
+    whole = figures.department.name if figures.department else "The whole council"
+    for year in reversed(figures.years):
+        target = "" if year.target is None else f"{year.target.normalize():f}"
+        met = "" if year.met_target is None else _yes(year.met_target)
+        yield [year.label, csvfile.cell(whole), *_figure_cells(year), target, met]
+        if figures.department is None:
+            rows = sorted(
+                (names.get(pk, "No department recorded"), fig)
+                for pk, fig in year.departments.items()
+            )
+            for name, fig in rows:
+                yield [year.label, csvfile.cell(name), *_figure_cells(fig), "", ""]
+
+
+@require_GET
+def dashboard_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
+    buyer = auditor_council(request)
+    departments, department, error = _department_asked(request, buyer)
+    if error:
+        return HttpResponseBadRequest(error)
+    figures = spend_dashboard(buyer, department=department, departments=departments)
+    suffix = f"-{department.pk}" if department else ""
+    return csvfile.download(
+        DASHBOARD_CSV_COLUMNS,
+        _dashboard_rows(figures, departments),
+        f"local-spend-{buyer.slug}{suffix}-{timezone.localdate():%Y-%m-%d}.csv",
     )
 
 

@@ -94,3 +94,23 @@ def flag_report(
     current = CountedPaginator(records, PAGE_SIZE, count=selected.count).get_page(page)
     current.object_list = present(list(current.object_list))
     return FlagReport(summaries=summaries, selected=selected, page=current)
+
+
+def flag_row(council: BuyerOrganisation, kind: str, record_id: int) -> rows.FlagRow | None:
+    """The one flag (``kind``, ``record_id``) of ``council``, worded as the
+    list words it, or None when the council has no such flag."""
+    sources = flag_sources(council)
+    if kind not in sources:
+        return None
+    records, present = sources[kind]
+    if isinstance(records, list):
+        found = [row for row in present(records) if row.record_id == record_id]
+    else:
+        found = present(list(records.filter(pk=record_id)))
+    return found[0] if found else None
+
+
+def every_row(council: BuyerOrganisation, kind: str) -> list[rows.FlagRow]:
+    """Every row of one flag, worded (the CSV download)."""
+    records, present = flag_sources(council)[kind]
+    return present(list(records))

@@ -46,6 +46,9 @@ class FlagRow:
     why: str
     supplier_id: int | None = None
     supplier_name: str = ""
+    # With the flag's key, what identifies the flag (its reviews are kept by it):
+    # the id of the record flagged (a contract, an award, an invitation or an opportunity).
+    record_id: int = 0
 
 
 def _day(value: datetime.date | datetime.datetime) -> str:
@@ -124,6 +127,7 @@ def _contract_row(contract: ContractFact, why: str) -> FlagRow:
         why=why,
         supplier_id=contract.supplier_id,
         supplier_name=contract.supplier_name,
+        record_id=contract.pk,
     )
 
 
@@ -147,6 +151,7 @@ def _award_row(award: Award, why: str) -> FlagRow:
         why=why,
         supplier_id=supplier.pk,
         supplier_name=str(supplier),
+        record_id=award.pk,
     )
 
 
@@ -199,6 +204,7 @@ def non_local_rows(invitations: Sequence[Invitation]) -> list[FlagRow]:
             f"“{i.non_local_justification}”",
             supplier_id=i.supplier_id,
             supplier_name=str(i.supplier),
+            record_id=i.pk,
         )
         for i in invitations
     ]
@@ -221,6 +227,7 @@ def extension_rows(opportunities: Sequence[ExtendedOpportunity]) -> list[FlagRow
                 when=o.last_extended,
                 why=f"The deadline was extended {o.extensions} times ({listed}).{deadline} "
                 f"Status: {o.get_status_display().lower()}.",
+                record_id=o.pk,
             )
         )
     return rows
@@ -236,6 +243,7 @@ def override_rows(opportunities: Sequence[Opportunity]) -> list[FlagRow]:
             why=f"{o.aggregation_override_by or 'An approver'} recorded that the work is "
             f"genuinely separate: “{o.aggregation_override}” "
             f"Status: {o.get_status_display().lower()}.",
+            record_id=o.pk,
         )
         for o in opportunities
     ]

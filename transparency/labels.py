@@ -1,0 +1,196 @@
+"""What an auditor reads instead of codes: one label for every audit action
+code the portal records, and the names of the fields its events carry.
+
+``tests/test_audit_labels.py`` finds every code passed to
+``portal.audit.record`` in the product's source and fails for one without a
+label here, so a new event cannot reach the histories as a bare code.
+"""
+
+from __future__ import annotations
+
+# Every action code recorded, in plain words. Keep one line a code.
+ACTION_LABELS: dict[str, str] = {
+    # portal: councils, people, signing in
+    "buyer.created": "Council created",
+    "buyer.locality_changed": "Council's locality changed",
+    "department.created": "Department created",
+    "user.created": "Account created",
+    "user.changed": "Account changed",
+    "user.signed_in": "Signed in",
+    "user.signed_out": "Signed out",
+    "user.sign_in_failed": "Sign-in failed",
+    "user.locked_out": "Account locked after failed sign-ins",
+    "address.locked_out": "Address locked after failed sign-ins",
+    "user.unlocked": "Account unlocked",
+    "user.password_changed": "Password changed",
+    "user.password_reset": "Password reset",
+    "user.preferences_changed": "Email preferences changed",
+    "user.two_factor_set_up": "Two-factor sign-in set up",
+    "user.two_factor_verified": "Two-factor code accepted",
+    "user.two_factor_failed": "Two-factor code refused",
+    "user.two_factor_reset": "Two-factor sign-in reset",
+    "user.recovery_code_used": "Recovery code used",
+    "user.recovery_codes_replaced": "Recovery codes replaced",
+    "user.email_verified": "Email address confirmed",
+    "user.invited_again": "Invitation sent again",
+    "user.joined": "Joined the organisation",
+    "user.supplier_role_changed": "Role in the supplier changed",
+    "user.removed_from_supplier": "Removed from the supplier",
+    "notifications.retried": "Failed notifications sent again",
+    # suppliers
+    "supplier.registered": "Supplier registered",
+    "supplier.status_changed": "Council's approval changed",
+    "supplier.change_requested": "Supplier asked for a change",
+    "supplier.change_accepted": "Requested change accepted",
+    "supplier.change_refused": "Requested change refused",
+    "supplier.profile_changed": "Supplier details changed",
+    "supplier.site_added": "Site added",
+    "supplier.site_changed": "Site changed",
+    "supplier.site_removed": "Site removed",
+    # tenders: policy and opportunities
+    "policy.created": "Procurement policy version created",
+    "opportunity.created": "Drafted",
+    "opportunity.edited": "Edited",
+    "opportunity.route_decided": "Threshold rule decided the route",
+    "opportunity.aggregation_override": "Approver justified the work as separate",
+    "opportunity.invited": "Suppliers invited",
+    "opportunity.published": "Published to the invited suppliers",
+    "opportunity.closed": "Closed for bids",
+    "opportunity.cancelled": "Cancelled",
+    "opportunity.awarded": "Every lot awarded",
+    "opportunity.document_added": "Document added",
+    "opportunity.value_change_refused": "Value change refused by the threshold rule",
+    "opportunity.amended.deadline_extended": "Amended: deadline extended",
+    "opportunity.amended.document_added": "Amended: document added",
+    "opportunity.amended.details_corrected": "Amended: details corrected",
+    "opportunity.amended.value_changed": "Amended: value or lots changed",
+    "clarification.asked": "Question asked",
+    "clarification.answered": "Question answered",
+    "invitation.intention": "Supplier said whether it intends to bid",
+    # tenders: bids, opening, evaluation, award
+    "bid.started": "Bid started",
+    "bid.submitted": "Bid submitted",
+    "bid.withdrawn": "Bid withdrawn",
+    "bid.scored": "Bid scored",
+    "bid.excluded": "Bid excluded",
+    "box.first_confirmation": "First officer confirmed the opening",
+    "box.opened": "Bids opened by two officers",
+    "lot.awarded": "Lot awarded",
+    "award.refused": "Award refused by the threshold rule",
+    # transparency: the auditors' own
+    "flag.reviewed": "Flag marked as reviewed",
+}
+
+
+def action_label(action: str) -> str:
+    """The label of ``action``; a code with none (never in a tested build) is
+    spelled out rather than shown raw."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    return action.split(".", 1)[-1].replace("_", " ").replace(".", ": ").capitalize()
+
+
+# The fields an event's changes and context carry, by key. A key not here is
+# spelled out ("non_local_justification" → "Non local justification").
+FIELD_LABELS: dict[str, str] = {
+    "title": "Title",
+    "description": "Description",
+    "cpv": "Category (CPV)",
+    "contract_kind": "Kind of contract",
+    "department": "Department",
+    "options_value": "Value of options",
+    "value_vat_basis": "Values entered",
+    "contract_start": "Contract start",
+    "contract_end": "Contract end",
+    "max_lots_per_supplier": "Most lots one supplier may win",
+    "reservation": "Reserved for",
+    "no_cross_border_interest": "No cross-border interest",
+    "clarification_deadline": "Deadline for questions",
+    "submission_deadline": "Deadline for bids",
+    "value": "Value",
+    "status": "Status",
+    "route": "Route",
+    "band": "Band",
+    "policy": "Policy version",
+    "occasion": "When the rule was asked",
+    "reasons": "Reasons",
+    "reason": "Reason",
+    "justification": "Justification",
+    "flag": "Shown to auditors as a flag",
+    "count": "How many",
+    "local": "Of them local",
+    "non_local_suppliers": "Suppliers invited that are not local",
+    "non_local_justification": "Why suppliers that are not local were invited",
+    "intention": "Intends to bid",
+    "supplier": "Supplier",
+    "lot": "Lot",
+    "bid": "Bid",
+    "criterion": "Criterion",
+    "mark": "Mark",
+    "passed_over": "Passed over",
+    "version": "Version",
+    "receipt": "Receipt",
+    "files": "Files",
+    "first_officer": "First officer",
+    "first_at": "First officer confirmed",
+    "second_officer": "Second officer",
+    "summary": "Summary",
+    "document": "Document",
+    "sha256": "SHA-256 of the file",
+    "clarification": "Question number",
+    "visibility": "Answer shown to",
+    "council": "Council",
+    "council_name": "Council",
+    "legal_name": "Legal name",
+    "sites": "Sites",
+    "site": "Site",
+    "categories": "Categories",
+    "change": "Change request",
+    "kind": "Kind",
+    "replaces": "Replaces request",
+    "email": "Email",
+    "role": "Role",
+    "supplier_role": "Role in the supplier",
+    "is_superuser": "Administrator of the whole portal",
+    "is_active": "Active",
+    "invitation_withdrawn": "Invitation withdrawn",
+    "name": "Name",
+    "slug": "Short name",
+    "buyer": "Council",
+    "locality": "Locality",
+    "effective_from": "In force from",
+    "local_threshold": "Local threshold",
+    "bands": "Bands",
+    "method": "Method",
+    "ip": "IP address",
+    "failures": "Failed attempts",
+    "until": "Locked until",
+    "how": "How",
+    "failures_cleared": "Failed attempts cleared",
+    "recovery_codes": "Recovery codes",
+    "recovery_codes_left": "Recovery codes left",
+    "device": "Device",
+    "via": "Through",
+    "changed_at": "Changed at",
+    "note": "Note",
+    "record": "Record",
+    "estimated_value": "Estimated value",
+    "recorded_as_history": "Recorded afterwards, from the council's files",
+    "rank": "Rank",
+}
+
+
+def field_label(key: str) -> str:
+    return FIELD_LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+# Keys whose values are amounts of money (pounds, as the services record them).
+MONEY_KEYS = frozenset(
+    {"value", "options_value", "local_threshold", "estimated_value", "price", "awarded_value"}
+)
+# Keys whose values are the ids of suppliers (one id or a list of them).
+SUPPLIER_KEYS = frozenset({"supplier", "non_local_suppliers"})
+# Keys whose values are the ids of people.
+USER_KEYS = frozenset({"user", "made_by", "created_by", "invited_by", "reviewed_by"})
+# Keys whose values are the ids of a council's departments.
+DEPARTMENT_KEYS = frozenset({"department"})
