@@ -29,7 +29,7 @@ from suppliers.models import SupplierOrganisation
 from tenders.models import AmendmentKind, Award, Contract, Opportunity, ProcurementPolicy
 from tenders.services.lifecycle import STEPS
 from transparency import histories
-from transparency.labels import ACTION_LABELS, action_label
+from portal.audit_labels import ACTION_LABELS, action_label
 from transparency.models import FlagReview
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ def test_every_action_code_recorded_has_a_label():
         "flag.reviewed",
     } <= codes
     missing = sorted(codes - set(ACTION_LABELS))
-    assert not missing, f"Give these audit actions a label in transparency/labels.py: {missing}"
+    assert not missing, f"Give these audit actions a label in portal/audit_labels.py: {missing}"
 
 
 def test_labels_read_as_words():

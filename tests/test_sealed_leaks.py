@@ -80,7 +80,7 @@ from tests.test_permission_matrix import (
 from tests.test_sealed_bids import COUNT
 from tests.two_factor_helpers import verified_force_login
 from transparency.flags import KINDS
-from transparency.labels import ACTION_LABELS
+from portal.audit_labels import ACTION_LABELS
 
 PRICE = "73519.47"  # Bidder 1's latest version, lot 1
 FIRST_PRICE = "72481.06"  # Bidder 1's first version
@@ -93,7 +93,7 @@ OTHER_FILE = ("sealed-other-2b9d.pdf", b"%PDF-1.4 SEALED-OTHER-CONTENT-2b9d")
 CANCELLED_FILE = ("sealed-cancel-5d1c.pdf", b"%PDF-1.4 SEALED-CANCEL-CONTENT-5d1c")
 # What says that there are bids at all (test_sealed_bids).
 BID_WORDS = ["bid.submitted", "bid.started", "bid.receipt", "Receipt for your bid"]
-# The same events as the audit pages word them (transparency.labels, issue 16).
+# The same events as the audit pages word them (portal.audit_labels, issue 16).
 BID_WORDS += [ACTION_LABELS["bid.submitted"], ACTION_LABELS["bid.started"]]
 
 PERSONAS = [

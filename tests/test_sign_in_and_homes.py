@@ -190,4 +190,15 @@ def test_an_auditor_sees_only_their_own_councils_events(client, auditor, other_o
     client.force_login(auditor)
     page = client.get(reverse("home")).content.decode()
     assert "buyer.secret_plan" not in page
+    assert "Secret plan" not in page  # nor its label (the home shows labels, not codes)
     assert "Other Borough Council" not in page
+
+
+def test_the_auditors_home_words_its_latest_events(client, auditor, officer):
+    from portal import audit as audit_trail
+
+    audit_trail.record(actor=officer, action="user.password_changed", obj=officer)
+    client.force_login(auditor)
+    page = client.get(reverse("home")).content.decode()
+    assert "Password changed" in page
+    assert "user.password_changed" not in page

@@ -39,7 +39,7 @@ from tenders.models import (
     VatBasis,
 )
 from transparency.flags.kinds import KINDS
-from transparency.labels import (
+from portal.audit_labels import (
     DEPARTMENT_KEYS,
     MONEY_KEYS,
     SUPPLIER_KEYS,

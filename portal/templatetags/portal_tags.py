@@ -35,3 +35,11 @@ def fields_in_page_order(form: forms.BaseForm) -> list[BoundField]:
     names = [pointer.name for pointer in layout.get_field_names()] if layout else []
     ordered = [visible[name] for name in dict.fromkeys(names) if name in visible]
     return ordered + [field for name, field in visible.items() if name not in names]
+
+
+@register.filter
+def audit_label(action: str) -> str:
+    """An audit action code in plain words (``bid.scored`` -> "Bid scored")."""
+    from portal.audit_labels import action_label
+
+    return action_label(action)

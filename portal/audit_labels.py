@@ -1,7 +1,7 @@
 """What an auditor reads instead of codes: one label for every audit action
 code the portal records, and the names of the fields its events carry.
 
-``tests/test_audit_labels.py`` finds every code passed to
+``tests/test_audit_reading.py`` finds every code passed to
 ``portal.audit.record`` in the product's source and fails for one without a
 label here, so a new event cannot reach the histories as a bare code.
 """
