@@ -23,13 +23,13 @@ from django.utils.html import escape
 from cpv.models import CpvCode
 from devdata.past_awards import PastAward, PastBid, record_past_award
 from portal import audit
+from portal.audit_labels import ACTION_LABELS, action_label
 from portal.models import AuditEvent, Department, Role
 from portal.services import department_create, user_create
 from suppliers.models import SupplierOrganisation
 from tenders.models import AmendmentKind, Award, Contract, Opportunity, ProcurementPolicy
 from tenders.services.lifecycle import STEPS
 from transparency import histories
-from portal.audit_labels import ACTION_LABELS, action_label
 from transparency.models import FlagReview
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -44,6 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from portal.audit_labels import ACTION_LABELS
 from portal.models import AuditEvent, InboxMessage, Notification, User
 from portal.services import user_create
 from suppliers.services import supplier_update
@@ -80,7 +81,6 @@ from tests.test_permission_matrix import (
 from tests.test_sealed_bids import COUNT
 from tests.two_factor_helpers import verified_force_login
 from transparency.flags import KINDS
-from portal.audit_labels import ACTION_LABELS
 
 PRICE = "73519.47"  # Bidder 1's latest version, lot 1
 FIRST_PRICE = "72481.06"  # Bidder 1's first version

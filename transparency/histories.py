@@ -18,6 +18,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from portal import audit
+from portal.audit_labels import (
+    DEPARTMENT_KEYS,
+    MONEY_KEYS,
+    SUPPLIER_KEYS,
+    USER_KEYS,
+    action_label,
+    field_label,
+)
 from portal.models import AuditEvent, BuyerOrganisation, Department, Role, User
 from suppliers.models import ChangeKind, SupplierOrganisation, SupplierRole, SupplierStatus
 from tenders.models import (
@@ -39,14 +47,6 @@ from tenders.models import (
     VatBasis,
 )
 from transparency.flags.kinds import KINDS
-from portal.audit_labels import (
-    DEPARTMENT_KEYS,
-    MONEY_KEYS,
-    SUPPLIER_KEYS,
-    USER_KEYS,
-    action_label,
-    field_label,
-)
 
 
 def action_words(action: str) -> str:
