@@ -92,16 +92,17 @@ WIDER_THAN_VIEWPORT = """() => {
     return parts.join(" > ");
   };
   const right = (el) => el.getBoundingClientRect().right;
+  const fits = (el) => right(el) <= width + 0.5;
   // Inside a box that scrolls (or clips) and itself fits, an element is no trouble.
   const clipped = (el) => {
     for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
-      if (getComputedStyle(e).overflowX !== "visible" && right(e) <= width + 0.5) return true;
+      if (getComputedStyle(e).overflowX !== "visible" && fits(e)) return true;
     }
     return false;
   };
   const wide = [...document.body.querySelectorAll("*")]
-    .filter((el) => right(el) > width + 0.5 && !clipped(el));
-  const outermost = wide.filter((el) => !el.parentElement || right(el.parentElement) <= width + 0.5);
+    .filter((el) => !fits(el) && !clipped(el));
+  const outermost = wide.filter((el) => !el.parentElement || fits(el.parentElement));
   const widest = wide.reduce((a, b) => (right(b) > right(a) ? b : a), wide[0] || document.body);
   const say = (el) => `${path(el)} (right edge ${Math.round(right(el))}px): `
     + JSON.stringify((el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 80));
