@@ -76,6 +76,41 @@ def describe(name: str, url: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The page's width against the viewport's; when wider, the outermost elements that
+# stick out on the right (where the overflow starts) and the widest of all.
+WIDER_THAN_VIEWPORT = """() => {
+  const width = window.innerWidth;
+  const scrollWidth = document.documentElement.scrollWidth;
+  if (scrollWidth <= width) return null;
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + [...el.classList].map((c) => "." + c).join("");
+  const path = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
+      parts.unshift(name(e));
+    }
+    return parts.join(" > ");
+  };
+  const right = (el) => el.getBoundingClientRect().right;
+  const fits = (el) => right(el) <= width + 0.5;
+  // Inside a box that scrolls (or clips) and itself fits, an element is no trouble.
+  const clipped = (el) => {
+    for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
+      if (getComputedStyle(e).overflowX !== "visible" && fits(e)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll("*")]
+    .filter((el) => !fits(el) && !clipped(el));
+  const outermost = wide.filter((el) => !el.parentElement || fits(el.parentElement));
+  const widest = wide.reduce((a, b) => (right(b) > right(a) ? b : a), wide[0] || document.body);
+  const say = (el) => `${path(el)} (right edge ${Math.round(right(el))}px): `
+    + JSON.stringify((el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 80));
+  return `page ${scrollWidth}px wide in a ${width}px viewport (sideways scroll); `
+    + `sticking out: ${outermost.slice(0, 5).map(say).join("; ")}; widest: ${say(widest)}`;
+}"""
+
+
 class Audit:
     """Visits pages and keeps what axe found on each, to report all at once."""
 
@@ -95,6 +130,21 @@ class Audit:
         self.checked.append(name)
         if violations:
             self.found.append(describe(name, page.url, violations))
+        self.check_reflow(name)
+
+    def check_reflow(self, name: str) -> None:
+        """No sideways scroll of the page at a phone's width: at 320px when the
+        test already runs there, otherwise at 375px (and back again)."""
+        page = self.page
+        size = page.viewport_size
+        narrow = size is not None and size["width"] <= 375
+        if not narrow:
+            page.set_viewport_size({"width": 375, "height": 640})
+        overflow = page.evaluate(WIDER_THAN_VIEWPORT)
+        if not narrow:
+            page.set_viewport_size(size)
+        if overflow:
+            self.found.append(f"{name} ({page.url}): {overflow}")
 
     def visit(self, name: str, url: str) -> None:
         response = self.page.goto(url)
@@ -110,8 +160,8 @@ class Audit:
 
     def assert_clean(self) -> None:
         assert not self.found, (
-            f"axe found WCAG A/AA violations on {len(self.found)} of {len(self.checked)} "
-            "pages:\n\n" + "\n\n".join(self.found)
+            f"axe found WCAG A/AA violations (or the page scrolls sideways) on "
+            f"{len(self.found)} of {len(self.checked)} pages:\n\n" + "\n\n".join(self.found)
         )
         assert self.checked
 

@@ -43,7 +43,7 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
     assert page.get_by_text("Goal 60%").is_visible()
 
     # One department's figures.
-    page.get_by_label("Department").select_option(label="Place")
+    page.get_by_label("Department", exact=True).select_option(label="Place")
     page.get_by_role("button", name="Show").click()
     assert page.get_by_role("heading", name="Place").is_visible()
 
