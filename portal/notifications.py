@@ -230,7 +230,8 @@ def render_plain(name: str, context: Mapping[str, Any]) -> str:
     """A subject or a text body: plain text, so nothing is HTML-escaped (a title
     "Roads & Paths" stays so). The HTML body and the inbox page escape it once."""
     backend = engines["django"]
-    assert isinstance(backend, DjangoTemplates)
+    if not isinstance(backend, DjangoTemplates):  # settings.TEMPLATES names it
+        raise TypeError("Notification templates need the Django template engine.")
     template = backend.engine.get_template(name)
     return str(template.render(Context(dict(context), autoescape=False)))
 
@@ -249,7 +250,11 @@ def contact_for(row: Notification) -> dict[str, str]:
             "email": buyer.contact_email or settings.SUPPORT_EMAIL,
             "council": buyer.name,
         }
-    return {"name": f"The {settings.SERVICE_NAME} team", "email": settings.SUPPORT_EMAIL, "council": ""}
+    return {
+        "name": f"The {settings.SERVICE_NAME} team",
+        "email": settings.SUPPORT_EMAIL,
+        "council": "",
+    }
 
 
 def message_id(row: Notification) -> str:

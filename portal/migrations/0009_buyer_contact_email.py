@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0008_daily_digest'),
+        ("portal", "0008_daily_digest"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='buyerorganisation',
-            name='contact_email',
-            field=models.EmailField(blank=True, help_text="Shown in every message as the council's contact. Leave blank to use the portal's support address.", max_length=254, verbose_name='procurement contact email'),
+            model_name="buyerorganisation",
+            name="contact_email",
+            field=models.EmailField(
+                blank=True,
+                help_text="Shown in every message as the council's contact. Leave blank to use the portal's support address.",
+                max_length=254,
+                verbose_name="procurement contact email",
+            ),
         ),
     ]

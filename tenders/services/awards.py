@@ -402,9 +402,7 @@ class Letter(TypedDict):
     url: str
 
 
-PRICE_COMMENT = (
-    "Scored by formula: the lowest price bid divided by your price, times the weight."
-)
+PRICE_COMMENT = "Scored by formula: the lowest price bid divided by your price, times the weight."
 
 
 def outcome_letter(
