@@ -274,9 +274,10 @@ def intention(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_GET
 def outcome(request: SignedInRequest, pk: int) -> HttpResponse:
     """The supplier's outcome letters for an opportunity it bid for, one per
-    awarded lot, to read and print. Only people of a supplier with a
-    submitted bid reach it: everyone else (another bidder included, and every
-    council user) gets 404, so it tells nobody who bid."""
+    awarded lot, to read and print. It shows only the signed-in person's own
+    organisation's letters (another bidder reads its own here, never this
+    one's); people of a supplier that did not bid, and every council user,
+    get 404, so it tells nobody who bid."""
     user = request.user
     if not (user.is_supplier_user and user.supplier_id):
         raise Http404("No such page.")
