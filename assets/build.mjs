@@ -26,6 +26,7 @@ copyFileSync(join(frontend, "govuk", "govuk-frontend.min.js"), join(out, "js", "
 for (const script of ["init.mjs", "cpv-picker.mjs"]) {
   copyFileSync(join(root, "assets", "js", script), join(out, "js", script));
 }
+copyFileSync(join(root, "assets", "js", "print-button.mjs"), join(out, "js", "print-button.mjs"));
 copyFileSync(join(root, "assets", "images", "favicon.svg"), join(out, "images", "favicon.svg"));
 writeFileSync(join(out, ".built"), new Date().toISOString() + "\n");
 console.log(`Built ${out}`);

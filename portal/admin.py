@@ -218,7 +218,7 @@ class BuyerOrganisationAdmin(KeptAdmin):
         (
             None,
             {
-                "fields": ["name", "slug", "identifier"],
+                "fields": ["name", "slug", "identifier", "contact_email"],
                 "description": "Councils are never deleted here: their opportunities, "
                 "contracts and audit trail stay with them.",
             },

@@ -26,6 +26,14 @@ class BuyerOrganisation(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     # Local authority code for open data (OCDS scheme GB-LAC), e.g. "BRD".
     identifier = models.CharField("local authority code", max_length=20, blank=True)
+    # Whom suppliers and staff may ask (outcome letters, every message's footer);
+    # the portal's SUPPORT_EMAIL when blank.
+    contact_email = models.EmailField(
+        "procurement contact email",
+        blank=True,
+        help_text="Shown in every message as the council's contact. "
+        "Leave blank to use the portal's support address.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

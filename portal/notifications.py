@@ -28,6 +28,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import models, transaction
 from django.db.models import F
+from django.template import Context, engines
+from django.template.backends.django import DjangoTemplates
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -215,12 +217,44 @@ def render(row: Notification) -> Rendered:
         "optional": spec.optional,
         "email_only": spec.email_only,
     }
-    subject = " ".join(render_to_string(spec.template("subject.txt"), context).split())
+    context["contact"] = contact_for(row)
+    subject = " ".join(render_plain(spec.template("subject.txt"), context).split())
     return Rendered(
         subject=subject[:250],
-        text=render_to_string(spec.template("body.txt"), context),
+        text=render_plain(spec.template("body.txt"), context),
         html=render_to_string(spec.template("body.html"), context),
     )
+
+
+def render_plain(name: str, context: Mapping[str, Any]) -> str:
+    """A subject or a text body: plain text, so nothing is HTML-escaped (a title
+    "Roads & Paths" stays so). The HTML body and the inbox page escape it once."""
+    backend = engines["django"]
+    if not isinstance(backend, DjangoTemplates):  # settings.TEMPLATES names it
+        raise TypeError("Notification templates need the Django template engine.")
+    template = backend.engine.get_template(name)
+    return str(template.render(Context(dict(context), autoescape=False)))
+
+
+def contact_for(row: Notification) -> dict[str, str]:
+    """Whom a message's reader may ask about it: the contact the sender named
+    (an opportunity's officer and council, say), or else the council of a
+    council's person, or else the portal's support team."""
+    named = row.context.get("contact")
+    if isinstance(named, dict) and named.get("email"):
+        return {key: str(named.get(key) or "") for key in ("name", "email", "council")}
+    buyer = row.recipient.buyer
+    if buyer is not None:
+        return {
+            "name": "Procurement team",
+            "email": buyer.contact_email or settings.SUPPORT_EMAIL,
+            "council": buyer.name,
+        }
+    return {
+        "name": f"The {settings.SERVICE_NAME} team",
+        "email": settings.SUPPORT_EMAIL,
+        "council": "",
+    }
 
 
 def message_id(row: Notification) -> str:
@@ -267,7 +301,7 @@ def _deliver_inbox(ids: Sequence[int]) -> int:
             _due(ids)
             .filter(channel=Channel.INBOX)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
+            .select_related("recipient__buyer")
         )
         if not rows:
             return 0
@@ -299,7 +333,7 @@ def _deliver_email(row_id: int, connection: Any) -> bool:
         row = (
             _due([row_id])
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
+            .select_related("recipient__buyer")
             .first()
         )
         if row is None:  # sent already, or another worker holds it

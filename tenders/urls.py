@@ -44,6 +44,13 @@ urlpatterns = [
         supplier_opportunities.intention,
         name="opportunity_intention",
     ),
+    # --- Invited supplier that bid: its outcome letters, to read and print
+    # (tenders.views.supplier.opportunities). 404 for everyone else.
+    path(
+        "opportunities/<int:pk>/outcome/",
+        supplier_opportunities.outcome,
+        name="supplier_outcome",
+    ),
     # --- Invited supplier: its bid on one lot and its receipts
     # (tenders.views.supplier.bids). Only for people of the bid's own supplier:
     # everyone else gets 404. The council's pages for bids are further down.

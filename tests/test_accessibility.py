@@ -438,3 +438,32 @@ def test_administrator_pages_and_their_errors(page, width, live_server, seeded):
     audit.submit("New policy version, no date or threshold", "Save the new version")
     audit.visit("Supplier directory", "/suppliers/")
     audit.assert_clean()
+
+
+def test_outcome_letter_pages(page, width, live_server, opened_opportunity):
+    """The unsuccessful bidder's outcome letter (issue 16): its page and its inbox copy."""
+    from portal.models import InboxMessage
+    from tenders.services import award_lot, score_set
+
+    officer = person("officer@demo-council.example")
+    opened = opened_opportunity
+    quality = opened.criteria.get(is_price=False)
+    for bid in opened.bids.all():
+        score_set(
+            bid=bid, criterion=quality, mark=Decimal("60"), comment="Sound & clear.", by=officer
+        )
+    award_lot(
+        lot=opened.lots.get(),
+        by=officer,
+        reasons="Best value.",
+        start_date=datetime.date(2027, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
+    )
+    loser = person("bids@manningham-cleaners.example")
+    sign_in_as(page, live_server, loser)
+    audit = Audit(page)
+    audit.visit("Outcome letter", f"/opportunities/{opened.pk}/outcome/")
+    assert page.get_by_role("button", name="Print this letter").is_visible()
+    letter = InboxMessage.objects.filter(recipient=loser).latest("pk")
+    audit.visit("Outcome letter in the inbox", f"/inbox/{letter.pk}/")
+    audit.assert_clean()

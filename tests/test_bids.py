@@ -277,10 +277,11 @@ def test_award_respects_the_cap_on_lots_and_writes_the_contract_and_letters(
     contract = Contract.objects.get(award=first)
     assert (contract.value, contract.supplier_was_local) == (D("4000.00"), True)
     won = [m for m in mail.outbox if m.subject.startswith("Your bid was successful")]
-    lost = [m for m in mail.outbox if m.subject.startswith("Outcome of your bid")]
+    lost = [m for m in mail.outbox if m.subject.startswith("Your bid was not successful")]
     assert {m.to[0] for m in won} == {"bids@bidder-1.example", "bids@bidder-2.example"}
     letter = next(m for m in lost if m.to == ["bids@bidder-3.example"])
-    assert "ranked 3 of 3" in letter.body and "Total: 80.00" in letter.body
+    assert "Your bid ranked 3 of 3." in letter.body
+    assert "Supplier: Bidder 1\nTotal score: 80.00 out of 100\nPrice: £4,000.00" in letter.body
     assert "Best value." in letter.body
 
 

@@ -155,7 +155,7 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
         # Each bidder reads the outcome in the inbox.
         sign_in(page, "bids@saltaire-shine.example", SUPPLIER_PASSWORD)
         page.goto("/inbox/")
-        page.get_by_role("link", name=re.compile("Outcome of your bid")).click()
+        page.get_by_role("link", name=re.compile("Your bid was not successful")).click()
         letter = page.locator("main").inner_text()
         assert "ranked 2 of 2" in letter and "Best quality for a fair price." in letter
         sign_out(page)

@@ -482,7 +482,7 @@ def test_award_through_the_page_with_the_cap_on_lots(
         recipient=bidder(1), subject__startswith="Your bid was successful"
     ).exists()
     lost = InboxMessage.objects.filter(
-        recipient=bidder(3), subject__startswith="Outcome of your bid"
+        recipient=bidder(3), subject__startswith="Your bid was not successful"
     )
     assert lost.count() == 1
     # Nothing more can be awarded.

@@ -64,9 +64,9 @@ def test_a_document_added_to_an_open_opportunity_is_an_amendment(officer_client,
     opportunity = open_opportunity(officer)
     response = upload(officer_client, opportunity, "addendum.pdf", REAL_PDF)
     assert "Invited suppliers have been told." in main_text(response)
-    assert Amendment.objects.get(opportunity=opportunity).summary == (
-        "Document added: addendum.pdf."
-    )
+    # The kind is shown before it ("Document added: addendum.pdf."), never twice.
+    amendment = Amendment.objects.get(opportunity=opportunity)
+    assert (amendment.get_kind_display(), amendment.summary) == ("Document added", "addendum.pdf.")
 
 
 def test_a_document_is_downloaded_only_by_people_who_may_see_the_opportunity(

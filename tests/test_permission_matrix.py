@@ -209,6 +209,8 @@ MATRIX: dict[str, str] = {
     "tenders:supplier_bid_receipt_text": (
         "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
     ),
+    # the bidder's outcome letters (issue 16): its own organisation only
+    "tenders:supplier_outcome": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     # tenders.views.officer: officers write; the council's others read (403)
     "tenders:opportunity_create": "login 404 404 200 200 403 403 403",
     # the world's opportunity is no longer a draft: back to its page
@@ -673,6 +675,7 @@ for _name in (
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
 ARGS["tenders:opportunity_calendar"] = lambda w, n: {"pk": w.opportunity.pk}
+ARGS["tenders:supplier_outcome"] = lambda w, n: {"pk": w.opportunity.pk}
 
 
 def totp_of(world: World) -> TOTPDevice:

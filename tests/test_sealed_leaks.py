@@ -294,6 +294,7 @@ def bid_urls(box: Box) -> list[str]:
             reverse("supplier_detail", args=[bid.supplier_id]),
             reverse("tenders:bid_score", args=[o, bid.pk, criterion]),
             reverse("tenders:bid_exclude", args=[o, bid.pk]),
+            reverse("tenders:supplier_outcome", args=[o]),
         ]
         for number in bid.revisions.values_list("number", flat=True):
             urls += [

@@ -1,7 +1,9 @@
 // Loaded as a module so that no inline script is needed (Content-Security-Policy).
 import { initAll } from "./govuk-frontend.min.js";
 import { initCpvPickers } from "./cpv-picker.mjs";
+import { initPrintButtons } from "./print-button.mjs";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
 initCpvPickers();
+initPrintButtons();

@@ -97,8 +97,8 @@ def opportunity_extend_deadline(
         kind=AmendmentKind.DEADLINE_EXTENDED,
         by=by,
         summary=(
-            f"Deadline extended from {london_time(old)} to {london_time(submission_deadline)}. "
-            f"{reason}"
+            # The kind ("Deadline extended") is shown before the summary everywhere.
+            f"From {london_time(old)} to {london_time(submission_deadline)}. {reason}"
         ),
         changes={"submission_deadline": [old, submission_deadline]},
     )
@@ -206,7 +206,7 @@ def document_add(
             opportunity,
             kind=AmendmentKind.DOCUMENT_ADDED,
             by=by,
-            summary=f"Document added: {checked.name}.",
+            summary=f"{checked.name}.",
             changes={"document": [None, checked.name]},
         )
     else:

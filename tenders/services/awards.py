@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import transaction
 from django.db.models import Count
@@ -31,7 +31,7 @@ from tenders.models import (
 )
 from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
-from tenders.services.opportunities import invited_counts
+from tenders.services.opportunities import invited_counts, opportunity_contact
 from tenders.services.routes import RouteRefused, RouteResult, check_route, record_check
 from tenders.services.spend import add_to_spend_totals
 
@@ -45,6 +45,9 @@ def _opened_bid(bid: Bid, by: User) -> Bid:
         raise BidRefused("Only opened, submitted bids can be evaluated.")
     if not lifecycle.allowed(bid.opportunity, "evaluate"):
         raise BidRefused("Evaluation is over for this opportunity.")
+    if Award.objects.filter(lot_id=bid.lot_id).exists():
+        # The outcome letters quote the marks: once sent, they are final.
+        raise BidRefused("This lot is awarded: its marks are final.")
     return bid
 
 
@@ -316,52 +319,211 @@ def _make_award(
             "reasons": reasons.strip(),
         },
     )
-    _outcome_letters(lot, chosen, ranking, reasons.strip())
+    _outcome_letters(lot, award, ranking)
     if not opportunity.lots.filter(award__isnull=True).exists():
         lifecycle.move(opportunity, "award", by=by)
     return award
 
 
-def _outcome_letters(lot: Lot, winner: Ranked, ranking: list[Ranked], reasons: str) -> None:
-    """Every bidder learns the outcome: their scores, the winner's, the reasons."""
+def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked]) -> None:
+    """Every bidder gets its letter (``outcome_letter``): the winner, every
+    other ranked bid and every excluded one, in the inbox and by email."""
     opportunity = lot.opportunity
-    base = {
+    criteria = list(opportunity.criteria.all())
+    contact = opportunity_contact(opportunity)
+    several = opportunity.lots.count() > 1
+    bids = [row.bid for row in ranking] + list(
+        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED)
+        .exclude(excluded_reason="")
+        .select_related("supplier")
+    )
+    for bid in bids:
+        letter = outcome_letter(
+            lot, award, ranking, bid, criteria=criteria, contact=contact, several_lots=several
+        )
+        people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
+        event = WON.name if letter["outcome"] == "won" else LOST.name
+        notify(event, people, dict(letter), obj=bid)
+
+
+# --- Outcome letters --------------------------------------------------------------------
+
+
+class CriterionLine(TypedDict):
+    """One criterion of a bidder's letter: its weight, the mark and the points."""
+
+    name: str
+    weight: int
+    is_price: bool
+    mark: str  # "75%" for a quality criterion; "" for price (scored by formula)
+    points: str  # the weighted score, e.g. "45.00"
+    comment: str  # the evaluators' comment (for price: how the formula scored it)
+
+
+class WinnerLine(TypedDict):
+    name: str
+    weight: int
+    points: str
+
+
+class Winner(TypedDict):
+    """What the rules disclose of the successful bid: its supplier, its total
+    and scores per criterion, and its price (RULES.md section 4)."""
+
+    name: str
+    total: str
+    price: str
+    scores: list[WinnerLine]
+
+
+class Letter(TypedDict):
+    """A bidder's outcome letter for one lot: the same content in the inbox,
+    the email (text and HTML) and the printable page. It names no other
+    unsuccessful bidder and gives none of their scores or prices."""
+
+    reference: str
+    title: str
+    buyer: str
+    lot: str
+    several_lots: bool
+    outcome: str  # "won", "lost" or "excluded"
+    supplier: str
+    excluded_reason: str
+    criteria: list[CriterionLine]
+    total: str
+    out_of: int
+    rank: int
+    bidders: int
+    price: str
+    winner: Winner
+    reasons: str
+    awarded_on: str
+    contact: dict[str, str]
+    url: str
+
+
+PRICE_COMMENT = "Scored by formula: the lowest price bid divided by your price, times the weight."
+
+
+def outcome_letter(
+    lot: Lot,
+    award: Award,
+    ranking: list[Ranked],
+    bid: Bid,
+    *,
+    criteria: list[Criterion],
+    contact: dict[str, str],
+    several_lots: bool,
+) -> Letter:
+    """``bid``'s letter for ``lot``, awarded by ``award``, from the lot's
+    ``ranking`` (``evaluation``): its own marks with the evaluators' comments,
+    total and rank; the winner's name, total, scores and price; the reasons;
+    whom to ask for feedback."""
+    opportunity = lot.opportunity
+    rows = {row.bid.pk: row for row in ranking}
+    winner = rows.get(award.bid_id)
+    own = rows.get(bid.pk)
+    lines: list[CriterionLine] = []
+    if own is not None:
+        scores = {score.criterion_id: score for score in own.bid.scores.all()}
+        for criterion in criteria:
+            score = scores.get(criterion.pk)
+            lines.append(
+                {
+                    "name": criterion.name,
+                    "weight": criterion.weight,
+                    "is_price": criterion.is_price,
+                    "mark": ""
+                    if criterion.is_price
+                    else rules.percent(score.mark if score else Decimal(0)),
+                    "points": str(own.scores.get(criterion.name, Decimal(0))),
+                    "comment": PRICE_COMMENT
+                    if criterion.is_price
+                    else (score.comment if score else "Not marked."),
+                }
+            )
+    if bid.pk == award.bid_id:
+        outcome = "won"
+    elif own is None:
+        outcome = "excluded"
+    else:
+        outcome = "lost"
+    return {
         "reference": opportunity.reference,
         "title": opportunity.title,
+        "buyer": opportunity.buyer.name,
         "lot": str(lot),
-        "reasons": reasons,
-        "winner_scores": {k: str(v) for k, v in winner.scores.items()},
-        "winner_total": str(winner.total),
-        "url": f"/opportunities/{opportunity.pk}/",
+        "several_lots": several_lots,
+        "outcome": outcome,
+        "supplier": str(bid.supplier),
+        "excluded_reason": bid.excluded_reason,
+        "criteria": lines,
+        "total": str(own.total) if own else "",
+        "out_of": sum(criterion.weight for criterion in criteria),
+        "rank": own.rank if own else 0,
+        "bidders": len(ranking),
+        "price": rules.money(own.price) if own else "",
+        "winner": {
+            "name": str(award.bid.supplier),
+            "total": str(winner.total) if winner else "",
+            "price": rules.money(award.value),
+            "scores": [
+                {
+                    "name": criterion.name,
+                    "weight": criterion.weight,
+                    "points": str(winner.scores.get(criterion.name, Decimal(0))),
+                }
+                for criterion in criteria
+            ]
+            if winner
+            else [],
+        },
+        "reasons": award.reasons,
+        "awarded_on": f"{timezone.localtime(award.decided_at):%-d %B %Y}",
+        "contact": contact,
+        "url": f"/opportunities/{opportunity.pk}/outcome/",
     }
-    excluded = Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED).exclude(excluded_reason="")
-    for row in ranking:
-        people = User.objects.filter(supplier_id=row.bid.supplier_id, is_active=True)
-        event = WON.name if row is winner else LOST.name
-        notify(
-            event,
-            people,
-            {
-                **base,
-                "scores": {k: str(v) for k, v in row.scores.items()},
-                "total": str(row.total),
-                "rank": row.rank,
-                "bidders": len(ranking),
-            },
-            obj=row.bid,
+
+
+def supplier_outcome_letters(
+    opportunity: Opportunity, supplier: SupplierOrganisation
+) -> tuple[list[Letter], list[Lot]]:
+    """The letters of ``supplier`` for the awarded lots of ``opportunity`` it
+    bid on, and the lots it bid on that are not decided yet."""
+    bids = list(
+        Bid.objects.filter(opportunity=opportunity, supplier=supplier, status=BidStatus.SUBMITTED)
+        .select_related("lot", "supplier")
+        .order_by("lot__number")
+    )
+    if not bids:
+        return [], []
+    awards = {
+        award.lot_id: award
+        for award in Award.objects.filter(lot__opportunity=opportunity).select_related(
+            "bid__supplier"
         )
-    for bid in excluded:
-        people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
-        notify(
-            LOST.name,
-            people,
-            {
-                **base,
-                "scores": {},
-                "total": "",
-                "rank": "",
-                "bidders": len(ranking),
-                "excluded_reason": bid.excluded_reason,
-            },
-            obj=bid,
+    }
+    criteria = list(opportunity.criteria.all())
+    contact = opportunity_contact(opportunity)
+    several = opportunity.lots.count() > 1
+    letters: list[Letter] = []
+    waiting: list[Lot] = []
+    for bid in bids:
+        lot = bid.lot
+        lot.opportunity = opportunity
+        award = awards.get(lot.pk)
+        if award is None:
+            waiting.append(lot)
+            continue
+        letters.append(
+            outcome_letter(
+                lot,
+                award,
+                evaluation(lot),
+                bid,
+                criteria=criteria,
+                contact=contact,
+                several_lots=several,
+            )
         )
+    return letters, waiting

@@ -36,6 +36,7 @@ from tenders.models import (
 from tenders.models.bids import new_receipt_reference
 from tenders.services import lifecycle
 from tenders.services.lifecycle import london_time
+from tenders.services.opportunities import opportunity_contact
 
 # What every bidder declares (Procurement Act 2023 exclusion grounds, conflicts, accuracy).
 DECLARATIONS: dict[str, str] = {
@@ -263,6 +264,7 @@ def _receipt(
             "submitted_at": london_time(at),
             "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
             "url": f"/opportunities/{bid.opportunity_id}/",
+            "contact": opportunity_contact(bid.opportunity),
         },
         obj=bid,
         discriminator=f"{revision.receipt_reference}{'-withdrawn' if withdrawn else ''}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -354,6 +355,26 @@ def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
     raise OpportunityRefused(problems)
 
 
+def opportunity_contact(opportunity: Opportunity) -> dict[str, str]:
+    """Whom a message about ``opportunity`` names to ask: the officer who wrote it
+    (while they still work here), else the council's procurement contact."""
+    buyer = opportunity.buyer
+    team = buyer.contact_email or settings.SUPPORT_EMAIL
+    officer = (
+        User.objects.filter(pk=opportunity.created_by_id, is_active=True)
+        .only("full_name", "email")
+        .first()
+    )
+    if officer is None:
+        return {"name": "Procurement team", "email": team, "council": buyer.name, "team": team}
+    return {
+        "name": officer.full_name or officer.email,
+        "email": officer.email,
+        "council": buyer.name,
+        "team": team,
+    }
+
+
 def notify_invitees(
     opportunity: Opportunity,
     event: str,
@@ -374,6 +395,7 @@ def notify_invitees(
         "buyer": opportunity.buyer.name,
         "deadline": london_time(opportunity.submission_deadline),
         "url": f"/opportunities/{opportunity.pk}/",
+        "contact": opportunity_contact(opportunity),
         **(extra or {}),
     }
     return notify(

@@ -18,8 +18,9 @@ URL                                                    module (``tenders.views.`
 ``cancel/``, ``deadline/``, ``correct/``, ``value/``   amending
 ``/opportunities/<pk>/bids/...`` (but receipts),       ``officer.bids``: the sealed box, evaluation
 ``<pk>/lots/<lot>/evaluation/``, ``.../award/``        and award
-``/opportunities/<pk>/ask/``, ``<pk>/intention/``      ``supplier.opportunities``: the invited
-                                                       supplier's question and intention
+``/opportunities/<pk>/ask/``, ``<pk>/intention/``,     ``supplier.opportunities``: the invited
+``<pk>/outcome/``                                      supplier's question and intention, its
+                                                       outcome letters
 ``/opportunities/<pk>/lots/<lot>/bid/...``,            ``supplier.bids``: the supplier's own bid
 ``<pk>/bids/<bid>/receipts/...``                       and its receipts
 ``/council/policy/...``                                ``policy``: the procurement policy and the

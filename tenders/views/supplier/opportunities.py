@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.http import SignedInRequest
 from portal.links import url_for_pk
@@ -41,6 +41,7 @@ from tenders.selectors import (
     supplier_invitations,
 )
 from tenders.services import OpportunityRefused, clarification_ask, intention_set, lifecycle
+from tenders.services.awards import supplier_outcome_letters
 from tenders.views.supplier.bids import lots_with_own_bids
 
 if TYPE_CHECKING:
@@ -281,3 +282,25 @@ def intention(request: SignedInRequest, pk: int) -> HttpResponse:
             )
             return redirect("tenders:opportunity_detail", pk=pk)
     return _detail(request, opportunity, supplier, intention_form=form)
+
+
+@require_GET
+def outcome(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The supplier's outcome letters for an opportunity it bid for, one per
+    awarded lot, to read and print. It shows only the signed-in person's own
+    organisation's letters (another bidder reads its own here, never this
+    one's); people of a supplier that did not bid, and every council user,
+    get 404, so it tells nobody who bid."""
+    user = request.user
+    if not (user.is_supplier_user and user.supplier_id):
+        raise Http404("No such page.")
+    opportunity = get_opportunity_for(user, pk)
+    supplier = _own_supplier(request)
+    letters, waiting = supplier_outcome_letters(opportunity, supplier)
+    if not letters and not waiting:
+        raise Http404("No such page.")
+    return render(
+        request,
+        "tenders/supplier/outcome.html",
+        {"opportunity": opportunity, "letters": letters, "waiting": waiting},
+    )
