@@ -12,7 +12,13 @@ from tenders.services import BandSpec
 
 PASSWORD = "demo-password-2026"  # noqa: S105  (printed for the embedded default only)
 
-BUYER = {"name": "Demo Council", "slug": "demo-council", "identifier": "DEMO"}
+BUYER = {
+    "name": "Demo Council",
+    "slug": "demo-council",
+    "identifier": "DEMO",
+    # Whom every message names to ask, after the officer who wrote an opportunity.
+    "contact_email": "procurement@demo-council.example",
+}
 LOCALITY = "BD1-BD24"
 DEPARTMENTS = ["Adults and Health", "Children's Services", "Place", "Corporate Resources"]
 

@@ -14,9 +14,11 @@ from portal.postcodes import parse_districts
 
 @transaction.atomic
 def buyer_create(
-    *, name: str, slug: str, identifier: str = "", by: User | None
+    *, name: str, slug: str, identifier: str = "", contact_email: str = "", by: User | None
 ) -> BuyerOrganisation:
-    buyer = BuyerOrganisation(name=name, slug=slug, identifier=identifier)
+    buyer = BuyerOrganisation(
+        name=name, slug=slug, identifier=identifier, contact_email=contact_email
+    )
     buyer.full_clean()
     buyer.save()
     audit.record(

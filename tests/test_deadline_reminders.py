@@ -97,6 +97,8 @@ def test_the_72_hour_reminder_is_due_at_exactly_72_hours_before_and_sent_once(
     assert email.context["hours"] == 72
     assert email.context["deadline"] == "1 July 2026 at 12:00:00"
     assert email.context["url"] == f"/opportunities/{opportunity.pk}/"
+    # Whom to ask: the officer who wrote it, and the council's contact.
+    assert email.context["contact"]["email"] == opportunity.created_by.email
     assert DeadlineReminder.objects.filter(kind="72h").count() == 2
 
 

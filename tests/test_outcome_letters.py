@@ -316,6 +316,7 @@ SAMPLE = {
     "files": [{"name": "method & plan.pdf", "sha256": "ab" * 32}],
     "items": [{"subject": f"Question answered: {TITLE} ({REFERENCE})", "url": "/inbox/1/"}],
     "count": 1,
+    "hours": 24,
     "day_label": "Friday 5 June",
     "outcome": "lost",
     "criteria": [
@@ -382,8 +383,13 @@ def test_a_message_without_a_named_contact_gives_the_council_or_the_portal(
         event="portal.message", recipient=local_supplier_user, channel="email", context=context
     )
     assert "Contact The Local Tenders team: help@portal.example" in render(supplier_row).text
+    # A council without a contact address of its own gives the portal's.
+    BuyerOrganisation.objects.filter(pk=officer.buyer_id).update(contact_email="")
     officer_row = Notification(
-        event="portal.message", recipient=officer, channel="email", context=context
+        event="portal.message",
+        recipient=User.objects.select_related("buyer").get(pk=officer.pk),
+        channel="email",
+        context=context,
     )
     council = officer.buyer.name
     assert f"Contact Procurement team, {council}: help@portal.example" in render(officer_row).text

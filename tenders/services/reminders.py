@@ -46,6 +46,7 @@ from tenders.models import (
     status_is,
 )
 from tenders.services.lifecycle import london_time
+from tenders.services.opportunities import opportunity_contact
 
 DEADLINE_REMINDER = events.register(
     "opportunity.deadline_reminder",
@@ -120,6 +121,7 @@ def send_reminder(invitation: Invitation, kind: str, now: datetime.datetime) -> 
                     # The hours left, to the nearest (72 or 24 when on time).
                     "hours": max(round((deadline - now) / HOUR), 1),
                     "url": f"/opportunities/{opportunity.pk}/",
+                    "contact": opportunity_contact(opportunity),
                 },
                 obj=opportunity,
                 discriminator=f"{kind}|{deadline.isoformat()}",
