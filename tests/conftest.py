@@ -8,6 +8,7 @@ same tests fail instead: CI must prove the real services work.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +20,7 @@ from portal.services import buyer_create, locality_set, user_create
 from suppliers.models import SupplierOrganisation
 from tests.two_factor_helpers import verified_force_login
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -33,8 +35,11 @@ def need(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test database, with stray sessions ended before it is
-    dropped (a live-server or worker connection would otherwise keep it busy)."""
+    """pytest-django's test database, with the demo data committed once (see
+    ``demo_data``), and stray sessions ended before it is dropped (a
+    live-server or worker connection would otherwise keep it busy)."""
+    _demo_seed.blocker = django_db_blocker
+    _demo_seed.restore()
     yield
     from django.db import connection
 
@@ -84,7 +89,7 @@ def _flush_past_the_audit_trail_guard():
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture
@@ -94,11 +99,100 @@ def client(client):
     return verified_force_login(client)
 
 
+def seed_demo() -> None:
+    """``seed_demo`` as the demo data fixtures run it (quietly, fast hashes)."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+class _DemoSeed:
+    """The demo data, committed once per session so that every test in a
+    rolled-back transaction (``db``) finds it without paying for it.
+
+    A ``transaction=True`` test (``transactional_db``, ``live_server``, the
+    Celery worker) ends with every table emptied, so the next test that uses
+    the database finds the seed restored first (``pytest_runtest_setup``),
+    committed and outside any test's transaction.
+    """
+
+    blocker: Any = None
+    stale = False
+
+    def restore(self) -> None:
+        from django.db import connection
+
+        assert not connection.in_atomic_block, "the demo seed must be committed"
+        with self.blocker.unblock():
+            seed_demo()
+        self.stale = False
+
+
+_demo_seed = _DemoSeed()
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    return bool(
+        item.get_closest_marker("django_db")
+        or {"db", "transactional_db", "_django_db_helper"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def _empties_database(item: pytest.Item) -> bool:
+    """pytest-django's rule for a TransactionTestCase (its ``_django_db_helper``)."""
+    marker = item.get_closest_marker("django_db")
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        or {"transactional_db", "live_server", "django_db_reset_sequences"} & names
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _demo_seed.stale and _demo_seed.blocker is not None and _uses_database(item):
+        _demo_seed.restore()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if _empties_database(item):
+        _demo_seed.stale = True
+
+
+@pytest.fixture
+def empty_database(db) -> None:
+    """The database as a fresh test database has it, without the demo seed:
+    emptied inside this test's transaction (``flush``, as after a
+    ``transaction=True`` test), so the seed is back for the next test.
+    Request it first (``pytestmark = pytest.mark.usefixtures("empty_database")``)."""
+    empty_inside_transaction()
+
+
+def empty_inside_transaction() -> None:
+    """Every table emptied, content types and permissions made again, within
+    the current transaction and rolled back with it (in a ``transaction=True``
+    test: committed, and the seed restored after the test)."""
+    from django.db import connection
+
+    call_command("flush", interactive=False, verbosity=0)
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # The flush let its TRUNCATE past the audit trail's triggers for the
+        # rest of the transaction (_flush_past_the_audit_trail_guard): not so.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = origin")
+
+
 @pytest.fixture
 def demo_data(db) -> BuyerOrganisation:
-    """The demo council, its people, policy and suppliers (``seed_demo``)."""
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return BuyerOrganisation.objects.get(slug="demo-council")
+    """The demo council, its people, policy and suppliers (``seed_demo``,
+    committed once per session; seeded here only where a test emptied it)."""
+    council = BuyerOrganisation.objects.filter(slug="demo-council").first()
+    if council is None:
+        seed_demo()
+        council = BuyerOrganisation.objects.get(slug="demo-council")
+    return council
 
 
 @pytest.fixture

@@ -135,6 +135,7 @@ def test_postgresql_links_an_event_as_its_transaction_commits(db):
     assert linked.chain_hash == audit_chain.link(linked.prev_hash, linked.content_hash)
 
 
+@pytest.mark.usefixtures("empty_database")
 @pytest.mark.django_db(transaction=True)
 def test_committed_events_form_one_chain_that_audit_verify_accepts():
     for n in range(3):
@@ -163,6 +164,7 @@ def test_committed_events_form_one_chain_that_audit_verify_accepts():
     assert audit_verify("--expect-head", f"7:{events[-1].chain_hash}")[0] == 0
 
 
+@pytest.mark.usefixtures("empty_database")
 def test_an_empty_trail_is_intact(db):
     assert audit_verify() == (0, f"Audit trail intact: 0 events, head {'0' * 64}\n", "")
 
@@ -341,6 +343,7 @@ def test_postgresql_refuses_to_update_delete_or_truncate_audit_events(db):
     assert AuditEvent.objects.get(pk=event.pk).chain_hash == event.chain_hash
 
 
+@pytest.mark.usefixtures("empty_database")
 def test_postgresql_accepts_only_unlinked_events_with_a_content_hash(db):
     need(connection.vendor == POSTGRES, NEEDS_POSTGRES)
     (event,) = chained(record(1))
@@ -443,6 +446,7 @@ def test_the_nightly_check_tells_every_active_administrator_about_a_break(
 # --- Concurrency and upgrades -----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("empty_database")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_transactions_make_one_unbroken_chain_in_commit_order():
     need(connection.vendor == POSTGRES, "concurrent writers need PostgreSQL")
@@ -524,6 +528,7 @@ def test_a_commit_waiting_for_a_row_lock_does_not_hold_the_chain(officer):
     assert audit_chain.verify().ok
 
 
+@pytest.mark.usefixtures("empty_database")
 @pytest.mark.django_db(transaction=True)
 def test_upgrading_chains_the_events_already_recorded():
     before = [("portal", "0004_sealed_audit_events")]

@@ -22,6 +22,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
@@ -144,6 +145,7 @@ def fingerprint(settings, tmp_path, monkeypatch) -> dict[str, tuple[int, str]]:
     return found
 
 
+@pytest.mark.usefixtures("empty_database")
 def test_the_builder_makes_the_same_rows_for_the_same_seed(db, settings, tmp_path, monkeypatch):
     need(connection.vendor == "postgresql", "the fingerprint is PostgreSQL's (seed_scale's)")
     found = fingerprint(settings, tmp_path, monkeypatch)
