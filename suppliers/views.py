@@ -75,7 +75,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.supplier_register(
+        registration = services.supplier_register(
             legal_name=data["legal_name"],
             trading_name=data["trading_name"],
             companies_house_number=data["companies_house_number"],
@@ -92,6 +92,11 @@ def register(request: HttpRequest) -> HttpResponse:
         )
         # The same answer whether or not the address already had an account.
         request.session["registered_email"] = data["email"]
+        # "Send the link again" acts only on an account this registration made:
+        # never on one someone else made earlier with the same address.
+        request.session["registered_user_id"] = (
+            registration.user.pk if registration.user is not None else None
+        )
         return redirect("register_check_email")
     return render(request, "suppliers/register.html", {"form": form})
 
@@ -113,12 +118,13 @@ def register_check_email(request: HttpRequest) -> HttpResponse:
 @require_POST
 def register_resend(request: HttpRequest) -> HttpResponse:
     """ "Send the link again" on the check-your-email page: to the address
-    registered in this browser's session only, and the same answer whether
-    or not anything was sent (see ``services.verification_resend``)."""
-    email = request.session.get("registered_email")
-    if not email:
+    registered in this browser's session only (the account that registration
+    made, if it made one), and the same answer whether or not anything was sent (see ``services.verification_resend``)."""
+    if not request.session.get("registered_email"):
         return redirect("register")
-    services.verification_resend(email=email)
+    user_id = request.session.get("registered_user_id")
+    if user_id is not None:
+        services.verification_resend(user_id=user_id)
     request.session["link_sent_again"] = True
     return redirect("register_check_email")
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from portal.models import AuditEvent, Notification, User
@@ -165,7 +166,7 @@ def test_the_link_is_sent_again_at_most_once_a_minute_and_five_times_a_day(
         assert client.get(link_in(mail.outbox[-1])).status_code == 200
         # The next day (the session is over by then), one more may be sent.
         clock.shift(datetime.timedelta(hours=24))
-        assert verification_resend(email="New@Person.example") is True
+        assert verification_resend(user_id=User.objects.with_email("New@Person.example").get().pk)
 
 
 def test_sending_again_for_a_taken_address_sends_nothing_and_looks_the_same(
@@ -190,3 +191,38 @@ def test_sending_again_without_registering_in_this_browser_goes_back_to_register
     assert response.status_code == 302 and response["Location"] == reverse("register")
     assert "Send the link again" not in client.get(reverse("register_check_email")).content.decode()
     assert client.get(reverse("register_resend")).status_code == 405
+
+
+def test_sending_again_never_confirms_an_account_someone_else_registered_first(
+    client, demo_data, django_capture_on_commit_callbacks
+):
+    """An attacker registers the victim's address first (unconfirmed, their own
+    password). When the victim registers and asks for the link again, the
+    attacker's account must not be the one confirmed."""
+    attacker = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        attacker.post(
+            reverse("register"),
+            {
+                **VALID,
+                "legal_name": "Attacker Ltd",
+                "companies_house_number": "7654321",
+                "email": "victim@person.example",
+            },
+        )
+    assert User.objects.with_email("victim@person.example").exists()
+    mail.outbox.clear()
+    response, _ = register(client, django_capture_on_commit_callbacks, "victim@person.example")
+    assert response["Location"] == reverse("register_check_email")
+    assert not any(m.subject.startswith("Confirm your") for m in mail.outbox)
+    mail.outbox.clear()
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
+        page = send_again(client, django_capture_on_commit_callbacks)
+    assert SENT_AGAIN in page  # the same answer as ever
+    assert mail.outbox == []  # but no confirmation link for the attacker's account
+    assert User.objects.with_email("victim@person.example").get().email_verified_at is None

@@ -126,9 +126,10 @@ RESEND_GAP = timedelta(minutes=1)
 
 
 @transaction.atomic
-def verification_resend(*, email: str) -> bool:
-    """Send the confirmation link again to the address a person registered
-    with (the caller takes it from their own session, never from a form).
+def verification_resend(*, user_id: int) -> bool:
+    """Send the confirmation link again to the account a person's registration
+    made (the caller takes its id from their own session, never from a form:
+    an address registered earlier by someone else is never confirmed this way).
 
     Harmless when repeated: nothing is sent for an address with no account
     waiting for confirmation (none, or confirmed already: registering with it
@@ -138,7 +139,7 @@ def verification_resend(*, email: str) -> bool:
     tells whether an address has an account.
     """
     user = (
-        User.objects.with_email(email)
+        User.objects.filter(pk=user_id)
         .select_for_update()
         .filter(role=Role.SUPPLIER, email_verified_at__isnull=True)
         .first()
