@@ -1,11 +1,12 @@
 """How long until a deadline, or since it passed, in words people read at a
 glance: "Closes in 2 days 4 hours", "Closed 3 hours ago".
 
-Counted on the clock of the wall in the UK (Europe/London), as people count:
-from 12:00 on the Saturday before the clocks go forward to 12:00 on the
-Sunday is "1 day", though only 23 hours pass. Whether the deadline has
-passed is decided by the instants themselves (a bid at the deadline itself is
-on time, as ``Opportunity.status_at`` says), never by the wall clock.
+Counted in real time, the time a bidder actually has: across the night the
+clocks go forward, 12:00 on the Saturday to 12:00 on the Sunday is "23
+hours", and two hours are "2 hours" even when the wall clock jumps by three.
+The deadline itself is shown in UK time elsewhere on the page. Whether it has
+passed is decided by the instants (a bid at the deadline itself is on time,
+as ``Opportunity.status_at`` says).
 
 The two largest units are shown ("2 days 4 hours", "3 hours 5 minutes",
 "12 minutes"), rounded down; under a minute is "less than a minute".
@@ -14,9 +15,6 @@ The two largest units are shown ("2 days 4 hours", "3 hours 5 minutes",
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
-
-UK = ZoneInfo("Europe/London")
 
 
 def _plural(n: int, unit: str) -> str:
@@ -39,9 +37,10 @@ def duration_words(delta: datetime.timedelta) -> str:
     return "less than a minute"
 
 
-def _wall(moment: datetime.datetime) -> datetime.datetime:
-    """The moment as a UK wall-clock reading (naive), to subtract as people do."""
-    return moment.astimezone(UK).replace(tzinfo=None)
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    """In UTC, so that subtracting counts real time (Python subtracts two
+    times of the same zone on their wall clocks)."""
+    return moment.astimezone(datetime.UTC)
 
 
 def time_left(
@@ -55,6 +54,6 @@ def time_left(
     ``"Closed 3 hours ago"`` after it; "" without a deadline."""
     if deadline is None:
         return ""
-    if now <= deadline:
-        return f"{before} {duration_words(_wall(deadline) - _wall(now))}"
-    return f"{after} {duration_words(_wall(now) - _wall(deadline))} ago"
+    if _utc(now) <= _utc(deadline):
+        return f"{before} {duration_words(_utc(deadline) - _utc(now))}"
+    return f"{after} {duration_words(_utc(now) - _utc(deadline))} ago"

@@ -73,8 +73,9 @@ def events_of(response) -> dict[str, object]:
 
 
 def test_the_calendar_has_both_deadlines_in_utc_with_the_title_and_the_page(
-    client, opportunity, local_supplier_user
+    client, opportunity, local_supplier_user, settings
 ):
+    settings.SITE_URL = "https://tenders.example.gov"
     client.force_login(local_supplier_user)
     events = events_of(client.get(ics_url(opportunity)))
     assert len(events) == 2
@@ -85,7 +86,7 @@ def test_the_calendar_has_both_deadlines_in_utc_with_the_title_and_the_page(
     assert b"DTSTART:20260701T110000Z" in bids.to_ical()
     assert questions.decoded("dtstart") == QUESTIONS
     assert str(bids["summary"]) == f"Bids close: {opportunity.reference} Office cleaning & windows"
-    page = "http://testserver" + reverse("tenders:opportunity_detail", args=[opportunity.pk])
+    page = "https://tenders.example.gov" + reverse("tenders:opportunity_detail", args=[opportunity.pk])
     assert str(bids["url"]) == page
     assert "1 July 2026 at 12:00:00 (UK time)" in str(bids["description"])
     assert [a.decoded("trigger") for a in bids.walk("VALARM")] == [-datetime.timedelta(days=1)]
@@ -173,14 +174,22 @@ def test_time_left_words_at_the_boundaries(delta, words):
     assert at(DEADLINE, **delta) == words
 
 
-def test_time_left_counts_days_as_the_uk_wall_clock_does_across_the_clocks_changing():
+def test_time_left_counts_real_time_across_the_clocks_changing():
     # The clocks go forward at 01:00 UTC on 29 March 2026: 23 hours pass
-    # between noon on the Saturday and noon on the Sunday, a day on the wall.
+    # between noon on the Saturday and noon on the Sunday, and a bidder has 23.
     deadline = datetime.datetime(2026, 3, 29, 12, 0, tzinfo=LONDON)
     saturday_noon = datetime.datetime(2026, 3, 28, 12, 0, tzinfo=LONDON)
     assert deadline.astimezone(UTC) - saturday_noon.astimezone(UTC) == datetime.timedelta(hours=23)
-    assert time_left(deadline, saturday_noon) == "Closes in 1 day"
-    assert time_left(deadline, saturday_noon.astimezone(UTC)) == "Closes in 1 day"
+    assert time_left(deadline, saturday_noon) == "Closes in 23 hours"
+    assert time_left(deadline, saturday_noon.astimezone(UTC)) == "Closes in 23 hours"
+    # Two real hours before a 03:30 BST deadline, the wall clock says 00:30 GMT.
+    night = datetime.datetime(2026, 3, 29, 0, 30, tzinfo=LONDON)
+    early = datetime.datetime(2026, 3, 29, 3, 30, tzinfo=LONDON)
+    assert time_left(early, night) == "Closes in 2 hours"
+    # The clocks go back on 25 October 2026: 01:40 BST to 01:00 GMT is 20 minutes.
+    before = datetime.datetime(2026, 10, 25, 1, 40, tzinfo=LONDON)  # BST (fold=0)
+    after = datetime.datetime(2026, 10, 25, 1, 0, fold=1, tzinfo=LONDON)  # GMT
+    assert time_left(after, before) == "Closes in 20 minutes"
     assert time_left(None, saturday_noon) == ""
 
 

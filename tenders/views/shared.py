@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -53,7 +54,9 @@ def opportunity_calendar(request: SignedInRequest, pk: int) -> HttpResponse:
     """The opportunity's deadlines as an .ics file, for whoever may see its
     page (``get_opportunity_for``: anyone else gets 404)."""
     opportunity = get_opportunity_for(request.user, pk)
-    url = request.build_absolute_uri(reverse("tenders:opportunity_detail", args=[pk]))
+    # The portal's public address, as every emailed link uses (never the Host
+    # header, which is the internal one behind a proxy).
+    url = settings.SITE_URL + reverse("tenders:opportunity_detail", args=[pk])
     response = HttpResponse(
         deadlines_calendar(opportunity, url=url, amendments=opportunity.amendments.count()),
         content_type="text/calendar; charset=utf-8",
