@@ -242,18 +242,20 @@ def contact_for(row: Notification) -> dict[str, str]:
     council's person, or else the portal's support team."""
     named = row.context.get("contact")
     if isinstance(named, dict) and named.get("email"):
-        return {key: str(named.get(key) or "") for key in ("name", "email", "council")}
+        return {key: str(named.get(key) or "") for key in ("name", "email", "council", "team")}
     buyer = row.recipient.buyer
     if buyer is not None:
         return {
             "name": "Procurement team",
             "email": buyer.contact_email or settings.SUPPORT_EMAIL,
             "council": buyer.name,
+            "team": "",
         }
     return {
         "name": f"The {settings.SERVICE_NAME} team",
         "email": settings.SUPPORT_EMAIL,
         "council": "",
+        "team": "",
     }
 
 

@@ -21,6 +21,7 @@ from html import unescape
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import get_template
@@ -164,6 +165,9 @@ def test_a_losing_bidder_reads_its_marks_comments_rank_and_the_winners_score_and
     assert "Supplier: Bidder 1\nTotal score: 80.00 out of 100\nPrice: £4,000.00" in text
     assert "Best quality & value for money." in text
     assert f"ask {officer.full_name}, {officer.buyer.name}: {officer.email}" in text
+    # ...or the council's procurement team, as on the printable page.
+    team = officer.buyer.contact_email or settings.SUPPORT_EMAIL
+    assert f"(or the procurement team: {team})" in text
     assert f"/opportunities/{awarded.pk}/outcome/" in text
     # Nothing escaped in text; the HTML escapes once.
     assert "&amp;" not in text and "&lt;" not in text and "&#x27;" not in text
