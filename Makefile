@@ -8,7 +8,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in emails use the address actually served, unless SITE_URL is set.
-RUN_SITE_URL = $(if $(SITE_URL),$(SITE_URL),http://$(HOST):$(PORT))
+# A wildcard HOST (0.0.0.0, ::) serves every address; links then use 127.0.0.1.
+LINK_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
+RUN_SITE_URL = $(if $(SITE_URL),$(SITE_URL),http://$(LINK_HOST):$(PORT))
 # ...and the served host is allowed (a LAN address given as HOST), unless ALLOWED_HOSTS is set.
 RUN_ALLOWED_HOSTS = $(if $(ALLOWED_HOSTS),$(ALLOWED_HOSTS),127.0.0.1,localhost,[::1],$(HOST))
 

@@ -49,6 +49,10 @@ def test_make_run_gives_seeding_and_the_server_the_address_it_serves():
     # A LAN address given as HOST is allowed by the server it starts.
     assert "ALLOWED_HOSTS='127.0.0.1,localhost,[::1],192.168.1.5' " in lines[1]
     assert dry_run()[1].startswith("SITE_URL='http://127.0.0.1:8000' ")
+    # Serving every address (0.0.0.0): links name one that works on this machine.
+    lines = dry_run("HOST=0.0.0.0", "PORT=9000")
+    assert all(line.startswith("SITE_URL='http://127.0.0.1:9000' ") for line in lines)
+    assert lines[1].endswith("runserver 0.0.0.0:9000")
 
 
 def test_a_site_url_that_is_set_wins_over_host_and_port():
