@@ -606,10 +606,10 @@ def _rows_with_total(rows: QuerySet[Any, Any], *fields: str, **extra: Any) -> tu
 
 
 def officer_work(user: User, now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The officer's home ("my work"): the council's drafts (the officer's own
-    first), opportunities closing within ``CLOSING_SOON``, questions waiting for
-    an answer, sealed boxes waiting to be opened (and who has confirmed the
-    opening so far), evaluations to finish. Each is a short list and its count,
+    """The officer's home ("my work"): the council's drafts (newest first, the
+    officer's own counted), opportunities closing within ``CLOSING_SOON``,
+    questions waiting for an answer, sealed boxes waiting to be opened (and who
+    has confirmed the opening so far), evaluations to finish. Each is a short list and its count,
     one query each, whatever the council's size.
 
     Statuses are those at ``now`` (the moment of the request): an open
@@ -653,6 +653,7 @@ def officer_work(user: User, now: datetime.datetime | None = None) -> dict[str, 
         *_WORK_FIELDS,
         "box_opening__first_officer_id",
         "box_opening__first_officer__full_name",
+        "box_opening__first_officer__email",
         "box_opening__first_at",
     )
     evaluations, evaluations_total = _rows_with_total(

@@ -45,6 +45,9 @@ def _opened_bid(bid: Bid, by: User) -> Bid:
         raise BidRefused("Only opened, submitted bids can be evaluated.")
     if not lifecycle.allowed(bid.opportunity, "evaluate"):
         raise BidRefused("Evaluation is over for this opportunity.")
+    # The award locks the opportunity; so does a mark, so that a mark saved at
+    # the moment of the award either commits first or sees the award.
+    Opportunity.objects.select_for_update().filter(pk=bid.opportunity_id).values_list("pk").get()
     if Award.objects.filter(lot_id=bid.lot_id).exists():
         # The outcome letters quote the marks: once sent, they are final.
         raise BidRefused("This lot is awarded: its marks are final.")
