@@ -253,6 +253,7 @@ class RegistrationForm(OrganisationFields, SiteFields):
                 legend_size=Size.MEDIUM,
             ),
             submit="Register",
+            novalidate=True,
         )
 
     def clean_email(self) -> str:

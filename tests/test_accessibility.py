@@ -467,3 +467,39 @@ def test_outcome_letter_pages(page, width, live_server, opened_opportunity):
     letter = InboxMessage.objects.filter(recipient=loser).latest("pk")
     audit.visit("Outcome letter in the inbox", f"/inbox/{letter.pk}/")
     audit.assert_clean()
+
+
+def test_check_your_email_pages(page, width, seeded):
+    """After registering (issue 16): the check-your-email page, and the same
+    page once the link has been sent again; and the CPV finder's everyday words."""
+    from cpv.services import synonyms_load
+
+    synonyms_load()  # the portal's everyday words, for the codes the demo loads
+    audit = Audit(page)
+    audit.visit("CPV finder, everyday words", "/cpv/?q=grass+cutting")
+    assert page.locator("table tbody tr").count() >= 1
+    page.goto("/register/")
+    page.get_by_label("Legal name").fill("Girlington Gardens CIC")
+    page.get_by_role("group", name="Is it a small or medium-sized enterprise (SME)?").get_by_label(
+        "Yes"
+    ).check()
+    page.get_by_role(
+        "group", name="Is it a voluntary, community or social enterprise (VCSE)?"
+    ).get_by_label("No").check()
+    page.get_by_label("Address line 1").fill("2 Girlington Road")
+    page.get_by_label("Town or city").fill("Bradford")
+    page.get_by_label("Postcode").fill("BD8 9NN")
+    page.get_by_label("Categories of work").fill("90910000-9")
+    page.get_by_label("Your full name").fill("Nadia Khan")
+    page.get_by_label("Your email address").fill("nadia@girlington-gardens.example")
+    page.get_by_label("Create a password").fill("green shoots grow slowly")
+    page.get_by_label("Confirm your password").fill("green shoots grow slowly")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Register").click()
+    assert page.url.endswith("/register/check-email/")
+    audit.check("Check your email")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the link again").click()
+    assert page.get_by_role("alert").count() == 1
+    audit.check("Check your email, link sent again")
+    audit.assert_clean()
