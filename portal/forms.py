@@ -26,17 +26,19 @@ def gds_helper(
     *layout: Any,
     submit: str = "",
     action: str = "",
-    novalidate: bool = False,
+    novalidate: bool = True,
     form_tag: bool = True,
 ) -> FormHelper:
     """The crispy-forms-gds helper of a form: every form sets its own with this.
 
     ``layout`` is drawn in order (fields, fieldsets, text, buttons); ``submit``
     adds the usual button (named "submit") at the end. The form posts to
-    ``action``, or to its own page when empty. ``novalidate`` leaves checking to
-    the server, so that mistakes show in the error summary rather than the
-    browser's bubbles. ``form_tag=False`` draws only the fields, inside a page's
-    own ``<form>`` (which carries the CSRF token).
+    ``action``, or to its own page when empty. Every form leaves checking to the
+    server (``novalidate``, as the GOV.UK Design System advises), so that
+    mistakes show in the error summary and the fields' error messages rather
+    than the browser's bubbles; ``novalidate=False`` is for a form that wants
+    them. ``form_tag=False`` draws only the fields, inside a page's own
+    ``<form>`` (which carries the CSRF token).
     """
     helper = FormHelper()
     if action:

@@ -119,7 +119,8 @@ def register_check_email(request: HttpRequest) -> HttpResponse:
 def register_resend(request: HttpRequest) -> HttpResponse:
     """ "Send the link again" on the check-your-email page: to the address
     registered in this browser's session only (the account that registration
-    made, if it made one), and the same answer whether or not anything was sent (see ``services.verification_resend``)."""
+    made, if it made one), and the same answer whether or not anything was
+    sent (see ``services.verification_resend``)."""
     if not request.session.get("registered_email"):
         return redirect("register")
     user_id = request.session.get("registered_user_id")

@@ -86,7 +86,8 @@ def test_the_calendar_has_both_deadlines_in_utc_with_the_title_and_the_page(
     assert b"DTSTART:20260701T110000Z" in bids.to_ical()
     assert questions.decoded("dtstart") == QUESTIONS
     assert str(bids["summary"]) == f"Bids close: {opportunity.reference} Office cleaning & windows"
-    page = "https://tenders.example.gov" + reverse("tenders:opportunity_detail", args=[opportunity.pk])
+    path = reverse("tenders:opportunity_detail", args=[opportunity.pk])
+    page = "https://tenders.example.gov" + path
     assert str(bids["url"]) == page
     assert "1 July 2026 at 12:00:00 (UK time)" in str(bids["description"])
     assert [a.decoded("trigger") for a in bids.walk("VALARM")] == [-datetime.timedelta(days=1)]
