@@ -241,13 +241,42 @@ def test_a_suppliers_history_labels_its_approval(client, auditor, officer):
     assert "supplier.status_changed" not in response.content.decode()
 
 
+def test_a_suppliers_history_leaves_out_another_councils_decisions(
+    client, auditor, officer, other_officer
+):
+    aire = SupplierOrganisation.objects.get(legal_name="Aire Valley Cleaning Ltd")
+    audit.record(
+        actor=other_officer,
+        action="supplier.status_changed",
+        obj=aire,
+        changes={"status": ["approved", "suspended"]},
+        context={"reason": "Other Borough's private reasons"},
+    )
+    audit.record(
+        actor=officer,
+        action="supplier.status_changed",
+        obj=aire,
+        changes={"status": ["approved", "suspended"]},
+        context={"reason": "Our own reasons"},
+    )
+    client.force_login(auditor)
+    page = client.get(reverse("transparency:supplier_history", args=[aire.pk])).content.decode()
+    assert "Our own reasons" in page
+    assert "Other Borough" not in page and other_officer.full_name not in page
+
+
 def test_a_history_takes_the_same_queries_for_one_event_and_many(
     client, auditor, officer, second_officer, past_award, django_assert_num_queries
 ):
     opportunity = past_award().award.lot.opportunity
     client.force_login(auditor)
     history(client, opportunity)  # warm the session and the caches
-    assert AuditEvent.objects.filter(object_id=str(opportunity.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            object_type="tenders.opportunity", object_id=str(opportunity.pk)
+        ).count()
+        == 1
+    )
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as context:

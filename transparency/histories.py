@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -349,7 +349,13 @@ def supplier_record(supplier: SupplierOrganisation, buyer: BuyerOrganisation) ->
                 contracts.get(invitation.opportunity_id),
             )
         )
-    events = audit.history_for(supplier).order_by("at", "id")
+    # The supplier's and the portal's events, and this council's people's
+    # decisions: never another council's (each verifies for itself, ADR 12).
+    events = (
+        audit.history_for(supplier)
+        .filter(Q(actor__isnull=True) | Q(actor__buyer__isnull=True) | Q(actor__buyer=buyer))
+        .order_by("at", "id")
+    )
     return {
         "dealings": dealings,
         "contracts": sorted(contracts.values(), key=lambda c: c.awarded_on, reverse=True),
