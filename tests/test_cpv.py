@@ -163,10 +163,9 @@ def test_a_code_matches_its_descendants_by_prefix(code, ancestor, expected):
 # --- loading the list ---------------------------------------------------------------
 
 
-def test_all_9454_codes_load_quickly_and_a_second_load_changes_nothing(first_load, db):
-    result, seconds = first_load
+def test_all_9454_codes_load_and_a_second_load_changes_nothing(first_load, db):
+    result, _ = first_load
     assert (result.created, result.updated, result.unchanged) == (TOTAL, 0, 0)
-    assert seconds < 10
     assert CpvCode.objects.count() == TOTAL
 
     again = cpv_load()
@@ -614,10 +613,9 @@ def test_every_shipped_synonym_names_a_listed_code(cpv_codes):
     assert len(selectors.get_codes([code for _, code in pairs])) == len({c for _, c in pairs})
 
 
-def test_a_word_search_is_one_query_and_fast_on_the_whole_list(synonyms, django_assert_num_queries):
+def test_a_word_search_is_one_query_on_the_whole_list(synonyms, django_assert_num_queries):
+    # (Its time is measured by ``bench pages``, "CPV finder, everyday words".)
     for query in ("services", "grounds maintenance", "equipment parts"):
-        started = time.perf_counter()
         with django_assert_num_queries(1):
             results = selectors.search(query)
         assert results
-        assert time.perf_counter() - started < 1.5, query

@@ -87,6 +87,8 @@ def test_each_benchmarked_page_costs_the_same_queries_at_20_and_at_300_opportuni
         "opportunity list searched and sorted",
         "supplier's opportunity list searched and sorted",
         "verification queue by district",
+        "audit overview",
+        "CPV finder, everyday words",
     }
 
 

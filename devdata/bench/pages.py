@@ -133,6 +133,18 @@ PAGES: list[Page] = [
         "supplier_directory",
         lambda t: _r("supplier_directory", query="status=pending&sort=district"),
     ),
+    Page(
+        "audit overview",
+        "auditor",
+        "transparency:index",
+        lambda t: _r("transparency:index"),
+    ),
+    Page(
+        "CPV finder, everyday words",
+        "officer",
+        "cpv:find",
+        lambda t: _r("cpv:find", query="q=cleaning+services"),
+    ),
     # Being built on main: switched on by their URL names once merged.
     Page(
         "award register",
