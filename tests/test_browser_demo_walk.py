@@ -174,12 +174,15 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
     page = signed_in(browser, live_server, printed, supplier)
     screenshot_home(page, "supplier")
     page.goto("/inbox/")
-    letters = page.get_by_role("link", name=re.compile("Outcome of your bid"))
+    letters = page.get_by_role("link", name=re.compile("Your bid was not successful"))
     assert letters.count() == 2  # the demo's awarded opportunity and this one
     letters.first.click()
     letter = page.locator("main").inner_text()
     assert TITLES["closed"] in letter
     assert "ranked 2 of 2" in letter and "Best quality for a fair price." in letter
+    # The evaluators' comment on its bid, and the winner's name.
+    assert "Thin on cover for staff holidays." in letter
+    assert "Manningham Cleaning Co-operative Ltd" in letter
     page.context.close()
 
     # The auditor reads the opportunity's history, from publishing to award.
