@@ -24,7 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPad
+from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPad, Substr
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -303,17 +303,19 @@ def _identifier_filter(query: str) -> Q | None:
 
 def _first_district_key() -> Subquery:
     """The supplier's first postcode district in natural order, as text that
-    sorts so: the area padded to two letters, the district's length, the
-    district (BD1 → "BD3BD1", BD10 → "BD4BD10", B1 → "B 2B1")."""
+    sorts as ``portal.postcodes.district_sort_key`` does: the area padded to
+    two letters, how many digits its number has, then the number and any
+    letter (BD2 → "BD12", BD10 → "BD210", SW1A → "SW11A", B1 → "B 11")."""
     district = "district"
-    area = Case(
-        When(district__regex=r"^[A-Z][0-9]", then=Left(district, 1)),
-        default=Left(district, 2),
-    )
+    one_letter_area = Q(district__regex=r"^[A-Z][0-9]")
+    area = Case(When(one_letter_area, then=Left(district, 1)), default=Left(district, 2))
+    area_length = Case(When(one_letter_area, then=Value(1)), default=Value(2))
+    letter = Case(When(district__regex=r"[A-Z]$", then=Value(1)), default=Value(0))
+    digits = Length(district) - area_length - letter
     key = Concat(
         RPad(area, 2, Value(" ")),
-        Cast(Length(district), CharField()),
-        F(district),
+        Cast(digits, CharField()),
+        Substr(district, area_length + 1),
         output_field=CharField(),
     )
     sites = (

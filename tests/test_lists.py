@@ -346,6 +346,21 @@ def test_the_directory_sorts_by_name_newest_and_district(officer_client, registe
     assert [s.legal_name for s in response.context["suppliers"]] == directory_names(officer_client)
 
 
+def test_the_directorys_district_order_is_the_lot_builders(officer_client, demo_data):
+    """The database's key and ``district_sort_key`` agree, London letters too."""
+    postcodes = ["SW2 1AA", "SW1A 1AA", "B1 1AA", "BD10 1AA", "BD2 1AA", "EC1A 1BB", "EC1 1AA"]
+    for n, postcode in enumerate(postcodes):
+        supplier_create(
+            legal_name=f"District Order {n} Ltd",
+            sites=[SiteSpec("1 Road", "Town", postcode)],
+            by=None,
+        )
+    names = directory_names(officer_client, sort="district", q="district order")
+    districts = [postcodes[int(name.split()[2])].split()[0] for name in names]
+    assert districts == sorted_districts(districts)
+    assert districts == ["B1", "BD2", "BD10", "EC1", "EC1A", "SW1A", "SW2"]
+
+
 def test_the_directory_pages_keep_the_sort_and_never_repeat_a_supplier(officer_client, demo_data):
     for _ in range(25):
         supplier_create(
