@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from crispy_forms.utils import TEMPLATE_PACK
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Fixed, Fluid, Layout, Submit
 from django import forms
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.template.loader import render_to_string
 
 from portal.identity import normalise_email
 from portal.models import User
@@ -20,6 +22,18 @@ from portal.two_factor import normalise_code
 
 EMAIL_MAX_LENGTH = 254
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+
+
+class TextSubmit(Submit):
+    """A submit button whose text may hold what people typed (a criterion's
+    name): shown as given, escaped, and never read as template code, which is
+    what crispy-forms does with a ``Submit``'s text."""
+
+    def render(
+        self, form: Any, context: Any, template_pack: str = TEMPLATE_PACK, **kwargs: Any
+    ) -> str:
+        context.update({"input": self})
+        return render_to_string(self.get_template_name(template_pack), context.flatten())
 
 
 def gds_helper(

@@ -19,7 +19,7 @@ import datetime
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Alarm, Calendar, Event  # type: ignore[import-untyped]  # no py.typed
+from icalendar import Alarm, Calendar, Event
 
 from tenders.models import Opportunity, OpportunityStatus
 from tenders.services.lifecycle import london_time

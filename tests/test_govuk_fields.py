@@ -350,3 +350,20 @@ def test_a_summary_of_several_errors_lists_them_in_the_order_of_the_page(
     links = summary_links(html)
     assert len(links) >= at_least, links
     assert links == fields_drawn(html, links)
+
+
+def test_a_label_made_from_what_an_officer_typed_is_escaped():
+    """The scoring form's labels carry the criterion's name, typed by an
+    officer: the GOV.UK templates escape it (crispy-forms-gds marks labels and
+    button text safe; our copies in templates/gds do not)."""
+    from crispy_forms.utils import render_crispy_form
+
+    from tenders.forms.evaluation import ScoreForm
+
+    html = render_crispy_form(ScoreForm(action="/x/", criterion_name='<img src=x onerror="1">'))
+    # Nor is it read as template code (crispy-forms renders a button's text so).
+    code = render_crispy_form(ScoreForm(action="/x/", criterion_name="{{ form.fields }}"))
+    assert "Save the mark for {{ form.fields }}" in code
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;1&quot;&gt;: mark (%)" in html  # the label
+    assert "Save the mark for &lt;img src=x onerror=&quot;1&quot;&gt;" in html  # the button

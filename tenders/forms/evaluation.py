@@ -11,7 +11,7 @@ from typing import Any
 from crispy_forms_gds.layout import Field, Size, Submit
 from django import forms
 
-from portal.forms import gds_helper
+from portal.forms import TextSubmit, gds_helper
 from tenders.forms.fields import TEXT_MAX_LENGTH, DateField
 
 
@@ -51,7 +51,7 @@ class ScoreForm(forms.Form):
         self.helper = gds_helper(
             Field.text("mark", field_width=4, label_size=Size.SMALL),
             Field.textarea("comment", rows=3, label_size=Size.SMALL),
-            Submit("score", f"Save the mark for {criterion_name}"),
+            TextSubmit("score", f"Save the mark for {criterion_name}"),
             action=action,
             novalidate=True,
         )
