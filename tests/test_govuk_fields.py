@@ -354,8 +354,8 @@ def test_a_summary_of_several_errors_lists_them_in_the_order_of_the_page(
 
 def test_a_label_made_from_what_an_officer_typed_is_escaped():
     """The scoring form's labels carry the criterion's name, typed by an
-    officer: the GOV.UK templates escape it (crispy-forms-gds marks labels and
-    button text safe; our copies in templates/gds do not)."""
+    officer: our copy of crispy-forms-gds's field template escapes the label (the
+    package marks it safe), and ``TextSubmit`` shows the button's text as text."""
     from crispy_forms.utils import render_crispy_form
 
     from tenders.forms.evaluation import ScoreForm
