@@ -95,9 +95,15 @@ def due_reminders(kind: str, now: datetime.datetime) -> QuerySet[Invitation]:
     )
 
 
-def send_reminder(invitation: Invitation, kind: str, now: datetime.datetime) -> bool:
+def send_reminder(
+    invitation: Invitation,
+    kind: str,
+    now: datetime.datetime,
+    contact: dict[str, str] | None = None,
+) -> bool:
     """Send ``kind`` for ``invitation``'s current deadline unless it was sent
-    (False when another sweep sent it first)."""
+    (False when another sweep sent it first). ``contact``: the opportunity's
+    (``opportunity_contact``), when the caller has it already."""
     opportunity = invitation.opportunity
     deadline = opportunity.submission_deadline
     if deadline is None:
@@ -121,7 +127,7 @@ def send_reminder(invitation: Invitation, kind: str, now: datetime.datetime) -> 
                     # The hours left, to the nearest (72 or 24 when on time).
                     "hours": max(round((deadline - now) / HOUR), 1),
                     "url": f"/opportunities/{opportunity.pk}/",
-                    "contact": opportunity_contact(opportunity),
+                    "contact": contact or opportunity_contact(opportunity),
                 },
                 obj=opportunity,
                 discriminator=f"{kind}|{deadline.isoformat()}",
@@ -136,7 +142,11 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
     or twice at once). Returns the number of reminders sent."""
     now = now or timezone.now()
     sent = 0
+    contacts: dict[int, dict[str, str]] = {}  # one lookup an opportunity, not an invitee
     for kind in WINDOWS:
         for invitation in due_reminders(kind, now):
-            sent += send_reminder(invitation, kind, now)
+            opportunity = invitation.opportunity
+            if opportunity.pk not in contacts:
+                contacts[opportunity.pk] = opportunity_contact(opportunity)
+            sent += send_reminder(invitation, kind, now, contacts[opportunity.pk])
     return sent
