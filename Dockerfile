@@ -13,6 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_ENV=production
 WORKDIR /app
 RUN useradd --create-home --uid 10001 portal
+# WeasyPrint (the evaluation report's PDF) draws text with Pango.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .

@@ -76,6 +76,9 @@ class BidRevision(models.Model):
     submitted_at = models.DateTimeField()
     # Shown on the receipt: "LT-" and 80 random bits (``new_receipt_reference``).
     receipt_reference = models.CharField(max_length=80, unique=True)
+    # SHA-256 of everything submitted in this version (price, declarations,
+    # answers, rates, files' hashes), shown on the receipt.
+    content_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["bid_id", "number"]
@@ -110,6 +113,10 @@ class BidFile(StoredFile):
         BidRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
     )
     file = models.FileField(upload_to=bid_file_path, max_length=300)
+    # The question it is attached to (None: a file of the bid as a whole).
+    question = models.ForeignKey(
+        "tenders.Question", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["bid_id", "uploaded_at", "id"]

@@ -482,6 +482,7 @@ class AmendmentKind(models.TextChoices):
     DOCUMENT_ADDED = "document_added", "Document added"
     DETAILS_CORRECTED = "details_corrected", "Details corrected"
     VALUE_CHANGED = "value_changed", "Value or lots changed"
+    QUESTIONNAIRE_CHANGED = "questionnaire_changed", "Questionnaire changed"
 
 
 class Amendment(models.Model):
