@@ -77,12 +77,17 @@ from suppliers.services import (
     supplier_update,
 )
 from tenders.models import (
+    Answer,
     Bid,
     BidFile,
     Clarification,
     Opportunity,
     OpportunityDocument,
+    PriceRate,
+    PricingLine,
     ProcurementPolicy,
+    Question,
+    QuestionKind,
     RouteCheck,
     StatutoryFigure,
 )
@@ -98,6 +103,7 @@ from tenders.services import (
     invite,
     opportunity_publish,
 )
+from tests.evaluation_helpers import _copy_if_not_copied
 from tests.history_helpers import awarded, council_with_policy
 from tests.tenders_helpers import make_opportunity
 from tests.two_factor_helpers import verified_force_login
@@ -440,6 +446,9 @@ class World:
     bid_file: BidFile = None  # type: ignore[assignment]
     receipt: InboxMessage = None  # type: ignore[assignment]
     past: Opportunity = None  # type: ignore[assignment]
+    question: Question = None  # type: ignore[assignment]
+    pass_fail: Question = None  # type: ignore[assignment]
+    pricing_line: PricingLine = None  # type: ignore[assignment]
     council_markers: list[str] = field(default_factory=list)
     bid_markers: list[str] = field(default_factory=list)
     supplier_markers: list[str] = field(default_factory=list)
@@ -495,6 +504,29 @@ def build_world(world: World, clock, capture) -> None:
         supplier=world.supplier, by=world.supplier_user, trading_name=f"TRADING{w}-5d1c"
     ).pending
     opportunity = make_opportunity(officer, "4000.00", title=f"Culvert survey OPP{w}-7c2e")
+    # The questionnaire (issue 17): a quality question, a pass/fail one, one pricing line.
+    world.question = Question.objects.create(
+        opportunity=opportunity,
+        kind=QuestionKind.QUALITY,
+        criterion=opportunity.criteria.get(is_price=False),
+        number=1,
+        text=f"QUESTIONTEXT{w}-a41c: how will you survey the culvert?",
+        word_limit=300,
+        weight=100,
+    )
+    world.pass_fail = Question.objects.create(
+        opportunity=opportunity,
+        kind=QuestionKind.PASS_FAIL,
+        number=2,
+        text=f"PASSFAIL{w}-b52d: do you hold confined-space certificates?",
+    )
+    world.pricing_line = PricingLine.objects.create(
+        opportunity=opportunity,
+        number=1,
+        description=f"Survey PRICELINE{w}-c63e",
+        unit="job",
+        quantity=1,
+    )
     invite(opportunity=opportunity, suppliers=[world.supplier], by=officer)
     world.document = document_add(
         opportunity=opportunity,
@@ -519,7 +551,15 @@ def build_world(world: World, clock, capture) -> None:
         bid_add_file(
             bid=bid, by=person, upload=SimpleUploadedFile(f"bidfile{w}-e2b4.pdf", file_bytes)
         )
+        Answer.objects.create(
+            bid=bid, question=world.question, text=f"ANSWERTEXT{w}-d74f: by camera crawler."
+        )
+        Answer.objects.create(bid=bid, question=world.pass_fail, confirmed=True)
+        PriceRate.objects.create(
+            bid=bid, line=world.pricing_line, rate=Decimal(PRICES[w]), total=Decimal(PRICES[w])
+        )
         revision = bid_submit(bid=bid, by=person)
+        _copy_if_not_copied(bid, revision)
     world.bid = Bid.objects.get(pk=bid.pk)
     world.bid_file = BidFile.objects.get(bid=bid, revision__isnull=False)
     world.receipt = InboxMessage.objects.filter(recipient=person).latest("pk")
@@ -542,8 +582,14 @@ def build_world(world: World, clock, capture) -> None:
         *price_forms(PAST_PRICES[w]),
         *(o.email for o in world.officers),
     ]
+    world.council_markers += [
+        world.question.text.split(":")[0],
+        world.pass_fail.text.split(":")[0],
+        f"PRICELINE{w}-c63e",
+    ]
     world.bid_markers = [
         *price_forms(PRICES[w]),
+        f"ANSWERTEXT{w}-d74f",
         world.bid_file.original_name,
         f"BIDBODY{w}-e2b4",
         hashlib.sha256(file_bytes).hexdigest()[:16],
