@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portal.models import User
@@ -163,8 +163,12 @@ def has_questionnaire(opportunity: Opportunity) -> bool:
     """Whether the opportunity's bids answer a questionnaire (ADR 14: one
     without questions or pricing lines keeps the old way)."""
     return (
-        Question.objects.filter(opportunity=opportunity).exists()
-        or PricingLine.objects.filter(opportunity=opportunity).exists()
+        Opportunity.objects.filter(pk=opportunity.pk)
+        .filter(
+            Exists(Question.objects.filter(opportunity=OuterRef("pk")))
+            | Exists(PricingLine.objects.filter(opportunity=OuterRef("pk")))
+        )
+        .exists()
     )
 
 
