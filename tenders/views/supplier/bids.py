@@ -14,6 +14,7 @@ import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -390,8 +391,8 @@ def _questionnaire_page(
             }
         )
     added = []
-    uploads = [(None, form.cleaned_data.get("file"))]
-    uploads += [(q, f) for q, f in form.uploads().items()]
+    uploads: list[tuple[int | None, UploadedFile | None]] = [(None, form.cleaned_data.get("file"))]
+    uploads += list(form.uploads().items())
     by_pk = {item.question.pk: item.question for item in questions.questions}
     for question_pk, upload in uploads:
         if not upload:
