@@ -60,6 +60,11 @@ urlpatterns = [
         name="supplier_bid",
     ),
     path(
+        "opportunities/<int:pk>/lots/<int:lot_pk>/bid/check/",
+        supplier_bids.bid_check_page,
+        name="supplier_bid_check",
+    ),
+    path(
         "opportunities/<int:pk>/lots/<int:lot_pk>/bid/withdraw/",
         supplier_bids.bid_withdraw_page,
         name="supplier_bid_withdraw",

@@ -103,7 +103,6 @@ from tenders.services import (
     invite,
     opportunity_publish,
 )
-from tests.evaluation_helpers import _copy_if_not_copied
 from tests.history_helpers import awarded, council_with_policy
 from tests.tenders_helpers import make_opportunity
 from tests.two_factor_helpers import verified_force_login
@@ -217,6 +216,10 @@ MATRIX: dict[str, str] = {
     ),
     # the bidder's outcome letters (issue 16): its own organisation only
     "tenders:supplier_outcome": "login 404 404 404 404 404 404 404 | 200 404 404 404",
+    # issue 17: answers (check before submitting): the bid's own supplier only
+    "tenders:supplier_bid_check": (
+        "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
+    ),
     # tenders.views.officer: officers write; the council's others read (403)
     "tenders:opportunity_create": "login 404 404 200 200 403 403 403",
     # the world's opportunity is no longer a draft: back to its page
@@ -559,7 +562,6 @@ def build_world(world: World, clock, capture) -> None:
             bid=bid, line=world.pricing_line, rate=Decimal(PRICES[w]), total=Decimal(PRICES[w])
         )
         revision = bid_submit(bid=bid, by=person)
-        _copy_if_not_copied(bid, revision)
     world.bid = Bid.objects.get(pk=bid.pk)
     world.bid_file = BidFile.objects.get(bid=bid, revision__isnull=False)
     world.receipt = InboxMessage.objects.filter(recipient=person).latest("pk")
@@ -661,6 +663,8 @@ ARGS: dict[str, Args] = {
     },
     "tenders:supplier_bid": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
     "tenders:supplier_bid_withdraw": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
+    # issue 17: answers
+    "tenders:supplier_bid_check": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
     "tenders:supplier_bid_receipt": lambda w, n: {
         "pk": w.opportunity.pk,
         "bid_pk": n.bid.pk,

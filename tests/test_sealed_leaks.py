@@ -48,9 +48,10 @@ from portal.audit_labels import ACTION_LABELS
 from portal.models import AuditEvent, InboxMessage, Notification, User
 from portal.services import user_create
 from suppliers.services import supplier_update
-from tenders.models import Bid, BidFile, BidRevision
+from tenders.models import Bid, BidFile, BidRevision, PricingLine, Question, QuestionKind
 from tenders.services import (
     DECLARATIONS,
+    answers_save,
     bid_add_file,
     bid_save_draft,
     bid_start,
@@ -86,6 +87,14 @@ PRICE = "73519.47"  # Bidder 1's latest version, lot 1
 FIRST_PRICE = "72481.06"  # Bidder 1's first version
 OTHER_PRICE = "68042.19"  # Bidder 2, lot 2
 CANCELLED_PRICE = "71204.36"  # Bidder 1, the opportunity cancelled unopened
+# issue 17: answers. The main opportunity has a questionnaire (a quality question, two
+# pricing lines of one each): each bid's answer and first rate are markers of their own
+# (the second rate makes up the price, so the price markers above stay as they are).
+ANSWERS = {
+    PRICE: ("SEALED-ANSWER-3b8f we clean with care", "4127.39"),
+    FIRST_PRICE: ("SEALED-FIRSTANSWER-8c1e we clean daily", "3916.58"),
+    OTHER_PRICE: ("SEALED-OTHERANSWER-6d4a we clean weekly", "2851.73"),
+}
 FILE_NAME = "sealed-marker-7f3a.pdf"
 FILE_BYTES = b"%PDF-1.4 SEALED-MARKER-CONTENT-7f3a method statement"
 FIRST_FILE = ("sealed-first-9e0b.pdf", b"%PDF-1.4 SEALED-FIRST-CONTENT-9e0b")
@@ -115,6 +124,12 @@ def price_forms(price: str) -> list[str]:
     return [f"{value:.2f}", f"{value:,.2f}"]
 
 
+def answer_markers(price: str) -> list[str]:
+    """The answer's marker and its first rate, in every formatting (issue 17)."""
+    text, rate = ANSWERS[price]
+    return [text.split()[0], *price_forms(rate)]
+
+
 def file_markers(name: str, content: bytes) -> list[str]:
     return [name, content.decode().split()[1], hashlib.sha256(content).hexdigest()[:16]]
 
@@ -124,6 +139,22 @@ class Box:
 
     def __init__(self, officer, second_officer, clock, capture):
         self.main = publish_with_bidders(officer, 3)
+        # issue 17: answers (the questionnaire of the main opportunity)
+        self.answer_question = Question.objects.create(
+            opportunity=self.main,
+            kind=QuestionKind.QUALITY,
+            criterion=self.main.criteria.get(is_price=False),
+            number=1,
+            text="How will you clean the offices?",
+            word_limit=300,
+            weight=100,
+        )
+        self.pricing_lines = [
+            PricingLine.objects.create(
+                opportunity=self.main, number=n, description=f"Part {n}", unit="job", quantity=1
+            )
+            for n in (1, 2)
+        ]
         self.document = document_add(
             opportunity=self.main,
             upload=SimpleUploadedFile("brief-4c1a.pdf", b"%PDF-1.4 brief"),
@@ -155,8 +186,11 @@ class Box:
         )
         mail.outbox.clear()
         with capture(execute=True):
+            self.answer(1, FIRST_PRICE)
             submit(self.main, 1, FIRST_PRICE, files=[FIRST_FILE])
+            self.answer(1, PRICE)
             submit(self.main, 1, PRICE, files=[(FILE_NAME, FILE_BYTES)])
+            self.answer(2, OTHER_PRICE, lot_number=2)
             submit(self.main, 2, OTHER_PRICE, lot_number=2, files=[OTHER_FILE])
             submit(self.cancelled, 1, CANCELLED_PRICE, files=[CANCELLED_FILE])
         # The cancelled one: its deadline passes, then the council cancels it unopened.
@@ -195,12 +229,15 @@ class Box:
             )
         )
         self.main_markers = [
+            *answer_markers(PRICE),
+            *answer_markers(FIRST_PRICE),
             *price_forms(PRICE),
             *price_forms(FIRST_PRICE),
             *file_markers(FILE_NAME, FILE_BYTES),
             *file_markers(*FIRST_FILE),
         ]
         self.other_markers = [
+            *answer_markers(OTHER_PRICE),
             *price_forms(OTHER_PRICE),
             *file_markers(*OTHER_FILE),
             receipts[self.other_bid.pk],
@@ -211,6 +248,21 @@ class Box:
         ]
         # Bidder 1's own, which only Bidder 1 may see.
         self.own_markers = self.main_markers + self.cancelled_markers + own_receipts
+
+    def answer(self, n: int, price: str, lot_number: int = 1) -> None:
+        """Bidder ``n``'s draft answer and rates for the version priced ``price``."""
+        person = bidder(n)
+        bid = bid_start(lot=self.main.lots.get(number=lot_number), by=person)
+        text, rate = ANSWERS[price]
+        answers_save(
+            bid=bid,
+            by=person,
+            answers={self.answer_question.pk: (text, None)},
+            rates={
+                self.pricing_lines[0].pk: Decimal(rate),
+                self.pricing_lines[1].pk: Decimal(price) - Decimal(rate),
+            },
+        )
 
     def secrets_for(self, persona: str) -> list[str]:
         if persona == "bidder":
@@ -571,7 +623,10 @@ def test_once_opened_the_same_scan_finds_the_bids_on_the_councils_pages(
     for persona in ("officer", "auditor"):
         shown = {what for _where, what in read_everything(box, persona, people[persona])}
         # The scan is not blind: the opened box's prices and files are found...
-        for marker in ["73,519.47", "72,481.06", "68,042.19", FILE_NAME, OTHER_FILE[0]]:
+        markers = ["73,519.47", "72,481.06", "68,042.19", FILE_NAME, OTHER_FILE[0]]
+        # issue 17: the latest versions' answers and rates, on the officers' bid pages
+        markers += ["SEALED-ANSWER-3b8f", "4,127.39", "SEALED-OTHERANSWER-6d4a", "2,851.73"]
+        for marker in markers:
             assert marker in shown, (persona, marker)
         assert "SEALED-MARKER-CONTENT-7f3a" in shown  # the file itself, downloaded
         # ...and the cancelled box, never opened, stays sealed.

@@ -32,6 +32,7 @@ from tenders.models import (
     Lot,
     Opportunity,
     OpportunityStatus,
+    Question,
 )
 from tenders.models.bids import new_receipt_reference
 from tenders.services import lifecycle
@@ -135,15 +136,21 @@ def _check_own(bid: Bid, by: User) -> None:
 
 
 @transaction.atomic
-def bid_add_file(*, bid: Bid, upload: UploadedFile, by: User) -> BidFile:
+def bid_add_file(
+    *, bid: Bid, upload: UploadedFile, by: User, question: Question | None = None
+) -> BidFile:
+    """Add a file to the draft: to the bid as a whole, or to one of the
+    opportunity's questions (issue 17: the documents a question asks for)."""
     bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid.pk)
     _check_own(bid, by)
     _check_open_for(bid.opportunity, by)
+    if question is not None and question.opportunity_id != bid.opportunity_id:
+        raise BidRefused("That question is not part of this opportunity.")
     try:
         checked = check_upload(upload)
     except ValidationError as exc:
         raise BidRefused(" ".join(exc.messages)) from None
-    return store(BidFile(bid=bid), upload, checked, by=by)
+    return store(BidFile(bid=bid, question=question), upload, checked, by=by)
 
 
 @transaction.atomic
@@ -175,16 +182,33 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
 
     The server's clock decides, as the last step before the commit: a bid
     after the deadline, even by a second, is refused with both times.
-    Every earlier version is kept.
+    Every earlier version is kept. With a questionnaire (issue 17) the bid
+    must pass ``bid_check``, its price is the pricing schedule's total
+    recomputed here, and its answers and rates are copied into the version;
+    every version records the SHA-256 of its content (ADR 14).
     """
+    from tenders.services import answers  # it builds on this module
+
     with transaction.atomic():
         opportunity = Opportunity.objects.get(pk=bid.opportunity_id)
         _hold_open(opportunity)
         opportunity.refresh_from_db()
-        bid = Bid.objects.select_for_update().get(pk=bid.pk)
+        bid = Bid.objects.select_for_update().select_related("lot").get(pk=bid.pk)
+        bid.opportunity = opportunity
         _check_own(bid, by)
         _check_open_for(opportunity, by)
-        if bid.draft_price is None:
+        price = bid.draft_price
+        with_questionnaire = answers.has_questionnaire(opportunity)
+        if with_questionnaire:
+            # Every problem at once, each with where to put it right.
+            problems = answers.bid_check(bid)
+            if problems:
+                raise answers.BidIncomplete(problems)
+            # The schedule's total, recomputed from the rates: never a posted figure.
+            scheduled = answers.schedule_price(bid, bid.lot)
+            if scheduled is not None:
+                price = scheduled
+        if price is None:
             raise BidRefused("Enter your price before you submit.")
         missing = [
             text for key, text in DECLARATIONS.items() if not bid.draft_declarations.get(key)
@@ -197,7 +221,7 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
         revision = BidRevision.objects.create(
             bid=bid,
             number=number,
-            price=bid.draft_price,
+            price=price,
             declarations=bid.draft_declarations,
             submitted_by=by,
             submitted_at=now,
@@ -214,9 +238,14 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
                 sha256=f.sha256,
                 uploaded_by=f.uploaded_by,
                 uploaded_at=f.uploaded_at,
+                question_id=f.question_id,
             )
             for f in files
         )
+        if with_questionnaire:
+            answers.copy_draft_into(bid, revision)
+        revision.content_sha256 = answers.content_sha256(revision)
+        BidRevision.objects.filter(pk=revision.pk).update(content_sha256=revision.content_sha256)
         # Sealed: the audit trail records the receipt, never the price.
         audit.record(
             sealed_until_opened=opportunity.pk,
@@ -228,6 +257,7 @@ def bid_submit(*, bid: Bid, by: User) -> BidRevision:
                 "version": number,
                 "receipt": revision.receipt_reference,
                 "files": {f.original_name: f.sha256 for f in files},
+                "content_sha256": revision.content_sha256,
             },
         )
         # The last step before the commit: the server's clock decides.
@@ -263,6 +293,7 @@ def _receipt(
             "receipt": revision.receipt_reference,
             "submitted_at": london_time(at),
             "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
+            "content_sha256": revision.content_sha256,
             "url": f"/opportunities/{bid.opportunity_id}/",
             "contact": opportunity_contact(bid.opportunity),
         },

@@ -58,6 +58,7 @@ from tenders.services import (
     opened_bids,
     score_set,
 )
+from tenders.services.answers import submitted_content
 from tenders.services.awards import Ranked, choose
 from tenders.services.lifecycle import london_time
 from tenders.views.officer.common import officer_opportunity, refusal_messages
@@ -340,6 +341,8 @@ def _render_bid(
                 (text, bool(latest.declarations.get(key))) for key, text in DECLARATIONS.items()
             ],
             "criteria": criteria,
+            # The latest version's answers, files per question and priced schedule (issue 17).
+            "content": submitted_content(latest),
             "exclude_form": exclude_form,
             "can_act": can_act,
             # Named ``form`` so that the page title starts "Error:".

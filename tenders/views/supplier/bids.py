@@ -14,17 +14,21 @@ import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.downloads import kept_private, private_file
 from portal.http import SignedInRequest
 from portal.models import User
 from suppliers.models import SupplierOrganisation
+from tenders.forms.answers import QuestionnaireBidForm
 from tenders.forms.bid import BidForm
 from tenders.models import (
     Bid,
@@ -38,15 +42,23 @@ from tenders.models import (
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
     DECLARATIONS,
+    BidIncomplete,
+    BidQuestions,
     BidRefused,
     LateBid,
+    Problem,
+    answers_save,
     bid_add_file,
+    bid_check,
     bid_remove_file,
     bid_save_draft,
     bid_start,
     bid_submit,
     bid_withdraw,
+    count_words,
+    has_questionnaire,
     lifecycle,
+    questionnaire,
 )
 from tenders.services.lifecycle import london_time
 
@@ -171,6 +183,42 @@ def _bid_url(lot: Lot) -> str:
     return reverse("tenders:supplier_bid", args=[lot.opportunity_id, lot.pk])
 
 
+def _question_rows(form: QuestionnaireBidForm, questions: BidQuestions) -> list[dict[str, Any]]:
+    """Each question with its fields and the word count of what is in the box
+    (what was just typed, or the draft): over the limit is an error shown on it."""
+    rows = []
+    for item in questions.questions:
+        q = item.question
+        answer = form[f"answer_{q.pk}"]
+        text = answer.value() or ""
+        words = count_words(text)
+        over = q.word_limit is not None and words > q.word_limit
+        errors = list(answer.errors)
+        if over and not form.is_bound:
+            errors.append(f"Question {q.number} has {words} words: the limit is {q.word_limit}.")
+        rows.append(
+            {
+                "item": item,
+                "question": q,
+                "answer": answer,
+                "confirm": form[f"confirm_{q.pk}"] if item.is_pass_fail else None,
+                "file": form[f"file_{q.pk}"] if q.document_names else None,
+                "text": text,
+                "words": words,
+                "over": over,
+                "errors": errors,
+            }
+        )
+    return rows
+
+
+def _line_rows(form: QuestionnaireBidForm, questions: BidQuestions) -> list[dict[str, Any]]:
+    return [
+        {"item": item, "line": item.line, "rate": form[f"rate_{item.line.pk}"]}
+        for item in questions.lines
+    ]
+
+
 def _render_bid(
     request: SignedInRequest,
     opportunity: Opportunity,
@@ -180,6 +228,21 @@ def _render_bid(
 ) -> HttpResponse:
     is_open = _is_open(opportunity)
     revisions = list(bid.revisions.order_by("-number")) if bid else []
+    extra: dict[str, Any] = {"questionnaire": None}
+    if isinstance(form, QuestionnaireBidForm):
+        # The files per question as saved now (a refused save keeps what was typed).
+        questions = questionnaire(opportunity, lot, bid)
+        form.questions.questions = [
+            type(item)(item.question, item.answer, fresh.files)
+            for item, fresh in zip(form.questions.questions, questions.questions, strict=True)
+        ]
+        extra = {
+            "questionnaire": form.questions,
+            "question_rows": _question_rows(form, form.questions),
+            "line_rows": _line_rows(form, questions),
+            "schedule_total": questions.total,
+            "check_url": reverse("tenders:supplier_bid_check", args=[opportunity.pk, lot.pk]),
+        }
     return render(
         request,
         "tenders/supplier/bids/bid.html",
@@ -197,6 +260,7 @@ def _render_bid(
             "latest": revisions[0] if revisions else None,
             "statuses": BidStatus,
             "opportunity_statuses": OpportunityStatus,
+            **extra,
         },
     )
 
@@ -219,6 +283,8 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     every file already uploaded in the draft."""
     user, opportunity, lot = _lot_for(request, pk, lot_pk)
     bid = _own_bid(user, lot)
+    if has_questionnaire(opportunity):
+        return _questionnaire_page(request, user, opportunity, lot, bid)
     if request.method != "POST":
         return _render_bid(
             request, opportunity, lot, bid, BidForm.for_draft(bid, action=_bid_url(lot))
@@ -271,6 +337,126 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
             request, "Your draft is saved. The council cannot see it until you submit your bid."
         )
     return redirect(_bid_url(lot))
+
+
+def _wants_json(request: SignedInRequest) -> bool:
+    """The page's own autosave (assets/js/answers.mjs) asks for a JSON answer."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _questionnaire_page(
+    request: SignedInRequest, user: User, opportunity: Opportunity, lot: Lot, bid: Bid | None
+) -> HttpResponse:
+    """The bid page of an opportunity with a questionnaire: every answer, rate
+    and declaration saved at once ("Save draft", or the page's autosave, which
+    gets JSON); over-limit answers are saved and shown as errors; submitting
+    happens on the check page."""
+    action = _bid_url(lot)
+    questions = questionnaire(opportunity, lot, bid)
+    if request.method != "POST":
+        form = QuestionnaireBidForm.for_questionnaire(bid, questions, action=action)
+        return _render_bid(request, opportunity, lot, bid, form)
+    form = QuestionnaireBidForm(request.POST, request.FILES, action=action, questions=questions)
+    as_json = _wants_json(request)
+    if not form.is_valid():
+        if as_json:
+            errors = [str(e) for errors in form.errors.values() for e in errors]
+            return JsonResponse({"saved": False, "errors": errors}, status=400)
+        return _render_bid(request, opportunity, lot, bid, form)
+
+    def refused(field: str | None, exc: BidRefused) -> HttpResponse:
+        if as_json:
+            return JsonResponse({"saved": False, "errors": [str(exc)]}, status=409)
+        form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
+        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
+
+    try:
+        with transaction.atomic():
+            bid = bid_start(lot=lot, by=user)
+            bid = bid_save_draft(
+                bid=bid,
+                by=user,
+                price=None if questions.lines else form.cleaned_data.get("price"),
+                declarations=form.declarations_ticked(),
+            )
+            problems = answers_save(bid=bid, by=user, answers=form.answers(), rates=form.rates())
+    except BidRefused as exc:
+        return refused(None, exc)
+    if as_json:
+        return JsonResponse(
+            {
+                "saved": True,
+                "saved_at": london_time(timezone.now()),
+                "problems": [{"text": p.text, "anchor": p.anchor} for p in problems],
+            }
+        )
+    added = []
+    uploads: list[tuple[int | None, UploadedFile | None]] = [(None, form.cleaned_data.get("file"))]
+    uploads += list(form.uploads().items())
+    by_pk = {item.question.pk: item.question for item in questions.questions}
+    for question_pk, upload in uploads:
+        if not upload:
+            continue
+        try:
+            question = by_pk[question_pk] if question_pk else None
+            added.append(bid_add_file(bid=bid, upload=upload, by=user, question=question))
+        except BidRefused as exc:
+            return refused(f"file_{question_pk}" if question_pk else "file", exc)
+    saved = "Your draft is saved. The council cannot see it until you submit your bid."
+    if added:
+        names = ", ".join(f.original_name for f in added)
+        saved = f"{names} added to your draft and your draft is saved. " + saved.split(". ", 1)[1]
+    messages.success(request, saved)
+    if problems:
+        # Saved as typed; the page shows each answer over its limit.
+        for problem in problems:
+            form.add_error(f"answer_{problem.anchor.rsplit('-', 1)[1]}", problem.text)
+        return _render_bid(request, opportunity, lot, bid, form)
+    if "check" in request.POST:
+        return redirect("tenders:supplier_bid_check", pk=opportunity.pk, lot_pk=lot.pk)
+    return redirect(action)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
+    """Check before submitting: every problem of the draft, each linking to
+    its field on the bid page, or "all complete" and the Submit button."""
+    user, opportunity, lot = _lot_for(request, pk, lot_pk)
+    bid = _own_bid(user, lot)
+    error = None
+    problems: list[Problem] = []
+    if bid is not None:
+        bid.opportunity, bid.lot = opportunity, lot
+        problems = bid_check(bid)
+    if request.method == "POST":
+        if bid is None:
+            error = "Save a draft of your bid before you submit it."
+        else:
+            try:
+                revision = bid_submit(bid=bid, by=user)
+            except BidIncomplete as exc:
+                problems = exc.problems
+            except BidRefused as exc:
+                error = str(exc)
+            else:
+                request.session[JUST_SUBMITTED] = revision.pk
+                return redirect(
+                    "tenders:supplier_bid_receipt", pk=pk, bid_pk=bid.pk, number=revision.number
+                )
+    return render(
+        request,
+        "tenders/supplier/bids/check.html",
+        {
+            "opportunity": opportunity,
+            "lot": lot,
+            "bid": bid,
+            "problems": problems,
+            "error": error,
+            "is_open": _is_open(opportunity),
+            "bid_url": _bid_url(lot),
+            "deadline": london_time(opportunity.submission_deadline),
+        },
+    )
 
 
 @require_POST
