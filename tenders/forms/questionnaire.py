@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.layout import Field, Size
 from django import forms
@@ -96,7 +96,7 @@ class QuestionForm(forms.Form):
         self.criteria = {f"c{c.pk}": c for c in criteria if not c.is_price}
         choices = [(key, f"Marked for quality, under {c.name}") for key, c in self.criteria.items()]
         choices.append((NOT_MARKED, "Pass or fail: answered with the bid, judged after opening"))
-        self.fields["place"].choices = choices
+        cast(forms.ChoiceField, self.fields["place"]).choices = choices
         self.helper = gds_helper(
             Field.radios("place", legend_size=Size.SMALL),
             Field.textarea("text", rows=3, label_size=Size.SMALL),
@@ -184,7 +184,7 @@ class PricingLineForm(forms.Form):
             Field.text("quantity", field_width=10, label_size=Size.SMALL),
         ]
         if len(lots) > 1:
-            self.fields["lot"].choices = [
+            cast(forms.ChoiceField, self.fields["lot"]).choices = [
                 (EVERY_LOT, "Every lot"),
                 *((str(lot.pk), f"Lot {lot.number}: {lot.title}") for lot in lots),
             ]
@@ -227,7 +227,7 @@ class CopyForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.sources = {str(o.pk): o for o in sources}
-        self.fields["source"].choices = [
+        cast(forms.ChoiceField, self.fields["source"]).choices = [
             ("", "Choose an opportunity"),
             *((str(o.pk), f"{o.reference} {o.title}") for o in sources),
         ]

@@ -125,7 +125,7 @@ def _editable(opportunity: Opportunity) -> Opportunity:
 
 
 def _record(
-    opportunity: Opportunity, *, by: User, action: str, summary: str, changes: dict[str, Any]
+    opportunity: Opportunity, action: str, *, by: User, summary: str, changes: dict[str, Any]
 ) -> None:
     """Audit a change of a draft's questionnaire; on an open opportunity the
     change is an amendment, told to every invitee."""
@@ -378,7 +378,7 @@ def question_move(*, question: Question, by: User, up: bool) -> Question:
     opportunity = _editable(question.opportunity)
     question = Question.objects.get(pk=question.pk)
     group = Question.objects.filter(
-        opportunity=opportunity, kind=question.kind, criterion_id=question.criterion_id
+        opportunity=opportunity, kind=question.kind, criterion=question.criterion
     )
     neighbour = (
         group.filter(number__lt=question.number).order_by("-number").first()
@@ -668,15 +668,15 @@ def problems_of(
     for question in questions:
         if question.kind != QuestionKind.QUALITY:
             continue
-        criterion = by_pk.get(question.criterion_id or 0)
-        if criterion is None:
+        home = by_pk.get(question.criterion_id or 0)
+        if home is None:
             problems.append(
                 f"Question {question.number} has no criterion: choose the quality criterion "
                 "it is marked under."
             )
-        elif criterion.is_price:
+        elif home.is_price:
             problems.append(
-                f"Question {question.number} is under the price criterion {criterion.name}: "
+                f"Question {question.number} is under the price criterion {home.name}: "
                 "price is scored from the pricing schedule, so move it to a quality criterion."
             )
     if lines:
