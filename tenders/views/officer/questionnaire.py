@@ -318,6 +318,7 @@ def question_remove_view(request: SignedInRequest, pk: int, question_pk: int) ->
             "is_open": opportunity.status == S.OPEN,
             "back": _overview_url(opportunity),
             "button": "Remove the question",
+            "drafts_note": "Suppliers' draft answers to it are removed with it.",
         },
     )
 
@@ -440,5 +441,6 @@ def line_remove_view(request: SignedInRequest, pk: int, line_pk: int) -> HttpRes
             "is_open": opportunity.status == S.OPEN,
             "back": _overview_url(opportunity),
             "button": "Remove the pricing line",
+            "drafts_note": "Suppliers' draft rates for it are removed with it.",
         },
     )
