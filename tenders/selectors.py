@@ -413,6 +413,8 @@ _CHECK_SQL = (
 # Whether the opportunity has any rows of a list the page shows (no query for
 # an empty list: most opportunities have no questions, documents or amendments).
 _ANY_SQL = 'EXISTS (SELECT 1 FROM {} x WHERE x.opportunity_id = "tenders_opportunity"."id")'
+_HOW_MANY_SQL = 'SELECT COUNT(*) FROM {} x WHERE x.opportunity_id = "tenders_opportunity"."id"'
+_COUNTED = {"page_questions": "tenders_question", "page_pricing_lines": "tenders_pricingline"}
 _LISTS = {
     "page_any_clarifications": "tenders_clarification",
     "page_any_documents": "tenders_opportunitydocument",
@@ -428,7 +430,8 @@ def opportunity_page_facts() -> dict[str, RawSQL]:
     how many suppliers are invited and how many of them are local; the band's
     minimums; the latest check that decided the route, as
     ``latest_route_check`` finds it; whether there are any questions,
-    documents and amendments to read.
+    documents and amendments to read; how many questions and pricing lines
+    its questionnaire has.
 
     Written out: built with ``Subquery`` the ORM took longer compiling them on
     every request than the three queries they replace."""
@@ -458,6 +461,11 @@ def opportunity_page_facts() -> dict[str, RawSQL]:
             ProcurementPolicy._meta.get_field("effective_from"),
         ),
         **{name: fact(_ANY_SQL.format(table), BooleanField()) for name, table in _LISTS.items()},
+        # issue 17: how many questions and pricing lines its questionnaire has
+        **{
+            name: fact(_HOW_MANY_SQL.format(table), IntegerField())
+            for name, table in _COUNTED.items()
+        },
     }
 
 

@@ -19,6 +19,7 @@ from tenders.views.officer import actions as officer_actions
 from tenders.views.officer import bids as officer_bids
 from tenders.views.officer import invitations as officer_invitations
 from tenders.views.officer import opportunities as officer_opportunities
+from tenders.views.officer import questionnaire as officer_questionnaire
 from tenders.views.supplier import bids as supplier_bids
 from tenders.views.supplier import opportunities as supplier_opportunities
 
@@ -153,6 +154,53 @@ urlpatterns = [
         "opportunities/<int:pk>/value/",
         officer_actions.opportunity_change_value_view,
         name="opportunity_change_value",
+    ),
+    # --- Council officers (auditors read the overview): the questionnaire and
+    # pricing schedule of an opportunity (tenders.views.officer.questionnaire).
+    path(
+        "opportunities/<int:pk>/questionnaire/",
+        officer_questionnaire.questionnaire,
+        name="questionnaire",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/copy/",
+        officer_questionnaire.questionnaire_copy_view,
+        name="questionnaire_copy",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/questions/add/",
+        officer_questionnaire.question_add_view,
+        name="questionnaire_question_add",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/questions/<int:question_pk>/",
+        officer_questionnaire.question_edit_view,
+        name="questionnaire_question_edit",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/questions/<int:question_pk>/remove/",
+        officer_questionnaire.question_remove_view,
+        name="questionnaire_question_remove",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/questions/<int:question_pk>/move/",
+        officer_questionnaire.question_move_view,
+        name="questionnaire_question_move",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/pricing/add/",
+        officer_questionnaire.line_add_view,
+        name="questionnaire_line_add",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/pricing/<int:line_pk>/",
+        officer_questionnaire.line_edit_view,
+        name="questionnaire_line_edit",
+    ),
+    path(
+        "opportunities/<int:pk>/questionnaire/pricing/<int:line_pk>/remove/",
+        officer_questionnaire.line_remove_view,
+        name="questionnaire_line_remove",
     ),
     # --- Council officers and auditors: the sealed box, evaluation and award
     # (tenders.views.officer.bids). Everything but the opening is 404 until

@@ -34,6 +34,7 @@ from tenders.services import (
     invite,
     opportunity_publish,
 )
+from tests.evaluation_helpers import add_questionnaire
 from tests.tenders_helpers import approved_supplier, make_opportunity
 from tests.two_factor_helpers import verified_force_login
 
@@ -331,6 +332,11 @@ def test_officer_pages_and_their_errors(
     audit.submit("Invite suppliers, none chosen", "Invite the suppliers ticked")
     audit.visit("Cancel a draft", f"/opportunities/{draft.pk}/cancel/")
     audit.submit("Cancel a draft, no reason", "Cancel the opportunity")
+    # issue 17: the questionnaire and pricing schedule
+    add_questionnaire(draft)
+    audit.visit("Questionnaire", f"/opportunities/{draft.pk}/questionnaire/")
+    audit.visit("Add a question", f"/opportunities/{draft.pk}/questionnaire/questions/add/")
+    audit.submit("Add a question, nothing typed", "Add the question")
     audit.visit("Open opportunity", f"/opportunities/{open_opportunity.pk}/")
     audit.submit("Open opportunity, empty answer", "Send answer")
     audit.visit("Extend the deadline", f"/opportunities/{open_opportunity.pk}/deadline/")

@@ -245,6 +245,27 @@ MATRIX: dict[str, str] = {
     "tenders:bid_score": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
     "tenders:bid_exclude": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
     "tenders:bid_file": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
+    # issue 17: the questionnaire. The council's staff read it; its officers change it
+    # while the opportunity is a draft or open (the world's is evaluated: back to it)
+    "tenders:questionnaire": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    "tenders:questionnaire_copy": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:questionnaire_question_add": "login 404 404 404 404 404 404 404 | 404 302 403 403",
+    "tenders:questionnaire_question_edit": (
+        "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
+    ),
+    "tenders:questionnaire_question_remove": (
+        "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
+    ),
+    "tenders:questionnaire_question_move": (
+        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
+    ),
+    "tenders:questionnaire_line_add": "login 404 404 404 404 404 404 404 | 404 302 403 403",
+    "tenders:questionnaire_line_edit": (
+        "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
+    ),
+    "tenders:questionnaire_line_remove": (
+        "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
+    ),
     # tenders.views.shared: shared by the council and its invited suppliers
     "tenders:opportunity_list": "login 200 200 200 200 200 200 200",
     "tenders:opportunity_detail": "login 404 404 404 404 404 404 404 | 200 200 200 200",
@@ -303,6 +324,9 @@ POST_MATRIX: dict[str, str] = {
     "tenders:box_open": "login 404 404 404 404 404 404 404",
     "tenders:bid_score": "login 404 404 404 404 404 404 404 | - | 404 404 403",
     "tenders:bid_exclude": "login 404 404 404 404 404 404 404 | - | 404 404 403",
+    # issue 17: the questionnaire; the council's auditor is refused before the nested lookup
+    "tenders:questionnaire_copy": "login 404 404 404 404 404 404 404",
+    "tenders:questionnaire_question_move": "login 404 404 404 404 404 404 404 | - | 404 404 403",
 }
 
 # Django admin's pages of each registered model, from what a superuser may do
@@ -725,6 +749,22 @@ for _name in (
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
 ARGS["tenders:opportunity_calendar"] = lambda w, n: {"pk": w.opportunity.pk}
+# issue 17: the questionnaire
+for _name in (
+    "tenders:questionnaire",
+    "tenders:questionnaire_copy",
+    "tenders:questionnaire_question_add",
+    "tenders:questionnaire_line_add",
+):
+    ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
+for _name in (
+    "tenders:questionnaire_question_edit",
+    "tenders:questionnaire_question_remove",
+    "tenders:questionnaire_question_move",
+):
+    ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk, "question_pk": n.question.pk}
+for _name in ("tenders:questionnaire_line_edit", "tenders:questionnaire_line_remove"):
+    ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk, "line_pk": n.pricing_line.pk}
 ARGS["tenders:supplier_outcome"] = lambda w, n: {"pk": w.opportunity.pk}
 
 

@@ -66,6 +66,19 @@ from tenders.services.opportunities import (
     override_refusal,
 )
 from tenders.services.policy import BandSpec, policy_create
+from tenders.services.questionnaire import (
+    CopyResult,
+    QuestionnaireInvalid,
+    pricing_line_add,
+    pricing_line_remove,
+    pricing_line_update,
+    question_add,
+    question_move,
+    question_remove,
+    question_update,
+    questionnaire_copy,
+    questionnaire_problems,
+)
 from tenders.services.reminders import send_due_reminders
 from tenders.services.routes import (
     CurrentRoute,
@@ -88,6 +101,7 @@ __all__ = [
     "BidRefused",
     "BoxState",
     "ChangedMeanwhile",
+    "CopyResult",
     "CriterionSpec",
     "CurrentRoute",
     "LateBid",
@@ -95,6 +109,7 @@ __all__ = [
     "NoPolicy",
     "OpportunityRefused",
     "Problem",
+    "QuestionnaireInvalid",
     "RouteRefused",
     "RouteResult",
     "aggregation_override_record",
@@ -143,7 +158,16 @@ __all__ = [
     "opportunity_value",
     "override_refusal",
     "policy_create",
+    "pricing_line_add",
+    "pricing_line_remove",
+    "pricing_line_update",
+    "question_add",
+    "question_move",
+    "question_remove",
+    "question_update",
     "questionnaire",
+    "questionnaire_copy",
+    "questionnaire_problems",
     "route_for",
     "score_set",
     "send_due_reminders",

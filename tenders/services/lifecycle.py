@@ -100,6 +100,7 @@ STEPS: tuple[Step, ...] = (
     # Before the deadline.
     _step("invite", BEFORE_THE_DEADLINE, "invite suppliers"),
     _step("add_document", BEFORE_THE_DEADLINE, "add documents"),
+    _step("edit_questionnaire", BEFORE_THE_DEADLINE, "change its questionnaire"),
     _step("record_override", BEFORE_THE_DEADLINE, "record that the work is genuinely separate"),
     _step("extend_deadline", {S.OPEN}, "extend its deadline"),
     _step("correct_details", {S.OPEN}, "correct its details"),

@@ -105,17 +105,43 @@ def set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
 
 
 def _set_criteria(opportunity: Opportunity, criteria: Sequence[CriterionSpec]) -> None:
+    """Make the opportunity's criteria ``criteria``, in order. A criterion that
+    stays (the same name, whatever the case) keeps its row, and so its
+    questions (issue 17); one that goes may go only if it has none."""
     if sum(1 for c in criteria if c.is_price) > 1:
         raise OpportunityRefused("Only one criterion can be price.")
-    opportunity.criteria.all().delete()
-    created = [
-        Criterion(
-            opportunity=opportunity, name=c.name, weight=c.weight, is_price=c.is_price, position=n
+    existing = {c.name.strip().casefold(): c for c in opportunity.criteria.all()}
+    kept: list[Criterion] = []
+    created: list[Criterion] = []
+    for n, spec in enumerate(criteria):
+        criterion = existing.pop(spec.name.strip().casefold(), None) or Criterion(
+            opportunity=opportunity
         )
-        for n, c in enumerate(criteria)
-    ]
-    for criterion in created:
+        criterion.name, criterion.weight = spec.name, spec.weight
+        criterion.is_price, criterion.position = spec.is_price, n
         criterion.full_clean(exclude=["opportunity"])
+        (kept if criterion.pk else created).append(criterion)
+    if existing:
+        with_questions = sorted(
+            set(
+                opportunity.questions.filter(criterion__in=existing.values()).values_list(
+                    "criterion__name", flat=True
+                )
+            )
+        )
+        if with_questions:
+            raise OpportunityRefused(
+                [
+                    f"The criterion {name} has questions: move them to another criterion "
+                    "or remove them first."
+                    for name in with_questions
+                ]
+            )
+        Criterion.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
+    if kept:
+        # Price moves from one kept criterion to another without two at once.
+        Criterion.objects.filter(pk__in=[c.pk for c in kept]).update(is_price=False)
+        Criterion.objects.bulk_update(kept, ["name", "weight", "is_price", "position"])
     Criterion.objects.bulk_create(created)
 
 
@@ -305,6 +331,11 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
         )
     if decision.band is not None:
         problems.extend(rules.band_shortfall(decision.band, **invited_counts(opportunity)))
+    # Imported here: the questionnaire's changes are amendments, which import this module.
+    from tenders.services.questionnaire import questionnaire_problems
+
+    # Nothing for an opportunity without a questionnaire (the old way, ADR 14).
+    problems.extend(questionnaire_problems(opportunity))
     return problems
 
 

@@ -376,6 +376,13 @@ def render_detail(
             "invited_local": facts["page_invited_local"],
             "clarifications": clarifications,
             "amendments": page_amendments(opportunity, facts),
+            # issue 17: the link to the questionnaire, with its counts
+            "questionnaire": {
+                "shown": status in {S.DRAFT, S.OPEN}
+                or bool(facts["page_questions"] or facts["page_pricing_lines"]),
+                "questions": facts["page_questions"],
+                "lines": facts["page_pricing_lines"],
+            },
             "route": route,
             "can_act": can_act,
             "actions": actions,
