@@ -65,6 +65,14 @@ from tenders.services.routes import (
     opportunity_value,
     route_for,
 )
+from tenders.services.standstill import (
+    StandstillRunning,
+    challenge_record,
+    challenge_resolve,
+    intention_send,
+    marks_final,
+    standstill_ends,
+)
 
 __all__ = [
     "DECLARATIONS",
@@ -81,6 +89,7 @@ __all__ = [
     "OpportunityRefused",
     "RouteRefused",
     "RouteResult",
+    "StandstillRunning",
     "aggregation_override_record",
     "award_lot",
     "bid_add_file",
@@ -92,6 +101,8 @@ __all__ = [
     "bid_withdraw",
     "box_open",
     "box_state",
+    "challenge_record",
+    "challenge_resolve",
     "check_route",
     "clarification_answer",
     "clarification_ask",
@@ -100,6 +111,7 @@ __all__ = [
     "current_routes",
     "document_add",
     "evaluation",
+    "intention_send",
     "intention_set",
     "invite",
     "invite_all_local_matches",
@@ -107,6 +119,7 @@ __all__ = [
     "is_opened",
     "lifecycle",
     "lots_from_areas",
+    "marks_final",
     "matching_suppliers",
     "opened_bids",
     "opportunity_cancel",
@@ -123,4 +136,5 @@ __all__ = [
     "route_for",
     "score_set",
     "send_due_reminders",
+    "standstill_ends",
 ]
