@@ -16,6 +16,7 @@ from django.urls import path
 
 from tenders.views import policy, shared
 from tenders.views.officer import actions as officer_actions
+from tenders.views.officer import award_steps as officer_award_steps
 from tenders.views.officer import bids as officer_bids
 from tenders.views.officer import invitations as officer_invitations
 from tenders.views.officer import opportunities as officer_opportunities
@@ -231,6 +232,34 @@ urlpatterns = [
         "opportunities/<int:pk>/bids/<int:bid_pk>/files/<int:file_pk>/",
         officer_bids.bid_file_download,
         name="bid_file",
+    ),
+    # --- Council officers and auditors: letters of intention and the standstill,
+    # challenges, and the evaluation report (tenders.views.officer.award_steps).
+    # 404 until two officers have opened the box; auditors read, 403 on actions.
+    path(
+        "opportunities/<int:pk>/lots/<int:lot_pk>/intention/",
+        officer_award_steps.lot_intention,
+        name="lot_intention",
+    ),
+    path(
+        "opportunities/<int:pk>/challenges/",
+        officer_award_steps.challenges,
+        name="challenges",
+    ),
+    path(
+        "opportunities/<int:pk>/challenges/<int:challenge_pk>/resolve/",
+        officer_award_steps.challenge_resolve_view,
+        name="challenge_resolve",
+    ),
+    path(
+        "opportunities/<int:pk>/evaluation-report/",
+        officer_award_steps.report_page,
+        name="evaluation_report",
+    ),
+    path(
+        "opportunities/<int:pk>/evaluation-report.pdf",
+        officer_award_steps.report_pdf,
+        name="evaluation_report_pdf",
     ),
     # --- Shared by the council and its invited suppliers (tenders.views.shared):
     # the list and the page of one opportunity, each role's own version, and

@@ -80,6 +80,7 @@ from tenders.models import (
     Answer,
     Bid,
     BidFile,
+    Challenge,
     Clarification,
     Opportunity,
     OpportunityDocument,
@@ -103,6 +104,7 @@ from tenders.services import (
     invite,
     opportunity_publish,
 )
+from tenders.views.officer import award_steps
 from tests.history_helpers import awarded, council_with_policy
 from tests.tenders_helpers import make_opportunity
 from tests.two_factor_helpers import verified_force_login
@@ -266,6 +268,15 @@ MATRIX: dict[str, str] = {
     "tenders:questionnaire_line_remove": (
         "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
     ),
+    # issue 17: award steps and report (tenders.views.officer.award_steps): the
+    # buyer's officers and auditors once opened; auditors read, 403 on acting
+    "tenders:lot_intention": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
+    "tenders:challenges": "login 404 404 404 404 404 404 404 | 404 200 200 404",
+    "tenders:challenge_resolve": (
+        "login 404 404 404 404 404 404 404 | 404 200 403 404 | 404 404 404"
+    ),
+    "tenders:evaluation_report": "login 404 404 404 404 404 404 404 | 404 200 200 404",
+    "tenders:evaluation_report_pdf": "login 404 404 404 404 404 404 404 | 404 200 200 404",
     # tenders.views.shared: shared by the council and its invited suppliers
     "tenders:opportunity_list": "login 200 200 200 200 200 200 200",
     "tenders:opportunity_detail": "login 404 404 404 404 404 404 404 | 200 200 200 200",
@@ -765,6 +776,25 @@ for _name in (
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk, "question_pk": n.question.pk}
 for _name in ("tenders:questionnaire_line_edit", "tenders:questionnaire_line_remove"):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk, "line_pk": n.pricing_line.pk}
+# issue 17: award steps and report
+for _name in ("tenders:challenges", "tenders:evaluation_report", "tenders:evaluation_report_pdf"):
+    ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
+ARGS["tenders:lot_intention"] = lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk}
+ARGS["tenders:challenge_resolve"] = lambda w, n: {
+    "pk": w.opportunity.pk,
+    "challenge_pk": challenge_of(n).pk,
+}
+
+
+def challenge_of(world: World) -> Challenge:
+    """The world's open challenge (recorded when first asked for: it pauses no page)."""
+    challenge, _ = Challenge.objects.get_or_create(
+        opportunity=world.opportunity,
+        defaults={"details": "A challenge to the award.", "recorded_by": world.officers[0]},
+    )
+    return challenge
+
+
 ARGS["tenders:supplier_outcome"] = lambda w, n: {"pk": w.opportunity.pk}
 
 
@@ -871,7 +901,27 @@ def outcome(response) -> str:
     return str(response.status_code)
 
 
+# issue 17: a PDF's text is compressed glyphs, which the scan cannot read: the
+# scan reads the HTML the PDF was made from instead (``pdf_sources``).
+PDF_SOURCES: list[str] = []
+
+
+@pytest.fixture
+def pdf_sources(monkeypatch):
+    real = award_steps.report_pdf_html
+
+    def keep(context):
+        PDF_SOURCES.append(real(context))
+        return PDF_SOURCES[-1]
+
+    monkeypatch.setattr(award_steps, "report_pdf_html", keep)
+    yield
+    PDF_SOURCES.clear()
+
+
 def body(response) -> str:
+    if response.get("Content-Type") == "application/pdf" and PDF_SOURCES:
+        return PDF_SOURCES.pop()
     if getattr(response, "streaming", False):
         # Read to the end: the test client then closes the response itself
         # (closing it here would also close the database connection).
@@ -938,7 +988,7 @@ def worlds(
 
 
 def test_every_pattern_answers_every_persona_as_designed(
-    worlds, auditor, admin_user, local_supplier_user, distant_supplier_user
+    worlds, auditor, admin_user, local_supplier_user, distant_supplier_user, pdf_sources
 ):
     a, b = worlds
     council_admin = user_create(

@@ -91,6 +91,14 @@ from tenders.services.routes import (
     opportunity_value,
     route_for,
 )
+from tenders.services.standstill import (
+    StandstillRunning,
+    challenge_record,
+    challenge_resolve,
+    intention_send,
+    marks_final,
+    standstill_ends,
+)
 
 __all__ = [
     "DECLARATIONS",
@@ -112,6 +120,7 @@ __all__ = [
     "QuestionnaireInvalid",
     "RouteRefused",
     "RouteResult",
+    "StandstillRunning",
     "aggregation_override_record",
     "answers_save",
     "award_lot",
@@ -126,6 +135,8 @@ __all__ = [
     "bid_withdraw",
     "box_open",
     "box_state",
+    "challenge_record",
+    "challenge_resolve",
     "check_route",
     "clarification_answer",
     "clarification_ask",
@@ -137,6 +148,7 @@ __all__ = [
     "document_add",
     "evaluation",
     "has_questionnaire",
+    "intention_send",
     "intention_set",
     "invite",
     "invite_all_local_matches",
@@ -145,6 +157,7 @@ __all__ = [
     "lifecycle",
     "line_total",
     "lots_from_areas",
+    "marks_final",
     "matching_suppliers",
     "opened_bids",
     "opportunity_cancel",
@@ -171,4 +184,5 @@ __all__ = [
     "route_for",
     "score_set",
     "send_due_reminders",
+    "standstill_ends",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from django.db import transaction
 from django.db.models import Count
@@ -26,9 +26,11 @@ from tenders.models import (
     Contract,
     Criterion,
     Lot,
+    ModeratedMark,
     Opportunity,
     Score,
 )
+from tenders.models.evaluation import TOP_MARK
 from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
 from tenders.services.opportunities import invited_counts, opportunity_contact
@@ -51,6 +53,10 @@ def _opened_bid(bid: Bid, by: User) -> Bid:
     if Award.objects.filter(lot_id=bid.lot_id).exists():
         # The outcome letters quote the marks: once sent, they are final.
         raise BidRefused("This lot is awarded: its marks are final.")
+    # Imported here: the standstill module builds on this one (a cycle at import).
+    from tenders.services.standstill import check_marks_open
+
+    check_marks_open(bid.lot_id)
     return bid
 
 
@@ -232,6 +238,10 @@ def award_lot(
         ]
         if chosen is None:
             raise BidRefused("Every bidder already holds the most lots one supplier may win.")
+        from tenders.services.standstill import check_award  # (a cycle, as above)
+
+        # A challenge open, or a standstill not over: refused (ADR 14).
+        check_award(opportunity=opportunity, lot=lot, chosen=chosen)
         # The whole contract: this lot at the chosen price, the others as far as known.
         value = opportunity.value_known(lot_prices={lot.pk: chosen.price})
         try:
@@ -340,9 +350,17 @@ def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked]) -> None:
         .exclude(excluded_reason="")
         .select_related("supplier")
     )
+    questions = moderated_lines([bid.pk for bid in bids])
     for bid in bids:
         letter = outcome_letter(
-            lot, award, ranking, bid, criteria=criteria, contact=contact, several_lots=several
+            lot,
+            award,
+            ranking,
+            bid,
+            criteria=criteria,
+            contact=contact,
+            several_lots=several,
+            questions=questions.get(bid.pk, []),
         )
         people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
         event = WON.name if letter["outcome"] == "won" else LOST.name
@@ -379,6 +397,42 @@ class Winner(TypedDict):
     scores: list[WinnerLine]
 
 
+class QuestionLine(TypedDict):
+    """One question of a bidder's own bid: the moderated mark and comment."""
+
+    number: int
+    text: str
+    mark: str  # "3 out of 5", or "Pass" / "Fail" for a pass/fail question
+    comment: str
+
+
+def moderated_lines(bid_ids: list[int]) -> dict[int, list[QuestionLine]]:
+    """Each bid's moderated marks and comments per question (one query), once
+    the moderator has agreed the evaluation; nothing before."""
+    lines: dict[int, list[QuestionLine]] = {}
+    marks = (
+        ModeratedMark.objects.filter(
+            bid_id__in=bid_ids, bid__opportunity__moderation__agreed_at__isnull=False
+        )
+        .select_related("question")
+        .order_by("bid_id", "question__number", "question_id")
+    )
+    for m in marks:
+        if m.mark is not None:
+            mark = f"{m.mark} out of {TOP_MARK}"
+        else:
+            mark = "Pass" if m.passed else "Fail"
+        lines.setdefault(m.bid_id, []).append(
+            {
+                "number": m.question.number,
+                "text": m.question.text,
+                "mark": mark,
+                "comment": m.comment,
+            }
+        )
+    return lines
+
+
 class Letter(TypedDict):
     """A bidder's outcome letter for one lot: the same content in the inbox,
     the email (text and HTML) and the printable page. It names no other
@@ -403,6 +457,9 @@ class Letter(TypedDict):
     awarded_on: str
     contact: dict[str, str]
     url: str
+    questions: list[QuestionLine]  # own bid's moderated marks per question (a questionnaire)
+    standstill_ends: NotRequired[str]  # a letter of intention: when the standstill ends
+    standstill_days: NotRequired[int]
 
 
 PRICE_COMMENT = "Scored by formula: the lowest price bid divided by your price, times the weight."
@@ -417,6 +474,7 @@ def outcome_letter(
     criteria: list[Criterion],
     contact: dict[str, str],
     several_lots: bool,
+    questions: list[QuestionLine] | None = None,
 ) -> Letter:
     """``bid``'s letter for ``lot``, awarded by ``award``, from the lot's
     ``ranking`` (``evaluation``): its own marks with the evaluators' comments,
@@ -485,6 +543,8 @@ def outcome_letter(
         "awarded_on": f"{timezone.localtime(award.decided_at):%-d %B %Y}",
         "contact": contact,
         "url": f"/opportunities/{opportunity.pk}/outcome/",
+        # Its own bid's marks only: the caller passes ``bid``'s lines, never another's.
+        "questions": list(questions or []),
     }
 
 
@@ -511,6 +571,7 @@ def supplier_outcome_letters(
     several = opportunity.lots.count() > 1
     letters: list[Letter] = []
     waiting: list[Lot] = []
+    questions = moderated_lines([bid.pk for bid in bids])
     for bid in bids:
         lot = bid.lot
         lot.opportunity = opportunity
@@ -527,6 +588,7 @@ def supplier_outcome_letters(
                 criteria=criteria,
                 contact=contact,
                 several_lots=several,
+                questions=questions.get(bid.pk, []),
             )
         )
     return letters, waiting

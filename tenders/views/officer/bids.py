@@ -61,6 +61,7 @@ from tenders.services import (
 from tenders.services.answers import submitted_content
 from tenders.services.awards import Ranked, choose
 from tenders.services.lifecycle import london_time
+from tenders.services.standstill import standstill_state
 from tenders.views.officer.common import officer_opportunity, refusal_messages
 from tenders.views.officer.opportunities import render_detail
 
@@ -434,8 +435,12 @@ def lot_award(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         .select_related("bid__supplier", "contract", "decided_by")
         .first()
     )
+    standstill = standstill_state(opportunity, lot) if award is None else None
     may_award = (
-        request.user.is_officer and award is None and lifecycle.allowed(opportunity, "award_lot")
+        request.user.is_officer
+        and award is None
+        and lifecycle.allowed(opportunity, "award_lot")
+        and (standstill is None or standstill.may_award)
     )
     form = AwardForm(request.POST or None) if may_award else None
     if request.method == "POST":
@@ -476,5 +481,6 @@ def lot_award(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
             "passed_over": passed_over,
             "cap": opportunity.max_lots_per_supplier,
             "form": form,
+            "standstill": standstill,
         },
     )
