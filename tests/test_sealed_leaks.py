@@ -221,6 +221,8 @@ class Box:
             ),
             receipt=InboxMessage.objects.filter(recipient=bidder(1)).latest("pk"),
             past=self.cancelled,
+            question=self.answer_question,
+            pricing_line=self.pricing_lines[0],
         )
         receipts = dict(BidRevision.objects.values_list("bid_id", "receipt_reference"))
         own_receipts = list(

@@ -18,7 +18,7 @@ from tenders.services.answers import (
     count_words,
     has_questionnaire,
     line_total,
-    questionnaire,
+    lot_questionnaire,
 )
 from tenders.services.awards import (
     BandNotMet,
@@ -156,6 +156,7 @@ __all__ = [
     "is_opened",
     "lifecycle",
     "line_total",
+    "lot_questionnaire",
     "lots_from_areas",
     "marks_final",
     "matching_suppliers",
@@ -178,7 +179,6 @@ __all__ = [
     "question_move",
     "question_remove",
     "question_update",
-    "questionnaire",
     "questionnaire_copy",
     "questionnaire_problems",
     "route_for",

@@ -134,7 +134,7 @@ def lines_for(lot: Lot) -> Q:
     return Q(opportunity_id=lot.opportunity_id) & (Q(lot__isnull=True) | Q(lot_id=lot.pk))
 
 
-def questionnaire(opportunity: Opportunity, lot: Lot, bid: Bid | None) -> BidQuestions:
+def lot_questionnaire(opportunity: Opportunity, lot: Lot, bid: Bid | None) -> BidQuestions:
     """The questions and pricing lines for ``lot``, with ``bid``'s draft answers,
     rates and files per question: five queries (two without a bid)."""
     questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
@@ -156,7 +156,7 @@ def questionnaire(opportunity: Opportunity, lot: Lot, bid: Bid | None) -> BidQue
 
 
 def bid_questions(bid: Bid) -> BidQuestions:
-    return questionnaire(bid.opportunity, bid.lot, bid)
+    return lot_questionnaire(bid.opportunity, bid.lot, bid)
 
 
 def has_questionnaire(opportunity: Opportunity) -> bool:

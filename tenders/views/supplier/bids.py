@@ -58,7 +58,7 @@ from tenders.services import (
     count_words,
     has_questionnaire,
     lifecycle,
-    questionnaire,
+    lot_questionnaire,
 )
 from tenders.services.lifecycle import london_time
 
@@ -231,7 +231,7 @@ def _render_bid(
     extra: dict[str, Any] = {"questionnaire": None}
     if isinstance(form, QuestionnaireBidForm):
         # The files per question as saved now (a refused save keeps what was typed).
-        questions = questionnaire(opportunity, lot, bid)
+        questions = lot_questionnaire(opportunity, lot, bid)
         form.questions.questions = [
             type(item)(item.question, item.answer, fresh.files)
             for item, fresh in zip(form.questions.questions, questions.questions, strict=True)
@@ -352,7 +352,7 @@ def _questionnaire_page(
     gets JSON); over-limit answers are saved and shown as errors; submitting
     happens on the check page."""
     action = _bid_url(lot)
-    questions = questionnaire(opportunity, lot, bid)
+    questions = lot_questionnaire(opportunity, lot, bid)
     if request.method != "POST":
         form = QuestionnaireBidForm.for_questionnaire(bid, questions, action=action)
         return _render_bid(request, opportunity, lot, bid, form)
