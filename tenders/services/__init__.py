@@ -52,6 +52,18 @@ from tenders.services.opportunities import (
     opportunity_update_draft,
     override_refusal,
 )
+from tenders.services.panel import (
+    PanelRefused,
+    declaration_make,
+    mark_set,
+    marking_finish,
+    marks_visible_to,
+    moderate_set,
+    moderation_agree,
+    moderation_open,
+    panel_member_remove,
+    panel_set,
+)
 from tenders.services.policy import BandSpec, policy_create
 from tenders.services.reminders import send_due_reminders
 from tenders.services.routes import (
@@ -79,6 +91,7 @@ __all__ = [
     "LotSpec",
     "NoPolicy",
     "OpportunityRefused",
+    "PanelRefused",
     "RouteRefused",
     "RouteResult",
     "aggregation_override_record",
@@ -98,6 +111,7 @@ __all__ = [
     "close_due",
     "current_route",
     "current_routes",
+    "declaration_make",
     "document_add",
     "evaluation",
     "intention_set",
@@ -107,7 +121,13 @@ __all__ = [
     "is_opened",
     "lifecycle",
     "lots_from_areas",
+    "mark_set",
+    "marking_finish",
+    "marks_visible_to",
     "matching_suppliers",
+    "moderate_set",
+    "moderation_agree",
+    "moderation_open",
     "opened_bids",
     "opportunity_cancel",
     "opportunity_change_value",
@@ -119,6 +139,8 @@ __all__ = [
     "opportunity_update_draft",
     "opportunity_value",
     "override_refusal",
+    "panel_member_remove",
+    "panel_set",
     "policy_create",
     "route_for",
     "score_set",
