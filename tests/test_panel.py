@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, Notification, User
 from portal.services import user_create
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
@@ -207,6 +207,13 @@ def test_the_panel_is_officers_of_this_council_two_evaluators_one_moderator_afte
         (third_officer.pk, False, True),
     }
     assert Moderation.objects.get(opportunity=opp).spread == 2
+    # Each member named is told to declare first.
+    named = Notification.objects.filter(event="panel.named", channel="email")
+    assert set(named.values_list("recipient_id", flat=True)) == {
+        officer.pk,
+        second_officer.pk,
+        third_officer.pk,
+    }
     event = AuditEvent.objects.filter(action="panel.set").latest("pk")
     assert event.context["moderator"] == third_officer.full_name
 
@@ -495,9 +502,12 @@ def test_evaluators_cannot_see_each_others_marks_before_every_evaluator_has_fini
     assert not marks_visible_to(officer, panel).exclude(member__officer=officer).exists()
     assert not marks_visible_to(auditor, panel).exists()
 
-    # Every evaluator has finished: the moderator sees both, side by side.
+    # Every evaluator has finished: the moderator is told, and sees both, side by side.
+    assert not Notification.objects.filter(event="panel.moderation_ready").exists()
     marking_finish(opportunity=panel, by=second_officer)
     assert moderation_open(panel)
+    ready = Notification.objects.filter(event="panel.moderation_ready", channel="email")
+    assert list(ready.values_list("recipient_id", flat=True)) == [officer.pk]
     bid = bids(panel)[0]
     page = main_text(
         signed_in(officer).get(reverse("tenders:moderation_bid", args=[panel.pk, bid.pk]))
@@ -890,3 +900,34 @@ def test_the_panel_pages_cost_the_same_queries_at_50_bidders_and_20_questions(
     # The moderator's page of a bid shows every evaluator's marks for all 20 questions.
     page = main_text(moderator.get(urls()["moderation_bid"]))
     assert page.count("A comment.") == 20 * 3
+
+
+def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(
+    panel, officer, second_officer
+):
+    member = PanelMember.objects.get(opportunity=panel, officer=second_officer)
+    client = signed_in(officer)
+    url = reverse("tenders:panel", args=[panel.pk])
+    response = client.post(url, {f"m{member.pk}-member": member.pk, f"m{member.pk}-reason": ""})
+    assert response.status_code == 200
+    assert "Give the reason for taking them off the panel" in main_text(response)
+    member.refresh_from_db()
+    assert member.removed_at is None
+    response = client.post(
+        url, {f"m{member.pk}-member": member.pk, f"m{member.pk}-reason": "Moved to another team."}
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.removed_reason == "Moved to another team."
+    page = main_text(client.get(url))
+    assert "Moved to another team." in page
+    assert "Fewer than two evaluators are left on the panel" in page
+    # Named again, they are back on the panel.
+    response = client.post(
+        url,
+        {"evaluators": [officer.pk, second_officer.pk], "moderator": officer.pk, "spread": "2"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.removed_at is None
+    assert Moderation.objects.get(opportunity=panel).spread == 2

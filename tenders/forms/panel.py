@@ -70,6 +70,29 @@ class PanelForm(forms.Form):
         return chosen
 
 
+class RemoveMemberForm(forms.Form):
+    """Take one member off the panel, with the reason (posted to the panel page)."""
+
+    member = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why are they taken off the panel?",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea,
+        help_text="Recorded in the opportunity's history. Their marks no longer count.",
+        error_messages={"required": "Give the reason for taking them off the panel"},
+    )
+
+    def __init__(self, *args: Any, name: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if name:
+            self.fields["reason"].label = f"Why is {name} taken off the panel?"
+        self.helper = gds_helper(
+            "member",
+            Field.textarea("reason", rows=2, label_size=Size.SMALL),
+            Submit("remove", "Take them off the panel", css_class="govuk-button--warning"),
+        )
+
+
 class DeclarationForm(forms.Form):
     conflict = forms.ChoiceField(
         label="Do you have a conflict of interest with any of these bidders?",

@@ -31,8 +31,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal import audit
+from portal import audit, events
 from portal.models import User
+from portal.notifications import notify
 from portal.permissions import officer_of_council
 from tenders.models import (
     TOP_MARK,
@@ -50,6 +51,13 @@ from tenders.models import (
 )
 from tenders.services import lifecycle
 from tenders.services.bids import BidRefused, is_opened, officer_of
+
+NAMED = events.register(
+    "panel.named", "mandatory", "You were named on an opportunity's evaluation panel"
+)
+MODERATION_READY = events.register(
+    "panel.moderation_ready", "mandatory", "Every evaluator finished: ready to moderate"
+)
 
 
 class PanelRefused(BidRefused):
@@ -198,6 +206,7 @@ def panel_set(
         member.evaluates = True
         member.save(update_fields=["removed_at", "removed_reason", "moderates", "evaluates"])
     members = []
+    newly: list[PanelMember] = []
     # The moderator last, so that the one-moderator rule holds at every step.
     ordered = sorted(people.items(), key=lambda item: item[0] == moderator.pk)
     for officer_id, person in ordered:
@@ -207,7 +216,10 @@ def panel_set(
             member = PanelMember.objects.create(
                 opportunity=opportunity, officer=person, added_by=by, added_at=now, **roles
             )
+            newly.append(member)
         else:
+            if member.removed_at is not None:
+                newly.append(member)
             for name, value in roles.items():
                 setattr(member, name, value)
             # Named again after being left out or removed: back on the panel.
@@ -226,6 +238,28 @@ def panel_set(
             "left_out": [member.officer.full_name for member in left_out],
         },
     )
+    for member in newly:
+        named_as = " and ".join(
+            role
+            for role, has in (
+                ("an evaluator", member.evaluates),
+                ("the moderator", member.moderates),
+            )
+            if has
+        )
+        notify(
+            NAMED.name,
+            [people[member.officer_id]],
+            {
+                "reference": opportunity.reference,
+                "title": opportunity.title,
+                "added_by": by.full_name,
+                "role": named_as,
+                "url": f"/opportunities/{opportunity.pk}/panel/declaration/",
+            },
+            obj=opportunity,
+            discriminator=f"{member.pk}-{now.isoformat()}",
+        )
     return members
 
 
@@ -439,6 +473,19 @@ def marking_finish(*, opportunity: Opportunity, by: User) -> PanelMember:
         obj=opportunity,
         context={"answers": len(marks), "marks_sha256": member.marks_sha256},
     )
+    if moderation_open(opportunity):
+        moderator = active_members(opportunity).filter(moderates=True).select_related("officer")
+        notify(
+            MODERATION_READY.name,
+            [m.officer for m in moderator],
+            {
+                "reference": opportunity.reference,
+                "title": opportunity.title,
+                "url": f"/opportunities/{opportunity.pk}/moderation/",
+            },
+            obj=opportunity,
+            discriminator=f"{member.pk}-{member.finished_at.isoformat()}",
+        )
     return member
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.http import SignedInRequest
 from portal.models import Role, User
-from tenders.forms.panel import DeclarationForm, MarksForm, PanelForm
+from tenders.forms.panel import DeclarationForm, MarksForm, PanelForm, RemoveMemberForm
 from tenders.models import (
     Answer,
     Bid,
@@ -53,6 +53,7 @@ from tenders.services import (
     moderate_set,
     moderation_agree,
     moderation_open,
+    panel_member_remove,
     panel_set,
 )
 from tenders.services.panel import marking_bids, spread_of
@@ -136,7 +137,34 @@ def panel(request: SignedInRequest, pk: int) -> HttpResponse:
     moderation = context["moderation"]
     agreed = moderation is not None and moderation.agreed_at is not None
     form = None
-    if user.is_officer and not agreed and lifecycle.allowed(opportunity, "evaluate"):
+    may_change = user.is_officer and not agreed and lifecycle.allowed(opportunity, "evaluate")
+    # Taking a member off posts their hidden ``m<id>-member`` field; naming posts none.
+    removing = request.method == "POST" and any(k.endswith("-member") for k in request.POST)
+    remove_forms: dict[int, RemoveMemberForm] = {}
+    if may_change:
+        for m in context["members"]:
+            if m.removed_at is None:
+                remove_forms[m.pk] = RemoveMemberForm(
+                    initial={"member": m.pk}, name=m.officer.full_name, prefix=f"m{m.pk}"
+                )
+    if removing and may_change:
+        posted = next((pk for pk in remove_forms if f"m{pk}-member" in request.POST), None)
+        if posted is None:
+            messages.info(request, "That member is no longer on the panel.")
+            return redirect("tenders:panel", pk=opportunity.pk)
+        member = next(m for m in context["members"] if m.pk == posted)
+        remove = RemoveMemberForm(request.POST, name=member.officer.full_name, prefix=f"m{posted}")
+        remove_forms[posted] = remove
+        if remove.is_valid():
+            try:
+                panel_member_remove(member=member, by=user, reason=remove.cleaned_data["reason"])
+            except REFUSED as exc:
+                for problem in refusal_messages(exc):
+                    remove.add_error(None, problem)
+            else:
+                messages.success(request, f"{member.officer.full_name} is off the panel.")
+                return redirect("tenders:panel", pk=opportunity.pk)
+    if may_change:
         officers = list(
             User.objects.filter(
                 buyer=opportunity.buyer_id, role=Role.OFFICER, is_active=True
@@ -148,8 +176,10 @@ def panel(request: SignedInRequest, pk: int) -> HttpResponse:
             "moderator": next((str(m.officer_id) for m in active if m.moderates), None),
             "spread": str(moderation.spread) if moderation else "1",
         }
-        form = PanelForm(request.POST or None, officers=officers, initial=initial)
-        if request.method == "POST" and form.is_valid():
+        form = PanelForm(
+            None if removing else request.POST or None, officers=officers, initial=initial
+        )
+        if request.method == "POST" and not removing and form.is_valid():
             data = form.cleaned_data
             people = {str(o.pk): o for o in officers}
             try:
@@ -177,6 +207,8 @@ def panel(request: SignedInRequest, pk: int) -> HttpResponse:
             **context,
             "agreed": agreed,
             "form": form,
+            "remove_forms": remove_forms,
+            "remove_errors": next((f for f in remove_forms.values() if f.errors), None),
             "me": next((m for m in context["members"] if m.officer_id == user.pk), None),
         },
     )
