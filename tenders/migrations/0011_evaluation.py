@@ -9,656 +9,257 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenders", "0010_deadline_reminders"),
+        ('tenders', '0010_deadline_reminders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="bidrevision",
-            name="content_sha256",
+            model_name='bidrevision',
+            name='content_sha256',
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name="amendment",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("deadline_extended", "Deadline extended"),
-                    ("document_added", "Document added"),
-                    ("details_corrected", "Details corrected"),
-                    ("value_changed", "Value or lots changed"),
-                    ("questionnaire_changed", "Questionnaire changed"),
-                ],
-                max_length=30,
-            ),
+            model_name='amendment',
+            name='kind',
+            field=models.CharField(choices=[('deadline_extended', 'Deadline extended'), ('document_added', 'Document added'), ('details_corrected', 'Details corrected'), ('value_changed', 'Value or lots changed'), ('questionnaire_changed', 'Questionnaire changed')], max_length=30),
         ),
         migrations.CreateModel(
-            name="Challenge",
+            name='Challenge',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("details", models.TextField()),
-                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("resolution", models.TextField(blank=True)),
-                ("resolved_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "lot",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="challenges",
-                        to="tenders.lot",
-                    ),
-                ),
-                (
-                    "opportunity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="challenges",
-                        to="tenders.opportunity",
-                    ),
-                ),
-                (
-                    "recorded_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "resolved_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('details', models.TextField()),
+                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('resolution', models.TextField(blank=True)),
+                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                ('lot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='tenders.lot')),
+                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='tenders.opportunity')),
+                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["opportunity_id", "recorded_at", "id"],
+                'ordering': ['opportunity_id', 'recorded_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="IntentionToAward",
+            name='IntentionToAward',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reasons", models.TextField()),
-                ("standstill_days", models.PositiveSmallIntegerField()),
-                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("standstill_ends_at", models.DateTimeField()),
-                (
-                    "bid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="tenders.bid",
-                    ),
-                ),
-                (
-                    "lot",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="intention",
-                        to="tenders.lot",
-                    ),
-                ),
-                (
-                    "sent_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reasons', models.TextField()),
+                ('standstill_days', models.PositiveSmallIntegerField()),
+                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('standstill_ends_at', models.DateTimeField()),
+                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenders.bid')),
+                ('lot', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='intention', to='tenders.lot')),
+                ('sent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="Moderation",
+            name='Moderation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "spread",
-                    models.PositiveSmallIntegerField(
-                        default=1, validators=[django.core.validators.MaxValueValidator(5)]
-                    ),
-                ),
-                ("agreed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "agreed_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "opportunity",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="moderation",
-                        to="tenders.opportunity",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('spread', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MaxValueValidator(5)])),
+                ('agreed_at', models.DateTimeField(blank=True, null=True)),
+                ('agreed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('opportunity', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='moderation', to='tenders.opportunity')),
             ],
         ),
         migrations.CreateModel(
-            name="PanelMember",
+            name='PanelMember',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("evaluates", models.BooleanField(default=True)),
-                ("moderates", models.BooleanField(default=False)),
-                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "declaration",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "Not declared yet"),
-                            ("none", "No conflict of interest"),
-                            ("conflict", "Conflict of interest declared"),
-                        ],
-                        default="",
-                        max_length=10,
-                    ),
-                ),
-                ("declaration_details", models.TextField(blank=True)),
-                ("declared_at", models.DateTimeField(blank=True, null=True)),
-                ("removed_at", models.DateTimeField(blank=True, null=True)),
-                ("removed_reason", models.TextField(blank=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("marks_sha256", models.CharField(blank=True, max_length=64)),
-                (
-                    "added_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "officer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "opportunity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="panel",
-                        to="tenders.opportunity",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('evaluates', models.BooleanField(default=True)),
+                ('moderates', models.BooleanField(default=False)),
+                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('declaration', models.CharField(blank=True, choices=[('', 'Not declared yet'), ('none', 'No conflict of interest'), ('conflict', 'Conflict of interest declared')], default='', max_length=10)),
+                ('declaration_details', models.TextField(blank=True)),
+                ('declared_at', models.DateTimeField(blank=True, null=True)),
+                ('removed_at', models.DateTimeField(blank=True, null=True)),
+                ('removed_reason', models.TextField(blank=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('marks_sha256', models.CharField(blank=True, max_length=64)),
+                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('officer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='panel', to='tenders.opportunity')),
             ],
             options={
-                "ordering": ["opportunity_id", "added_at", "id"],
+                'ordering': ['opportunity_id', 'added_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="PricingLine",
+            name='PricingLine',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField(default=0)),
-                ("description", models.CharField(max_length=300)),
-                ("unit", models.CharField(max_length=50)),
-                (
-                    "quantity",
-                    models.DecimalField(
-                        decimal_places=2,
-                        max_digits=12,
-                        validators=[django.core.validators.MinValueValidator(0)],
-                    ),
-                ),
-                (
-                    "lot",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="pricing_lines",
-                        to="tenders.lot",
-                    ),
-                ),
-                (
-                    "opportunity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="pricing_lines",
-                        to="tenders.opportunity",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField(default=0)),
+                ('description', models.CharField(max_length=300)),
+                ('unit', models.CharField(max_length=50)),
+                ('quantity', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)])),
+                ('lot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='pricing_lines', to='tenders.lot')),
+                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pricing_lines', to='tenders.opportunity')),
             ],
             options={
-                "ordering": ["opportunity_id", "number", "id"],
+                'ordering': ['opportunity_id', 'number', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="PriceRate",
+            name='PriceRate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "rate",
-                    models.DecimalField(
-                        decimal_places=2,
-                        max_digits=14,
-                        validators=[django.core.validators.MinValueValidator(0)],
-                    ),
-                ),
-                ("total", models.DecimalField(decimal_places=2, max_digits=14)),
-                (
-                    "bid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="rates",
-                        to="tenders.bid",
-                    ),
-                ),
-                (
-                    "revision",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="rates",
-                        to="tenders.bidrevision",
-                    ),
-                ),
-                (
-                    "line",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="rates",
-                        to="tenders.pricingline",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('rate', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
+                ('total', models.DecimalField(decimal_places=2, max_digits=14)),
+                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rates', to='tenders.bid')),
+                ('revision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rates', to='tenders.bidrevision')),
+                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rates', to='tenders.pricingline')),
             ],
             options={
-                "ordering": ["bid_id", "line_id", "id"],
+                'ordering': ['bid_id', 'line_id', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Question",
+            name='Question',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("quality", "Quality (marked)"), ("pass_fail", "Pass or fail")],
-                        max_length=10,
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField(default=0)),
-                ("text", models.CharField(max_length=1000)),
-                ("guidance", models.TextField(blank=True)),
-                ("word_limit", models.PositiveIntegerField(blank=True, null=True)),
-                (
-                    "weight",
-                    models.PositiveSmallIntegerField(
-                        default=0,
-                        validators=[
-                            django.core.validators.MinValueValidator(0),
-                            django.core.validators.MaxValueValidator(100),
-                        ],
-                    ),
-                ),
-                ("documents", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "criterion",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="questions",
-                        to="tenders.criterion",
-                    ),
-                ),
-                (
-                    "opportunity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="questions",
-                        to="tenders.opportunity",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('quality', 'Quality (marked)'), ('pass_fail', 'Pass or fail')], max_length=10)),
+                ('number', models.PositiveSmallIntegerField(default=0)),
+                ('text', models.CharField(max_length=1000)),
+                ('guidance', models.TextField(blank=True)),
+                ('word_limit', models.PositiveIntegerField(blank=True, null=True)),
+                ('weight', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
+                ('documents', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('criterion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='tenders.criterion')),
+                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='tenders.opportunity')),
             ],
             options={
-                "ordering": ["opportunity_id", "number", "id"],
+                'ordering': ['opportunity_id', 'number', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ModeratedMark",
+            name='ModeratedMark',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "mark",
-                    models.PositiveSmallIntegerField(
-                        blank=True,
-                        null=True,
-                        validators=[django.core.validators.MaxValueValidator(5)],
-                    ),
-                ),
-                ("passed", models.BooleanField(blank=True, null=True)),
-                ("comment", models.TextField()),
-                ("reason", models.TextField(blank=True)),
-                (
-                    "evaluator_marks",
-                    models.JSONField(
-                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder
-                    ),
-                ),
-                ("moderated_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "bid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="moderated_marks",
-                        to="tenders.bid",
-                    ),
-                ),
-                (
-                    "moderated_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "question",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="tenders.question",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('mark', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(5)])),
+                ('passed', models.BooleanField(blank=True, null=True)),
+                ('comment', models.TextField()),
+                ('reason', models.TextField(blank=True)),
+                ('evaluator_marks', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
+                ('moderated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='moderated_marks', to='tenders.bid')),
+                ('moderated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenders.question')),
             ],
             options={
-                "ordering": ["bid_id", "question_id"],
+                'ordering': ['bid_id', 'question_id'],
             },
         ),
         migrations.CreateModel(
-            name="EvaluatorMark",
+            name='EvaluatorMark',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "mark",
-                    models.PositiveSmallIntegerField(
-                        blank=True,
-                        null=True,
-                        validators=[django.core.validators.MaxValueValidator(5)],
-                    ),
-                ),
-                ("passed", models.BooleanField(blank=True, null=True)),
-                ("comment", models.TextField()),
-                ("marked_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "bid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="tenders.bid",
-                    ),
-                ),
-                (
-                    "member",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="marks",
-                        to="tenders.panelmember",
-                    ),
-                ),
-                (
-                    "question",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="tenders.question",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('mark', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(5)])),
+                ('passed', models.BooleanField(blank=True, null=True)),
+                ('comment', models.TextField()),
+                ('marked_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenders.bid')),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='marks', to='tenders.panelmember')),
+                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenders.question')),
             ],
             options={
-                "ordering": ["member_id", "bid_id", "question_id"],
+                'ordering': ['member_id', 'bid_id', 'question_id'],
             },
         ),
         migrations.CreateModel(
-            name="Answer",
+            name='Answer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("text", models.TextField(blank=True)),
-                ("confirmed", models.BooleanField(blank=True, null=True)),
-                ("saved_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "bid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="answers",
-                        to="tenders.bid",
-                    ),
-                ),
-                (
-                    "revision",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="answers",
-                        to="tenders.bidrevision",
-                    ),
-                ),
-                (
-                    "question",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="answers",
-                        to="tenders.question",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('text', models.TextField(blank=True)),
+                ('confirmed', models.BooleanField(blank=True, null=True)),
+                ('saved_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='tenders.bid')),
+                ('revision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='tenders.bidrevision')),
+                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='tenders.question')),
             ],
             options={
-                "ordering": ["bid_id", "question_id", "id"],
+                'ordering': ['bid_id', 'question_id', 'id'],
             },
         ),
         migrations.AddField(
-            model_name="bidfile",
-            name="question",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="tenders.question",
-            ),
+            model_name='bidfile',
+            name='question',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenders.question'),
         ),
         migrations.AddConstraint(
-            model_name="panelmember",
-            constraint=models.UniqueConstraint(
-                fields=("opportunity", "officer"), name="panel_member_once"
-            ),
+            model_name='panelmember',
+            constraint=models.UniqueConstraint(fields=('opportunity', 'officer'), name='panel_member_once'),
         ),
         migrations.AddConstraint(
-            model_name="panelmember",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("moderates", True), ("removed_at__isnull", True)),
-                fields=("opportunity",),
-                name="panel_one_moderator",
-            ),
+            model_name='panelmember',
+            constraint=models.UniqueConstraint(condition=models.Q(('moderates', True), ('removed_at__isnull', True)), fields=('opportunity',), name='panel_one_moderator'),
         ),
         migrations.AddConstraint(
-            model_name="panelmember",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("evaluates", True), ("moderates", True), _connector="OR"),
-                name="panel_member_has_a_role",
-            ),
+            model_name='panelmember',
+            constraint=models.CheckConstraint(condition=models.Q(('evaluates', True), ('moderates', True), _connector='OR'), name='panel_member_has_a_role'),
         ),
         migrations.AddConstraint(
-            model_name="pricingline",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("quantity__gt", 0)), name="pricing_line_quantity_positive"
-            ),
+            model_name='pricingline',
+            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='pricing_line_quantity_positive'),
         ),
         migrations.AddConstraint(
-            model_name="pricerate",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("revision__isnull", True)),
-                fields=("bid", "line"),
-                name="rate_draft_once",
-            ),
+            model_name='pricerate',
+            constraint=models.UniqueConstraint(condition=models.Q(('revision__isnull', True)), fields=('bid', 'line'), name='rate_draft_once'),
         ),
         migrations.AddConstraint(
-            model_name="pricerate",
-            constraint=models.UniqueConstraint(
-                fields=("revision", "line"), name="rate_once_per_version"
-            ),
+            model_name='pricerate',
+            constraint=models.UniqueConstraint(fields=('revision', 'line'), name='rate_once_per_version'),
         ),
         migrations.AddConstraint(
-            model_name="pricerate",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("rate__gte", 0)), name="rate_not_negative"
-            ),
+            model_name='pricerate',
+            constraint=models.CheckConstraint(condition=models.Q(('rate__gte', 0)), name='rate_not_negative'),
         ),
         migrations.AddConstraint(
-            model_name="question",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("kind", "quality"), ("criterion__isnull", False)),
-                    models.Q(("kind", "pass_fail"), ("criterion__isnull", True), ("weight", 0)),
-                    _connector="OR",
-                ),
-                name="question_kind_matches_criterion",
-            ),
+            model_name='question',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'quality'), ('criterion__isnull', False)), models.Q(('kind', 'pass_fail'), ('criterion__isnull', True), ('weight', 0)), _connector='OR'), name='question_kind_matches_criterion'),
         ),
         migrations.AddConstraint(
-            model_name="question",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("weight__gte", 0), ("weight__lte", 100)),
-                name="question_weight_0_100",
-            ),
+            model_name='question',
+            constraint=models.CheckConstraint(condition=models.Q(('weight__gte', 0), ('weight__lte', 100)), name='question_weight_0_100'),
         ),
         migrations.AddConstraint(
-            model_name="question",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("word_limit__isnull", True), ("word_limit__gte", 1), _connector="OR"
-                ),
-                name="question_word_limit_positive",
-            ),
+            model_name='question',
+            constraint=models.CheckConstraint(condition=models.Q(('word_limit__isnull', True), ('word_limit__gte', 1), _connector='OR'), name='question_word_limit_positive'),
         ),
         migrations.AddConstraint(
-            model_name="moderatedmark",
-            constraint=models.UniqueConstraint(
-                fields=("bid", "question"), name="moderated_mark_once"
-            ),
+            model_name='moderatedmark',
+            constraint=models.UniqueConstraint(fields=('bid', 'question'), name='moderated_mark_once'),
         ),
         migrations.AddConstraint(
-            model_name="moderatedmark",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("mark__isnull", True), ("mark__lte", 5), _connector="OR"),
-                name="moderated_mark_on_the_scale",
-            ),
+            model_name='moderatedmark',
+            constraint=models.CheckConstraint(condition=models.Q(('mark__isnull', True), ('mark__lte', 5), _connector='OR'), name='moderated_mark_on_the_scale'),
         ),
         migrations.AddConstraint(
-            model_name="moderatedmark",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("mark__isnull", False), ("passed__isnull", False), _connector="OR"
-                ),
-                name="moderated_mark_or_pass",
-            ),
+            model_name='moderatedmark',
+            constraint=models.CheckConstraint(condition=models.Q(('mark__isnull', False), ('passed__isnull', False), _connector='OR'), name='moderated_mark_or_pass'),
         ),
         migrations.AddConstraint(
-            model_name="evaluatormark",
-            constraint=models.UniqueConstraint(
-                fields=("member", "bid", "question"), name="evaluator_mark_once"
-            ),
+            model_name='evaluatormark',
+            constraint=models.UniqueConstraint(fields=('member', 'bid', 'question'), name='evaluator_mark_once'),
         ),
         migrations.AddConstraint(
-            model_name="evaluatormark",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("mark__isnull", True), ("mark__lte", 5), _connector="OR"),
-                name="evaluator_mark_on_the_scale",
-            ),
+            model_name='evaluatormark',
+            constraint=models.CheckConstraint(condition=models.Q(('mark__isnull', True), ('mark__lte', 5), _connector='OR'), name='evaluator_mark_on_the_scale'),
         ),
         migrations.AddConstraint(
-            model_name="evaluatormark",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("mark__isnull", False), ("passed__isnull", False), _connector="OR"
-                ),
-                name="evaluator_mark_or_pass",
-            ),
+            model_name='evaluatormark',
+            constraint=models.CheckConstraint(condition=models.Q(('mark__isnull', False), ('passed__isnull', False), _connector='OR'), name='evaluator_mark_or_pass'),
         ),
         migrations.AddConstraint(
-            model_name="answer",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("revision__isnull", True)),
-                fields=("bid", "question"),
-                name="answer_draft_once",
-            ),
+            model_name='answer',
+            constraint=models.UniqueConstraint(condition=models.Q(('revision__isnull', True)), fields=('bid', 'question'), name='answer_draft_once'),
         ),
         migrations.AddConstraint(
-            model_name="answer",
-            constraint=models.UniqueConstraint(
-                fields=("revision", "question"), name="answer_once_per_version"
-            ),
+            model_name='answer',
+            constraint=models.UniqueConstraint(fields=('revision', 'question'), name='answer_once_per_version'),
         ),
     ]
