@@ -21,6 +21,7 @@ from portal.models import AuditEvent, Notification, User
 from portal.services import user_create
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
+    MARK_SCALE,
     Answer,
     Bid,
     BidRevision,
@@ -445,6 +446,7 @@ def panel_urls(opportunity) -> list[str]:
         reverse("transparency:register_csv"),
         reverse("transparency:flags_csv"),
         reverse("transparency:dashboard_csv"),
+        reverse("tenders:full_tender_register_csv"),
         "/admin/",
         "/admin/portal/auditevent/",
         "/admin/tenders/opportunity/",
@@ -696,6 +698,8 @@ def test_the_whole_evaluation_through_the_pages(panel, officer, second_officer):
     assert response.status_code == 200
     page = response.content.decode()
     assert "TYPED-KEPT-31" in page and "Write a comment on question" in page
+    assert f"3: {MARK_SCALE[3]}" in page and "Pass" in page and "Fail" in page
+    assert "We clean every room daily" in page  # the bid's answer beside the marks
     assert "Choose a mark from 0 to 5 for question" in page
     assert not EvaluatorMark.objects.exists()
     for client in (one, two):
