@@ -689,6 +689,12 @@ def test_score_set_refuses_an_opportunity_marked_by_its_panel(opp, officer):
 
 def test_the_whole_evaluation_through_the_pages(panel, officer, second_officer):
     one, two = signed_in(officer), signed_in(second_officer)
+    detail = one.get(reverse("tenders:opportunity_detail", args=[panel.pk])).content.decode()
+    assert f'href="{reverse("tenders:panel", args=[panel.pk])}"' in detail
+    lot1 = panel.lots.get(number=1)
+    progress = main_text(one.get(reverse("tenders:lot_evaluation", args=[panel.pk, lot1.pk])))
+    assert "Panel progress" in progress and "Ranking" not in progress
+    assert f"{second_officer.full_name} Not yet Not yet" in progress
     for client in (one, two):
         client.post(reverse("tenders:panel_declaration", args=[panel.pk]), {"conflict": "no"})
     q1, q2, pass_fail = questions(panel)
@@ -742,9 +748,8 @@ def test_the_whole_evaluation_through_the_pages(panel, officer, second_officer):
     assert set(Score.objects.filter(bid__opportunity=panel).values_list("mark", flat=True)) == {
         D("74.00")
     }
-    lot1 = panel.lots.get(number=1)
     page = main_text(one.get(reverse("tenders:lot_evaluation", args=[panel.pk, lot1.pk])))
-    assert "Bidder 1" in page and "44.40" in page
+    assert "Ranking" in page and "Bidder 1" in page and "44.40" in page
 
 
 # --- Query counts -------------------------------------------------------------------------
