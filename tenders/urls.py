@@ -20,6 +20,7 @@ from tenders.views.officer import award_steps as officer_award_steps
 from tenders.views.officer import bids as officer_bids
 from tenders.views.officer import invitations as officer_invitations
 from tenders.views.officer import opportunities as officer_opportunities
+from tenders.views.officer import panel as officer_panel
 from tenders.views.officer import questionnaire as officer_questionnaire
 from tenders.views.supplier import bids as supplier_bids
 from tenders.views.supplier import opportunities as supplier_opportunities
@@ -260,6 +261,31 @@ urlpatterns = [
         "opportunities/<int:pk>/evaluation-report.pdf",
         officer_award_steps.report_pdf,
         name="evaluation_report_pdf",
+    ),
+    # --- The evaluation panel (tenders.views.officer.panel, issue 17): the council
+    # names it; its members declare, mark and moderate. 404 until opened.
+    path("opportunities/<int:pk>/panel/", officer_panel.panel, name="panel"),
+    path(
+        "opportunities/<int:pk>/panel/declaration/",
+        officer_panel.declaration,
+        name="panel_declaration",
+    ),
+    path("opportunities/<int:pk>/marking/", officer_panel.marking, name="marking"),
+    path(
+        "opportunities/<int:pk>/marking/bids/<int:bid_pk>/",
+        officer_panel.marking_bid,
+        name="marking_bid",
+    ),
+    path(
+        "opportunities/<int:pk>/marking/finish/",
+        officer_panel.marking_finish_view,
+        name="marking_finish",
+    ),
+    path("opportunities/<int:pk>/moderation/", officer_panel.moderation, name="moderation"),
+    path(
+        "opportunities/<int:pk>/moderation/bids/<int:bid_pk>/",
+        officer_panel.moderation_bid,
+        name="moderation_bid",
     ),
     # --- Shared by the council and its invited suppliers (tenders.views.shared):
     # the list and the page of one opportunity, each role's own version, and

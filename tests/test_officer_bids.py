@@ -563,8 +563,8 @@ def test_the_auditor_reads_every_page_but_changes_nothing(opened, auditor):
 
 # session, user, two-factor device, council, unread count; opportunity, opened?, lot;
 # criteria, bids, their versions, their marks; excluded bids, their versions; which are
-# local; the award.
-EVALUATION_QUERIES = 16
+# local; the award; does a panel mark it (issue 17)?
+EVALUATION_QUERIES = 17
 # session, user, two-factor device, council, unread count; opportunity, opened?, opened?
 # (the service's), the bid, its versions, their files, its marks with who marked; criteria;
 # the questionnaire's questions, the latest version's answers and rates (issue 17).
@@ -574,10 +574,10 @@ BID_QUERIES = 16
 # plus the opening once closed; plus the awards once opened, and the lots' value (an
 # awarded lot counts at its awarded value, so it is read rather than summed from the lots).
 CLOSED_DETAIL_QUERIES = 12
-OPENED_DETAIL_QUERIES = 14
+OPENED_DETAIL_QUERIES = 15  # and does a panel mark it (issue 17)?
 # Once awarded the route no longer changes: the decision last recorded, read with the
 # opportunity, so none of today's facts are read.
-AWARDED_DETAIL_QUERIES = 10
+AWARDED_DETAIL_QUERIES = 11  # and does a panel mark it (issue 17)?
 
 
 def test_the_evaluation_page_makes_a_fixed_number_of_queries(

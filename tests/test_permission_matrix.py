@@ -100,9 +100,11 @@ from tenders.services import (
     bid_submit,
     box_open,
     clarification_ask,
+    declaration_make,
     document_add,
     invite,
     opportunity_publish,
+    panel_set,
 )
 from tenders.views.officer import award_steps
 from tests.history_helpers import awarded, council_with_policy
@@ -277,6 +279,17 @@ MATRIX: dict[str, str] = {
     ),
     "tenders:evaluation_report": "login 404 404 404 404 404 404 404 | 404 200 200 404",
     "tenders:evaluation_report_pdf": "login 404 404 404 404 404 404 404 | 404 200 200 404",
+    # issue 17: panel. The council's officers name the panel, its auditors read
+    # its status; the declaration, marking and moderation pages are the panel's
+    # members' only (the council's others: 403). The world's first officer
+    # evaluates and moderates; moderation is not open yet (back to its list).
+    "tenders:panel": "login 404 404 404 404 404 404 404 | 404 200 200 404",
+    "tenders:panel_declaration": "login 404 404 404 404 404 404 404 | 404 200 403 404",
+    "tenders:marking": "login 404 404 404 404 404 404 404 | 404 200 403 404",
+    "tenders:marking_bid": "login 404 404 404 404 404 404 404 | 404 200 403 404 | 404 404 403",
+    "tenders:marking_finish": "login 404 404 404 404 404 404 404 | 404 200 403 404",
+    "tenders:moderation": "login 404 404 404 404 404 404 404 | 404 200 403 404",
+    "tenders:moderation_bid": ("login 404 404 404 404 404 404 404 | 404 302 403 404 | 404 404 403"),
     # tenders.views.shared: shared by the council and its invited suppliers
     "tenders:opportunity_list": "login 200 200 200 200 200 200 200",
     "tenders:opportunity_detail": "login 404 404 404 404 404 404 404 | 200 200 200 200",
@@ -795,6 +808,17 @@ def challenge_of(world: World) -> Challenge:
     return challenge
 
 
+# issue 17: panel
+for _name in (
+    "tenders:panel",
+    "tenders:panel_declaration",
+    "tenders:marking",
+    "tenders:marking_finish",
+    "tenders:moderation",
+):
+    ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
+for _name in ("tenders:marking_bid", "tenders:moderation_bid"):
+    ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk, "bid_pk": n.bid.pk}
 ARGS["tenders:supplier_outcome"] = lambda w, n: {"pk": w.opportunity.pk}
 
 
@@ -981,6 +1005,16 @@ def worlds(
     )
     for world in (a, b):
         open_the_box(world, clock)
+    # issue 17: panel. Both officers evaluate, the first moderates; both declared.
+    for world in (a, b):
+        panel_set(
+            opportunity=world.opportunity,
+            by=world.officers[0],
+            evaluators=list(world.officers),
+            moderator=world.officers[0],
+        )
+        for person in world.officers:
+            declaration_make(opportunity=world.opportunity, by=person, conflict=False, details="")
     # Devices for the admin pages of the world's officers (give_authenticator).
     for world in (a, b):
         verified_force_login(Client()).force_login(world.officers[0])

@@ -28,6 +28,7 @@ from tenders.models import (
     Lot,
     ModeratedMark,
     Opportunity,
+    Question,
     Score,
 )
 from tenders.models.evaluation import TOP_MARK
@@ -64,6 +65,8 @@ def _opened_bid(bid: Bid, by: User) -> Bid:
 def score_set(*, bid: Bid, criterion: Criterion, mark: Decimal, comment: str, by: User) -> Score:
     """An officer's mark (0–100%) and comment for a quality criterion."""
     bid = _opened_bid(bid, by)
+    if Question.objects.filter(opportunity_id=bid.opportunity_id).exists():
+        raise BidRefused("This opportunity is marked by its evaluation panel.")
     if criterion.opportunity_id != bid.opportunity_id or criterion.is_price:
         raise BidRefused(
             "Price is scored by formula; choose a quality criterion of this opportunity."

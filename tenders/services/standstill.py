@@ -29,6 +29,7 @@ from tenders.models import (
     Lot,
     Moderation,
     Opportunity,
+    Question,
 )
 from tenders.services import lifecycle
 from tenders.services.awards import (
@@ -104,7 +105,17 @@ class StandstillRunning(BidRefused):
 def check_award(*, opportunity: Opportunity, lot: Lot, chosen: Ranked) -> None:
     """Refuse the award of ``lot`` to ``chosen`` while a challenge is open, or
     (with a standstill) before the letters of intention are sent, before the
-    standstill ends, or to any bid but the one the letters named."""
+    standstill ends, or to any bid but the one the letters named. An
+    opportunity marked by its evaluation panel is awarded only once the
+    moderator has agreed the evaluation (ADR 14)."""
+    if (
+        Question.objects.filter(opportunity=opportunity).exists()
+        and not Moderation.objects.filter(opportunity=opportunity, agreed_at__isnull=False).exists()
+    ):
+        raise BidRefused(
+            "The evaluation panel has not agreed the moderated marks yet: the lot is awarded "
+            "once the moderator has agreed the evaluation."
+        )
     if open_challenges(opportunity, lot):
         raise BidRefused("A challenge to the award is open: resolve it before the lot is awarded.")
     intention = IntentionToAward.objects.filter(lot=lot).first()

@@ -41,6 +41,7 @@ from tenders.models import (
     Lot,
     Opportunity,
     OpportunityStatus,
+    PanelMember,
     Score,
 )
 from tenders.selectors import get_opportunity_for
@@ -61,6 +62,7 @@ from tenders.services import (
 from tenders.services.answers import submitted_content
 from tenders.services.awards import Ranked, choose
 from tenders.services.lifecycle import london_time
+from tenders.services.panel import has_questions, is_agreed
 from tenders.services.standstill import standstill_state
 from tenders.views.officer.common import officer_opportunity, refusal_messages
 from tenders.views.officer.opportunities import render_detail
@@ -156,6 +158,9 @@ def bids_section(
             )
         }
         may_award = user.is_officer and lifecycle.allowed(opportunity, "award_lot", now)
+        section["panel_url"] = (
+            reverse("tenders:panel", args=[opportunity.pk]) if has_questions(opportunity) else ""
+        )
         section["lots"] = [
             {
                 "lot": lot,
@@ -255,6 +260,19 @@ def _excluded_bids(lot: Lot) -> list[ExcludedBid]:
 def lot_evaluation(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     opportunity = opened_opportunity(request, pk)
     lot = _lot_of(opportunity, lot_pk)
+    if has_questions(opportunity) and not is_agreed(opportunity):
+        # Marked by the panel (issue 17): its progress only, never a mark.
+        return render(
+            request,
+            "tenders/officer/bids/panel_progress.html",
+            {
+                "opportunity": opportunity,
+                "lot": lot,
+                "members": list(
+                    PanelMember.objects.filter(opportunity=opportunity).select_related("officer")
+                ),
+            },
+        )
     # Fetched once, for this page and for the service's ranking.
     prefetch_related_objects([opportunity], "criteria")
     criteria = list(opportunity.criteria.all())
@@ -309,13 +327,17 @@ def _render_bid(
         and lifecycle.allowed(opportunity, "evaluate")
         and not bid.excluded_reason
     )
+    # The latest version's answers, files per question and priced schedule (issue 17);
+    # an opportunity with questions is marked by its evaluation panel: no officer's mark here.
+    content = submitted_content(latest)
+    by_panel = bool(content.questions)
     criteria = []
     for criterion in opportunity.criteria.all():
         if criterion.is_price:
             continue
         score = scores.get(criterion.pk)
         form = None
-        if can_act:
+        if can_act and not by_panel:
             if error_criterion == criterion.pk:
                 form = error_form
             else:
@@ -342,10 +364,10 @@ def _render_bid(
                 (text, bool(latest.declarations.get(key))) for key, text in DECLARATIONS.items()
             ],
             "criteria": criteria,
-            # The latest version's answers, files per question and priced schedule (issue 17).
-            "content": submitted_content(latest),
+            "content": content,
             "exclude_form": exclude_form,
             "can_act": can_act,
+            "by_panel": by_panel,
             # Named ``form`` so that the page title starts "Error:".
             "form": error_form,
         },

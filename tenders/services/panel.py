@@ -1,0 +1,659 @@
+"""The evaluation panel (ADR 14): naming it, declarations of interest,
+independent marks, moderation and the agreed evaluation.
+
+* An officer of the council names the panel once the box is opened: two or
+  more evaluators and one moderator (who may also evaluate), all officers of
+  the council, and the spread beyond which a moderated mark needs a reason.
+* Each member declares a conflict of interest, or none, before seeing a bid;
+  a conflict removes them.
+* Each evaluator marks every answer (0–5, or pass/fail) with a comment, then
+  finishes: the marks are frozen and their SHA-256 recorded. Until every
+  evaluator has finished each sees only their own marks
+  (``marks_visible_to``); the audit trail says who marked which answer,
+  never the mark.
+* The moderator then agrees a mark per answer, with a reason where the
+  evaluators' marks differed by more than the spread, and agrees the
+  evaluation: each quality criterion's ``Score`` is the weighted moderated
+  marks, and a failed pass/fail question excludes the bid. Ranking and award
+  (``tenders.services.awards``) read those as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from portal import audit, events
+from portal.models import User
+from portal.notifications import notify
+from portal.permissions import officer_of_council
+from tenders.models import (
+    TOP_MARK,
+    Bid,
+    BidStatus,
+    Declaration,
+    EvaluatorMark,
+    ModeratedMark,
+    Moderation,
+    Opportunity,
+    PanelMember,
+    Question,
+    QuestionKind,
+    Score,
+)
+from tenders.services import lifecycle
+from tenders.services.bids import BidRefused, is_opened, officer_of
+
+NAMED = events.register(
+    "panel.named", "mandatory", "You were named on an opportunity's evaluation panel"
+)
+MODERATION_READY = events.register(
+    "panel.moderation_ready", "mandatory", "Every evaluator finished: ready to moderate"
+)
+
+
+class PanelRefused(BidRefused):
+    """Something the panel's rules do not allow; the message says why."""
+
+
+CONFLICT_REFUSAL = "You declared a conflict of interest, so you cannot mark."
+TWO = Decimal("0.01")
+
+
+# --- Reading the panel ----------------------------------------------------------------------
+
+
+def active_members(opportunity: Opportunity) -> QuerySet[PanelMember]:
+    return PanelMember.objects.filter(opportunity=opportunity, removed_at__isnull=True)
+
+
+def member_of(opportunity: Opportunity, user: User) -> PanelMember | None:
+    """``user``'s place on the panel of ``opportunity`` (removed or not), or None."""
+    if not user.is_authenticated:
+        return None
+    return PanelMember.objects.filter(opportunity=opportunity, officer=user).first()
+
+
+def has_questions(opportunity: Opportunity) -> bool:
+    return Question.objects.filter(opportunity=opportunity).exists()
+
+
+def moderation_of(opportunity: Opportunity) -> Moderation | None:
+    return Moderation.objects.filter(opportunity=opportunity).first()
+
+
+def is_agreed(opportunity: Opportunity) -> bool:
+    return Moderation.objects.filter(opportunity=opportunity, agreed_at__isnull=False).exists()
+
+
+def moderation_open(opportunity: Opportunity) -> bool:
+    """Every remaining evaluator (two or more) has finished marking."""
+    states = list(
+        active_members(opportunity).filter(evaluates=True).values_list("finished_at", flat=True)
+    )
+    return len(states) >= 2 and all(state is not None for state in states)
+
+
+def marking_bids(opportunity: Opportunity) -> QuerySet[Bid]:
+    """The bids the panel marks: submitted, not excluded, of every lot."""
+    return Bid.objects.filter(
+        opportunity=opportunity, status=BidStatus.SUBMITTED, excluded_reason=""
+    )
+
+
+def marks_visible_to(user: User, opportunity: Opportunity) -> QuerySet[EvaluatorMark]:
+    """The evaluators' own marks ``user`` may read, for every page.
+
+    Before moderation opens an evaluator reads only their own, and nobody
+    else reads any (not the moderator, other officers nor auditors). Once
+    every evaluator has finished the moderator (who declared no conflict)
+    reads the marks of every remaining evaluator; each evaluator still only
+    their own."""
+    member = member_of(opportunity, user)
+    if member is None or member.removed_at is not None:
+        return EvaluatorMark.objects.none()
+    if member.moderates and member.declaration == Declaration.NONE and moderation_open(opportunity):
+        return EvaluatorMark.objects.filter(
+            member__opportunity=opportunity,
+            member__removed_at__isnull=True,
+            member__evaluates=True,
+        )
+    if member.evaluates:
+        return EvaluatorMark.objects.filter(member=member)
+    return EvaluatorMark.objects.none()
+
+
+# --- Naming the panel -----------------------------------------------------------------------
+
+
+def _lock(opportunity: Opportunity) -> Opportunity:
+    return Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+
+
+def _check_evaluating(opportunity: Opportunity, by: User) -> None:
+    officer_of(opportunity, by)
+    if not is_opened(opportunity):
+        raise PanelRefused("The panel evaluates the bids once two officers have opened them.")
+    lifecycle.ensure(opportunity, "evaluate")
+    if is_agreed(opportunity):
+        raise PanelRefused("The panel has agreed the evaluation: it is final.")
+
+
+@transaction.atomic
+def panel_set(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    evaluators: Sequence[User],
+    moderator: User,
+    spread: int = 1,
+) -> list[PanelMember]:
+    """Name (or change) the panel: two or more evaluators and one moderator,
+    officers of the council. A member who has marked cannot be left out
+    here: ``panel_member_remove`` records why."""
+    opportunity = _lock(opportunity)
+    _check_evaluating(opportunity, by)
+    people = {person.pk: person for person in [*evaluators, moderator]}
+    problems = [
+        f"{person.full_name} is not an officer of {opportunity.buyer}."
+        for person in people.values()
+        if not (officer_of_council(person, opportunity.buyer_id) and person.is_active)
+    ]
+    evaluator_ids = {person.pk for person in evaluators}
+    if len(evaluator_ids) < 2:
+        problems.append("Choose at least two evaluators.")
+    if not (0 <= spread <= TOP_MARK):
+        problems.append(f"The spread must be from 0 to {TOP_MARK}.")
+    existing = {member.officer_id: member for member in opportunity.panel.select_related("officer")}
+    for officer_id in people:
+        member = existing.get(officer_id)
+        if member is not None and member.declaration == Declaration.CONFLICT:
+            problems.append(
+                f"{member.officer.full_name} declared a conflict of interest and cannot be "
+                "named again."
+            )
+    marked = set(
+        EvaluatorMark.objects.filter(member__opportunity=opportunity).values_list(
+            "member__officer_id", flat=True
+        )
+    )
+    for officer_id, member in existing.items():
+        if member.removed_at is None and officer_id in marked and officer_id not in evaluator_ids:
+            problems.append(
+                f"{member.officer.full_name} has marked answers already: to take them off "
+                "the panel, remove them and give the reason."
+            )
+    if problems:
+        raise PanelRefused(" ".join(problems))
+    now = timezone.now()
+    left_out = [
+        member
+        for officer_id, member in existing.items()
+        if member.removed_at is None and officer_id not in people
+    ]
+    for member in left_out:
+        member.removed_at = now
+        member.removed_reason = f"Left out of the panel by {by.full_name}."
+        member.moderates = False
+        member.evaluates = True
+        member.save(update_fields=["removed_at", "removed_reason", "moderates", "evaluates"])
+    members = []
+    newly: list[PanelMember] = []
+    # The moderator last, so that the one-moderator rule holds at every step.
+    ordered = sorted(people.items(), key=lambda item: item[0] == moderator.pk)
+    for officer_id, person in ordered:
+        roles = {"evaluates": officer_id in evaluator_ids, "moderates": officer_id == moderator.pk}
+        member = existing.get(officer_id)
+        if member is None:
+            member = PanelMember.objects.create(
+                opportunity=opportunity, officer=person, added_by=by, added_at=now, **roles
+            )
+            newly.append(member)
+        else:
+            if member.removed_at is not None:
+                newly.append(member)
+            for name, value in roles.items():
+                setattr(member, name, value)
+            # Named again after being left out or removed: back on the panel.
+            member.removed_at, member.removed_reason = None, ""
+            member.save(update_fields=[*roles, "removed_at", "removed_reason"])
+        members.append(member)
+    Moderation.objects.update_or_create(opportunity=opportunity, defaults={"spread": spread})
+    audit.record(
+        actor=by,
+        action="panel.set",
+        obj=opportunity,
+        context={
+            "evaluators": sorted(p.full_name for p in people.values() if p.pk in evaluator_ids),
+            "moderator": moderator.full_name,
+            "spread": spread,
+            "left_out": [member.officer.full_name for member in left_out],
+        },
+    )
+    for member in newly:
+        named_as = " and ".join(
+            role
+            for role, has in (
+                ("an evaluator", member.evaluates),
+                ("the moderator", member.moderates),
+            )
+            if has
+        )
+        notify(
+            NAMED.name,
+            [people[member.officer_id]],
+            {
+                "reference": opportunity.reference,
+                "title": opportunity.title,
+                "added_by": by.full_name,
+                "role": named_as,
+                "url": f"/opportunities/{opportunity.pk}/panel/declaration/",
+            },
+            obj=opportunity,
+            discriminator=f"{member.pk}-{now.isoformat()}",
+        )
+    return members
+
+
+@transaction.atomic
+def panel_member_remove(*, member: PanelMember, by: User, reason: str) -> PanelMember:
+    """Take a member off the panel, with the reason (their marks no longer count)."""
+    opportunity = _lock(member.opportunity)
+    _check_evaluating(opportunity, by)
+    member = PanelMember.objects.select_for_update().select_related("officer").get(pk=member.pk)
+    if member.removed_at is not None:
+        raise PanelRefused(f"{member.officer.full_name} is no longer on the panel.")
+    if not (reason or "").strip():
+        raise PanelRefused("Give the reason for removing them from the panel.")
+    member.removed_at = timezone.now()
+    member.removed_reason = reason.strip()
+    member.save(update_fields=["removed_at", "removed_reason"])
+    audit.record(
+        actor=by,
+        action="panel.member_removed",
+        obj=opportunity,
+        context={"member": member.officer.full_name, "reason": member.removed_reason},
+    )
+    return member
+
+
+def _own_member(opportunity: Opportunity, by: User) -> PanelMember:
+    member = (
+        PanelMember.objects.select_for_update()
+        .filter(opportunity=opportunity, officer=by)
+        .select_related("officer")
+        .first()
+    )
+    if member is None:
+        raise PanelRefused("Only the members of this opportunity's panel can do this.")
+    if member.declaration == Declaration.CONFLICT:
+        raise PanelRefused(CONFLICT_REFUSAL)
+    if member.removed_at is not None:
+        raise PanelRefused(f"You were removed from the panel: {member.removed_reason}")
+    return member
+
+
+@transaction.atomic
+def declaration_make(
+    *, opportunity: Opportunity, by: User, conflict: bool, details: str
+) -> PanelMember:
+    """A member declares no conflict of interest with the bidders, or a
+    conflict (with details), which removes them from the panel."""
+    opportunity = _lock(opportunity)
+    _check_evaluating(opportunity, by)
+    member = _own_member(opportunity, by)
+    if member.declaration != Declaration.PENDING:
+        raise PanelRefused("You have already made your declaration.")
+    details = (details or "").strip()
+    if conflict and not details:
+        raise PanelRefused("Say with whom you have a conflict of interest, and why.")
+    now = timezone.now()
+    member.declaration = Declaration.CONFLICT if conflict else Declaration.NONE
+    member.declaration_details = details if conflict else ""
+    member.declared_at = now
+    fields = ["declaration", "declaration_details", "declared_at"]
+    if conflict:
+        member.removed_at = now
+        member.removed_reason = f"Declared a conflict of interest: {details}"
+        fields += ["removed_at", "removed_reason"]
+    member.save(update_fields=fields)
+    audit.record(
+        actor=by,
+        action="panel.conflict_declared" if conflict else "panel.no_conflict_declared",
+        obj=opportunity,
+        context={"details": details} if conflict else {},
+    )
+    return member
+
+
+def evaluators_short(opportunity: Opportunity) -> bool:
+    """Fewer than two evaluators remain: an officer must add another."""
+    return active_members(opportunity).filter(evaluates=True).count() < 2
+
+
+# --- Marking ------------------------------------------------------------------------------
+
+
+def _evaluator(opportunity: Opportunity, by: User) -> PanelMember:
+    member = _own_member(opportunity, by)
+    if not member.evaluates:
+        raise PanelRefused("You moderate this panel; only its evaluators mark.")
+    if member.declaration != Declaration.NONE:
+        raise PanelRefused("Declare any conflict of interest before you mark.")
+    if member.finished_at is not None:
+        raise PanelRefused("You have finished marking: your marks are final.")
+    return member
+
+
+def _markable(bid: Bid, question: Question, by: User) -> tuple[Bid, Opportunity]:
+    bid = Bid.objects.select_related("opportunity").get(pk=bid.pk)
+    opportunity = bid.opportunity
+    officer_of(opportunity, by)
+    if not is_opened(opportunity) or bid.status != BidStatus.SUBMITTED:
+        raise PanelRefused("Only opened, submitted bids are marked.")
+    lifecycle.ensure(opportunity, "evaluate")
+    if question.opportunity_id != opportunity.pk:
+        raise PanelRefused("That question is not one of this opportunity's.")
+    if bid.excluded_reason:
+        raise PanelRefused("This bid is excluded: it is not marked.")
+    return bid, opportunity
+
+
+def _check_mark(
+    question: Question, mark: int | None, passed: bool | None, comment: str
+) -> tuple[int | None, bool | None, str]:
+    if question.kind == QuestionKind.QUALITY:
+        if mark is None or not (0 <= mark <= TOP_MARK):
+            raise PanelRefused(f"Give question {question.number} a mark from 0 to {TOP_MARK}.")
+        passed = None
+    else:
+        if passed is None:
+            raise PanelRefused(f"Say whether the answer to question {question.number} passes.")
+        mark = None
+    comment = (comment or "").strip()
+    if not comment:
+        raise PanelRefused(f"Write a comment on the answer to question {question.number}.")
+    return mark, passed, comment
+
+
+@transaction.atomic
+def mark_set(
+    *,
+    bid: Bid,
+    question: Question,
+    by: User,
+    mark: int | None,
+    passed: bool | None,
+    comment: str,
+) -> EvaluatorMark:
+    """An evaluator's own mark and comment for one answer. The audit trail
+    records who marked which bid and question, never the mark."""
+    bid, opportunity = _markable(bid, question, by)
+    member = _evaluator(opportunity, by)
+    mark, passed, comment = _check_mark(question, mark, passed, comment)
+    current = EvaluatorMark.objects.filter(member=member, bid=bid, question=question).first()
+    if current is not None and (current.mark, current.passed, current.comment) == (
+        mark,
+        passed,
+        comment,
+    ):
+        return current
+    saved, _ = EvaluatorMark.objects.update_or_create(
+        member=member,
+        bid=bid,
+        question=question,
+        defaults={"mark": mark, "passed": passed, "comment": comment, "marked_at": timezone.now()},
+    )
+    audit.record(
+        actor=by,
+        action="evaluation.marked",
+        obj=opportunity,
+        context={"bid": bid.pk, "supplier": bid.supplier_id, "question": question.number},
+    )
+    return saved
+
+
+def answers_to_mark(opportunity: Opportunity) -> tuple[list[int], list[Question]]:
+    """The ids of the bids marked and the questions: every answer is one of each."""
+    bids = list(marking_bids(opportunity).order_by("pk").values_list("pk", flat=True))
+    return bids, list(Question.objects.filter(opportunity=opportunity))
+
+
+def canonical_marks(marks: Sequence[EvaluatorMark]) -> str:
+    """The canonical JSON of an evaluator's marks (sorted by bid and question)."""
+    rows = sorted(
+        (
+            {
+                "bid": m.bid_id,
+                "question": m.question_id,
+                "mark": m.mark,
+                "passed": m.passed,
+                "comment": m.comment,
+            }
+            for m in marks
+        ),
+        key=lambda row: (row["bid"], row["question"]),
+    )
+    return json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@transaction.atomic
+def marking_finish(*, opportunity: Opportunity, by: User) -> PanelMember:
+    """The evaluator has marked every answer: the marks are final, and their
+    SHA-256 is recorded (and audited)."""
+    opportunity = _lock(opportunity)
+    _check_evaluating(opportunity, by)
+    member = _evaluator(opportunity, by)
+    bids, questions = answers_to_mark(opportunity)
+    marks = list(
+        EvaluatorMark.objects.filter(
+            member=member, bid_id__in=bids, question__in=[q.pk for q in questions]
+        )
+    )
+    missing = len(bids) * len(questions) - len(marks)
+    if missing:
+        raise PanelRefused(
+            f"You have {missing} answer{'s' if missing != 1 else ''} left to mark: "
+            "mark every answer of every bid before you finish."
+        )
+    member.finished_at = timezone.now()
+    member.marks_sha256 = hashlib.sha256(canonical_marks(marks).encode()).hexdigest()
+    member.save(update_fields=["finished_at", "marks_sha256"])
+    audit.record(
+        actor=by,
+        action="evaluation.finished",
+        obj=opportunity,
+        context={"answers": len(marks), "marks_sha256": member.marks_sha256},
+    )
+    if moderation_open(opportunity):
+        moderator = active_members(opportunity).filter(moderates=True).select_related("officer")
+        notify(
+            MODERATION_READY.name,
+            [m.officer for m in moderator],
+            {
+                "reference": opportunity.reference,
+                "title": opportunity.title,
+                "url": f"/opportunities/{opportunity.pk}/moderation/",
+            },
+            obj=opportunity,
+            discriminator=f"{member.pk}-{member.finished_at.isoformat()}",
+        )
+    return member
+
+
+# --- Moderation ---------------------------------------------------------------------------
+
+
+def _moderator(opportunity: Opportunity, by: User) -> PanelMember:
+    member = _own_member(opportunity, by)
+    if not member.moderates:
+        raise PanelRefused("Only the panel's moderator can moderate.")
+    if member.declaration != Declaration.NONE:
+        raise PanelRefused("Declare any conflict of interest before you moderate.")
+    if not moderation_open(opportunity):
+        raise PanelRefused("Moderation opens when every evaluator has finished marking.")
+    return member
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How far the evaluators' marks for one answer are apart."""
+
+    marks: dict[str, int | bool | None]  # member id → mark (or passed)
+    differ: bool  # beyond the panel's spread (pass/fail: they disagree)
+
+
+def spread_of(question: Question, marks: Sequence[EvaluatorMark], spread: int) -> Spread:
+    values: dict[str, int | bool | None] = {
+        str(m.member_id): (m.mark if question.kind == QuestionKind.QUALITY else m.passed)
+        for m in marks
+    }
+    if question.kind == QuestionKind.QUALITY:
+        numbers = [v for v in values.values() if isinstance(v, int) and not isinstance(v, bool)]
+        differ = bool(numbers) and max(numbers) - min(numbers) > spread
+    else:
+        differ = len(set(values.values())) > 1
+    return Spread(values, differ)
+
+
+@transaction.atomic
+def moderate_set(
+    *,
+    bid: Bid,
+    question: Question,
+    by: User,
+    mark: int | None,
+    passed: bool | None,
+    comment: str,
+    reason: str,
+) -> ModeratedMark:
+    """The moderator's agreed mark and comment for one answer; a reason is
+    needed where the evaluators' marks differ by more than the spread."""
+    bid, opportunity = _markable(bid, question, by)
+    opportunity = _lock(opportunity)
+    if is_agreed(opportunity):
+        raise PanelRefused("The panel has agreed the evaluation: it is final.")
+    _moderator(opportunity, by)
+    mark, passed, comment = _check_mark(question, mark, passed, comment)
+    moderation = Moderation.objects.get(opportunity=opportunity)
+    marks = list(
+        EvaluatorMark.objects.filter(
+            bid=bid,
+            question=question,
+            member__removed_at__isnull=True,
+            member__evaluates=True,
+        )
+    )
+    spread = spread_of(question, marks, moderation.spread)
+    reason = (reason or "").strip()
+    if spread.differ and not reason:
+        raise PanelRefused(
+            f"The evaluators' marks for question {question.number} differ by more than "
+            f"{moderation.spread}: give the reason for the moderated mark."
+        )
+    saved, _ = ModeratedMark.objects.update_or_create(
+        bid=bid,
+        question=question,
+        defaults={
+            "mark": mark,
+            "passed": passed,
+            "comment": comment,
+            "reason": reason,
+            "evaluator_marks": spread.marks,
+            "moderated_by": by,
+            "moderated_at": timezone.now(),
+        },
+    )
+    audit.record(
+        actor=by,
+        action="moderation.marked",
+        obj=opportunity,
+        context={"bid": bid.pk, "supplier": bid.supplier_id, "question": question.number},
+    )
+    return saved
+
+
+def criterion_mark(rows: Sequence[tuple[int, int]]) -> Decimal:
+    """A criterion's mark (%) from its questions' (weight, moderated mark):
+    Σ(weight × mark / 5) / Σ weights × 100, half up to 2 places."""
+    weights = sum(weight for weight, _ in rows)
+    if not weights:
+        return Decimal(0)
+    points = sum((Decimal(weight) * mark / TOP_MARK for weight, mark in rows), Decimal(0))
+    return (points / weights * 100).quantize(TWO, ROUND_HALF_UP)
+
+
+@transaction.atomic
+def moderation_agree(*, opportunity: Opportunity, by: User) -> Moderation:
+    """The moderator agrees the evaluation once every answer is moderated:
+    each bid's quality criteria are scored from the moderated marks and a
+    bid that failed a pass/fail question is excluded with the reason."""
+    opportunity = _lock(opportunity)
+    _check_evaluating(opportunity, by)
+    _moderator(opportunity, by)
+    bids, questions = answers_to_mark(opportunity)
+    moderated = {
+        (m.bid_id, m.question_id): m
+        for m in ModeratedMark.objects.filter(bid_id__in=bids, question__in=questions)
+    }
+    missing = len(bids) * len(questions) - len(moderated)
+    if missing:
+        raise PanelRefused(
+            f"{missing} answer{'s' if missing != 1 else ''} still to moderate: moderate "
+            "every answer before you agree the evaluation."
+        )
+    now = timezone.now()
+    by_criterion: dict[int, list[Question]] = defaultdict(list)
+    for question in questions:
+        if question.kind == QuestionKind.QUALITY and question.criterion_id is not None:
+            by_criterion[question.criterion_id].append(question)
+    excluded = []
+    for bid in Bid.objects.filter(pk__in=bids).select_related("supplier"):
+        for criterion_id, asked in by_criterion.items():
+            rows = [(q.weight, moderated[(bid.pk, q.pk)].mark or 0) for q in asked]
+            comments = "\n".join(
+                f"Question {q.number}: {moderated[(bid.pk, q.pk)].comment}" for q in asked
+            )
+            Score.objects.update_or_create(
+                bid=bid,
+                criterion_id=criterion_id,
+                defaults={
+                    "mark": criterion_mark(rows),
+                    "comment": comments,
+                    "scored_by": by,
+                    "scored_at": now,
+                },
+            )
+        failed = [
+            f"Failed: {q.text}: {moderated[(bid.pk, q.pk)].comment}"
+            for q in questions
+            if q.kind == QuestionKind.PASS_FAIL and moderated[(bid.pk, q.pk)].passed is False
+        ]
+        if failed:
+            reason = "\n".join(failed)
+            Bid.objects.filter(pk=bid.pk).update(excluded_reason=reason, excluded_by=by)
+            audit.record(
+                actor=by,
+                action="bid.excluded",
+                obj=opportunity,
+                context={"bid": bid.pk, "reason": reason},
+            )
+            excluded.append(bid.pk)
+    moderation = Moderation.objects.get(opportunity=opportunity)
+    moderation.agreed_by, moderation.agreed_at = by, now
+    moderation.save(update_fields=["agreed_by", "agreed_at"])
+    audit.record(
+        actor=by,
+        action="evaluation.moderated",
+        obj=opportunity,
+        context={"bids": len(bids), "answers": len(moderated), "excluded": excluded},
+    )
+    return moderation
