@@ -11,7 +11,12 @@ one in every state, so that every role has real work to do through the pages.
 * one open for bids, with invitations and the demo supplier's draft bid;
 * one closed, with sealed bids waiting for two officers to open them;
 * one in evaluation (opened by two officers, partly scored);
-* one awarded, with outcome letters in the bidders' inboxes.
+* one awarded, with outcome letters in the bidders' inboxes;
+* one open for bids with a questionnaire and a pricing schedule to answer
+  (issue 17);
+* one opened and evaluated by a panel: two bids that answered the
+  questionnaire, Priya Shah and Tom Hughes named to mark them independently,
+  Priya the moderator (each declares first).
 
 Everything is made through the services, as the pages would. The services
 decide against the clock, so the last three are published with a deadline a
@@ -39,6 +44,7 @@ from tenders.services import (
     DECLARATIONS,
     CriterionSpec,
     LotSpec,
+    answers_save,
     award_lot,
     bid_save_draft,
     bid_start,
@@ -48,6 +54,9 @@ from tenders.services import (
     lifecycle,
     opportunity_create,
     opportunity_publish,
+    panel_set,
+    pricing_line_add,
+    question_add,
     score_set,
 )
 
@@ -61,6 +70,8 @@ TITLES = {
     "closed": "Cleaning of Shipley Town Hall",
     "evaluation": "Cleaning of Bingley Library",
     "awarded": "Window cleaning of council offices",
+    "questionnaire": "Cleaning of Ilkley Library",
+    "panel": "Cleaning of Baildon Library",
 }
 # The state each one is left in (README's "Start here").
 STATES = {
@@ -72,6 +83,8 @@ STATES = {
     "closed": "closed: sealed bids wait for two officers to open them",
     "evaluation": "in evaluation: opened, partly scored",
     "awarded": "awarded: outcome letters sent",
+    "questionnaire": "open for bids with a questionnaire and a pricing schedule to answer",
+    "panel": "in evaluation by a panel: Priya and Tom declare and mark, Priya moderates",
 }
 SUPPLIER = "supplier@aire-valley.example"  # Aire Valley Cleaning Ltd
 SECOND_SUPPLIER = "bids@manningham-cleaning.example"  # Manningham Cleaning Co-operative Ltd
@@ -190,8 +203,127 @@ def seed(buyer: BuyerOrganisation, officers: tuple[User, User]) -> int:
         )
         invite(opportunity=opportunity, suppliers=_suppliers(CARERS), by=officer)
         made += 1
+    if TITLES["questionnaire"] not in existing:
+        opportunity = opportunity_create(
+            title=TITLES["questionnaire"],
+            description="Daily cleaning of Ilkley Library for one year, before it opens at 9am.",
+            cpv=cleaning,
+            lots=[LotSpec("Ilkley Library", Decimal("11500.00"), area="LS29")],
+            **common,
+        )
+        add_questionnaire(opportunity, officer, documents="Public liability insurance certificate")
+        invite(opportunity=opportunity, suppliers=_suppliers(CLEANERS), by=officer)
+        opportunity_publish(opportunity=opportunity, by=officer)
+        made += 1
     made += _past_the_deadline(buyer, officers, existing, cleaning)
     return made
+
+
+# The demo questionnaire (issue 17): two questions on the quality criterion,
+# a pass/fail question answered with the bid (never a pre-qualification
+# stage), and a pricing schedule.
+QUESTIONS = [
+    (
+        "How will you organise the daily cleaning so that the library is ready when it "
+        "opens at 9am?",
+        "Say who cleans, when, what they check, and how you cover holidays and sickness.",
+        250,
+        60,
+    ),
+    (
+        "How will you keep staff and visitors safe while you clean?",
+        "Say how you manage wet floors, cleaning chemicals (COSHH) and lone working.",
+        150,
+        40,
+    ),
+]
+INSURANCE_QUESTION = "Do you hold public liability insurance of at least £5 million?"
+SCHEDULE = [
+    ("Daily clean, Monday to Saturday", "visit", Decimal("306")),
+    ("Deep clean of carpets", "clean", Decimal("4")),
+    ("Inside window cleaning", "month", Decimal("12")),
+]
+
+
+def add_questionnaire(opportunity: Opportunity, officer: User, *, documents: str = "") -> None:
+    quality = opportunity.criteria.get(name=QUALITY)
+    for text, guidance, limit, weight in QUESTIONS:
+        question_add(
+            opportunity=opportunity,
+            by=officer,
+            kind="quality",
+            criterion=quality,
+            text=text,
+            guidance=guidance,
+            word_limit=limit,
+            weight=weight,
+        )
+    question_add(
+        opportunity=opportunity,
+        by=officer,
+        kind="pass_fail",
+        text=INSURANCE_QUESTION,
+        guidance="Answer yes or no. The certificate is checked before the contract starts.",
+        documents=documents,
+    )
+    for description, unit, quantity in SCHEDULE:
+        pricing_line_add(
+            opportunity=opportunity,
+            by=officer,
+            description=description,
+            unit=unit,
+            quantity=quantity,
+        )
+
+
+# Each panel bidder's answers (to the two quality questions) and rates.
+_ANSWERS = {
+    SUPPLIER: (
+        (
+            "Two cleaners from our Bingley base start at 6am, Monday to Saturday. They follow "
+            "a room-by-room checklist and the supervisor signs it off at 8.30am. Two trained "
+            "relief cleaners cover holidays and sickness.",
+            "Wet-floor signs go out before mopping and floors are dry by 8.45am. Chemicals are "
+            "kept locked, with COSHH sheets on site. Lone workers check in by phone every hour.",
+        ),
+        ("28.50", "145.00", "60.00"),
+    ),
+    SECOND_SUPPLIER: (
+        (
+            "A team of three local members of our co-operative cleans from 6am. The team "
+            "leader checks every room against the library's own list and reports to the "
+            "manager each morning. Members cover each other's holidays.",
+            "We use signs and cordons on wet floors and clean the entrance last. Only "
+            "trained members handle chemicals. Nobody works alone: the team arrives together.",
+        ),
+        ("27.75", "160.00", "55.00"),
+    ),
+}
+
+
+def _answer(opportunity: Opportunity, person: User) -> None:
+    """``person``'s organisation answers the questionnaire and submits its bid."""
+    bid = bid_start(lot=opportunity.lots.get(), by=person)
+    texts, rates = _ANSWERS[person.email.lower()]
+    questions = list(opportunity.questions.order_by("number"))
+    answers: dict[int, tuple[str, bool | None]] = {
+        question.pk: (text, None) for question, text in zip(questions[:2], texts, strict=True)
+    }
+    answers[questions[2].pk] = ("Yes: £5 million with our insurer, renewed in April.", True)
+    lines = list(opportunity.pricing_lines.order_by("number"))
+    answers_save(
+        bid=bid,
+        by=person,
+        answers=answers,
+        rates={line.pk: Decimal(rate) for line, rate in zip(lines, rates, strict=True)},
+    )
+    bid_save_draft(
+        bid=bid,
+        by=person,
+        price=Bid.objects.get(pk=bid.pk).draft_price,
+        declarations=dict.fromkeys(DECLARATIONS, True),
+    )
+    bid_submit(bid=bid, by=person)
 
 
 # title key, description, value, the two bids (Aire Valley's, Manningham's)
@@ -199,6 +331,8 @@ _PAST = [
     ("closed", "Cleaning of Shipley Town Hall for two years.", "24000.00", ("21500", "22800")),
     ("evaluation", "Daily cleaning of Bingley Library, a year.", "12000.00", ("11200", "10900")),
     ("awarded", "Window cleaning of six council offices, monthly.", "16000.00", ("15400", "14200")),
+    # Priced by its schedule (the prices come from the rates in ``_ANSWERS``).
+    ("panel", "Daily cleaning of Baildon Library, a year.", "12000.00", ("", "")),
 ]
 
 
@@ -233,9 +367,16 @@ def _past_the_deadline(
             clarification_deadline=deadline - datetime.timedelta(seconds=1),
             submission_deadline=deadline,
         )
+        if key == "panel":
+            add_questionnaire(opportunity, officer)
         invite(opportunity=opportunity, suppliers=_suppliers(CLEANERS), by=officer)
         opportunity = opportunity_publish(opportunity=opportunity, by=officer)
         lot = opportunity.lots.get()
+        if key == "panel":
+            for person in bidders:
+                _answer(opportunity, person)
+            made[key] = opportunity
+            continue
         for supplier, price in zip(bidders, prices, strict=True):
             bid = bid_start(lot=lot, by=supplier)
             bid_save_draft(
@@ -256,6 +397,12 @@ def _past_the_deadline(
             continue
         box_open(opportunity=opportunity, by=officer)
         box_open(opportunity=opportunity, by=second)
+        if key == "panel":
+            # Both officers evaluate; Priya also moderates. Each declares first.
+            panel_set(
+                opportunity=opportunity, by=officer, evaluators=[officer, second], moderator=officer
+            )
+            continue
         lot = opportunity.lots.get()
         _score(lot, officer, everyone=key == "awarded")
         if key == "awarded":

@@ -173,6 +173,8 @@ def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in
         "Cleaning of Shipley Town Hall": ("closed", "invitation"),
         "Cleaning of Bingley Library": ("evaluation", "invitation"),
         "Window cleaning of council offices": ("awarded", "invitation"),
+        "Cleaning of Ilkley Library": ("open", "invitation"),
+        "Cleaning of Baildon Library": ("evaluation", "invitation"),
     }
     assert set(found) == set(TITLES.values())
     keighley = Opportunity.objects.get(title="Cleaning of Keighley Library")
@@ -213,6 +215,27 @@ def test_every_demo_state_is_ready_for_the_pages(demo_data, in_process_tasks):
     assert get["closed"].bids.filter(status=BidStatus.SUBMITTED).count() == 2
     assert BoxOpening.objects.get(opportunity=get["evaluation"]).opened
     assert Score.objects.filter(bid__opportunity=get["evaluation"]).count() == 1
+    # Issue 17: a questionnaire to answer, and a panel with two answered bids to mark,
+    # each priced by its schedule (306 × £28.50 + 4 × £145 + 12 × £60, and Manningham's).
+    assert get["questionnaire"].questions.count() == 3
+    assert get["questionnaire"].pricing_lines.count() == 3
+    panel = get["panel"]
+    assert sorted(
+        (m.officer.email, m.evaluates, m.moderates, m.declaration)
+        for m in panel.panel.select_related("officer")
+    ) == [
+        ("officer2@demo-council.example", True, False, ""),
+        ("officer@demo-council.example", True, True, ""),
+    ]
+    prices = {
+        b.supplier.legal_name: b.revisions.get().price
+        for b in panel.bids.select_related("supplier")
+    }
+    assert prices == {
+        "Aire Valley Cleaning Ltd": Decimal("10021.00"),
+        "Manningham Cleaning Co-operative Ltd": Decimal("9791.50"),
+    }
+    assert all(b.revisions.get().answers.count() == 3 for b in panel.bids.all())
     letters = Notification.objects.filter(event__in=["bid.won", "bid.unsuccessful"])
     assert set(letters.values_list("recipient__email", "event", "channel")) >= {
         ("supplier@aire-valley.example", "bid.unsuccessful", "inbox"),
