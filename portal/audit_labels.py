@@ -81,6 +81,7 @@ ACTION_LABELS: dict[str, str] = {
     "bid.started": "Bid started",
     "bid.submitted": "Bid submitted",
     "bid.withdrawn": "Bid withdrawn",
+    "bid.returned_to_draft": "Bid returned to its draft by a change to the questionnaire",
     "bid.scored": "Bid scored",
     "bid.excluded": "Bid excluded",
     # the evaluation panel (issue 17): never the marks themselves

@@ -280,6 +280,48 @@ def test_a_negative_rate_is_refused_naming_the_line_and_nothing_typed_is_lost(
     assert "Enter the rate for line 1 as an amount in pounds" in response.content.decode()
 
 
+def test_a_rate_whose_total_no_sum_here_can_hold_is_refused_and_the_answers_are_saved(
+    client, lot, local_supplier_user
+):
+    """£999,999,999,999.99 an hour for 12.5 hours: more than a sum of money here
+    holds. The answers typed with it are saved; that rate is not, and the page
+    says why at the rate (no server error)."""
+    client.force_login(local_supplier_user)
+    data = posted(
+        lot.opportunity,
+        text="A long answer typed for an hour.",
+        rates=("100.00", "999999999999.99"),
+    )
+    response = client.post(bid_url(lot), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The total for line 2 (Deep clean) would be more than £999,999,999,999.99" in page
+    assert (
+        Answer.objects.filter(revision=None, text="A long answer typed for an hour.").count() == 2
+    )
+    visits, hours = lines(lot.opportunity)
+    assert set(PriceRate.objects.values_list("line_id", "total")) == {(visits.pk, D("1000.00"))}
+    assert Bid.objects.get(lot=lot).draft_price is None
+
+
+def test_the_copy_on_the_device_is_kept_under_the_persons_own_key(
+    client, lot, local_supplier_user, care_user
+):
+    """Two people of two suppliers on one computer never share a kept copy; signing
+    out forgets them (assets/js/answers.mjs, ``data-sign-out``)."""
+    keys = []
+    for person in (local_supplier_user, care_user):
+        client.force_login(person)
+        page = client.get(bid_url(lot)).content.decode()
+        start = page.index('data-storage-key="') + len('data-storage-key="')
+        keys.append(page[start : page.index('"', start)])
+        assert "data-sign-out" in page
+    assert keys == [
+        f"lt-bid-{person.pk}-{lot.opportunity_id}-{lot.pk}"
+        for person in (local_supplier_user, care_user)
+    ]
+
+
 def test_a_lots_own_pricing_line_applies_to_that_lot_only(lot, opportunity, local_supplier_user):
     other = opportunity.lots.get(number=2)
     PricingLine.objects.create(

@@ -940,3 +940,59 @@ def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(
     member.refresh_from_db()
     assert member.removed_at is None
     assert Moderation.objects.get(opportunity=panel).spread == 2
+
+
+# --- The panel settles as marking ends (the independent review's findings) ---------------
+
+
+def test_nobody_who_may_have_read_the_marks_joins_as_an_evaluator(
+    opp, officer, second_officer, third_officer
+):
+    """An evaluator who has not marked names themselves moderator once the
+    others have finished (they read the marks), then tries to mark as well."""
+    panel_set(
+        opportunity=opp,
+        by=officer,
+        evaluators=[officer, second_officer, third_officer],
+        moderator=officer,
+    )
+    declare(opp, officer, second_officer, third_officer)
+    mark_all(opp, officer, mark=5, comment="Officer one thinks excellent")
+    mark_all(opp, second_officer, mark=1, comment="Officer two thinks poor")
+    marking_finish(opportunity=opp, by=officer)
+    marking_finish(opportunity=opp, by=second_officer)
+    panel_set(
+        opportunity=opp,
+        by=third_officer,
+        evaluators=[officer, second_officer],
+        moderator=third_officer,
+    )
+    assert moderation_open(opp)
+    message = refused(
+        panel_set,
+        opportunity=opp,
+        by=third_officer,
+        evaluators=[officer, second_officer, third_officer],
+        moderator=officer,
+    )
+    assert "nobody can join as an evaluator now" in message
+    assert third_officer.full_name in message
+    member = PanelMember.objects.get(opportunity=opp, officer=third_officer)
+    assert (member.evaluates, member.moderates) == (False, True)
+
+
+def test_the_spread_is_fixed_once_an_evaluator_has_finished(opp, officer, second_officer):
+    panel_set(opportunity=opp, by=officer, evaluators=[officer, second_officer], moderator=officer)
+    declare(opp, officer, second_officer)
+    mark_all(opp, officer, mark=5)
+    marking_finish(opportunity=opp, by=officer)
+    message = refused(
+        panel_set,
+        opportunity=opp,
+        by=officer,
+        evaluators=[officer, second_officer],
+        moderator=officer,
+        spread=5,
+    )
+    assert "The spread is fixed once an evaluator has finished marking: it stays 1." in message
+    assert Moderation.objects.get(opportunity=opp).spread == 1

@@ -19,7 +19,8 @@ from portal.models import AuditEvent, Notification
 from tenders.models import (
     Amendment,
     AmendmentKind,
-    Answer,
+    Bid,
+    BidStatus,
     Opportunity,
     OpportunityStatus,
     PriceRate,
@@ -31,7 +32,7 @@ from tenders.services import (
     CriterionSpec,
     OpportunityRefused,
     QuestionnaireInvalid,
-    bid_start,
+    bid_submit,
     invite,
     line_total,
     opportunity_publish,
@@ -515,7 +516,9 @@ def test_a_change_while_open_is_an_amendment_told_to_every_invitee(
     assert "This is an amendment: every invited supplier has been told." in main_text(response)
     amendment = Amendment.objects.get(opportunity=published)
     assert amendment.kind == AmendmentKind.QUESTIONNAIRE_CHANGED
-    assert amendment.summary == "Pricing line 'Deep clean' quantity changed from 12.5 to 12"
+    assert amendment.summary == (
+        f"Pricing line 'Deep clean' quantity changed from 12.5 to 12. {q.RESUBMIT}"
+    )
     told = Notification.objects.filter(event="opportunity.amended", object_id=str(published.pk))
     people = {n.recipient.supplier.legal_name for n in told}
     assert people == {"Bidder 1", "Bidder 2", "Bidder 3"}
@@ -529,7 +532,8 @@ def test_a_change_while_open_is_an_amendment_told_to_every_invitee(
         )
     latest = Amendment.objects.filter(opportunity=published).latest("pk")
     assert latest.summary == (
-        f"Question {question.number} added (pass or fail): Do you pay the real living wage?"
+        f"Question {question.number} added (pass or fail): Do you pay the real living wage?. "
+        f"{q.RESUBMIT}"
     )
     assert "opportunity.amended.questionnaire_changed" in codes(published)
     page = main_text(client.get(url("opportunity_detail", published)))
@@ -552,52 +556,75 @@ def test_after_the_deadline_the_questionnaire_cannot_change(published, officer, 
     assert "Add a question" not in page and "Copy from an earlier opportunity" not in page
 
 
-def test_a_question_a_submitted_bid_answered_cannot_be_removed(published, officer, clock):
-    answered_bid(published, bidder(1))
+@pytest.mark.parametrize("answered", [True, False])
+def test_once_published_nothing_is_removed_and_the_refusal_says_nothing_of_the_bids(
+    published, officer, clock, answered
+):
+    """The same refusal whether or not any bid answered (no count of sealed bids)."""
+    if answered:
+        answered_bid(published, bidder(1))
+        answered_bid(published, bidder(2))
     question = published.questions.get(number=1)
     client = signed_in(officer)
     response = client.post(url("questionnaire_question_remove", published, question.pk))
-    assert "1 bid has answered it; change its wording instead." in main_text(response)
+    assert q.REMOVE_PUBLISHED in main_text(response)
+    assert "bid" not in main_text(response).split(q.REMOVE_PUBLISHED)[0].split("Error")[-1]
     assert Question.objects.filter(pk=question.pk).exists()
-    answered_bid(published, bidder(2))
     with pytest.raises(OpportunityRefused) as refused:
         question_remove(question=question, by=officer)
-    assert refused.value.problems == ["2 bids have answered it; change its wording instead."]
+    assert refused.value.problems == [q.REMOVE_PUBLISHED]
     line = published.pricing_lines.first()
     with pytest.raises(OpportunityRefused) as refused:
         pricing_line_remove(line=line, by=officer)
-    assert refused.value.problems == ["2 bids have priced it; change its wording instead."]
-    # Its wording may change.
+    assert refused.value.problems == [q.REMOVE_PUBLISHED]
+    # Its wording may change (a correction: the bids stand).
     question_update(question=question, by=officer, text="Describe your method, step by step.")
+    if answered:
+        assert Bid.objects.filter(opportunity=published, status=BidStatus.SUBMITTED).count() == 2
+    overview = main_text(client.get(url("questionnaire", published)))
+    assert "Remove" not in overview and "Copy from an earlier opportunity" not in overview
 
 
-def test_removing_a_question_answered_only_in_drafts_removes_the_drafts(published, officer):
-    bid = bid_start(lot=published.lots.get(number=1), by=bidder(1))
-    question = published.questions.get(number=1)
-    Answer.objects.create(bid=bid, question=question, text="Draft answer.")
-    line = published.pricing_lines.first()
-    PriceRate.objects.create(bid=bid, line=line, rate=D("5.00"), total=D("50.00"))
+def test_a_draft_loses_a_question_and_a_line_and_numbers_the_rest_again(draft, officer):
+    add_questionnaire(draft)
+    question = draft.questions.get(number=1)
+    line = draft.pricing_lines.first()
     question_remove(question=question, by=officer)
     pricing_line_remove(line=line, by=officer)
-    assert not Answer.objects.filter(bid=bid).exists()
-    assert not PriceRate.objects.filter(bid=bid).exists()
     assert not Question.objects.filter(pk=question.pk).exists()
-    # The rest are numbered again from 1.
-    assert list(published.questions.values_list("number", flat=True)) == [1, 2]
-    assert list(published.pricing_lines.values_list("number", flat=True)) == [1]
+    assert list(draft.questions.values_list("number", flat=True)) == [1, 2]
+    assert list(draft.pricing_lines.values_list("number", flat=True)) == [1]
 
 
-def test_a_new_quantity_recomputes_the_draft_totals_to_the_penny(published, officer):
+def test_a_new_quantity_returns_submitted_bids_to_their_drafts_with_totals_to_the_penny(
+    published, officer, django_capture_on_commit_callbacks
+):
     submitted = answered_bid(published, bidder(1), rates=("7.77", "7.77"))
     line = published.pricing_lines.get(description="Cleaning visit")  # 10 visits
     bid = submitted.bid
     draft_rate = PriceRate.objects.get(bid=bid, line=line, revision=None)
     assert draft_rate.total == D("77.70")
-    pricing_line_update(line=line, by=officer, quantity=D("12.5"))
+    with django_capture_on_commit_callbacks(execute=True):
+        pricing_line_update(line=line, by=officer, quantity=D("12.5"))
     draft_rate.refresh_from_db()
     assert draft_rate.total == D("97.13")  # 12.5 × 7.77 = 97.125, half up
-    # What was submitted stays as it was.
+    # What was submitted stays as it was, but the bid must be submitted again: its
+    # price was for 10 visits. The notice tells every invitee, bidders or not.
     assert PriceRate.objects.get(bid=bid, line=line, revision=submitted).total == D("77.70")
+    bid.refresh_from_db()
+    assert bid.status == BidStatus.DRAFT
+    told = Notification.objects.filter(event="opportunity.amended", object_id=str(published.pk))
+    assert {n.recipient.supplier.legal_name for n in told} == {"Bidder 1", "Bidder 2", "Bidder 3"}
+    assert all(q.RESUBMIT in n.context["summary"] for n in told)
+    again = bid_submit(bid=bid, by=bidder(1))
+    assert again.number == 2 and again.price == D("97.13") + D("97.13")
+
+
+def test_a_new_wording_leaves_the_submitted_bids_alone(published, officer):
+    submitted = answered_bid(published, bidder(1))
+    question_update(question=published.questions.get(number=1), by=officer, guidance="Be brief.")
+    submitted.bid.refresh_from_db()
+    assert submitted.bid.status == BidStatus.SUBMITTED
 
 
 def test_line_total_rounds_half_up_to_the_penny():

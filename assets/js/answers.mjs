@@ -124,7 +124,27 @@ function autosaver(form, textareas) {
   window.setInterval(save, AUTOSAVE_MS);
 }
 
+// Signing out forgets every copy kept on this device: the next person to use
+// it never sees them (each copy is also kept under its own person's key).
+function forgetCopiesOnSignOut(scope) {
+  for (const form of scope.querySelectorAll("form[data-sign-out]")) {
+    form.addEventListener("submit", () => {
+      try {
+        const keys = [];
+        for (let i = 0; i < window.localStorage.length; i += 1) {
+          const key = window.localStorage.key(i);
+          if (key && key.startsWith("lt-bid-")) keys.push(key);
+        }
+        keys.forEach((key) => window.localStorage.removeItem(key));
+      } catch {
+        /* storage switched off: nothing kept */
+      }
+    });
+  }
+}
+
 export function initAnswers(scope = document) {
+  forgetCopiesOnSignOut(scope);
   for (const form of scope.querySelectorAll("form[data-answers-form]")) {
     const textareas = Array.from(form.querySelectorAll("textarea[data-answer]"));
     restoreCopies(form, textareas);

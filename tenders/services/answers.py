@@ -34,6 +34,8 @@ from tenders.models import (
 from tenders.services.bids import DECLARATIONS, BidRefused, _check_open_for, _check_own
 
 PENNY = Decimal("0.01")
+# The largest sum of money a column here holds (MONEY: 14 digits, 2 after the point).
+LARGEST_SUM = Decimal("999999999999.99")
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,17 @@ def answers_save(
             problems.append(over_limit_problem(item))
     for line_pk, rate in rates.items():
         line = lines[line_pk]
+        if rate is not None and line_total(line.quantity, rate) > LARGEST_SUM:
+            # Beyond what a sum of money here can hold: the answers are saved,
+            # this rate is not, and the page says why.
+            problems.append(
+                Problem(
+                    f"The total for line {line.number} ({line.description}) would be more "
+                    f"than £{LARGEST_SUM:,}: check the rate.",
+                    f"#line-{line.pk}",
+                )
+            )
+            continue
         if rate is None:
             PriceRate.objects.filter(bid=bid, line=line, revision=None).delete()
         else:
@@ -243,9 +256,15 @@ def answers_save(
                 "line_id", "total"
             )
         )
-        bid.draft_price = (
-            sum(totals.values(), Decimal("0.00")) if len(totals) == len(lines) else None
-        )
+        total = sum(totals.values(), Decimal("0.00"))
+        if total > LARGEST_SUM:
+            problems.append(
+                Problem(
+                    f"The schedule's total would be more than £{LARGEST_SUM:,}.",
+                    "#pricing-schedule",
+                )
+            )
+        bid.draft_price = total if len(totals) == len(lines) and total <= LARGEST_SUM else None
         bid.save(update_fields=["draft_price"])
     problems.sort(key=lambda p: p.anchor)
     return problems

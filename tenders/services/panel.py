@@ -191,6 +191,30 @@ def panel_set(
                 f"{member.officer.full_name} has marked answers already: to take them off "
                 "the panel, remove them and give the reason."
             )
+    # Once an evaluator has finished the spread is fixed; once every evaluator
+    # has (the moderator may have read the marks) nobody joins as an evaluator.
+    current = Moderation.objects.filter(opportunity=opportunity).first()
+    finished = any(
+        member.finished_at is not None and member.evaluates and member.removed_at is None
+        for member in existing.values()
+    )
+    if finished and current is not None and spread != current.spread:
+        problems.append(
+            f"The spread is fixed once an evaluator has finished marking: it stays "
+            f"{current.spread}."
+        )
+    if moderation_open(opportunity):
+        evaluating = {
+            officer_id
+            for officer_id, member in existing.items()
+            if member.evaluates and member.removed_at is None
+        }
+        joining = [people[pk].full_name for pk in sorted(evaluator_ids - evaluating)]
+        if joining:
+            problems.append(
+                "Every evaluator has finished and the moderator may have read their marks: "
+                f"nobody can join as an evaluator now ({', '.join(joining)})."
+            )
     if problems:
         raise PanelRefused(" ".join(problems))
     now = timezone.now()
@@ -609,6 +633,30 @@ def moderation_agree(*, opportunity: Opportunity, by: User) -> Moderation:
         raise PanelRefused(
             f"{missing} answer{'s' if missing != 1 else ''} still to moderate: moderate "
             "every answer before you agree the evaluation."
+        )
+    # The spread rule again, on the panel's marks as they stand now (a member
+    # removed, a mark the moderator has not seen): a reason wherever they differ.
+    spread = Moderation.objects.get(opportunity=opportunity).spread
+    marks: dict[tuple[int, int], list[EvaluatorMark]] = defaultdict(list)
+    for mark in EvaluatorMark.objects.filter(
+        member__opportunity=opportunity,
+        member__removed_at__isnull=True,
+        member__evaluates=True,
+        bid_id__in=bids,
+    ):
+        marks[(mark.bid_id, mark.question_id)].append(mark)
+    unexplained = [
+        question.number
+        for question in questions
+        for bid_id in bids
+        if spread_of(question, marks[(bid_id, question.pk)], spread).differ
+        and not moderated[(bid_id, question.pk)].reason.strip()
+    ]
+    if unexplained:
+        numbers = ", ".join(str(n) for n in sorted(set(unexplained)))
+        raise PanelRefused(
+            f"The evaluators' marks differ by more than the spread where no reason is given "
+            f"(question {numbers}): moderate those answers again with a reason."
         )
     now = timezone.now()
     by_criterion: dict[int, list[Question]] = defaultdict(list)

@@ -31,8 +31,8 @@ from portal import audit
 from portal.models import User
 from tenders.models import (
     AmendmentKind,
-    Answer,
-    BidFile,
+    Bid,
+    BidStatus,
     Criterion,
     Lot,
     Opportunity,
@@ -99,10 +99,6 @@ def _short(text: str) -> str:
     return text[: SUMMARY_TEXT_LENGTH - 1].rstrip() + "…"
 
 
-def _bids(count: int) -> str:
-    return f"{count} bid{'s have' if count != 1 else ' has'}"
-
-
 def _plain(value: Decimal) -> str:
     """A quantity as people write it: 12.5, 10."""
     text = f"{value:f}"
@@ -119,12 +115,40 @@ def _editable(opportunity: Opportunity) -> Opportunity:
     return opportunity
 
 
+RESUBMIT = (
+    "Bids already submitted have been returned to their drafts: check them against "
+    "this change and submit again before the deadline."
+)
+REMOVE_PUBLISHED = (
+    "Once the opportunity is published its questions and pricing lines cannot be removed: "
+    "invited suppliers may already have answered them. Change the wording instead (every "
+    "invited supplier is told)."
+)
+COPY_PUBLISHED = (
+    "A questionnaire is copied into a draft only: once published, change it question by "
+    "question (every invited supplier is told)."
+)
+
+
 def _record(
-    opportunity: Opportunity, action: str, *, by: User, summary: str, changes: dict[str, Any]
+    opportunity: Opportunity,
+    action: str,
+    *,
+    by: User,
+    summary: str,
+    changes: dict[str, Any],
+    resubmit: bool = False,
 ) -> None:
     """Audit a change of a draft's questionnaire; on an open opportunity the
-    change is an amendment, told to every invitee."""
+    change is an amendment, told to every invitee. A change to what must be
+    answered or priced (``resubmit``) returns every bid already submitted to
+    its draft, so that no bid is evaluated against a questionnaire or
+    schedule it did not answer; the notice says so whether or not there are
+    any (nothing tells the council how many bids there are)."""
     if opportunity.status == S.OPEN:
+        if resubmit:
+            summary = f"{summary}. {RESUBMIT}"
+            _return_submitted_bids(opportunity, by)
         _amend(
             opportunity,
             kind=AmendmentKind.QUESTIONNAIRE_CHANGED,
@@ -139,6 +163,24 @@ def _record(
             obj=opportunity,
             changes=changes,
             context={"summary": summary},
+        )
+
+
+def _return_submitted_bids(opportunity: Opportunity, by: User) -> None:
+    """Every submitted bid of ``opportunity`` back to its draft (its versions
+    are kept; the draft is the latest version's answers and rates, so
+    nothing is typed twice). Sealed in the audit trail, like every bid event."""
+    bids = list(
+        Bid.objects.select_for_update().filter(opportunity=opportunity, status=BidStatus.SUBMITTED)
+    )
+    for bid in bids:
+        Bid.objects.filter(pk=bid.pk).update(status=BidStatus.DRAFT)
+        audit.record(
+            actor=by,
+            action="bid.returned_to_draft",
+            obj=opportunity,
+            context={"bid": bid.pk, "why": "questionnaire_changed"},
+            sealed_until_opened=opportunity.pk,
         )
 
 
@@ -252,6 +294,7 @@ def question_add(
         action="questionnaire.question_added",
         summary=f"Question {question.number} added{where}: {_short(text)}",
         changes={f"question {question.number}": [None, text]},
+        resubmit=True,
     )
     return question
 
@@ -328,12 +371,19 @@ def question_update(*, question: Question, by: User, **fields: Any) -> Question:
         {"text": before.text, "weight": before.weight, "word_limit": before.word_limit},
         {"text": current.text, "weight": current.weight, "word_limit": current.word_limit},
     )
+    material = (
+        before.kind != current.kind
+        or before.word_limit != current.word_limit
+        or before.documents != current.documents
+        or before.criterion_id != current.criterion_id
+    )
     _record(
         opportunity,
         by=by,
         action="questionnaire.question_changed",
         summary=f"Question {current.number} changed: {'; '.join(parts)}",
         changes={"question": [question.number, current.number], **changes},
+        resubmit=material,
     )
     return current
 
@@ -343,17 +393,10 @@ def question_remove(*, question: Question, by: User) -> None:
     """Remove a question that no submitted version answered; draft answers to
     it go with it (files attached to it stay in the draft, as the bid's own)."""
     opportunity = _editable(question.opportunity)
+    if opportunity.status != S.DRAFT:
+        # Never "N bids answered it": nothing about the sealed bids before the opening.
+        raise OpportunityRefused(REMOVE_PUBLISHED)
     question = Question.objects.get(pk=question.pk)
-    answered = (
-        Answer.objects.filter(question=question, revision__isnull=False)
-        .values("bid")
-        .union(BidFile.objects.filter(question=question, revision__isnull=False).values("bid"))
-        .count()
-    )
-    if answered:
-        raise OpportunityRefused(f"{_bids(answered)} answered it; change its wording instead.")
-    Answer.objects.filter(question=question, revision__isnull=True).delete()
-    BidFile.objects.filter(question=question, revision__isnull=True).update(question=None)
     number, text = question.number, question.text
     question.delete()
     _renumber(opportunity)
@@ -469,6 +512,7 @@ def pricing_line_add(
         action="questionnaire.line_added",
         summary=f"{_line_name(line)} added{for_lot}: {_plain(quantity)} × {unit}",
         changes={f"pricing line {number}": [None, description]},
+        resubmit=True,
     )
     return line
 
@@ -513,6 +557,7 @@ def pricing_line_update(*, line: PricingLine, by: User, **fields: Any) -> Pricin
         return current
     before = audit.snapshot(current, ["description", "unit", "quantity"])
     quantity_changed = Decimal(values["quantity"]) != current.quantity
+    lot_changed = (new_lot.pk if new_lot else None) != current.lot_id
     for field_name, value in values.items():
         setattr(current, field_name, value)
     current.save()
@@ -527,6 +572,8 @@ def pricing_line_update(*, line: PricingLine, by: User, **fields: Any) -> Pricin
         action="questionnaire.line_changed",
         summary=f"{name} {', '.join(parts)}",
         changes=audit.diff(before, audit.snapshot(current, ["description", "unit", "quantity"])),
+        # A quantity or lot changed: every bid's price for it changes.
+        resubmit=quantity_changed or lot_changed,
     )
     return current
 
@@ -535,13 +582,9 @@ def pricing_line_update(*, line: PricingLine, by: User, **fields: Any) -> Pricin
 def pricing_line_remove(*, line: PricingLine, by: User) -> None:
     """Remove a line no submitted version priced; draft rates for it go with it."""
     opportunity = _editable(line.opportunity)
+    if opportunity.status != S.DRAFT:
+        raise OpportunityRefused(REMOVE_PUBLISHED)
     line = PricingLine.objects.get(pk=line.pk)
-    priced = (
-        PriceRate.objects.filter(line=line, revision__isnull=False).values("bid").distinct().count()
-    )
-    if priced:
-        raise OpportunityRefused(f"{_bids(priced)} priced it; change its wording instead.")
-    PriceRate.objects.filter(line=line, revision__isnull=True).delete()
     name, description = _line_name(line), line.description
     line.delete()
     _renumber_lines(opportunity)
@@ -570,6 +613,8 @@ def questionnaire_copy(*, source: Opportunity, target: Opportunity, by: User) ->
     if source.pk == target.pk:
         raise OpportunityRefused("Choose another opportunity to copy from.")
     target = _editable(target)
+    if target.status != S.DRAFT:
+        raise OpportunityRefused(COPY_PUBLISHED)
     questions = list(source.questions.select_related("criterion"))
     lines = list(source.pricing_lines.select_related("lot"))
     if not questions and not lines:

@@ -33,6 +33,7 @@ from tenders.forms.questionnaire import (
 )
 from tenders.models import (
     Opportunity,
+    OpportunityStatus,
     PricingLine,
     Question,
     QuestionKind,
@@ -156,9 +157,13 @@ def render_overview(
             "problems": problems_of(criteria, questions, lines, lots),
             "has_price": any(c.is_price for c in criteria),
             "can_edit": can_edit,
+            # Once published nothing is removed and nothing copied (ADR 14).
+            "can_remove": can_edit and opportunity.status == OpportunityStatus.DRAFT,
             "refusal": refusal if user.is_officer else None,
             "is_open": opportunity.status_at(now) == S.OPEN,
-            "copy_form": copy_form if can_edit else None,
+            "copy_form": copy_form
+            if can_edit and opportunity.status == OpportunityStatus.DRAFT
+            else None,
             "copy_sources": bool(copy_form and copy_form.sources),
             # Named ``form`` so that the page title starts "Error:".
             "form": copy_form if copy_form is not None and copy_form.is_bound else None,

@@ -408,9 +408,12 @@ def _questionnaire_page(
         saved = f"{names} added to your draft and your draft is saved. " + saved.split(". ", 1)[1]
     messages.success(request, saved)
     if problems:
-        # Saved as typed; the page shows each answer over its limit.
+        # Saved as typed; the page shows each answer over its limit (and any
+        # rate whose total no sum of money here can hold, which was not saved).
         for problem in problems:
-            form.add_error(f"answer_{problem.anchor.rsplit('-', 1)[1]}", problem.text)
+            kind, _, pk = problem.anchor.lstrip("#").rpartition("-")
+            field = {"question": f"answer_{pk}", "line": f"rate_{pk}"}.get(kind)
+            form.add_error(field if field in form.fields else None, problem.text)
         return _render_bid(request, opportunity, lot, bid, form)
     if "check" in request.POST:
         return redirect("tenders:supplier_bid_check", pk=opportunity.pk, lot_pk=lot.pk)
