@@ -299,7 +299,7 @@ def test_a_rate_whose_total_no_sum_here_can_hold_is_refused_and_the_answers_are_
     assert (
         Answer.objects.filter(revision=None, text="A long answer typed for an hour.").count() == 2
     )
-    visits, hours = lines(lot.opportunity)
+    visits, _hours = lines(lot.opportunity)
     assert set(PriceRate.objects.values_list("line_id", "total")) == {(visits.pk, D("1000.00"))}
     assert Bid.objects.get(lot=lot).draft_price is None
 
