@@ -216,6 +216,26 @@ def test_every_bidder_gets_a_letter_with_its_own_comments_and_the_winners_scores
     assert len([m for m in mail.outbox if m.subject.startswith("Intention to award")]) == 3
 
 
+def test_during_the_standstill_the_outcome_page_shows_the_letter_of_intention(
+    evaluated, clock, officer
+):
+    set_standstill(evaluated, 10)
+    clock.move_to(uk(2026, 10, 24, 10, 0))
+    intention_send(lot=lot_of(evaluated), by=officer, reasons="REASONNOTE: best quality.")
+    url = reverse("tenders:supplier_outcome", args=[evaluated.pk])
+    page = main_text(signed_in(bidder(2)).get(url))
+    assert "the council intends to award it to another bidder" in page
+    assert "ends at 4 November 2026 at 00:00:00 (UK time)" in page
+    assert "The intended successful bid" in page and "REASONNOTE" in page
+    assert "has not decided the outcome yet" not in page
+    winner = main_text(signed_in(bidder(1)).get(url))
+    assert "the council intends to award it to you" in winner
+    clock.move_to(uk(2026, 11, 4, 0, 0))
+    award(evaluated, officer)
+    page = main_text(signed_in(bidder(2)).get(url))
+    assert "your bid was not successful" in page and "intends" not in page
+
+
 def test_letters_wait_for_the_moderation_to_be_agreed(clock, officer, second_officer):
     opportunity = questionnaire_opportunity(officer, second_officer, clock, agree=False)
     set_standstill(opportunity, 8)

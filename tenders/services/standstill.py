@@ -297,6 +297,47 @@ def intention_letter(
     return letter
 
 
+def supplier_intention_letters(
+    opportunity: Opportunity, supplier_id: int, lots: list[Lot]
+) -> tuple[list[Letter], list[Lot]]:
+    """The letters of intention ``supplier_id`` received for ``lots`` (lots not
+    awarded yet), to show on its outcome page during the standstill, and the
+    lots with no letter yet."""
+    intentions = {
+        intention.lot_id: intention
+        for intention in IntentionToAward.objects.filter(lot__in=lots).select_related(
+            "bid__supplier"
+        )
+    }
+    letters: list[Letter] = []
+    waiting: list[Lot] = []
+    contact = opportunity_contact(opportunity)
+    several = opportunity.lots.count() > 1
+    for lot in lots:
+        intention = intentions.get(lot.pk)
+        bid = (
+            Bid.objects.filter(lot=lot, supplier_id=supplier_id, status=BidStatus.SUBMITTED)
+            .select_related("supplier")
+            .first()
+        )
+        if intention is None or bid is None:
+            waiting.append(lot)
+            continue
+        lot.opportunity = opportunity
+        letters.append(
+            intention_letter(
+                lot,
+                intention,
+                evaluation(lot),
+                bid,
+                contact=contact,
+                several_lots=several,
+                questions=moderated_lines([bid.pk]).get(bid.pk, []),
+            )
+        )
+    return letters, waiting
+
+
 def _intention_letters(lot: Lot, intention: IntentionToAward, ranking: list[Ranked]) -> None:
     opportunity = lot.opportunity
     contact = opportunity_contact(opportunity)

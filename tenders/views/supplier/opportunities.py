@@ -42,6 +42,7 @@ from tenders.selectors import (
 )
 from tenders.services import OpportunityRefused, clarification_ask, intention_set, lifecycle
 from tenders.services.awards import supplier_outcome_letters
+from tenders.services.standstill import supplier_intention_letters
 from tenders.views.supplier.bids import lots_with_own_bids
 
 if TYPE_CHECKING:
@@ -299,6 +300,9 @@ def outcome(request: SignedInRequest, pk: int) -> HttpResponse:
     letters, waiting = supplier_outcome_letters(opportunity, supplier)
     if not letters and not waiting:
         raise Http404("No such page.")
+    # During a standstill: the letter of intention, until the award's letter.
+    intended, waiting = supplier_intention_letters(opportunity, supplier.pk, waiting)
+    letters = intended + letters
     return render(
         request,
         "tenders/supplier/outcome.html",
