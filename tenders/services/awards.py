@@ -341,6 +341,20 @@ def _make_award(
     return award
 
 
+def excluded_bids(lot: Lot) -> list[Bid]:
+    """The submitted bids of ``lot`` excluded from the evaluation."""
+    return list(
+        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED)
+        .exclude(excluded_reason="")
+        .select_related("supplier")
+    )
+
+
+def lot_bidders(lot: Lot, ranking: list[Ranked]) -> list[Bid]:
+    """Every bidder of ``lot`` that gets a letter: each ranked bid, then each excluded one."""
+    return [row.bid for row in ranking] + excluded_bids(lot)
+
+
 def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked]) -> None:
     """Every bidder gets its letter (``outcome_letter``): the winner, every
     other ranked bid and every excluded one, in the inbox and by email."""
@@ -348,11 +362,7 @@ def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked]) -> None:
     criteria = list(opportunity.criteria.all())
     contact = opportunity_contact(opportunity)
     several = opportunity.lots.count() > 1
-    bids = [row.bid for row in ranking] + list(
-        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED)
-        .exclude(excluded_reason="")
-        .select_related("supplier")
-    )
+    bids = lot_bidders(lot, ranking)
     questions = moderated_lines([bid.pk for bid in bids])
     for bid in bids:
         letter = outcome_letter(

@@ -38,6 +38,8 @@ from tenders.services.awards import (
     Ranked,
     choose,
     evaluation,
+    excluded_bids,
+    lot_bidders,
     moderated_lines,
     outcome_letter,
 )
@@ -181,12 +183,7 @@ def intention_preview(lot: Lot) -> tuple[Ranked | None, list[Ranked], list[Bid],
     the excluded bids (every one gets a letter), the standstill in days."""
     ranking = evaluation(lot)
     chosen, _ = choose(lot.opportunity, ranking)
-    excluded = list(
-        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED)
-        .exclude(excluded_reason="")
-        .select_related("supplier")
-    )
-    return chosen, ranking, excluded, standstill_days_today(lot.opportunity)
+    return chosen, ranking, excluded_bids(lot), standstill_days_today(lot.opportunity)
 
 
 def intention_send(*, lot: Lot, by: User, reasons: str) -> IntentionToAward:
@@ -342,11 +339,7 @@ def _intention_letters(lot: Lot, intention: IntentionToAward, ranking: list[Rank
     opportunity = lot.opportunity
     contact = opportunity_contact(opportunity)
     several = opportunity.lots.count() > 1
-    bids = [row.bid for row in ranking] + list(
-        Bid.objects.filter(lot=lot, status=BidStatus.SUBMITTED)
-        .exclude(excluded_reason="")
-        .select_related("supplier")
-    )
+    bids = lot_bidders(lot, ranking)
     questions = moderated_lines([bid.pk for bid in bids])
     for bid in bids:
         letter = intention_letter(

@@ -13,6 +13,7 @@ anyone else gets 404. The rules are in ``tenders.services.questionnaire``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -297,34 +298,56 @@ def question_edit_view(request: SignedInRequest, pk: int, question_pk: int) -> H
     )
 
 
-@require_http_methods(["GET", "POST"])
-def question_remove_view(request: SignedInRequest, pk: int, question_pk: int) -> HttpResponse:
-    opportunity = officer_opportunity(request, pk)
-    question = _question_of(opportunity, question_pk)
+def _remove_page(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    remove: Callable[[], None],
+    *,
+    heading: str,
+    what: str,
+    button: str,
+    done: str,
+) -> HttpResponse:
+    """Ask before removing a question or a pricing line (only in a draft: once
+    published the service refuses, saying nothing of any bid)."""
     if (refused := _not_editable(request, opportunity)) is not None:
         return refused
     problems: list[str] = []
     if request.method == "POST":
         try:
-            question_remove(question=question, by=request.user)
+            remove()
         except REFUSALS as exc:
             problems = refusal_messages(exc)
         else:
-            messages.success(request, f"Question {question.number} removed.{_told(opportunity)}")
+            messages.success(request, f"{done}{_told(opportunity)}")
             return redirect(_overview_url(opportunity))
     return render(
         request,
         "tenders/officer/questionnaire/remove.html",
         {
             "opportunity": opportunity,
-            "heading": f"Remove question {question.number}?",
-            "what": question.text,
+            "heading": heading,
+            "what": what,
             "problems": problems,
             "is_open": opportunity.status == S.OPEN,
             "back": _overview_url(opportunity),
-            "button": "Remove the question",
-            "drafts_note": "Suppliers' draft answers to it are removed with it.",
+            "button": button,
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def question_remove_view(request: SignedInRequest, pk: int, question_pk: int) -> HttpResponse:
+    opportunity = officer_opportunity(request, pk)
+    question = _question_of(opportunity, question_pk)
+    return _remove_page(
+        request,
+        opportunity,
+        lambda: question_remove(question=question, by=request.user),
+        heading=f"Remove question {question.number}?",
+        what=question.text,
+        button="Remove the question",
+        done=f"Question {question.number} removed.",
     )
 
 
@@ -424,28 +447,12 @@ def line_edit_view(request: SignedInRequest, pk: int, line_pk: int) -> HttpRespo
 def line_remove_view(request: SignedInRequest, pk: int, line_pk: int) -> HttpResponse:
     opportunity = officer_opportunity(request, pk)
     line = _line_of(opportunity, line_pk)
-    if (refused := _not_editable(request, opportunity)) is not None:
-        return refused
-    problems: list[str] = []
-    if request.method == "POST":
-        try:
-            pricing_line_remove(line=line, by=request.user)
-        except REFUSALS as exc:
-            problems = refusal_messages(exc)
-        else:
-            messages.success(request, f"Pricing line removed.{_told(opportunity)}")
-            return redirect(_overview_url(opportunity))
-    return render(
+    return _remove_page(
         request,
-        "tenders/officer/questionnaire/remove.html",
-        {
-            "opportunity": opportunity,
-            "heading": f"Remove pricing line {line.number}?",
-            "what": f"{line.description} ({line.quantity.normalize():f} × {line.unit})",
-            "problems": problems,
-            "is_open": opportunity.status == S.OPEN,
-            "back": _overview_url(opportunity),
-            "button": "Remove the pricing line",
-            "drafts_note": "Suppliers' draft rates for it are removed with it.",
-        },
+        opportunity,
+        lambda: pricing_line_remove(line=line, by=request.user),
+        heading=f"Remove pricing line {line.number}?",
+        what=f"{line.description} ({line.quantity.normalize():f} × {line.unit})",
+        button="Remove the pricing line",
+        done="Pricing line removed.",
     )
