@@ -314,6 +314,9 @@ def moderate(page, opportunity: Opportunity, *, screenshot_as: str = ""):
             page.get_by_role("button", name="Save the moderated marks").click()
             summary = page.locator(".govuk-error-summary").inner_text()
             assert "differ by more than 1: give the reason" in summary, summary
+            # The summary leads to the reason of question 2.
+            link = page.locator(".govuk-error-summary a").get_attribute("href")
+            assert link == f"#id_q{_question_pk(opportunity, 2)}_reason"
             assert page.get_by_label("Question 2: comment").input_value() == moderated[1][1]
             reason.fill("The weekly walk-round is good; no written record, so 4 rather than 5.")
         page.get_by_role("button", name="Save the moderated marks").click()
