@@ -34,7 +34,8 @@ from tenders.services import (
     invite,
     opportunity_publish,
 )
-from tests.evaluation_helpers import add_questionnaire
+from tests.evaluation_helpers import add_questionnaire, answered_bid
+from tests.evaluation_report_helpers import marked, set_standstill
 from tests.tenders_helpers import approved_supplier, make_opportunity
 from tests.two_factor_helpers import verified_force_login
 
@@ -508,4 +509,103 @@ def test_check_your_email_pages(page, width, seeded):
         page.get_by_role("button", name="Send the link again").click()
     assert page.get_by_role("alert").count() == 1
     audit.check("Check your email, link sent again")
+    audit.assert_clean()
+
+
+# --- issue 17: the questionnaire answered, the panel, moderation and the award steps ------------
+
+
+@pytest.fixture
+def panel_opportunity(seeded) -> Opportunity:
+    """A questionnaire answered by two bidders, the box opened by two officers,
+    and a panel (Priya Shah evaluates and moderates, Tom Hughes evaluates) that
+    has finished marking: moderation is open. Tom's mark for Manningham's first
+    answer is far from Priya's, so a reason is needed there. A standstill of 3 days."""
+    from tenders.models import EvaluatorMark
+
+    officer = person("officer@demo-council.example")
+    second = person("officer2@demo-council.example")
+    approved_supplier("Manningham Cleaners", "BD8 7AA")
+    approved_supplier("Saltaire Shine", "BD18 3LA")
+    opportunity = make_opportunity(officer, "8000.00", title="Library cleaning")
+    add_questionnaire(opportunity)
+    bidders = [person("bids@manningham-cleaners.example"), person("bids@saltaire-shine.example")]
+    invite(opportunity=opportunity, suppliers=[b.supplier for b in bidders], by=officer)
+    opportunity = opportunity_publish(opportunity=opportunity, by=officer)
+    answered_bid(opportunity, bidders[0], rates=("95.50", "20.15"))
+    answered_bid(opportunity, bidders[1], rates=("89.99", "24.00"))
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        clarification_deadline=past - datetime.timedelta(days=1), submission_deadline=past
+    )
+    opportunity.refresh_from_db()
+    box_open(opportunity=opportunity, by=officer)
+    box_open(opportunity=opportunity, by=second)
+    marked(
+        opportunity,
+        [officer, second],
+        officer,
+        {"Manningham Cleaners": 5, "Saltaire Shine": 3},
+        agree=False,
+    )
+    EvaluatorMark.objects.filter(
+        member__officer=second, bid__supplier__legal_name="Manningham Cleaners", question__number=1
+    ).update(mark=1)
+    set_standstill(opportunity, 3)
+    opportunity.refresh_from_db()
+    return opportunity
+
+
+def test_evaluation_pages_and_their_errors(page, width, live_server, panel_opportunity):
+    from tenders.models import PanelMember
+
+    supplier = person("supplier@aire-valley.example")
+    officer = person("officer@demo-council.example")
+    # The supplier's bid page with a questionnaire and a pricing schedule, and the
+    # check page listing what is missing.
+    draft = make_opportunity(officer, "6000.00", title="Museum cleaning")
+    add_questionnaire(draft)
+    invite(opportunity=draft, suppliers=[supplier.supplier], by=officer)
+    draft = opportunity_publish(opportunity=draft, by=officer)
+    lot = draft.lots.get()
+    bid_start(lot=lot, by=supplier)
+    sign_in_as(page, live_server, supplier)
+    audit = Audit(page)
+    bid_page = f"/opportunities/{draft.pk}/lots/{lot.pk}/bid/"
+    audit.visit("Bid form with a questionnaire", bid_page)
+    question = draft.questions.order_by("number").first()
+    page.locator(f"#id_answer_{question.pk}").fill("word " * 301)
+    page.get_by_label("Rate for line 1: Cleaning visit (£ per visit)").fill("95.50")
+    audit.submit("Bid form with a questionnaire, an answer over its limit", "Save draft")
+    audit.visit("Check your bid, with problems", f"{bid_page}check/")
+    assert page.locator("#problems").count() == 1
+
+    opportunity = panel_opportunity
+    lot = opportunity.lots.get()
+    manningham = opportunity.bids.get(supplier__legal_name="Manningham Cleaners")
+    sign_in_as(page, live_server, officer)
+    base = f"/opportunities/{opportunity.pk}"
+    audit.visit("Evaluation panel", f"{base}/panel/")
+    audit.visit("Declaration of interest, made", f"{base}/panel/declaration/")
+    # Marking, as an evaluator who has not finished yet.
+    member = PanelMember.objects.filter(opportunity=opportunity, officer=officer)
+    finished = member.get().finished_at
+    member.update(finished_at=None)
+    audit.visit("Your marking", f"{base}/marking/")
+    audit.visit("Marking a bid", f"{base}/marking/bids/{manningham.pk}/")
+    page.get_by_label("Question 1: comment").fill("")
+    audit.submit("Marking a bid, a mark without a comment", "Save your marks")
+    audit.visit("Finish marking", f"{base}/marking/finish/")
+    member.update(finished_at=finished)
+    audit.visit("Moderation", f"{base}/moderation/")
+    audit.visit("Moderating a bid", f"{base}/moderation/bids/{manningham.pk}/")
+    group = page.get_by_role("group", name="Question 1: mark")
+    group.get_by_label("3: Satisfactory: meets the requirement").check()
+    page.get_by_label("Question 1: comment").fill("Sound.")
+    audit.submit("Moderating a bid, no reason where the marks differ", "Save the moderated marks")
+    audit.visit("Evaluation report", f"{base}/evaluation-report/")
+    audit.visit("Intention to award", f"{base}/lots/{lot.pk}/intention/")
+    audit.submit("Intention to award, no reasons", "Send the letters of intention")
+    audit.visit("Challenges", f"{base}/challenges/")
+    audit.submit("Challenges, nothing typed", "Record the challenge")
     audit.assert_clean()

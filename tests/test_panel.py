@@ -50,7 +50,7 @@ from tenders.services import (
     panel_set,
     score_set,
 )
-from tenders.services.panel import canonical_marks, criterion_mark
+from tenders.services.panel import ReasonNeeded, canonical_marks, criterion_mark
 from tests.evaluation_helpers import add_questionnaire, answered_bid
 from tests.tenders_helpers import make_opportunity
 from tests.test_officer_bids import (
@@ -550,16 +550,12 @@ def test_moderation_needs_a_reason_beyond_the_spread(finished, officer, second_o
         comment="x",
         reason="",
     )
-    assert "differ by more than 1" in refused(
-        moderate_set,
-        bid=bid,
-        question=q1,
-        by=officer,
-        mark=3,
-        passed=None,
-        comment="Agreed.",
-        reason="",
-    )
+    with pytest.raises(ReasonNeeded) as caught:
+        moderate_set(
+            bid=bid, question=q1, by=officer, mark=3, passed=None, comment="Agreed.", reason=""
+        )
+    assert "differ by more than 1" in str(caught.value)
+    assert caught.value.question == q1  # the page shows it by this question's reason
     saved = moderate_set(
         bid=bid,
         question=q1,
@@ -587,6 +583,24 @@ def test_moderation_needs_a_reason_beyond_the_spread(finished, officer, second_o
         comment="Ok.",
         reason="",
     )
+
+
+def test_a_missing_reason_is_shown_by_the_questions_reason_field(finished, officer):
+    """The summary links to the reason of the question whose marks differ (not the
+    page's first field), the message is by that field, and what was typed stays."""
+    q1, _q2, _pass_fail = questions(finished)
+    bid = bids(finished)[0]
+    response = signed_in(officer).post(
+        reverse("tenders:moderation_bid", args=[finished.pk, bid.pk]),
+        {f"q{q1.pk}_mark": "3", f"q{q1.pk}_comment": "TYPED-KEPT-57"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'<a href="#id_q{q1.pk}_reason">The evaluators&#x27; marks for question 1' in page
+    reason_field = page[page.index(f'for="id_q{q1.pk}_reason"') :]
+    assert "govuk-error-message" in reason_field[: reason_field.index("</textarea>")]
+    assert "TYPED-KEPT-57" in page
+    assert not ModeratedMark.objects.filter(bid=bid).exists()
 
 
 def test_agreement_writes_the_weighted_scores_and_excludes_a_failed_bid(

@@ -64,6 +64,19 @@ class PanelRefused(BidRefused):
     """Something the panel's rules do not allow; the message says why."""
 
 
+class ReasonNeeded(PanelRefused):
+    """A moderated mark without a reason where the evaluators' marks for
+    ``question`` differ by more than the spread (the page shows it by that
+    question's reason)."""
+
+    def __init__(self, question: Question, spread: int) -> None:
+        self.question = question
+        super().__init__(
+            f"The evaluators' marks for question {question.number} differ by more than "
+            f"{spread}: give the reason for the moderated mark."
+        )
+
+
 CONFLICT_REFUSAL = "You declared a conflict of interest, so you cannot mark."
 TWO = Decimal("0.01")
 
@@ -579,10 +592,7 @@ def moderate_set(
     spread = spread_of(question, marks, moderation.spread)
     reason = (reason or "").strip()
     if spread.differ and not reason:
-        raise PanelRefused(
-            f"The evaluators' marks for question {question.number} differ by more than "
-            f"{moderation.spread}: give the reason for the moderated mark."
-        )
+        raise ReasonNeeded(question, moderation.spread)
     saved, _ = ModeratedMark.objects.update_or_create(
         bid=bid,
         question=question,

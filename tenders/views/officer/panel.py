@@ -56,7 +56,7 @@ from tenders.services import (
     panel_member_remove,
     panel_set,
 )
-from tenders.services.panel import marking_bids, spread_of
+from tenders.services.panel import ReasonNeeded, marking_bids, spread_of
 from tenders.views.officer.bids import opened_opportunity
 from tenders.views.officer.common import refusal_messages
 
@@ -504,6 +504,9 @@ def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpRespon
                         comment=comment,
                         reason=reason,
                     )
+        except ReasonNeeded as exc:
+            # By the question's reason, which the error summary links to.
+            form.add_error(f"q{exc.question.pk}_reason", str(exc))
         except REFUSED as exc:
             for problem in refusal_messages(exc):
                 form.add_error(None, problem)
