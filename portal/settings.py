@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "suppliers",
     "tenders",
     "transparency",
+    "ledger",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
