@@ -1,0 +1,38 @@
+"""A payee's name as the council's files write it, normalised for matching
+(ADR 15): "Acme Cleaning Ltd.", "ACME CLEANING LIMITED" and "The Acme
+Cleaning Co" are one payee. Pure: no Django, no database."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Legal forms and words that say nothing about who the payee is.
+SUFFIXES = frozenset({"LIMITED", "LTD", "PLC", "LLP", "CIC", "CO", "COMPANY", "INC"})
+_PUNCTUATION = re.compile(r"[^0-9A-Z ]+")
+_SPACES = re.compile(r"\s+")
+# Rows the council withheld: counted in every total, never matched to anyone.
+REDACTED = re.compile(
+    r"^\s*(redacted|redacted personal data|personal data|redacted - personal data|"
+    r"withheld|\*+)\s*$",
+    re.IGNORECASE,
+)
+
+
+def normalise(name: str) -> str:
+    """Upper case, accents and punctuation away, "&" as AND, legal suffixes
+    and a leading THE dropped, one space between words."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    text = text.upper().replace("&", " AND ").replace("+", " AND ")
+    text = _PUNCTUATION.sub(" ", text.replace("'", ""))
+    words = _SPACES.sub(" ", text).strip().split(" ")
+    while words and words[-1] in SUFFIXES:
+        words.pop()
+    if len(words) > 1 and words[0] == "THE":
+        words.pop(0)
+    return " ".join(w for w in words if w)
+
+
+def is_redacted(name: str) -> bool:
+    """Is this payee name a redaction rather than a name?"""
+    return bool(REDACTED.match(name or ""))
