@@ -60,6 +60,7 @@ urlpatterns = [
     path("suppliers/", include("suppliers.officer_urls")),
     path("council/locality/", locality.locality, name="locality"),
     path("audit/", include("transparency.urls")),
+    path("spending/", include("ledger.urls")),
     path("", include("suppliers.urls")),
     # Tenders' pages under opportunities/ and council/policy/, as tenders:<name>.
     path("", include("tenders.urls")),

@@ -1,0 +1,1 @@
+"""Every write of the ledger, one function each (ADR 15)."""

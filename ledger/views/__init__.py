@@ -1,0 +1,1 @@
+"""The ledger's pages, a module for each part (see ``ledger/urls.py``)."""
