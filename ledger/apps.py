@@ -8,3 +8,7 @@ class LedgerConfig(AppConfig):
 
     name = "ledger"
     verbose_name = "Council spending"
+
+    def ready(self) -> None:
+        # Registers the invitation to register (portal.events) and its task.
+        from ledger import invitations  # noqa: F401

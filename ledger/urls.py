@@ -1,7 +1,7 @@
 """Every page of the council's spending ledger, ``ledger:<name>``, under
 ``spending/`` (mounted by ``portal.urls``). Each group names its view module."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
 app_name = "ledger"
 
@@ -10,5 +10,15 @@ urlpatterns: list[URLPattern] = []
 # --- Imports: upload, columns, preview, progress, withdraw (ledger.views.imports)
 
 # --- Payees: matching and inviting (ledger.views.payees)
+from ledger.views import payees as payee_views  # noqa: E402
+
+urlpatterns += [
+    path("payees/", payee_views.payees, name="payees"),
+    path("payees/<int:pk>/", payee_views.payee, name="payee"),
+    path("payees/<int:pk>/confirm/", payee_views.payee_confirm_view, name="payee_confirm"),
+    path("payees/<int:pk>/reject/", payee_views.payee_reject_view, name="payee_reject"),
+    path("payees/<int:pk>/unmatch/", payee_views.payee_unmatch_view, name="payee_unmatch"),
+    path("payees/<int:pk>/invite/", payee_views.payee_invite_view, name="payee_invite"),
+]
 
 # --- Figures: the real local share, where it leaks, the network (ledger.views.figures)

@@ -103,6 +103,12 @@ ACTION_LABELS: dict[str, str] = {
     "award.refused": "Award refused by the threshold rule",
     # transparency: the auditors' own
     "flag.reviewed": "Flag marked as reviewed",
+    # issue 18: payees
+    "payee.matched_by_number": "Payee matched to a supplier by Companies House number",
+    "payee.matched": "Payee matched to a supplier by an officer",
+    "payee.candidate_rejected": "Supplier rejected as the payee",
+    "payee.unmatched": "Payee's match to a supplier undone",
+    "payee.invited_to_register": "Payee invited to register",
 }
 
 

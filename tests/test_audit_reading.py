@@ -33,7 +33,7 @@ from transparency import histories
 from transparency.models import FlagReview
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("portal", "suppliers", "tenders", "transparency", "cpv", "devdata")
+PRODUCT = ("portal", "suppliers", "tenders", "transparency", "cpv", "devdata", "ledger")
 UTC = datetime.UTC
 
 

@@ -63,6 +63,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cpv.models import CpvSynonym
 from devdata import demo
+from ledger.models import Payee
 from portal import lockout
 from portal.models import AuditEvent, BuyerOrganisation, InboxMessage, Notification, User
 from portal.services import user_create
@@ -108,6 +109,7 @@ from tenders.services import (
 )
 from tenders.views.officer import award_steps
 from tests.history_helpers import awarded, council_with_policy
+from tests.ledger_helpers import make_import, pay
 from tests.tenders_helpers import make_opportunity
 from tests.two_factor_helpers import verified_force_login
 from transparency.flags import KINDS, flag_report
@@ -290,6 +292,14 @@ MATRIX: dict[str, str] = {
     "tenders:marking_finish": "login 404 404 404 404 404 404 404 | 404 200 403 404",
     "tenders:moderation": "login 404 404 404 404 404 404 404 | 404 200 403 404",
     "tenders:moderation_bid": ("login 404 404 404 404 404 404 404 | 404 302 403 404 | 404 404 403"),
+    # issue 18: payees. The council's staff read its payees; only its officers
+    # decide (POST only); suppliers and other councils: not found
+    "ledger:payees": "login 404 404 200 200 200 200 200",
+    "ledger:payee": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    "ledger:payee_confirm": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "ledger:payee_reject": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "ledger:payee_unmatch": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "ledger:payee_invite": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     # tenders.views.shared: shared by the council and its invited suppliers
     "tenders:opportunity_list": "login 200 200 200 200 200 200 200",
     "tenders:opportunity_detail": "login 404 404 404 404 404 404 404 | 200 200 200 200",
@@ -351,6 +361,11 @@ POST_MATRIX: dict[str, str] = {
     # issue 17: the questionnaire; the council's auditor is refused before the nested lookup
     "tenders:questionnaire_copy": "login 404 404 404 404 404 404 404",
     "tenders:questionnaire_question_move": "login 404 404 404 404 404 404 404 | - | 404 404 403",
+    # issue 18: payees (another council's payee: not found, whoever asks)
+    "ledger:payee_confirm": "login 404 404 404 404 404 404 404",
+    "ledger:payee_reject": "login 404 404 404 404 404 404 404",
+    "ledger:payee_unmatch": "login 404 404 404 404 404 404 404",
+    "ledger:payee_invite": "login 404 404 404 404 404 404 404",
 }
 
 # Django admin's pages of each registered model, from what a superuser may do
@@ -500,6 +515,7 @@ class World:
     question: Question = None  # type: ignore[assignment]
     pass_fail: Question = None  # type: ignore[assignment]
     pricing_line: PricingLine = None  # type: ignore[assignment]
+    payee: Payee = None  # type: ignore[assignment]  # issue 18: payees
     council_markers: list[str] = field(default_factory=list)
     bid_markers: list[str] = field(default_factory=list)
     supplier_markers: list[str] = field(default_factory=list)
@@ -822,6 +838,28 @@ for _name in ("tenders:marking_bid", "tenders:moderation_bid"):
 ARGS["tenders:supplier_outcome"] = lambda w, n: {"pk": w.opportunity.pk}
 
 
+# issue 18: payees
+for _name in (
+    "ledger:payee",
+    "ledger:payee_confirm",
+    "ledger:payee_reject",
+    "ledger:payee_unmatch",
+    "ledger:payee_invite",
+):
+    ARGS[_name] = lambda w, n: {"pk": w.payee.pk}
+
+
+def give_payee(world: World) -> None:
+    """The council's spending paid a payee found nowhere else (a marker)."""
+    officer = world.officers[0]
+    spend = make_import(world.council, officer, name=f"spend{world.name}-4b7e.csv")
+    payment = pay(
+        world.council, spend, f"PAYEE{world.name}-4b7e Gully Works", "612.34", "2026-04-01"
+    )
+    world.payee = payment.payee
+    world.council_markers.append(f"PAYEE{world.name}-4b7e")
+
+
 def totp_of(world: World) -> TOTPDevice:
     return TOTPDevice.objects.filter(user=world.officers[0]).order_by("pk").first()
 
@@ -1015,6 +1053,9 @@ def worlds(
         )
         for person in world.officers:
             declaration_make(opportunity=world.opportunity, by=person, conflict=False, details="")
+    # issue 18: payees. Each council paid a payee of its own (a marker name).
+    for world in (a, b):
+        give_payee(world)
     # Devices for the admin pages of the world's officers (give_authenticator).
     for world in (a, b):
         verified_force_login(Client()).force_login(world.officers[0])
