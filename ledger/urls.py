@@ -1,7 +1,7 @@
 """Every page of the council's spending ledger, ``ledger:<name>``, under
 ``spending/`` (mounted by ``portal.urls``). Each group names its view module."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
 app_name = "ledger"
 
@@ -12,3 +12,14 @@ urlpatterns: list[URLPattern] = []
 # --- Payees: matching and inviting (ledger.views.payees)
 
 # --- Figures: the real local share, where it leaks, the network (ledger.views.figures)
+from ledger.views import figures  # noqa: E402
+
+urlpatterns += [
+    path("", figures.dashboard, name="dashboard"),
+    path("figures.csv", figures.dashboard_csv, name="dashboard_csv"),
+    path("leakage/", figures.leakage, name="leakage"),
+    path("leakage/draft/", figures.leak_draft, name="leak_draft"),
+    path("leakage/categories/", figures.category_mappings, name="category_mappings"),
+    path("network/", figures.network, name="network"),
+    path("network/share/", figures.network_share, name="network_share"),
+]
