@@ -3,6 +3,8 @@ their tables, one small form a row; these check what was posted."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from ledger.selectors import GROUPS
@@ -23,10 +25,9 @@ class FiguresFilterForm(forms.Form):
 
     def __init__(self, *args: object, years: list[int], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["year"].choices = [("", "Every year")] + [(str(y), str(y)) for y in years]
-        self.fields["year"].error_messages["invalid_choice"] = (
-            "Select a financial year from the list"
-        )
+        year = cast(forms.ChoiceField, self.fields["year"])
+        year.choices = [("", "Every year")] + [(str(y), str(y)) for y in years]
+        year.error_messages["invalid_choice"] = "Select a financial year from the list"
 
 
 class CategoryMapForm(forms.Form):

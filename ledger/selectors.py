@@ -93,7 +93,7 @@ def financial_year_of(name: str) -> CombinedExpression:
 # --- Locality --------------------------------------------------------------------
 
 
-def _districts(buyer: BuyerOrganisation) -> QuerySet[LocalityDistrict, dict[str, Any]]:
+def _districts(buyer: BuyerOrganisation) -> QuerySet[LocalityDistrict, Any]:
     return LocalityDistrict.objects.filter(buyer=buyer).values("district")
 
 
@@ -428,7 +428,7 @@ def leakage(
         .order_by("legal_name", "pk")
     )
     for supplier in suppliers:
-        wanted = supplier.category_digits[:3]  # type: ignore[attr-defined]
+        wanted: str = supplier.category_digits[:3]
         listed = suppliers_by_group[wanted]
         if wanted in groups and all(s.pk != supplier.pk for s in listed):
             listed.append(supplier)

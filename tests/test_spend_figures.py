@@ -344,7 +344,7 @@ def test_no_draft_where_nothing_leaks(world):
     with pytest.raises(FiguresRefused, match="no longer leaks"):
         draft_from_leak(buyer=w.buyer, category="Cleaning", by=w.officer)
     response = _client(w.officer).post(reverse("ledger:leak_draft"), {"category": "Cleaning"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "no longer leaks" in response.content.decode()
     assert not Opportunity.objects.filter(buyer=w.buyer).exists()
 
@@ -362,7 +362,7 @@ def test_categories_are_suggested_then_confirmed(world):
     bad = client.post(
         reverse("ledger:category_mappings"), {"category": "Cleaning services", "cpv_group": "9x9"}
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 200
     assert 'value="9x9"' in bad.content.decode()  # what was typed is kept
     assert not CategoryMapping.objects.filter(buyer=w.buyer).exists()
     good = client.post(
@@ -421,7 +421,8 @@ def test_only_the_councils_administrators_switch_sharing(world):
     )
     admin = _client(w.admin)
     assert "Share this council" in admin.get(reverse("ledger:network")).content.decode()
-    assert admin.post(reverse("ledger:network_share"), {}).status_code == 400
+    empty = admin.post(reverse("ledger:network_share"), {})
+    assert "Select yes or no" in empty.content.decode()
     assert admin.post(reverse("ledger:network_share"), {"shared": "yes"}).status_code == 302
     assert NetworkShare.objects.get(buyer=w.buyer).shared is True
 

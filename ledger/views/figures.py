@@ -175,16 +175,14 @@ def leak_draft(request: SignedInRequest) -> HttpResponse:
     form = LeakDraftForm(request.POST)
     if not form.is_valid():
         return _leakage_page(
-            request, buyer, errors=[("leaks", "Choose a category to start a draft for")], status=400
+            request, buyer, errors=[("leaks", "Choose a category to start a draft for")]
         )
     try:
         opportunity = draft_from_leak(
             buyer=buyer, category=form.cleaned_data["category"], by=request.user
         )
     except OpportunityRefused as refused:
-        return _leakage_page(
-            request, buyer, errors=[("leaks", p) for p in refused.problems], status=400
-        )
+        return _leakage_page(request, buyer, errors=[("leaks", p) for p in refused.problems])
     return redirect("tenders:opportunity_detail", pk=opportunity.pk)
 
 
@@ -195,7 +193,7 @@ def category_mappings(request: SignedInRequest) -> HttpResponse:
     typed = {(request.POST.get("category") or ""): (request.POST.get("cpv_group") or "")}
     if not form.is_valid():
         errors = [("mappings", str(e)) for errs in form.errors.values() for e in errs]
-        return _leakage_page(request, buyer, errors=errors, typed=typed, status=400)
+        return _leakage_page(request, buyer, errors=errors, typed=typed)
     try:
         category_map(
             buyer=buyer,
@@ -205,7 +203,7 @@ def category_mappings(request: SignedInRequest) -> HttpResponse:
         )
     except OpportunityRefused as refused:
         errors = [("mappings", p) for p in refused.problems]
-        return _leakage_page(request, buyer, errors=errors, typed=typed, status=400)
+        return _leakage_page(request, buyer, errors=errors, typed=typed)
     return redirect(reverse("ledger:leakage") + "#mappings")
 
 
@@ -251,6 +249,6 @@ def network_share(request: SignedInRequest) -> HttpResponse:
         raise PermissionDenied("Only the council's administrators can change what it shares.")
     form = NetworkShareForm(request.POST)
     if not form.is_valid():
-        return _network_page(request, buyer, form, status=400)
+        return _network_page(request, buyer, form)
     network_share_set(buyer=buyer, shared=form.cleaned_data["shared"], by=request.user)
     return redirect("ledger:network")
