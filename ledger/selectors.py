@@ -7,12 +7,14 @@ Plain functions with fixed queries; the sums are made by the database.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -45,6 +47,7 @@ from cpv import selectors as cpv_selectors
 from cpv.models import CpvCode
 from ledger.models import CategoryMapping, NetworkShare, Payment
 from portal.models import BuyerOrganisation, LocalityDistrict
+from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation, SupplierSite
 from suppliers.selectors import approved_by, is_local_to
 from tenders.models import ProcurementPolicy, SpendTotal
@@ -339,13 +342,14 @@ class Leak:
     suppliers: list[SupplierOrganisation]
 
 
-def leak_since(today: datetime.date | None = None) -> datetime.date:
-    """The first day of the last 12 months."""
+def leak_since(today: datetime.date | None = None, months: int = LEAK_MONTHS) -> datetime.date:
+    """The first day of the last ``months`` months up to ``today`` (for 12
+    months to 6 December 2026: 7 December 2025)."""
     today = today or timezone.localdate()
-    try:
-        return today.replace(year=today.year - 1) + datetime.timedelta(days=1)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - 1, day=28) + datetime.timedelta(days=1)
+    month = today.year * 12 + today.month - 1 - months
+    year, month = divmod(month, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return datetime.date(year, month + 1, day) + datetime.timedelta(days=1)
 
 
 def local_suppliers_for(buyer: BuyerOrganisation) -> QuerySet[SupplierOrganisation]:
@@ -371,19 +375,6 @@ def group_code(cpv_group: str) -> CpvCode | None:
     return CpvCode.objects.filter(digits__startswith=cpv_group).order_by("digits").first()
 
 
-def category_spend(
-    buyer: BuyerOrganisation, category: str, *, today: datetime.date | None = None
-) -> Decimal:
-    """Net spend in ``category`` over the last 12 months."""
-    total = (
-        Payment.objects.filter(buyer=buyer, transaction_date__gte=leak_since(today))
-        .annotate(cat=category_of())
-        .filter(cat=category)
-        .aggregate(total=Sum("amount"))["total"]
-    )
-    return total or ZERO
-
-
 def leakage(
     buyer: BuyerOrganisation, months: int = LEAK_MONTHS, *, today: datetime.date | None = None
 ) -> list[Leak]:
@@ -392,11 +383,7 @@ def leakage(
     category's CPV group (approved by this council, local to it, with a
     category in the group); each with those suppliers. Three queries."""
     today = today or timezone.localdate()
-    since = (
-        leak_since(today)
-        if months == LEAK_MONTHS
-        else today - datetime.timedelta(days=round(months * 365.25 / 12) - 1)
-    )
+    since = leak_since(today, months)
     mapping = CategoryMapping.objects.filter(buyer=buyer, category=OuterRef("cat")).exclude(
         cpv_group=""
     )
@@ -460,11 +447,15 @@ class MappingRow:
         return self.mapping is not None and self.mapping.confirmed_at is not None
 
 
-def category_rows(buyer: BuyerOrganisation, *, suggest: bool = True) -> list[MappingRow]:
-    """Each category of the council's payments with its spend, its mapping and,
-    where none is confirmed, a suggested CPV group (the suggestions search
-    the CPV words: one or two queries a category not yet mapped)."""
-    totals = (
+def category_page(
+    buyer: BuyerOrganisation, number: Any = 1, per_page: int = PAGE_SIZE
+) -> Page[Any]:
+    """A page of the council's categories (its procurement categories, else
+    CIPFA codes), the largest spend first, each with its mapping and, where
+    none is confirmed, a CPV group suggested from its words. Two queries, and
+    the suggestions' searches for the page's categories not yet confirmed
+    (at most ``per_page``)."""
+    totals = list(
         Payment.objects.filter(buyer=buyer)
         .annotate(cat=category_of())
         .exclude(cat="")
@@ -473,16 +464,22 @@ def category_rows(buyer: BuyerOrganisation, *, suggest: bool = True) -> list[Map
         .values_list("cat", "total")
         .order_by("-total", "cat")
     )
-    mappings = {m.category: m for m in CategoryMapping.objects.filter(buyer=buyer)}
+    paginator: Paginator[Any] = Paginator(totals, per_page)
+    page = paginator.get_page(number)
+    shown = [cat for cat, _ in page.object_list]
+    mappings = {
+        m.category: m for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown)
+    }
     rows = []
-    for cat, total in totals:
+    for cat, total in page.object_list:
         mapping = mappings.get(cat)
         suggestion = ""
-        if suggest and (mapping is None or mapping.confirmed_at is None):
+        if mapping is None or mapping.confirmed_at is None:
             suggestion = mapping.cpv_group if mapping and mapping.cpv_group else ""
             suggestion = suggestion or suggest_cpv_group(cat, buyer_id=buyer.pk)
         rows.append(MappingRow(cat, total, mapping, suggestion))
-    return rows
+    page.object_list = rows
+    return page
 
 
 def suggest_cpv_group(category_text: str, *, buyer_id: int | None = None) -> str:

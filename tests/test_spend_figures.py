@@ -356,7 +356,7 @@ def test_categories_are_suggested_then_confirmed(world):
     h.pay(
         w.source, h.payee(w.buyer, "Anyone"), "10.00", D(2025, 5, 5), category="Cleaning services"
     )
-    [row] = selectors.category_rows(w.buyer)
+    [row] = selectors.category_page(w.buyer).object_list
     assert (row.category, row.suggestion, row.confirmed) == ("Cleaning services", "909", False)
     client = _client(w.officer)
     bad = client.post(
@@ -379,6 +379,26 @@ def test_categories_are_suggested_then_confirmed(world):
     assert mapping.cpv_group == ""
     with pytest.raises(FiguresRefused):
         category_map(buyer=w.buyer, category="Cleaning services", cpv_group="909", by=w.auditor)
+
+
+def test_the_categories_are_paged_largest_first(world):
+    w = world
+    payee = h.payee(w.buyer, "Anyone")
+    for n in range(1, 23):
+        h.pay(w.source, payee, f"{n}.00", D(2025, 5, 5), category=f"Category {n:02d}")
+    first = selectors.category_page(w.buyer)
+    assert [r.category for r in first.object_list][:2] == ["Category 22", "Category 21"]
+    assert len(first.object_list) == 20
+    page = _client(w.officer).get(reverse("ledger:leakage"), {"page": "2"}).content.decode()
+    assert "Category 01" in page and "Category 22" not in page
+    # A mistake on page 2 keeps that page, and what was typed in its row only.
+    response = _client(w.officer).post(
+        reverse("ledger:category_mappings"),
+        {"category": "Category 02", "cpv_group": "12", "page": "2"},
+    )
+    text = response.content.decode()
+    assert "Category 01" in text and 'value="12"' in text
+    assert text.count('value="12"') == 1
 
 
 # --- The network ----------------------------------------------------------------

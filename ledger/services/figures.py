@@ -140,7 +140,8 @@ def draft_from_leak(*, buyer: BuyerOrganisation, category: str, by: User) -> Opp
     code = selectors.group_code(leak.cpv_group)
     if code is None:
         raise FiguresRefused(f"No CPV code starts with {leak.cpv_group}.")
-    value = selectors.category_spend(buyer, category).quantize(Decimal("0.01"))
+    # The estimate: the category's net spend over the same 12 months.
+    value = leak.total.quantize(Decimal("0.01"))
     if value <= 0:
         raise FiguresRefused(f"Nothing was spent on “{category}” in the last 12 months.")
     kind = contract_kind_of(code.digits)

@@ -29,6 +29,7 @@ from ledger.services.figures import (
 from portal import csvfile
 from portal.http import SignedInRequest
 from portal.models import BuyerOrganisation, Role
+from portal.paging import page_number
 from tenders.services.lifecycle import OpportunityRefused
 
 READERS = frozenset({Role.OFFICER, Role.AUDITOR})
@@ -148,25 +149,24 @@ def _leakage_page(
     *,
     errors: list[tuple[str, str]] | None = None,
     typed: dict[str, str] | None = None,
-    status: int = 200,
+    number: int = 1,
 ) -> HttpResponse:
     return render(
         request,
         "ledger/figures/leakage.html",
         {
             "leaks": selectors.leakage(buyer),
-            "mappings": selectors.category_rows(buyer),
+            "mappings": selectors.category_page(buyer, number),
             "errors": errors or [],
             "typed": typed or {},
             "may_act": request.user.role == Role.OFFICER,
         },
-        status=status,
     )
 
 
 @require_GET
 def leakage(request: SignedInRequest) -> HttpResponse:
-    return _leakage_page(request, _council(request))
+    return _leakage_page(request, _council(request), number=page_number(request.GET.get("page")))
 
 
 @require_POST
@@ -190,10 +190,14 @@ def leak_draft(request: SignedInRequest) -> HttpResponse:
 def category_mappings(request: SignedInRequest) -> HttpResponse:
     buyer = _acting_officer(request)
     form = CategoryMapForm(request.POST)
-    typed = {(request.POST.get("category") or ""): (request.POST.get("cpv_group") or "")}
+    typed = {
+        "category": request.POST.get("category") or "",
+        "cpv_group": request.POST.get("cpv_group") or "",
+    }
+    page = page_number(request.POST.get("page"))
     if not form.is_valid():
         errors = [("mappings", str(e)) for errs in form.errors.values() for e in errs]
-        return _leakage_page(request, buyer, errors=errors, typed=typed)
+        return _leakage_page(request, buyer, errors=errors, typed=typed, number=page)
     try:
         category_map(
             buyer=buyer,
@@ -203,8 +207,8 @@ def category_mappings(request: SignedInRequest) -> HttpResponse:
         )
     except OpportunityRefused as refused:
         errors = [("mappings", p) for p in refused.problems]
-        return _leakage_page(request, buyer, errors=errors, typed=typed)
-    return redirect(reverse("ledger:leakage") + "#mappings")
+        return _leakage_page(request, buyer, errors=errors, typed=typed, number=page)
+    return redirect(reverse("ledger:leakage") + (f"?page={page}" if page > 1 else "") + "#mappings")
 
 
 NETWORK_READERS = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
@@ -214,7 +218,6 @@ def _network_page(
     request: SignedInRequest,
     buyer: BuyerOrganisation,
     form: NetworkShareForm | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     years = selectors.network_years()
     wanted = request.GET.get("year", "")
@@ -233,7 +236,6 @@ def _network_page(
             "form": form or NetworkShareForm(initial={"shared": "yes" if shared else "no"}),
             "buyer": buyer,
         },
-        status=status,
     )
 
 
