@@ -109,9 +109,10 @@ def payee_locality(buyer: BuyerOrganisation) -> Case:
     else the payment's) is in one of them, not local when it is elsewhere,
     and unknown when the file gives none: never counted as local (ADR 15)."""
     districts = _districts(buyer)
-    supplier_local = Exists(
-        SupplierSite.objects.filter(supplier=OuterRef("payee__supplier"), district__in=districts)
-    )
+    # The suppliers local to the council, as one uncorrelated set (read once
+    # and hashed by PostgreSQL, not looked up again for each payment).
+    local_suppliers = SupplierSite.objects.filter(district__in=districts).values("supplier_id")
+    supplier_local = Q(payee__supplier__in=local_suppliers)
     postcode = Coalesce(
         NullIf(F("payee__postcode"), Value("")),
         NullIf(F("postcode"), Value("")),
@@ -121,7 +122,7 @@ def payee_locality(buyer: BuyerOrganisation) -> Case:
     district = Left(compact, Length(compact) - 3)
     return Case(
         When(Q(redacted=True) | Q(payee__isnull=True), then=Value("redacted")),
-        When(Q(payee__supplier__isnull=False) & Q(supplier_local), then=Value("local")),
+        When(Q(payee__supplier__isnull=False) & supplier_local, then=Value("local")),
         When(payee__supplier__isnull=False, then=Value("not_local")),
         When(IsNull(postcode, True), then=Value("unknown")),
         When(In(district, districts), then=Value("local")),

@@ -23,7 +23,7 @@ from ledger.services.figures import (
     network_share_set,
 )
 from portal.models import AuditEvent, Role
-from tenders.models import Invitation, Opportunity, OpportunityStatus, Route
+from tenders.models import Invitation, Opportunity, OpportunityStatus, Route, SpendTotal
 from tests import ledger_figures_helpers as h
 from tests.two_factor_helpers import verified_force_login
 
@@ -187,12 +187,25 @@ def test_grouped_by_department_and_category(world):
     assert [r.label for r in by_category.rows] == ["CIPFA-77", "Road repairs"]
 
 
-def test_the_portal_awards_figure_stands_beside(world, monkeypatch):
+def test_the_portal_awards_figure_stands_beside(world):
+    """The local share of value awarded through the portal (the running totals
+    the contracts keep), beside the real share of all spending."""
     w = world
     h.pay(w.source, h.payee(w.buyer, "Fig Local", supplier=w.local), "10.00", D(2025, 9, 9))
-    monkeypatch.setattr(selectors, "_awards_local_shares", lambda buyer: {2025: Decimal("12.5")})
+    for division, value, local in (("90", "600.00", "100.00"), ("72", "200.00", "0.00")):
+        SpendTotal.objects.create(
+            buyer=w.buyer,
+            financial_year=2025,
+            cpv_division=division,
+            value=Decimal(value),
+            count=1,
+            local_value=Decimal(local),
+            sme_value=Decimal(0),
+            vcse_value=Decimal(0),
+        )
     [row] = selectors.real_local_share(w.buyer).rows
-    assert row.awards_local_share == Decimal("12.5")
+    assert row.awards_local_share == Decimal("12.5")  # 100 of 800
+    assert row.local_share == Decimal("100.0")
 
 
 # --- Pages and CSV -------------------------------------------------------------
