@@ -22,3 +22,14 @@ urlpatterns += [
 ]
 
 # --- Figures: the real local share, where it leaks, the network (ledger.views.figures)
+from ledger.views import figures  # noqa: E402
+
+urlpatterns += [
+    path("", figures.dashboard, name="dashboard"),
+    path("figures.csv", figures.dashboard_csv, name="dashboard_csv"),
+    path("leakage/", figures.leakage, name="leakage"),
+    path("leakage/draft/", figures.leak_draft, name="leak_draft"),
+    path("leakage/categories/", figures.category_mappings, name="category_mappings"),
+    path("network/", figures.network, name="network"),
+    path("network/share/", figures.network_share, name="network_share"),
+]

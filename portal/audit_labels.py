@@ -101,6 +101,10 @@ ACTION_LABELS: dict[str, str] = {
     "challenge.resolved": "Challenge to an award resolved",
     "report.downloaded": "Evaluation report downloaded (PDF)",
     "award.refused": "Award refused by the threshold rule",
+    # issue 18: figures (the real local share, where it leaks, the network)
+    "ledger.category_mapped": "Spending category mapped to a CPV group",
+    "ledger.network_share_set": "Sharing of headline figures with the network changed",
+    "ledger.draft_from_leak": "Draft opportunity started from where spending leaks",
     # transparency: the auditors' own
     "flag.reviewed": "Flag marked as reviewed",
     # issue 18: payees

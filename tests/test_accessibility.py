@@ -609,3 +609,47 @@ def test_evaluation_pages_and_their_errors(page, width, live_server, panel_oppor
     audit.visit("Challenges", f"{base}/challenges/")
     audit.submit("Challenges, nothing typed", "Record the challenge")
     audit.assert_clean()
+
+
+# --- issue 18: figures: the real local share and where it leaks ---------------------------------
+
+
+def test_spending_figures_pages(page, width, live_server, seeded):
+    from tests import ledger_figures_helpers as h
+
+    officer = person("officer@demo-council.example")
+    buyer = officer.buyer
+    local = person("supplier@aire-valley.example").supplier
+    distant = person("sales@leeds-office.example").supplier
+    source = h.spend_import(buyer, officer)
+    day = timezone.localdate() - datetime.timedelta(days=20)
+    h.mapped(buyer, "Cleaning", "909")
+    h.pay(
+        source,
+        h.payee(buyer, "Aire Valley Cleaning", supplier=local),
+        "900.00",
+        day,
+        category="Cleaning",
+        department="Facilities",
+    )
+    h.pay(
+        source,
+        h.payee(buyer, "Leeds Office Supplies", supplier=distant),
+        "2500.00",
+        day,
+        category="Cleaning",
+        department="Facilities",
+    )
+    h.pay(source, h.payee(buyer, "Unknown Payee"), "120.00", day, category="Stationery")
+    h.pay(source, None, "60.00", day)
+    sign_in_as(page, live_server, officer)
+    audit = Audit(page)
+    audit.visit("The real local share", "/spending/")
+    audit.visit("The real local share, by category", "/spending/?group_by=category")
+    page.goto("/spending/?year=1066")
+    audit.check("The real local share, a bad year", expect_error_summary=True)
+    audit.visit("Where it leaks", "/spending/leakage/")
+    page.get_by_label("CPV group for Stationery").fill("9x9")
+    audit.submit("Where it leaks, a bad CPV group", "Confirm the CPV group for Stationery")
+    audit.visit("The network", "/spending/network/")
+    audit.assert_clean()

@@ -181,6 +181,15 @@ MATRIX: dict[str, str] = {
     "transparency:flags_csv": "login 403 403 403 403 200 200 200",
     # only the council's auditors review its flags; another council's flag is not found
     "transparency:flag_review": "login 403 403 403 403 404 403 403 | 403 403 200 403",
+    # issue 18: figures. The council's officers and auditors read its figures
+    # (its administrators, who decide what it shares, the network page too)
+    "ledger:dashboard": "login 404 404 200 200 200 404 404",
+    "ledger:dashboard_csv": "login 404 404 200 200 200 404 404",
+    "ledger:leakage": "login 404 404 200 200 200 404 404",
+    "ledger:network": "login 404 404 200 200 200 200 200",
+    "ledger:leak_draft": "login 405 405 405 405 405 405 405",
+    "ledger:category_mappings": "login 405 405 405 405 405 405 405",
+    "ledger:network_share": "login 405 405 405 405 405 405 405",
     # suppliers.urls: registering (public), then a supplier's own pages
     "register": "200 302 302 302 302 302 302 302",
     "register_check_email": "200 200 200 200 200 200 200 200",
@@ -346,6 +355,11 @@ POST_MATRIX: dict[str, str] = {
     "supplier_change_decide": "login 404 404 200 404 403 403 403",
     # any council's officer approves for its own council; the empty form is explained
     "supplier_bulk_approve": "login 404 404 200 200 403 403 403",
+    # issue 18: figures. Officers act (the empty form is explained), auditors 403;
+    # the network switch is the administrators' (officers and auditors 403)
+    "ledger:leak_draft": "login 404 404 200 200 403 404 404",
+    "ledger:category_mappings": "login 404 404 200 200 403 404 404",
+    "ledger:network_share": "login 404 404 403 403 403 200 200",
     "tenders:opportunity_ask": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_intention": "login 404 404 404 404 404 404 404",
     "tenders:supplier_bid_file_remove": "login 404 404 404 404 404 404 404 | - | 404 404 404",

@@ -1,0 +1,588 @@
+"""Reads of the council's spending ledger for its pages (issue 18; ADR 15):
+the real local share, where it leaks, the suggested CPV group of a category
+and the network of councils that share their figures.
+
+Plain functions with fixed queries; the sums are made by the database.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import (
+    Coalesce,
+    ExtractYear,
+    Left,
+    Length,
+    NullIf,
+    Replace,
+    TruncMonth,
+    Upper,
+)
+from django.db.models.lookups import In, IsNull
+from django.utils import timezone
+
+from cpv import selectors as cpv_selectors
+from cpv.models import CpvCode
+from ledger.models import CategoryMapping, NetworkShare, Payment
+from portal.models import BuyerOrganisation, LocalityDistrict
+from portal.paging import PAGE_SIZE
+from suppliers.models import SupplierOrganisation, SupplierSite
+from suppliers.selectors import approved_by, is_local_to
+from tenders.models import ProcurementPolicy, SpendTotal
+from tenders.rules import financial_year
+
+ZERO = Decimal("0.00")
+LOCALITIES = ("local", "not_local", "unknown", "redacted")
+LOCALITY_LABELS = {
+    "local": "Local",
+    "not_local": "Not local",
+    "unknown": "Unknown",
+    "redacted": "Redacted",
+}
+GROUPS = ("year", "month", "department", "category")
+GROUP_LABELS = {
+    "year": "Financial year",
+    "month": "Month",
+    "department": "Department",
+    "category": "Procurement category",
+}
+LEAK_MONTHS = 12
+
+
+def share(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` to one decimal place, or None of nothing."""
+    if not whole:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def year_label(start: int) -> str:
+    """``2024`` → ``"2024/25"``: the financial year 1 April 2024 to 31 March 2025."""
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def year_range(start: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(start, 4, 1), datetime.date(start + 1, 3, 31)
+
+
+def financial_year_of(name: str) -> CombinedExpression:
+    """``tenders.rules.financial_year`` in SQL: January to March belong to the year before."""
+    before_april = When(Q(**{f"{name}__month__lt": 4}), then=Value(1))
+    return ExtractYear(name) - Case(before_april, default=Value(0), output_field=IntegerField())
+
+
+# --- Locality --------------------------------------------------------------------
+
+
+def _districts(buyer: BuyerOrganisation) -> QuerySet[LocalityDistrict, Any]:
+    return LocalityDistrict.objects.filter(buyer=buyer).values("district")
+
+
+def payee_locality(buyer: BuyerOrganisation) -> Case:
+    """An expression on ``Payment``: "redacted", "local", "not_local" or "unknown".
+
+    A matched payee is local when its supplier has a verified site in one of
+    the council's districts (``suppliers.selectors.is_local_to``); an
+    unmatched payee is local when the postcode the file gives (the payee's,
+    else the payment's) is in one of them, not local when it is elsewhere,
+    and unknown when the file gives none: never counted as local (ADR 15)."""
+    districts = _districts(buyer)
+    # The suppliers local to the council, as one uncorrelated set (read once
+    # and hashed by PostgreSQL, not looked up again for each payment).
+    local_suppliers = SupplierSite.objects.filter(district__in=districts).values("supplier_id")
+    supplier_local = Q(payee__supplier__in=local_suppliers)
+    postcode = Coalesce(
+        NullIf(F("payee__postcode"), Value("")),
+        NullIf(F("postcode"), Value("")),
+        output_field=CharField(),
+    )
+    compact = Upper(Replace(postcode, Value(" "), Value("")))
+    district = Left(compact, Length(compact) - 3)
+    return Case(
+        When(Q(redacted=True) | Q(payee__isnull=True), then=Value("redacted")),
+        When(Q(payee__supplier__isnull=False) & supplier_local, then=Value("local")),
+        When(payee__supplier__isnull=False, then=Value("not_local")),
+        When(IsNull(postcode, True), then=Value("unknown")),
+        When(In(district, districts), then=Value("local")),
+        default=Value("not_local"),
+        output_field=CharField(),
+    )
+
+
+def category_of() -> Coalesce:
+    """A payment's category: the council's procurement category, else its CIPFA code."""
+    return Coalesce(NullIf(F("category"), Value("")), F("cipfa_code"), output_field=CharField())
+
+
+# --- The real local share ----------------------------------------------------------
+
+
+@dataclass
+class ShareRow:
+    """Net spend of one group (a year, month, department or category)."""
+
+    key: Any
+    label: str
+    total: Decimal = ZERO
+    amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(LOCALITIES, ZERO))
+    matched: Decimal = ZERO
+    sme: Decimal = ZERO
+    vcse: Decimal = ZERO
+    # Beside it: the portal's awards, the policy (for a year).
+    awards_local_share: Decimal | None = None
+    target: Decimal | None = None
+    goal: Decimal | None = None
+
+    def share_of(self, locality: str) -> Decimal | None:
+        return share(self.amounts[locality], self.total)
+
+    @property
+    def local_share(self) -> Decimal | None:
+        return self.share_of("local")
+
+    @property
+    def not_local_share(self) -> Decimal | None:
+        return self.share_of("not_local")
+
+    @property
+    def unknown_share(self) -> Decimal | None:
+        return self.share_of("unknown")
+
+    @property
+    def redacted_share(self) -> Decimal | None:
+        return self.share_of("redacted")
+
+    @property
+    def sme_share(self) -> Decimal | None:
+        """Of matched spend."""
+        return share(self.sme, self.matched)
+
+    @property
+    def vcse_share(self) -> Decimal | None:
+        return share(self.vcse, self.matched)
+
+    @property
+    def met_target(self) -> bool | None:
+        if self.target is None or self.local_share is None:
+            return None
+        return self.local_share >= self.target
+
+
+@dataclass
+class RealLocalShare:
+    group_by: str
+    year: int | None  # the financial year shown, or None for all
+    years: list[int]  # every financial year with payments, oldest first
+    rows: list[ShareRow]
+    whole: ShareRow  # all the rows together
+    goal: Decimal | None  # the policy's goal today
+
+    @property
+    def year_label(self) -> str:
+        return year_label(self.year) if self.year is not None else "every year"
+
+
+def _policy_on(policies: list[ProcurementPolicy], day: datetime.date) -> ProcurementPolicy | None:
+    return next((p for p in policies if p.effective_from <= day), None)
+
+
+def _group_expression(group_by: str) -> Any:
+    if group_by == "year":
+        return financial_year_of("transaction_date")
+    if group_by == "month":
+        return TruncMonth("transaction_date")
+    if group_by == "department":
+        return F("department")
+    if group_by == "category":
+        return category_of()
+    raise ValueError(f"Group by one of {', '.join(GROUPS)}, not {group_by!r}.")
+
+
+def _label(group_by: str, key: Any) -> str:
+    if group_by == "year":
+        return year_label(key)
+    if group_by == "month":
+        return f"{key:%B %Y}"
+    return key or ("No department recorded" if group_by == "department" else "No category")
+
+
+def payments_of(buyer: BuyerOrganisation, year: int | None = None) -> QuerySet[Payment]:
+    payments = Payment.objects.filter(buyer=buyer)
+    if year is not None:
+        first, last = year_range(year)
+        payments = payments.filter(transaction_date__range=(first, last))
+    return payments
+
+
+def financial_years(buyer: BuyerOrganisation) -> list[int]:
+    """Every financial year with payments, oldest first (one query)."""
+    return list(
+        Payment.objects.filter(buyer=buyer)
+        .annotate(fy=financial_year_of("transaction_date"))
+        .values_list("fy", flat=True)
+        .distinct()
+        .order_by("fy")
+    )
+
+
+def _awards_local_shares(buyer: BuyerOrganisation) -> dict[int, Decimal | None]:
+    """The portal-awards figure: the local share of value awarded through the
+    portal, by financial year (the running totals of ``tenders.services.spend``)."""
+    return {
+        start: share(Decimal(local or 0), Decimal(value or 0))
+        for start, value, local in SpendTotal.objects.filter(buyer=buyer)
+        .values("financial_year")
+        .annotate(v=Sum("value"), lv=Sum("local_value"))
+        .values_list("financial_year", "v", "lv")
+        .order_by()
+    }
+
+
+def real_local_share(
+    buyer: BuyerOrganisation, *, year: int | None = None, group_by: str = "year"
+) -> RealLocalShare:
+    """Net spend (credit notes subtract) in all, local, not local, unknown and
+    redacted, with the SME and VCSE shares of matched spend, grouped by
+    financial year, month, department or category; each year beside the
+    portal-awards figure and the policy's target and goal. Four queries."""
+    expression = _group_expression(group_by)
+    sums = (
+        payments_of(buyer, year)
+        .annotate(
+            group=expression,
+            locality=payee_locality(buyer),
+            sme=Coalesce(F("payee__supplier__is_sme"), Value(False)),
+            vcse=Coalesce(F("payee__supplier__is_vcse"), Value(False)),
+            matched=Q(payee__supplier__isnull=False),
+        )
+        .values("group", "locality", "sme", "vcse", "matched")
+        .annotate(amount=Sum("amount"))
+        .values_list("group", "locality", "sme", "vcse", "matched", "amount")
+        .order_by()
+    )
+    rows: dict[Any, ShareRow] = {}
+    whole = ShareRow(key=None, label="All")
+    for key, locality, sme, vcse, matched, amount in sums:
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = ShareRow(key=key, label=_label(group_by, key))
+        for target in (row, whole):
+            target.total += amount
+            target.amounts[locality] += amount
+            if matched:
+                target.matched += amount
+                target.sme += amount if sme else ZERO
+                target.vcse += amount if vcse else ZERO
+    years = financial_years(buyer)
+    awards = _awards_local_shares(buyer)
+    policies = list(ProcurementPolicy.objects.filter(buyer=buyer).order_by("-effective_from"))
+    today = timezone.localdate()
+
+    def beside(row: ShareRow, start: int) -> None:
+        first, last = year_range(start)
+        policy = _policy_on(policies, min(last, today)) or _policy_on(policies, first)
+        row.awards_local_share = awards.get(start)
+        if policy is not None:
+            row.target = policy.local_spend_target_percent
+            row.goal = policy.local_spend_goal_percent
+
+    if group_by == "year":
+        for row in rows.values():
+            beside(row, row.key)
+    if year is not None:
+        beside(whole, year)
+    elif years:
+        beside(whole, years[-1])
+    current = _policy_on(policies, today)
+    ordered = sorted(
+        rows.values(),
+        key=(lambda r: r.key) if group_by in ("year", "month") else (lambda r: (-r.total, r.label)),
+    )
+    return RealLocalShare(
+        group_by=group_by,
+        year=year,
+        years=years,
+        rows=ordered,
+        whole=whole,
+        goal=current.local_spend_goal_percent if current else None,
+    )
+
+
+# --- Where it leaks -----------------------------------------------------------------
+
+
+@dataclass
+class Leak:
+    category: str
+    cpv_group: str
+    cpv_description: str
+    not_local: Decimal  # net spend to payees not local, last 12 months
+    total: Decimal  # net spend in the category, last 12 months
+    suppliers: list[SupplierOrganisation]
+
+
+def leak_since(today: datetime.date | None = None, months: int = LEAK_MONTHS) -> datetime.date:
+    """The first day of the last ``months`` months up to ``today`` (for 12
+    months to 6 December 2026: 7 December 2025)."""
+    today = today or timezone.localdate()
+    month = today.year * 12 + today.month - 1 - months
+    year, month = divmod(month, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return datetime.date(year, month + 1, day) + datetime.timedelta(days=1)
+
+
+def local_suppliers_for(buyer: BuyerOrganisation) -> QuerySet[SupplierOrganisation]:
+    """Suppliers the council approved and that are local to it (verified sites)."""
+    return SupplierOrganisation.objects.filter(approved_by(buyer)).filter(is_local_to(buyer))
+
+
+def _group_codes(groups: set[str]) -> dict[str, CpvCode]:
+    """The first code of each CPV group (one query)."""
+    codes: dict[str, CpvCode] = {}
+    if not groups:
+        return codes
+    found = CpvCode.objects.filter(
+        Q.create([("digits__startswith", g) for g in groups], connector=Q.OR)
+    ).order_by("digits")
+    for code in found:
+        codes.setdefault(code.digits[:3], code)
+    return codes
+
+
+def group_code(cpv_group: str) -> CpvCode | None:
+    """The first code of a CPV group (``"909"`` → 90900000-6)."""
+    return CpvCode.objects.filter(digits__startswith=cpv_group).order_by("digits").first()
+
+
+def leakage(
+    buyer: BuyerOrganisation, months: int = LEAK_MONTHS, *, today: datetime.date | None = None
+) -> list[Leak]:
+    """Categories ranked by the spend of the last ``months`` months going to
+    payees that are not local, where verified local suppliers exist for the
+    category's CPV group (approved by this council, local to it, with a
+    category in the group); each with those suppliers. Three queries."""
+    today = today or timezone.localdate()
+    since = leak_since(today, months)
+    mapping = CategoryMapping.objects.filter(buyer=buyer, category=OuterRef("cat")).exclude(
+        cpv_group=""
+    )
+    sums = (
+        Payment.objects.filter(
+            buyer=buyer, transaction_date__gte=since, transaction_date__lte=today
+        )
+        .annotate(cat=category_of())
+        .annotate(group=Subquery(mapping.values("cpv_group")[:1]), locality=payee_locality(buyer))
+        .filter(group__isnull=False)
+        .values("cat", "group")
+        .annotate(
+            total=Sum("amount"),
+            not_local=Coalesce(Sum("amount", filter=Q(locality="not_local")), ZERO),
+        )
+        .filter(not_local__gt=0)
+        .values_list("cat", "group", "total", "not_local")
+        .order_by()
+    )
+    leaks = list(sums)
+    if not leaks:
+        return []
+    groups = {group for _, group, _, _ in leaks}
+    suppliers_by_group: dict[str, list[SupplierOrganisation]] = defaultdict(list)
+    suppliers = (
+        local_suppliers_for(buyer)
+        .filter(Q.create([("categories__digits__startswith", g) for g in groups], connector=Q.OR))
+        .annotate(category_digits=F("categories__digits"))
+        .order_by("legal_name", "pk")
+    )
+    for supplier in suppliers:
+        wanted: str = supplier.category_digits[:3]
+        listed = suppliers_by_group[wanted]
+        if wanted in groups and all(s.pk != supplier.pk for s in listed):
+            listed.append(supplier)
+    codes = _group_codes({g for g in groups if suppliers_by_group.get(g)})
+    result = [
+        Leak(
+            category=cat,
+            cpv_group=group,
+            cpv_description=codes[group].description if group in codes else "",
+            not_local=not_local,
+            total=total,
+            suppliers=suppliers_by_group[group],
+        )
+        for cat, group, total, not_local in leaks
+        if suppliers_by_group.get(group)
+    ]
+    return sorted(result, key=lambda leak: (-leak.not_local, leak.category))
+
+
+@dataclass
+class MappingRow:
+    category: str
+    total: Decimal
+    mapping: CategoryMapping | None
+    suggestion: str  # a CPV group suggested from the words, or ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.mapping is not None and self.mapping.confirmed_at is not None
+
+
+def category_page(
+    buyer: BuyerOrganisation, number: Any = 1, per_page: int = PAGE_SIZE
+) -> Page[Any]:
+    """A page of the council's categories (its procurement categories, else
+    CIPFA codes), the largest spend first, each with its mapping and, where
+    none is confirmed, a CPV group suggested from its words. Two queries, and
+    the suggestions' searches for the page's categories not yet confirmed
+    (at most ``per_page``)."""
+    totals = list(
+        Payment.objects.filter(buyer=buyer)
+        .annotate(cat=category_of())
+        .exclude(cat="")
+        .values("cat")
+        .annotate(total=Sum("amount"))
+        .values_list("cat", "total")
+        .order_by("-total", "cat")
+    )
+    paginator: Paginator[Any] = Paginator(totals, per_page)
+    page = paginator.get_page(number)
+    shown = [cat for cat, _ in page.object_list]
+    mappings = {
+        m.category: m for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown)
+    }
+    rows = []
+    for cat, total in page.object_list:
+        mapping = mappings.get(cat)
+        suggestion = ""
+        if mapping is None or mapping.confirmed_at is None:
+            suggestion = mapping.cpv_group if mapping and mapping.cpv_group else ""
+            suggestion = suggestion or suggest_cpv_group(cat, buyer_id=buyer.pk)
+        rows.append(MappingRow(cat, total, mapping, suggestion))
+    page.object_list = rows
+    return page
+
+
+def suggest_cpv_group(category_text: str, *, buyer_id: int | None = None) -> str:
+    """The CPV group (3 digits) the words of a category best suggest, or "":
+    the whole text searched first (synonyms, then descriptions, as the CPV
+    search box does, ADR 13), then each word alone, longest first."""
+    text = " ".join((category_text or "").replace("&", " ").replace("/", " ").split())
+    if not text:
+        return ""
+    tries = [text]
+    words = sorted({w for w in text.split() if len(w) > 3 and w.isalpha()}, key=len, reverse=True)
+    if len(words) > 1 or (words and words[0] != text):
+        tries += words
+    for query in tries:
+        found = cpv_selectors.search(query, limit=1, buyer_id=buyer_id)
+        if found:
+            return found[0].digits[:3]
+    return ""
+
+
+# --- The network ---------------------------------------------------------------------
+
+
+@dataclass
+class NetworkRow:
+    buyer_id: int
+    name: str
+    local_share: Decimal | None
+    sme_share: Decimal | None
+    vcse_share: Decimal | None
+    total: Decimal
+
+
+def network(year: int | None = None) -> list[NetworkRow]:
+    """The councils that opted in (``NetworkShare.shared``), each with its
+    local, SME and VCSE shares in the financial year ``year`` (this one by
+    default); nothing of a council that did not opt in. One query."""
+    year = financial_year(timezone.localdate()) if year is None else year
+    first, last = year_range(year)
+    shared = NetworkShare.objects.filter(shared=True).values("buyer_id")
+    # Locality differs by council: the supplier's sites against that council's districts.
+    supplier_local = Exists(
+        SupplierSite.objects.filter(
+            supplier=OuterRef("payee__supplier"),
+            district__in=LocalityDistrict.objects.filter(buyer=OuterRef(OuterRef("buyer"))).values(
+                "district"
+            ),
+        )
+    )
+    postcode = Coalesce(
+        NullIf(F("payee__postcode"), Value("")),
+        NullIf(F("postcode"), Value("")),
+        output_field=CharField(),
+    )
+    compact = Upper(Replace(postcode, Value(" "), Value("")))
+    postcode_local = Exists(
+        LocalityDistrict.objects.filter(
+            buyer=OuterRef("buyer"), district=OuterRef("postcode_district")
+        )
+    )
+    local = Q(redacted=False) & (
+        (Q(payee__supplier__isnull=False) & Q(supplier_local))
+        | (Q(payee__supplier__isnull=True) & Q(postcode_local))
+    )
+    matched = Q(payee__supplier__isnull=False)
+    sums = (
+        Payment.objects.filter(buyer_id__in=shared, transaction_date__range=(first, last))
+        .annotate(postcode_district=Left(compact, Length(compact) - 3))
+        .values("buyer_id", "buyer__name")
+        .annotate(
+            total=Sum("amount"),
+            local=Coalesce(Sum("amount", filter=local), ZERO),
+            matched=Coalesce(Sum("amount", filter=matched), ZERO),
+            sme=Coalesce(Sum("amount", filter=matched & Q(payee__supplier__is_sme=True)), ZERO),
+            vcse=Coalesce(Sum("amount", filter=matched & Q(payee__supplier__is_vcse=True)), ZERO),
+        )
+        .order_by("buyer__name")
+    )
+    return [
+        NetworkRow(
+            buyer_id=row["buyer_id"],
+            name=row["buyer__name"],
+            local_share=share(row["local"], row["total"]),
+            sme_share=share(row["sme"], row["matched"]),
+            vcse_share=share(row["vcse"], row["matched"]),
+            total=row["total"],
+        )
+        for row in sums
+    ]
+
+
+def network_years() -> list[int]:
+    """The financial years in which some opted-in council has payments."""
+    shared = NetworkShare.objects.filter(shared=True).values("buyer_id")
+    return list(
+        Payment.objects.filter(buyer_id__in=shared)
+        .annotate(fy=financial_year_of("transaction_date"))
+        .values_list("fy", flat=True)
+        .distinct()
+        .order_by("-fy")
+    )
+
+
+def is_shared(buyer: BuyerOrganisation) -> bool:
+    return NetworkShare.objects.filter(buyer=buyer, shared=True).exists()

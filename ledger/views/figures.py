@@ -1,0 +1,256 @@
+"""The council's figures from its whole ledger (issue 18): the real local
+share, where the spending leaks (with one click to a pre-filled draft) and
+the network of councils that share their figures.
+
+Officers and auditors of the council read; officers act (auditors 403);
+the network switch is its administrators'; anyone else 404."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ledger import selectors
+from ledger.chart import share_chart
+from ledger.forms import CategoryMapForm, FiguresFilterForm, LeakDraftForm, NetworkShareForm
+from ledger.services.figures import (
+    category_map,
+    draft_from_leak,
+    may_set_network_share,
+    network_share_set,
+)
+from portal import csvfile
+from portal.http import SignedInRequest
+from portal.models import BuyerOrganisation, Role
+from portal.paging import page_number
+from tenders.services.lifecycle import OpportunityRefused
+
+READERS = frozenset({Role.OFFICER, Role.AUDITOR})
+
+
+def _council(request: SignedInRequest, roles: frozenset[str] = READERS) -> BuyerOrganisation:
+    """The council whose figures ``request.user`` reads, or 404."""
+    user = request.user
+    if user.role in roles and user.buyer is not None:
+        return user.buyer
+    raise Http404("No such page.")
+
+
+def _acting_officer(request: SignedInRequest) -> BuyerOrganisation:
+    buyer = _council(request)
+    if request.user.role != Role.OFFICER:
+        raise PermissionDenied("Only the council's procurement officers can do this.")
+    return buyer
+
+
+def _filters(
+    request: SignedInRequest, buyer: BuyerOrganisation
+) -> tuple[FiguresFilterForm, int | None, str]:
+    years = selectors.financial_years(buyer)
+    form = FiguresFilterForm(request.GET or None, years=years)
+    year: int | None = None
+    group_by = "year"
+    if form.is_bound and form.is_valid():
+        year = form.cleaned_data["year"]
+        group_by = form.cleaned_data["group_by"] or "year"
+    return form, year, group_by
+
+
+@require_GET
+def dashboard(request: SignedInRequest) -> HttpResponse:
+    buyer = _council(request)
+    form, year, group_by = _filters(request, buyer)
+    figures = selectors.real_local_share(buyer, year=year, group_by=group_by)
+    by_year = (
+        figures
+        if group_by == "year"
+        else selectors.real_local_share(buyer, year=year, group_by="year")
+    )
+    return render(
+        request,
+        "ledger/figures/dashboard.html",
+        {
+            "form": form,
+            "figures": figures,
+            "chart": share_chart(by_year.rows, goal=by_year.goal),
+            "group_label": selectors.GROUP_LABELS[group_by],
+            "groups": [(g, selectors.GROUP_LABELS[g]) for g in selectors.GROUPS],
+            "year_choices": [(y, selectors.year_label(y)) for y in figures.years],
+            "csv_query": request.GET.urlencode(),
+        },
+    )
+
+
+CSV_COLUMNS = [
+    "Group",
+    "Net spend (£)",
+    "Local (£)",
+    "Local (%)",
+    "Not local (£)",
+    "Not local (%)",
+    "Unknown (£)",
+    "Unknown (%)",
+    "Redacted (£)",
+    "Redacted (%)",
+    "Matched (£)",
+    "SMEs, of matched (%)",
+    "VCSEs, of matched (%)",
+    "Portal awards, local share (%)",
+    "Target, local share (%)",
+    "Goal, local share (%)",
+]
+
+
+def _pc(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _csv_rows(figures: selectors.RealLocalShare) -> Iterator[list[str]]:
+    for row in [*figures.rows, figures.whole]:
+        cells = [csvfile.cell(row.label), f"{row.total:.2f}"]
+        for locality in selectors.LOCALITIES:
+            cells += [f"{row.amounts[locality]:.2f}", _pc(row.share_of(locality))]
+        cells += [
+            f"{row.matched:.2f}",
+            _pc(row.sme_share),
+            _pc(row.vcse_share),
+            _pc(row.awards_local_share),
+            _pc(row.target and row.target.normalize()),
+            _pc(row.goal and row.goal.normalize()),
+        ]
+        yield cells
+
+
+@require_GET
+def dashboard_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
+    buyer = _council(request)
+    form, year, group_by = _filters(request, buyer)
+    if form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest("Select a financial year and a grouping from the lists.")
+    figures = selectors.real_local_share(buyer, year=year, group_by=group_by)
+    suffix = f"-{year}" if year is not None else ""
+    return csvfile.download(
+        CSV_COLUMNS,
+        _csv_rows(figures),
+        f"real-local-share-{buyer.slug}-{group_by}{suffix}-{timezone.localdate():%Y-%m-%d}.csv",
+    )
+
+
+def _leakage_page(
+    request: SignedInRequest,
+    buyer: BuyerOrganisation,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    typed: dict[str, str] | None = None,
+    number: int = 1,
+) -> HttpResponse:
+    return render(
+        request,
+        "ledger/figures/leakage.html",
+        {
+            "leaks": selectors.leakage(buyer),
+            "mappings": selectors.category_page(buyer, number),
+            "errors": errors or [],
+            "typed": typed or {},
+            "may_act": request.user.role == Role.OFFICER,
+        },
+    )
+
+
+@require_GET
+def leakage(request: SignedInRequest) -> HttpResponse:
+    return _leakage_page(request, _council(request), number=page_number(request.GET.get("page")))
+
+
+@require_POST
+def leak_draft(request: SignedInRequest) -> HttpResponse:
+    buyer = _acting_officer(request)
+    form = LeakDraftForm(request.POST)
+    if not form.is_valid():
+        return _leakage_page(
+            request, buyer, errors=[("leaks", "Choose a category to start a draft for")]
+        )
+    try:
+        opportunity = draft_from_leak(
+            buyer=buyer, category=form.cleaned_data["category"], by=request.user
+        )
+    except OpportunityRefused as refused:
+        return _leakage_page(request, buyer, errors=[("leaks", p) for p in refused.problems])
+    return redirect("tenders:opportunity_detail", pk=opportunity.pk)
+
+
+@require_POST
+def category_mappings(request: SignedInRequest) -> HttpResponse:
+    buyer = _acting_officer(request)
+    form = CategoryMapForm(request.POST)
+    typed = {
+        "category": request.POST.get("category") or "",
+        "cpv_group": request.POST.get("cpv_group") or "",
+    }
+    page = page_number(request.POST.get("page"))
+    if not form.is_valid():
+        errors = [("mappings", str(e)) for errs in form.errors.values() for e in errs]
+        return _leakage_page(request, buyer, errors=errors, typed=typed, number=page)
+    try:
+        category_map(
+            buyer=buyer,
+            category=form.cleaned_data["category"],
+            cpv_group=form.cleaned_data["cpv_group"],
+            by=request.user,
+        )
+    except OpportunityRefused as refused:
+        errors = [("mappings", p) for p in refused.problems]
+        return _leakage_page(request, buyer, errors=errors, typed=typed, number=page)
+    return redirect(reverse("ledger:leakage") + (f"?page={page}" if page > 1 else "") + "#mappings")
+
+
+NETWORK_READERS = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
+
+
+def _network_page(
+    request: SignedInRequest,
+    buyer: BuyerOrganisation,
+    form: NetworkShareForm | None = None,
+) -> HttpResponse:
+    years = selectors.network_years()
+    wanted = request.GET.get("year", "")
+    year = next((y for y in years if str(y) == wanted), years[0] if years else None)
+    shared = selectors.is_shared(buyer)
+    return render(
+        request,
+        "ledger/figures/network.html",
+        {
+            "rows": selectors.network(year) if year is not None else [],
+            "year": year,
+            "year_label": selectors.year_label(year) if year is not None else "",
+            "years": [(y, selectors.year_label(y)) for y in years],
+            "shared": shared,
+            "may_switch": may_set_network_share(request.user, buyer),
+            "form": form or NetworkShareForm(initial={"shared": "yes" if shared else "no"}),
+            "buyer": buyer,
+        },
+    )
+
+
+@require_GET
+def network(request: SignedInRequest) -> HttpResponse:
+    return _network_page(request, _council(request, NETWORK_READERS))
+
+
+@require_POST
+def network_share(request: SignedInRequest) -> HttpResponse:
+    buyer = _council(request, NETWORK_READERS)
+    if not may_set_network_share(request.user, buyer):
+        raise PermissionDenied("Only the council's administrators can change what it shares.")
+    form = NetworkShareForm(request.POST)
+    if not form.is_valid():
+        return _network_page(request, buyer, form)
+    network_share_set(buyer=buyer, shared=form.cleaned_data["shared"], by=request.user)
+    return redirect("ledger:network")
