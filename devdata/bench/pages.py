@@ -158,6 +158,9 @@ PAGES: list[Page] = [
         "transparency:dashboard",
         lambda t: _r("transparency:dashboard"),
     ),
+    # The whole ledger (issue 18): the real local share and where it leaks.
+    Page("real local share", "auditor", "ledger:dashboard", lambda t: _r("ledger:dashboard")),
+    Page("where spending leaks", "officer", "ledger:leakage", lambda t: _r("ledger:leakage")),
 ]
 
 
