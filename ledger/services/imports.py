@@ -434,6 +434,7 @@ def parse_date(text: str) -> datetime.date | None:
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
 
 
+@functools.lru_cache(maxsize=65536)
 def tidy_postcode(text: str) -> str:
     """ "ls1 4ap" → "LS1 4AP"; "" when it is not a UK postcode."""
     value = _SPACES.sub("", text or "").upper()
@@ -445,6 +446,7 @@ _CH_DIGITS = re.compile(r"^[0-9]{1,8}$")
 _CH_PREFIXED = re.compile(r"^([A-Z]{2})([0-9]{1,6})$")
 
 
+@functools.lru_cache(maxsize=65536)
 def tidy_companies_house_number(text: str) -> str:
     """Eight characters: "1234567" → "01234567", "sc12345" → "SC012345";
     "" when it is not a Companies House number."""
@@ -459,10 +461,13 @@ def tidy_companies_house_number(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _payee(name: str) -> tuple[bool, str]:
+def _payee(raw: str) -> tuple[str, bool, str]:
+    """The name as held (spaces tidied), whether it is a redaction, and its
+    normalised form ("" for a redaction)."""
+    name = _SPACES.sub(" ", raw).strip()
     if is_redacted(name):
-        return True, ""
-    return False, normalise(name)
+        return name, True, ""
+    return name, False, normalise(name)
 
 
 def _quote(text: str) -> str:
@@ -478,10 +483,9 @@ def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
     transaction_date = parse_date(date_text)
     if transaction_date is None:
         return f"The transaction date “{_quote(date_text)}” is not a date such as 31/01/2024"
-    payee_name = _SPACES.sub(" ", get(Field.PAYEE) or "").strip()
+    payee_name, redacted, normalised = _payee(get(Field.PAYEE) or "")
     if not payee_name:
         return "There is no supplier (beneficiary)"
-    redacted, normalised = _payee(payee_name)
     if not redacted and not normalised:
         return f"The supplier name “{_quote(payee_name)}” has no letters or digits"
     amount_text = (get(Field.AMOUNT) or "").strip()
@@ -1060,6 +1064,12 @@ _INSERT_PAYMENTS = f"""
     SELECT %s, %s, {_PAYMENT_COLUMNS} FROM ledger_stage
     ON CONFLICT (buyer_id, key) DO NOTHING
 """  # noqa: S608
+_INSERT_SOURCES = """
+    INSERT INTO ledger_paymentsource (payment_id, spend_import_id, line)
+    SELECT p.id, %s, s.line FROM ledger_stage s
+    JOIN ledger_payment p ON p.buyer_id = %s AND p.key = s.key
+    ON CONFLICT (spend_import_id, payment_id) DO NOTHING
+"""
 
 
 def _stage_row(
@@ -1097,17 +1107,12 @@ def _payments_copy(
         with cursor.copy(f"COPY ledger_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
             for line, row, key in staged:
                 copy.write_row(_stage_row(line, row, key, payee_ids))
+        # A temporary table has no statistics: without them the planner may
+        # scan every payment to join 5,000 staged rows.
+        cursor.execute("ANALYZE ledger_stage")
         cursor.execute(_INSERT_PAYMENTS, [spend_import.buyer_id, spend_import.pk])
         imported = cursor.rowcount
-        cursor.execute(
-            """
-            INSERT INTO ledger_paymentsource (payment_id, spend_import_id, line)
-            SELECT p.id, %s, s.line FROM ledger_stage s
-            JOIN ledger_payment p ON p.buyer_id = %s AND p.key = s.key
-            ON CONFLICT (spend_import_id, payment_id) DO NOTHING
-            """,
-            [spend_import.pk, spend_import.buyer_id],
-        )
+        cursor.execute(_INSERT_SOURCES, [spend_import.pk, spend_import.buyer_id])
         cursor.execute("TRUNCATE ledger_stage")
     return int(imported)
 
