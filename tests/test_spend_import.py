@@ -394,6 +394,23 @@ def test_a_running_import_whose_heartbeat_stopped_is_requeued(demo_data, officer
     assert spend_import.status == ImportStatus.QUEUED
 
 
+def test_in_process_the_queued_import_just_runs(
+    demo_data, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_start(
+            spend_import=spend_import,
+            columns=suggest_columns(HEADER.strip().split(",")),
+            by=officer,
+        )
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.DONE
+    assert spend_import.rows_imported == 2
+
+
 def test_an_xlsx_file_is_imported(demo_data, officer):
     from openpyxl import Workbook
 

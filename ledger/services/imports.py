@@ -1251,6 +1251,8 @@ def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
             status=ImportStatus.QUEUED, queued_at__lt=now - STALE_AFTER
         ).exclude(pk__in=requeued)
         ids = requeued + list(waiting.values_list("pk", flat=True))
+        # Sent again at most every two minutes while it waits for a worker.
+        SpendImport.objects.filter(pk__in=ids).update(queued_at=now)
         for pk in ids:
             transaction.on_commit(functools.partial(enqueue, pk))
     return ids
