@@ -23,7 +23,7 @@ const css = sass.compile(join(root, "assets", "scss", "portal.scss"), {
 writeFileSync(join(out, "css", "portal.css"), css.css);
 
 copyFileSync(join(frontend, "govuk", "govuk-frontend.min.js"), join(out, "js", "govuk-frontend.min.js"));
-for (const script of ["init.mjs", "cpv-picker.mjs", "answers.mjs"]) {
+for (const script of ["init.mjs", "cpv-picker.mjs", "answers.mjs", "import-progress.mjs"]) {
   copyFileSync(join(root, "assets", "js", script), join(out, "js", script));
 }
 copyFileSync(join(root, "assets", "js", "print-button.mjs"), join(out, "js", "print-button.mjs"));

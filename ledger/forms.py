@@ -1,13 +1,100 @@
-"""Forms of the ledger's figures pages (issue 18). The pages draw them in
-their tables, one small form a row; these check what was posted."""
+"""Forms of the ledger's pages: imports, then the figures pages (which draw
+theirs in their tables, one small form a row)."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+from crispy_forms_gds.layout import Field as Gds
 from django import forms
 
+from ledger.models import REQUIRED_FIELDS, Field
 from ledger.selectors import GROUPS
+from portal.forms import TextSubmit, gds_helper
+
+# --- Imports (ledger.views.imports) -------------------------------------------------
+
+
+class SpendUploadForm(forms.Form):
+    """The council's spending file, as it publishes it."""
+
+    file = forms.FileField(
+        label="Spending file",
+        help_text="The file your council publishes under the Transparency Code: CSV or Excel "
+        "(XLSX), up to 25 MB. Upload a month or a year; a payment already held is not "
+        "counted twice.",
+        error_messages={"required": "Select the spending file to upload"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = gds_helper(Gds("file"), submit="Upload and check the columns")
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+
+
+class ColumnsForm(forms.Form):
+    """Which of the file's columns holds each of the Code's fields."""
+
+    mapping_name = forms.CharField(
+        label="Remember these columns as",
+        max_length=100,
+        initial="Our spending file",
+        help_text="The next file with these headers starts from this choice.",
+        error_messages={"required": "Enter a name for these columns"},
+    )
+
+    def __init__(self, *args: Any, headers: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Not in this file"), *((h, h) for h in headers if h)]
+        required = {f.value for f in REQUIRED_FIELDS}
+        names = []
+        for choice in Field:
+            name = f"field_{choice.value}"
+            self.fields[name] = forms.ChoiceField(
+                label=choice.label + ("" if choice.value in required else " (if the file has it)"),
+                choices=choices,
+                required=choice.value in required,
+                error_messages={
+                    "required": f"Choose the column that holds the {choice.label.lower()}",
+                    "invalid_choice": "Choose one of the file's columns",
+                },
+            )
+            names.append(name)
+        self.helper = gds_helper(
+            *(Gds.select(n) for n in names),
+            Gds.text("mapping_name", field_width=20),
+            TextSubmit("start", "Import the file"),
+        )
+
+    def columns(self) -> dict[str, str]:
+        return {
+            choice.value: self.cleaned_data[f"field_{choice.value}"]
+            for choice in Field
+            if self.cleaned_data.get(f"field_{choice.value}")
+        }
+
+    @staticmethod
+    def initial_for(columns: dict[str, str]) -> dict[str, str]:
+        return {f"field_{field}": header for field, header in columns.items()}
+
+
+class WithdrawImportForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this import withdrawn?",
+        max_length=1000,
+        widget=forms.Textarea,
+        help_text="Kept in the audit trail.",
+        error_messages={"required": "Enter why the import is withdrawn"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = gds_helper(
+            Gds.textarea("reason", rows=3), TextSubmit("withdraw", "Withdraw the import")
+        )
+
+
+# --- Figures (ledger.views.figures) -------------------------------------------------
 
 
 class FiguresFilterForm(forms.Form):

@@ -3,11 +3,21 @@
 
 from django.urls import URLPattern, path
 
+from ledger.views import imports
+
 app_name = "ledger"
 
 urlpatterns: list[URLPattern] = []
 
 # --- Imports: upload, columns, preview, progress, withdraw (ledger.views.imports)
+urlpatterns += [
+    path("imports/", imports.imports, name="imports"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/<int:pk>/", imports.import_columns, name="import_columns"),
+    path("imports/<int:pk>/progress.json", imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/refused/", imports.import_refused, name="import_refused"),
+    path("imports/<int:pk>/withdraw/", imports.import_withdraw_view, name="import_withdraw"),
+]
 
 # --- Payees: matching and inviting (ledger.views.payees)
 from ledger.views import payees as payee_views  # noqa: E402

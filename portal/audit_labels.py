@@ -10,6 +10,17 @@ from __future__ import annotations
 
 # Every action code recorded, in plain words. Keep one line a code.
 ACTION_LABELS: dict[str, str] = {
+    # issue 18: the council's spending file (ledger.services.imports)
+    "spend_import.uploaded": "Spending file uploaded",
+    "spend_import.queued": "Spending import queued",
+    "spend_import.started": "Spending import started",
+    "spend_import.resumed": "Spending import resumed",
+    "spend_import.requeued": "Spending import re-queued after its worker stopped",
+    "spend_import.imported": "Spending file imported",
+    "spend_import.failed": "Spending import failed",
+    "spend_import.withdrawn": "Spending import withdrawn",
+    "spend_mapping.created": "Spending file's columns remembered",
+    "spend_mapping.changed": "Spending file's columns changed",
     # portal: councils, people, signing in
     "buyer.created": "Council created",
     "buyer.locality_changed": "Council's locality changed",

@@ -77,6 +77,12 @@ app.conf.update(
             "schedule": 300.0,
             "options": {"expires": 290},
         },
+        # issue 18: a spending import whose worker died is re-queued (ledger.tasks).
+        "requeue-stale-imports": {
+            "task": "ledger.requeue_stale_imports",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
         "clear-expired-sessions": {
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

@@ -29,14 +29,16 @@ _POLICY = NavItem("Policy", "tenders:policy", needs_council=True)
 # The list shows each role its own opportunities (tenders.views.shared dispatches by role).
 _OPPORTUNITIES = NavItem("Opportunities", "tenders:opportunity_list", needs_council=True)
 _AUDIT = NavItem("Audit", "transparency:index", needs_council=True)
+# issue 18: the council's whole ledger (the ledger app's pages, by URL name only).
+_SPENDING = NavItem("Spending", "ledger:imports", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
-    Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
+    Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY, _SPENDING],
     Role.SUPPLIER: [
         NavItem("Opportunities", "tenders:opportunity_list"),
         NavItem("Your organisation", "organisation"),
         NavItem("People", "people"),
     ],
-    Role.AUDITOR: [_AUDIT, _OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY],
+    Role.AUDITOR: [_AUDIT, _OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY, _SPENDING],
     Role.ADMIN: [
         _AUDIT,
         _OPPORTUNITIES,

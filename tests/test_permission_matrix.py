@@ -335,6 +335,13 @@ MATRIX: dict[str, str] = {
     # OTP_ADMIN_HIDE_SENSITIVE_DATA: never a secret, not even to a superuser
     "admin:otp_totp_totpdevice_config": "login login login login login login 403 403",
     "admin:otp_totp_totpdevice_qrcode": "login login login login login login 403 403",
+    # issue 18: imports (ledger.views.imports). The council's staff read; its officers act
+    "ledger:imports": "login 404 404 200 200 200 200 200",
+    "ledger:import_new": "login 404 404 200 200 403 403 403",
+    "ledger:import_columns": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    "ledger:import_progress": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    "ledger:import_refused": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    "ledger:import_withdraw": "login 404 404 404 404 404 404 404 | 404 200 403 403",
 }
 
 # POST with an empty body, for the views that take only POST.
@@ -802,6 +809,29 @@ for _name in (
     "tenders:opportunity_detail",
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
+
+
+# issue 18: imports
+def spend_import_of(world: World):
+    """The world's council's spending import (uploaded once, on first use)."""
+    from ledger.models import SpendImport
+    from ledger.services.imports import import_upload
+
+    found = SpendImport.objects.filter(buyer=world.council).first()
+    if found is not None:
+        return found
+    data = b"Date,Supplier,Amount\r\n01/04/2024,Acme,1.00\r\n"
+    name = f"SPENDFILE{world.name}-7a1e.csv"
+    world.council_markers.append(name)
+    return import_upload(
+        buyer=world.council,
+        upload=SimpleUploadedFile(name, data, content_type="text/csv"),
+        by=world.officers[0],
+    )
+
+
+for _name in ("import_columns", "import_progress", "import_refused", "import_withdraw"):
+    ARGS[f"ledger:{_name}"] = lambda w, n: {"pk": spend_import_of(w).pk}
 ARGS["tenders:opportunity_calendar"] = lambda w, n: {"pk": w.opportunity.pk}
 # issue 17: the questionnaire
 for _name in (

@@ -1,0 +1,668 @@
+"""Importing the council's spending file (issue 18; ADR 15): every awkward
+input real files carry, what identifies a payment (the same file twice,
+overlapping files, identical payments on one day), withdrawing, a job killed
+mid-import, XLSX, the command, the pages and who may use them."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from ledger.models import (
+    ImportStatus,
+    Payee,
+    Payment,
+    PaymentSource,
+    RefusedRow,
+    SpendImport,
+    SpendMapping,
+)
+from ledger.services import imports
+from ledger.services.imports import (
+    ImportRefused,
+    ParsedRow,
+    import_run,
+    import_start,
+    import_upload,
+    import_withdraw,
+    parse_row,
+    payment_key,
+    preview,
+    read_table,
+    suggest_columns,
+)
+from portal.models import AuditEvent
+
+HEADER = "Transaction date,Supplier (beneficiary),Transaction number,Amount,Department\r\n"
+
+
+def csv_file(rows: list[str], *, header: str = HEADER, encoding: str = "utf-8", bom=False):
+    text = header + "".join(r + "\r\n" for r in rows)
+    data = text.encode(encoding)
+    return (b"\xef\xbb\xbf" if bom else b"") + data
+
+
+def upload(name: str, data: bytes):
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def imported(demo_data, officer, data: bytes, name: str = "spend.csv", columns=None):
+    spend_import = import_upload(buyer=demo_data, upload=upload(name, data), by=officer)
+    table = read_table(io.BytesIO(data), name)
+    import_start(
+        spend_import=spend_import,
+        columns=columns or suggest_columns(table.headers),
+        by=officer,
+        queue=False,
+    )
+    return import_run(spend_import.pk)
+
+
+def held(council) -> int:
+    return Payment.objects.filter(buyer=council).count()
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+def test_utf8_with_a_bom_is_read_and_the_bom_is_not_part_of_the_first_header():
+    table = read_table(
+        io.BytesIO(csv_file(["01/04/2024,Café Ltd,T1,£10.00,Parks"], bom=True)), "a.csv"
+    )
+    assert table.encoding == "utf-8-sig"
+    assert table.headers[0] == "Transaction date"
+    assert list(table.rows) == [(2, ["01/04/2024", "Café Ltd", "T1", "£10.00", "Parks"])]
+
+
+def test_windows_1252_pound_and_accent_are_read():
+    data = csv_file(['01/04/2024,Café Crème Ltd,T1,"£1,234.50",Parks'], encoding="cp1252")
+    table = read_table(io.BytesIO(data), "a.csv")
+    assert table.encoding == "cp1252"
+    ((_line, values),) = list(table.rows)
+    assert values[1] == "Café Crème Ltd"
+    assert values[3] == "£1,234.50"
+
+
+def test_line_numbers_count_quoted_line_breaks_and_blank_lines_as_a_person_does():
+    data = csv_file(['01/04/2024,"Two\nlines",T1,1,P', "", "02/04/2024,B,T2,2,P"])
+    assert [line for line, _ in read_table(io.BytesIO(data), "a.csv").rows] == [2, 5]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("£1,234.50", Decimal("1234.50")),
+        ("1 234.5", Decimal("1234.50")),
+        ("-£500", Decimal("-500.00")),
+        ("(1,234.50)", Decimal("-1234.50")),
+        ("£(12.00)", Decimal("-12.00")),
+        ("1234", Decimal("1234.00")),
+    ],
+)
+def test_amounts_as_councils_write_them(text, amount):
+    row = parse_row({"transaction_date": "01/04/2024", "payee": "Acme Ltd", "amount": text})
+    assert isinstance(row, ParsedRow)
+    assert row.amount == amount
+    assert row.amount_pence == int(amount * 100)
+
+
+@pytest.mark.parametrize(
+    "text", ["31/01/2024", "31/01/24", "2024-01-31", "31-Jan-2024", "45322", "31.01.2024"]
+)
+def test_dates_as_councils_write_them(text):
+    row = parse_row({"transaction_date": text, "payee": "Acme Ltd", "amount": "1"})
+    assert isinstance(row, ParsedRow)
+    assert row.transaction_date == datetime.date(2024, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"transaction_date": "31/02/2024", "payee": "A", "amount": "1"}, "is not a date"),
+        ({"transaction_date": "", "payee": "A", "amount": "1"}, "no transaction date"),
+        ({"transaction_date": "01/02/2024", "payee": "", "amount": "1"}, "no supplier"),
+        ({"transaction_date": "01/02/2024", "payee": "A", "amount": "12.345"}, "not an amount"),
+        ({"transaction_date": "01/02/2024", "payee": "A", "amount": "ten"}, "not an amount"),
+        ({"transaction_date": "01/02/2024", "payee": "A", "amount": ""}, "no amount"),
+    ],
+)
+def test_a_row_that_cannot_be_read_is_refused_saying_why(values, reason):
+    refusal = parse_row(values)
+    assert isinstance(refusal, str)
+    assert reason in refusal
+
+
+@pytest.mark.parametrize("name", ["Redacted Personal Data", "REDACTED", "redacted", "*****"])
+def test_redacted_rows_are_read_and_never_named(name):
+    row = parse_row({"transaction_date": "01/02/2024", "payee": name, "amount": "10"})
+    assert isinstance(row, ParsedRow)
+    assert row.redacted
+    assert row.normalised == ""
+
+
+def test_companies_house_numbers_and_postcodes_are_tidied():
+    row = parse_row(
+        {
+            "transaction_date": "01/02/2024",
+            "payee": "Acme Limited",
+            "amount": "10",
+            "companies_house_number": "1234567",
+            "postcode": "ls1 4ap",
+        }
+    )
+    assert isinstance(row, ParsedRow)
+    assert (row.companies_house_number, row.postcode, row.normalised) == (
+        "01234567",
+        "LS1 4AP",
+        "ACME",
+    )
+    assert imports.tidy_companies_house_number("sc 12345") == "SC012345"
+    assert imports.tidy_companies_house_number("not one") == ""
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            ["Transaction date", "Supplier (beneficiary)", "Net amount"],
+            {
+                "transaction_date": "Transaction date",
+                "payee": "Supplier (beneficiary)",
+                "amount": "Net amount",
+            },
+        ),
+        (
+            ["Date", "Supplier_Name", "SumOfAmount_Inc_VAT"],
+            {"transaction_date": "Date", "payee": "Supplier_Name", "amount": "SumOfAmount_Inc_VAT"},
+        ),
+        (
+            [
+                "PAYMENT DATE",
+                "vendor name",
+                "Amount",
+                "Service Area",
+                "Company Number",
+                "Post Code",
+            ],
+            {
+                "transaction_date": "PAYMENT DATE",
+                "payee": "vendor name",
+                "amount": "Amount",
+                "department": "Service Area",
+                "companies_house_number": "Company Number",
+                "postcode": "Post Code",
+            },
+        ),
+    ],
+)
+def test_the_headers_real_files_use_are_suggested(headers, expected):
+    assert suggest_columns(headers) == expected
+
+
+def test_the_key_counts_the_occurrence_of_identical_payments():
+    common = {
+        "transaction_number": "",
+        "transaction_date": datetime.date(2024, 4, 1),
+        "amount_pence": 100,
+        "payee": "ACME",
+    }
+    assert payment_key(**common, occurrence=1) != payment_key(**common, occurrence=2)
+    assert payment_key(**common, occurrence=1) == payment_key(**common, occurrence=1)
+
+
+# --- Importing ----------------------------------------------------------------------
+
+AWKWARD = [
+    '01/04/2024,Acme Cleaning Ltd,T1,"£1,234.50",Parks',
+    "02/04/2024,ACME CLEANING LIMITED,T2,-£200.00,Parks",
+    "03/04/2024,Redacted Personal Data,T3,£350.00,Care",
+    "04/04/2024,REDACTED,T4,(50.00),Care",
+    '05/04/2024,Café Crème,T5,"1,000",Leisure',
+    "31/04/2024,Bad Date Ltd,T6,£1.00,Parks",
+    "06/04/2024,Nothing Ltd,T7,lots,Parks",
+]
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", True), ("cp1252", False)])
+def test_an_awkward_file_is_imported_with_every_row_accounted_for(
+    demo_data, officer, encoding, bom
+):
+    before = held(demo_data)
+    spend_import = imported(demo_data, officer, csv_file(AWKWARD, encoding=encoding, bom=bom))
+
+    assert spend_import.status == ImportStatus.DONE
+    assert (spend_import.rows_read, spend_import.rows_imported) == (7, 5)
+    assert (spend_import.rows_duplicate, spend_import.rows_refused) == (0, 2)
+    assert held(demo_data) == before + 5
+    payments = Payment.objects.filter(first_import=spend_import)
+    assert sum(p.amount for p in payments) == Decimal("2334.50")
+    redacted = payments.filter(redacted=True)
+    assert redacted.count() == 2
+    assert all(p.payee_id is None for p in redacted)
+    assert not Payee.objects.filter(buyer=demo_data, normalised__contains="REDACTED").exists()
+    # "Acme Cleaning Ltd" and "ACME CLEANING LIMITED" are one payee, named as first seen.
+    acme = Payee.objects.get(buyer=demo_data, normalised="ACME CLEANING")
+    assert acme.name == "Acme Cleaning Ltd"
+    assert acme.payments.count() == 2
+    assert Payee.objects.get(buyer=demo_data, normalised="CAFE CREME").name == "Café Crème"
+    refused = list(
+        RefusedRow.objects.filter(spend_import=spend_import).values_list("line", "reason")
+    )
+    assert [line for line, _ in refused] == [7, 8]
+    assert "31/04/2024" in refused[0][1]
+    assert "lots" in refused[1][1]
+    assert (spend_import.first_date, spend_import.last_date) == (
+        datetime.date(2024, 4, 1),
+        datetime.date(2024, 4, 5),
+    )
+    actions = set(
+        AuditEvent.objects.filter(object_id=str(spend_import.pk)).values_list("action", flat=True)
+    )
+    assert {
+        "spend_import.uploaded",
+        "spend_import.queued",
+        "spend_import.started",
+        "spend_import.imported",
+    } <= actions
+
+
+def test_the_same_file_twice_adds_no_payment(demo_data, officer):
+    data = csv_file(AWKWARD[:5])
+    imported(demo_data, officer, data)
+    before = held(demo_data)
+    again = imported(demo_data, officer, data)
+    assert held(demo_data) == before
+    assert (again.rows_imported, again.rows_duplicate) == (0, 5)
+    assert PaymentSource.objects.filter(spend_import=again).count() == 5
+
+
+MONTH_1 = ["01/04/2024,Acme,,100.00,P", "15/04/2024,Bolt & Co,,200.00,P"]
+MONTH_2 = [
+    "02/05/2024,Acme,,100.00,P",
+    "02/05/2024,Acme,,100.00,P",  # two genuine identical payments on one day
+    "20/05/2024,Bolt and Co Ltd,,300.00,P",
+]
+MONTH_3 = ["03/06/2024,Acme,,400.00,P"]
+
+
+def test_overlapping_files_never_count_a_payment_twice_and_identical_payments_both_count(
+    demo_data, officer
+):
+    before = held(demo_data)
+    first = imported(demo_data, officer, csv_file(MONTH_1 + MONTH_2), "apr-may.csv")
+    second = imported(demo_data, officer, csv_file(MONTH_2 + MONTH_3), "may-jun.csv")
+    assert (first.rows_imported, first.rows_duplicate) == (5, 0)
+    assert (second.rows_imported, second.rows_duplicate) == (1, 3)
+    assert held(demo_data) == before + 6
+    may = Payment.objects.filter(
+        buyer=demo_data, transaction_date=datetime.date(2024, 5, 2), payee__normalised="ACME"
+    )
+    assert may.count() == 2
+
+
+def test_withdrawing_keeps_the_payments_another_import_carried(demo_data, officer):
+    before = held(demo_data)
+    first = imported(demo_data, officer, csv_file(MONTH_1 + MONTH_2), "apr-may.csv")
+    second = imported(demo_data, officer, csv_file(MONTH_2 + MONTH_3), "may-jun.csv")
+
+    import_withdraw(spend_import=first, by=officer, reason="Wrong file")
+
+    first.refresh_from_db()
+    assert first.status == ImportStatus.WITHDRAWN
+    # April went with the first file; May (carried by both) and June stay.
+    assert held(demo_data) == before + 4
+    assert not Payment.objects.filter(
+        buyer=demo_data, transaction_date__month=4, first_import__in=[first, second]
+    ).exists()
+    assert set(
+        Payment.objects.filter(sources__spend_import=second).values_list("first_import", flat=True)
+    ) == {second.pk}
+    event = AuditEvent.objects.get(action="spend_import.withdrawn", object_id=str(first.pk))
+    assert event.context["reason"] == "Wrong file"
+    with pytest.raises(ImportRefused):
+        import_withdraw(spend_import=first, by=officer, reason="Again")
+
+
+def test_withdrawing_is_refused_while_the_import_runs(demo_data, officer):
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    import_start(
+        spend_import=spend_import,
+        columns=suggest_columns(HEADER.strip().split(",")),
+        by=officer,
+        queue=False,
+    )
+    with pytest.raises(ImportRefused, match="while it is being imported"):
+        import_withdraw(spend_import=spend_import, by=officer, reason="Stop")
+
+
+def test_a_job_killed_mid_import_resumes_from_its_position(demo_data, officer, monkeypatch):
+    rows = [f"{d:02d}/04/2024,Payee {d % 7},,{d}.00,P" for d in range(1, 26)]
+    rows[12] = "13/04/2024,Payee 6,,not money,P"
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    calls = []
+
+    def killed(spend_import):
+        calls.append(spend_import.position)
+        if len(calls) == 1:
+            raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(imports, "_after_chunk", killed)
+    before = held(demo_data)
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(rows)), by=officer
+    )
+    import_start(
+        spend_import=spend_import,
+        columns=suggest_columns(HEADER.strip().split(",")),
+        by=officer,
+        queue=False,
+    )
+    with pytest.raises(RuntimeError):
+        import_run(spend_import.pk)
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.RUNNING
+    assert (spend_import.position, spend_import.rows_read) == (11, 10)
+
+    done = import_run(spend_import.pk)
+
+    assert done.status == ImportStatus.DONE
+    assert (done.rows_read, done.rows_imported, done.rows_refused) == (25, 24, 1)
+    assert done.rows_duplicate == 0
+    assert held(demo_data) == before + 24
+    assert calls == [11, 21, 26]
+    assert AuditEvent.objects.filter(action="spend_import.resumed", object_id=str(done.pk)).exists()
+
+
+def test_a_running_import_whose_heartbeat_stopped_is_requeued(demo_data, officer):
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    old = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    SpendImport.objects.filter(pk=spend_import.pk).update(
+        status=ImportStatus.RUNNING, heartbeat_at=old
+    )
+    assert spend_import.pk in imports.requeue_stale()
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.QUEUED
+
+
+def test_in_process_the_queued_import_just_runs(
+    demo_data, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_start(
+            spend_import=spend_import,
+            columns=suggest_columns(HEADER.strip().split(",")),
+            by=officer,
+        )
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.DONE
+    assert spend_import.rows_imported == 2
+
+
+def test_an_xlsx_file_is_imported(demo_data, officer):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Payment Date", "Vendor Name", "SumOfAmount_Inc_VAT"])
+    sheet.append([datetime.datetime(2024, 4, 1), "Acme Ltd", 1234.5])  # noqa: DTZ001
+    sheet.append([45383, "Bolt Ltd", -20])
+    sheet.append(["02/04/2024", "REDACTED", "£30.00"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    spend_import = imported(demo_data, officer, buffer.getvalue(), "spend.xlsx")
+    assert spend_import.encoding == "xlsx"
+    assert (spend_import.rows_imported, spend_import.rows_refused) == (3, 0)
+    amounts = dict(
+        Payment.objects.filter(first_import=spend_import).values_list("payee_name", "amount")
+    )
+    assert amounts == {
+        "Acme Ltd": Decimal("1234.50"),
+        "Bolt Ltd": Decimal("-20.00"),
+        "REDACTED": Decimal("30.00"),
+    }
+    assert Payment.objects.get(
+        first_import=spend_import, payee_name="Bolt Ltd"
+    ).transaction_date == datetime.date(2024, 4, 1)
+
+
+def test_an_unreadable_file_fails_with_a_plain_message(demo_data, officer):
+    data = b"PK\x03\x04" + b"not really a workbook" * 10
+    with pytest.raises(ImportRefused):
+        import_upload(buyer=demo_data, upload=upload("spend.xlsx", data), by=officer)
+
+
+def test_a_file_of_another_kind_is_refused(demo_data, officer):
+    with pytest.raises(ImportRefused, match="CSV or an Excel"):
+        import_upload(buyer=demo_data, upload=upload("spend.pdf", b"%PDF-1.4"), by=officer)
+
+
+def test_start_refuses_an_unmapped_required_field_and_remembers_the_mapping(demo_data, officer):
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    with pytest.raises(ImportRefused, match="amount"):
+        import_start(
+            spend_import=spend_import,
+            columns={"transaction_date": "Transaction date", "payee": "Supplier (beneficiary)"},
+            by=officer,
+            queue=False,
+        )
+    columns = suggest_columns(HEADER.strip().split(","))
+    import_start(
+        spend_import=spend_import,
+        columns=columns,
+        by=officer,
+        mapping_name="Monthly file",
+        queue=False,
+    )
+    assert SpendMapping.objects.get(buyer=demo_data, name="Monthly file").columns == columns
+
+
+def test_the_preview_shows_the_first_rows_and_every_refused_row(demo_data, officer):
+    rows = AWKWARD + [f"{d:02d}/05/2024,Acme,,{d},P" for d in range(1, 20)] + ["x,y,,z,P"]
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(rows)), by=officer
+    )
+    shown = preview(spend_import, suggest_columns(HEADER.strip().split(",")), n=3)
+    assert [line for line, _ in shown.rows] == [2, 3, 4]
+    assert shown.refused[0][0] == 7 and shown.refused[1][0] == 8
+    assert shown.refused[-1][0] == len(rows) + 1
+    assert len(shown.refused) == 3
+
+
+# --- The command --------------------------------------------------------------------
+
+
+def test_the_command_imports_and_prints_one_line(demo_data, tmp_path, capsys):
+    path = tmp_path / "april.csv"
+    path.write_bytes(csv_file(AWKWARD, bom=True))
+    call_command("import_spend", "--buyer", "demo-council", str(path))
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        "Imported april.csv: 7 rows read, 5 new payments, 0 already held, 2 refused "
+        "(first refused: line 7: The transaction date “31/04/2024” is not a date "
+        "such as 31/01/2024)"
+    )
+    call_command(
+        "import_spend", "--buyer", "demo-council", str(path), "--mapping", "Our spending file"
+    )
+    assert "0 new payments, 5 already held" in capsys.readouterr().out
+
+
+def test_the_command_fails_with_one_line_on_a_bad_file(demo_data, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"When,Who,How much\r\n01/04/2024,Acme,1\r\n")
+    with pytest.raises(CommandError) as failure:
+        call_command("import_spend", "--buyer", "demo-council", str(path))
+    message = str(failure.value)
+    assert "\n" not in message
+    assert message.startswith("bad.csv: line 1: no column found for transaction date")
+
+    path.write_bytes(csv_file(["31/31/2024,Acme,,1,P"]))
+    with pytest.raises(CommandError, match=r"bad.csv: no row could be read \(line 2: "):
+        call_command("import_spend", "--buyer", "demo-council", str(path))
+
+
+def test_the_command_exits_non_zero(demo_data, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name}
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"When,Who\r\n1,2\r\n")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_spend", "--buyer", "no-such-council", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].endswith("No council 'no-such-council'.")
+
+
+# --- The pages ----------------------------------------------------------------------
+
+
+def test_upload_columns_preview_and_progress_pages(client, demo_data, officer, monkeypatch):
+    sent = []
+    monkeypatch.setattr(imports, "enqueue", sent.append)
+    client.force_login(officer)
+    assert "Spending" in client.get(reverse("ledger:imports")).content.decode()
+    response = client.post(
+        reverse("ledger:import_new"), {"file": upload("april.csv", csv_file(AWKWARD))}
+    )
+    spend_import = SpendImport.objects.filter(buyer=demo_data).first()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("ledger:import_columns", args=[spend_import.pk])
+
+    page = client.get(response["Location"]).content.decode()
+    assert '<option value="Amount" selected>' in page
+    assert '<option value="Supplier (beneficiary)" selected>' in page
+    assert "31/04/2024" in page  # the refused row, with its line
+    assert "Acme Cleaning Ltd" in page
+
+    data = {f"field_{f}": h for f, h in suggest_columns(HEADER.strip().split(",")).items()}
+    data["mapping_name"] = "Our spending file"
+    with_capture = client.post(response["Location"], data)
+    assert with_capture.status_code == 302
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.QUEUED
+    import_run(spend_import.pk)
+
+    progress = client.get(reverse("ledger:import_progress", args=[spend_import.pk])).json()
+    assert progress["status"] == "done"
+    assert (progress["rows_read"], progress["rows_imported"], progress["rows_refused"]) == (7, 5, 2)
+    assert progress["percent"] == 100
+    page = client.get(response["Location"]).content.decode()
+    assert "<progress" in page
+    refused = client.get(reverse("ledger:import_refused", args=[spend_import.pk])).content.decode()
+    assert "31/04/2024" in refused
+
+    withdraw = client.post(
+        reverse("ledger:import_withdraw", args=[spend_import.pk]), {"reason": "Wrong month"}
+    )
+    assert withdraw.status_code == 302
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.WITHDRAWN
+
+
+def test_the_list_of_imports_has_a_fixed_query_count(client, demo_data, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(officer)
+    counts = []
+    for month in (MONTH_1, MONTH_2, MONTH_3):
+        imported(demo_data, officer, csv_file(month))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("ledger:imports")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2]
+
+
+def test_the_columns_page_refuses_a_missing_required_column(client, demo_data, officer):
+    client.force_login(officer)
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    response = client.post(
+        reverse("ledger:import_columns", args=[spend_import.pk]),
+        {
+            "field_transaction_date": "Transaction date",
+            "field_payee": "Supplier (beneficiary)",
+            "mapping_name": "x",
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose the column that holds the amount" in response.content.decode()
+    spend_import.refresh_from_db()
+    assert spend_import.status == ImportStatus.UPLOADED
+
+
+def test_who_may_see_and_act(
+    client, demo_data, officer, auditor, other_officer, local_supplier_user
+):
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(MONTH_1)), by=officer
+    )
+    pages = [
+        reverse("ledger:imports"),
+        reverse("ledger:import_columns", args=[spend_import.pk]),
+        reverse("ledger:import_progress", args=[spend_import.pk]),
+        reverse("ledger:import_refused", args=[spend_import.pk]),
+    ]
+    client.force_login(auditor)
+    assert [client.get(p).status_code for p in pages] == [200, 200, 200, 200]
+    assert client.get(reverse("ledger:import_new")).status_code == 403
+    assert client.get(reverse("ledger:import_withdraw", args=[spend_import.pk])).status_code == 403
+    assert client.post(pages[1], {}).status_code == 403
+    client.force_login(other_officer)
+    assert [client.get(p).status_code for p in pages[1:]] == [404, 404, 404]
+    assert client.get(pages[0]).status_code == 200
+    assert "a.csv" not in client.get(pages[0]).content.decode()
+    client.force_login(local_supplier_user)
+    assert [client.get(p).status_code for p in pages] == [404, 404, 404, 404]
+
+
+# --- The real worker ------------------------------------------------------------------
+
+
+def test_an_import_runs_in_a_real_worker(celery_worker, demo_data, officer):
+    from ledger.tasks import import_spend
+    from tests.worker import wait_for
+
+    spend_import = import_upload(
+        buyer=demo_data, upload=upload("a.csv", csv_file(AWKWARD)), by=officer
+    )
+    import_start(
+        spend_import=spend_import,
+        columns=suggest_columns(HEADER.strip().split(",")),
+        by=officer,
+        queue=False,
+    )
+    import_spend.apply_async(args=[spend_import.pk], queue=celery_worker.queue)
+
+    def done():
+        spend_import.refresh_from_db()
+        return spend_import.status == ImportStatus.DONE
+
+    assert wait_for(done, timeout=60), celery_worker.output()
+    assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
