@@ -817,11 +817,11 @@ def spend_import_of(world: World):
     from ledger.models import SpendImport
     from ledger.services.imports import import_upload
 
-    found = SpendImport.objects.filter(buyer=world.council).first()
+    name = f"SPENDFILE{world.name}-7a1e.csv"
+    found = SpendImport.objects.filter(buyer=world.council, original_name=name).first()
     if found is not None:
         return found
     data = b"Date,Supplier,Amount\r\n01/04/2024,Acme,1.00\r\n"
-    name = f"SPENDFILE{world.name}-7a1e.csv"
     world.council_markers.append(name)
     return import_upload(
         buyer=world.council,
