@@ -157,7 +157,7 @@ _NO_POSTCODE = {"Ilkley Catering Co-operative Ltd", "Bingley IT Support Ltd"}
 
 
 def _demo_payees() -> dict[str, Payee]:
-    payees = {}
+    payees: dict[str, Payee] = {}
     for legal, number, _charity, _sme, _vcse, _status, site, _contact in (
         demo.SUPPLIERS + demo.EXTRA_SUPPLIERS
     ):
@@ -787,9 +787,9 @@ def _draws(seed: int, tail: int) -> tuple[_Drawn, ...]:
     """Each category's payees: its named payees, then its share of the tail
     (about a quarter of the category's rows go to the tail)."""
     small: list[list[Payee]] = [[] for _ in CATEGORIES]
-    for payee, category in _tail(seed, tail):
-        small[category].append(payee)
-    out = []
+    for payee, index in _tail(seed, tail):
+        small[index].append(payee)
+    out: list[_Drawn] = []
     for category, extra in zip(CATEGORIES, small, strict=True):
         payees = [PAYEES[name] for name, _ in category.payees]
         weights = [w for _, w in category.payees]
@@ -797,7 +797,7 @@ def _draws(seed: int, tail: int) -> tuple[_Drawn, ...]:
         for rank, payee in enumerate(extra):
             payees.append(payee)
             weights.append(named / 3 / len(extra) * (2 if rank % 3 == 0 else 0.5))
-        running, cumulative = 0.0, []
+        running, cumulative = 0.0, list[float]()
         for weight in weights:
             running += weight
             cumulative.append(running)
@@ -876,7 +876,7 @@ def _month(
         name = payee.names[0] if rng.random() < 0.6 else rng.choice(payee.names)
         day = rng.choice(days)
         purpose = rng.choice(category.purposes)
-        lines = []
+        lines: list[list[str]] = []
         parts = 2 if rng.random() < 0.04 else 1
         for _ in range(parts):
             credit = rng.random() < 0.012
@@ -885,7 +885,7 @@ def _month(
                 words = f"Credit note – {purpose.lower()}"
             else:
                 pounds = 500 + rng.lognormvariate(math.log(category.median - 400), category.spread)
-                pence = round(pounds, -1) * 100 if category.rounded else round(pounds * 100)
+                pence = int(round(pounds, -1)) * 100 if category.rounded else round(pounds * 100)
                 pence = max(pence, 50001)
                 words = purpose
             vat = ""
@@ -911,7 +911,7 @@ def _month(
         invoices.append((day, lines))
         made += len(lines)
     invoices.sort(key=lambda invoice: invoice[0])
-    rows = []
+    rows: list[Row] = []
     prefix = f"{year % 100:02d}{month:02d}"
     for number, (day, lines) in enumerate(invoices, start=1):
         when = day.strftime("%d/%m/%Y")

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             action="store_true",
             help="Also write two financial years of awarded contracts, more local suppliers, "
             "and demo opportunities in every state (three drafts, open, closed with sealed "
-            "bids, in evaluation, awarded), as make run does.",
+            "bids, in evaluation, awarded), and two years of the council's published "
+            "spending (two overlapping files, imported), as make run does.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
