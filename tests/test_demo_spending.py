@@ -177,8 +177,11 @@ def test_only_the_months_that_are_over_are_imported():
     assert on(FIRST, datetime.date(2025, 7, 1)) == 3
 
 
-def test_seed_imports_both_files_and_the_overlap_adds_no_payment(council, officer):
+def test_seed_imports_both_files_and_the_overlap_adds_no_payment(
+    council, officer, settings, tmp_path
+):
     pytest.importorskip("ledger.services.imports")  # the import is built on its own branch
+    settings.MEDIA_ROOT = tmp_path  # the files go with the test's rows
     from django.utils import timezone
 
     from ledger.models import ImportStatus, Payment
