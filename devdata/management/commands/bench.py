@@ -45,6 +45,14 @@ class Command(BaseCommand):
             "--race", type=float, default=0.1, help="Share that starts in the 3 s around it."
         )
 
+        spend = subparsers.add_parser(
+            "spend_import",
+            help="A spending file of N realistic rows through the real import, against a "
+            "plain COPY of it (PostgreSQL).",
+        )
+        spend.add_argument("--rows", type=int, default=1_000_000)
+        spend.add_argument("--seed", type=int, default=18, help="Of the generated rows.")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("Benchmarks write and delete data: not in production mode.")
@@ -70,6 +78,14 @@ class Command(BaseCommand):
                     rounds=options["rounds"],
                     only=options["only"],
                     out=self.stdout.write,
+                )
+            elif name == "spend_import":
+                from devdata.bench import spend_import
+
+                if options["rows"] < 1:
+                    raise CommandError("--rows must be at least 1.")
+                result = spend_import.run(
+                    rows=options["rows"], seed=options["seed"], out=self.stdout.write
                 )
             else:
                 from devdata.bench import deadline_rush

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             action="store_true",
             help="Also write two financial years of awarded contracts, more local suppliers, "
             "and demo opportunities in every state (three drafts, open, closed with sealed "
-            "bids, in evaluation, awarded), as make run does.",
+            "bids, in evaluation, awarded), and two years of the council's published "
+            "spending (two overlapping files, imported), as make run does.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +48,13 @@ class Command(BaseCommand):
                 # The history first: the drafts' routes are decided with it added up.
                 created += demo_history.seed(buyer, demo_history.officers())
                 created += demo_opportunities.seed(buyer, demo_history.officers())
+        if options["opportunities"]:
+            # Issue 18: two years of the council's published spending, imported
+            # as an officer would (each import commits as it goes, as the job does).
+            from devdata import demo_history, demo_spending
+
+            buyer = BuyerOrganisation.objects.get(slug=demo.BUYER["slug"])
+            created += len(demo_spending.seed(buyer, demo_history.officers()[0]))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({created} new records)."
@@ -196,6 +204,14 @@ class Command(BaseCommand):
         if lines:
             self.stdout.write("Demo opportunities:")
             for line in lines:
+                self.stdout.write(f"  {line}")
+            self.stdout.write("")
+        from devdata import demo_spending
+
+        spending = demo_spending.describe(buyer) if buyer is not None else []
+        if spending:
+            self.stdout.write("Demo spending (the council's published files, imported):")
+            for line in spending:
                 self.stdout.write(f"  {line}")
             self.stdout.write("")
         self.stdout.write(
