@@ -1019,7 +1019,27 @@ def seed(buyer: BuyerOrganisation, by: User) -> list[SpendImport]:
                 made.append(import_run(spend_import.pk))
     finally:
         app.conf.task_always_eager = eager
+    _confirm_leaking_categories(buyer, by)
     return made
+
+
+# The categories whose money leaks while local suppliers exist (the leakage
+# page's examples): confirmed as an officer would; the rest wait, suggested.
+DEMO_CONFIRMED_GROUPS = ("909", "773", "853")
+
+
+def _confirm_leaking_categories(buyer: BuyerOrganisation, by: User) -> None:
+    from ledger.models import CategoryMapping
+    from ledger.services.figures import category_map
+
+    done = set(
+        CategoryMapping.objects.filter(buyer=buyer, confirmed_at__isnull=False).values_list(
+            "category", flat=True
+        )
+    )
+    for category, group in CATEGORY_CPV.items():
+        if group in DEMO_CONFIRMED_GROUPS and category not in done:
+            category_map(buyer=buyer, category=category, cpv_group=group, by=by)
 
 
 def describe(buyer: BuyerOrganisation) -> list[str]:
