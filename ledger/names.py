@@ -33,6 +33,17 @@ def normalise(name: str) -> str:
     return " ".join(w for w in words if w)
 
 
+# The words a redaction is written in, whatever the order or the dashes:
+# "Redacted – Personal Data", "Personal Data Redacted", "Withheld (personal information)".
+REDACTION_WORDS = frozenset(
+    {"REDACTED", "PERSONAL", "DATA", "INFORMATION", "WITHHELD", "PROTECTION", "SENSITIVE"}
+)
+_LETTERS = re.compile(r"[^A-Z]+")
+
+
 def is_redacted(name: str) -> bool:
     """Is this payee name a redaction rather than a name?"""
-    return bool(REDACTED.match(name or ""))
+    if REDACTED.match(name or ""):
+        return True
+    words = set(_LETTERS.sub(" ", (name or "").upper()).split())
+    return bool(words & {"REDACTED", "WITHHELD", "PERSONAL"}) and words <= REDACTION_WORDS

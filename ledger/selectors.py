@@ -48,7 +48,12 @@ from cpv.models import CpvCode
 from ledger.models import CategoryMapping, NetworkShare, Payment
 from portal.models import BuyerOrganisation, LocalityDistrict
 from portal.paging import PAGE_SIZE
-from suppliers.models import SupplierOrganisation, SupplierSite
+from suppliers.models import (
+    SupplierApproval,
+    SupplierOrganisation,
+    SupplierSite,
+    SupplierStatus,
+)
 from suppliers.selectors import approved_by, is_local_to
 from tenders.models import ProcurementPolicy, SpendTotal
 from tenders.rules import financial_year
@@ -103,16 +108,23 @@ def _districts(buyer: BuyerOrganisation) -> QuerySet[LocalityDistrict, Any]:
 def payee_locality(buyer: BuyerOrganisation) -> Case:
     """An expression on ``Payment``: "redacted", "local", "not_local" or "unknown".
 
-    A matched payee is local when its supplier has a verified site in one of
-    the council's districts (``suppliers.selectors.is_local_to``); an
-    unmatched payee is local when the postcode the file gives (the payee's,
-    else the payment's) is in one of them, not local when it is elsewhere,
-    and unknown when the file gives none: never counted as local (ADR 15)."""
+    A payee matched to a supplier this council has verified (approved) is
+    local when that supplier has a site in one of the council's districts
+    (``suppliers.selectors.is_local_to``), else not local. Any other payee
+    (unmatched, or matched to a supplier the council has not verified: what
+    a supplier says of itself does not count, ADR 15) is local when the
+    postcode the file gives (the payee's, else the payment's) is in one of
+    them, not local when it is elsewhere, and unknown when the file gives
+    none: never counted as local."""
     districts = _districts(buyer)
-    # The suppliers local to the council, as one uncorrelated set (read once
-    # and hashed by PostgreSQL, not looked up again for each payment).
-    local_suppliers = SupplierSite.objects.filter(district__in=districts).values("supplier_id")
+    # The verified suppliers, and those local to the council, as uncorrelated
+    # sets (read once and hashed by PostgreSQL, not looked up per payment).
+    verified = SupplierOrganisation.objects.filter(approved_by(buyer)).values("pk")
+    local_suppliers = SupplierSite.objects.filter(
+        district__in=districts, supplier__in=verified
+    ).values("supplier_id")
     supplier_local = Q(payee__supplier__in=local_suppliers)
+    supplier_verified = Q(payee__supplier__in=verified)
     postcode = Coalesce(
         NullIf(F("payee__postcode"), Value("")),
         NullIf(F("postcode"), Value("")),
@@ -122,8 +134,8 @@ def payee_locality(buyer: BuyerOrganisation) -> Case:
     district = Left(compact, Length(compact) - 3)
     return Case(
         When(Q(redacted=True) | Q(payee__isnull=True), then=Value("redacted")),
-        When(Q(payee__supplier__isnull=False) & supplier_local, then=Value("local")),
-        When(payee__supplier__isnull=False, then=Value("not_local")),
+        When(supplier_local, then=Value("local")),
+        When(supplier_verified, then=Value("not_local")),
         When(IsNull(postcode, True), then=Value("unknown")),
         When(In(district, districts), then=Value("local")),
         default=Value("not_local"),
@@ -528,6 +540,12 @@ def network(year: int | None = None) -> list[NetworkRow]:
             district__in=LocalityDistrict.objects.filter(buyer=OuterRef(OuterRef("buyer"))).values(
                 "district"
             ),
+        )
+    ) & Exists(  # verified by that council: what a supplier says of itself does not count
+        SupplierApproval.objects.filter(
+            supplier=OuterRef("payee__supplier"),
+            buyer=OuterRef("buyer"),
+            status=SupplierStatus.APPROVED,
         )
     )
     postcode = Coalesce(

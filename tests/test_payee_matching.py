@@ -93,6 +93,7 @@ def test_a_companies_house_number_beats_a_differently_named_supplier(demo_data, 
     buyer = officer.buyer
     same_name = supplier("Brimstone Gully Cleaning Ltd")
     by_number = supplier("Zephyrine Facilities Ltd", number="09876543")
+    approve(by_number, buyer)  # verified by this council: its number counts
     spend = make_import(buyer, officer)
     payment = pay(
         buyer, spend, "Brimstone Gully Cleaning", "420.00", DAY, companies_house_number="09876543"
@@ -125,6 +126,8 @@ def test_a_confirmed_payee_is_left_as_it_is_by_the_number(demo_data, officer):
 
 def test_matching_by_number_is_per_council(demo_data, officer, other_officer):
     numbered = supplier("Harrowgate Signs Ltd", number="07770777")
+    approve(numbered, officer.buyer)
+    approve(numbered, other_officer.buyer)
     ours = pay(
         officer.buyer,
         make_import(officer.buyer, officer),
@@ -143,6 +146,7 @@ def test_matching_by_number_is_per_council(demo_data, officer, other_officer):
     )
     # Written without its leading zero in the file: the same number.
     short = supplier("Fennick Haulage Ltd", number="01234567")
+    approve(short, officer.buyer)
     written = pay(
         officer.buyer,
         make_import(officer.buyer, officer),
@@ -483,3 +487,59 @@ def test_the_pages_take_the_same_queries_for_few_and_many(client, demo_data, req
     ]
     assert counts_few == counts_many
     assert counts_many == [6, 6, 8], counts_many
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Redacted – Personal Data",
+        "Personal Data Redacted",
+        "REDACTED PERSONAL DATA",
+        "Withheld (personal information)",
+        "*****",
+    ],
+)
+def test_every_way_a_council_writes_a_redaction_is_a_redaction(name):
+    from ledger.names import is_redacted
+
+    assert is_redacted(name)
+
+
+@pytest.mark.parametrize("name", ["Personal Care Services Ltd", "Data Cleaning Ltd", "Redwood Ltd"])
+def test_a_name_with_one_of_those_words_is_still_a_name(name):
+    from ledger.names import is_redacted
+
+    assert not is_redacted(name)
+
+
+def test_a_number_claimed_by_a_supplier_the_council_never_verified_matches_nothing(
+    demo_data, officer
+):
+    """Anyone may type a company number at registration: it is not proof of who is paid."""
+    buyer = officer.buyer
+    rogue = supplier("Rogue Claims Ltd", number="07654321")
+    payment = pay(
+        buyer,
+        make_import(buyer, officer),
+        "Northern Facilities Group PLC",
+        "100000.00",
+        DAY,
+        companies_house_number="07654321",
+    )
+    assert match_payees(buyer) == 0
+    assert Payee.objects.get(pk=payment.payee_id).supplier is None
+    approve(rogue, buyer)  # once the council verifies it, the number counts
+    assert match_payees(buyer) == 1
+
+
+def test_a_payee_is_invited_once_a_month_at_most(
+    demo_data, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    buyer = officer.buyer
+    payment = pay(buyer, make_import(buyer, officer), "Wrenfield Joinery", "700.00", DAY)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        payee_invite(payee=payment.payee, email="office@wrenfield.example", by=officer)
+        with pytest.raises(PayeeRefused, match="can be invited again from"):
+            payee_invite(payee=payment.payee, email="other@wrenfield.example", by=officer)
+    assert len(mail.outbox) == 1

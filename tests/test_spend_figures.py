@@ -23,6 +23,7 @@ from ledger.services.figures import (
     network_share_set,
 )
 from portal.models import AuditEvent, Role
+from suppliers.models import SupplierApproval, SupplierStatus
 from tenders.models import Invitation, Opportunity, OpportunityStatus, Route, SpendTotal
 from tests import ledger_figures_helpers as h
 from tests.two_factor_helpers import verified_force_login
@@ -424,7 +425,9 @@ def test_the_network_shows_only_councils_that_opted_in(world):
     other_source = h.spend_import(other, other_admin)
     day = D(2025, 6, 1)
     h.pay(w.source, h.payee(w.buyer, "Fig Local", supplier=w.local), "100.00", day)
-    # Leeds is local to B: the same distant supplier counts as local there.
+    # Leeds is local to B: the same distant supplier counts as local there, once
+    # B has verified it (what a supplier says of itself does not count).
+    SupplierApproval.objects.create(supplier=w.distant, buyer=other, status=SupplierStatus.APPROVED)
     h.pay(other_source, h.payee(other, "Fig Distant", supplier=w.distant), "30.00", day)
     h.pay(other_source, h.payee(other, "Someone", postcode="BD1 1AA"), "70.00", day)
     network_share_set(buyer=w.buyer, shared=True, by=w.admin)

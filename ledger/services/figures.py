@@ -18,7 +18,7 @@ from ledger.models import CategoryMapping, NetworkShare
 from portal import audit
 from portal.models import BuyerOrganisation, User
 from portal.permissions import administrator_of_council, officer_of_council
-from tenders.models import ContractKind, Opportunity
+from tenders.models import ContractKind, Opportunity, OpportunityStatus
 from tenders.services import CriterionSpec, LotSpec, invite, opportunity_create
 from tenders.services.lifecycle import OpportunityRefused
 
@@ -122,6 +122,17 @@ def _uk_noon(days: int) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(DEADLINE_HOUR)))
 
 
+class DraftExists(FiguresRefused):
+    """A draft for the category is already being written: go to it."""
+
+    def __init__(self, opportunity: Opportunity) -> None:
+        self.opportunity = opportunity
+        super().__init__(
+            f"A draft for this spending is already started: {opportunity.reference}, "
+            f"{opportunity.title}."
+        )
+
+
 @transaction.atomic
 def draft_from_leak(*, buyer: BuyerOrganisation, category: str, by: User) -> Opportunity:
     """Start a draft opportunity for a category whose spending leaks: titled
@@ -131,6 +142,12 @@ def draft_from_leak(*, buyer: BuyerOrganisation, category: str, by: User) -> Opp
     threshold rule decides its route as for any draft (a full tender is
     recorded on the draft, never bypassed)."""
     _officer(by, buyer)
+    started = Opportunity.objects.filter(
+        buyer=buyer, status=OpportunityStatus.DRAFT, title=category[:200]
+    ).first()
+    if started is not None:
+        # A replayed form or a second press: the draft already started, not another.
+        raise DraftExists(started)
     leak = next((leak for leak in selectors.leakage(buyer) if leak.category == category), None)
     if leak is None:
         raise FiguresRefused(

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -72,10 +73,12 @@ def match_payees(buyer: BuyerOrganisation) -> int:
         wanted = {number for number in numbers.values() if number}
         if not wanted:
             return 0
+        # Only a supplier this council has verified: a number anyone may type at
+        # registration is not proof of who is paid (an officer may still confirm).
         supplier_of = dict(
-            SupplierOrganisation.objects.filter(companies_house_number__in=wanted).values_list(
-                "companies_house_number", "pk"
-            )
+            SupplierOrganisation.objects.filter(
+                approved_by(buyer), companies_house_number__in=wanted
+            ).values_list("companies_house_number", "pk")
         )
         rejected = set(
             PayeeRejection.objects.filter(
@@ -307,6 +310,10 @@ def payee_unmatch(*, payee: Payee, by: User, reason: str) -> Payee:
     return payee
 
 
+# How long after an invitation a payee may be invited again.
+INVITE_AGAIN_AFTER = datetime.timedelta(days=30)
+
+
 @transaction.atomic
 def payee_invite(*, payee: Payee, email: str, by: User) -> Payee:
     """Email ``email`` an invitation to register, from the payee's council,
@@ -328,6 +335,14 @@ def payee_invite(*, payee: Payee, email: str, by: User) -> Payee:
     buyer = BuyerOrganisation.objects.get(pk=payee.buyer_id)
     now = timezone.now()
     before = payee.invited_at
+    if before is not None and now - before < INVITE_AGAIN_AFTER:
+        # One invitation a month at most: a replayed form, or a busy button,
+        # never sends the same organisation a stream of emails.
+        again = timezone.localtime(before + INVITE_AGAIN_AFTER)
+        raise PayeeRefused(
+            f"{payee} was invited on {timezone.localtime(before):%-d %B %Y}: it can be "
+            f"invited again from {again:%-d %B %Y}."
+        )
     payee.invited_at = now
     payee.save(update_fields=["invited_at"])
     audit.record(

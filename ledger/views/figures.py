@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from ledger import selectors
 from ledger.chart import share_chart
 from ledger.forms import CategoryMapForm, FiguresFilterForm, LeakDraftForm, NetworkShareForm
 from ledger.services.figures import (
+    DraftExists,
     category_map,
     draft_from_leak,
     may_set_network_share,
@@ -181,6 +183,9 @@ def leak_draft(request: SignedInRequest) -> HttpResponse:
         opportunity = draft_from_leak(
             buyer=buyer, category=form.cleaned_data["category"], by=request.user
         )
+    except DraftExists as started:
+        messages.info(request, str(started))
+        return redirect("tenders:opportunity_detail", pk=started.opportunity.pk)
     except OpportunityRefused as refused:
         return _leakage_page(request, buyer, errors=[("leaks", p) for p in refused.problems])
     return redirect("tenders:opportunity_detail", pk=opportunity.pk)
