@@ -653,3 +653,69 @@ def test_spending_figures_pages(page, width, live_server, seeded):
     audit.submit("Where it leaks, a bad CPV group", "Confirm the CPV group for Stationery")
     audit.visit("The network", "/spending/network/")
     audit.assert_clean()
+
+
+# --- issue 18: the spending imports, the payees and the network ---------------------------------
+
+
+def test_spending_import_and_payee_pages(page, width, live_server, seeded, tmp_path):
+    from ledger.models import ImportStatus, Payee, SpendImport
+    from ledger.services.figures import network_share_set
+    from ledger.services.imports import import_start, import_upload
+    from tests.test_browser_spending import spending_file
+
+    officer = person("officer@demo-council.example")
+    path = spending_file(tmp_path)
+    columns = {
+        "transaction_date": "Transaction Date",
+        "payee": "Supplier Name",
+        "amount": "Net Amount",
+        "companies_house_number": "Company Registration Number",
+        "category": "Expenditure Category",
+    }
+
+    def uploaded(name: str) -> SpendImport:
+        upload = SimpleUploadedFile(name, path.read_bytes(), content_type="text/csv")
+        return import_upload(buyer=officer.buyer, upload=upload, by=officer)
+
+    # One file imported (the job runs in this process), one queued for a
+    # worker, one with its columns to confirm.
+    done = import_start(spend_import=uploaded("november.csv"), columns=columns, by=officer)
+    done.refresh_from_db()
+    assert done.status == ImportStatus.DONE
+    queued = import_start(
+        spend_import=uploaded("november-again.csv"), columns=columns, by=officer, queue=False
+    )
+    waiting = uploaded("november-once-more.csv")
+    network_share_set(buyer=officer.buyer, shared=True, by=person("admin@demo-council.example"))
+    misspelt = Payee.objects.get(name="Aire Vally Cleaning Ltd")
+    matched = Payee.objects.get(name="National Facilities Group plc")
+    assert matched.supplier_id is not None
+
+    sign_in_as(page, live_server, officer)
+    audit = Audit(page)
+    audit.visit("Spending imports", "/spending/imports/")
+    audit.visit("Import a spending file", "/spending/imports/new/")
+    audit.submit("Import a spending file, no file", "Upload and check the columns")
+    page.get_by_label("Spending file").set_input_files(
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a spending file"}
+    )
+    audit.submit("Import a spending file, not a CSV", "Upload and check the columns")
+    audit.visit("Check the columns, with the preview", f"/spending/imports/{waiting.pk}/")
+    page.get_by_label("Transaction date", exact=True).select_option("")
+    audit.submit("Check the columns, no date column", "Import the file")
+    audit.visit("An import waiting for a worker", f"/spending/imports/{queued.pk}/")
+    audit.visit("An import finished", f"/spending/imports/{done.pk}/")
+    audit.visit("The rows refused", f"/spending/imports/{done.pk}/refused/")
+    audit.visit("Withdraw an import", f"/spending/imports/{done.pk}/withdraw/")
+    audit.submit("Withdraw an import, no reason", "Withdraw the import")
+    audit.visit("Payees not matched", "/spending/payees/")
+    audit.visit("Payees matched", "/spending/payees/?show=matched")
+    audit.visit("A payee with candidates", f"/spending/payees/{misspelt.pk}/")
+    audit.submit("A payee, inviting without an address", "Invite them to register")
+    audit.visit("A matched payee", f"/spending/payees/{matched.pk}/")
+    audit.submit("A matched payee, unmatching without a reason", "Unmatch")
+    audit.visit("The network, the council sharing", "/spending/network/")
+    sign_in_as(page, live_server, person("admin@demo-council.example"))
+    audit.visit("The network, its administrator's switch", "/spending/network/")
+    audit.assert_clean()
