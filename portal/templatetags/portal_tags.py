@@ -43,3 +43,17 @@ def audit_label(action: str) -> str:
     from portal.audit_labels import action_label
 
     return action_label(action)
+
+
+@register.filter
+def pounds(value: Any, places: int = 2) -> str:
+    """A sum of money as people write it: "£1,234.50", and a credit as
+    "−£500.00" (a minus sign before the pound sign, never "£-500.00")."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    sign = "−" if amount < 0 else ""
+    return f"{sign}£{abs(amount):,.{int(places)}f}"
