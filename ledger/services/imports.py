@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ledger.models import (
@@ -101,9 +101,23 @@ def _open_binary(path_or_file: Source) -> IO[bytes]:
     return path_or_file
 
 
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Read a byte that is not UTF-8 as Windows-1252: a UTF-8 file with one
+    stray "’" pasted from Word keeps every other character as written."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return bytes(bad).decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("lt-cp1252", _cp1252_fallback)
+
+
 def _encoding_of(raw: IO[bytes]) -> str:
     """``utf-8-sig`` when the bytes are strictly UTF-8 (with or without a BOM),
-    else ``cp1252``; leaves the file at its start."""
+    else ``cp1252`` (read as UTF-8 where it is, each other byte as Windows-1252,
+    so one stray byte in a UTF-8 file changes nothing else); leaves the file at
+    its start."""
     raw.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     try:
@@ -137,7 +151,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, float):
-        return repr(value) if not value.is_integer() else str(int(value))
+        if value.is_integer():
+            return str(int(value))
+        # 300.29999999999995 as Excel stores 300.30: ten places, trailing zeros off.
+        return f"{value:.10f}".rstrip("0").rstrip(".")
     return str(value).strip()
 
 
@@ -149,6 +166,9 @@ def _xlsx_table(raw: IO[bytes]) -> Table:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UnreadableFile("The file cannot be read as an Excel workbook (XLSX).") from exc
     sheet = book.worksheets[0]
+    # A sheet's declared size may be stale (some writers never update it):
+    # read every row there is, not the rows it claims.
+    sheet.reset_dimensions()
     rows = (
         (number, [_cell(v) for v in values])
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
@@ -170,7 +190,11 @@ def read_table(path_or_file: Source, name: str) -> Table:
     if name.lower().endswith(".xlsx"):
         return _xlsx_table(raw)
     encoding = _encoding_of(raw)
-    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    text = (
+        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="lt-cp1252", newline="")
+        if encoding == "cp1252"
+        else io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    )
     rows = _csv_rows(text)
     for line, values in rows:
         return Table(
@@ -468,7 +492,7 @@ def _payee(raw: str) -> tuple[str, bool, str]:
     name = _SPACES.sub(" ", raw).strip()
     if is_redacted(name):
         return name, True, ""
-    return name, False, normalise(name)
+    return name[:300], False, normalise(name)[:300]
 
 
 def _quote(text: str) -> str:
@@ -812,6 +836,18 @@ def import_run(spend_import_id: int) -> SpendImport:
             _import_chunks(spend_import)
         except UnreadableFile as exc:
             return _fail(spend_import, " ".join(exc.problems))
+        except (DataError, IntegrityError, ValueError, LookupError, zipfile.BadZipFile) as exc:
+            # Something in the file the rules did not foresee: the same again on
+            # every resumption, so the import fails, saying where, rather than
+            # being retried for ever. What was committed stays until withdrawn.
+            log.exception("Spending import %s stopped", spend_import_id)
+            at = SpendImport.objects.get(pk=spend_import_id).position
+            return _fail(
+                spend_import,
+                f"The import stopped after line {at}: something in the lines after it could "
+                f"not be stored ({type(exc).__name__}). Withdraw this import, correct the file "
+                "and upload it again.",
+            )
         finally:
             spend_import.file.close()
         _finish(spend_import)
@@ -885,7 +921,8 @@ def _import_chunks(spend_import: SpendImport) -> None:
     for line, row, raw_values in Reader(table, spend_import.columns):
         if isinstance(row, ParsedRow):
             payee = _key_payee(row)
-            combination = (row.transaction_number, row.transaction_date, row.amount_pence, payee)
+            number = row.transaction_number.strip().upper()  # as the key reads it
+            combination = (number, row.transaction_date, row.amount_pence, payee)
             occurrences[combination] += 1
             if line <= position:
                 _dates(run, row)
@@ -1187,6 +1224,18 @@ def import_withdraw(*, spend_import: SpendImport, by: User, reason: str) -> Spen
         locked = SpendImport.objects.select_for_update().get(pk=spend_import.pk)
         if locked.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
             raise ImportRefused("An import cannot be withdrawn while it is being imported")
+        if (
+            SpendImport.objects.filter(
+                buyer_id=locked.buyer_id, status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            # Another file of the council is being imported: it may be counting
+            # this one's payments as already held. Withdraw once it has finished.
+            raise ImportRefused(
+                "Another spending file is being imported: withdraw this one when it has finished"
+            )
         if locked.status == ImportStatus.WITHDRAWN:
             raise ImportRefused("This import has already been withdrawn")
         carried = PaymentSource.objects.filter(spend_import=locked)

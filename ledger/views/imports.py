@@ -20,6 +20,7 @@ from ledger.forms import ColumnsForm, SpendUploadForm, WithdrawImportForm
 from ledger.models import ImportStatus, RefusedRow, SpendImport
 from ledger.services.imports import (
     ImportRefused,
+    Preview,
     import_start,
     import_upload,
     import_withdraw,
@@ -127,7 +128,13 @@ def import_columns(request: SignedInRequest, pk: int) -> HttpResponse:
         if form.is_bound and form.is_valid()
         else {f.removeprefix("field_"): h for f, h in form.initial.items() if h}
     )
-    shown = preview(spend_import, columns)
+    unreadable: list[str] = []
+    try:
+        shown = preview(spend_import, columns)
+    except ImportRefused as exc:
+        # A file that cannot be read past some line: say so, no server error.
+        unreadable = exc.problems
+        shown = Preview(headers=[])
     return render(
         request,
         "ledger/imports/columns.html",
@@ -137,6 +144,7 @@ def import_columns(request: SignedInRequest, pk: int) -> HttpResponse:
             "form": form,
             "may_act": may_act,
             "preview": shown,
+            "unreadable": unreadable,
             "refused": shown.refused[:PREVIEW_REFUSED],
             "columns": columns,
         },
