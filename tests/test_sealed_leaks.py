@@ -77,6 +77,7 @@ from tests.test_permission_matrix import (
     body,
     every_pattern,
     expectations,
+    give_payee,
     url_for,
 )
 from tests.test_sealed_bids import COUNT
@@ -224,6 +225,7 @@ class Box:
             question=self.answer_question,
             pricing_line=self.pricing_lines[0],
         )
+        give_payee(self.world)  # issue 18: the ledger's pages have a payee to show
         receipts = dict(BidRevision.objects.values_list("bid_id", "receipt_reference"))
         own_receipts = list(
             BidRevision.objects.filter(bid__supplier=self.bid.supplier).values_list(
