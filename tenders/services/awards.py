@@ -28,7 +28,6 @@ from tenders.models import (
     Lot,
     ModeratedMark,
     Opportunity,
-    Question,
     Score,
 )
 from tenders.models.evaluation import TOP_MARK
@@ -65,7 +64,9 @@ def _opened_bid(bid: Bid, by: User) -> Bid:
 def score_set(*, bid: Bid, criterion: Criterion, mark: Decimal, comment: str, by: User) -> Score:
     """An officer's mark (0–100%) and comment for a quality criterion."""
     bid = _opened_bid(bid, by)
-    if Question.objects.filter(opportunity_id=bid.opportunity_id).exists():
+    from tenders.services.panel import has_questions  # panel builds on bids, as awards does
+
+    if has_questions(bid.opportunity_id):
         raise BidRefused("This opportunity is marked by its evaluation panel.")
     if criterion.opportunity_id != bid.opportunity_id or criterion.is_price:
         raise BidRefused(

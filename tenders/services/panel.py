@@ -95,8 +95,15 @@ def member_of(opportunity: Opportunity, user: User) -> PanelMember | None:
     return PanelMember.objects.filter(opportunity=opportunity, officer=user).first()
 
 
-def has_questions(opportunity: Opportunity) -> bool:
+def has_questions(opportunity: Opportunity | int) -> bool:
+    """Is the opportunity marked by its evaluation panel (it has questions)?"""
     return Question.objects.filter(opportunity=opportunity).exists()
+
+
+def awaiting_agreement(opportunity: Opportunity) -> bool:
+    """Marked by its panel, and the moderator has not agreed the evaluation
+    yet: no letter of intention, no award (ADR 14)."""
+    return has_questions(opportunity) and not is_agreed(opportunity)
 
 
 def moderation_of(opportunity: Opportunity) -> Moderation | None:

@@ -27,9 +27,7 @@ from tenders.models import (
     Challenge,
     IntentionToAward,
     Lot,
-    Moderation,
     Opportunity,
-    Question,
 )
 from tenders.services import lifecycle
 from tenders.services.awards import (
@@ -46,6 +44,7 @@ from tenders.services.awards import (
 from tenders.services.bids import BidRefused, officer_of
 from tenders.services.lifecycle import london_time
 from tenders.services.opportunities import opportunity_contact
+from tenders.services.panel import awaiting_agreement
 from tenders.services.routes import NoPolicy, policy_on
 
 UK = ZoneInfo("Europe/London")
@@ -110,10 +109,7 @@ def check_award(*, opportunity: Opportunity, lot: Lot, chosen: Ranked) -> None:
     standstill ends, or to any bid but the one the letters named. An
     opportunity marked by its evaluation panel is awarded only once the
     moderator has agreed the evaluation (ADR 14)."""
-    if (
-        Question.objects.filter(opportunity=opportunity).exists()
-        and not Moderation.objects.filter(opportunity=opportunity, agreed_at__isnull=False).exists()
-    ):
+    if awaiting_agreement(opportunity):
         raise BidRefused(
             "The evaluation panel has not agreed the moderated marks yet: the lot is awarded "
             "once the moderator has agreed the evaluation."
@@ -204,15 +200,11 @@ def intention_send(*, lot: Lot, by: User, reasons: str) -> IntentionToAward:
             raise BidRefused("This lot has already been awarded.")
         if IntentionToAward.objects.filter(lot=lot).exists():
             raise BidRefused("The letters of intention for this lot have already been sent.")
-        if opportunity.questions.exists():
-            agreed = Moderation.objects.filter(
-                opportunity=opportunity, agreed_at__isnull=False
-            ).exists()
-            if not agreed:
-                raise BidRefused(
-                    "The moderator has not agreed the evaluation yet: the letters quote the "
-                    "moderated marks."
-                )
+        if awaiting_agreement(opportunity):
+            raise BidRefused(
+                "The moderator has not agreed the evaluation yet: the letters quote the "
+                "moderated marks."
+            )
         days = standstill_days_today(opportunity)
         if days == 0:
             raise BidRefused(

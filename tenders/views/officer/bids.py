@@ -62,7 +62,7 @@ from tenders.services import (
 from tenders.services.answers import submitted_content
 from tenders.services.awards import Ranked, choose
 from tenders.services.lifecycle import london_time
-from tenders.services.panel import has_questions, is_agreed
+from tenders.services.panel import awaiting_agreement, has_questions
 from tenders.services.standstill import standstill_state
 from tenders.views.officer.common import officer_opportunity, refusal_messages
 from tenders.views.officer.opportunities import render_detail
@@ -260,7 +260,7 @@ def _excluded_bids(lot: Lot) -> list[ExcludedBid]:
 def lot_evaluation(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     opportunity = opened_opportunity(request, pk)
     lot = _lot_of(opportunity, lot_pk)
-    if has_questions(opportunity) and not is_agreed(opportunity):
+    if awaiting_agreement(opportunity):
         # Marked by the panel (issue 17): its progress only, never a mark.
         return render(
             request,
