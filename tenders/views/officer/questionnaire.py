@@ -242,31 +242,52 @@ def _question_page(
     )
 
 
+def _question_save_page(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    save: Callable[[dict[str, Any]], Question],
+    *,
+    initial: dict[str, Any],
+    label: str,
+    done: str,
+    heading: str,
+    question: Question | None = None,
+) -> HttpResponse:
+    """The page that adds or changes a question: the form, the service's
+    refusals on its fields, and back to the overview once saved."""
+    criteria = list(opportunity.criteria.all())
+    if request.method == "POST":
+        form = QuestionForm(request.POST, criteria=criteria, submit_label=label)
+        if form.is_valid():
+            try:
+                saved = save(form.service_fields())
+            except REFUSALS as exc:
+                _show_refusal(form, exc, QUESTION_FIELD_OF)
+            else:
+                messages.success(request, f"Question {saved.number} {done}.{_told(opportunity)}")
+                return redirect(_overview_url(opportunity))
+    else:
+        form = QuestionForm(initial=initial, criteria=criteria, submit_label=label)
+    return _question_page(request, opportunity, form, heading, question)
+
+
 @require_http_methods(["GET", "POST"])
 def question_add_view(request: SignedInRequest, pk: int) -> HttpResponse:
     opportunity = officer_opportunity(request, pk)
     if (refused := _not_editable(request, opportunity)) is not None:
         return refused
-    criteria = list(opportunity.criteria.all())
-    label = "Add the question"
-    if request.method == "POST":
-        form = QuestionForm(request.POST, criteria=criteria, submit_label=label)
-        if form.is_valid():
-            try:
-                question = question_add(
-                    opportunity=opportunity, by=request.user, **form.service_fields()
-                )
-            except REFUSALS as exc:
-                _show_refusal(form, exc, QUESTION_FIELD_OF)
-            else:
-                messages.success(request, f"Question {question.number} added.{_told(opportunity)}")
-                return redirect(_overview_url(opportunity))
-    else:
-        initial = {}
-        if chosen := request.GET.get("criterion"):
-            initial["place"] = f"c{chosen}" if chosen.isdigit() else chosen
-        form = QuestionForm(initial=initial, criteria=criteria, submit_label=label)
-    return _question_page(request, opportunity, form, "Add a question")
+    initial = {}
+    if chosen := request.GET.get("criterion"):
+        initial["place"] = f"c{chosen}" if chosen.isdigit() else chosen
+    return _question_save_page(
+        request,
+        opportunity,
+        lambda fields: question_add(opportunity=opportunity, by=request.user, **fields),
+        initial=initial,
+        label="Add the question",
+        done="added",
+        heading="Add a question",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -275,26 +296,15 @@ def question_edit_view(request: SignedInRequest, pk: int, question_pk: int) -> H
     question = _question_of(opportunity, question_pk)
     if (refused := _not_editable(request, opportunity)) is not None:
         return refused
-    criteria = list(opportunity.criteria.all())
-    label = "Save the question"
-    if request.method == "POST":
-        form = QuestionForm(request.POST, criteria=criteria, submit_label=label)
-        if form.is_valid():
-            try:
-                question = question_update(
-                    question=question, by=request.user, **form.service_fields()
-                )
-            except REFUSALS as exc:
-                _show_refusal(form, exc, QUESTION_FIELD_OF)
-            else:
-                messages.success(request, f"Question {question.number} saved.{_told(opportunity)}")
-                return redirect(_overview_url(opportunity))
-    else:
-        form = QuestionForm(
-            initial=QuestionForm.initial_of(question), criteria=criteria, submit_label=label
-        )
-    return _question_page(
-        request, opportunity, form, f"Change question {question.number}", question
+    return _question_save_page(
+        request,
+        opportunity,
+        lambda fields: question_update(question=question, by=request.user, **fields),
+        initial=QuestionForm.initial_of(question),
+        label="Save the question",
+        done="saved",
+        heading=f"Change question {question.number}",
+        question=question,
     )
 
 
