@@ -7,7 +7,7 @@ the ORM (a fixture's set-up, like a seeded row) and submit through the real
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -22,7 +22,14 @@ from tenders.models import (
     Question,
     QuestionKind,
 )
-from tenders.services import DECLARATIONS, bid_add_file, bid_save_draft, bid_start, bid_submit
+from tenders.services import (
+    DECLARATIONS,
+    bid_add_file,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    line_total,
+)
 
 ALL_DECLARED = dict.fromkeys(DECLARATIONS, True)
 
@@ -71,10 +78,6 @@ def add_questionnaire(opportunity: Opportunity, *, per_criterion: int = 2) -> li
         quantity=Decimal("12.50"),
     )
     return questions
-
-
-def line_total(quantity: Decimal, rate: Decimal) -> Decimal:
-    return (quantity * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def answered_bid(
