@@ -13,8 +13,8 @@ only on the contracts awarded through this portal.
 * ``RefusedRow``: a row that could not be read, with its line and why.
 * ``Payment``: one payment, once, whatever the number of files that carried
   it: ``key`` identifies it (ADR 15), unique per council.
-* ``PaymentSource``: which imports carried a payment (withdrawing an import
-  removes only the payments no other import carried).
+* ``PaymentSource``: the other imports that carried a payment already held
+  (withdrawing an import removes only the payments no other import carried).
 * ``Payee``: a payee as the council's files name it (normalised), matched
   once to a supplier (by Companies House number, or confirmed by an
   officer) and remembered for every later import; ``PayeeRejection``
@@ -224,18 +224,35 @@ class PayeeRejection(models.Model):
 
 
 class Payment(models.Model):
-    """One payment of the council's published spending, held once."""
+    """One payment of the council's published spending, held once.
 
-    # No index of its own: ``payment_once_per_council`` (buyer, key) leads with it,
+    Its foreign keys are not database constraints (ADR 15): a million
+    payments would cost a million trigger checks at commit, seven seconds of
+    a large council's import. The import is the only writer and sets them
+    from rows it holds locked; Django's ``on_delete`` still protects them
+    (``tests/test_spend_import.py`` checks no payment points at nothing)."""
+
+    # No index of its own: ``payment_once_per_council`` (buyer, date, key) leads with it,
     # and every index less is faster bulk imports (ADR 15).
     buyer = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.PROTECT, related_name="+", db_index=False
+        BuyerOrganisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # What identifies the payment (ADR 15): SHA-256 hex, unique per council.
     key = models.CharField(max_length=64)
     # None for a redacted row ("Redacted Personal Data"): counted, never matched.
+    # Indexed by ``payment_by_payee`` (buyer, payee).
     payee = models.ForeignKey(
-        Payee, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        Payee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
+        db_constraint=False,
     )
     payee_name = models.CharField(max_length=300)
     redacted = models.BooleanField(default=False)
@@ -249,29 +266,37 @@ class Payment(models.Model):
     purpose = models.CharField(max_length=500, blank=True)
     supplier_id_in_file = models.CharField(max_length=100, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
-    # The import that first brought it (the others are in PaymentSource).
-    first_import = models.ForeignKey(SpendImport, on_delete=models.PROTECT, related_name="+")
+    # The import that first brought it; any other import that carried it is a
+    # ``PaymentSource`` (withdrawing an import is rare: no index of its own).
+    first_import = models.ForeignKey(
+        SpendImport,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         ordering = ["buyer_id", "transaction_date", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["buyer", "key"], name="payment_once_per_council")
-        ]
-        indexes = [
-            models.Index(
-                fields=["buyer", "transaction_date"],
+            # The key holds the date: unique on (buyer, key) alike. Leading with
+            # the date keeps a chronological file's inserts together in the index,
+            # and the included columns make it the index of the pages' sums by date.
+            models.UniqueConstraint(
+                fields=["buyer", "transaction_date", "key"],
                 include=["amount", "payee", "redacted"],
-                name="payment_by_date",
-            ),
-            models.Index(fields=["buyer", "payee"], name="payment_by_payee"),
+                name="payment_once_per_council",
+            )
         ]
+        indexes = [models.Index(fields=["buyer", "payee"], name="payment_by_payee")]
 
     def __str__(self) -> str:
         return f"{self.transaction_date} {self.payee_name} {self.amount}"
 
 
 class PaymentSource(models.Model):
-    """An import that carried a payment (the same payment in two files: two rows)."""
+    """Another import that carried a payment already held (its first import is
+    ``Payment.first_import``): the same payment in two files, one row."""
 
     # Indexed by ``payment_source_by_payment`` and ``payment_source_once``
     # (spend_import, payment): no index of their own (faster bulk imports).

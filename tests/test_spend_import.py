@@ -68,6 +68,13 @@ def held(council) -> int:
     return Payment.objects.filter(buyer=council).count()
 
 
+@pytest.fixture(params=["bulk", "rows"])
+def read_by(request, monkeypatch):
+    """Each import test twice: the bulk path (a CSV on PostgreSQL) and row by row."""
+    monkeypatch.setattr(imports, "BULK", request.param == "bulk")
+    return request.param
+
+
 # --- Reading ------------------------------------------------------------------------
 
 
@@ -231,7 +238,7 @@ AWKWARD = [
 
 @pytest.mark.parametrize(("encoding", "bom"), [("utf-8", True), ("cp1252", False)])
 def test_an_awkward_file_is_imported_with_every_row_accounted_for(
-    demo_data, officer, encoding, bom
+    demo_data, officer, read_by, encoding, bom
 ):
     before = held(demo_data)
     spend_import = imported(demo_data, officer, csv_file(AWKWARD, encoding=encoding, bom=bom))
@@ -272,13 +279,14 @@ def test_an_awkward_file_is_imported_with_every_row_accounted_for(
     } <= actions
 
 
-def test_the_same_file_twice_adds_no_payment(demo_data, officer):
+def test_the_same_file_twice_adds_no_payment(demo_data, officer, read_by):
     data = csv_file(AWKWARD[:5])
     imported(demo_data, officer, data)
     before = held(demo_data)
     again = imported(demo_data, officer, data)
     assert held(demo_data) == before
     assert (again.rows_imported, again.rows_duplicate) == (0, 5)
+    # Held once; the second import is a source of each.
     assert PaymentSource.objects.filter(spend_import=again).count() == 5
 
 
@@ -292,7 +300,7 @@ MONTH_3 = ["03/06/2024,Acme,,400.00,P"]
 
 
 def test_overlapping_files_never_count_a_payment_twice_and_identical_payments_both_count(
-    demo_data, officer
+    demo_data, officer, read_by
 ):
     before = held(demo_data)
     first = imported(demo_data, officer, csv_file(MONTH_1 + MONTH_2), "apr-may.csv")
@@ -306,7 +314,7 @@ def test_overlapping_files_never_count_a_payment_twice_and_identical_payments_bo
     assert may.count() == 2
 
 
-def test_withdrawing_keeps_the_payments_another_import_carried(demo_data, officer):
+def test_withdrawing_keeps_the_payments_another_import_carried(demo_data, officer, read_by):
     before = held(demo_data)
     first = imported(demo_data, officer, csv_file(MONTH_1 + MONTH_2), "apr-may.csv")
     second = imported(demo_data, officer, csv_file(MONTH_2 + MONTH_3), "may-jun.csv")
@@ -320,9 +328,9 @@ def test_withdrawing_keeps_the_payments_another_import_carried(demo_data, office
     assert not Payment.objects.filter(
         buyer=demo_data, transaction_date__month=4, first_import__in=[first, second]
     ).exists()
-    assert set(
-        Payment.objects.filter(sources__spend_import=second).values_list("first_import", flat=True)
-    ) == {second.pk}
+    # The second import is now the first of May's payments (and June's).
+    assert Payment.objects.filter(buyer=demo_data, first_import=second).count() == 4
+    assert not PaymentSource.objects.filter(spend_import__in=[first, second]).exists()
     event = AuditEvent.objects.get(action="spend_import.withdrawn", object_id=str(first.pk))
     assert event.context["reason"] == "Wrong file"
     with pytest.raises(ImportRefused):
@@ -343,10 +351,15 @@ def test_withdrawing_is_refused_while_the_import_runs(demo_data, officer):
         import_withdraw(spend_import=spend_import, by=officer, reason="Stop")
 
 
-def test_a_job_killed_mid_import_resumes_from_its_position(demo_data, officer, monkeypatch):
+def test_a_job_killed_mid_import_resumes_from_its_position(
+    demo_data, officer, monkeypatch, read_by
+):
+    from ledger.services import bulk
+
     rows = [f"{d:02d}/04/2024,Payee {d % 7},,{d}.00,P" for d in range(1, 26)]
     rows[12] = "13/04/2024,Payee 6,,not money,P"
     monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(bulk, "CHUNK", 10)
     calls = []
 
     def killed(spend_import):
@@ -666,3 +679,186 @@ def test_an_import_runs_in_a_real_worker(celery_worker, demo_data, officer):
 
     assert wait_for(done, timeout=60), celery_worker.output()
     assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
+
+
+# --- The bulk path (ADR 15) ------------------------------------------------------------
+
+# Every shape of value the bulk path reads apart from the row-by-row rules.
+PARITY_HEADER = (
+    "Date,Supplier,Number,Amount,VAT,Service,Category,CIPFA,Purpose,Supplier id,"
+    "Company,Postcode\r\n"
+)
+PARITY_COLUMNS = {
+    "transaction_date": "Date",
+    "payee": "Supplier",
+    "transaction_number": "Number",
+    "amount": "Amount",
+    "irrecoverable_vat": "VAT",
+    "department": "Service",
+    "category": "Category",
+    "cipfa_code": "CIPFA",
+    "purpose": "Purpose",
+    "supplier_id": "Supplier id",
+    "companies_house_number": "Company",
+    "postcode": "Postcode",
+}
+PARITY = [
+    '01/04/2024,Acme Cleaning Ltd,t-1,"£1,234.50",0.00,Parks,Cleaning,Contracts,Monthly,S1,'
+    "1234567,ls1 4ap",
+    "01/04/2024,  ACME CLEANING LIMITED ,T-1,1234.5,,Parks,Cleaning,Contracts,Monthly,S1,,",
+    "01/04/2024,Acme Cleaning Ltd.,T-1,£1234.50,,Parks,Cleaning,Contracts,Monthly,S1,,BD1 1AA",
+    "2024-04-02,Redacted Personal Data,R1,£350.00,,Care,Direct payments,Transfers,,,,",
+    "02-Apr-2024,REDACTED,R2,(50.00),,Care,Direct payments,Transfers,,,,",
+    '3/4/24,Café Crème,é-9,"GBP 1,000",,Leisure,Food,Supplies,Lunch\u00a0,,sc12345,',
+    "45385,Bolt & Co,,12-,,Highways,Works,Contracts,,,,wf1 2bb",
+    "04/04/2024,Bolt and Co Ltd,,-£12,(£1.50),Highways,Works,Contracts,,,,",
+    "05/04/2024,Bolt and Co Ltd,,-£12,(£1.50),Highways,Works,Contracts,,,,",
+    "05/04/2024,Bolt and Co Ltd,,-£12,(£1.50),Highways,Works,Contracts,,,,",
+    "31/04/2024,Bad Date Ltd,B1,£1.00,,Parks,,,,,,",
+    "06/04/2024,Nothing Ltd,B2,lots,,Parks,,,,,,",
+    "07/04/2024,,B3,£1.00,,Parks,,,,,,",
+    "07/04/2024,!!!,B4,£1.00,,Parks,,,,,,",
+    "07/04/2024,Vat Ltd,B5,£1.00,some,Parks,,,,,,",
+    ",,,,,,,,,,,",
+    " , , , , , , , , , , , ",
+    "08/04/2024,Big Ltd,B6,1234567890123.00,,Parks,,,,,,",
+    "08/04/2024,Small Ltd,B7,.5,,Parks,,,,,,",
+    "08/04/2024,Small Ltd,B8,1.500,,Parks,,,,,,",
+    "09/04/2024,Spaced Ltd,B9,£ 1 000.00,,Parks,,,,,,",
+    "09/04/2024,\u00a0Spaced Ltd\u00a0,B10,1\u202f000.00,,Parks,,,,,,",
+]
+
+
+def _ledger_of(council):
+    payments = sorted(
+        Payment.objects.filter(buyer=council).values_list(
+            "key",
+            "payee__normalised",
+            "payee_name",
+            "redacted",
+            "transaction_date",
+            "transaction_number",
+            "amount",
+            "irrecoverable_vat",
+            "department",
+            "category",
+            "cipfa_code",
+            "purpose",
+            "supplier_id_in_file",
+            "postcode",
+        ),
+        key=str,
+    )
+    payees = sorted(
+        Payee.objects.filter(buyer=council).values_list(
+            "normalised", "name", "companies_house_number", "postcode"
+        )
+    )
+    return payments, payees
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", True), ("utf-8", False), ("cp1252", False)]
+)
+def test_the_bulk_path_and_the_row_by_row_rules_hold_the_same_ledger(
+    demo_data, other_council, officer, other_officer, monkeypatch, encoding, bom
+):
+    if encoding == "cp1252":
+        rows = [r.replace("\u202f", " ").replace("\u00a0", " ") for r in PARITY]
+    else:
+        rows = PARITY
+    data = csv_file(rows, header=PARITY_HEADER, encoding=encoding, bom=bom)
+    results = {}
+    for council, person, bulk in (
+        (demo_data, officer, True),
+        (other_council, other_officer, False),
+    ):
+        Payment.objects.filter(buyer=council).delete()
+        Payee.objects.filter(buyer=council).delete()
+        monkeypatch.setattr(imports, "BULK", bulk)
+        spend_import = imported(council, person, data, "parity.csv", columns=PARITY_COLUMNS)
+        refused = list(
+            RefusedRow.objects.filter(spend_import=spend_import)
+            .order_by("line")
+            .values_list("line", "reason", "raw")
+        )
+        counts = (
+            spend_import.rows_read,
+            spend_import.rows_imported,
+            spend_import.rows_duplicate,
+            spend_import.rows_refused,
+            spend_import.first_date,
+            spend_import.last_date,
+        )
+        results[bulk] = (_ledger_of(council), refused, counts)
+
+    assert results[True] == results[False]
+    (payments, payees), refused, counts = results[True]
+    # Three Acmes are one payee; the identical Bolt payments on 5 April both count.
+    assert counts[:4] == (20, 14, 0, 6)
+    assert len(payments) == 14
+    assert ("ACME CLEANING", "Acme Cleaning Ltd", "01234567", "LS1 4AP") in payees
+    assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19]
+
+
+def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, monkeypatch):
+    chunks = []
+    real = imports._commit_chunk
+    monkeypatch.setattr(imports, "_commit_chunk", lambda *a: chunks.append(1) or real(*a))
+    spend_import = imported(demo_data, officer, csv_file(AWKWARD))
+    assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
+    # PostgreSQL reads the file itself; the embedded SQLite default, row by row.
+    assert bool(chunks) == (imports.connection.vendor != "postgresql")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ['01/04/2024,"Acme\r\nCleaning",T1,£1.00,Parks', "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ["01/04/2024,Acme,T1,£1.00,Parks,extra", "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ["01/04/2024,Acme,T1,£1.00", "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ["01/04/2024,Acme,T1,£1.00,Parks", "", "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ['01/04/2024,Acme "Quoted" Ltd,T1,£1.00,Parks', "02/04/2024,Bolt,T2,£2.00,Parks"],
+    ],
+    ids=["line break in a value", "a value too many", "a value too few", "blank line", "quote"],
+)
+def test_a_file_the_bulk_path_cannot_read_exactly_is_read_row_by_row(demo_data, officer, rows):
+    spend_import = imported(demo_data, officer, csv_file(rows))
+    table = read_table(io.BytesIO(csv_file(rows)), "a.csv")
+    expected = [
+        (
+            line,
+            parse_row(
+                dict(
+                    zip(
+                        ["transaction_date", "payee", "transaction_number", "amount", "department"],
+                        values,
+                        strict=False,
+                    )
+                )
+            ),
+        )
+        for line, values in table.rows
+    ]
+    assert spend_import.status == ImportStatus.DONE
+    assert spend_import.rows_imported == sum(isinstance(r, ParsedRow) for _l, r in expected)
+    assert spend_import.rows_read == len(expected)
+    names = set(
+        Payment.objects.filter(first_import=spend_import).values_list("payee_name", flat=True)
+    )
+    assert names == {r.payee_name for _l, r in expected if isinstance(r, ParsedRow)}
+
+
+def test_no_payment_points_at_a_payee_or_import_that_is_not_there(demo_data, officer, read_by):
+    imported(demo_data, officer, csv_file(MONTH_1 + MONTH_2), "apr-may.csv")
+    second = imported(demo_data, officer, csv_file(MONTH_2 + MONTH_3), "may-jun.csv")
+    import_withdraw(spend_import=second, by=officer, reason="Again")
+    payments = Payment.objects.filter(buyer=demo_data)
+    assert not payments.exclude(payee=None).filter(payee__isnull=True).exists()
+    assert not payments.filter(first_import__isnull=True).exists()
+    assert set(payments.values_list("payee_id", flat=True)) - {None} <= set(
+        Payee.objects.values_list("pk", flat=True)
+    )
+    assert set(payments.values_list("first_import_id", flat=True)) <= set(
+        SpendImport.objects.exclude(status=ImportStatus.WITHDRAWN).values_list("pk", flat=True)
+    )

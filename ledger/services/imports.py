@@ -19,6 +19,7 @@ import hashlib
 import io
 import logging
 import re
+import string
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -52,8 +53,11 @@ from tenders.services import OpportunityRefused
 
 log = logging.getLogger(__name__)
 
-# Rows committed together (one transaction, one ``position``).
+# Rows committed together (one transaction, one ``position``) when read row by row.
 CHUNK_ROWS = 5000
+# A CSV file on PostgreSQL goes by the bulk path (``ledger.services.bulk``)
+# when it can; tests turn it off to read the same files row by row.
+BULK = True
 # A running import whose heartbeat is older than this is taken to be dead.
 STALE_AFTER = datetime.timedelta(minutes=2)
 SPEND_KINDS = frozenset({"csv", "xlsx"})
@@ -548,6 +552,15 @@ def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
     )
 
 
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def key_number(transaction_number: str) -> str:
+    """The transaction number as the key reads it: trimmed, a–z in capitals
+    (only a–z: the database's bulk path computes the same key, ADR 15)."""
+    return transaction_number.strip().translate(_ASCII_UPPER)
+
+
 def payment_key(
     *,
     transaction_number: str,
@@ -561,7 +574,7 @@ def payment_key(
     normalised payee name (or the redaction) and the occurrence of that same
     combination in the file (1, 2 …)."""
     parts = (
-        transaction_number.strip().upper(),
+        key_number(transaction_number),
         transaction_date.isoformat(),
         str(amount_pence),
         payee,
@@ -816,6 +829,14 @@ def _lock(spend_import_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def lock_council(buyer_id: int) -> None:
+    """One import of a council writes payments at a time (until this
+    transaction ends): each sees what the other held (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [1519, buyer_id])
+
+
 def _unlock(spend_import_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -903,6 +924,8 @@ def _import_chunks(spend_import: SpendImport) -> None:
     try:
         spend_import.file.open("rb")
         raw = spend_import.file.file
+        if BULK and _bulk(spend_import, raw):
+            return
         if spend_import.rows_total is None:
             total = count_rows(raw, spend_import.original_name)
             SpendImport.objects.filter(pk=spend_import.pk).update(rows_total=total)
@@ -921,7 +944,7 @@ def _import_chunks(spend_import: SpendImport) -> None:
     for line, row, raw_values in Reader(table, spend_import.columns):
         if isinstance(row, ParsedRow):
             payee = _key_payee(row)
-            number = row.transaction_number.strip().upper()  # as the key reads it
+            number = key_number(row.transaction_number)
             combination = (number, row.transaction_date, row.amount_pence, payee)
             occurrences[combination] += 1
             if line <= position:
@@ -948,6 +971,23 @@ def _import_chunks(spend_import: SpendImport) -> None:
     spend_import.first_date, spend_import.last_date = run.first, run.last
 
 
+def _bulk(spend_import: SpendImport, raw: IO[bytes]) -> bool:
+    """Import the file by the bulk path (``ledger.services.bulk``) if it can
+    read it exactly as the rules here do; False: read it row by row."""
+    from ledger.services import bulk
+
+    if connection.vendor != "postgresql" or spend_import.original_name.lower().endswith(".xlsx"):
+        return False
+    raw.seek(0)
+    head = read_table(io.BytesIO(raw.read(1 << 20)), spend_import.original_name)
+    try:
+        bulk.run(spend_import, raw, head.headers, head.header_line, _after_chunk)
+    except bulk.NotBulk as exc:
+        log.info("Spending import %s is read row by row: %s", spend_import.pk, exc)
+        return False
+    return True
+
+
 def _dates(run: _Run, row: ParsedRow) -> None:
     day = row.transaction_date
     if run.first is None or day < run.first:
@@ -963,6 +1003,7 @@ def _commit_chunk(
     for _line, row, _key in staged:
         _dates(run, row)
     with transaction.atomic():
+        lock_council(spend_import.buyer_id)
         payee_ids = _payees(run, [row for _line, row, _key in staged])
         if connection.vendor == "postgresql":
             imported = _payments_copy(spend_import, staged, payee_ids)
@@ -1102,12 +1143,14 @@ _PAYMENT_COLUMNS = ", ".join(c for c in _STAGE_COLUMNS if c != "line")
 _INSERT_PAYMENTS = f"""
     INSERT INTO ledger_payment (buyer_id, first_import_id, {_PAYMENT_COLUMNS})
     SELECT %s, %s, {_PAYMENT_COLUMNS} FROM ledger_stage
-    ON CONFLICT (buyer_id, key) DO NOTHING
+    ON CONFLICT (buyer_id, transaction_date, key) DO NOTHING
 """  # noqa: S608
 _INSERT_SOURCES = """
     INSERT INTO ledger_paymentsource (payment_id, spend_import_id, line)
     SELECT p.id, %s, s.line FROM ledger_stage s
-    JOIN ledger_payment p ON p.buyer_id = %s AND p.key = s.key
+    JOIN ledger_payment p ON p.buyer_id = %s AND p.transaction_date = s.transaction_date
+        AND p.key = s.key
+    WHERE p.first_import_id <> %s
     ON CONFLICT (spend_import_id, payment_id) DO NOTHING
 """
 
@@ -1152,7 +1195,7 @@ def _payments_copy(
         cursor.execute("ANALYZE ledger_stage")
         cursor.execute(_INSERT_PAYMENTS, [spend_import.buyer_id, spend_import.pk])
         imported = cursor.rowcount
-        cursor.execute(_INSERT_SOURCES, [spend_import.pk, spend_import.buyer_id])
+        cursor.execute(_INSERT_SOURCES, [spend_import.pk, spend_import.buyer_id, spend_import.pk])
         cursor.execute("TRUNCATE ledger_stage")
     return int(imported)
 
@@ -1200,10 +1243,14 @@ def _payments_batched(
                 buyer_id=buyer_id, key__in=keys[start : start + 500]
             ).values_list("key", "pk")
         )
+    firsts = dict(
+        Payment.objects.filter(pk__in=list(ids.values())).values_list("pk", "first_import_id")
+    )
     PaymentSource.objects.bulk_create(
         [
             PaymentSource(payment_id=ids[key], spend_import=spend_import, line=line)
             for line, _row, key in staged
+            if firsts[ids[key]] != spend_import.pk
         ],
         batch_size=500,
         ignore_conflicts=True,
@@ -1239,21 +1286,23 @@ def import_withdraw(*, spend_import: SpendImport, by: User, reason: str) -> Spen
         if locked.status == ImportStatus.WITHDRAWN:
             raise ImportRefused("This import has already been withdrawn")
         carried = PaymentSource.objects.filter(spend_import=locked)
-        sources = carried.count()
+        firsts = Payment.objects.filter(first_import=locked)
+        sources = carried.count() + firsts.count()
         # A payment this import first brought that another import also carried
-        # stays, and that other import becomes its first.
-        firsts: dict[int, int] = {}
+        # stays, and the earliest of those other imports becomes its first.
+        promoted: dict[int, int] = {}
         for payment_id, other in (
             PaymentSource.objects.filter(payment__first_import=locked)
             .exclude(spend_import=locked)
             .order_by("payment_id", "spend_import_id")
             .values_list("payment_id", "spend_import_id")
         ):
-            firsts.setdefault(payment_id, other)
-        for payment_id, other in firsts.items():
+            promoted.setdefault(payment_id, other)
+        for payment_id, other in promoted.items():
             Payment.objects.filter(pk=payment_id).update(first_import_id=other)
+            PaymentSource.objects.filter(payment_id=payment_id, spend_import_id=other).delete()
         carried.delete()
-        deleted = _delete_orphans(locked)
+        deleted, _ = Payment.objects.filter(first_import=locked).delete()
         previous = locked.status
         locked.status = ImportStatus.WITHDRAWN
         locked.withdrawn_at, locked.withdrawn_by, locked.withdrawn_reason = (
@@ -1270,13 +1319,6 @@ def import_withdraw(*, spend_import: SpendImport, by: User, reason: str) -> Spen
             context={"reason": reason, "sources": sources, "payments_removed": deleted},
         )
     return locked
-
-
-def _delete_orphans(locked: SpendImport) -> int:
-    """Delete the payments this import first brought that no import carries now."""
-    orphans = Payment.objects.filter(first_import=locked, sources__isnull=True)
-    count, _ = orphans.delete()
-    return count
 
 
 def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
