@@ -37,7 +37,7 @@ from ledger.services.imports import (
     read_table,
     suggest_columns,
 )
-from portal.models import AuditEvent
+from portal.models import AuditEvent, BuyerOrganisation
 
 HEADER = "Transaction date,Supplier (beneficiary),Transaction number,Amount,Department\r\n"
 
@@ -862,3 +862,25 @@ def test_no_payment_points_at_a_payee_or_import_that_is_not_there(demo_data, off
     assert set(payments.values_list("first_import_id", flat=True)) <= set(
         SpendImport.objects.exclude(status=ImportStatus.WITHDRAWN).values_list("pk", flat=True)
     )
+
+
+def test_the_import_benchmark_reports_its_ratio_and_leaves_nothing_behind(db, capsys):
+    import json
+
+    from django.db import connection
+
+    from tests.conftest import need
+
+    need(connection.vendor == "postgresql", "the import benchmark measures PostgreSQL's COPY")
+    call_command("bench", "spend_import", "--rows", "3000")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["rows"] == 3000 and result["status"] == "done"
+    assert result["payments"] + result["refused"] == 3000
+    assert result["reimport_added"] == 0
+    assert {"rows_per_s", "copy_rows_per_s", "ratio", "ratio_logged"} <= set(result)
+    bench_council = BuyerOrganisation.objects.get(slug="bench-spend-import")
+    assert not Payment.objects.filter(buyer=bench_council).exists()
+    assert not SpendImport.objects.filter(buyer=bench_council).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'ledger\\_bulk%%'")
+        assert cursor.fetchone()[0] == 0

@@ -56,7 +56,8 @@ WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace
 # credit note; "GBP 12", "12-") is read by ``parse_amount``, value by value.
 _PLAIN_AMOUNT = r"^-?£?([0-9]{1,12}|[0-9]{1,3}(,[0-9]{3}){1,3})(\.[0-9]{1,2})?$"
 # A quote between two characters of a value: the CSV readers differ on it.
-_INNER_QUOTE = re.compile(rb'[^,\r\n"]"[^,\r\n"]')
+# (Written to start with the quote: the search then skips to each quote at C speed.)
+_INNER_QUOTE = re.compile(rb'"(?<=[^,\r\n"]")(?=[^,\r\n"])')
 _BLOCK = 1 << 22
 
 
