@@ -401,9 +401,7 @@ class FiguresCache(models.Model):
     data = models.TextField()  # JSON
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["buyer", "kind"], name="figures_cache_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["buyer", "kind"], name="figures_cache_once")]
 
     def __str__(self) -> str:
         return f"{self.buyer_id} {self.kind} @ {self.version}"

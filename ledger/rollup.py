@@ -60,6 +60,7 @@ def cached(buyer_id: int, kind: str, compute: Callable[[], Any]) -> Any:
 # A payment's locality (``ledger.selectors.payee_locality``) from its total's
 # payee and postcode: the payee's class first, then the payment's postcode.
 _DISTRICT = "left(upper(replace({c}, ' ', '')), length(upper(replace({c}, ' ', ''))) - 3)"
+# Constant SQL (the district expression is this module's), parameters apart.
 _CLASSED = f"""
 WITH districts AS (SELECT district FROM portal_localitydistrict WHERE buyer_id = %(buyer)s),
 verified AS (
@@ -99,7 +100,7 @@ classed AS (
     FROM ledger_paymenttotal t LEFT JOIN payees p ON p.id = t.payee_id
     WHERE t.buyer_id = %(buyer)s AND t.month BETWEEN %(first)s AND %(last)s
 )
-"""
+"""  # noqa: S608
 _FINANCIAL_YEAR = (
     "(extract(year FROM month)::integer - CASE WHEN extract(month FROM month) < 4 "
     "THEN 1 ELSE 0 END)"
@@ -123,13 +124,12 @@ def share_sums(
     """(group, locality, sme, vcse, matched, net amount) of the months in ``span``."""
     column = _GROUP_COLUMN[group_by]
     sql = (
-        _CLASSED
-        + f"SELECT {column}, locality, sme, vcse, matched, sum(amount) FROM classed "  # noqa: S608
+        _CLASSED + f"SELECT {column}, locality, sme, vcse, matched, sum(amount) FROM classed "  # noqa: S608
         "GROUP BY 1, 2, 3, 4, 5"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(buyer_id, *(span or _EVER)))
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def leak_sums(
@@ -144,7 +144,7 @@ def leak_sums(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(buyer_id, first, last))
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def financial_years(buyer_id: int) -> list[int]:
@@ -165,4 +165,4 @@ def category_totals(buyer_id: int) -> list[tuple[str, Decimal]]:
             "WHERE buyer_id = %s AND category <> '' GROUP BY 1 ORDER BY 2 DESC, 1",
             [buyer_id],
         )
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in cursor.fetchall()]

@@ -258,9 +258,7 @@ def _fast() -> bool:
 def financial_years(buyer: BuyerOrganisation) -> list[int]:
     """Every financial year with payments, oldest first (one query)."""
     if _fast():
-        return list(
-            rollup.cached(buyer.pk, "years", lambda: rollup.financial_years(buyer.pk))
-        )
+        return list(rollup.cached(buyer.pk, "years", lambda: rollup.financial_years(buyer.pk)))
     return list(
         Payment.objects.filter(buyer=buyer)
         .annotate(fy=financial_year_of("transaction_date"))
@@ -317,9 +315,7 @@ def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> 
     ]
 
 
-def share_sums_from_payments(
-    buyer: BuyerOrganisation, *, year: int | None, group_by: str
-) -> Sums:
+def share_sums_from_payments(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
     """``share_sums`` grouping every payment (SQLite; and what the totals must equal)."""
     expression = _group_expression(group_by)
     return list(
@@ -502,8 +498,7 @@ def leak_sums(buyer: BuyerOrganisation, since: datetime.date, today: datetime.da
 
     found = rollup.cached(buyer.pk, f"leak:{since}:{today}", compute)
     return [
-        (cat, group, Decimal(total), Decimal(not_local))
-        for cat, group, total, not_local in found
+        (cat, group, Decimal(total), Decimal(not_local)) for cat, group, total, not_local in found
     ]
 
 
@@ -630,13 +625,30 @@ def category_page(
     mappings = {
         m.category: m for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown)
     }
+    searched = [
+        cat
+        for cat in shown
+        if (mapping := mappings.get(cat)) is None
+        or (mapping.confirmed_at is None and not mapping.cpv_group)
+    ]
+
+    def search() -> dict[str, str]:
+        return {cat: suggest_cpv_group(cat, buyer_id=buyer.pk) for cat in searched}
+
+    # The searches cost more than the rest of the page: on PostgreSQL kept
+    # with the figures until the categories, mappings or CPV words change.
+    suggested = (
+        rollup.cached(buyer.pk, f"suggestions:{page.number}:{per_page}", search)
+        if _fast() and searched
+        else search()
+    )
     rows = []
     for cat, total in page.object_list:
         mapping = mappings.get(cat)
         suggestion = ""
         if mapping is None or mapping.confirmed_at is None:
             suggestion = mapping.cpv_group if mapping and mapping.cpv_group else ""
-            suggestion = suggestion or suggest_cpv_group(cat, buyer_id=buyer.pk)
+            suggestion = suggestion or suggested.get(cat) or ""
         rows.append(MappingRow(cat, total, mapping, suggestion))
     page.object_list = rows
     return page

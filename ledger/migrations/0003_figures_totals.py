@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # ADR 16. PostgreSQL only: on SQLite the figures read the payments themselves.
 # Frozen here (not imported from the app) so that later code changes leave
 # this migration as it ran.
@@ -30,18 +29,19 @@ _ADD = f"""
         count = ledger_paymenttotal.count + excluded.count;
 """
 _MATCH = " AND ".join(f"t.{d} = g.{d}" for d in _DIMS.split(", "))
+# Column names are this migration's constants, never input.
 _SUBTRACT = f"""
     UPDATE ledger_paymenttotal t SET amount = t.amount - g.amount, count = t.count - g.count
     FROM ({_GROUPED}) g WHERE {_MATCH};
     DELETE FROM ledger_paymenttotal t USING ({_GROUPED}) g WHERE {_MATCH} AND t.count = 0;
-"""
+"""  # noqa: S608
 # An update moves only the rows whose figures' columns changed.
 _COLUMNS = (
     "buyer_id, payee_id, redacted, transaction_date, department, category, cipfa_code, "
     "postcode, amount"
 )
 _CHANGED = (
-    "(SELECT {side}.* FROM removed r JOIN added a ON a.id = r.id "
+    "(SELECT {side}.* FROM removed r JOIN added a ON a.id = r.id "  # noqa: S608
     f"WHERE ROW({', '.join('r.' + c for c in _COLUMNS.split(', '))}) IS DISTINCT FROM "
     f"ROW({', '.join('a.' + c for c in _COLUMNS.split(', '))})) changed"
 )
@@ -101,10 +101,14 @@ INSTALL = [
             ("suppliers_supplierapproval", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
             ("suppliers_suppliersite", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
             ("suppliers_supplierorganisation", "UPDATE OF is_sme, is_vcse OR DELETE"),
+            # What suggests a CPV group for a category (the CPV search).
+            ("cpv_cpvcode", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
+            ("cpv_cpvsynonym", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
         )
     ),
     _ADD.format(source="ledger_payment"),
     "INSERT INTO ledger_figuresversion (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;",
+    "ANALYZE ledger_paymenttotal;",
 ]
 UNINSTALL = [
     *(
@@ -116,6 +120,8 @@ UNINSTALL = [
             "suppliers_supplierapproval",
             "suppliers_suppliersite",
             "suppliers_supplierorganisation",
+            "cpv_cpvcode",
+            "cpv_cpvsynonym",
         )
     ),
     *(
@@ -144,51 +150,97 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0002_import_lean_indexes'),
-        ('portal', '0009_buyer_contact_email'),
-        ('suppliers', '0008_status_per_council_only'),
+        ("ledger", "0002_import_lean_indexes"),
+        ("portal", "0009_buyer_contact_email"),
+        ("suppliers", "0008_status_per_council_only"),
+        ("cpv", "0003_synonyms"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FiguresVersion',
+            name="FiguresVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.BigIntegerField(default=1)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.BigIntegerField(default=1)),
             ],
         ),
         migrations.CreateModel(
-            name='FiguresCache',
+            name="FiguresCache",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=100)),
-                ('version', models.BigIntegerField()),
-                ('data', models.TextField()),
-                ('buyer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.buyerorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=100)),
+                ("version", models.BigIntegerField()),
+                ("data", models.TextField()),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.buyerorganisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('buyer', 'kind'), name='figures_cache_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("buyer", "kind"), name="figures_cache_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaymentTotal',
+            name="PaymentTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payee_id', models.BigIntegerField()),
-                ('redacted', models.BooleanField()),
-                ('month', models.DateField()),
-                ('department', models.CharField(max_length=200)),
-                ('category', models.CharField(max_length=200)),
-                ('postcode_given', models.BooleanField()),
-                ('postcode_district', models.CharField(max_length=10)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('count', models.BigIntegerField()),
-                ('buyer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.buyerorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payee_id", models.BigIntegerField()),
+                ("redacted", models.BooleanField()),
+                ("month", models.DateField()),
+                ("department", models.CharField(max_length=200)),
+                ("category", models.CharField(max_length=200)),
+                ("postcode_given", models.BooleanField()),
+                ("postcode_district", models.CharField(max_length=10)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("count", models.BigIntegerField()),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.buyerorganisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('buyer', 'payee_id', 'redacted', 'month', 'department', 'category', 'postcode_given', 'postcode_district'), name='payment_total_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "buyer",
+                            "payee_id",
+                            "redacted",
+                            "month",
+                            "department",
+                            "category",
+                            "postcode_given",
+                            "postcode_district",
+                        ),
+                        name="payment_total_once",
+                    )
+                ],
             },
         ),
         migrations.RunPython(install, uninstall),

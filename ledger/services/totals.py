@@ -23,7 +23,7 @@ _GROUPED = """
 _DIMS = (
     "buyer_id, payee_id, redacted, month, department, category, postcode_given, postcode_district"
 )
-_REBUILD = f"INSERT INTO ledger_paymenttotal ({_DIMS}, amount, count) {_GROUPED}"  # noqa: S608
+_REBUILD = f"INSERT INTO ledger_paymenttotal ({_DIMS}, amount, count) {_GROUPED}"
 _TOTALS = f"SELECT {_DIMS}, amount, count FROM ledger_paymenttotal WHERE buyer_id = %s"  # noqa: S608
 
 
