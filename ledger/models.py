@@ -356,3 +356,77 @@ class NetworkShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.buyer_id} shares: {self.shared}"
+
+
+# --- The figures' running totals and their cache (ADR 16) -------------------------
+
+
+class PaymentTotal(models.Model):
+    """The net sum and number of a council's payments sharing everything the
+    figures read of a payment: kept by PostgreSQL triggers on ``Payment``
+    (migration 0003; ADR 16) in the transaction that writes or deletes the
+    payments, whatever writes them. Not kept on SQLite (its figures read
+    ``Payment``)."""
+
+    buyer = models.ForeignKey(
+        BuyerOrganisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # The payee's id, 0 for none (a redacted row): a plain number, so that the
+    # unique constraint sees one row per group (NULLs are distinct).
+    payee_id = models.BigIntegerField()
+    redacted = models.BooleanField()
+    month = models.DateField()  # the first day
+    department = models.CharField(max_length=200)
+    category = models.CharField(max_length=200)  # ``selectors.category_of``
+    # The payment's own postcode (used when its payee has none): given or not,
+    # and its district as ``selectors.payee_locality`` works it out.
+    postcode_given = models.BooleanField()
+    postcode_district = models.CharField(max_length=10)
+    amount = models.DecimalField(**AMOUNT)
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "buyer",
+                    "payee_id",
+                    "redacted",
+                    "month",
+                    "department",
+                    "category",
+                    "postcode_given",
+                    "postcode_district",
+                ],
+                name="payment_total_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} {self.month} {self.payee_id}: {self.amount}"
+
+
+class FiguresVersion(models.Model):
+    """One row whose ``version`` PostgreSQL triggers raise in every transaction
+    that changes a fact the figures decide on (ADR 16)."""
+
+    version = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
+class FiguresCache(models.Model):
+    """A council's figures as worked out at ``version``: read only while the
+    version is still that one (ADR 16)."""
+
+    buyer = models.ForeignKey(BuyerOrganisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=100)
+    version = models.BigIntegerField()
+    data = models.TextField()  # JSON
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["buyer", "kind"], name="figures_cache_once")]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} {self.kind} @ {self.version}"

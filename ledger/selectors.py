@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -45,6 +46,7 @@ from django.utils import timezone
 
 from cpv import selectors as cpv_selectors
 from cpv.models import CpvCode
+from ledger import rollup
 from ledger.models import CategoryMapping, NetworkShare, Payment
 from portal.models import BuyerOrganisation, LocalityDistrict
 from portal.paging import PAGE_SIZE
@@ -248,8 +250,15 @@ def payments_of(buyer: BuyerOrganisation, year: int | None = None) -> QuerySet[P
     return payments
 
 
+def _fast() -> bool:
+    """Read the running totals and their cache (PostgreSQL, ADR 16), or the payments."""
+    return connection.vendor == "postgresql"
+
+
 def financial_years(buyer: BuyerOrganisation) -> list[int]:
     """Every financial year with payments, oldest first (one query)."""
+    if _fast():
+        return list(rollup.cached(buyer.pk, "years", lambda: rollup.financial_years(buyer.pk)))
     return list(
         Payment.objects.filter(buyer=buyer)
         .annotate(fy=financial_year_of("transaction_date"))
@@ -272,15 +281,44 @@ def _awards_local_shares(buyer: BuyerOrganisation) -> dict[int, Decimal | None]:
     }
 
 
-def real_local_share(
-    buyer: BuyerOrganisation, *, year: int | None = None, group_by: str = "year"
-) -> RealLocalShare:
-    """Net spend (credit notes subtract) in all, local, not local, unknown and
-    redacted, with the SME and VCSE shares of matched spend, grouped by
-    financial year, month, department or category; each year beside the
-    portal-awards figure and the policy's target and goal. Four queries."""
+Sums = list[tuple[Any, str, bool, bool, bool, Decimal]]
+
+
+def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
+    """(group, locality, SME, VCSE, matched, net spend) of the council's
+    payments in ``year`` (or all), grouped by ``group_by``: from the running
+    totals as cached (PostgreSQL, one query while nothing changed), else
+    from the payments (one query)."""
+    if group_by not in GROUPS:
+        raise ValueError(f"Group by one of {', '.join(GROUPS)}, not {group_by!r}.")
+    if not _fast():
+        return share_sums_from_payments(buyer, year=year, group_by=group_by)
+
+    def compute() -> list[list[Any]]:
+        span = year_range(year) if year is not None else None
+        return [
+            [key.isoformat() if group_by == "month" else key, *flags, str(amount)]
+            for key, *flags, amount in rollup.share_sums(buyer.pk, group_by, span)
+        ]
+
+    found = rollup.cached(buyer.pk, f"share:{group_by}:{year}", compute)
+    return [
+        (
+            datetime.date.fromisoformat(key) if group_by == "month" else key,
+            locality,
+            sme,
+            vcse,
+            matched,
+            Decimal(amount),
+        )
+        for key, locality, sme, vcse, matched, amount in found
+    ]
+
+
+def share_sums_from_payments(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
+    """``share_sums`` grouping every payment (SQLite; and what the totals must equal)."""
     expression = _group_expression(group_by)
-    sums = (
+    return list(
         payments_of(buyer, year)
         .annotate(
             group=expression,
@@ -294,6 +332,16 @@ def real_local_share(
         .values_list("group", "locality", "sme", "vcse", "matched", "amount")
         .order_by()
     )
+
+
+def real_local_share(
+    buyer: BuyerOrganisation, *, year: int | None = None, group_by: str = "year"
+) -> RealLocalShare:
+    """Net spend (credit notes subtract) in all, local, not local, unknown and
+    redacted, with the SME and VCSE shares of matched spend, grouped by
+    financial year, month, department or category; each year beside the
+    portal-awards figure and the policy's target and goal. Four queries."""
+    sums = share_sums(buyer, year=year, group_by=group_by)
     rows: dict[Any, ShareRow] = {}
     whole = ShareRow(key=None, label="All")
     for key, locality, sme, vcse, matched, amount in sums:
@@ -388,22 +436,87 @@ def group_code(cpv_group: str) -> CpvCode | None:
     return CpvCode.objects.filter(digits__startswith=cpv_group).order_by("digits").first()
 
 
-def leakage(
-    buyer: BuyerOrganisation, months: int = LEAK_MONTHS, *, today: datetime.date | None = None
-) -> list[Leak]:
-    """Categories ranked by the spend of the last ``months`` months going to
-    payees that are not local, where verified local suppliers exist for the
-    category's CPV group (approved by this council, local to it, with a
-    category in the group); each with those suppliers. Three queries."""
-    today = today or timezone.localdate()
-    since = leak_since(today, months)
+LeakSums = list[tuple[str, str, Decimal, Decimal]]
+
+
+def _days(first: datetime.date, last: datetime.date) -> Q:
+    return Q(transaction_date__gte=first, transaction_date__lte=last)
+
+
+def leak_sums(buyer: BuyerOrganisation, since: datetime.date, today: datetime.date) -> LeakSums:
+    """(category, CPV group, net spend, net spend to payees not local) from
+    ``since`` to ``today`` of each category mapped to a CPV group where some
+    of it went to payees not local. On PostgreSQL the whole months come from
+    the running totals and the days of the two months at the ends from the
+    payments (their index by date), the result cached until a fact changes."""
+    if not _fast():
+        return leak_sums_from_payments(buyer, since, today)
+
+    def compute() -> list[list[str]]:
+        # The whole months inside the days: from the first day of the month
+        # after ``since`` (or its own when it is a first) to the month before
+        # ``today``'s (or its own when it is its last day).
+        first = since if since.day == 1 else _month_after(since)
+        last_month = today.replace(day=1)
+        last = last_month if _month_after(today) == today + datetime.timedelta(days=1) else None
+        if last is None:
+            last = (last_month - datetime.timedelta(days=1)).replace(day=1)
+        sums: dict[str, list[Decimal]] = {}
+        days = _days(since, today)
+        if first <= last:
+            for cat, total, not_local in rollup.leak_sums(buyer.pk, first, last):
+                sums[cat] = [total, not_local]
+            days = _days(since, first - datetime.timedelta(days=1)) | _days(
+                _month_after(last), today
+            )
+        edges = (
+            Payment.objects.filter(buyer=buyer)
+            .filter(days)
+            .annotate(cat=category_of(), locality=payee_locality(buyer))
+            .values("cat")
+            .annotate(
+                total=Sum("amount"),
+                not_local=Coalesce(Sum("amount", filter=Q(locality="not_local")), ZERO),
+            )
+            .values_list("cat", "total", "not_local")
+            .order_by()
+        )
+        for cat, total, not_local in edges:
+            held = sums.setdefault(cat, [ZERO, ZERO])
+            held[0] += total
+            held[1] += not_local
+        groups = dict(
+            CategoryMapping.objects.filter(buyer=buyer, category__in=list(sums))
+            .exclude(cpv_group="")
+            .values_list("category", "cpv_group")
+        )
+        return [
+            [cat, groups[cat], str(total), str(not_local)]
+            for cat, (total, not_local) in sums.items()
+            if cat in groups and not_local > 0
+        ]
+
+    found = rollup.cached(buyer.pk, f"leak:{since}:{today}", compute)
+    return [
+        (cat, group, Decimal(total), Decimal(not_local)) for cat, group, total, not_local in found
+    ]
+
+
+def _month_after(day: datetime.date) -> datetime.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def leak_sums_from_payments(
+    buyer: BuyerOrganisation, since: datetime.date, today: datetime.date
+) -> LeakSums:
+    """``leak_sums`` grouping every payment (SQLite; and what the totals must equal)."""
     mapping = CategoryMapping.objects.filter(buyer=buyer, category=OuterRef("cat")).exclude(
         cpv_group=""
     )
     sums = (
-        Payment.objects.filter(
-            buyer=buyer, transaction_date__gte=since, transaction_date__lte=today
-        )
+        Payment.objects.filter(buyer=buyer)
+        .filter(_days(since, today))
         .annotate(cat=category_of())
         .annotate(group=Subquery(mapping.values("cpv_group")[:1]), locality=payee_locality(buyer))
         .filter(group__isnull=False)
@@ -416,7 +529,19 @@ def leakage(
         .values_list("cat", "group", "total", "not_local")
         .order_by()
     )
-    leaks = list(sums)
+    return list(sums)
+
+
+def leakage(
+    buyer: BuyerOrganisation, months: int = LEAK_MONTHS, *, today: datetime.date | None = None
+) -> list[Leak]:
+    """Categories ranked by the spend of the last ``months`` months going to
+    payees that are not local, where verified local suppliers exist for the
+    category's CPV group (approved by this council, local to it, with a
+    category in the group); each with those suppliers. Three queries."""
+    today = today or timezone.localdate()
+    since = leak_since(today, months)
+    leaks = leak_sums(buyer, since, today)
     if not leaks:
         return []
     groups = {group for _, group, _, _ in leaks}
@@ -460,15 +585,21 @@ class MappingRow:
         return self.mapping is not None and self.mapping.confirmed_at is not None
 
 
-def category_page(
-    buyer: BuyerOrganisation, number: Any = 1, per_page: int = PAGE_SIZE
-) -> Page[Any]:
-    """A page of the council's categories (its procurement categories, else
-    CIPFA codes), the largest spend first, each with its mapping and, where
-    none is confirmed, a CPV group suggested from its words. Two queries, and
-    the suggestions' searches for the page's categories not yet confirmed
-    (at most ``per_page``)."""
-    totals = list(
+def category_totals(buyer: BuyerOrganisation) -> list[tuple[str, Decimal]]:
+    """(category, net spend) of every category of the council's payments, the
+    largest first: from the running totals as cached on PostgreSQL."""
+    if not _fast():
+        return category_totals_from_payments(buyer)
+    found = rollup.cached(
+        buyer.pk,
+        "categories",
+        lambda: [[cat, str(total)] for cat, total in rollup.category_totals(buyer.pk)],
+    )
+    return [(cat, Decimal(total)) for cat, total in found]
+
+
+def category_totals_from_payments(buyer: BuyerOrganisation) -> list[tuple[str, Decimal]]:
+    return list(
         Payment.objects.filter(buyer=buyer)
         .annotate(cat=category_of())
         .exclude(cat="")
@@ -477,19 +608,47 @@ def category_page(
         .values_list("cat", "total")
         .order_by("-total", "cat")
     )
+
+
+def category_page(
+    buyer: BuyerOrganisation, number: Any = 1, per_page: int = PAGE_SIZE
+) -> Page[Any]:
+    """A page of the council's categories (its procurement categories, else
+    CIPFA codes), the largest spend first, each with its mapping and, where
+    none is confirmed, a CPV group suggested from its words. Two queries, and
+    the suggestions' searches for the page's categories not yet confirmed
+    (at most ``per_page``)."""
+    totals = category_totals(buyer)
     paginator: Paginator[Any] = Paginator(totals, per_page)
     page = paginator.get_page(number)
     shown = [cat for cat, _ in page.object_list]
     mappings = {
         m.category: m for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown)
     }
+    searched = [
+        cat
+        for cat in shown
+        if (mapping := mappings.get(cat)) is None
+        or (mapping.confirmed_at is None and not mapping.cpv_group)
+    ]
+
+    def search() -> dict[str, str]:
+        return {cat: suggest_cpv_group(cat, buyer_id=buyer.pk) for cat in searched}
+
+    # The searches cost more than the rest of the page: on PostgreSQL kept
+    # with the figures until the categories, mappings or CPV words change.
+    suggested = (
+        rollup.cached(buyer.pk, f"suggestions:{page.number}:{per_page}", search)
+        if _fast() and searched
+        else search()
+    )
     rows = []
     for cat, total in page.object_list:
         mapping = mappings.get(cat)
         suggestion = ""
         if mapping is None or mapping.confirmed_at is None:
             suggestion = mapping.cpv_group if mapping and mapping.cpv_group else ""
-            suggestion = suggestion or suggest_cpv_group(cat, buyer_id=buyer.pk)
+            suggestion = suggestion or suggested.get(cat) or ""
         rows.append(MappingRow(cat, total, mapping, suggestion))
     page.object_list = rows
     return page

@@ -496,22 +496,34 @@ def test_who_may_read_and_act(world, local_supplier_user, other_officer):
 
 
 @pytest.mark.parametrize("name", ["ledger:dashboard", "ledger:leakage"])
-def test_fixed_query_counts_at_10_and_10000_payments(world, name, django_assert_num_queries):
+def test_fixed_query_counts_at_10_and_30000_payments(world, name, django_assert_num_queries):
+    """The first request after a change works the figures out (from the
+    running totals on PostgreSQL, ADR 16), the next ones read them as
+    cached: each in the same number of queries at any size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     w = world
     h.mapped(w.buyer, "Software consultancy", "722")
     distant = h.payee(w.buyer, "Fig Distant", supplier=w.distant)
     today = timezone.localdate() - datetime.timedelta(days=5)
     h.bulk_pay(w.source, distant, 10, today, category="Software consultancy")
     client = _client(w.officer)
-    client.get(reverse(name))  # sessions and caches warm
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as small:
+    client.get(reverse(name))  # sessions warm
+    h.bulk_pay(
+        h.spend_import(w.buyer, w.officer), distant, 1, today, category="Software consultancy"
+    )
+    with CaptureQueriesContext(connection) as cold:
+        page = client.get(reverse(name))
+    with CaptureQueriesContext(connection) as warm:
         page = client.get(reverse(name))
     assert page.status_code == 200
     second = h.spend_import(w.buyer, w.officer)
-    h.bulk_pay(second, distant, 9990, today, category="Software consultancy")
-    with django_assert_num_queries(len(small.captured_queries)):
+    h.bulk_pay(second, distant, 29989, today, category="Software consultancy")
+    with django_assert_num_queries(len(cold.captured_queries)):
         page = client.get(reverse(name))
-    assert "100,000.00" in page.content.decode()
+    with django_assert_num_queries(len(warm.captured_queries)):
+        page = client.get(reverse(name))
+    if connection.vendor == "postgresql":
+        assert len(warm.captured_queries) < len(cold.captured_queries)
+    assert "300,000.00" in page.content.decode()

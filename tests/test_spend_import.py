@@ -37,6 +37,7 @@ from ledger.services.imports import (
     read_table,
     suggest_columns,
 )
+from ledger.services.totals import verify_totals
 from portal.models import AuditEvent, BuyerOrganisation
 
 HEADER = "Transaction date,Supplier (beneficiary),Transaction number,Amount,Department\r\n"
@@ -318,8 +319,10 @@ def test_withdrawing_keeps_the_payments_another_import_carried(demo_data, office
     before = held(demo_data)
     first = imported(demo_data, officer, csv_file(MONTH_1 + MONTH_2), "apr-may.csv")
     second = imported(demo_data, officer, csv_file(MONTH_2 + MONTH_3), "may-jun.csv")
+    assert verify_totals(demo_data.pk) == {}  # the figures' running totals (ADR 16)
 
     import_withdraw(spend_import=first, by=officer, reason="Wrong file")
+    assert verify_totals(demo_data.pk) == {}
 
     first.refresh_from_db()
     assert first.status == ImportStatus.WITHDRAWN

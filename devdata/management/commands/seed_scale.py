@@ -36,6 +36,19 @@ class Command(BaseCommand):
             "Only for a database kept for benchmarks.",
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (default 2026).")
+        parser.add_argument(
+            "--payments",
+            type=int,
+            default=0,
+            help="Also add this many generated published payments to the demo council's "
+            "spending ledger (e.g. 1000000), drawn from its demo files' payees and categories.",
+        )
+        parser.add_argument(
+            "--payments-only",
+            action="store_true",
+            help="Add only the --payments to the demo council (which needs seed_demo "
+            "--opportunities): no other scale data.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -50,6 +63,12 @@ class Command(BaseCommand):
         if options["scale"] <= 0:
             raise CommandError("--scale must be more than 0.")
         started = time.perf_counter()
+        if options["payments_only"]:
+            if options["payments"] <= 0:
+                raise CommandError("--payments-only needs --payments N.")
+            self._payments(options["payments"])
+            self._analyse()
+            return
         if options["reset"]:
             self.stdout.write("Emptying the database (flush) and removing the seeded files...")
             scale.flush_everything()
@@ -67,11 +86,9 @@ class Command(BaseCommand):
         sizes = scale.Sizes().scaled(options["scale"]) if options["scale"] != 1 else scale.Sizes()
         self.stdout.write(f"Seeding {sizes} ...")
         report = scale.build(sizes, seed=options["seed"])
-        # Fresh statistics for the planner, and (outside a transaction) the
-        # visibility map that index-only scans need, as autovacuum would do later.
-        self.stdout.write("Vacuuming and analysing the tables...")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+        if options["payments"] > 0:
+            self._payments(options["payments"])
+        self._analyse()
         seconds = time.perf_counter() - started
         self.stdout.write("")
         self.stdout.write(f"{'table':<40} {'rows made':>12}")
@@ -83,3 +100,22 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Scale data ready in {seconds:.0f} s ({seconds / 60:.1f} min).")
         )
+
+    def _payments(self, n: int) -> None:
+        from devdata import demo_history
+        from devdata.scale.payments import seed_payments
+
+        buyer = BuyerOrganisation.objects.get(slug="demo-council")
+        self.stdout.write(f"Adding {n:,} generated payments to the demo council's ledger...")
+        try:
+            made, seconds = seed_payments(buyer, n, by=demo_history.officers()[0])
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{made:,} payments (and their running totals) in {seconds:.0f} s.")
+
+    def _analyse(self) -> None:
+        # Fresh statistics for the planner, and (outside a transaction) the
+        # visibility map that index-only scans need, as autovacuum would do later.
+        self.stdout.write("Vacuuming and analysing the tables...")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
