@@ -53,6 +53,23 @@ def _agree(buyer, today: datetime.date) -> None:
         fast_leaks = selectors.leak_sums(buyer, since, day)
         assert _sorted(fast_leaks) == _sorted(selectors.leak_sums_from_payments(buyer, since, day))
     assert selectors.category_totals(buyer) == selectors.category_totals_from_payments(buyer)
+    # The leakage page as cached equals leakage worked out now.
+    shown = [
+        (x.category, x.cpv_group, x.cpv_description, x.not_local, x.total, x.supplier_names)
+        for x in selectors.leaks_shown(buyer, today=today)
+    ]
+    fresh = [
+        (
+            x.category,
+            x.cpv_group,
+            x.cpv_description,
+            x.not_local,
+            x.total,
+            [s.legal_name for s in x.suppliers],
+        )
+        for x in selectors.leakage(buyer, today=today)
+    ]
+    assert shown == fresh
 
 
 @pytest.fixture
@@ -164,6 +181,11 @@ def test_each_fact_that_places_a_payment_shows_on_the_next_read(ledger):
         # A supplier's SME and VCSE flags.
         lambda: SupplierOrganisation.objects.filter(pk=w.distant.pk).update(is_sme=True),
         lambda: SupplierOrganisation.objects.filter(pk=w.vcse.pk).update(is_vcse=False),
+        # A local supplier renamed; its categories of work changed (the leaks list them).
+        lambda: SupplierOrganisation.objects.filter(pk=w.local.pk).update(
+            legal_name="Tot Local Renamed Ltd"
+        ),
+        lambda: w.local.categories.clear(),
         # A payee matched, another unmatched, a postcode learnt.
         lambda: Payee.objects.filter(pk=w.payees["bare"].pk).update(supplier=w.local),
         lambda: Payee.objects.filter(pk=w.payees["local"].pk).update(supplier=None),
@@ -220,8 +242,10 @@ def test_the_triggers_are_in_place():
         "suppliers_supplierorganisation",
         "cpv_cpvcode",
         "cpv_cpvsynonym",
+        "suppliers_supplierorganisation_categories",
     ):
         assert ("ledger_figures_bump", table) in found
+    assert ("ledger_figures_bump_names", "suppliers_supplierorganisation") in found
     for event in ("insert", "update", "delete", "truncate"):
         assert (f"ledger_payment_totals_{event}", "ledger_payment") in found
 
