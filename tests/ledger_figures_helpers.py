@@ -10,7 +10,7 @@ import itertools
 from decimal import Decimal
 
 from cpv.models import CpvCode
-from ledger.models import CategoryMapping, Payee, Payment, PaymentSource, SpendImport
+from ledger.models import CategoryMapping, Payee, Payment, SpendImport
 from ledger.names import normalise
 from portal.models import BuyerOrganisation, Role, User
 from portal.services import buyer_create, locality_set, user_create
@@ -126,7 +126,6 @@ def pay(
         postcode=postcode,
         first_import=source,
     )
-    PaymentSource.objects.create(payment=payment, spend_import=source, line=next(_n))
     return payment
 
 
@@ -134,7 +133,7 @@ def bulk_pay(
     source: SpendImport, to: Payee, n: int, day: datetime.date, *, category: str = ""
 ) -> None:
     """``n`` payments of £10.00 in one insert (the query-count tests)."""
-    payments = Payment.objects.bulk_create(
+    Payment.objects.bulk_create(
         [
             Payment(
                 buyer=source.buyer,
@@ -148,10 +147,6 @@ def bulk_pay(
             )
             for i in range(n)
         ],
-        batch_size=2000,
-    )
-    PaymentSource.objects.bulk_create(
-        [PaymentSource(payment=p, spend_import=source, line=i + 1) for i, p in enumerate(payments)],
         batch_size=2000,
     )
 

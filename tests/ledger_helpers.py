@@ -1,7 +1,7 @@
 """Spending rows for tests of the ledger (issue 18), written with the ORM so
 that a test needs no file and no import job: ``make_import`` gives an import
 as if a file had been read, ``pay`` a payment of it (with its payee, found or
-created by normalised name, and its ``PaymentSource``)."""
+created by normalised name; its first import is the import, as the job writes it)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ledger.models import ImportStatus, Payee, Payment, PaymentSource, SpendImport
+from ledger.models import ImportStatus, Payee, Payment, SpendImport
 from ledger.names import is_redacted, normalise
 from portal.models import BuyerOrganisation, User
 
@@ -90,7 +90,7 @@ def pay(
     if isinstance(date, str):
         date = datetime.date.fromisoformat(date)
     number = next(_serial)
-    line = fields.pop("line", number + 1)
+    fields.pop("line", None)  # a payment's first import holds it: no source row (ADR 15)
     key = fields.pop(
         "key", hashlib.sha256(f"test-payment:{buyer.pk}:{number}".encode()).hexdigest()
     )
@@ -106,5 +106,4 @@ def pay(
         postcode=payee_fields.get("postcode", ""),
         **fields,
     )
-    PaymentSource.objects.create(payment=payment, spend_import=spend_import, line=line)
     return payment
