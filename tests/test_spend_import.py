@@ -532,26 +532,21 @@ def test_the_command_fails_with_one_line_on_a_bad_file(demo_data, tmp_path):
         call_command("import_spend", "--buyer", "demo-council", str(path))
 
 
-def test_the_command_exits_non_zero(demo_data, tmp_path):
-    import os
-    import subprocess
-    import sys
+def test_the_command_exits_non_zero(demo_data, tmp_path, capsys):
+    """As run from the shell (``run_from_argv``): exit status 1 and one line."""
+    from django.core.management import ManagementUtility
 
-    from django.db import connection
-
-    name = connection.settings_dict["NAME"]
-    env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name}
     path = tmp_path / "bad.csv"
     path.write_bytes(b"When,Who\r\n1,2\r\n")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_spend", "--buyer", "no-such-council", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
+    utility = ManagementUtility(
+        ["manage.py", "import_spend", "--buyer", "no-such-council", str(path)]
     )
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1].endswith("No council 'no-such-council'.")
+    with pytest.raises(SystemExit) as exited:
+        utility.execute()
+    assert exited.value.code == 1
+    assert (
+        capsys.readouterr().err.strip().splitlines()[-1].endswith("No council 'no-such-council'.")
+    )
 
 
 # --- The pages ----------------------------------------------------------------------
