@@ -42,6 +42,16 @@ _WRITE = """
 """
 
 
+def changing() -> None:
+    """Call first in a transaction that will change what the figures read
+    (payments, payees): it takes the version's row lock before any payee's,
+    in the same order in every such transaction, so two of them cannot
+    deadlock; the change itself raises the version again (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT ledger_figures_bump_now()")
+
+
 def cached(buyer_id: int, kind: str, compute: Callable[[], Any]) -> Any:
     """``compute()`` (JSON data), or what it gave at the current version.
     One query when it is cached; two more when it is not."""

@@ -724,6 +724,10 @@ PARITY = [
     "08/04/2024,Small Ltd,B8,1.500,,Parks,,,,,,",
     "09/04/2024,Spaced Ltd,B9,£ 1 000.00,,Parks,,,,,,",
     "09/04/2024,\u00a0Spaced Ltd\u00a0,B10,1\u202f000.00,,Parks,,,,,,",
+    # The number and postcode come on a later row than the name.
+    "10/04/2024,Late Ltd,L1,£5.00,,Parks,,,,,,",
+    "11/04/2024,LATE LIMITED,L2,£6.00,,Parks,,,,,7654321,hx1 1aa",
+    "12/04/2024,Late Ltd,Straße-1,£7.00,,Parks,,,,,,",
 ]
 
 
@@ -793,9 +797,10 @@ def test_the_bulk_path_and_the_row_by_row_rules_hold_the_same_ledger(
     assert results[True] == results[False]
     (payments, payees), refused, counts = results[True]
     # Three Acmes are one payee; the identical Bolt payments on 5 April both count.
-    assert counts[:4] == (20, 14, 0, 6)
-    assert len(payments) == 14
+    assert counts[:4] == (23, 17, 0, 6)
+    assert len(payments) == 17
     assert ("ACME CLEANING", "Acme Cleaning Ltd", "01234567", "LS1 4AP") in payees
+    assert ("LATE", "Late Ltd", "07654321", "HX1 1AA") in payees
     assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19]
 
 
@@ -817,8 +822,22 @@ def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, mon
         ["01/04/2024,Acme,T1,£1.00", "02/04/2024,Bolt,T2,£2.00,Parks"],
         ["01/04/2024,Acme,T1,£1.00,Parks", "", "02/04/2024,Bolt,T2,£2.00,Parks"],
         ['01/04/2024,Acme "Quoted" Ltd,T1,£1.00,Parks', "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ['01/04/2024,Acme,T1,£1.00,Monitor 24"" wide', "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ['01/04/2024,Acme,T1,1""000.00,Parks', "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ['01/04/2024,Acme,T1,£1.00,Monitor 24",27"', "02/04/2024,Bolt,T2,£2.00,Parks"],
+        ['01/04/2024,"Acme\rCleaning",T1,£1.00,Parks', "02/04/2024,Bolt,T2,£2.00,x", "bad"],
     ],
-    ids=["line break in a value", "a value too many", "a value too few", "blank line", "quote"],
+    ids=[
+        "line break in a value",
+        "a value too many",
+        "a value too few",
+        "blank line",
+        "quote",
+        "doubled quote unquoted",
+        "doubled quote in an amount",
+        "quote before a comma",
+        "lone CR",
+    ],
 )
 def test_a_file_the_bulk_path_cannot_read_exactly_is_read_row_by_row(demo_data, officer, rows):
     spend_import = imported(demo_data, officer, csv_file(rows))
@@ -882,3 +901,25 @@ def test_the_import_benchmark_reports_its_ratio_and_leaves_nothing_behind(db, ca
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'ledger\\_bulk%%'")
         assert cursor.fetchone()[0] == 0
+
+
+def test_the_key_reads_a_transaction_number_in_capitals_as_python_writes_them():
+    assert imports.key_number(" é-9 ") == "É-9"
+    assert imports.key_number("straße-1") == "STRASSE-1"
+
+
+def test_a_file_of_more_columns_than_a_table_holds_is_read_row_by_row(demo_data, officer):
+    header = HEADER.strip() + "".join(f",Extra {i}" for i in range(1700)) + "\r\n"
+    rows = [r + "," * 1700 for r in MONTH_1]
+    spend_import = imported(demo_data, officer, csv_file(rows, header=header))
+    assert spend_import.status == ImportStatus.DONE
+    assert spend_import.rows_imported == 2
+
+
+def test_a_value_longer_than_the_csv_reader_reads_fails_the_import_either_way(
+    demo_data, officer, read_by
+):
+    rows = ["01/04/2024,Acme,T1,£1.00," + "x" * 140_000]
+    spend_import = imported(demo_data, officer, csv_file(rows))
+    assert spend_import.status == ImportStatus.FAILED
+    assert "cannot be read" in spend_import.error

@@ -42,6 +42,7 @@ import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from ledger import rollup
 from ledger.models import Field, Payee, RefusedRow, SpendImport
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,17 @@ WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace
 # "1234.5", "-1,234.50", "£1,234.50", "-£12"; any other ("(£1,234.50)", a
 # credit note; "GBP 12", "12-") is read by ``parse_amount``, value by value.
 _PLAIN_AMOUNT = r"^-?£?([0-9]{1,12}|[0-9]{1,3}(,[0-9]{3}){1,3})(\.[0-9]{1,2})?$"
-# A quote between two characters of a value: the CSV readers differ on it.
-# (Written to start with the quote: the search then skips to each quote at C speed.)
-_INNER_QUOTE = re.compile(rb'"(?<=[^,\r\n"]")(?=[^,\r\n"])')
+# A line both CSV readers read alike (RFC 4180, one record per line): values
+# either quoted whole (a quote inside doubled) or without any quote. Python's
+# csv module keeps a quote inside an unquoted value; PostgreSQL's COPY starts
+# a quoted section at it. Only lines with a quote are checked against it.
+_VALUE = rb'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)'
+_PLAIN_LINE = re.compile(rb"%s(?:,%s)*\r?" % (_VALUE, _VALUE))
+# Python's csv module refuses a longer value (``csv.field_size_limit()``).
+_LONGEST = 131072
 _BLOCK = 1 << 22
+# A PostgreSQL table's columns, less the line number.
+_COLUMNS = 1599
 
 
 class NotBulk(Exception):
@@ -67,23 +75,44 @@ class NotBulk(Exception):
 
 class _Scan:
     """The file's lines, counted while it streams to the database; NotBulk
-    as soon as it has something the two CSV readers read differently."""
+    as soon as a line is one the two CSV readers may read differently (a
+    quote inside an unquoted value, a line break other than LF or CRLF, a NUL
+    byte, a value longer than Python's csv module reads)."""
 
     def __init__(self) -> None:
         self.lines = 0
-        self._tail = b""
-        self._last = b""
+        self._carry = b""
+
+    def _check(self, lines: bytes) -> None:
+        """``lines``: whole lines (each ending with LF, but for the file's last)."""
+        if b"\x00" in lines:
+            raise NotBulk("a NUL byte")
+        if lines.count(b"\r") != lines.count(b"\r\n"):
+            raise NotBulk("a line break that is a lone CR")
+        if len(lines) > _LONGEST and max(map(len, lines.split(b"\n"))) > _LONGEST:
+            raise NotBulk("a line longer than the CSV reader reads")
+        at = lines.find(b'"')
+        while at != -1:
+            start = lines.rfind(b"\n", 0, at) + 1
+            end = lines.find(b"\n", at)
+            end = len(lines) if end == -1 else end
+            if not _PLAIN_LINE.fullmatch(lines, start, end):
+                raise NotBulk("a quote inside an unquoted value")
+            at = lines.find(b'"', end)
 
     def see(self, block: bytes) -> None:
-        self.lines += block.count(b"\n")
-        window = self._tail + block
-        if b"\x00" in block or _INNER_QUOTE.search(window):
-            raise NotBulk("a NUL byte or a quote inside an unquoted value")
-        self._tail, self._last = window[-2:], block
+        data = self._carry + block
+        cut = data.rfind(b"\n") + 1
+        self._carry = data[cut:]
+        if cut:
+            self.lines += data.count(b"\n", 0, cut)
+            self._check(data[:cut])
 
     def end(self) -> int:
-        if self._last and not self._last.endswith(b"\n"):
+        if self._carry:
+            self._check(self._carry)
             self.lines += 1
+            self._carry = b""
         return self.lines
 
 
@@ -169,6 +198,8 @@ class Bulk:
         if header_line != 1:
             raise NotBulk("the headers are not on the first line")
         width = len(self.headers)
+        if width > _COLUMNS:
+            raise NotBulk(f"{width} columns: a table has at most {_COLUMNS}")
         columns = ", ".join(f"c{i} text" for i in range(width))
         names = ", ".join(f"c{i}" for i in range(width))
         scan = _Scan()
@@ -218,17 +249,26 @@ class Bulk:
         (Field.POSTCODE, False),
         (Field.AMOUNT, True),
         (Field.IRRECOVERABLE_VAT, True),
+        (Field.TRANSACTION_NUMBER, True),
     )
 
+    def number_text(self) -> str:
+        """SQL for the transaction number as held: trimmed, cut at 100."""
+        return f"left({_trim(_col(self.at[Field.TRANSACTION_NUMBER.value]))}, 100)"
+
     def distinct_values(self) -> dict[Field, set[str]]:
-        """Each field's distinct values (for the amounts: those that are not
-        plain "£1,234.50"), in one pass over the staged rows."""
+        """Each field's distinct values, in one pass over the staged rows: for
+        the amounts those that are not plain "£1,234.50"; for the transaction
+        numbers those with a letter beyond ASCII (capitals as Python writes them)."""
         selected, sets = [], []
         for n, (field, trim) in enumerate(self._DISTINCT):
             index = self.at[field.value]
             value = (_trim(_col(index)) if trim else _col(index)) if index is not None else "''"
             if field in (Field.AMOUNT, Field.IRRECOVERABLE_VAT):
                 value = f"CASE WHEN {value} ~ %(plain)s THEN NULL ELSE {value} END"
+            if field == Field.TRANSACTION_NUMBER:
+                number = self.number_text()
+                value = f"CASE WHEN octet_length({number}) <> length({number}) THEN {number} END"
             selected.append(f"{value} AS v{n}")
             sets.append(f"(v{n})")
         names = ", ".join(f"v{n}" for n in range(len(self._DISTINCT)))
@@ -255,6 +295,7 @@ class Bulk:
         ``_postcode``: each distinct value read by the import's own rules."""
         from ledger.services.imports import (
             _payee,
+            key_number,
             parse_amount,
             parse_date,
             tidy_companies_house_number,
@@ -281,6 +322,11 @@ class Bulk:
             "ledger_bulk_number",
             "raw text PRIMARY KEY, number text",
             ((n, tidy_companies_house_number(n)) for n in found[Field.COMPANIES_HOUSE_NUMBER]),
+        )
+        self._map(
+            "ledger_bulk_numkey",
+            "raw text PRIMARY KEY, key text",
+            ((n, key_number(n)) for n in found[Field.TRANSACTION_NUMBER]),
         )
         self._map(
             "ledger_bulk_postcode",
@@ -327,16 +373,13 @@ class Bulk:
                 vat_join,
                 joined(Field.COMPANIES_HOUSE_NUMBER, "ledger_bulk_number", "n", False),
                 joined(Field.POSTCODE, "ledger_bulk_postcode", "c", False),
+                f"LEFT JOIN ledger_bulk_numkey k ON k.raw = {self.number_text()}",
             )
         )
-        number = text(Field.TRANSACTION_NUMBER, 100)
-        # ``key_number``: trimmed again after the cut, a–z in capitals.
-        trimmed = f"btrim({number}, %(ws)s)"
-        # (translate is slow: only a number with a small letter needs it)
-        number_key = (
-            f"CASE WHEN upper({trimmed}) = {trimmed} THEN {trimmed} ELSE translate({trimmed}, "
-            "'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') END"
-        )
+        number = self.number_text()
+        # ``key_number``: trimmed again after the cut, in capitals: ASCII's by
+        # the database, any other by Python (the map of those numbers).
+        number_key = f"CASE WHEN k.raw IS NULL THEN upper(btrim({number}, %(ws)s)) ELSE k.key END"
         payee_key = "CASE WHEN p.redacted THEN 'REDACTED' ELSE p.normalised END"
         # Only rows the rules read (an amount is cast only once its row passes).
         vat_ok = (
@@ -461,6 +504,7 @@ class Bulk:
         }
         ids: dict[str, int] = {}
         with transaction.atomic():
+            rollup.changing()
             held = {
                 p.normalised: p
                 for p in Payee.objects.filter(buyer_id=buyer_id, normalised__in=list(seen))
@@ -531,6 +575,7 @@ class Bulk:
             "after": after,
             "up_to": up_to,
         }
+        rollup.changing()
         lock_council(spend_import.buyer_id)
         with self.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS ledger_bulk_held")
@@ -605,6 +650,7 @@ class Bulk:
                 "ledger_bulk_amount",
                 "ledger_bulk_number",
                 "ledger_bulk_postcode",
+                "ledger_bulk_numkey",
                 "ledger_bulk_payee_id",
                 "ledger_bulk_held",
             ):
@@ -625,10 +671,12 @@ def run(
     started = time.perf_counter()
 
     def step(name: str) -> None:
+        """Time a step, and say the job is alive (the sweep requeues a silent one)."""
         nonlocal started
         now = time.perf_counter()
         steps.append((name, round(now - started, 3)))
         started = now
+        SpendImport.objects.filter(pk=spend_import.pk).update(heartbeat_at=timezone.now())
 
     try:
         with connection.cursor() as cursor:

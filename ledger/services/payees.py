@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
+from ledger import rollup
 from ledger.invitations import invitation_key, send_invitation
 from ledger.models import MatchMethod, Payee, PayeeRejection
 from ledger.names import is_redacted, normalise
@@ -63,6 +64,7 @@ def match_payees(buyer: BuyerOrganisation) -> int:
     matched are left as they are. Returns how many were matched (audited,
     one event each, by the system). A few queries, whatever the number of payees."""
     with transaction.atomic():
+        rollup.changing()
         unmatched = list(
             Payee.objects.select_for_update(of=("self",))
             .filter(buyer=buyer, supplier__isnull=True)
@@ -219,6 +221,7 @@ def _may_decide(payee: Payee, by: User) -> None:
 
 
 def _locked(payee: Payee) -> Payee:
+    rollup.changing()
     return Payee.objects.select_for_update(of=("self",)).select_related("supplier").get(pk=payee.pk)
 
 
