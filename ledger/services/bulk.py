@@ -48,7 +48,7 @@ from ledger.models import Field, Payee, RefusedRow, SpendImport
 log = logging.getLogger(__name__)
 
 # Rows committed together by the bulk path (one transaction, one ``position``).
-CHUNK = 250_000
+CHUNK = 100_000
 
 # What Python's ``str.strip()`` strips: the SQL trims the same characters.
 WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
