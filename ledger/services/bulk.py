@@ -43,7 +43,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ledger import rollup
-from ledger.models import Field, Payee, RefusedRow, SpendImport
+from ledger.models import Field, Payee, SpendImport
 
 log = logging.getLogger(__name__)
 
@@ -666,6 +666,8 @@ def run(
 ) -> None:
     """Import a CSV file on PostgreSQL by the bulk path (``NotBulk``: it
     cannot; nothing was written)."""
+    from ledger.services.imports import record_chunk
+
     bulk = Bulk(spend_import, headers)
     steps: list[tuple[str, float]] = []
     started = time.perf_counter()
@@ -708,34 +710,12 @@ def run(
         for after, up_to in chunks:
             with transaction.atomic():
                 read, new = bulk.write(after, up_to)
-                turned_down = refused_by_line[up_to]
-                RefusedRow.objects.bulk_create(
-                    [
-                        RefusedRow(
-                            spend_import=spend_import,
-                            line=line,
-                            reason=reason[:300],
-                            raw=",".join(values)[:2000],
-                        )
-                        for line, reason, values in turned_down
-                    ],
-                    ignore_conflicts=True,
-                )
-                spend_import.rows_read += read + len(turned_down)
-                spend_import.rows_imported += new
-                spend_import.rows_duplicate += read - new
-                spend_import.rows_refused += len(turned_down)
-                spend_import.position = up_to
-                spend_import.heartbeat_at = timezone.now()
-                spend_import.save(
-                    update_fields=[
-                        "rows_read",
-                        "rows_imported",
-                        "rows_duplicate",
-                        "rows_refused",
-                        "position",
-                        "heartbeat_at",
-                    ]
+                record_chunk(
+                    spend_import,
+                    read=read,
+                    new=new,
+                    refused=refused_by_line[up_to],
+                    position=up_to,
                 )
             after_chunk(spend_import)
             step(f"lines to {up_to}")

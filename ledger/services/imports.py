@@ -1006,35 +1006,53 @@ def _commit_chunk(
             imported = _payments_copy(spend_import, staged, payee_ids)
         else:
             imported = _payments_batched(spend_import, staged, payee_ids)
-        RefusedRow.objects.bulk_create(
-            [
-                RefusedRow(
-                    spend_import=spend_import,
-                    line=line,
-                    reason=reason[:300],
-                    raw=",".join(values)[:2000],
-                )
-                for line, reason, values in refused
-            ],
-            ignore_conflicts=True,
-        )
-        spend_import.rows_read += len(staged) + len(refused)
-        spend_import.rows_imported += imported
-        spend_import.rows_duplicate += len(staged) - imported
-        spend_import.rows_refused += len(refused)
-        spend_import.position = last_line
-        spend_import.heartbeat_at = timezone.now()
-        spend_import.save(
-            update_fields=[
-                "rows_read",
-                "rows_imported",
-                "rows_duplicate",
-                "rows_refused",
-                "position",
-                "heartbeat_at",
-            ]
+        record_chunk(
+            spend_import,
+            read=len(staged),
+            new=imported,
+            refused=refused,
+            position=last_line,
         )
     _after_chunk(spend_import)
+
+
+Refused = list[tuple[int, str, list[str]]]  # line, why, the row's values
+
+
+def record_chunk(
+    spend_import: SpendImport, *, read: int, new: int, refused: Refused, position: int
+) -> None:
+    """In a chunk's transaction, after its payments: its refused rows, the
+    import's counts (``read`` rows the rules read, ``new`` of them new to the
+    ledger) and the line it has reached. Both paths end a chunk with it."""
+    RefusedRow.objects.bulk_create(
+        [
+            RefusedRow(
+                spend_import=spend_import,
+                line=line,
+                reason=reason[:300],
+                raw=",".join(values)[:2000],
+            )
+            for line, reason, values in refused
+        ],
+        ignore_conflicts=True,
+    )
+    spend_import.rows_read += read + len(refused)
+    spend_import.rows_imported += new
+    spend_import.rows_duplicate += read - new
+    spend_import.rows_refused += len(refused)
+    spend_import.position = position
+    spend_import.heartbeat_at = timezone.now()
+    spend_import.save(
+        update_fields=[
+            "rows_read",
+            "rows_imported",
+            "rows_duplicate",
+            "rows_refused",
+            "position",
+            "heartbeat_at",
+        ]
+    )
 
 
 def _payees(run: _Run, rows: list[ParsedRow]) -> dict[str, int]:
