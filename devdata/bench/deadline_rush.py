@@ -6,7 +6,10 @@ opportunity with one lot, and ``suppliers`` invited suppliers, each with a
 signed-in session: taken from the council-scale data when it is there
 (approved suppliers of ``seed_scale``), made for the run otherwise.
 
-The run: the portal starts under gunicorn on 127.0.0.1 (two workers); the
+The run: the portal starts under gunicorn on 127.0.0.1 (two workers), behind
+a front server that reads each request whole and stamps when it arrived
+(``front.py``, as nginx does in docker-compose.yml; the portal trusts it and
+no one else, ADR 17); the
 deadline is moved to ``lead`` seconds ahead (60 s by default: the whole run
 is the last minute before it); a load generator in a separate process has
 every supplier, at its own start time, open the bid page (for the CSRF token)
@@ -22,9 +25,9 @@ sustained; when it kept up this is the rate offered, ``offered_per_s``) and
 the machine's load average before and after, and checks every refusal
 against the deadline: no refusal answered before it, no accepted bid sent or
 received after it, and no bid sent a second or more before it refused (the
-deadline is checked against the moment a bid was received, ADR 17: here,
-with no front server, the moment the application had read it; one sent a
-second earlier and refused means the server fell that far behind).
+deadline is checked against the moment a bid was received, ADR 17: the
+front server's time, so a bid queued behind others at gunicorn still counts;
+one sent a second earlier and refused means the front server fell behind).
 Rows stay (the audit trail is append-only; the run's council keeps them
 apart); the uploaded files are removed, and the run's notifications (the
 receipts, to memory) are delivered at the end, so that no work is left
@@ -79,6 +82,7 @@ from tenders.services import (
 )
 
 LOAD_SCRIPT = Path(__file__).resolve().parent / "load.py"
+FRONT_SCRIPT = Path(__file__).resolve().parent / "front.py"
 FILE_BYTES = 1024 * 1024
 RECEIPT = re.compile(r"/opportunities/(\d+)/bids/(\d+)/receipts/(\d+)/")
 
@@ -223,17 +227,27 @@ def run(
     form = reverse("tenders:supplier_bid", args=[opportunity.pk, lot.pk])
     media = Path(tempfile.mkdtemp(prefix="bench-rush-media-"))
     log_dir = Path(tempfile.mkdtemp(prefix="bench-rush-"))
-    out(f"Starting gunicorn (2 workers) on 127.0.0.1; logs in {log_dir}")
+    out(f"Starting gunicorn (2 workers) on 127.0.0.1 behind a front server; logs in {log_dir}")
     portal = bench_server.start(
         log_dir=log_dir,
         workers=2,
         env={
             "MEDIA_ROOT": str(media),
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            # The front server below, and only it, says when a request arrived.
+            "TRUSTED_PROXIES": "127.0.0.1",
         },
+    )
+    front_port = bench_server.free_port()
+    front = subprocess.Popen(  # noqa: S603  (our own interpreter and script)
+        [sys.executable, str(FRONT_SCRIPT), str(front_port), str(portal.port)],
+        stdout=subprocess.PIPE,
+        start_new_session=True,
     )
     cookie_name = settings.SESSION_COOKIE_NAME
     try:
+        if front.stdout is None or front.stdout.readline().strip() != b"ready":
+            raise RuntimeError("The front server did not start.")
         deadline = timezone.now() + datetime.timedelta(seconds=lead)
         Opportunity.objects.filter(pk=opportunity.pk).update(
             submission_deadline=deadline,
@@ -267,7 +281,7 @@ def run(
         job = {
             "mode": "rush",
             "host": portal.host,
-            "port": portal.port,
+            "port": front_port,
             # One client per supplier (as many browsers): requests go at their
             # time, and a server that cannot keep up shows as refusals of bids
             # sent before the deadline, not as a client that waits.
@@ -286,6 +300,8 @@ def run(
         if loaded.returncode != 0:
             raise RuntimeError(f"The load generator failed:\n{loaded.stderr}")
     finally:
+        front.terminate()
+        front.wait(timeout=30)
         portal.stop()
         shutil.rmtree(media, ignore_errors=True)
     results = json.loads(loaded.stdout)["results"]
