@@ -573,8 +573,10 @@ def box_state(
         state = "opened"
     elif current == OpportunityStatus.CANCELLED:
         state = "cancelled"
-    elif current == OpportunityStatus.CLOSED and _in_flight(opportunity, now):
-        state = "sealed"  # a bid received before the deadline may still be landing
+    elif opportunity.closed_by_time(now) and _in_flight(opportunity, now):
+        # A bid received before the deadline may still be landing. (Once the
+        # closing is recorded they have landed: it is recorded only after.)
+        state = "sealed"
     elif lifecycle.allowed(opportunity, "confirm_opening", now):
         state = "first_confirmed" if opening else "waiting"
     elif current == OpportunityStatus.OPEN:
