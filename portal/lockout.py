@@ -108,6 +108,13 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether ``request`` came straight from one of ``TRUSTED_PROXIES``."""
+    proxies = _networks(tuple(settings.TRUSTED_PROXIES))
+    peer = _address(request.META.get("REMOTE_ADDR") or "")
+    return bool(proxies) and peer is not None and any(peer in net for net in proxies)
+
+
 def client_address(request: HttpRequest) -> str | None:
     """The address a request came from (axes' ``AXES_CLIENT_IP_CALLABLE``).
 

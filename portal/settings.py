@@ -95,6 +95,8 @@ if not PRODUCTION:
     INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
+    # request.received_at: when the request reached us (ADR 17); first of all.
+    "portal.received.ReceivedAtMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -237,6 +239,12 @@ AXES_VERBOSE = False
 # The reverse proxies in front of the portal (IP addresses or CIDR ranges):
 # only from these is X-Forwarded-For believed (portal.lockout.client_address).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# ...and from these only is X-Request-Start believed: when a request reached
+# the front server (portal.received, ADR 17).
+# How long a bid received before the deadline may take to be recorded: the
+# sealed box opens, and the closing is recorded, only this long after the
+# deadline (ADR 17). Keep it above the front server's proxy timeout.
+BIDS_IN_FLIGHT_SECONDS = env_int("BIDS_IN_FLIGHT_SECONDS", 30, minimum=0)
 
 # --- Email ----------------------------------------------------------------------
 

@@ -84,3 +84,28 @@ def test_dockerfile_builds_assets_installs_the_lock_and_runs_as_a_user():
     assert re.search(r"^USER \w+", dockerfile, re.MULTILINE)
     build = SERVICES["web"].get("build")
     assert build == "." and (ROOT / "Dockerfile").is_file()
+
+
+def test_a_front_server_stamps_when_each_request_arrived_and_only_it_is_trusted():
+    """ADR 17: nginx reads each request whole, stamps X-Request-Start with the
+    moment its last byte came in, and is the web service's trusted proxy."""
+    front = SERVICES["front"]
+    assert front["image"].startswith("nginx:")
+    assert "8000:8000" in front["ports"] and "ports" not in SERVICES["web"]
+    mount = next(v for v in front["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro"))
+    config = (ROOT / mount.split(":")[0]).read_text()
+    assert 'proxy_set_header X-Request-Start "t=${msec}";' in config
+    assert "proxy_request_buffering on;" in config
+    assert "server web:8000;" in config
+    address = front["networks"]["default"]["ipv4_address"]
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    import ipaddress
+
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    web = SERVICES["web"]["environment"]
+    assert web["TRUSTED_PROXIES"].split(",")[0] == address
+    assert web["FORWARDED_ALLOW_IPS"] == address
+    # The front server's time must be believed for at least as long as it waits.
+    timeout = re.search(r"proxy_read_timeout (\d+)s;", config)
+    in_flight = re.search(r":-(\d+)\}", web["BIDS_IN_FLIGHT_SECONDS"])
+    assert timeout and in_flight and int(timeout[1]) <= int(in_flight[1])

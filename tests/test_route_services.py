@@ -342,7 +342,11 @@ def test_a_deadline_cannot_move_earlier_once_published(officer, published):
 def test_the_deadline_closes_the_opportunity_by_itself(officer, published):
     with time_machine.travel(published.submission_deadline, tick=False):
         assert close_due() == 0  # a bid at the deadline itself is still on time
-    after = published.submission_deadline + datetime.timedelta(seconds=1)
+    # Recorded once bids received in time have had BIDS_IN_FLIGHT_SECONDS to land.
+    landing = published.submission_deadline + datetime.timedelta(seconds=30)
+    with time_machine.travel(landing, tick=False):
+        assert close_due() == 0
+    after = landing + datetime.timedelta(seconds=1)
     with time_machine.travel(after, tick=False):
         assert close_due() == 1
     published.refresh_from_db()

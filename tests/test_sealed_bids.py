@@ -202,7 +202,7 @@ def test_the_opportunity_page_says_only_the_state_of_the_box(sealed, clock, offi
     client = signed_in(officer)
     response = client.get(reverse("tenders:opportunity_detail", args=[sealed.pk]))
     assert response.context["bids"]["state"] == "sealed"
-    assert set(response.context["bids"]) == {"state", "opening", "can_open", "lots"}
+    assert set(response.context["bids"]) == {"state", "opening", "can_open", "opens_at", "lots"}
     assert response.context["bids"]["lots"] == []
     pass_deadline(clock, sealed)
     client = signed_in(officer)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, connections
@@ -93,6 +94,8 @@ from tests.test_opportunity_pages import when
 
 S = OpportunityStatus
 SECOND = datetime.timedelta(seconds=1)
+# When the box may be opened: after the bids received in time have landed (ADR 17).
+IN_FLIGHT = datetime.timedelta(seconds=settings.BIDS_IN_FLIGHT_SECONDS)
 
 
 # --- Helpers --------------------------------------------------------------------------
@@ -334,6 +337,13 @@ def test_the_pages_say_closed_and_offer_the_opening_the_moment_the_deadline_pass
     for gone in ["Extend the deadline", "Correct the details", "Change the value", "Invite supp"]:
         assert gone not in page, gone
     assert "Cancel the opportunity" in page
+    # The box waits for bids received before the deadline to land (ADR 17).
+    assert "Open the bids" not in page
+    opens = london_time(open_opportunity.submission_deadline + IN_FLIGHT).split(" at ")[1]
+    assert "may still be being recorded" in page and opens in page
+    clock.move_to(open_opportunity.submission_deadline + IN_FLIGHT + SECOND)
+    client = signed_in(officer)
+    page = main_text(client.get(detail))
     assert "Open the bids" in page
     listed = client.get(reverse("tenders:opportunity_list")).content.decode()
     row = listed[listed.index(open_opportunity.reference) :]
@@ -366,6 +376,9 @@ def test_the_box_opens_after_the_deadline_without_the_scheduled_task(
         box_open(opportunity=open_opportunity, by=officer)
     assert "cannot be opened before the deadline" in str(early.value)
     clock.move_to(open_opportunity.submission_deadline + SECOND)
+    with pytest.raises(BidRefused, match="may still be being recorded"):
+        box_open(opportunity=open_opportunity, by=officer)
+    clock.move_to(open_opportunity.submission_deadline + IN_FLIGHT + SECOND)
     box_open(opportunity=open_opportunity, by=officer)
     clock.shift(datetime.timedelta(minutes=1))
     box_open(opportunity=open_opportunity, by=second_officer)
@@ -386,7 +399,7 @@ def test_the_box_opens_after_the_deadline_without_the_scheduled_task(
 def test_with_the_scheduled_task_having_run_the_answers_are_the_same(
     open_opportunity, clock, officer
 ):
-    clock.move_to(open_opportunity.submission_deadline + SECOND)
+    clock.move_to(open_opportunity.submission_deadline + IN_FLIGHT + SECOND)
     assert close_due() == 1
     assert close_due() == 0  # safe to run twice
     opportunity = Opportunity.objects.get(pk=open_opportunity.pk)
@@ -579,7 +592,7 @@ def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_s
     bid = bid_start(lot=depot.lots.get(), by=person)
     bid_save_draft(bid=bid, by=person, price=D("90000.00"), declarations=ALL_DECLARED)
     bid_submit(bid=bid, by=person)
-    clock.move_to(depot.submission_deadline + SECOND)
+    clock.move_to(depot.submission_deadline + IN_FLIGHT + SECOND)
     box_open(opportunity=depot, by=officer)
     box_open(opportunity=depot, by=second_officer)
     quality = depot.criteria.get(is_price=False)
@@ -722,7 +735,7 @@ def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
     £100,000: that value's band needs four invited, three of them local."""
     opportunity = publish_with_bidders(officer, 1, "9000.00")
     submit(opportunity, 1, "100000.00")
-    clock.move_to(opportunity.submission_deadline + SECOND)
+    clock.move_to(opportunity.submission_deadline + IN_FLIGHT + SECOND)
     box_open(opportunity=opportunity, by=officer)
     box_open(opportunity=opportunity, by=second_officer)
     before = rows(opportunity)

@@ -73,7 +73,12 @@ class BidRevision(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # When the submitting transaction read the clock, just before it committed.
     submitted_at = models.DateTimeField()
+    # When the bid reached us (ADR 17): the trusted front server's time, or the
+    # moment the application had the whole request. The deadline is checked
+    # against it; null only for versions submitted before it was recorded.
+    received_at = models.DateTimeField(null=True, blank=True)
     # Shown on the receipt: "LT-" and 80 random bits (``new_receipt_reference``).
     receipt_reference = models.CharField(max_length=80, unique=True)
     # SHA-256 of everything submitted in this version (price, declarations,
@@ -101,8 +106,14 @@ def new_receipt_reference() -> str:
 
 
 def bid_file_path(instance: BidFile, filename: str) -> str:
+    return bid_file_name(instance.bid.opportunity_id, instance.bid_id, instance.sha256)
+
+
+def bid_file_name(opportunity_id: int, owner: int | str | None, sha256: str) -> str:
+    """Where a bid's file is stored: under its opportunity and its bid (or,
+    for a file stored before its bid's row exists, its supplier: ``s<id>``)."""
     stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
-    return f"bids/{instance.bid.opportunity_id}/{instance.bid_id}/{instance.sha256[:16]}-{stamp}"
+    return f"bids/{opportunity_id}/{owner}/{sha256[:16]}-{stamp}"
 
 
 class BidFile(StoredFile):

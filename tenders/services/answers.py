@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -384,10 +384,29 @@ def content_document(revision: BidRevision) -> dict[str, Any]:
 
 def content_sha256(revision: BidRevision) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no whitespace) of the version."""
-    text = json.dumps(
-        content_document(revision), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    return document_sha256(content_document(revision))
+
+
+def document_sha256(document: Mapping[str, Any]) -> str:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plain_content_sha256(revision: BidRevision, files: Iterable[BidFile]) -> str:
+    """``content_sha256`` of a version without a questionnaire (no answers, no
+    rates), from what is being written rather than read back: the same document."""
+    return document_sha256(
+        {
+            "price": _money(revision.price),
+            "declarations": {key: bool(v) for key, v in (revision.declarations or {}).items()},
+            "answers": {},
+            "rates": {},
+            "files": sorted(
+                ({"sha256": f.sha256, "question": f.question_id} for f in files),
+                key=lambda f: (f["sha256"], f["question"] or 0),
+            ),
+        }
+    )
 
 
 @dataclass

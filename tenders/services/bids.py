@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet, Subquery
 from django.utils import timezone
 
 from portal import audit, events
@@ -20,8 +22,7 @@ from portal.models import Role, User
 from portal.notifications import notify
 from portal.permissions import may_read_bids, officer_of_council
 from portal.uploads import check_upload, store
-from suppliers.models import SupplierStatus
-from suppliers.selectors import status_of
+from suppliers.models import SupplierApproval, SupplierStatus
 from tenders.models import (
     Bid,
     BidFile,
@@ -34,7 +35,7 @@ from tenders.models import (
     OpportunityStatus,
     Question,
 )
-from tenders.models.bids import new_receipt_reference
+from tenders.models.bids import bid_file_name, new_receipt_reference
 from tenders.services import lifecycle
 from tenders.services.lifecycle import london_time
 from tenders.services.opportunities import opportunity_contact
@@ -71,25 +72,44 @@ class LateBid(BidRefused):
 # --- Preparing a bid -----------------------------------------------------------------
 
 
-def _check_open_for(opportunity: Opportunity, user: User) -> None:
+def _check_open_for(
+    opportunity: Opportunity, user: User, at: datetime.datetime | None = None
+) -> None:
+    """May ``user`` bid for ``opportunity`` at ``at`` (now by default; for a
+    submission, when it was received)? Raises ``BidRefused`` saying why not."""
     if not (user.is_supplier_user and user.supplier_id):
         raise BidRefused("Only invited suppliers can bid.")
-    if not Invitation.objects.filter(
-        opportunity=opportunity, supplier_id=user.supplier_id
-    ).exists():
+    # The invitation and this council's decision, in one query. Only this
+    # council's decision counts: another council's suspension is not a block.
+    invited = (
+        Invitation.objects.filter(opportunity=opportunity, supplier_id=user.supplier_id)
+        .annotate(
+            approval=Subquery(
+                SupplierApproval.objects.filter(
+                    supplier_id=user.supplier_id, buyer_id=opportunity.buyer_id
+                ).values("status")[:1]
+            )
+        )
+        .values_list("approval", flat=True)
+    )
+    found = list(invited[:1])
+    if not found:
         raise BidRefused("Only invited suppliers can bid.")
-    # Only this council's decision counts: another council's suspension is not a block.
-    if status_of(user.supplier_id, opportunity.buyer_id) != SupplierStatus.APPROVED:
+    if (found[0] or SupplierStatus.PENDING) != SupplierStatus.APPROVED:
         raise BidRefused(
             f"Your organisation is not approved by {opportunity.buyer}, so it cannot bid."
         )
-    now = timezone.now()
-    if lifecycle.allowed(opportunity, "bid", now):
+    at = at or timezone.now()
+    if lifecycle.allowed(opportunity, "bid", at):
         return
     # Late is late with both times, whether or not the closing is recorded yet.
     deadline = opportunity.submission_deadline
-    if deadline is not None and opportunity.status_at(now) == OpportunityStatus.CLOSED:
-        raise LateBid(deadline=deadline, at=now)
+    if (
+        deadline is not None
+        and at > deadline
+        and opportunity.status_at(at) == OpportunityStatus.CLOSED
+    ):
+        raise LateBid(deadline=deadline, at=at)
     raise BidRefused("This opportunity is not open for bids.")
 
 
@@ -117,7 +137,7 @@ def bid_save_draft(
     *, bid: Bid, by: User, price: Decimal | None, declarations: Mapping[str, bool]
 ) -> Bid:
     """Save the draft; nothing is sent to the council until it is submitted."""
-    bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid.pk)
+    bid = Bid.objects.select_for_update(of=("self",)).select_related("opportunity").get(pk=bid.pk)
     _check_own(bid, by)
     _check_open_for(bid.opportunity, by)
     if price is not None and price < 0:
@@ -141,7 +161,7 @@ def bid_add_file(
 ) -> BidFile:
     """Add a file to the draft: to the bid as a whole, or to one of the
     opportunity's questions (issue 17: the documents a question asks for)."""
-    bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid.pk)
+    bid = Bid.objects.select_for_update(of=("self",)).select_related("opportunity").get(pk=bid.pk)
     _check_own(bid, by)
     _check_open_for(bid.opportunity, by)
     if question is not None and question.opportunity_id != bid.opportunity_id:
@@ -155,7 +175,11 @@ def bid_add_file(
 
 @transaction.atomic
 def bid_remove_file(*, bid_file: BidFile, by: User) -> None:
-    bid = Bid.objects.select_for_update().select_related("opportunity").get(pk=bid_file.bid_id)
+    bid = (
+        Bid.objects.select_for_update(of=("self",))
+        .select_related("opportunity")
+        .get(pk=bid_file.bid_id)
+    )
     _check_own(bid, by)
     _check_open_for(bid.opportunity, by)
     if bid_file.revision_id is not None:
@@ -163,112 +187,248 @@ def bid_remove_file(*, bid_file: BidFile, by: User) -> None:
     bid_file.delete()
 
 
-# --- Submitting: the deadline decides at commit ------------------------------------
+# --- Submitting: the time it was received decides -------------------------------------
 
 
-def _hold_open(opportunity: Opportunity) -> None:
-    """Hold the opportunity open until this transaction ends: closing it takes
-    a stronger lock and waits, so a bid racing the deadline lands whole or not
-    at all. (SQLite runs one writer at a time anyway.)"""
+def _hold_open(opportunity_id: int) -> Opportunity:
+    """The opportunity, read fresh and held open until this transaction ends:
+    on PostgreSQL ``FOR SHARE`` (one query), so closing it or opening its box
+    (``FOR UPDATE``) waits for a bid in flight, which lands whole or not at all,
+    while concurrent bidders do not wait for each other. (SQLite runs one
+    writer at a time anyway.)"""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM tenders_opportunity WHERE id = %s FOR SHARE", [opportunity.pk]
+        found = list(
+            Opportunity.objects.raw(
+                "SELECT * FROM tenders_opportunity WHERE id = %s FOR SHARE", [opportunity_id]
             )
+        )
+        if not found:
+            raise Opportunity.DoesNotExist(opportunity_id)
+        return found[0]
+    return Opportunity.objects.get(pk=opportunity_id)
 
 
-def bid_submit(*, bid: Bid, by: User) -> BidRevision:
+def in_flight_until(opportunity: Opportunity) -> datetime.datetime | None:
+    """Until when a bid received before the deadline may still be being
+    recorded (ADR 17): the deadline plus ``BIDS_IN_FLIGHT_SECONDS``. The box
+    opens, and the closing is recorded, only after it."""
+    deadline = opportunity.submission_deadline
+    if deadline is None:
+        return None
+    return deadline + datetime.timedelta(seconds=settings.BIDS_IN_FLIGHT_SECONDS)
+
+
+def _in_flight(opportunity: Opportunity, now: datetime.datetime) -> bool:
+    """Whether a bid received before the deadline may still be in flight at ``now``."""
+    until = in_flight_until(opportunity)
+    return until is not None and now <= until
+
+
+def _received(received_at: datetime.datetime | None, now: datetime.datetime) -> datetime.datetime:
+    """When the bid was received: as given (``request.received_at``), never later than now."""
+    return now if received_at is None or received_at > now else received_at
+
+
+def bid_submit(*, bid: Bid, by: User, received_at: datetime.datetime | None = None) -> BidRevision:
     """Submit the draft as a new version, with a receipt.
 
-    The server's clock decides, as the last step before the commit: a bid
-    after the deadline, even by a second, is refused with both times.
-    Every earlier version is kept. With a questionnaire (issue 17) the bid
-    must pass ``bid_check``, its price is the pricing schedule's total
-    recomputed here, and its answers and rates are copied into the version;
-    every version records the SHA-256 of its content (ADR 14).
+    The deadline is checked against the moment the bid was received
+    (``received_at``, the request's: ADR 17; now when not given), never the
+    moment a busy server got round to it: a bid received by the deadline
+    counts even when its transaction commits after it; one received after
+    it, even by a second, is refused with both times. Every earlier version
+    is kept. With a questionnaire (issue 17) the bid must pass ``bid_check``,
+    its price is the pricing schedule's total recomputed here, and its
+    answers and rates are copied into the version; every version records the
+    SHA-256 of its content (ADR 14).
     """
-    from tenders.services import answers  # it builds on this module
-
+    received_at = _received(received_at, timezone.now())
     with transaction.atomic():
-        opportunity = Opportunity.objects.get(pk=bid.opportunity_id)
-        _hold_open(opportunity)
-        opportunity.refresh_from_db()
-        bid = Bid.objects.select_for_update().select_related("lot").get(pk=bid.pk)
+        opportunity = _hold_open(bid.opportunity_id)
+        bid = Bid.objects.select_for_update(of=("self",)).select_related("lot").get(pk=bid.pk)
         bid.opportunity = opportunity
         _check_own(bid, by)
-        _check_open_for(opportunity, by)
-        price = bid.draft_price
-        with_questionnaire = answers.has_questionnaire(opportunity)
-        if with_questionnaire:
-            # Every problem at once, each with where to put it right.
-            problems = answers.bid_check(bid)
-            if problems:
-                raise answers.BidIncomplete(problems)
-            # The schedule's total, recomputed from the rates: never a posted figure.
-            scheduled = answers.schedule_price(bid, bid.lot)
-            if scheduled is not None:
-                price = scheduled
-        if price is None:
-            raise BidRefused("Enter your price before you submit.")
-        missing = [
-            text for key, text in DECLARATIONS.items() if not bid.draft_declarations.get(key)
-        ]
-        if missing:
-            raise BidRefused("Confirm every declaration before you submit.")
-        number = bid.revisions.count() + 1
-        files = list(bid.files.filter(revision__isnull=True))
-        now = timezone.now()
-        revision = BidRevision.objects.create(
-            bid=bid,
-            number=number,
-            price=price,
-            declarations=bid.draft_declarations,
-            submitted_by=by,
-            submitted_at=now,
-            receipt_reference=new_receipt_reference(),
-        )
-        BidFile.objects.bulk_create(
-            BidFile(
-                bid=bid,
-                revision=revision,
-                file=f.file.name,
-                original_name=f.original_name,
-                content_type=f.content_type,
-                size=f.size,
-                sha256=f.sha256,
-                uploaded_by=f.uploaded_by,
-                uploaded_at=f.uploaded_at,
-                question_id=f.question_id,
+        _check_open_for(opportunity, by, received_at)
+        return _submit(bid, by, received_at, new_bid=False, added=[])
+
+
+def bid_send(
+    *,
+    lot: Lot,
+    by: User,
+    price: Decimal | None,
+    declarations: Mapping[str, bool],
+    upload: UploadedFile | None = None,
+    received_at: datetime.datetime | None = None,
+) -> BidRevision:
+    """The bid form's "Submit bid": save the draft (price, declarations, a
+    file) and submit it, in one short transaction (issue 19) with the same
+    rules as ``bid_start``, ``bid_save_draft``, ``bid_add_file`` and
+    ``bid_submit``. The file is checked, hashed and written to storage before
+    the transaction opens; if the bid is refused it is removed again. The
+    deadline is checked against ``received_at`` (see ``bid_submit``)."""
+    received_at = _received(received_at, timezone.now())
+    supplier_id = by.supplier_id
+    if not (by.is_supplier_user and supplier_id):
+        raise BidRefused("Only invited suppliers can bid.")
+    if price is not None and price < 0:
+        raise BidRefused("The price cannot be negative.")
+    stored = _store_before(lot, supplier_id, by, upload) if upload is not None else None
+    try:
+        with transaction.atomic():
+            opportunity = _hold_open(lot.opportunity_id)
+            _check_open_for(opportunity, by, received_at)
+            lot.opportunity = opportunity
+            bid = (
+                Bid.objects.select_for_update(of=("self",))
+                .filter(lot=lot, supplier_id=supplier_id)
+                .first()
             )
-            for f in files
-        )
-        if with_questionnaire:
-            answers.copy_draft_into(bid, revision)
+            new_bid = bid is None
+            if bid is None:
+                # A bid sent straight from an empty form: its one audit event
+                # is "bid.submitted" (a draft saved first records "bid.started").
+                bid = Bid.objects.create(lot=lot, supplier_id=supplier_id, opportunity=opportunity)
+            bid.lot, bid.opportunity = lot, opportunity
+            bid.draft_price = price
+            bid.draft_declarations = {key: bool(declarations.get(key)) for key in DECLARATIONS}
+            added = []
+            if stored is not None:
+                stored.bid = bid
+                added.append(stored)
+            return _submit(bid, by, received_at, new_bid=new_bid, added=added)
+    except BaseException:
+        if stored is not None:
+            stored.file.storage.delete(stored.file.name)
+        raise
+
+
+def _store_before(lot: Lot, supplier_id: int, by: User, upload: UploadedFile) -> BidFile:
+    """Check and hash ``upload`` and write it to storage, outside any
+    transaction: a draft file record (not saved yet) naming it."""
+    try:
+        checked = check_upload(upload)
+    except ValidationError as exc:
+        raise BidRefused(" ".join(exc.messages)) from None
+    name = default_storage.save(
+        bid_file_name(lot.opportunity_id, f"s{supplier_id}", checked.sha256), upload
+    )
+    return BidFile(
+        file=name,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+        uploaded_at=timezone.now(),
+    )
+
+
+def _submit(
+    bid: Bid,
+    by: User,
+    received_at: datetime.datetime,
+    *,
+    new_bid: bool,
+    added: list[BidFile],
+) -> BidRevision:
+    """The submission itself, inside the caller's transaction, which holds the
+    opportunity (``_hold_open``) and the bid (``FOR UPDATE``) and has checked
+    who may bid at ``received_at``. ``bid`` carries its draft (price and
+    declarations, saved here with its status); ``added`` are draft files not
+    saved yet. Writes the version, its files, the audit event, the bid and the
+    receipt's outbox rows."""
+    from tenders.services import answers  # it builds on this module
+
+    opportunity = bid.opportunity
+    price = bid.draft_price
+    with_questionnaire = answers.has_questionnaire(opportunity)
+    if with_questionnaire:
+        # Every problem at once, each with where to put it right.
+        problems = answers.bid_check(bid)
+        if problems:
+            raise answers.BidIncomplete(problems)
+        # The schedule's total, recomputed from the rates: never a posted figure.
+        scheduled = answers.schedule_price(bid, bid.lot)
+        if scheduled is not None:
+            price = scheduled
+    if price is None:
+        raise BidRefused("Enter your price before you submit.")
+    missing = [text for key, text in DECLARATIONS.items() if not bid.draft_declarations.get(key)]
+    if missing:
+        raise BidRefused("Confirm every declaration before you submit.")
+    # Received after the deadline, even by a second: refused with both times.
+    deadline = opportunity.submission_deadline
+    if deadline is not None and received_at > deadline:
+        raise LateBid(deadline=deadline, at=received_at)
+    if new_bid:
+        number, files = 1, list(added)
+    else:
+        latest = bid.revisions.aggregate(latest=Max("number"))["latest"] or 0
+        number = latest + 1
+        files = [*bid.files.filter(revision__isnull=True), *added]
+    at = timezone.now()
+    revision = BidRevision(
+        bid=bid,
+        number=number,
+        price=price,
+        declarations=bid.draft_declarations,
+        submitted_by=by,
+        submitted_at=at,
+        received_at=received_at,
+        receipt_reference=new_receipt_reference(),
+    )
+    if not with_questionnaire:
+        revision.content_sha256 = answers.plain_content_sha256(revision, files)
+    revision.save(force_insert=True)
+    # The new draft files and every draft file's copy in the version: one statement.
+    BidFile.objects.bulk_create(
+        [
+            *added,
+            *(
+                BidFile(
+                    bid=bid,
+                    revision=revision,
+                    file=f.file.name,
+                    original_name=f.original_name,
+                    content_type=f.content_type,
+                    size=f.size,
+                    sha256=f.sha256,
+                    uploaded_by=f.uploaded_by,
+                    uploaded_at=f.uploaded_at,
+                    question_id=f.question_id,
+                )
+                for f in files
+            ),
+        ]
+    )
+    if with_questionnaire:
+        answers.copy_draft_into(bid, revision)
         revision.content_sha256 = answers.content_sha256(revision)
         BidRevision.objects.filter(pk=revision.pk).update(content_sha256=revision.content_sha256)
-        # Sealed: the audit trail records the receipt, never the price.
-        audit.record(
-            sealed_until_opened=opportunity.pk,
-            actor=by,
-            action="bid.submitted",
-            obj=opportunity,
-            context={
-                "bid": bid.pk,
-                "version": number,
-                "receipt": revision.receipt_reference,
-                "files": {f.original_name: f.sha256 for f in files},
-                "content_sha256": revision.content_sha256,
-            },
-        )
-        # The last step before the commit: the server's clock decides.
-        at = timezone.now()
-        deadline = opportunity.submission_deadline
-        if deadline is not None and at > deadline:
-            raise LateBid(deadline=deadline, at=at)
-        BidRevision.objects.filter(pk=revision.pk).update(submitted_at=at)
-        Bid.objects.filter(pk=bid.pk).update(status=BidStatus.SUBMITTED, submitted_at=at)
-        revision.submitted_at = at
-        _receipt(revision, by, files, withdrawn=False, at=at)
+    # Sealed: the audit trail records the receipt, never the price.
+    audit.record(
+        sealed_until_opened=opportunity.pk,
+        actor=by,
+        action="bid.submitted",
+        obj=opportunity,
+        context={
+            "bid": bid.pk,
+            "version": number,
+            "receipt": revision.receipt_reference,
+            "received_at": received_at,
+            "files": {f.original_name: f.sha256 for f in files},
+            "content_sha256": revision.content_sha256,
+        },
+    )
+    Bid.objects.filter(pk=bid.pk).update(
+        status=BidStatus.SUBMITTED,
+        submitted_at=at,
+        draft_price=bid.draft_price,
+        draft_declarations=bid.draft_declarations,
+    )
+    bid.status, bid.submitted_at = BidStatus.SUBMITTED, at
+    _receipt(revision, by, files, withdrawn=False, at=at, received_at=received_at)
     return revision
 
 
@@ -279,6 +439,7 @@ def _receipt(
     *,
     withdrawn: bool,
     at: datetime.datetime,
+    received_at: datetime.datetime | None = None,
 ) -> None:
     bid = revision.bid
     people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
@@ -292,6 +453,8 @@ def _receipt(
             "lot": str(bid.lot),
             "receipt": revision.receipt_reference,
             "submitted_at": london_time(at),
+            # When it reached us: the time that counts for the deadline (ADR 17).
+            "received_at": london_time(received_at or at),
             "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
             "content_sha256": revision.content_sha256,
             "url": f"/opportunities/{bid.opportunity_id}/",
@@ -305,9 +468,8 @@ def _receipt(
 @transaction.atomic
 def bid_withdraw(*, bid: Bid, by: User) -> Bid:
     """Withdraw a submitted bid before the deadline (it can be submitted again)."""
-    opportunity = Opportunity.objects.get(pk=bid.opportunity_id)
-    _hold_open(opportunity)
-    bid = Bid.objects.select_for_update().get(pk=bid.pk)
+    opportunity = _hold_open(bid.opportunity_id)
+    bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
     _check_own(bid, by)
     _check_open_for(opportunity, by)
     if bid.status != BidStatus.SUBMITTED:
@@ -344,7 +506,8 @@ def officer_of(opportunity: Opportunity, by: User) -> None:
 class BoxState:
     """The sealed box of an opportunity at a moment (``now``), as its page shows it.
 
-    ``state``: "sealed" (open for bids), "waiting" (closed, nobody has
+    ``state``: "sealed" (open for bids, or bids received before the deadline
+    may still be being recorded: ``opens_at``), "waiting" (closed, nobody has
     confirmed the opening), "first_confirmed", "opened", "cancelled", or ""
     for a draft."""
 
@@ -352,6 +515,11 @@ class BoxState:
     now: datetime.datetime
     state: str
     opening: BoxOpening | None
+
+    @property
+    def opens_at(self) -> datetime.datetime | None:
+        """The first moment the box may be opened (``in_flight_until``)."""
+        return in_flight_until(self.opportunity)
 
     def may_confirm(self, user: User) -> bool:
         """Whether ``user`` may confirm the opening now (``box_open`` asks the same)."""
@@ -363,9 +531,16 @@ class BoxState:
         if not (officer_of_council(user, opportunity.buyer_id) and user.is_active):
             return "Only the council's officers can do this."
         if self.state == "sealed":
+            deadline = opportunity.submission_deadline
+            if deadline is not None and self.now > deadline:
+                return (
+                    f"Bids received before the deadline may still be being recorded: the box "
+                    f"can be opened from {london_time(self.opens_at)} (UK time); it is now "
+                    f"{london_time(self.now)} (UK time)."
+                )
             return (
                 f"The box cannot be opened before the deadline, "
-                f"{london_time(opportunity.submission_deadline)} (UK time); it is now "
+                f"{london_time(deadline)} (UK time); it is now "
                 f"{london_time(self.now)} (UK time)."
             )
         if self.state not in {"waiting", "first_confirmed"}:
@@ -398,6 +573,10 @@ def box_state(
         state = "opened"
     elif current == OpportunityStatus.CANCELLED:
         state = "cancelled"
+    elif opportunity.closed_by_time(now) and _in_flight(opportunity, now):
+        # A bid received before the deadline may still be landing. (Once the
+        # closing is recorded they have landed: it is recorded only after.)
+        state = "sealed"
     elif lifecycle.allowed(opportunity, "confirm_opening", now):
         state = "first_confirmed" if opening else "waiting"
     elif current == OpportunityStatus.OPEN:

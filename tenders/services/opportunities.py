@@ -469,9 +469,12 @@ def opportunity_close(*, opportunity: Opportunity, now: datetime.datetime | None
 
 def close_due(now: datetime.datetime | None = None) -> int:
     """Record the closing of every open opportunity past its deadline (a
-    periodic task; nothing depends on it having run)."""
+    periodic task; nothing depends on it having run), once the bids received
+    before the deadline have had ``BIDS_IN_FLIGHT_SECONDS`` to land: the
+    closing tells the officers the bids are ready to open (ADR 17)."""
     now = now or timezone.now()
-    due = Opportunity.objects.filter(status=S.OPEN, submission_deadline__lt=now)
+    landed = now - datetime.timedelta(seconds=settings.BIDS_IN_FLIGHT_SECONDS)
+    due = Opportunity.objects.filter(status=S.OPEN, submission_deadline__lt=landed)
     return sum(opportunity_close(opportunity=o, now=now) for o in due)
 
 

@@ -147,6 +147,10 @@ def bids_section(
     section: dict[str, Any] = {
         "state": box.state,
         "opening": box.opening,
+        # Past the deadline but still sealed: bids received in time may be landing.
+        "opens_at": box.opens_at
+        if box.state == "sealed" and opportunity.closed_by_time(now)
+        else None,
         "can_open": box.may_confirm(user),
         "lots": [],
     }

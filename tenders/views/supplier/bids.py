@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.downloads import kept_private, private_file
 from portal.http import SignedInRequest
 from portal.models import User
+from portal.received import received_at
 from suppliers.models import SupplierOrganisation
 from tenders.forms.answers import QuestionnaireBidForm
 from tenders.forms.bid import BidForm
@@ -52,6 +53,7 @@ from tenders.services import (
     bid_check,
     bid_remove_file,
     bid_save_draft,
+    bid_send,
     bid_start,
     bid_submit,
     bid_withdraw,
@@ -298,6 +300,28 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
         return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
 
+    upload = form.cleaned_data.get("file")
+    if "submit" in request.POST:
+        # One short transaction (issue 19); the deadline is checked against
+        # the moment the request reached us (ADR 17).
+        try:
+            revision = bid_send(
+                lot=lot,
+                by=user,
+                price=form.cleaned_data["price"],
+                declarations=form.declarations_ticked(),
+                upload=upload,
+                received_at=received_at(request),
+            )
+        except BidRefused as exc:
+            # Refused: keep what was typed as the draft where the rules allow it.
+            _save_draft_quietly(user, lot, form, upload)
+            return refused(_refused_field(form), exc)
+        request.session[JUST_SUBMITTED] = revision.pk
+        return redirect(
+            "tenders:supplier_bid_receipt", pk=pk, bid_pk=revision.bid_id, number=revision.number
+        )
+
     try:
         bid = bid_start(lot=lot, by=user)
         bid = bid_save_draft(
@@ -308,23 +332,12 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         )
     except BidRefused as exc:
         return refused(None, exc)
-    upload = form.cleaned_data.get("file")
     added = None
     if upload:
         try:
             added = bid_add_file(bid=bid, upload=upload, by=user)
         except BidRefused as exc:
             return refused("file", exc)
-
-    if "submit" in request.POST:
-        try:
-            revision = bid_submit(bid=bid, by=user)
-        except BidRefused as exc:
-            return refused(_refused_field(form), exc)
-        request.session[JUST_SUBMITTED] = revision.pk
-        return redirect(
-            "tenders:supplier_bid_receipt", pk=pk, bid_pk=bid.pk, number=revision.number
-        )
 
     if added is not None:
         messages.success(
@@ -337,6 +350,24 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
             request, "Your draft is saved. The council cannot see it until you submit your bid."
         )
     return redirect(_bid_url(lot))
+
+
+def _save_draft_quietly(user: User, lot: Lot, form: BidForm, upload: UploadedFile | None) -> None:
+    """After a refused submission, save what was typed (and the file) as the
+    draft, as "Save draft" would; where that is refused too (after the
+    deadline, say) nothing is saved and the submission's refusal is what shows."""
+    try:
+        bid = bid_start(lot=lot, by=user)
+        bid = bid_save_draft(
+            bid=bid,
+            by=user,
+            price=form.cleaned_data["price"],
+            declarations=form.declarations_ticked(),
+        )
+        if upload:
+            bid_add_file(bid=bid, upload=upload, by=user)
+    except BidRefused:
+        pass
 
 
 def _wants_json(request: SignedInRequest) -> bool:
@@ -436,7 +467,7 @@ def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRespon
             error = "Save a draft of your bid before you submit it."
         else:
             try:
-                revision = bid_submit(bid=bid, by=user)
+                revision = bid_submit(bid=bid, by=user, received_at=received_at(request))
             except BidIncomplete as exc:
                 problems = exc.problems
             except BidRefused as exc:
@@ -531,6 +562,11 @@ def _receipt_context(revision: ReceiptRevision) -> dict[str, Any]:
         "supplier": bid.supplier,
         "files": list(revision.files.all()),
         "submitted_at": london_time(revision.submitted_at),
+        # When it reached us, which the deadline was checked against (ADR 17);
+        # the time it was recorded is shown too when it is a second or more later.
+        "received_at": london_time(revision.received_at or revision.submitted_at),
+        "recorded_later": london_time(revision.received_at or revision.submitted_at)
+        != london_time(revision.submitted_at),
         "withdrawn_at": london_time(bid.withdrawn_at),
         "declarations": [
             DECLARATIONS.get(key, key) for key, confirmed in ticked.items() if confirmed

@@ -1,0 +1,346 @@
+"""Issue 19: a bid is received when it reaches us, not when the busy server
+gets round to it (ADR 17). The submission is one short transaction; the
+deadline is checked against the receipt time, from the trusted front server's
+header or the application's own clock, never a header from anywhere else; a
+bid received in time stays valid when it commits after the deadline; the
+box waits for it."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from portal import audit
+from portal.received import ReceivedAtMiddleware, header_time
+from tenders.models import Bid, BidRevision, BoxOpening, Opportunity
+from tenders.services import (
+    DECLARATIONS,
+    BidRefused,
+    LateBid,
+    bid_save_draft,
+    bid_start,
+    bid_submit,
+    box_open,
+    box_state,
+    close_due,
+    opened_bids,
+)
+from tests.conftest import need
+from tests.test_supplier_bids import BIDS_CLOSE, METHOD, bid_url, receipt_url
+
+pytest_plugins = ["tests.test_supplier_bids"]
+
+ALL_DECLARED = dict.fromkeys(DECLARATIONS, True)
+HALF = datetime.timedelta(seconds=0.5)
+SECOND = datetime.timedelta(seconds=1)
+
+
+def _form(price: str = "3900.00") -> dict:
+    return {
+        "price": price,
+        "declarations": list(DECLARATIONS),
+        "file": SimpleUploadedFile("method.pdf", METHOD, content_type="application/pdf"),
+        "submit": "Submit bid",
+    }
+
+
+def _stamp(at: datetime.datetime) -> str:
+    """``X-Request-Start`` as nginx sends it (``t=${msec}``)."""
+    return f"t={at.timestamp():.3f}"
+
+
+# --- One short transaction -------------------------------------------------------------
+
+
+def test_a_submission_is_one_transaction_of_few_queries(client, lot, local_supplier_user):
+    """Measured on PostgreSQL: the "Submit bid" request made 57 queries in five
+    transactions (45 statements: draft, file and submission apart); now 25,
+    the bid's own in one transaction (14 statements) and the session's save."""
+    client.force_login(local_supplier_user)
+    client.get(bid_url(lot))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(bid_url(lot), _form())
+    assert response.status_code == 302
+    revision = BidRevision.objects.get()
+    assert revision.files.count() == 1  # the version's copy of the file
+    assert Bid.objects.get().files.filter(revision=None).count() == 1  # and the draft's
+    sql = [q["sql"] for q in queries.captured_queries]
+    transactions = [s for s in sql if s.startswith("SAVEPOINT")]
+    if connection.vendor == "postgresql":
+        assert len(sql) == 25, "\n".join(s[:120] for s in sql)
+        assert len(transactions) == 2  # the bid's, and the session's save
+    assert revision.received_at is not None
+    assert revision.content_sha256  # computed from what was written, as read back
+
+
+def test_a_refused_submission_keeps_what_was_typed_as_the_draft(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    form = _form()
+    form["declarations"] = []
+    response = client.post(bid_url(lot), form)
+    assert response.status_code == 200
+    assert b"Confirm every declaration" in response.content
+    bid = Bid.objects.get()
+    assert bid.status == "draft" and str(bid.draft_price) == "3900.00"
+    assert bid.files.count() == 1  # the file is in the draft once
+    assert not BidRevision.objects.exists()
+
+
+# --- When a request was received ---------------------------------------------------------
+
+
+def _received(settings, remote: str, header: str | None) -> datetime.datetime:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    extra = {"REMOTE_ADDR": remote}
+    if header is not None:
+        extra["HTTP_X_REQUEST_START"] = header
+    request = RequestFactory().get("/", **extra)
+    ReceivedAtMiddleware(lambda r: None)(request)  # type: ignore[arg-type]
+    return request.received_at  # type: ignore[attr-defined]
+
+
+def test_the_trusted_front_servers_receipt_time_is_believed(settings):
+    with time_machine.travel(BIDS_CLOSE + SECOND, tick=False):
+        at = _received(settings, "10.0.0.5", _stamp(BIDS_CLOSE - HALF))
+    assert at == BIDS_CLOSE - HALF
+
+
+def test_a_receipt_time_header_from_an_untrusted_address_is_ignored(settings):
+    with time_machine.travel(BIDS_CLOSE + SECOND, tick=False):
+        at = _received(settings, "203.0.113.9", _stamp(BIDS_CLOSE - datetime.timedelta(hours=1)))
+    assert at == BIDS_CLOSE + SECOND
+
+
+def test_with_no_trusted_proxies_every_receipt_time_header_is_ignored(settings):
+    with time_machine.travel(BIDS_CLOSE + SECOND, tick=False):
+        settings.TRUSTED_PROXIES = []
+        request = RequestFactory().get(
+            "/", REMOTE_ADDR="10.0.0.5", HTTP_X_REQUEST_START=_stamp(BIDS_CLOSE - HALF)
+        )
+        ReceivedAtMiddleware(lambda r: None)(request)  # type: ignore[arg-type]
+    assert request.received_at == BIDS_CLOSE + SECOND  # type: ignore[attr-defined]
+
+
+def test_a_receipt_time_in_the_future_is_now_or_not_believed(settings):
+    with time_machine.travel(BIDS_CLOSE, tick=False):
+        a_little_ahead = _received(settings, "10.0.0.5", _stamp(BIDS_CLOSE + HALF))
+        far_ahead = _received(settings, "10.0.0.5", _stamp(BIDS_CLOSE + datetime.timedelta(1)))
+        unreadable = _received(settings, "10.0.0.5", "t=soon")
+    assert a_little_ahead == far_ahead == unreadable == BIDS_CLOSE
+
+
+def test_receipt_time_header_formats():
+    moment = datetime.datetime(2026, 7, 1, 11, 0, 0, 250000, tzinfo=datetime.UTC)
+    assert header_time("t=1782903600.250") == moment  # nginx $msec
+    assert header_time("1782903600250") == moment  # milliseconds
+    assert header_time("t=1782903600250000") == moment  # microseconds
+    for bad in ("", "t=", "nan", "-5", "t=1e400"):
+        assert header_time(bad) is None
+
+
+# --- Received in time, committed after the deadline --------------------------------------
+
+
+def test_a_bid_received_half_a_second_before_the_deadline_and_committed_after_it_counts(
+    lot, local_supplier_user, in_process_tasks
+):
+    person = local_supplier_user
+    with time_machine.travel(BIDS_CLOSE - datetime.timedelta(minutes=5), tick=False):
+        bid = bid_start(lot=lot, by=person)
+        bid_save_draft(bid=bid, by=person, price=None, declarations=ALL_DECLARED)
+        bid.draft_price = 3900
+        Bid.objects.filter(pk=bid.pk).update(draft_price=3900)
+    with time_machine.travel(BIDS_CLOSE + 2 * SECOND, tick=False):
+        revision = bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE - HALF)
+    assert revision.received_at == BIDS_CLOSE - HALF
+    assert revision.submitted_at == BIDS_CLOSE + 2 * SECOND
+    assert Bid.objects.get(pk=bid.pk).status == "submitted"
+
+
+def test_a_bid_received_half_a_second_after_the_deadline_is_refused_with_that_time(
+    lot, local_supplier_user
+):
+    person = local_supplier_user
+    with time_machine.travel(BIDS_CLOSE - datetime.timedelta(minutes=5), tick=False):
+        bid = bid_start(lot=lot, by=person)
+        Bid.objects.filter(pk=bid.pk).update(draft_price=3900, draft_declarations=ALL_DECLARED)
+    with (
+        time_machine.travel(BIDS_CLOSE + 2 * SECOND, tick=False),
+        pytest.raises(LateBid) as late,
+    ):
+        bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE + HALF)
+    assert late.value.at == BIDS_CLOSE + HALF
+    assert not BidRevision.objects.exists()
+
+
+def test_through_the_front_server_a_bid_received_in_time_is_accepted_and_its_receipt_says_so(
+    client, settings, lot, local_supplier_user
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    with time_machine.travel(BIDS_CLOSE + 3 * SECOND, tick=False):
+        client.force_login(local_supplier_user)
+        response = client.post(
+            bid_url(lot),
+            _form(),
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_REQUEST_START=_stamp(BIDS_CLOSE - HALF),
+        )
+        assert response.status_code == 302
+        revision = BidRevision.objects.get()
+        assert revision.received_at == BIDS_CLOSE - HALF
+        page = client.get(receipt_url(revision)).content.decode()
+        text = client.get(receipt_url(revision, text=True)).content.decode()
+    assert "1 July 2026 at 11:59:59" in page and "1 July 2026 at 12:00:03" in page
+    assert "Received:          1 July 2026 at 11:59:59 (UK time)" in text
+    assert "Recorded:          1 July 2026 at 12:00:03" in text
+
+
+def test_a_forged_receipt_time_from_an_untrusted_address_does_not_make_a_late_bid_count(
+    client, settings, lot, local_supplier_user
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    with time_machine.travel(BIDS_CLOSE + 3 * SECOND, tick=False):
+        client.force_login(local_supplier_user)
+        response = client.post(
+            bid_url(lot),
+            _form(),
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_REQUEST_START=_stamp(BIDS_CLOSE - datetime.timedelta(minutes=10)),
+        )
+    assert response.status_code == 200
+    assert b"after the deadline" in response.content
+    assert not BidRevision.objects.exists()
+
+
+def test_the_receipt_email_gives_the_time_received(
+    lot, local_supplier_user, in_process_tasks, mailoutbox, django_capture_on_commit_callbacks
+):
+    person = local_supplier_user
+    with time_machine.travel(BIDS_CLOSE - datetime.timedelta(minutes=5), tick=False):
+        bid = bid_start(lot=lot, by=person)
+        Bid.objects.filter(pk=bid.pk).update(draft_price=3900, draft_declarations=ALL_DECLARED)
+    with (
+        time_machine.travel(BIDS_CLOSE + 2 * SECOND, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE - HALF)
+    receipts = [m for m in mailoutbox if "receipt" in m.subject.lower()]
+    assert receipts and "on 1 July 2026 at 11:59:59 (UK time)" in receipts[0].body
+
+
+# --- The box waits for bids in flight ----------------------------------------------------
+
+
+def test_the_box_waits_for_bids_received_before_the_deadline(
+    settings, opportunity, officer, second_officer
+):
+    settings.BIDS_IN_FLIGHT_SECONDS = 30
+    with time_machine.travel(BIDS_CLOSE + 5 * SECOND, tick=False):
+        box = box_state(opportunity)
+        assert box.state == "sealed"
+        refusal = box.confirm_refusal(officer)
+        assert refusal is not None and "12:00:30" in refusal
+        with pytest.raises(BidRefused, match="may still be being recorded"):
+            box_open(opportunity=opportunity, by=officer)
+        assert close_due() == 0  # "bids ready to open" would not be true yet
+    with time_machine.travel(BIDS_CLOSE + 31 * SECOND, tick=False):
+        assert box_state(Opportunity.objects.get(pk=opportunity.pk)).state == "waiting"
+        box_open(opportunity=opportunity, by=officer)
+        box_open(opportunity=opportunity, by=second_officer)
+    assert BoxOpening.objects.get().opened
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bid_in_flight_holds_the_box_shut_until_it_lands(
+    settings, clock, opportunity, officer, local_supplier_user
+):
+    """Two connections on PostgreSQL: a bid received half a second before the
+    deadline is still in its transaction when the first officer confirms the
+    opening; the confirmation waits for it, and the bid is in the box. A bid
+    that reaches its transaction after the closing is recorded is refused."""
+    need(connection.vendor == "postgresql", "row locks need PostgreSQL")
+    settings.BIDS_IN_FLIGHT_SECONDS = 30
+    person = local_supplier_user
+    lot = opportunity.lots.get(number=1)
+    bid = bid_start(lot=lot, by=person)
+    Bid.objects.filter(pk=bid.pk).update(draft_price=3900, draft_declarations=ALL_DECLARED)
+    inside, release = threading.Event(), threading.Event()
+    record = audit.record
+    outcome: dict[str, object] = {}
+
+    def slow_record(**kwargs):
+        if kwargs.get("action") == "bid.submitted":
+            inside.set()
+            release.wait(10)  # a busy server, while the transaction holds the row
+        return record(**kwargs)
+
+    def submit() -> None:
+        try:
+            outcome["revision"] = bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE - HALF)
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    def confirm() -> None:
+        try:
+            outcome["opening"] = box_open(opportunity=opportunity, by=officer)
+        except Exception as exc:
+            outcome["box_error"] = exc
+        finally:
+            connections.close_all()
+
+    import tenders.services.bids as bids_module
+
+    bids_module.audit.record = slow_record  # type: ignore[method-assign]
+    try:
+        clock.move_to(BIDS_CLOSE + 25 * SECOND)
+        submitter = threading.Thread(target=submit)
+        submitter.start()
+        assert inside.wait(10)
+        clock.move_to(BIDS_CLOSE + 31 * SECOND)  # the box may be opened now...
+        opener = threading.Thread(target=confirm)
+        opener.start()
+        opener.join(1.0)
+        assert opener.is_alive(), "...but the confirmation waits for the bid in flight"
+        release.set()
+        submitter.join(10)
+        opener.join(10)
+    finally:
+        bids_module.audit.record = record  # type: ignore[method-assign]
+        release.set()
+    assert "error" not in outcome and "box_error" not in outcome, outcome
+    revision = BidRevision.objects.get(bid=bid)
+    assert revision.received_at == BIDS_CLOSE - HALF
+    assert revision.submitted_at == BIDS_CLOSE + 25 * SECOND
+    opening = BoxOpening.objects.get(opportunity=opportunity)
+    assert opening.first_at == BIDS_CLOSE + 31 * SECOND
+    assert Opportunity.objects.get(pk=opportunity.pk).status == "closed"
+    # Received in time too, but its transaction begins after the closing is recorded.
+    with pytest.raises(BidRefused, match="not open for bids"):
+        bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE - HALF)
+    assert BidRevision.objects.filter(bid=bid).count() == 1
+
+
+def test_opened_bids_include_a_bid_that_committed_after_the_deadline(
+    settings, opportunity, officer, second_officer, local_supplier_user
+):
+    settings.BIDS_IN_FLIGHT_SECONDS = 30
+    person = local_supplier_user
+    lot = opportunity.lots.get(number=1)
+    with time_machine.travel(BIDS_CLOSE - datetime.timedelta(minutes=5), tick=False):
+        bid = bid_start(lot=lot, by=person)
+        Bid.objects.filter(pk=bid.pk).update(draft_price=3900, draft_declarations=ALL_DECLARED)
+    with time_machine.travel(BIDS_CLOSE + 20 * SECOND, tick=False):
+        bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE - HALF)
+    with time_machine.travel(BIDS_CLOSE + datetime.timedelta(minutes=1), tick=False):
+        box_open(opportunity=opportunity, by=officer)
+        box_open(opportunity=opportunity, by=second_officer)
+        assert list(opened_bids(opportunity, officer)) == [bid]
