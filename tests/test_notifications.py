@@ -185,7 +185,9 @@ def make_history(n: int) -> None:
         for channel in (Channel.EMAIL, Channel.INBOX)
     )
     InboxMessage.objects.bulk_create(
-        InboxMessage(recipient_id=row.recipient_id, notification=row, event=row.event, subject="Old")
+        InboxMessage(
+            recipient_id=row.recipient_id, notification=row, event=row.event, subject="Old"
+        )
         for row in sent
         if row.channel == Channel.INBOX
     )
