@@ -290,6 +290,18 @@ def _due(ids: Sequence[int]) -> models.QuerySet[Notification]:
     )
 
 
+def _claim(ids: Sequence[int]) -> models.QuerySet[Notification]:
+    """The due rows among ``ids``, locked (those another worker holds are
+    skipped), with what rendering needs. Looked up by id through the pending
+    rows' index: its cost is the batch's, not the backlog's or the history's."""
+    return (
+        _due(ids)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("recipient__buyer")
+        .order_by("pk")
+    )
+
+
 def _local_path(url: object) -> str:
     """Only a path on this site may be linked from an inbox message."""
     text = str(url or "")
@@ -299,12 +311,7 @@ def _local_path(url: object) -> str:
 def _deliver_inbox(ids: Sequence[int]) -> int:
     """Inbox rows: claimed, written and marked sent in one transaction."""
     with transaction.atomic():
-        rows = list(
-            _due(ids)
-            .filter(channel=Channel.INBOX)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient__buyer")
-        )
+        rows = list(_claim(ids).filter(channel=Channel.INBOX))
         if not rows:
             return 0
         now = timezone.now()
@@ -332,12 +339,7 @@ def _deliver_inbox(ids: Sequence[int]) -> int:
 def _deliver_email(row_id: int, connection: Any) -> bool:
     """One email row: locked, sent and marked sent before the lock is released."""
     with transaction.atomic():
-        row = (
-            _due([row_id])
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient__buyer")
-            .first()
-        )
+        row = _claim([row_id]).first()
         if row is None:  # sent already, or another worker holds it
             return False
         attempts = row.attempts + 1

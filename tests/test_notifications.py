@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import notifications
-from portal.models import AuditEvent, DeliveryStatus, InboxMessage, Notification
+from portal.models import AuditEvent, Channel, DeliveryStatus, InboxMessage, Notification
 from portal.notifications import notify
 from suppliers.models import SupplierStatus
 from suppliers.services import supplier_set_status
@@ -166,6 +166,77 @@ def test_fanning_out_to_5000_people_writes_rows_in_bulk_without_delivering(
     assert len(callbacks) == 1  # one dispatch after commit, in batches
     assert mail.outbox == []
     assert Notification.objects.filter(status="pending").count() == 10_000
+
+
+def make_history(n: int) -> None:
+    """``n`` people's sent notifications and inbox messages, as years of use leave them."""
+    people = make_people(n, prefix="history")
+    sent = Notification.objects.bulk_create(
+        Notification(
+            event="portal.message",
+            recipient=person,
+            channel=channel,
+            idempotency_key=f"history|{person.pk}|{channel}",
+            status=DeliveryStatus.SENT,
+            attempts=1,
+            sent_at=timezone.now(),
+        )
+        for person in people
+        for channel in (Channel.EMAIL, Channel.INBOX)
+    )
+    InboxMessage.objects.bulk_create(
+        InboxMessage(
+            recipient_id=row.recipient_id, notification=row, event=row.event, subject="Old"
+        )
+        for row in sent
+        if row.channel == Channel.INBOX
+    )
+
+
+def outbox_for(people, prefix: str) -> list[int]:
+    with transaction.atomic():
+        notify("portal.message", people, MESSAGE, discriminator=prefix)
+    return list(
+        Notification.objects.filter(recipient__in=people, status="pending").values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize("history", [0, 3000])
+def test_delivering_a_batch_makes_the_same_queries_whatever_the_history(
+    db, history, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    make_history(history)
+    people = make_people(10)
+    with django_capture_on_commit_callbacks(execute=False):
+        ids = outbox_for(people, "now")
+    # The inbox rows: claim, write, mark sent (in a savepoint); the email rows:
+    # which are due, then each one claimed and marked sent (in a savepoint).
+    with django_assert_num_queries(5 + 1 + 4 * len(people)):
+        assert notifications.deliver(ids) == 20
+    assert len(mail.outbox) == 10
+    assert InboxMessage.objects.filter(recipient__in=people).count() == 10
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_a_claim_looks_its_rows_up_by_id_even_when_statistics_saw_nothing_pending(
+    db, django_capture_on_commit_callbacks
+):
+    """Statistics taken when every row was sent (autovacuum's ANALYZE runs
+    after a tenth of a big table changes, so a burst of pending rows goes
+    unseen) must not make each claim walk the whole backlog."""
+    make_history(3000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE portal_notification")
+    people = make_people(500)
+    with django_capture_on_commit_callbacks(execute=False):
+        ids = outbox_for(people, "burst")
+    one = notifications._claim([ids[-1]]).explain(analyze=True)
+    batch = notifications._claim(ids[-100:]).explain(analyze=True)
+    assert "Index Cond: (id = " in one, one
+    assert "Index Cond: (id = ANY " in batch, batch
+    assert "Rows Removed by Filter" not in one + batch, one + batch
 
 
 def test_every_event_renders_its_subject_text_and_html(db):

@@ -183,12 +183,17 @@ def test_redis_down_at_commit_keeps_the_change_and_the_sweep_delivers_later(
 
 
 def test_the_notifications_benchmark_runs_and_reports_every_email(real_services, capsys):
+    import redis
     from django.core.management import call_command
 
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    keys_before = set(client.keys("*"))
     call_command("bench", "notifications", "--count", "60")
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["count"] == result["delivered"] == 60
     assert result["duplicates"] == 0 and result["failed"] == 0
     assert {"seconds", "emails_per_s", "noop_tasks_per_s", "ratio"} <= set(result)
-    # It cleans up after itself.
+    # It cleans up after itself: no outbox rows, and nothing of its run in
+    # Redis (its queue, the bindings its worker declared, counter, mailbox).
     assert not Notification.objects.exists()
+    assert not [k for k in set(client.keys("*")) - keys_before if b"bench" in k]
