@@ -656,10 +656,26 @@ def test_who_may_see_and_act(
 # --- The real worker ------------------------------------------------------------------
 
 
-def test_an_import_runs_in_a_real_worker(celery_worker, demo_data, officer):
+@pytest.fixture
+def worker_sharing_files(transactional_db, settings, tmp_path):
+    """A real worker (real Redis, the PostgreSQL test database) that reads the
+    files this process stores: both in the test's own folder."""
+    from tests.conftest import need
+    from tests.worker import redis_problem, start_worker
+
+    problem = redis_problem()
+    need(problem is None, problem or "")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    worker = start_worker(tmp_path, env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)})
+    yield worker
+    worker.stop()
+
+
+def test_an_import_runs_in_a_real_worker(worker_sharing_files, demo_data, officer):
     from ledger.tasks import import_spend
     from tests.worker import wait_for
 
+    celery_worker = worker_sharing_files
     spend_import = import_upload(
         buyer=demo_data, upload=upload("a.csv", csv_file(AWKWARD)), by=officer
     )
@@ -675,7 +691,7 @@ def test_an_import_runs_in_a_real_worker(celery_worker, demo_data, officer):
         spend_import.refresh_from_db()
         return spend_import.status == ImportStatus.DONE
 
-    assert wait_for(done, timeout=60), celery_worker.output()
+    assert wait_for(done, timeout=60), (spend_import.error, celery_worker.output()[-3000:])
     assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
 
 
