@@ -515,11 +515,12 @@ def current_routes(
                 buyer_id=buyer_id, keys={key(o) for o in batch}, policy=policy, on=on
             )
             for o in batch:
+                own = o.pk  # read once: a busy category has hundreds of related rows
                 decision = rules.decide(
                     value=values[o.pk],
                     entered_basis=o.value_vat_basis,
                     policy=policy_figures,
-                    related=[work for pk, work in related.get(key(o), []) if pk != o.pk],
+                    related=[work for pk, work in related.get(key(o), []) if pk != own],
                     override=bool(o.aggregation_override),
                     statutory=statutory.get(o.contract_kind),
                     explain=explain,
