@@ -135,6 +135,13 @@ def codes_matching(query: str, *, buyer_id: int | None = None) -> QuerySet[CpvCo
     # A code is under a found one if one of its ancestors (its first 2 to 7
     # digits padded with zeros) or itself was found: an IN on an uncorrelated
     # subquery, which both databases evaluate once, so the list is read once.
+    # Only codes of a division something was found in can be under it: one
+    # cheap test that spares most codes the eight below.
+    division = Substr("digits", 1, rules.DIVISION_DIGITS)
+    in_division = Q()
+    for part in found:
+        divisions = part.annotate(division=division).values("division")
+        in_division |= Q(In(division, divisions))
     under_found = Q()
     for part in found:
         under_found |= Q(digits__in=part)
@@ -151,7 +158,7 @@ def codes_matching(query: str, *, buyer_id: int | None = None) -> QuerySet[CpvCo
         default=Value(2),
     )
     return (
-        CpvCode.objects.filter(under_found)
+        CpvCode.objects.filter(in_division, under_found)
         .annotate(tier=tier)
         # How well a description matches orders only the description matches.
         .annotate(relevance=Case(When(tier=1, then=relevance), default=Value(0.0)))
