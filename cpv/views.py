@@ -7,13 +7,13 @@ categories while registering, before they can sign in. Neither changes anything.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cpv import selectors
 from cpv.forms import CpvSearchForm
+from portal.paging import page_with_total
 
 PAGE_SIZE = 25
 
@@ -30,13 +30,14 @@ def find(request: HttpRequest) -> HttpResponse:
     """Search by words or code; with no search, the 45 divisions to start from."""
     form = CpvSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
+    number = request.GET.get("page")
+    # Each page and its count in one query.
     if form.errors:
-        codes = selectors.codes_matching("")  # nothing: the error summary explains
+        page = page_with_total(selectors.codes_matching(""), number, PAGE_SIZE)  # nothing
     elif query:
-        codes = selectors.codes_matching(query, buyer_id=_council_of(request))
+        page = selectors.search_page(query, number, PAGE_SIZE, buyer_id=_council_of(request))
     else:
-        codes = selectors.divisions()
-    page = Paginator(codes, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = page_with_total(selectors.divisions(), number, PAGE_SIZE)
     return render(
         request,
         "cpv/find.html",

@@ -27,6 +27,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPad, Substr
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.loader import get_template
+from django.utils import dateformat, timezone
 
 from cpv.models import CpvCode
 from cpv.selectors import descendants_filter
@@ -72,6 +74,8 @@ class PendingFields(TypedDict):
     is_local: bool
     url: str  # its page
     places: str  # its sites, "town postcode; town postcode"
+    tags: str  # includes/supplier_tags.html for it, rendered once for each kind of row
+    registered: str  # "3 Mar 2026", UK time
 
 
 if TYPE_CHECKING:
@@ -570,8 +574,16 @@ def officer_home(user: User) -> dict[str, Any]:
             places[pk] = []
         if town is not None:
             places[pk].append(f"{town} {postcode}")
+    # The tags include rendered once for each kind of row, not once a row.
+    tags = get_template("includes/supplier_tags.html")
+    kinds: dict[tuple[bool, bool, bool], str] = {}
     for pk, supplier in suppliers.items():
         supplier.places = "; ".join(places[pk])
+        kind = (supplier.is_local, supplier.is_sme, supplier.is_vcse)
+        if kind not in kinds:
+            kinds[kind] = tags.render({"supplier": supplier})
+        supplier.tags = kinds[kind]
+        supplier.registered = dateformat.format(timezone.localtime(supplier.created_at), "j M Y")
     return {
         "department_name": department_name,
         "pending_suppliers": list(suppliers.values()),

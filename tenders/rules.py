@@ -234,6 +234,7 @@ def decide(
     related: Sequence[RelatedWork] = (),
     override: bool = False,
     statutory: Statutory | None = None,
+    explain: bool = True,
 ) -> Decision:
     """The route for work of estimated ``value`` (the whole contract: every
     lot, option and extension, the whole term) under ``policy``.
@@ -247,6 +248,10 @@ def decide(
       genuinely separate (``override``; the reasons say so);
     * otherwise: invitation, in the band the value falls in, which sets how
       many suppliers to invite and how many of them local.
+
+    Without ``explain`` the decision is the same but has no reasons: a list
+    that shows only each row's route would otherwise word every piece of
+    related work (hundreds in a busy category) for every row.
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
@@ -281,7 +286,7 @@ def decide(
             compared,
             aggregated_value,
             policy.version,
-            reasons,
+            reasons if explain else [],
             counted,
             threshold_source=limit.source,
             refused_for_aggregation=for_aggregation,
@@ -294,9 +299,13 @@ def decide(
         )
         return full_tender()
     if counted and aggregated_value >= limit.amount:
-        listed = "; ".join(
-            f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
-            for r in counted
+        listed = (
+            "; ".join(
+                f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
+                for r in counted
+            )
+            if explain
+            else ""
         )
         summary = (
             f"With {len(counted)} other piece{'s' if len(counted) != 1 else ''} of work in the "
@@ -326,7 +335,7 @@ def decide(
         compared,
         aggregated_value,
         policy.version,
-        reasons,
+        reasons if explain else [],
         counted,
         override_used=bool(counted) and override and aggregated_value >= limit.amount,
         threshold_source=limit.source,

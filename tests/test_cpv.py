@@ -476,7 +476,7 @@ def test_the_find_page_runs_the_same_queries_whatever_it_lists(
     with CaptureQueriesContext(connection) as one_result:
         assert client.get(url, {"q": "pâté"}).status_code == 200
     on_cpv = [q for q in one_result.captured_queries if "cpv_cpvcode" in q["sql"]]
-    assert len(on_cpv) == 2  # the count and the page's rows
+    assert len(on_cpv) == 1  # the page's rows with their count
     for query in ({"q": "construction"}, {"q": "construction", "page": 3}, {"q": "45"}, {}):
         with django_assert_num_queries(len(one_result)):
             assert client.get(url, query).status_code == 200
@@ -619,3 +619,30 @@ def test_a_word_search_is_one_query_on_the_whole_list(synonyms, django_assert_nu
         with django_assert_num_queries(1):
             results = selectors.search(query)
         assert results
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cleaning services", "grounds maintenance", "equipment parts", "services", "grot", "4521"],
+)
+def test_the_finders_page_is_what_the_search_finds_in_its_order_in_one_query(
+    synonyms, officer, query, django_assert_num_queries
+):
+    """On PostgreSQL a word search's page is a plain statement (ADR 10): the
+    same codes, in the same order and count, as ``codes_matching``; a council's
+    own synonyms included for its people only."""
+    from cpv.models import CpvSynonym
+
+    CpvSynonym.objects.create(
+        buyer=officer.buyer, term="Grot spots", code=CpvCode.objects.get(code="90611000-3")
+    )
+    for buyer_id in (None, officer.buyer_id):
+        found = [c.code for c in selectors.codes_matching(query, buyer_id=buyer_id)]
+        with django_assert_num_queries(1):
+            selectors.search_page(query, 1, 25, buyer_id=buyer_id)
+        for number in (1, 2, 99):  # past the end: the last page, as Paginator.get_page
+            page = selectors.search_page(query, number, 25, buyer_id=buyer_id)
+            assert page.paginator.count == len(found)
+            start = (page.number - 1) * 25
+            assert [c.code for c in page.object_list] == found[start : start + 25]
+            assert all(c.description for c in page.object_list)

@@ -4,6 +4,7 @@ values, beside the worked boundaries of test_threshold_rule.py."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -150,6 +151,20 @@ def test_related_work_reaching_the_threshold_needs_an_approvers_override(policy,
     if decision.invitation_allowed:
         # The band follows this work's own value, never the sum.
         assert decision.band == rules.band_for(value, policy.bands)
+
+
+@RULES
+@given(policy=policies(), data=st.data(), basis=BASES, override=st.booleans())
+def test_a_decision_without_its_reasons_is_the_same_decision(policy, data, basis, override):
+    """What a list of route tags asks for (``explain=False``): the same route,
+    band and sums, only no words."""
+    value = data.draw(pennies(0, int(policy.threshold * 2 * 100)))
+    others = related_work(data.draw(st.lists(pennies(1, 10**10), max_size=3)), basis)
+    asked = {"value": value, "entered_basis": basis, "policy": policy, "related": others}
+    full = rules.decide(**asked, override=override)
+    bare = rules.decide(**asked, override=override, explain=False)
+    assert bare.reasons == [] and full.reasons
+    assert replace(bare, reasons=full.reasons) == full
 
 
 @RULES

@@ -35,11 +35,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
-from devdata import demo
+from devdata import demo, demo_opportunities
 from devdata.bench import server as bench_server
 from devdata.bench.sessions import session_for
 from portal.models import BuyerOrganisation, User
-from tenders.models import BidRevision, Opportunity
+from tenders.models import BidRevision, Declaration, Opportunity, PanelMember
+from tenders.services import declaration_make
+from tenders.services.panel import marking_bids
 
 URLCONF = "devdata.bench.urls"
 LOAD_SCRIPT = Path(__file__).resolve().parent / "load.py"
@@ -49,6 +51,9 @@ PERSONAS = {
     "officer": "officer@demo-council.example",
     "supplier": "supplier@aire-valley.example",
     "auditor": "auditor@demo-council.example",
+    # Tom Hughes, who evaluates the demo's panel opportunity; Priya (the
+    # "officer") evaluates it too and moderates.
+    "evaluator": "officer2@demo-council.example",
 }
 
 
@@ -58,6 +63,7 @@ class Targets:
 
     big_opportunity: int
     receipt: tuple[int, int, int]  # opportunity, bid, version of the persona's latest receipt
+    panel: tuple[int, int]  # the demo's panel opportunity and its first bid to mark
 
 
 @dataclass(frozen=True)
@@ -161,12 +167,32 @@ PAGES: list[Page] = [
     # The whole ledger (issue 18): the real local share and where it leaks.
     Page("real local share", "auditor", "ledger:dashboard", lambda t: _r("ledger:dashboard")),
     Page("where spending leaks", "officer", "ledger:leakage", lambda t: _r("ledger:leakage")),
+    # The evaluation panel (issue 17) of the demo's "Cleaning of Baildon Library".
+    Page(
+        "evaluator's bids to mark",
+        "evaluator",
+        "tenders:marking",
+        lambda t: _r("tenders:marking", t.panel[0]),
+    ),
+    Page(
+        "evaluator marking a bid",
+        "evaluator",
+        "tenders:marking_bid",
+        lambda t: _r("tenders:marking_bid", *t.panel),
+    ),
+    Page(
+        "moderator's page",
+        "officer",
+        "tenders:moderation",
+        lambda t: _r("tenders:moderation", t.panel[0]),
+    ),
 ]
 
 
 def find_targets() -> Targets:
-    """The demo council's opportunity with the most invitees, and the persona
-    supplier's latest receipt. Refuses when the data is not there."""
+    """The demo council's opportunity with the most invitees, the persona
+    supplier's latest receipt and the demo's panel opportunity with its first
+    bid to mark. Refuses when the data is not there."""
     buyer = BuyerOrganisation.objects.filter(slug=demo.BUYER["slug"]).first()
     big = (
         Opportunity.objects.filter(buyer=buyer)
@@ -186,7 +212,32 @@ def find_targets() -> Targets:
             "No council-scale data here: run manage.py seed_scale first (with the same "
             "DATABASE_URL)."
         )
-    return Targets(big_opportunity=big, receipt=revision)
+    panel = Opportunity.objects.filter(
+        buyer=buyer, title=demo_opportunities.TITLES["panel"]
+    ).first()
+    first_bid = (
+        marking_bids(panel).order_by("lot__number", "supplier__legal_name", "pk").first()
+        if panel is not None
+        else None
+    )
+    if panel is None or first_bid is None:
+        raise RuntimeError(
+            "The demo's panel opportunity is missing: run manage.py seed_demo --opportunities "
+            "before seed_scale (with the same DATABASE_URL)."
+        )
+    return Targets(big_opportunity=big, receipt=revision, panel=(panel.pk, first_bid.pk))
+
+
+def panel_declared(targets: Targets) -> None:
+    """The demo leaves its panel's members to declare; the marking and
+    moderation pages show marks only once they have, so each member still
+    pending declares no conflict (through the service, as on the page)."""
+    opportunity = Opportunity.objects.get(pk=targets.panel[0])
+    pending = PanelMember.objects.filter(
+        opportunity=opportunity, declaration=Declaration.PENDING, removed_at__isnull=True
+    ).select_related("officer")
+    for member in pending:
+        declaration_make(opportunity=opportunity, by=member.officer, conflict=False, details="")
 
 
 def personas() -> dict[str, User]:
@@ -218,6 +269,7 @@ def run(
     if connection.vendor != "postgresql":
         raise RuntimeError("bench pages measures the council-scale data, in PostgreSQL.")
     targets = find_targets()
+    panel_declared(targets)
     people = personas()
     sessions = {role: session_for(user) for role, user in people.items()}
     chosen, skipped = [], []

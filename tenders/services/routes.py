@@ -401,7 +401,7 @@ class CurrentRoute:
 
 
 def _from_decision(
-    opportunity: Opportunity, result: RouteResult, on: datetime.date
+    opportunity: Opportunity, result: RouteResult, on: datetime.date, explain: bool = True
 ) -> CurrentRoute:
     decision = result.decision
     return CurrentRoute(
@@ -410,7 +410,7 @@ def _from_decision(
         min_invited=decision.min_invited,
         min_local=decision.min_local,
         reasons=list(decision.reasons),
-        aggregated=aggregated_rows(decision),
+        aggregated=aggregated_rows(decision) if explain else [],
         threshold=decision.threshold,
         value_compared=decision.value_compared,
         aggregated_value=decision.aggregated_value,
@@ -472,10 +472,12 @@ def current_routes(
     *,
     on: datetime.date | None = None,
     values: dict[int, Decimal] | None = None,
+    explain: bool = True,
 ) -> dict[int, CurrentRoute]:
     """The route of each opportunity now, by id: the rule on the facts of
     ``on`` (today) for those whose route can still matter, the last recorded
-    decision for awarded and cancelled ones.
+    decision for awarded and cancelled ones. Without ``explain`` (a list of
+    route tags) the live ones come without reasons or the work added up.
 
     Queries do not grow with the number of opportunities: one for the
     statutory thresholds, one per council for its policy and bands, one per
@@ -513,15 +515,17 @@ def current_routes(
                 buyer_id=buyer_id, keys={key(o) for o in batch}, policy=policy, on=on
             )
             for o in batch:
+                own = o.pk  # read once: a busy category has hundreds of related rows
                 decision = rules.decide(
                     value=values[o.pk],
                     entered_basis=o.value_vat_basis,
                     policy=policy_figures,
-                    related=[work for pk, work in related.get(key(o), []) if pk != o.pk],
+                    related=[work for pk, work in related.get(key(o), []) if pk != own],
                     override=bool(o.aggregation_override),
                     statutory=statutory.get(o.contract_kind),
+                    explain=explain,
                 )
-                routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on)
+                routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on, explain)
     if final:
         checks = _last_checks(final)
         bands: dict[tuple[int | None, str], PolicyBand] = {

@@ -161,7 +161,8 @@ def list_rows(
     live = [o for o in opportunities if o.status not in FINAL]
     # No award before evaluation: what is known is the estimate.
     values = {o.pk: o.estimated_value for o in live if o.status != S.EVALUATION}
-    routes = current_routes(live, values=values) if live else {}
+    # Only the tags: the reasons and the work added up are the opportunity page's.
+    routes = current_routes(live, values=values, explain=False) if live else {}
     rows = cast("list[ListRow]", opportunities)  # what each row shows is set below
     for opportunity in rows:
         opportunity.url = detail(opportunity.pk)

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.http import SignedInRequest
 from portal.models import Role, User
+from portal.paging import page_with_total
 from tenders.forms.panel import DeclarationForm, MarksForm, PanelForm, RemoveMemberForm
 from tenders.models import (
     Answer,
@@ -286,7 +286,7 @@ def marking(request: SignedInRequest, pk: int) -> HttpResponse:
         .annotate(marked=Coalesce(Subquery(own, output_field=IntegerField()), Value(0)))
         .order_by("lot__number", "supplier__legal_name", "pk")
     )
-    page = Paginator(bids, LIST_SIZE).get_page(request.GET.get("page"))
+    page = page_with_total(bids, request.GET.get("page"), LIST_SIZE)
     questions = Question.objects.filter(opportunity=opportunity).count()
     done = EvaluatorMark.objects.filter(member=member, bid__in=marking_bids(opportunity)).count()
     return render(
@@ -441,7 +441,7 @@ def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
         .annotate(moderated=Coalesce(Subquery(moderated, output_field=IntegerField()), Value(0)))
         .order_by("lot__number", "supplier__legal_name", "pk")
     )
-    page = Paginator(bids, LIST_SIZE).get_page(request.GET.get("page"))
+    page = page_with_total(bids, request.GET.get("page"), LIST_SIZE)
     questions = Question.objects.filter(opportunity=opportunity).count()
     done = ModeratedMark.objects.filter(bid__in=marking_bids(opportunity)).count()
     evaluators = list(
