@@ -8,7 +8,8 @@ then drives each page from a load generator in a separate process
 per second, p95 latency, queries, errors and ``ratio``: the page's requests
 per second over the baseline page's (``devdata.bench.views.baseline``: 20 rows
 of one indexed query behind the same middleware, sign-in and base template).
-The target is a ratio of at least 0.5 for every page. Pages take turns (three
+The target is a ratio of at least ``TARGET`` (0.6, issue 19: room to spare over
+the 0.5 of ADR 10) for every page, run after run. Pages take turns (three
 rounds through the list) so that whatever else the machine does falls on
 every page alike; the load average is reported with the figures.
 
@@ -44,6 +45,8 @@ from tenders.services import declaration_make
 from tenders.services.panel import marking_bids
 
 URLCONF = "devdata.bench.urls"
+# Each page's requests per second over the baseline's, at the least.
+TARGET = 0.6
 LOAD_SCRIPT = Path(__file__).resolve().parent / "load.py"
 
 # The demo logins the pages are read as.
@@ -348,9 +351,13 @@ def run(
         )
     for row in skipped:
         out(f"{row['name']:<36} skipped: {row['note']}")
-    below = [row["name"] for row in rows if row["ratio"] < 0.5]
+    below = [row["name"] for row in rows if row["ratio"] < TARGET]
     out("")
-    out("Every page at a ratio of 0.5 or more." if not below else f"Below 0.5: {', '.join(below)}")
+    out(
+        f"Every page at a ratio of {TARGET} or more."
+        if not below
+        else f"Below {TARGET}: {', '.join(below)}"
+    )
     return {
         "benchmark": "pages",
         "duration_s": duration,
