@@ -137,39 +137,61 @@ GOAL = (
 
 def _y(percent: Decimal | float) -> float:
     plot = HEIGHT - TOP - BOTTOM
-    return round(TOP + plot * (1 - float(percent) / 100), 1)
+    clipped = min(max(float(percent), 0.0), 100.0)
+    return round(TOP + plot * (1 - clipped / 100), 1)
 
 
-def _pc(value: Decimal | None) -> str:
-    return "no awards" if value is None else f"{value:.1f}%"
+def percent(value: Decimal | None, *, none: str) -> str:
+    """A share as the chart's words write it: "41.2%", or ``none``."""
+    return none if value is None else f"{value:.1f}%"
 
 
-def share_chart(dashboard: Dashboard) -> Chart:
-    years = dashboard.years
+@dataclass(frozen=True)
+class ChartYear:
+    """One financial year of a chart: its shares by kind (None: nothing to
+    share) and its target."""
+
+    label: str
+    shares: dict[str, Decimal | None]
+    target: Decimal | None
+
+
+def draw(
+    years: list[ChartYear],
+    *,
+    kinds: tuple[str, ...],
+    labels: dict[str, str],
+    goal: Decimal | None,
+    none: str,
+    description: str,
+) -> Chart:
+    """The marks of a chart of shares by financial year (oldest first): a bar
+    per kind, the year's target across its bars, gridlines and the goal.
+    The local-spend dashboard's and the real local share's charts both."""
     plot_width = WIDTH - LEFT - RIGHT
     group = plot_width / max(len(years), 1)
-    bar_width = max(min((group * 0.7) / len(KINDS) - BAR_GAP, 40), 4)
+    bar_width = max(min((group * 0.7) / len(kinds) - BAR_GAP, 40), 4)
     bars: list[Bar] = []
     marks: list[YearMark] = []
     for i, year in enumerate(years):
         centre = LEFT + group * (i + 0.5)
-        first = centre - (bar_width + BAR_GAP) * len(KINDS) / 2
-        for j, kind in enumerate(KINDS):
-            value = year.value_share(kind) or Decimal(0)
-            x = round(first + j * (bar_width + BAR_GAP), 1)
+        first = centre - (bar_width + BAR_GAP) * len(kinds) / 2
+        for j, kind in enumerate(kinds):
+            share = year.shares[kind]
+            value = share or Decimal(0)
             top = _y(value)
             bars.append(
                 Bar(
-                    x=x,
+                    x=round(first + j * (bar_width + BAR_GAP), 1),
                     y=top,
                     width=round(bar_width, 1),
                     height=round(_y(0) - top, 1),
                     colour=COLOURS[kind],
                     text=f"{value:.0f}%",
-                    label=f"{KIND_LABELS[kind]} {year.label}: {_pc(year.value_share(kind))}",
+                    label=f"{labels[kind]} {year.label}: {percent(share, none=none)}",
                 )
             )
-        span = (bar_width + BAR_GAP) * len(KINDS) / 2 + 4
+        span = (bar_width + BAR_GAP) * len(kinds) / 2 + 4
         marks.append(
             YearMark(
                 x=round(centre, 1),
@@ -180,13 +202,6 @@ def share_chart(dashboard: Dashboard) -> Chart:
                 target_text=f"Target {year.label}: {year.target:.0f}%" if year.target else "",
             )
         )
-    goal = dashboard.goal
-    description = "; ".join(
-        f"{y.label}: local {_pc(y.value_share('local'))}, SMEs {_pc(y.value_share('sme'))}, "
-        f"VCSEs {_pc(y.value_share('vcse'))}"
-        + (f", target {y.target:.0f}%" if y.target is not None else "")
-        for y in years
-    )
     return Chart(
         width=WIDTH,
         height=HEIGHT,
@@ -198,6 +213,27 @@ def share_chart(dashboard: Dashboard) -> Chart:
         plot_left=LEFT,
         plot_right=WIDTH - RIGHT,
         axis_y=_y(0),
-        legend=[(COLOURS[k], KIND_LABELS[k]) for k in KINDS],
+        legend=[(COLOURS[k], labels[k]) for k in kinds],
+        description=description,
+    )
+
+
+def share_chart(dashboard: Dashboard) -> Chart:
+    """The local-spend dashboard's chart: the shares of awarded value."""
+    years = dashboard.years
+    words = "no awards"
+    description = "; ".join(
+        f"{y.label}: local {percent(y.value_share('local'), none=words)}, "
+        f"SMEs {percent(y.value_share('sme'), none=words)}, "
+        f"VCSEs {percent(y.value_share('vcse'), none=words)}"
+        + (f", target {y.target:.0f}%" if y.target is not None else "")
+        for y in years
+    )
+    return draw(
+        [ChartYear(y.label, {k: y.value_share(k) for k in KINDS}, y.target) for y in years],
+        kinds=KINDS,
+        labels=KIND_LABELS,
+        goal=dashboard.goal,
+        none=words,
         description=description or "No contracts have been awarded yet.",
     )
