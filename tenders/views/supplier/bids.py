@@ -323,13 +323,7 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         )
 
     try:
-        bid = bid_start(lot=lot, by=user)
-        bid = bid_save_draft(
-            bid=bid,
-            by=user,
-            price=form.cleaned_data["price"],
-            declarations=form.declarations_ticked(),
-        )
+        bid = _save_draft(user, lot, form)
     except BidRefused as exc:
         return refused(None, exc)
     added = None
@@ -352,18 +346,20 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     return redirect(_bid_url(lot))
 
 
+def _save_draft(user: User, lot: Lot, form: BidForm) -> Bid:
+    """The form's price and declarations as the supplier's draft for ``lot``."""
+    bid = bid_start(lot=lot, by=user)
+    return bid_save_draft(
+        bid=bid, by=user, price=form.cleaned_data["price"], declarations=form.declarations_ticked()
+    )
+
+
 def _save_draft_quietly(user: User, lot: Lot, form: BidForm, upload: UploadedFile | None) -> None:
     """After a refused submission, save what was typed (and the file) as the
     draft, as "Save draft" would; where that is refused too (after the
     deadline, say) nothing is saved and the submission's refusal is what shows."""
     try:
-        bid = bid_start(lot=lot, by=user)
-        bid = bid_save_draft(
-            bid=bid,
-            by=user,
-            price=form.cleaned_data["price"],
-            declarations=form.declarations_ticked(),
-        )
+        bid = _save_draft(user, lot, form)
         if upload:
             bid_add_file(bid=bid, upload=upload, by=user)
     except BidRefused:
