@@ -136,6 +136,51 @@ def to_policy_basis(value: Decimal, *, entered: str, policy: PolicyFigures) -> D
     )
 
 
+def counted_value(value: Decimal, entered: str, basis: str, vat_rate_percent: Decimal) -> Decimal:
+    """A piece of related work's value as the aggregation rule adds it up: on
+    the threshold's ``basis``, in pence (``to_basis``)."""
+    if entered == basis and value.as_tuple().exponent == -2:
+        return value  # already on the basis, in pence: as converting would give it
+    return to_basis(value, entered=entered, basis=basis, vat_rate_percent=vat_rate_percent)
+
+
+@dataclass(frozen=True)
+class RelatedTotal:
+    """Related work added up: how many pieces and their sum on ``basis``."""
+
+    count: int
+    value: Decimal
+    basis: str
+
+    def without(self, value: Decimal, entered: str, vat_rate_percent: Decimal) -> RelatedTotal:
+        """The total less one of its pieces (the work a list row is about)."""
+        return RelatedTotal(
+            self.count - 1,
+            self.value - counted_value(value, entered, self.basis, vat_rate_percent),
+            self.basis,
+        )
+
+
+def threshold_basis(policy: PolicyFigures, statutory: Statutory | None) -> str:
+    """The VAT basis of the threshold that applies (``decide`` compares on it)."""
+    return _limit(policy, statutory)[0].basis
+
+
+def add_up(
+    values: Sequence[tuple[Decimal, str]], *, basis: str, vat_rate_percent: Decimal
+) -> RelatedTotal:
+    """Pieces of related work given as (value, its VAT basis), added up as
+    ``decide`` adds up a list of them, on ``basis``."""
+    return RelatedTotal(
+        len(values),
+        sum(
+            (counted_value(value, entered, basis, vat_rate_percent) for value, entered in values),
+            Decimal(0),
+        ),
+        basis,
+    )
+
+
 def category_key(cpv_digits: str, n_digits: int) -> str:
     return cpv_digits[:n_digits]
 
@@ -235,6 +280,7 @@ def decide(
     override: bool = False,
     statutory: Statutory | None = None,
     explain: bool = True,
+    related_total: RelatedTotal | None = None,
 ) -> Decision:
     """The route for work of estimated ``value`` (the whole contract: every
     lot, option and extension, the whole term) under ``policy``.
@@ -251,7 +297,10 @@ def decide(
 
     Without ``explain`` the decision is the same but has no reasons: a list
     that shows only each row's route would otherwise word every piece of
-    related work (hundreds in a busy category) for every row.
+    related work (hundreds in a busy category) for every row. Such a list may
+    give the related work already added up (``related_total``, from
+    ``add_up`` on ``threshold_basis``) instead of listed: the same decision,
+    without the list of the work.
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
@@ -265,18 +314,17 @@ def decide(
             f"The estimate of {money(value)} {_basis_words(entered_basis)} is "
             f"{money(compared)} {_basis_words(limit.basis)} at {percent(rate)} VAT."
         )
+    if related_total is not None and (related or related_total.basis != limit.basis):
+        raise ValueError("Related work is given listed, or added up on the threshold's basis.")
     counted = [
-        r
-        # Already on the threshold's basis, in pence: as converting would give it.
-        if r.basis == limit.basis and r.value.as_tuple().exponent == -2
-        else replace(
-            r,
-            value=to_basis(r.value, entered=r.basis, basis=limit.basis, vat_rate_percent=rate),
-            basis=limit.basis,
-        )
+        replace(r, value=counted_value(r.value, r.basis, limit.basis, rate), basis=limit.basis)
         for r in related
     ]
-    aggregated_value = compared + sum((r.value for r in counted), Decimal(0))
+    if related_total is None:
+        related_total = RelatedTotal(
+            len(counted), sum((r.value for r in counted), Decimal(0)), limit.basis
+        )
+    aggregated_value = compared + related_total.value
 
     def full_tender(*, for_aggregation: bool = False) -> Decision:
         return Decision(
@@ -298,7 +346,7 @@ def decide(
             "so this work must go to full tender. This portal does not run full tenders."
         )
         return full_tender()
-    if counted and aggregated_value >= limit.amount:
+    if related_total.count and aggregated_value >= limit.amount:
         listed = (
             "; ".join(
                 f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
@@ -308,7 +356,8 @@ def decide(
             else ""
         )
         summary = (
-            f"With {len(counted)} other piece{'s' if len(counted) != 1 else ''} of work in the "
+            f"With {related_total.count} other piece{'s' if related_total.count != 1 else ''} "
+            "of work in the "
             f"same category for this council within {policy.window_days} days ({listed}), the "
             f"total is {money(aggregated_value)}, at or above {limit.words}."
         )
@@ -337,6 +386,6 @@ def decide(
         policy.version,
         reasons if explain else [],
         counted,
-        override_used=bool(counted) and override and aggregated_value >= limit.amount,
+        override_used=bool(related_total.count) and override and aggregated_value >= limit.amount,
         threshold_source=limit.source,
     )

@@ -167,6 +167,47 @@ def test_a_decision_without_its_reasons_is_the_same_decision(policy, data, basis
     assert replace(bare, reasons=full.reasons) == full
 
 
+STATUTORY = st.one_of(
+    st.none(),
+    st.builds(
+        rules.Statutory,
+        kind=st.just("services"),
+        amount=pennies(1, 10**8),
+        effective_from=st.just(datetime.date(2025, 1, 1)),
+    ),
+)
+
+
+@RULES
+@given(policy=policies(), data=st.data(), basis=BASES, override=st.booleans(), statutory=STATUTORY)
+def test_related_work_added_up_decides_as_the_same_work_listed(
+    policy, data, basis, override, statutory
+):
+    """A list of route tags adds up its category's work once (``add_up``) and
+    takes each row's own piece off it (``without``): the same decision as the
+    other work listed, bar the list itself."""
+    value = data.draw(pennies(0, int(policy.threshold * 2 * 100)))
+    # In pence or finer (an awarded value may carry more places), on either basis.
+    amounts = st.decimals(min_value=D("0.001"), max_value=D("1e9"), places=3)
+    pieces = data.draw(st.lists(st.tuples(amounts, BASES), max_size=6))
+    # The row's own piece, when it is published in the window: one of them.
+    own = data.draw(st.integers(-1, len(pieces) - 1))
+    rate = policy.vat_rate_percent
+    total = rules.add_up(
+        pieces, basis=rules.threshold_basis(policy, statutory), vat_rate_percent=rate
+    )
+    others = total.without(*pieces[own], rate) if own >= 0 else total
+    listed = [
+        rules.RelatedWork(f"REF-{n}", f"Work {n}", amount, datetime.date(2026, 1, 1), basis=b)
+        for n, (amount, b) in enumerate(pieces)
+        if n != own
+    ]
+    asked = {"value": value, "entered_basis": basis, "policy": policy, "override": override}
+    asked |= {"statutory": statutory, "explain": False}
+    added_up = rules.decide(**asked, related_total=others)
+    assert added_up == replace(rules.decide(**asked, related=listed), aggregated=[])
+
+
 @RULES
 @given(data=st.data())
 def test_a_negative_value_is_always_refused(data):

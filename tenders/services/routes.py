@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -163,29 +163,38 @@ def _london_day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=LONDON)
 
 
-def _related_by_key(
-    *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
-) -> dict[str, list[tuple[int, rules.RelatedWork]]]:
+def _related_candidates(
+    *, buyer_id: int, keys: list[str], policy: ProcurementPolicy, on: datetime.date
+) -> QuerySet[Any]:
     """Published, not cancelled work of the buyer in each category ``keys``
     names whose publication (a Europe/London date) lies within the policy's
-    window, each at its value as far as known, with its id (one query)."""
-    keys = sorted(set(keys))
-    if not keys:
-        return {}
+    window, each with its value as far as known (``known_value``)."""
     start = _london_day_start(on - datetime.timedelta(days=policy.aggregation_window_days))
     end = _london_day_start(on + datetime.timedelta(days=1))
     in_categories = Q()
     for key in keys:
         # A CPV code starts with its digits, so its id gives the category.
         in_categories |= Q(cpv__code__startswith=key)
-    candidates = (
+    return (
         Opportunity.objects.filter(
             in_categories, buyer_id=buyer_id, published_at__gte=start, published_at__lt=end
         )
         .exclude(status=S.CANCELLED)
         .annotate(known_value=known_value_expression())
+    )
+
+
+def _related_by_key(
+    *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
+) -> dict[str, list[tuple[int, rules.RelatedWork]]]:
+    """The related work of each category ``keys`` names, with its id (one query)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    candidates = (
+        _related_candidates(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
         .order_by("published_at", "pk")
-        # Rows, not models: a busy category has hundreds in a window, on every list page.
+        # Rows, not models: a busy category has hundreds in a window.
         .values_list(
             "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_at"
         )
@@ -202,6 +211,24 @@ def _related_by_key(
             basis=basis,
         )
         found[rules.category_key(cpv_id[:8], policy.aggregation_cpv_digits)].append((pk, work))
+    return found
+
+
+def _related_values_by_key(
+    *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
+) -> dict[str, dict[int, tuple[Decimal, str]]]:
+    """The related work of each category ``keys`` names as only what adding
+    it up needs: by id, its value and VAT basis (one query; a list of route
+    tags, where hundreds of pieces in a busy category are shared by its rows)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    found: dict[str, dict[int, tuple[Decimal, str]]] = defaultdict(dict)
+    digits = policy.aggregation_cpv_digits
+    for pk, cpv_id, known_value, basis in _related_candidates(
+        buyer_id=buyer_id, keys=keys, policy=policy, on=on
+    ).values_list("pk", "cpv_id", "known_value", "value_vat_basis"):
+        found[rules.category_key(cpv_id[:8], digits)][pk] = (known_value, basis)
     return found
 
 
@@ -511,19 +538,28 @@ def current_routes(
             def key(o: Opportunity, digits: int = policy.aggregation_cpv_digits) -> str:
                 return rules.category_key(o.cpv_id[:8], digits)
 
-            related = _related_by_key(
-                buyer_id=buyer_id, keys={key(o) for o in batch}, policy=policy, on=on
-            )
+            keys = {key(o) for o in batch}
+            if explain:
+                related = _related_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+            else:
+                totals = _RelatedTotals(
+                    _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on),
+                    policy_figures,
+                )
             for o in batch:
                 own = o.pk  # read once: a busy category has hundreds of related rows
+                kind = statutory.get(o.contract_kind)
                 decision = rules.decide(
                     value=values[o.pk],
                     entered_basis=o.value_vat_basis,
                     policy=policy_figures,
-                    related=[work for pk, work in related.get(key(o), []) if pk != own],
                     override=bool(o.aggregation_override),
-                    statutory=statutory.get(o.contract_kind),
+                    statutory=kind,
                     explain=explain,
+                    related=[work for pk, work in related.get(key(o), []) if pk != own]
+                    if explain
+                    else (),
+                    related_total=None if explain else totals.without(key(o), own, kind),
                 )
                 routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on, explain)
     if final:
@@ -538,6 +574,31 @@ def current_routes(
             band = bands.get((o.policy_id, o.band_name)) if o.route == rules.INVITATION else None
             routes[o.pk] = recorded_route(o, checks.get(o.pk), band)
     return routes
+
+
+class _RelatedTotals:
+    """Each category's related work added up once per threshold basis, for a
+    list of route tags: a row's total is its category's less its own work."""
+
+    def __init__(
+        self, values: dict[str, dict[int, tuple[Decimal, str]]], policy: rules.PolicyFigures
+    ) -> None:
+        self.values = values
+        self.policy = policy
+        self.totals: dict[tuple[str, str], rules.RelatedTotal] = {}
+
+    def without(self, key: str, own: int, statutory: rules.Statutory | None) -> rules.RelatedTotal:
+        basis = rules.threshold_basis(self.policy, statutory)
+        pieces = self.values.get(key, {})
+        total = self.totals.get((key, basis))
+        if total is None:
+            rate = self.policy.vat_rate_percent
+            total = rules.add_up(list(pieces.values()), basis=basis, vat_rate_percent=rate)
+            self.totals[key, basis] = total
+        if own not in pieces:
+            return total
+        value, entered = pieces[own]
+        return total.without(value, entered, self.policy.vat_rate_percent)
 
 
 def _last_checks(opportunities: Sequence[Opportunity]) -> dict[int, RouteCheck]:
