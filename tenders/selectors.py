@@ -22,6 +22,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import dateformat, timezone
 
@@ -170,12 +171,8 @@ JOIN suppliers_supplierorganisation s ON s.id = i.supplier_id
 ORDER BY {outer_order}
 """
 # The title, reference or CPV code holds the search, whatever its case
-# (``_opportunity_search``, as ``icontains`` writes it).
-_INVITATION_SEARCH_SQL = (
-    " AND (UPPER(o.title) LIKE UPPER(%s) ESCAPE '\\'"
-    " OR UPPER(o.reference) LIKE UPPER(%s) ESCAPE '\\'"
-    " OR UPPER(o.cpv_id) LIKE UPPER(%s) ESCAPE '\\')"
-)
+# (``_opportunity_search``).
+_INVITATION_SEARCH_SQL = " AND o.searchable LIKE UPPER(%s) ESCAPE '\\'"
 
 # The supplier's list's sorts, the first the default: ``{name: (words, the
 # columns of the page's subquery it sorts by)}``. Each ends with the id.
@@ -211,7 +208,7 @@ def supplier_invitation_page(
     columns = SUPPLIER_SORTS.get(sort, SUPPLIER_SORTS[DEFAULT_SUPPLIER_SORT])[1]
     search, search_params = "", []
     if query := search_text(query):
-        search, search_params = _INVITATION_SEARCH_SQL, [_like_contains(query)] * 3
+        search, search_params = _INVITATION_SEARCH_SQL, [_like_contains(query)]
     sql = _INVITATION_PAGE_SQL.format(
         search=search,
         inner_order=", ".join(columns),
@@ -339,12 +336,9 @@ def search_text(query: str | None) -> str:
 
 def _opportunity_search(query: str, prefix: str = "") -> Q:
     """Opportunities (or rows ``prefix`` leads to them) whose title, reference
-    or CPV code holds ``query``, whatever its case."""
-    return (
-        Q(**{f"{prefix}title__icontains": query})
-        | Q(**{f"{prefix}reference__icontains": query})
-        | Q(**{f"{prefix}cpv__code__icontains": query})
-    )
+    or CPV code holds ``query``, whatever its case (``Opportunity.searchable``,
+    upper-cased by the database as the query is)."""
+    return Q(**{f"{prefix}searchable__contains": Upper(Value(query))})
 
 
 def _council_order(sort: str, now: datetime.datetime) -> list[Any]:

@@ -95,6 +95,17 @@ def test_the_officer_searches_by_title_reference_and_cpv_whatever_the_case(offic
     assert titles(officer_client.get(LIST, {"q": "%"})) == []
 
 
+def test_a_search_never_runs_from_one_field_into_the_next(officer_client, three):
+    """The title, reference and CPV code are searched each on its own, as
+    three searches would: words across the end of one and the start of the
+    next find nothing; a title's edited words are found at once."""
+    grass, windows, _ = three
+    assert titles(officer_client.get(LIST, {"q": f"parks {grass.reference}"})) == []
+    assert titles(officer_client.get(LIST, {"q": f"parks\n{grass.reference}"})) == []
+    Opportunity.objects.filter(pk=windows.pk).update(title="Nettoyage des fenêtres")
+    assert titles(officer_client.get(LIST, {"q": "DES FEN"})) == ["Nettoyage des fenêtres"]
+
+
 def test_the_search_keeps_the_status_filter(officer_client, officer, three):
     grass, _, _ = three
     Opportunity.objects.filter(pk=grass.pk).update(status="cancelled")

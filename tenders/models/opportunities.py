@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat, Upper
 from django.utils import timezone
 
 from portal.models import BuyerOrganisation, Department, StoredFile
@@ -214,6 +214,16 @@ class Opportunity(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
+    # What the lists' search looks in, kept by the database: the title, the
+    # reference and the CPV code, upper-cased, on lines of their own (a search
+    # collapses its whitespace to single spaces, so it never spans two). One
+    # LIKE on a stored column, not three UPPER()s a row: a one-letter search
+    # reads every row (ADR 10).
+    searchable = models.GeneratedField(
+        expression=Upper(Concat("title", Value("\n"), "reference", Value("\n"), "cpv_id")),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     objects = OpportunityQuerySet.as_manager()
 
