@@ -68,7 +68,12 @@ class Writer:
         if defaults:
             given = {f.column for f in columns}
             for f in meta.concrete_fields:
-                if f.column not in given and not f.primary_key and (f.has_default() or not f.null):
+                if (
+                    f.column not in given
+                    and not f.primary_key
+                    and not f.generated  # the database writes it
+                    and (f.has_default() or not f.null)
+                ):
                     columns.append(f)
                     extra.append(f.get_default())
             if extra:

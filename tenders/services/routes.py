@@ -225,9 +225,11 @@ def _related_values_by_key(
         return {}
     found: dict[str, dict[int, tuple[Decimal, str]]] = defaultdict(dict)
     digits = policy.aggregation_cpv_digits
-    for pk, cpv_id, known_value, basis in _related_candidates(
-        buyer_id=buyer_id, keys=keys, policy=policy, on=on
-    ).values_list("pk", "cpv_id", "known_value", "value_vat_basis"):
+    for pk, cpv_id, known_value, basis in (
+        _related_candidates(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+        .order_by()
+        .values_list("pk", "cpv_id", "known_value", "value_vat_basis")
+    ):
         found[rules.category_key(cpv_id[:8], digits)][pk] = (known_value, basis)
     return found
 
