@@ -191,6 +191,8 @@ def test_the_window_edge_is_counted_in_europe_london_dates(officer, council, pub
         on=datetime.date(2026, 7, 1),
     ).decision
     assert (decision.route == "full_tender") is counts
+    if counts:  # and the work is shown as published on its London date
+        assert [work.published_on for work in decision.aggregated] == [datetime.date(2025, 7, 1)]
 
 
 def test_publishing_work_that_must_go_to_full_tender_is_refused_and_recorded(officer):

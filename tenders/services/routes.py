@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -193,24 +194,26 @@ def _related_by_key(
         return {}
     candidates = (
         _related_candidates(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+        # The London date of publication, from the database: not a timestamp
+        # parsed and converted in Python for each of hundreds of rows.
+        .annotate(published_on=TruncDate("published_at", tzinfo=LONDON))
         .order_by("published_at", "pk")
         # Rows, not models: a busy category has hundreds in a window.
         .values_list(
-            "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_at"
+            "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_on"
         )
     )
     found: dict[str, list[tuple[int, rules.RelatedWork]]] = defaultdict(list)
-    for pk, reference, title, cpv_id, known_value, basis, published_at in candidates:
-        if published_at is None:  # never: the filter above asks for a publication date
-            continue
+    digits = policy.aggregation_cpv_digits
+    for pk, reference, title, cpv_id, known_value, basis, published_on in candidates:
         work = rules.RelatedWork(
             reference=reference,
             title=title,
             value=known_value,
-            published_on=published_at.astimezone(LONDON).date(),
+            published_on=published_on,
             basis=basis,
         )
-        found[rules.category_key(cpv_id[:8], policy.aggregation_cpv_digits)].append((pk, work))
+        found[rules.category_key(cpv_id[:8], digits)].append((pk, work))
     return found
 
 
