@@ -106,19 +106,6 @@ def approved_by(buyer: BuyerOrganisation | int) -> Exists:
     )
 
 
-def _has_status(buyer: BuyerOrganisation | None, status: str) -> Exists | Value:
-    """A filter: the supplier's status for ``buyer`` (``status_for``) is
-    ``status``. Asked as whether that council has decided otherwise (or so),
-    which the database answers for all suppliers at once (an anti- or
-    semi-join), not by looking up the decision of each supplier in turn."""
-    if buyer is None:  # nobody has decided: every supplier is waiting
-        return Value(status == SupplierStatus.PENDING, output_field=BooleanField())
-    decided = SupplierApproval.objects.filter(supplier=OuterRef("pk"), buyer=buyer)
-    if status == SupplierStatus.PENDING:
-        return ~Exists(decided.exclude(status=SupplierStatus.PENDING))
-    return Exists(decided.filter(status=status))
-
-
 def status_of(supplier: SupplierOrganisation | int, buyer: BuyerOrganisation | int) -> str:
     """The supplier's status for ``buyer``, in one query."""
     found = SupplierApproval.objects.filter(supplier=supplier, buyer=buyer).values_list(
@@ -202,6 +189,22 @@ _IS_LOCAL_SQL = (
     '"suppliers_supplierorganisation"."id" IN (SELECT s.supplier_id FROM suppliers_suppliersite s '
     "WHERE s.district = ANY(ARRAY("
     "SELECT d.district FROM portal_localitydistrict d WHERE d.buyer_id = %s)))"
+)
+
+# The council's own decision on the row's supplier (PostgreSQL), as
+# ``status_for``: its one decision (a constraint), else waiting.
+_STATUS_SQL = (
+    "COALESCE((SELECT a.status FROM suppliers_supplierapproval a "
+    'WHERE a.supplier_id = "suppliers_supplierorganisation"."id" AND a.buyer_id = %s), %s)'
+)
+
+# Whether the row's supplier has a decision of the council given that is the
+# status given, or (for waiting) has none that is another (PostgreSQL):
+# ``_has_status``, formatted with ("", "=") or ("NOT", "<>").
+_DECIDED_SQL = (
+    "{} EXISTS (SELECT 1 FROM suppliers_supplierapproval a "
+    'WHERE a.supplier_id = "suppliers_supplierorganisation"."id" '
+    "AND a.buyer_id = %s AND a.status {} %s)"
 )
 
 # The suppliers one word finds by PostgreSQL full-text search, the word as a
@@ -360,6 +363,27 @@ def _first_district_key() -> Subquery | RawSQL:
     return Subquery(sites, output_field=CharField())
 
 
+def _has_status(buyer: BuyerOrganisation | None, status: str) -> Any:
+    """A filter: the supplier's status for ``buyer`` (``status_for``) is
+    ``status``. Asked as whether that council has decided so (or, for
+    waiting, decided otherwise), which the database answers for all suppliers
+    at once (a semi- or anti-join), not by working out each supplier's status
+    in turn."""
+    if buyer is None:  # nobody has decided: every supplier is waiting
+        return Value(status == SupplierStatus.PENDING, output_field=BooleanField())
+    pending = status == SupplierStatus.PENDING
+    if connection.vendor == "postgresql":
+        return RawSQL(  # noqa: S611 (constant SQL, parameters apart)
+            _DECIDED_SQL.format(*(("NOT", "<>") if pending else ("", "="))),
+            [buyer.pk, status],
+            output_field=BooleanField(),
+        )
+    decisions = SupplierApproval.objects.filter(supplier=OuterRef("pk"), buyer=buyer)
+    if pending:
+        return ~Exists(decisions.exclude(status=status))
+    return Exists(decisions.filter(status=status))
+
+
 def directory(
     *,
     buyer: BuyerOrganisation | None,
@@ -397,7 +421,13 @@ def directory(
         is_local = RawSQL(_IS_LOCAL_SQL, [buyer.pk], output_field=BooleanField())  # noqa: S611
     else:
         is_local = is_local_to(buyer)
-    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_for(buyer))
+    if postgresql and buyer is not None:
+        status_of_row: Any = RawSQL(  # noqa: S611 (constant SQL, parameters apart)
+            _STATUS_SQL, [buyer.pk, SupplierStatus.PENDING.value], output_field=CharField()
+        )
+    else:
+        status_of_row = status_for(buyer)
+    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_of_row)
     word_filter = _word_filter_postgresql if postgresql else _word_filter
     words = search_words(query)
     if words:
