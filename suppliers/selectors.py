@@ -191,6 +191,22 @@ _IS_LOCAL_SQL = (
     "SELECT d.district FROM portal_localitydistrict d WHERE d.buyer_id = %s)))"
 )
 
+# The council's own decision on the row's supplier (PostgreSQL), as
+# ``status_for``: its one decision (a constraint), else waiting.
+_STATUS_SQL = (
+    "COALESCE((SELECT a.status FROM suppliers_supplierapproval a "
+    'WHERE a.supplier_id = "suppliers_supplierorganisation"."id" AND a.buyer_id = %s), %s)'
+)
+
+# Whether the row's supplier has a decision of the council given that is the
+# status given, or (for waiting) has none that is another (PostgreSQL):
+# ``_has_status``, formatted with ("", "=") or ("NOT", "<>").
+_DECIDED_SQL = (
+    "{} EXISTS (SELECT 1 FROM suppliers_supplierapproval a "
+    'WHERE a.supplier_id = "suppliers_supplierorganisation"."id" '
+    "AND a.buyer_id = %s AND a.status {} %s)"
+)
+
 # The suppliers one word finds by PostgreSQL full-text search, the word as a
 # prefix so the box works as people type ("clean" finds Cleaning): in the
 # legal or trading name, the description of one of its categories or the
@@ -229,6 +245,20 @@ _CATEGORY_LIST_SQL = (
     "JOIN cpv_cpvcode p ON p.code = c.cpvcode_id "
     'WHERE c.supplierorganisation_id = "suppliers_supplierorganisation"."id" '
     "ORDER BY p.digits)"
+)
+
+
+# A supplier's first postcode district in natural order (``_first_district_key``),
+# for PostgreSQL: the same key, worked out once for each site (``n`` is the
+# length of the area), with no expressions for the ORM to build and compile.
+_FIRST_DISTRICT_KEY_SQL = (
+    "SELECT rpad(left(k.d, k.n), 2, ' ') "
+    "|| (length(k.d) - k.n - CASE WHEN k.d ~ '[A-Z]$' THEN 1 ELSE 0 END)::text "
+    "|| substr(k.d, k.n + 1) "
+    "FROM (SELECT s.district AS d, CASE WHEN s.district ~ '^[A-Z][0-9]' THEN 1 ELSE 2 END AS n "
+    "FROM suppliers_suppliersite s "
+    'WHERE s.supplier_id = "suppliers_supplierorganisation"."id") k '
+    "ORDER BY 1 LIMIT 1"
 )
 
 
@@ -305,11 +335,13 @@ def _identifier_filter(query: str) -> Q | None:
     return found
 
 
-def _first_district_key() -> Subquery:
+def _first_district_key() -> Subquery | RawSQL:
     """The supplier's first postcode district in natural order, as text that
     sorts as ``portal.postcodes.district_sort_key`` does: the area padded to
     two letters, how many digits its number has, then the number and any
     letter (BD2 → "BD12", BD10 → "BD210", SW1A → "SW11A", B1 → "B 11")."""
+    if connection.vendor == "postgresql":
+        return RawSQL(f"({_FIRST_DISTRICT_KEY_SQL})", [], output_field=CharField())  # noqa: S611
     district = "district"
     one_letter_area = Q(district__regex=r"^[A-Z][0-9]")
     area = Case(When(one_letter_area, then=Left(district, 1)), default=Left(district, 2))
@@ -329,6 +361,27 @@ def _first_district_key() -> Subquery:
         .values("key")[:1]
     )
     return Subquery(sites, output_field=CharField())
+
+
+def _has_status(buyer: BuyerOrganisation | None, status: str) -> Any:
+    """A filter: the supplier's status for ``buyer`` (``status_for``) is
+    ``status``. Asked as whether that council has decided so (or, for
+    waiting, decided otherwise), which the database answers for all suppliers
+    at once (a semi- or anti-join), not by working out each supplier's status
+    in turn."""
+    if buyer is None:  # nobody has decided: every supplier is waiting
+        return Value(status == SupplierStatus.PENDING, output_field=BooleanField())
+    pending = status == SupplierStatus.PENDING
+    if connection.vendor == "postgresql":
+        return RawSQL(  # noqa: S611 (constant SQL, parameters apart)
+            _DECIDED_SQL.format(*(("NOT", "<>") if pending else ("", "="))),
+            [buyer.pk, status],
+            output_field=BooleanField(),
+        )
+    decisions = SupplierApproval.objects.filter(supplier=OuterRef("pk"), buyer=buyer)
+    if pending:
+        return ~Exists(decisions.exclude(status=status))
+    return Exists(decisions.filter(status=status))
 
 
 def directory(
@@ -368,7 +421,13 @@ def directory(
         is_local = RawSQL(_IS_LOCAL_SQL, [buyer.pk], output_field=BooleanField())  # noqa: S611
     else:
         is_local = is_local_to(buyer)
-    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_for(buyer))
+    if postgresql and buyer is not None:
+        status_of_row: Any = RawSQL(  # noqa: S611 (constant SQL, parameters apart)
+            _STATUS_SQL, [buyer.pk, SupplierStatus.PENDING.value], output_field=CharField()
+        )
+    else:
+        status_of_row = status_for(buyer)
+    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_of_row)
     word_filter = _word_filter_postgresql if postgresql else _word_filter
     words = search_words(query)
     if words:
@@ -392,7 +451,7 @@ def directory(
     if vcse is not None:
         suppliers = suppliers.filter(is_vcse=vcse)
     if status:
-        suppliers = suppliers.filter(status=status)
+        suppliers = suppliers.filter(_has_status(buyer, status))
     suppliers = suppliers.only(*DIRECTORY_FIELDS)
     if sort == "district":
         suppliers = suppliers.annotate(district_key=_first_district_key())

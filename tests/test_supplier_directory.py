@@ -446,6 +446,9 @@ def test_a_directory_page_costs_the_same_queries_with_5000_suppliers(
         later = officer_client.get(DIRECTORY, {**filtered, "page": 7})
     with django_assert_num_queries(DIRECTORY_QUERIES + 1):
         categorised = officer_client.get(DIRECTORY, {**with_category, "page": 2})
+    # The verification queue, by district: its bulk approval adds no query.
+    with django_assert_num_queries(DIRECTORY_QUERIES):
+        queue = officer_client.get(DIRECTORY, {"status": "pending", "sort": "district", "page": 3})
 
     assert first.context["page"].paginator.count == 5022
     assert len(first.context["suppliers"]) == 20
@@ -457,6 +460,13 @@ def test_a_directory_page_costs_the_same_queries_with_5000_suppliers(
     assert categorised.context["page"].number == 2
     for s in categorised.context["suppliers"]:
         assert any(code.startswith("9091") for code, _ in s.category_list)
+    waiting = queue.context["suppliers"]
+    assert queue.context["approve_form"] is not None and len(waiting) == 20
+    assert all(s.status == "pending" for s in waiting)
+    assert (
+        queue.context["page"].paginator.count
+        == SupplierOrganisation.objects.exclude(approvals__buyer__slug=demo.BUYER["slug"]).count()
+    )
 
 
 def test_a_directory_page_past_the_end_shows_the_last_page(officer_client):
