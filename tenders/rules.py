@@ -317,7 +317,10 @@ def decide(
     if related_total is not None and (related or related_total.basis != limit.basis):
         raise ValueError("Related work is given listed, or added up on the threshold's basis.")
     counted = [
-        replace(r, value=counted_value(r.value, r.basis, limit.basis, rate), basis=limit.basis)
+        # Already on the threshold's basis, in pence: the piece itself.
+        r
+        if (on_basis := counted_value(r.value, r.basis, limit.basis, rate)) is r.value
+        else replace(r, value=on_basis, basis=limit.basis)
         for r in related
     ]
     if related_total is None:
