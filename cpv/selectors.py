@@ -188,17 +188,16 @@ WITH syn AS MATERIALIZED (
   SELECT c.code, c.digits, c.description, c.level, c.prefix, c.parent_id,
     CASE WHEN c.code IN (SELECT code_id FROM syn) THEN 0
       WHEN c.digits IN (SELECT digits FROM found) THEN 1 ELSE 2 END AS tier
-  FROM cpv_cpvcode c
-  -- Only codes of a division something was found in (an array worked out
-  -- once, tested first: it spares most codes the seven tests below).
-  WHERE substr(c.digits, 1, 2) = ANY (ARRAY(SELECT substr(digits, 1, 2) FROM found))
-    AND (c.digits IN (SELECT digits FROM found)
-      OR rpad(substr(c.digits, 1, 2), 8, '0') IN (SELECT digits FROM found)
-      OR rpad(substr(c.digits, 1, 3), 8, '0') IN (SELECT digits FROM found)
-      OR rpad(substr(c.digits, 1, 4), 8, '0') IN (SELECT digits FROM found)
-      OR rpad(substr(c.digits, 1, 5), 8, '0') IN (SELECT digits FROM found)
-      OR rpad(substr(c.digits, 1, 6), 8, '0') IN (SELECT digits FROM found)
-      OR rpad(substr(c.digits, 1, 7), 8, '0') IN (SELECT digits FROM found))
+  -- A code is under a found one if its first 2 to 7 digits padded with zeros
+  -- (an ancestor) or all 8 (itself) were found: its digits start with the
+  -- found code's significant digits (at least the division's 2). As a range
+  -- of the digits' index for each found code, rather than seven tests of
+  -- every code (a scan of the 9,000 codes, nine tenths of the search).
+  FROM (
+    SELECT DISTINCT c.code, c.digits, c.description, c.level, c.prefix, c.parent_id
+    FROM (SELECT substr(digits, 1, greatest(2, length(rtrim(digits, '0')))) AS p FROM found) f
+    JOIN cpv_cpvcode c ON c.digits BETWEEN rpad(f.p, 8, '0') AND rpad(f.p, 8, '9')
+  ) c
 )
 SELECT h.code, h.digits, h.description, h.level, h.prefix, h.parent_id, COUNT(*) OVER ()
 FROM hit h

@@ -146,21 +146,34 @@ def supplier_invitations_among(
 # only those rows joined to their opportunities and buyers. (As two ORM
 # queries, the second building and compiling ``supplier_invitations`` again,
 # it was a fifth of the page.) Portable SQL; parameters are always passed
-# apart, and ``{search}`` and ``{order}`` are only ever the constant strings below.
+# apart, and ``{materialized}``, ``{invited_at}``, ``{search}`` and ``{order}``
+# are only ever the constant strings below.
+#
+# ``mine`` is the supplier's invitations to published opportunities. A search
+# reads it MATERIALIZED (PostgreSQL 12+, SQLite 3.35+): the search is then
+# tested on the supplier's own rows only. Left to the planner, the search is
+# pushed down into a scan of every council's opportunities (it cannot use an
+# index: the text is anywhere in the title), which tested a one-letter search
+# on 20,000 titles for a supplier with 2,500 invitations: two thirds of the
+# query. Without a search, ``mine`` is inlined and read from the covering
+# indexes as before.
 _INVITATION_PAGE_SQL = """
-SELECT page.rows_in_all, i.id, i.intention, o.id, o.reference, o.title, o.status,
-  o.submission_deadline, o.cancelled_at, b.id, b.name, s.legal_name
-FROM (
+WITH mine AS {materialized}(
   SELECT i.id AS id,
     CASE WHEN o.status = %s AND o.submission_deadline >= %s THEN 0 ELSE 1 END AS open_rank,
     CASE WHEN o.status = %s AND o.submission_deadline >= %s THEN o.submission_deadline
     END AS open_deadline,
     o.submission_deadline AS deadline,
     CASE WHEN o.submission_deadline IS NULL THEN 1 ELSE 0 END AS no_deadline,
-    o.title AS title, i.invited_at AS invited_at,
-    COUNT(*) OVER () AS rows_in_all
+    o.title AS title, o.searchable AS searchable{invited_at}
   FROM tenders_invitation i JOIN tenders_opportunity o ON o.id = i.opportunity_id
-  WHERE i.supplier_id = %s AND o.published_at IS NOT NULL AND NOT (o.status = %s){search}
+  WHERE i.supplier_id = %s AND o.published_at IS NOT NULL AND NOT (o.status = %s)
+)
+SELECT page.rows_in_all, i.id, i.intention, o.id, o.reference, o.title, o.status,
+  o.submission_deadline, o.cancelled_at, b.id, b.name, s.legal_name
+FROM (
+  SELECT mine.*, COUNT(*) OVER () AS rows_in_all
+  FROM mine{search}
   ORDER BY {inner_order}
   LIMIT %s OFFSET %s
 ) page
@@ -172,7 +185,10 @@ ORDER BY {outer_order}
 """
 # The title, reference or CPV code holds the search, whatever its case
 # (``_opportunity_search``).
-_INVITATION_SEARCH_SQL = " AND o.searchable LIKE UPPER(%s) ESCAPE '\\'"
+_INVITATION_SEARCH_SQL = " WHERE mine.searchable LIKE UPPER(%s) ESCAPE '\\'"
+# Only the "newest" sort reads the invitation's date: the other sorts (and
+# searches) need not read the invitations' rows, only their covering index.
+_INVITED_AT_SQL = ", i.invited_at AS invited_at"
 
 # The supplier's list's sorts, the first the default: ``{name: (words, the
 # columns of the page's subquery it sorts by)}``. Each ends with the id.
@@ -194,6 +210,22 @@ def _like_contains(text: str) -> str:
     return f"%{escaped}%"
 
 
+# The fields of each row's objects ``supplier_invitation_page`` makes: in
+# the order of the model's fields, as ``Model.from_db`` takes their values;
+# the others are deferred, as ``.only()`` leaves them.
+_PAGE_INVITATION_FIELDS = ("id", "opportunity_id", "supplier_id", "intention")
+_PAGE_OPPORTUNITY_FIELDS = (
+    "id",
+    "buyer_id",
+    "reference",
+    "title",
+    "status",
+    "submission_deadline",
+    "cancelled_at",
+)
+_PAGE_BUYER_FIELDS = ("id", "name")
+
+
 def supplier_invitation_page(
     supplier_id: int, offset: int, limit: int, *, query: str = "", sort: str = ""
 ) -> tuple[list[Invitation], int, str | None]:
@@ -210,6 +242,8 @@ def supplier_invitation_page(
     if query := search_text(query):
         search, search_params = _INVITATION_SEARCH_SQL, [_like_contains(query)]
     sql = _INVITATION_PAGE_SQL.format(
+        materialized="MATERIALIZED " if search else "",
+        invited_at=_INVITED_AT_SQL if any(c.startswith("invited_at") for c in columns) else "",
         search=search,
         inner_order=", ".join(columns),
         outer_order=", ".join(f"page.{column}" for column in columns),
@@ -220,24 +254,23 @@ def supplier_invitation_page(
         rows = cursor.fetchall()
     deadline = reader(Opportunity, "submission_deadline")
     cancelled = reader(Opportunity, "cancelled_at")
+    # As the ORM makes the objects of a query (``Model.from_db``): setting only
+    # the fields read is a third of the time of ``Model(**fields)``, which
+    # works out every other field's default.
+    db = connection.alias
     invitations = []
     for row in rows:
         _, pk, intention, opp_pk, reference, title, status, due, cancelled_at, buyer_pk, name, _ = (
             row
         )
-        due, cancelled_at = deadline(due), cancelled(cancelled_at)
-        opportunity = Opportunity(
-            pk=opp_pk,
-            buyer_id=buyer_pk,
-            reference=reference,
-            title=title,
-            status=status,
-            submission_deadline=due,
-            cancelled_at=cancelled_at,
+        opportunity = Opportunity.from_db(
+            db,
+            _PAGE_OPPORTUNITY_FIELDS,
+            (opp_pk, buyer_pk, reference, title, status, deadline(due), cancelled(cancelled_at)),
         )
-        opportunity.buyer = BuyerOrganisation(pk=buyer_pk, name=name)
-        invitation = Invitation(
-            pk=pk, supplier_id=supplier_id, opportunity_id=opp_pk, intention=intention
+        opportunity.buyer = BuyerOrganisation.from_db(db, _PAGE_BUYER_FIELDS, (buyer_pk, name))
+        invitation = Invitation.from_db(
+            db, _PAGE_INVITATION_FIELDS, (pk, opp_pk, supplier_id, intention)
         )
         invitation.opportunity = opportunity
         invitations.append(invitation)

@@ -4,6 +4,7 @@ with the filters an auditor works with. Read-only."""
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -291,6 +292,32 @@ def day_month_year(day: datetime.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+# The register's tags (``RegisterRow.html``), each combination made once
+# here rather than escaped again on every row: the publication a contract
+# calls for (by its marks: a contract details notice, the Transparency Code)
+# and the supplier's tags (by whether it was local, an SME, a VCSE).
+_NOTICE_TAG = mark_safe(
+    '<strong class="govuk-tag govuk-tag--orange">Contract details notice</strong><br>'
+)
+_CODE_TAG = mark_safe('<strong class="govuk-tag govuk-tag--grey">Transparency Code</strong>')
+_PUBLICATION: dict[tuple[bool, bool], SafeString | str] = {
+    (notice, code): format_html("{}{}", _NOTICE_TAG if notice else "", _CODE_TAG if code else "")
+    or "None required"
+    for notice, code in itertools.product((False, True), repeat=2)
+}
+_SUPPLIER_TAGS = (
+    mark_safe('<strong class="govuk-tag govuk-tag--green">Local</strong>'),
+    mark_safe('<strong class="govuk-tag govuk-tag--blue">SME</strong>'),
+    mark_safe('<strong class="govuk-tag govuk-tag--purple">VCSE</strong>'),
+)
+_FLAG_TAGS: dict[tuple[bool, ...], SafeString] = {
+    flags: format_html_join(
+        " ", "{}", ((tag,) for shown, tag in zip(flags, _SUPPLIER_TAGS, strict=True) if shown)
+    )
+    for flags in itertools.product((False, True), repeat=3)
+}
+
+
 @dataclass(frozen=True)
 class RegisterRow:
     """One contract as a row of the register page, ready to show."""
@@ -319,18 +346,6 @@ class RegisterRow:
     def html(self) -> SafeString:
         """The row of the register's table (every value escaped)."""
         mark = self.marks
-        publication = (
-            format_html_join(
-                "",
-                '<strong class="govuk-tag govuk-tag--{}">{}</strong>{}',
-                [
-                    ("orange", "Contract details notice", mark_safe("<br>"))
-                    for _ in range(mark.contract_details_notice)
-                ]
-                + [("grey", "Transparency Code", "") for _ in range(mark.transparency_code)],
-            )
-            or "None required"
-        )
         return format_html(
             '<tr class="govuk-table__row">'
             '<td class="govuk-table__cell lt-nowrap">{}</td>'
@@ -356,23 +371,11 @@ class RegisterRow:
             mark_safe(" · <strong>approver's justification</strong>") if self.override else "",
             self.supplier_url,
             self.supplier,
-            format_html_join(
-                " ",
-                '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
-                [
-                    (colour, label)
-                    for shown, colour, label in (
-                        (self.local, "green", "Local"),
-                        (self.sme, "blue", "SME"),
-                        (self.vcse, "purple", "VCSE"),
-                    )
-                    if shown
-                ],
-            ),
+            _FLAG_TAGS[self.local, self.sme, self.vcse],
             self.estimate,
             self.value,
             self.value_basis,
-            publication,
+            _PUBLICATION[mark.contract_details_notice, mark.transparency_code],
         )
 
 
