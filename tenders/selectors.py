@@ -36,6 +36,7 @@ from tenders.models import (
     Clarification,
     ClarificationVisibility,
     Invitation,
+    Moderation,
     Opportunity,
     OpportunityDocument,
     OpportunityStatus,
@@ -79,7 +80,19 @@ def get_opportunity_for(user: User, pk: int, **annotations: Any) -> Opportunity:
     """The opportunity if ``user`` may see it, else 404 (never 403: another
     council's or an uninvited supplier's request learns nothing). A page may
     read more of it in the same query: ``annotations`` are added to it."""
-    opportunities = opportunities_visible_to(user).filter(pk=pk)
+    return _one_visible(opportunities_visible_to(user), pk, annotations)
+
+
+def get_opportunity_row_for(user: User, pk: int, **annotations: Any) -> Opportunity:
+    """``get_opportunity_for`` reading the opportunity's own columns only (not
+    its buyer, category and department), for a page that shows none of them."""
+    return _one_visible(opportunities_visible_to(user).select_related(None), pk, annotations)
+
+
+def _one_visible(
+    visible: QuerySet[Opportunity], pk: int, annotations: dict[str, Any]
+) -> Opportunity:
+    opportunities = visible.filter(pk=pk)
     if annotations:
         # One row at most, so unordered: ordering is compiled against every annotation.
         found = list(opportunities.annotate(**annotations).order_by()[:1])
@@ -467,6 +480,51 @@ def opportunity_page_facts() -> dict[str, RawSQL]:
             for name, table in _COUNTED.items()
         },
     }
+
+
+# Whether two officers have opened the opportunity's box (``BoxOpening.opened``).
+_BOX_OPENED_SQL = (
+    'EXISTS (SELECT 1 FROM tenders_boxopening x WHERE x.opportunity_id = "tenders_opportunity"."id"'
+    " AND x.second_at IS NOT NULL)"
+)
+
+
+@functools.cache
+def box_opened_fact() -> RawSQL:
+    """Whether the box is opened (``tenders.services.bids.is_opened``), as an
+    annotation read with the opportunity: every page of opened bids asks."""
+    return RawSQL(_BOX_OPENED_SQL, [], output_field=BooleanField())  # noqa: S611  (constant SQL)
+
+
+@functools.cache
+def question_count_fact() -> RawSQL:
+    """How many questions the opportunity's questionnaire has, as an
+    annotation read with the opportunity (the panel's lists of bids)."""
+    sql = _HOW_MANY_SQL.format("tenders_question")
+    return RawSQL(sql, [], output_field=IntegerField())  # noqa: S611  (constant SQL)
+
+
+@functools.cache
+def moderation_agreed_fact() -> RawSQL:
+    """When the panel's moderator agreed the evaluation (``Moderation.agreed_at``;
+    None before, or without a panel), as an annotation read with the opportunity."""
+    sql = (
+        "SELECT m.agreed_at FROM tenders_moderation m"
+        ' WHERE m.opportunity_id = "tenders_opportunity"."id"'
+    )
+    field = Moderation._meta.get_field("agreed_at")
+    return RawSQL(sql, [], output_field=field)  # noqa: S611  (constant SQL)
+
+
+@functools.cache
+def latest_revision_fact() -> RawSQL:
+    """The id of a bid's latest revision (what it submitted last), as an
+    annotation read with the bid: its answers and files are that revision's."""
+    sql = (
+        'SELECT r.id FROM tenders_bidrevision r WHERE r.bid_id = "tenders_bid"."id"'
+        " ORDER BY r.number DESC LIMIT 1"
+    )
+    return RawSQL(sql, [], output_field=IntegerField())  # noqa: S611  (constant SQL)
 
 
 def read_opportunity_page_facts(opportunity: Opportunity) -> dict[str, Any]:
