@@ -40,7 +40,7 @@ from tenders.models import (
     Question,
     QuestionKind,
 )
-from tenders.selectors import latest_revision_fact, moderation_agreed_fact, question_count_fact
+from tenders.selectors import latest_revision_facts, moderation_agreed_fact, question_count_fact
 from tenders.services import (
     BidRefused,
     OpportunityRefused,
@@ -111,19 +111,22 @@ def _declared_first(member: PanelMember, opportunity: Opportunity) -> HttpRespon
 
 
 def _bid(opportunity: Opportunity, bid_pk: int) -> Bid:
-    """One of the bids the panel marks, with its latest revision's id (``latest_revision``)."""
+    """One of the bids the panel marks, with its latest revision's facts
+    (``latest_revision_facts``)."""
     bids = marking_bids(opportunity).select_related("supplier", "lot")
-    bid = get_object_or_404(bids.annotate(latest_revision=latest_revision_fact()), pk=bid_pk)
+    bid = get_object_or_404(bids.annotate(**latest_revision_facts()), pk=bid_pk)
     bid.opportunity = opportunity
     return bid
 
 
 def _answers_and_files(bid: Bid) -> tuple[dict[int, Answer], dict[int, list[BidFile]]]:
     """The answers and files of the bid's latest revision, by question (files
-    of the whole bid under 0)."""
+    of the whole bid under 0); the files asked for only when it has some."""
     latest = bid.latest_revision  # type: ignore[attr-defined]  # read with the bid (``_bid``)
-    answers = {a.question_id: a for a in Answer.objects.filter(revision_id=latest)}
+    answers = {a.question_id: a for a in Answer.objects.filter(revision_id=latest).order_by()}
     files: dict[int, list[BidFile]] = {}
+    if not bid.latest_revision_files:  # type: ignore[attr-defined]  # read with the bid
+        return answers, files
     for bid_file in BidFile.objects.filter(revision_id=latest).order_by("pk"):
         files.setdefault(bid_file.question_id or 0, []).append(bid_file)
     return answers, files
