@@ -84,7 +84,9 @@ def _member(
     opportunity, but these pages are the panel's. ``members``: the whole
     panel, where the page reads it anyway."""
     if members is None:
-        member = PanelMember.objects.filter(opportunity=opportunity, officer=request.user).first()
+        # One at most (``panel_member_once``): unordered.
+        found = PanelMember.objects.filter(opportunity=opportunity, officer=request.user)
+        member = next(iter(found.order_by()[:1]), None)
     else:
         member = next((m for m in members if m.officer_id == request.user.pk), None)
     if member is not None:
@@ -113,7 +115,12 @@ def _declared_first(member: PanelMember, opportunity: Opportunity) -> HttpRespon
 def _bid(opportunity: Opportunity, bid_pk: int) -> Bid:
     """One of the bids the panel marks, with its latest revision's facts
     (``latest_revision_facts``)."""
-    bids = marking_bids(opportunity).select_related("supplier", "lot")
+    # What the pages show of it (the services read the bid again to change anything).
+    bids = (
+        marking_bids(opportunity)
+        .select_related("supplier", "lot")
+        .only("opportunity", "status", "supplier__legal_name", "lot__number", "lot__title")
+    )
     bid = get_object_or_404(bids.annotate(**latest_revision_facts()), pk=bid_pk)
     bid.opportunity = opportunity
     return bid
@@ -362,9 +369,8 @@ def marking_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     bid = _bid(opportunity, bid_pk)
     questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
     answers, files = _answers_and_files(bid)
-    own = list(
-        marks_visible_to(request.user, opportunity, member=member).filter(member=member, bid=bid)
-    )
+    visible = marks_visible_to(request.user, opportunity, member=member)
+    own = list(visible.filter(member=member, bid=bid).order_by())  # by question: any order
     finished = member.finished_at is not None
     data = request.POST if request.method == "POST" and not finished else None
     form = MarksForm(data, questions=questions, initial=_initial(own))
