@@ -7,10 +7,12 @@ from collections.abc import Callable
 from django.urls import reverse
 
 
-def url_for_pk(name: str) -> Callable[[int], str]:
-    """``reverse(name, args=[pk])`` for many pks at the cost of one ``reverse``:
-    a list that links each of its rows reverses the same pattern once per row
-    otherwise (``{% url %}`` in a loop), a tenth of a long list's time."""
+def url_for_pk(name: str, *before: int) -> Callable[[int], str]:
+    """``reverse(name, args=[*before, pk])`` for many pks at the cost of one
+    ``reverse``: a list that links each of its rows reverses the same pattern
+    once per row otherwise (``{% url %}`` in a loop), a tenth of a long list's
+    time. ``before``: the arguments every row shares (the opportunity of a
+    list of its bids)."""
     marker = 987654321987
-    prefix, suffix = reverse(name, args=[marker]).split(str(marker))
+    prefix, suffix = reverse(name, args=[*before, marker]).split(str(marker))
     return lambda pk: f"{prefix}{int(pk)}{suffix}"

@@ -194,5 +194,5 @@ def test_the_report_page_reads_a_fixed_number_of_queries(
     mark or per panel member (one lot's ranking is four of them)."""
     c = signed_in(officer)
     c.get(report_url(awarded))
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(25):
         assert c.get(report_url(awarded)).status_code == 200

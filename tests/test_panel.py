@@ -24,6 +24,7 @@ from tenders.models import (
     MARK_SCALE,
     Answer,
     Bid,
+    BidFile,
     BidRevision,
     BidStatus,
     Declaration,
@@ -720,6 +721,10 @@ def test_the_whole_evaluation_through_the_pages(panel, officer, second_officer):
     assert "TYPED-KEPT-31" in page and "Write a comment on question" in page
     assert f"3: {MARK_SCALE[3]}" in page and "Pass" in page and "Fail" in page
     assert "We clean every room daily" in page  # the bid's answer beside the marks
+    # The file the pass/fail question asked for, linked under its answer.
+    document = BidFile.objects.get(revision__bid=bids(panel)[0], question=pass_fail)
+    link = reverse("tenders:bid_file", args=[panel.pk, bids(panel)[0].pk, document.pk])
+    assert f'href="{link}">{document.original_name}</a>' in page
     assert "Choose a mark from 0 to 5 for question" in page
     assert not EvaluatorMark.objects.exists()
     for client in (one, two):

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from django import forms, template
 from django.forms.boundfield import BoundField
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.templatetags.portal_tags import error_anchor, fields_in_page_order
@@ -137,28 +137,19 @@ def _group(
     ``<auto_id>_1``, ``_2``… as crispy-forms-gds numbers them."""
     block = "govuk-checkboxes" if kind == "checkbox" else "govuk-radios"
     chosen = _selected(field)
-    items = format_html_join(
-        "",
-        '<div class="{}__item">'
-        '<input type="{}" name="{}" class="{}__input" id="{}_{}" value="{}"{}>'
-        '<label class="govuk-label {}__label" for="{}_{}">{}</label></div>',
-        (
-            (
-                block,
-                kind,
-                field.html_name,
-                block,
-                field.auto_id,
-                n,
-                value,
-                mark_safe(' checked="checked"') if str(value) in chosen else "",
-                block,
-                field.auto_id,
-                n,
-                label,
-            )
+    # The field's parts escaped once, each choice's value and label per item
+    # (``format_html`` per item escaped all twelve parts of every choice).
+    name, auto_id = conditional_escape(field.html_name), conditional_escape(field.auto_id)
+    checked = ' checked="checked"'
+    items = mark_safe(  # noqa: S308  (every part escaped)
+        "".join(
+            f'<div class="{block}__item">'
+            f'<input type="{kind}" name="{name}" class="{block}__input" id="{auto_id}_{n}"'
+            f' value="{conditional_escape(value)}"{checked if str(value) in chosen else ""}>'
+            f'<label class="govuk-label {block}__label" for="{auto_id}_{n}">'
+            f"{conditional_escape(label)}</label></div>"
             for n, (value, label) in enumerate(_choices(field), start=1)
-        ),
+        )
     )
     return format_html(
         '<div id="div_{}" class="govuk-form-group{}">'

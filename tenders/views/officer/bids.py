@@ -44,7 +44,7 @@ from tenders.models import (
     PanelMember,
     Score,
 )
-from tenders.selectors import get_opportunity_for
+from tenders.selectors import box_opened_fact, get_opportunity_for, get_opportunity_row_for
 from tenders.services import (
     DECLARATIONS,
     BidRefused,
@@ -54,7 +54,6 @@ from tenders.services import (
     box_open,
     box_state,
     evaluation,
-    is_opened,
     lifecycle,
     opened_bids,
     score_set,
@@ -87,16 +86,21 @@ if TYPE_CHECKING:
 # --- Who may see what ----------------------------------------------------------------
 
 
-def opened_opportunity(request: SignedInRequest, pk: int) -> Opportunity:
+def opened_opportunity(
+    request: SignedInRequest, pk: int, *, related: bool = True, **annotations: Any
+) -> Opportunity:
     """The opportunity whose opened bids ``request.user`` may read: 404 for
     anyone but the buyer's officers and auditors, and for everyone while the
-    box is sealed (not even "there is something here" leaks)."""
+    box is sealed (not even "there is something here" leaks). Whether it is
+    opened is read with it, and so are ``annotations`` (``get_opportunity_for``;
+    ``related=False``: ``get_opportunity_row_for``)."""
     user = request.user
     # Officers and auditors of a council; get_opportunity_for keeps to that council.
     if not may_read_bids(user, user.buyer_id):
         raise Http404("No such page.")
-    opportunity = get_opportunity_for(user, pk)
-    if not is_opened(opportunity):
+    read = get_opportunity_for if related else get_opportunity_row_for
+    opportunity = read(user, pk, box_opened=box_opened_fact(), **annotations)
+    if not opportunity.box_opened:  # type: ignore[attr-defined]  # read with it, above
         raise Http404("No such page.")
     return opportunity
 

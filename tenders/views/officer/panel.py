@@ -12,29 +12,27 @@ the panel members' own: the council's other officers and its auditors get
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal.http import SignedInRequest
+from portal.links import url_for_pk
 from portal.models import Role, User
-from portal.paging import page_with_total
 from tenders.forms.panel import DeclarationForm, MarksForm, PanelForm, RemoveMemberForm
 from tenders.models import (
     Answer,
     Bid,
     BidFile,
-    BidRevision,
     BidStatus,
     Declaration,
-    EvaluatorMark,
     ModeratedMark,
     Moderation,
     Opportunity,
@@ -42,6 +40,7 @@ from tenders.models import (
     Question,
     QuestionKind,
 )
+from tenders.selectors import latest_revision_facts, moderation_agreed_fact, question_count_fact
 from tenders.services import (
     BidRefused,
     OpportunityRefused,
@@ -56,7 +55,13 @@ from tenders.services import (
     panel_member_remove,
     panel_set,
 )
-from tenders.services.panel import ReasonNeeded, marking_bids, spread_of
+from tenders.services.panel import (
+    ReasonNeeded,
+    evaluators_finished,
+    marking_bids,
+    panel_bid_page,
+    spread_of,
+)
 from tenders.views.officer.bids import opened_opportunity
 from tenders.views.officer.common import refusal_messages
 
@@ -67,15 +72,25 @@ REFUSED = (BidRefused, OpportunityRefused)
 # --- Who may see what ---------------------------------------------------------------
 
 
-def _member(request: SignedInRequest, opportunity: Opportunity, *, role: str = "") -> PanelMember:
+def _member(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    *,
+    role: str = "",
+    members: list[PanelMember] | None = None,
+) -> PanelMember:
     """The user's active place on the panel (with ``role``: "evaluates" or
     "moderates"), else 403: the council's other people may know the
-    opportunity, but these pages are the panel's."""
-    member = (
-        PanelMember.objects.filter(opportunity=opportunity, officer=request.user)
-        .select_related("officer")
-        .first()
-    )
+    opportunity, but these pages are the panel's. ``members``: the whole
+    panel, where the page reads it anyway."""
+    if members is None:
+        # One at most (``panel_member_once``): unordered.
+        found = PanelMember.objects.filter(opportunity=opportunity, officer=request.user)
+        member = next(iter(found.order_by()[:1]), None)
+    else:
+        member = next((m for m in members if m.officer_id == request.user.pk), None)
+    if member is not None:
+        member.officer = request.user  # themselves: no join
     if member is None:
         raise PermissionDenied("Only the members of this opportunity's panel can use this page.")
     if member.declaration == Declaration.CONFLICT:
@@ -98,18 +113,30 @@ def _declared_first(member: PanelMember, opportunity: Opportunity) -> HttpRespon
 
 
 def _bid(opportunity: Opportunity, bid_pk: int) -> Bid:
-    bid = get_object_or_404(marking_bids(opportunity).select_related("supplier", "lot"), pk=bid_pk)
+    """One of the bids the panel marks, with its latest revision's facts
+    (``latest_revision_facts``)."""
+    # What the pages show of it (the services read the bid again to change anything).
+    bids = (
+        marking_bids(opportunity)
+        .select_related("supplier", "lot")
+        .only("opportunity", "status", "supplier__legal_name", "lot__number", "lot__title")
+    )
+    bid = get_object_or_404(bids.annotate(**latest_revision_facts()), pk=bid_pk)
     bid.opportunity = opportunity
     return bid
 
 
-def _bid_with_answers(bid: Bid) -> tuple[BidRevision, dict[int, Answer], dict[int, list[BidFile]]]:
-    latest = BidRevision.objects.filter(bid=bid).order_by("-number")[:1].get()
-    answers = {a.question_id: a for a in Answer.objects.filter(revision=latest)}
+def _answers_and_files(bid: Bid) -> tuple[dict[int, Answer], dict[int, list[BidFile]]]:
+    """The answers and files of the bid's latest revision, by question (files
+    of the whole bid under 0); the files asked for only when it has some."""
+    latest = bid.latest_revision  # type: ignore[attr-defined]  # read with the bid (``_bid``)
+    answers = {a.question_id: a for a in Answer.objects.filter(revision_id=latest).order_by()}
     files: dict[int, list[BidFile]] = {}
-    for bid_file in BidFile.objects.filter(revision=latest).order_by("pk"):
+    if not bid.latest_revision_files:  # type: ignore[attr-defined]  # read with the bid
+        return answers, files
+    for bid_file in BidFile.objects.filter(revision_id=latest).order_by("pk"):
         files.setdefault(bid_file.question_id or 0, []).append(bid_file)
-    return latest, answers, files
+    return answers, files
 
 
 # --- The panel ----------------------------------------------------------------------------
@@ -269,26 +296,14 @@ def declaration(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def marking(request: SignedInRequest, pk: int) -> HttpResponse:
     """The evaluator's bids, each with how many answers they have marked."""
-    opportunity = opened_opportunity(request, pk)
+    opportunity = opened_opportunity(
+        request, pk, related=False, question_count=question_count_fact()
+    )
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
-    own = (
-        EvaluatorMark.objects.filter(member=member, bid=OuterRef("pk"))
-        .order_by()
-        .values("bid")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    bids = (
-        marking_bids(opportunity)
-        .select_related("supplier", "lot")
-        .annotate(marked=Coalesce(Subquery(own, output_field=IntegerField()), Value(0)))
-        .order_by("lot__number", "supplier__legal_name", "pk")
-    )
-    page = page_with_total(bids, request.GET.get("page"), LIST_SIZE)
-    questions = Question.objects.filter(opportunity=opportunity).count()
-    done = EvaluatorMark.objects.filter(member=member, bid__in=marking_bids(opportunity)).count()
+    page, done = panel_bid_page(opportunity, request.GET.get("page"), LIST_SIZE, marked_by=member)
+    questions: int = opportunity.question_count  # type: ignore[attr-defined]  # read with it
     return render(
         request,
         "tenders/officer/panel/marking.html",
@@ -296,10 +311,17 @@ def marking(request: SignedInRequest, pk: int) -> HttpResponse:
             "opportunity": opportunity,
             "member": member,
             "page": page,
+            "rows": _bid_rows(page, url_for_pk("tenders:marking_bid", opportunity.pk)),
             "questions": questions,
             "all_marked": done == page.paginator.count * questions,
         },
     )
+
+
+def _bid_rows(page: Page, link: Callable[[int], str]) -> list[tuple[int, str, str, int]]:
+    """Each bid of the page as the table prints it: lot, bidder, link and
+    how many of its answers are done (links at the cost of one ``reverse``)."""
+    return [(bid.lot_number, bid.bidder, link(bid.pk), bid.done) for bid in page.object_list]
 
 
 def _mark_rows(
@@ -340,14 +362,15 @@ def _initial(marks: list[Any]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def marking_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     """Every question with the bid's answer and files; one form marks them all."""
-    opportunity = opened_opportunity(request, pk)
+    opportunity = opened_opportunity(request, pk, related=False)
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
     bid = _bid(opportunity, bid_pk)
     questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
-    _latest, answers, files = _bid_with_answers(bid)
-    own = list(marks_visible_to(request.user, opportunity).filter(member=member, bid=bid))
+    answers, files = _answers_and_files(bid)
+    visible = marks_visible_to(request.user, opportunity, member=member)
+    own = list(visible.filter(member=member, bid=bid).order_by())  # by question: any order
     finished = member.finished_at is not None
     data = request.POST if request.method == "POST" and not finished else None
     form = MarksForm(data, questions=questions, initial=_initial(own))
@@ -412,8 +435,15 @@ def marking_finish_view(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
     """The moderator's bids with how many answers are moderated; agreeing."""
-    opportunity = opened_opportunity(request, pk)
-    member = _member(request, opportunity, role="moderates")
+    opportunity = opened_opportunity(
+        request,
+        pk,
+        related=False,
+        question_count=question_count_fact(),
+        moderation_agreed_at=moderation_agreed_fact(),
+    )
+    members = list(PanelMember.objects.filter(opportunity=opportunity).select_related("officer"))
+    member = _member(request, opportunity, role="moderates", members=members)
     if (first := _declared_first(member, opportunity)) is not None:
         return first
     problems: list[str] = []
@@ -427,40 +457,27 @@ def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
                 request, "The evaluation is agreed: the marks and any exclusions are recorded."
             )
             return redirect("tenders:moderation", pk=opportunity.pk)
-    is_open = moderation_open(opportunity)
-    moderated = (
-        ModeratedMark.objects.filter(bid=OuterRef("pk"))
-        .order_by()
-        .values("bid")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    bids = (
-        marking_bids(opportunity)
-        .select_related("supplier", "lot")
-        .annotate(moderated=Coalesce(Subquery(moderated, output_field=IntegerField()), Value(0)))
-        .order_by("lot__number", "supplier__legal_name", "pk")
-    )
-    page = page_with_total(bids, request.GET.get("page"), LIST_SIZE)
-    questions = Question.objects.filter(opportunity=opportunity).count()
-    done = ModeratedMark.objects.filter(bid__in=marking_bids(opportunity)).count()
-    evaluators = list(
-        PanelMember.objects.filter(
-            opportunity=opportunity, removed_at__isnull=True, evaluates=True
-        ).select_related("officer")
-    )
-    record = Moderation.objects.filter(opportunity=opportunity).select_related("agreed_by").first()
+    # The remaining evaluators (``active_members``), as the panel's own order has them.
+    evaluators = [m for m in members if m.removed_at is None and m.evaluates]
+    is_open = evaluators_finished([m.finished_at for m in evaluators])
+    questions: int = opportunity.question_count  # type: ignore[attr-defined]  # read with it
+    page, rows, complete = None, [], False
+    if is_open:  # the bids are listed once every evaluator has finished
+        page, done = panel_bid_page(opportunity, request.GET.get("page"), LIST_SIZE)
+        rows = _bid_rows(page, url_for_pk("tenders:moderation_bid", opportunity.pk))
+        complete = done == page.paginator.count * questions
     return render(
         request,
         "tenders/officer/panel/moderation.html",
         {
             "opportunity": opportunity,
             "page": page,
+            "rows": rows,
             "questions": questions,
             "is_open": is_open,
             "evaluators": evaluators,
-            "complete": is_open and done == page.paginator.count * questions,
-            "moderation": record,
+            "complete": complete,
+            "agreed_at": opportunity.moderation_agreed_at,  # type: ignore[attr-defined]  # read with it
             "problems": problems,
         },
     )
@@ -470,7 +487,7 @@ def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
 def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     """Per question: each evaluator's mark and comment side by side, the spread,
     and the moderated mark, comment and reason."""
-    opportunity = opened_opportunity(request, pk)
+    opportunity = opened_opportunity(request, pk, related=False)
     member = _member(request, opportunity, role="moderates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
@@ -479,9 +496,9 @@ def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpRespon
         messages.info(request, "Moderation opens when every evaluator has finished marking.")
         return redirect("tenders:moderation", pk=opportunity.pk)
     questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
-    _latest, answers, files = _bid_with_answers(bid)
+    answers, files = _answers_and_files(bid)
     marks = list(
-        marks_visible_to(request.user, opportunity)
+        marks_visible_to(request.user, opportunity, member=member)
         .filter(bid=bid)
         .select_related("member__officer")
         .order_by("member__officer__full_name", "member_id")
