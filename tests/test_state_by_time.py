@@ -43,7 +43,9 @@ from tenders.models import (
     Opportunity,
     OpportunityDocument,
     OpportunityStatus,
+    RelatedWorkCache,
     RouteCheck,
+    RouteFactsVersion,
     status_at,
     status_is,
     status_now,
@@ -577,6 +579,38 @@ def related_pair(officer) -> Opportunity:
     Opportunity.objects.filter(pk=other.pk).update(status=S.OPEN, published_at=timezone.now())
     Lot.objects.filter(opportunity=other).update(estimated_value=D("90000.00"))
     return Opportunity.objects.get(pk=work.pk)
+
+
+def test_the_lists_route_tags_are_kept_only_while_the_facts_and_the_day_are(clock, officer):
+    """The officer's list keeps each category's related work under the
+    version the database's triggers raise (PostgreSQL): a change made
+    anywhere, even straight in the database, shows on the next request."""
+    need(connection.vendor == "postgresql", "the related work is kept on PostgreSQL only")
+    RouteFactsVersion.objects.get_or_create(pk=1)  # a flushed database has none
+    client = signed_in(officer)
+    make_opportunity(officer, "100000.00", title="Town hall cleaning")
+    depot = make_opportunity(officer, "70000.00", title="Depot cleaning")
+    Opportunity.objects.filter(pk=depot.pk).update(status=S.OPEN, published_at=timezone.now())
+
+    def tag() -> str:
+        listed = client.get(reverse("tenders:opportunity_list")).content.decode()
+        row = listed[listed.index("Town hall cleaning") :]
+        return row[: row.index("</tr>")]
+
+    assert "Invited tender" in tag()  # £170,000 in all
+    kept = RelatedWorkCache.objects.get(buyer=officer.buyer)
+    assert kept.version == RouteFactsVersion.objects.get().version
+    assert "Invited tender" in tag()  # read as kept
+    Lot.objects.filter(opportunity=depot).update(estimated_value=D("90000.00"))
+    assert 'govuk-tag--red">Full tender required' in tag()  # £190,000: at once
+    Opportunity.objects.filter(pk=depot.pk).update(status=S.CANCELLED)
+    assert "Invited tender" in tag()
+    Opportunity.objects.filter(pk=depot.pk).update(status=S.OPEN)
+    assert 'govuk-tag--red">Full tender required' in tag()
+    # A year and a day on, the depot's work has left the window.
+    clock.move_to(timezone.now() + datetime.timedelta(days=367))
+    client = signed_in(officer)  # the session has long ended
+    assert "Invited tender" in tag()
 
 
 def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_so(

@@ -177,3 +177,40 @@ class StatutoryFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} £{self.amount:,} from {self.effective_from:%d %B %Y}"
+
+
+class RouteFactsVersion(models.Model):
+    """One row whose ``version`` PostgreSQL triggers raise in every transaction
+    that changes what the aggregation rule adds up: an opportunity's council,
+    category, status, publication, options or VAT basis, a lot's value, an
+    award (ADR 10; ADR 16's pattern)."""
+
+    version = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
+class RelatedWorkCache(models.Model):
+    """A council's published work in one category (``category``, its first
+    ``digits`` CPV digits) within the window of ``window_days`` ending on
+    ``day``, as ``tenders.services.routes`` read it at ``version``: read only
+    while the version is still that one and for the same day and window."""
+
+    buyer = models.ForeignKey(BuyerOrganisation, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=8)
+    digits = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    window_days = models.PositiveIntegerField()
+    version = models.BigIntegerField()
+    data = models.TextField()  # JSON: {id: [value, VAT basis]}
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "category", "digits"], name="related_work_cache_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} {self.category} @ {self.version}"

@@ -19,6 +19,7 @@ recorded when it was last checked.
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -234,6 +235,59 @@ def _related_values_by_key(
         .values_list("pk", "cpv_id", "known_value", "value_vat_basis")
     ):
         found[rules.category_key(cpv_id[:8], digits)][pk] = (known_value, basis)
+    return found
+
+
+# Each category's related work as ``_related_values_by_key`` read it, kept
+# under the version the aggregation rule's facts raise (ADR 10): read only
+# while the version, the day and the window are the ones it was read at.
+_CACHED_READ = """
+SELECT v.version, c.category, c.data FROM tenders_routefactsversion v
+LEFT JOIN tenders_relatedworkcache c ON c.buyer_id = %s AND c.category = ANY(%s)
+    AND c.digits = %s AND c.day = %s AND c.window_days = %s AND c.version = v.version
+WHERE v.id = 1
+"""
+_CACHED_WRITE = """
+INSERT INTO tenders_relatedworkcache (buyer_id, category, digits, day, window_days, version, data)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (buyer_id, category, digits) DO UPDATE SET day = excluded.day,
+    window_days = excluded.window_days, version = excluded.version, data = excluded.data
+"""
+
+
+def _related_values(
+    *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
+) -> dict[str, dict[int, tuple[Decimal, str]]]:
+    """``_related_values_by_key``, on PostgreSQL from what it gave at the
+    facts' current version: one query when every category is kept, two more
+    for those that are not. The version is read before the facts, so what is
+    kept is never older than the version it is kept under."""
+    keys = sorted(set(keys))
+    if connection.vendor != "postgresql" or not keys:
+        return _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+    digits, window = policy.aggregation_cpv_digits, policy.aggregation_window_days
+    with connection.cursor() as cursor:
+        cursor.execute(_CACHED_READ, [buyer_id, keys, digits, on, window])
+        kept = cursor.fetchall()
+    if not kept:  # no version row (an emptied database): nothing is kept
+        return _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+    found: dict[str, dict[int, tuple[Decimal, str]]] = {
+        category: {
+            int(pk): (Decimal(value), basis) for pk, (value, basis) in json.loads(data).items()
+        }
+        for _, category, data in kept
+        if category is not None
+    }
+    if missing := [key for key in keys if key not in found]:
+        fresh = _related_values_by_key(buyer_id=buyer_id, keys=missing, policy=policy, on=on)
+        version = kept[0][0]
+        rows = []
+        for key in missing:  # in order: two pages writing at once lock rows alike
+            found[key] = fresh.get(key, {})
+            data = {pk: [str(value), basis] for pk, (value, basis) in found[key].items()}
+            rows.append([buyer_id, key, digits, on, window, version, json.dumps(data)])
+        with connection.cursor() as cursor:
+            cursor.executemany(_CACHED_WRITE, rows)
     return found
 
 
@@ -548,7 +602,7 @@ def current_routes(
                 related = _related_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
             else:
                 totals = _RelatedTotals(
-                    _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on),
+                    _related_values(buyer_id=buyer_id, keys=keys, policy=policy, on=on),
                     policy_figures,
                 )
             for o in batch:
