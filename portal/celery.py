@@ -83,6 +83,12 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 55},
         },
+        # The list of changes behind the officer's list's route tags (ADR 10).
+        "prune-route-fact-changes": {
+            "task": "tenders.tasks.prune_route_fact_changes",
+            "schedule": 600.0,
+            "options": {"expires": 590},
+        },
         "clear-expired-sessions": {
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

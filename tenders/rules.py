@@ -314,7 +314,9 @@ def decide(
             f"The estimate of {money(value)} {_basis_words(entered_basis)} is "
             f"{money(compared)} {_basis_words(limit.basis)} at {percent(rate)} VAT."
         )
-    if related_total is not None and (related or related_total.basis != limit.basis):
+    if related_total is not None and (
+        explain or related or related_total.basis != limit.basis
+    ):  # reasons name each piece: only a list of tags may give them added up
         raise ValueError("Related work is given listed, or added up on the threshold's basis.")
     counted = [
         # Already on the threshold's basis, in pence: the piece itself.

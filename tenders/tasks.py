@@ -20,3 +20,12 @@ def send_deadline_reminders() -> int:
     from tenders.services import send_due_reminders
 
     return send_due_reminders()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prune_route_fact_changes() -> None:
+    """Keep the list of changes to the aggregation rule's facts short
+    (``tenders.services.routes.prune_fact_changes``)."""
+    from tenders.services.routes import prune_fact_changes
+
+    prune_fact_changes()

@@ -3,8 +3,13 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# The aggregation rule's facts raise RouteFactsVersion's version (ADR 10):
-# statement triggers on PostgreSQL; the embedded SQLite default caches nothing.
+# The aggregation rule's facts (ADR 10), PostgreSQL only (the embedded SQLite
+# default keeps nothing): each statement that changes them adds a row to
+# tenders_routefactschange (statement triggers). A new row locks nothing
+# another transaction waits for, and is seen by others once its transaction
+# commits and at once by its own. The version is the number of such rows
+# seen: RouteFactsVersion's count of those pruned plus the rows still there
+# (``tenders.services.routes``).
 _FACTS = (
     # An opportunity's columns that decide what related work it is and adds up.
     (
@@ -16,23 +21,26 @@ _FACTS = (
     ("tenders_award", "INSERT OR DELETE OR TRUNCATE OR UPDATE OF lot_id, value"),
 )
 INSTALL = [
+    "CREATE TABLE tenders_routefactschange (id bigserial PRIMARY KEY);",
     """
-    CREATE OR REPLACE FUNCTION tenders_route_facts_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION tenders_route_facts_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE tenders_routefactsversion SET version = version + 1 WHERE id = 1;
+        INSERT INTO tenders_routefactschange DEFAULT VALUES;
         RETURN NULL;
     END $$;
     """,
     *(
-        f"CREATE TRIGGER tenders_route_facts_bump AFTER {events} ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION tenders_route_facts_bump();"
+        f"CREATE TRIGGER tenders_route_facts_changed AFTER {events} ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION tenders_route_facts_changed();"
         for table, events in _FACTS
     ),
-    "INSERT INTO tenders_routefactsversion (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;",
+    "INSERT INTO tenders_routefactsversion (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
 ]
 UNINSTALL = [
-    *(f"DROP TRIGGER IF EXISTS tenders_route_facts_bump ON {table};" for table, _ in _FACTS),
-    "DROP FUNCTION IF EXISTS tenders_route_facts_bump();",
+    *(f"DROP TRIGGER IF EXISTS tenders_route_facts_changed ON {table};" for table, _ in _FACTS),
+    "DROP FUNCTION IF EXISTS tenders_route_facts_changed();",
+    "DROP TABLE IF EXISTS tenders_routefactschange;",
 ]
 
 
@@ -67,7 +75,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("version", models.BigIntegerField(default=1)),
+                ("version", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(

@@ -180,12 +180,13 @@ class StatutoryFigure(models.Model):
 
 
 class RouteFactsVersion(models.Model):
-    """One row whose ``version`` PostgreSQL triggers raise in every transaction
-    that changes what the aggregation rule adds up: an opportunity's council,
-    category, status, publication, options or VAT basis, a lot's value, an
-    award (ADR 10; ADR 16's pattern)."""
+    """One row: how many changes to what the aggregation rule adds up (an
+    opportunity's council, category, status, publication, options or VAT
+    basis, a lot's value, an award) have been pruned from the list PostgreSQL's
+    triggers keep of them, a row a statement (ADR 10). The facts' version is
+    this plus the rows still listed."""
 
-    version = models.BigIntegerField(default=1)
+    version = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return str(self.version)

@@ -239,14 +239,41 @@ def _related_values_by_key(
 
 
 # Each category's related work as ``_related_values_by_key`` read it, kept
-# under the version the aggregation rule's facts raise (ADR 10): read only
-# while the version, the day and the window are the ones it was read at.
-_CACHED_READ = """
-SELECT v.version, c.category, c.data FROM tenders_routefactsversion v
+# under the version of the aggregation rule's facts (ADR 10; migration
+# tenders 0014): the number of statements that changed them, as this
+# transaction sees them (its own and those committed). Read
+# only while the version, the day and the window are the ones it was read at.
+_VERSION_SQL = (
+    "(SELECT p.version + (SELECT COUNT(*) FROM tenders_routefactschange)"
+    " FROM tenders_routefactsversion p WHERE p.id = 1)"
+)
+_CACHED_READ = f"""
+SELECT v.version, c.category, c.data FROM (SELECT {_VERSION_SQL} AS version) v
 LEFT JOIN tenders_relatedworkcache c ON c.buyer_id = %s AND c.category = ANY(%s)
     AND c.digits = %s AND c.day = %s AND c.window_days = %s AND c.version = v.version
-WHERE v.id = 1
+WHERE v.version IS NOT NULL
+"""  # noqa: S608 (constant SQL)
+# The listed changes moved into the count in one statement: the version
+# stays what it was (the rows of transactions still running are not seen,
+# so not removed). Nothing is removed without the count's row.
+_PRUNE = """
+WITH gone AS (
+    DELETE FROM tenders_routefactschange
+    WHERE EXISTS (SELECT 1 FROM tenders_routefactsversion WHERE id = 1)
+    RETURNING 1
+)
+UPDATE tenders_routefactsversion SET version = version + (SELECT COUNT(*) FROM gone) WHERE id = 1
 """
+
+
+def prune_fact_changes() -> None:
+    """Keep the list of changes to the aggregation rule's facts short (a
+    periodic task): the facts' version is unchanged (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PRUNE)
+
+
 _CACHED_WRITE = """
 INSERT INTO tenders_relatedworkcache (buyer_id, category, digits, day, window_days, version, data)
 VALUES (%s, %s, %s, %s, %s, %s, %s)
@@ -269,7 +296,7 @@ def _related_values(
     with connection.cursor() as cursor:
         cursor.execute(_CACHED_READ, [buyer_id, keys, digits, on, window])
         kept = cursor.fetchall()
-    if not kept:  # no version row (an emptied database): nothing is kept
+    if not kept:  # no count's row (an emptied database): nothing is kept
         return _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
     found: dict[str, dict[int, tuple[Decimal, str]]] = {
         category: {
