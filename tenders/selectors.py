@@ -163,7 +163,7 @@ def supplier_invitations_among(
 # are only ever the constant strings below.
 #
 # ``mine`` is the supplier's invitations to published opportunities. A search
-# reads it MATERIALIZED (PostgreSQL 12+, SQLite 3.35+): the search is then
+# reads it MATERIALIZED on PostgreSQL: the search is then
 # tested on the supplier's own rows only. Left to the planner, the search is
 # pushed down into a scan of every council's opportunities (it cannot use an
 # index: the text is anywhere in the title), which tested a one-letter search
@@ -255,7 +255,8 @@ def supplier_invitation_page(
     if query := search_text(query):
         search, search_params = _INVITATION_SEARCH_SQL, [_like_contains(query)]
     sql = _INVITATION_PAGE_SQL.format(
-        materialized="MATERIALIZED " if search else "",
+        # PostgreSQL's planner needs telling (and SQLite before 3.35 has no such word).
+        materialized="MATERIALIZED " if search and connection.vendor == "postgresql" else "",
         invited_at=_INVITED_AT_SQL if any(c.startswith("invited_at") for c in columns) else "",
         search=search,
         inner_order=", ".join(columns),
