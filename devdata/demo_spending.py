@@ -42,7 +42,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from devdata import demo
-from ledger.models import Field, ImportStatus, SpendImport
+from ledger.models import ImportStatus, SpendImport
+from ledger.spendfile import Field
 from portal.celery import app
 from portal.models import BuyerOrganisation, User
 

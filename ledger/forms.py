@@ -8,8 +8,8 @@ from typing import Any, cast
 from crispy_forms_gds.layout import Field as Gds
 from django import forms
 
-from ledger.models import REQUIRED_FIELDS, Field
 from ledger.selectors import GROUPS
+from ledger.spendfile import REQUIRED_FIELDS, Field
 from portal.forms import TextSubmit, gds_helper
 
 # --- Imports (ledger.views.imports) -------------------------------------------------

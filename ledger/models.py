@@ -6,7 +6,7 @@ imports it, so that the local share is measured on all of its spending, not
 only on the contracts awarded through this portal.
 
 * ``SpendMapping``: which header of the council's file holds which of the
-  Code's fields (``Field``), remembered per council by name.
+  Code's fields (``ledger.spendfile.Field``), remembered per council by name.
 * ``SpendImport``: one uploaded file, imported in the background with its
   progress (rows read, imported, already held, refused) and the line it has
   reached, so that a job killed half-way resumes; withdrawable as a whole.
@@ -34,27 +34,6 @@ from django.utils import timezone
 
 from portal.models import BuyerOrganisation, StoredFile
 from tenders.models.policy import Digits
-
-
-class Field(models.TextChoices):
-    """The fields of the Transparency Code's spending data the portal reads."""
-
-    TRANSACTION_DATE = "transaction_date", "Transaction date"
-    PAYEE = "payee", "Supplier (beneficiary)"
-    TRANSACTION_NUMBER = "transaction_number", "Transaction number"
-    AMOUNT = "amount", "Amount (including irrecoverable VAT)"
-    IRRECOVERABLE_VAT = "irrecoverable_vat", "Irrecoverable VAT"
-    DEPARTMENT = "department", "Department or service"
-    CATEGORY = "category", "Procurement category"
-    CIPFA_CODE = "cipfa_code", "CIPFA expenditure code"
-    PURPOSE = "purpose", "Purpose"
-    SUPPLIER_ID = "supplier_id", "Supplier id"
-    COMPANIES_HOUSE_NUMBER = "companies_house_number", "Companies House number"
-    POSTCODE = "postcode", "Postcode"
-
-
-# Without these a row cannot be read.
-REQUIRED_FIELDS = (Field.TRANSACTION_DATE, Field.PAYEE, Field.AMOUNT)
 
 # Pounds and pence, negative for a credit note.
 AMOUNT: Digits = {"max_digits": 14, "decimal_places": 2}

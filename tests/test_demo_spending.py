@@ -210,9 +210,9 @@ def test_seed_imports_both_files_and_the_overlap_adds_no_payment(
 
 
 def test_the_demo_files_headers_are_suggested_as_the_codes_fields():
-    from ledger.services import imports
+    from ledger import spendfile
 
-    suggested = imports.suggest_columns(HEADERS)
+    suggested = spendfile.suggest_columns(HEADERS)
     assert suggested["transaction_date"] == "Transaction Date"
     assert suggested["payee"] == "Supplier Name"
     assert suggested["amount"] == "Net Amount"

@@ -13,15 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from ledger.models import ImportStatus, Payee, SpendImport
-from ledger.services.imports import (
-    ImportRefused,
-    import_run,
-    import_start,
-    import_upload,
-    import_withdraw,
-    read_table,
-    suggest_columns,
-)
+from ledger.services.imports import import_run, import_start, import_upload, import_withdraw
+from ledger.spendfile import ImportRefused, read_table, suggest_columns
 from tests.two_factor_helpers import verified_force_login
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from ledger import spendfile
 from ledger.models import (
     ImportStatus,
     Payee,
@@ -25,19 +26,21 @@ from ledger.models import (
 )
 from ledger.services import imports
 from ledger.services.imports import (
-    ImportRefused,
-    ParsedRow,
     import_run,
     import_start,
     import_upload,
     import_withdraw,
+    preview,
+)
+from ledger.services.totals import verify_totals
+from ledger.spendfile import (
+    ImportRefused,
+    ParsedRow,
     parse_row,
     payment_key,
-    preview,
     read_table,
     suggest_columns,
 )
-from ledger.services.totals import verify_totals
 from portal.models import AuditEvent, BuyerOrganisation
 
 HEADER = "Transaction date,Supplier (beneficiary),Transaction number,Amount,Department\r\n"
@@ -170,8 +173,8 @@ def test_companies_house_numbers_and_postcodes_are_tidied():
         "LS1 4AP",
         "ACME",
     )
-    assert imports.tidy_companies_house_number("sc 12345") == "SC012345"
-    assert imports.tidy_companies_house_number("not one") == ""
+    assert spendfile.tidy_companies_house_number("sc 12345") == "SC012345"
+    assert spendfile.tidy_companies_house_number("not one") == ""
 
 
 @pytest.mark.parametrize(
@@ -920,8 +923,8 @@ def test_the_import_benchmark_reports_its_ratio_and_leaves_nothing_behind(db, ca
 
 
 def test_the_key_reads_a_transaction_number_in_capitals_as_python_writes_them():
-    assert imports.key_number(" é-9 ") == "É-9"
-    assert imports.key_number("straße-1") == "STRASSE-1"
+    assert spendfile.key_number(" é-9 ") == "É-9"
+    assert spendfile.key_number("straße-1") == "STRASSE-1"
 
 
 def test_a_file_of_more_columns_than_a_table_holds_is_read_row_by_row(demo_data, officer):

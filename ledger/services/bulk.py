@@ -7,9 +7,10 @@ per-row work, while the rules stay in one place:
 1. ``COPY`` the file, as it is, into a temporary table (one text column per
    header and the line number);
 2. each *distinct* date, payee name, Companies House number, postcode and
-   unusual amount is read by ``ledger.services.imports``' own functions
-   (``parse_date``, ``_payee``, ``tidy_postcode`` …): a year of spending
-   has a few hundred dates and a few thousand payees, not a million;
+   unusual amount is read by the reading rules' own functions
+   (``ledger.spendfile``: ``parse_date``, ``_payee``, ``tidy_postcode`` …):
+   a year of spending has a few hundred dates and a few thousand payees,
+   not a million;
    plain amounts ("1,234.50", "£1,234.50", "-12.00") are read in SQL by a
    pattern whose every match ``parse_amount`` reads to the same value
    (``tests/test_spend_import.py`` checks both paths give the same ledger);
@@ -43,7 +44,18 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ledger import rollup
-from ledger.models import Field, Payee, SpendImport
+from ledger.models import Payee, SpendImport
+from ledger.spendfile import (
+    Field,
+    ParsedRow,
+    _payee,
+    key_number,
+    parse_amount,
+    parse_date,
+    parse_row,
+    tidy_companies_house_number,
+    tidy_postcode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -293,15 +305,6 @@ class Bulk:
     def maps(self) -> None:
         """``ledger_bulk_date``, ``_payee``, ``_amount``, ``_number`` and
         ``_postcode``: each distinct value read by the import's own rules."""
-        from ledger.services.imports import (
-            _payee,
-            key_number,
-            parse_amount,
-            parse_date,
-            tidy_companies_house_number,
-            tidy_postcode,
-        )
-
         found = self.distinct_values()
         self._map(
             "ledger_bulk_date",
@@ -447,8 +450,6 @@ class Bulk:
     def refused(self) -> list[tuple[int, str, list[str]]]:
         """The staged rows the rules do not read, each with ``parse_row``'s
         reason (a row of blank values is no row, as the row-by-row reader skips it)."""
-        from ledger.services.imports import ParsedRow, parse_row
-
         width = len(self.headers)
         names = ", ".join(f"coalesce(s.c{i}, '')" for i in range(width))
         with self.cursor() as cursor:

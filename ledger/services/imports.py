@@ -1,30 +1,24 @@
-"""Importing the council's published spending file (issue 18; ADR 15).
+"""Importing the council's published spending file (issue 18; ADR 15): the job.
 
-The one place that reads a spending file: ``read_table`` (CSV in UTF-8, with
-or without a BOM, or Windows-1252; XLSX, first sheet), ``suggest_columns``
-(the file's headers to the Code's fields), ``parse_row`` (the one set of
-rules for amounts, dates, redactions, names, postcodes and Companies House
-numbers), ``payment_key`` (what identifies a payment), ``preview``, and the
-state changes of an import: ``import_upload``, ``import_start``,
-``import_run`` (the background job's body, resumable) and ``import_withdraw``.
+The state changes of an import: ``preview``, ``import_upload``,
+``import_start``, ``import_run`` (the background job's body, resumable, in
+chunks or by the bulk path of ``ledger.services.bulk``), the payees it meets,
+``import_withdraw`` and the sweep of stale jobs. How the file itself is read
+(``read_table``, ``suggest_columns``, ``parse_row``, ``payment_key`` and the
+refusals ``ImportRefused`` and ``UnreadableFile``) is ``ledger.spendfile``,
+pure: no model, no query.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime
 import functools
-import hashlib
 import io
 import logging
-import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -34,8 +28,6 @@ from django.utils import timezone
 
 from ledger import rollup
 from ledger.models import (
-    REQUIRED_FIELDS,
-    Field,
     ImportStatus,
     Payee,
     Payment,
@@ -44,12 +36,25 @@ from ledger.models import (
     SpendImport,
     SpendMapping,
 )
-from ledger.names import is_redacted, normalise
 from ledger.services.payees import match_payees
+from ledger.spendfile import (
+    ImportRefused,
+    ParsedRow,
+    Reader,
+    Table,
+    UnreadableFile,
+    _check_columns,
+    _key_payee,
+    count_rows,
+    key_number,
+    missing_fields,
+    payment_key,
+    read_table,
+    suggest_columns,
+)
 from portal import audit
 from portal.models import BuyerOrganisation, User
 from portal.uploads import MAX_BYTES, check_upload, store
-from tenders.services import OpportunityRefused
 
 log = logging.getLogger(__name__)
 
@@ -70,549 +75,6 @@ _STRING_LIMITS = {
     "purpose": 500,
     "supplier_id": 100,
 }
-
-
-class ImportRefused(OpportunityRefused):
-    """A spending import the rules do not allow; ``problems`` lists why."""
-
-
-class UnreadableFile(ImportRefused):
-    """The file itself cannot be read (not the rows in it)."""
-
-
-# --- Reading the file ------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    """A spending file as read: its headers, how it was decoded, and its rows,
-    each ``(line, values)`` with the line as a person counts them in the file
-    (the headers are line 1 of a CSV)."""
-
-    headers: list[str]
-    encoding: str
-    rows: Iterator[tuple[int, list[str]]]
-    header_line: int = 1
-
-
-Source = str | Path | IO[bytes]
-
-
-def _open_binary(path_or_file: Source) -> IO[bytes]:
-    if isinstance(path_or_file, str | Path):
-        return open(path_or_file, "rb")
-    path_or_file.seek(0)
-    return path_or_file
-
-
-def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
-    """Read a byte that is not UTF-8 as Windows-1252: a UTF-8 file with one
-    stray "’" pasted from Word keeps every other character as written."""
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    bad = error.object[error.start : error.end]
-    return bytes(bad).decode("cp1252", errors="replace"), error.end
-
-
-codecs.register_error("lt-cp1252", _cp1252_fallback)
-
-
-def _encoding_of(raw: IO[bytes]) -> str:
-    """``utf-8-sig`` when the bytes are strictly UTF-8 (with or without a BOM),
-    else ``cp1252`` (read as UTF-8 where it is, each other byte as Windows-1252,
-    so one stray byte in a UTF-8 file changes nothing else); leaves the file at
-    its start."""
-    raw.seek(0)
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        while chunk := raw.read(1 << 20):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-    raw.seek(0)
-    return encoding
-
-
-def _csv_rows(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(text)
-    last = 0
-    try:
-        for values in reader:
-            line, last = last + 1, reader.line_num
-            if any(v.strip() for v in values):
-                yield line, values
-    except csv.Error as exc:
-        raise UnreadableFile(f"Line {last + 1} cannot be read as CSV: {exc}.") from exc
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        # 300.29999999999995 as Excel stores 300.30: ten places, trailing zeros off.
-        return f"{value:.10f}".rstrip("0").rstrip(".")
-    return str(value).strip()
-
-
-def _xlsx_table(raw: IO[bytes]) -> Table:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-
-    try:
-        book = load_workbook(raw, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile("The file cannot be read as an Excel workbook (XLSX).") from exc
-    sheet = book.worksheets[0]
-    # A sheet's declared size may be stale (some writers never update it):
-    # read every row there is, not the rows it claims.
-    sheet.reset_dimensions()
-    rows = (
-        (number, [_cell(v) for v in values])
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    )
-    for number, values in rows:
-        if any(values):
-            return Table(
-                headers=values,
-                encoding="xlsx",
-                rows=((n, v) for n, v in rows if any(v)),
-                header_line=number,
-            )
-    return Table(headers=[], encoding="xlsx", rows=iter(()))
-
-
-def read_table(path_or_file: Source, name: str) -> Table:
-    """The file's headers and rows. ``name`` says its kind (``.xlsx`` or CSV)."""
-    raw = _open_binary(path_or_file)
-    if name.lower().endswith(".xlsx"):
-        return _xlsx_table(raw)
-    encoding = _encoding_of(raw)
-    text = (
-        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="lt-cp1252", newline="")
-        if encoding == "cp1252"
-        else io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-    )
-    rows = _csv_rows(text)
-    for line, values in rows:
-        return Table(
-            headers=[h.strip() for h in values], encoding=encoding, rows=rows, header_line=line
-        )
-    return Table(headers=[], encoding=encoding, rows=iter(()))
-
-
-def count_rows(path_or_file: Source, name: str) -> int:
-    """About how many rows the file has (for the progress bar): its lines, less
-    the headers (a CSV), or the sheet's rows (an XLSX)."""
-    raw = _open_binary(path_or_file)
-    if name.lower().endswith(".xlsx"):
-        return sum(1 for _ in read_table(raw, name).rows)
-    lines, last = 0, b""
-    while chunk := raw.read(1 << 20):
-        lines += chunk.count(b"\n")
-        last = chunk
-    raw.seek(0)
-    if last and not last.endswith(b"\n"):
-        lines += 1
-    return max(lines - 1, 0)
-
-
-# --- Which header is which field ---------------------------------------------------
-
-# The names real councils' files give each field, compared without case, spaces or punctuation.
-HEADER_NAMES: dict[str, tuple[str, ...]] = {
-    Field.TRANSACTION_DATE: (
-        "Transaction date",
-        "Date",
-        "Payment Date",
-        "Date paid",
-        "Paid date",
-        "Invoice date",
-        "Posting date",
-        "Transaction_Date",
-        "Pay date",
-        "Effective date",
-    ),
-    Field.PAYEE: (
-        "Supplier (beneficiary)",
-        "Supplier_Name",
-        "Vendor Name",
-        "Supplier",
-        "Supplier name",
-        "Beneficiary",
-        "Payee",
-        "Payee name",
-        "Vendor",
-        "Creditor name",
-        "Merchant name",
-        "Name",
-    ),
-    Field.TRANSACTION_NUMBER: (
-        "Transaction number",
-        "Transaction no",
-        "Transaction ID",
-        "Transaction ref",
-        "Reference",
-        "Payment reference",
-        "Payment number",
-        "Invoice number",
-        "Document number",
-        "TransNo",
-    ),
-    Field.AMOUNT: (
-        "Amount",
-        "Net amount",
-        "SumOfAmount_Inc_VAT",
-        "Amount (including irrecoverable VAT)",
-        "Amount including irrecoverable VAT",
-        "Amount incl VAT",
-        "Total",
-        "Value",
-        "Payment amount",
-        "Amount £",
-        "Amount (£)",
-        "Net",
-        "Gross amount",
-    ),
-    Field.IRRECOVERABLE_VAT: ("Irrecoverable VAT", "Non recoverable VAT", "VAT irrecoverable"),
-    Field.DEPARTMENT: (
-        "Department",
-        "Department or service",
-        "Service",
-        "Service area",
-        "Directorate",
-        "Department name",
-        "Service area categorisation",
-        "Responsible unit",
-        "Cost centre",
-    ),
-    Field.CATEGORY: (
-        "Procurement category",
-        "Category",
-        "Expense type",
-        "Expenditure category",
-        "Proclass",
-        "Spend category",
-        "Sercop category",
-    ),
-    Field.CIPFA_CODE: (
-        "CIPFA expenditure code",
-        "CIPFA code",
-        "Expenditure code",
-        "Account code",
-        "Subjective code",
-        "Expense code",
-    ),
-    Field.PURPOSE: (
-        "Purpose",
-        "Purpose of expenditure",
-        "Description",
-        "Expense description",
-        "Narrative",
-        "Details",
-    ),
-    Field.SUPPLIER_ID: ("Supplier id", "Supplier number", "Supplier ref", "Vendor id", "Vendor ID"),
-    Field.COMPANIES_HOUSE_NUMBER: (
-        "Companies House number",
-        "Company number",
-        "Company registration number",
-        "Company reg no",
-        "CH number",
-        "Registered company number",
-    ),
-    Field.POSTCODE: ("Postcode", "Post code", "Supplier postcode", "Payee postcode"),
-}
-
-
-def _squash(header: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "", header.lower().replace("£", ""))
-
-
-_BY_SQUASHED: dict[str, str] = {}
-for _field, _names in HEADER_NAMES.items():
-    for _rank, _name in enumerate(_names):
-        _BY_SQUASHED.setdefault(_squash(_name), str(_field))
-
-
-def suggest_columns(headers: Iterable[str]) -> dict[str, str]:
-    """``{field: header}`` for each field a header names (the first header
-    wins; a field is suggested once)."""
-    suggested: dict[str, str] = {}
-    for header in headers:
-        found = _BY_SQUASHED.get(_squash(header))
-        if found and found not in suggested:
-            suggested[found] = header
-    return suggested
-
-
-def missing_fields(columns: Mapping[str, str]) -> list[str]:
-    """The labels of the required fields ``columns`` does not map."""
-    return [f.label for f in REQUIRED_FIELDS if not columns.get(f.value)]
-
-
-# --- One row ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParsedRow:
-    """A row as it will be held."""
-
-    transaction_date: datetime.date
-    payee_name: str
-    normalised: str  # "" for a redacted row
-    redacted: bool
-    amount: Decimal
-    amount_pence: int
-    transaction_number: str = ""
-    irrecoverable_vat: Decimal | None = None
-    department: str = ""
-    category: str = ""
-    cipfa_code: str = ""
-    purpose: str = ""
-    supplier_id: str = ""
-    companies_house_number: str = ""
-    postcode: str = ""
-
-
-_AMOUNT = re.compile(r"^(\d+)(?:\.(\d{1,2})0*)?$")
-_SPACES = re.compile(r"[\s\u00a0\u202f]+")
-
-
-@functools.lru_cache(maxsize=65536)
-def parse_amount(text: str) -> Decimal | None:
-    """Pounds and pence from "£1,234.50", "-1234.5", "(1,234.50)" (a credit
-    note), "1 234,00"-free text; None when it is not an amount."""
-    value = _SPACES.sub("", text or "").replace("£", "").replace(",", "")
-    if value.upper().startswith("GBP"):
-        value = value[3:]
-    negative = False
-    if value.startswith("(") and value.endswith(")"):
-        negative, value = True, value[1:-1]
-    if value.startswith("-"):
-        negative, value = not negative, value[1:]
-    elif value.endswith("-"):
-        negative, value = not negative, value[:-1]
-    value = value.replace("£", "")
-    if value.startswith("."):
-        value = "0" + value
-    match = _AMOUNT.match(value)
-    if not match:
-        return None
-    pounds, pence = match.group(1), (match.group(2) or "").ljust(2, "0")
-    if len(pounds) > 12:
-        return None
-    amount = Decimal(f"{pounds}.{pence}")
-    return -amount if negative else amount
-
-
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-        start=1,
-    )
-}
-_MONTH_NAMES = frozenset(datetime.date(2000, m, 1).strftime("%B").lower() for m in range(1, 13)) | {
-    "sept"
-}
-_DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+)?$")
-_DMONY = re.compile(r"^(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})$")
-_SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
-_EXCEL_EPOCH = datetime.date(1899, 12, 30)
-
-
-def _year(text: str) -> int:
-    year = int(text)
-    return year + 2000 if len(text) == 2 else year
-
-
-@functools.lru_cache(maxsize=8192)
-def parse_date(text: str) -> datetime.date | None:
-    """A date from "31/01/2024", "31/01/24", "2024-01-31", "31-Jan-2024" or an
-    Excel serial day (45322); None when it is none of these."""
-    value = (text or "").strip()
-    try:
-        if match := _DMY.match(value):
-            day, month, year = match.groups()
-            return datetime.date(_year(year), int(month), int(day))
-        if match := _ISO.match(value):
-            year, month, day = match.groups()
-            return datetime.date(int(year), int(month), int(day))
-        if match := _DMONY.match(value):
-            day, month_name, year = match.groups()
-            month = _MONTHS.get(month_name[:3].lower())
-            if month is None or (len(month_name) > 3 and month_name.lower() not in _MONTH_NAMES):
-                return None
-            return datetime.date(_year(year), month, int(day))
-        if match := _SERIAL.match(value):
-            serial = int(match.group(1))
-            if 20000 <= serial <= 80000:  # 1954 to 2119
-                return _EXCEL_EPOCH + datetime.timedelta(days=serial)
-    except ValueError:
-        return None
-    return None
-
-
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
-
-
-@functools.lru_cache(maxsize=65536)
-def tidy_postcode(text: str) -> str:
-    """ "ls1 4ap" → "LS1 4AP"; "" when it is not a UK postcode."""
-    value = _SPACES.sub("", text or "").upper()
-    match = _POSTCODE.match(value)
-    return f"{match.group(1)} {match.group(2)}" if match else ""
-
-
-_CH_DIGITS = re.compile(r"^[0-9]{1,8}$")
-_CH_PREFIXED = re.compile(r"^([A-Z]{2})([0-9]{1,6})$")
-
-
-@functools.lru_cache(maxsize=65536)
-def tidy_companies_house_number(text: str) -> str:
-    """Eight characters: "1234567" → "01234567", "sc12345" → "SC012345";
-    "" when it is not a Companies House number."""
-    value = re.sub(r"[\s.\-]+", "", text or "").upper()
-    if not value or value.strip("0") == "":
-        return ""
-    if _CH_DIGITS.match(value):
-        return value.zfill(8)
-    if match := _CH_PREFIXED.match(value):
-        return match.group(1) + match.group(2).zfill(6)
-    return ""
-
-
-@functools.lru_cache(maxsize=65536)
-def _payee(raw: str) -> tuple[str, bool, str]:
-    """The name as held (spaces tidied), whether it is a redaction, and its
-    normalised form ("" for a redaction)."""
-    name = _SPACES.sub(" ", raw).strip()
-    if is_redacted(name):
-        return name, True, ""
-    return name[:300], False, normalise(name)[:300]
-
-
-def _quote(text: str) -> str:
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
-    """A row as it will be held, or why it cannot be read (a refusal)."""
-    get = values_by_field.get
-    date_text = (get(Field.TRANSACTION_DATE) or "").strip()
-    if not date_text:
-        return "There is no transaction date"
-    transaction_date = parse_date(date_text)
-    if transaction_date is None:
-        return f"The transaction date “{_quote(date_text)}” is not a date such as 31/01/2024"
-    payee_name, redacted, normalised = _payee(get(Field.PAYEE) or "")
-    if not payee_name:
-        return "There is no supplier (beneficiary)"
-    if not redacted and not normalised:
-        return f"The supplier name “{_quote(payee_name)}” has no letters or digits"
-    amount_text = (get(Field.AMOUNT) or "").strip()
-    if not amount_text:
-        return "There is no amount"
-    amount = parse_amount(amount_text)
-    if amount is None:
-        return f"The amount “{_quote(amount_text)}” is not an amount such as £1,234.50"
-    vat: Decimal | None = None
-    vat_text = (get(Field.IRRECOVERABLE_VAT) or "").strip()
-    if vat_text:
-        vat = parse_amount(vat_text)
-        if vat is None:
-            return f"The irrecoverable VAT “{_quote(vat_text)}” is not an amount"
-
-    def text(name: str, limit: int) -> str:
-        return (get(name) or "").strip()[:limit]
-
-    return ParsedRow(
-        transaction_date=transaction_date,
-        payee_name=payee_name[:300],
-        normalised=normalised,
-        redacted=redacted,
-        amount=amount,
-        amount_pence=int(amount * 100),
-        irrecoverable_vat=vat,
-        transaction_number=text(Field.TRANSACTION_NUMBER, 100),
-        department=text(Field.DEPARTMENT, 200),
-        category=text(Field.CATEGORY, 200),
-        cipfa_code=text(Field.CIPFA_CODE, 50),
-        purpose=text(Field.PURPOSE, 500),
-        supplier_id=text(Field.SUPPLIER_ID, 100),
-        companies_house_number=tidy_companies_house_number(get(Field.COMPANIES_HOUSE_NUMBER) or ""),
-        postcode=tidy_postcode(get(Field.POSTCODE) or ""),
-    )
-
-
-def key_number(transaction_number: str) -> str:
-    """The transaction number as the key reads it: trimmed, in capitals."""
-    return transaction_number.strip().upper()
-
-
-def payment_key(
-    *,
-    transaction_number: str,
-    transaction_date: datetime.date,
-    amount_pence: int,
-    payee: str,
-    occurrence: int,
-) -> str:
-    """What identifies a payment (ADR 15): the SHA-256 of the transaction
-    number (when the file has one), the date, the amount in pence, the
-    normalised payee name (or the redaction) and the occurrence of that same
-    combination in the file (1, 2 …)."""
-    parts = (
-        key_number(transaction_number),
-        transaction_date.isoformat(),
-        str(amount_pence),
-        payee,
-        str(occurrence),
-    )
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def _key_payee(row: ParsedRow) -> str:
-    return "REDACTED" if row.redacted else row.normalised
-
-
-class Reader:
-    """Rows of a table through a mapping: ``(line, ParsedRow | reason, raw)``."""
-
-    def __init__(self, table: Table, columns: Mapping[str, str]) -> None:
-        self.table = table
-        index = {h: i for i, h in reversed(list(enumerate(table.headers)))}
-        self.positions = [(f, index[h]) for f, h in columns.items() if h in index]
-
-    def __iter__(self) -> Iterator[tuple[int, ParsedRow | str, list[str]]]:
-        positions = self.positions
-        for line, values in self.table.rows:
-            width = len(values)
-            by_field = {f: values[i] for f, i in positions if i < width}
-            yield line, parse_row(by_field), values
-
-
-def _check_columns(headers: list[str], columns: Mapping[str, str]) -> dict[str, str]:
-    known = {f.value for f in Field}
-    cleaned = {f: h for f, h in columns.items() if f in known and h}
-    problems = [
-        f"Choose the column that holds the {label.lower()}" for label in missing_fields(cleaned)
-    ]
-    problems += [
-        f"The file has no column “{h}” (for {Field(f).label.lower()})"
-        for f, h in cleaned.items()
-        if h not in headers
-    ]
-    if problems:
-        raise ImportRefused(problems)
-    return cleaned
 
 
 # --- Preview ----------------------------------------------------------------------
@@ -1432,18 +894,10 @@ def summary_line(spend_import: SpendImport, name: str) -> str:
 
 __all__ = [
     "CHUNK_ROWS",
-    "ImportRefused",
-    "ParsedRow",
     "Preview",
-    "Table",
-    "UnreadableFile",
     "import_run",
     "import_start",
     "import_upload",
     "import_withdraw",
-    "parse_row",
-    "payment_key",
     "preview",
-    "read_table",
-    "suggest_columns",
 ]

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ledger.forms import ColumnsForm, SpendUploadForm, WithdrawImportForm
 from ledger.models import ImportStatus, RefusedRow, SpendImport
 from ledger.services.imports import (
-    ImportRefused,
     Preview,
     import_start,
     import_upload,
@@ -27,6 +26,7 @@ from ledger.services.imports import (
     preview,
     remembered_columns,
 )
+from ledger.spendfile import ImportRefused
 from portal.http import SignedInRequest
 from portal.models import BuyerOrganisation, Role
 from portal.permissions import council_of

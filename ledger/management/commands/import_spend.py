@@ -11,15 +11,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.models import ImportStatus, RefusedRow, SpendMapping
 from ledger.services.imports import (
-    ImportRefused,
     headers_of,
     import_run,
     import_start,
     import_upload,
-    missing_fields,
-    suggest_columns,
     summary_line,
 )
+from ledger.spendfile import ImportRefused, missing_fields, suggest_columns
 from portal.models import BuyerOrganisation, Role, User
 
 # A file read from disk by someone at the server is not an upload through the
