@@ -163,7 +163,7 @@ class RelatedTotal:
 
 def threshold_basis(policy: PolicyFigures, statutory: Statutory | None) -> str:
     """The VAT basis of the threshold that applies (``decide`` compares on it)."""
-    return _limit(policy, statutory)[0].basis
+    return _limit(policy, statutory).basis
 
 
 def add_up(
@@ -231,22 +231,45 @@ class _Limit:
     source: str
     amount: Decimal
     basis: str
-    words: str
+    policy: PolicyFigures
+    statutory: Statutory | None
+
+    @property
+    def words(self) -> str:
+        """The threshold in words, as the reasons name it."""
+        policy, statutory = self.policy, self.statutory
+        if self.source == LOCAL or statutory is None:
+            basis = _basis_words(policy.vat_basis)
+            return (
+                f"the local threshold of {money(policy.threshold)} {basis} (policy version "
+                f"{policy.version}, in force from {policy.effective_from:%-d %B %Y})"
+            )
+        source = f" ({statutory.source})" if statutory.source else ""
+        return (
+            f"the statutory threshold for {statutory.kind} contracts of {money(statutory.amount)} "
+            f"including VAT, in force from {statutory.effective_from:%-d %B %Y}{source}"
+        )
+
+    def why(self) -> list[str]:
+        """Why this threshold applies, when it is not the local one."""
+        statutory = self.statutory
+        if self.source == LOCAL or statutory is None:
+            return []
+        local = replace(self, source=LOCAL)
+        return [
+            f"The statutory threshold for {statutory.kind} contracts in force from "
+            f"{statutory.effective_from:%-d %B %Y}, {money(statutory.amount)} including VAT, is "
+            f"below {local.words}, so the statutory threshold applies."
+        ]
 
 
-def _limit(policy: PolicyFigures, statutory: Statutory | None) -> tuple[_Limit, list[str]]:
+def _limit(policy: PolicyFigures, statutory: Statutory | None) -> _Limit:
     """The lower of the policy's local threshold and the statutory threshold for
-    the kind of contract in force on the decision date, and why (RULES.md §1:
-    a local threshold must not exceed the statutory one)."""
-    local = _Limit(
-        LOCAL,
-        policy.threshold,
-        policy.vat_basis,
-        f"the local threshold of {money(policy.threshold)} {_basis_words(policy.vat_basis)} "
-        f"(policy version {policy.version}, in force from {policy.effective_from:%-d %B %Y})",
-    )
+    the kind of contract in force on the decision date (RULES.md §1: a local
+    threshold must not exceed the statutory one); ``why`` says so in words."""
+    local = _Limit(LOCAL, policy.threshold, policy.vat_basis, policy, statutory)
     if statutory is None:
-        return local, []
+        return local
     local_inclusive = to_basis(
         policy.threshold,
         entered=policy.vat_basis,
@@ -254,21 +277,8 @@ def _limit(policy: PolicyFigures, statutory: Statutory | None) -> tuple[_Limit, 
         vat_rate_percent=policy.vat_rate_percent,
     )
     if statutory.amount >= local_inclusive:
-        return local, []
-    source = f" ({statutory.source})" if statutory.source else ""
-    limit = _Limit(
-        STATUTORY,
-        statutory.amount,
-        INCLUSIVE,
-        f"the statutory threshold for {statutory.kind} contracts of {money(statutory.amount)} "
-        f"including VAT, in force from {statutory.effective_from:%-d %B %Y}{source}",
-    )
-    why = (
-        f"The statutory threshold for {statutory.kind} contracts in force from "
-        f"{statutory.effective_from:%-d %B %Y}, {money(statutory.amount)} including VAT, is "
-        f"below {local.words}, so the statutory threshold applies."
-    )
-    return limit, [why]
+        return local
+    return _Limit(STATUTORY, statutory.amount, INCLUSIVE, policy, statutory)
 
 
 def decide(
@@ -304,12 +314,14 @@ def decide(
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
-    limit, reasons = _limit(policy, statutory)
+    limit = _limit(policy, statutory)
+    # The reasons are worded only when asked for (a list of tags has none).
+    reasons = limit.why() if explain else []
     rate = policy.vat_rate_percent
     # The band is found on the policy's basis; the threshold compared on its own.
     in_policy_basis = to_policy_basis(value, entered=entered_basis, policy=policy)
     compared = to_basis(value, entered=entered_basis, basis=limit.basis, vat_rate_percent=rate)
-    if entered_basis != limit.basis:
+    if explain and entered_basis != limit.basis:
         reasons.append(
             f"The estimate of {money(value)} {_basis_words(entered_basis)} is "
             f"{money(compared)} {_basis_words(limit.basis)} at {percent(rate)} VAT."
@@ -346,42 +358,45 @@ def decide(
         )
 
     if compared >= limit.amount:
-        reasons.append(
-            f"The estimated value of {money(compared)} is at or above {limit.words}, "
-            "so this work must go to full tender. This portal does not run full tenders."
-        )
+        if explain:
+            reasons.append(
+                f"The estimated value of {money(compared)} is at or above {limit.words}, "
+                "so this work must go to full tender. This portal does not run full tenders."
+            )
         return full_tender()
     if related_total.count and aggregated_value >= limit.amount:
-        listed = (
-            "; ".join(
-                f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
-                for r in counted
-            )
-            if explain
-            else ""
-        )
         summary = (
             f"With {related_total.count} other piece{'s' if related_total.count != 1 else ''} "
             "of work in the "
-            f"same category for this council within {policy.window_days} days ({listed}), the "
-            f"total is {money(aggregated_value)}, at or above {limit.words}."
+            f"same category for this council within {policy.window_days} days ("
+            + "; ".join(
+                f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
+                for r in counted
+            )
+            + f"), the total is {money(aggregated_value)}, at or above {limit.words}."
+            if explain
+            else ""
         )
         if not override:
-            reasons.append(
-                summary + " Work must not be split to stay under the threshold, so this must "
-                "go to full tender unless an approver records that the work is genuinely separate."
-            )
+            if explain:
+                reasons.append(
+                    summary + " Work must not be split to stay under the threshold, so this must "
+                    "go to full tender unless an approver records that the work is genuinely "
+                    "separate."
+                )
             return full_tender(for_aggregation=True)
-        reasons.append(
-            summary + " An approver has recorded that this work is genuinely separate; "
-            "auditors will see that justification."
-        )
+        if explain:
+            reasons.append(
+                summary + " An approver has recorded that this work is genuinely separate; "
+                "auditors will see that justification."
+            )
     band = band_for(in_policy_basis, policy.bands)
-    reasons.append(
-        f"The estimated value of {money(compared)} is below {limit.words}, so it may go to "
-        f"invited bidders: {band.name}, inviting at least {band.min_invited} supplier"
-        f"{'s' if band.min_invited != 1 else ''}, at least {band.min_local} of them local."
-    )
+    if explain:
+        reasons.append(
+            f"The estimated value of {money(compared)} is below {limit.words}, so it may go to "
+            f"invited bidders: {band.name}, inviting at least {band.min_invited} supplier"
+            f"{'s' if band.min_invited != 1 else ''}, at least {band.min_local} of them local."
+        )
     return Decision(
         INVITATION,
         band,

@@ -47,7 +47,7 @@ from tenders.models import (
     RouteCheck,
     status_is,
 )
-from tenders.models.opportunities import estimated_value_expression
+from tenders.models.opportunities import estimated_value_expression, known_value_expression
 
 
 def policy_in_force(
@@ -410,12 +410,13 @@ def council_opportunities(
 ) -> QuerySet[Opportunity]:
     """The council's opportunities, newest first (or by ``sort``, one of
     ``OPPORTUNITY_SORTS``; another value is ignored), each with its estimated
-    value (every lot plus options) in one query; ``status`` as it is at ``now``
+    value (every lot plus options) and its value as far as known (what the
+    rule reads of one being evaluated) in one query; ``status`` as it is at ``now``
     (an open one whose deadline has passed is closed); ``query`` found in the
     title, the reference or the CPV code, whatever its case."""
     now = now or timezone.now()
     opportunities = opportunities_visible_to(user).annotate(
-        estimated_value=estimated_value_expression()
+        estimated_value=estimated_value_expression(), known_value=known_value_expression()
     )
     if status:
         opportunities = opportunities.filter(status_is(status, now))

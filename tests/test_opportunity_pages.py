@@ -399,6 +399,27 @@ def test_the_lists_tags_are_those_of_the_opportunity_page(officer_client, office
             assert len(page) == 2 and sorted(row) == sorted(page), (status, route, band)
 
 
+def test_the_lists_deadlines_read_as_the_date_filter_gives_them():
+    """``list_rows`` words each deadline itself: as the ``date`` filter's
+    "j M Y H:i" in UK time, in winter and summer time and at midnight."""
+    from django.utils import dateformat
+
+    from tenders.views.officer.opportunities import _uk_minute
+
+    utc = datetime.UTC
+    moments = [
+        datetime.datetime(2026, 1, 3, 9, 5, tzinfo=utc),
+        datetime.datetime(2026, 3, 29, 0, 59, tzinfo=utc),  # the last minute of GMT
+        datetime.datetime(2026, 3, 29, 1, 0, tzinfo=utc),  # 02:00 BST
+        datetime.datetime(2026, 7, 31, 23, 0, tzinfo=utc),  # midnight, 1 August
+        datetime.datetime(2026, 12, 25, 12, 30, tzinfo=utc),
+    ]
+    for moment in moments:
+        expected = dateformat.format(timezone.localtime(moment), "j M Y H:i")
+        assert _uk_minute(moment) == expected
+    assert _uk_minute(moments[3]) == "1 Aug 2026 00:00"
+
+
 # session, user, two-factor device, council (header), unread count; count, the page of
 # rows; today's route of its rows (ADR 11): statutory thresholds, the policy with its bands,
 # related work (on PostgreSQL as kept, ADR 10).

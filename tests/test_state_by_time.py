@@ -624,6 +624,30 @@ def test_the_lists_route_tags_are_kept_only_while_the_facts_and_the_day_are(cloc
     assert "Invited tender" in tag()
 
 
+def test_a_category_is_kept_with_its_totals_and_read_as_added_up_now():
+    """What the list keeps of a category (``routes._Category``): its pieces
+    and their totals on both VAT bases at the policy's rate, read as
+    ``rules.add_up`` gives them; at another rate, or kept before totals were
+    (the pieces alone), they are added up when read."""
+    pieces = {
+        7: (D("1000.00"), rules.INCLUSIVE),
+        9: (D("2500.01"), rules.EXCLUSIVE),
+        12: (D("0.99"), rules.EXCLUSIVE),
+    }
+    rate = D("20.00")
+    kept = routes._Category.read(routes._Category.kept(pieces, rate))
+    for basis in (rules.INCLUSIVE, rules.EXCLUSIVE):
+        for at in (rate, D("17.50")):
+            expected = rules.add_up(list(pieces.values()), basis=basis, vat_rate_percent=at)
+            assert kept.total(basis, at) == expected
+    assert kept.totals  # the policy's rate is read as kept, not added up again
+    assert kept.piece(9) == (D("2500.01"), rules.EXCLUSIVE)
+    assert kept.piece(8) is None
+    old = routes._Category.read(json.dumps({pk: [str(v), b] for pk, (v, b) in pieces.items()}))
+    assert old.piece(12) == (D("0.99"), rules.EXCLUSIVE)
+    assert old.total(rules.INCLUSIVE, rate) == kept.total(rules.INCLUSIVE, rate)
+
+
 def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_so(
     clock, officer, second_officer, in_process_tasks
 ):

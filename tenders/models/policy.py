@@ -204,7 +204,10 @@ class RelatedWorkCache(models.Model):
     day = models.DateField()
     window_days = models.PositiveIntegerField()
     version = models.BigIntegerField()
-    data = models.TextField()  # JSON: {id: [value, VAT basis]}
+    # JSON: {"rate": VAT rate, "totals": {VAT basis: [count, sum]},
+    #        "work": {id: [value, VAT basis]}}
+    # (kept before the totals were: {id: [value, VAT basis]}, still read)
+    data = models.TextField()
 
     class Meta:
         constraints = [

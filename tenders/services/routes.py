@@ -24,10 +24,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -35,6 +35,7 @@ from django.utils import timezone
 from cpv.models import CpvCode
 from portal import audit
 from portal.models import BuyerOrganisation, User
+from portal.rawsql import reader
 from tenders import rules
 from tenders.models import (
     Opportunity,
@@ -48,6 +49,7 @@ from tenders.models.opportunities import known_value_expression
 from tenders.statutory import THRESHOLD_KINDS, kind_of_cpv
 
 LONDON = ZoneInfo("Europe/London")
+M = TypeVar("M", bound=models.Model)
 S = OpportunityStatus
 # Statuses whose route no longer changes: they show the decision last recorded.
 FINAL = frozenset({S.AWARDED, S.CANCELLED})
@@ -121,6 +123,59 @@ def _policy_and_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> Proc
     return policy
 
 
+# ``_policy_and_bands`` as one constant plain statement (ADR 10): the bands of
+# the version in force, each row with its version's figures. The ORM's form
+# took longer to build than the database took to run it, on every list.
+_POLICY_SQL = """
+SELECT p.id, p.version, p.effective_from, p.local_threshold, p.vat_basis, p.vat_rate_percent,
+    p.aggregation_window_days, p.aggregation_cpv_digits,
+    b.id, b.name, b.lower_bound, b.min_invited, b.min_local
+FROM tenders_procurementpolicy p JOIN tenders_policyband b ON b.policy_id = p.id
+WHERE p.id = (
+    SELECT q.id FROM tenders_procurementpolicy q WHERE q.buyer_id = %s AND q.effective_from <= %s
+    ORDER BY q.effective_from DESC LIMIT 1
+)
+ORDER BY b.lower_bound, b.id
+"""
+_POLICY_FIELDS = [
+    "id",
+    "version",
+    "effective_from",
+    "local_threshold",
+    "vat_basis",
+    "vat_rate_percent",
+    "aggregation_window_days",
+    "aggregation_cpv_digits",
+]
+_BAND_FIELDS = ["id", "name", "lower_bound", "min_invited", "min_local"]
+
+
+def _from_columns(model: type[M], names: list[str], values: Sequence[Any], **known: Any) -> M:
+    """A model read from some of its columns as the ORM reads them (the
+    others deferred), ``known`` ones given."""
+    given = {name: reader(model, name)(value) for name, value in zip(names, values, strict=True)}
+    given |= known
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in given]
+    return model.from_db(connection.alias, fields, [given[name] for name in fields])
+
+
+def _policy_in_force(buyer_id: int, on: datetime.date) -> ProcurementPolicy:
+    """``_policy_and_bands`` for a list's route tags, read with plain SQL: the
+    version with its figures only (another column would be read when asked
+    for) and its bands (``band_list``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_POLICY_SQL, [buyer_id, on])
+        rows = cursor.fetchall()
+    if not rows:
+        return policy_on(buyer_id, on)  # raises NoPolicy, or a version without bands
+    n = len(_POLICY_FIELDS)
+    policy = _from_columns(ProcurementPolicy, _POLICY_FIELDS, rows[0][:n], buyer_id=buyer_id)
+    policy.band_list = [
+        _from_columns(PolicyBand, _BAND_FIELDS, row[n:], policy_id=policy.pk) for row in rows
+    ]
+    return policy
+
+
 def figures(policy: ProcurementPolicy) -> rules.PolicyFigures:
     bands = getattr(policy, "band_list", None)
     if bands is None:
@@ -137,22 +192,34 @@ def figures(policy: ProcurementPolicy) -> rules.PolicyFigures:
     )
 
 
+# The statutory figures of the threshold kinds in force on a date, in the
+# order the latest date of each name comes last (constant plain SQL, ADR 10).
+_STATUTORY_SQL = f"""
+SELECT s.name, s.effective_from, s.amount, s.source FROM tenders_statutoryfigure s
+WHERE s.name IN ({", ".join(["%s"] * len(THRESHOLD_KINDS))}) AND s.effective_from <= %s
+ORDER BY s.name, s.effective_from
+"""  # noqa: S608 (constant SQL: as many parameters as kinds)
+
+
 def statutory_thresholds(on: datetime.date) -> dict[str, rules.Statutory]:
     """The statutory threshold in force on ``on`` for each kind of contract
     (``ContractKind`` values: goods, services, works, light_touch), in one query."""
-    in_force: dict[str, StatutoryFigure] = {}
-    for figure in StatutoryFigure.objects.filter(
-        name__in=list(THRESHOLD_KINDS), effective_from__lte=on
-    ).order_by("name", "effective_from"):
-        in_force[figure.name] = figure  # the latest date wins
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUTORY_SQL, [*THRESHOLD_KINDS, on])
+        rows = cursor.fetchall()
+    read_date = reader(StatutoryFigure, "effective_from")
+    read_amount = reader(StatutoryFigure, "amount")
+    in_force: dict[str, tuple[Any, Any, str]] = {}
+    for name, effective_from, amount, source in rows:
+        in_force[name] = (effective_from, amount, source)  # the latest date wins
     return {
         name.removeprefix("threshold."): rules.Statutory(
             kind=THRESHOLD_KINDS[name],
-            amount=figure.amount,
-            effective_from=figure.effective_from,
-            source=figure.source,
+            amount=read_amount(amount),
+            effective_from=read_date(effective_from),
+            source=source,
         )
-        for name, figure in in_force.items()
+        for name, (effective_from, amount, source) in in_force.items()
     }
 
 
@@ -282,40 +349,101 @@ ON CONFLICT (buyer_id, category, digits) DO UPDATE SET day = excluded.day,
 """
 
 
+class _Category:
+    """One category's related work for a list of route tags: each piece by id
+    (its value and VAT basis) and, where kept with it, the pieces added up on
+    each VAT basis at one VAT rate (``rules.add_up``). A piece's value is read
+    as a Decimal only when a row asks for it (a busy category has hundreds)."""
+
+    def __init__(
+        self,
+        pieces: dict[Any, tuple[Any, str]],
+        *,
+        rate: Decimal | None = None,
+        totals: dict[str, rules.RelatedTotal] | None = None,
+        ids_as_text: bool = False,
+    ) -> None:
+        self.pieces = pieces  # by id: as text when read from JSON
+        self.rate = rate
+        self.totals = totals or {}
+        self.ids_as_text = ids_as_text
+
+    def piece(self, pk: int) -> tuple[Decimal, str] | None:
+        found = self.pieces.get(str(pk) if self.ids_as_text else pk)
+        return None if found is None else (Decimal(found[0]), found[1])
+
+    def total(self, basis: str, rate: Decimal) -> rules.RelatedTotal:
+        """The pieces added up on ``basis`` at ``rate``: as kept, or now."""
+        if rate == self.rate and basis in self.totals:
+            return self.totals[basis]
+        return rules.add_up(
+            [(Decimal(value), entered) for value, entered in self.pieces.values()],
+            basis=basis,
+            vat_rate_percent=rate,
+        )
+
+    @classmethod
+    def read(cls, data: str) -> _Category:
+        """What ``kept`` wrote (or, written before totals were kept, the pieces alone)."""
+        kept = json.loads(data)
+        if "work" not in kept:
+            return cls({int(pk): (value, basis) for pk, (value, basis) in kept.items()})
+        totals = {
+            basis: rules.RelatedTotal(count, Decimal(value), basis)
+            for basis, (count, value) in kept["totals"].items()
+        }
+        return cls(kept["work"], rate=Decimal(kept["rate"]), totals=totals, ids_as_text=True)
+
+    @staticmethod
+    def kept(pieces: dict[int, tuple[Decimal, str]], rate: Decimal) -> str:
+        """The pieces and their totals on both VAT bases at ``rate``, as JSON."""
+        values = list(pieces.values())
+        totals = {
+            basis: rules.add_up(values, basis=basis, vat_rate_percent=rate)
+            for basis in (rules.INCLUSIVE, rules.EXCLUSIVE)
+        }
+        return json.dumps(
+            {
+                "rate": str(rate),
+                "totals": {basis: [t.count, str(t.value)] for basis, t in totals.items()},
+                "work": {pk: [str(value), basis] for pk, (value, basis) in pieces.items()},
+            }
+        )
+
+
 def _related_values(
     *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
-) -> dict[str, dict[int, tuple[Decimal, str]]]:
+) -> dict[str, _Category]:
     """``_related_values_by_key``, on PostgreSQL from what it gave at the
-    facts' current version: one query when every category is kept, two more
-    for those that are not. The version is read before the facts, so what is
-    kept is never older than the version it is kept under."""
+    facts' current version, kept with its totals at the policy's VAT rate:
+    one query when every category is kept, two more for those that are not.
+    The version is read before the facts, so what is kept is never older
+    than the version it is kept under."""
     keys = sorted(set(keys))
     if connection.vendor != "postgresql" or not keys:
-        return _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+        found = _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+        return {key: _Category(pieces) for key, pieces in found.items()}
     digits, window = policy.aggregation_cpv_digits, policy.aggregation_window_days
     with connection.cursor() as cursor:
         cursor.execute(_CACHED_READ, [buyer_id, keys, digits, on, window])
         kept = cursor.fetchall()
     if not kept:  # no count's row (an emptied database): nothing is kept
-        return _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
-    found: dict[str, dict[int, tuple[Decimal, str]]] = {
-        category: {
-            int(pk): (Decimal(value), basis) for pk, (value, basis) in json.loads(data).items()
-        }
-        for _, category, data in kept
-        if category is not None
+        found = _related_values_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+        return {key: _Category(pieces) for key, pieces in found.items()}
+    categories = {
+        category: _Category.read(data) for _, category, data in kept if category is not None
     }
-    if missing := [key for key in keys if key not in found]:
+    if missing := [key for key in keys if key not in categories]:
         fresh = _related_values_by_key(buyer_id=buyer_id, keys=missing, policy=policy, on=on)
         version = kept[0][0]
         rows = []
         for key in missing:  # in order: two pages writing at once lock rows alike
-            found[key] = fresh.get(key, {})
-            data = {pk: [str(value), basis] for pk, (value, basis) in found[key].items()}
-            rows.append([buyer_id, key, digits, on, window, version, json.dumps(data)])
+            data = _Category.kept(fresh.get(key, {}), policy.vat_rate_percent)
+            categories[key] = _Category.read(data)
+            rows.append([buyer_id, key, digits, on, window, version, data])
         with connection.cursor() as cursor:
             cursor.executemany(_CACHED_WRITE, rows)
-    return found
+    return categories
 
 
 def related_work(
@@ -615,7 +743,7 @@ def current_routes(
             by_buyer[o.buyer_id].append(o)
         for buyer_id, batch in by_buyer.items():
             try:
-                policy = _policy_and_bands(buyer_id, on)
+                policy = _policy_in_force(buyer_id, on)
             except NoPolicy as exc:
                 routes.update((o.pk, _undecided(o, str(exc), on)) for o in batch)
                 continue
@@ -666,25 +794,22 @@ class _RelatedTotals:
     """Each category's related work added up once per threshold basis, for a
     list of route tags: a row's total is its category's less its own work."""
 
-    def __init__(
-        self, values: dict[str, dict[int, tuple[Decimal, str]]], policy: rules.PolicyFigures
-    ) -> None:
-        self.values = values
+    def __init__(self, categories: dict[str, _Category], policy: rules.PolicyFigures) -> None:
+        self.categories = categories
         self.policy = policy
         self.totals: dict[tuple[str, str], rules.RelatedTotal] = {}
 
     def without(self, key: str, own: int, statutory: rules.Statutory | None) -> rules.RelatedTotal:
         basis = rules.threshold_basis(self.policy, statutory)
-        pieces = self.values.get(key, {})
+        rate = self.policy.vat_rate_percent
+        category = self.categories.get(key) or _Category({})
         total = self.totals.get((key, basis))
         if total is None:
-            rate = self.policy.vat_rate_percent
-            total = rules.add_up(list(pieces.values()), basis=basis, vat_rate_percent=rate)
-            self.totals[key, basis] = total
-        if own not in pieces:
+            total = self.totals[key, basis] = category.total(basis, rate)
+        piece = category.piece(own)
+        if piece is None:
             return total
-        value, entered = pieces[own]
-        return total.without(value, entered, self.policy.vat_rate_percent)
+        return total.without(*piece, rate)
 
 
 def _last_checks(opportunities: Sequence[Opportunity]) -> dict[int, RouteCheck]:

@@ -15,7 +15,9 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 from portal.http import SignedInRequest
@@ -107,6 +109,7 @@ class ValuedFields(TypedDict):
     """What ``council_opportunities`` reads with each opportunity."""
 
     estimated_value: Decimal  # every lot's estimate, plus every option and extension
+    known_value: Decimal  # ... an awarded lot at its awarded value (the rule's, in evaluation)
 
 
 class ListRowFields(ValuedFields):
@@ -117,8 +120,10 @@ class ListRowFields(ValuedFields):
     value_basis: str
     route_colour: str
     route_label: str
+    route_tag: str  # its markup (safe), as the template showed it
     status_colour: str | None
     status_label: str | None
+    status_tag: str  # its markup (safe), or "" for a status without a colour
     deadline: str
 
 
@@ -144,6 +149,13 @@ def _stored_route(opportunity: Opportunity) -> CurrentRoute:
     return recorded_route(opportunity, None)
 
 
+def _uk_minute(moment: datetime.datetime) -> str:
+    """``moment`` in UK time as the ``date`` filter's "j M Y H:i" gives it
+    ("3 Mar 2026 14:00"), without parsing the format for every row."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y %H:%M}"
+
+
 def list_rows(
     opportunities: list[ValuedOpportunity], now: datetime.datetime | None = None
 ) -> list[ListRow]:
@@ -152,17 +164,31 @@ def list_rows(
     half the page's time): ``url`` (its page), ``value`` ("£1,234.50", the
     estimated value), ``value_basis``, the colour and words of the route's
     tag (the rule on today's facts, for every row whose route can still
-    matter) and the status's (at ``now``), and ``deadline`` ("3 Mar 2026 14:00"
-    UK time, or "Not set")."""
+    matter) and the status's (at ``now``), each tag's markup (``route_tag``,
+    ``status_tag``: made once for each kind of tag on the page), and
+    ``deadline`` ("3 Mar 2026 14:00" UK time, or "Not set")."""
     now = now or timezone.now()
     detail = url_for_pk("tenders:opportunity_detail")
     bases = dict(Opportunity._meta.get_field("value_vat_basis").flatchoices)
     statuses = dict(S.choices)
     live = [o for o in opportunities if o.status not in FINAL]
-    # No award before evaluation: what is known is the estimate.
-    values = {o.pk: o.estimated_value for o in live if o.status != S.EVALUATION}
+    # No award before evaluation: what is known is the estimate. Being
+    # evaluated, the whole contract as far as known: read with the page.
+    values = {o.pk: o.known_value if o.status == S.EVALUATION else o.estimated_value for o in live}
     # Only the tags: the reasons and the work added up are the opportunity page's.
     routes = current_routes(live, values=values, explain=False) if live else {}
+    # A page holds a few kinds of tag: each one's markup is made once.
+    tags: dict[tuple[str | None, str | None], str] = {}
+
+    def tag(colour: str | None, label: str | None) -> str:
+        if (colour, label) not in tags:
+            tags[colour, label] = (
+                format_html('<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, label)
+                if colour
+                else ""
+            )
+        return tags[colour, label]
+
     rows = cast("list[ListRow]", opportunities)  # what each row shows is set below
     for opportunity in rows:
         opportunity.url = detail(opportunity.pk)
@@ -172,13 +198,13 @@ def list_rows(
         opportunity.route_colour, opportunity.route_label = _route_tag(
             routes.get(opportunity.pk) or _stored_route(opportunity)
         )
+        opportunity.route_tag = tag(opportunity.route_colour, opportunity.route_label)
         status = opportunity.status_at(now)
         opportunity.status_colour = STATUS_COLOURS.get(status)
         opportunity.status_label = statuses.get(status)
+        opportunity.status_tag = tag(opportunity.status_colour, opportunity.status_label)
         deadline = opportunity.submission_deadline
-        opportunity.deadline = (
-            dateformat.format(timezone.localtime(deadline), "j M Y H:i") if deadline else "Not set"
-        )
+        opportunity.deadline = _uk_minute(deadline) if deadline else "Not set"
     return rows
 
 
