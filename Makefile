@@ -60,8 +60,12 @@ lint: setup
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check --fail-level WARNING
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each with its own test
+# database; TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
 # --- production-like processes (need REDIS_URL and DATABASE_URL) --------------
 

@@ -28,6 +28,10 @@ from tests.conftest import empty_inside_transaction
 
 TOTAL = 9454
 
+# One worker loads the real list once for the whole module (`make test` runs
+# the suite in several processes: see the Makefile).
+pytestmark = pytest.mark.xdist_group("cpv-first-load")
+
 
 @pytest.fixture(scope="module")
 def first_load(django_db_setup, django_db_blocker) -> Iterator[tuple[LoadResult, float]]:

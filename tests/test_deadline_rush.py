@@ -12,6 +12,7 @@ from tests.conftest import need
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("redis-benchmarks")  # see test_notifications_worker
 def test_20_suppliers_bidding_at_the_deadline_over_http_lose_nothing(demo_data):
     need(connection.vendor == "postgresql", "the deadline rush runs on PostgreSQL")
     lines: list[str] = []

@@ -20,6 +20,9 @@ BODY = BuyerOrganisation(name="Demo Council", slug="demo-council")
 FIRST, SECOND = FILES
 LOCAL = {f"BD{n}" for n in range(1, 25)}
 
+# One worker makes the year's file once for the whole module.
+pytestmark = pytest.mark.xdist_group("demo-spending-year")
+
 
 def amount(text: str) -> Decimal:
     """The amount a row means: "£1,234.50", "-1234.50" and "(1,234.50)"."""

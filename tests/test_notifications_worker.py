@@ -182,6 +182,9 @@ def test_redis_down_at_commit_keeps_the_change_and_the_sweep_delivers_later(
     assert len(captured.recipients()) == 50 and captured.duplicates == 0
 
 
+# It compares the whole Redis database's keys before and after: no other
+# benchmark may run beside it (`make test` runs the suite in several processes).
+@pytest.mark.xdist_group("redis-benchmarks")
 def test_the_notifications_benchmark_runs_and_reports_every_email(real_services, capsys):
     import redis
     from django.core.management import call_command

@@ -56,19 +56,27 @@ pytestmark = pytest.mark.django_db
 STORED_NAME = re.compile(r"^[0-9a-f]{16}-\d{20}(_[A-Za-z0-9]{7})?$")
 
 
+def member(name: str, compression: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
+    """A zip member with a fixed date: the same bytes in every process, so the
+    tests' parameters (their ids) are the same in each worker of ``make test``."""
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = compression
+    return info
+
+
 def docx() -> bytes:
     """A minimal, real Word document (a zip with [Content_Types].xml)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>' * 20)
-        archive.writestr("word/document.xml", "<w:document>" + "Method statement. " * 200)
+        archive.writestr(member("[Content_Types].xml"), '<?xml version="1.0"?><Types/>' * 20)
+        archive.writestr(member("word/document.xml"), "<w:document>" + "Method statement. " * 200)
     return buffer.getvalue()
 
 
 def zip_of(name: str = "notes.txt") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, "hello")
+        archive.writestr(member(name, zipfile.ZIP_STORED), "hello")
     return buffer.getvalue()
 
 
