@@ -6,6 +6,7 @@ so an administrator approves only for their own council."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -40,6 +41,9 @@ class SupplierOrganisationAdmin(ReadOnlyAdmin):
     search_fields = ["legal_name", "trading_name", "companies_house_number", "charity_number"]
     inlines = [ApprovalInline, SiteInline]
     actions = ["approve"]
+    # A website typed without a scheme is https, as on the supplier's own form
+    # (and Django 6's default; Django 5.2 warns on every admin page otherwise).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Approve the selected suppliers for your council")
     def approve(self, request: SignedInRequest, queryset: QuerySet[SupplierOrganisation]) -> None:
