@@ -24,10 +24,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -35,7 +35,7 @@ from django.utils import timezone
 from cpv.models import CpvCode
 from portal import audit
 from portal.models import BuyerOrganisation, User
-from portal.rawsql import reader
+from portal.rawsql import model_from_columns, reader
 from tenders import rules
 from tenders.models import (
     Opportunity,
@@ -49,7 +49,6 @@ from tenders.models.opportunities import known_value_expression
 from tenders.statutory import THRESHOLD_KINDS, kind_of_cpv
 
 LONDON = ZoneInfo("Europe/London")
-M = TypeVar("M", bound=models.Model)
 S = OpportunityStatus
 # Statuses whose route no longer changes: they show the decision last recorded.
 FINAL = frozenset({S.AWARDED, S.CANCELLED})
@@ -150,15 +149,6 @@ _POLICY_FIELDS = [
 _BAND_FIELDS = ["id", "name", "lower_bound", "min_invited", "min_local"]
 
 
-def _from_columns(model: type[M], names: list[str], values: Sequence[Any], **known: Any) -> M:
-    """A model read from some of its columns as the ORM reads them (the
-    others deferred), ``known`` ones given."""
-    given = {name: reader(model, name)(value) for name, value in zip(names, values, strict=True)}
-    given |= known
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname in given]
-    return model.from_db(connection.alias, fields, [given[name] for name in fields])
-
-
 def _policy_in_force(buyer_id: int, on: datetime.date) -> ProcurementPolicy:
     """``_policy_and_bands`` for a list's route tags, read with plain SQL: the
     version with its figures only (another column would be read when asked
@@ -169,9 +159,9 @@ def _policy_in_force(buyer_id: int, on: datetime.date) -> ProcurementPolicy:
     if not rows:
         return policy_on(buyer_id, on)  # raises NoPolicy, or a version without bands
     n = len(_POLICY_FIELDS)
-    policy = _from_columns(ProcurementPolicy, _POLICY_FIELDS, rows[0][:n], buyer_id=buyer_id)
+    policy = model_from_columns(ProcurementPolicy, _POLICY_FIELDS, rows[0][:n], buyer_id=buyer_id)
     policy.band_list = [
-        _from_columns(PolicyBand, _BAND_FIELDS, row[n:], policy_id=policy.pk) for row in rows
+        model_from_columns(PolicyBand, _BAND_FIELDS, row[n:], policy_id=policy.pk) for row in rows
     ]
     return policy
 
