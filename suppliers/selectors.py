@@ -559,34 +559,35 @@ def profile_as_asked(supplier: SupplierOrganisation, fields: list[str]) -> dict[
 # The officer's home in one query: the supplier counts for the officer's
 # council, the first suppliers waiting for its verification (local ones
 # first) with the town and postcode of each site, one row per site, and the
-# officer's department's name. The suppliers local to
-# the council are found once (a CTE read by the count and the list alike);
-# the counts come with every row, and with the one row of NULLs when nobody
-# is waiting. Six queries were 4.3 ms of the page; this is one. Portable SQL
-# (PostgreSQL and SQLite); parameters are always passed apart.
+# officer's department's name. The suppliers local to the council are found
+# once (a CTE read by the count and the list alike). The counts read the
+# council's own decisions (its rows of the approvals table) and the number of
+# suppliers, not every supplier joined to its decision: waiting is every
+# supplier less those the council has decided on (ADR 12). The counts come
+# with every row, and with the one row of NULLs when nobody is waiting.
+# Portable SQL (PostgreSQL and SQLite); parameters are always passed apart.
 _OFFICER_HOME_SQL = """
 WITH local AS (
   SELECT s.supplier_id FROM suppliers_suppliersite s
   WHERE s.district IN (SELECT d.district FROM portal_localitydistrict d WHERE d.buyer_id = %s)
-), decided AS (
-  SELECT o.id, o.legal_name, o.is_sme, o.is_vcse, o.created_at,
-    COALESCE(a.status, %s) AS status
-  FROM suppliers_supplierorganisation o
-  LEFT JOIN suppliers_supplierapproval a ON a.supplier_id = o.id AND a.buyer_id = %s
 ), counts AS (
-  SELECT COUNT(*) FILTER (WHERE o.status = %s) AS pending,
-    COUNT(*) FILTER (WHERE o.status = %s) AS approved,
-    COUNT(*) FILTER (WHERE o.status = %s AND o.id IN (SELECT supplier_id FROM local))
+  SELECT COUNT(*) FILTER (WHERE a.status <> %s) AS decided,
+    COUNT(*) FILTER (WHERE a.status = %s) AS approved,
+    COUNT(*) FILTER (WHERE a.status = %s AND a.supplier_id IN (SELECT supplier_id FROM local))
       AS approved_local
-  FROM decided o
+  FROM suppliers_supplierapproval a WHERE a.buyer_id = %s
 ), pending AS (
   SELECT o.id, o.legal_name, o.is_sme, o.is_vcse, o.created_at,
     o.id IN (SELECT supplier_id FROM local) AS is_local
-  FROM decided o WHERE o.status = %s
+  FROM suppliers_supplierorganisation o
+  WHERE NOT EXISTS (
+    SELECT 1 FROM suppliers_supplierapproval a
+    WHERE a.supplier_id = o.id AND a.buyer_id = %s AND a.status <> %s
+  )
   ORDER BY 6 DESC, o.legal_name, o.id LIMIT %s
 )
-SELECT c.pending, c.approved, c.approved_local,
-  (SELECT dep.name FROM portal_department dep WHERE dep.id = %s),
+SELECT (SELECT COUNT(*) FROM suppliers_supplierorganisation) - c.decided, c.approved,
+  c.approved_local, (SELECT dep.name FROM portal_department dep WHERE dep.id = %s),
   p.id, p.legal_name, p.is_sme, p.is_vcse, p.created_at, p.is_local, s.town, s.postcode
 FROM counts c LEFT JOIN pending p ON 1 = 1
 LEFT JOIN suppliers_suppliersite s ON s.supplier_id = p.id
@@ -600,8 +601,8 @@ def officer_home(user: User) -> dict[str, Any]:
     for the page's supplier section)."""
     pending_status, approved = SupplierStatus.PENDING.value, SupplierStatus.APPROVED.value
     # Each council's own decisions (ADR 12): waiting means this council has not decided.
-    params = [user.buyer_id, pending_status, user.buyer_id, pending_status, approved, approved]
-    params += [pending_status, homes.HOME_LIST_SIZE, user.department_id]
+    params = [user.buyer_id, pending_status, approved, approved, user.buyer_id]
+    params += [user.buyer_id, pending_status, homes.HOME_LIST_SIZE, user.department_id]
     with connection.cursor() as cursor:
         cursor.execute(_OFFICER_HOME_SQL, params)
         rows = cursor.fetchall()

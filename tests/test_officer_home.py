@@ -189,3 +189,38 @@ def test_the_officer_home_costs_the_same_queries_with_little_and_much_work(
     larger = home_queries(client)
     assert Opportunity.objects.filter(buyer=other_officer.buyer).count() == 16 * 9
     assert empty == small == larger
+
+
+def test_the_supplier_counts_are_the_councils_own_decisions(demo_data, officer, other_officer):
+    """Waiting is every supplier this council has not decided on (no row, or a
+    row still pending), whatever another council decided; approved and
+    approved-and-local count this council's approvals only (the counts read
+    the approvals table, not every supplier joined to its decision)."""
+    from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierStatus
+    from suppliers.selectors import is_local_to, officer_home
+
+    mine = SupplierApproval.objects.filter(buyer=officer.buyer)
+    approved = mine.filter(status=SupplierStatus.APPROVED)
+    # One of this council's approved suppliers suspended, one put back to
+    # pending; another council approves a supplier this one has not decided on.
+    suspended, back_to_pending = approved.order_by("pk")[:2]
+    suspended.status = SupplierStatus.SUSPENDED
+    suspended.save()
+    back_to_pending.status = SupplierStatus.PENDING
+    back_to_pending.save()
+    undecided = SupplierOrganisation.objects.exclude(approvals__buyer=officer.buyer).first()
+    assert undecided is not None
+    SupplierApproval.objects.create(
+        supplier=undecided, buyer=other_officer.buyer, status=SupplierStatus.APPROVED
+    )
+
+    home = officer_home(officer)
+
+    decided = mine.exclude(status=SupplierStatus.PENDING).count()
+    assert home["pending_count"] == SupplierOrganisation.objects.count() - decided
+    assert home["supplier_counts"]["approved"] == approved.count()
+    local = SupplierOrganisation.objects.filter(is_local_to(officer.buyer)).values("pk")
+    assert home["supplier_counts"]["approved_local"] == approved.filter(supplier__in=local).count()
+    waiting = {s.pk for s in home["pending_suppliers"]}
+    assert undecided.pk in waiting or home["pending_count"] > len(waiting)
+    assert suspended.supplier_id not in waiting
