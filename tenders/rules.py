@@ -84,6 +84,9 @@ class Decision:
     # Refused only because the work added up reaches the threshold: an approver
     # may record that the work is genuinely separate.
     refused_for_aggregation: bool = False
+    # How many other pieces of work were added up (``aggregated`` lists them
+    # when they were given listed).
+    related_count: int = 0
 
     @property
     def invitation_allowed(self) -> bool:
@@ -305,12 +308,13 @@ def decide(
     * otherwise: invitation, in the band the value falls in, which sets how
       many suppliers to invite and how many of them local.
 
-    Without ``explain`` the decision is the same but has no reasons: a list
-    that shows only each row's route would otherwise word every piece of
-    related work (hundreds in a busy category) for every row. Such a list may
-    give the related work already added up (``related_total``, from
-    ``add_up`` on ``threshold_basis``) instead of listed: the same decision,
-    without the list of the work.
+    Without ``explain`` the decision is the same but has no reasons (a list
+    that shows only each row's route). The reasons say how many other pieces
+    of work were added up and their total, never each piece: those are the
+    decision's ``aggregated`` when ``related`` lists them. The related work
+    may be given already added up instead (``related_total``, from ``add_up``
+    on ``threshold_basis``): the same decision and reasons, without the list
+    of the work (a list of tags, or a page that links to the list).
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
@@ -326,9 +330,7 @@ def decide(
             f"The estimate of {money(value)} {_basis_words(entered_basis)} is "
             f"{money(compared)} {_basis_words(limit.basis)} at {percent(rate)} VAT."
         )
-    if related_total is not None and (
-        explain or related or related_total.basis != limit.basis
-    ):  # reasons name each piece: only a list of tags may give them added up
+    if related_total is not None and (related or related_total.basis != limit.basis):
         raise ValueError("Related work is given listed, or added up on the threshold's basis.")
     counted = [
         # Already on the threshold's basis, in pence: the piece itself.
@@ -355,6 +357,7 @@ def decide(
             counted,
             threshold_source=limit.source,
             refused_for_aggregation=for_aggregation,
+            related_count=related_total.count,
         )
 
     if compared >= limit.amount:
@@ -365,15 +368,12 @@ def decide(
             )
         return full_tender()
     if related_total.count and aggregated_value >= limit.amount:
+        # The pieces themselves are the decision's ``aggregated`` (kept with a
+        # check, listed on their own page): a busy category has hundreds.
         summary = (
             f"With {related_total.count} other piece{'s' if related_total.count != 1 else ''} "
-            "of work in the "
-            f"same category for this council within {policy.window_days} days ("
-            + "; ".join(
-                f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
-                for r in counted
-            )
-            + f"), the total is {money(aggregated_value)}, at or above {limit.words}."
+            f"of work in the same category for this council within {policy.window_days} days, "
+            f"the total is {money(aggregated_value)}, at or above {limit.words}."
             if explain
             else ""
         )
@@ -408,4 +408,5 @@ def decide(
         counted,
         override_used=bool(related_total.count) and override and aggregated_value >= limit.amount,
         threshold_source=limit.source,
+        related_count=related_total.count,
     )

@@ -24,13 +24,14 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.http import Http404
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from portal import audit, homes
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, Role, User
 from portal.permissions import works_for_council
 from portal.rawsql import reader
+from portal.ukdates import uk_day, uk_minute
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     Amendment,
@@ -778,19 +779,17 @@ def _show(*lists: list[dict[str, Any]]) -> None:
     ("3 Mar 2026 14:00")."""
     detail = url_for_pk("tenders:opportunity_detail")
 
-    def day(moment: datetime.datetime | None, style: str) -> str:
-        return dateformat.format(timezone.localtime(moment), style) if moment else ""
-
     for rows in lists:
         for row in rows:
             if "asked_at" in row:  # a question: answered on its opportunity's page
                 row["url"] = detail(row["opportunity_id"]) + "#questions"
-                row["asked"] = day(row["asked_at"], "j M Y H:i")
+                row["asked"] = uk_minute(row["asked_at"]) if row["asked_at"] else ""
                 continue
             row["url"] = detail(row["pk"])
-            row["deadline"] = day(row["submission_deadline"], "j M Y H:i")
+            deadline = row["submission_deadline"]
+            row["deadline"] = uk_minute(deadline) if deadline else ""
             if "created_at" in row:
-                row["written"] = day(row["created_at"], "j M Y")
+                row["written"] = uk_day(row["created_at"]) if row["created_at"] else ""
 
 
 def officer_work(user: User, now: datetime.datetime | None = None) -> dict[str, Any]:

@@ -292,6 +292,13 @@ urlpatterns = [
     # its documents.
     path("opportunities/", shared.opportunity_list, name="opportunity_list"),
     path("opportunities/<int:pk>/", shared.opportunity_detail, name="opportunity_detail"),
+    # --- Council: the work the threshold rule adds up with an opportunity
+    # (tenders.views.officer.opportunities), linked from its route.
+    path(
+        "opportunities/<int:pk>/work-added-up/",
+        officer_opportunities.work_added_up_page,
+        name="opportunity_work_added_up",
+    ),
     path(
         "opportunities/<int:pk>/documents/<int:document_pk>/",
         shared.document_download,

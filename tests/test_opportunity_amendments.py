@@ -170,7 +170,15 @@ def test_work_added_up_to_the_threshold_shows_what_was_added(officer_client, spl
     )
     assert "Full tender required" in page
     assert "Work must not be split to stay under the threshold" in page
-    assert "Window cleaning" in page and "£200,000.00" in page
+    assert "With 1 other piece of work" in page and "£200,000.00" in page
+    # Which work: on its own page, linked from the route.
+    assert "See the 1 piece of work added up" in page
+    listed = main_text(
+        officer_client.get(reverse("tenders:opportunity_work_added_up", args=[split_work.pk]))
+    )
+    assert "Window cleaning" in listed and "£100,000.00" in listed
+    assert "Carpet cleaning" in listed  # the caption: this opportunity itself
+    assert "1 piece of work" in listed and "£200,000.00" in listed
 
 
 def test_only_an_approver_may_record_that_the_work_is_separate(

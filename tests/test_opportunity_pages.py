@@ -404,7 +404,7 @@ def test_the_lists_deadlines_read_as_the_date_filter_gives_them():
     "j M Y H:i" in UK time, in winter and summer time and at midnight."""
     from django.utils import dateformat
 
-    from tenders.views.officer.opportunities import _uk_minute
+    from portal.ukdates import uk_day, uk_minute
 
     utc = datetime.UTC
     moments = [
@@ -415,9 +415,11 @@ def test_the_lists_deadlines_read_as_the_date_filter_gives_them():
         datetime.datetime(2026, 12, 25, 12, 30, tzinfo=utc),
     ]
     for moment in moments:
-        expected = dateformat.format(timezone.localtime(moment), "j M Y H:i")
-        assert _uk_minute(moment) == expected
-    assert _uk_minute(moments[3]) == "1 Aug 2026 00:00"
+        local = timezone.localtime(moment)
+        assert uk_minute(moment) == dateformat.format(local, "j M Y H:i")
+        assert uk_day(moment) == dateformat.format(local, "j M Y")
+    assert uk_minute(moments[3]) == "1 Aug 2026 00:00"
+    assert uk_day(moments[3]) == "1 Aug 2026"
 
 
 # session, user, two-factor device, council (header), unread count; count, the page of

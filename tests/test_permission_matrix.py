@@ -315,6 +315,8 @@ MATRIX: dict[str, str] = {
     "tenders:opportunity_document": (
         "login 404 404 404 404 404 404 404 | 200 200 200 200 | 404 404 404"
     ),
+    # the work the threshold rule adds up with it: the council's own people only
+    "tenders:opportunity_work_added_up": "login 404 404 404 404 404 404 404 | 404 200 200 200",
     # the deadlines as an .ics file: exactly as the opportunity's page
     "tenders:opportunity_calendar": "login 404 404 404 404 404 404 404 | 200 200 200 200",
     # Django admin's site: administrators (is_staff) only; others to its sign-in
@@ -807,6 +809,7 @@ for _name in (
     "tenders:opportunity_change_value",
     "tenders:box_open",
     "tenders:opportunity_detail",
+    "tenders:opportunity_work_added_up",
 ):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
 

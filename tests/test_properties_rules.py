@@ -145,9 +145,11 @@ def test_related_work_reaching_the_threshold_needs_an_approvers_override(policy,
     if total >= policy.threshold:
         assert decision.invitation_allowed is override
         assert decision.override_used is override
-        assert all(r.reference in " ".join(decision.reasons) for r in others)
+        assert f"With {len(others)} other piece" in " ".join(decision.reasons)
     else:
         assert decision.invitation_allowed and not decision.override_used
+    assert decision.related_count == len(others)
+    assert [r.reference for r in decision.aggregated] == [r.reference for r in others]
     if decision.invitation_allowed:
         # The band follows this work's own value, never the sum.
         assert decision.band == rules.band_for(value, policy.bands)
@@ -203,9 +205,12 @@ def test_related_work_added_up_decides_as_the_same_work_listed(
         if n != own
     ]
     asked = {"value": value, "entered_basis": basis, "policy": policy, "override": override}
-    asked |= {"statutory": statutory, "explain": False}
-    added_up = rules.decide(**asked, related_total=others)
-    assert added_up == replace(rules.decide(**asked, related=listed), aggregated=[])
+    # The same decision, and with ``explain`` the same reasons (the opportunity's
+    # page words them from the totals and links to the pieces).
+    for explain in (False, True):
+        asked |= {"statutory": statutory, "explain": explain}
+        added_up = rules.decide(**asked, related_total=others)
+        assert added_up == replace(rules.decide(**asked, related=listed), aggregated=[])
 
 
 @RULES

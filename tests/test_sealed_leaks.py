@@ -344,6 +344,7 @@ def bid_urls(box: Box) -> list[str]:
             reverse("tenders:lot_award", args=[o, lot]),
             reverse("tenders:bid_detail", args=[o, bid.pk]),
             reverse("tenders:opportunity_detail", args=[o]),
+            reverse("tenders:opportunity_work_added_up", args=[o]),
             reverse("transparency:opportunity_history", args=[o]),
             reverse("transparency:opportunity_ocds", args=[o]),
             reverse("transparency:supplier_history", args=[bid.supplier_id]),

@@ -91,7 +91,13 @@ def test_related_work_that_reaches_the_threshold_refuses_the_invitation_route():
     decision = decide("100000.00", related=[related("50000.00"), related("30000.00", "DEMO-2")])
     assert decision.route == rules.FULL_TENDER
     assert decision.aggregated_value == D("180000.00")
-    assert "DEMO-2026-0001" in decision.reasons[0] and "DEMO-2" in decision.reasons[0]
+    # The reason counts the pieces and gives their total; the pieces are the
+    # decision's own list (kept with a check, listed on their own page).
+    assert "With 2 other pieces of work" in decision.reasons[0]
+    assert "the total is £180,000.00" in decision.reasons[0]
+    assert "DEMO-2026-0001" not in decision.reasons[0]
+    assert [r.reference for r in decision.aggregated] == ["DEMO-2026-0001", "DEMO-2"]
+    assert decision.related_count == 2
     assert "must not be split" in decision.reasons[0]
 
 

@@ -454,6 +454,30 @@ def related_work(
     return [work for pk, work in related.get(key, []) if pk != skip]
 
 
+def work_added_up(
+    opportunity: Opportunity, *, on: datetime.date | None = None
+) -> QuerySet[Opportunity, tuple[Any, ...]]:
+    """The other work the rule adds up with ``opportunity`` on the facts of
+    ``on`` (today), as ``_related_by_key`` reads it for a decision, oldest
+    first, for a page to show a page at a time: each piece's id, reference,
+    title, value as far as known, VAT basis and London date of publication.
+    None without a policy in force (``NoPolicy`` is the route's to say)."""
+    on = on or timezone.localdate()
+    try:
+        policy = _policy_in_force(opportunity.buyer_id, on)
+    except NoPolicy:
+        return Opportunity.objects.none().values_list("pk")
+    key = rules.category_key(opportunity.cpv_id[:8], policy.aggregation_cpv_digits)
+    pieces: QuerySet[Opportunity, tuple[Any, ...]] = (
+        _related_candidates(buyer_id=opportunity.buyer_id, keys=[key], policy=policy, on=on)
+        .exclude(pk=opportunity.pk)
+        .annotate(published_on=TruncDate("published_at", tzinfo=LONDON))
+        .order_by("published_at", "pk")
+        .values_list("pk", "reference", "title", "known_value", "value_vat_basis", "published_on")
+    )
+    return pieces
+
+
 # --- Deciding ---------------------------------------------------------------------------
 
 
@@ -608,6 +632,9 @@ class CurrentRoute:
     recorded_at: datetime.datetime | None = None
     threshold_source: str = rules.LOCAL
     refused_for_aggregation: bool = False
+    # How many other pieces of work were added up (``aggregated`` lists them
+    # where they were read; the opportunity's page links to their own page).
+    related_count: int = 0
 
     @property
     def invitation_allowed(self) -> bool:
@@ -632,7 +659,7 @@ class CurrentRoute:
 
 
 def _from_decision(
-    opportunity: Opportunity, result: RouteResult, on: datetime.date, explain: bool = True
+    opportunity: Opportunity, result: RouteResult, on: datetime.date, listed: bool = True
 ) -> CurrentRoute:
     decision = result.decision
     return CurrentRoute(
@@ -641,7 +668,7 @@ def _from_decision(
         min_invited=decision.min_invited,
         min_local=decision.min_local,
         reasons=list(decision.reasons),
-        aggregated=aggregated_rows(decision) if explain else [],
+        aggregated=aggregated_rows(decision) if listed else [],
         threshold=decision.threshold,
         value_compared=decision.value_compared,
         aggregated_value=decision.aggregated_value,
@@ -655,6 +682,7 @@ def _from_decision(
         recorded_at=opportunity.route_checked_at,
         threshold_source=decision.threshold_source,
         refused_for_aggregation=decision.refused_for_aggregation,
+        related_count=decision.related_count,
     )
 
 
@@ -684,6 +712,7 @@ def recorded_route(
         min_local=band.min_local if band else None,
         reasons=list(check.reasons) if check else [],
         aggregated=list(check.aggregated) if check else [],
+        related_count=len(check.aggregated) if check else 0,
         threshold=check.threshold if check else None,
         value_compared=check.value_compared if check else None,
         aggregated_value=check.aggregated_value if check else None,
@@ -704,11 +733,16 @@ def current_routes(
     on: datetime.date | None = None,
     values: dict[int, Decimal] | None = None,
     explain: bool = True,
+    list_work: bool = True,
 ) -> dict[int, CurrentRoute]:
     """The route of each opportunity now, by id: the rule on the facts of
     ``on`` (today) for those whose route can still matter, the last recorded
     decision for awarded and cancelled ones. Without ``explain`` (a list of
     route tags) the live ones come without reasons or the work added up.
+    Without ``list_work`` (the opportunity's page, which links to the work
+    added up) they come with their reasons and how many pieces were added up
+    (``related_count``), from each category's totals as a list reads them,
+    not with each piece.
 
     Queries do not grow with the number of opportunities: one for the
     statutory thresholds, one per council for its policy and bands, one per
@@ -743,7 +777,8 @@ def current_routes(
                 return rules.category_key(o.cpv_id[:8], digits)
 
             keys = {key(o) for o in batch}
-            if explain:
+            listed = explain and list_work
+            if listed:
                 related = _related_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
             else:
                 totals = _RelatedTotals(
@@ -761,11 +796,11 @@ def current_routes(
                     statutory=kind,
                     explain=explain,
                     related=[work for pk, work in related.get(key(o), []) if pk != own]
-                    if explain
+                    if listed
                     else (),
-                    related_total=None if explain else totals.without(key(o), own, kind),
+                    related_total=None if listed else totals.without(key(o), own, kind),
                 )
-                routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on, explain)
+                routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on, listed)
     if final:
         checks = _last_checks(final)
         bands: dict[tuple[int | None, str], PolicyBand] = {

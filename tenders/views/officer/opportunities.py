@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.http import SignedInRequest
 from portal.links import url_for_pk
 from portal.models import User
 from portal.paging import PAGE_SIZE, CountedPaginator
-from portal.permissions import council_of
+from portal.permissions import council_of, works_for_council
 from portal.postcodes import sorted_districts
+from portal.ukdates import uk_long_day, uk_minute
 from tenders.forms.actions import (
     MAKE,
     REVIEW,
@@ -46,11 +46,13 @@ from tenders.models import (
     Opportunity,
     Route,
 )
+from tenders.models.opportunities import estimated_value_expression, known_value_expression
 from tenders.rules import money
 from tenders.selectors import (
     OPPORTUNITY_SORTS,
     council_opportunities,
     get_opportunity_for,
+    get_opportunity_row_for,
     invitation_rows,
     opportunity_page_facts,
     page_amendments,
@@ -69,7 +71,13 @@ from tenders.services import (
     opportunity_update_draft,
     override_refusal,
 )
-from tenders.services.routes import FINAL, CurrentRoute, current_routes, recorded_route
+from tenders.services.routes import (
+    FINAL,
+    CurrentRoute,
+    current_routes,
+    recorded_route,
+    work_added_up,
+)
 from tenders.views.officer.common import (
     REFUSALS,
     S,
@@ -149,13 +157,6 @@ def _stored_route(opportunity: Opportunity) -> CurrentRoute:
     return recorded_route(opportunity, None)
 
 
-def _uk_minute(moment: datetime.datetime) -> str:
-    """``moment`` in UK time as the ``date`` filter's "j M Y H:i" gives it
-    ("3 Mar 2026 14:00"), without parsing the format for every row."""
-    local = timezone.localtime(moment)
-    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y %H:%M}"
-
-
 def list_rows(
     opportunities: list[ValuedOpportunity], now: datetime.datetime | None = None
 ) -> list[ListRow]:
@@ -204,7 +205,7 @@ def list_rows(
         opportunity.status_label = statuses.get(status)
         opportunity.status_tag = tag(opportunity.status_colour, opportunity.status_label)
         deadline = opportunity.submission_deadline
-        opportunity.deadline = _uk_minute(deadline) if deadline else "Not set"
+        opportunity.deadline = uk_minute(deadline) if deadline else "Not set"
     return rows
 
 
@@ -286,7 +287,66 @@ def route_of(opportunity: Opportunity, facts: dict[str, Any], lots: list[Lot]) -
     values = None
     if opportunity.status != S.EVALUATION:  # no award yet: what is known is the estimate
         values = {opportunity.pk: opportunity.value_estimated(lots)}
-    return current_routes([opportunity], values=values)[opportunity.pk]
+    return route_of_page(opportunity, values)
+
+
+def route_of_page(opportunity: Opportunity, values: dict[int, Decimal] | None) -> CurrentRoute:
+    """``route_of`` as the opportunity's page shows a live route: its reasons
+    and how many pieces of other work were added up, from each category's
+    totals (the pieces are listed on their own page, ``work_added_up_page``)."""
+    return current_routes([opportunity], values=values, list_work=False)[opportunity.pk]
+
+
+@require_GET
+def work_added_up_page(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The other work the threshold rule adds up with an opportunity, a page
+    at a time (a busy category has hundreds of pieces): on today's facts while
+    its route can still change, as last recorded once it is awarded or
+    cancelled. The council's own people only: anyone else gets 404."""
+    user = request.user
+    if not works_for_council(user):
+        raise Http404("No such opportunity")
+    opportunity = get_opportunity_row_for(
+        user, pk, estimated=estimated_value_expression(), known=known_value_expression()
+    )
+    if opportunity.status in FINAL:
+        route = current_routes([opportunity])[opportunity.pk]
+        pieces: Any = [
+            (None, w["reference"], w["title"], Decimal(w["value"]), "", w["published_on"])
+            for w in route.aggregated
+        ]
+    else:
+        # Annotated above (the stubs do not follow annotations).
+        known = getattr(opportunity, "known" if opportunity.status == S.EVALUATION else "estimated")
+        route = route_of_page(opportunity, {opportunity.pk: known})
+        pieces = work_added_up(opportunity, on=route.decided_on)
+    page = Paginator(pieces, PAGE_SIZE).get_page(request.GET.get("page"))
+    detail = url_for_pk("tenders:opportunity_detail")
+    bases = dict(Opportunity._meta.get_field("value_vat_basis").flatchoices)
+    rows = [
+        {
+            "url": detail(piece_pk) if piece_pk else "",
+            "work": f"{reference} {title}",
+            "value": money(value),
+            "basis": bases.get(basis, ""),
+            # A date, or as a recorded check keeps it ("2025-12-07").
+            "published": uk_long_day(datetime.date.fromisoformat(str(published))),
+        }
+        for piece_pk, reference, title, value, basis, published in page.object_list
+    ]
+    sums = {}
+    total, own, threshold = route.aggregated_value, route.value_compared, route.threshold
+    if total is not None and own is not None and threshold is not None:
+        sums = {
+            "others": money(total - own),
+            "with_this": money(total),
+            "threshold": money(threshold),
+        }
+    return render(
+        request,
+        "tenders/officer/work_added_up.html",
+        {"opportunity": opportunity, "route": route, "page": page, "rows": rows, "sums": sums},
+    )
 
 
 INTENTIONS = dict(Intention.choices)

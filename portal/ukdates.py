@@ -1,0 +1,29 @@
+"""Dates and times in UK time as the pages print them, made without the
+``date`` filter's format parsing (a list of 20 to 50 rows paid for it once a
+date): ``uk_day`` is its "j M Y" ("3 Mar 2026"), ``uk_minute`` its
+"j M Y H:i" ("3 Mar 2026 14:00"), the same text (tested across the clock
+changes), and ``uk_long_day`` a date's "j F Y" ("3 March 2026")."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3
+
+
+def uk_day(moment: datetime.datetime) -> str:
+    """``moment`` in UK time as "3 Mar 2026" (the ``date`` filter's "j M Y")."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local.year}"
+
+
+def uk_minute(moment: datetime.datetime) -> str:
+    """``moment`` in UK time as "3 Mar 2026 14:00" (the ``date`` filter's "j M Y H:i")."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y %H:%M}"
+
+
+def uk_long_day(day: datetime.date) -> str:
+    """A date as "3 March 2026" (the ``date`` filter's "j F Y")."""
+    return f"{day.day} {MONTHS[day.month]} {day.year}"

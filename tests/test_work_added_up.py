@@ -1,0 +1,93 @@
+"""The work the threshold rule adds up with an opportunity (issue 19: the
+page of an opportunity in a busy category listed hundreds of pieces in one
+sentence, 38 KB). The route's reason counts the pieces and gives their total;
+the pieces are listed on a page of their own, twenty at a time, for the
+council's own people only: on today's facts while the route can change, as
+last recorded once the opportunity is awarded or cancelled."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import User
+from tenders.models import Opportunity, OpportunityStatus
+from tests.tenders_helpers import make_opportunity
+from tests.test_opportunity_pages import main_text
+
+
+def published(officer: User, value: str, title: str, days_ago: int) -> Opportunity:
+    """Work of the same category published ``days_ago`` (within the window)."""
+    opportunity = make_opportunity(officer, value, title=title)
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        status=OpportunityStatus.OPEN,
+        published_at=timezone.now() - datetime.timedelta(days=days_ago),
+    )
+    return opportunity
+
+
+def added_up_url(opportunity: Opportunity, page: int = 1) -> str:
+    url = reverse("tenders:opportunity_work_added_up", args=[opportunity.pk])
+    return url + (f"?page={page}" if page > 1 else "")
+
+
+def test_the_route_counts_the_work_and_its_page_lists_it_a_page_at_a_time(client, officer):
+    for n in range(25):
+        published(officer, "1000.00", f"Earlier cleaning {n:02d}", days_ago=60 - n)
+    draft = make_opportunity(officer, "5000.00", title="Carpet cleaning")
+    client.force_login(officer)
+
+    page = main_text(client.get(reverse("tenders:opportunity_detail", args=[draft.pk])))
+    assert "See the 25 pieces of work added up" in page
+    assert "Earlier cleaning" not in page  # counted, not listed
+
+    with CaptureQueriesContext(connection) as first_queries:
+        first = main_text(client.get(added_up_url(draft)))
+    with CaptureQueriesContext(connection) as second_queries:
+        second = main_text(client.get(added_up_url(draft, page=2)))
+    assert "25 pieces of work" in first and "Showing 1 to 20" in first
+    shown = [f"Earlier cleaning {n:02d}" for n in range(25)]
+    # Oldest first, twenty a page.
+    assert all(title in first for title in shown[:20])
+    assert not any(title in first for title in shown[20:])
+    assert all(title in second for title in shown[20:]) and "Showing 21 to 25" in second
+    assert first.index(shown[0]) < first.index(shown[19])
+    assert "The other work comes to £25,000.00; with this opportunity, £30,000.00" in first
+    assert len(first_queries) == len(second_queries)
+
+
+def test_with_no_other_work_the_route_has_no_link_and_the_page_says_so(client, officer):
+    draft = make_opportunity(officer, "5000.00", cpv="45000000-7", title="Roof repairs")
+    client.force_login(officer)
+    page = main_text(client.get(reverse("tenders:opportunity_detail", args=[draft.pk])))
+    assert "pieces of work added up" not in page and "piece of work added up" not in page
+    listed = main_text(client.get(added_up_url(draft)))
+    assert "No other work in the same category is added up with this opportunity." in listed
+
+
+def test_a_cancelled_opportunity_lists_what_its_recorded_decision_added_up(client, officer):
+    earlier = published(officer, "100000.00", "Window cleaning", days_ago=30)
+    draft = make_opportunity(officer, "100000.00", title="Carpet cleaning")  # checked: recorded
+    Opportunity.objects.filter(pk=draft.pk).update(status=OpportunityStatus.CANCELLED)
+    # Today's facts changed since: the recorded decision is what is shown.
+    Opportunity.objects.filter(pk=earlier.pk).update(title="Renamed since")
+    client.force_login(officer)
+    listed = main_text(client.get(added_up_url(draft)))
+    assert "Window cleaning" in listed and "Renamed since" not in listed
+    assert "1 piece of work" in listed and "£100,000.00" in listed
+
+
+def test_only_the_councils_own_people_see_it(client, officer, auditor, other_officer):
+    published(officer, "1000.00", "Window cleaning", days_ago=30)
+    draft = make_opportunity(officer, "5000.00", title="Carpet cleaning")
+    supplier = User.objects.get(email="supplier@aire-valley.example")
+    for person, status in [(auditor, 200), (other_officer, 404), (supplier, 404)]:
+        client.force_login(person)
+        response = client.get(added_up_url(draft))
+        assert response.status_code == status, person.email
+        if status == 404:
+            assert b"Window cleaning" not in response.content
