@@ -309,12 +309,12 @@ def decide(
       many suppliers to invite and how many of them local.
 
     Without ``explain`` the decision is the same but has no reasons (a list
-    that shows only each row's route). The reasons say how many other pieces
-    of work were added up and their total, never each piece: those are the
-    decision's ``aggregated`` when ``related`` lists them. The related work
-    may be given already added up instead (``related_total``, from ``add_up``
-    on ``threshold_basis``): the same decision and reasons, without the list
-    of the work (a list of tags, or a page that links to the list).
+    that shows only each row's route). The related work may be given already
+    added up (``related_total``, from ``add_up`` on ``threshold_basis``)
+    instead of listed: the same decision, whose reasons count the pieces and
+    give their total but cannot name them (a list of tags; the page of an
+    opportunity in a busy category, which links to the pieces' own page).
+    Listed, the reasons name each piece, as a refusal must.
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
@@ -368,11 +368,23 @@ def decide(
             )
         return full_tender()
     if related_total.count and aggregated_value >= limit.amount:
-        # The pieces themselves are the decision's ``aggregated`` (kept with a
-        # check, listed on their own page): a busy category has hundreds.
+        # Listed, the reason names each piece (the refusal's list, kept with a
+        # check); added up, it counts them (the opportunity's page of a busy
+        # category, which links to their own page: hundreds of pieces).
+        listing = (
+            " ("
+            + "; ".join(
+                f"{r.reference} {r.title} ({money(r.value)}, {r.published_on:%-d %B %Y})"
+                for r in counted
+            )
+            + ")"
+            if counted
+            else ""
+        )
         summary = (
             f"With {related_total.count} other piece{'s' if related_total.count != 1 else ''} "
-            f"of work in the same category for this council within {policy.window_days} days, "
+            "of work in the same category for this council within "
+            f"{policy.window_days} days{listing}, "
             f"the total is {money(aggregated_value)}, at or above {limit.words}."
             if explain
             else ""

@@ -318,6 +318,7 @@ def test_officer_pages_and_their_errors(
     audit.submit("New opportunity, nothing typed", "Save and check the route")
     draft = make_opportunity(officer, "8000.00", title="Park cleaning")
     audit.visit("Draft opportunity", f"/opportunities/{draft.pk}/")
+    audit.visit("Work added up", f"/opportunities/{draft.pk}/work-added-up/")
     audit.visit("Edit a draft", f"/opportunities/{draft.pk}/edit/")
     audit.visit("Lot builder", f"/opportunities/{draft.pk}/lots/areas/")
     audit.submit("Lot builder, nothing typed", "Continue")

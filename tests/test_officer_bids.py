@@ -570,12 +570,12 @@ EVALUATION_QUERIES = 16
 # who marked; criteria; the questionnaire's questions, the latest version's answers and
 # rates (issue 17).
 BID_QUERIES = 15
-# The officer's opportunity page: the 14 of tests/test_opportunity_pages.py while open
+# The officer's opportunity page: the 15 of tests/test_opportunity_pages.py while open
 # for bids, less the questions, documents and amendments (these have none: no query);
 # plus the opening once closed; plus the awards once opened, and the lots' value (an
 # awarded lot counts at its awarded value, so it is read rather than summed from the lots).
-CLOSED_DETAIL_QUERIES = 12
-OPENED_DETAIL_QUERIES = 15  # and does a panel mark it (issue 17)?
+CLOSED_DETAIL_QUERIES = 13
+OPENED_DETAIL_QUERIES = 16  # and does a panel mark it (issue 17)?
 # Once awarded the route no longer changes: the decision last recorded, read with the
 # opportunity, so none of today's facts are read.
 AWARDED_DETAIL_QUERIES = 11  # and does a panel mark it (issue 17)?

@@ -170,8 +170,8 @@ def test_work_added_up_to_the_threshold_shows_what_was_added(officer_client, spl
     )
     assert "Full tender required" in page
     assert "Work must not be split to stay under the threshold" in page
-    assert "With 1 other piece of work" in page and "£200,000.00" in page
-    # Which work: on its own page, linked from the route.
+    assert "Window cleaning" in page and "£200,000.00" in page
+    # And on its own page, linked from the route.
     assert "See the 1 piece of work added up" in page
     listed = main_text(
         officer_client.get(reverse("tenders:opportunity_work_added_up", args=[split_work.pk]))

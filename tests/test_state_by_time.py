@@ -683,7 +683,8 @@ def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_s
     client = signed_in(officer)
     page = main_text(client.get(reverse("tenders:opportunity_detail", args=[draft.pk])))
     assert "The route has changed since it was last checked" in page
-    assert "Full tender required" in page and "See the 1 piece of work added up" in page
+    assert "Full tender required" in page and "Depot cleaning" in page
+    assert "See the 1 piece of work added up" in page
     added_up = reverse("tenders:opportunity_work_added_up", args=[draft.pk])
     assert "Depot cleaning" in main_text(client.get(added_up))
     listed = client.get(reverse("tenders:opportunity_list")).content.decode()

@@ -91,14 +91,27 @@ def test_related_work_that_reaches_the_threshold_refuses_the_invitation_route():
     decision = decide("100000.00", related=[related("50000.00"), related("30000.00", "DEMO-2")])
     assert decision.route == rules.FULL_TENDER
     assert decision.aggregated_value == D("180000.00")
-    # The reason counts the pieces and gives their total; the pieces are the
-    # decision's own list (kept with a check, listed on their own page).
+    # The refusal names what was added up; the decision keeps the list too.
+    assert "DEMO-2026-0001" in decision.reasons[0] and "DEMO-2" in decision.reasons[0]
     assert "With 2 other pieces of work" in decision.reasons[0]
     assert "the total is £180,000.00" in decision.reasons[0]
-    assert "DEMO-2026-0001" not in decision.reasons[0]
     assert [r.reference for r in decision.aggregated] == ["DEMO-2026-0001", "DEMO-2"]
     assert decision.related_count == 2
     assert "must not be split" in decision.reasons[0]
+
+
+def test_related_work_given_added_up_is_counted_in_the_reason_not_named():
+    """The page of an opportunity in a busy category decides from each
+    category's totals: the same route, a reason that counts the pieces."""
+    listed = decide("100000.00", related=[related("50000.00"), related("30000.00", "DEMO-2")])
+    added_up = decide(
+        "100000.00", related_total=rules.RelatedTotal(2, D("80000.00"), rules.INCLUSIVE)
+    )
+    assert added_up.route == listed.route == rules.FULL_TENDER
+    assert added_up.aggregated_value == listed.aggregated_value
+    assert added_up.related_count == 2 and added_up.aggregated == []
+    assert "With 2 other pieces of work" in added_up.reasons[0]
+    assert "DEMO-2" not in added_up.reasons[0] and "£180,000.00" in added_up.reasons[0]
 
 
 def test_related_work_below_the_threshold_leaves_the_route_open():

@@ -35,6 +35,29 @@ def added_up_url(opportunity: Opportunity, page: int = 1) -> str:
     return url + (f"?page={page}" if page > 1 else "")
 
 
+def test_the_route_names_a_few_pieces_and_counts_many(client, officer):
+    """Up to ten other pieces are named in the route's reason, as the refusal
+    names them; more are counted there, with their total, and listed apart."""
+    for n in range(10):
+        published(officer, "17000.00", f"Earlier cleaning {n:02d}", days_ago=60 - n)
+    draft = make_opportunity(officer, "10000.00", title="Carpet cleaning")
+    detail = reverse("tenders:opportunity_detail", args=[draft.pk])
+    client.force_login(officer)
+    with CaptureQueriesContext(connection) as few_queries:
+        page = main_text(client.get(detail))
+    assert "With 10 other pieces of work" in page and "the total is £180,000.00" in page
+    assert all(f"Earlier cleaning {n:02d} (£17,000.00" in page for n in range(10))
+    assert "See the 10 pieces of work added up" in page
+
+    published(officer, "1000.00", "Earlier cleaning 10", days_ago=20)
+    with CaptureQueriesContext(connection) as many_queries:
+        page = main_text(client.get(detail))
+    assert "With 11 other pieces of work" in page and "the total is £181,000.00" in page
+    assert "Earlier cleaning" not in page
+    assert "See the 11 pieces of work added up" in page
+    assert len(many_queries) == len(few_queries)
+
+
 def test_the_route_counts_the_work_and_its_page_lists_it_a_page_at_a_time(client, officer):
     for n in range(25):
         published(officer, "1000.00", f"Earlier cleaning {n:02d}", days_ago=60 - n)

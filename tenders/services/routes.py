@@ -243,10 +243,21 @@ def _related_candidates(
     )
 
 
+# The opportunity's page names the other work added up when there are at most
+# this many pieces; more are counted, and listed on their own page.
+NAMED = 10
+
+
 def _related_by_key(
-    *, buyer_id: int, keys: Iterable[str], policy: ProcurementPolicy, on: datetime.date
+    *,
+    buyer_id: int,
+    keys: Iterable[str],
+    policy: ProcurementPolicy,
+    on: datetime.date,
+    first: int | None = None,
 ) -> dict[str, list[tuple[int, rules.RelatedWork]]]:
-    """The related work of each category ``keys`` names, with its id (one query)."""
+    """The related work of each category ``keys`` names, with its id (one
+    query), oldest first; only the ``first`` pieces of all of them if given."""
     keys = sorted(set(keys))
     if not keys:
         return {}
@@ -261,6 +272,8 @@ def _related_by_key(
             "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_on"
         )
     )
+    if first is not None:
+        candidates = candidates[:first]
     found: dict[str, list[tuple[int, rules.RelatedWork]]] = defaultdict(list)
     digits = policy.aggregation_cpv_digits
     for pk, reference, title, cpv_id, known_value, basis, published_on in candidates:
@@ -741,8 +754,9 @@ def current_routes(
     route tags) the live ones come without reasons or the work added up.
     Without ``list_work`` (the opportunity's page, which links to the work
     added up) they come with their reasons and how many pieces were added up
-    (``related_count``), from each category's totals as a list reads them,
-    not with each piece.
+    (``related_count``), from each category's totals as a list reads them
+    and, for one opportunity, its category's first ``NAMED`` pieces: the
+    reasons name them when they are all, and count them otherwise.
 
     Queries do not grow with the number of opportunities: one for the
     statutory thresholds, one per council for its policy and bands, one per
@@ -778,6 +792,7 @@ def current_routes(
 
             keys = {key(o) for o in batch}
             listed = explain and list_work
+            related: dict[str, list[tuple[int, rules.RelatedWork]]] = {}
             if listed:
                 related = _related_by_key(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
             else:
@@ -785,9 +800,21 @@ def current_routes(
                     _related_values(buyer_id=buyer_id, keys=keys, policy=policy, on=on),
                     policy_figures,
                 )
+                if explain and len(keys) == 1:
+                    # One opportunity's page: its category's first pieces, so
+                    # that a reason names them when they are all there is.
+                    related = _related_by_key(
+                        buyer_id=buyer_id, keys=keys, policy=policy, on=on, first=NAMED + 1
+                    )
             for o in batch:
                 own = o.pk  # read once: a busy category has hundreds of related rows
                 kind = statutory.get(o.contract_kind)
+                others = [work for pk, work in related.get(key(o), []) if pk != own]
+                total = None if listed else totals.without(key(o), own, kind)
+                # Named when listed, or when they are few and the first read are all.
+                named = listed or (
+                    explain and total is not None and len(others) == total.count <= NAMED
+                )
                 decision = rules.decide(
                     value=values[o.pk],
                     entered_basis=o.value_vat_basis,
@@ -795,10 +822,8 @@ def current_routes(
                     override=bool(o.aggregation_override),
                     statutory=kind,
                     explain=explain,
-                    related=[work for pk, work in related.get(key(o), []) if pk != own]
-                    if listed
-                    else (),
-                    related_total=None if listed else totals.without(key(o), own, kind),
+                    related=others if named else (),
+                    related_total=None if named else total,
                 )
                 routes[o.pk] = _from_decision(o, RouteResult(decision, policy), on, listed)
     if final:
