@@ -14,7 +14,7 @@ RUN_SITE_URL = $(if $(SITE_URL),$(SITE_URL),http://$(LINK_HOST):$(PORT))
 # ...and the served host is allowed (a LAN address given as HOST), unless ALLOWED_HOSTS is set.
 RUN_ALLOWED_HOSTS = $(if $(ALLOWED_HOSTS),$(ALLOWED_HOSTS),127.0.0.1,localhost,[::1],$(HOST))
 
-.PHONY: run test lint setup assets migrate seed worker beat lock clean help
+.PHONY: run test lint setup assets migrate seed worker beat lock clean help screenshots
 
 help:
 	@echo "make run    set up, load demo data and serve http://$(HOST):$(PORT)/"
@@ -66,6 +66,12 @@ TEST_WORKERS ?= 2
 
 test: lint
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+
+# The browser tests' screenshots into docs/screenshots/ (the README's and the
+# issues' pictures); a plain test run leaves them in build/screenshots/.
+screenshots: setup
+	SCREENSHOTS=docs $(BIN)/pytest -n 0 tests/test_browser_demo_walk.py \
+		tests/test_browser_evaluation.py tests/test_browser_spending.py
 
 # --- production-like processes (need REDIS_URL and DATABASE_URL) --------------
 

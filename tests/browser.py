@@ -18,6 +18,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Where the browser tests put the screenshots they take: build/screenshots/
+# (not tracked), or the README's and the issues' pictures in docs/screenshots/
+# when asked (``make screenshots``: SCREENSHOTS=docs), so that a test run
+# leaves the working tree as it was.
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / ("docs" if os.environ.get("SCREENSHOTS") == "docs" else "build")
+SCREENSHOTS /= "screenshots"
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a browser test saves the screenshot ``name`` (a .png file name)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / name
+
+
 def chromium_problem() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"

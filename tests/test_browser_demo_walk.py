@@ -8,14 +8,14 @@ the lot awarded, the losing supplier reads the outcome letter in the inbox
 and the auditor reads the opportunity's history.
 
 On the way it takes a screenshot of each role's home for the README
-(``docs/screenshots/<role>-home.png``), so the pictures stay current."""
+(``docs/screenshots/<role>-home.png`` with ``make screenshots``; in
+``build/screenshots/`` otherwise, ``tests.browser.screenshot_path``)."""
 
 from __future__ import annotations
 
 import base64
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -23,10 +23,9 @@ from django_otp.oath import TOTP
 
 from devdata.demo_opportunities import TITLES
 from tenders.models import Award, Opportunity, OpportunityStatus
+from tests.browser import screenshot_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 class Printed:
@@ -86,8 +85,7 @@ def signed_in(browser, live_server, printed: Printed, email: str):
 
 def screenshot_home(page, role: str) -> None:
     page.goto("/")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{role}-home.png"
+    path = screenshot_path(f"{role}-home.png")
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 1000
 

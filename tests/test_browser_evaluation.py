@@ -37,7 +37,7 @@ from tenders.models import (
     ProcurementPolicy,
 )
 from tenders.services import DECLARATIONS
-from tests.browser import sign_in
+from tests.browser import screenshot_path, sign_in
 from tests.conftest import need
 from tests.tenders_helpers import approved_supplier, make_opportunity
 
@@ -48,7 +48,6 @@ TOM = "officer2@demo-council.example"  # Tom Hughes: evaluates
 MANNINGHAM = "bids@manningham-cleaners.example"
 SALTAIRE = "bids@saltaire-shine.example"
 SUPPLIER_PASSWORD = "a long test passphrase"  # tests.tenders_helpers.approved_supplier
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 Q1 = "Describe how you will clean the library each day."
 Q2 = "How will you check the quality of the cleaning?"
@@ -132,8 +131,7 @@ def heading(page) -> str:
 
 
 def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
+    path = screenshot_path(name)
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 1000
 

@@ -27,12 +27,11 @@ from django.utils import timezone
 
 from ledger.models import ImportStatus, Payee, Payment, SpendImport
 from tenders.models import Invitation, Opportunity, OpportunityStatus
-from tests.browser import sign_in
+from tests.browser import screenshot_path, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OFFICER = "officer@demo-council.example"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 HEADERS = [
     "Transaction Date",
@@ -270,13 +269,12 @@ def demo_spending(transactional_db, in_process_tasks, settings, tmp_path):
 def test_screenshots_of_the_dashboard_and_the_leakage_page(page, demo_spending):
     sign_in(page, OFFICER)
     page.set_viewport_size({"width": 1280, "height": 900})
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto("/spending/")
     assert page.get_by_role("heading", level=1).inner_text() == "The real local share"
     assert page.locator("#local-share").inner_text().endswith("%")
     assert page.locator("#figures tbody tr").count() >= 2  # two financial years
-    path = SCREENSHOTS / "spending-dashboard.png"
+    path = screenshot_path("spending-dashboard.png")
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
 
@@ -284,6 +282,6 @@ def test_screenshots_of_the_dashboard_and_the_leakage_page(page, demo_spending):
     assert page.get_by_role("heading", level=1).inner_text() == "Where the spending leaks"
     assert page.locator("[data-category='Cleaning Services']").count() == 1
     assert page.get_by_role("button", name=re.compile("^Start a draft opportunity")).count() >= 3
-    path = SCREENSHOTS / "spending-leakage.png"
+    path = screenshot_path("spending-leakage.png")
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
