@@ -69,8 +69,9 @@ test: lint
 
 # The browser tests' screenshots into docs/screenshots/ (the README's and the
 # issues' pictures); a plain test run leaves them in build/screenshots/.
+# They need Chromium and PostgreSQL (DATABASE_URL): CI=true fails rather than skips.
 screenshots: setup
-	SCREENSHOTS=docs $(BIN)/pytest -n 0 tests/test_browser_demo_walk.py \
+	CI=true SCREENSHOTS=docs $(BIN)/pytest -n 0 tests/test_browser_demo_walk.py \
 		tests/test_browser_evaluation.py tests/test_browser_spending.py
 
 # --- production-like processes (need REDIS_URL and DATABASE_URL) --------------

@@ -28,7 +28,6 @@ from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPa
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import get_template
-from django.utils import dateformat, timezone
 
 from cpv.models import CpvCode
 from cpv.selectors import descendants_filter
@@ -38,6 +37,7 @@ from portal.models import BuyerOrganisation, LocalityDistrict, Role, User
 from portal.permissions import is_council_staff, works_for_council
 from portal.postcodes import InvalidPostcode, is_district, normalise_postcode
 from portal.rawsql import reader
+from portal.ukdates import uk_day
 from suppliers.models import (
     ChangeKind,
     ChangeStatus,
@@ -643,7 +643,7 @@ def officer_home(user: User) -> dict[str, Any]:
         if kind not in kinds:
             kinds[kind] = tags.render({"supplier": supplier})
         supplier.tags = kinds[kind]
-        supplier.registered = dateformat.format(timezone.localtime(supplier.created_at), "j M Y")
+        supplier.registered = uk_day(supplier.created_at)
     return {
         "department_name": department_name,
         "pending_suppliers": list(suppliers.values()),

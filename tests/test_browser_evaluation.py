@@ -14,7 +14,7 @@ after it ends, and the bidders read the moderated comments in their letters.
 Each person has a browser window of their own, signed in afresh after each
 jump of the clock (an authenticator code is used once). On the way it takes
 the README's pictures of the supplier's answers and of moderation
-(``docs/screenshots/supplier-answers.png``, ``moderation.png``).
+(``supplier-answers.png``, ``moderation.png``: ``tests.browser.screenshot_path``).
 """
 
 from __future__ import annotations

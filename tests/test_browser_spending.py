@@ -11,7 +11,7 @@ The job runs in this process (``in_process_tasks``), as on the embedded
 default; the worker's own behaviour is tested in ``test_spend_import``.
 
 Also here: the screenshots of the dashboard and of the leakage page on the
-data ``make run`` loads (``docs/screenshots/spending-*.png``)."""
+data ``make run`` loads (``spending-*.png``: ``tests.browser.screenshot_path``)."""
 
 from __future__ import annotations
 

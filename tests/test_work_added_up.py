@@ -114,3 +114,32 @@ def test_only_the_councils_own_people_see_it(client, officer, auditor, other_off
         assert response.status_code == status, person.email
         if status == 404:
             assert b"Window cleaning" not in response.content
+
+
+def test_the_command_and_the_page_decide_alike_above_ten_pieces(client, officer):
+    """``route_to_market --opportunity`` names every piece (as a refusal does);
+    the page counts them above ten: the same route, band, sums and count."""
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for n in range(12):
+        published(officer, "16000.00", f"Earlier cleaning {n:02d}", days_ago=60 - n)
+    draft = make_opportunity(officer, "5000.00", title="Carpet cleaning")
+    client.force_login(officer)
+    shown = client.get(reverse("tenders:opportunity_detail", args=[draft.pk])).context["route"]
+    out = StringIO()
+    call_command("route_to_market", opportunity=draft.pk, json=True, stdout=out)
+    told = json.loads(out.getvalue())
+    assert (told["route"], told["band"], told["related_count"]) == (
+        shown.route,
+        None,
+        shown.related_count,
+    )
+    assert told["related_count"] == 12 and shown.route == "full_tender"
+    assert len(told["aggregated"]) == 12 and shown.aggregated == []
+    assert all(f"Earlier cleaning {n:02d}" in told["reasons"][0] for n in range(12))
+    assert "Earlier cleaning" not in " ".join(shown.reasons)
+    assert "With 12 other pieces of work" in " ".join(shown.reasons)
+    assert "£197,000.00" in told["reasons"][0] and "£197,000.00" in " ".join(shown.reasons)

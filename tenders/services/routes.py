@@ -474,7 +474,7 @@ def work_added_up(
     ``on`` (today), as ``_related_by_key`` reads it for a decision, oldest
     first, for a page to show a page at a time: each piece's id, reference,
     title, value as far as known, VAT basis and London date of publication.
-    None without a policy in force (``NoPolicy`` is the route's to say)."""
+    Empty without a policy in force (``NoPolicy`` is the route's to say)."""
     on = on or timezone.localdate()
     try:
         policy = _policy_in_force(opportunity.buyer_id, on)
@@ -755,8 +755,9 @@ def current_routes(
     Without ``list_work`` (the opportunity's page, which links to the work
     added up) they come with their reasons and how many pieces were added up
     (``related_count``), from each category's totals as a list reads them
-    and, for one opportunity, its category's first ``NAMED`` pieces: the
-    reasons name them when they are all, and count them otherwise.
+    and, for one opportunity, its category's first ``NAMED`` + 1 pieces (its
+    own may be one): the reasons name them when they are all and at most
+    ``NAMED``, and count them otherwise.
 
     Queries do not grow with the number of opportunities: one for the
     statutory thresholds, one per council for its policy and bands, one per

@@ -49,7 +49,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--opportunity",
             type=int,
-            help="Show a saved opportunity's route as its page does (today's facts)",
+            help="Show a saved opportunity's route as its page decides it (today's facts), "
+            "its reasons naming every piece of work added up, as a refusal does",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
@@ -112,9 +113,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _opportunity(pk: int, on: datetime.date | None) -> dict[str, Any]:
-        """What the opportunity's page shows (``current_route``): the rule on the
-        facts of ``on`` (today), or the decision last recorded once it is awarded
-        or cancelled."""
+        """The route the opportunity's page shows (``current_route``): the rule on
+        the facts of ``on`` (today), or the decision last recorded once it is
+        awarded or cancelled. Its reasons name every piece of work added up (the
+        page names at most ten and links to the rest)."""
         opportunity = Opportunity.objects.select_related("buyer", "cpv").filter(pk=pk).first()
         if opportunity is None:
             raise CommandError(f"No opportunity with id {pk}.")
@@ -139,6 +141,7 @@ class Command(BaseCommand):
                 }
                 for work in route.aggregated
             ],
+            "related_count": route.related_count,
             "policy_version": route.policy_version,
             "live": route.live,
             "decided_on": route.decided_on.isoformat() if route.decided_on else None,
