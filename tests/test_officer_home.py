@@ -198,21 +198,32 @@ def test_the_supplier_counts_are_the_councils_own_decisions(demo_data, officer, 
     the approvals table, not every supplier joined to its decision)."""
     from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierStatus
     from suppliers.selectors import is_local_to, officer_home
+    from suppliers.services import supplier_set_status
 
     mine = SupplierApproval.objects.filter(buyer=officer.buyer)
     approved = mine.filter(status=SupplierStatus.APPROVED)
-    # One of this council's approved suppliers suspended, one put back to
-    # pending; another council approves a supplier this one has not decided on.
+    # One of this council's approved suppliers suspended (through the service);
+    # another council approves a supplier this one has not decided on.
     suspended, back_to_pending = approved.order_by("pk")[:2]
-    suspended.status = SupplierStatus.SUSPENDED
-    suspended.save()
-    back_to_pending.status = SupplierStatus.PENDING
-    back_to_pending.save()
+    supplier_set_status(
+        supplier=suspended.supplier,
+        buyer=officer.buyer,
+        status=SupplierStatus.SUSPENDED,
+        reason="Insurance lapsed.",
+        by=officer,
+    )
     undecided = SupplierOrganisation.objects.exclude(approvals__buyer=officer.buyer).first()
     assert undecided is not None
-    SupplierApproval.objects.create(
-        supplier=undecided, buyer=other_officer.buyer, status=SupplierStatus.APPROVED
+    supplier_set_status(
+        supplier=undecided,
+        buyer=other_officer.buyer,
+        status=SupplierStatus.APPROVED,
+        reason="Checked.",
+        by=other_officer,
     )
+    # A row still saying "pending" (no service writes one, but the counts must
+    # read it as waiting, as the statement they replaced did): written directly.
+    SupplierApproval.objects.filter(pk=back_to_pending.pk).update(status=SupplierStatus.PENDING)
 
     home = officer_home(officer)
 

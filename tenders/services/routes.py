@@ -248,6 +248,25 @@ def _related_candidates(
 NAMED = 10
 
 
+def _pieces(
+    *, buyer_id: int, keys: list[str], policy: ProcurementPolicy, on: datetime.date
+) -> QuerySet[Opportunity, tuple[Any, ...]]:
+    """The related work of the categories ``keys`` names, oldest first, as
+    rows (a busy category has hundreds in a window): id, reference, title, CPV
+    code, value as far as known, VAT basis and London date of publication."""
+    pieces: QuerySet[Opportunity, tuple[Any, ...]] = (
+        _related_candidates(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+        # The London date of publication, from the database: not a timestamp
+        # parsed and converted in Python for each of hundreds of rows.
+        .annotate(published_on=TruncDate("published_at", tzinfo=LONDON))
+        .order_by("published_at", "pk")
+        .values_list(
+            "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_on"
+        )
+    )
+    return pieces
+
+
 def _related_by_key(
     *,
     buyer_id: int,
@@ -261,17 +280,7 @@ def _related_by_key(
     keys = sorted(set(keys))
     if not keys:
         return {}
-    candidates = (
-        _related_candidates(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
-        # The London date of publication, from the database: not a timestamp
-        # parsed and converted in Python for each of hundreds of rows.
-        .annotate(published_on=TruncDate("published_at", tzinfo=LONDON))
-        .order_by("published_at", "pk")
-        # Rows, not models: a busy category has hundreds in a window.
-        .values_list(
-            "pk", "reference", "title", "cpv_id", "known_value", "value_vat_basis", "published_on"
-        )
-    )
+    candidates = _pieces(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
     if first is not None:
         candidates = candidates[:first]
     found: dict[str, list[tuple[int, rules.RelatedWork]]] = defaultdict(list)
@@ -471,24 +480,17 @@ def work_added_up(
     opportunity: Opportunity, *, on: datetime.date | None = None
 ) -> QuerySet[Opportunity, tuple[Any, ...]]:
     """The other work the rule adds up with ``opportunity`` on the facts of
-    ``on`` (today), as ``_related_by_key`` reads it for a decision, oldest
-    first, for a page to show a page at a time: each piece's id, reference,
-    title, value as far as known, VAT basis and London date of publication.
-    Empty without a policy in force (``NoPolicy`` is the route's to say)."""
+    ``on`` (today), as a decision reads it (``_pieces``), for a page to show a
+    page at a time. Empty without a policy in force (``NoPolicy`` is the
+    route's to say)."""
     on = on or timezone.localdate()
     try:
         policy = _policy_in_force(opportunity.buyer_id, on)
     except NoPolicy:
-        return Opportunity.objects.none().values_list("pk")
+        return Opportunity.objects.none().values_list("pk")  # no row: nothing is unpacked
     key = rules.category_key(opportunity.cpv_id[:8], policy.aggregation_cpv_digits)
-    pieces: QuerySet[Opportunity, tuple[Any, ...]] = (
-        _related_candidates(buyer_id=opportunity.buyer_id, keys=[key], policy=policy, on=on)
-        .exclude(pk=opportunity.pk)
-        .annotate(published_on=TruncDate("published_at", tzinfo=LONDON))
-        .order_by("published_at", "pk")
-        .values_list("pk", "reference", "title", "known_value", "value_vat_basis", "published_on")
-    )
-    return pieces
+    pieces = _pieces(buyer_id=opportunity.buyer_id, keys=[key], policy=policy, on=on)
+    return pieces.exclude(pk=opportunity.pk)
 
 
 # --- Deciding ---------------------------------------------------------------------------

@@ -287,13 +287,8 @@ def route_of(opportunity: Opportunity, facts: dict[str, Any], lots: list[Lot]) -
     values = None
     if opportunity.status != S.EVALUATION:  # no award yet: what is known is the estimate
         values = {opportunity.pk: opportunity.value_estimated(lots)}
-    return route_of_page(opportunity, values)
-
-
-def route_of_page(opportunity: Opportunity, values: dict[int, Decimal] | None) -> CurrentRoute:
-    """``route_of`` as the opportunity's page shows a live route: its reasons
-    and how many pieces of other work were added up, from each category's
-    totals (the pieces are listed on their own page, ``work_added_up_page``)."""
+    # Its reasons from each category's totals, naming at most ten pieces (the
+    # rest are counted, and listed on their own page: ``work_added_up_page``).
     return current_routes([opportunity], values=values, list_work=False)[opportunity.pk]
 
 
@@ -312,13 +307,16 @@ def work_added_up_page(request: SignedInRequest, pk: int) -> HttpResponse:
     if opportunity.status in FINAL:
         route = current_routes([opportunity])[opportunity.pk]
         pieces: Any = [
-            (None, w["reference"], w["title"], Decimal(w["value"]), "", w["published_on"])
+            (None, w["reference"], w["title"], None, Decimal(w["value"]), "", w["published_on"])
             for w in route.aggregated
         ]
     else:
         # Annotated above (the stubs do not follow annotations).
         known = getattr(opportunity, "known" if opportunity.status == S.EVALUATION else "estimated")
-        route = route_of_page(opportunity, {opportunity.pk: known})
+        # Only the sums and the count: the pieces are this page's own query.
+        route = current_routes([opportunity], values={opportunity.pk: known}, explain=False)[
+            opportunity.pk
+        ]
         pieces = work_added_up(opportunity, on=route.decided_on)
     page = Paginator(pieces, PAGE_SIZE).get_page(request.GET.get("page"))
     detail = url_for_pk("tenders:opportunity_detail")
@@ -332,7 +330,7 @@ def work_added_up_page(request: SignedInRequest, pk: int) -> HttpResponse:
             # A date, or as a recorded check keeps it ("2025-12-07").
             "published": uk_long_day(datetime.date.fromisoformat(str(published))),
         }
-        for piece_pk, reference, title, value, basis, published in page.object_list
+        for piece_pk, reference, title, _cpv, value, basis, published in page.object_list
     ]
     sums = {}
     total, own, threshold = route.aggregated_value, route.value_compared, route.threshold
