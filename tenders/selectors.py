@@ -7,6 +7,7 @@ import datetime
 import functools
 from typing import Any
 
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -29,6 +30,7 @@ from django.utils import timezone
 from portal import audit, homes
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, Role, User
+from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import works_for_council
 from portal.rawsql import reader
 from portal.ukdates import uk_day, uk_minute
@@ -399,6 +401,77 @@ def _council_order(sort: str, now: datetime.datetime) -> list[Any]:
     if sort == "status":
         return [_status_order(now).asc(), "-created_at", "-id"]
     return ["-created_at", "-id"]
+
+
+def _status_parts(now: datetime.datetime) -> list[tuple[int, Q]]:
+    """The "status" sort's order as parts an index reads in order: each status
+    at ``now`` with its place (``_status_order``'s), a closed one read as two
+    parts (closed, and open with its deadline passed), each by
+    ``opportunity_list`` (buyer, status, newest first)."""
+    parts = []
+    for rank, status in enumerate(OpportunityStatus.values):
+        if status == OpportunityStatus.CLOSED:
+            parts += [
+                (rank, Q(status=status)),
+                (rank, Q(status=OpportunityStatus.OPEN, submission_deadline__lt=now)),
+            ]
+        else:
+            parts.append((rank, status_is(status, now)))
+    return parts
+
+
+def _status_sorted_page(
+    opportunities: QuerySet[Opportunity], now: datetime.datetime, offset: int, limit: int
+) -> QuerySet[Opportunity]:
+    """``opportunities`` (sorted by status) cut to the page at ``offset``:
+    from each part of ``_status_parts`` only its first ``offset + limit`` by
+    the index, then those few sorted, rather than every row found by a search
+    given its place by a CASE and sorted (ADR 10: 16 ms to 0.6 ms for a
+    one-letter search of 20,000 opportunities). The page's rows are read by
+    id, in the list's own order."""
+    parts = [
+        opportunities.filter(part)
+        .annotate(rank=Value(rank, output_field=IntegerField()))
+        .values("rank", "created_at", "id")
+        .order_by("-created_at", "-id")[: offset + limit]
+        for rank, part in _status_parts(now)
+    ]
+    page = parts[0].union(*parts[1:], all=True).order_by("rank", "-created_at", "-id")
+    sql, params = page[offset : offset + limit].query.get_compiler(opportunities.db).as_sql()
+    # The ORM's own SQL of the union, as the subquery of the page's ids.
+    ids = RawSQL(f"SELECT u.id FROM ({sql}) u", params)  # noqa: S608, S611
+    return opportunities.filter(pk__in=ids)
+
+
+def council_opportunity_page(
+    user: User,
+    *,
+    status: str = "",
+    query: str = "",
+    sort: str = DEFAULT_SORT,
+    number: Any = 1,
+    now: datetime.datetime | None = None,
+) -> Page[Opportunity]:
+    """Page ``number`` of ``council_opportunities`` (``PAGE_SIZE`` a page; the
+    first when it is no number, the last when past the end), its rows and
+    their total in two queries whatever the sort."""
+    now = now or timezone.now()
+    opportunities = council_opportunities(user, status=status, query=query, sort=sort, now=now)
+    # SQLite cannot cut the parts of a union (and holds small councils).
+    by_parts = (
+        sort_or_default(sort) == "status"
+        and connection.features.supports_slicing_ordering_in_compound
+    )
+
+    def read(offset: int, limit: int) -> tuple[list[Opportunity], int]:
+        total = opportunities.count()
+        if offset >= total:
+            return [], total
+        if by_parts:
+            return list(_status_sorted_page(opportunities, now, offset, limit)), total
+        return list(opportunities[offset : offset + limit]), total
+
+    return read_page(number, PAGE_SIZE, read, opportunities.count)
 
 
 def council_opportunities(

@@ -154,6 +154,46 @@ def test_the_status_sort_follows_the_status_at_the_moment(officer_client, office
     ]
 
 
+def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer, other_officer):
+    """On PostgreSQL the status sort reads each status's part by the index, only
+    as far as the page (``council_opportunity_page``): every page, the page
+    past the end and page 0 are what cutting the whole sorted list gives, with
+    ties, an open one whose deadline passed, a search and a status filter."""
+    from tenders.selectors import council_opportunities, council_opportunity_page
+
+    Opportunity.objects.all().delete()
+    made = [make_opportunity(officer, "5000", title=f"Cleaning {n}") for n in range(53)]
+    now = timezone.now()
+    for n, opportunity in enumerate(made):
+        status = ["draft", "open", "closed", "evaluation", "awarded", "cancelled", "open"][n % 7]
+        # Every seventh is open with its deadline passed: closed, by the moment.
+        deadline = now - datetime.timedelta(hours=1) if n % 7 == 6 else now + datetime.timedelta(7)
+        Opportunity.objects.filter(pk=opportunity.pk).update(
+            status=status,
+            submission_deadline=deadline,
+            # Pairs made at the same moment: ties the id breaks.
+            created_at=now - datetime.timedelta(minutes=n // 2),
+        )
+    council_with_policy(other_officer.buyer)
+    make_opportunity(other_officer, "5000", title="Cleaning elsewhere")
+    for query, status in [("", ""), ("clean", ""), ("1", ""), ("", "closed"), ("nothing", "")]:
+        whole = list(
+            council_opportunities(officer, query=query, status=status, sort="status", now=now)
+        )
+        pages = max(1, -(-len(whole) // 20))
+        for number in [0, *range(1, pages + 1), pages + 2]:
+            page = council_opportunity_page(
+                officer, query=query, status=status, sort="status", number=number, now=now
+            )
+            shown = min(max(number, 1), pages)
+            assert page.number == shown
+            assert page.paginator.count == len(whole)
+            assert [o.pk for o in page.object_list] == [
+                o.pk for o in whole[(shown - 1) * 20 : shown * 20]
+            ], (query, status, number)
+            assert all(o.estimated_value == D("5000") for o in page.object_list)
+
+
 def test_a_sort_the_list_does_not_offer_is_ignored(officer_client, three):
     newest = officer_client.get(LIST)
     for bad in ["'; DROP TABLE x", "-id", "created_at", "title\x00"]:
@@ -191,6 +231,10 @@ def test_the_search_and_sort_cost_no_more_queries(
         officer_client.get(LIST, {"q": "grass", "sort": "value", "status": "draft"})
     with django_assert_num_queries(len(plain)):
         officer_client.get(LIST, {"sort": "nonsense"})
+    with django_assert_num_queries(len(plain)):
+        officer_client.get(LIST, {"q": "e", "sort": "status"})
+    with django_assert_num_queries(len(plain)):
+        officer_client.get(LIST, {"q": "e", "sort": "status", "status": "draft"})
 
 
 # --- The supplier's list --------------------------------------------------------------

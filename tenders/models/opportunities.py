@@ -241,6 +241,9 @@ class Opportunity(models.Model):
             # The council's list, newest first, a page at a time (no sort of them all).
             models.Index(fields=["buyer", "-created_at", "-id"], name="opportunity_newest"),
             models.Index(fields=["buyer", "published_at"], name="opportunity_published"),
+            # A search counted from the index alone (a one-letter search finds every
+            # row: 5.6 ms read from the table, 1.5 ms from this, at 20,000; ADR 10).
+            models.Index(fields=["buyer", "searchable"], name="opportunity_search"),
             models.Index(fields=["status", "submission_deadline"], name="opportunity_deadline"),
             # A supplier's list sorts its invitations by these, from the index alone.
             models.Index(

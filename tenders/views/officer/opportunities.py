@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -50,7 +49,7 @@ from tenders.models.opportunities import estimated_value_expression, known_value
 from tenders.rules import money
 from tenders.selectors import (
     OPPORTUNITY_SORTS,
-    council_opportunities,
+    council_opportunity_page,
     get_opportunity_for,
     get_opportunity_row_for,
     invitation_rows,
@@ -218,13 +217,9 @@ def opportunity_list(request: SignedInRequest) -> HttpResponse:
     status = form.cleaned_data["status"] if valid else ""
     query = form.cleaned_data["q"] if valid else ""
     sort = sort_or_default(kept.get("sort"))
-    # council_opportunities annotates ``estimated_value``; its return type
-    # (a QuerySet of plain opportunities) does not say so.
-    opportunities = cast(
-        "QuerySet[ValuedOpportunity]",
-        council_opportunities(request.user, status=status, query=query, sort=sort),
+    page = council_opportunity_page(
+        request.user, status=status, query=query, sort=sort, number=request.GET.get("page")
     )
-    page = Paginator(opportunities, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "tenders/officer/list.html",
