@@ -244,6 +244,12 @@ class Opportunity(models.Model):
             # A search counted from the index alone (a one-letter search finds every
             # row: 5.6 ms read from the table, 1.5 ms from this, at 20,000; ADR 10).
             models.Index(fields=["buyer", "searchable"], name="opportunity_search"),
+            # The list sorted by title or deadline, a page read in the index's order
+            # (a search of 20,000 sorted by title: 10.8 ms sorting them all, 0.06 ms).
+            models.Index(fields=["buyer", "title", "id"], name="opportunity_by_title"),
+            models.Index(
+                fields=["buyer", "submission_deadline", "id"], name="opportunity_by_deadline"
+            ),
             models.Index(fields=["status", "submission_deadline"], name="opportunity_deadline"),
             # A supplier's list sorts its invitations by these, from the index alone.
             models.Index(
