@@ -51,19 +51,18 @@ from tenders.models import (
     status_is,
 )
 from tenders.models.opportunities import estimated_value_expression, known_value_expression
+from tenders.services.routes import NoPolicy, policy_with_bands
 
 
 def policy_in_force(
     buyer: BuyerOrganisation, on: datetime.date | None = None
 ) -> ProcurementPolicy | None:
-    """The buyer's policy version in force on ``on`` (today in Europe/London by default)."""
-    on = on or timezone.localdate()
-    return (
-        ProcurementPolicy.objects.filter(buyer=buyer, effective_from__lte=on)
-        .prefetch_related("bands")
-        .order_by("-effective_from")
-        .first()
-    )
+    """The buyer's policy version in force on ``on`` (today in Europe/London by
+    default) with its bands (``band_list``), in one query; None without one."""
+    try:
+        return policy_with_bands(buyer, on or timezone.localdate())
+    except NoPolicy:
+        return None
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:

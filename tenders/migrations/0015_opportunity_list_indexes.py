@@ -5,25 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cpv', '0003_synonyms'),
-        ('portal', '0010_notification_pending_by_id'),
-        ('tenders', '0014_route_facts_cache'),
+        ("cpv", "0003_synonyms"),
+        ("portal", "0010_notification_pending_by_id"),
+        ("tenders", "0014_route_facts_cache"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['buyer', 'searchable'], name='opportunity_search'),
+            model_name="opportunity",
+            index=models.Index(fields=["buyer", "searchable"], name="opportunity_search"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['buyer', 'title', 'id'], name='opportunity_by_title'),
+            model_name="opportunity",
+            index=models.Index(fields=["buyer", "title", "id"], name="opportunity_by_title"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['buyer', 'submission_deadline', 'id'], name='opportunity_by_deadline'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["buyer", "submission_deadline", "id"], name="opportunity_by_deadline"
+            ),
         ),
     ]

@@ -113,7 +113,9 @@ class ProcurementPolicy(models.Model):
 
     def band_ranges(self) -> list[tuple[PolicyBand, Decimal]]:
         """Each band with the highest value in it (the next band's start less 1p)."""
-        bands = list(self.bands.all())
+        bands = getattr(self, "band_list", None)
+        if bands is None:
+            bands = list(self.bands.all())
         uppers = [band.lower_bound for band in bands[1:]] + [self.local_threshold]
         return [(band, upper - Decimal("0.01")) for band, upper in zip(bands, uppers, strict=True)]
 

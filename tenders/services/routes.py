@@ -100,7 +100,7 @@ def policy_on(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementP
     return policy
 
 
-def _policy_and_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
+def policy_with_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
     """``policy_on`` in one query: the bands of the version in force, each with
     it, the version given its bands. (A version always has bands: the first
     from £0.)"""
@@ -122,7 +122,7 @@ def _policy_and_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> Proc
     return policy
 
 
-# ``_policy_and_bands`` as one constant plain statement (ADR 10): the bands of
+# ``policy_with_bands`` as one constant plain statement (ADR 10): the bands of
 # the version in force, each row with its version's figures. The ORM's form
 # took longer to build than the database took to run it, on every list.
 _POLICY_SQL = """
@@ -150,7 +150,7 @@ _BAND_FIELDS = ["id", "name", "lower_bound", "min_invited", "min_local"]
 
 
 def _policy_in_force(buyer_id: int, on: datetime.date) -> ProcurementPolicy:
-    """``_policy_and_bands`` for a list's route tags, read with plain SQL: the
+    """``policy_with_bands`` for a list's route tags, read with plain SQL: the
     version with its figures only (another column would be read when asked
     for) and its bands (``band_list``)."""
     with connection.cursor() as cursor:
@@ -512,7 +512,7 @@ def route_for(
     (``ContractKind``) whose statutory threshold applies; by default the one
     the CPV division implies (works, goods, otherwise services)."""
     on = on or timezone.localdate()
-    policy = _policy_and_bands(buyer, on)
+    policy = policy_with_bands(buyer, on)
     decision = rules.decide(
         value=value,
         entered_basis=entered_basis,
