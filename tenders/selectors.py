@@ -18,6 +18,7 @@ from django.db.models import (
     IntegerField,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -51,18 +52,32 @@ from tenders.models import (
     status_is,
 )
 from tenders.models.opportunities import estimated_value_expression, known_value_expression
-from tenders.services.routes import NoPolicy, policy_with_bands
 
 
 def policy_in_force(
-    buyer: BuyerOrganisation, on: datetime.date | None = None
+    buyer: BuyerOrganisation | int, on: datetime.date | None = None
 ) -> ProcurementPolicy | None:
     """The buyer's policy version in force on ``on`` (today in Europe/London by
-    default) with its bands (``band_list``), in one query; None without one."""
-    try:
-        return policy_with_bands(buyer, on or timezone.localdate())
-    except NoPolicy:
-        return None
+    default) with its bands (``band_list``) in one query: the bands of that
+    version, each read with it. None without one. (A version always has bands,
+    the first from £0; one without would be read by a second query.)"""
+    buyer_id = buyer if isinstance(buyer, int) else buyer.pk
+    in_force = (
+        ProcurementPolicy.objects.filter(
+            buyer_id=buyer_id, effective_from__lte=on or timezone.localdate()
+        )
+        .order_by("-effective_from")
+        .values("pk")[:1]
+    )
+    bands = list(
+        PolicyBand.objects.filter(policy_id=Subquery(in_force))
+        .select_related("policy")
+        .order_by("lower_bound", "pk")
+    )
+    policy = bands[0].policy if bands else ProcurementPolicy.objects.filter(pk__in=in_force).first()
+    if policy is not None:
+        policy.band_list = bands
+    return policy
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:

@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -46,6 +46,7 @@ from tenders.models import (
     StatutoryFigure,
 )
 from tenders.models.opportunities import known_value_expression
+from tenders.selectors import policy_in_force
 from tenders.statutory import THRESHOLD_KINDS, kind_of_cpv
 
 LONDON = ZoneInfo("Europe/London")
@@ -82,6 +83,14 @@ class RouteRefused(Exception):
 # --- What the rule reads ------------------------------------------------------------
 
 
+def _no_policy(buyer: BuyerOrganisation | int, on: datetime.date) -> NoPolicy:
+    name = buyer if isinstance(buyer, BuyerOrganisation) else "This council"
+    return NoPolicy(
+        f"{name} has no procurement policy in force on {on:%-d %B %Y}. "
+        "An administrator must add one first."
+    )
+
+
 def policy_on(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
     """The buyer's policy version in force on ``on`` (two queries: it and its bands)."""
     buyer_id = buyer if isinstance(buyer, int) else buyer.pk
@@ -92,33 +101,16 @@ def policy_on(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementP
         .first()
     )
     if policy is None:
-        name = buyer if isinstance(buyer, BuyerOrganisation) else "This council"
-        raise NoPolicy(
-            f"{name} has no procurement policy in force on {on:%-d %B %Y}. "
-            "An administrator must add one first."
-        )
+        raise _no_policy(buyer, on)
     return policy
 
 
 def policy_with_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
-    """``policy_on`` in one query: the bands of the version in force, each with
-    it, the version given its bands. (A version always has bands: the first
-    from £0.)"""
-    buyer_id = buyer if isinstance(buyer, int) else buyer.pk
-    in_force = (
-        ProcurementPolicy.objects.filter(buyer_id=buyer_id, effective_from__lte=on)
-        .order_by("-effective_from")
-        .values("pk")[:1]
-    )
-    bands = list(
-        PolicyBand.objects.filter(policy_id=Subquery(in_force))
-        .select_related("policy")
-        .order_by("lower_bound", "pk")
-    )
-    if not bands:
-        return policy_on(buyer, on)
-    policy = bands[0].policy
-    policy.band_list = bands
+    """``policy_on`` in one query (``selectors.policy_in_force``): the version
+    given its bands (``band_list``)."""
+    policy = policy_in_force(buyer, on)
+    if policy is None:
+        raise _no_policy(buyer, on)
     return policy
 
 
