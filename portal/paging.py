@@ -58,7 +58,8 @@ def read_page(
     count: Callable[[], int],
 ) -> Page:
     """Page ``number`` as ``Paginator.get_page`` gives it (1 when it is not a
-    number; the last page when it is past the end). ``read(offset, limit)``
+    number, and, unlike it, when it is 0 or less; the last page when it is
+    past the end). ``read(offset, limit)``
     gives the rows and the number of rows in all (0 when there are no rows);
     ``count()`` is asked only for a page past the end."""
     number = page_number(number)

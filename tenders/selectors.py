@@ -50,6 +50,7 @@ from tenders.models import (
     Route,
     RouteCheck,
     status_is,
+    status_parts,
 )
 from tenders.models.opportunities import estimated_value_expression, known_value_expression
 
@@ -418,20 +419,15 @@ def _council_order(sort: str, now: datetime.datetime) -> list[Any]:
 
 
 def _status_parts(now: datetime.datetime) -> list[tuple[int, Q]]:
-    """The "status" sort's order as parts an index reads in order: each status
-    at ``now`` with its place (``_status_order``'s), a closed one read as two
-    parts (closed, and open with its deadline passed), each by
-    ``opportunity_list`` (buyer, status, newest first)."""
-    parts = []
-    for rank, status in enumerate(OpportunityStatus.values):
-        if status == OpportunityStatus.CLOSED:
-            parts += [
-                (rank, Q(status=status)),
-                (rank, Q(status=OpportunityStatus.OPEN, submission_deadline__lt=now)),
-            ]
-        else:
-            parts.append((rank, status_is(status, now)))
-    return parts
+    """The "status" sort's order as parts an index reads in order: each
+    status's ``status_parts`` at ``now`` with the status's place
+    (``_status_order``'s), each read by ``opportunity_list`` (buyer, status,
+    newest first)."""
+    return [
+        (rank, part)
+        for rank, status in enumerate(OpportunityStatus.values)
+        for part in status_parts(status, now)
+    ]
 
 
 def _status_sorted_page(
@@ -477,15 +473,22 @@ def council_opportunity_page(
         and connection.features.supports_slicing_ordering_in_compound
     )
 
+    counted: list[int] = []
+
+    def count() -> int:
+        if not counted:
+            counted.append(opportunities.count())
+        return counted[0]
+
     def read(offset: int, limit: int) -> tuple[list[Opportunity], int]:
-        total = opportunities.count()
+        total = count()
         if offset >= total:
             return [], total
         if by_parts:
             return list(_status_sorted_page(opportunities, now, offset, limit)), total
         return list(opportunities[offset : offset + limit]), total
 
-    return read_page(number, PAGE_SIZE, read, opportunities.count)
+    return read_page(number, PAGE_SIZE, read, count)
 
 
 def council_opportunities(

@@ -156,23 +156,30 @@ def test_the_status_sort_follows_the_status_at_the_moment(officer_client, office
 
 def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer, other_officer):
     """On PostgreSQL the status sort reads each status's part by the index, only
-    as far as the page (``council_opportunity_page``): every page, the page
+    to the end of the page (``council_opportunity_page``): every page, the page
     past the end and page 0 are what cutting the whole sorted list gives, with
-    ties, an open one whose deadline passed, a search and a status filter."""
+    more than two pages in one status, all tied but for the id, open ones whose
+    deadline passed among the closed, a search and a status filter. (SQLite
+    sorts the whole list: the same comparison holds there too.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from tenders.selectors import council_opportunities, council_opportunity_page
 
     Opportunity.objects.all().delete()
-    made = [make_opportunity(officer, "5000", title=f"Cleaning {n}") for n in range(53)]
+    made = [make_opportunity(officer, "5000", title=f"Cleaning {n}") for n in range(75)]
     now = timezone.now()
     for n, opportunity in enumerate(made):
-        status = ["draft", "open", "closed", "evaluation", "awarded", "cancelled", "open"][n % 7]
-        # Every seventh is open with its deadline passed: closed, by the moment.
-        deadline = now - datetime.timedelta(hours=1) if n % 7 == 6 else now + datetime.timedelta(7)
+        # Most are drafts (the first part, more than two pages of it), all made
+        # at the same moment: only the id orders them, and cuts them; the others
+        # in threes made at one moment. Every tenth is closed and, five further
+        # on, open with its deadline passed: closed by the moment.
+        status = {0: "closed", 5: "open", 3: "awarded", 7: "cancelled"}.get(n % 10, "draft")
+        passed = n % 10 == 5
         Opportunity.objects.filter(pk=opportunity.pk).update(
             status=status,
-            submission_deadline=deadline,
-            # Pairs made at the same moment: ties the id breaks.
-            created_at=now - datetime.timedelta(minutes=n // 2),
+            submission_deadline=now + datetime.timedelta(days=-1 if passed else 7),
+            created_at=now - datetime.timedelta(minutes=0 if status == "draft" else n // 3),
         )
     council_with_policy(other_officer.buyer)
     make_opportunity(other_officer, "5000", title="Cleaning elsewhere")
@@ -182,9 +189,10 @@ def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer,
         )
         pages = max(1, -(-len(whole) // 20))
         for number in [0, *range(1, pages + 1), pages + 2]:
-            page = council_opportunity_page(
-                officer, query=query, status=status, sort="status", number=number, now=now
-            )
+            with CaptureQueriesContext(connection) as queries:
+                page = council_opportunity_page(
+                    officer, query=query, status=status, sort="status", number=number, now=now
+                )
             shown = min(max(number, 1), pages)
             assert page.number == shown
             assert page.paginator.count == len(whole)
@@ -192,6 +200,9 @@ def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer,
                 o.pk for o in whole[(shown - 1) * 20 : shown * 20]
             ], (query, status, number)
             assert all(o.estimated_value == D("5000") for o in page.object_list)
+            if whole and connection.features.supports_slicing_ordering_in_compound:
+                assert "UNION ALL" in queries[-1]["sql"]
+    assert len(whole) == 0 and len(council_opportunities(officer, sort="status")) == 75
 
 
 def test_a_sort_the_list_does_not_offer_is_ignored(officer_client, three):

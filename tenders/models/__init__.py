@@ -47,6 +47,7 @@ from tenders.models.opportunities import (
     status_at,
     status_is,
     status_now,
+    status_parts,
 )
 from tenders.models.policy import (
     MONEY,
@@ -110,4 +111,5 @@ __all__ = [
     "status_at",
     "status_is",
     "status_now",
+    "status_parts",
 ]

@@ -66,19 +66,29 @@ def status_now(now: datetime.datetime) -> Case:
     )
 
 
-def status_is(status: str, now: datetime.datetime, prefix: str = "") -> Q:
-    """Opportunities (or rows ``prefix`` leads to them) whose status at ``now`` is ``status``."""
+def status_parts(status: str, now: datetime.datetime, prefix: str = "") -> list[Q]:
+    """``status_is(status, now)`` as parts no row is in twice, each one stored
+    status (an index on the status reads each in order): closed is the closed
+    ones and the open ones whose deadline has passed."""
 
     def q(**lookups: object) -> Q:
         return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
 
     if status == OpportunityStatus.OPEN:
-        return q(status=status) & (
-            q(submission_deadline__gte=now) | q(submission_deadline__isnull=True)
-        )
+        due = q(submission_deadline__gte=now) | q(submission_deadline__isnull=True)
+        return [q(status=status) & due]
     if status == OpportunityStatus.CLOSED:
-        return q(status=status) | q(status=OpportunityStatus.OPEN, submission_deadline__lt=now)
-    return q(status=status)
+        return [q(status=status), q(status=OpportunityStatus.OPEN, submission_deadline__lt=now)]
+    return [q(status=status)]
+
+
+def status_is(status: str, now: datetime.datetime, prefix: str = "") -> Q:
+    """Opportunities (or rows ``prefix`` leads to them) whose status at ``now`` is ``status``."""
+    parts = status_parts(status, now, prefix)
+    found = parts[0]
+    for part in parts[1:]:
+        found |= part
+    return found
 
 
 class ContractKind(models.TextChoices):

@@ -88,7 +88,8 @@ class ProcurementPolicy(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    # Present only where the bands were read with the policy (``routes.policy_with_bands``).
+    # Present only where the bands were read with the policy
+    # (``selectors.policy_in_force``, ``routes._policy_in_force``): ``band_rows``.
     band_list: list[PolicyBand]
 
     class Meta:
@@ -111,11 +112,14 @@ class ProcurementPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.buyer} policy v{self.version} from {self.effective_from:%d %B %Y}"
 
+    def band_rows(self) -> list[PolicyBand]:
+        """Its bands, lowest first: those read with it, else from the database."""
+        bands = getattr(self, "band_list", None)
+        return list(self.bands.all()) if bands is None else bands
+
     def band_ranges(self) -> list[tuple[PolicyBand, Decimal]]:
         """Each band with the highest value in it (the next band's start less 1p)."""
-        bands = getattr(self, "band_list", None)
-        if bands is None:
-            bands = list(self.bands.all())
+        bands = self.band_rows()
         uppers = [band.lower_bound for band in bands[1:]] + [self.local_threshold]
         return [(band, upper - Decimal("0.01")) for band, upper in zip(bands, uppers, strict=True)]
 

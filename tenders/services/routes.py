@@ -159,9 +159,7 @@ def _policy_in_force(buyer_id: int, on: datetime.date) -> ProcurementPolicy:
 
 
 def figures(policy: ProcurementPolicy) -> rules.PolicyFigures:
-    bands = getattr(policy, "band_list", None)
-    if bands is None:
-        bands = list(policy.bands.all())
+    bands = policy.band_rows()
     return rules.PolicyFigures(
         version=policy.version,
         effective_from=policy.effective_from,
