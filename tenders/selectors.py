@@ -473,12 +473,7 @@ def council_opportunity_page(
         and connection.features.supports_slicing_ordering_in_compound
     )
 
-    counted: list[int] = []
-
-    def count() -> int:
-        if not counted:
-            counted.append(opportunities.count())
-        return counted[0]
+    count = functools.cache(opportunities.count)  # once, whoever asks first
 
     def read(offset: int, limit: int) -> tuple[list[Opportunity], int]:
         total = count()

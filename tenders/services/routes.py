@@ -83,38 +83,21 @@ class RouteRefused(Exception):
 # --- What the rule reads ------------------------------------------------------------
 
 
-def _no_policy(buyer: BuyerOrganisation | int, on: datetime.date) -> NoPolicy:
-    name = buyer if isinstance(buyer, BuyerOrganisation) else "This council"
-    return NoPolicy(
-        f"{name} has no procurement policy in force on {on:%-d %B %Y}. "
-        "An administrator must add one first."
-    )
-
-
 def policy_on(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
-    """The buyer's policy version in force on ``on`` (two queries: it and its bands)."""
-    buyer_id = buyer if isinstance(buyer, int) else buyer.pk
-    policy = (
-        ProcurementPolicy.objects.filter(buyer_id=buyer_id, effective_from__lte=on)
-        .prefetch_related("bands")
-        .order_by("-effective_from")
-        .first()
-    )
-    if policy is None:
-        raise _no_policy(buyer, on)
-    return policy
-
-
-def policy_with_bands(buyer: BuyerOrganisation | int, on: datetime.date) -> ProcurementPolicy:
-    """``policy_on`` in one query (``selectors.policy_in_force``): the version
-    given its bands (``band_list``)."""
+    """The buyer's policy version in force on ``on`` with its bands
+    (``band_list``), in one query (``selectors.policy_in_force``); ``NoPolicy``
+    without one."""
     policy = policy_in_force(buyer, on)
     if policy is None:
-        raise _no_policy(buyer, on)
+        name = buyer if isinstance(buyer, BuyerOrganisation) else "This council"
+        raise NoPolicy(
+            f"{name} has no procurement policy in force on {on:%-d %B %Y}. "
+            "An administrator must add one first."
+        )
     return policy
 
 
-# ``policy_with_bands`` as one constant plain statement (ADR 10): the bands of
+# ``policy_on`` as one constant plain statement (ADR 10): the bands of
 # the version in force, each row with its version's figures. The ORM's form
 # took longer to build than the database took to run it, on every list.
 _POLICY_SQL = """
@@ -142,7 +125,7 @@ _BAND_FIELDS = ["id", "name", "lower_bound", "min_invited", "min_local"]
 
 
 def _policy_in_force(buyer_id: int, on: datetime.date) -> ProcurementPolicy:
-    """``policy_with_bands`` for a list's route tags, read with plain SQL: the
+    """``policy_on`` for a list's route tags, read with plain SQL: the
     version with its figures only (another column would be read when asked
     for) and its bands (``band_list``)."""
     with connection.cursor() as cursor:
@@ -502,7 +485,7 @@ def route_for(
     (``ContractKind``) whose statutory threshold applies; by default the one
     the CPV division implies (works, goods, otherwise services)."""
     on = on or timezone.localdate()
-    policy = policy_with_bands(buyer, on)
+    policy = policy_on(buyer, on)
     decision = rules.decide(
         value=value,
         entered_basis=entered_basis,

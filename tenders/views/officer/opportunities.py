@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -346,15 +346,10 @@ INTENTIONS = dict(Intention.choices)
 
 
 def _for_display(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row with ``invited_on`` and ``intention_label`` as the page shows them.
-    Suppliers are invited in batches, so the time ("j M Y H:i", as the ``date``
-    filter would give) is formatted once a minute, not once a row."""
-    shown: dict[Any, str] = {}
+    """Each row with ``invited_on`` ("j M Y H:i", as the ``date`` filter gives
+    it: ``uk_minute``) and ``intention_label`` as the page shows them."""
     for row in rows:
-        minute = timezone.localtime(row["invited_at"]).replace(second=0, microsecond=0)
-        if minute not in shown:
-            shown[minute] = formats.date_format(minute, "j M Y H:i")
-        row["invited_on"] = shown[minute]
+        row["invited_on"] = uk_minute(row["invited_at"])
         row["intention_label"] = INTENTIONS.get(row["intention"], row["intention"])
     return rows
 
