@@ -827,10 +827,25 @@ def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, mon
     chunks = []
     real = imports._commit_chunk
     monkeypatch.setattr(imports, "_commit_chunk", lambda *a: chunks.append(1) or real(*a))
+    settings = _planner_settings()
     spend_import = imported(demo_data, officer, csv_file(AWKWARD))
     assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
     # PostgreSQL reads the file itself; the embedded SQLite default, row by row.
     assert bool(chunks) == (imports.connection.vendor != "postgresql")
+    # The bulk path's memory and both-cores settings end with it: the worker's
+    # connection serves the next task with the server's own.
+    assert _planner_settings() == settings
+
+
+def _planner_settings() -> list[str]:
+    if imports.connection.vendor != "postgresql":
+        return []
+    with imports.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting FROM pg_settings WHERE name IN "
+            "('work_mem', 'parallel_setup_cost', 'parallel_tuple_cost') ORDER BY name"
+        )
+        return [value for (value,) in cursor.fetchall()]
 
 
 @pytest.mark.parametrize(

@@ -683,8 +683,13 @@ def run(
 
     try:
         with connection.cursor() as cursor:
-            # Sorting and hashing a million rows in memory, not on disk (reset below).
+            # Sorting and hashing a million rows in memory, not on disk, and
+            # reading them on both cores: the planner's default costs for
+            # handing rows between processes kept each statement on one core
+            # (reading the rows of a million: 10.2 -> 6.5 s). Reset below.
             cursor.execute("SET work_mem = '256MB'")
+            cursor.execute("SET parallel_setup_cost = 0")
+            cursor.execute("SET parallel_tuple_cost = 0")
         total = bulk.stage(raw, header_line)
         step("stage")
         if spend_import.rows_total != total:
@@ -725,5 +730,7 @@ def run(
         bulk.drop()
         with connection.cursor() as cursor:
             cursor.execute("RESET work_mem")
+            cursor.execute("RESET parallel_setup_cost")
+            cursor.execute("RESET parallel_tuple_cost")
         step("end")
         log.info("Spending import %s, bulk path: %s", spend_import.pk, steps)
