@@ -128,7 +128,12 @@ def database_url(name: str = "DATABASE_URL") -> DBConfig | None:
         # are in memory or on SSD, not on the spinning disk PostgreSQL's default
         # (4) assumes, and that default chose to read whole tables where an index
         # held the answer (ADR 10).
-        config.setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={RANDOM_PAGE_COST}"
+        # Added to any options the URL gives (``?options=-c%20search_path%3D…``);
+        # a URL that sets random_page_cost itself keeps its own.
+        options = config.setdefault("OPTIONS", {})
+        given = options.get("options", "")
+        if "random_page_cost" not in given:
+            options["options"] = f"{given} -c random_page_cost={RANDOM_PAGE_COST}".strip()
     return config
 
 

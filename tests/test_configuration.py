@@ -135,6 +135,17 @@ def test_postgresql_connections_cost_a_read_out_of_order_as_solid_state(monkeypa
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/portal")
     options = config.database_url()["OPTIONS"]
     assert options["options"] == "-c random_page_cost=1.1"
+    # Options the URL gives are kept, and its own planner cost wins.
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgres://u:p@127.0.0.1:5432/portal?options=-c%20search_path%3Dportal"
+    )
+    assert config.database_url()["OPTIONS"]["options"] == (
+        "-c search_path=portal -c random_page_cost=1.1"
+    )
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgres://u:p@127.0.0.1:5432/portal?options=-c%20random_page_cost%3D2"
+    )
+    assert config.database_url()["OPTIONS"]["options"] == "-c random_page_cost=2"
     # The embedded default's SQLite has no such planner setting.
     monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/portal.sqlite3")
     assert "options" not in config.database_url().get("OPTIONS", {})
