@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     verbose_name = "People, organisations and audit"
 
     def ready(self) -> None:
-        from portal import signals  # noqa: F401  (connects sign-in auditing)
+        from portal import planner, signals  # noqa: F401  (connect their receivers)

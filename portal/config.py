@@ -103,10 +103,6 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
-# PostgreSQL's documented value for solid-state storage (its default, 4, is a disk's).
-RANDOM_PAGE_COST = 1.1
-
-
 def database_url(name: str = "DATABASE_URL") -> DBConfig | None:
     """Parse a PostgreSQL (or SQLite) URL into a Django DATABASES entry."""
     import dj_database_url
@@ -122,18 +118,6 @@ def database_url(name: str = "DATABASE_URL") -> DBConfig | None:
     config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
     if scheme != "sqlite" and not config.get("NAME"):
         raise ConfigurationError(name, "a URL that names the database after the host", value)
-    if scheme != "sqlite":
-        # The planner told, as each connection starts, that reading a page out
-        # of order costs little more than reading the next: the portal's data
-        # are in memory or on SSD, not on the spinning disk PostgreSQL's default
-        # (4) assumes, and that default chose to read whole tables where an index
-        # held the answer (ADR 10).
-        # Added to any options the URL gives (``?options=-c%20search_path%3D…``);
-        # a URL that sets random_page_cost itself keeps its own.
-        options = config.setdefault("OPTIONS", {})
-        given = options.get("options", "")
-        if "random_page_cost" not in given:
-            options["options"] = f"{given} -c random_page_cost={RANDOM_PAGE_COST}".strip()
     return config
 
 

@@ -827,13 +827,17 @@ def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, mon
     chunks = []
     real = imports._commit_chunk
     monkeypatch.setattr(imports, "_commit_chunk", lambda *a: chunks.append(1) or real(*a))
-    settings = _planner_settings()
+    settings, during = _planner_settings(), []
+    monkeypatch.setattr(imports, "_after_chunk", lambda *a: during.append(_planner_settings()))
     spend_import = imported(demo_data, officer, csv_file(AWKWARD))
     assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
     # PostgreSQL reads the file itself; the embedded SQLite default, row by row.
     assert bool(chunks) == (imports.connection.vendor != "postgresql")
-    # The bulk path's memory and both-cores settings end with it: the worker's
-    # connection serves the next task with the server's own.
+    if imports.connection.vendor == "postgresql":
+        # Both cores and a quarter of a gigabyte while the file is read …
+        assert during == [["0", "0", str(256 * 1024)]]
+    # … and the settings end with it: the worker's connection serves the next
+    # task with the server's own.
     assert _planner_settings() == settings
 
 
