@@ -827,8 +827,8 @@ def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, mon
     chunks = []
     real = imports._commit_chunk
     monkeypatch.setattr(imports, "_commit_chunk", lambda *a: chunks.append(1) or real(*a))
-    settings, during = _planner_settings(), []
-    monkeypatch.setattr(imports, "_after_chunk", lambda *a: during.append(_planner_settings()))
+    settings, during = _run_settings(), []
+    monkeypatch.setattr(imports, "_after_chunk", lambda *a: during.append(_run_settings()))
     spend_import = imported(demo_data, officer, csv_file(AWKWARD))
     assert (spend_import.rows_imported, spend_import.rows_refused) == (5, 2)
     # PostgreSQL reads the file itself; the embedded SQLite default, row by row.
@@ -838,16 +838,19 @@ def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, mon
         assert during == [["0", "0", str(256 * 1024)]]
     # … and the settings end with it: the worker's connection serves the next
     # task with the server's own.
-    assert _planner_settings() == settings
+    assert _run_settings() == settings
 
 
-def _planner_settings() -> list[str]:
+def _run_settings() -> list[str]:
+    """The connection's values of the settings the bulk path sets, by name."""
+    from ledger.services import bulk
+
     if imports.connection.vendor != "postgresql":
         return []
     with imports.connection.cursor() as cursor:
         cursor.execute(
-            "SELECT setting FROM pg_settings WHERE name IN "
-            "('work_mem', 'parallel_setup_cost', 'parallel_tuple_cost') ORDER BY name"
+            "SELECT setting FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
+            [sorted(bulk._RUN_SETTINGS)],
         )
         return [value for (value,) in cursor.fetchall()]
 
