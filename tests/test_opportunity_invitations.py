@@ -159,6 +159,75 @@ def test_a_reservation_to_local_suppliers_refuses_a_distant_one(officer_client, 
     assert "reserved to local suppliers" in errors(response)
 
 
+def _invite_national(officer_client, opportunity) -> None:
+    officer_client.post(
+        reverse("tenders:opportunity_invite", args=[opportunity.pk]),
+        {"suppliers": [supplier_named(NATIONAL).pk], "non_local_justification": "Specialist."},
+    )
+    assert NATIONAL in invited_names(opportunity)
+
+
+@pytest.mark.parametrize(
+    ("reservation", "why"),
+    [("local", "not local"), ("sme_vcse", "neither an SME nor a VCSE")],
+)
+def test_a_reservation_is_decided_before_inviting_not_added_to_shut_out_an_invitee(
+    officer_client, officer, reservation, why
+):
+    """RULES §3: the reservation is decided before inviting. Reserving an
+    opportunity that already invites a supplier the reservation would shut
+    out is refused, naming it; nothing changes."""
+    from tenders.services import opportunity_update_draft
+    from tenders.services.lifecycle import OpportunityRefused
+
+    opportunity = make_opportunity(officer, "60000.00")
+    _invite_national(officer_client, opportunity)
+    edits = AuditEvent.objects.filter(action="opportunity.edited").count()
+    with pytest.raises(OpportunityRefused) as refused:
+        opportunity_update_draft(
+            opportunity=opportunity,
+            by=officer,
+            reservation=reservation,
+            no_cross_border_interest=True,
+        )
+    assert f"these invited suppliers are {why}: {NATIONAL}." in str(refused.value)
+    assert "decided before anyone is invited" in str(refused.value)
+    opportunity.refresh_from_db()
+    assert opportunity.reservation == "none" and not opportunity.no_cross_border_interest
+    assert AuditEvent.objects.filter(action="opportunity.edited").count() == edits
+
+
+def test_a_reservation_every_invitee_meets_may_still_be_recorded(officer_client, officer):
+    from tenders.services import opportunity_update_draft
+
+    opportunity = make_opportunity(officer, "60000.00")
+    officer_client.post(reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk]))
+    assert invited_names(opportunity) == {AIRE_VALLEY, ECCLESHILL}
+    opportunity_update_draft(
+        opportunity=opportunity, by=officer, reservation="local", no_cross_border_interest=True
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.reservation == "local"
+
+
+def test_publishing_is_refused_while_an_invitee_is_outside_the_reservation(
+    officer_client, officer
+):
+    """However the reservation came to shut out an invitee (an edit in the
+    admin, data from before this check), publishing names it and refuses."""
+    from tenders.models import Opportunity
+
+    opportunity = make_opportunity(officer, "8000.00")  # single quote: one invitee is enough
+    _invite_national(officer_client, opportunity)
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        reservation="local", no_cross_border_interest=True
+    )
+    response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
+    assert f"these invited suppliers are not local: {NATIONAL}." in errors(response)
+    opportunity.refresh_from_db()
+    assert opportunity.status == OpportunityStatus.DRAFT
+
+
 def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_numbers(
     officer_client, officer, in_process_tasks, django_capture_on_commit_callbacks
 ):

@@ -27,6 +27,7 @@ from tenders import rules
 from tenders.models import (
     Bid,
     Criterion,
+    Invitation,
     Lot,
     Opportunity,
     OpportunityStatus,
@@ -252,6 +253,10 @@ def opportunity_update_draft(
     before["value"] = opportunity_value(opportunity)
     for name, value in fields.items():
         setattr(opportunity, name, value)
+    if opportunity.reservation != before["reservation"]:
+        # Decided before inviting (RULES §3): not changed to shut out an invitee.
+        if problems := reservation_problems(opportunity):
+            raise OpportunityRefused(problems)
     opportunity.full_clean(exclude=["route", "policy"])
     opportunity.save()
     if lots is not None:
@@ -329,6 +334,7 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
             "Confirm that the contract has no potential cross-border interest: reserving it "
             "is not open otherwise."
         )
+    problems.extend(reservation_problems(opportunity))
     if decision.band is not None:
         problems.extend(rules.band_shortfall(decision.band, **invited_counts(opportunity)))
     # Imported here: the questionnaire's changes are amendments, which import this module.
@@ -337,6 +343,43 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     # Nothing for an opportunity without a questionnaire (the old way, ADR 14).
     problems.extend(questionnaire_problems(opportunity))
     return problems
+
+
+# At most this many invitees named in a refusal; the rest are counted.
+NAMED_AT_MOST = 10
+
+
+def reservation_problems(opportunity: Opportunity) -> list[str]:
+    """The invited suppliers the opportunity's reservation does not let in
+    (RULES §3: the reservation is decided before inviting): to local
+    suppliers, those not local when invited; to SMEs and VCSEs, those that
+    are neither. Empty when there is no reservation or every invitee meets it."""
+    invitations = Invitation.objects.filter(opportunity=opportunity)
+    if opportunity.reservation == Reservation.LOCAL:
+        outside = invitations.filter(was_local=False)
+        why = "not local"
+        reserved = "to local suppliers"
+    elif opportunity.reservation == Reservation.SME_VCSE:
+        outside = invitations.filter(supplier__is_sme=False, supplier__is_vcse=False)
+        why = "neither an SME nor a VCSE"
+        reserved = "to SMEs and VCSEs"
+    else:
+        return []
+    names = list(
+        outside.order_by("supplier__legal_name", "pk").values_list(
+            "supplier__legal_name", flat=True
+        )[: NAMED_AT_MOST + 1]
+    )
+    if not names:
+        return []
+    shown = names[:NAMED_AT_MOST]
+    more = outside.count() - len(shown) if len(names) > NAMED_AT_MOST else 0
+    listed = ", ".join(shown) + (f" and {more} more" if more else "")
+    return [
+        f"The opportunity is reserved {reserved}, but these invited suppliers are {why}: "
+        f"{listed}. A reservation is decided before anyone is invited: keep the opportunity "
+        "open to any invited supplier, or write a new draft with the reservation first."
+    ]
 
 
 class InvitedCounts(TypedDict):
