@@ -210,9 +210,7 @@ def test_a_reservation_every_invitee_meets_may_still_be_recorded(officer_client,
     assert opportunity.reservation == "local"
 
 
-def test_publishing_is_refused_while_an_invitee_is_outside_the_reservation(
-    officer_client, officer
-):
+def test_publishing_is_refused_while_an_invitee_is_outside_the_reservation(officer_client, officer):
     """However the reservation came to shut out an invitee (an edit in the
     admin, data from before this check), publishing names it and refuses."""
     from tenders.models import Opportunity

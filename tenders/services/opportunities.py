@@ -253,10 +253,11 @@ def opportunity_update_draft(
     before["value"] = opportunity_value(opportunity)
     for name, value in fields.items():
         setattr(opportunity, name, value)
-    if opportunity.reservation != before["reservation"]:
-        # Decided before inviting (RULES §3): not changed to shut out an invitee.
-        if problems := reservation_problems(opportunity):
-            raise OpportunityRefused(problems)
+    # Decided before inviting (RULES §3): not changed to shut out an invitee.
+    if opportunity.reservation != before["reservation"] and (
+        problems := reservation_problems(opportunity)
+    ):
+        raise OpportunityRefused(problems)
     opportunity.full_clean(exclude=["route", "policy"])
     opportunity.save()
     if lots is not None:
