@@ -254,7 +254,12 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = officer_client.post(publish, follow=True)
-    assert "is open for bids. The 4 invited suppliers have been told" in main_text(response)
+    # Aire Valley and Bowling have people at the portal; Eccleshill and National
+    # Facilities are suppliers the demo approved with nobody signed up.
+    assert (
+        "is open for bids. 2 of the 4 invited suppliers have been told by email and in their "
+        "inbox. Nobody at the other 2 has signed up to the portal yet, so tell them another way"
+    ) in main_text(response)
     opportunity.refresh_from_db()
     assert opportunity.status == OpportunityStatus.OPEN
     recipients = {address for message in mail.outbox for address in message.to}
@@ -331,3 +336,22 @@ def test_the_invite_page_stays_fast_with_thousands_of_suppliers(
     with django_assert_max_num_queries(budget):
         officer_client.post(reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk]))
     assert Invitation.objects.filter(opportunity=opportunity).count() == 3002
+
+
+def test_publishing_says_every_invitee_was_told_only_when_each_has_someone_to_tell(
+    officer_client, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    opportunity = make_opportunity(officer, "8000.00")  # single quote: one local invitee
+    officer_client.post(
+        reverse("tenders:opportunity_invite", args=[opportunity.pk]),
+        {"suppliers": [supplier_named(AIRE_VALLEY).pk]},
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            reverse("tenders:opportunity_publish", args=[opportunity.pk]), follow=True
+        )
+    assert (
+        "is open for bids. The 1 invited supplier has been told by email and in their inbox."
+    ) in main_text(response)
+    assert [m.to for m in mail.outbox] == [["supplier@aire-valley.example"]]

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -394,6 +394,26 @@ def invited_counts(opportunity: Opportunity) -> InvitedCounts:
         invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
     )
     return {"invited": counts["invited"], "local": counts["local"]}
+
+
+def invitees_reached(opportunity: Opportunity) -> tuple[int, int]:
+    """(invited suppliers, those of them with someone active at the portal to
+    tell): a supplier an administrator added with nobody signed up is
+    invited, but no email or inbox reaches it (``notify_invitees``)."""
+    counts = opportunity.invitations.aggregate(
+        invited=Count("pk"),
+        reached=Count(
+            "pk",
+            filter=Q(
+                Exists(
+                    User.objects.filter(
+                        role=Role.SUPPLIER, is_active=True, supplier_id=OuterRef("supplier_id")
+                    )
+                )
+            ),
+        ),
+    )
+    return counts["invited"], counts["reached"]
 
 
 def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:

@@ -32,6 +32,7 @@ from tenders.services import (
     aggregation_override_record,
     clarification_answer,
     document_add,
+    invitees_reached,
     is_approver,
     opportunity_cancel,
     opportunity_change_value,
@@ -65,12 +66,21 @@ def opportunity_publish_view(request: SignedInRequest, pk: int) -> HttpResponse:
             problems=refusal_messages(exc),
             problems_heading="This opportunity cannot be published yet",
         )
-    invited = opportunity.invitations.count()
-    messages.success(
-        request,
-        f"{opportunity.reference} is open for bids. The {invited} invited supplier"
-        f"{'s have' if invited != 1 else ' has'} been told by email and in their inbox.",
-    )
+    invited, reached = invitees_reached(opportunity)
+    if reached == invited:
+        told = (
+            f"The {invited} invited supplier{'s have' if invited != 1 else ' has'} been told "
+            "by email and in their inbox."
+        )
+    else:
+        missed = invited - reached
+        told = (
+            f"{reached} of the {invited} invited suppliers {'has' if reached == 1 else 'have'} "
+            f"been told by email and in their inbox. Nobody at the other {missed} has signed "
+            f"up to the portal yet, so tell {'it' if missed == 1 else 'them'} another way "
+            "(invited suppliers are listed below)."
+        )
+    messages.success(request, f"{opportunity.reference} is open for bids. {told}")
     return redirect("tenders:opportunity_detail", pk=opportunity.pk)
 
 
