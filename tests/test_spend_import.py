@@ -303,6 +303,24 @@ MONTH_2 = [
 MONTH_3 = ["03/06/2024,Acme,,400.00,P"]
 
 
+def test_the_database_itself_holds_a_payment_once_on_sqlite_as_on_postgresql(demo_data, officer):
+    """ADR 15: a payment is held once per council (its date and key), and the
+    database refuses a second, not only the import's own lookup: on SQLite by
+    ledger migration 0006's index (Django creates no constraint with included
+    columns there), on PostgreSQL by the constraint."""
+    from django.db import IntegrityError, transaction
+
+    from tests.ledger_helpers import make_import, pay
+
+    buyer = BuyerOrganisation.objects.get(slug="demo-council")
+    spend_import = make_import(buyer, officer)
+    held = pay(buyer, spend_import, "Aire Valley Cleaning Ltd", "120.00", "2025-05-01")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        pay(buyer, spend_import, "Aire Valley Cleaning Ltd", "99.00", "2025-05-01", key=held.key)
+    # Another day, or another council, is another payment.
+    pay(buyer, spend_import, "Aire Valley Cleaning Ltd", "120.00", "2025-05-02", key=held.key)
+
+
 def test_overlapping_files_never_count_a_payment_twice_and_identical_payments_both_count(
     demo_data, officer, read_by
 ):
