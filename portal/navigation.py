@@ -30,7 +30,9 @@ _POLICY = NavItem("Policy", "tenders:policy", needs_council=True)
 _OPPORTUNITIES = NavItem("Opportunities", "tenders:opportunity_list", needs_council=True)
 _AUDIT = NavItem("Audit", "transparency:index", needs_council=True)
 # issue 18: the council's whole ledger (the ledger app's pages, by URL name only).
-_SPENDING = NavItem("Spending", "ledger:imports", needs_council=True)
+# Its first page is the real local share; the imports and the rest are its tabs
+# (every /spending/ page shows the item as the current one).
+_SPENDING = NavItem("Spending", "ledger:dashboard", needs_council=True)
 _BY_ROLE: dict[str, list[NavItem]] = {
     Role.OFFICER: [_OPPORTUNITIES, _SUPPLIERS, _LOCALITY, _POLICY, _SPENDING],
     Role.SUPPLIER: [

@@ -107,8 +107,13 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     path = spending_file(tmp_path)
     sign_in(page, OFFICER)
 
-    # The Spending section: nothing imported yet.
+    # The Spending section opens on the real local share: nothing imported yet.
     page.get_by_role("link", name="Spending", exact=True).first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "The real local share"
+    assert "No spending has been imported" in main_text(page)
+    page.get_by_role("navigation", name="Spending").get_by_role(
+        "link", name="Spending imports"
+    ).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Spending imports"
     assert "No spending file has been imported yet." in main_text(page)
 
