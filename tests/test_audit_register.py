@@ -244,6 +244,44 @@ def test_register_csv_has_every_filtered_row_its_marks_and_no_formula(client, au
     assert len(list(csv.reader(io.StringIO(whole.lstrip("\ufeff"))))) == 1 + 4
 
 
+def test_the_marks_judge_the_whole_value_with_the_opportunitys_options(client, auditor, history):
+    """RULES §2 and §3: £20,000 awarded with £10,000 of options and extensions
+    is a £30,000 contract: it needs a contract details notice, on the page, in
+    the CSV and in the OCDS release's words alike."""
+    from tenders.models import Contract, Opportunity
+    from transparency import marks, ocds
+
+    contract = history["may25"]
+    opportunity = Opportunity.objects.get(lots__award__contract=contract)
+    before = marks.marks_for(Contract.objects.get(pk=contract.pk))
+    assert (before.value_including_vat, before.contract_details_notice) == (
+        Decimal("20000.00"),
+        False,
+    )
+    Opportunity.objects.filter(pk=opportunity.pk).update(options_value=Decimal("10000.00"))
+
+    client.force_login(auditor)
+    row = next(r for r in register_page(client).context["rows"] if r.title == opportunity.title)
+    assert row.marks.value_including_vat == Decimal("30000.00")
+    assert row.marks.contract_details_notice is True
+    rows = csv.DictReader(
+        io.StringIO(
+            client.get(reverse("transparency:register_csv")).getvalue().decode().lstrip("\ufeff")
+        )
+    )
+    line = next(r for r in rows if r["Title"] == opportunity.title)
+    assert line["Awarded value (£)"] == "20000.00"
+    assert line["Whole value including VAT, with options and extensions (£)"] == "30000.00"
+    assert line["Contract details notice"] == "Required"
+    contract = Contract.objects.select_related("award__lot__opportunity__policy").get(
+        pk=contract.pk
+    )
+    assert ocds.contract_note(contract, marks.load_figures()).startswith(
+        "Value £20,000.00 including VAT with £10,000.00 of options and extensions: "
+        "£30,000.00 in all. Contract details notice required"
+    )
+
+
 # --- the local-spend dashboard ------------------------------------------------------
 
 

@@ -8,7 +8,11 @@
   £5,000), compared VAT inclusive too (the stricter reading).
 
 The figures are effective-dated ``StatutoryFigure`` rows, read for the day the
-contract was awarded. A contract's value is priced on its opportunity's VAT
+contract was awarded. A contract is judged on its whole value (RULES §2: the
+whole amount payable over the whole term): its awarded price plus its
+opportunity's options and extensions. Those are recorded for the opportunity
+as a whole, not for a lot, so each of its contracts counts them: a notice too
+many, never one too few. The value is priced on its opportunity's VAT
 basis (``value_vat_basis``); excluding VAT it is converted at the rate of the
 policy that decided the route, rounded up to the penny as the threshold rule
 does (``tenders.rules.to_policy_basis``): never in the council's favour.
@@ -69,10 +73,20 @@ def including_vat(value: Decimal, vat_basis: str, rate_percent: Decimal | None) 
     return (value * (Decimal(1) + rate / Decimal(100))).quantize(PENNY, rounding=ROUND_CEILING)
 
 
+def whole_value(price: Decimal, options_value: Decimal) -> Decimal:
+    """A contract's whole value, as priced: its awarded price and its
+    opportunity's options and extensions (see above)."""
+    return price + options_value
+
+
 def value_including_vat(contract: Contract) -> Decimal:
-    """The contract's value including VAT, to the penny (rounded up)."""
+    """The contract's whole value including VAT, to the penny (rounded up)."""
     opportunity = contract.award.lot.opportunity
-    return including_vat(contract.value, opportunity.value_vat_basis, vat_rate_percent(contract))
+    return including_vat(
+        whole_value(contract.value, opportunity.options_value),
+        opportunity.value_vat_basis,
+        vat_rate_percent(contract),
+    )
 
 
 def _figure(name: str, contract: Contract, figures: Figures | None) -> Decimal | None:

@@ -442,13 +442,28 @@ def contract_note(contract: Contract, figures: Figures) -> str:
     """The contract's VAT-inclusive value and its two publication duties, in words."""
     marks = marks_for(contract, figures)
     opportunity = contract.award.lot.opportunity
+    # The marks judge the whole value: the price and the opportunity's options.
+    price, whole, options = (
+        money(contract.value),
+        money(marks.value_including_vat),
+        opportunity.options_value,
+    )
     if opportunity.value_vat_basis == VatBasis.EXCLUSIVE:
-        words = [
-            f"Value {money(contract.value)} excluding VAT; {money(marks.value_including_vat)} "
-            f"including VAT at {percent(vat_rate_percent(contract))}."
-        ]
+        rate = percent(vat_rate_percent(contract))
+        first = (
+            f"Value {price} excluding VAT with {money(options)} of options and extensions; "
+            f"{whole} in all including VAT at {rate}."
+            if options
+            else f"Value {price} excluding VAT; {whole} including VAT at {rate}."
+        )
+    elif options:
+        first = (
+            f"Value {price} including VAT with {money(options)} of options and extensions: "
+            f"{whole} in all."
+        )
     else:
-        words = [f"Value {money(contract.value)} including VAT."]
+        first = f"Value {price} including VAT."
+    words = [first]
     if marks.notice_figure is None:
         words.append("Contract details notice: no figure recorded for the award date.")
     elif marks.contract_details_notice:

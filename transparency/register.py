@@ -21,7 +21,14 @@ from portal.links import url_for_pk
 from portal.models import BuyerOrganisation
 from portal.paging import COUNT_ALL, read_page
 from portal.rawsql import reader
-from tenders.models import Contract, Lot, ProcurementPolicy, StatutoryFigure, VatBasis
+from tenders.models import (
+    Contract,
+    Lot,
+    Opportunity,
+    ProcurementPolicy,
+    StatutoryFigure,
+    VatBasis,
+)
 from tenders.rules import money
 from transparency import marks
 
@@ -102,6 +109,7 @@ ROW_COLUMNS = (
     "band_name",
     "aggregation_override",
     "value_vat_basis",
+    "options_value",
     "cpv_description",
     "vat_rate",
     "notice_figure",
@@ -113,7 +121,7 @@ SELECT c.id, c.awarded_on, c.value, c.supplier_was_local, c.supplier_was_sme,
        c.supplier_was_vcse, c.supplier_id, s.legal_name, d.name,
        l.number, l.title, l.estimated_value,
        o.id, o.reference, o.title, o.cpv_id, o.band_name, o.aggregation_override,
-       o.value_vat_basis,
+       o.value_vat_basis, o.options_value,
        (SELECT cpv.description FROM cpv_cpvcode cpv WHERE cpv.code = o.cpv_id),
        (SELECT p.vat_rate_percent FROM tenders_procurementpolicy p WHERE p.id = o.policy_id),
        (SELECT f.amount FROM tenders_statutoryfigure f
@@ -156,6 +164,7 @@ class RegisterRecord(TypedDict):
     band_name: str
     aggregation_override: str
     value_vat_basis: str
+    options_value: Decimal
     cpv_description: str
     vat_rate: Decimal | None  # None without a policy
     notice_figure: Decimal | None  # None before the first figure in force
@@ -173,6 +182,7 @@ def _readers() -> dict[str, Callable[[Any], Any]]:
         "supplier_was_sme": reader(Contract, "supplier_was_sme"),
         "supplier_was_vcse": reader(Contract, "supplier_was_vcse"),
         "estimate": reader(Lot, "estimated_value"),
+        "options_value": reader(Opportunity, "options_value"),
         "vat_rate": reader(ProcurementPolicy, "vat_rate_percent"),
         "notice_figure": reader(StatutoryFigure, "amount"),
         "transparency_figure": reader(StatutoryFigure, "amount"),
@@ -421,7 +431,9 @@ def register_rows(contracts: list[RegisterRecord]) -> list[RegisterRow]:
                 value=money(c["value"]),
                 value_basis=VatBasis(basis).label,
                 marks=marks.marks_with(
-                    marks.including_vat(c["value"], basis, c["vat_rate"]),
+                    marks.including_vat(
+                        marks.whole_value(c["value"], c["options_value"]), basis, c["vat_rate"]
+                    ),
                     c["notice_figure"],
                     c["transparency_figure"],
                 ),

@@ -119,7 +119,7 @@ CSV_COLUMNS = [
     "Estimated value (£)",
     "Awarded value (£)",
     "Value basis",
-    "Awarded value including VAT (£)",
+    "Whole value including VAT, with options and extensions (£)",
     "Band",
     "Route",
     "Contract start",
