@@ -169,6 +169,8 @@ MATRIX: dict[str, str] = {
     # transparency.urls: the council's auditors and administrators
     "transparency:register": "login 403 403 403 403 200 200 200",
     "transparency:register_csv": "login 403 403 403 403 200 200 200",
+    "transparency:invitations": "login 403 403 403 403 200 200 200",
+    "transparency:invitations_csv": "login 403 403 403 403 200 200 200",
     "transparency:dashboard": "login 403 403 403 403 200 200 200",
     "transparency:flags": "login 403 403 403 403 200 200 200",
     "transparency:opportunity_history": ("login 403 403 403 403 404 404 404 | 403 403 200 200"),

@@ -378,6 +378,8 @@ def search_urls(box: Box) -> list[str]:
     urls = [f"{reverse('supplier_directory')}?q={q}" for q in SEARCHES]
     urls += [f"{reverse('tenders:opportunity_list')}?status={s}" for s in ("", "open", "cancelled")]
     urls += [f"{reverse('transparency:register')}?supplier=Bidder", reverse("cpv:find") + "?q=73"]
+    # the invitations to tender and their CSV (the Transparency Code's quarterly list)
+    urls += [reverse("transparency:invitations"), reverse("transparency:invitations_csv")]
     # the audit overview's searches and every flag's CSV (issue 16)
     urls += [f"{reverse('transparency:index')}?q={q}&supplier={q}" for q in SEARCHES]
     urls += [f"{reverse('transparency:flags_csv')}?flag={kind.key}" for kind in KINDS]

@@ -10,6 +10,7 @@ from django import forms
 
 from portal.forms import gds_helper
 from portal.models import BuyerOrganisation
+from transparency.invitations import Quarter
 from transparency.register import (
     ROUTES,
     VALUE_BANDS,
@@ -128,3 +129,15 @@ class FlagReviewForm(forms.Form):
             submit="Mark as reviewed",
             novalidate=True,
         )
+
+
+class InvitationFilterForm(forms.Form):
+    """The invitations to tender's one filter: the quarter they were published in."""
+
+    quarter = _select("Quarter published", "a quarter from the list")
+
+    def __init__(self, *args: Any, quarters: list[Quarter], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["quarter"]).choices = [("", "All quarters")] + [
+            (q.key, q.label) for q in quarters
+        ]

@@ -100,7 +100,7 @@ def _notice_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
     return figure is not None and value_including_vat >= figure
 
 
-def _code_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
+def code_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
     """Over the Transparency Code's figure."""
     return figure is not None and value_including_vat > figure
 
@@ -112,7 +112,7 @@ def needs_contract_details_notice(contract: Contract, figures: Figures | None = 
 
 def in_transparency_code(contract: Contract, figures: Figures | None = None) -> bool:
     """Over the Transparency Code's figure in force on the award day."""
-    return _code_due(value_including_vat(contract), _figure(TRANSPARENCY, contract, figures))
+    return code_due(value_including_vat(contract), _figure(TRANSPARENCY, contract, figures))
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def marks_with(
     return Marks(
         value_including_vat=value_including_vat,
         contract_details_notice=_notice_due(value_including_vat, notice),
-        transparency_code=_code_due(value_including_vat, transparency),
+        transparency_code=code_due(value_including_vat, transparency),
         notice_figure=notice,
         transparency_figure=transparency,
     )

@@ -27,9 +27,10 @@ from suppliers.models import SupplierOrganisation
 from tenders.models import Contract, Opportunity, OpportunityStatus
 from tenders.rules import financial_year
 from transparency import histories, index, marks
+from transparency import invitations as itt
 from transparency.access import auditor_council
 from transparency.chart import share_chart
-from transparency.forms import HistorySearchForm, RegisterFilterForm
+from transparency.forms import HistorySearchForm, InvitationFilterForm, RegisterFilterForm
 from transparency.local_spend import KIND_LABELS, KINDS, Dashboard, Figures
 from transparency.local_spend import dashboard as spend_dashboard
 from transparency.register import (
@@ -327,4 +328,98 @@ def supplier_history(request: SignedInRequest, pk: int) -> HttpResponse:
         request,
         "transparency/supplier_history.html",
         {"supplier": supplier, **histories.supplier_record(supplier, buyer)},
+    )
+
+
+# --- Invitations to tender (Local Government Transparency Code 2015) ----------------
+
+
+def _invitations_asked(
+    request: HttpRequest, buyer: BuyerOrganisation
+) -> tuple[InvitationFilterForm, QuerySet[Opportunity], itt.Quarter | None]:
+    """The quarter the query string asks for (the page and its CSV alike), and
+    the invitations published in it; a quarter not on the list is explained
+    and every quarter shown."""
+    form = InvitationFilterForm(request.GET or None, quarters=itt.quarters(buyer))
+    quarter = None
+    if form.is_bound and form.is_valid() and form.cleaned_data["quarter"]:
+        quarter = itt.Quarter.parse(form.cleaned_data["quarter"])
+    return form, itt.invitations_to_tender(buyer, quarter), quarter
+
+
+@require_GET
+def invitations(request: SignedInRequest) -> HttpResponse:
+    """The council's invitations to tender, by the quarter they were published
+    in, each marked when the Transparency Code asks for it to be published."""
+    buyer = auditor_council(request)
+    form, opportunities, quarter = _invitations_asked(request, buyer)
+    page = Paginator(opportunities, PAGE_SIZE).get_page(request.GET.get("page"))
+    figures = marks.load_figures((marks.TRANSPARENCY,))
+    return render(
+        request,
+        "transparency/invitations.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": itt.rows(list(page.object_list), figures),
+            "quarter": quarter,
+            "query_string": _kept_query(request),
+        },
+    )
+
+
+INVITATION_CSV_COLUMNS = [
+    "Published on",
+    "Quarter",
+    "Opportunity reference",
+    "Title",
+    "Department",
+    "CPV code",
+    "Status",
+    "Estimated value (£)",
+    "Value basis",
+    "Estimated value including VAT, with options and extensions (£)",
+    "Transparency Code",
+]
+
+
+def _invitation_csv_rows(
+    opportunities: QuerySet[Opportunity], figures: marks.Figures
+) -> Iterator[list[str]]:
+    batch: list[Opportunity] = []
+    for opportunity in opportunities.iterator(chunk_size=2000):
+        batch.append(opportunity)
+        if len(batch) == 2000:
+            yield from _invitation_csv_batch(batch, figures)
+            batch = []
+    yield from _invitation_csv_batch(batch, figures)
+
+
+def _invitation_csv_batch(batch: list[Opportunity], figures: marks.Figures) -> Iterator[list[str]]:
+    for row in itt.rows(batch, figures):
+        opportunity = row.opportunity
+        yield [
+            row.published_on.isoformat(),
+            row.quarter.label,
+            csvfile.cell(opportunity.reference),
+            csvfile.cell(opportunity.title),
+            csvfile.cell(row.department),
+            opportunity.cpv_id,
+            row.status,
+            f"{opportunity.estimated_value:.2f}",  # type: ignore[attr-defined]
+            row.value_basis,
+            f"{row.value_including_vat:.2f}",
+            "Publish" if row.publish else "Not required",
+        ]
+
+
+@require_GET
+def invitations_csv(request: SignedInRequest) -> StreamingHttpResponse:
+    buyer = auditor_council(request)
+    _, opportunities, quarter = _invitations_asked(request, buyer)
+    which = quarter.key if quarter is not None else "all"
+    return csvfile.download(
+        INVITATION_CSV_COLUMNS,
+        _invitation_csv_rows(opportunities, marks.load_figures((marks.TRANSPARENCY,))),
+        f"invitations-to-tender-{buyer.slug}-{which}.csv",
     )
