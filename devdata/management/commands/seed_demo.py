@@ -6,8 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 
 from cpv.models import CpvCode
 from cpv.services import cpv_load
@@ -38,6 +40,22 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo refuses to run in production mode (DJANGO_ENV=production)."
             )
+        # The emails the demo's own story sends while it loads (invitations,
+        # receipts, outcome letters …) are kept, not printed: on the console
+        # they buried the logins under thousands of lines. Each is in its
+        # person's inbox on the portal; emails from what people do next print.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            before = len(getattr(mail, "outbox", []))
+            self._load(options)
+            sent = len(getattr(mail, "outbox", [])) - before
+        if sent:
+            self.stdout.write(
+                f"The demo's story sent {sent} emails while loading: not printed here, and "
+                "each is in its person's inbox on the portal."
+            )
+        self._print_logins()
+
+    def _load(self, options: dict[str, Any]) -> None:
         with transaction.atomic():
             created = self._seed()
             if options["opportunities"]:
@@ -62,7 +80,6 @@ class Command(BaseCommand):
                 else "Demo data already present; nothing changed."
             )
         )
-        self._print_logins()
 
     def _seed(self) -> int:
         created = 0
