@@ -962,6 +962,36 @@ def test_the_import_benchmark_reports_its_ratio_and_leaves_nothing_behind(db, ca
         assert cursor.fetchone()[0] == 0
 
 
+def test_the_floors_benchmark_reports_each_part_against_the_copy_and_leaves_nothing(db, capsys):
+    import json
+
+    from django.db import connection
+
+    from tests.conftest import need
+
+    need(connection.vendor == "postgresql", "the floors benchmark measures PostgreSQL's COPY")
+    call_command("bench", "spend_floors", "--rows", "3000")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["rows"] == 3000
+    writes = [
+        "write_as_is_s",
+        "write_narrow_s",
+        "write_then_index_s",
+        "write_narrow_then_index_s",
+    ]
+    parts = ["copy_s", "stage_s", "minimal_parse_s", *writes]
+    assert all(result[name] > 0 for name in parts)
+    floor = result["stage_s"] + result["minimal_parse_s"] + min(result[w] for w in writes)
+    assert result["floor_s"] == pytest.approx(floor, abs=0.002)
+    # (each figure rounded to the millisecond: a few thousand rows take a few ms)
+    assert result["best_ratio"] == pytest.approx(result["copy_s"] / floor, rel=0.1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench\\_floor%%'")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] != "256MB"
+
+
 def test_the_key_reads_a_transaction_number_in_capitals_as_python_writes_them():
     assert spendfile.key_number(" é-9 ") == "É-9"
     assert spendfile.key_number("straße-1") == "STRASSE-1"

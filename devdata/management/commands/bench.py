@@ -53,6 +53,14 @@ class Command(BaseCommand):
         spend.add_argument("--rows", type=int, default=1_000_000)
         spend.add_argument("--seed", type=int, default=18, help="Of the generated rows.")
 
+        floors = subparsers.add_parser(
+            "spend_floors",
+            help="The least each part of a spending import of N rows costs here, against a "
+            "plain COPY of the file (PostgreSQL; ADR 15).",
+        )
+        floors.add_argument("--rows", type=int, default=1_000_000)
+        floors.add_argument("--seed", type=int, default=18, help="Of the generated rows.")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("Benchmarks write and delete data: not in production mode.")
@@ -85,6 +93,14 @@ class Command(BaseCommand):
                 if options["rows"] < 1:
                     raise CommandError("--rows must be at least 1.")
                 result = spend_import.run(
+                    rows=options["rows"], seed=options["seed"], out=self.stdout.write
+                )
+            elif name == "spend_floors":
+                from devdata.bench import spend_floors
+
+                if options["rows"] < 1:
+                    raise CommandError("--rows must be at least 1.")
+                result = spend_floors.run(
                     rows=options["rows"], seed=options["seed"], out=self.stdout.write
                 )
             else:
