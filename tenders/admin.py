@@ -12,6 +12,7 @@ from tenders.models import (
     PolicyBand,
     ProcurementPolicy,
     RouteCheck,
+    StatutoryDate,
     StatutoryFigure,
 )
 
@@ -58,3 +59,8 @@ class RouteCheckAdmin(ReadOnlyAdmin):
 class StatutoryFigureAdmin(admin.ModelAdmin):
     list_display = ["name", "effective_from", "amount", "to_check", "source"]
     list_filter = ["name"]
+
+
+@admin.register(StatutoryDate)
+class StatutoryDateAdmin(admin.ModelAdmin):
+    list_display = ["name", "effective_from", "to_check", "source"]

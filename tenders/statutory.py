@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tenders.models import StatutoryFigure, VatBasis
+from tenders.models import StatutoryDate, StatutoryFigure, VatBasis
 from tenders.rules import money, percent
 
 PA_THRESHOLDS = "Procurement Act 2023, Schedule 1 (sub-central authorities, VAT inclusive)"
@@ -42,8 +42,21 @@ FIGURES = [
 ]
 
 
+# Powers the law gives councils from a date (``StatutoryDate``).
+LOCAL_RESERVATION = "reservation.local"
+DATES = [
+    # name, in force from, source, to check
+    (
+        LOCAL_RESERVATION,
+        datetime.date(2026, 2, 4),
+        "The Local Government (Exclusion of Non-commercial Considerations) (England) Order 2026",
+        True,
+    ),
+]
+
+
 def load_statutory_figures() -> int:
-    """Add the figures above that are missing; never changes existing ones."""
+    """Add the figures and dates above that are missing; never changes existing ones."""
     created = 0
     for name, effective_from, amount, source, to_check in FIGURES:
         _, made = StatutoryFigure.objects.get_or_create(
@@ -52,7 +65,36 @@ def load_statutory_figures() -> int:
             defaults={"amount": Decimal(amount), "source": source, "to_check": to_check},
         )
         created += made
+    for name, effective_from, source, to_check in DATES:
+        _, made = StatutoryDate.objects.get_or_create(
+            name=name,
+            defaults={"effective_from": effective_from, "source": source, "to_check": to_check},
+        )
+        created += made
     return created
+
+
+def local_reservation_date() -> StatutoryDate | None:
+    """The recorded date from which the law lets a council reserve a
+    below-threshold contract to local suppliers (RULES §3), if any."""
+    return StatutoryDate.objects.filter(name=LOCAL_RESERVATION).first()
+
+
+def local_reservation_refusal(on: datetime.date) -> str | None:
+    """Why a contract cannot be reserved to local suppliers on ``on`` (RULES
+    §3: the power is the law's, from the date it records), or None when it can."""
+    power = local_reservation_date()
+    if power is None:
+        return (
+            "Reserving to local suppliers is not open: no date is recorded from which the "
+            "law allows it (an administrator records it with the statutory figures)."
+        )
+    if on < power.effective_from:
+        return (
+            "Reserving to local suppliers is open only from "
+            f"{power.effective_from:%-d %B %Y} ({power.source})."
+        )
+    return None
 
 
 def figure_on(name: str, on: datetime.date) -> StatutoryFigure | None:

@@ -355,3 +355,42 @@ def test_publishing_says_every_invitee_was_told_only_when_each_has_someone_to_te
         "is open for bids. The 1 invited supplier has been told by email and in their inbox."
     ) in main_text(response)
     assert [m.to for m in mail.outbox] == [["supplier@aire-valley.example"]]
+
+
+def test_reserving_to_local_suppliers_is_open_from_the_date_the_law_records(officer):
+    """RULES §3: the Order allows it from 4 February 2026, recorded as data
+    (``StatutoryDate``): refused the day before, in writing and in editing a
+    draft; allowed from midnight UK time on the day; refused with no date recorded."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from tenders.models import StatutoryDate
+    from tenders.services import opportunity_update_draft
+    from tenders.services.lifecycle import OpportunityRefused
+
+    london = ZoneInfo("Europe/London")
+    reserve = {"reservation": "local", "no_cross_border_interest": True}
+    with time_machine.travel(datetime.datetime(2026, 2, 3, 23, 59, tzinfo=london), tick=False):
+        opportunity = make_opportunity(officer, "60000.00")
+        with pytest.raises(OpportunityRefused) as refused:
+            opportunity_update_draft(opportunity=opportunity, by=officer, **reserve)
+        assert "open only from 4 February 2026 (The Local Government (Exclusion" in str(
+            refused.value
+        )
+        opportunity.refresh_from_db()
+        assert opportunity.reservation == "none"
+    with time_machine.travel(datetime.datetime(2026, 2, 4, 0, 0, tzinfo=london), tick=False):
+        opportunity_update_draft(opportunity=opportunity, by=officer, **reserve)
+        opportunity.refresh_from_db()
+        assert opportunity.reservation == "local"
+    StatutoryDate.objects.filter(name="reservation.local").delete()
+    another = make_opportunity(officer, "60000.00")
+    with pytest.raises(OpportunityRefused, match="no date is recorded"):
+        opportunity_update_draft(opportunity=another, by=officer, **reserve)
+
+
+def test_the_form_says_from_when_reserving_to_local_suppliers_is_open(officer_client):
+    page = officer_client.get(reverse("tenders:opportunity_create")).content.decode()
+    assert "Reserving to local suppliers is open from 4 February 2026" in page

@@ -91,6 +91,7 @@ from tenders.models import (
     Question,
     QuestionKind,
     RouteCheck,
+    StatutoryDate,
     StatutoryFigure,
 )
 from tenders.services import (
@@ -415,6 +416,7 @@ ADMIN_MODELS: dict[str, str] = {
     "tenders_opportunity": "view",
     "tenders_routecheck": "view",
     "tenders_statutoryfigure": "view add change delete",
+    "tenders_statutorydate": "view add change delete",
     "axes_accessattempt": "view change delete",
     "axes_accesslog": "view change delete",
     "axes_accessfailurelog": "view change delete",
@@ -942,6 +944,7 @@ def admin_object(key: str, w: World):
         "tenders_opportunity": lambda: w.opportunity,
         "tenders_routecheck": lambda: RouteCheck.objects.filter(opportunity=w.opportunity).first(),
         "tenders_statutoryfigure": lambda: StatutoryFigure.objects.first(),
+        "tenders_statutorydate": lambda: StatutoryDate.objects.first(),
         "axes_accessattempt": lambda: _axes("AccessAttempt", officer),
         "axes_accesslog": lambda: _axes("AccessLog", officer),
         "axes_accessfailurelog": lambda: _axes("AccessFailureLog", officer),

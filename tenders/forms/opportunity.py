@@ -34,6 +34,7 @@ from tenders.models import (
     Opportunity,
     ProcurementPolicy,
     Reservation,
+    StatutoryDate,
     VatBasis,
 )
 
@@ -164,11 +165,23 @@ class OpportunityForm(LotRows, CriterionRows):
         *args: Any,
         buyer: BuyerOrganisation,
         policy: ProcurementPolicy | None = None,
+        local_reservation: StatutoryDate | None = None,
         submit_label: str = "Save and check the route",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.buyer = buyer
+        # The law's date for reserving to local suppliers, as recorded (RULES §3).
+        self.fields["reservation"].help_text = (
+            "Decide any reservation now, before you invite suppliers. "
+            + (
+                "Reserving to local suppliers is open from "
+                f"{local_reservation.effective_from:%-d %B %Y} ({local_reservation.source}"
+                f"{'; to be checked against it' if local_reservation.to_check else ''})."
+                if local_reservation is not None
+                else "Reserving to local suppliers is not open: no date is recorded for it."
+            )
+        )
         # ``fields`` is typed as plain Fields; "department" is the ObjectChoiceField above.
         cast(ObjectChoiceField, self.fields["department"]).queryset = buyer.departments.all()
         self.fields["department"].widget.attrs["class"] = "govuk-select"

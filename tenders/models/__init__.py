@@ -55,6 +55,7 @@ from tenders.models.policy import (
     ProcurementPolicy,
     RelatedWorkCache,
     RouteFactsVersion,
+    StatutoryDate,
     StatutoryFigure,
     VatBasis,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "RouteFactsVersion",
     "Score",
     "SpendTotal",
+    "StatutoryDate",
     "StatutoryFigure",
     "VatBasis",
     "status_at",

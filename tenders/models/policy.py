@@ -185,6 +185,25 @@ class StatutoryFigure(models.Model):
         return f"{self.name} £{self.amount:,} from {self.effective_from:%d %B %Y}"
 
 
+class StatutoryDate(models.Model):
+    """A power the law gives councils from a date (RULES §3: reserving a
+    below-threshold contract to suppliers based in an area, from 4 February
+    2026), recorded as data like the figures: ``name`` is ``reservation.local``.
+    Without its row the power is not used."""
+
+    name = models.CharField(max_length=50, unique=True)
+    effective_from = models.DateField()
+    source = models.CharField(max_length=300)
+    # Shown in the interface when the date must be checked against the source.
+    to_check = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} from {self.effective_from:%d %B %Y}"
+
+
 class RouteFactsVersion(models.Model):
     """One row: how many changes to what the aggregation rule adds up (an
     opportunity's council, category, status, publication, options or VAT

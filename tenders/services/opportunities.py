@@ -43,6 +43,7 @@ from tenders.services.routes import (
     current_route,
     opportunity_value,
 )
+from tenders.statutory import local_reservation_refusal
 
 S = OpportunityStatus
 
@@ -172,6 +173,8 @@ def opportunity_create(
     straight away whether it may go to invited bidders."""
     if not lots:
         raise OpportunityRefused("Add at least one lot, with its estimated value.")
+    if reservation == Reservation.LOCAL and (refusal := _local_reservation_refusal()):
+        raise OpportunityRefused(refusal)
     opportunity = Opportunity(
         buyer=buyer,
         department=department,
@@ -253,11 +256,14 @@ def opportunity_update_draft(
     before["value"] = opportunity_value(opportunity)
     for name, value in fields.items():
         setattr(opportunity, name, value)
-    # Decided before inviting (RULES §3): not changed to shut out an invitee.
-    if opportunity.reservation != before["reservation"] and (
-        problems := reservation_problems(opportunity)
-    ):
-        raise OpportunityRefused(problems)
+    if opportunity.reservation != before["reservation"]:
+        if opportunity.reservation == Reservation.LOCAL and (
+            refusal := _local_reservation_refusal()
+        ):
+            raise OpportunityRefused(refusal)
+        # Decided before inviting (RULES §3): not changed to shut out an invitee.
+        if problems := reservation_problems(opportunity):
+            raise OpportunityRefused(problems)
     opportunity.full_clean(exclude=["route", "policy"])
     opportunity.save()
     if lots is not None:
@@ -335,6 +341,8 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
             "Confirm that the contract has no potential cross-border interest: reserving it "
             "is not open otherwise."
         )
+    if opportunity.reservation == Reservation.LOCAL and (refusal := _local_reservation_refusal()):
+        problems.append(refusal)
     problems.extend(reservation_problems(opportunity))
     if decision.band is not None:
         problems.extend(rules.band_shortfall(decision.band, **invited_counts(opportunity)))
@@ -344,6 +352,11 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     # Nothing for an opportunity without a questionnaire (the old way, ADR 14).
     problems.extend(questionnaire_problems(opportunity))
     return problems
+
+
+def _local_reservation_refusal() -> str | None:
+    """Why reserving to local suppliers is not open today (UK date), or None."""
+    return local_reservation_refusal(timezone.localdate())
 
 
 # At most this many invitees named in a refusal; the rest are counted.

@@ -77,6 +77,7 @@ from tenders.services.routes import (
     recorded_route,
     work_added_up,
 )
+from tenders.statutory import local_reservation_date
 from tenders.views.officer.common import (
     REFUSALS,
     S,
@@ -487,7 +488,11 @@ def opportunity_detail(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def _form_kwargs(user: User) -> dict[str, Any]:
     buyer = council_of(user)  # an officer's: ``officer_only`` has let only officers in
-    return {"buyer": buyer, "policy": policy_in_force(buyer)}
+    return {
+        "buyer": buyer,
+        "policy": policy_in_force(buyer),
+        "local_reservation": local_reservation_date(),
+    }
 
 
 @require_http_methods(["GET", "POST"])
