@@ -213,12 +213,12 @@ class LocalityInline(admin.TabularInline):
 
 @admin.register(BuyerOrganisation)
 class BuyerOrganisationAdmin(KeptAdmin):
-    list_display = ["name", "slug", "identifier"]
+    list_display = ["name", "slug", "identifier_scheme", "identifier"]
     fieldsets = [
         (
             None,
             {
-                "fields": ["name", "slug", "identifier", "contact_email"],
+                "fields": ["name", "slug", "identifier_scheme", "identifier", "contact_email"],
                 "description": "Councils are never deleted here: their opportunities, "
                 "contracts and audit trail stay with them.",
             },

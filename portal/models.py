@@ -19,13 +19,30 @@ from django.utils import timezone
 from portal.identity import normalise_email
 
 
+class IdentifierScheme(models.TextChoices):
+    """The org-id.guide register of a council's local authority code, by nation
+    (RULES §7): the scheme of its identifier in open data."""
+
+    ENGLAND = "GB-LAE", "English local authority (GB-LAE)"
+    SCOTLAND = "GB-LAS", "Scottish local authority (GB-LAS)"
+    WALES = "GB-PLA", "Welsh principal local authority (GB-PLA)"
+    NORTHERN_IRELAND = "GB-LANI", "Northern Ireland local authority (GB-LANI)"
+
+
 class BuyerOrganisation(models.Model):
     """A council (or other contracting authority) that buys through the portal."""
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
-    # Local authority code for open data (OCDS scheme GB-LAC), e.g. "BRD".
+    # Local authority code for open data, in its nation's register, e.g. "BRD"
+    # for Bradford in GB-LAE.
     identifier = models.CharField("local authority code", max_length=20, blank=True)
+    identifier_scheme = models.CharField(
+        "register of the local authority code",
+        max_length=8,
+        choices=IdentifierScheme.choices,
+        default=IdentifierScheme.ENGLAND,
+    )
     # Whom suppliers and staff may ask (outcome letters, every message's footer);
     # the portal's SUPPORT_EMAIL when blank.
     contact_email = models.EmailField(

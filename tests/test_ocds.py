@@ -203,13 +203,31 @@ def test_an_awarded_opportunity_maps_to_a_valid_release(awarded, settings):
     assert ocds.validate(package_of(release)) == []
 
 
+@pytest.mark.parametrize(
+    ("scheme", "nation"),
+    [("GB-LAS", "Scottish"), ("GB-PLA", "Welsh"), ("GB-LANI", "Northern Ireland")],
+)
+def test_a_council_outside_england_is_identified_in_its_own_nations_register(
+    awarded, scheme, nation
+):
+    from portal.models import BuyerOrganisation, IdentifierScheme
+
+    assert nation in IdentifierScheme(scheme).label
+    BuyerOrganisation.objects.filter(pk=awarded.buyer_id).update(identifier_scheme=scheme)
+    release = release_of(awarded)
+    assert party(release, "Demo Council")["identifier"]["scheme"] == scheme
+    assert release["buyer"]["id"] == f"{scheme}-DEMO"
+    assert ocds.validate(package_of(release)) == []
+
+
 def test_parties_have_their_roles_and_identifiers(awarded):
     release = release_of(awarded)
     council = party(release, "Demo Council")
-    assert council["id"] == "GB-LAC-DEMO"
-    assert council["identifier"] == {"scheme": "GB-LAC", "id": "DEMO", "legalName": "Demo Council"}
+    # An English council: its code in the English local authorities' register.
+    assert council["id"] == "GB-LAE-DEMO"
+    assert council["identifier"] == {"scheme": "GB-LAE", "id": "DEMO", "legalName": "Demo Council"}
     assert council["roles"] == ["buyer"]
-    assert release["buyer"] == {"id": "GB-LAC-DEMO", "name": "Demo Council"}
+    assert release["buyer"] == {"id": "GB-LAE-DEMO", "name": "Demo Council"}
     one, two, three = (party(release, f"Bidder {n}") for n in (1, 2, 3))
     assert (one["id"], one["identifier"]["scheme"], one["roles"]) == (
         "GB-COH-01987654",

@@ -8,8 +8,9 @@ The mapping, in short:
   opportunity, tagged ``award`` + ``contract`` when awarded and
   ``tenderCancellation`` when cancelled, dated by the last award or the
   cancellation.
-* ``parties``: the council (``buyer``, identified by its local authority code,
-  scheme ``GB-LAC``) and every supplier (``tenderer`` and/or ``supplier``,
+* ``parties``: the council (``buyer``, identified by its local authority code
+  in its nation's register: ``GB-LAE``, ``GB-LAS``, ``GB-PLA`` or ``GB-LANI``)
+  and every supplier (``tenderer`` and/or ``supplier``,
   identified by Companies House ``GB-COH`` or charity ``GB-CHC`` number).
 * ``tender``: reference, title, description, status, ``selective`` for
   invited bidders with the band in ``procurementMethodDetails``, the main
@@ -76,7 +77,7 @@ LOTS_EXTENSION = (
 )
 
 # Identifier schemes (org-id.guide codes) as RULES.md §7 names them.
-BUYER_SCHEME = "GB-LAC"  # the council's BuyerOrganisation.identifier
+# A council's scheme is its own (BuyerOrganisation.identifier_scheme, by nation).
 COMPANY_SCHEME = "GB-COH"  # Companies House
 CHARITY_SCHEME = "GB-CHC"  # Charity Commission
 
@@ -228,9 +229,9 @@ def lot_id(lot: Lot) -> str:
 def buyer_party(buyer: BuyerOrganisation) -> dict[str, Any]:
     party: dict[str, Any] = {"name": buyer.name}
     if buyer.identifier:
-        party["id"] = f"{BUYER_SCHEME}-{buyer.identifier}"
+        party["id"] = f"{buyer.identifier_scheme}-{buyer.identifier}"
         party["identifier"] = {
-            "scheme": BUYER_SCHEME,
+            "scheme": buyer.identifier_scheme,
             "id": buyer.identifier,
             "legalName": buyer.name,
         }
