@@ -74,6 +74,8 @@ def test_health_check_and_migrate_commands_exist():
     script = command_of(SERVICES["migrate"])[-1]
     assert "python manage.py migrate --noinput" in script
     assert "python manage.py load_cpv" in script
+    # The statutory figures the rules read are there from the first start.
+    assert "python manage.py load_statutory" in script
 
 
 def test_dockerfile_builds_assets_installs_the_lock_and_runs_as_a_user():
@@ -109,3 +111,29 @@ def test_a_front_server_stamps_when_each_request_arrived_and_only_it_is_trusted(
     timeout = re.search(r"proxy_read_timeout (\d+)s;", config)
     in_flight = re.search(r":-(\d+)\}", web["BIDS_IN_FLIGHT_SECONDS"])
     assert timeout and in_flight and int(timeout[1]) <= int(in_flight[1])
+
+
+def test_load_statutory_adds_the_figures_and_dates_once_and_keeps_an_administrators(db):
+    import io
+    from decimal import Decimal
+
+    from django.core.management import call_command
+
+    from tenders.models import StatutoryDate, StatutoryFigure
+    from tenders.statutory import DATES, FIGURES
+
+    StatutoryFigure.objects.all().delete()
+    StatutoryDate.objects.all().delete()
+    out = io.StringIO()
+    call_command("load_statutory", stdout=out)
+    assert f"{len(FIGURES) + len(DATES)} added" in out.getvalue()
+    assert StatutoryFigure.objects.count() == len(FIGURES)
+    assert StatutoryDate.objects.get(name="reservation.local").effective_from.isoformat() == (
+        "2026-02-04"
+    )
+    # An administrator's correction stays.
+    StatutoryFigure.objects.filter(name="contract_details_notice").update(amount=Decimal("25000"))
+    again = io.StringIO()
+    call_command("load_statutory", stdout=again)
+    assert "nothing changed" in again.getvalue()
+    assert StatutoryFigure.objects.get(name="contract_details_notice").amount == Decimal("25000")
