@@ -82,8 +82,10 @@ def next_reference(buyer: BuyerOrganisation, *, year: int | None = None) -> str:
 
 def set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
     """Make the opportunity's lots ``lots``, lot 1 first. A lot that stays keeps
-    its row (bids made for it stay with it); a lot that goes may go only if
-    nobody has bid for it."""
+    its row (bids made for it stay with it). A lot may go only from a draft:
+    once published, suppliers may have sealed bids in it, and a refusal that
+    depended on whether they had would tell the officer so before the deadline
+    (RULES §4: nobody sees any bid, or how many there are)."""
     existing = {lot.number: lot for lot in opportunity.lots.all()}
     kept: list[Lot] = []
     created: list[Lot] = []
@@ -93,7 +95,13 @@ def set_lots(opportunity: Opportunity, lots: Sequence[LotSpec]) -> None:
         lot.area, lot.estimated_value = spec.area, spec.estimated_value
         lot.full_clean(exclude=["opportunity"])
         (kept if lot.pk else created).append(lot)
-    if existing:
+    if existing and opportunity.status != OpportunityStatus.DRAFT:
+        raise OpportunityRefused(
+            "A published opportunity's lots cannot be removed: suppliers may have sealed "
+            "bids in them. Change a lot's value or add a lot, or cancel the opportunity and "
+            "write it again."
+        )
+    if existing:  # a draft has no bids: kept as the data's own safeguard
         bid_for = sorted(
             set(Bid.objects.filter(lot__in=existing.values()).values_list("lot__number", flat=True))
         )
