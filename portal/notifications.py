@@ -395,22 +395,28 @@ def unread_count(user: User) -> int:
 
 
 # Messages about objects that are sealed for now: an app registers, at
-# start-up, the object type and a function giving the ids (as text) of its
-# objects sealed now (the core knows no app).
-_SEALED: dict[str, Callable[[], models.QuerySet]] = {}
+# start-up, the object type (and the event, when only that event's messages
+# tell a secret) and a function giving the ids (as text) of its objects
+# sealed now (the core knows no app).
+_SEALED: dict[tuple[str, str], Callable[[], models.QuerySet]] = {}
 
 
-def register_sealed(object_type: str, sealed: Callable[[], models.QuerySet]) -> None:
-    """Messages about ``object_type`` objects whose ids ``sealed()`` gives are hidden."""
-    _SEALED[object_type] = sealed
+def register_sealed(
+    object_type: str, sealed: Callable[[], models.QuerySet], *, event: str = ""
+) -> None:
+    """Messages about ``object_type`` objects whose ids ``sealed()`` gives are
+    hidden: all of them, or only ``event``'s."""
+    _SEALED[object_type, event] = sealed
 
 
 def visible(rows: models.QuerySet[Notification]) -> models.QuerySet[Notification]:
-    """``rows`` without the messages about sealed objects (bids whose box is not
-    opened yet: a receipt tells who bid; ``tenders`` registers it), sealed
-    from administrators too."""
-    for object_type, sealed in _SEALED.items():
-        rows = rows.exclude(object_type=object_type, object_id__in=sealed())
+    """``rows`` without the messages about sealed objects, sealed from
+    administrators too (``tenders`` registers them: a bid's receipt tells who
+    bid, and whom a deadline reminder skipped tells it as well, until the box
+    is opened)."""
+    for (object_type, event), sealed in _SEALED.items():
+        which = {"event": event} if event else {}
+        rows = rows.exclude(object_type=object_type, object_id__in=sealed(), **which)
     return rows
 
 

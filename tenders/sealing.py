@@ -10,7 +10,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 
 from portal import audit, notifications
-from tenders.models import Bid, BoxOpening
+from tenders.models import Bid, BoxOpening, Opportunity
 
 
 def opened_opportunities() -> QuerySet[BoxOpening, Any]:
@@ -28,6 +28,22 @@ def sealed_bids() -> QuerySet[Bid, Any]:
     )
 
 
+def unopened_opportunities() -> QuerySet[Opportunity, Any]:
+    """Ids (as text) of opportunities whose box is not opened: a deadline
+    reminder goes only to invitees who have not bid, so the list of whom it
+    went to tells who has (ADR 6)."""
+    return (
+        Opportunity.objects.exclude(pk__in=opened_opportunities())
+        .annotate(key=Cast("pk", CharField()))
+        .values("key")
+    )
+
+
 def register() -> None:
+    from tenders.services.reminders import DEADLINE_REMINDER
+
     audit.register_unsealed(opened_opportunities)
     notifications.register_sealed("tenders.bid", sealed_bids)
+    notifications.register_sealed(
+        "tenders.opportunity", unopened_opportunities, event=DEADLINE_REMINDER.name
+    )

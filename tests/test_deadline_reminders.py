@@ -252,3 +252,46 @@ def test_two_sweeps_at_once_send_each_reminder_once(demo_data, officer, local_su
     assert sorted(results)[-1] >= 1 and sum(results) == 2
     assert DeadlineReminder.objects.count() == 2
     assert Notification.objects.filter(event=EVENT, channel="email").count() == 2
+
+
+def test_whom_a_reminder_skipped_is_sealed_from_administrators_until_the_box_is_opened(
+    clock, opportunity, local_supplier_user, care_user
+):
+    """A reminder goes only to invitees who have not bid, so the list of those
+    reminded tells who has (RULES §4): the administrators' notification pages
+    and their delivery counts leave the reminders out until two officers open
+    the box; the supplier's own inbox keeps them."""
+    from portal import notifications
+    from tenders.models import BoxOpening
+
+    bid = bid_start(lot=opportunity.lots.get(), by=local_supplier_user)
+    bid_save_draft(
+        bid=bid,
+        by=local_supplier_user,
+        price=Decimal("3900"),
+        declarations=dict.fromkeys(DECLARATIONS, True),
+    )
+    bid_submit(bid=bid, by=local_supplier_user)
+    clock.move_to(H24)
+    assert send_due_reminders() == 1
+    assert len(reminded(care_user)) == 1  # the one who has not bid: its own copy
+
+    def seen() -> int:
+        shown = notifications.visible(Notification.objects.filter(event=EVENT)).count()
+        counted = sum(
+            row["pending"] + row["sent"] + row["failed"]
+            for row in notifications.delivery_summary()
+            if row["event"] == EVENT
+        )
+        assert shown == counted
+        return shown
+
+    assert seen() == 0
+    BoxOpening.objects.create(
+        opportunity=opportunity,
+        first_officer=opportunity.created_by,
+        first_at=DEADLINE,
+        second_officer=User.objects.get(email="officer2@demo-council.example"),
+        second_at=DEADLINE,
+    )
+    assert seen() == Notification.objects.filter(event=EVENT).count() > 0
