@@ -321,7 +321,15 @@ def questions_for_supplier(
             Q(answered_at__isnull=False, visibility=ClarificationVisibility.ALL)
             | Q(supplier=supplier)
         )
-        .only("question", "asked_at", "answer", "visibility", "answered_at", "supplier")
+        .only(
+            "question",
+            "published_question",
+            "asked_at",
+            "answer",
+            "visibility",
+            "answered_at",
+            "supplier",
+        )
         .order_by("answered_at", "asked_at", "pk")
     )
     published: list[Clarification] = []
@@ -716,6 +724,7 @@ CLARIFICATION_FIELDS = [
     "supplier__legal_name",
     "asked_by__full_name",
     "question",
+    "published_question",
     "asked_at",
     "answer",
     "visibility",

@@ -90,6 +90,56 @@ def test_an_answer_to_all_reaches_every_invitee_without_the_askers_name(
     assert "sent to every invited supplier, without the asker's name" in page
 
 
+def test_the_officer_takes_out_what_tells_who_asked_before_answering_everyone(
+    officer_client,
+    officer,
+    local_supplier_user,
+    in_process_tasks,
+    django_capture_on_commit_callbacks,
+):
+    """RULES §4: answered to all invitees, anonymised. A question that names
+    its asker is published in the officer's words: every email, inbox message
+    and page shows those; the council's page keeps what was asked."""
+    from tests.test_opportunity_pages import open_opportunity
+
+    opportunity = open_opportunity(officer)
+    other = approved_supplier("Bowling Cleaners Ltd", "BD4 7AA")
+    invite(opportunity=opportunity, suppliers=[other], by=officer)
+    asked = "Aire Valley Cleaning (our Shipley depot) asks: is the car park included?"
+    clarification = clarification_ask(
+        opportunity=opportunity, by=local_supplier_user, question=asked
+    )
+    # The form starts from the question as asked.
+    page = officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    assert "The question as every invited supplier will read it" in page.content.decode()
+    prefix = f"q{clarification.pk}"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        officer_client.post(
+            answer_url(clarification),
+            {
+                f"{prefix}-answer": "Yes, it is.",
+                f"{prefix}-visibility": "all",
+                f"{prefix}-published_question": "Is the car park included?",
+            },
+        )
+    answered = [m for m in mail.outbox if m.subject.startswith("Question answered")]
+    assert len(answered) == 2
+    for message in answered:
+        body = message.body + "".join(str(a[0]) for a in message.alternatives)
+        assert "Is the car park included?" in body
+        assert "Aire Valley" not in body and "Shipley depot" not in body
+    clarification.refresh_from_db()
+    assert clarification.shown_question == "Is the car park included?"
+    assert clarification.question == asked  # the council keeps what was asked
+    other_user = other.users.get()
+    officer_client.force_login(other_user)
+    theirs = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
+    assert "Is the car park included?" in theirs and "Shipley depot" not in theirs
+
+
 def test_a_private_answer_reaches_only_the_askers_people(
     officer_client, question, in_process_tasks, django_capture_on_commit_callbacks
 ):

@@ -270,12 +270,23 @@ class AnswerForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose who sees the answer"},
     )
+    published_question = forms.CharField(
+        label="The question as every invited supplier will read it",
+        help_text=(
+            "Take out anything that tells who asked: a name, a site, a reference. Only for "
+            "an answer to every invited supplier; the asker alone reads its own words."
+        ),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea,
+    )
 
     def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = gds_helper(
             Field.textarea("answer", rows=4, label_size=Size.SMALL),
             Field.radios("visibility", legend_size=Size.SMALL, small=True),
+            Field.textarea("published_question", rows=3, label_size=Size.SMALL),
             Submit("answer_submit", "Send answer"),
             action=action,
             novalidate=True,

@@ -485,6 +485,9 @@ class Clarification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     question = models.TextField()
+    # The question as every invitee reads it with the answer (RULES §4:
+    # anonymised): the officer may take out what tells who asked. Blank: as asked.
+    published_question = models.TextField(blank=True)
     asked_at = models.DateTimeField(default=timezone.now)
     answer = models.TextField(blank=True)
     visibility = models.CharField(
@@ -504,6 +507,11 @@ class Clarification(models.Model):
 
     def __str__(self) -> str:
         return f"Question {self.pk} on {self.opportunity_id}"
+
+    @property
+    def shown_question(self) -> str:
+        """The question as the answer shows it: as published to every invitee, or as asked."""
+        return self.published_question or self.question
 
 
 class AmendmentKind(models.TextChoices):

@@ -61,9 +61,17 @@ def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> C
 
 @transaction.atomic
 def clarification_answer(
-    *, clarification: Clarification, by: User, answer: str, visibility: str
+    *,
+    clarification: Clarification,
+    by: User,
+    answer: str,
+    visibility: str,
+    published_question: str = "",
 ) -> Clarification:
-    """Answer to every invitee without the asker's identity, or privately."""
+    """Answer to every invitee without the asker's identity, or privately.
+    Answered to every invitee, the question goes with it as
+    ``published_question`` when given: the officer's wording, without what
+    would tell who asked (a name, a site, a reference; RULES §4)."""
     answer = (answer or "").strip()
     if not answer:
         raise OpportunityRefused("Enter the answer.")
@@ -77,19 +85,35 @@ def clarification_answer(
     if clarification.answered_at:
         raise OpportunityRefused("This question has already been answered.")
     lifecycle.ensure(clarification.opportunity, "answer_question")
+    reworded = (published_question or "").strip()
+    if visibility != ClarificationVisibility.ALL or reworded == clarification.question.strip():
+        reworded = ""  # the asker reads its own words; unchanged words are not a rewording
     clarification.answer = answer
     clarification.visibility = visibility
+    clarification.published_question = reworded
     clarification.answered_by = by
     clarification.answered_at = timezone.now()
-    clarification.save(update_fields=["answer", "visibility", "answered_by", "answered_at"])
+    clarification.save(
+        update_fields=[
+            "answer",
+            "visibility",
+            "published_question",
+            "answered_by",
+            "answered_at",
+        ]
+    )
     opportunity = clarification.opportunity
     audit.record(
         actor=by,
         action="clarification.answered",
         obj=opportunity,
-        context={"clarification": clarification.pk, "visibility": visibility},
+        context={
+            "clarification": clarification.pk,
+            "visibility": visibility,
+            "question_reworded": bool(reworded),
+        },
     )
-    extra = {"question": clarification.question, "answer": answer}
+    extra = {"question": clarification.shown_question, "answer": answer}
     notify_invitees(
         opportunity,
         ANSWERED.name,

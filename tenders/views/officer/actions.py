@@ -125,6 +125,7 @@ def opportunity_clarification_answer(
                 by=request.user,
                 answer=form.cleaned_data["answer"],
                 visibility=form.cleaned_data["visibility"],
+                published_question=form.cleaned_data["published_question"],
             )
         except REFUSALS as exc:
             for problem in refusal_messages(exc):

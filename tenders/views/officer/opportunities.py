@@ -397,6 +397,7 @@ def render_detail(
             else:
                 clarification.form = AnswerForm(
                     prefix=f"q{clarification.pk}",
+                    initial={"published_question": clarification.question},
                     action=reverse(
                         "tenders:clarification_answer", args=[opportunity.pk, clarification.pk]
                     ),
