@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from portal.models import BuyerOrganisation, IdentifierScheme
 from tenders.models import StatutoryDate, StatutoryFigure, VatBasis
 from tenders.rules import money, percent
 
@@ -80,9 +81,16 @@ def local_reservation_date() -> StatutoryDate | None:
     return StatutoryDate.objects.filter(name=LOCAL_RESERVATION).first()
 
 
-def local_reservation_refusal(on: datetime.date) -> str | None:
-    """Why a contract cannot be reserved to local suppliers on ``on`` (RULES
-    §3: the power is the law's, from the date it records), or None when it can."""
+def local_reservation_refusal(on: datetime.date, buyer: BuyerOrganisation) -> str | None:
+    """Why ``buyer`` cannot reserve a contract to local suppliers on ``on``
+    (RULES §3: a power of the Order for councils in England, from the date it
+    records), or None when it can. A council's nation is the register of its
+    local authority code (``BuyerOrganisation.identifier_scheme``)."""
+    if buyer.identifier_scheme != IdentifierScheme.ENGLAND:
+        return (
+            "Reserving to local suppliers is open to councils in England only: the Order "
+            "that allows it is England's."
+        )
     power = local_reservation_date()
     if power is None:
         return (

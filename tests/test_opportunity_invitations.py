@@ -394,3 +394,69 @@ def test_reserving_to_local_suppliers_is_open_from_the_date_the_law_records(offi
 def test_the_form_says_from_when_reserving_to_local_suppliers_is_open(officer_client):
     page = officer_client.get(reverse("tenders:opportunity_create")).content.decode()
     assert "Reserving to local suppliers is open from 4 February 2026" in page
+
+
+def test_the_local_reservations_date_holds_when_writing_publishing_and_outside_england(
+    officer_client, officer
+):
+    """The date decides at every step (writing a draft, publishing one that was
+    reserved some other way), and the Order is England's: a council whose code
+    is in another nation's register may not reserve to local suppliers."""
+    import datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from portal.models import BuyerOrganisation
+    from tenders.models import Opportunity
+    from tenders.services import LotSpec, opportunity_create, opportunity_update_draft
+    from tenders.services.lifecycle import OpportunityRefused
+    from tests.tenders_helpers import CRITERIA
+
+    london = ZoneInfo("Europe/London")
+    day_before = datetime.datetime(2026, 2, 3, 12, tzinfo=london)
+    draft = make_opportunity(officer, "8000.00")
+    with time_machine.travel(day_before, tick=False):
+        with pytest.raises(OpportunityRefused, match="open only from 4 February 2026"):
+            opportunity_create(
+                buyer=officer.buyer,
+                by=officer,
+                title="Reserved too early",
+                description="Cleaning.",
+                cpv=draft.cpv,
+                contract_kind="services",
+                lots=[LotSpec("Lot 1", Decimal("8000.00"))],
+                criteria=CRITERIA,
+                reservation="local",
+                no_cross_border_interest=True,
+            )
+        officer_client.post(
+            reverse("tenders:opportunity_invite", args=[draft.pk]),
+            {"suppliers": [supplier_named(AIRE_VALLEY).pk]},
+        )
+        Opportunity.objects.filter(pk=draft.pk).update(
+            reservation="local",
+            no_cross_border_interest=True,
+            submission_deadline=day_before + datetime.timedelta(days=14),
+            clarification_deadline=day_before + datetime.timedelta(days=10),
+        )
+        response = officer_client.post(reverse("tenders:opportunity_publish", args=[draft.pk]))
+        assert "open only from 4 February 2026" in errors(response)
+    BuyerOrganisation.objects.filter(pk=officer.buyer_id).update(identifier_scheme="GB-PLA")
+    officer.buyer.refresh_from_db()
+    another = make_opportunity(officer, "8000.00")
+    with pytest.raises(OpportunityRefused, match="councils in England only"):
+        opportunity_update_draft(
+            opportunity=another, by=officer, reservation="local", no_cross_border_interest=True
+        )
+    form = officer_client.get(reverse("tenders:opportunity_create")).content.decode()
+    assert "open to councils in England only" in form
+
+
+def test_the_reservation_hint_escapes_what_an_administrator_typed(officer_client):
+    from tenders.models import StatutoryDate
+
+    StatutoryDate.objects.filter(name="reservation.local").update(source="<em id=inj>x</em>")
+    page = officer_client.get(reverse("tenders:opportunity_create")).content.decode()
+    assert "<em id=inj>" not in page and "&lt;em id=inj&gt;" in page

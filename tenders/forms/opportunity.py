@@ -10,11 +10,12 @@ from crispy_forms_gds.layout import HTML, Field, Fieldset, Size, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
 
 from cpv.forms import CpvCodeField
 from portal.fields import MoneyField, ObjectChoiceField
 from portal.forms import gds_helper
-from portal.models import BuyerOrganisation
+from portal.models import BuyerOrganisation, IdentifierScheme
 from tenders import rules
 from tenders.forms.fields import (
     CPV_FINDER,
@@ -171,16 +172,20 @@ class OpportunityForm(LotRows, CriterionRows):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.buyer = buyer
-        # The law's date for reserving to local suppliers, as recorded (RULES §3).
-        self.fields["reservation"].help_text = (
-            "Decide any reservation now, before you invite suppliers. "
-            + (
+        # The law's date for reserving to local suppliers, as recorded (RULES §3);
+        # the source is an administrator's text: escaped (hints are shown as HTML).
+        if buyer.identifier_scheme != IdentifierScheme.ENGLAND:
+            power = "Reserving to local suppliers is open to councils in England only."
+        elif local_reservation is None:
+            power = "Reserving to local suppliers is not open: no date is recorded for it."
+        else:
+            power = (
                 "Reserving to local suppliers is open from "
                 f"{local_reservation.effective_from:%-d %B %Y} ({local_reservation.source}"
                 f"{'; to be checked against it' if local_reservation.to_check else ''})."
-                if local_reservation is not None
-                else "Reserving to local suppliers is not open: no date is recorded for it."
             )
+        self.fields["reservation"].help_text = format_html(
+            "Decide any reservation now, before you invite suppliers. {}", power
         )
         # ``fields`` is typed as plain Fields; "department" is the ObjectChoiceField above.
         cast(ObjectChoiceField, self.fields["department"]).queryset = buyer.departments.all()

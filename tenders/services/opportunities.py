@@ -181,7 +181,7 @@ def opportunity_create(
     straight away whether it may go to invited bidders."""
     if not lots:
         raise OpportunityRefused("Add at least one lot, with its estimated value.")
-    if reservation == Reservation.LOCAL and (refusal := _local_reservation_refusal()):
+    if reservation == Reservation.LOCAL and (refusal := _local_reservation_refusal(buyer)):
         raise OpportunityRefused(refusal)
     opportunity = Opportunity(
         buyer=buyer,
@@ -266,7 +266,7 @@ def opportunity_update_draft(
         setattr(opportunity, name, value)
     if opportunity.reservation != before["reservation"]:
         if opportunity.reservation == Reservation.LOCAL and (
-            refusal := _local_reservation_refusal()
+            refusal := _local_reservation_refusal(opportunity.buyer)
         ):
             raise OpportunityRefused(refusal)
         # Decided before inviting (RULES §3): not changed to shut out an invitee.
@@ -349,7 +349,9 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
             "Confirm that the contract has no potential cross-border interest: reserving it "
             "is not open otherwise."
         )
-    if opportunity.reservation == Reservation.LOCAL and (refusal := _local_reservation_refusal()):
+    if opportunity.reservation == Reservation.LOCAL and (
+        refusal := _local_reservation_refusal(opportunity.buyer)
+    ):
         problems.append(refusal)
     problems.extend(reservation_problems(opportunity))
     if decision.band is not None:
@@ -362,9 +364,9 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     return problems
 
 
-def _local_reservation_refusal() -> str | None:
-    """Why reserving to local suppliers is not open today (UK date), or None."""
-    return local_reservation_refusal(timezone.localdate())
+def _local_reservation_refusal(buyer: BuyerOrganisation) -> str | None:
+    """Why ``buyer`` may not reserve to local suppliers today (UK date), or None."""
+    return local_reservation_refusal(timezone.localdate(), buyer)
 
 
 # At most this many invitees named in a refusal; the rest are counted.
