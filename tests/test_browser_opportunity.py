@@ -99,7 +99,7 @@ def test_an_officer_writes_invites_and_publishes_and_a_supplier_asks(page, seede
     # signed up: the message says so rather than claiming all four were told.
     assert (
         "is open for bids. 1 of the 4 invited suppliers has been told by email and in their "
-        "inbox. Nobody at the other 3 has signed up to the portal yet"
+        "inbox. Nobody active at the portal could be told at "
     ) in page.locator("main").inner_text()
     opportunity.refresh_from_db()
     assert opportunity.status == OpportunityStatus.OPEN

@@ -258,7 +258,8 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
     # Facilities are suppliers the demo approved with nobody signed up.
     assert (
         "is open for bids. 2 of the 4 invited suppliers have been told by email and in their "
-        "inbox. Nobody at the other 2 has signed up to the portal yet, so tell them another way"
+        "inbox. Nobody active at the portal could be told at Eccleshill Facilities Ltd, "
+        "National Facilities Group plc: tell them another way."
     ) in main_text(response)
     opportunity.refresh_from_db()
     assert opportunity.status == OpportunityStatus.OPEN

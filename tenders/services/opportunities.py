@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -419,24 +419,34 @@ def invited_counts(opportunity: Opportunity) -> InvitedCounts:
     return {"invited": counts["invited"], "local": counts["local"]}
 
 
-def invitees_reached(opportunity: Opportunity) -> tuple[int, int]:
-    """(invited suppliers, those of them with someone active at the portal to
-    tell): a supplier an administrator added with nobody signed up is
-    invited, but no email or inbox reaches it (``notify_invitees``)."""
+def _people_told() -> QuerySet[User]:
+    """Who is told of what happens to an invitation: a supplier's active people
+    (``notify_invitees``; ``invitees_reached`` counts by the same rule)."""
+    return User.objects.filter(role=Role.SUPPLIER, is_active=True)
+
+
+@dataclass(frozen=True)
+class Reached:
+    invited: int
+    reached: int
+    unreached: list[str]  # at most ``NAMED_AT_MOST`` names of those no one could be told
+
+
+def invitees_reached(opportunity: Opportunity) -> Reached:
+    """How many invited suppliers have someone active at the portal to tell,
+    and the first names of those that have not (a supplier an administrator
+    added with nobody signed up, or whose people are all deactivated, is
+    invited, but no email or inbox message reaches it)."""
+    told = Exists(_people_told().filter(supplier_id=OuterRef("supplier_id")))
     counts = opportunity.invitations.aggregate(
-        invited=Count("pk"),
-        reached=Count(
-            "pk",
-            filter=Q(
-                Exists(
-                    User.objects.filter(
-                        role=Role.SUPPLIER, is_active=True, supplier_id=OuterRef("supplier_id")
-                    )
-                )
-            ),
-        ),
+        invited=Count("pk"), reached=Count("pk", filter=Q(told))
     )
-    return counts["invited"], counts["reached"]
+    unreached = list(
+        opportunity.invitations.exclude(told)
+        .order_by("supplier__legal_name", "pk")
+        .values_list("supplier__legal_name", flat=True)[:NAMED_AT_MOST]
+    )
+    return Reached(counts["invited"], counts["reached"], unreached)
 
 
 def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
@@ -502,9 +512,7 @@ def notify_invitees(
     discriminator: str = "",
 ) -> int:
     """Tell the active people of invited suppliers (all, or ``supplier_ids``)."""
-    people = User.objects.filter(
-        role=Role.SUPPLIER, is_active=True, supplier__invitations__opportunity=opportunity
-    )
+    people = _people_told().filter(supplier__invitations__opportunity=opportunity)
     if supplier_ids is not None:
         people = people.filter(supplier_id__in=supplier_ids)
     context = {

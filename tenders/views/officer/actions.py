@@ -66,19 +66,23 @@ def opportunity_publish_view(request: SignedInRequest, pk: int) -> HttpResponse:
             problems=refusal_messages(exc),
             problems_heading="This opportunity cannot be published yet",
         )
-    invited, reached = invitees_reached(opportunity)
-    if reached == invited:
+    reached = invitees_reached(opportunity)
+    invited = reached.invited
+    if reached.reached == invited:
         told = (
             f"The {invited} invited supplier{'s have' if invited != 1 else ' has'} been told "
             "by email and in their inbox."
         )
     else:
-        missed = invited - reached
+        missed = invited - reached.reached
+        names = ", ".join(reached.unreached)
+        more = missed - len(reached.unreached)
         told = (
-            f"{reached} of the {invited} invited suppliers {'has' if reached == 1 else 'have'} "
-            f"been told by email and in their inbox. Nobody at the other {missed} has signed "
-            f"up to the portal yet, so tell {'it' if missed == 1 else 'them'} another way "
-            "(invited suppliers are listed below)."
+            f"{reached.reached} of the {invited} invited suppliers "
+            f"{'has' if reached.reached == 1 else 'have'} been told by email and in their "
+            f"inbox. Nobody active at the portal could be told at {names}"
+            f"{f' and {more} more' if more else ''}: tell "
+            f"{'it' if missed == 1 else 'them'} another way."
         )
     messages.success(request, f"{opportunity.reference} is open for bids. {told}")
     return redirect("tenders:opportunity_detail", pk=opportunity.pk)
