@@ -71,19 +71,26 @@ def test_each_published_invitation_is_marked_on_its_whole_value_including_vat(
 
 
 def test_quarters_run_from_april_and_turn_at_midnight_uk_time(auditor_client, officer):
-    published(officer, "6000.00", on=at(2026, 12, 31, 23, 59), title="Last of quarter 3")
-    published(officer, "6000.00", on=at(2027, 1, 1, 0, 0), title="First of quarter 4")
-    # 23:30 UK time on 31 March is in March whatever UTC says (BST has not begun).
-    published(officer, "6000.00", on=at(2026, 3, 31, 23, 30), title="Last of 2025-26")
+    # In summer time, 00:30 UK time is 23:30 the day before in UTC: the UK day counts.
+    published(officer, "6000.00", on=at(2026, 3, 31, 23, 59), title="Last of 2025-26")
+    published(officer, "6000.00", on=at(2026, 4, 1, 0, 30), title="First of 2026-27")
+    published(officer, "6000.00", on=at(2026, 9, 30, 23, 59), title="Last of quarter 2")
+    published(officer, "6000.00", on=at(2026, 10, 1, 0, 30), title="First of quarter 3")
     q3 = Quarter(2026, 3)
     assert q3.label == "October to December 2026 (2026–27, quarter 3)"
     assert Quarter.of(datetime.date(2027, 1, 1)) == Quarter(2026, 4)
     assert Quarter.of(datetime.date(2026, 3, 31)) == Quarter(2025, 4)
+
+    def listed(key: str) -> set[str]:
+        response = auditor_client.get(reverse("transparency:invitations"), {"quarter": key})
+        return set(rows_of(response))
+
+    assert listed("2025-4") == {"Last of 2025-26"}
+    assert listed("2026-1") == {"First of 2026-27"}
+    assert listed("2026-2") == {"Last of quarter 2"}
+    assert listed(q3.key) == {"First of quarter 3"}
     response = auditor_client.get(reverse("transparency:invitations"), {"quarter": q3.key})
-    assert set(rows_of(response)) == {"Last of quarter 3"}
     assert "published October to December 2026" in response.content.decode()
-    response = auditor_client.get(reverse("transparency:invitations"), {"quarter": "2025-4"})
-    assert set(rows_of(response)) == {"Last of 2025-26"}
 
 
 def test_a_quarter_not_on_the_list_is_explained_and_every_quarter_shown(auditor_client, officer):
@@ -107,7 +114,11 @@ def test_the_csv_is_the_quarter_to_publish(auditor_client, officer):
         ("'=HYPERLINK(evil) cleaning", "Publish"),
     ]
     assert lines[1]["Quarter"] == "April to June 2026 (2026–27, quarter 1)"
-    assert lines[1]["Estimated value including VAT, with options and extensions (£)"] == "6000.00"
+    assert lines[1]["Estimated value including VAT (£)"] == "6000.00"
+    assert lines[1]["Description of the goods, services or works sought"] == (
+        "Cleaning of council offices."
+    )
+    assert lines[1]["Review date"] == "Not recorded"
 
 
 def test_another_councils_invitations_are_never_listed(auditor_client, officer):

@@ -29,6 +29,9 @@ from transparency import marks
 FIELDS = (
     "reference",
     "title",
+    "description",
+    "contract_start",
+    "contract_end",
     "status",
     "published_at",
     "submission_deadline",

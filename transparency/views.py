@@ -368,17 +368,24 @@ def invitations(request: SignedInRequest) -> HttpResponse:
     )
 
 
+# What the Transparency Code asks of each invitation to tender (reference,
+# title, what is sought, department, start, end and review dates, value), with
+# what the portal adds: when it was published, its status and the mark.
 INVITATION_CSV_COLUMNS = [
     "Published on",
     "Quarter",
     "Opportunity reference",
     "Title",
+    "Description of the goods, services or works sought",
     "Department",
     "CPV code",
+    "Contract start",
+    "Contract end",
+    "Review date",
     "Status",
-    "Estimated value (£)",
+    "Estimated value: every lot, option and extension (£)",
     "Value basis",
-    "Estimated value including VAT, with options and extensions (£)",
+    "Estimated value including VAT (£)",
     "Transparency Code",
 ]
 
@@ -403,8 +410,12 @@ def _invitation_csv_batch(batch: list[Opportunity], figures: marks.Figures) -> I
             row.quarter.label,
             csvfile.cell(opportunity.reference),
             csvfile.cell(opportunity.title),
+            csvfile.cell(opportunity.description),
             csvfile.cell(row.department),
             opportunity.cpv_id,
+            opportunity.contract_start.isoformat() if opportunity.contract_start else "",
+            opportunity.contract_end.isoformat() if opportunity.contract_end else "",
+            "Not recorded",
             row.status,
             f"{opportunity.estimated_value:.2f}",  # type: ignore[attr-defined]
             row.value_basis,
