@@ -264,6 +264,8 @@ def test_the_marks_judge_the_whole_value_with_the_opportunitys_options(client, a
     row = next(r for r in register_page(client).context["rows"] if r.title == opportunity.title)
     assert row.marks.value_including_vat == Decimal("30000.00")
     assert row.marks.contract_details_notice is True
+    # The row says why a £20,000 contract is marked: its options.
+    assert "with £10,000.00 of options and extensions: £30,000.00 in all" in row.html
     rows = csv.DictReader(
         io.StringIO(
             client.get(reverse("transparency:register_csv")).getvalue().decode().lstrip("\ufeff")
@@ -271,6 +273,7 @@ def test_the_marks_judge_the_whole_value_with_the_opportunitys_options(client, a
     )
     line = next(r for r in rows if r["Title"] == opportunity.title)
     assert line["Awarded value (£)"] == "20000.00"
+    assert line["Options and extensions of the opportunity (£)"] == "10000.00"
     assert line["Whole value including VAT, with options and extensions (£)"] == "30000.00"
     assert line["Contract details notice"] == "Required"
     contract = Contract.objects.select_related("award__lot__opportunity__policy").get(

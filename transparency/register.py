@@ -351,6 +351,9 @@ class RegisterRow:
     value: str
     value_basis: str
     marks: marks.Marks
+    # The opportunity's options and extensions, which the marks count with the
+    # price (``marks.whole_value``), as "£2,000.00"; "" when there are none.
+    options: str = ""
 
     @property
     def html(self) -> SafeString:
@@ -368,7 +371,7 @@ class RegisterRow:
             '<td class="govuk-table__cell"><a class="govuk-link" href="{}">{}</a><br>{}</td>'
             '<td class="govuk-table__cell govuk-table__cell--numeric">{}</td>'
             '<td class="govuk-table__cell govuk-table__cell--numeric">{}'
-            '<br><span class="govuk-body-s">{}</span></td>'
+            '<br><span class="govuk-body-s">{}</span>{}</td>'
             '<td class="govuk-table__cell">{}</td></tr>',
             self.awarded_on,
             self.history_url,
@@ -385,6 +388,14 @@ class RegisterRow:
             self.estimate,
             self.value,
             self.value_basis,
+            format_html(
+                '<br><span class="govuk-body-s">with {} of options and extensions: {} in all '
+                "including VAT</span>",
+                self.options,
+                money(mark.value_including_vat),
+            )
+            if self.options
+            else "",
             _PUBLICATION[mark.contract_details_notice, mark.transparency_code],
         )
 
@@ -430,6 +441,7 @@ def register_rows(contracts: list[RegisterRecord]) -> list[RegisterRow]:
                 estimate=money(c["estimate"]),
                 value=money(c["value"]),
                 value_basis=VatBasis(basis).label,
+                options=money(c["options_value"]) if c["options_value"] else "",
                 marks=marks.marks_with(
                     marks.including_vat(
                         marks.whole_value(c["value"], c["options_value"]), basis, c["vat_rate"]
