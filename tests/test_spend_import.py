@@ -319,6 +319,15 @@ def test_the_database_itself_holds_a_payment_once_on_sqlite_as_on_postgresql(dem
         pay(buyer, spend_import, "Aire Valley Cleaning Ltd", "99.00", "2025-05-01", key=held.key)
     # Another day, or another council, is another payment.
     pay(buyer, spend_import, "Aire Valley Cleaning Ltd", "120.00", "2025-05-02", key=held.key)
+    other = BuyerOrganisation.objects.create(name="Other Borough Council", slug="other-borough")
+    pay(
+        other,
+        make_import(other, officer),
+        "Aire Valley Cleaning Ltd",
+        "120.00",
+        "2025-05-01",
+        key=held.key,
+    )
 
 
 def test_overlapping_files_never_count_a_payment_twice_and_identical_payments_both_count(
