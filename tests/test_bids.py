@@ -285,11 +285,24 @@ def test_award_respects_the_cap_on_lots_and_writes_the_contract_and_letters(
     assert "Best value." in letter.body
 
 
+def mark_quality(opportunity, officer, lot_number: int = 1) -> None:
+    """Every submitted bid of the lot marked for quality (a lot is awarded on
+    every bid's marks)."""
+    from tenders.models import BidStatus
+
+    criterion = opportunity.criteria.get(is_price=False)
+    for bid in Bid.objects.filter(
+        opportunity=opportunity, lot__number=lot_number, status=BidStatus.SUBMITTED
+    ):
+        score_set(bid=bid, criterion=criterion, mark=D("60"), comment="Sound.", by=officer)
+
+
 def test_an_award_at_or_above_the_threshold_cannot_be_made(published, officer, second_officer):
     submit(published, 1, "180000.00")
     with past_deadline(published):
         box_open(opportunity=published, by=officer)
         box_open(opportunity=published, by=second_officer)
+    mark_quality(published, officer)
     with pytest.raises(RouteRefused) as refused:
         award_lot(
             lot=published.lots.get(number=1),
@@ -370,6 +383,7 @@ def test_the_award_check_counts_options_and_extensions(published, officer, secon
         box_open(opportunity=published, by=second_officer)
     # The whole contract: the £90,000 award and £100,000 of options reach £180,000.
     Opportunity.objects.filter(pk=published.pk).update(options_value=D("100000.00"))
+    mark_quality(published, officer)
     with pytest.raises(RouteRefused):
         award_lot(
             lot=published.lots.get(number=1),
@@ -397,3 +411,98 @@ def test_each_bidder_sees_the_outcome_on_the_opportunity(opened, officer, client
     assert "Your bid was successful." in client.get(url).content.decode()
     client.force_login(bidder(3))
     assert "Your bid was not successful." in client.get(url).content.decode()
+
+
+def _award(opportunity, officer, lot_number=1):
+    return award_lot(
+        lot=opportunity.lots.get(number=lot_number),
+        by=officer,
+        reasons="Best value.",
+        start_date=datetime.date(2027, 1, 1),
+        end_date=datetime.date(2027, 6, 30),
+    )
+
+
+def test_a_lot_is_awarded_on_every_bids_marks_never_on_a_missing_one(opened, officer):
+    """A bid without its quality mark would count 0 and could lose on it: the
+    award waits until every bid is marked (or excluded, with the reason)."""
+    quality = opened.criteria.get(is_price=False)
+    score_set(
+        bid=Bid.objects.get(lot__number=1, supplier__legal_name="Bidder 2"),
+        criterion=quality,
+        mark=D("60"),
+        comment="Sound.",
+        by=officer,
+    )
+    with pytest.raises(BidRefused) as refused:
+        _award(opened, officer)
+    assert "Bidder 1's bid has no mark for Quality" in str(refused.value)
+    assert "Bidder 3's bid has no mark for Quality" in str(refused.value)
+    assert not Award.objects.exists()
+    bid_exclude(
+        bid=Bid.objects.get(lot__number=1, supplier__legal_name="Bidder 3"),
+        reason="Late insurance certificate.",
+        by=officer,
+    )
+    score_set(
+        bid=Bid.objects.get(lot__number=1, supplier__legal_name="Bidder 1"),
+        criterion=quality,
+        mark=D("100"),
+        comment="Clear.",
+        by=officer,
+    )
+    # Bidder 1: 2,000 / 4,000 x 40 + 100% x 60 = 80; Bidder 2: 40 + 36 = 76.
+    assert _award(opened, officer).bid.supplier.legal_name == "Bidder 1"
+
+
+def test_a_supplier_the_council_suspended_is_not_awarded_and_may_still_withdraw(
+    published, opened, officer
+):
+    from suppliers.models import SupplierOrganisation
+    from suppliers.services import supplier_set_status
+
+    mark_all(opened, officer, {1: "100", 2: "50", 3: "50"})
+    first = SupplierOrganisation.objects.get(legal_name="Bidder 1")
+    supplier_set_status(
+        supplier=first, buyer=officer.buyer, status="suspended", reason="Fraud found.", by=officer
+    )
+    with pytest.raises(BidRefused, match="Bidder 1 is suspended by Demo Council"):
+        _award(opened, officer)
+    assert not Award.objects.exists()
+
+
+def test_a_suspended_supplier_withdraws_its_bid_before_the_deadline(published, officer):
+    from suppliers.models import SupplierOrganisation
+    from suppliers.services import supplier_set_status
+
+    bid = submit(published, 1, "3000.00").bid
+    supplier_set_status(
+        supplier=SupplierOrganisation.objects.get(legal_name="Bidder 1"),
+        buyer=officer.buyer,
+        status="suspended",
+        reason="Insurance lapsed.",
+        by=officer,
+    )
+    bid_withdraw(bid=bid, by=bidder(1))
+    bid.refresh_from_db()
+    assert bid.status == "withdrawn"
+
+
+def test_an_officer_who_declared_a_conflict_neither_excludes_nor_awards(
+    opened, officer, second_officer
+):
+    from tenders.models import Declaration, PanelMember
+
+    mark_all(opened, officer, {1: "100", 2: "50", 3: "50"})
+    PanelMember.objects.create(
+        opportunity=opened,
+        officer=second_officer,
+        added_by=officer,
+        declaration=Declaration.CONFLICT,
+    )
+    bid = Bid.objects.get(lot__number=1, supplier__legal_name="Bidder 2")
+    with pytest.raises(BidRefused, match="declared a conflict of interest"):
+        bid_exclude(bid=bid, reason="Looks weak.", by=second_officer)
+    with pytest.raises(BidRefused, match="declared a conflict of interest"):
+        _award(opened, second_officer)
+    assert _award(opened, officer).bid.supplier.legal_name == "Bidder 1"

@@ -497,6 +497,7 @@ def test_an_award_over_the_threshold_is_refused_with_every_reason(
     submit(published, 1, "180000.00")
     open_box(clock, published, officer, second_officer)
     client = signed_in(officer)
+    mark(client, published, bid_of(published, 1), "70")
     response = client.post(award_url(published), award_form())
     assert response.status_code == 200
     page = main_text(response)
@@ -657,7 +658,9 @@ def test_the_opportunity_page_once_opened_makes_a_fixed_number_of_queries(
     client.get(url)
     with django_assert_num_queries(OPENED_DETAIL_QUERIES):
         client.get(url)
-    mark(client, opened, bid_of(opened, 1), "90")
+    marks = [(1, 1, "90"), (2, 1, "50"), (3, 1, "50"), (1, 2, "60"), (2, 2, "60")]
+    for n, lot_number, value in marks:
+        mark(client, opened, bid_of(opened, n, lot_number), value)
     client.post(award_url(opened), award_form())
     client.post(award_url(opened, 2), award_form())
     assert Award.objects.count() == 2

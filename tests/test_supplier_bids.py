@@ -321,7 +321,11 @@ def test_after_the_deadline_a_file_cannot_be_removed_nor_the_bid_withdrawn(
     assert BidFile.objects.filter(pk=draft_file.pk).exists()
     response = client.post(reverse("tenders:supplier_bid_withdraw", args=args))
     page = page_of(response)
-    assert "govuk-error-summary" in page and late in page
+    assert "govuk-error-summary" in page
+    assert (
+        "Your withdrawal reached us at 1 July 2026 at 12:00:01, after the deadline, so your "
+        "bid stands as submitted." in page
+    )
     assert Bid.objects.get().status == BidStatus.SUBMITTED
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from portal import audit
 from portal.models import User
 from portal.notifications import notify
-from suppliers.models import SupplierOrganisation
+from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierStatus
 from suppliers.selectors import is_local_to
 from tenders import rules
 from tenders.models import (
@@ -25,9 +25,11 @@ from tenders.models import (
     BidStatus,
     Contract,
     Criterion,
+    Declaration,
     Lot,
     ModeratedMark,
     Opportunity,
+    PanelMember,
     Score,
 )
 from tenders.models.evaluation import TOP_MARK
@@ -40,9 +42,23 @@ from tenders.services.spend import add_to_spend_totals
 # --- Evaluation -------------------------------------------------------------------------
 
 
+def not_conflicted(opportunity: Opportunity, by: User) -> None:
+    """An officer who declared a conflict of interest in this opportunity takes
+    no part in deciding it: no marks, no exclusion, no award (DESIGN: the
+    panel declares conflicts)."""
+    if PanelMember.objects.filter(
+        opportunity=opportunity, officer=by, declaration=Declaration.CONFLICT
+    ).exists():
+        raise BidRefused(
+            "You declared a conflict of interest in this opportunity, so you take no part in "
+            "evaluating or awarding it."
+        )
+
+
 def _opened_bid(bid: Bid, by: User) -> Bid:
     bid = Bid.objects.select_related("opportunity").get(pk=bid.pk)
     officer_of(bid.opportunity, by)
+    not_conflicted(bid.opportunity, by)
     if not is_opened(bid.opportunity) or bid.status != BidStatus.SUBMITTED:
         raise BidRefused("Only opened, submitted bids can be evaluated.")
     if not lifecycle.allowed(bid.opportunity, "evaluate"):
@@ -156,6 +172,27 @@ def evaluation(lot: Lot) -> list[Ranked]:
     return ranked
 
 
+def unmarked(lot: Lot, ranking: list[Ranked]) -> list[str]:
+    """The bids still without a mark for a quality criterion, in words: a lot
+    is awarded on every bid's marks, never on a missing one counted as 0. (A
+    lot its panel marks has them all once the moderator agrees: ADR 14.)"""
+    from tenders.services.panel import has_questions  # panel builds on bids, as awards does
+
+    if has_questions(lot.opportunity_id):
+        return []
+    quality = [c for c in lot.opportunity.criteria.all() if not c.is_price]
+    missing = []
+    for row in ranking:
+        marked = {s.criterion_id for s in row.bid.scores.all()}
+        names = [c.name for c in quality if c.pk not in marked]
+        if names:
+            missing.append(
+                f"{row.bid.supplier}'s bid has no mark for {', '.join(names)}: mark it, or "
+                "exclude it with the reason, before awarding."
+            )
+    return missing
+
+
 # --- Award ------------------------------------------------------------------------------
 
 
@@ -226,9 +263,12 @@ def award_lot(
             raise BidRefused("Lots are awarded after the bids are opened and evaluated.")
         if Award.objects.filter(lot=lot).exists():
             raise BidRefused("This lot has already been awarded.")
+        not_conflicted(opportunity, by)
         ranking = evaluation(lot)
         if not ranking:
             raise BidRefused("There is no bid to award this lot to.")
+        if problems := unmarked(lot, ranking):
+            raise BidRefused(" ".join(problems))
         chosen, passed = choose(opportunity, ranking)
         cap = opportunity.max_lots_per_supplier
         passed_over = [
@@ -242,6 +282,15 @@ def award_lot(
         ]
         if chosen is None:
             raise BidRefused("Every bidder already holds the most lots one supplier may win.")
+        if SupplierApproval.objects.filter(
+            supplier_id=chosen.bid.supplier_id,
+            buyer_id=opportunity.buyer_id,
+            status=SupplierStatus.SUSPENDED,
+        ).exists():
+            raise BidRefused(
+                f"{chosen.bid.supplier} is suspended by {opportunity.buyer}, so it cannot be "
+                "awarded the lot. Exclude its bid, with the reason, or lift the suspension first."
+            )
         from tenders.services.standstill import check_award  # (a cycle, as above)
 
         # A challenge open, or a standstill not over: refused (ADR 14).
@@ -527,7 +576,9 @@ def outcome_letter(
         "reference": opportunity.reference,
         "title": opportunity.title,
         "buyer": opportunity.buyer.name,
-        "lot": str(lot),
+        # "Lot 1" alone when the lot is titled as the opportunity (the letter
+        # reads "Lot 1 of <title>", not the title twice).
+        "lot": f"Lot {lot.number}" if lot.title == opportunity.title else str(lot),
         "several_lots": several_lots,
         "outcome": outcome,
         "supplier": str(bid.supplier),

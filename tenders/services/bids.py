@@ -73,10 +73,16 @@ class LateBid(BidRefused):
 
 
 def _check_open_for(
-    opportunity: Opportunity, user: User, at: datetime.datetime | None = None
+    opportunity: Opportunity,
+    user: User,
+    at: datetime.datetime | None = None,
+    *,
+    withdrawing: bool = False,
 ) -> None:
     """May ``user`` bid for ``opportunity`` at ``at`` (now by default; for a
-    submission, when it was received)? Raises ``BidRefused`` saying why not."""
+    submission, when it was received)? Raises ``BidRefused`` saying why not.
+    ``withdrawing``: taking a submitted bid back, which a supplier the council
+    has since suspended may still do (its bid must not stay in against its will)."""
     if not (user.is_supplier_user and user.supplier_id):
         raise BidRefused("Only invited suppliers can bid.")
     # The invitation and this council's decision, in one query. Only this
@@ -95,7 +101,7 @@ def _check_open_for(
     found = list(invited[:1])
     if not found:
         raise BidRefused("Only invited suppliers can bid.")
-    if (found[0] or SupplierStatus.PENDING) != SupplierStatus.APPROVED:
+    if not withdrawing and (found[0] or SupplierStatus.PENDING) != SupplierStatus.APPROVED:
         raise BidRefused(
             f"Your organisation is not approved by {opportunity.buyer}, so it cannot bid."
         )
@@ -109,6 +115,11 @@ def _check_open_for(
         and at > deadline
         and opportunity.status_at(at) == OpportunityStatus.CLOSED
     ):
+        if withdrawing:
+            raise BidRefused(
+                f"The deadline was {london_time(deadline)} (UK time). Your withdrawal reached "
+                f"us at {london_time(at)}, after the deadline, so your bid stands as submitted."
+            )
         raise LateBid(deadline=deadline, at=at)
     raise BidRefused("This opportunity is not open for bids.")
 
@@ -471,7 +482,7 @@ def bid_withdraw(*, bid: Bid, by: User) -> Bid:
     opportunity = _hold_open(bid.opportunity_id)
     bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
     _check_own(bid, by)
-    _check_open_for(opportunity, by)
+    _check_open_for(opportunity, by, withdrawing=True)
     if bid.status != BidStatus.SUBMITTED:
         raise BidRefused("Only a submitted bid can be withdrawn.")
     bid.status = BidStatus.WITHDRAWN
