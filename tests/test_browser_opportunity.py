@@ -152,3 +152,19 @@ def test_work_at_the_threshold_is_refused_with_the_reason(page, seeded):
     assert "You cannot publish this opportunity here" in main
     assert "Run a full tender outside this portal" in main
     assert Opportunity.objects.get(title="Building cleaning").status == OpportunityStatus.DRAFT
+
+
+def test_enter_in_a_text_box_saves_the_form_rather_than_adding_a_lot(page, seeded):
+    """Enter presses a form's first submit button: the form's own (hidden at
+    its start), not "Add another lot" in the middle of it."""
+    sign_in(page, OFFICER)
+    page.goto("/opportunities/new/")
+    page.get_by_label("Title", exact=True).fill("Grass cutting")
+    page.get_by_label("Category (CPV code)").fill(SOCIAL_WORK)
+    page.get_by_label("Category (CPV code)").press("Enter")
+    # Saved, so checked: the error summary names what is missing; no third lot row.
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert summary.is_visible()
+    assert page.get_by_label("Lot 3 title").count() == 0
+    assert page.get_by_label("Title", exact=True).input_value() == "Grass cutting"

@@ -10,7 +10,7 @@ from crispy_forms_gds.layout import HTML, Field, Fieldset, Size, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from cpv.forms import CpvCodeField
 from portal.fields import MoneyField, ObjectChoiceField
@@ -210,6 +210,13 @@ class OpportunityForm(LotRows, CriterionRows):
         self.initial.setdefault("lot_rows", self.lot_count)
         self.initial.setdefault("criterion_rows", self.criterion_count)
         self.helper = gds_helper(
+            # Enter in a text box presses a form's first submit button: this one,
+            # the form's own, not "Add another lot" further down. Out of sight and
+            # out of the tab order; the visible "save" button is at the end.
+            HTML(
+                f'<button type="submit" name="save" class="govuk-visually-hidden" '
+                f'tabindex="-1" aria-hidden="true">{escape(submit_label)}</button>'
+            ),
             Fieldset(
                 Field.text("title"),
                 Field.textarea("description", rows=5),

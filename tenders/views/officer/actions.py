@@ -84,7 +84,10 @@ def opportunity_publish_view(request: SignedInRequest, pk: int) -> HttpResponse:
             f"{f' and {more} more' if more else ''}: tell "
             f"{'it' if missed == 1 else 'them'} another way."
         )
-    messages.success(request, f"{opportunity.reference} is open for bids. {told}")
+    # Nobody told at some invitees is the officer's to act on: "Important", not "Success".
+    (messages.success if reached.reached == invited else messages.warning)(
+        request, f"{opportunity.reference} is open for bids. {told}"
+    )
     return redirect("tenders:opportunity_detail", pk=opportunity.pk)
 
 
