@@ -268,17 +268,29 @@ def financial_years(buyer: BuyerOrganisation) -> list[int]:
     )
 
 
+ALL_YEARS = -1  # the key of the portal-awards figure over every year
+
+
 def _awards_local_shares(buyer: BuyerOrganisation) -> dict[int, Decimal | None]:
     """The portal-awards figure: the local share of value awarded through the
-    portal, by financial year (the running totals of ``tenders.services.spend``)."""
-    return {
-        start: share(Decimal(local or 0), Decimal(value or 0))
+    portal, by financial year and over every year (``ALL_YEARS``), from the
+    running totals of ``tenders.services.spend``."""
+    sums = {
+        start: (Decimal(value or 0), Decimal(local or 0))
         for start, value, local in SpendTotal.objects.filter(buyer=buyer)
         .values("financial_year")
         .annotate(v=Sum("value"), lv=Sum("local_value"))
         .values_list("financial_year", "v", "lv")
         .order_by()
     }
+    shares: dict[int, Decimal | None] = {
+        start: share(local, value) for start, (value, local) in sums.items()
+    }
+    shares[ALL_YEARS] = share(
+        sum((local for _, local in sums.values()), ZERO),
+        sum((value for value, _ in sums.values()), ZERO),
+    )
+    return shares
 
 
 Sums = list[tuple[Any, str, bool, bool, bool, Decimal]]
@@ -374,7 +386,9 @@ def real_local_share(
     if year is not None:
         beside(whole, year)
     elif years:
+        # Every year: the latest year's target and goal, the awards over every year.
         beside(whole, years[-1])
+        whole.awards_local_share = awards[ALL_YEARS]
     current = _policy_on(policies, today)
     ordered = sorted(
         rows.values(),

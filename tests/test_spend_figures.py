@@ -192,7 +192,8 @@ def test_the_portal_awards_figure_stands_beside(world):
     """The local share of value awarded through the portal (the running totals
     the contracts keep), beside the real share of all spending."""
     w = world
-    h.pay(w.source, h.payee(w.buyer, "Fig Local", supplier=w.local), "10.00", D(2025, 9, 9))
+    fig_local = h.payee(w.buyer, "Fig Local", supplier=w.local)
+    h.pay(w.source, fig_local, "10.00", D(2025, 9, 9))
     for division, value, local in (("90", "600.00", "100.00"), ("72", "200.00", "0.00")):
         SpendTotal.objects.create(
             buyer=w.buyer,
@@ -207,6 +208,24 @@ def test_the_portal_awards_figure_stands_beside(world):
     [row] = selectors.real_local_share(w.buyer).rows
     assert row.awards_local_share == Decimal("12.5")  # 100 of 800
     assert row.local_share == Decimal("100.0")
+    # Another year, all local: every year's figure is of every year's value.
+    h.pay(w.source, fig_local, "10.00", D(2026, 9, 9))
+    SpendTotal.objects.create(
+        buyer=w.buyer,
+        financial_year=2026,
+        cpv_division="90",
+        value=Decimal("200.00"),
+        count=1,
+        local_value=Decimal("200.00"),
+        sme_value=Decimal(0),
+        vcse_value=Decimal(0),
+    )
+    figures = selectors.real_local_share(w.buyer)
+    assert [r.awards_local_share for r in figures.rows] == [Decimal("12.5"), Decimal("100.0")]
+    assert figures.whole.awards_local_share == Decimal("30.0")  # 300 of 1,000, not 2026's
+    assert selectors.real_local_share(w.buyer, year=2026).whole.awards_local_share == Decimal(
+        "100.0"
+    )
 
 
 # --- Pages and CSV -------------------------------------------------------------
