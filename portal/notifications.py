@@ -309,7 +309,9 @@ def _local_path(url: object) -> str:
 
 
 def _deliver_inbox(ids: Sequence[int]) -> int:
-    """Inbox rows: claimed, written and marked sent in one transaction."""
+    """Inbox rows: claimed, written and marked sent in one transaction. A row
+    that cannot be rendered is retried later, as a failed email is, and never
+    holds up the others of its batch (nor the batch's emails)."""
     with transaction.atomic():
         rows = list(_claim(ids).filter(channel=Channel.INBOX))
         if not rows:
@@ -317,7 +319,11 @@ def _deliver_inbox(ids: Sequence[int]) -> int:
         now = timezone.now()
         messages = []
         for row in rows:
-            rendered = render(row)
+            try:
+                rendered = render(row)
+            except Exception as exc:  # any error: recorded on the row
+                _fail(row.pk, row.attempts + 1, exc)
+                continue
             messages.append(
                 InboxMessage(
                     recipient_id=row.recipient_id,
@@ -330,10 +336,10 @@ def _deliver_inbox(ids: Sequence[int]) -> int:
                 )
             )
         InboxMessage.objects.bulk_create(messages)
-        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+        Notification.objects.filter(pk__in=[m.notification_id for m in messages]).update(
             status=DeliveryStatus.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=""
         )
-        return len(rows)
+        return len(messages)
 
 
 def _deliver_email(row_id: int, connection: Any) -> bool:

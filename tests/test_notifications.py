@@ -134,6 +134,32 @@ def test_a_failing_email_server_is_retried_with_backoff_then_failed_then_retried
     assert [m.to for m in mail.outbox] == [[person.email]]
 
 
+def test_an_inbox_message_that_cannot_be_written_holds_up_nothing_else(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    """One row whose message cannot be rendered (a template broken by a
+    release) is retried with backoff and fails for good like an email; the
+    rest of its batch, inbox and email, is delivered at once."""
+    people = make_people(3)
+    with django_capture_on_commit_callbacks(execute=False):
+        notify("portal.message", people, MESSAGE)
+    broken = Notification.objects.get(channel="inbox", recipient=people[0])
+    real_render = notifications.render
+
+    def render(row):
+        if row.pk == broken.pk:
+            raise ValueError("template broken")
+        return real_render(row)
+
+    monkeypatch.setattr(notifications, "render", render)
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    assert notifications.deliver(ids) == 5
+    broken.refresh_from_db()
+    assert broken.status == DeliveryStatus.PENDING and broken.attempts == 1
+    assert "template broken" in broken.last_error and broken.next_attempt_at > timezone.now()
+    assert InboxMessage.objects.count() == 2 and len(mail.outbox) == 3
+
+
 def test_the_sweep_resends_rows_a_broker_outage_left_behind(db, django_capture_on_commit_callbacks):
     people = make_people(3)
     with (
