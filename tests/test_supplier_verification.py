@@ -254,3 +254,36 @@ def test_another_councils_officer_verifies_for_their_own_council_only(
 def test_the_decision_is_a_post(client, officer, allerton):
     client.force_login(officer)
     assert client.get(reverse("supplier_status", args=[allerton.pk])).status_code == 405
+
+
+def test_a_decision_reaches_the_person_who_registered_before_they_confirm_their_address(
+    demo_data, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    """DESIGN: "supplier approved" is sent, and no notification is lost. Whoever
+    registered the supplier may not have followed their link yet: the decision
+    waits in their inbox and is emailed, rather than going to nobody."""
+    from cpv.models import CpvCode
+    from suppliers.services import SiteSpec
+    from suppliers.services.people import supplier_register
+
+    registration = supplier_register(
+        legal_name="Frizinghall Joinery Ltd",
+        site=SiteSpec("2 Mill Lane", "Bradford", "BD9 4AA"),
+        categories=list(CpvCode.objects.filter(code="90910000-9")),
+        full_name="Pat Joiner",
+        email="pat@frizinghall-joinery.example",
+        password="a-long-enough-password-2026",
+    )
+    person = registration.user
+    assert not person.is_active and person.email_verified_at is None
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        supplier_set_status(
+            supplier=registration.supplier,
+            buyer=officer.buyer,
+            status=SupplierStatus.APPROVED,
+            reason="Checked.",
+            by=officer,
+        )
+    assert [m.to for m in mail.outbox] == [["pat@frizinghall-joinery.example"]]
+    assert InboxMessage.objects.filter(recipient=person).exists()

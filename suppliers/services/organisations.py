@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -145,7 +146,9 @@ def supplier_set_status(
     )
     notify(
         events.SUPPLIER_STATUS.name,
-        supplier.users.filter(is_active=True),
+        # Its active people, and whoever registered it and has yet to confirm
+        # their address (the decision waits in their inbox; it was lost before).
+        supplier.users.filter(Q(is_active=True) | Q(email_verified_at__isnull=True)),
         {
             "supplier_name": str(supplier),
             "council": buyer.name,
