@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.template import Context, engines
 from django.template.backends.django import DjangoTemplates
@@ -321,7 +321,9 @@ def _deliver_inbox(ids: Sequence[int]) -> int:
         for row in rows:
             try:
                 rendered = render(row)
-            except Exception as exc:  # any error: recorded on the row
+            except DatabaseError:
+                raise  # the transaction is broken: nothing more is written in it
+            except Exception as exc:  # a message that cannot be written: recorded on the row
                 _fail(row.pk, row.attempts + 1, exc)
                 continue
             messages.append(

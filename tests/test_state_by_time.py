@@ -810,6 +810,13 @@ def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
     clock.move_to(opportunity.submission_deadline + IN_FLIGHT + SECOND)
     box_open(opportunity=opportunity, by=officer)
     box_open(opportunity=opportunity, by=second_officer)
+    score_set(
+        bid=opportunity.bids.get(),
+        criterion=opportunity.criteria.get(is_price=False),
+        mark=D("70"),
+        comment="Sound.",
+        by=officer,
+    )
     before = rows(opportunity)
     today = timezone.localdate()
     with pytest.raises(BandNotMet) as refused:
