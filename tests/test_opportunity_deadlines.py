@@ -116,7 +116,11 @@ def test_deadlines_in_the_past_or_in_the_wrong_order_are_refused(officer_client)
                 submission_date_2="2027",
             ),
         )
-        assert "Enter a real date" in errors(response)
+        # Named, with an example still to come, and linked to the day box.
+        assert "The date of the deadline for bids must be a real date, like 27 3 " in errors(
+            response
+        )
+        assert 'href="#id_submission_date_0"' in response.content.decode()
         response = officer_client.post(
             "/opportunities/new/", opportunity_form(clarification_time="")
         )

@@ -13,7 +13,9 @@ register = template.Library()
 @register.filter
 def error_anchor(field_id: str, bound_field: BoundField) -> str:
     """Where an error summary link should land: the first radio or checkbox of
-    a group (GOV.UK numbers them ``id_x_1``, ``id_x_2``…), else the field."""
+    a group (GOV.UK numbers them ``id_x_1``, ``id_x_2``…), the day box of a
+    date (its inputs are ``id_x_0``, ``id_x_1``…; ``id_x`` is their group,
+    which takes no focus), else the field."""
     widget = bound_field.field.widget
     kind = getattr(widget, "input_type", "")
     grouped = kind == "radio" or (
@@ -21,6 +23,8 @@ def error_anchor(field_id: str, bound_field: BoundField) -> str:
     )
     if grouped and field_id == bound_field.auto_id:
         return f"{field_id}_1"
+    if isinstance(widget, forms.MultiWidget) and field_id == bound_field.auto_id:
+        return f"{field_id}_0"
     return field_id
 
 

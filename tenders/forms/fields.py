@@ -12,6 +12,7 @@ from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import HTML, Button, Div, Field, Size
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from portal.fields import MoneyField
 from tenders.services import CriterionSpec, LotSpec
@@ -38,6 +39,7 @@ class DateField(DateInputField):
 
     def __init__(self, *, required: bool = True, what: str = "the date", **kwargs: Any) -> None:
         super().__init__(required=required, require_all_fields=False, **kwargs)
+        self.what = what
         self.error_messages["required"] = f"Enter {what}"
         self.error_messages["incomplete"] = f"Enter {what} in full: day, month and year"
 
@@ -45,8 +47,14 @@ class DateField(DateInputField):
         try:
             return super().compress(data_list)
         except (ValidationError, OverflowError):
-            # A day like 2147483648 overflows rather than being a ValueError.
-            raise ValidationError("Enter a real date, like 27 3 2026", code="invalid") from None
+            # A day like 2147483648 overflows rather than being a ValueError. The
+            # message names the date (a form may have two) and gives an example
+            # still to come.
+            example = f"27 3 {timezone.localdate().year + 1}"
+            raise ValidationError(
+                f"{self.what[:1].upper()}{self.what[1:]} must be a real date, like {example}",
+                code="invalid",
+            ) from None
 
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
