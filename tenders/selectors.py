@@ -38,6 +38,7 @@ from portal.ukdates import uk_day, uk_minute
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     Amendment,
+    BidStatus,
     Clarification,
     ClarificationVisibility,
     Invitation,
@@ -201,7 +202,10 @@ WITH mine AS {materialized}(
   WHERE i.supplier_id = %s AND o.published_at IS NOT NULL AND NOT (o.status = %s)
 )
 SELECT page.rows_in_all, i.id, i.intention, o.id, o.reference, o.title, o.status,
-  o.submission_deadline, o.cancelled_at, b.id, b.name, s.legal_name
+  o.submission_deadline, o.cancelled_at, b.id, b.name,
+  (SELECT MAX(CASE bd.status WHEN %s THEN 3 WHEN %s THEN 2 ELSE 1 END) FROM tenders_bid bd
+    WHERE bd.opportunity_id = o.id AND bd.supplier_id = i.supplier_id) AS bid_state,
+  s.legal_name
 FROM (
   SELECT mine.*, COUNT(*) OVER () AS rows_in_all
   FROM mine{search}
@@ -280,7 +284,10 @@ def supplier_invitation_page(
         inner_order=", ".join(columns),
         outer_order=", ".join(f"page.{column}" for column in columns),
     )
-    params = [open_, now, open_, now, supplier_id, draft, *search_params, limit, offset]
+    bid_states = [BidStatus.SUBMITTED.value, BidStatus.DRAFT.value]  # then withdrawn: 1
+    params = [
+        open_, now, open_, now, supplier_id, draft, *bid_states, *search_params, limit, offset
+    ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -292,8 +299,8 @@ def supplier_invitation_page(
     db = connection.alias
     invitations = []
     for row in rows:
-        _, pk, intention, opp_pk, reference, title, status, due, cancelled_at, buyer_pk, name, _ = (
-            row
+        (_, pk, intention, opp_pk, reference, title, status, due, cancelled_at, buyer_pk, name) = (
+            row[:11]
         )
         opportunity = Opportunity.from_db(
             db,
@@ -305,8 +312,15 @@ def supplier_invitation_page(
             db, _PAGE_INVITATION_FIELDS, (pk, opp_pk, supplier_id, intention)
         )
         invitation.opportunity = opportunity
+        # The supplier's own bid, its most advanced on any lot: 3 submitted,
+        # 2 a draft, 1 withdrawn, None not started (``BID_STATES``).
+        invitation.bid_state = row[11]  # type: ignore[attr-defined]
         invitations.append(invitation)
     return invitations, (rows[0][0] if rows else 0), (rows[0][-1] if rows else None)
+
+
+# What the supplier's list says of its own bid, by ``bid_state``.
+BID_STATES = {3: "Submitted", 2: "Draft, not submitted", 1: "Withdrawn", None: "Not started"}
 
 
 def questions_for_supplier(

@@ -591,3 +591,35 @@ def test_download_everything_includes_invitations_and_questions(
             "answered_at": timezone.now(),
         }
     ]
+
+
+def test_the_list_says_where_the_suppliers_own_bid_stands(
+    client, clock, officer, local_supplier_user
+):
+    """A small supplier sees from its list which bids are still drafts: a
+    draft not submitted by the deadline is no bid."""
+    from tenders.services import DECLARATIONS, bid_save_draft, bid_start, bid_submit
+
+    aire = local_supplier_user.supplier
+    submitted = make_open(officer, [aire], title="Submitted cleaning")
+    drafted = make_open(officer, [aire], title="Drafted cleaning")
+    make_open(officer, [aire], title="Untouched cleaning")
+    for opportunity, submit in ((submitted, True), (drafted, False)):
+        bid = bid_start(lot=opportunity.lots.get(), by=local_supplier_user)
+        bid_save_draft(
+            bid=bid,
+            by=local_supplier_user,
+            price=Decimal("3900"),
+            declarations=dict.fromkeys(DECLARATIONS, True),
+        )
+        if submit:
+            bid_submit(bid=bid, by=local_supplier_user)
+    client.force_login(local_supplier_user)
+    response = client.get(reverse("tenders:opportunity_list"))
+    states = {i.opportunity.title: i.your_bid for i in response.context["invitations"]}
+    assert states == {
+        "Submitted cleaning": "Submitted",
+        "Drafted cleaning": "Draft, not submitted",
+        "Untouched cleaning": "Not started",
+    }
+    assert "Your bid" in response.content.decode()

@@ -34,6 +34,7 @@ from tenders.models import (
     Reservation,
 )
 from tenders.selectors import (
+    BID_STATES,
     SUPPLIER_SORTS,
     get_opportunity_for,
     questions_for_supplier,
@@ -105,6 +106,7 @@ class ListRowFields(TypedDict):
     status_label: str
     deadline: str
     intends: str
+    your_bid: str
 
 
 if TYPE_CHECKING:
@@ -128,6 +130,7 @@ def list_rows(invitations: list[Invitation]) -> list[ListRow]:
         invitation.status_colour, invitation.status_label = STATUS_TAGS.get(status, ("", ""))
         invitation.deadline = _deadline(opportunity, status)
         invitation.intends = INTENTIONS.get(invitation.intention, "Not said yet")
+        invitation.your_bid = BID_STATES.get(getattr(invitation, "bid_state", None), "")
     return rows
 
 
