@@ -197,7 +197,11 @@ def test_a_history_shows_names_pounds_uk_time_and_labels(client, auditor, office
                 "submission_deadline": [None, "2026-07-10T11:00:00Z"],
                 "policy": [None, policy.pk],
             },
-            context={"non_local_suppliers": [aire.pk], "value": "98765.4"},
+            context={
+                "non_local_suppliers": [aire.pk],
+                "value": "98765.4",
+                "occasion": "value_changed",
+            },
         )
     client.force_login(auditor)
     response = history(client, opportunity)
@@ -226,6 +230,7 @@ def test_a_history_shows_names_pounds_uk_time_and_labels(client, auditor, office
     details = dict(edited.details)
     assert details["Suppliers invited that are not local"] == "Aire Valley Cleaning Ltd"
     assert details["Value"] == "£98,765.40"
+    assert details["When the rule was asked"] == "Value changed"  # not "value_changed"
     for text in ("£12,345.00", "Aire Valley Cleaning Ltd", "Parks and Gardens", "2:05pm"):
         assert escape(text) in page
 

@@ -198,3 +198,19 @@ def test_duration_words_rounds_down_to_two_units():
     assert duration_words(datetime.timedelta(days=3, hours=2, minutes=59)) == "3 days 2 hours"
     assert duration_words(datetime.timedelta(hours=2, seconds=59)) == "2 hours"
     assert duration_words(datetime.timedelta(seconds=-5)) == "less than a minute"
+
+
+def test_a_drafts_page_says_it_is_not_open_rather_than_counting_down(client, officer):
+    """A draft has a deadline but takes no bids: its page says so instead of
+    "Closes in …", and a contract period with only a start says the end is
+    not set."""
+    from tenders.models import Opportunity
+    from tests.tenders_helpers import make_opportunity
+
+    draft = make_opportunity(officer, "5000.00")
+    Opportunity.objects.filter(pk=draft.pk).update(contract_start=datetime.date(2027, 4, 1))
+    client.force_login(officer)
+    page = client.get(reverse("tenders:opportunity_detail", args=[draft.pk])).content.decode()
+    assert "Not open for bids yet: this is a draft" in page
+    assert "Closes in" not in page
+    assert "From 1 April 2027 (end not set)" in page

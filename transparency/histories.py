@@ -228,6 +228,9 @@ def field_value(key: str, value: Any, names: _Names, action: str = "") -> str:
         return _named(_ids(value), names.bids, "Bid")
     if key == "policy" and _ids(value):
         return _named(_ids(value), names.policies, "Policy")
+    if key == "occasion" and isinstance(value, str):
+        # Why a route check ran, as the full tender register words it ("Drafting").
+        return value.replace("_", " ").capitalize()
     choices = (_SUPPLIER_CHOICES if action.startswith("supplier.") else {}).get(key) or (
         _CHOICES.get(key)
     )
