@@ -310,6 +310,17 @@ def test_inviting_to_an_open_opportunity_tells_the_new_invitee_at_once(
         )
     assert "They have been told by email and in their inbox." in main_text(response)
     assert [m.to for m in mail.outbox] == [["bids@bowling-cleaners-ltd.example"]]
+    # A supplier with nobody at the portal is named, not said to be told.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            reverse("tenders:opportunity_invite", args=[opportunity.pk]),
+            {"suppliers": [supplier_named(ECCLESHILL).pk]},
+            follow=True,
+        )
+    assert (
+        "Invited 1 supplier. Nobody active at the portal could be told at Eccleshill "
+        "Facilities Ltd: tell it another way."
+    ) in main_text(response)
 
 
 # session, user, two-factor device, council (header), unread count; the opportunity;

@@ -432,17 +432,21 @@ class Reached:
     unreached: list[str]  # at most ``NAMED_AT_MOST`` names of those no one could be told
 
 
-def invitees_reached(opportunity: Opportunity) -> Reached:
-    """How many invited suppliers have someone active at the portal to tell,
-    and the first names of those that have not (a supplier an administrator
-    added with nobody signed up, or whose people are all deactivated, is
-    invited, but no email or inbox message reaches it)."""
+def invitees_reached(
+    opportunity: Opportunity, supplier_ids: Sequence[int] | None = None
+) -> Reached:
+    """How many invited suppliers (all, or those of ``supplier_ids``) have
+    someone active at the portal to tell, and the first names of those that
+    have not (a supplier an administrator added with nobody signed up, or
+    whose people are all deactivated, is invited, but no email or inbox
+    message reaches it)."""
     told = Exists(_people_told().filter(supplier_id=OuterRef("supplier_id")))
-    counts = opportunity.invitations.aggregate(
-        invited=Count("pk"), reached=Count("pk", filter=Q(told))
-    )
+    invitations = opportunity.invitations.all()
+    if supplier_ids is not None:
+        invitations = invitations.filter(supplier_id__in=supplier_ids)
+    counts = invitations.aggregate(invited=Count("pk"), reached=Count("pk", filter=Q(told)))
     unreached = list(
-        opportunity.invitations.exclude(told)
+        invitations.exclude(told)
         .order_by("supplier__legal_name", "pk")
         .values_list("supplier__legal_name", flat=True)[:NAMED_AT_MOST]
     )

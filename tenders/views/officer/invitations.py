@@ -28,6 +28,7 @@ from tenders.services import (
     current_route,
     invite,
     invite_all_local_matches,
+    invitees_reached,
     lifecycle,
     matching_suppliers,
 )
@@ -97,16 +98,41 @@ def _invite_page(
     )
 
 
-def _invited_message(request: SignedInRequest, opportunity: Opportunity, count: int) -> None:
+def _invited_message(
+    request: SignedInRequest,
+    opportunity: Opportunity,
+    count: int,
+    supplier_ids: list[int] | None = None,
+) -> None:
+    """What inviting did. To an open opportunity the new invitees are told at
+    once: when the page knows which they are (``supplier_ids``), it says who
+    could not be (nobody active at the portal), as publishing does."""
     if count == 0:
         messages.info(request, "Every supplier chosen was already invited.")
         return
-    told = (
-        "They have been told by email and in their inbox."
-        if opportunity.status == S.OPEN
-        else "They will be told when you publish."
+    invited = f"Invited {count} supplier{'s' if count != 1 else ''}."
+    if opportunity.status != S.OPEN:
+        messages.success(request, f"{invited} They will be told when you publish.")
+        return
+    if supplier_ids is None:
+        messages.success(
+            request,
+            f"{invited} Those with someone at the portal have been told by email and in "
+            "their inbox.",
+        )
+        return
+    reached = invitees_reached(opportunity, supplier_ids)
+    if not reached.unreached:
+        messages.success(request, f"{invited} They have been told by email and in their inbox.")
+        return
+    missed = reached.invited - reached.reached
+    more = missed - len(reached.unreached)
+    messages.warning(
+        request,
+        f"{invited} Nobody active at the portal could be told at "
+        f"{', '.join(reached.unreached)}{f' and {more} more' if more else ''}: tell "
+        f"{'it' if missed == 1 else 'them'} another way.",
     )
-    messages.success(request, f"Invited {count} supplier{'s' if count != 1 else ''}. {told}")
 
 
 def _back_to_invite(opportunity: Opportunity, page: str | None) -> HttpResponse:
@@ -132,7 +158,12 @@ def opportunity_invite(request: SignedInRequest, pk: int) -> HttpResponse:
             for problem in refusal_messages(exc):
                 form.add_error(None, problem)
         else:
-            _invited_message(request, opportunity, count)
+            _invited_message(
+                request,
+                opportunity,
+                count,
+                supplier_ids=[s.pk for s in form.cleaned_data["suppliers"]],
+            )
             return _back_to_invite(opportunity, request.GET.get("page"))
     return _invite_page(request, opportunity, form)
 
