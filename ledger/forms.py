@@ -107,7 +107,7 @@ class FiguresFilterForm(forms.Form):
         label="Group by",
         required=False,
         choices=[(g, g) for g in GROUPS],
-        error_messages={"invalid_choice": "Select month, department or category"},
+        error_messages={"invalid_choice": "Select financial year, month, department or category"},
     )
 
     def __init__(self, *args: object, years: list[int], **kwargs: object) -> None:

@@ -242,8 +242,14 @@ def test_dashboard_page_filters_and_csv(world):
     text = page.content.decode()
     assert "Parks" in text and "=cmd()" not in text
     assert "<svg" in text
-    bad = client.get(reverse("ledger:dashboard"), {"year": "1999"})
+    bad = client.get(reverse("ledger:dashboard"), {"year": "1999", "group_by": "zzz"})
     assert "Select a financial year from the list" in bad.content.decode()
+    # Its CSV link is of the figures shown (every year), never of the refused filter.
+    csv_link = bad.context["csv_query"]
+    assert "1999" not in csv_link and "zzz" not in csv_link
+    assert client.get(reverse("ledger:dashboard_csv") + f"?{csv_link}").status_code == 200
+    shown = client.get(reverse("ledger:dashboard"), {"year": "2025", "group_by": "department"})
+    assert shown.context["csv_query"] == "year=2025&group_by=department"
     response = client.get(reverse("ledger:dashboard_csv"), {"group_by": "department"})
     assert response["Content-Type"].startswith("text/csv")
     body = b"".join(response.streaming_content).decode("utf-8-sig")

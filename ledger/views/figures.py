@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -128,7 +129,15 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
             "group_label": selectors.GROUP_LABELS[group_by],
             "groups": [(g, selectors.GROUP_LABELS[g]) for g in selectors.GROUPS],
             "year_choices": [(y, selectors.year_label(y)) for y in figures.years],
-            "csv_query": request.GET.urlencode(),
+            # The figures shown: the filters as read (a refused one is left out,
+            # as the page leaves it out), so the CSV is these figures, never a 400.
+            "csv_query": urlencode(
+                {
+                    k: v
+                    for k, v in (("year", year), ("group_by", group_by))
+                    if v is not None and (k != "group_by" or v != "year")
+                }
+            ),
         },
     )
 
