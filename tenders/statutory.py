@@ -81,28 +81,52 @@ def local_reservation_date() -> StatutoryDate | None:
     return StatutoryDate.objects.filter(name=LOCAL_RESERVATION).first()
 
 
-def local_reservation_refusal(on: datetime.date, buyer: BuyerOrganisation) -> str | None:
-    """Why ``buyer`` cannot reserve a contract to local suppliers on ``on``
-    (RULES §3: a power of the Order for councils in England, from the date it
-    records), or None when it can. A council's nation is the register of its
-    local authority code (``BuyerOrganisation.identifier_scheme``)."""
+def _local_reservation_power(
+    buyer: BuyerOrganisation,
+) -> tuple[StatutoryDate | None, str]:
+    """The recorded power to reserve to local suppliers, when ``buyer`` may
+    use it at all; else None and why not (RULES §3: a power of the Order for
+    councils in England, from a date recorded as data; a council's nation is
+    the register of its local authority code, ``identifier_scheme``)."""
     if buyer.identifier_scheme != IdentifierScheme.ENGLAND:
-        return (
+        return None, (
             "Reserving to local suppliers is open to councils in England only: the Order "
             "that allows it is England's."
         )
     power = local_reservation_date()
     if power is None:
-        return (
+        return None, (
             "Reserving to local suppliers is not open: no date is recorded from which the "
             "law allows it (an administrator records it with the statutory figures)."
         )
+    return power, ""
+
+
+def local_reservation_refusal(on: datetime.date, buyer: BuyerOrganisation) -> str | None:
+    """Why ``buyer`` cannot reserve a contract to local suppliers on ``on``, or
+    None when it can."""
+    power, closed = _local_reservation_power(buyer)
+    if power is None:
+        return closed
     if on < power.effective_from:
         return (
             "Reserving to local suppliers is open only from "
             f"{power.effective_from:%-d %B %Y} ({power.source})."
         )
     return None
+
+
+def local_reservation_note(buyer: BuyerOrganisation) -> str:
+    """What the opportunity form says of reserving to local suppliers for
+    ``buyer``: from when it is open, with its source, or why it is not."""
+    power, closed = _local_reservation_power(buyer)
+    if power is None:
+        return closed
+    check = "; to be checked against it" if power.to_check else ""
+    return (
+        f"Reserving to local suppliers is open from {power.effective_from:%-d %B %Y} "
+        f"({power.source}{check})."
+    )
 
 
 def figure_on(name: str, on: datetime.date) -> StatutoryFigure | None:

@@ -15,7 +15,7 @@ from django.utils.html import escape, format_html
 from cpv.forms import CpvCodeField
 from portal.fields import MoneyField, ObjectChoiceField
 from portal.forms import gds_helper
-from portal.models import BuyerOrganisation, IdentifierScheme
+from portal.models import BuyerOrganisation
 from tenders import rules
 from tenders.forms.fields import (
     CPV_FINDER,
@@ -35,7 +35,6 @@ from tenders.models import (
     Opportunity,
     ProcurementPolicy,
     Reservation,
-    StatutoryDate,
     VatBasis,
 )
 
@@ -166,26 +165,17 @@ class OpportunityForm(LotRows, CriterionRows):
         *args: Any,
         buyer: BuyerOrganisation,
         policy: ProcurementPolicy | None = None,
-        local_reservation: StatutoryDate | None = None,
+        local_reservation: str = "",
         submit_label: str = "Save and check the route",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.buyer = buyer
-        # The law's date for reserving to local suppliers, as recorded (RULES §3);
-        # the source is an administrator's text: escaped (hints are shown as HTML).
-        if buyer.identifier_scheme != IdentifierScheme.ENGLAND:
-            power = "Reserving to local suppliers is open to councils in England only."
-        elif local_reservation is None:
-            power = "Reserving to local suppliers is not open: no date is recorded for it."
-        else:
-            power = (
-                "Reserving to local suppliers is open from "
-                f"{local_reservation.effective_from:%-d %B %Y} ({local_reservation.source}"
-                f"{'; to be checked against it' if local_reservation.to_check else ''})."
-            )
+        # From when reserving to local suppliers is open (``statutory.
+        # local_reservation_note``); it quotes an administrator's text: escaped,
+        # as hints are shown as HTML.
         self.fields["reservation"].help_text = format_html(
-            "Decide any reservation now, before you invite suppliers. {}", power
+            "Decide any reservation now, before you invite suppliers. {}", local_reservation
         )
         # ``fields`` is typed as plain Fields; "department" is the ObjectChoiceField above.
         cast(ObjectChoiceField, self.fields["department"]).queryset = buyer.departments.all()

@@ -431,6 +431,20 @@ class Reached:
     reached: int
     unreached: list[str]  # at most ``NAMED_AT_MOST`` names of those no one could be told
 
+    @property
+    def untold(self) -> str:
+        """The sentence for the officer naming those no one could be told
+        (ten, then a count), or "" when every one was told."""
+        missed = self.invited - self.reached
+        if not missed:
+            return ""
+        more = missed - len(self.unreached)
+        return (
+            f"Nobody active at the portal could be told at {', '.join(self.unreached)}"
+            f"{f' and {more} more' if more else ''}: tell {'it' if missed == 1 else 'them'} "
+            "another way."
+        )
+
 
 def invitees_reached(
     opportunity: Opportunity, supplier_ids: Sequence[int] | None = None

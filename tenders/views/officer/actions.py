@@ -68,24 +68,19 @@ def opportunity_publish_view(request: SignedInRequest, pk: int) -> HttpResponse:
         )
     reached = invitees_reached(opportunity)
     invited = reached.invited
-    if reached.reached == invited:
+    if not reached.untold:
         told = (
             f"The {invited} invited supplier{'s have' if invited != 1 else ' has'} been told "
             "by email and in their inbox."
         )
     else:
-        missed = invited - reached.reached
-        names = ", ".join(reached.unreached)
-        more = missed - len(reached.unreached)
         told = (
             f"{reached.reached} of the {invited} invited suppliers "
             f"{'has' if reached.reached == 1 else 'have'} been told by email and in their "
-            f"inbox. Nobody active at the portal could be told at {names}"
-            f"{f' and {more} more' if more else ''}: tell "
-            f"{'it' if missed == 1 else 'them'} another way."
+            f"inbox. {reached.untold}"
         )
     # Nobody told at some invitees is the officer's to act on: "Important", not "Success".
-    (messages.success if reached.reached == invited else messages.warning)(
+    (messages.warning if reached.untold else messages.success)(
         request, f"{opportunity.reference} is open for bids. {told}"
     )
     return redirect("tenders:opportunity_detail", pk=opportunity.pk)

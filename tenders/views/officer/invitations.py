@@ -121,18 +121,11 @@ def _invited_message(
             "their inbox.",
         )
         return
-    reached = invitees_reached(opportunity, supplier_ids)
-    if not reached.unreached:
+    untold = invitees_reached(opportunity, supplier_ids).untold
+    if untold:
+        messages.warning(request, f"{invited} {untold}")
+    else:
         messages.success(request, f"{invited} They have been told by email and in their inbox.")
-        return
-    missed = reached.invited - reached.reached
-    more = missed - len(reached.unreached)
-    messages.warning(
-        request,
-        f"{invited} Nobody active at the portal could be told at "
-        f"{', '.join(reached.unreached)}{f' and {more} more' if more else ''}: tell "
-        f"{'it' if missed == 1 else 'them'} another way.",
-    )
 
 
 def _back_to_invite(opportunity: Opportunity, page: str | None) -> HttpResponse:

@@ -77,7 +77,7 @@ from tenders.services.routes import (
     recorded_route,
     work_added_up,
 )
-from tenders.statutory import local_reservation_date
+from tenders.statutory import local_reservation_note
 from tenders.views.officer.common import (
     REFUSALS,
     S,
@@ -492,7 +492,7 @@ def _form_kwargs(user: User) -> dict[str, Any]:
     return {
         "buyer": buyer,
         "policy": policy_in_force(buyer),
-        "local_reservation": local_reservation_date(),
+        "local_reservation": local_reservation_note(buyer),
     }
 
 
