@@ -14,6 +14,7 @@ force on the day it was published.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -135,10 +136,9 @@ class InvitationRow:
     publish: bool
 
 
-def rows(opportunities: list[Opportunity], figures: marks.Figures) -> list[InvitationRow]:
-    """Each opportunity with its value including VAT and its mark."""
+def rows(opportunities: Iterable[Opportunity], figures: marks.Figures) -> Iterator[InvitationRow]:
+    """Each opportunity with its value including VAT and its mark, as it is read."""
     now = timezone.now()
-    found = []
     for opportunity in opportunities:
         day = timezone.localdate(opportunity.published_at)
         policy = opportunity.policy
@@ -149,18 +149,15 @@ def rows(opportunities: list[Opportunity], figures: marks.Figures) -> list[Invit
             policy.vat_rate_percent if policy is not None else None,
         )
         figure = figures.on(marks.TRANSPARENCY, day)
-        found.append(
-            InvitationRow(
-                opportunity=opportunity,
-                published_on=day,
-                quarter=Quarter.of(day),
-                department=opportunity.department.name if opportunity.department else "",
-                status=OpportunityStatus(opportunity.status_at(now)).label,
-                estimate=money(estimate),
-                value_basis=VatBasis(opportunity.value_vat_basis).label,
-                value_including_vat=value,
-                figure=figure,
-                publish=marks.code_due(value, figure),
-            )
+        yield InvitationRow(
+            opportunity=opportunity,
+            published_on=day,
+            quarter=Quarter.of(day),
+            department=opportunity.department.name if opportunity.department else "",
+            status=OpportunityStatus(opportunity.status_at(now)).label,
+            estimate=money(estimate),
+            value_basis=VatBasis(opportunity.value_vat_basis).label,
+            value_including_vat=value,
+            figure=figure,
+            publish=marks.code_due(value, figure),
         )
-    return found

@@ -363,7 +363,7 @@ def invitations(request: SignedInRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": itt.rows(list(page.object_list), figures),
+            "rows": list(itt.rows(page.object_list, figures)),
             "quarter": quarter,
             "query_string": _kept_query(request),
         },
@@ -395,17 +395,7 @@ INVITATION_CSV_COLUMNS = [
 def _invitation_csv_rows(
     opportunities: QuerySet[Opportunity], figures: marks.Figures
 ) -> Iterator[list[str]]:
-    batch: list[Opportunity] = []
-    for opportunity in opportunities.iterator(chunk_size=2000):
-        batch.append(opportunity)
-        if len(batch) == 2000:
-            yield from _invitation_csv_batch(batch, figures)
-            batch = []
-    yield from _invitation_csv_batch(batch, figures)
-
-
-def _invitation_csv_batch(batch: list[Opportunity], figures: marks.Figures) -> Iterator[list[str]]:
-    for row in itt.rows(batch, figures):
+    for row in itt.rows(opportunities.iterator(chunk_size=2000), figures):
         opportunity = row.opportunity
         yield [
             row.published_on.isoformat(),
