@@ -162,18 +162,8 @@ def run(*, rows: int, seed: int = demo_spending.SEED, out: Callable[[str], Any])
                     f"(line integer GENERATED ALWAYS AS IDENTITY (START WITH 2), {columns})"
                 )
                 out("Staging, the minimal parse and four ways of writing ...")
-                started = time.perf_counter()
                 names = ", ".join(f"c{i}" for i in range(width))
-                with (
-                    open(path, "rb") as handle,
-                    cursor.cursor.copy(
-                        f"COPY bench_floor_stage ({names}) FROM STDIN "
-                        "(FORMAT csv, HEADER true, ENCODING 'UTF8')"
-                    ) as copy,
-                ):
-                    while block := handle.read(1 << 22):
-                        copy.write(block)
-                stage_s = time.perf_counter() - started
+                stage_s = spend_import.timed_copy(cursor, f"bench_floor_stage ({names})", path)
                 cursor.execute("ANALYZE bench_floor_stage")
                 parse_s = _timed(cursor, _MINIMAL_PARSE, params={"buyer": buyer.pk})
                 cursor.execute("ANALYZE bench_floor_parsed")

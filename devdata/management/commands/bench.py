@@ -45,21 +45,21 @@ class Command(BaseCommand):
             "--race", type=float, default=0.1, help="Share that starts in the 3 s around it."
         )
 
-        spend = subparsers.add_parser(
-            "spend_import",
-            help="A spending file of N realistic rows through the real import, against a "
-            "plain COPY of it (PostgreSQL).",
-        )
-        spend.add_argument("--rows", type=int, default=1_000_000)
-        spend.add_argument("--seed", type=int, default=18, help="Of the generated rows.")
-
-        floors = subparsers.add_parser(
-            "spend_floors",
-            help="The least each part of a spending import of N rows costs here, against a "
-            "plain COPY of the file (PostgreSQL; ADR 15).",
-        )
-        floors.add_argument("--rows", type=int, default=1_000_000)
-        floors.add_argument("--seed", type=int, default=18, help="Of the generated rows.")
+        for name, words in (
+            (
+                "spend_import",
+                "A spending file of N realistic rows through the real import, against a "
+                "plain COPY of it (PostgreSQL).",
+            ),
+            (
+                "spend_floors",
+                "The least each part of a spending import of N rows costs here, against a "
+                "plain COPY of the file (PostgreSQL; ADR 15).",
+            ),
+        ):
+            spend = subparsers.add_parser(name, help=words)
+            spend.add_argument("--rows", type=int, default=1_000_000)
+            spend.add_argument("--seed", type=int, default=18, help="Of the generated rows.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -87,20 +87,13 @@ class Command(BaseCommand):
                     only=options["only"],
                     out=self.stdout.write,
                 )
-            elif name == "spend_import":
-                from devdata.bench import spend_import
+            elif name in ("spend_import", "spend_floors"):
+                from devdata.bench import spend_floors, spend_import
 
                 if options["rows"] < 1:
                     raise CommandError("--rows must be at least 1.")
-                result = spend_import.run(
-                    rows=options["rows"], seed=options["seed"], out=self.stdout.write
-                )
-            elif name == "spend_floors":
-                from devdata.bench import spend_floors
-
-                if options["rows"] < 1:
-                    raise CommandError("--rows must be at least 1.")
-                result = spend_floors.run(
+                bench = spend_import if name == "spend_import" else spend_floors
+                result = bench.run(
                     rows=options["rows"], seed=options["seed"], out=self.stdout.write
                 )
             else:
