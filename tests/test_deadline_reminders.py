@@ -124,17 +124,19 @@ def test_a_sweep_missed_until_the_deadline_itself_still_reminds_and_none_after_i
     assert send_due_reminders() == 0  # closed now, whether or not recorded
 
 
+def submit_bid(opportunity, user: User) -> None:
+    """``user``'s supplier bids for the opportunity's one lot."""
+    bid = bid_start(lot=opportunity.lots.get(), by=user)
+    bid_save_draft(
+        bid=bid, by=user, price=Decimal("3900"), declarations=dict.fromkeys(DECLARATIONS, True)
+    )
+    bid_submit(bid=bid, by=user)
+
+
 def test_a_supplier_that_bid_or_will_not_bid_gets_no_reminder(
     clock, opportunity, local_supplier_user, care_user
 ):
-    bid = bid_start(lot=opportunity.lots.get(), by=local_supplier_user)
-    bid_save_draft(
-        bid=bid,
-        by=local_supplier_user,
-        price=Decimal("3900"),
-        declarations=dict.fromkeys(DECLARATIONS, True),
-    )
-    bid_submit(bid=bid, by=local_supplier_user)
+    submit_bid(opportunity, local_supplier_user)
     invitation = Invitation.objects.get(opportunity=opportunity, supplier=care_user.supplier)
     intention_set(invitation=invitation, intention=Intention.NO, by=care_user)
     clock.move_to(H72)
@@ -264,14 +266,7 @@ def test_whom_a_reminder_skipped_is_sealed_from_administrators_until_the_box_is_
     from portal import notifications
     from tenders.models import BoxOpening
 
-    bid = bid_start(lot=opportunity.lots.get(), by=local_supplier_user)
-    bid_save_draft(
-        bid=bid,
-        by=local_supplier_user,
-        price=Decimal("3900"),
-        declarations=dict.fromkeys(DECLARATIONS, True),
-    )
-    bid_submit(bid=bid, by=local_supplier_user)
+    submit_bid(opportunity, local_supplier_user)
     clock.move_to(H24)
     assert send_due_reminders() == 1
     assert len(reminded(care_user)) == 1  # the one who has not bid: its own copy
