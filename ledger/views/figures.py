@@ -133,9 +133,9 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
             # as the page leaves it out), so the CSV is these figures, never a 400.
             "csv_query": urlencode(
                 {
-                    k: v
-                    for k, v in (("year", year), ("group_by", group_by))
-                    if v is not None and (k != "group_by" or v != "year")
+                    name: value
+                    for name, value in (("year", year), ("group_by", group_by))
+                    if value not in (None, "year")  # every year, by year: the default
                 }
             ),
         },
