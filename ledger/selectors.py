@@ -58,7 +58,7 @@ from suppliers.models import (
 )
 from suppliers.selectors import approved_by, is_local_to
 from tenders.models import ProcurementPolicy, SpendTotal
-from tenders.rules import financial_year
+from tenders.rules import financial_year, financial_year_label, financial_year_range
 
 ZERO = Decimal("0.00")
 LOCALITIES = ("local", "not_local", "unknown", "redacted")
@@ -83,15 +83,6 @@ def share(part: Decimal, whole: Decimal) -> Decimal | None:
     if not whole:
         return None
     return (part * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
-def year_label(start: int) -> str:
-    """``2024`` → ``"2024/25"``: the financial year 1 April 2024 to 31 March 2025."""
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def year_range(start: int) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(start, 4, 1), datetime.date(start + 1, 3, 31)
 
 
 def financial_year_of(name: str) -> CombinedExpression:
@@ -215,7 +206,7 @@ class RealLocalShare:
 
     @property
     def year_label(self) -> str:
-        return year_label(self.year) if self.year is not None else "every year"
+        return financial_year_label(self.year) if self.year is not None else "every year"
 
 
 def _policy_on(policies: list[ProcurementPolicy], day: datetime.date) -> ProcurementPolicy | None:
@@ -236,7 +227,7 @@ def _group_expression(group_by: str) -> Any:
 
 def _label(group_by: str, key: Any) -> str:
     if group_by == "year":
-        return year_label(key)
+        return financial_year_label(key)
     if group_by == "month":
         return f"{key:%B %Y}"
     return key or ("No department recorded" if group_by == "department" else "No category")
@@ -245,7 +236,7 @@ def _label(group_by: str, key: Any) -> str:
 def payments_of(buyer: BuyerOrganisation, year: int | None = None) -> QuerySet[Payment]:
     payments = Payment.objects.filter(buyer=buyer)
     if year is not None:
-        first, last = year_range(year)
+        first, last = financial_year_range(year)
         payments = payments.filter(transaction_date__range=(first, last))
     return payments
 
@@ -307,7 +298,7 @@ def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> 
         return share_sums_from_payments(buyer, year=year, group_by=group_by)
 
     def compute() -> list[list[Any]]:
-        span = year_range(year) if year is not None else None
+        span = financial_year_range(year) if year is not None else None
         return [
             [key.isoformat() if group_by == "month" else key, *flags, str(amount)]
             for key, *flags, amount in rollup.share_sums(buyer.pk, group_by, span)
@@ -373,7 +364,7 @@ def real_local_share(
     today = timezone.localdate()
 
     def beside(row: ShareRow, start: int) -> None:
-        first, last = year_range(start)
+        first, last = financial_year_range(start)
         policy = _policy_on(policies, min(last, today)) or _policy_on(policies, first)
         row.awards_local_share = awards.get(start)
         if policy is not None:
@@ -744,7 +735,7 @@ def network(year: int | None = None) -> list[NetworkRow]:
     local, SME and VCSE shares in the financial year ``year`` (this one by
     default); nothing of a council that did not opt in. One query."""
     year = financial_year(timezone.localdate()) if year is None else year
-    first, last = year_range(year)
+    first, last = financial_year_range(year)
     shared = NetworkShare.objects.filter(shared=True).values("buyer_id")
     # Locality differs by council: the supplier's sites against that council's districts.
     supplier_local = Exists(

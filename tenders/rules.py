@@ -107,6 +107,17 @@ def financial_year(day: datetime.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def financial_year_label(start: int) -> str:
+    """``2026`` → ``"2026–27"``: the financial year 1 April 2026 to 31 March 2027,
+    written the same way on every page and in every CSV."""
+    return f"{start}–{(start + 1) % 100:02d}"
+
+
+def financial_year_range(start: int) -> tuple[datetime.date, datetime.date]:
+    """The first and last days of the financial year that starts in ``start``."""
+    return datetime.date(start, 4, 1), datetime.date(start + 1, 3, 31)
+
+
 def money(value: Decimal) -> str:
     return f"£{value:,.2f}"
 

@@ -83,7 +83,7 @@ def test_shares_net_of_credit_notes_to_the_penny(world):
     assert whole.not_local_share == Decimal("35.8")
     assert whole.redacted_share == Decimal("7.1")
     [year] = figures.rows
-    assert (year.key, year.label, year.total) == (2025, "2025/26", Decimal("1400.00"))
+    assert (year.key, year.label, year.total) == (2025, "2025–26", Decimal("1400.00"))
     assert (year.target, year.goal) == (Decimal("40.00"), Decimal("60.00"))
     assert year.met_target is True
 

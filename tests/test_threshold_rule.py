@@ -147,3 +147,13 @@ def test_category_key_uses_the_policy_digits():
 def test_a_negative_value_is_refused():
     with pytest.raises(ValueError, match="cannot be negative"):
         decide("-0.01")
+
+
+def test_a_financial_year_is_written_one_way_everywhere_and_runs_april_to_march():
+    # (the spending dashboard wrote "2026/27" where the register wrote "2026–27")
+    assert rules.financial_year_label(2026) == "2026–27"
+    assert rules.financial_year_label(1999) == "1999–00"
+    assert rules.financial_year_range(2026) == (
+        datetime.date(2026, 4, 1),
+        datetime.date(2027, 3, 31),
+    )

@@ -10,12 +10,12 @@ from django import forms
 
 from portal.forms import gds_helper
 from portal.models import BuyerOrganisation
+from tenders.rules import financial_year_label
 from transparency.invitations import Quarter
 from transparency.register import (
     ROUTES,
     VALUE_BANDS,
     RegisterFilters,
-    financial_year_label,
     register_choices,
 )
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portal.models import BuyerOrganisation
 from tenders.models import Opportunity, OpportunityStatus, VatBasis
-from tenders.rules import financial_year, money
+from tenders.rules import financial_year, financial_year_label, money
 from transparency import marks
 
 # What a row shows of an opportunity (and its policy's VAT rate, its department).
@@ -80,7 +80,7 @@ class Quarter:
         last = self.next.first_day - datetime.timedelta(days=1)
         return (
             f"{self.first_day:%B} to {last:%B %Y} "
-            f"({self.year}–{(self.year + 1) % 100:02d}, quarter {self.number})"
+            f"({financial_year_label(self.year)}, quarter {self.number})"
         )
 
 

@@ -21,8 +21,7 @@ from django.utils import timezone
 from portal.models import BuyerOrganisation, Department
 from tenders.models import ProcurementPolicy, SpendTotal
 from tenders.models.spend import FIGURES
-from tenders.rules import financial_year
-from transparency.register import financial_year_label, financial_year_range
+from tenders.rules import financial_year, financial_year_label, financial_year_range
 
 KINDS = ("local", "sme", "vcse")
 KIND_LABELS = {"local": "Local suppliers", "sme": "SMEs", "vcse": "VCSEs"}

@@ -29,7 +29,7 @@ from tenders.models import (
     StatutoryFigure,
     VatBasis,
 )
-from tenders.rules import money
+from tenders.rules import financial_year_range, money
 from transparency import marks
 
 # Value bands an auditor asks about, in £ (the value awarded, as priced).
@@ -47,14 +47,6 @@ ROUTES = {
     "rule": "Invited: the threshold rule allowed it",
     "override": "Invited after an approver's justification that the work is separate",
 }
-
-
-def financial_year_label(start: int) -> str:
-    return f"{start}–{str(start + 1)[-2:]}"
-
-
-def financial_year_range(start: int) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(start, 4, 1), datetime.date(start + 1, 3, 31)
 
 
 @dataclass(frozen=True)

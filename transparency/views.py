@@ -25,7 +25,7 @@ from portal.models import BuyerOrganisation, Department
 from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract, Opportunity, OpportunityStatus
-from tenders.rules import financial_year
+from tenders.rules import financial_year, financial_year_label
 from transparency import histories, index, marks
 from transparency import invitations as itt
 from transparency.access import auditor_council
@@ -33,11 +33,8 @@ from transparency.chart import share_chart
 from transparency.forms import HistorySearchForm, InvitationFilterForm, RegisterFilterForm
 from transparency.local_spend import KIND_LABELS, KINDS, Dashboard, Figures
 from transparency.local_spend import dashboard as spend_dashboard
-from transparency.register import (
-    financial_year_label,
-    register_page,
-)
 from transparency.register import register as register_of
+from transparency.register import register_page
 
 HISTORY_PAGE_SIZE = 100
 

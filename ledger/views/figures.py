@@ -38,6 +38,7 @@ from portal.http import SignedInRequest
 from portal.models import BuyerOrganisation, Role
 from portal.paging import page_number
 from portal.templatetags.portal_tags import pounds
+from tenders.rules import financial_year_label
 from tenders.services.lifecycle import OpportunityRefused
 
 READERS = frozenset({Role.OFFICER, Role.AUDITOR})
@@ -128,7 +129,7 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
             "chart": share_chart(by_year.rows, goal=by_year.goal),
             "group_label": selectors.GROUP_LABELS[group_by],
             "groups": [(g, selectors.GROUP_LABELS[g]) for g in selectors.GROUPS],
-            "year_choices": [(y, selectors.year_label(y)) for y in figures.years],
+            "year_choices": [(y, financial_year_label(y)) for y in figures.years],
             # The figures shown: the filters as read (a refused one is left out,
             # as the page leaves it out), so the CSV is these figures, never a 400.
             "csv_query": urlencode(
@@ -300,8 +301,8 @@ def _network_page(
         {
             "rows": selectors.network(year) if year is not None else [],
             "year": year,
-            "year_label": selectors.year_label(year) if year is not None else "",
-            "years": [(y, selectors.year_label(y)) for y in years],
+            "year_label": financial_year_label(year) if year is not None else "",
+            "years": [(y, financial_year_label(y)) for y in years],
             "shared": shared,
             "may_switch": may_set_network_share(request.user, buyer),
             "form": form or NetworkShareForm(initial={"shared": "yes" if shared else "no"}),
