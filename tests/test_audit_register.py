@@ -223,6 +223,16 @@ def test_a_bad_filter_is_explained_and_the_rest_still_apply(client, auditor, his
     assert response.status_code == 200
     assert "govuk-error-summary" in body and "Select a financial year" in body
     assert set(listed(response)) == {"Cleaning of Bradford markets", "Youth clubs"}
+    # The caption says which filters the count is of: not the one left out.
+    assert "match the filters that could be read" in body and "these filters" not in body
+    alone = register_page(client, year="1066").content.decode()
+    assert (
+        "the filter with a problem is left out" in alone
+        and "match" not in alone.split("<caption")[1].split("</caption>")[0]
+    )
+    # Only the page number given: nothing is filtered.
+    paged = register_page(client, page="1").content.decode()
+    assert "match" not in paged.split("<caption")[1].split("</caption>")[0]
 
 
 def test_register_csv_has_every_filtered_row_its_marks_and_no_formula(client, auditor, history):

@@ -33,8 +33,8 @@ from transparency.chart import share_chart
 from transparency.forms import HistorySearchForm, InvitationFilterForm, RegisterFilterForm
 from transparency.local_spend import KIND_LABELS, KINDS, Dashboard, Figures
 from transparency.local_spend import dashboard as spend_dashboard
+from transparency.register import RegisterFilters, register_page
 from transparency.register import register as register_of
-from transparency.register import register_page
 
 HISTORY_PAGE_SIZE = 100
 
@@ -95,7 +95,9 @@ def register(request: SignedInRequest) -> HttpResponse:
             "page": page,
             "rows": page.object_list,
             "query_string": _kept_query(request),
-            "filtered": form.is_bound,
+            # Only filters that were read narrow the list (an invalid one is
+            # left out, and the caption says so).
+            "filtered": form.filters() != RegisterFilters(),
         },
     )
 
