@@ -218,7 +218,7 @@ def threshold_problem(
     return message
 
 
-def later_thresholds_below(
+def thresholds_below_during(
     *,
     threshold: Decimal,
     vat_basis: str,
@@ -228,25 +228,31 @@ def later_thresholds_below(
     figures: Iterable[StatutoryFigure],
 ) -> list[str]:
     """Warnings for a policy version in force from ``start`` (until ``end``, the
-    next version's start): each statutory threshold among ``figures`` that
-    takes effect after the version started, while it is in force, and is below
-    its local threshold. From that date the statutory threshold decides for
-    those contracts (the rule compares with the lower of the two on the date
-    of each decision)."""
+    next version's start): each statutory threshold among ``figures`` that is in
+    force at any time during the version (one that takes effect on its first
+    day, or was already in force then, as well as a later one) and is below its
+    local threshold. From that date the statutory threshold decides for those
+    contracts (the rule compares with the lower of the two on the date of each
+    decision)."""
     inclusive = threshold
     if vat_basis == VatBasis.EXCLUSIVE:
         inclusive = threshold * (Decimal(1) + vat_rate_percent / Decimal(100))
+    by_name: dict[str, list[StatutoryFigure]] = {}
+    for figure in figures:
+        if figure.name in THRESHOLD_KINDS:
+            by_name.setdefault(figure.name, []).append(figure)
     grouped: dict[tuple[datetime.date, Decimal], list[str]] = {}
-    for figure in sorted(figures, key=lambda f: (f.effective_from, f.amount, f.name)):
-        if (
-            figure.name in THRESHOLD_KINDS
-            and figure.effective_from > start
-            and (end is None or figure.effective_from < end)
-            and figure.amount < inclusive
-        ):
-            grouped.setdefault((figure.effective_from, figure.amount), []).append(
-                THRESHOLD_KINDS[figure.name]
-            )
+    for name, dated in sorted(by_name.items()):
+        dated.sort(key=lambda f: f.effective_from)
+        nexts = [f.effective_from for f in dated[1:]] + [None]
+        for figure, superseded in zip(dated, nexts, strict=True):
+            in_force_during = figure.effective_from < end if end is not None else True
+            if superseded is not None and superseded <= start:
+                in_force_during = False  # replaced before the version began
+            if in_force_during and figure.amount < inclusive:
+                day = max(figure.effective_from, start)
+                grouped.setdefault((day, figure.amount), []).append(THRESHOLD_KINDS[name])
+    grouped = dict(sorted(grouped.items()))
     basis = "including" if vat_basis == VatBasis.INCLUSIVE else "excluding"
     warnings = []
     for (day, amount), kinds in grouped.items():

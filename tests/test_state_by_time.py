@@ -46,6 +46,8 @@ from tenders.models import (
     RelatedWorkCache,
     RouteCheck,
     RouteFactsVersion,
+    StatutoryFigure,
+    VatBasis,
     status_at,
     status_is,
     status_now,
@@ -795,6 +797,52 @@ def test_the_policy_page_warns_of_a_statutory_figure_below_a_versions_threshold(
         "£207,720.00 including VAT, is below this version's local threshold of £210,000.00 "
         "including VAT: from that date the statutory threshold decides for those contracts." in page
     )
+
+
+@pytest.mark.parametrize(
+    ("figures", "start", "end", "expected"),
+    [
+        # A figure taking effect on the version's first day is warned of.
+        ([("threshold.services", "2027-01-01", "170000")], "2027-01-01", None, ["1 January 2027"]),
+        # ...and one in force already when the version began.
+        ([("threshold.services", "2026-01-01", "170000")], "2027-01-01", None, ["1 January 2027"]),
+        # Not one replaced (by a higher figure) before the version began.
+        (
+            [
+                ("threshold.services", "2026-01-01", "170000"),
+                ("threshold.services", "2026-06-01", "214904"),
+            ],
+            "2027-01-01",
+            None,
+            [],
+        ),
+        # Nor one taking effect after the version ended, or one above the local threshold.
+        ([("threshold.services", "2028-01-01", "170000")], "2027-01-01", "2028-01-01", []),
+        ([("threshold.services", "2027-01-01", "180000")], "2027-01-01", None, []),
+        # A later figure below it: warned of from its own date.
+        ([("threshold.goods", "2027-03-02", "170000")], "2027-01-01", None, ["2 March 2027"]),
+    ],
+)
+def test_the_policy_warns_of_each_statutory_threshold_in_force_during_a_version_below_it(
+    figures, start, end, expected
+):
+    from tenders.statutory import thresholds_below_during
+
+    def day(text):
+        return datetime.date.fromisoformat(text) if text else None
+
+    warnings = thresholds_below_during(
+        threshold=D("180000"),
+        vat_basis=VatBasis.INCLUSIVE,
+        vat_rate_percent=D("20"),
+        start=day(start),
+        end=day(end),
+        figures=[
+            StatutoryFigure(name=name, effective_from=day(on), amount=D(amount))
+            for name, on, amount in figures
+        ],
+    )
+    assert [w.split(" the statutory")[0].removeprefix("From ") for w in warnings] == expected
 
 
 # --- 6. An award checks the band its value falls in ----------------------------------------

@@ -32,7 +32,7 @@ from tenders.forms.policy import BandFormSet, PolicyForm, band_initial
 from tenders.models import Opportunity, ProcurementPolicy, Route, RouteCheck, StatutoryFigure
 from tenders.services import CurrentRoute, policy_create
 from tenders.services.routes import full_tender_today
-from tenders.statutory import later_thresholds_below
+from tenders.statutory import thresholds_below_during
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -67,7 +67,7 @@ def policy_versions(
 ) -> list[PolicyVersion]:
     """Every version, newest first, each marked in force, future or superseded;
     those in force or to come with a warning for each statutory threshold
-    (among ``figures``) that takes effect during it below its local threshold."""
+    (among ``figures``) in force during it below its local threshold."""
     policies = list(
         ProcurementPolicy.objects.filter(buyer=buyer)
         .select_related("created_by")
@@ -87,7 +87,7 @@ def policy_versions(
         else:
             version.state = "superseded"
             continue
-        version.warnings = later_thresholds_below(
+        version.warnings = thresholds_below_during(
             threshold=version.local_threshold,
             vat_basis=version.vat_basis,
             vat_rate_percent=version.vat_rate_percent,
