@@ -305,6 +305,7 @@ def decide(
     statutory: Statutory | None = None,
     explain: bool = True,
     related_total: RelatedTotal | None = None,
+    what: str = "estimated value",
 ) -> Decision:
     """The route for work of estimated ``value`` (the whole contract: every
     lot, option and extension, the whole term) under ``policy``.
@@ -325,7 +326,8 @@ def decide(
     instead of listed: the same decision, whose reasons count the pieces and
     give their total but cannot name them (a list of tags; the page of an
     opportunity in a busy category, which links to the pieces' own page).
-    Listed, the reasons name each piece, as a refusal must.
+    Listed, the reasons name each piece, as a refusal must. ``what`` names the
+    value in the reasons (at award: the contract's value at the price chosen).
     """
     if value < 0:
         raise ValueError("An estimated value cannot be negative.")
@@ -374,7 +376,7 @@ def decide(
     if compared >= limit.amount:
         if explain:
             reasons.append(
-                f"The estimated value of {money(compared)} is at or above {limit.words}, "
+                f"The {what} of {money(compared)} is at or above {limit.words}, "
                 "so this work must go to full tender. This portal does not run full tenders."
             )
         return full_tender()
@@ -416,7 +418,7 @@ def decide(
     band = band_for(in_policy_basis, policy.bands)
     if explain:
         reasons.append(
-            f"The estimated value of {money(compared)} is below {limit.words}, so it may go to "
+            f"The {what} of {money(compared)} is below {limit.words}, so it may go to "
             f"invited bidders: {band.name}, inviting at least {band.min_invited} supplier"
             f"{'s' if band.min_invited != 1 else ''}, at least {band.min_local} of them local."
         )

@@ -886,6 +886,54 @@ def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
     assert after["route_checks"] > before["route_checks"]
     refusal = AuditEvent.objects.filter(action="award.refused").get()
     assert "needs at least 4 invited" in " ".join(refusal.context["reasons"])
+    # The band recorded on the opportunity is still the estimate's.
+    opportunity.refresh_from_db()
+    assert opportunity.band_name == "Single quote"
+
+
+def test_an_awarded_opportunity_shows_the_band_it_was_awarded_in_everywhere(
+    clock, client, officer, second_officer, auditor, in_process_tasks
+):
+    """Estimated at £45,000 (three quotes), awarded at £55,000 (an invited
+    tender, whose minimums the four local invitees meet): the page, the
+    register and OCDS all give the band the award was checked against."""
+    from transparency.ocds import export_queryset, release_for
+
+    opportunity = publish_with_bidders(officer, 4, "45000.00")
+    assert opportunity.band_name == "Three quotes"
+    submit(opportunity, 1, "55000.00")
+    clock.move_to(opportunity.submission_deadline + IN_FLIGHT + SECOND)
+    box_open(opportunity=opportunity, by=officer)
+    box_open(opportunity=opportunity, by=second_officer)
+    score_set(
+        bid=opportunity.bids.get(),
+        criterion=opportunity.criteria.get(is_price=False),
+        mark=D("70"),
+        comment="Sound.",
+        by=officer,
+    )
+    today = timezone.localdate()
+    award_lot(
+        lot=opportunity.lots.get(),
+        by=officer,
+        reasons="Only bid.",
+        start_date=today,
+        end_date=today + datetime.timedelta(days=30),
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.band_name == "Invited tender"
+    client.force_login(officer)
+    route = client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk])).context[
+        "route"
+    ]
+    assert route.band_name == "Invited tender"
+    assert "Three quotes" not in " ".join(route.reasons)
+    assert "The value at the price chosen of £55,000.00 is below" in " ".join(route.reasons)
+    client.force_login(auditor)
+    register = client.get(reverse("transparency:register")).content.decode()
+    assert "Invited tender" in register and "Three quotes" not in register
+    release = release_for(export_queryset().get(pk=opportunity.pk))
+    assert release["tender"]["procurementMethodDetails"].endswith(": Invited tender")
 
 
 # --- Every demo opportunity: the page and the command agree -------------------------------

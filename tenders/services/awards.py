@@ -318,6 +318,8 @@ def award_lot(
                     raise BandNotMet(decision, result, band, shortfall)
         except RouteRefused as exc:
             refused = exc
+            # The check's stored route was rolled back with it.
+            opportunity.refresh_from_db(fields=["route", "band_name", "policy", "route_checked_at"])
             if exc.result is not None:  # both refusals above carry the rule's result
                 record_check(
                     opportunity=opportunity, result=exc.result, by=by, occasion="award_refused"

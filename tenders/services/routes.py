@@ -479,6 +479,7 @@ def route_for(
     exclude: Opportunity | None = None,
     override: bool = False,
     kind: str | None = None,
+    what: str = "estimated value",
 ) -> RouteResult:
     """The route for ``value`` of work in ``cpv`` for ``buyer`` on ``on``
     (today in Europe/London by default). ``kind`` is the kind of contract
@@ -493,6 +494,7 @@ def route_for(
         related=related_work(buyer=buyer, cpv=cpv, policy=policy, on=on, exclude=exclude),
         override=override,
         statutory=statutory_thresholds(on).get(kind or kind_of_cpv(cpv.digits)),
+        what=what,
     )
     return RouteResult(decision=decision, policy=policy)
 
@@ -545,9 +547,13 @@ def check_route(
     value: Decimal | None = None,
     on: datetime.date | None = None,
 ) -> RouteResult:
-    """Decide the route for a saved opportunity (or for ``value``, e.g. an
-    award), record the check, and store the route on it as the last recorded
-    decision (not for an award value, which does not change the route)."""
+    """Decide the route for a saved opportunity (or for ``value``: an award's,
+    the whole contract at the price chosen), record the check, and store the
+    route on it as the last recorded decision. An award's check is stored too:
+    its value may fall in another band than the estimate did, and an awarded
+    opportunity shows, in the register and OCDS alike, the band it was awarded
+    in (the route cannot change: an award off the invitation route is refused,
+    and the refusal's check is kept without being stored)."""
     result = route_for(
         buyer=opportunity.buyer,
         value=opportunity_value(opportunity) if value is None else value,
@@ -557,10 +563,11 @@ def check_route(
         exclude=opportunity,
         override=bool(opportunity.aggregation_override),
         kind=opportunity.contract_kind,
+        what="estimated value" if value is None else "value at the price chosen",
     )
     decision = result.decision
     record_check(opportunity=opportunity, result=result, by=by, occasion=occasion)
-    if value is None:
+    if decision.invitation_allowed or value is None:
         before = (opportunity.route, opportunity.band_name, opportunity.policy_id)
         opportunity.route = decision.route
         opportunity.band_name = decision.band.name if decision.band else ""
