@@ -93,11 +93,12 @@ class EvaluationReport:
     evaluators: list[PanelMember]
     lots: list[LotReport]
     challenges: list[Challenge]
+    withdrawn_count: int = 0
     price_comment: str = PRICE_COMMENT
 
     @property
     def bid_count(self) -> int:
-        return sum(1 for bid in self.bids if bid.status == BidStatus.SUBMITTED)
+        return len(self.bids)
 
 
 def evaluation_report(opportunity: Opportunity) -> EvaluationReport:
@@ -117,7 +118,7 @@ def evaluation_report(opportunity: Opportunity) -> EvaluationReport:
         .select_related("officer", "added_by")
         .order_by("added_at", "pk")
     )
-    bids = list(
+    received = list(
         Bid.objects.filter(
             opportunity=opportunity, status__in=[BidStatus.SUBMITTED, BidStatus.WITHDRAWN]
         )
@@ -127,6 +128,9 @@ def evaluation_report(opportunity: Opportunity) -> EvaluationReport:
         )
         .order_by("lot__number", "submitted_at", "pk")
     )
+    # A withdrawn bid is not opened (its supplier was told the council will not
+    # see it): the report counts it, nothing more.
+    bids = [b for b in received if b.status == BidStatus.SUBMITTED]
     opening = (
         BoxOpening.objects.filter(opportunity=opportunity)
         .select_related("first_officer", "second_officer")
@@ -186,6 +190,7 @@ def evaluation_report(opportunity: Opportunity) -> EvaluationReport:
         evaluators=evaluators,
         lots=lot_reports,
         challenges=challenges,
+        withdrawn_count=len(received) - len(bids),
     )
 
 

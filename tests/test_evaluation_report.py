@@ -174,6 +174,31 @@ def test_a_sealed_box_has_no_report(clock, officer):
     assert signed_in(officer).get(pdf_url(opportunity)).status_code == 404
 
 
+def test_the_report_opens_only_each_bids_latest_version_and_no_withdrawn_bid(
+    clock, officer, second_officer, auditor
+):
+    """A supplier is told the council opens only its latest submitted version,
+    and will not see a bid it withdrew: the report keeps to both (it lists an
+    earlier version's receipt, not its price, and counts withdrawn bids)."""
+    from tenders.services import bid_withdraw
+    from tests.test_officer_bids import bid_of, bidder, open_box, submit
+
+    opportunity = publish_with_bidders(officer, 3)
+    submit(opportunity, 1, "3911.11")
+    submit(opportunity, 1, "3822.22")
+    submit(opportunity, 2, "3733.33")
+    bid_withdraw(bid=bid_of(opportunity, 2), by=bidder(2))
+    submit(opportunity, 3, "3644.44")
+    open_box(clock, opportunity, officer, second_officer)
+    first = BidRevision.objects.get(bid=bid_of(opportunity, 1), number=1)
+    for person in (officer, auditor):
+        text = main_text(signed_in(person).get(report_url(opportunity)))
+        assert "£3,822.22" in text and "£3,644.44" in text
+        assert "£3,911.11" not in text and first.receipt_reference in text
+        assert "£3,733.33" not in text
+        assert "1 bid was withdrawn by its supplier before the deadline and not opened." in text
+
+
 def test_auditors_read_and_cannot_act(awarded, auditor):
     c = signed_in(auditor)
     lot = awarded.lots.get(number=1)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent, InboxMessage, User
-from tenders.models import Award, Bid, BoxOpening, Contract, Opportunity, Score
+from tenders.models import Award, Bid, BidFile, BoxOpening, Contract, Opportunity, Score
 from tenders.services import (
     DECLARATIONS,
     bid_add_file,
@@ -375,10 +375,14 @@ def test_an_officer_excludes_a_bid_with_a_reason(opened, officer):
     assert "Save the mark" not in bid_page
 
 
-def test_the_bid_page_shows_every_version_its_files_and_the_declarations(
+def test_the_bid_page_opens_only_the_latest_version_and_lists_the_earlier_ones_sealed(
     published, clock, officer, second_officer
 ):
+    """The supplier is told the council opens only its latest submitted version:
+    an earlier version is listed (number, time, receipt) but its price and files
+    stay sealed, on the page and at its file's address."""
     submit(published, 1, "3900.00", files=[("first.pdf", b"%PDF-1.4 first draft")])
+    first_files = list(BidFile.objects.filter(bid=bid_of(published, 1), revision__isnull=False))
     submit(
         published,
         1,
@@ -391,21 +395,26 @@ def test_the_bid_page_shows_every_version_its_files_and_the_declarations(
     response = client.get(reverse("tenders:bid_detail", args=[published.pk, bid.pk]))
     page = main_text(response)
     versions = page.split("Submitted versions", 1)[1].split("Declarations", 1)[0]
+    # The latest version keeps the files it was submitted with (the draft's files carry on).
     assert re.search(
         r"2 Latest LT-\S+ .* £3,650\.00 first\.pdf .* second\.pdf .* prices\.pdf", versions
     )
-    # A version keeps the files it was submitted with (the draft's files carry on).
-    assert re.search(r"1 LT-\S+ .* £3,900\.00 first\.pdf", versions)
+    assert re.search(r"1 LT-\S+ .* Not opened: replaced by version 2", versions)
+    assert "£3,900.00" not in page
     for text in DECLARATIONS.values():
         assert f"Declared {text}" in page
     html = response.content.decode()
     links = re.findall(rf'href="(/opportunities/{published.pk}/bids/{bid.pk}/files/\d+/)"', html)
-    assert len(links) == 1 + 3  # version 1: first.pdf; version 2: first, second, prices
+    assert len(links) == 3  # version 2: first, second, prices
     download = client.get(links[-1])
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment")
     assert download["Cache-Control"] == "private, no-store"
     assert b"".join(download.streaming_content).startswith(b"%PDF-1.4")
+    # Version 1's file, asked for by its address: not found.
+    (earlier,) = first_files
+    url = reverse("tenders:bid_file", args=[published.pk, bid.pk, earlier.pk])
+    assert client.get(url).status_code == 404
 
 
 def test_a_drafts_files_are_never_the_councils(published, clock, officer, second_officer):

@@ -248,16 +248,22 @@ def test_once_opened_the_officer_and_the_auditor_see_the_price_and_the_file(
 ):
     open_box(clock, sealed, officer, second_officer)
     bid = Bid.objects.get(supplier__legal_name="Bidder 1")
-    bid_file = BidFile.objects.get(bid=bid, original_name=FILE_NAME, revision__number=1)
+    latest = bid.revisions.order_by("-number").first()
+    bid_file = BidFile.objects.get(bid=bid, original_name=FILE_NAME, revision=latest)
+    earlier = BidFile.objects.get(bid=bid, original_name=FILE_NAME, revision__number=1)
     for person in (officer, auditor):
         client = signed_in(person)
         lot_pk = bid.lot_id
         evaluation = client.get(reverse("tenders:lot_evaluation", args=[sealed.pk, lot_pk]))
         assert "£3,917.43" in evaluation.content.decode()
         page = client.get(reverse("tenders:bid_detail", args=[sealed.pk, bid.pk])).content.decode()
-        assert "£3,917.43" in page and "£3,500.00" in page and FILE_NAME in page
+        assert "£3,917.43" in page and FILE_NAME in page
+        # Only the latest version is opened, as the supplier was told.
+        assert "£3,500.00" not in page and "Not opened: replaced by version 2" in page
         download = client.get(reverse("tenders:bid_file", args=[sealed.pk, bid.pk, bid_file.pk]))
         assert b"".join(download.streaming_content) == FILE_BYTES
+        url = reverse("tenders:bid_file", args=[sealed.pk, bid.pk, earlier.pk])
+        assert client.get(url).status_code == 404
 
 
 # --- The receipt reference (issue 14) ----------------------------------------------------------

@@ -442,12 +442,14 @@ def bid_exclude_view(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResp
 
 @require_GET
 def bid_file_download(request: SignedInRequest, pk: int, bid_pk: int, file_pk: int) -> FileResponse:
-    """Stream a file of a submitted version, only once the box is opened and only
-    to the buyer's officers and auditors (never a public URL; a draft's files
-    are never the council's)."""
+    """Stream a file of the bid's latest submitted version, only once the box is
+    opened and only to the buyer's officers and auditors (never a public URL; a
+    draft's files are never the council's, and an earlier version's are not
+    opened: the supplier was told the council opens only its latest)."""
     opportunity = opened_opportunity(request, pk)
     bid = _opened_bid(request, opportunity, bid_pk)
-    bid_file = get_object_or_404(BidFile, pk=file_pk, bid=bid, revision__isnull=False)
+    latest = bid.revisions.order_by("-number").values("pk")[:1]
+    bid_file = get_object_or_404(BidFile, pk=file_pk, bid=bid, revision__in=latest)
     return private_file(bid_file)
 
 
