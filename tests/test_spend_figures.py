@@ -259,6 +259,11 @@ def test_dashboard_page_filters_and_csv(world):
     assert rows[1][6:8] == ["300.00", "100.0"]  # unknown
     assert rows[2][0] == "'=cmd()"  # never a formula
     assert rows[-1][:4] == ["All", "400.00", "100.00", "25.0"]
+    # The policy's target and goal as a person writes them (not "4E+1").
+    header = rows[0]
+    target, goal = header.index("Target, local share (%)"), header.index("Goal, local share (%)")
+    assert {(row[target], row[goal]) for row in rows[1:]} <= {("40", "60"), ("", "")}
+    assert rows[-1][target] != ""
     assert client.get(reverse("ledger:dashboard_csv"), {"group_by": "ward"}).status_code == 400
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -167,6 +168,12 @@ def _pc(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _policy_pc(value: Decimal | None) -> str:
+    """The policy's target or goal as a person writes it: ``40`` or ``42.5``
+    (``Decimal.normalize`` alone gives ``4E+1``)."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
 def _csv_rows(figures: selectors.RealLocalShare) -> Iterator[list[str]]:
     for row in [*figures.rows, figures.whole]:
         cells = [csvfile.cell(row.label), f"{row.total:.2f}"]
@@ -177,8 +184,8 @@ def _csv_rows(figures: selectors.RealLocalShare) -> Iterator[list[str]]:
             _pc(row.sme_share),
             _pc(row.vcse_share),
             _pc(row.awards_local_share),
-            _pc(row.target and row.target.normalize()),
-            _pc(row.goal and row.goal.normalize()),
+            _policy_pc(row.target),
+            _policy_pc(row.goal),
         ]
         yield cells
 
