@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from ledger import spendfile
 from ledger.models import (
@@ -26,11 +27,13 @@ from ledger.models import (
 )
 from ledger.services import imports
 from ledger.services.imports import (
+    headers_of,
     import_run,
     import_start,
     import_upload,
     import_withdraw,
     preview,
+    remembered_columns,
 )
 from ledger.services.totals import verify_totals
 from ledger.spendfile import (
@@ -517,6 +520,30 @@ def test_start_refuses_an_unmapped_required_field_and_remembers_the_mapping(demo
     assert SpendMapping.objects.get(buyer=demo_data, name="Monthly file").columns == columns
 
 
+def test_a_renamed_header_is_still_offered_and_the_same_month_is_not_counted_twice(
+    demo_data, officer
+):
+    """The council's remembered mapping reads "Transaction number"; next month's
+    file calls it "Transaction ID". The columns offered still read the number
+    (the header's suggestion fills what the remembered mapping cannot), so the
+    same payments are recognised as already held."""
+    rows = ["01/04/2024,Acme,T-1,100.00,P", "01/04/2024,Acme,T-2,100.00,P"]
+    first = import_upload(buyer=demo_data, upload=upload("a.csv", csv_file(rows)), by=officer)
+    columns = remembered_columns(demo_data, headers_of(first))
+    assert columns["transaction_number"] == "Transaction number"
+    import_run(import_start(spend_import=first, columns=columns, by=officer, queue=False).pk)
+    renamed = HEADER.replace("Transaction number", "Transaction ID")
+    again = import_upload(
+        buyer=demo_data, upload=upload("b.csv", csv_file(rows, header=renamed)), by=officer
+    )
+    columns = remembered_columns(demo_data, headers_of(again))
+    assert columns["transaction_number"] == "Transaction ID"
+    assert columns["amount"] == "Amount" and columns["payee"] == "Supplier (beneficiary)"
+    done = import_run(import_start(spend_import=again, columns=columns, by=officer, queue=False).pk)
+    assert (done.rows_imported, done.rows_duplicate) == (0, 2)
+    assert Payment.objects.filter(buyer=demo_data).count() == 2
+
+
 def test_the_preview_shows_the_first_rows_and_every_refused_row(demo_data, officer):
     rows = AWKWARD + [f"{d:02d}/05/2024,Acme,,{d},P" for d in range(1, 20)] + ["x,y,,z,P"]
     spend_import = import_upload(
@@ -546,6 +573,37 @@ def test_the_command_imports_and_prints_one_line(demo_data, tmp_path, capsys):
         "import_spend", "--buyer", "demo-council", str(path), "--mapping", "Our spending file"
     )
     assert "0 new payments, 5 already held" in capsys.readouterr().out
+
+
+def test_the_command_reads_a_file_unlike_the_remembered_mapping_as_the_page_does(
+    demo_data, officer, tmp_path, capsys
+):
+    """A remembered mapping whose columns this file lacks does not stop the
+    command: it takes the columns the page would offer. A new mapping name
+    remembers them; a named mapping the file does not fit is refused, naming
+    the columns it lacks."""
+    SpendMapping.objects.create(
+        buyer=demo_data,
+        name="Our spending file",
+        columns={"transaction_date": "Service Date", "payee": "Vendor", "amount": "Net"},
+        created_by=officer,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    path = tmp_path / "simple.csv"
+    path.write_bytes(csv_file(["01/04/2024,Acme Ltd,T1,100.00,Highways"]))
+    call_command("import_spend", "--buyer", "demo-council", str(path), "--mapping", "Simple")
+    assert "1 row read, 1 new payment, 0 already held" in capsys.readouterr().out
+    assert SpendMapping.objects.get(buyer=demo_data, name="Simple").columns["amount"] == "Amount"
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_spend", "--buyer", "demo-council", str(path), "--mapping", "Our spending file"
+        )
+    assert "the mapping 'Our spending file' reads the columns Service Date, Vendor, Net" in str(
+        refused.value
+    )
+    call_command("import_spend", "--buyer", "demo-council", str(path))
+    assert "0 new payments, 1 already held" in capsys.readouterr().out
 
 
 def test_the_command_fails_with_one_line_on_a_bad_file(demo_data, tmp_path):

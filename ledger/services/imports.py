@@ -47,7 +47,6 @@ from ledger.spendfile import (
     _key_payee,
     count_rows,
     key_number,
-    missing_fields,
     payment_key,
     read_table,
     suggest_columns,
@@ -162,13 +161,26 @@ def import_upload(
 
 
 def remembered_columns(buyer: BuyerOrganisation, headers: list[str]) -> dict[str, str]:
-    """The council's remembered mapping (the most recently changed one whose
-    headers are all in this file), else the suggestion."""
-    for mapping in SpendMapping.objects.filter(buyer=buyer).order_by("-updated_at", "-pk"):
-        columns = {f: h for f, h in mapping.columns.items() if h in headers}
-        if not missing_fields(columns):
-            return columns
-    return suggest_columns(headers)
+    """The columns to offer for a file with ``headers``: the council's
+    remembered mapping whose every column is in this file (the most recently
+    changed), as it was confirmed. Otherwise the headers' suggestion, with the
+    newest remembered mapping's choices laid over it where their headers are in
+    the file: a renamed header (``Transaction ID`` for ``Transaction Number``)
+    is still suggested, never silently dropped, for without its transaction
+    number a payment already held would not be recognised as the same one."""
+    mappings = list(SpendMapping.objects.filter(buyer=buyer).order_by("-updated_at", "-pk"))
+    present = set(headers)
+    for mapping in mappings:
+        if mapping.columns and set(mapping.columns.values()) <= present:
+            return dict(mapping.columns)
+    columns = suggest_columns(headers)
+    for mapping in mappings:
+        kept = {f: h for f, h in mapping.columns.items() if h in present}
+        if kept:
+            taken = set(kept.values())
+            columns = {f: h for f, h in columns.items() if h not in taken} | kept
+            break
+    return columns
 
 
 def import_start(
@@ -881,10 +893,14 @@ def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
 
 def summary_line(spend_import: SpendImport, name: str) -> str:
     """``Imported FILE: N rows read, N new payments, N already held, N refused``."""
+
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n:,} {one if n == 1 else many}"
+
     line = (
-        f"Imported {name}: {spend_import.rows_read} rows read, "
-        f"{spend_import.rows_imported} new payments, {spend_import.rows_duplicate} already held, "
-        f"{spend_import.rows_refused} refused"
+        f"Imported {name}: {count(spend_import.rows_read, 'row', 'rows')} read, "
+        f"{count(spend_import.rows_imported, 'new payment', 'new payments')}, "
+        f"{spend_import.rows_duplicate:,} already held, {spend_import.rows_refused:,} refused"
     )
     first = RefusedRow.objects.filter(spend_import=spend_import).order_by("line").first()
     if first is not None:

@@ -15,9 +15,10 @@ from ledger.services.imports import (
     import_run,
     import_start,
     import_upload,
+    remembered_columns,
     summary_line,
 )
-from ledger.spendfile import ImportRefused, missing_fields, suggest_columns
+from ledger.spendfile import ImportRefused, missing_fields
 from portal.models import BuyerOrganisation, Role, User
 
 # A file read from disk by someone at the server is not an upload through the
@@ -31,7 +32,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--buyer", required=True, help="The council's slug")
-        parser.add_argument("--mapping", default="", help="A remembered mapping's name")
+        parser.add_argument(
+            "--mapping",
+            default="",
+            help=(
+                "A remembered mapping's name: its columns are used; a new name "
+                "remembers the columns found for this file under it"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -61,18 +69,26 @@ class Command(BaseCommand):
         headers = headers_of(spend_import)
         mapping_name = options["mapping"] or "Our spending file"
         mapping = SpendMapping.objects.filter(buyer=buyer, name=mapping_name).first()
-        if mapping is not None:
+        if options["mapping"] and mapping is not None:
+            # A mapping named: its columns, as confirmed (each must be in the file).
             columns = dict(mapping.columns)
-        elif options["mapping"]:
-            raise CommandError(f"{name}: {buyer} has no mapping called {mapping_name!r}.")
-        else:
-            columns = suggest_columns(headers)
-            missing = missing_fields(columns)
-            if missing:
+            absent = [h for h in columns.values() if h not in headers]
+            if absent:
                 raise CommandError(
-                    f"{name}: line 1: no column found for {', '.join(missing).lower()} "
-                    f"(the headers are {', '.join(headers)})."
+                    f"{name}: line 1: the mapping {mapping_name!r} reads the column"
+                    f"{'s' if len(absent) > 1 else ''} {', '.join(absent)}, not in this file "
+                    f"(its headers are {', '.join(headers)})."
                 )
+        else:
+            # As the page offers them: a remembered mapping that fits this file,
+            # else the headers' suggestion (remembered as ``mapping_name``).
+            columns = remembered_columns(buyer, headers)
+        missing = missing_fields(columns)
+        if missing:
+            raise CommandError(
+                f"{name}: line 1: no column found for {', '.join(missing).lower()} "
+                f"(the headers are {', '.join(headers)})."
+            )
         try:
             import_start(
                 spend_import=spend_import,
