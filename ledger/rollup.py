@@ -68,7 +68,8 @@ def cached(buyer_id: int, kind: str, compute: Callable[[], Any]) -> Any:
 
 
 # A payment's locality (``ledger.selectors.payee_locality``) from its total's
-# payee and postcode: the payee's class first, then the payment's postcode.
+# payee and postcode: the payee's verified supplier first, then the payment's
+# own postcode, then the payee's.
 _DISTRICT = "left(upper(replace({c}, ' ', '')), length(upper(replace({c}, ' ', ''))) - 3)"
 # Constant SQL (the district expression is this module's), parameters apart.
 _CLASSED = f"""
@@ -88,11 +89,13 @@ payees AS MATERIALIZED (
         CASE
             WHEN p.supplier_id IN (SELECT supplier_id FROM local_suppliers) THEN 'local'
             WHEN p.supplier_id IN (SELECT supplier_id FROM verified) THEN 'not_local'
+        END AS supplier_locality,
+        CASE
             WHEN p.postcode = '' THEN NULL
             WHEN {_DISTRICT.format(c="p.postcode")} IN (SELECT district FROM districts)
                 THEN 'local'
             ELSE 'not_local'
-        END AS locality
+        END AS postcode_locality
     FROM ledger_payee p LEFT JOIN suppliers_supplierorganisation s ON s.id = p.supplier_id
     WHERE p.buyer_id = %(buyer)s
 ),
@@ -100,10 +103,12 @@ classed AS (
     SELECT t.month, t.department, t.category, t.amount,
         CASE
             WHEN t.redacted OR t.payee_id = 0 THEN 'redacted'
-            WHEN p.locality IS NOT NULL THEN p.locality
-            WHEN NOT t.postcode_given THEN 'unknown'
-            WHEN t.postcode_district IN (SELECT district FROM districts) THEN 'local'
-            ELSE 'not_local'
+            WHEN p.supplier_locality IS NOT NULL THEN p.supplier_locality
+            WHEN t.postcode_given AND t.postcode_district IN (SELECT district FROM districts)
+                THEN 'local'
+            WHEN t.postcode_given THEN 'not_local'
+            WHEN p.postcode_locality IS NOT NULL THEN p.postcode_locality
+            ELSE 'unknown'
         END AS locality,
         coalesce(p.sme, false) AS sme, coalesce(p.vcse, false) AS vcse,
         coalesce(p.matched, false) AS matched

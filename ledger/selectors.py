@@ -106,9 +106,10 @@ def payee_locality(buyer: BuyerOrganisation) -> Case:
     (``suppliers.selectors.is_local_to``), else not local. Any other payee
     (unmatched, or matched to a supplier the council has not verified: what
     a supplier says of itself does not count, ADR 15) is local when the
-    postcode the file gives (the payee's, else the payment's) is in one of
-    them, not local when it is elsewhere, and unknown when the file gives
-    none: never counted as local."""
+    postcode the file gives (the payment's own, else the one its payee was
+    first given) is in one of them, not local when it is elsewhere, and
+    unknown when the file gives none: never counted as local. The network
+    page classes each council's payments by the same rule (``network``)."""
     districts = _districts(buyer)
     # The verified suppliers, and those local to the council, as uncorrelated
     # sets (read once and hashed by PostgreSQL, not looked up per payment).
@@ -116,21 +117,41 @@ def payee_locality(buyer: BuyerOrganisation) -> Case:
     local_suppliers = SupplierSite.objects.filter(
         district__in=districts, supplier__in=verified
     ).values("supplier_id")
-    supplier_local = Q(payee__supplier__in=local_suppliers)
-    supplier_verified = Q(payee__supplier__in=verified)
-    postcode = Coalesce(
-        NullIf(F("payee__postcode"), Value("")),
+    postcode = file_postcode()
+    return _locality(
+        supplier_local=Q(payee__supplier__in=local_suppliers),
+        supplier_verified=Q(payee__supplier__in=verified),
+        no_postcode=IsNull(postcode, True),
+        postcode_local=In(postcode_district(postcode), districts),
+    )
+
+
+def file_postcode() -> Coalesce:
+    """The postcode the file gives a payment: its own, else the one its payee
+    was first given (a corrected file's postcode wins over an earlier one)."""
+    return Coalesce(
         NullIf(F("postcode"), Value("")),
+        NullIf(F("payee__postcode"), Value("")),
         output_field=CharField(),
     )
+
+
+def postcode_district(postcode: Any) -> Left:
     compact = Upper(Replace(postcode, Value(" "), Value("")))
-    district = Left(compact, Length(compact) - 3)
+    return Left(compact, Length(compact) - 3)
+
+
+def _locality(
+    *, supplier_local: Any, supplier_verified: Any, no_postcode: Any, postcode_local: Any
+) -> Case:
+    """The one rule, for one council's payments or the network's (each
+    condition given as that query can say it)."""
     return Case(
         When(Q(redacted=True) | Q(payee__isnull=True), then=Value("redacted")),
         When(supplier_local, then=Value("local")),
         When(supplier_verified, then=Value("not_local")),
-        When(IsNull(postcode, True), then=Value("unknown")),
-        When(In(district, districts), then=Value("local")),
+        When(no_postcode, then=Value("unknown")),
+        When(postcode_local, then=Value("local")),
         default=Value("not_local"),
         output_field=CharField(),
     )
@@ -738,39 +759,40 @@ def network(year: int | None = None) -> list[NetworkRow]:
     first, last = financial_year_range(year)
     shared = NetworkShare.objects.filter(shared=True).values("buyer_id")
     # Locality differs by council: the supplier's sites against that council's districts.
-    supplier_local = Exists(
-        SupplierSite.objects.filter(
-            supplier=OuterRef("payee__supplier"),
-            district__in=LocalityDistrict.objects.filter(buyer=OuterRef(OuterRef("buyer"))).values(
-                "district"
-            ),
-        )
-    ) & Exists(  # verified by that council: what a supplier says of itself does not count
+    # verified by that council: what a supplier says of itself does not count
+    verified = Exists(
         SupplierApproval.objects.filter(
             supplier=OuterRef("payee__supplier"),
             buyer=OuterRef("buyer"),
             status=SupplierStatus.APPROVED,
         )
     )
-    postcode = Coalesce(
-        NullIf(F("payee__postcode"), Value("")),
-        NullIf(F("postcode"), Value("")),
-        output_field=CharField(),
+    supplier_local = verified & Exists(
+        SupplierSite.objects.filter(
+            supplier=OuterRef("payee__supplier"),
+            district__in=LocalityDistrict.objects.filter(buyer=OuterRef(OuterRef("buyer"))).values(
+                "district"
+            ),
+        )
     )
-    compact = Upper(Replace(postcode, Value(" "), Value("")))
+    postcode = file_postcode()
     postcode_local = Exists(
         LocalityDistrict.objects.filter(
             buyer=OuterRef("buyer"), district=OuterRef("postcode_district")
         )
     )
-    local = Q(redacted=False) & (
-        (Q(payee__supplier__isnull=False) & Q(supplier_local))
-        | (Q(payee__supplier__isnull=True) & Q(postcode_local))
+    # The same rule as the council's own dashboard (``payee_locality``).
+    locality = _locality(
+        supplier_local=supplier_local,
+        supplier_verified=verified,
+        no_postcode=IsNull(postcode, True),
+        postcode_local=postcode_local,
     )
+    local = Q(locality="local")
     matched = Q(payee__supplier__isnull=False)
     sums = (
         Payment.objects.filter(buyer_id__in=shared, transaction_date__range=(first, last))
-        .annotate(postcode_district=Left(compact, Length(compact) - 3))
+        .annotate(postcode_district=postcode_district(postcode), locality=locality)
         .values("buyer_id", "buyer__name")
         .annotate(
             total=Sum("amount"),

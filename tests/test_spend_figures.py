@@ -121,6 +121,33 @@ def test_an_unmatched_payee_is_placed_by_the_postcode_in_the_file(world):
     assert whole.amounts["unknown"] == Decimal("0.00")
 
 
+def test_a_payments_own_postcode_comes_before_the_one_its_payee_was_first_given(world):
+    """A payee keeps the first postcode a file gave it (BD, local). A later
+    payment to it at a Manchester postcode is not local; one with no postcode
+    of its own is placed by the payee's. The network page, for a council that
+    shares, gives the same share as the council's own dashboard, also for a
+    payee matched to a supplier the council has not verified."""
+    w = world
+    day = D(2025, 7, 1)
+    moved = h.payee(w.buyer, "Payee Moved", postcode="BD1 1AA")
+    h.pay(w.source, moved, "10.00", day, postcode="M1 1AA")
+    h.pay(w.source, moved, "20.00", day)
+    unverified = h.supplier("Fig Unverified Electrical Ltd", "BD8 0AA")
+    h.pay(
+        w.source,
+        h.payee(w.buyer, "Fig Unverified", supplier=unverified),
+        "70.00",
+        day,
+        postcode="BD8 0AA",
+    )
+    whole = selectors.real_local_share(w.buyer).whole
+    assert whole.amounts["not_local"] == Decimal("10.00")
+    assert whole.amounts["local"] == Decimal("90.00")
+    network_share_set(buyer=w.buyer, shared=True, by=w.admin)
+    [row] = [r for r in selectors.network(2025) if r.buyer_id == w.buyer.pk]
+    assert row.local_share == whole.local_share == Decimal("90.0")
+
+
 def test_a_matched_payee_is_placed_by_its_supplier_not_by_the_file(world):
     w = world
     # The file says BD, but the supplier's verified site is in Leeds.
