@@ -583,7 +583,10 @@ def test_an_opportunity_without_a_questionnaire_works_as_before(
     lot = opportunity.lots.get(number=1)
     client.force_login(local_supplier_user)
     page = client.get(bid_url(lot)).content.decode()
-    assert "Your price (£)" in page and 'name="submit"' in page and "Questions" not in page
+    # The price is asked for on the opportunity's VAT basis, by name.
+    basis = opportunity.get_value_vat_basis_display()
+    assert f"Your price (£, {basis})" in page
+    assert 'name="submit"' in page and "Questions" not in page
     response = client.post(
         bid_url(lot), {"price": "3,900.00", "declarations": list(DECLARATIONS), "submit": ""}
     )
@@ -592,6 +595,8 @@ def test_an_opportunity_without_a_questionnaire_works_as_before(
     assert revision.price == D("3900.00")
     assert not revision.answers.exists() and not revision.rates.exists()
     assert content_sha256(revision) == revision.content_sha256
+    receipt = client.get(response["Location"], follow=True).content.decode()
+    assert f"£3,900.00 {basis}" in receipt
 
 
 def test_the_council_reads_the_answers_schedule_and_files_after_the_opening(

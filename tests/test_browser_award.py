@@ -46,7 +46,7 @@ def bid(page, opportunity, email, price, file_name):
     sign_in(page, email, SUPPLIER_PASSWORD)
     page.goto(f"/opportunities/{opportunity.pk}/")
     page.get_by_role("link", name="Prepare your bid for lot 1").click()
-    page.get_by_label("Your price (£)").fill(price)
+    page.get_by_label("Your price (£, ").fill(price)
     for text in DECLARATIONS.values():
         page.get_by_label(text).check()
     page.get_by_label("Add a file to your bid").set_input_files(

@@ -77,7 +77,7 @@ class QuestionnaireBidForm(BidForm):
 
     @classmethod
     def for_questionnaire(
-        cls, bid: Bid | None, questions: BidQuestions, *, action: str
+        cls, bid: Bid | None, questions: BidQuestions, *, action: str, vat_basis: str = ""
     ) -> QuestionnaireBidForm:
         """The form filled in with what the supplier saved last."""
         initial: dict[str, Any] = {}
@@ -93,7 +93,7 @@ class QuestionnaireBidForm(BidForm):
         for line_item in questions.lines:
             if line_item.rate is not None:
                 initial[f"rate_{line_item.line.pk}"] = line_item.rate.rate
-        return cls(action=action, questions=questions, initial=initial)
+        return cls(action=action, questions=questions, initial=initial, vat_basis=vat_basis)
 
     def answers(self) -> dict[int, tuple[str, bool | None]]:
         result = {}

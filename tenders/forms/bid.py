@@ -12,7 +12,7 @@ from django import forms
 from portal.fields import MoneyField
 from portal.forms import gds_helper
 from portal.uploads import ALLOWED_WORDS, MAX_BYTES
-from tenders.models import Bid
+from tenders.models import Bid, VatBasis
 from tenders.services import DECLARATIONS
 
 MAX_MB = MAX_BYTES // (1024 * 1024)
@@ -46,8 +46,17 @@ class BidForm(forms.Form):
         error_messages={"empty": "The selected file is empty"},
     )
 
-    def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, action: str, vat_basis: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if vat_basis and "price" in self.fields:
+            # The council compares prices on its opportunity's VAT basis (the
+            # award's threshold check reads the price so): say which.
+            basis = VatBasis(vat_basis).label
+            self.fields["price"].label = f"Your price (£, {basis})"
+            self.fields["price"].help_text = (
+                f"The total you will charge for this lot over the whole contract, {basis}, "
+                "in pounds and pence, like 12500 or 12,500.00. You can save a draft without it."
+            )
         self.helper = gds_helper(
             Field.text("price", label_size=Size.MEDIUM, field_width=10),
             Field.checkboxes("declarations", legend_size=Size.MEDIUM),
@@ -67,12 +76,13 @@ class BidForm(forms.Form):
         )
 
     @classmethod
-    def for_draft(cls, bid: Bid | None, *, action: str) -> BidForm:
+    def for_draft(cls, bid: Bid | None, *, action: str, vat_basis: str = "") -> BidForm:
         """The form filled in with what the supplier saved last."""
         if bid is None:
-            return cls(action=action)
+            return cls(action=action, vat_basis=vat_basis)
         return cls(
             action=action,
+            vat_basis=vat_basis,
             initial={
                 "price": bid.draft_price,
                 "declarations": [key for key, ticked in bid.draft_declarations.items() if ticked],
@@ -80,7 +90,7 @@ class BidForm(forms.Form):
         )
 
     @classmethod
-    def bound_to_draft(cls, bid: Bid, *, action: str) -> BidForm:
+    def bound_to_draft(cls, bid: Bid, *, action: str, vat_basis: str = "") -> BidForm:
         """The draft as if just typed, so that a refusal can be shown on it."""
         form = cls(
             {
@@ -88,6 +98,7 @@ class BidForm(forms.Form):
                 "declarations": [k for k, ticked in bid.draft_declarations.items() if ticked],
             },
             action=action,
+            vat_basis=vat_basis,
         )
         form.is_valid()
         return form

@@ -289,10 +289,19 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         return _questionnaire_page(request, user, opportunity, lot, bid)
     if request.method != "POST":
         return _render_bid(
-            request, opportunity, lot, bid, BidForm.for_draft(bid, action=_bid_url(lot))
+            request,
+            opportunity,
+            lot,
+            bid,
+            BidForm.for_draft(bid, action=_bid_url(lot), vat_basis=opportunity.value_vat_basis),
         )
 
-    form = BidForm(request.POST, request.FILES, action=_bid_url(lot))
+    form = BidForm(
+        request.POST,
+        request.FILES,
+        action=_bid_url(lot),
+        vat_basis=opportunity.value_vat_basis,
+    )
     if not form.is_valid():
         return _render_bid(request, opportunity, lot, bid, form)
 
@@ -381,9 +390,17 @@ def _questionnaire_page(
     action = _bid_url(lot)
     questions = lot_questionnaire(opportunity, lot, bid)
     if request.method != "POST":
-        form = QuestionnaireBidForm.for_questionnaire(bid, questions, action=action)
+        form = QuestionnaireBidForm.for_questionnaire(
+            bid, questions, action=action, vat_basis=opportunity.value_vat_basis
+        )
         return _render_bid(request, opportunity, lot, bid, form)
-    form = QuestionnaireBidForm(request.POST, request.FILES, action=action, questions=questions)
+    form = QuestionnaireBidForm(
+        request.POST,
+        request.FILES,
+        action=action,
+        questions=questions,
+        vat_basis=opportunity.value_vat_basis,
+    )
     as_json = _wants_json(request)
     if not form.is_valid():
         if as_json:
@@ -502,7 +519,9 @@ def bid_file_remove(request: SignedInRequest, pk: int, lot_pk: int, file_pk: int
     try:
         bid_remove_file(bid_file=bid_file, by=user)
     except BidRefused as exc:
-        form = BidForm.bound_to_draft(bid, action=_bid_url(lot))
+        form = BidForm.bound_to_draft(
+            bid, action=_bid_url(lot), vat_basis=opportunity.value_vat_basis
+        )
         form.add_error(None, str(exc))
         return _render_bid(request, opportunity, lot, bid, form)
     messages.success(request, f"{bid_file.original_name} is removed from your draft.")
