@@ -3,6 +3,8 @@ services, which run the threshold rule and audit; admin is no way around them.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -34,13 +36,39 @@ class LotInline(ReadOnlyInline):
     model = Lot
 
 
+class RecordedRouteFilter(admin.ChoicesFieldListFilter):
+    """The stored route, named as what it is: the route last recorded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "route last recorded"
+
+
 @admin.register(Opportunity)
 class OpportunityAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "title", "buyer", "status_now", "route", "band_name", "created_at"]
-    list_filter = ["status", "route", "buyer"]
+    # The route and band stored are those last recorded (at drafting, publishing
+    # or award); the portal's pages decide a live opportunity's on today's facts.
+    list_display = [
+        "reference",
+        "title",
+        "buyer",
+        "status_now",
+        "route_recorded",
+        "band_recorded",
+        "created_at",
+    ]
+    list_filter = ["status", ("route", RecordedRouteFilter), "buyer"]
     search_fields = ["reference", "title"]
     list_select_related = ["buyer"]
     inlines = [LotInline]
+
+    @admin.display(description="route last recorded", ordering="route")
+    def route_recorded(self, opportunity: Opportunity) -> str:
+        return opportunity.get_route_display()
+
+    @admin.display(description="band last recorded", ordering="band_name")
+    def band_recorded(self, opportunity: Opportunity) -> str:
+        return opportunity.band_name
 
     @admin.display(description="status")
     def status_now(self, opportunity: Opportunity) -> str:

@@ -122,7 +122,7 @@ def local_reservation_note(buyer: BuyerOrganisation) -> str:
     power, closed = _local_reservation_power(buyer)
     if power is None:
         return closed
-    check = "; to be checked against it" if power.to_check else ""
+    check = "; this date is marked to be checked against its source" if power.to_check else ""
     return (
         f"Reserving to local suppliers is open from {power.effective_from:%-d %B %Y} "
         f"({power.source}{check})."

@@ -78,3 +78,16 @@ def test_row_keys_name_each_row_once_in_no_order_and_turn_back_into_its_id():
     assert row_keys.key_for(Notification, 1) != row_keys.key_for(AuditEvent, 1)
     for junk in ["1", "", "0x10", "G" * 16, keys[0].upper(), keys[0] + "0", None]:
         assert row_keys.pk_for(AuditEvent, junk) is None, junk
+
+
+def test_admin_names_the_stored_route_as_the_one_last_recorded(client, admin_user, officer):
+    """Django admin shows the route and band stored with an opportunity, which
+    today's facts may have changed since; it says so rather than calling them
+    the route (the portal's pages decide a live one on today's facts)."""
+    from tests.tenders_helpers import make_opportunity
+
+    make_opportunity(officer, "4000.00")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tenders_opportunity_changelist")).content.decode()
+    assert "Route last recorded" in page and "Band last recorded" in page
+    assert "By route last recorded" in page

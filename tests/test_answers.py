@@ -597,6 +597,7 @@ def test_an_opportunity_without_a_questionnaire_works_as_before(
     assert content_sha256(revision) == revision.content_sha256
     receipt = client.get(response["Location"], follow=True).content.decode()
     assert f"£3,900.00 {basis}" in receipt
+    assert "<title>Bid submitted – " in receipt and "What happens next" in receipt
 
 
 def test_the_council_reads_the_answers_schedule_and_files_after_the_opening(
