@@ -320,7 +320,13 @@ def supplier_invitation_page(
 
 
 # What the supplier's list says of its own bid, by ``bid_state``.
-BID_STATES = {3: "Submitted", 2: "Draft, not submitted", 1: "Withdrawn", None: "Not started"}
+SUBMITTED_STATE = 3  # the bid_state of a submitted bid
+BID_STATES = {
+    SUBMITTED_STATE: "Submitted",
+    2: "Draft, not submitted",
+    1: "Withdrawn",
+    None: "Not started",
+}
 
 
 def questions_for_supplier(

@@ -623,3 +623,13 @@ def test_the_list_says_where_the_suppliers_own_bid_stands(
         "Untouched cleaning": "Not started",
     }
     assert "Your bid" in response.content.decode()
+    # A submitted bid answers "Will you bid?": the list says so, and the
+    # opportunity's page does not ask again.
+    intends = {i.opportunity.title: i.intends for i in response.context["invitations"]}
+    assert intends["Submitted cleaning"] == "Bid submitted"
+    assert intends["Drafted cleaning"] == "Not said yet"
+    page = client.get(reverse("tenders:opportunity_detail", args=[submitted.pk])).content.decode()
+    assert "You have submitted a bid, so the council knows you are bidding." in page
+    assert "You have not told the council yet" not in page and 'name="intention"' not in page
+    page = client.get(reverse("tenders:opportunity_detail", args=[drafted.pk])).content.decode()
+    assert "You have not told the council yet" in page and 'name="intention"' in page

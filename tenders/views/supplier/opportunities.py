@@ -27,6 +27,7 @@ from suppliers.models import SupplierOrganisation
 from tenders.forms.actions import SupplierListForm, without_unknown_sort
 from tenders.forms.supplier import IntentionForm, QuestionForm
 from tenders.models import (
+    BidStatus,
     Intention,
     Invitation,
     Opportunity,
@@ -35,6 +36,7 @@ from tenders.models import (
 )
 from tenders.selectors import (
     BID_STATES,
+    SUBMITTED_STATE,
     SUPPLIER_SORTS,
     get_opportunity_for,
     questions_for_supplier,
@@ -129,8 +131,14 @@ def list_rows(invitations: list[Invitation]) -> list[ListRow]:
         invitation.url = detail(opportunity.pk)
         invitation.status_colour, invitation.status_label = STATUS_TAGS.get(status, ("", ""))
         invitation.deadline = _deadline(opportunity, status)
-        invitation.intends = INTENTIONS.get(invitation.intention, "Not said yet")
-        invitation.your_bid = BID_STATES.get(getattr(invitation, "bid_state", None), "")
+        state = getattr(invitation, "bid_state", None)
+        invitation.your_bid = BID_STATES.get(state, "")
+        # A submitted bid says more than an intention: the question is not asked again.
+        invitation.intends = (
+            "Bid submitted"
+            if state == SUBMITTED_STATE and invitation.intention != "yes"
+            else INTENTIONS.get(invitation.intention, "Not said yet")
+        )
     return rows
 
 
@@ -210,6 +218,8 @@ def _detail(
             action=reverse("tenders:opportunity_intention", args=[opportunity.pk]), initial=initial
         )
     bound = question_form if question_form.is_bound else intention_form
+    # Each with ``own_bid``: this supplier's bid for it, if any.
+    lots = lots_with_own_bids(opportunity, supplier)
     return render(
         request,
         "tenders/supplier/opportunity_detail.html",
@@ -217,8 +227,12 @@ def _detail(
             "opportunity": opportunity,
             "supplier": supplier,
             "invitation": invitation,
-            # Each with ``own_bid``: this supplier's bid for it, if any.
-            "lots": lots_with_own_bids(opportunity, supplier),
+            "lots": lots,
+            # A submitted bid answers "Will you bid?": the question is not asked again.
+            "has_submitted": any(
+                lot.own_bid is not None and lot.own_bid.status == BidStatus.SUBMITTED
+                for lot in lots
+            ),
             "criteria": list(opportunity.criteria.all()),
             "documents": list(opportunity.documents.all()),
             "amendments": list(opportunity.amendments.all()),
