@@ -235,6 +235,7 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
     response = officer_client.post(publish)
     summary = errors(response)
     assert "This opportunity cannot be published yet" in main_text(response)
+    assert "<title>Error: " in response.content.decode()  # a screen reader hears it first
     assert "Invited tender needs at least 4 invited suppliers; you have invited 2." in summary
     assert (
         "Invited tender needs at least 3 local suppliers among them; you have invited 2." in summary

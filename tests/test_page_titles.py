@@ -1,5 +1,5 @@
 """A page's title starts "Error: " once when its form has errors: base.html adds
-it for ``form``, so a page must not add it again for the same form (a screen
+it for ``form`` and for a refusal's ``problems``, so a page must not add it again for the same form (a screen
 reader read "Error: Error: Import a spending file")."""
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ TITLE = re.compile(r"{% block title %}(.*?){% endblock %}", re.DOTALL)
 
 
 def test_base_adds_the_error_prefix_for_the_pages_form():
-    assert "{% if form.errors %}Error: {% endif %}" in (ROOT / "templates/base.html").read_text()
+    base = (ROOT / "templates/base.html").read_text()
+    assert "{% if form.errors or problems %}Error: {% endif %}" in base
 
 
 def test_no_page_adds_the_error_prefix_for_the_form_base_already_reads():
     doubled = []
     for path in page_templates():
         match = TITLE.search(path.read_text())
-        if match and re.search(r"{% if form\.errors\b[^%]*%}\s*Error:", match.group(1)):
+        if match and re.search(r"{% if (form\.errors|problems)\b[^%]*%}\s*Error:", match.group(1)):
             doubled.append(str(path.relative_to(ROOT)))
     assert doubled == []
