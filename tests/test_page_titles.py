@@ -1,6 +1,6 @@
 """A page's title starts "Error: " once when its form has errors: base.html adds
-it for ``form`` and for a refusal's ``problems``, so a page must not add it again for the same form (a screen
-reader read "Error: Error: Import a spending file")."""
+it for ``form`` and for a refusal's ``problems``, so a page must not add it
+again (a screen reader read "Error: Error: Import a spending file")."""
 
 from __future__ import annotations
 

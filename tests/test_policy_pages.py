@@ -5,6 +5,7 @@ threshold is above the statutory threshold in force on its date."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,7 @@ def form_data(
     notes: str = "",
     rows: list[tuple] | None = None,
     initial_forms: int = 0,
+    standstill: str = "0",
 ) -> dict[str, str]:
     rows = (DEMO_ROWS if rows is None else rows) + [BLANK, BLANK]
     data = {
@@ -73,6 +75,7 @@ def form_data(
         "aggregation_cpv_digits": digits,
         "local_spend_target_percent": "45",
         "local_spend_goal_percent": "60",
+        "standstill_days": standstill,
         "notes": notes,
         "bands-TOTAL_FORMS": str(len(rows)),
         "bands-INITIAL_FORMS": str(initial_forms),
@@ -251,6 +254,26 @@ def test_an_administrator_adds_a_version_that_decides_only_from_its_date(
 
     page = client.get(POLICY).content.decode()
     assert "Version 2 saved. It is in force from 1 February 2026." in page
+    assert "Standstill None: a lot is awarded when the decision is made" in " ".join(
+        re.sub(r"<[^>]+>", " ", page).split()
+    )
+
+
+def test_a_version_sets_the_standstill_and_the_next_starts_from_it(
+    client, january, admin_user, council
+):
+    """No standstill is required below the threshold; the policy may set one
+    (RULES §4): each version holds its own, and a new version's form starts
+    from the latest's."""
+    client.force_login(admin_user)
+    response = client.post(NEW, form_data(standstill="10"))
+    assert response.status_code == 302
+    assert council.policies.get(version=2).standstill_days == 10
+    assert 'name="standstill_days" value="10"' in client.get(NEW).content.decode()
+    page = " ".join(re.sub(r"<[^>]+>", " ", client.get(POLICY).content.decode()).split())
+    assert "Standstill A lot is awarded 10 days after the intention to award is sent" in page
+    refused = client.post(NEW, form_data(standstill="-1")).content.decode()
+    assert "The standstill cannot be negative" in refused
     assert page.index("Version 2") < page.index("Version 1")
     assert "From 1 February 2026" in page and "Sam Whitaker" in page
 

@@ -158,6 +158,22 @@ class PolicyForm(forms.Form):
         "the goal",
         help_text="The share the council is working towards, for example 60.",
     )
+    standstill_days = forms.IntegerField(
+        label="Standstill after the letters (days)",
+        help_text=(
+            "No standstill is required by law below the threshold. With a number of days, a lot "
+            "is awarded only that many days after the intention to award is sent. 0 for none."
+        ),
+        min_value=0,
+        max_value=60,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the standstill in days, or 0 for none",
+            "invalid": "Enter the standstill as a whole number of days, like 10",
+            "min_value": "The standstill cannot be negative",
+            "max_value": "Enter a standstill of at most 60 days",
+        },
+    )
     notes = forms.CharField(
         label="Notes (optional)",
         help_text="For example, the decision that changed the rules.",
@@ -186,6 +202,7 @@ class PolicyForm(forms.Form):
                     "aggregation_cpv_digits": latest.aggregation_cpv_digits,
                     "local_spend_target_percent": latest.local_spend_target_percent,
                     "local_spend_goal_percent": latest.local_spend_goal_percent,
+                    "standstill_days": latest.standstill_days,
                 },
             )
         else:
@@ -198,6 +215,7 @@ class PolicyForm(forms.Form):
                     "aggregation_cpv_digits": 3,
                     "local_spend_target_percent": Decimal("40.00"),
                     "local_spend_goal_percent": Decimal("60.00"),
+                    "standstill_days": 0,
                 },
             )
         super().__init__(*args, **kwargs)
@@ -217,6 +235,11 @@ class PolicyForm(forms.Form):
                 Field.text("local_spend_target_percent", field_width=4),
                 Field.text("local_spend_goal_percent", field_width=4),
                 legend="Local spend",
+                legend_size=Size.MEDIUM,
+            ),
+            Fieldset(
+                Field.text("standstill_days", field_width=4),
+                legend="Awarding",
                 legend_size=Size.MEDIUM,
             ),
             Field.textarea("notes", rows=3),
@@ -262,6 +285,7 @@ class PolicyForm(forms.Form):
             "aggregation_cpv_digits": data["aggregation_cpv_digits"],
             "local_spend_target_percent": data["local_spend_target_percent"],
             "local_spend_goal_percent": data["local_spend_goal_percent"],
+            "standstill_days": data["standstill_days"],
             "notes": data["notes"].strip(),
         }
 

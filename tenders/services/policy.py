@@ -40,6 +40,7 @@ def policy_create(
     aggregation_cpv_digits: int = 3,
     local_spend_target_percent: Decimal = Decimal("40.00"),
     local_spend_goal_percent: Decimal = Decimal("60.00"),
+    standstill_days: int = 0,
     notes: str = "",
 ) -> ProcurementPolicy:
     """Add a new version of a buyer's policy, in force from ``effective_from``.
@@ -85,6 +86,7 @@ def policy_create(
         aggregation_cpv_digits=aggregation_cpv_digits,
         local_spend_target_percent=local_spend_target_percent,
         local_spend_goal_percent=local_spend_goal_percent,
+        standstill_days=standstill_days,
         notes=notes,
         created_by=by,
     )
