@@ -15,6 +15,12 @@ from portal.forms import TextSubmit, gds_helper
 # --- Imports (ledger.views.imports) -------------------------------------------------
 
 
+def lower_first(label: str) -> str:
+    """A field's label inside a sentence: "the amount (including irrecoverable
+    VAT)", keeping an abbreviation's capitals."""
+    return label[:1].lower() + label[1:]
+
+
 class SpendUploadForm(forms.Form):
     """The council's spending file, as it publishes it."""
 
@@ -55,7 +61,7 @@ class ColumnsForm(forms.Form):
                 choices=choices,
                 required=choice.value in required,
                 error_messages={
-                    "required": f"Choose the column that holds the {choice.label.lower()}",
+                    "required": "Choose the column that holds the " + lower_first(choice.label),
                     "invalid_choice": "Choose one of the file's columns",
                 },
             )

@@ -127,7 +127,7 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     # The columns the portal suggests from the headers, and the preview.
     assert page.get_by_role("heading", level=1).inner_text() == "Check the columns"
     main = main_text(page)
-    assert "Read as cp1252. 6 rows; 1 cannot be read with these columns." in main
+    assert "6 rows; 1 cannot be read with these columns." in main
     suggested = {
         "Transaction date": "Transaction Date",
         "Supplier (beneficiary)": "Supplier Name",

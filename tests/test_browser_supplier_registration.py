@@ -22,7 +22,7 @@ def seeded(transactional_db, in_process_tasks):
 
 def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):
     page.goto("/sign-in/")
-    page.get_by_role("link", name="register your organisation").click()
+    page.get_by_role("link", name="register their organisation").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Register your organisation"
 
     page.get_by_label("Legal name").fill("Girlington Gardens CIC")

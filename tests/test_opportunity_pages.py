@@ -780,3 +780,22 @@ def test_a_refused_actions_page_reads_the_same_facts(officer_client, officer):
         assert refused[name] == shown[name], name
     for field in ["route", "band_name", "reasons", "aggregated", "threshold", "value_compared"]:
         assert getattr(refused["route"], field) == getattr(shown["route"], field), field
+
+
+def test_the_forms_date_examples_are_dates_still_to_come(officer_client):
+    """An example beside "the deadline must be in the future" is in the future."""
+    page = officer_client.get(reverse("tenders:opportunity_create")).content.decode()
+    examples = re.findall(r"For example, (\d{1,2}) (\d{1,2}) (\d{4})", page)
+    assert len(examples) >= 4
+    today = timezone.localdate()
+    assert all(datetime.date(int(y), int(m), int(d)) > today for d, m, y in examples)
+
+
+def test_cancelling_a_draft_says_the_reason_is_for_audit_not_for_suppliers(officer_client, officer):
+    draft = make_opportunity(officer, "4000.00")
+    page = officer_client.get(reverse("tenders:opportunity_cancel", args=[draft.pk]))
+    text = page.content.decode()
+    assert "Recorded in the opportunity&#x27;s history for audit." in text or (
+        "Recorded in the opportunity's history for audit." in text
+    )
+    assert "Invited suppliers are told, with this reason." not in text

@@ -584,3 +584,20 @@ def test_fixed_query_counts_at_10_and_30000_payments(world, name, django_assert_
     if connection.vendor == "postgresql":
         assert len(warm.captured_queries) < len(cold.captured_queries)
     assert "300,000.00" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("total", "shown"),
+    [
+        ("999999.49", "£999,999"),
+        ("1000000", "£1.0 million"),
+        ("139988848.12", "£140.0 million"),
+        ("-2500000", "−£2.5 million"),
+    ],
+)
+def test_the_headline_net_spend_fits_its_column(total, shown):
+    """The dashboard's net spend sits in a third of the page: a council's
+    whole year (£139,988,848) made the page scroll sideways at 1024px."""
+    from portal.templatetags.portal_tags import pounds_short
+
+    assert pounds_short(Decimal(total)) == shown

@@ -61,3 +61,19 @@ def pounds(value: Any, places: int = 2) -> str:
         return ""
     sign = "−" if amount < 0 else ""
     return f"{sign}£{abs(amount):,.{int(places)}f}"
+
+
+@register.filter
+def pounds_short(value: Any) -> str:
+    """A headline sum that fits a third of a page at any width: "£140.0 million"
+    from a million, otherwise as ``pounds`` writes whole pounds."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    if abs(amount) < 1_000_000:
+        return pounds(amount, 0)
+    sign = "−" if amount < 0 else ""
+    return f"{sign}£{abs(amount) / 1_000_000:,.1f} million"

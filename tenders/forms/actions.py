@@ -302,8 +302,13 @@ class CancelForm(forms.Form):
         error_messages={"required": "Give the reason for cancelling: invited suppliers see it"},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, draft: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if draft:  # nobody has been told of a draft, so nobody is told it is cancelled
+            self.fields["reason"].help_text = "Recorded in the opportunity's history for audit."
+            self.fields["reason"].error_messages["required"] = (
+                "Give the reason for cancelling: it is recorded for audit"
+            )
         self.helper = gds_helper(
             Field.textarea("reason", rows=4, label_size=Size.SMALL),
             Submit("cancel", "Cancel the opportunity", css_class="govuk-button--warning"),

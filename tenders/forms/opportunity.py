@@ -171,6 +171,18 @@ class OpportunityForm(LotRows, CriterionRows):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.buyer = buyer
+        # The dates' examples are dates still to come (a past example beside
+        # "must be in the future" misleads).
+        today = timezone.localdate()
+        start = (today.replace(day=1) + datetime.timedelta(days=92)).replace(day=1)
+        examples = {
+            "clarification_date": today + datetime.timedelta(days=21),
+            "submission_date": today + datetime.timedelta(days=28),
+            "contract_start": start,
+            "contract_end": start.replace(year=start.year + 2) - datetime.timedelta(days=1),
+        }
+        for name, day in examples.items():
+            self.fields[name].help_text = f"For example, {day.day} {day.month} {day.year}"
         # From when reserving to local suppliers is open (``statutory.
         # local_reservation_note``); it quotes an administrator's text: escaped,
         # as hints are shown as HTML.

@@ -193,7 +193,7 @@ def _action_page(
 @require_http_methods(["GET", "POST"])
 def opportunity_cancel_view(request: SignedInRequest, pk: int) -> HttpResponse:
     opportunity = officer_opportunity(request, pk)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST or None, draft=opportunity.status == S.DRAFT)
     if request.method == "POST" and form.is_valid():
         try:
             opportunity_cancel(
