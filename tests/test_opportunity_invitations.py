@@ -252,9 +252,20 @@ def test_publishing_is_refused_until_the_band_minimums_are_met_naming_the_number
     assert "local suppliers among them; you have invited 2." in errors(response)
     approved_supplier("Bowling Cleaners Ltd", "BD4 7AA")
     officer_client.post(reverse("tenders:opportunity_invite_all_local", args=[opportunity.pk]))
+    # Before publishing, the draft's page says who will not be told, while the
+    # officer can still invite others.
+    draft = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
+    assert (
+        "Nobody at Eccleshill Facilities Ltd, National Facilities Group plc can sign in to the "
+        "portal yet, so they will not be told when you publish (2 of the 4 suppliers you "
+        "invited). Invite other suppliers, or tell them another way."
+    ) in draft
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = officer_client.post(publish, follow=True)
+    assert "can sign in to the portal yet" not in main_text(response)
     # Aire Valley and Bowling have people at the portal; Eccleshill and National
     # Facilities are suppliers the demo approved with nobody signed up.
     assert (

@@ -445,6 +445,20 @@ class Reached:
             "another way."
         )
 
+    @property
+    def will_not_be_told(self) -> str:
+        """The same, before publishing: what the officer can still do about it."""
+        missed = self.invited - self.reached
+        if not missed:
+            return ""
+        more = missed - len(self.unreached)
+        return (
+            f"Nobody at {', '.join(self.unreached)}{f' and {more} more' if more else ''} can "
+            f"sign in to the portal yet, so {'it' if missed == 1 else 'they'} will not be told "
+            f"when you publish ({missed} of the {self.invited} suppliers you invited). Invite "
+            f"other suppliers, or tell {'it' if missed == 1 else 'them'} another way."
+        )
+
 
 def invitees_reached(
     opportunity: Opportunity, supplier_ids: Sequence[int] | None = None

@@ -64,6 +64,7 @@ from tenders.selectors import (
     sort_or_default,
 )
 from tenders.services import (
+    invitees_reached,
     lifecycle,
     lots_from_areas,
     opportunity_create,
@@ -426,6 +427,13 @@ def render_detail(
     publish_blocked = route.route == "full_tender" and any(a.step == "publish" for a in actions)
     if publish_blocked:
         actions = [action for action in actions if action.step != "publish"]
+    # Before publishing: invitees nobody could be told (the band's minimum is
+    # met on paper only), while the officer can still invite others.
+    untold = (
+        invitees_reached(opportunity).will_not_be_told
+        if any(a.step == "publish" for a in actions)
+        else ""
+    )
     override_applies = bool(route.refused_for_aggregation) and lifecycle.allowed(
         opportunity, "record_override", now
     )
@@ -464,6 +472,7 @@ def render_detail(
             "can_act": can_act,
             "actions": actions,
             "publish_blocked": publish_blocked,
+            "untold": untold,
             "override_applies": override_applies,
             "document_form": document_form,
             "override_form": override_form,
