@@ -359,11 +359,15 @@ def test_submitting_without_every_declaration_says_so_and_saves_the_draft(
     response = client.post(bid_url(lot), {"price": "3900", "declarations": ALL[:2], "submit": ""})
     page = page_of(response)
     # In the error summary and at the declarations.
-    assert page.count("Confirm every declaration before you submit.") == 2
+    assert page.count("Confirm every declaration before you submit") == 2
     assert 'id="id_declarations_1_error"' in page
     assert Bid.objects.get().draft_price == Decimal("3900.00")
     response = client.post(bid_url(lot), {"price": "", "declarations": ALL, "submit": ""})
-    assert 'href="#id_price">Enter your price before you submit.' in page_of(response)
+    assert 'href="#id_price">Enter your price before you submit<' in page_of(response)
+    # Both missing: both said at once, not one a round.
+    both = page_of(client.post(bid_url(lot), {"price": "", "submit": ""}))
+    assert 'href="#id_price">Enter your price before you submit<' in both
+    assert "Confirm every declaration before you submit" in both
     response = client.post(bid_url(lot), {"price": "lots", "submit": ""})
     assert "Enter your price as an amount in pounds" in page_of(response)
     assert not BidRevision.objects.exists()

@@ -311,6 +311,17 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
 
     upload = form.cleaned_data.get("file")
     if "submit" in request.POST:
+        # Everything missing at once (the service refuses the first it finds):
+        # the draft keeps what was typed.
+        no_price = form.cleaned_data.get("price") is None
+        undeclared = not all(form.declarations_ticked().values())
+        if no_price or undeclared:
+            _save_draft_quietly(user, lot, form, upload)
+            if no_price:
+                form.add_error("price", "Enter your price before you submit")
+            if undeclared:
+                form.add_error("declarations", "Confirm every declaration before you submit")
+            return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
         # One short transaction (issue 19); the deadline is checked against
         # the moment the request reached us (ADR 17).
         try:
