@@ -77,6 +77,12 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     header_line: int = 1
 
+    @property
+    def is_csv(self) -> bool:
+        """A CSV file, whose rows are split at its commas (an XLSX file's are
+        its cells, so a row cannot have a value too many)."""
+        return self.encoding != "xlsx"
+
 
 Source = str | Path | IO[bytes]
 
@@ -566,6 +572,21 @@ def _key_payee(row: ParsedRow) -> str:
     return "REDACTED" if row.redacted else row.normalised
 
 
+def shape_refusal(line: int, values: list[str], headers: int) -> str:
+    """Why a CSV row of ``values`` on ``line`` cannot be read as a row of a
+    file with ``headers`` headers ("" when it can). A row with a value more
+    than the headers would be misread from that value on (an amount written
+    "£1,234.56" without quotes is two values, "£1" and "234.56"), so it is
+    refused. A row with fewer values is read, the missing values empty: some
+    programs leave off a row's empty values at its end."""
+    if len(values) > headers:
+        return (
+            f"Line {line} has {len(values)} values but the file's headers name {headers}: "
+            "check for an amount with a comma that is not in quotes"
+        )
+    return ""
+
+
 class Reader:
     """Rows of a table through a mapping: ``(line, ParsedRow | reason, raw)``."""
 
@@ -576,8 +597,14 @@ class Reader:
 
     def __iter__(self) -> Iterator[tuple[int, ParsedRow | str, list[str]]]:
         positions = self.positions
+        headers = len(self.table.headers) if self.table.is_csv else None
         for line, values in self.table.rows:
             width = len(values)
+            if headers is not None and width != headers:
+                refusal = shape_refusal(line, values, headers)
+                if refusal:
+                    yield line, refusal, values
+                    continue
             by_field = {f: values[i] for f, i in positions if i < width}
             yield line, parse_row(by_field), values
 

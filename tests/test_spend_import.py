@@ -36,6 +36,7 @@ from ledger.services.totals import verify_totals
 from ledger.spendfile import (
     ImportRefused,
     ParsedRow,
+    Reader,
     parse_row,
     payment_key,
     read_table,
@@ -103,6 +104,84 @@ def test_windows_1252_pound_and_accent_are_read():
 def test_line_numbers_count_quoted_line_breaks_and_blank_lines_as_a_person_does():
     data = csv_file(['01/04/2024,"Two\nlines",T1,1,P', "", "02/04/2024,B,T2,2,P"])
     assert [line for line, _ in read_table(io.BytesIO(data), "a.csv").rows] == [2, 5]
+
+
+# The header of the file the reviewer imported (eight columns).
+WIDE_HEADER = (
+    "Transaction Date,Supplier Name,Transaction Number,Amount,Department,Category,"
+    "Postcode,Company Number\r\n"
+)
+
+
+def read_rows(data: bytes, name: str = "a.csv") -> list[tuple[int, ParsedRow | str]]:
+    """Each row of a file as the suggested columns read it: (line, row or why)."""
+    table = read_table(io.BytesIO(data), name)
+    return [(line, row) for line, row, _raw in Reader(table, suggest_columns(table.headers))]
+
+
+def test_a_row_with_more_values_than_headers_is_refused_saying_where_and_why():
+    rows = read_rows(
+        csv_file(["01/04/2025,Acme Ltd,S1,£1,234.56,Highways,Roads,,"], header=WIDE_HEADER)
+    )
+    assert rows == [
+        (
+            2,
+            "Line 2 has 9 values but the file's headers name 8: "
+            "check for an amount with a comma that is not in quotes",
+        )
+    ]
+
+
+def test_a_row_with_fewer_values_than_headers_is_read_with_the_missing_values_empty():
+    ((line, row),) = read_rows(
+        csv_file(["01/04/2025,Acme Ltd,S1,£12.00,Highways"], header=WIDE_HEADER)
+    )
+    assert isinstance(row, ParsedRow)
+    assert (line, row.amount, row.department, row.category, row.postcode) == (
+        2,
+        Decimal("12.00"),
+        "Highways",
+        "",
+        "",
+    )
+
+
+def test_a_value_beyond_the_headers_of_an_xlsx_sheet_is_no_misreading():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Payment Date", "Vendor Name", "Amount"])
+    book.active.append(["01/04/2024", "Acme Ltd", 1234.56, "a note"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    ((_line, row),) = read_rows(buffer.getvalue(), "a.xlsx")
+    assert isinstance(row, ParsedRow) and row.amount == Decimal("1234.56")
+
+
+def test_a_row_with_a_value_too_many_is_refused_either_way(demo_data, officer, read_by):
+    rows = [
+        "01/04/2025,Acme Ltd,S1,£1,234.56,Highways,Roads,,",
+        '02/04/2025,Bolt Ltd,S2,"£1,234.56",Highways,Roads,,',
+        "03/04/2025,Cog Ltd,S3,£5.00,Highways",
+    ]
+    spend_import = imported(demo_data, officer, csv_file(rows, header=WIDE_HEADER))
+    assert (spend_import.rows_read, spend_import.rows_imported, spend_import.rows_refused) == (
+        3,
+        2,
+        1,
+    )
+    assert list(
+        RefusedRow.objects.filter(spend_import=spend_import).values_list("line", "reason")
+    ) == [
+        (
+            2,
+            "Line 2 has 9 values but the file's headers name 8: "
+            + "check for an amount with a comma that is not in quotes",
+        )
+    ]
+    assert dict(
+        Payment.objects.filter(first_import=spend_import).values_list("payee_name", "amount")
+    ) == {"Bolt Ltd": Decimal("1234.56"), "Cog Ltd": Decimal("5.00")}
 
 
 @pytest.mark.parametrize(
@@ -909,22 +988,7 @@ def _run_settings() -> list[str]:
 )
 def test_a_file_the_bulk_path_cannot_read_exactly_is_read_row_by_row(demo_data, officer, rows):
     spend_import = imported(demo_data, officer, csv_file(rows))
-    table = read_table(io.BytesIO(csv_file(rows)), "a.csv")
-    expected = [
-        (
-            line,
-            parse_row(
-                dict(
-                    zip(
-                        ["transaction_date", "payee", "transaction_number", "amount", "department"],
-                        values,
-                        strict=False,
-                    )
-                )
-            ),
-        )
-        for line, values in table.rows
-    ]
+    expected = read_rows(csv_file(rows))
     assert spend_import.status == ImportStatus.DONE
     assert spend_import.rows_imported == sum(isinstance(r, ParsedRow) for _l, r in expected)
     assert spend_import.rows_read == len(expected)
