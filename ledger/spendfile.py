@@ -124,16 +124,73 @@ def _encoding_of(raw: IO[bytes]) -> str:
     return encoding
 
 
-def _csv_rows(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(text)
-    last = 0
+class Record(list[str]):
+    """A CSV row that is not one line of the file: the values of a row whose
+    quoted value holds a line break, or of lines a quote left open (see
+    ``_csv_rows``). ``last_line`` is the last line of the file it took;
+    ``unclosed``: a quote in it is never closed, so its lines are no row."""
+
+    __slots__ = ("last_line", "unclosed")
+
+    def __init__(self, values: Iterable[str], last_line: int, *, unclosed: bool) -> None:
+        super().__init__(values)
+        self.last_line = last_line
+        self.unclosed = unclosed
+
+
+def _quotes_closed(lines: list[str]) -> bool:
+    """Do ``lines`` hold whole CSV values, every quote opened closed before a
+    comma or the end of a line? Read strictly: the lenient reader takes
+    everything after an unclosed quote into one value, to the next quote or
+    the end of the file."""
     try:
-        for values in reader:
-            line, last = last + 1, reader.line_num
-            if any(v.strip() for v in values):
-                yield line, values
-    except csv.Error as exc:
-        raise UnreadableFile(f"Line {last + 1} cannot be read as CSV: {exc}.") from exc
+        for _values in csv.reader(lines, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
+
+
+def _csv_rows(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """The file's rows, each ``(line, values)`` from its first line. A row that
+    took more than one line (a quoted value with a line break) is a ``Record``
+    saying its last line and whether a quote in it was left open: then its
+    lines are accounted for, as one refused row (``shape_refusal``), and
+    reading goes on after them."""
+    taken: list[str] = []  # the lines of the row being read
+    ended = False
+
+    def lines() -> Iterator[str]:
+        nonlocal ended
+        for physical in text:
+            taken.append(physical)
+            yield physical
+        ended = True
+
+    reader = csv.reader(lines())
+    last = 0
+    while True:
+        line = last + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            last = reader.line_num
+            if last == line:
+                raise UnreadableFile(f"Line {line} cannot be read as CSV: {exc}.") from exc
+            # A value too long to be one: a quote left open took the lines after it.
+            yield line, Record(["".join(taken)[:2000]], last, unclosed=True)
+            taken.clear()
+            continue
+        last = reader.line_num
+        if last > line or ended:
+            # The row took the end of the file before its quote was closed, or
+            # ran on past its line: its quotes read strictly say which.
+            values = Record(values, last, unclosed=ended or not _quotes_closed(taken))
+        taken.clear()
+        if any(v.strip() for v in values):
+            yield line, values
 
 
 def _cell(value: Any) -> str:
@@ -573,12 +630,27 @@ def _key_payee(row: ParsedRow) -> str:
 
 
 def shape_refusal(line: int, values: list[str], headers: int) -> str:
-    """Why a CSV row of ``values`` on ``line`` cannot be read as a row of a
-    file with ``headers`` headers ("" when it can). A row with a value more
-    than the headers would be misread from that value on (an amount written
-    "£1,234.56" without quotes is two values, "£1" and "234.56"), so it is
-    refused. A row with fewer values is read, the missing values empty: some
-    programs leave off a row's empty values at its end."""
+    """Why a CSV row of ``values`` starting on ``line`` cannot be read as a row
+    of a file with ``headers`` headers ("" when it can).
+
+    * A quote left open (``Record.unclosed``) takes the lines after it into
+      one value: the lines it took are refused, every one of them named.
+    * A row with a value more than the headers would be misread from that
+      value on (an amount written "£1,234.56" without quotes is two values,
+      "£1" and "234.56"), so it is refused.
+    * A row with fewer values is read, the missing values empty: some
+      programs leave off a row's empty values at its end. Unless it ran on to
+      another line: then a quote closed in the wrong place is likelier.
+    """
+    last = values.last_line if isinstance(values, Record) else line
+    if isinstance(values, Record) and values.unclosed:
+        lines = f"lines {line} to {last}" if last > line else f"line {line}"
+        return f"Line {line}: a quote opened here is not closed, so {lines} could not be read"
+    if last > line and len(values) != headers:
+        return (
+            f"Line {line} has {len(values)} values but the file's headers name {headers}, "
+            f"and a value in quotes runs on to line {last}: check for a quote that is not closed"
+        )
     if len(values) > headers:
         return (
             f"Line {line} has {len(values)} values but the file's headers name {headers}: "
@@ -600,7 +672,7 @@ class Reader:
         headers = len(self.table.headers) if self.table.is_csv else None
         for line, values in self.table.rows:
             width = len(values)
-            if headers is not None and width != headers:
+            if headers is not None and (width != headers or isinstance(values, Record)):
                 refusal = shape_refusal(line, values, headers)
                 if refusal:
                     yield line, refusal, values

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -182,6 +183,115 @@ def test_a_row_with_a_value_too_many_is_refused_either_way(demo_data, officer, r
     assert dict(
         Payment.objects.filter(first_import=spend_import).values_list("payee_name", "amount")
     ) == {"Bolt Ltd": Decimal("1234.56"), "Cog Ltd": Decimal("5.00")}
+
+
+UNCLOSED = [
+    "01/04/2025,Acme Ltd,S1,1.00,Highways,Roads,,",
+    '02/04/2025,"Bad Quote Ltd,Q2,200.00,Highways,Roads,,',
+    "03/04/2025,Cog Ltd,S3,3.00,Highways,Roads,,",
+    "04/04/2025,Dial Ltd,S4,4.00,Highways,Roads,,",
+]
+
+
+def test_a_quote_left_open_refuses_every_line_it_took_saying_which():
+    rows = read_rows(csv_file(UNCLOSED, header=WIDE_HEADER))
+    assert [line for line, _row in rows] == [2, 3]
+    assert isinstance(rows[0][1], ParsedRow)
+    assert (
+        rows[1][1] == "Line 3: a quote opened here is not closed, so lines 3 to 5 could not be read"
+    )
+
+
+def test_a_quote_left_open_until_a_later_quote_refuses_the_lines_between_and_reads_on():
+    rows = read_rows(
+        csv_file(
+            [*UNCLOSED, '05/04/2025,Eel Ltd,S5,"£5.00",Highways,Roads,,', *UNCLOSED[2:]],
+            header=WIDE_HEADER,
+        )
+    )
+    assert [(line, row) for line, row in rows if isinstance(row, str)] == [
+        (3, "Line 3: a quote opened here is not closed, so lines 3 to 6 could not be read")
+    ]
+    assert [(line, row.payee_name) for line, row in rows if isinstance(row, ParsedRow)] == [
+        (2, "Acme Ltd"),
+        (7, "Cog Ltd"),
+        (8, "Dial Ltd"),
+    ]
+
+
+def test_a_quote_left_open_on_the_last_line_is_refused():
+    rows = read_rows(
+        csv_file([*UNCLOSED[:1], '02/04/2025,Bad Ltd,Q2,200.00,"Highways'], header=WIDE_HEADER)
+    )
+    assert rows[1] == (3, "Line 3: a quote opened here is not closed, so line 3 could not be read")
+    rows = read_rows((WIDE_HEADER + '02/04/2025,Bad Ltd,Q2,200.00,"Highways').encode())
+    assert rows == [(2, "Line 2: a quote opened here is not closed, so line 2 could not be read")]
+
+
+def test_a_quote_left_open_over_more_than_a_value_holds_is_refused_and_reading_goes_on():
+    rows = read_rows(
+        csv_file(
+            UNCLOSED[:2]
+            + [
+                f"{d % 28 + 1:02d}/05/2025,Payee {d} Ltd,R{d},{d}.00,Highways,Roads,,"
+                for d in range(4000)
+            ],
+            header=WIDE_HEADER,
+        )
+    )
+    (refused,) = [(line, row) for line, row in rows if isinstance(row, str)]
+    match = re.fullmatch(
+        r"Line 3: a quote opened here is not closed, so lines 3 to (\d+) could not be read",
+        refused[1],
+    )
+    assert match and refused[0] == 3
+    last = int(match.group(1))
+    # Every line is a row read or one of the lines refused.
+    read = [line for line, row in rows if isinstance(row, ParsedRow)]
+    assert read == [2, *range(last + 1, 4004)]
+
+
+def test_a_value_in_quotes_with_a_line_break_is_read_and_the_lines_after_it_counted():
+    rows = read_rows(
+        csv_file(
+            ['01/04/2025,"Acme\nCleaning Ltd",S1,1.00,Highways,Roads,,', *UNCLOSED[2:]],
+            header=WIDE_HEADER,
+        )
+    )
+    assert [(line, row.payee_name) for line, row in rows if isinstance(row, ParsedRow)] == [
+        (2, "Acme Cleaning Ltd"),
+        (4, "Cog Ltd"),
+        (5, "Dial Ltd"),
+    ]
+
+
+def test_a_row_running_on_to_another_line_with_the_wrong_number_of_values_is_refused():
+    rows = read_rows(
+        csv_file(['01/04/2025,"Acme\nCleaning Ltd",S1,1.00', *UNCLOSED[2:3]], header=WIDE_HEADER)
+    )
+    assert rows[0] == (
+        2,
+        "Line 2 has 4 values but the file's headers name 8, and a value in quotes runs on "
+        "to line 3: check for a quote that is not closed",
+    )
+    assert rows[1][0] == 4 and isinstance(rows[1][1], ParsedRow)
+
+
+def test_a_quote_left_open_is_refused_either_way(demo_data, officer, read_by):
+    spend_import = imported(demo_data, officer, csv_file(UNCLOSED, header=WIDE_HEADER))
+    assert spend_import.status == ImportStatus.DONE
+    assert (spend_import.rows_read, spend_import.rows_imported, spend_import.rows_refused) == (
+        2,
+        1,
+        1,
+    )
+    ((line, reason),) = RefusedRow.objects.filter(spend_import=spend_import).values_list(
+        "line", "reason"
+    )
+    assert (line, reason) == (
+        3,
+        "Line 3: a quote opened here is not closed, so lines 3 to 5 could not be read",
+    )
 
 
 @pytest.mark.parametrize(
