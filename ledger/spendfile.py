@@ -426,35 +426,61 @@ class ParsedRow:
     postcode: str = ""
 
 
-_AMOUNT = re.compile(r"^(\d+)(?:\.(\d{1,2})0*)?$")
+# Pounds, a comma only between thousands ("1,234", "12,345,678"), and pence.
+_AMOUNT = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2})0*)?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
+_DIGITS_AND_COMMAS = re.compile(r"^[\d,]*\d[\d,]*(?:\.\d+)?$")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
+NOT_AN_AMOUNT = "is not an amount such as £1,234.50"
 
 
 @functools.lru_cache(maxsize=65536)
-def parse_amount(text: str) -> Decimal | None:
-    """Pounds and pence from "£1,234.50", "-1234.5", "(1,234.50)" (a credit
-    note), "1 234,00"-free text; None when it is not an amount."""
-    value = _SPACES.sub("", text or "").replace("£", "").replace(",", "")
+def read_amount(text: str) -> Decimal | str:
+    """Pounds and pence from "£1,234.50", "-1234.5", "(1,234.50)" or "12.00-"
+    (a credit note); else why it is not an amount, to follow the amount in
+    quotes ("has a comma before the pence …"). A comma is a thousands
+    separator only between groups of three digits: "1234,50" and "1,23"
+    (a decimal comma) and "12,34,567" are refused, never read 100 times too
+    large. An amount in brackets with a minus sign as well is refused: the
+    two say the same thing, or one is a mistake."""
+    value = _SPACES.sub("", text or "").replace("£", "")
     if value.upper().startswith("GBP"):
         value = value[3:]
-    negative = False
+    bracketed = minus = False
     if value.startswith("(") and value.endswith(")"):
-        negative, value = True, value[1:-1]
+        bracketed, value = True, value[1:-1]
     if value.startswith("-"):
-        negative, value = not negative, value[1:]
+        minus, value = True, value[1:]
     elif value.endswith("-"):
-        negative, value = not negative, value[:-1]
+        minus, value = True, value[:-1]
+    if bracketed and minus:
+        return (
+            "is in brackets and has a minus sign: show a credit one way, such as -50.00 or (50.00)"
+        )
     value = value.replace("£", "")
     if value.startswith("."):
         value = "0" + value
     match = _AMOUNT.match(value)
     if not match:
-        return None
-    pounds, pence = match.group(1), (match.group(2) or "").ljust(2, "0")
+        if _DECIMAL_COMMA.match(value):
+            return "has a comma before the pence: use a full stop, such as £1,234.50"
+        if "," in value and _DIGITS_AND_COMMAS.match(value):
+            return (
+                "has a comma in the wrong place: use commas only between thousands, "
+                "such as £1,234,567.00"
+            )
+        return NOT_AN_AMOUNT
+    pounds, pence = match.group(1).replace(",", ""), (match.group(2) or "").ljust(2, "0")
     if len(pounds) > 12:
-        return None
+        return NOT_AN_AMOUNT
     amount = Decimal(f"{pounds}.{pence}")
-    return -amount if negative else amount
+    return -amount if bracketed or minus else amount
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """``read_amount``'s amount; None when it is not an amount."""
+    amount = read_amount(text)
+    return amount if isinstance(amount, Decimal) else None
 
 
 _MONTHS = {
@@ -566,15 +592,16 @@ def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
     amount_text = (get(Field.AMOUNT) or "").strip()
     if not amount_text:
         return "There is no amount"
-    amount = parse_amount(amount_text)
-    if amount is None:
-        return f"The amount “{_quote(amount_text)}” is not an amount such as £1,234.50"
+    amount = read_amount(amount_text)
+    if isinstance(amount, str):
+        return f"The amount “{_quote(amount_text)}” {amount}"
     vat: Decimal | None = None
     vat_text = (get(Field.IRRECOVERABLE_VAT) or "").strip()
     if vat_text:
-        vat = parse_amount(vat_text)
-        if vat is None:
-            return f"The irrecoverable VAT “{_quote(vat_text)}” is not an amount"
+        vat_read = read_amount(vat_text)
+        if isinstance(vat_read, str):
+            return f"The irrecoverable VAT “{_quote(vat_text)}” {vat_read}"
+        vat = vat_read
 
     def text(name: str, limit: int) -> str:
         return (get(name) or "").strip()[:limit]

@@ -303,6 +303,10 @@ def test_a_quote_left_open_is_refused_either_way(demo_data, officer, read_by):
         ("(1,234.50)", Decimal("-1234.50")),
         ("£(12.00)", Decimal("-12.00")),
         ("1234", Decimal("1234.00")),
+        ("1,234", Decimal("1234.00")),
+        ("12,345,678.90", Decimal("12345678.90")),
+        ("(50)", Decimal("-50.00")),
+        ("50.00-", Decimal("-50.00")),
     ],
 )
 def test_amounts_as_councils_write_them(text, amount):
@@ -310,6 +314,44 @@ def test_amounts_as_councils_write_them(text, amount):
     assert isinstance(row, ParsedRow)
     assert row.amount == amount
     assert row.amount_pence == int(amount * 100)
+
+
+DECIMAL_COMMA = "has a comma before the pence: use a full stop, such as £1,234.50"
+COMMA_MISPLACED = (
+    "has a comma in the wrong place: use commas only between thousands, such as £1,234,567.00"
+)
+BRACKETS_AND_MINUS = (
+    "is in brackets and has a minus sign: show a credit one way, such as -50.00 or (50.00)"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1234,50", DECIMAL_COMMA),
+        ("1,23", DECIMAL_COMMA),
+        ("£1 234,5", DECIMAL_COMMA),
+        ("12,34,567", COMMA_MISPLACED),
+        ("1,2345", COMMA_MISPLACED),
+        ("1,234,5", COMMA_MISPLACED),
+        ("1234,567.00", COMMA_MISPLACED),
+        ("(-50)", BRACKETS_AND_MINUS),
+        ("(£50.00-)", BRACKETS_AND_MINUS),
+        ("1.234,50", "is not an amount such as £1,234.50"),
+    ],
+)
+def test_an_amount_with_a_comma_that_is_no_thousands_separator_is_refused_saying_why(text, reason):
+    row = parse_row({"transaction_date": "01/04/2024", "payee": "Acme Ltd", "amount": text})
+    assert row == f"The amount “{text}” {reason}"
+    row = parse_row(
+        {
+            "transaction_date": "01/04/2024",
+            "payee": "Acme Ltd",
+            "amount": "1.00",
+            "irrecoverable_vat": text,
+        }
+    )
+    assert row == f"The irrecoverable VAT “{text}” {reason}"
 
 
 @pytest.mark.parametrize(
