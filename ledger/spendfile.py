@@ -493,43 +493,68 @@ _MONTHS = {
 _MONTH_NAMES = frozenset(datetime.date(2000, m, 1).strftime("%B").lower() for m in range(1, 13)) | {
     "sept"
 }
-_DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
+# A time after the date ("01/04/2025 00:00:00", "01/04/2025 13:45", "… 1:45 PM"):
+# the date is what counts, whatever the time.
+_TIME = r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+_DMY = re.compile(rf"^(\d{{1,2}})[/.](\d{{1,2}})[/.](\d+){_TIME}$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+)?$")
-_DMONY = re.compile(r"^(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})$")
+_DMONY = re.compile(rf"^(\d{{1,2}})[- ]([A-Za-z]{{3,9}})[- ](\d+){_TIME}$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
+NOT_A_DATE = "is not a date such as 31/01/2024"
+TWO_DIGIT_YEAR = "has a two-digit year: write the year in full, such as 31/01/2024"
 
 
-def _year(text: str) -> int:
-    year = int(text)
-    return year + 2000 if len(text) == 2 else year
+def _is_time(hour: str | None, minute: str | None, second: str | None, half: str | None) -> bool:
+    """Is the time after a date a time of day (or is there none)?"""
+    if hour is None:
+        return True
+    hours = range(1, 13) if half else range(24)
+    return int(hour) in hours and int(minute or 0) < 60 and int(second or 0) < 60
 
 
 @functools.lru_cache(maxsize=8192)
-def parse_date(text: str) -> datetime.date | None:
-    """A date from "31/01/2024", "31/01/24", "2024-01-31", "31-Jan-2024" or an
-    Excel serial day (45322); None when it is none of these."""
+def read_date(text: str) -> datetime.date | str:
+    """A date from "31/01/2024", "2024-01-31", "31-Jan-2024" (each may have a
+    time after it: the date is what counts) or an Excel serial day (45322);
+    else why it is not one, to follow the date in quotes. A two-digit year
+    ("31/01/24") is refused, never guessed: a pivot would read "99" as 1999
+    or as 2099, and either puts a payment in the wrong financial year."""
     value = (text or "").strip()
     try:
         if match := _DMY.match(value):
-            day, month, year = match.groups()
-            return datetime.date(_year(year), int(month), int(day))
+            day, month, year, *time = match.groups()
+            if len(year) == 2:
+                return TWO_DIGIT_YEAR
+            if len(year) != 4 or not _is_time(*time):
+                return NOT_A_DATE
+            return datetime.date(int(year), int(month), int(day))
         if match := _ISO.match(value):
             year, month, day = match.groups()
             return datetime.date(int(year), int(month), int(day))
         if match := _DMONY.match(value):
-            day, month_name, year = match.groups()
+            day, month_name, year, *time = match.groups()
             month = _MONTHS.get(month_name[:3].lower())
             if month is None or (len(month_name) > 3 and month_name.lower() not in _MONTH_NAMES):
-                return None
-            return datetime.date(_year(year), month, int(day))
+                return NOT_A_DATE
+            if len(year) == 2:
+                return TWO_DIGIT_YEAR
+            if len(year) != 4 or not _is_time(*time):
+                return NOT_A_DATE
+            return datetime.date(int(year), month, int(day))
         if match := _SERIAL.match(value):
             serial = int(match.group(1))
             if 20000 <= serial <= 80000:  # 1954 to 2119
                 return _EXCEL_EPOCH + datetime.timedelta(days=serial)
     except ValueError:
-        return None
-    return None
+        return NOT_A_DATE
+    return NOT_A_DATE
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """``read_date``'s date; None when it is not a date."""
+    day = read_date(text)
+    return day if isinstance(day, datetime.date) else None
 
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
@@ -581,9 +606,9 @@ def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
     date_text = (get(Field.TRANSACTION_DATE) or "").strip()
     if not date_text:
         return "There is no transaction date"
-    transaction_date = parse_date(date_text)
-    if transaction_date is None:
-        return f"The transaction date “{_quote(date_text)}” is not a date such as 31/01/2024"
+    transaction_date = read_date(date_text)
+    if isinstance(transaction_date, str):
+        return f"The transaction date “{_quote(date_text)}” {transaction_date}"
     payee_name, redacted, normalised = _payee(get(Field.PAYEE) or "")
     if not payee_name:
         return "There is no supplier (beneficiary)"

@@ -355,12 +355,43 @@ def test_an_amount_with_a_comma_that_is_no_thousands_separator_is_refused_saying
 
 
 @pytest.mark.parametrize(
-    "text", ["31/01/2024", "31/01/24", "2024-01-31", "31-Jan-2024", "45322", "31.01.2024"]
+    "text",
+    [
+        "31/01/2024",
+        "2024-01-31",
+        "31-Jan-2024",
+        "45322",
+        "31.01.2024",
+        "31/01/2024 00:00:00",
+        "31/01/2024 00:00",
+        "31/01/2024 13:45:10",
+        "31/01/2024 1:45 PM",
+        "31-Jan-2024 00:00:00",
+        "2024-01-31T12:00:00",
+    ],
 )
 def test_dates_as_councils_write_them(text):
     row = parse_row({"transaction_date": text, "payee": "Acme Ltd", "amount": "1"})
     assert isinstance(row, ParsedRow)
     assert row.transaction_date == datetime.date(2024, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("01/04/99", "has a two-digit year: write the year in full, such as 31/01/2024"),
+        ("31/01/24", "has a two-digit year: write the year in full, such as 31/01/2024"),
+        ("31-Jan-24", "has a two-digit year: write the year in full, such as 31/01/2024"),
+        ("31/01/24 00:00", "has a two-digit year: write the year in full, such as 31/01/2024"),
+        ("31/01/2024 25:00", "is not a date such as 31/01/2024"),
+        ("31/01/2024 13:45 PM", "is not a date such as 31/01/2024"),
+        ("31/01/2024 noon", "is not a date such as 31/01/2024"),
+        ("31/01/202", "is not a date such as 31/01/2024"),
+    ],
+)
+def test_a_date_with_a_two_digit_year_or_an_impossible_time_is_refused_saying_why(text, reason):
+    row = parse_row({"transaction_date": text, "payee": "Acme Ltd", "amount": "1"})
+    assert row == f"The transaction date “{text}” {reason}"
 
 
 @pytest.mark.parametrize(
@@ -1074,11 +1105,12 @@ def test_the_bulk_path_and_the_row_by_row_rules_hold_the_same_ledger(
     assert results[True] == results[False]
     (payments, payees), refused, counts = results[True]
     # Three Acmes are one payee; the identical Bolt payments on 5 April both count.
-    assert counts[:4] == (23, 17, 0, 6)
-    assert len(payments) == 17
+    assert counts[:4] == (23, 16, 0, 7)
+    assert len(payments) == 16
     assert ("ACME CLEANING", "Acme Cleaning Ltd", "01234567", "LS1 4AP") in payees
     assert ("LATE", "Late Ltd", "07654321", "HX1 1AA") in payees
-    assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19]
+    # Line 7's date has a two-digit year (3/4/24): refused either way.
+    assert [line for line, _reason, _raw in refused] == [7, 12, 13, 14, 15, 16, 19]
 
 
 def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, monkeypatch):
