@@ -34,9 +34,41 @@ def normalise(name: str) -> str:
 
 
 # The words a redaction is written in, whatever the order or the dashes:
-# "Redacted – Personal Data", "Personal Data Redacted", "Withheld (personal information)".
-REDACTION_WORDS = frozenset(
-    {"REDACTED", "PERSONAL", "DATA", "INFORMATION", "WITHHELD", "PROTECTION", "SENSITIVE"}
+# "Redacted – Personal Data", "Personal Data Redacted", "Withheld (personal
+# information)", "Name withheld", "Private Individual", "Redacted due to
+# personal data", "Personal Data - Redacted under GDPR". A name is a redaction
+# when it has a word that says so (``REDACTION_MARKERS``) and every other word
+# is one of these: "Withheld Tax Advisers Ltd" and "Individual Solutions Ltd"
+# are names.
+REDACTION_MARKERS = frozenset(
+    {"REDACTED", "REDACTION", "WITHHELD", "PERSONAL", "INDIVIDUAL", "INDIVIDUALS"}
+)
+REDACTION_WORDS = REDACTION_MARKERS | frozenset(
+    {
+        "DATA",
+        "INFORMATION",
+        "PROTECTION",
+        "SENSITIVE",
+        "PRIVATE",
+        "NAME",
+        "NAMES",
+        "DETAILS",
+        "DUE",
+        "TO",
+        "UNDER",
+        "FOR",
+        "OF",
+        "AS",
+        "A",
+        "AN",
+        "THE",
+        "GDPR",
+        "DPA",
+        "ACT",
+        "REASONS",
+        "PAYEE",
+        "SUPPLIER",
+    }
 )
 _LETTERS = re.compile(r"[^A-Z]+")
 
@@ -46,4 +78,4 @@ def is_redacted(name: str) -> bool:
     if REDACTED.match(name or ""):
         return True
     words = set(_LETTERS.sub(" ", (name or "").upper()).split())
-    return bool(words & {"REDACTED", "WITHHELD", "PERSONAL"}) and words <= REDACTION_WORDS
+    return bool(words & REDACTION_MARKERS) and words <= REDACTION_WORDS

@@ -497,6 +497,14 @@ def test_the_pages_take_the_same_queries_for_few_and_many(client, demo_data, req
         "REDACTED PERSONAL DATA",
         "Withheld (personal information)",
         "*****",
+        "Name withheld",
+        "Private Individual",
+        "Private individual",
+        "Individual",
+        "Redacted due to personal data",
+        "Personal Data - Redacted under GDPR",
+        "Personal data redacted",
+        "Withheld under the Data Protection Act 2018",
     ],
 )
 def test_every_way_a_council_writes_a_redaction_is_a_redaction(name):
@@ -505,7 +513,20 @@ def test_every_way_a_council_writes_a_redaction_is_a_redaction(name):
     assert is_redacted(name)
 
 
-@pytest.mark.parametrize("name", ["Personal Care Services Ltd", "Data Cleaning Ltd", "Redwood Ltd"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Personal Care Services Ltd",
+        "Data Cleaning Ltd",
+        "Redwood Ltd",
+        "Withheld Tax Advisers Ltd",
+        "Individual Solutions Ltd",
+        "Private Healthcare Ltd",
+        "Data Protection Services",
+        "Name Badges Direct",
+        "Individual Care",
+    ],
+)
 def test_a_name_with_one_of_those_words_is_still_a_name(name):
     from ledger.names import is_redacted
 

@@ -411,7 +411,19 @@ def test_a_row_that_cannot_be_read_is_refused_saying_why(values, reason):
     assert reason in refusal
 
 
-@pytest.mark.parametrize("name", ["Redacted Personal Data", "REDACTED", "redacted", "*****"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Redacted Personal Data",
+        "REDACTED",
+        "redacted",
+        "*****",
+        "Name withheld",
+        "Private Individual",
+        "Redacted due to personal data",
+        "Personal Data - Redacted under GDPR",
+    ],
+)
 def test_redacted_rows_are_read_and_never_named(name):
     row = parse_row({"transaction_date": "01/02/2024", "payee": name, "amount": "10"})
     assert isinstance(row, ParsedRow)
