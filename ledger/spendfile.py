@@ -570,19 +570,36 @@ def tidy_postcode(text: str) -> str:
 
 _CH_DIGITS = re.compile(r"^[0-9]{1,8}$")
 _CH_PREFIXED = re.compile(r"^([A-Z]{2})([0-9]{1,6})$")
+# An old Northern Ireland number: R0 and six digits (as suppliers register them,
+# ``suppliers.identifiers``).
+_CH_OLD_NI = re.compile(r"^R0[0-9]{6}$")
+# A number a spreadsheet held as a number with a fraction: "1234567.0".
+_CH_DECIMAL = re.compile(r"^([0-9]+)\.([0-9]+)$")
 
 
 @functools.lru_cache(maxsize=65536)
 def tidy_companies_house_number(text: str) -> str:
-    """Eight characters: "1234567" → "01234567", "sc12345" → "SC012345";
-    "" when it is not a Companies House number."""
-    value = re.sub(r"[\s.\-]+", "", text or "").upper()
+    """Eight characters as Companies House writes them, so that a payee's
+    number matches a supplier's (``suppliers.identifiers``): "1234567" →
+    "01234567" (a spreadsheet drops leading zeros), "1234567.0" → "01234567"
+    (a spreadsheet's number with a fraction of none), "sc12345" → "SC012345",
+    "R0000123" (an old Northern Ireland number) as it is; "" when it is not a
+    Companies House number ("1234567.5" is none)."""
+    value = _SPACES.sub("", text or "").upper()
+    if match := _CH_DECIMAL.match(value):
+        whole, fraction = match.groups()
+        if fraction.strip("0"):
+            return ""
+        value = whole
+    value = re.sub(r"[.\-]+", "", value)
     if not value or value.strip("0") == "":
         return ""
     if _CH_DIGITS.match(value):
         return value.zfill(8)
     if match := _CH_PREFIXED.match(value):
         return match.group(1) + match.group(2).zfill(6)
+    if _CH_OLD_NI.match(value):
+        return value
     return ""
 
 

@@ -452,6 +452,56 @@ def test_companies_house_numbers_and_postcodes_are_tidied():
 
 
 @pytest.mark.parametrize(
+    ("written", "tidied"),
+    [
+        ("1234567", "01234567"),
+        ("1234567.0", "01234567"),
+        ("1234567.00", "01234567"),
+        ("01234567", "01234567"),
+        ("SC123456", "SC123456"),
+        ("R0000123", "R0000123"),
+        ("r0 000 123", "R0000123"),
+        ("1234567.5", ""),
+        ("1.23457E+06", ""),
+        ("R1234567", ""),
+    ],
+)
+def test_a_companies_house_number_is_tidied_as_suppliers_register_theirs(written, tidied):
+    from suppliers.identifiers import normalise_company_number
+
+    assert spendfile.tidy_companies_house_number(written) == tidied
+    # A number read from the file is one a supplier could register, written the same way.
+    if tidied:
+        assert normalise_company_number(tidied) == tidied
+
+
+def test_a_number_a_spreadsheet_wrote_as_a_fraction_matches_its_own_company(
+    demo_data, officer, read_by
+):
+    from suppliers.models import SupplierApproval, SupplierOrganisation, SupplierStatus
+
+    def approved(legal: str, number: str) -> SupplierOrganisation:
+        org = SupplierOrganisation.objects.create(legal_name=legal, companies_house_number=number)
+        SupplierApproval.objects.create(
+            supplier=org, buyer=demo_data, status=SupplierStatus.APPROVED
+        )
+        return org
+
+    right = approved("Quenby Roadworks Ltd", "01234567")
+    approved("Some Other Company Ltd", "12345670")
+    ulster = approved("Lagan Old Firm Ltd", "R0000123")
+    rows = [
+        "01/04/2025,Quenby Roads,S1,£100.00,Highways,Roads,,1234567.0",
+        "02/04/2025,Lagan Old Firm,S2,£200.00,Highways,Roads,,R0000123",
+    ]
+    imported(demo_data, officer, csv_file(rows, header=WIDE_HEADER))
+    quenby = Payee.objects.get(buyer=demo_data, normalised="QUENBY ROADS")
+    lagan = Payee.objects.get(buyer=demo_data, normalised="LAGAN OLD FIRM")
+    assert (quenby.companies_house_number, quenby.supplier) == ("01234567", right)
+    assert (lagan.companies_house_number, lagan.supplier) == ("R0000123", ulster)
+
+
+@pytest.mark.parametrize(
     ("headers", "expected"),
     [
         (
