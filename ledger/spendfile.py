@@ -234,11 +234,30 @@ def _xlsx_table(raw: IO[bytes]) -> Table:
     return Table(headers=[], encoding="xlsx", rows=iter(()))
 
 
+UTF16 = (
+    "is saved as UTF-16 (Unicode text). Save it as CSV UTF-8 (comma delimited) and upload it again"
+)
+
+
+def is_utf16(head: bytes) -> bool:
+    """Do a file's first bytes say it is UTF-16 (as a spreadsheet saves
+    "Unicode text")? Its byte order mark, or, without one, a NUL byte beside
+    each character of plain text: no CSV file in UTF-8 or Windows-1252 has a
+    NUL byte."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    pairs = head[: len(head) // 2 * 2]
+    return len(pairs) >= 4 and any(not any(pairs[i::2]) and all(pairs[1 - i :: 2]) for i in (0, 1))
+
+
 def read_table(path_or_file: Source, name: str) -> Table:
-    """The file's headers and rows. ``name`` says its kind (``.xlsx`` or CSV)."""
+    """The file's headers and rows. ``name`` says its kind (``.xlsx`` or CSV).
+    A CSV file in UTF-16 is refused, saying how to save it (``UnreadableFile``)."""
     raw = _open_binary(path_or_file)
     if name.lower().endswith(".xlsx"):
         return _xlsx_table(raw)
+    if is_utf16(raw.read(64)):
+        raise UnreadableFile(f"The file {UTF16}.")
     encoding = _encoding_of(raw)
     text = (
         io.TextIOWrapper(raw, encoding="utf-8-sig", errors="lt-cp1252", newline="")

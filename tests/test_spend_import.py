@@ -102,6 +102,26 @@ def test_windows_1252_pound_and_accent_are_read():
     assert values[3] == "£1,234.50"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le"])
+def test_a_csv_file_in_utf16_is_refused_saying_how_to_save_it(demo_data, officer, encoding):
+    # "utf-16" writes a byte order mark (little-endian here); the other two none.
+    data = ("\ufeff" if encoding == "utf-16-be" else "").encode(encoding) + csv_file(
+        MONTH_1
+    ).decode().encode(encoding)
+    with pytest.raises(spendfile.UnreadableFile) as refused:
+        read_table(io.BytesIO(data), "spend.csv")
+    assert refused.value.problems == [
+        "The file is saved as UTF-16 (Unicode text). "
+        "Save it as CSV UTF-8 (comma delimited) and upload it again."
+    ]
+    with pytest.raises(ImportRefused) as refused:
+        import_upload(buyer=demo_data, upload=upload("spend.csv", data), by=officer)
+    assert refused.value.problems == [
+        "The selected file spend.csv is saved as UTF-16 (Unicode text). "
+        "Save it as CSV UTF-8 (comma delimited) and upload it again"
+    ]
+
+
 def test_line_numbers_count_quoted_line_breaks_and_blank_lines_as_a_person_does():
     data = csv_file(['01/04/2024,"Two\nlines",T1,1,P', "", "02/04/2024,B,T2,2,P"])
     assert [line for line, _ in read_table(io.BytesIO(data), "a.csv").rows] == [2, 5]
