@@ -19,13 +19,25 @@ REDACTED = re.compile(
 )
 
 
-def normalise(name: str) -> str:
-    """Upper case, accents and punctuation away, "&" as AND, legal suffixes
-    and a leading THE dropped, one space between words."""
+def _words(name: str) -> list[str]:
+    """The name's words: upper case, accents and punctuation away, "&" as AND."""
     text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
     text = text.upper().replace("&", " AND ").replace("+", " AND ")
     text = _PUNCTUATION.sub(" ", text.replace("'", ""))
-    words = _SPACES.sub(" ", text).strip().split(" ")
+    return [w for w in _SPACES.sub(" ", text).strip().split(" ") if w]
+
+
+def is_legal_form_only(name: str) -> bool:
+    """Is the name only a legal form ("Limited", "Ltd.", "Co. Ltd")? It says
+    nothing of who was paid, and normalises to nothing."""
+    words = _words(name)
+    return bool(words) and all(w in SUFFIXES for w in words)
+
+
+def normalise(name: str) -> str:
+    """Upper case, accents and punctuation away, "&" as AND, legal suffixes
+    and a leading THE dropped, one space between words."""
+    words = _words(name)
     while words and words[-1] in SUFFIXES:
         words.pop()
     if len(words) > 1 and words[0] == "THE":

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from django.db.models import TextChoices
 
-from ledger.names import is_redacted, normalise
+from ledger.names import is_legal_form_only, is_redacted, normalise
 from tenders.services import OpportunityRefused
 
 
@@ -632,6 +632,15 @@ def _payee(raw: str) -> tuple[str, bool, str]:
     return name[:300], False, normalise(name)[:300]
 
 
+def _no_name(name: str) -> str:
+    """Why a supplier name that normalises to nothing names no supplier."""
+    if is_legal_form_only(name):
+        return "is only a legal form, such as Ltd or PLC: it does not say who was paid"
+    if any(c.isalnum() for c in name):
+        return "has no letters from A to Z or digits"
+    return "has no letters or digits"
+
+
 def _quote(text: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -649,7 +658,7 @@ def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
     if not payee_name:
         return "There is no supplier (beneficiary)"
     if not redacted and not normalised:
-        return f"The supplier name “{_quote(payee_name)}” has no letters or digits"
+        return f"The supplier name “{_quote(payee_name)}” {_no_name(payee_name)}"
     amount_text = (get(Field.AMOUNT) or "").strip()
     if not amount_text:
         return "There is no amount"

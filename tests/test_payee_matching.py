@@ -69,6 +69,7 @@ def events_for(payee: Payee, action: str) -> list[AuditEvent]:
         ("O'Brien's (Bradford) Ltd", "OBRIENS BRADFORD"),
         ("Café Ñandú PLC", "CAFE NANDU"),
         ("The", "THE"),  # a name that is only THE keeps it
+        ("Limited", ""),  # only a legal form: no name (a row with it is refused)
         ("Redacted Personal Data", "REDACTED PERSONAL DATA"),
     ],
 )

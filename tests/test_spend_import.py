@@ -432,6 +432,21 @@ def test_a_row_that_cannot_be_read_is_refused_saying_why(values, reason):
 
 
 @pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Limited", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
+        ("Ltd.", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
+        ("Co. Ltd", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
+        ("!!!", "has no letters or digits"),
+        ("Ελλάδα", "has no letters from A to Z or digits"),
+    ],
+)
+def test_a_supplier_name_that_names_no_one_is_refused_saying_why(name, reason):
+    row = parse_row({"transaction_date": "01/02/2024", "payee": name, "amount": "10"})
+    assert row == f"The supplier name “{name}” {reason}"
+
+
+@pytest.mark.parametrize(
     "name",
     [
         "Redacted Personal Data",
