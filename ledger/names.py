@@ -27,19 +27,33 @@ def _words(name: str) -> list[str]:
     return [w for w in _SPACES.sub(" ", text).strip().split(" ") if w]
 
 
+def _without_suffixes(words: list[str]) -> list[str]:
+    """``words`` less the legal suffixes at their end, each written as a word
+    ("CIC") or in initials with full stops ("C.I.C.", "C.I.C", "P.L.C.": by
+    then "C I C"): one payee, however the suffix is written."""
+    words = list(words)
+    while words:
+        if words[-1] in SUFFIXES:
+            words.pop()
+        elif all(len(w) == 1 for w in words[-3:]) and "".join(words[-3:]) in SUFFIXES:
+            del words[-3:]
+        else:
+            break
+    return words
+
+
 def is_legal_form_only(name: str) -> bool:
-    """Is the name only a legal form ("Limited", "Ltd.", "Co. Ltd")? It says
-    nothing of who was paid, and normalises to nothing."""
+    """Is the name only a legal form ("Limited", "Ltd.", "Co. Ltd", "C.I.C.")?
+    It says nothing of who was paid, and normalises to nothing."""
     words = _words(name)
-    return bool(words) and all(w in SUFFIXES for w in words)
+    return bool(words) and not _without_suffixes(words)
 
 
 def normalise(name: str) -> str:
     """Upper case, accents and punctuation away, "&" as AND, legal suffixes
-    and a leading THE dropped, one space between words."""
-    words = _words(name)
-    while words and words[-1] in SUFFIXES:
-        words.pop()
+    (however written: "CIC", "C.I.C.") and a leading THE dropped, one space
+    between words."""
+    words = _without_suffixes(_words(name))
     if len(words) > 1 and words[0] == "THE":
         words.pop(0)
     return " ".join(w for w in words if w)

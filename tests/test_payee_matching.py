@@ -70,6 +70,15 @@ def events_for(payee: Payee, action: str) -> list[AuditEvent]:
         ("Café Ñandú PLC", "CAFE NANDU"),
         ("The", "THE"),  # a name that is only THE keeps it
         ("Limited", ""),  # only a legal form: no name (a row with it is refused)
+        ("Bradford Community Care CIC", "BRADFORD COMMUNITY CARE"),
+        ("BRADFORD COMMUNITY CARE C.I.C.", "BRADFORD COMMUNITY CARE"),
+        ("Bradford Community Care C.I.C", "BRADFORD COMMUNITY CARE"),
+        ("Bradford Community Care C. I. C.", "BRADFORD COMMUNITY CARE"),
+        ("Acme P.L.C.", "ACME"),
+        ("Acme L.L.P", "ACME"),
+        ("Acme Holdings Co. L.T.D.", "ACME HOLDINGS"),
+        ("J C B Plant Hire", "J C B PLANT HIRE"),  # initials are not a suffix
+        ("Smith A B C", "SMITH A B C"),
         ("Redacted Personal Data", "REDACTED PERSONAL DATA"),
     ],
 )

@@ -437,6 +437,7 @@ def test_a_row_that_cannot_be_read_is_refused_saying_why(values, reason):
         ("Limited", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
         ("Ltd.", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
         ("Co. Ltd", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
+        ("C.I.C.", "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
         ("!!!", "has no letters or digits"),
         ("Ελλάδα", "has no letters from A to Z or digits"),
     ],
@@ -640,6 +641,19 @@ def test_an_awkward_file_is_imported_with_every_row_accounted_for(
         "spend_import.started",
         "spend_import.imported",
     } <= actions
+
+
+def test_a_cic_however_its_suffix_is_written_is_one_payee(demo_data, officer, read_by):
+    rows = [
+        "01/04/2024,Wharfedale Meals CIC,,10.00,Care",
+        "02/04/2024,WHARFEDALE MEALS C.I.C.,,20.00,Care",
+        "03/04/2024,Wharfedale Meals C.I.C,,30.00,Care",
+    ]
+    spend_import = imported(demo_data, officer, csv_file(rows))
+    assert spend_import.rows_imported == 3
+    (payee,) = Payee.objects.filter(buyer=demo_data, normalised__startswith="WHARFEDALE")
+    assert (payee.normalised, payee.name) == ("WHARFEDALE MEALS", "Wharfedale Meals CIC")
+    assert payee.payments.count() == 3
 
 
 def test_the_same_file_twice_adds_no_payment(demo_data, officer, read_by):
