@@ -45,6 +45,7 @@ from ledger.spendfile import (
 )
 from portal.models import AuditEvent, BuyerOrganisation
 
+D = Decimal
 HEADER = "Transaction date,Supplier (beneficiary),Transaction number,Amount,Department\r\n"
 
 
@@ -1222,6 +1223,151 @@ def test_the_bulk_path_and_the_row_by_row_rules_hold_the_same_ledger(
     assert ("LATE", "Late Ltd", "07654321", "HX1 1AA") in payees
     # Line 7's date has a two-digit year (3/4/24): refused either way.
     assert [line for line, _reason, _raw in refused] == [7, 12, 13, 14, 15, 16, 19]
+
+
+# The rows the reviewer found misread, each on one line with a value for each
+# header, so that PostgreSQL's bulk path reads them itself.
+REVIEWED = [
+    # Dates with a time after them: the date is what counts.
+    "01/04/2025 00:00:00,Acme Cleaning Ltd,D1,£10.00,,Parks,,,,,,",
+    "01/04/2025 00:00,Acme Cleaning Ltd,D2,£11.00,,Parks,,,,,,",
+    "01/04/2025 13:45,Acme Cleaning Ltd,D3,£12.00,,Parks,,,,,,",
+    "01-Apr-2025 09:30:00,Acme Cleaning Ltd,D4,£13.00,,Parks,,,,,,",
+    # Two-digit years: refused.
+    "01/04/99,Acme Cleaning Ltd,Y1,£14.00,,Parks,,,,,,",
+    "01-Apr-25,Acme Cleaning Ltd,Y2,£15.00,,Parks,,,,,,",
+    # A comma only between thousands.
+    '02/04/2025,Bolt Ltd,A1,"1234,50",,Highways,,,,,,',
+    '02/04/2025,Bolt Ltd,A2,"1,23",,Highways,,,,,,',
+    '02/04/2025,Bolt Ltd,A3,"12,34,567",,Highways,,,,,,',
+    '02/04/2025,Bolt Ltd,A4,"£12,345,678.90",,Highways,,,,,,',
+    '02/04/2025,Bolt Ltd,A5,"1,234",,Highways,,,,,,',
+    '02/04/2025,Bolt Ltd,A6,£5.00,"1,5",Highways,,,,,,',
+    # Brackets: negative; brackets and a minus sign: refused.
+    "02/04/2025,Bolt Ltd,A7,(-50),,Highways,,,,,,",
+    "02/04/2025,Bolt Ltd,A8,(50),,Highways,,,,,,",
+    "02/04/2025,Bolt Ltd,A9,(£50.00-),,Highways,,,,,,",
+    # Redactions, and a firm whose name has a redaction's word.
+    "03/04/2025,Name withheld,R1,£100.00,,Care,,,,,,",
+    "03/04/2025,Private Individual,R2,£101.00,,Care,,,,,,",
+    "03/04/2025,Redacted due to personal data,R3,£102.00,,Care,,,,,,",
+    "03/04/2025,Personal Data - Redacted under GDPR,R4,£103.00,,Care,,,,,,",
+    "03/04/2025,Personal data redacted,R5,£104.00,,Care,,,,,,",
+    "03/04/2025,Individual,R6,£105.00,,Care,,,,,,",
+    "03/04/2025,Private individual,R7,£106.00,,Care,,,,,,",
+    "03/04/2025,Withheld Tax Advisers Ltd,R8,£107.00,,Care,,,,,,",
+    # Companies House numbers as spreadsheets write them.
+    "04/04/2025,Quenby Roads Ltd,C1,£20.00,,Highways,,,,,1234567.0,",
+    "04/04/2025,Quenby Roads Ltd,C2,£21.00,,Highways,,,,,1234567.00,",
+    "04/04/2025,Lagan Old Firm,C3,£22.00,,Highways,,,,,R0000123,",
+    "04/04/2025,Half Number Ltd,C4,£23.00,,Highways,,,,,1234567.5,",
+    # A name that is only a legal form; a CIC written three ways.
+    "05/04/2025,Limited,N1,£30.00,,Parks,,,,,,",
+    "05/04/2025,Wharfedale Meals CIC,N2,£31.00,,Care,,,,,,",
+    "05/04/2025,WHARFEDALE MEALS C.I.C.,N3,£32.00,,Care,,,,,,",
+    "05/04/2025,Wharfedale Meals C.I.C,N4,£33.00,,Care,,,,,,",
+]
+
+
+def test_the_bulk_path_and_the_row_by_row_rules_read_the_reviewed_rows_alike(
+    demo_data, other_council, officer, other_officer, monkeypatch
+):
+    data = csv_file(REVIEWED, header=PARITY_HEADER)
+    chunks = []
+    real = imports._commit_chunk
+    monkeypatch.setattr(imports, "_commit_chunk", lambda *a: chunks.append(1) or real(*a))
+    results = {}
+    for council, person, bulk in (
+        (demo_data, officer, True),
+        (other_council, other_officer, False),
+    ):
+        Payment.objects.filter(buyer=council).delete()
+        Payee.objects.filter(buyer=council).delete()
+        monkeypatch.setattr(imports, "BULK", bulk)
+        chunks.clear()
+        spend_import = imported(council, person, data, "reviewed.csv", columns=PARITY_COLUMNS)
+        # On PostgreSQL the file goes by the bulk path: the comparison is of two readers.
+        assert bool(chunks) == (not bulk or imports.connection.vendor != "postgresql")
+        refused = list(
+            RefusedRow.objects.filter(spend_import=spend_import)
+            .order_by("line")
+            .values_list("line", "reason")
+        )
+        counts = (
+            spend_import.rows_read,
+            spend_import.rows_imported,
+            spend_import.rows_refused,
+            spend_import.first_date,
+            spend_import.last_date,
+        )
+        results[bulk] = (_ledger_of(council), refused, counts)
+
+    assert results[True] == results[False]
+    (payments, payees), refused, counts = results[True]
+    assert counts == (31, 22, 9, datetime.date(2025, 4, 1), datetime.date(2025, 4, 5))
+    amounts = {number: amount for _key, _p, _n, _r, _d, number, amount, *_ in payments}
+    assert [amounts[n] for n in ("D1", "D2", "D3", "D4")] == [
+        D("10.00"),
+        D("11.00"),
+        D("12.00"),
+        D("13.00"),
+    ]
+    assert (amounts["A4"], amounts["A5"], amounts["A8"]) == (
+        D("12345678.90"),
+        D("1234.00"),
+        D("-50.00"),
+    )
+    redacted = {number for _key, _p, _n, was_redacted, _d, number, *_ in payments if was_redacted}
+    assert redacted == {"R1", "R2", "R3", "R4", "R5", "R6", "R7"}
+    assert [p[:3] for p in payees] == [
+        ("ACME CLEANING", "Acme Cleaning Ltd", ""),
+        ("BOLT", "Bolt Ltd", ""),
+        ("HALF NUMBER", "Half Number Ltd", ""),
+        ("LAGAN OLD FIRM", "Lagan Old Firm", "R0000123"),
+        ("QUENBY ROADS", "Quenby Roads Ltd", "01234567"),
+        ("WHARFEDALE MEALS", "Wharfedale Meals CIC", ""),
+        ("WITHHELD TAX ADVISERS", "Withheld Tax Advisers Ltd", ""),
+    ]
+    assert [(line, reason.split("”")[-1].strip()) for line, reason in refused] == [
+        (6, "has a two-digit year: write the year in full, such as 31/01/2024"),
+        (7, "has a two-digit year: write the year in full, such as 31/01/2024"),
+        (8, DECIMAL_COMMA),
+        (9, DECIMAL_COMMA),
+        (10, COMMA_MISPLACED),
+        (13, DECIMAL_COMMA),
+        (14, BRACKETS_AND_MINUS),
+        (16, BRACKETS_AND_MINUS),
+        (29, "is only a legal form, such as Ltd or PLC: it does not say who was paid"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("1234,50", None),
+        ("1,23", None),
+        ("12,34,567", None),
+        ("1,2345", None),
+        ("1234,567.00", None),
+        ("1234567890123", None),
+        ("1,234", D("1234.00")),
+        ("12,345,678.90", D("12345678.90")),
+        ("1,234,567,890", D("1234567890.00")),
+        ("-£1,234.50", D("-1234.50")),
+        ("£1234.5", D("1234.50")),
+        ("123456789012", D("123456789012.00")),
+    ],
+)
+def test_an_amount_the_bulk_path_reads_in_sql_the_rules_read_alike(text, amount):
+    """The bulk path casts an amount matching its plain pattern in SQL (the
+    pound sign and commas away); any other it hands to ``parse_amount``. So
+    the pattern matches no amount the rules refuse, and each it matches is
+    cast to what the rules read."""
+    from ledger.services import bulk
+
+    assert spendfile.parse_amount(text) == amount
+    if re.fullmatch(bulk._PLAIN_AMOUNT.strip("^$"), text):
+        assert amount == Decimal(text.replace("£", "").replace(",", ""))
 
 
 def test_a_plain_csv_goes_by_the_bulk_path_on_postgresql(demo_data, officer, monkeypatch):
