@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from django.db.models import TextChoices
 
-from ledger.names import is_redacted, normalise
+from ledger.names import is_legal_form_only, is_redacted, normalise
 from tenders.services import OpportunityRefused
 
 
@@ -77,6 +77,12 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     header_line: int = 1
 
+    @property
+    def is_csv(self) -> bool:
+        """A CSV file, whose rows are split at its commas (an XLSX file's are
+        its cells, so a row cannot have a value too many)."""
+        return self.encoding != "xlsx"
+
 
 Source = str | Path | IO[bytes]
 
@@ -118,16 +124,73 @@ def _encoding_of(raw: IO[bytes]) -> str:
     return encoding
 
 
-def _csv_rows(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(text)
-    last = 0
+class Record(list[str]):
+    """A CSV row that is not one line of the file: the values of a row whose
+    quoted value holds a line break, or of lines a quote left open (see
+    ``_csv_rows``). ``last_line`` is the last line of the file it took;
+    ``unclosed``: a quote in it is never closed, so its lines are no row."""
+
+    __slots__ = ("last_line", "unclosed")
+
+    def __init__(self, values: Iterable[str], last_line: int, *, unclosed: bool) -> None:
+        super().__init__(values)
+        self.last_line = last_line
+        self.unclosed = unclosed
+
+
+def _quotes_closed(lines: list[str]) -> bool:
+    """Do ``lines`` hold whole CSV values, every quote opened closed before a
+    comma or the end of a line? Read strictly: the lenient reader takes
+    everything after an unclosed quote into one value, to the next quote or
+    the end of the file."""
     try:
-        for values in reader:
-            line, last = last + 1, reader.line_num
-            if any(v.strip() for v in values):
-                yield line, values
-    except csv.Error as exc:
-        raise UnreadableFile(f"Line {last + 1} cannot be read as CSV: {exc}.") from exc
+        for _values in csv.reader(lines, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
+
+
+def _csv_rows(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """The file's rows, each ``(line, values)`` from its first line. A row that
+    took more than one line (a quoted value with a line break) is a ``Record``
+    saying its last line and whether a quote in it was left open: then its
+    lines are accounted for, as one refused row (``shape_refusal``), and
+    reading goes on after them."""
+    taken: list[str] = []  # the lines of the row being read
+    ended = False
+
+    def lines() -> Iterator[str]:
+        nonlocal ended
+        for physical in text:
+            taken.append(physical)
+            yield physical
+        ended = True
+
+    reader = csv.reader(lines())
+    last = 0
+    while True:
+        line = last + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            last = reader.line_num
+            if last == line:
+                raise UnreadableFile(f"Line {line} cannot be read as CSV: {exc}.") from exc
+            # A value too long to be one: a quote left open took the lines after it.
+            yield line, Record(["".join(taken)[:2000]], last, unclosed=True)
+            taken.clear()
+            continue
+        last = reader.line_num
+        if last > line or ended:
+            # The row took the end of the file before its quote was closed, or
+            # ran on past its line: its quotes read strictly say which.
+            values = Record(values, last, unclosed=ended or not _quotes_closed(taken))
+        taken.clear()
+        if any(v.strip() for v in values):
+            yield line, values
 
 
 def _cell(value: Any) -> str:
@@ -171,11 +234,30 @@ def _xlsx_table(raw: IO[bytes]) -> Table:
     return Table(headers=[], encoding="xlsx", rows=iter(()))
 
 
+UTF16 = (
+    "is saved as UTF-16 (Unicode text). Save it as CSV UTF-8 (comma delimited) and upload it again"
+)
+
+
+def is_utf16(head: bytes) -> bool:
+    """Do a file's first bytes say it is UTF-16 (as a spreadsheet saves
+    "Unicode text")? Its byte order mark, or, without one, a NUL byte beside
+    each character of plain text: no CSV file in UTF-8 or Windows-1252 has a
+    NUL byte."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    pairs = head[: len(head) // 2 * 2]
+    return len(pairs) >= 4 and any(not any(pairs[i::2]) and all(pairs[1 - i :: 2]) for i in (0, 1))
+
+
 def read_table(path_or_file: Source, name: str) -> Table:
-    """The file's headers and rows. ``name`` says its kind (``.xlsx`` or CSV)."""
+    """The file's headers and rows. ``name`` says its kind (``.xlsx`` or CSV).
+    A CSV file in UTF-16 is refused, saying how to save it (``UnreadableFile``)."""
     raw = _open_binary(path_or_file)
     if name.lower().endswith(".xlsx"):
         return _xlsx_table(raw)
+    if is_utf16(raw.read(64)):
+        raise UnreadableFile(f"The file {UTF16}.")
     encoding = _encoding_of(raw)
     text = (
         io.TextIOWrapper(raw, encoding="utf-8-sig", errors="lt-cp1252", newline="")
@@ -363,35 +445,61 @@ class ParsedRow:
     postcode: str = ""
 
 
-_AMOUNT = re.compile(r"^(\d+)(?:\.(\d{1,2})0*)?$")
+# Pounds, a comma only between thousands ("1,234", "12,345,678"), and pence.
+_AMOUNT = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2})0*)?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
+_DIGITS_AND_COMMAS = re.compile(r"^[\d,]*\d[\d,]*(?:\.\d+)?$")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
+NOT_AN_AMOUNT = "is not an amount such as £1,234.50"
 
 
 @functools.lru_cache(maxsize=65536)
-def parse_amount(text: str) -> Decimal | None:
-    """Pounds and pence from "£1,234.50", "-1234.5", "(1,234.50)" (a credit
-    note), "1 234,00"-free text; None when it is not an amount."""
-    value = _SPACES.sub("", text or "").replace("£", "").replace(",", "")
+def read_amount(text: str) -> Decimal | str:
+    """Pounds and pence from "£1,234.50", "-1234.5", "(1,234.50)" or "12.00-"
+    (a credit note); else why it is not an amount, to follow the amount in
+    quotes ("has a comma before the pence …"). A comma is a thousands
+    separator only between groups of three digits: "1234,50" and "1,23"
+    (a decimal comma) and "12,34,567" are refused, never read 100 times too
+    large. An amount in brackets with a minus sign as well is refused: the
+    two say the same thing, or one is a mistake."""
+    value = _SPACES.sub("", text or "").replace("£", "")
     if value.upper().startswith("GBP"):
         value = value[3:]
-    negative = False
+    bracketed = minus = False
     if value.startswith("(") and value.endswith(")"):
-        negative, value = True, value[1:-1]
+        bracketed, value = True, value[1:-1]
     if value.startswith("-"):
-        negative, value = not negative, value[1:]
+        minus, value = True, value[1:]
     elif value.endswith("-"):
-        negative, value = not negative, value[:-1]
+        minus, value = True, value[:-1]
+    if bracketed and minus:
+        return (
+            "is in brackets and has a minus sign: show a credit one way, such as -50.00 or (50.00)"
+        )
     value = value.replace("£", "")
     if value.startswith("."):
         value = "0" + value
     match = _AMOUNT.match(value)
     if not match:
-        return None
-    pounds, pence = match.group(1), (match.group(2) or "").ljust(2, "0")
+        if _DECIMAL_COMMA.match(value):
+            return "has a comma before the pence: use a full stop, such as £1,234.50"
+        if "," in value and _DIGITS_AND_COMMAS.match(value):
+            return (
+                "has a comma in the wrong place: use commas only between thousands, "
+                "such as £1,234,567.00"
+            )
+        return NOT_AN_AMOUNT
+    pounds, pence = match.group(1).replace(",", ""), (match.group(2) or "").ljust(2, "0")
     if len(pounds) > 12:
-        return None
+        return NOT_AN_AMOUNT
     amount = Decimal(f"{pounds}.{pence}")
-    return -amount if negative else amount
+    return -amount if bracketed or minus else amount
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """``read_amount``'s amount; None when it is not an amount."""
+    amount = read_amount(text)
+    return amount if isinstance(amount, Decimal) else None
 
 
 _MONTHS = {
@@ -404,43 +512,68 @@ _MONTHS = {
 _MONTH_NAMES = frozenset(datetime.date(2000, m, 1).strftime("%B").lower() for m in range(1, 13)) | {
     "sept"
 }
-_DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
+# A time after the date ("01/04/2025 00:00:00", "01/04/2025 13:45", "… 1:45 PM"):
+# the date is what counts, whatever the time.
+_TIME = r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+_DMY = re.compile(rf"^(\d{{1,2}})[/.](\d{{1,2}})[/.](\d+){_TIME}$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+)?$")
-_DMONY = re.compile(r"^(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})$")
+_DMONY = re.compile(rf"^(\d{{1,2}})[- ]([A-Za-z]{{3,9}})[- ](\d+){_TIME}$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
+NOT_A_DATE = "is not a date such as 31/01/2024"
+TWO_DIGIT_YEAR = "has a two-digit year: write the year in full, such as 31/01/2024"
 
 
-def _year(text: str) -> int:
-    year = int(text)
-    return year + 2000 if len(text) == 2 else year
+def _is_time(hour: str | None, minute: str | None, second: str | None, half: str | None) -> bool:
+    """Is the time after a date a time of day (or is there none)?"""
+    if hour is None:
+        return True
+    hours = range(1, 13) if half else range(24)
+    return int(hour) in hours and int(minute or 0) < 60 and int(second or 0) < 60
 
 
 @functools.lru_cache(maxsize=8192)
-def parse_date(text: str) -> datetime.date | None:
-    """A date from "31/01/2024", "31/01/24", "2024-01-31", "31-Jan-2024" or an
-    Excel serial day (45322); None when it is none of these."""
+def read_date(text: str) -> datetime.date | str:
+    """A date from "31/01/2024", "2024-01-31", "31-Jan-2024" (each may have a
+    time after it: the date is what counts) or an Excel serial day (45322);
+    else why it is not one, to follow the date in quotes. A two-digit year
+    ("31/01/24") is refused, never guessed: a pivot would read "99" as 1999
+    or as 2099, and either puts a payment in the wrong financial year."""
     value = (text or "").strip()
     try:
         if match := _DMY.match(value):
-            day, month, year = match.groups()
-            return datetime.date(_year(year), int(month), int(day))
+            day, month, year, *time = match.groups()
+            if len(year) == 2:
+                return TWO_DIGIT_YEAR
+            if len(year) != 4 or not _is_time(*time):
+                return NOT_A_DATE
+            return datetime.date(int(year), int(month), int(day))
         if match := _ISO.match(value):
             year, month, day = match.groups()
             return datetime.date(int(year), int(month), int(day))
         if match := _DMONY.match(value):
-            day, month_name, year = match.groups()
+            day, month_name, year, *time = match.groups()
             month = _MONTHS.get(month_name[:3].lower())
             if month is None or (len(month_name) > 3 and month_name.lower() not in _MONTH_NAMES):
-                return None
-            return datetime.date(_year(year), month, int(day))
+                return NOT_A_DATE
+            if len(year) == 2:
+                return TWO_DIGIT_YEAR
+            if len(year) != 4 or not _is_time(*time):
+                return NOT_A_DATE
+            return datetime.date(int(year), month, int(day))
         if match := _SERIAL.match(value):
             serial = int(match.group(1))
             if 20000 <= serial <= 80000:  # 1954 to 2119
                 return _EXCEL_EPOCH + datetime.timedelta(days=serial)
     except ValueError:
-        return None
-    return None
+        return NOT_A_DATE
+    return NOT_A_DATE
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """``read_date``'s date; None when it is not a date."""
+    day = read_date(text)
+    return day if isinstance(day, datetime.date) else None
 
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
@@ -456,19 +589,36 @@ def tidy_postcode(text: str) -> str:
 
 _CH_DIGITS = re.compile(r"^[0-9]{1,8}$")
 _CH_PREFIXED = re.compile(r"^([A-Z]{2})([0-9]{1,6})$")
+# An old Northern Ireland number: R0 and six digits (as suppliers register them,
+# ``suppliers.identifiers``).
+_CH_OLD_NI = re.compile(r"^R0[0-9]{6}$")
+# A number a spreadsheet held as a number with a fraction: "1234567.0".
+_CH_DECIMAL = re.compile(r"^([0-9]+)\.([0-9]+)$")
 
 
 @functools.lru_cache(maxsize=65536)
 def tidy_companies_house_number(text: str) -> str:
-    """Eight characters: "1234567" → "01234567", "sc12345" → "SC012345";
-    "" when it is not a Companies House number."""
-    value = re.sub(r"[\s.\-]+", "", text or "").upper()
+    """Eight characters as Companies House writes them, so that a payee's
+    number matches a supplier's (``suppliers.identifiers``): "1234567" →
+    "01234567" (a spreadsheet drops leading zeros), "1234567.0" → "01234567"
+    (a spreadsheet's number with a fraction of none), "sc12345" → "SC012345",
+    "R0000123" (an old Northern Ireland number) as it is; "" when it is not a
+    Companies House number ("1234567.5" is none)."""
+    value = _SPACES.sub("", text or "").upper()
+    if match := _CH_DECIMAL.match(value):
+        whole, fraction = match.groups()
+        if fraction.strip("0"):
+            return ""
+        value = whole
+    value = re.sub(r"[.\-]+", "", value)
     if not value or value.strip("0") == "":
         return ""
     if _CH_DIGITS.match(value):
         return value.zfill(8)
     if match := _CH_PREFIXED.match(value):
         return match.group(1) + match.group(2).zfill(6)
+    if _CH_OLD_NI.match(value):
+        return value
     return ""
 
 
@@ -482,6 +632,15 @@ def _payee(raw: str) -> tuple[str, bool, str]:
     return name[:300], False, normalise(name)[:300]
 
 
+def _no_name(name: str) -> str:
+    """Why a supplier name that normalises to nothing names no supplier."""
+    if is_legal_form_only(name):
+        return "is only a legal form, such as Ltd or PLC: it does not say who was paid"
+    if any(c.isalnum() for c in name):
+        return "has no letters from A to Z or digits"
+    return "has no letters or digits"
+
+
 def _quote(text: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -492,26 +651,27 @@ def parse_row(values_by_field: Mapping[str, str]) -> ParsedRow | str:
     date_text = (get(Field.TRANSACTION_DATE) or "").strip()
     if not date_text:
         return "There is no transaction date"
-    transaction_date = parse_date(date_text)
-    if transaction_date is None:
-        return f"The transaction date “{_quote(date_text)}” is not a date such as 31/01/2024"
+    transaction_date = read_date(date_text)
+    if isinstance(transaction_date, str):
+        return f"The transaction date “{_quote(date_text)}” {transaction_date}"
     payee_name, redacted, normalised = _payee(get(Field.PAYEE) or "")
     if not payee_name:
         return "There is no supplier (beneficiary)"
     if not redacted and not normalised:
-        return f"The supplier name “{_quote(payee_name)}” has no letters or digits"
+        return f"The supplier name “{_quote(payee_name)}” {_no_name(payee_name)}"
     amount_text = (get(Field.AMOUNT) or "").strip()
     if not amount_text:
         return "There is no amount"
-    amount = parse_amount(amount_text)
-    if amount is None:
-        return f"The amount “{_quote(amount_text)}” is not an amount such as £1,234.50"
+    amount = read_amount(amount_text)
+    if isinstance(amount, str):
+        return f"The amount “{_quote(amount_text)}” {amount}"
     vat: Decimal | None = None
     vat_text = (get(Field.IRRECOVERABLE_VAT) or "").strip()
     if vat_text:
-        vat = parse_amount(vat_text)
-        if vat is None:
-            return f"The irrecoverable VAT “{_quote(vat_text)}” is not an amount"
+        vat_read = read_amount(vat_text)
+        if isinstance(vat_read, str):
+            return f"The irrecoverable VAT “{_quote(vat_text)}” {vat_read}"
+        vat = vat_read
 
     def text(name: str, limit: int) -> str:
         return (get(name) or "").strip()[:limit]
@@ -566,6 +726,36 @@ def _key_payee(row: ParsedRow) -> str:
     return "REDACTED" if row.redacted else row.normalised
 
 
+def shape_refusal(line: int, values: list[str], headers: int) -> str:
+    """Why a CSV row of ``values`` starting on ``line`` cannot be read as a row
+    of a file with ``headers`` headers ("" when it can).
+
+    * A quote left open (``Record.unclosed``) takes the lines after it into
+      one value: the lines it took are refused, every one of them named.
+    * A row with a value more than the headers would be misread from that
+      value on (an amount written "£1,234.56" without quotes is two values,
+      "£1" and "234.56"), so it is refused.
+    * A row with fewer values is read, the missing values empty: some
+      programs leave off a row's empty values at its end. Unless it ran on to
+      another line: then a quote closed in the wrong place is likelier.
+    """
+    last = values.last_line if isinstance(values, Record) else line
+    if isinstance(values, Record) and values.unclosed:
+        lines = f"lines {line} to {last}" if last > line else f"line {line}"
+        return f"Line {line}: a quote opened here is not closed, so {lines} could not be read"
+    if last > line and len(values) != headers:
+        return (
+            f"Line {line} has {len(values)} values but the file's headers name {headers}, "
+            f"and a value in quotes runs on to line {last}: check for a quote that is not closed"
+        )
+    if len(values) > headers:
+        return (
+            f"Line {line} has {len(values)} values but the file's headers name {headers}: "
+            "check for an amount with a comma that is not in quotes"
+        )
+    return ""
+
+
 class Reader:
     """Rows of a table through a mapping: ``(line, ParsedRow | reason, raw)``."""
 
@@ -576,8 +766,14 @@ class Reader:
 
     def __iter__(self) -> Iterator[tuple[int, ParsedRow | str, list[str]]]:
         positions = self.positions
+        headers = len(self.table.headers) if self.table.is_csv else None
         for line, values in self.table.rows:
             width = len(values)
+            if headers is not None and (width != headers or isinstance(values, Record)):
+                refusal = shape_refusal(line, values, headers)
+                if refusal:
+                    yield line, refusal, values
+                    continue
             by_field = {f: values[i] for f, i in positions if i < width}
             yield line, parse_row(by_field), values
 

@@ -38,6 +38,7 @@ from ledger.models import (
 )
 from ledger.services.payees import match_payees
 from ledger.spendfile import (
+    UTF16,
     ImportRefused,
     ParsedRow,
     Reader,
@@ -46,6 +47,7 @@ from ledger.spendfile import (
     _check_columns,
     _key_payee,
     count_rows,
+    is_utf16,
     key_number,
     payment_key,
     read_table,
@@ -53,7 +55,7 @@ from ledger.spendfile import (
 )
 from portal import audit
 from portal.models import BuyerOrganisation, User
-from portal.uploads import MAX_BYTES, check_upload, store
+from portal.uploads import MAX_BYTES, check_upload, safe_name, store
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,10 @@ def check_spend_file(upload: UploadedFile, *, max_bytes: int = MAX_BYTES) -> Any
         raise ValidationError(
             "The selected file must be a CSV or an Excel (XLSX) file", code="type"
         )
+    if extension == "csv":
+        upload.seek(0)
+        if is_utf16(upload.read(64)):
+            raise ValidationError(f"The selected file {safe_name(name)} {UTF16}", code="utf16")
     return check_upload(upload, max_bytes=max_bytes)
 
 
