@@ -452,3 +452,30 @@ def test_a_register_row_escapes_what_people_typed_and_shows_its_tags_and_marks()
     assert "Contract details notice</strong><br><strong" in html and "None required" not in html
     plain = RegisterRow(**{**row.__dict__, "marks": Marks(Decimal("10"), False, False, None, None)})
     assert "None required" in str(plain.html)
+
+
+def test_the_pages_word_the_figures_in_force_and_say_when_one_is_to_check(client, auditor, history):
+    """The register, the invitations to tender and the overview say the
+    notice and Code figures as recorded today, not a number in the page."""
+    from django.utils import timezone
+
+    from tenders.models import StatutoryFigure
+    from transparency.marks import NOTICE, TRANSPARENCY
+
+    today = timezone.localdate()
+    StatutoryFigure.objects.create(
+        name=NOTICE, effective_from=today, amount=Decimal("32000"), source="Test", to_check=True
+    )
+    StatutoryFigure.objects.create(
+        name=TRANSPARENCY, effective_from=today, amount=Decimal("5500"), source="Test"
+    )
+    client.force_login(auditor)
+    register = client.get(reverse("transparency:register")).content.decode()
+    assert (
+        "Contracts worth £32,000 or more including VAT need a contract details notice "
+        "(a figure marked to be checked against its source); those over £5,500 are published"
+    ) in register
+    invitations = client.get(reverse("transparency:invitations")).content.decode()
+    assert "invitations to tender worth over £5,500." in invitations
+    overview = client.get(reverse("transparency:index")).content.decode()
+    assert "(over £5,500)" in overview

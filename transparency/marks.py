@@ -28,6 +28,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
+from django.utils import timezone
+
 from tenders.models import Contract, StatutoryFigure, VatBasis
 from tenders.rules import PENNY
 
@@ -145,3 +147,36 @@ def marks_with(
         notice_figure=notice,
         transparency_figure=transparency,
     )
+
+
+@dataclass(frozen=True)
+class FiguresToday:
+    """The marks' figures in force today as the pages word them ("£30,000"),
+    each with whether an administrator marked it to be checked (RULES: say so)."""
+
+    notice: str
+    notice_to_check: bool
+    transparency: str
+    transparency_to_check: bool
+
+
+def figures_today(today: datetime.date | None = None) -> FiguresToday:
+    """One query: the notice and Transparency Code figures in force ``today``."""
+    today = today or timezone.localdate()
+    latest: dict[str, StatutoryFigure] = {}
+    rows = StatutoryFigure.objects.filter(
+        name__in=(NOTICE, TRANSPARENCY), effective_from__lte=today
+    ).order_by("name", "-effective_from")
+    for figure in rows:
+        latest.setdefault(figure.name, figure)
+
+    def words(name: str) -> tuple[str, bool]:
+        figure = latest.get(name)
+        if figure is None:
+            return "(no figure recorded)", False
+        places = 0 if figure.amount == figure.amount.to_integral() else 2
+        return f"£{figure.amount:,.{places}f}", figure.to_check
+
+    notice, notice_check = words(NOTICE)
+    transparency, transparency_check = words(TRANSPARENCY)
+    return FiguresToday(notice, notice_check, transparency, transparency_check)

@@ -55,6 +55,7 @@ def index_page(request: SignedInRequest) -> HttpResponse:
         "transparency/index.html",
         {
             "form": form,
+            "today": marks.figures_today(),
             "page": page,
             "rows": [(o, OpportunityStatus(o.status_at(now)).label) for o in page.object_list],
             "searched": bool(q),
@@ -92,6 +93,7 @@ def register(request: SignedInRequest) -> HttpResponse:
         "transparency/register.html",
         {
             "form": form,
+            "today": marks.figures_today(),
             "page": page,
             "rows": page.object_list,
             "query_string": _kept_query(request),
@@ -361,6 +363,7 @@ def invitations(request: SignedInRequest) -> HttpResponse:
         "transparency/invitations.html",
         {
             "form": form,
+            "today": marks.figures_today(),
             "page": page,
             "rows": list(itt.rows(page.object_list, figures)),
             "quarter": quarter,
