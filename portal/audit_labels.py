@@ -219,6 +219,7 @@ FIELD_LABELS: dict[str, str] = {
     "failures_cleared": "Failed attempts cleared",
     "recovery_codes": "Recovery codes",
     "recovery_codes_left": "Recovery codes left",
+    "other_set_ups_deleted": "Other unconfirmed authenticator set-ups deleted",
     "device": "Device",
     "via": "Through",
     "changed_at": "Changed at",
