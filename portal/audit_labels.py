@@ -220,6 +220,8 @@ FIELD_LABELS: dict[str, str] = {
     "recovery_codes": "Recovery codes",
     "recovery_codes_left": "Recovery codes left",
     "other_set_ups_deleted": "Other unconfirmed authenticator set-ups deleted",
+    "pending_authenticators_deleted": "Unconfirmed authenticator set-ups deleted",
+    "password_usable": "Password sign-in allowed",
     "device": "Device",
     "via": "Through",
     "changed_at": "Changed at",

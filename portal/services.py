@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit
+from portal import audit, events, two_factor
 from portal.models import BuyerOrganisation, Department, LocalityDistrict, Role, User
+from portal.notifications import notify
 from portal.postcodes import parse_districts
 
 
@@ -114,3 +115,38 @@ def user_create(
         },
     )
     return user
+
+
+@transaction.atomic
+def password_changed(*, user: User, by: User, reset: bool = False, via: str = "") -> None:
+    """What follows a new password for ``user`` (saved by the caller, in the
+    same transaction): it is audited (``user.password_reset`` when set through
+    an emailed reset link, else ``user.password_changed``), any authenticator
+    still being set up is deleted (whoever had the old password may have
+    seen its secret), and the person is told, in case it was not them.
+
+    ``by`` is who set it: the person, or an administrator; ``via`` where
+    ("admin" for Django admin), when not on the portal's own pages.
+    """
+    now = timezone.now()
+    context: dict[str, object] = {}
+    if via:
+        context["via"] = via
+    if not user.has_usable_password():
+        context["password_usable"] = False  # password sign-in switched off
+    deleted = two_factor.forget_pending_authenticators(user)
+    if deleted:
+        context["pending_authenticators_deleted"] = deleted
+    audit.record(
+        actor=by,
+        action="user.password_reset" if reset else "user.password_changed",
+        obj=user,
+        context=context,
+    )
+    notify(
+        events.PASSWORD_CHANGED.name,
+        [user],
+        {"changed_at": timezone.localtime(now).strftime("%-d %B %Y at %H:%M")},
+        obj=user,
+        discriminator=now.isoformat(),
+    )

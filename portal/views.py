@@ -15,11 +15,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal import audit, events, forms, homes, lockout, two_factor
+from portal import forms, homes, lockout, services, two_factor
 from portal.http import SignedInRequest
 from portal.identity import password_reset_tokens
-from portal.models import Heartbeat, User
-from portal.notifications import notify
+from portal.models import Heartbeat
 
 
 @require_GET
@@ -34,19 +33,6 @@ def account(request: SignedInRequest) -> HttpResponse:
     if two_factor.needs_two_factor(request.user):
         context["recovery_codes_left"] = two_factor.recovery_codes_left(request.user)
     return render(request, "portal/account.html", context)
-
-
-def _password_changed(user: User, action: str) -> None:
-    """Audit a password change and tell the person, in case it was not them."""
-    now = timezone.now()
-    audit.record(actor=user, action=action, obj=user)
-    notify(
-        events.PASSWORD_CHANGED.name,
-        [user],
-        {"changed_at": timezone.localtime(now).strftime("%-d %B %Y at %H:%M")},
-        obj=user,
-        discriminator=now.isoformat(),
-    )
 
 
 class SignInView(auth_views.LoginView):
@@ -94,7 +80,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: forms.PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         # The form's user is the signed-in person (PasswordChangeView hands it over).
-        _password_changed(form.user, "user.password_changed")
+        services.password_changed(user=form.user, by=form.user)
         messages.success(self.request, "Your password has been changed.")
         return response
 
@@ -123,7 +109,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     @transaction.atomic
     def form_valid(self, form: forms.SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
-        _password_changed(form.user, "user.password_reset")
+        services.password_changed(user=form.user, by=form.user, reset=True)
         return response
 
 
