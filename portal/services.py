@@ -146,7 +146,10 @@ def password_changed(*, user: User, by: User, reset: bool = False, via: str = ""
     notify(
         events.PASSWORD_CHANGED.name,
         [user],
-        {"changed_at": timezone.localtime(now).strftime("%-d %B %Y at %H:%M")},
+        {
+            "changed_at": timezone.localtime(now).strftime("%-d %B %Y at %H:%M"),
+            "by_administrator": by.pk != user.pk,
+        },
         obj=user,
         discriminator=now.isoformat(),
     )
