@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.unlocked": "Account unlocked",
     "user.password_changed": "Password changed",
     "user.password_reset": "Password reset",
+    "user.password_reset_requested": "Password reset link sent",
     "user.preferences_changed": "Email preferences changed",
     "user.two_factor_set_up": "Two-factor sign-in set up",
     "user.two_factor_verified": "Two-factor code accepted",

@@ -14,6 +14,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.generic import FormView
 
 from portal import forms, homes, lockout, services, two_factor
 from portal.http import SignedInRequest
@@ -85,19 +86,20 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(FormView):
+    """Ask for a link to reset one's password. The same page follows whether
+    a link went or not (no account, or one sent within the last 15 minutes):
+    it never tells whether an address has an account."""
+
     form_class = forms.PasswordResetForm
     template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
-    token_generator = password_reset_tokens
+    success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form: forms.PasswordResetForm) -> HttpResponse:
-        # The link is on SITE_URL, never on the Host header the request claims.
-        self.extra_email_context = {
-            "service_name": settings.SERVICE_NAME,
-            "site_url": settings.SITE_URL,
-        }
+        services.password_reset_request(
+            email=form.cleaned_data["email"],
+            client_address=lockout.client_address(self.request) or "",
+        )
         return super().form_valid(form)
 
 

@@ -5,17 +5,24 @@ may have seen."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import two_factor
 from portal.identity import password_reset_tokens
-from portal.models import AuditEvent, Channel, Notification
+from portal.models import AuditEvent, Channel, Notification, User
+from portal.services import RESET_ADDRESS_LIMIT, RESET_WINDOW
+from tests.conftest import make_people
 from tests.two_factor_helpers import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("in_process_tasks")
@@ -162,3 +169,89 @@ def test_a_refused_password_change_in_admin_records_nothing(client, admin_user, 
     )
     assert not AuditEvent.objects.filter(action="user.password_changed").exists()
     assert pending(officer) == 1 and not told(officer) and not told(admin_user)
+
+
+# --- Asking for a reset link --------------------------------------------------------------
+
+
+@pytest.fixture
+def ask(client, django_capture_on_commit_callbacks):
+    """Ask for a reset link for ``email`` (from ``address``); the outbox delivers it."""
+
+    def ask(email, address="203.0.113.7"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+    return ask
+
+
+def links_to(person) -> list:
+    return [m for m in mail.outbox if m.to == [person.email]]
+
+
+def test_one_reset_email_an_account_in_15_minutes_however_often_it_is_asked_for(
+    client, ask, local_supplier_user
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(40):
+            response = ask(local_supplier_user.email)
+            assert response.status_code == 302
+            assert response["Location"] == reverse("password_reset_done")
+        assert len(links_to(local_supplier_user)) == 1
+        (sent,) = AuditEvent.objects.filter(action="user.password_reset_requested")
+        assert sent.actor is None and sent.object_id == str(local_supplier_user.pk)
+        assert sent.context == {"ip": "203.0.113.7"}
+
+        clock.move_to(start + timedelta(minutes=14, seconds=59))
+        ask(local_supplier_user.email, address="198.51.100.1")  # from elsewhere too
+        assert len(links_to(local_supplier_user)) == 1
+
+        clock.move_to(start + timedelta(minutes=15, seconds=1))
+        ask(local_supplier_user.email)
+        assert len(links_to(local_supplier_user)) == 2
+        assert AuditEvent.objects.filter(action="user.password_reset_requested").count() == 2
+    first, second = links_to(local_supplier_user)
+    assert "/password-reset/" in second.body and second.body != first.body  # a new link
+    assert first.subject == "Reset your Local Tenders password"
+
+
+def test_an_unknown_address_gets_the_same_page_and_nothing_is_sent(client, ask, officer):
+    known = ask(officer.email)
+    again = ask(officer.email)  # within 15 minutes: nothing sent
+    unknown = ask("nobody@demo-council.example")
+    for response in (known, again, unknown):
+        assert response.status_code == 302
+        assert response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == 1
+    assert AuditEvent.objects.filter(action="user.password_reset_requested").count() == 1
+    page = client.get(reverse("password_reset_done")).content.decode()
+    assert "If an account uses that address" in page and "every 15 minutes" in page
+
+
+def test_one_client_address_asks_for_at_most_ten_links_in_15_minutes(client, ask, db):
+    people = make_people(RESET_ADDRESS_LIMIT + 1, prefix="reset")
+    User.objects.filter(pk__in=[p.pk for p in people]).update(password=make_password(PASSWORD))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for person in people:
+            ask(person.email)
+        assert len(mail.outbox) == RESET_ADDRESS_LIMIT
+        assert not links_to(people[-1])
+        ask(people[-1].email, address="198.51.100.1")  # another address may
+        assert len(links_to(people[-1])) == 1
+        clock.shift(RESET_WINDOW + timedelta(seconds=1))
+        ask(people[0].email)
+        assert len(links_to(people[0])) == 2
+
+
+def test_no_reset_link_for_an_account_switched_off_or_without_a_password(
+    client, ask, local_supplier_user, officer
+):
+    local_supplier_user.is_active = False
+    local_supplier_user.save(update_fields=["is_active"])
+    officer.set_unusable_password()
+    officer.save(update_fields=["password"])
+    for person in (local_supplier_user, officer):
+        assert ask(person.email)["Location"] == reverse("password_reset_done")
+    assert mail.outbox == []
+    assert not AuditEvent.objects.filter(action="user.password_reset_requested").exists()
