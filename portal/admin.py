@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -22,6 +23,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit, notifications, row_keys
+from portal.admin_site import audited_password_change
 from portal.models import (
     AuditEvent,
     BuyerOrganisation,
@@ -185,6 +187,16 @@ class UserAdmin(KeptAdmin, BaseUserAdmin):
         )
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        """An administrator sets someone's password (or switches password
+        sign-in off for them): audited, the person told, as any new password."""
+        person = self.get_object(request, unquote(id))
+        return audited_password_change(
+            request,
+            person,
+            lambda: super(UserAdmin, self).user_change_password(request, id, form_url),
+        )
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class PortalConfig(AppConfig):
@@ -7,3 +8,10 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import planner, signals  # noqa: F401  (connect their receivers)
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django admin, with the portal's site as ``admin.site`` (``portal.admin_site``)."""
+
+    default = False  # "portal" in INSTALLED_APPS is PortalConfig
+    default_site = "portal.admin_site.PortalAdminSite"

@@ -51,6 +51,10 @@ def get(name: str) -> Event:
 # Events of the foundation; each app registers its own next to its services.
 MESSAGE = register("portal.message", "mandatory", "A message from the council's team")
 PASSWORD_CHANGED = register("security.password_changed", "mandatory", "Your password was changed")
+# The link that sets a new password: by email only (the link is the secret).
+PASSWORD_RESET = register(
+    "security.password_reset", "mandatory", "A link to reset your password", email_only=True
+)
 SUPPLIER_STATUS = register(
     "supplier.status_changed", "mandatory", "Your organisation was approved or suspended"
 )

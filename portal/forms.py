@@ -3,7 +3,6 @@ the sign-in, two-factor and password forms."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from crispy_forms.utils import TEMPLATE_PACK
@@ -17,7 +16,6 @@ from django.core.validators import MaxLengthValidator
 from django.template.loader import render_to_string
 
 from portal.identity import normalise_email
-from portal.models import User
 from portal.two_factor import normalise_code
 
 EMAIL_MAX_LENGTH = 254
@@ -103,20 +101,21 @@ class SignInForm(auth_forms.AuthenticationForm):
         self.helper = gds_helper(Field.text("username"), Field.text("password"), submit="Sign in")
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
+class PasswordResetForm(forms.Form):
+    """The address to send a reset link to; ``portal.services.password_reset_request``
+    decides whether one goes."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=EMAIL_MAX_LENGTH,
+        help_text="The address you sign in with.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": "Enter your email address", "invalid": EMAIL_FORMAT},
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["email"].label = "Email address"
-        self.fields["email"].help_text = "The address you sign in with."
-        self.fields["email"].error_messages["required"] = "Enter your email address"
-        self.fields["email"].error_messages["invalid"] = EMAIL_FORMAT
         self.helper = gds_helper(Field.text("email"), submit="Send reset link")
-
-    def get_users(self, email: str) -> Iterator[Any]:
-        """The active account the address names, compared as sign-in compares it."""
-        for user in User.objects.with_email(email).filter(is_active=True):
-            if user.has_usable_password():
-                yield user
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):

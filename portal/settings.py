@@ -73,7 +73,7 @@ INSTALLED_APPS = [
     "tenders",
     "transparency",
     "ledger",
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin, on the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -26,12 +26,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import django_otp
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
@@ -48,6 +50,8 @@ from portal.permissions import is_council_staff
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
+# The session's own authenticator being set up (``pending_authenticator``).
+SETUP_SESSION_KEY = "two_factor_setup_device"
 
 
 def needs_two_factor(user: Any) -> bool:
@@ -78,13 +82,36 @@ def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def pending_authenticator(user: User) -> TOTPDevice:
-    """The authenticator being set up: made once, so that its secret stays the
-    same however often the set-up page is shown."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
+def pending_authenticator(request: SignedInRequest) -> TOTPDevice:
+    """The authenticator this session is setting up, with a secret of its own.
+
+    Each session that starts set-up gets a new secret (an unconfirmed device
+    whose id the session keeps), the same however often that session shows
+    the page: someone else who once had the password and opened set-up saw
+    another secret, which confirming this one deletes (``confirm_authenticator``).
+    A set-up older than any session can be is deleted when a new one starts.
+    """
+    user = request.user
+    pk = request.session.get(SETUP_SESSION_KEY)
+    if isinstance(pk, int):
+        device = TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first()
+        if device is not None:
+            return device
+    with transaction.atomic():
+        stale = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        TOTPDevice.objects.filter(user=user, confirmed=False).filter(
+            Q(created_at__lt=stale) | Q(created_at__isnull=True)
+        ).delete()
         device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+    request.session[SETUP_SESSION_KEY] = device.pk
     return device
+
+
+def forget_pending_authenticators(user: User) -> int:
+    """Delete every authenticator of ``user`` still being set up (their
+    secrets were shown to whoever had the password then); how many went."""
+    deleted, _ = TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return deleted
 
 
 def secret_of(device: TOTPDevice) -> str:
@@ -261,28 +288,44 @@ def verify_recovery_code(request: SignedInRequest, code: str) -> Outcome:
     return outcome
 
 
+class AlreadySetUp(ValueError):
+    """The person has a confirmed authenticator app already (set up, perhaps,
+    by another session a moment ago)."""
+
+
 def confirm_authenticator(request: SignedInRequest, code: str) -> Outcome:
-    """Finish setting up an authenticator app: the first code it shows confirms
-    it, verifies this session and makes ten recovery codes (shown once)."""
+    """Finish setting up this session's authenticator app: the first code it
+    shows confirms it, verifies this session and makes ten recovery codes
+    (shown once). Every other set-up of the person's (other sessions'
+    secrets) is deleted, so that none of them can ever be confirmed."""
     user = request.user
-    if authenticator(user) is not None:
-        raise ValueError("This person already has an authenticator app.")
-    device = pending_authenticator(user)
+    with transaction.atomic():
+        # One confirmation at a time for a person (two sessions setting up
+        # at once): the person's row is locked before any device is.
+        User.objects.select_for_update().get(pk=user.pk)
+        if authenticator(user) is not None:
+            raise AlreadySetUp("This person already has an authenticator app.")
+        device = pending_authenticator(request)
 
-    def accept(device: TOTPDevice) -> Outcome:
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        codes = _new_recovery_codes(user)
-        audit.record(
-            actor=user,
-            action="user.two_factor_set_up",
-            obj=user,
-            context={"recovery_codes": len(codes), **_client(request)},
-        )
-        _verified(request, device, "authenticator app (set up)")
-        return Outcome(Result.ACCEPTED, recovery_codes=tuple(codes))
+        def accept(device: TOTPDevice) -> Outcome:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            others, _ = TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            request.session.pop(SETUP_SESSION_KEY, None)
+            codes = _new_recovery_codes(user)
+            context: dict[str, Any] = {"recovery_codes": len(codes)}
+            if others:
+                context["other_set_ups_deleted"] = others
+            audit.record(
+                actor=user,
+                action="user.two_factor_set_up",
+                obj=user,
+                context={**context, **_client(request)},
+            )
+            _verified(request, device, "authenticator app (set up)")
+            return Outcome(Result.ACCEPTED, recovery_codes=tuple(codes))
 
-    outcome = _check(request, TOTPDevice, device.pk, code, "authenticator app set-up", accept)
+        outcome = _check(request, TOTPDevice, device.pk, code, "authenticator app set-up", accept)
     if outcome.accepted:
         lockout.clear(user)
     return outcome

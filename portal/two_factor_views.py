@@ -141,11 +141,13 @@ def setup(request: SignedInRequest) -> HttpResponse:
     if two_factor.authenticator(user) is not None:
         # Only the person's existing app can verify them; no second app here.
         return redirect(_with_next(request, "two_factor_verify"))
-    device = two_factor.pending_authenticator(user)
     form = AuthenticatorCodeForm(request.POST or None, submit="Confirm")
     if request.method == "POST" and form.is_valid():
         email = user.email
-        outcome = two_factor.confirm_authenticator(request, form.cleaned_data["code"])
+        try:
+            outcome = two_factor.confirm_authenticator(request, form.cleaned_data["code"])
+        except two_factor.AlreadySetUp:  # by another session, just now
+            return redirect(_with_next(request, "two_factor_verify"))
         if outcome.accepted:
             return render(
                 request,
@@ -154,6 +156,8 @@ def setup(request: SignedInRequest) -> HttpResponse:
             )
         if (response := _refused(request, email, form, outcome)) is not None:
             return response
+    # This session's own secret, the same at every reload (``pending_authenticator``).
+    device = two_factor.pending_authenticator(request)
     secret = two_factor.secret_of(device)
     return render(
         request,

@@ -6,9 +6,6 @@ from django.urls import include, path
 from portal import inbox, locality, two_factor_views, views
 from portal.two_factor import two_factor_exempt
 
-admin.site.site_header = "Local Tenders administration"
-admin.site.site_title = "Local Tenders admin"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.account, name="account"),

@@ -14,12 +14,12 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.generic import FormView
 
-from portal import audit, events, forms, homes, lockout, two_factor
+from portal import forms, homes, lockout, services, two_factor
 from portal.http import SignedInRequest
 from portal.identity import password_reset_tokens
-from portal.models import Heartbeat, User
-from portal.notifications import notify
+from portal.models import Heartbeat
 
 
 @require_GET
@@ -34,19 +34,6 @@ def account(request: SignedInRequest) -> HttpResponse:
     if two_factor.needs_two_factor(request.user):
         context["recovery_codes_left"] = two_factor.recovery_codes_left(request.user)
     return render(request, "portal/account.html", context)
-
-
-def _password_changed(user: User, action: str) -> None:
-    """Audit a password change and tell the person, in case it was not them."""
-    now = timezone.now()
-    audit.record(actor=user, action=action, obj=user)
-    notify(
-        events.PASSWORD_CHANGED.name,
-        [user],
-        {"changed_at": timezone.localtime(now).strftime("%-d %B %Y at %H:%M")},
-        obj=user,
-        discriminator=now.isoformat(),
-    )
 
 
 class SignInView(auth_views.LoginView):
@@ -94,24 +81,25 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: forms.PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         # The form's user is the signed-in person (PasswordChangeView hands it over).
-        _password_changed(form.user, "user.password_changed")
+        services.password_changed(user=form.user, by=form.user)
         messages.success(self.request, "Your password has been changed.")
         return response
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(FormView):
+    """Ask for a link to reset one's password. The same page follows whether
+    a link went or not (no account, or one sent within the last 15 minutes):
+    it never tells whether an address has an account."""
+
     form_class = forms.PasswordResetForm
     template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
-    token_generator = password_reset_tokens
+    success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form: forms.PasswordResetForm) -> HttpResponse:
-        # The link is on SITE_URL, never on the Host header the request claims.
-        self.extra_email_context = {
-            "service_name": settings.SERVICE_NAME,
-            "site_url": settings.SITE_URL,
-        }
+        services.password_reset_request(
+            email=form.cleaned_data["email"],
+            client_address=lockout.client_address(self.request) or "",
+        )
         return super().form_valid(form)
 
 
@@ -123,7 +111,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     @transaction.atomic
     def form_valid(self, form: forms.SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
-        _password_changed(form.user, "user.password_reset")
+        services.password_changed(user=form.user, by=form.user, reset=True)
         return response
 
 

@@ -111,8 +111,11 @@ def test_sign_out_is_a_post_and_is_audited(client, officer):
     assert AuditEvent.objects.filter(action="user.signed_out", actor=officer).exists()
 
 
-def test_password_reset_by_email_end_to_end(client, officer):
-    response = client.post(reverse("password_reset"), {"email": "officer@demo-council.example"})
+def test_password_reset_by_email_end_to_end(
+    client, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox delivers it
+        response = client.post(reverse("password_reset"), {"email": "officer@demo-council.example"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -137,8 +140,13 @@ def test_password_reset_by_email_end_to_end(client, officer):
     )
 
 
-def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, db):
-    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
+def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(
+    client, db, in_process_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("password_reset"), {"email": "nobody@example.com"}, follow=True
+        )
     assert "Check your email" in response.content.decode()
     assert mail.outbox == []
 

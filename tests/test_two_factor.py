@@ -3,13 +3,16 @@ authenticator app (or a single-use recovery code). Suppliers use a password."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import re
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import two_factor
@@ -125,6 +128,85 @@ def test_someone_with_an_app_cannot_set_up_another(client, officer):
     assert client.get(SETUP)["Location"] == VERIFY
     assert client.post(SETUP, {"code": "123456"})["Location"] == VERIFY
     assert TOTPDevice.objects.filter(user=officer).count() == 1
+
+
+def secret_on(page: str) -> str:
+    """The secret a set-up page shows (to type by hand), without its spaces."""
+    return re.search(r'id="secret-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+
+
+def code_from(secret: str) -> str:
+    """The code an app shows now for a secret copied from a set-up page."""
+    return f"{TOTP(base64.b32decode(secret)).token():06d}"
+
+
+def test_each_set_up_session_gets_its_own_secret_that_stays_while_it_lasts(client, other_officer):
+    password_step(client, other_officer.email)
+    first = secret_on(client.get(SETUP).content.decode())
+    assert secret_on(client.get(SETUP).content.decode()) == first  # reloaded: the same
+
+    elsewhere = Client()  # someone else with the password, in another session
+    password_step(elsewhere, other_officer.email)
+    second = secret_on(elsewhere.get(SETUP).content.decode())
+    assert second != first
+    assert secret_on(elsewhere.get(SETUP).content.decode()) == second
+    assert secret_on(client.get(SETUP).content.decode()) == first
+
+    # A new session (signed out and in again) starts afresh.
+    client.post(reverse("logout"))
+    password_step(client, other_officer.email)
+    assert secret_on(client.get(SETUP).content.decode()) not in {first, second}
+
+
+def test_a_secret_copied_from_another_set_up_session_never_works(client, other_officer, clock):
+    attacker = Client()  # had the password once, and copied the secret shown then
+    password_step(attacker, other_officer.email)
+    copied = secret_on(attacker.get(SETUP).content.decode())
+
+    password_step(client, other_officer.email)  # the owner sets up their own app
+    own = secret_on(client.get(SETUP).content.decode())
+    assert own != copied
+    # The attacker's code does not confirm the owner's set-up.
+    assert (
+        "The code is not correct"
+        in client.post(SETUP, {"code": code_from(copied)}).content.decode()
+    )
+    clock.shift(datetime.timedelta(seconds=1))
+    assert client.post(SETUP, {"code": code_from(own)}).status_code == 200
+    assert two_factor.secret_of(two_factor.authenticator(other_officer)) == own
+    # Every other set-up is gone: the copied secret can never be confirmed.
+    assert not TOTPDevice.objects.filter(user=other_officer, confirmed=False).exists()
+    set_up = AuditEvent.objects.get(actor=other_officer, action="user.two_factor_set_up")
+    assert set_up.context["other_set_ups_deleted"] == 1
+
+    clock.shift(datetime.timedelta(seconds=1))
+    assert attacker.post(SETUP, {"code": code_from(copied)})["Location"] == VERIFY
+    assert (
+        "The code is not correct"
+        in attacker.post(VERIFY, {"code": code_from(copied)}).content.decode()
+    )
+    assert attacker.get(reverse("home"))["Location"].startswith(VERIFY)
+    attacker.post(reverse("logout"))
+    password_step(attacker, other_officer.email)
+    clock.shift(datetime.timedelta(seconds=1))
+    page = attacker.post(VERIFY, {"code": code_from(copied)}).content.decode()
+    assert "The code is not correct" in page
+
+
+def test_a_set_up_older_than_any_session_is_deleted_when_another_starts(
+    client, other_officer, settings
+):
+    password_step(client, other_officer.email)
+    client.get(SETUP)
+    (old,) = TOTPDevice.objects.filter(user=other_officer)
+    with time_machine.travel(
+        timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)
+    ):
+        later = Client()
+        password_step(later, other_officer.email)
+        later.get(SETUP)
+    (new,) = TOTPDevice.objects.filter(user=other_officer)
+    assert new.pk != old.pk and not new.confirmed
 
 
 # --- Signing in with the app ---------------------------------------------------------
