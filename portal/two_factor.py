@@ -39,6 +39,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -173,6 +174,7 @@ class Result(enum.Enum):
     WRONG = "wrong"
     WAIT = "wait"  # too soon after a wrong code: not checked
     LOCKED_OUT = "locked out"  # too many failures: signed out
+    REUSED = "reused"  # the code just used (on another device): not a failure
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,10 @@ def _check(
                 return Outcome(Result.WAIT, wait_seconds=wait)
             if device.verify_token(code):
                 return on_accept(device)
+            if _already_used(device, code):
+                # Right, but spent: someone signing in on a second device within
+                # the same 30 seconds. Told to wait for the next code; not counted.
+                return Outcome(Result.REUSED)
         audit.record(
             actor=user,
             action="user.two_factor_failed",
@@ -227,6 +233,17 @@ def _check(
     if getattr(request, "axes_locked_out", False):
         return _lock_out(request)
     return Outcome(Result.WRONG)
+
+
+def _already_used(device: Any, code: str) -> bool:
+    """``code`` is an authenticator's code of the time step it last accepted
+    (django-otp refuses a code twice: ``last_t``)."""
+    last_t = getattr(device, "last_t", -1)
+    if not isinstance(device, TOTPDevice) or last_t < 0 or not code.strip().isdigit():
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = device.t0 + last_t * device.step
+    return totp.token() == int(code.strip())
 
 
 def _lock_out(request: HttpRequest) -> Outcome:

@@ -64,6 +64,11 @@ def _refused(
             f"You entered a wrong code just now. Wait {seconds} second{'s' if seconds != 1 else ''}"
             ", then try again",
         )
+    elif outcome.result is Result.REUSED:
+        form.add_error(
+            "code",
+            "That code has already been used. Wait for your app to show a new code, then enter it",
+        )
     elif isinstance(form, RecoveryCodeForm):
         form.add_error("code", "The recovery code is not correct or has already been used")
     else:

@@ -247,7 +247,15 @@ def test_a_code_works_once(client, officer, clock):
 
     password_step(client, officer.email)
     page = client.post(VERIFY, {"code": code}).content.decode()
-    assert "The code is not correct" in page
+    # Refused, saying why (signing in on a second device within the same 30
+    # seconds), and not counted against the person as a wrong code.
+    assert (
+        "That code has already been used. Wait for your app to show a new code, then enter it"
+        in error_summary(page)
+    )
+    assert not AuditEvent.objects.filter(actor=officer, action="user.two_factor_failed").exists()
+    clock.shift(datetime.timedelta(seconds=30))
+    assert client.post(VERIFY, {"code": code_for(officer)})["Location"] == reverse("home")
 
 
 def test_the_second_step_returns_to_the_page_first_asked_for(client, officer, clock):
