@@ -157,6 +157,10 @@ def test_extending_a_deadline_earlier_is_refused(officer_client, officer):
     assert "The new deadline must be later than the current one" in errors(
         response
     ) and "a deadline cannot be moved earlier once published" in errors(response)
+    # The summary's link lands on a box that takes the focus: the date's day.
+    assert 'href="#id_submission_date_0">The new deadline must be later' in (
+        response.content.decode()
+    )
     opportunity.refresh_from_db()
     assert opportunity.submission_deadline == current
     assert not Amendment.objects.exists()

@@ -262,7 +262,8 @@ def govuk_error_summary(form: forms.Form) -> SafeString:
     if not form.is_bound or not form.errors:
         return mark_safe("")
     fields = fields_in_page_order(form)
-    first = fields[0].auto_id if fields else ""
+    # The form's own errors land on its first field (a date's day box).
+    first = error_anchor(fields[0].auto_id, fields[0]) if fields else ""
     links = [(first, error) for error in form.non_field_errors()]
     for field in fields:
         links += [(error_anchor(field.auto_id, field), error) for error in field.errors]
