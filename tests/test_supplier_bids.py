@@ -245,6 +245,29 @@ def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     assert download.status_code == 200 and b"".join(download.streaming_content) == METHOD
 
 
+def test_removing_a_file_keeps_the_price_typed_in_the_form(client, clock, lot, local_supplier_user):
+    """A file's Remove button posts the bid form with it: a price edited and
+    not yet saved is kept as the draft (it went back to the saved one)."""
+    submitted(lot, local_supplier_user, "7900.00", ("method.pdf", METHOD))
+    draft_file = BidFile.objects.get(revision__isnull=True)
+    client.force_login(local_supplier_user)
+    page = page_of(client.get(bid_url(lot)))
+    remove = reverse(
+        "tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, draft_file.pk]
+    )
+    assert f'form="bid-form" formaction="{remove}"' in page and 'id="bid-form"' in page
+    # A price that cannot be read is said, and the file is not removed.
+    page = page_of(client.post(remove, {"price": "lots"}))
+    assert "Enter your price as an amount in pounds" in page
+    assert BidFile.objects.filter(pk=draft_file.pk).exists()
+    response = client.post(remove, {"price": "8123.45", "declarations": ALL[:1]})
+    assert response.status_code == 302
+    bid = Bid.objects.get()
+    assert bid.draft_price == Decimal("8123.45")
+    assert [k for k, ticked in bid.draft_declarations.items() if ticked] == ALL[:1]
+    assert not BidFile.objects.filter(revision__isnull=True).exists()
+
+
 def test_withdrawing_asks_first_then_withdraws(client, lot, local_supplier_user):
     revision = submitted(lot, local_supplier_user, "3900.00")
     withdraw_url = reverse("tenders:supplier_bid_withdraw", args=[lot.opportunity_id, lot.pk])

@@ -74,6 +74,9 @@ class BidForm(forms.Form):
             action=action,
             novalidate=True,
         )
+        # A file's Remove button posts this form too (``form="bid-form"``), so
+        # that what was typed is saved before the file is taken out.
+        self.helper.form_id = "bid-form"
 
     @classmethod
     def for_draft(cls, bid: Bid | None, *, action: str, vat_basis: str = "") -> BidForm:

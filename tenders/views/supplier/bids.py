@@ -527,6 +527,16 @@ def bid_file_remove(request: SignedInRequest, pk: int, lot_pk: int, file_pk: int
     bid_file = BidFile.objects.filter(pk=file_pk, bid=bid, revision__isnull=True).first()
     if bid_file is None:
         raise Http404("No such file")
+    if "price" in request.POST or "declarations" in request.POST:
+        # Posted with the bid form (its Remove button): what was typed is kept.
+        typed = BidForm(request.POST, action=_bid_url(lot), vat_basis=opportunity.value_vat_basis)
+        if not typed.is_valid():
+            return _render_bid(request, opportunity, lot, bid, typed)
+        try:
+            bid = _save_draft(user, lot, typed)
+        except BidRefused as exc:
+            typed.add_error(None, str(exc))
+            return _render_bid(request, opportunity, lot, bid, typed)
     try:
         bid_remove_file(bid_file=bid_file, by=user)
     except BidRefused as exc:
