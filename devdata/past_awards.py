@@ -46,7 +46,7 @@ from tenders.models import (
 from tenders.models.bids import new_receipt_reference
 from tenders.services.opportunities import next_reference
 from tenders.services.routes import figures, policy_on
-from tenders.services.spend import add_to_spend_totals
+from tenders.services.spend import add_to_spend_totals, contract_value_including_vat
 
 LONDON = ZoneInfo("Europe/London")
 # The VAT basis a past award's estimate and prices are entered on.
@@ -189,6 +189,11 @@ def record_past_award(
         buyer=buyer,
         supplier=winner.supplier,
         value=winner.price,
+        value_including_vat=contract_value_including_vat(
+            winner.price,
+            opportunity.value_vat_basis,
+            opportunity.policy.vat_rate_percent if opportunity.policy else None,
+        ),
         start_date=contract_start,
         end_date=contract_start + datetime.timedelta(days=30 * past.months),
         supplier_was_local=local[winner.supplier.pk],

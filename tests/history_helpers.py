@@ -145,6 +145,7 @@ def bulk_awarded(buyer: BuyerOrganisation, officer: User, count: int) -> None:
             buyer=buyer,
             supplier=award.bid.supplier,
             value=award.value,
+            value_including_vat=award.value,  # the opportunities are valued including VAT
             start_date=first_day,
             end_date=first_day,
             supplier_was_local=i % 3 == 0,

@@ -239,6 +239,7 @@ def test_awards_at_the_same_moment_all_count(council, officers):
                 buyer=council,
                 supplier=supplier,
                 value=D("10.00"),
+                value_including_vat=D("10.00"),
                 supplier_was_local=i % 2 == 0,
                 supplier_was_sme=True,
                 supplier_was_vcse=False,
@@ -296,3 +297,28 @@ def test_the_scale_builder_rebuilds_the_totals_after_its_contracts(scale_data, c
     assert verify_spend_totals(council) == {}
     years = dashboard(council).years
     assert sum(y.count for y in years) == Contract.objects.filter(buyer=council).count()
+
+
+def test_the_local_share_adds_contracts_up_on_one_vat_basis(council, officers, monkeypatch):
+    """A local contract priced £10,000 excluding VAT and a distant one priced
+    £12,000 including VAT are the same money: the local share is 50%, not
+    45.5% (the totals added each price on its own opportunity's basis)."""
+    from devdata import past_awards
+
+    monkeypatch.setattr(past_awards, "VAT_BASIS", "exclusive")
+    local = awarded(
+        council, officers, datetime.date(2030, 6, 1), "Aire Valley Cleaning Ltd", "10000.00"
+    )
+    monkeypatch.setattr(past_awards, "VAT_BASIS", "inclusive")
+    distant = awarded(
+        council, officers, datetime.date(2030, 6, 2), "Leeds Office Supplies Ltd", "12000.00"
+    )
+    assert (local.value, local.value_including_vat) == (D("10000.00"), D("12000.00"))
+    assert distant.value_including_vat == D("12000.00")
+    assert local.supplier_was_local and not distant.supplier_was_local
+    totals = SpendTotal.objects.filter(buyer=council, financial_year=2030)
+    assert sum(t.value for t in totals) == D("24000.00")
+    assert sum(t.local_value for t in totals) == D("12000.00")
+    assert verify_spend_totals(council) == {}
+    [year] = [y for y in dashboard(council).years if y.start == 2030]
+    assert year.local_share == D("50.0")

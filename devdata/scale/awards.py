@@ -118,6 +118,7 @@ class Awarding:
                 batch.buyer.pk,
                 supplier.pk,
                 price,
+                price,  # scale opportunities are valued including VAT (VALUE_BASIS)
                 start,
                 start + datetime.timedelta(days=365 * rng.choice([1, 2, 3])),
                 supplier.local,
@@ -180,6 +181,7 @@ class Awarding:
                 "buyer_id",
                 "supplier_id",
                 "value",
+                "value_including_vat",
                 "start_date",
                 "end_date",
                 "supplier_was_local",

@@ -225,7 +225,10 @@ class Contract(models.Model):
     supplier = models.ForeignKey(
         "suppliers.SupplierOrganisation", on_delete=models.PROTECT, related_name="contracts"
     )
-    value = models.DecimalField(**MONEY)
+    value = models.DecimalField(**MONEY)  # on the opportunity's VAT basis, as bid
+    # The same including VAT (``contract_value_including_vat``): the local-spend
+    # figures add contracts up on one basis, whatever each opportunity's was.
+    value_including_vat = models.DecimalField(**MONEY)
     start_date = models.DateField()
     end_date = models.DateField()
     # Whether the supplier was local to the buyer at award (for local-spend figures).

@@ -19,6 +19,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, ExtractYear, Substr
 
 from portal.models import BuyerOrganisation
+from tenders import rules
 from tenders.models import Contract, SpendTotal
 from tenders.models.spend import FIGURES, KINDS
 from tenders.rules import financial_year
@@ -40,13 +41,13 @@ def _grouped(contracts: QuerySet[Contract]) -> QuerySet[Contract, dict[str, Any]
     figure is named ``total_`` and its column's name, in ``FIGURES`` order."""
     money = SpendTotal._meta.get_field("value")
     sums = {
-        "total_value": Coalesce(Sum("value"), Value(Decimal(0)), output_field=money),
+        "total_value": Coalesce(Sum("value_including_vat"), Value(Decimal(0)), output_field=money),
         "total_count": Count("pk"),
     }
     for kind in KINDS:
         is_kind = Q(**{f"supplier_was_{kind}": True})
         sums[f"total_{kind}_value"] = Coalesce(
-            Sum("value", filter=is_kind), Value(Decimal(0)), output_field=money
+            Sum("value_including_vat", filter=is_kind), Value(Decimal(0)), output_field=money
         )
         sums[f"total_{kind}_count"] = Count("pk", filter=is_kind)
     return (
@@ -74,6 +75,16 @@ def summed(totals: QuerySet[SpendTotal]) -> QuerySet[SpendTotal, dict[str, Any]]
         .order_by(*GROUP)
     )
     return rows
+
+
+def contract_value_including_vat(
+    value: Decimal, vat_basis: str, vat_rate_percent: Decimal | None
+) -> Decimal:
+    """A contract's price including VAT, to the penny (rounded up, as every
+    conversion: ``rules.to_basis``), at its opportunity's policy's rate (the
+    usual 20% without one). Kept with the contract when it is written."""
+    rate = vat_rate_percent if vat_rate_percent is not None else Decimal("20.00")
+    return rules.to_basis(value, entered=vat_basis, basis=rules.INCLUSIVE, vat_rate_percent=rate)
 
 
 def _group(contract: Contract) -> dict[str, Any]:
@@ -114,10 +125,12 @@ def add_to_spend_totals(contract: Contract) -> None:
         "sme": contract.supplier_was_sme,
         "vcse": contract.supplier_was_vcse,
     }
-    increments = {"value": F("value") + contract.value, "count": F("count") + 1}
+    # On one basis, including VAT, whatever each opportunity's was.
+    value = contract.value_including_vat
+    increments = {"value": F("value") + value, "count": F("count") + 1}
     for kind in KINDS:
         if is_kind[kind]:
-            increments[f"{kind}_value"] = F(f"{kind}_value") + contract.value
+            increments[f"{kind}_value"] = F(f"{kind}_value") + value
             increments[f"{kind}_count"] = F(f"{kind}_count") + 1
     SpendTotal.objects.filter(pk=pk).update(**increments)
 
