@@ -357,8 +357,9 @@ class PaymentTotal(models.Model):
     month = models.DateField()  # the first day
     department = models.CharField(max_length=200)
     category = models.CharField(max_length=200)  # ``selectors.category_of``
-    # The payment's own postcode (used when its payee has none): given or not,
-    # and its district as ``selectors.payee_locality`` works it out.
+    # The payment's own postcode (before its payee's, which is used when the
+    # payment has none): given or not, and its district as
+    # ``selectors.payee_locality`` works it out.
     postcode_given = models.BooleanField()
     postcode_district = models.CharField(max_length=10)
     amount = models.DecimalField(**AMOUNT)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import TextChoices
 
@@ -521,7 +522,13 @@ _DMONY = re.compile(rf"^(\d{{1,2}})[- ]([A-Za-z]{{3,9}})[- ](\d+){_TIME}$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 NOT_A_DATE = "is not a date such as 31/01/2024"
-TWO_DIGIT_YEAR = "has a two-digit year: write the year in full, such as 31/01/2024"
+TWO_DIGIT_YEAR = (
+    "has a two-digit year that would be after today: write the year in full, such as 31/01/2024"
+)
+# A two-digit year is read as this century's when that is not after today and
+# this many days (an export's "31-JAN-24"); later, it is refused, never guessed.
+TWO_DIGIT_YEAR_AHEAD_DAYS = 31
+UK = ZoneInfo("Europe/London")
 
 
 def _is_time(hour: str | None, minute: str | None, second: str | None, half: str | None) -> bool:
@@ -532,19 +539,36 @@ def _is_time(hour: str | None, minute: str | None, second: str | None, half: str
     return int(hour) in hours and int(minute or 0) < 60 and int(second or 0) < 60
 
 
-@functools.lru_cache(maxsize=8192)
 def read_date(text: str) -> datetime.date | str:
     """A date from "31/01/2024", "2024-01-31", "31-Jan-2024" (each may have a
     time after it: the date is what counts) or an Excel serial day (45322);
     else why it is not one, to follow the date in quotes. A two-digit year
-    ("31/01/24") is refused, never guessed: a pivot would read "99" as 1999
-    or as 2099, and either puts a payment in the wrong financial year."""
+    ("31-JAN-24", as some finance systems export) is this century's when that
+    is not after today (and a month), else refused, never guessed: "99" is
+    not 2099, and a payment is never put in a year still to come."""
+    found = _read_date(text)
+    if not isinstance(found, tuple):
+        return found
+    year, month, day = found
+    try:
+        when = datetime.date(2000 + year, month, day)
+    except ValueError:
+        return NOT_A_DATE
+    today = datetime.datetime.now(UK).date()
+    ahead = today + datetime.timedelta(days=TWO_DIGIT_YEAR_AHEAD_DAYS)
+    return TWO_DIGIT_YEAR if when > ahead else when
+
+
+@functools.lru_cache(maxsize=8192)
+def _read_date(text: str) -> datetime.date | str | tuple[int, int, int]:
+    """``read_date`` of what does not depend on today: a two-digit year is
+    given back as (year, month, day) for ``read_date`` to decide."""
     value = (text or "").strip()
     try:
         if match := _DMY.match(value):
             day, month, year, *time = match.groups()
-            if len(year) == 2:
-                return TWO_DIGIT_YEAR
+            if len(year) == 2 and _is_time(*time):
+                return int(year), int(month), int(day)
             if len(year) != 4 or not _is_time(*time):
                 return NOT_A_DATE
             return datetime.date(int(year), int(month), int(day))
@@ -556,8 +580,8 @@ def read_date(text: str) -> datetime.date | str:
             month = _MONTHS.get(month_name[:3].lower())
             if month is None or (len(month_name) > 3 and month_name.lower() not in _MONTH_NAMES):
                 return NOT_A_DATE
-            if len(year) == 2:
-                return TWO_DIGIT_YEAR
+            if len(year) == 2 and _is_time(*time):
+                return int(year), month, int(day)
             if len(year) != 4 or not _is_time(*time):
                 return NOT_A_DATE
             return datetime.date(int(year), month, int(day))
@@ -749,9 +773,17 @@ def shape_refusal(line: int, values: list[str], headers: int) -> str:
             f"and a value in quotes runs on to line {last}: check for a quote that is not closed"
         )
     if len(values) > headers:
+        # Blank values past the last header are no proof of a trailing comma:
+        # "£1,234.56" unquoted in the last-but-one column leaves one too.
+        blank_end = not any(v.strip() for v in values[headers:])
         return (
             f"Line {line} has {len(values)} values but the file's headers name {headers}: "
             "check for an amount with a comma that is not in quotes"
+            + (
+                ", or a comma at the end of each row that the headers do not have"
+                if blank_end
+                else ""
+            )
         )
     return ""
 

@@ -18,7 +18,7 @@ from ledger.services.imports import (
     remembered_columns,
     summary_line,
 )
-from ledger.spendfile import ImportRefused, missing_fields
+from ledger.spendfile import Field, ImportRefused, missing_fields
 from portal.models import BuyerOrganisation, Role, User
 
 # A file read from disk by someone at the server is not an upload through the
@@ -72,7 +72,8 @@ class Command(BaseCommand):
         if options["mapping"] and mapping is not None:
             # A mapping named: its columns, as confirmed (each must be in the file).
             columns = dict(mapping.columns)
-            absent = [h for h in columns.values() if h not in headers]
+            # In the Code's order of the fields (a mapping's own order is not kept).
+            absent = [columns[f] for f in Field if f in columns and columns[f] not in headers]
             if absent:
                 raise CommandError(
                     f"{name}: line 1: the mapping {mapping_name!r} reads the column"
