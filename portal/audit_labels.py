@@ -40,6 +40,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.two_factor_set_up": "Two-factor sign-in set up",
     "user.two_factor_verified": "Two-factor code accepted",
     "user.two_factor_failed": "Two-factor code refused",
+    "user.two_factor_code_reused": "Two-factor code refused: already used",
     "user.two_factor_reset": "Two-factor sign-in reset",
     "user.recovery_code_used": "Recovery code used",
     "user.recovery_codes_replaced": "Recovery codes replaced",

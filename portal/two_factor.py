@@ -221,7 +221,14 @@ def _check(
                 return on_accept(device)
             if _already_used(device, code):
                 # Right, but spent: someone signing in on a second device within
-                # the same 30 seconds. Told to wait for the next code; not counted.
+                # the same 30 seconds. Told to wait for the next code; not counted
+                # towards the lockout, but kept in the trail (a replayed code).
+                audit.record(
+                    actor=user,
+                    action="user.two_factor_code_reused",
+                    obj=user,
+                    context={"email": user.email, "method": method, **_client(request)},
+                )
                 return Outcome(Result.REUSED)
         audit.record(
             actor=user,
@@ -241,7 +248,9 @@ def _already_used(device: Any, code: str) -> bool:
     last_t = getattr(device, "last_t", -1)
     if not isinstance(device, TOTPDevice) or last_t < 0 or not code.strip().isdigit():
         return False
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    # ``last_t`` is the time step with the device's drift already in it: the
+    # code of that step is read with no drift added again.
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
     totp.time = device.t0 + last_t * device.step
     return totp.token() == int(code.strip())
 

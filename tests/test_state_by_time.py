@@ -934,6 +934,17 @@ def test_an_awarded_opportunity_shows_the_band_it_was_awarded_in_everywhere(
     assert "Invited tender" in register and "Three quotes" not in register
     release = release_for(export_queryset().get(pk=opportunity.pk))
     assert release["tender"]["procurementMethodDetails"].endswith(": Invited tender")
+    # An opportunity awarded before the award's band was stored takes it from
+    # its award's route check (migration tenders 0019).
+    import importlib
+
+    from django.apps import apps
+
+    Opportunity.objects.filter(pk=opportunity.pk).update(band_name="Three quotes")
+    backfill = importlib.import_module("tenders.migrations.0019_awarded_band_as_recorded")
+    backfill.forwards(apps, None)
+    opportunity.refresh_from_db()
+    assert opportunity.band_name == "Invited tender"
 
 
 # --- Every demo opportunity: the page and the command agree -------------------------------

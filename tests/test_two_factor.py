@@ -254,8 +254,26 @@ def test_a_code_works_once(client, officer, clock):
         in error_summary(page)
     )
     assert not AuditEvent.objects.filter(actor=officer, action="user.two_factor_failed").exists()
+    assert AuditEvent.objects.filter(actor=officer, action="user.two_factor_code_reused").exists()
     clock.shift(datetime.timedelta(seconds=30))
     assert client.post(VERIFY, {"code": code_for(officer)})["Location"] == reverse("home")
+
+
+def test_a_code_already_used_is_known_after_the_app_clock_drifted(officer):
+    """django-otp keeps the step it accepted with the drift in it: the code of
+    that step is the one already used, whatever the device's drift."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.two_factor import _already_used
+
+    device = TOTPDevice.objects.get(user=officer, confirmed=True)
+    for drift in (0, 1, -1):
+        device.drift, device.last_t = drift, 59_000_000
+        at_step = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
+        at_step.time = device.t0 + device.last_t * device.step
+        assert _already_used(device, f"{at_step.token():0{device.digits}d}"), drift
+        assert not _already_used(device, f"{(at_step.token() + 1) % 10**6:06d}"), drift
 
 
 def test_the_second_step_returns_to_the_page_first_asked_for(client, officer, clock):

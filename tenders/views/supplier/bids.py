@@ -566,7 +566,8 @@ def bid_withdraw_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRes
             messages.success(
                 request,
                 f"You have withdrawn your bid for {lot}. The council will not open it: its "
-                "audit trail records only that you withdrew it. You can "
+                "audit trail keeps only when you submitted and withdrew it, with your files' "
+                "names and fingerprints, never your price or your files. You can "
                 f"submit it again until {london_time(opportunity.submission_deadline)} (UK time).",
             )
             return redirect(_bid_url(lot))
