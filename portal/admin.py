@@ -272,6 +272,9 @@ class NotificationAdmin(UncountedAdmin):
     search_fields = ["recipient__email", "event", "idempotency_key"]
     show_full_result_count = False
     actions = ["retry"]
+    # A message's context holds its one-use links (a password reset, an
+    # invitation to join, an unlock): never shown, to superusers either.
+    exclude = ["context"]
 
     def get_queryset(self, request: HttpRequest):
         # Receipts would tell who bid before the box is opened.

@@ -255,3 +255,22 @@ def test_no_reset_link_for_an_account_switched_off_or_without_a_password(
         assert ask(person.email)["Location"] == reverse("password_reset_done")
     assert mail.outbox == []
     assert not AuditEvent.objects.filter(action="user.password_reset_requested").exists()
+
+
+def test_no_one_use_link_is_shown_in_django_admin(client, ask, local_supplier_user, admin_user):
+    """A reset link waits in the outbox's context until it is sent: Django
+    admin never shows a message's context, to a superuser either, or the
+    superuser could reset the person's password as them."""
+    from portal.models import Notification
+    from portal.row_keys import key_for
+
+    ask(local_supplier_user.email)
+    (message,) = links_to(local_supplier_user)
+    link = next(word for word in message.body.split() if "/password-reset/" in word)
+    notification = Notification.objects.get(event="security.password_reset")
+    client.force_login(admin_user)
+    page = client.get(
+        reverse("admin:portal_notification_change", args=[key_for(Notification, notification.pk)])
+    ).content.decode()
+    assert notification.event in page
+    assert link.rsplit("/", 2)[-2] not in page
