@@ -479,3 +479,35 @@ def test_the_pages_word_the_figures_in_force_and_say_when_one_is_to_check(client
     assert "invitations to tender worth over £5,500." in invitations
     overview = client.get(reverse("transparency:index")).content.decode()
     assert "(over £5,500)" in overview
+
+
+def test_the_notice_is_owed_by_procurements_started_under_the_act(client, auditor, history):
+    """The Procurement Act governs procurements started from 24 February 2025
+    (RULES §1): the contract details notice's figure is the one in force when
+    the invitations went out, not on the award day (UK dates)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from tenders.models import Opportunity
+
+    uk = ZoneInfo("Europe/London")
+    contract = Contract.objects.get(award__lot__opportunity__title="=HYPERLINK(evil) cleaning")
+    opportunity = contract.award.lot.opportunity
+    client.force_login(auditor)
+
+    def notice() -> str:
+        response = client.get(reverse("transparency:register_csv"), {"year": "2026"})
+        rows = list(csv.DictReader(io.StringIO(response.getvalue().decode().lstrip("\ufeff"))))
+        (row,) = [r for r in rows if r["Title"].endswith("cleaning") and "HYPERLINK" in r["Title"]]
+        page = client.get(reverse("transparency:register")).content.decode()
+        on_page = "Contract details notice" in page.split("HYPERLINK(evil) cleaning", 1)[1][:2000]
+        assert on_page == (row["Contract details notice"] == "Required")
+        return row["Contract details notice"]
+
+    assert notice() == "Required"
+    for started, owed in [
+        (dt.datetime(2025, 2, 23, 23, 59, tzinfo=uk), "Not required"),
+        (dt.datetime(2025, 2, 24, 0, 0, tzinfo=uk), "Required"),
+    ]:
+        Opportunity.objects.filter(pk=opportunity.pk).update(published_at=started)
+        assert notice() == owed, started

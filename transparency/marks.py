@@ -91,10 +91,25 @@ def value_including_vat(contract: Contract) -> Decimal:
     )
 
 
+def notice_day(published_at: datetime.datetime | None, awarded_on: datetime.date) -> datetime.date:
+    """The day whose contract details notice figure applies: the day (UK) the
+    procurement started, when its invitations went out. The Procurement Act
+    governs procurements started from 24 February 2025 (RULES §1), so one
+    started before then and awarded after owes no notice. Without a
+    publication recorded, the award day."""
+    return timezone.localdate(published_at) if published_at is not None else awarded_on
+
+
+def _day(name: str, contract: Contract) -> datetime.date:
+    if name == NOTICE:
+        return notice_day(contract.award.lot.opportunity.published_at, contract.awarded_on)
+    return contract.awarded_on
+
+
 def _figure(name: str, contract: Contract, figures: Figures | None) -> Decimal | None:
     if figures is None:
         figures = load_figures((name,))
-    return figures.on(name, contract.awarded_on)
+    return figures.on(name, _day(name, contract))
 
 
 def _notice_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
@@ -108,7 +123,8 @@ def code_due(value_including_vat: Decimal, figure: Decimal | None) -> bool:
 
 
 def needs_contract_details_notice(contract: Contract, figures: Figures | None = None) -> bool:
-    """At or above the contract details notice figure in force on the award day."""
+    """At or above the contract details notice figure in force when the
+    procurement started (``notice_day``)."""
     return _notice_due(value_including_vat(contract), _figure(NOTICE, contract, figures))
 
 
@@ -129,9 +145,10 @@ class Marks:
 def marks_for(contract: Contract, figures: Figures | None = None) -> Marks:
     """Both marks and the figures they were judged against (one row of a register)."""
     figures = figures if figures is not None else load_figures()
-    day = contract.awarded_on
     return marks_with(
-        value_including_vat(contract), figures.on(NOTICE, day), figures.on(TRANSPARENCY, day)
+        value_including_vat(contract),
+        figures.on(NOTICE, _day(NOTICE, contract)),
+        figures.on(TRANSPARENCY, _day(TRANSPARENCY, contract)),
     )
 
 

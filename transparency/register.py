@@ -104,7 +104,7 @@ ROW_COLUMNS = (
     "options_value",
     "cpv_description",
     "vat_rate",
-    "notice_figure",
+    "published_at",
     "transparency_figure",
     "rows_in_all",
 )
@@ -116,9 +116,7 @@ SELECT c.id, c.awarded_on, c.value, c.supplier_was_local, c.supplier_was_sme,
        o.value_vat_basis, o.options_value,
        (SELECT cpv.description FROM cpv_cpvcode cpv WHERE cpv.code = o.cpv_id),
        (SELECT p.vat_rate_percent FROM tenders_procurementpolicy p WHERE p.id = o.policy_id),
-       (SELECT f.amount FROM tenders_statutoryfigure f
-         WHERE f.name = %s AND f.effective_from <= c.awarded_on
-         ORDER BY f.effective_from DESC LIMIT 1),
+       o.published_at,
        (SELECT f.amount FROM tenders_statutoryfigure f
          WHERE f.name = %s AND f.effective_from <= c.awarded_on
          ORDER BY f.effective_from DESC LIMIT 1),
@@ -159,8 +157,8 @@ class RegisterRecord(TypedDict):
     options_value: Decimal
     cpv_description: str
     vat_rate: Decimal | None  # None without a policy
-    notice_figure: Decimal | None  # None before the first figure in force
-    transparency_figure: Decimal | None
+    published_at: datetime.datetime | None  # the notice's figure is the one then (marks)
+    transparency_figure: Decimal | None  # None before the first figure in force
     rows_in_all: int
 
 
@@ -176,7 +174,7 @@ def _readers() -> dict[str, Callable[[Any], Any]]:
         "estimate": reader(Lot, "estimated_value"),
         "options_value": reader(Opportunity, "options_value"),
         "vat_rate": reader(ProcurementPolicy, "vat_rate_percent"),
-        "notice_figure": reader(StatutoryFigure, "amount"),
+        "published_at": reader(Opportunity, "published_at"),
         "transparency_figure": reader(StatutoryFigure, "amount"),
     }
 
@@ -187,7 +185,7 @@ def _read_rows(contracts: QuerySet[Contract], offset: int, limit: int) -> list[R
     with connection.cursor() as cursor:
         cursor.execute(
             ROWS_SQL.format(count=count, page=ids),
-            [marks.NOTICE, marks.TRANSPARENCY, *count_params, *id_params],
+            [marks.TRANSPARENCY, *count_params, *id_params],
         )
         rows = cursor.fetchall()
     readers = _readers()
@@ -409,6 +407,8 @@ def register_rows(contracts: list[RegisterRecord]) -> list[RegisterRow]:
     """The rows of a page of the register, in order, from ``ROWS_SQL``'s rows."""
     history = url_for_pk("transparency:opportunity_history")
     supplier_history = url_for_pk("transparency:supplier_history")
+    # The notice's figure is the one in force when each procurement started.
+    notices = marks.load_figures((marks.NOTICE,)) if contracts else marks.Figures()
     rows = []
     for c in contracts:
         title = c["title"]
@@ -438,7 +438,7 @@ def register_rows(contracts: list[RegisterRecord]) -> list[RegisterRow]:
                     marks.including_vat(
                         marks.whole_value(c["value"], c["options_value"]), basis, c["vat_rate"]
                     ),
-                    c["notice_figure"],
+                    notices.on(marks.NOTICE, marks.notice_day(c["published_at"], c["awarded_on"])),
                     c["transparency_figure"],
                 ),
             )
