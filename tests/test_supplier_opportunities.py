@@ -633,3 +633,5 @@ def test_the_list_says_where_the_suppliers_own_bid_stands(
     assert "You have not told the council yet" not in page and 'name="intention"' not in page
     page = client.get(reverse("tenders:opportunity_detail", args=[drafted.pk])).content.decode()
     assert "You have not told the council yet" in page and 'name="intention"' in page
+    # The same words and colour for a draft here as in the list.
+    assert 'govuk-tag--yellow">Draft, not submitted</strong>' in page
