@@ -692,3 +692,32 @@ def test_the_opportunity_page_while_closed_makes_a_fixed_number_of_queries(
         response = client.get(url)
     assert response.context["bids"]["state"] == "first_confirmed"
     assert response.context["bids"]["can_open"]
+
+
+def test_a_supplier_winning_two_lots_has_both_contracts_in_its_history(
+    published, clock, officer, second_officer, auditor
+):
+    """The auditor's supplier history listed one contract per opportunity:
+    a supplier that won two lots showed one."""
+    from tenders.services import award_lot, score_set
+
+    for lot_number in (1, 2):
+        submit(published, 1, f"{3900 + lot_number}.00", lot_number)
+    open_box(clock, published, officer, second_officer)
+    today = timezone.localdate()
+    for bid in Bid.objects.filter(opportunity=published):
+        for criterion in published.criteria.filter(is_price=False):
+            score_set(bid=bid, criterion=criterion, mark=D("70"), comment="Sound.", by=officer)
+        award_lot(
+            lot=bid.lot,
+            by=officer,
+            reasons="Only bid.",
+            start_date=today,
+            end_date=today + datetime.timedelta(days=30),
+        )
+    supplier = bid.supplier
+    page = main_text(
+        signed_in(auditor).get(reverse("transparency:supplier_history", args=[supplier.pk]))
+    )
+    assert "£3,901.00" in page and "£3,902.00" in page
+    assert page.count(published.reference) >= 3  # two contracts and the invitation

@@ -307,7 +307,7 @@ class Dealing:
     was_local: bool
     justification: str
     bid: str  # "Submitted", "Withdrawn", "" or "Sealed until opening"
-    contract: Contract | None
+    won: bool  # a contract for at least one of its lots
 
 
 def supplier_record(supplier: SupplierOrganisation, buyer: BuyerOrganisation) -> dict[str, Any]:
@@ -326,12 +326,13 @@ def supplier_record(supplier: SupplierOrganisation, buyer: BuyerOrganisation) ->
         .annotate(opened=Exists(opened), bid=Exists(submitted), withdrew=Exists(withdrawn))
         .order_by("-invited_at", "-pk")[:200]
     )
-    contracts = {
-        c.award.lot.opportunity_id: c
-        for c in Contract.objects.filter(supplier=supplier, buyer=buyer).select_related(
-            "award__lot"
-        )
-    }
+    # Every contract (a supplier may win several lots of one opportunity).
+    contracts = list(
+        Contract.objects.filter(supplier=supplier, buyer=buyer)
+        .select_related("award__lot__opportunity")
+        .order_by("-awarded_on", "-pk")
+    )
+    won = {c.award.lot.opportunity_id for c in contracts}
     dealings = []
     for invitation in invitations:
         if not invitation.opened:
@@ -349,7 +350,7 @@ def supplier_record(supplier: SupplierOrganisation, buyer: BuyerOrganisation) ->
                 invitation.was_local,
                 invitation.non_local_justification,
                 bid,
-                contracts.get(invitation.opportunity_id),
+                invitation.opportunity_id in won,
             )
         )
     # The supplier's and the portal's events, and this council's people's
@@ -361,6 +362,6 @@ def supplier_record(supplier: SupplierOrganisation, buyer: BuyerOrganisation) ->
     )
     return {
         "dealings": dealings,
-        "contracts": sorted(contracts.values(), key=lambda c: c.awarded_on, reverse=True),
+        "contracts": contracts,
         "events": described(events),
     }
