@@ -137,6 +137,21 @@ def test_two_awards_to_one_supplier_in_a_year_are_not_flagged_three_are(council,
     assert row.supplier_name == "Aire Valley Cleaning Ltd"
 
 
+def test_repeat_awards_add_up_their_prices_on_one_vat_basis(council, award, monkeypatch):
+    """A price entered excluding VAT is added as it is including VAT (the
+    total mixed the two)."""
+    from devdata import past_awards
+
+    monkeypatch.setattr(past_awards, "VAT_BASIS", "exclusive")
+    award(day(0))  # £5,000 excluding VAT: £6,000 including
+    monkeypatch.setattr(past_awards, "VAT_BASIS", "inclusive")
+    award(day(100))
+    award(day(200))
+    row = flag_report(council, flag="repeat-awards").page[0]
+    assert "Together £16,000.00, including VAT." in row.why
+    assert "£6,000.00" in row.why
+
+
 def test_repeat_awards_count_day_365_but_not_day_366(council, award):
     award(day(0))
     award(day(100))

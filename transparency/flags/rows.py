@@ -83,14 +83,24 @@ def repeat_award_rows(hits: Sequence[WindowHit]) -> list[FlagRow]:
     names = category_names({h.key for h in hits})
     rows = []
     for hit in hits:
-        contract, others = hit.contract, hit.others
+        rate = hit.figures.vat_rate_percent
+
+        def including_vat(c: ContractFact, rate: Decimal = rate) -> Decimal:
+            # Each contract's price on one basis, whatever its opportunity's was.
+            return rules.to_basis(
+                c.value, entered=c.vat_basis, basis=rules.INCLUSIVE, vat_rate_percent=rate
+            )
+
+        contract = hit.contract
+        others = [(c, including_vat(c)) for c, _ in hit.others]
         count = len(others) + 1
-        total = contract.value + sum((value for _, value in others), Decimal(0))
+        this = including_vat(contract)
+        total = this + sum((value for _, value in others), Decimal(0))
         why = (
             f"The {_ordinal(count)} contract to {contract.supplier_name} for work in "
             f"{_category(hit.key, names)} within {REPEAT_AWARDS_WINDOW_DAYS} days: this one "
-            f"({rules.money(contract.value)}) and {_named(others, suppliers=False)}. Together "
-            f"{rules.money(total)}."
+            f"({rules.money(this)}) and {_named(others, suppliers=False)}. Together "
+            f"{rules.money(total)}, including VAT."
         )
         rows.append(_contract_row(contract, why))
     return rows
