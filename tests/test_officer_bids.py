@@ -721,3 +721,9 @@ def test_a_supplier_winning_two_lots_has_both_contracts_in_its_history(
     )
     assert "£3,901.00" in page and "£3,902.00" in page
     assert page.count(published.reference) >= 3  # two contracts and the invitation
+    # The opportunity's history names every bidder written to, lot by lot.
+    history = main_text(
+        signed_in(auditor).get(reverse("transparency:opportunity_history", args=[published.pk]))
+    )
+    assert history.count("Outcome letters sent to every bidder") == 2
+    assert f"Letters sent to {supplier.legal_name} (successful)" in history

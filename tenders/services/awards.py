@@ -392,7 +392,7 @@ def _make_award(
             "reasons": reasons.strip(),
         },
     )
-    _outcome_letters(lot, award, ranking)
+    _outcome_letters(lot, award, ranking, by=by)
     if not opportunity.lots.filter(award__isnull=True).exists():
         lifecycle.move(opportunity, "award", by=by)
     return award
@@ -412,15 +412,18 @@ def lot_bidders(lot: Lot, ranking: list[Ranked]) -> list[Bid]:
     return [row.bid for row in ranking] + excluded_bids(lot)
 
 
-def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked]) -> None:
+def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked], *, by: User) -> None:
     """Every bidder gets its letter (``outcome_letter``): the winner, every
-    other ranked bid and every excluded one, in the inbox and by email."""
+    other ranked bid and every excluded one, in the inbox and by email; the
+    trail names each bidder written to, so an auditor can see every
+    unsuccessful one was told."""
     opportunity = lot.opportunity
     criteria = list(opportunity.criteria.all())
     contact = opportunity_contact(opportunity)
     several = opportunity.lots.count() > 1
     bids = lot_bidders(lot, ranking)
     questions = moderated_lines([bid.pk for bid in bids])
+    sent: list[str] = []
     for bid in bids:
         letter = outcome_letter(
             lot,
@@ -435,6 +438,16 @@ def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked]) -> None:
         people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
         event = WON.name if letter["outcome"] == "won" else LOST.name
         notify(event, people, dict(letter), obj=bid)
+        sent.append(
+            f"{bid.supplier.legal_name} ("
+            f"{'successful' if letter['outcome'] == 'won' else 'not successful'})"
+        )
+    audit.record(
+        actor=by,
+        action="lot.outcome_letters_sent",
+        obj=opportunity,
+        context={"lot": lot.pk, "letters": sent},
+    )
 
 
 # --- Outcome letters --------------------------------------------------------------------
