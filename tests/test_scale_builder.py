@@ -62,7 +62,7 @@ FINGERPRINT = {
     "tenders_bidfile": (135, "ed0d4c183c868c89"),
     "tenders_bidrevision": (61, "139b5d631ab2b928"),
     "tenders_boxopening": (14, "6d59b9c346442389"),
-    "tenders_contract": (19, "d28cf78665cbfb10"),
+    "tenders_contract": (19, "85845708779ade6d"),
     "tenders_criterion": (49, "f4ddc52b806a048b"),
     "tenders_invitation": (62, "c5de7cb3085b2519"),
     "tenders_lot": (33, "3b90e62fb0d7a2da"),
