@@ -46,7 +46,7 @@ from tenders.models import (
 from tenders.models.bids import new_receipt_reference
 from tenders.services.opportunities import next_reference
 from tenders.services.routes import figures, policy_on
-from tenders.services.spend import add_to_spend_totals, contract_value_including_vat
+from tenders.services.spend import add_to_spend_totals
 
 LONDON = ZoneInfo("Europe/London")
 # The VAT basis a past award's estimate and prices are entered on.
@@ -189,7 +189,7 @@ def record_past_award(
         buyer=buyer,
         supplier=winner.supplier,
         value=winner.price,
-        value_including_vat=contract_value_including_vat(
+        value_including_vat=rules.including_vat(
             winner.price,
             opportunity.value_vat_basis,
             opportunity.policy.vat_rate_percent if opportunity.policy else None,

@@ -107,6 +107,17 @@ def financial_year(day: datetime.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+DEFAULT_VAT_RATE = Decimal("20.00")  # the standard rate, where no policy gives one
+
+
+def including_vat(value: Decimal, vat_basis: str, vat_rate_percent: Decimal | None) -> Decimal:
+    """A price entered on ``vat_basis`` including VAT, at the policy's rate (the
+    standard rate without a policy), in pence rounded up (``to_basis``): what
+    the marks judge and the local-spend figures add up."""
+    rate = vat_rate_percent if vat_rate_percent is not None else DEFAULT_VAT_RATE
+    return to_basis(value, entered=vat_basis, basis=INCLUSIVE, vat_rate_percent=rate)
+
+
 def financial_year_label(start: int) -> str:
     """``2026`` → ``"2026–27"``: the financial year 1 April 2026 to 31 March 2027,
     written the same way on every page and in every CSV."""

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portal.models import BuyerOrganisation
 from tenders.models import Opportunity, OpportunityStatus, VatBasis
-from tenders.rules import financial_year, financial_year_label, money
+from tenders.rules import financial_year, financial_year_label, including_vat, money
 from transparency import marks
 
 # What a row shows of an opportunity (and its policy's VAT rate, its department).
@@ -143,7 +143,7 @@ def rows(opportunities: Iterable[Opportunity], figures: marks.Figures) -> Iterat
         day = timezone.localdate(opportunity.published_at)
         policy = opportunity.policy
         estimate: Decimal = opportunity.estimated_value  # type: ignore[attr-defined]
-        value = marks.including_vat(
+        value = including_vat(
             estimate,
             opportunity.value_vat_basis,
             policy.vat_rate_percent if policy is not None else None,

@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
-from tenders.models import Contract, StatutoryFigure, VatBasis
-from tenders.rules import PENNY
+from tenders.models import Contract, StatutoryFigure
+from tenders.rules import DEFAULT_VAT_RATE, including_vat
 
 NOTICE = "contract_details_notice"
 TRANSPARENCY = "transparency_publication"
 # A policy's own default, for an opportunity that never had its route decided.
-DEFAULT_VAT_RATE = Decimal("20.00")
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,6 @@ def load_figures(names: tuple[str, ...] = (NOTICE, TRANSPARENCY)) -> Figures:
 def vat_rate_percent(contract: Contract) -> Decimal:
     policy = contract.award.lot.opportunity.policy
     return policy.vat_rate_percent if policy is not None else DEFAULT_VAT_RATE
-
-
-def including_vat(value: Decimal, vat_basis: str, rate_percent: Decimal | None) -> Decimal:
-    """A value priced on ``vat_basis`` including VAT at the policy's rate (the
-    default rate without a policy), to the penny, rounded up."""
-    if vat_basis != VatBasis.EXCLUSIVE:
-        return value
-    rate = rate_percent if rate_percent is not None else DEFAULT_VAT_RATE
-    return (value * (Decimal(1) + rate / Decimal(100))).quantize(PENNY, rounding=ROUND_CEILING)
 
 
 def whole_value(price: Decimal, options_value: Decimal) -> Decimal:

@@ -29,7 +29,7 @@ from tenders.models import (
     StatutoryFigure,
     VatBasis,
 )
-from tenders.rules import financial_year_range, money
+from tenders.rules import financial_year_range, including_vat, money
 from transparency import marks
 
 # Value bands an auditor asks about, in £ (the value awarded, as priced).
@@ -435,7 +435,7 @@ def register_rows(contracts: list[RegisterRecord]) -> list[RegisterRow]:
                 value_basis=VatBasis(basis).label,
                 options=money(c["options_value"]) if c["options_value"] else "",
                 marks=marks.marks_with(
-                    marks.including_vat(
+                    including_vat(
                         marks.whole_value(c["value"], c["options_value"]), basis, c["vat_rate"]
                     ),
                     notices.on(marks.NOTICE, marks.notice_day(c["published_at"], c["awarded_on"])),

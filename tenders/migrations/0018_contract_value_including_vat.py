@@ -9,7 +9,7 @@ PENNY = Decimal("0.01")
 
 
 def including_vat(value, basis, rate):
-    # As ``tenders.services.spend.contract_value_including_vat`` (a migration
+    # As ``tenders.rules.including_vat`` (a migration
     # keeps its own copy: the function may change, this step must not).
     if basis != "exclusive":
         return value

@@ -226,7 +226,7 @@ class Contract(models.Model):
         "suppliers.SupplierOrganisation", on_delete=models.PROTECT, related_name="contracts"
     )
     value = models.DecimalField(**MONEY)  # on the opportunity's VAT basis, as bid
-    # The same including VAT (``contract_value_including_vat``): the local-spend
+    # The same including VAT (``rules.including_vat``): the local-spend
     # figures add contracts up on one basis, whatever each opportunity's was.
     value_including_vat = models.DecimalField(**MONEY)
     start_date = models.DateField()

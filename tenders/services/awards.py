@@ -37,7 +37,7 @@ from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
 from tenders.services.opportunities import invited_counts, opportunity_contact
 from tenders.services.routes import RouteRefused, RouteResult, check_route, record_check
-from tenders.services.spend import add_to_spend_totals, contract_value_including_vat
+from tenders.services.spend import add_to_spend_totals
 
 # --- Evaluation -------------------------------------------------------------------------
 
@@ -366,7 +366,7 @@ def _make_award(
         buyer=opportunity.buyer,
         supplier=supplier,
         value=chosen.price,
-        value_including_vat=contract_value_including_vat(
+        value_including_vat=rules.including_vat(
             chosen.price,
             opportunity.value_vat_basis,
             opportunity.policy.vat_rate_percent if opportunity.policy else None,

@@ -19,7 +19,6 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, ExtractYear, Substr
 
 from portal.models import BuyerOrganisation
-from tenders import rules
 from tenders.models import Contract, SpendTotal
 from tenders.models.spend import FIGURES, KINDS
 from tenders.rules import financial_year
@@ -75,16 +74,6 @@ def summed(totals: QuerySet[SpendTotal]) -> QuerySet[SpendTotal, dict[str, Any]]
         .order_by(*GROUP)
     )
     return rows
-
-
-def contract_value_including_vat(
-    value: Decimal, vat_basis: str, vat_rate_percent: Decimal | None
-) -> Decimal:
-    """A contract's price including VAT, to the penny (rounded up, as every
-    conversion: ``rules.to_basis``), at its opportunity's policy's rate (the
-    usual 20% without one). Kept with the contract when it is written."""
-    rate = vat_rate_percent if vat_rate_percent is not None else Decimal("20.00")
-    return rules.to_basis(value, entered=vat_basis, basis=rules.INCLUSIVE, vat_rate_percent=rate)
 
 
 def _group(contract: Contract) -> dict[str, Any]:

@@ -83,18 +83,12 @@ def repeat_award_rows(hits: Sequence[WindowHit]) -> list[FlagRow]:
     names = category_names({h.key for h in hits})
     rows = []
     for hit in hits:
+        # Each contract's price on one basis, whatever its opportunity's was.
         rate = hit.figures.vat_rate_percent
-
-        def including_vat(c: ContractFact, rate: Decimal = rate) -> Decimal:
-            # Each contract's price on one basis, whatever its opportunity's was.
-            return rules.to_basis(
-                c.value, entered=c.vat_basis, basis=rules.INCLUSIVE, vat_rate_percent=rate
-            )
-
         contract = hit.contract
-        others = [(c, including_vat(c)) for c, _ in hit.others]
+        others = [(c, rules.including_vat(c.value, c.vat_basis, rate)) for c, _ in hit.others]
         count = len(others) + 1
-        this = including_vat(contract)
+        this = rules.including_vat(contract.value, contract.vat_basis, rate)
         total = this + sum((value for _, value in others), Decimal(0))
         why = (
             f"The {_ordinal(count)} contract to {contract.supplier_name} for work in "
