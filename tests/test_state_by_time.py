@@ -848,13 +848,10 @@ def test_the_policy_warns_of_each_statutory_threshold_in_force_during_a_version_
 # --- 6. An award checks the band its value falls in ----------------------------------------
 
 
-def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
-    clock, officer, second_officer, in_process_tasks
-):
-    """A £9,000 single-quote opportunity with one invitee cannot be awarded at
-    £100,000: that value's band needs four invited, three of them local."""
-    opportunity = publish_with_bidders(officer, 1, "9000.00")
-    submit(opportunity, 1, "100000.00")
+def one_marked_bid(clock, opportunity, price, officer, second_officer) -> None:
+    """Bidder 1 bids ``price``; after the deadline two officers open the box and
+    the bid is marked."""
+    submit(opportunity, 1, price)
     clock.move_to(opportunity.submission_deadline + IN_FLIGHT + SECOND)
     box_open(opportunity=opportunity, by=officer)
     box_open(opportunity=opportunity, by=second_officer)
@@ -865,6 +862,15 @@ def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
         comment="Sound.",
         by=officer,
     )
+
+
+def test_an_award_in_a_band_whose_minimums_were_not_met_is_refused(
+    clock, officer, second_officer, in_process_tasks
+):
+    """A £9,000 single-quote opportunity with one invitee cannot be awarded at
+    £100,000: that value's band needs four invited, three of them local."""
+    opportunity = publish_with_bidders(officer, 1, "9000.00")
+    one_marked_bid(clock, opportunity, "100000.00", officer, second_officer)
     before = rows(opportunity)
     today = timezone.localdate()
     with pytest.raises(BandNotMet) as refused:
@@ -901,17 +907,7 @@ def test_an_awarded_opportunity_shows_the_band_it_was_awarded_in_everywhere(
 
     opportunity = publish_with_bidders(officer, 4, "45000.00")
     assert opportunity.band_name == "Three quotes"
-    submit(opportunity, 1, "55000.00")
-    clock.move_to(opportunity.submission_deadline + IN_FLIGHT + SECOND)
-    box_open(opportunity=opportunity, by=officer)
-    box_open(opportunity=opportunity, by=second_officer)
-    score_set(
-        bid=opportunity.bids.get(),
-        criterion=opportunity.criteria.get(is_price=False),
-        mark=D("70"),
-        comment="Sound.",
-        by=officer,
-    )
+    one_marked_bid(clock, opportunity, "55000.00", officer, second_officer)
     today = timezone.localdate()
     award_lot(
         lot=opportunity.lots.get(),

@@ -432,31 +432,37 @@ class Reached:
     unreached: list[str]  # at most ``NAMED_AT_MOST`` names of those no one could be told
 
     @property
+    def missed(self) -> int:
+        return self.invited - self.reached
+
+    def _named(self) -> str:
+        """Those no one can be told: ten by name, then a count."""
+        more = self.missed - len(self.unreached)
+        return ", ".join(self.unreached) + (f" and {more} more" if more else "")
+
+    @property
     def untold(self) -> str:
-        """The sentence for the officer naming those no one could be told
-        (ten, then a count), or "" when every one was told."""
-        missed = self.invited - self.reached
-        if not missed:
+        """The sentence for the officer naming those no one could be told, or
+        "" when every one was told."""
+        if not self.missed:
             return ""
-        more = missed - len(self.unreached)
+        them = "it" if self.missed == 1 else "them"
         return (
-            f"Nobody active at the portal could be told at {', '.join(self.unreached)}"
-            f"{f' and {more} more' if more else ''}: tell {'it' if missed == 1 else 'them'} "
-            "another way."
+            f"Nobody active at the portal could be told at {self._named()}: "
+            f"tell {them} another way."
         )
 
     @property
     def will_not_be_told(self) -> str:
         """The same, before publishing: what the officer can still do about it."""
-        missed = self.invited - self.reached
-        if not missed:
+        if not self.missed:
             return ""
-        more = missed - len(self.unreached)
+        one = self.missed == 1
         return (
-            f"Nobody at {', '.join(self.unreached)}{f' and {more} more' if more else ''} can "
-            f"sign in to the portal yet, so {'it' if missed == 1 else 'they'} will not be told "
-            f"when you publish ({missed} of the {self.invited} suppliers you invited). Invite "
-            f"other suppliers, or tell {'it' if missed == 1 else 'them'} another way."
+            f"Nobody at {self._named()} can sign in to the portal yet, so "
+            f"{'it' if one else 'they'} will not be told when you publish ({self.missed} of "
+            f"the {self.invited} suppliers you invited). Invite other suppliers, or tell "
+            f"{'it' if one else 'them'} another way."
         )
 
 
