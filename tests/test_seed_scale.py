@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -51,14 +52,18 @@ def test_seed_scale_makes_a_small_scale_on_postgresql_and_refuses_a_second_run(
     settings.MEDIA_ROOT = tmp_path / "media"
     out = io.StringIO()
 
-    call_command("seed_scale", "--scale", "0.002", stdout=out)
+    # As the README runs it: with payments drawn from the demo's spending files.
+    call_command("seed_scale", "--scale", "0.002", "--payments", "200", stdout=out)
 
     printed = out.getvalue()
     assert "Demo logins" in printed  # the demo council came first
-    assert "tenders_opportunity" in printed and "Scale data ready in" in printed
-    assert Opportunity.objects.count() == 40
+    # with its opportunities and spending, which the benchmarks read
+    assert "Demo spending" in printed and "200 payments" in printed
+    assert re.search(r"^tenders_opportunity +40$", printed, re.M), printed
+    assert "Scale data ready in" in printed
+    made = Opportunity.objects.count()
     assert scale.present()
     assert (tmp_path / "media" / scale.MEDIA_FOLDER / "shared").is_dir()
     with pytest.raises(CommandError, match="already"):
         call_command("seed_scale", "--scale", "0.002", stdout=io.StringIO())
-    assert Opportunity.objects.count() == 40
+    assert Opportunity.objects.count() == made

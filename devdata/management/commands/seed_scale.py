@@ -81,7 +81,10 @@ class Command(BaseCommand):
         if not BuyerOrganisation.objects.filter(slug="demo-council").exists():
             self.stdout.write("Loading the demo council first (seed_demo)...")
         # Safe to run again: it adds only what is missing, and prints the demo logins.
-        call_command("seed_demo", stdout=self.stdout)
+        # With its opportunities and spending: the benchmarks read the demo's
+        # panel opportunity, receipts and ledger, and the payments are drawn
+        # from its spending files' payees and categories.
+        call_command("seed_demo", opportunities=True, stdout=self.stdout)
         cpv_load(only=[code for code, _, _ in scale.TRADES])
         sizes = scale.Sizes().scaled(options["scale"]) if options["scale"] != 1 else scale.Sizes()
         self.stdout.write(f"Seeding {sizes} ...")
