@@ -173,6 +173,45 @@ def test_register_filters(client, auditor, history, params, titles):
     assert set(listed(register_page(client, **params))) == titles
 
 
+def test_a_value_band_is_the_whole_value_including_vat_that_the_marks_judge(
+    client, auditor, history
+):
+    """£28,000 excluding VAT is £33,600: a contract that needs a contract
+    details notice, in "£30,000 to under £100,000", not under £30,000. The
+    band adds the options and extensions and VAT as the marks do, to the
+    penny rounded up (£24,999.99 excluding VAT is £29,999.99 (rounded up from
+    .988), the last value under £30,000)."""
+    from tenders.models import Opportunity
+
+    def set_value(title, price, basis, options="0.00"):
+        Opportunity.objects.filter(title=title).update(
+            value_vat_basis=basis, options_value=Decimal(options)
+        )
+        Contract.objects.filter(award__lot__opportunity__title=title).update(value=Decimal(price))
+
+    set_value("Cleaning of Bradford markets", "28000.00", "exclusive")  # £33,600.00
+    set_value("Youth clubs", "24999.99", "exclusive")  # £29,999.99
+    set_value("Day care", "4166.67", "exclusive")  # £5,000.01 (rounded up from .004)
+    set_value("=HYPERLINK(evil) cleaning", "20000.00", "inclusive", options="10000.00")
+
+    client.force_login(auditor)
+    bands = {
+        band: set(listed(register_page(client, band=band)))
+        for band in ("to5k", "5k-30k", "30k-100k", "100k+")
+    }
+    assert bands == {
+        "to5k": set(),
+        "5k-30k": {"Youth clubs", "Day care"},
+        "30k-100k": {"Cleaning of Bradford markets", "=HYPERLINK(evil) cleaning"},
+        "100k+": set(),
+    }
+    # Each band agrees with the marks shown on its rows.
+    rows = {row.title: row.marks for row in register_page(client).context["rows"]}
+    assert {t for t, m in rows.items() if m.contract_details_notice} == bands["30k-100k"]
+    assert rows["Youth clubs"].value_including_vat == Decimal("29999.99")
+    assert rows["Day care"].value_including_vat == Decimal("5000.01")
+
+
 def test_register_categories_are_the_divisions_with_contracts(council, history, officer):
     """The category filter offers the CPV divisions the council has awarded
     contracts in: not one it only has an opportunity (no contract) in."""

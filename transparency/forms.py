@@ -44,7 +44,7 @@ class RegisterFilterForm(forms.Form):
     local = _select("Local supplier", "whether the supplier was local")
     sme = _select("SME", "whether the supplier was an SME")
     vcse = _select("VCSE", "whether the supplier was a VCSE")
-    band = _select("Value", "a value band")
+    band = _select("Whole value including VAT", "a value band")
     route = _select("Route", "a route")
 
     def __init__(self, *args: Any, buyer: BuyerOrganisation, **kwargs: Any) -> None:

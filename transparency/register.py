@@ -12,7 +12,8 @@ from typing import Any, TypedDict, cast
 
 from django.core.paginator import Page
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, DecimalField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -29,19 +30,56 @@ from tenders.models import (
     StatutoryFigure,
     VatBasis,
 )
-from tenders.rules import financial_year_range, including_vat, money
+from tenders.rules import (
+    DEFAULT_VAT_RATE,
+    EXCLUSIVE,
+    financial_year_range,
+    including_vat,
+    money,
+)
 from transparency import marks
 
-# Value bands an auditor asks about, in £ (the value awarded, as priced).
-# The edges are the Transparency Code's £5,000 and the contract details
-# notice's £30,000 (RULES.md), then £100,000.
-_5K, _30K, _100K = Decimal("5000.00"), Decimal("30000.00"), Decimal("100000.00")
+# Value bands an auditor asks about, by the figure the marks judge: the
+# contract's whole value (its price and its opportunity's options and
+# extensions, ``marks.whole_value``) including VAT, in pence rounded up
+# (``rules.including_vat``). The edges are the Transparency Code's £5,000 and
+# the contract details notice's £30,000 (RULES.md), then £100,000, so a band
+# agrees with the marks on every row: £28,000 excluding VAT is £33,600, a
+# contract that needs a notice, in "£30,000 to under £100,000".
+#
+# The filters compare the whole value times (100 + the VAT rate), or times 100
+# when priced including VAT, with each edge in hundredths of a pound: no
+# rounding in SQL, and rounding up to the penny is at or under an edge exactly
+# when the unrounded value is (29,999.99 is the last value under £30,000).
+WHOLE_X100 = "whole_including_vat_x100"
 VALUE_BANDS: dict[str, tuple[str, Q]] = {
-    "to5k": ("Up to £5,000", Q(value__lte=_5K)),
-    "5k-30k": ("Over £5,000 and under £30,000", Q(value__gt=_5K, value__lt=_30K)),
-    "30k-100k": ("£30,000 to under £100,000", Q(value__gte=_30K, value__lt=_100K)),
-    "100k+": ("£100,000 and over", Q(value__gte=_100K)),
+    "to5k": ("Up to £5,000", Q(**{f"{WHOLE_X100}__lte": 500_000})),
+    "5k-30k": (
+        "Over £5,000 and under £30,000",
+        Q(**{f"{WHOLE_X100}__gt": 500_000, f"{WHOLE_X100}__lte": 2_999_999}),
+    ),
+    "30k-100k": (
+        "£30,000 to under £100,000",
+        Q(**{f"{WHOLE_X100}__gt": 2_999_999, f"{WHOLE_X100}__lte": 9_999_999}),
+    ),
+    "100k+": ("£100,000 and over", Q(**{f"{WHOLE_X100}__gt": 9_999_999})),
 }
+_OPPORTUNITY = "award__lot__opportunity__"
+
+
+def _whole_including_vat_x100() -> Case:
+    """``WHOLE_X100``: a contract's whole value including VAT, times 100, unrounded."""
+    whole = F("value") + F(f"{_OPPORTUNITY}options_value")
+    rate = Coalesce(F(f"{_OPPORTUNITY}policy__vat_rate_percent"), Value(DEFAULT_VAT_RATE))
+    return Case(
+        When(
+            **{f"{_OPPORTUNITY}value_vat_basis": EXCLUSIVE},
+            then=whole * (Value(Decimal(100)) + rate),
+        ),
+        default=whole * Value(Decimal(100)),
+        output_field=DecimalField(max_digits=24, decimal_places=6),
+    )
+
 
 ROUTES = {
     "rule": "Invited: the threshold rule allowed it",
@@ -225,7 +263,9 @@ def register(buyer: BuyerOrganisation, filters: RegisterFilters) -> QuerySet[Con
         if flag is not None:
             contracts = contracts.filter(**{field: flag})
     if filters.band in VALUE_BANDS:
-        contracts = contracts.filter(VALUE_BANDS[filters.band][1])
+        contracts = contracts.alias(**{WHOLE_X100: _whole_including_vat_x100()}).filter(
+            VALUE_BANDS[filters.band][1]
+        )
     if filters.route == "override":
         contracts = contracts.exclude(award__lot__opportunity__aggregation_override="")
     elif filters.route == "rule":
