@@ -727,3 +727,6 @@ def test_a_supplier_winning_two_lots_has_both_contracts_in_its_history(
     )
     assert history.count("Outcome letters sent to every bidder") == 2
     assert f"Letters sent to {supplier.legal_name} (successful)" in history
+    # Each bid's events name its lot: the supplier bid for both.
+    for lot in published.lots.all():
+        assert f"The bid from {supplier.legal_name} for lot {lot.number}: {lot.title}" in history

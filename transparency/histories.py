@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -163,10 +163,11 @@ def _names_for(events: list[AuditEvent]) -> _Names:
         if wanted["l"]
         else {},
         bids={
-            pk: f"The bid from {name}"
-            for pk, name in Bid.objects.filter(pk__in=wanted["b"]).values_list(
-                "pk", "supplier__legal_name"
-            )
+            # A supplier may bid for several lots: the lot is named where there are several.
+            pk: f"The bid from {name}" + (f" for lot {number}: {title}" if lots > 1 else "")
+            for pk, name, number, title, lots in Bid.objects.filter(pk__in=wanted["b"])
+            .annotate(lots=Count("opportunity__lots"))
+            .values_list("pk", "supplier__legal_name", "lot__number", "lot__title", "lots")
         }
         if wanted["b"]
         else {},
