@@ -19,9 +19,20 @@ def uk_day(moment: datetime.datetime) -> str:
 
 
 def uk_minute(moment: datetime.datetime) -> str:
-    """``moment`` in UK time as "3 Mar 2026 14:00" (the ``date`` filter's "j M Y H:i")."""
+    """``moment`` in UK time as "3 Mar 2026 14:00" (the ``date`` filter's "j M Y H:i"),
+    with the clock's name in the hour that happens twice (``twice_zone``)."""
     local = timezone.localtime(moment)
-    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y %H:%M}"
+    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y %H:%M}{twice_zone(local)}"
+
+
+def twice_zone(local: datetime.datetime) -> str:
+    """ " BST" or " GMT" when ``local`` (UK time) is in the hour the clocks go
+    back over, which the UK sees twice (01:00–01:59 on the last Sunday of
+    October): "01:30" alone would not say which. "" at any other time."""
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == local.utcoffset():
+        return ""
+    return f" {local.tzname()}"
 
 
 def uk_long_day(day: datetime.date) -> str:

@@ -180,6 +180,65 @@ def test_a_bid_received_half_a_second_after_the_deadline_is_refused_with_that_ti
     assert not BidRevision.objects.exists()
 
 
+def test_a_bid_late_by_less_than_a_second_is_told_the_millisecond_it_reached_us(
+    lot, local_supplier_user
+):
+    """Refused 0.4 s after a 12:00:00 deadline, it said it reached us "at
+    12:00:00, after the deadline": the same second as the deadline."""
+    person = local_supplier_user
+    with time_machine.travel(BIDS_CLOSE - datetime.timedelta(minutes=5), tick=False):
+        bid = bid_start(lot=lot, by=person)
+        Bid.objects.filter(pk=bid.pk).update(draft_price=3900, draft_declarations=ALL_DECLARED)
+    late_by = datetime.timedelta(seconds=0.4)
+    with (
+        time_machine.travel(BIDS_CLOSE + SECOND, tick=False),
+        pytest.raises(LateBid) as late,
+    ):
+        bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE + late_by)
+    assert str(late.value) == (
+        "The deadline was 1 July 2026 at 12:00:00 (UK time). Your bid reached us at "
+        "1 July 2026 at 12:00:00.400, after the deadline, so it was not submitted."
+    )
+    # A second or more late is told to the second, as before.
+    with (
+        time_machine.travel(BIDS_CLOSE + 3 * SECOND, tick=False),
+        pytest.raises(LateBid, match=r"reached us at 1 July 2026 at 12:00:02, after"),
+    ):
+        bid_submit(bid=bid, by=person, received_at=BIDS_CLOSE + 2 * SECOND + late_by)
+
+
+def test_a_withdrawal_received_in_time_counts_when_the_server_gets_to_it_after_the_deadline(
+    client, settings, lot, local_supplier_user
+):
+    """ADR 17 for withdrawals: received 0.5 s before the deadline through the
+    trusted front server and handled 3 s after it, a withdrawal was refused
+    ("Your withdrawal reached us at 12:00:03") and the bid stood."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    with time_machine.travel(BIDS_CLOSE - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(local_supplier_user)
+        assert client.post(bid_url(lot), _form()).status_code == 302
+    withdraw = f"{bid_url(lot)}withdraw/"
+    with time_machine.travel(BIDS_CLOSE + 3 * SECOND, tick=False):
+        forged = client.post(
+            withdraw,
+            {"withdraw": "Withdraw"},
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_REQUEST_START=_stamp(BIDS_CLOSE - HALF),
+        )
+        assert forged.status_code == 200
+        assert "Your withdrawal reached us at 1 July 2026 at 12:00:03" in forged.content.decode()
+        assert Bid.objects.get().status == "submitted"
+        response = client.post(
+            withdraw,
+            {"withdraw": "Withdraw"},
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_REQUEST_START=_stamp(BIDS_CLOSE - HALF),
+        )
+    assert response.status_code == 302
+    bid = Bid.objects.get()
+    assert (bid.status, bid.withdrawn_at) == ("withdrawn", BIDS_CLOSE - HALF)
+
+
 def test_through_the_front_server_a_bid_received_in_time_is_accepted_and_its_receipt_says_so(
     client, settings, lot, local_supplier_user
 ):

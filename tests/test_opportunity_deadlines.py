@@ -209,3 +209,83 @@ def test_only_an_open_opportunitys_deadline_can_be_extended(officer_client, offi
     draft.refresh_from_db()
     assert draft.submission_deadline.date() != later
     assert not Amendment.objects.exists()
+
+
+def test_a_time_that_happens_twice_is_refused(officer_client):
+    """01:30 on 25 October 2026 is 00:30 UTC (BST) and again 01:30 UTC (GMT):
+    taken silently as the first, a bid at 01:15 GMT was refused as after a
+    deadline "at 01:30"."""
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(**when("submission", datetime.date(2026, 10, 25), "01:30")),
+        )
+    assert (
+        "01:30 happens twice in the UK on 25 October 2026: the clocks go back an hour at 2am"
+        in errors(response)
+    )
+    assert not Opportunity.objects.exists()
+
+
+def test_a_moment_in_the_hour_the_uk_sees_twice_names_its_clock():
+    from portal.ukdates import uk_minute
+    from tenders.services.lifecycle import london_time
+
+    first = datetime.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    second = datetime.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT
+    assert london_time(first) == "25 October 2026 at 01:30:00 BST"
+    assert london_time(second) == "25 October 2026 at 01:30:00 GMT"
+    assert (uk_minute(first), uk_minute(second)) == (
+        "25 Oct 2026 01:30 BST",
+        "25 Oct 2026 01:30 GMT",
+    )
+    # Any other time is as before: the hour before and after, and summer.
+    assert london_time(datetime.datetime(2026, 10, 24, 23, 59, tzinfo=UTC)) == (
+        "25 October 2026 at 00:59:00"
+    )
+    assert london_time(datetime.datetime(2026, 10, 25, 2, 0, tzinfo=UTC)) == (
+        "25 October 2026 at 02:00:00"
+    )
+    assert uk_minute(datetime.datetime(2026, 7, 1, 11, 0, tzinfo=UTC)) == "1 Jul 2026 12:00"
+
+
+def test_a_draft_whose_deadline_for_questions_has_passed_is_not_published(officer):
+    """Checked when the draft was saved, the deadline for questions may pass
+    before it is published: invitees could never ask a question."""
+    from tenders.services import OpportunityRefused, invite, opportunity_publish
+    from tests.tenders_helpers import make_opportunity
+    from tests.test_opportunity_pages import AIRE_VALLEY, supplier_named
+
+    opportunity = make_opportunity(officer, deadline_days=5)  # questions close in 2 days
+    invite(opportunity=opportunity, suppliers=[supplier_named(AIRE_VALLEY)], by=officer)
+    questions_close = opportunity.clarification_deadline
+    with (
+        time_machine.travel(questions_close + datetime.timedelta(hours=1), tick=False),
+        pytest.raises(OpportunityRefused, match=r"The deadline for questions, .* has passed"),
+    ):
+        opportunity_publish(opportunity=opportunity, by=officer)
+    assert Opportunity.objects.get(pk=opportunity.pk).status == "draft"
+    with time_machine.travel(questions_close - datetime.timedelta(hours=1), tick=False):
+        assert opportunity_publish(opportunity=opportunity, by=officer).status == "open"
+
+
+def test_an_extension_cannot_set_a_deadline_for_questions_already_passed(officer_client, officer):
+    opportunity = open_opportunity(officer)
+    later = opportunity.submission_deadline.date() + datetime.timedelta(days=7)
+    yesterday = timezone_local(datetime.datetime.now(UTC)).date() - datetime.timedelta(days=1)
+    url = reverse("tenders:opportunity_extend", args=[opportunity.pk])
+    questions = opportunity.clarification_deadline
+    response = officer_client.post(
+        url,
+        {
+            **when("submission", later, "12:00"),
+            **when("clarification", yesterday, "12:00"),
+            "reason": "More time.",
+        },
+    )
+    assert response.status_code == 200
+    assert "The new deadline for questions" in errors(response)
+    assert "has passed: set one in the future, or leave it as it is" in errors(response)
+    opportunity.refresh_from_db()
+    assert opportunity.clarification_deadline == questions
+    assert not Amendment.objects.exists()

@@ -84,8 +84,8 @@ def london_datetime(day: datetime.date, at: datetime.time) -> datetime.datetime:
     """``day`` at ``at`` in UK time, as an aware datetime (BST or GMT as on that day).
 
     A time the clocks skip (01:00–01:59 on the last Sunday of March) does not
-    exist and is refused; a time that happens twice (the last Sunday of
-    October) is the first, in BST.
+    exist, and a time that happens twice (01:00–01:59 on the last Sunday of
+    October) would be a deadline nobody can read one way: both are refused.
     """
     naive = datetime.datetime.combine(day, at)
     aware = naive.replace(tzinfo=LONDON)
@@ -93,6 +93,11 @@ def london_datetime(day: datetime.date, at: datetime.time) -> datetime.datetime:
         raise ValidationError(
             f"{at:%H:%M} does not exist in the UK on {day:%-d %B %Y}: the clocks go forward "
             "an hour at 1am. Choose another time"
+        )
+    if aware.utcoffset() != naive.replace(tzinfo=LONDON, fold=1).utcoffset():
+        raise ValidationError(
+            f"{at:%H:%M} happens twice in the UK on {day:%-d %B %Y}: the clocks go back "
+            "an hour at 2am. Choose another time"
         )
     return aware
 

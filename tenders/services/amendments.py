@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from portal import audit
 from portal.models import User
@@ -77,6 +78,11 @@ def opportunity_extend_deadline(
         raise OpportunityRefused(
             f"The new deadline must be later than the current one, {london_time(old)}: a "
             "deadline cannot be moved earlier once published."
+        )
+    if clarification_deadline is not None and clarification_deadline <= timezone.now():
+        raise OpportunityRefused(
+            f"The new deadline for questions, {london_time(clarification_deadline)} (UK time), "
+            "has passed: set one in the future, or leave it as it is."
         )
     new_clarification = clarification_deadline or opportunity.clarification_deadline
     if new_clarification and new_clarification >= submission_deadline:

@@ -60,12 +60,21 @@ class BidRefused(ValueError):
     """A bid action the rules do not allow; the message says why."""
 
 
+def _reached(at: datetime.datetime, deadline: datetime.datetime) -> str:
+    """When something late reached us, to the second, or to the millisecond
+    when that second is the deadline's own: "10:00:00.400", never a refusal
+    saying that 10:00:00 is after 10:00:00."""
+    if at.replace(microsecond=0) != deadline.replace(microsecond=0):
+        return london_time(at)
+    return london_time(at, to_the_millisecond=True)
+
+
 class LateBid(BidRefused):
     def __init__(self, *, deadline: datetime.datetime, at: datetime.datetime) -> None:
         self.deadline, self.at = deadline, at
         super().__init__(
             f"The deadline was {london_time(deadline)} (UK time). Your bid reached us at "
-            f"{london_time(at)}, after the deadline, so it was not submitted."
+            f"{_reached(at, deadline)}, after the deadline, so it was not submitted."
         )
 
 
@@ -118,7 +127,8 @@ def _check_open_for(
         if withdrawing:
             raise BidRefused(
                 f"The deadline was {london_time(deadline)} (UK time). Your withdrawal reached "
-                f"us at {london_time(at)}, after the deadline, so your bid stands as submitted."
+                f"us at {_reached(at, deadline)}, after the deadline, so your bid stands as "
+                "submitted."
             )
         raise LateBid(deadline=deadline, at=at)
     raise BidRefused("This opportunity is not open for bids.")
@@ -477,16 +487,22 @@ def _receipt(
 
 
 @transaction.atomic
-def bid_withdraw(*, bid: Bid, by: User) -> Bid:
-    """Withdraw a submitted bid before the deadline (it can be submitted again)."""
+def bid_withdraw(*, bid: Bid, by: User, received_at: datetime.datetime | None = None) -> Bid:
+    """Withdraw a submitted bid before the deadline (it can be submitted again).
+
+    As a submission, a withdrawal is judged by when it was received
+    (``received_at``, the request's: ADR 17; now when not given): one
+    received before the deadline counts even when a busy server records it
+    after. It is recorded as withdrawn at that moment."""
+    received_at = _received(received_at, timezone.now())
     opportunity = _hold_open(bid.opportunity_id)
     bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
     _check_own(bid, by)
-    _check_open_for(opportunity, by, withdrawing=True)
+    _check_open_for(opportunity, by, received_at, withdrawing=True)
     if bid.status != BidStatus.SUBMITTED:
         raise BidRefused("Only a submitted bid can be withdrawn.")
     bid.status = BidStatus.WITHDRAWN
-    bid.withdrawn_at = timezone.now()
+    bid.withdrawn_at = received_at
     bid.save(update_fields=["status", "withdrawn_at"])
     audit.record(
         actor=by,

@@ -30,6 +30,7 @@ from django.utils import timezone
 from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
+from portal.ukdates import twice_zone
 from tenders.models import Opportunity, OpportunityStatus
 
 S = OpportunityStatus
@@ -51,11 +52,15 @@ class ChangedMeanwhile(OpportunityRefused):
     """Another request changed the opportunity's status first."""
 
 
-def london_time(moment: datetime.datetime | None) -> str:
-    """A moment as people read it here: UK time, to the second."""
+def london_time(moment: datetime.datetime | None, *, to_the_millisecond: bool = False) -> str:
+    """A moment as people read it here: UK time, to the second (or the
+    millisecond), with the clock's name in the hour the UK sees twice
+    (``ukdates.twice_zone``)."""
     if moment is None:
         return ""
-    return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M:%S")
+    local = timezone.localtime(moment)
+    fraction = f".{local.microsecond // 1000:03d}" if to_the_millisecond else ""
+    return local.strftime("%-d %B %Y at %H:%M:%S") + fraction + twice_zone(local)
 
 
 @dataclass(frozen=True)

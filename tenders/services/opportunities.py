@@ -333,6 +333,12 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
         problems.append("The submission deadline must be in the future.")
     if opportunity.clarification_deadline is None:
         problems.append("Set the deadline for questions.")
+    elif opportunity.clarification_deadline <= now:
+        # Decided at publishing: a draft saved days ago may have a deadline since passed.
+        problems.append(
+            f"The deadline for questions, {london_time(opportunity.clarification_deadline)} "
+            "(UK time), has passed: set one in the future, so that invitees can ask questions."
+        )
     elif (
         opportunity.submission_deadline
         and opportunity.clarification_deadline >= opportunity.submission_deadline

@@ -559,7 +559,7 @@ def bid_withdraw_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRes
     error = None
     if request.method == "POST":
         try:
-            bid_withdraw(bid=bid, by=user)
+            bid_withdraw(bid=bid, by=user, received_at=received_at(request))
         except BidRefused as exc:
             error = str(exc)
         else:
