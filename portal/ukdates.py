@@ -38,3 +38,14 @@ def twice_zone(local: datetime.datetime) -> str:
 def uk_long_day(day: datetime.date) -> str:
     """A date as "3 March 2026" (the ``date`` filter's "j F Y")."""
     return f"{day.day} {MONTHS[day.month]} {day.year}"
+
+
+def uk_end_minute(moment: datetime.datetime) -> str:
+    """A period's end in UK time as "2 April 2027 at 17:00", midnight as the end
+    of the day before ("2 April 2027 at 24:00", never "3 April 2027 at 00:00",
+    which reads as if all of 3 April were left)."""
+    local = timezone.localtime(moment)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        day = local.date() - datetime.timedelta(days=1)
+        return f"{uk_long_day(day)} at 24:00"
+    return f"{uk_long_day(local.date())} at {local:%H:%M}{twice_zone(local)}"

@@ -151,7 +151,7 @@ def test_autumn_the_award_waits_for_uk_midnight_after_the_last_day(evaluated, cl
     clock.move_to(uk(2026, 11, 1, 23, 59, 59))  # GMT: one second before the end
     with pytest.raises(StandstillRunning) as refused:
         award(evaluated, officer)
-    assert "2 November 2026 at 00:00:00" in str(refused.value)
+    assert "1 November 2026 at 24:00:00" in str(refused.value)
     assert "1 November 2026 at 23:59:59" in str(refused.value)
     assert not Award.objects.filter(lot__opportunity=evaluated).exists()
 
@@ -173,7 +173,7 @@ def test_spring_the_award_waits_for_uk_midnight_after_the_last_day(
         clock.move_to(uk(2027, 3, 28, 23, 59, 59))
         with pytest.raises(StandstillRunning) as refused:
             award(opportunity, officer)
-        assert "29 March 2027 at 00:00:00" in str(refused.value)
+        assert "28 March 2027 at 24:00:00" in str(refused.value)
         assert "28 March 2027 at 23:59:59" in str(refused.value)
         clock.move_to(uk(2027, 3, 29, 0, 0, 0))
         assert award(opportunity, officer).bid_id == intention.bid_id
@@ -199,7 +199,7 @@ def test_every_bidder_gets_a_letter_with_its_own_comments_and_the_winners_scores
     for name, letter in letters.items():
         assert letter.subject.startswith("Intention to award: Office cleaning (")
         assert "REASONNOTE" in letter.body
-        assert "4 November 2026 at 00:00:00" in letter.body  # the standstill's end, UK time
+        assert "3 November 2026 at 24:00:00" in letter.body  # the standstill's end, UK time
         others = [b for n, b in bids.items() if n != name]
         for other in others:  # never another bidder's moderated comments
             assert moderated_marker(other, 1) not in letter.body
@@ -225,7 +225,7 @@ def test_during_the_standstill_the_outcome_page_shows_the_letter_of_intention(
     url = reverse("tenders:supplier_outcome", args=[evaluated.pk])
     page = main_text(signed_in(bidder(2)).get(url))
     assert "the council intends to award it to another bidder" in page
-    assert "ends at 4 November 2026 at 00:00:00 (UK time)" in page
+    assert "ends at 3 November 2026 at 24:00:00 (UK time)" in page
     assert "The intended successful bid" in page and "REASONNOTE" in page
     assert "has not decided the outcome yet" not in page
     winner = main_text(signed_in(bidder(1)).get(url))
@@ -315,14 +315,14 @@ def test_the_intention_page_previews_and_sends(evaluated, clock, officer, audito
     client = signed_in(officer)
     page = main_text(client.get(url))
     assert "would name Bidder 1" in page
-    assert "2 November 2026 at 00:00 (UK time)" in page
+    assert "1 November 2026 at 24:00 (UK time)" in page
     assert signed_in(auditor).post(url, {"reasons": "x"}).status_code == 403
     response = client.post(url, {"reasons": ""})
     assert "Write the reasons for the intended award" in main_text(response)
     response = client.post(url, {"reasons": "Best quality."}, follow=True)
     assert "Letters of intention sent" in main_text(response)
     award_page = main_text(client.get(reverse("tenders:lot_award", args=[evaluated.pk, lot.pk])))
-    assert "The standstill ends on 2 November 2026 at 00:00 (UK time)" in award_page
+    assert "The standstill ends on 1 November 2026 at 24:00 (UK time)" in award_page
     assert "Award the lot" not in award_page
 
 
@@ -345,3 +345,16 @@ def test_the_challenge_pages_record_and_resolve(evaluated, clock, officer, audit
     assert "A challenge is open" not in main_text(
         client.get(reverse("tenders:lot_award", args=[evaluated.pk, lot.pk]))
     )
+
+
+def test_a_periods_end_at_midnight_is_the_end_of_the_day_before():
+    """ "3 April 2027 at 00:00" read as if all of 3 April were left to challenge."""
+    from portal.ukdates import uk_end_minute
+    from tenders.services.lifecycle import london_end_time
+
+    midnight = uk(2027, 4, 3, 0, 0)
+    assert london_end_time(midnight) == "2 April 2027 at 24:00:00"
+    assert uk_end_minute(midnight) == "2 April 2027 at 24:00"
+    # Any other time is written as it is.
+    assert london_end_time(uk(2027, 4, 3, 0, 1)) == "3 April 2027 at 00:01:00"
+    assert uk_end_minute(uk(2027, 4, 3, 17, 30)) == "3 April 2027 at 17:30"

@@ -63,6 +63,20 @@ def london_time(moment: datetime.datetime | None, *, to_the_millisecond: bool = 
     return local.strftime("%-d %B %Y at %H:%M:%S") + fraction + twice_zone(local)
 
 
+def london_end_time(moment: datetime.datetime | None) -> str:
+    """A period's end as people read it: ``london_time``, except that midnight
+    is written as the end of the day before ("2 April 2027 at 24:00:00"),
+    never "3 April 2027 at 00:00:00", which reads as if all of 3 April were
+    left (a standstill ends at midnight at the end of its last day)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        return london_time(moment)
+    day_before = local.date() - datetime.timedelta(days=1)
+    return f"{day_before:%-d %B %Y} at 24:00:00"
+
+
 @dataclass(frozen=True)
 class Step:
     """Something that may be done to an opportunity."""

@@ -42,7 +42,7 @@ from tenders.services.awards import (
     outcome_letter,
 )
 from tenders.services.bids import BidRefused, officer_of
-from tenders.services.lifecycle import london_time
+from tenders.services.lifecycle import london_end_time, london_time
 from tenders.services.opportunities import opportunity_contact
 from tenders.services.panel import awaiting_agreement
 from tenders.services.routes import NoPolicy, policy_on
@@ -98,7 +98,7 @@ class StandstillRunning(BidRefused):
     def __init__(self, *, ends: datetime.datetime, at: datetime.datetime) -> None:
         self.ends, self.at = ends, at
         super().__init__(
-            f"The standstill ends on {london_time(ends)} (UK time). It is now "
+            f"The standstill ends on {london_end_time(ends)} (UK time). It is now "
             f"{london_time(at)}: the lot can be awarded once the standstill has ended."
         )
 
@@ -236,7 +236,7 @@ def intention_send(*, lot: Lot, by: User, reasons: str) -> IntentionToAward:
                 "bid": chosen.bid.pk,
                 "supplier": chosen.bid.supplier_id,
                 "standstill_days": days,
-                "standstill_ends": london_time(intention.standstill_ends_at),
+                "standstill_ends": london_end_time(intention.standstill_ends_at),
                 "reasons": reasons.strip(),
             },
         )
@@ -280,7 +280,7 @@ def intention_letter(
         several_lots=several_lots,
         questions=questions,
     )
-    letter["standstill_ends"] = london_time(intention.standstill_ends_at)
+    letter["standstill_ends"] = london_end_time(intention.standstill_ends_at)
     letter["standstill_days"] = intention.standstill_days
     letter["url"] = f"/opportunities/{opportunity.pk}/outcome/"
     return letter

@@ -71,7 +71,7 @@ def lot_intention(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRespons
                 messages.success(
                     request,
                     "The letters of intention have been sent to every bidder. The standstill "
-                    f"ends on {lifecycle.london_time(intention.standstill_ends_at)} (UK time).",
+                    f"ends on {lifecycle.london_end_time(intention.standstill_ends_at)} (UK time).",
                 )
                 return redirect("tenders:lot_intention", pk=opportunity.pk, lot_pk=lot.pk)
     chosen, ranking, excluded, days = intention_preview(lot)
