@@ -730,3 +730,33 @@ def test_a_supplier_winning_two_lots_has_both_contracts_in_its_history(
     # Each bid's events name its lot: the supplier bid for both.
     for lot in published.lots.all():
         assert f"The bid from {supplier.legal_name} for lot {lot.number}: {lot.title}" in history
+
+
+def test_letters_of_intention_wait_for_every_bids_marks(opened, officer):
+    """A bid nobody marked for quality got a letter of intention saying
+    "Quality 0%, Not marked" and lost on it: the letters quote each bidder's
+    marks, so they wait for them, as the award does."""
+    from tenders.models import IntentionToAward
+    from tenders.services import BidRefused, intention_send
+    from tests.evaluation_report_helpers import set_standstill
+
+    set_standstill(opened, 10)
+    client = signed_in(officer)
+    mark(client, opened, bid_of(opened, 1), "90")
+    mark(client, opened, bid_of(opened, 2), "50")  # Bidder 3 is not marked
+    url = reverse("tenders:lot_intention", args=[opened.pk, opened.lots.get(number=1).pk])
+    page = main_text(client.get(url))
+    assert "The letters cannot be sent yet" in page
+    assert (
+        "bid has no mark for Quality: mark it, or exclude it with the reason, "
+        "before sending the letters of intention." in page
+    )
+    assert page.count("has no mark for") == 1
+    lot = opened.lots.get(number=1)
+    with pytest.raises(BidRefused, match="Bidder 3's bid has no mark for Quality"):
+        intention_send(lot=lot, by=officer, reasons="Best value.")
+    assert not IntentionToAward.objects.exists()
+    mark(client, opened, bid_of(opened, 3), "50")
+    assert "The letters cannot be sent yet" not in main_text(client.get(url))
+    intention_send(lot=lot, by=officer, reasons="Best value.")
+    assert IntentionToAward.objects.count() == 1

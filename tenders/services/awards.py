@@ -172,10 +172,11 @@ def evaluation(lot: Lot) -> list[Ranked]:
     return ranked
 
 
-def unmarked(lot: Lot, ranking: list[Ranked]) -> list[str]:
+def unmarked(lot: Lot, ranking: list[Ranked], *, before: str = "awarding") -> list[str]:
     """The bids still without a mark for a quality criterion, in words: a lot
-    is awarded on every bid's marks, never on a missing one counted as 0. (A
-    lot its panel marks has them all once the moderator agrees: ADR 14.)"""
+    is awarded, and its letters of intention sent, on every bid's marks, never
+    on a missing one counted as 0. (A lot its panel marks has them all once
+    the moderator agrees: ADR 14.) ``before``: what waits for the marks."""
     from tenders.services.panel import has_questions  # panel builds on bids, as awards does
 
     if has_questions(lot.opportunity_id):
@@ -188,7 +189,7 @@ def unmarked(lot: Lot, ranking: list[Ranked]) -> list[str]:
         if names:
             missing.append(
                 f"{row.bid.supplier}'s bid has no mark for {', '.join(names)}: mark it, or "
-                "exclude it with the reason, before awarding."
+                f"exclude it with the reason, before {before}."
             )
     return missing
 

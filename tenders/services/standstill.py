@@ -40,6 +40,7 @@ from tenders.services.awards import (
     lot_bidders,
     moderated_lines,
     outcome_letter,
+    unmarked,
 )
 from tenders.services.bids import BidRefused, officer_of
 from tenders.services.lifecycle import london_end_time, london_time
@@ -48,6 +49,7 @@ from tenders.services.panel import awaiting_agreement
 from tenders.services.routes import NoPolicy, policy_on
 
 UK = ZoneInfo("Europe/London")
+SENDING_LETTERS = "sending the letters of intention"
 
 INTENTION = events.register(
     "bid.intention_to_award", "mandatory", "The council intends to award a lot you bid for"
@@ -214,6 +216,9 @@ def intention_send(*, lot: Lot, by: User, reasons: str) -> IntentionToAward:
         ranking = evaluation(lot)
         if not ranking:
             raise BidRefused("There is no bid to award this lot to.")
+        # A letter quotes each bidder's marks: never a missing one as 0.
+        if problems := unmarked(lot, ranking, before=SENDING_LETTERS):
+            raise BidRefused(" ".join(problems))
         chosen, _ = choose(opportunity, ranking)
         if chosen is None:
             raise BidRefused("Every bidder already holds the most lots one supplier may win.")

@@ -28,8 +28,9 @@ from tenders.services import (
     intention_send,
     lifecycle,
 )
+from tenders.services.awards import unmarked
 from tenders.services.reports import report_downloaded
-from tenders.services.standstill import intention_preview, standstill_ends
+from tenders.services.standstill import SENDING_LETTERS, intention_preview, standstill_ends
 from tenders.views.officer.bids import _lot_of, _officer_acting, opened_opportunity
 from tenders.views.officer.common import refusal_messages
 
@@ -86,6 +87,7 @@ def lot_intention(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRespons
             "chosen": chosen,
             "ranking": ranking,
             "excluded": excluded,
+            "unmarked": unmarked(lot, ranking, before=SENDING_LETTERS) if not intention else [],
             "days": days,
             "would_end": standstill_ends(timezone.now(), days) if days else None,
             "form": form,
