@@ -230,6 +230,13 @@ def test_during_the_standstill_the_outcome_page_shows_the_letter_of_intention(
     assert "has not decided the outcome yet" not in page
     winner = main_text(signed_in(bidder(1)).get(url))
     assert "the council intends to award it to you" in winner
+    # The opportunity's page leads each bidder to its letter (it said only "Being evaluated").
+    detail = reverse("tenders:opportunity_detail", args=[evaluated.pk])
+    page = main_text(signed_in(bidder(2)).get(detail))
+    assert "The council intends to award this lot to another bidder" in page
+    assert "Read your letter of intention" in page
+    page = main_text(signed_in(bidder(1)).get(detail))
+    assert "The council intends to award this lot to you" in page
     clock.move_to(uk(2026, 11, 4, 0, 0))
     award(evaluated, officer)
     page = main_text(signed_in(bidder(2)).get(url))

@@ -84,7 +84,7 @@ class OwnBidFields(TypedDict):
     """What ``lots_with_own_bids`` sets on each lot."""
 
     own_bid: OwnBid | None  # the supplier's bid for it, if any
-    outcome: str | None  # "won" or "lost", once the lot is awarded
+    outcome: str | None  # "won" or "lost" once awarded; "intended" or "not_intended" in standstill
 
 
 class ReceiptFields(TypedDict):
@@ -163,14 +163,19 @@ def lots_with_own_bids(
         )
     }
     # Each with ``own_bid`` and ``outcome`` (set below).
-    lots = cast("list[LotWithOwnBid]", list(opportunity.lots.select_related("award")))
+    lots = cast("list[LotWithOwnBid]", list(opportunity.lots.select_related("award", "intention")))
     for lot in lots:
         lot.own_bid = bids.get(lot.pk)
         award = getattr(lot, "award", None) if hasattr(lot, "award") else None
-        # The outcome, once the lot is awarded: the letter with the scores is in the inbox.
+        intention = getattr(lot, "intention", None) if hasattr(lot, "intention") else None
+        # The outcome, once the lot is awarded (or its letters of intention
+        # sent): the letter with the scores is on the outcome page and in the inbox.
         lot.outcome = None
-        if award is not None and lot.own_bid is not None:
-            lot.outcome = "won" if award.bid_id == lot.own_bid.pk else "lost"
+        if lot.own_bid is not None:
+            if award is not None:
+                lot.outcome = "won" if award.bid_id == lot.own_bid.pk else "lost"
+            elif intention is not None:
+                lot.outcome = "intended" if intention.bid_id == lot.own_bid.pk else "not_intended"
     return lots
 
 
