@@ -160,8 +160,14 @@ def test_demo_opportunities_show_each_route_and_are_not_duplicated(demo_data, in
     from devdata.demo_opportunities import TITLES
     from tenders.models import Contract, Opportunity
 
-    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
-    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
+    first, again = io.StringIO(), io.StringIO()
+    call_command("seed_demo", "--opportunities", stdout=first)
+    call_command("seed_demo", "--opportunities", stdout=again)
+    # Run again, it says that what it lists is the demo as first loaded, and how to start again.
+    assert "Demo opportunities:" in first.getvalue()
+    assert "as the demo first loaded them" not in first.getvalue()
+    assert "as the demo first loaded them" in again.getvalue()
+    assert "delete var/ and run make run" in again.getvalue()
     history = {row[0] for row in HISTORY}
     found = {o.title: (o.status, o.route) for o in Opportunity.objects.exclude(title__in=history)}
     # One in every state, the drafts' routes decided with the history added up.

@@ -46,16 +46,17 @@ class Command(BaseCommand):
         # person's inbox on the portal; emails from what people do next print.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             before = len(getattr(mail, "outbox", []))
-            self._load(options)
+            fresh = self._load(options)
             sent = len(getattr(mail, "outbox", [])) - before
         if sent:
             self.stdout.write(
                 f"The demo's story sent {sent} emails while loading: not printed here, and "
                 "each is in its person's inbox on the portal."
             )
-        self._print_logins()
+        self._print_logins(fresh=fresh)
 
-    def _load(self, options: dict[str, Any]) -> None:
+    def _load(self, options: dict[str, Any]) -> bool:
+        """Load what is missing; whether anything was."""
         with transaction.atomic():
             created = self._seed()
             if options["opportunities"]:
@@ -80,6 +81,7 @@ class Command(BaseCommand):
                 else "Demo data already present; nothing changed."
             )
         )
+        return bool(created)
 
     def _seed(self) -> int:
         created = 0
@@ -191,7 +193,7 @@ class Command(BaseCommand):
                 made += 1
         return made
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, *, fresh: bool = True) -> None:
         users = User.objects.filter(email__in=self._demo_emails()).select_related(
             "buyer", "supplier"
         )
@@ -219,7 +221,13 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         if lines:
-            self.stdout.write("Demo opportunities:")
+            self.stdout.write(
+                "Demo opportunities:"
+                if fresh
+                else "Demo opportunities, as the demo first loaded them (what was done since is "
+                "not shown; to start again from the beginning, stop the portal, delete var/ "
+                "and run make run):"
+            )
             for line in lines:
                 self.stdout.write(f"  {line}")
             self.stdout.write("")

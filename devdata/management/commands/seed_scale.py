@@ -1,4 +1,4 @@
-"""Fills PostgreSQL with council-scale data (DESIGN.md, "Scale it must hold")."""
+"""Fills PostgreSQL with council-scale data (docs/design.md, "Scale it must hold")."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             "--scale",
             type=float,
             default=1.0,
-            help="Multiply every size by this (e.g. 0.1 for a tenth). Default 1: DESIGN.md's.",
+            help="Multiply every size by this (e.g. 0.1 for a tenth). Default 1: docs/design.md's.",
         )
         parser.add_argument(
             "--reset",
