@@ -579,6 +579,39 @@ def test_the_command_writes_a_valid_package(year_of_work, tmp_path):
     ]
 
 
+def test_the_commands_package_uri_is_where_the_auditor_downloads_the_same_package(
+    year_of_work, tmp_path, settings, auditor, other_officer
+):
+    """The package's uri named /audit/ocds/... which nothing served (404)."""
+    settings.SITE_URL = "https://tenders.example"
+    path = tmp_path / "releases.json"
+    export("--from", "2026-04-01", "--to", "2027-03-31", "--output", str(path))
+    written = json.loads(path.read_text())
+    address = written["uri"].removeprefix("https://tenders.example")
+    assert address == "/audit/ocds/demo-council/2026-04-01/2027-03-31/releases.json"
+    response = signed_in(auditor).get(address)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="demo-council-2026-04-01-2027-03-31-ocds.json"'
+    )
+    served = json.loads(response.content)
+    assert ocds.validate(served) == []
+    assert served["uri"] == f"http://testserver{address}"
+    assert served["releases"] == written["releases"]
+    # Nothing in those days, days that are not days or the wrong way round: not found.
+    for wrong in (
+        "/audit/ocds/demo-council/2027-04-01/2028-03-31/releases.json",
+        "/audit/ocds/demo-council/2026-02-30/2027-03-31/releases.json",
+        "/audit/ocds/demo-council/2027-03-31/2026-04-01/releases.json",
+    ):
+        assert signed_in(auditor).get(wrong).status_code == 404
+    # Another council's officer, asking for this council's or naming their own.
+    assert signed_in(other_officer).get(address).status_code == 404
+    theirs = address.replace("demo-council", "other-borough")
+    assert signed_in(auditor).get(theirs).status_code == 404
+    assert signed_in(bidder(1)).get(address).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("first", "last", "tags"),
     [

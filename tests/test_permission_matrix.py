@@ -178,6 +178,8 @@ MATRIX: dict[str, str] = {
     # a supplier's dealings with the auditor's own council only
     "transparency:supplier_history": "login 403 403 403 403 200 200 200 | 403 403 200 200",
     "transparency:opportunity_ocds": "login 404 404 404 404 404 404 404 | 404 200 200 200",
+    # the council's package of a span of days (export_ocds's uri): its own staff only
+    "transparency:council_ocds": "login 404 404 404 404 404 404 404 | 404 200 200 200",
     # the audit overview and the CSVs of the flags and the local-spend figures (issue 16)
     "transparency:index": "login 403 403 403 403 200 200 200",
     "transparency:dashboard_csv": "login 403 403 403 403 200 200 200",
@@ -730,6 +732,11 @@ ARGS: dict[str, Args] = {
     "transparency:opportunity_history": lambda w, n: {"pk": w.opportunity.pk},
     "transparency:supplier_history": lambda w, n: {"pk": w.supplier.pk},
     "transparency:opportunity_ocds": lambda w, n: {"pk": w.past.pk},
+    "transparency:council_ocds": lambda w, n: {
+        "buyer": w.council.slug,
+        "first": "2000-01-01",
+        "last": "2099-12-31",
+    },
     "transparency:flag_review": lambda w, n: a_flag(w.council),
     "verify_email": lambda w, n: {"token": tokens.make_token(w.supplier_user, tokens.VERIFY_EMAIL)},
     "resend_verification": lambda w, n: {

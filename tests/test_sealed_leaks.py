@@ -347,6 +347,11 @@ def bid_urls(box: Box) -> list[str]:
             reverse("tenders:opportunity_work_added_up", args=[o]),
             reverse("transparency:opportunity_history", args=[o]),
             reverse("transparency:opportunity_ocds", args=[o]),
+            # the council's package of every day there is (export_ocds's uri)
+            reverse(
+                "transparency:council_ocds",
+                args=[bid.opportunity.buyer.slug, "2000-01-01", "2099-12-31"],
+            ),
             reverse("transparency:supplier_history", args=[bid.supplier_id]),
             reverse("supplier_detail", args=[bid.supplier_id]),
             reverse("tenders:bid_score", args=[o, bid.pk, criterion]),

@@ -46,6 +46,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry
@@ -490,6 +491,34 @@ def contract_note(contract: Contract, figures: Figures) -> str:
 
 
 # --- The package -----------------------------------------------------------------------
+
+
+def council_package(
+    buyer: BuyerOrganisation, first: datetime.date, last: datetime.date, *, uri: str
+) -> dict[str, Any] | None:
+    """The release package of ``buyer``'s opportunities awarded or cancelled
+    from ``first`` to ``last`` (``exported_between``), published now at
+    ``uri``; None when there are none (a package needs a release). The same
+    for ``manage.py export_ocds`` and the auditor's download."""
+    figures = load_figures()
+    today = timezone.localdate()
+    releases = [
+        release_for(opportunity, figures=figures, today=today)
+        for opportunity in exported_between(buyer, first, last)
+    ]
+    if not releases:
+        return None
+    return package(releases, published=timezone.now(), uri=uri, publisher=buyer.name)
+
+
+def council_package_path(
+    buyer: BuyerOrganisation, first: datetime.date, last: datetime.date
+) -> str:
+    """Where the auditor's download of ``council_package`` is served."""
+    return reverse(
+        "transparency:council_ocds",
+        kwargs={"buyer": buyer.slug, "first": first.isoformat(), "last": last.isoformat()},
+    )
 
 
 def package(

@@ -1,8 +1,11 @@
-"""One opportunity's OCDS 1.1 release package, as a JSON download for the
-council's auditors, officers and administrators."""
+"""OCDS 1.1 release packages as JSON downloads for the council's auditors,
+officers and administrators: one opportunity's, or every opportunity the
+council awarded or cancelled between two days (``manage.py export_ocds``'s
+package, at the address it names)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.http import Http404, HttpResponse
@@ -37,4 +40,33 @@ def opportunity_release(request: SignedInRequest, pk: int) -> HttpResponse:
     name = re.sub(r"[^A-Za-z0-9._-]", "-", opportunity.reference)
     response = HttpResponse(ocds.dumps(data), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{name}-ocds.json"'
+    return response
+
+
+def _day(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise Http404("Give the days as YYYY-MM-DD.") from None
+
+
+@require_safe
+def council_releases(request: SignedInRequest, buyer: str, first: str, last: str) -> HttpResponse:
+    """Every opportunity the council awarded or cancelled from ``first`` to
+    ``last``: 404 for anyone outside the council named (suppliers included),
+    for days that are not days or in the wrong order, and when there is none."""
+    user = request.user
+    if not is_council_staff(user) or user.buyer is None or user.buyer.slug != buyer:
+        raise Http404("No such package")
+    start, end = _day(first), _day(last)
+    if start > end:
+        raise Http404("The first day is after the last.")
+    data = ocds.council_package(user.buyer, start, end, uri=request.build_absolute_uri())
+    if data is None:
+        raise Http404("The council awarded or cancelled nothing in those days.")
+    ocds.check(data)
+    response = HttpResponse(ocds.dumps(data), content_type="application/json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{user.buyer.slug}-{start}-{end}-ocds.json"'
+    )
     return response

@@ -18,6 +18,11 @@ urlpatterns = [
         ocds_views.opportunity_release,
         name="opportunity_ocds",
     ),
+    path(
+        "ocds/<slug:buyer>/<str:first>/<str:last>/releases.json",
+        ocds_views.council_releases,
+        name="council_ocds",
+    ),
     path("", views.index_page, name="index"),
     path("local-spend.csv", views.dashboard_csv, name="dashboard_csv"),
     path("flags.csv", flag_views.flags_csv, name="flags_csv"),

@@ -10,11 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from portal.models import BuyerOrganisation
 from transparency import ocds
-from transparency.marks import load_figures
 
 
 def _date(value: str, option: str) -> datetime.date:
@@ -38,7 +36,9 @@ class Command(BaseCommand):
             "--output", required=True, help="File to write, or - for standard output"
         )
         parser.add_argument(
-            "--uri", help="The package's uri (default: under SITE_URL, naming council and dates)"
+            "--uri",
+            help="The package's uri (default: where the council's auditors download the same "
+            "package, under SITE_URL)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -49,23 +49,16 @@ class Command(BaseCommand):
         buyer = BuyerOrganisation.objects.filter(slug=options["buyer"]).first()
         if buyer is None:
             raise CommandError(f"No council has the slug {options['buyer']!r}.")
-        figures = load_figures()
-        today = timezone.localdate()
-        releases = [
-            ocds.release_for(opportunity, figures=figures, today=today)
-            for opportunity in ocds.exported_between(buyer, first, last)
-        ]
         span = f"from {first:%-d %B %Y} to {last:%-d %B %Y}"
-        if not releases:
+        # By default the address the council's auditors download the same package from.
+        uri = options["uri"] or settings.SITE_URL + ocds.council_package_path(buyer, first, last)
+        data = ocds.council_package(buyer, first, last, uri=uri)
+        if data is None:
             raise CommandError(
                 f"{buyer.name} has no opportunity awarded or cancelled {span}; nothing written "
                 "(a release package needs at least one release)."
             )
-        uri = options["uri"] or (
-            f"{settings.SITE_URL}/audit/ocds/{buyer.slug}/{first.isoformat()}/{last.isoformat()}"
-            "/releases.json"
-        )
-        data = ocds.package(releases, published=timezone.now(), uri=uri, publisher=buyer.name)
+        releases = data["releases"]
         problems = ocds.validate(data)
         if problems:
             shown = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
