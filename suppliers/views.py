@@ -258,7 +258,11 @@ def _locality_message(
         return
     councils = [buyer.name for buyer in buyers_local_to(supplier)]
     if councils:
-        messages.success(request, "Address saved. You are local to " + ", ".join(councils) + ".")
+        # Local by any of its addresses: the message says so, not that this one made it local.
+        messages.success(
+            request,
+            "Address saved. With your addresses, you are local to " + ", ".join(councils) + ".",
+        )
     else:
         messages.success(request, "Address saved. No council on this portal counts you as local.")
 
