@@ -96,7 +96,10 @@ def safe_name(name: str) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = unicodedata.normalize("NFKC", base)
     base = "".join(ch for ch in base if ch.isprintable())
-    base = re.sub(r"[^\w .()\-]+", "_", base).strip(" .")
+    # Letters, digits and the punctuation people put in a document's name
+    # ("Insurance cert (2026) – final £5m.pdf", "O'Brien quote.pdf"); nothing
+    # that means something to a path, HTML or a header (", /, <, >, ;, %, …).
+    base = re.sub(r"[^\w .()\-–—£€&,'+!@#\[\]]+", "_", base).strip(" .")
     base = re.sub(r"\s+", " ", base)
     if len(base) > 150:
         stem, dot, ext = base.rpartition(".")

@@ -124,6 +124,11 @@ HOSTILE_NAMES = [
     ("new\r\nline.pdf", "newline.pdf"),
     ("<script>alert(1)<%2Fscript>.pdf", "_script_alert(1)_2Fscript_.pdf"),
     ("ｒｅｐｏｒｔ．ｐｄｆ", "report.pdf"),  # full-width letters, normalised
+    # The punctuation people name documents with is kept (it was "_ final _5m"):
+    ("Insurance cert (2026) – final £5m.pdf", "Insurance cert (2026) – final £5m.pdf"),
+    ("Smith & Sons, quote #2 [v3] + CVs!.pdf", "Smith & Sons, quote #2 [v3] + CVs!.pdf"),
+    # and what means something to a path, a header or a URL is not.
+    ("O'Brien a;b%20c.pdf", "O'Brien a_b_20c.pdf"),
 ]
 
 
