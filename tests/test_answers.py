@@ -628,3 +628,61 @@ def test_the_council_reads_the_answers_schedule_and_files_after_the_opening(
     with django_assert_max_num_queries(40) as second:
         client.get(url)
     assert len(second.captured_queries) == len(first.captured_queries)
+
+
+# --- Files chosen with something else wrong -------------------------------------------------
+
+
+def test_a_valid_file_is_kept_when_the_rates_are_wrong(client, lot, local_supplier_user):
+    """Bad rates are the form's errors; the certificate chosen with them is kept
+    in the draft all the same, and the page says so (the browser cannot keep it)."""
+    client.force_login(local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    data = posted(lot.opportunity, rates=("thirty five", "12.345"))
+    response = client.post(bid_url(lot), {**data, f"file_{pass_fail.pk}": pdf()})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter the rate for line 1 as an amount in pounds" in page
+    assert "Enter the rate for line 2 to the nearest penny" in page
+    assert BidFile.objects.get(revision=None).question == pass_fail
+    assert "insurance.pdf is added to your draft: you do not need to choose it again." in page
+
+
+def test_every_refused_file_is_reported_at_its_own_input(client, lot, local_supplier_user):
+    """A .doc for the bid and a .HEIC for a question: both are refused, each
+    said at its own input and linked from the summary; nothing is dropped unsaid."""
+    client.force_login(local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    data = {
+        **posted(lot.opportunity),
+        "file": SimpleUploadedFile("tender.doc", b"old word", "application/msword"),
+        f"file_{pass_fail.pk}": SimpleUploadedFile("photo.HEIC", b"heic", "image/heic"),
+    }
+    response = client.post(bid_url(lot), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert not BidFile.objects.exists()
+    for name, anchor in (("tender.doc", "id_file"), ("photo.HEIC", f"id_file_{pass_fail.pk}")):
+        text = (
+            f"{name} was not added to your draft. The selected file must be a PDF, Word (DOCX), "
+            "Excel (XLSX), PowerPoint (PPTX), OpenDocument, PNG, JPEG, CSV or TXT. "
+            "Choose a file again."
+        )
+        assert f'<a href="#{anchor}">{text}</a>' in page
+        assert page.count(text) == 2  # in the summary and at the input
+    # What was typed with them is saved.
+    assert Answer.objects.filter(revision=None, text="We clean daily.").count() == 2
+
+
+def test_a_valid_file_is_kept_beside_a_refused_one(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    data = {
+        **posted(lot.opportunity),
+        "file": SimpleUploadedFile("tender.doc", b"old word", "application/msword"),
+        f"file_{pass_fail.pk}": pdf(),
+    }
+    page = client.post(bid_url(lot), data).content.decode()
+    assert "tender.doc was not added to your draft." in page
+    assert BidFile.objects.get().original_name == "insurance.pdf"
+    assert "insurance.pdf is added to your draft" in page

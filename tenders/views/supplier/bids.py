@@ -227,7 +227,13 @@ def _render_bid(
     lot: Lot,
     bid: Bid | None,
     form: BidForm,
+    *,
+    kept: list[str] | None = None,
+    saved: bool = False,
 ) -> HttpResponse:
+    """The bid page. After a save with errors: ``kept``, the names of the
+    files added to the draft all the same; ``saved``, whether what was typed
+    was saved (as it is when only the services' problems are shown)."""
     is_open = _is_open(opportunity)
     revisions = list(bid.revisions.order_by("-number")) if bid else []
     extra: dict[str, Any] = {"questionnaire": None}
@@ -258,6 +264,8 @@ def _render_bid(
             "show_form": is_open or form.is_bound,
             "deadline": london_time(opportunity.submission_deadline),
             "draft_files": list(bid.files.filter(revision__isnull=True)) if bid else [],
+            "kept": kept or [],
+            "saved": saved,
             "revisions": revisions,
             "latest": revisions[0] if revisions else None,
             "statuses": BidStatus,
@@ -413,30 +421,44 @@ def _questionnaire_page(
         vat_basis=opportunity.value_vat_basis,
     )
     as_json = _wants_json(request)
-    if not form.is_valid():
-        if as_json:
-            errors = [str(e) for errors in form.errors.values() for e in errors]
-            return JsonResponse({"saved": False, "errors": errors}, status=400)
+    valid = form.is_valid()
+    if not valid and as_json:
+        errors = [str(e) for errors in form.errors.values() for e in errors]
+        return JsonResponse({"saved": False, "errors": errors}, status=400)
+    # Every file that passed the form's own checks, each tried on its own:
+    # a valid file is kept in the draft whatever else on the page is wrong.
+    by_pk = {item.question.pk: item.question for item in questions.questions}
+    uploads = [
+        (f"file_{pk}" if pk else "file", by_pk[pk] if pk else None, upload)
+        for pk, upload in [(None, form.cleaned_data.get("file")), *form.uploads().items()]
+        if upload
+    ]
+    if not valid and not uploads:
         return _render_bid(request, opportunity, lot, bid, form)
 
-    def refused(field: str | None, exc: BidRefused) -> HttpResponse:
-        if as_json:
-            return JsonResponse({"saved": False, "errors": [str(exc)]}, status=409)
-        form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
-        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
-
+    problems: list[Problem] = []
     try:
         with transaction.atomic():
             bid = bid_start(lot=lot, by=user)
-            bid = bid_save_draft(
-                bid=bid,
-                by=user,
-                price=None if questions.lines else form.cleaned_data.get("price"),
-                declarations=form.declarations_ticked(),
-            )
-            problems = answers_save(bid=bid, by=user, answers=form.answers(), rates=form.rates())
+            if valid:
+                bid = bid_save_draft(
+                    bid=bid,
+                    by=user,
+                    price=None if questions.lines else form.cleaned_data.get("price"),
+                    declarations=form.declarations_ticked(),
+                )
+                problems = answers_save(
+                    bid=bid, by=user, answers=form.answers(), rates=form.rates()
+                )
     except BidRefused as exc:
-        return refused(None, exc)
+        if as_json:
+            return JsonResponse({"saved": False, "errors": [str(exc)]}, status=409)
+        late = isinstance(exc, LateBid)
+        for field, _question, upload in uploads:
+            again = "" if late else " Choose it again."
+            form.add_error(field, f"{upload.name} was not added to your draft.{again}")
+        form.add_error(None, str(exc))
+        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
     if as_json:
         return JsonResponse(
             {
@@ -446,30 +468,37 @@ def _questionnaire_page(
             }
         )
     added = []
-    uploads: list[tuple[int | None, UploadedFile | None]] = [(None, form.cleaned_data.get("file"))]
-    uploads += list(form.uploads().items())
-    by_pk = {item.question.pk: item.question for item in questions.questions}
-    for question_pk, upload in uploads:
-        if not upload:
-            continue
+    for field, question, upload in uploads:
         try:
-            question = by_pk[question_pk] if question_pk else None
             added.append(bid_add_file(bid=bid, upload=upload, by=user, question=question))
         except BidRefused as exc:
-            return refused(f"file_{question_pk}" if question_pk else "file", exc)
+            # Said at its own input; the browser cannot keep a chosen file.
+            form.add_error(
+                field,
+                f"{upload.name} was not added to your draft. {str(exc).rstrip('.')}. "
+                "Choose a file again.",
+            )
+    # Saved as typed; the page shows each answer over its limit (and any
+    # rate whose total no sum of money here can hold, which was not saved).
+    for problem in problems:
+        kind, _, pk = problem.anchor.lstrip("#").rpartition("-")
+        field_name = {"question": f"answer_{pk}", "line": f"rate_{pk}"}.get(kind)
+        form.add_error(field_name if field_name in form.fields else None, problem.text)
+    if form.errors:
+        return _render_bid(
+            request,
+            opportunity,
+            lot,
+            bid,
+            form,
+            kept=[f.original_name for f in added],
+            saved=valid,
+        )
     saved = "Your draft is saved. The council cannot see it until you submit your bid."
     if added:
         names = ", ".join(f.original_name for f in added)
         saved = f"{names} added to your draft and your draft is saved. " + saved.split(". ", 1)[1]
     messages.success(request, saved)
-    if problems:
-        # Saved as typed; the page shows each answer over its limit (and any
-        # rate whose total no sum of money here can hold, which was not saved).
-        for problem in problems:
-            kind, _, pk = problem.anchor.lstrip("#").rpartition("-")
-            field = {"question": f"answer_{pk}", "line": f"rate_{pk}"}.get(kind)
-            form.add_error(field if field in form.fields else None, problem.text)
-        return _render_bid(request, opportunity, lot, bid, form)
     if "check" in request.POST:
         return redirect("tenders:supplier_bid_check", pk=opportunity.pk, lot_pk=lot.pk)
     return redirect(action)
