@@ -280,6 +280,23 @@ def test_a_negative_rate_is_refused_naming_the_line_and_nothing_typed_is_lost(
     assert "Enter the rate for line 1 as an amount in pounds" in response.content.decode()
 
 
+def test_a_negative_rate_is_said_at_the_rate_on_the_first_save_with_the_other_errors(
+    client, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    visits, hours = lines(lot.opportunity)
+    response = client.post(bid_url(lot), posted(lot.opportunity, rates=("thirty five", "-5")))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'<a href="#id_rate_{visits.pk}">Enter the rate for line 1 as an amount' in page
+    negative = "The rate for line 2 (Deep clean) cannot be negative."
+    assert f'<a href="#id_rate_{hours.pk}">{negative}</a>' in page
+    row = page[page.index(f'id="line-{hours.pk}"') :]
+    assert negative in row[: row.index("</tr>")]  # beside the rate
+    assert "id_declarations_1" not in page.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert not PriceRate.objects.exists()
+
+
 def test_a_rate_whose_total_no_sum_here_can_hold_is_refused_and_the_answers_are_saved(
     client, lot, local_supplier_user
 ):

@@ -19,6 +19,7 @@ from tenders.services.answers import (
     has_questionnaire,
     line_total,
     lot_questionnaire,
+    negative_rate,
 )
 from tenders.services.awards import (
     BandNotMet,
@@ -184,6 +185,7 @@ __all__ = [
     "moderate_set",
     "moderation_agree",
     "moderation_open",
+    "negative_rate",
     "opened_bids",
     "opportunity_cancel",
     "opportunity_change_value",

@@ -185,6 +185,12 @@ def over_limit_problem(item: QuestionItem) -> Problem:
 # --- Saving the draft -------------------------------------------------------------------
 
 
+def negative_rate(line: PricingLine) -> str:
+    """Why a negative rate is refused: by ``answers_save``, and by the bid form
+    at the rate itself, with the form's other errors (on the first save)."""
+    return f"The rate for line {line.number} ({line.description}) cannot be negative."
+
+
 @transaction.atomic
 def answers_save(
     *,
@@ -209,10 +215,7 @@ def answers_save(
         raise BidRefused("A rate is for a line this lot's pricing schedule does not have.")
     for line_pk, rate in rates.items():
         if rate is not None and rate < 0:
-            line = lines[line_pk]
-            raise BidRefused(
-                f"The rate for line {line.number} ({line.description}) cannot be negative."
-            )
+            raise BidRefused(negative_rate(lines[line_pk]))
     now = timezone.now()
     problems = []
     for question_pk, (text, confirmed) in answers.items():
