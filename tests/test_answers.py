@@ -382,15 +382,27 @@ def test_the_check_lists_every_kind_of_problem_with_a_link_to_its_field(
             "1 needed, 0 attached.",
         ),
         (f"{base}#line-{hours.pk}", "Enter a rate for line 2 (Deep clean)."),
-        (f"{base}#id_declarations", "Confirm every declaration."),
+        (f"{base}#id_declarations_1", "Confirm every declaration."),
     ]
     for href, text in expected:
         assert f'<a href="{href}">{text}</a>' in page
     assert "Submit bid" not in page
     # The anchors exist on the bid page.
     bid_page = client.get(base).content.decode()
-    for href, _ in expected[:-1]:
+    for href, _ in expected:
         assert f'id="{href.split("#")[1]}"' in bid_page
+
+
+def test_save_and_check_shows_the_problems_without_a_saved_banner(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    data = {**posted(lot.opportunity), "declarations": list(DECLARATIONS)[:1], "check": ""}
+    data.pop("save")
+    response = client.post(bid_url(lot), data, follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == check_url(lot)
+    assert f'<a href="{bid_url(lot)}#id_declarations_1">Confirm every declaration.</a>' in page
+    assert "Your draft is saved" not in page and "govuk-notification-banner--success" not in page
+    assert 'id="id_declarations_1"' in client.get(bid_url(lot)).content.decode()
 
 
 def test_without_a_schedule_the_check_asks_for_the_price(lot, opportunity, local_supplier_user):

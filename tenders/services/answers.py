@@ -311,7 +311,8 @@ def bid_check(bid: Bid) -> list[Problem]:
     if not bid_questions_.lines and bid.draft_price is None:
         problems.append(Problem("Enter your price.", "#id_price"))
     if not all(bid.draft_declarations.get(key) for key in DECLARATIONS):
-        problems.append(Problem("Confirm every declaration.", "#id_declarations"))
+        # The first checkbox (crispy-forms-gds numbers them from 1; the group has no id).
+        problems.append(Problem("Confirm every declaration.", "#id_declarations_1"))
     return problems
 
 

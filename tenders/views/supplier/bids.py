@@ -498,9 +498,11 @@ def _questionnaire_page(
     if added:
         names = ", ".join(f.original_name for f in added)
         saved = f"{names} added to your draft and your draft is saved. " + saved.split(". ", 1)[1]
-    messages.success(request, saved)
     if "check" in request.POST:
+        # The check page says what is left to do (or that the bid is complete):
+        # a "saved" banner there sat above its list of problems.
         return redirect("tenders:supplier_bid_check", pk=opportunity.pk, lot_pk=lot.pk)
+    messages.success(request, saved)
     return redirect(action)
 
 
