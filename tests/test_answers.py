@@ -429,6 +429,27 @@ def test_a_complete_bid_is_submitted_from_the_check_page(client, lot, local_supp
     assert "Save and check your bid" in page and 'name="submit"' not in page
 
 
+def test_answers_changed_after_submitting_are_said_not_submitted(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    bid = complete_draft(lot, local_supplier_user)
+    bid_submit(bid=bid, by=local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    as_submitted = {f"answer_{pass_fail.pk}": ""}  # the draft's evidence box was empty
+    client.post(bid_url(lot), posted(lot.opportunity, **as_submitted))
+    page = client.get(bid_url(lot)).content.decode()
+    assert "Changes not submitted" not in page and "The council will open version 1" in page
+    client.post(bid_url(lot), posted(lot.opportunity, text="We clean twice a day.", **as_submitted))
+    page = client.get(bid_url(lot)).content.decode()
+    assert (
+        "Submitted (version 1). You have saved changes that you have not submitted: "
+        "the council will open version 1 unless you submit them."
+    ) in page
+    client.post(bid_url(lot), posted(lot.opportunity, rates=("100.00", "20.01"), **as_submitted))
+    assert "Changes not submitted" in client.get(bid_url(lot)).content.decode()
+    client.post(bid_url(lot), posted(lot.opportunity, **as_submitted))
+    assert "Changes not submitted" not in client.get(bid_url(lot)).content.decode()
+
+
 # --- Files per question ----------------------------------------------------------------------
 
 

@@ -226,6 +226,34 @@ def test_a_revised_bid_is_version_2_and_both_versions_are_kept(
     assert "£3,900.00" in earlier
 
 
+CHANGED = (
+    "Submitted (version 2). You have saved changes that you have not submitted: "
+    "the council will open version 2 unless you submit them."
+)
+
+
+def test_changes_saved_after_submitting_are_said_not_submitted(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    submitted(lot, local_supplier_user, "3900", ("method.pdf", METHOD))
+    submitted(lot, local_supplier_user, "3800", ("method.pdf", METHOD))
+    page = page_of(client.get(bid_url(lot)))
+    assert "Changes not submitted" not in page and "The council will open version 2" in page
+    # Saved again as it is: nothing to submit.
+    client.post(bid_url(lot), {"price": "3800.00", "declarations": ALL, "save": ""})
+    assert "Changes not submitted" not in page_of(client.get(bid_url(lot)))
+    client.post(bid_url(lot), {"price": "3700", "declarations": ALL, "save": ""})
+    page = page_of(client.get(bid_url(lot)))
+    assert CHANGED in page and "Changes not submitted" in page
+    # A file added is a change too; taken out again, the draft is version 2 once more.
+    client.post(bid_url(lot), {"price": "3800", "declarations": ALL, "file": pdf(PRICES, "p.csv")})
+    assert CHANGED in page_of(client.get(bid_url(lot)))
+    added = BidFile.objects.get(revision=None, original_name="p.csv")
+    client.post(
+        reverse("tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, added.pk])
+    )
+    assert "Changes not submitted" not in page_of(client.get(bid_url(lot)))
+
+
 def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     client, clock, lot, local_supplier_user
 ):

@@ -413,6 +413,48 @@ def plain_content_sha256(revision: BidRevision, files: Iterable[BidFile]) -> str
     )
 
 
+def draft_differs(
+    latest: BidRevision, bid: Bid, files: Iterable[BidFile], questions: BidQuestions | None
+) -> bool:
+    """Whether the draft as saved now differs from ``latest``, the version the
+    council will open: the document ``content_sha256`` fingerprints, built from
+    what the bid page has read already (the draft's files, and its answers and
+    rates in ``questions``), so no query. False for a version without a
+    fingerprint."""
+    if not latest.content_sha256:
+        return False
+    price = bid.draft_price
+    answers: dict[str, Any] = {}
+    rates: dict[str, Any] = {}
+    if questions is not None:
+        answers = {
+            str(item.question.pk): {"text": item.answer.text, "confirmed": item.answer.confirmed}
+            for item in questions.questions
+            if item.answer is not None
+        }
+        totals = {
+            item.line.pk: (item.rate.rate, line_total(item.line.quantity, item.rate.rate))
+            for item in questions.lines
+            if item.rate is not None
+        }
+        rates = {str(pk): {"rate": _money(r), "total": _money(t)} for pk, (r, t) in totals.items()}
+        if questions.lines:  # the price is the schedule's, as ``schedule_price`` sums it
+            price = sum((t for _r, t in totals.values()), Decimal("0.00"))
+    if price is None:
+        return True
+    document = {
+        "price": _money(price),
+        "declarations": {key: bool(v) for key, v in (bid.draft_declarations or {}).items()},
+        "answers": answers,
+        "rates": rates,
+        "files": sorted(
+            ({"sha256": f.sha256, "question": f.question_id} for f in files),
+            key=lambda f: (f["sha256"], f["question"] or 0),
+        ),
+    }
+    return document_sha256(document) != latest.content_sha256
+
+
 @dataclass
 class SubmittedContent:
     """A submitted version's questionnaire, as the council reads it once opened."""

@@ -58,6 +58,7 @@ from tenders.services import (
     bid_submit,
     bid_withdraw,
     count_words,
+    draft_differs,
     has_questionnaire,
     lifecycle,
     lot_questionnaire,
@@ -236,6 +237,8 @@ def _render_bid(
     was saved (as it is when only the services' problems are shown)."""
     is_open = _is_open(opportunity)
     revisions = list(bid.revisions.order_by("-number")) if bid else []
+    draft_files = list(bid.files.filter(revision__isnull=True)) if bid else []
+    questions = None
     extra: dict[str, Any] = {"questionnaire": None}
     if isinstance(form, QuestionnaireBidForm):
         # The files per question as saved now (a refused save keeps what was typed).
@@ -263,7 +266,14 @@ def _render_bid(
             # A refused POST keeps the form, so nothing typed is lost.
             "show_form": is_open or form.is_bound,
             "deadline": london_time(opportunity.submission_deadline),
-            "draft_files": list(bid.files.filter(revision__isnull=True)) if bid else [],
+            "draft_files": draft_files,
+            # Saved since the version the council will open, and not submitted.
+            "unsubmitted_changes": bool(
+                bid
+                and revisions
+                and bid.status == BidStatus.SUBMITTED
+                and draft_differs(revisions[0], bid, draft_files, questions)
+            ),
             "kept": kept or [],
             "saved": saved,
             "revisions": revisions,
