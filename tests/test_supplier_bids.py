@@ -336,12 +336,31 @@ def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_noth
         "The deadline was 1 July 2026 at 12:00:00 (UK time). Your bid reached us at "
         "1 July 2026 at 12:00:01, after the deadline, so it was not submitted."
     ) in page
-    # What was typed is still in the form, and the file is still in the draft.
-    assert 'value="4,100.00"' in page
-    assert page.count('checked="checked"') == len(ALL)
-    assert "method.pdf" in page
+    # The read-only page a reload shows: no form, no buttons; the draft's file is kept.
+    assert "You submitted no version before the deadline" in page
+    assert "Save draft" not in page and "Submit bid" not in page and 'name="price"' not in page
     assert not BidRevision.objects.exists()
     assert Bid.objects.get().files.count() == 1
+
+
+def test_a_late_revision_shows_the_read_only_page_and_the_version_that_stands(
+    client, clock, lot, local_supplier_user
+):
+    """The page was open at the deadline; the new version is refused, and the
+    page says which version the council will open."""
+    submitted(lot, local_supplier_user, "3900")
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
+    client.force_login(local_supplier_user)
+    response = client.post(bid_url(lot), {"price": "3800", "declarations": ALL, "submit": ""})
+    page = page_of(response)
+    assert response.status_code == 200
+    assert "after the deadline, so it was not submitted." in page
+    assert (
+        "Your version 1, submitted on 1 June 2026 at 09:00:00 (UK time), stands and will be opened."
+    ) in page
+    assert "Save draft" not in page and "Submit bid" not in page
+    assert page.index('id="refusal"') < page.index('id="closed"')  # "Bids closed ..."
+    assert BidRevision.objects.count() == 1
 
 
 def test_a_late_bid_after_the_opportunity_was_closed_still_gets_both_times(
@@ -353,7 +372,7 @@ def test_a_late_bid_after_the_opportunity_was_closed_still_gets_both_times(
     response = client.post(bid_url(lot), {"price": "4100", "declarations": ALL, "submit": ""})
     page = page_of(response)
     assert "Your bid reached us at 1 July 2026 at 12:00:31, after the deadline" in page
-    assert 'value="4100"' in page
+    assert "You submitted no version before the deadline" in page and 'name="price"' not in page
     assert not Bid.objects.exists()
 
 

@@ -231,10 +231,13 @@ def _render_bid(
     *,
     kept: list[str] | None = None,
     saved: bool = False,
+    refusal: str | None = None,
 ) -> HttpResponse:
     """The bid page. After a save with errors: ``kept``, the names of the
     files added to the draft all the same; ``saved``, whether what was typed
-    was saved (as it is when only the services' problems are shown)."""
+    was saved (as it is when only the services' problems are shown).
+    ``refusal``: why a submission after the deadline was refused, shown on
+    the read-only page."""
     is_open = _is_open(opportunity)
     revisions = list(bid.revisions.order_by("-number")) if bid else []
     draft_files = list(bid.files.filter(revision__isnull=True)) if bid else []
@@ -264,7 +267,8 @@ def _render_bid(
             "form": form,
             "is_open": is_open,
             # A refused POST keeps the form, so nothing typed is lost.
-            "show_form": is_open or form.is_bound,
+            "show_form": is_open or (form.is_bound and refusal is None),
+            "refusal": refusal,
             "deadline": london_time(opportunity.submission_deadline),
             "draft_files": draft_files,
             # Saved since the version the council will open, and not submitted.
@@ -324,8 +328,15 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         return _render_bid(request, opportunity, lot, bid, form)
 
     def refused(field: str | None, exc: BidRefused) -> HttpResponse:
-        form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
-        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
+        bid = _own_bid(user, lot)
+        if isinstance(exc, LateBid):
+            # Bids are closed: the read-only page a reload shows, with why.
+            closed = BidForm.for_draft(
+                bid, action=_bid_url(lot), vat_basis=opportunity.value_vat_basis
+            )
+            return _render_bid(request, opportunity, lot, bid, closed, refusal=str(exc))
+        form.add_error(field, str(exc))
+        return _render_bid(request, opportunity, lot, bid, form)
 
     upload = form.cleaned_data.get("file")
     if "submit" in request.POST:
