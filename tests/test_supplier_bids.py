@@ -321,7 +321,7 @@ def test_withdrawing_asks_first_then_withdraws(client, lot, local_supplier_user)
     assert client.get(withdraw_url).url == bid_url(lot)
 
 
-def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_nothing_is_lost(
+def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_the_file_kept(
     client, clock, lot, local_supplier_user
 ):
     client.force_login(local_supplier_user)
