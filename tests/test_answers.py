@@ -280,6 +280,23 @@ def test_a_negative_rate_is_refused_naming_the_line_and_nothing_typed_is_lost(
     assert "Enter the rate for line 1 as an amount in pounds" in response.content.decode()
 
 
+def test_a_negative_rate_is_said_at_the_rate_on_the_first_save_with_the_other_errors(
+    client, lot, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    visits, hours = lines(lot.opportunity)
+    response = client.post(bid_url(lot), posted(lot.opportunity, rates=("thirty five", "-5")))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'<a href="#id_rate_{visits.pk}">Enter the rate for line 1 as an amount' in page
+    negative = "The rate for line 2 (Deep clean) cannot be negative."
+    assert f'<a href="#id_rate_{hours.pk}">{negative}</a>' in page
+    row = page[page.index(f'id="line-{hours.pk}"') :]
+    assert negative in row[: row.index("</tr>")]  # beside the rate
+    assert "id_declarations_1" not in page.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert not PriceRate.objects.exists()
+
+
 def test_a_rate_whose_total_no_sum_here_can_hold_is_refused_and_the_answers_are_saved(
     client, lot, local_supplier_user
 ):
@@ -365,15 +382,27 @@ def test_the_check_lists_every_kind_of_problem_with_a_link_to_its_field(
             "1 needed, 0 attached.",
         ),
         (f"{base}#line-{hours.pk}", "Enter a rate for line 2 (Deep clean)."),
-        (f"{base}#id_declarations", "Confirm every declaration."),
+        (f"{base}#id_declarations_1", "Confirm every declaration."),
     ]
     for href, text in expected:
         assert f'<a href="{href}">{text}</a>' in page
     assert "Submit bid" not in page
     # The anchors exist on the bid page.
     bid_page = client.get(base).content.decode()
-    for href, _ in expected[:-1]:
+    for href, _ in expected:
         assert f'id="{href.split("#")[1]}"' in bid_page
+
+
+def test_save_and_check_shows_the_problems_without_a_saved_banner(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    data = {**posted(lot.opportunity), "declarations": list(DECLARATIONS)[:1], "check": ""}
+    data.pop("save")
+    response = client.post(bid_url(lot), data, follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == check_url(lot)
+    assert f'<a href="{bid_url(lot)}#id_declarations_1">Confirm every declaration.</a>' in page
+    assert "Your draft is saved" not in page and "govuk-notification-banner--success" not in page
+    assert 'id="id_declarations_1"' in client.get(bid_url(lot)).content.decode()
 
 
 def test_without_a_schedule_the_check_asks_for_the_price(lot, opportunity, local_supplier_user):
@@ -398,6 +427,27 @@ def test_a_complete_bid_is_submitted_from_the_check_page(client, lot, local_supp
     # With a questionnaire the submit button is on the check page only.
     page = client.get(bid_url(lot)).content.decode()
     assert "Save and check your bid" in page and 'name="submit"' not in page
+
+
+def test_answers_changed_after_submitting_are_said_not_submitted(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    bid = complete_draft(lot, local_supplier_user)
+    bid_submit(bid=bid, by=local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    as_submitted = {f"answer_{pass_fail.pk}": ""}  # the draft's evidence box was empty
+    client.post(bid_url(lot), posted(lot.opportunity, **as_submitted))
+    page = client.get(bid_url(lot)).content.decode()
+    assert "Changes not submitted" not in page and "The council will open version 1" in page
+    client.post(bid_url(lot), posted(lot.opportunity, text="We clean twice a day.", **as_submitted))
+    page = client.get(bid_url(lot)).content.decode()
+    assert (
+        "Submitted (version 1). You have saved changes that you have not submitted: "
+        "the council will open version 1 unless you submit them."
+    ) in page
+    client.post(bid_url(lot), posted(lot.opportunity, rates=("100.00", "20.01"), **as_submitted))
+    assert "Changes not submitted" in client.get(bid_url(lot)).content.decode()
+    client.post(bid_url(lot), posted(lot.opportunity, **as_submitted))
+    assert "Changes not submitted" not in client.get(bid_url(lot)).content.decode()
 
 
 # --- Files per question ----------------------------------------------------------------------
@@ -628,3 +678,61 @@ def test_the_council_reads_the_answers_schedule_and_files_after_the_opening(
     with django_assert_max_num_queries(40) as second:
         client.get(url)
     assert len(second.captured_queries) == len(first.captured_queries)
+
+
+# --- Files chosen with something else wrong -------------------------------------------------
+
+
+def test_a_valid_file_is_kept_when_the_rates_are_wrong(client, lot, local_supplier_user):
+    """Bad rates are the form's errors; the certificate chosen with them is kept
+    in the draft all the same, and the page says so (the browser cannot keep it)."""
+    client.force_login(local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    data = posted(lot.opportunity, rates=("thirty five", "12.345"))
+    response = client.post(bid_url(lot), {**data, f"file_{pass_fail.pk}": pdf()})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter the rate for line 1 as an amount in pounds" in page
+    assert "Enter the rate for line 2 to the nearest penny" in page
+    assert BidFile.objects.get(revision=None).question == pass_fail
+    assert "insurance.pdf is added to your draft: you do not need to choose it again." in page
+
+
+def test_every_refused_file_is_reported_at_its_own_input(client, lot, local_supplier_user):
+    """A .doc for the bid and a .HEIC for a question: both are refused, each
+    said at its own input and linked from the summary; nothing is dropped unsaid."""
+    client.force_login(local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    data = {
+        **posted(lot.opportunity),
+        "file": SimpleUploadedFile("tender.doc", b"old word", "application/msword"),
+        f"file_{pass_fail.pk}": SimpleUploadedFile("photo.HEIC", b"heic", "image/heic"),
+    }
+    response = client.post(bid_url(lot), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert not BidFile.objects.exists()
+    for name, anchor in (("tender.doc", "id_file"), ("photo.HEIC", f"id_file_{pass_fail.pk}")):
+        text = (
+            f"{name} was not added to your draft. The selected file must be a PDF, Word (DOCX), "
+            "Excel (XLSX), PowerPoint (PPTX), OpenDocument, PNG, JPEG, CSV or TXT. "
+            "Choose a file again."
+        )
+        assert f'<a href="#{anchor}">{text}</a>' in page
+        assert page.count(text) == 2  # in the summary and at the input
+    # What was typed with them is saved.
+    assert Answer.objects.filter(revision=None, text="We clean daily.").count() == 2
+
+
+def test_a_valid_file_is_kept_beside_a_refused_one(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    _, _, pass_fail = questions(lot.opportunity)
+    data = {
+        **posted(lot.opportunity),
+        "file": SimpleUploadedFile("tender.doc", b"old word", "application/msword"),
+        f"file_{pass_fail.pk}": pdf(),
+    }
+    page = client.post(bid_url(lot), data).content.decode()
+    assert "tender.doc was not added to your draft." in page
+    assert BidFile.objects.get().original_name == "insurance.pdf"
+    assert "insurance.pdf is added to your draft" in page

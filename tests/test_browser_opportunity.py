@@ -112,6 +112,10 @@ def test_an_officer_writes_invites_and_publishes_and_a_supplier_asks(page, seede
     page.get_by_role("link", name="Opportunities").first.click()
     page.get_by_role("link", name=re.compile("Family support")).first.click()
     page.get_by_label("Your question").fill("Is the work term-time only?")
+    # "Save your answer" without choosing: refused, and the question typed is kept.
+    page.get_by_role("button", name="Save your answer").click()
+    assert "Select whether you intend to bid" in page.content()
+    assert page.get_by_label("Your question").input_value() == "Is the work term-time only?"
     page.get_by_role("button", name="Send your question").click()
     assert "Your question has been sent" in page.content()
     sign_out(page)

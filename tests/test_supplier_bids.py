@@ -226,6 +226,34 @@ def test_a_revised_bid_is_version_2_and_both_versions_are_kept(
     assert "£3,900.00" in earlier
 
 
+CHANGED = (
+    "Submitted (version 2). You have saved changes that you have not submitted: "
+    "the council will open version 2 unless you submit them."
+)
+
+
+def test_changes_saved_after_submitting_are_said_not_submitted(client, lot, local_supplier_user):
+    client.force_login(local_supplier_user)
+    submitted(lot, local_supplier_user, "3900", ("method.pdf", METHOD))
+    submitted(lot, local_supplier_user, "3800", ("method.pdf", METHOD))
+    page = page_of(client.get(bid_url(lot)))
+    assert "Changes not submitted" not in page and "The council will open version 2" in page
+    # Saved again as it is: nothing to submit.
+    client.post(bid_url(lot), {"price": "3800.00", "declarations": ALL, "save": ""})
+    assert "Changes not submitted" not in page_of(client.get(bid_url(lot)))
+    client.post(bid_url(lot), {"price": "3700", "declarations": ALL, "save": ""})
+    page = page_of(client.get(bid_url(lot)))
+    assert CHANGED in page and "Changes not submitted" in page
+    # A file added is a change too; taken out again, the draft is version 2 once more.
+    client.post(bid_url(lot), {"price": "3800", "declarations": ALL, "file": pdf(PRICES, "p.csv")})
+    assert CHANGED in page_of(client.get(bid_url(lot)))
+    added = BidFile.objects.get(revision=None, original_name="p.csv")
+    client.post(
+        reverse("tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, added.pk])
+    )
+    assert "Changes not submitted" not in page_of(client.get(bid_url(lot)))
+
+
 def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     client, clock, lot, local_supplier_user
 ):
@@ -293,7 +321,7 @@ def test_withdrawing_asks_first_then_withdraws(client, lot, local_supplier_user)
     assert client.get(withdraw_url).url == bid_url(lot)
 
 
-def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_nothing_is_lost(
+def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_the_file_kept(
     client, clock, lot, local_supplier_user
 ):
     client.force_login(local_supplier_user)
@@ -308,12 +336,31 @@ def test_a_bid_one_second_after_the_deadline_is_refused_with_both_times_and_noth
         "The deadline was 1 July 2026 at 12:00:00 (UK time). Your bid reached us at "
         "1 July 2026 at 12:00:01, after the deadline, so it was not submitted."
     ) in page
-    # What was typed is still in the form, and the file is still in the draft.
-    assert 'value="4,100.00"' in page
-    assert page.count('checked="checked"') == len(ALL)
-    assert "method.pdf" in page
+    # The read-only page a reload shows: no form, no buttons; the draft's file is kept.
+    assert "You submitted no version before the deadline" in page
+    assert "Save draft" not in page and "Submit bid" not in page and 'name="price"' not in page
     assert not BidRevision.objects.exists()
     assert Bid.objects.get().files.count() == 1
+
+
+def test_a_late_revision_shows_the_read_only_page_and_the_version_that_stands(
+    client, clock, lot, local_supplier_user
+):
+    """The page was open at the deadline; the new version is refused, and the
+    page says which version the council will open."""
+    submitted(lot, local_supplier_user, "3900")
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
+    client.force_login(local_supplier_user)
+    response = client.post(bid_url(lot), {"price": "3800", "declarations": ALL, "submit": ""})
+    page = page_of(response)
+    assert response.status_code == 200
+    assert "after the deadline, so it was not submitted." in page
+    assert (
+        "Your version 1, submitted on 1 June 2026 at 09:00:00 (UK time), stands and will be opened."
+    ) in page
+    assert "Save draft" not in page and "Submit bid" not in page
+    assert page.index('id="refusal"') < page.index('id="closed"')  # "Bids closed ..."
+    assert BidRevision.objects.count() == 1
 
 
 def test_a_late_bid_after_the_opportunity_was_closed_still_gets_both_times(
@@ -325,7 +372,7 @@ def test_a_late_bid_after_the_opportunity_was_closed_still_gets_both_times(
     response = client.post(bid_url(lot), {"price": "4100", "declarations": ALL, "submit": ""})
     page = page_of(response)
     assert "Your bid reached us at 1 July 2026 at 12:00:31, after the deadline" in page
-    assert 'value="4100"' in page
+    assert "You submitted no version before the deadline" in page and 'name="price"' not in page
     assert not Bid.objects.exists()
 
 

@@ -6,6 +6,7 @@ not invited."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -460,6 +461,49 @@ def test_an_intention_must_be_chosen(client, opportunity, local_supplier_user):
     assert "Select a valid choice" in response.content.decode()
     response = client.post(intention_url(opportunity), {})
     assert "Select whether you intend to bid" in response.content.decode()
+
+
+def test_the_two_forms_are_one_html_form_each_button_posting_to_its_own_view(
+    client, opportunity, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    page = client.get(detail_url(opportunity)).content.decode()
+    form = page[page.index('<form method="post" action="' + ask_url(opportunity)) :]
+    form = form[: form.index("</form>")]
+    assert 'name="question"' in form and 'name="intention"' in form
+    assert f'formaction="{ask_url(opportunity)}"' in form
+    assert f'formaction="{intention_url(opportunity)}"' in form
+
+
+def test_a_typed_question_is_kept_when_the_intention_is_refused(
+    client, opportunity, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    typed = "Does the contract include the car park?"
+    response = client.post(
+        intention_url(opportunity), {"question": typed, "save_intention": "Save your answer"}
+    )
+    page = response.content.decode()
+    assert "Select whether you intend to bid" in page
+    assert f"{typed}</textarea>" in page
+    assert "Enter your question" not in page  # not sent, so not judged
+    assert not Clarification.objects.exists()
+
+
+def test_a_chosen_intention_is_kept_when_the_question_is_refused(
+    client, opportunity, local_supplier_user
+):
+    client.force_login(local_supplier_user)
+    response = client.post(ask_url(opportunity), {"question": " ", "intention": "no"})
+    page = response.content.decode()
+    assert "Enter your question" in page
+    assert re.search(r'<input[^>]*value="no"[^>]*checked', page)
+    assert (
+        Invitation.objects.get(
+            opportunity=opportunity, supplier=local_supplier_user.supplier
+        ).intention_at
+        is None
+    )
 
 
 def test_the_intention_cannot_change_once_the_opportunity_has_closed(

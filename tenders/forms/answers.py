@@ -18,7 +18,7 @@ from portal.fields import MoneyField
 from portal.forms import gds_helper
 from tenders.forms.bid import BidForm
 from tenders.models import Bid
-from tenders.services import BidQuestions
+from tenders.services import BidQuestions, negative_rate
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 # An answer may be long; the word limit is the question's, checked by the server.
@@ -63,7 +63,9 @@ class QuestionnaireBidForm(BidForm):
                 what=f"the rate for line {line.number}",
                 label=f"Rate for line {line.number}: {line.description} (£ per {line.unit})",
                 required=False,
-                min_value=None,  # a negative rate is refused by the service, naming the line
+                # Refused here too, so that it is said at the rate with the
+                # form's other errors; the words are the service's.
+                error_messages={"min_value": negative_rate(line)},
             )
         layout = [Field.text("price", label_size=Size.MEDIUM, field_width=10)]
         if questions.lines:

@@ -31,10 +31,13 @@ class QuestionForm(forms.Form):
 
     def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Drawn with the intention form inside the page's one <form>: each
+        # button posts both (to its own view), so neither loses what was typed.
         self.helper = gds_helper(
             Field.textarea("question", label_size=Size.SMALL, rows=5, max_characters=QUESTION_MAX),
-            Submit("ask", "Send your question"),
+            Submit("ask", "Send your question", formaction=action),
             action=action,
+            form_tag=False,
         )
 
 
@@ -57,6 +60,12 @@ class IntentionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = gds_helper(
             Field.radios("intention", legend_size=Size.SMALL),
-            Submit("save_intention", "Save your answer", css_class="govuk-button--secondary"),
+            Submit(
+                "save_intention",
+                "Save your answer",
+                css_class="govuk-button--secondary",
+                formaction=action,
+            ),
             action=action,
+            form_tag=False,  # inside the page's one <form>, with the question form
         )

@@ -16,9 +16,11 @@ from tenders.services.answers import (
     bid_questions,
     content_sha256,
     count_words,
+    draft_differs,
     has_questionnaire,
     line_total,
     lot_questionnaire,
+    negative_rate,
 )
 from tenders.services.awards import (
     BandNotMet,
@@ -163,6 +165,7 @@ __all__ = [
     "current_routes",
     "declaration_make",
     "document_add",
+    "draft_differs",
     "evaluation",
     "has_questionnaire",
     "intention_send",
@@ -184,6 +187,7 @@ __all__ = [
     "moderate_set",
     "moderation_agree",
     "moderation_open",
+    "negative_rate",
     "opened_bids",
     "opportunity_cancel",
     "opportunity_change_value",

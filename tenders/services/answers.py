@@ -185,6 +185,12 @@ def over_limit_problem(item: QuestionItem) -> Problem:
 # --- Saving the draft -------------------------------------------------------------------
 
 
+def negative_rate(line: PricingLine) -> str:
+    """Why a negative rate is refused: by ``answers_save``, and by the bid form
+    at the rate itself, with the form's other errors (on the first save)."""
+    return f"The rate for line {line.number} ({line.description}) cannot be negative."
+
+
 @transaction.atomic
 def answers_save(
     *,
@@ -209,10 +215,7 @@ def answers_save(
         raise BidRefused("A rate is for a line this lot's pricing schedule does not have.")
     for line_pk, rate in rates.items():
         if rate is not None and rate < 0:
-            line = lines[line_pk]
-            raise BidRefused(
-                f"The rate for line {line.number} ({line.description}) cannot be negative."
-            )
+            raise BidRefused(negative_rate(lines[line_pk]))
     now = timezone.now()
     problems = []
     for question_pk, (text, confirmed) in answers.items():
@@ -308,7 +311,8 @@ def bid_check(bid: Bid) -> list[Problem]:
     if not bid_questions_.lines and bid.draft_price is None:
         problems.append(Problem("Enter your price.", "#id_price"))
     if not all(bid.draft_declarations.get(key) for key in DECLARATIONS):
-        problems.append(Problem("Confirm every declaration.", "#id_declarations"))
+        # The first checkbox (crispy-forms-gds numbers them from 1; the group has no id).
+        problems.append(Problem("Confirm every declaration.", "#id_declarations_1"))
     return problems
 
 
@@ -407,6 +411,48 @@ def plain_content_sha256(revision: BidRevision, files: Iterable[BidFile]) -> str
             ),
         }
     )
+
+
+def draft_differs(
+    latest: BidRevision, bid: Bid, files: Iterable[BidFile], questions: BidQuestions | None
+) -> bool:
+    """Whether the draft as saved now differs from ``latest``, the version the
+    council will open: the document ``content_sha256`` fingerprints, built from
+    what the bid page has read already (the draft's files, and its answers and
+    rates in ``questions``), so no query. False for a version without a
+    fingerprint."""
+    if not latest.content_sha256:
+        return False
+    price = bid.draft_price
+    answers: dict[str, Any] = {}
+    rates: dict[str, Any] = {}
+    if questions is not None:
+        answers = {
+            str(item.question.pk): {"text": item.answer.text, "confirmed": item.answer.confirmed}
+            for item in questions.questions
+            if item.answer is not None
+        }
+        totals = {
+            item.line.pk: (item.rate.rate, line_total(item.line.quantity, item.rate.rate))
+            for item in questions.lines
+            if item.rate is not None
+        }
+        rates = {str(pk): {"rate": _money(r), "total": _money(t)} for pk, (r, t) in totals.items()}
+        if questions.lines:  # the price is the schedule's, as ``schedule_price`` sums it
+            price = sum((t for _r, t in totals.values()), Decimal("0.00"))
+    if price is None:
+        return True
+    document = {
+        "price": _money(price),
+        "declarations": {key: bool(v) for key, v in (bid.draft_declarations or {}).items()},
+        "answers": answers,
+        "rates": rates,
+        "files": sorted(
+            ({"sha256": f.sha256, "question": f.question_id} for f in files),
+            key=lambda f: (f["sha256"], f["question"] or 0),
+        ),
+    }
+    return document_sha256(document) != latest.content_sha256
 
 
 @dataclass

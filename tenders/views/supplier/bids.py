@@ -58,6 +58,7 @@ from tenders.services import (
     bid_submit,
     bid_withdraw,
     count_words,
+    draft_differs,
     has_questionnaire,
     lifecycle,
     lot_questionnaire,
@@ -232,9 +233,20 @@ def _render_bid(
     lot: Lot,
     bid: Bid | None,
     form: BidForm,
+    *,
+    kept: list[str] | None = None,
+    saved: bool = False,
+    refusal: str | None = None,
 ) -> HttpResponse:
+    """The bid page. After a save with errors: ``kept``, the names of the
+    files added to the draft all the same; ``saved``, whether what was typed
+    was saved (as it is when only the services' problems are shown).
+    ``refusal``: why a submission after the deadline was refused, shown on
+    the read-only page."""
     is_open = _is_open(opportunity)
     revisions = list(bid.revisions.order_by("-number")) if bid else []
+    draft_files = list(bid.files.filter(revision__isnull=True)) if bid else []
+    questions = None
     extra: dict[str, Any] = {"questionnaire": None}
     if isinstance(form, QuestionnaireBidForm):
         # The files per question as saved now (a refused save keeps what was typed).
@@ -260,9 +272,19 @@ def _render_bid(
             "form": form,
             "is_open": is_open,
             # A refused POST keeps the form, so nothing typed is lost.
-            "show_form": is_open or form.is_bound,
+            "show_form": is_open or (form.is_bound and refusal is None),
+            "refusal": refusal,
             "deadline": london_time(opportunity.submission_deadline),
-            "draft_files": list(bid.files.filter(revision__isnull=True)) if bid else [],
+            "draft_files": draft_files,
+            # Saved since the version the council will open, and not submitted.
+            "unsubmitted_changes": bool(
+                bid
+                and revisions
+                and bid.status == BidStatus.SUBMITTED
+                and draft_differs(revisions[0], bid, draft_files, questions)
+            ),
+            "kept": kept or [],
+            "saved": saved,
             "revisions": revisions,
             "latest": revisions[0] if revisions else None,
             "statuses": BidStatus,
@@ -311,8 +333,15 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         return _render_bid(request, opportunity, lot, bid, form)
 
     def refused(field: str | None, exc: BidRefused) -> HttpResponse:
-        form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
-        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
+        bid = _own_bid(user, lot)
+        if isinstance(exc, LateBid):
+            # Bids are closed: the read-only page a reload shows, with why.
+            closed = BidForm.for_draft(
+                bid, action=_bid_url(lot), vat_basis=opportunity.value_vat_basis
+            )
+            return _render_bid(request, opportunity, lot, bid, closed, refusal=str(exc))
+        form.add_error(field, str(exc))
+        return _render_bid(request, opportunity, lot, bid, form)
 
     upload = form.cleaned_data.get("file")
     if "submit" in request.POST:
@@ -418,30 +447,44 @@ def _questionnaire_page(
         vat_basis=opportunity.value_vat_basis,
     )
     as_json = _wants_json(request)
-    if not form.is_valid():
-        if as_json:
-            errors = [str(e) for errors in form.errors.values() for e in errors]
-            return JsonResponse({"saved": False, "errors": errors}, status=400)
+    valid = form.is_valid()
+    if not valid and as_json:
+        errors = [str(e) for errors in form.errors.values() for e in errors]
+        return JsonResponse({"saved": False, "errors": errors}, status=400)
+    # Every file that passed the form's own checks, each tried on its own:
+    # a valid file is kept in the draft whatever else on the page is wrong.
+    by_pk = {item.question.pk: item.question for item in questions.questions}
+    uploads = [
+        (f"file_{pk}" if pk else "file", by_pk[pk] if pk else None, upload)
+        for pk, upload in [(None, form.cleaned_data.get("file")), *form.uploads().items()]
+        if upload
+    ]
+    if not valid and not uploads:
         return _render_bid(request, opportunity, lot, bid, form)
 
-    def refused(field: str | None, exc: BidRefused) -> HttpResponse:
-        if as_json:
-            return JsonResponse({"saved": False, "errors": [str(exc)]}, status=409)
-        form.add_error(None if isinstance(exc, LateBid) else field, str(exc))
-        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
-
+    problems: list[Problem] = []
     try:
         with transaction.atomic():
             bid = bid_start(lot=lot, by=user)
-            bid = bid_save_draft(
-                bid=bid,
-                by=user,
-                price=None if questions.lines else form.cleaned_data.get("price"),
-                declarations=form.declarations_ticked(),
-            )
-            problems = answers_save(bid=bid, by=user, answers=form.answers(), rates=form.rates())
+            if valid:
+                bid = bid_save_draft(
+                    bid=bid,
+                    by=user,
+                    price=None if questions.lines else form.cleaned_data.get("price"),
+                    declarations=form.declarations_ticked(),
+                )
+                problems = answers_save(
+                    bid=bid, by=user, answers=form.answers(), rates=form.rates()
+                )
     except BidRefused as exc:
-        return refused(None, exc)
+        if as_json:
+            return JsonResponse({"saved": False, "errors": [str(exc)]}, status=409)
+        late = isinstance(exc, LateBid)
+        for field, _question, upload in uploads:
+            again = "" if late else " Choose it again."
+            form.add_error(field, f"{upload.name} was not added to your draft.{again}")
+        form.add_error(None, str(exc))
+        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
     if as_json:
         return JsonResponse(
             {
@@ -451,32 +494,41 @@ def _questionnaire_page(
             }
         )
     added = []
-    uploads: list[tuple[int | None, UploadedFile | None]] = [(None, form.cleaned_data.get("file"))]
-    uploads += list(form.uploads().items())
-    by_pk = {item.question.pk: item.question for item in questions.questions}
-    for question_pk, upload in uploads:
-        if not upload:
-            continue
+    for field, question, upload in uploads:
         try:
-            question = by_pk[question_pk] if question_pk else None
             added.append(bid_add_file(bid=bid, upload=upload, by=user, question=question))
         except BidRefused as exc:
-            return refused(f"file_{question_pk}" if question_pk else "file", exc)
+            # Said at its own input; the browser cannot keep a chosen file.
+            form.add_error(
+                field,
+                f"{upload.name} was not added to your draft. {str(exc).rstrip('.')}. "
+                "Choose a file again.",
+            )
+    # Saved as typed; the page shows each answer over its limit (and any
+    # rate whose total no sum of money here can hold, which was not saved).
+    for problem in problems:
+        kind, _, pk = problem.anchor.lstrip("#").rpartition("-")
+        field_name = {"question": f"answer_{pk}", "line": f"rate_{pk}"}.get(kind)
+        form.add_error(field_name if field_name in form.fields else None, problem.text)
+    if form.errors:
+        return _render_bid(
+            request,
+            opportunity,
+            lot,
+            bid,
+            form,
+            kept=[f.original_name for f in added],
+            saved=valid,
+        )
     saved = "Your draft is saved. The council cannot see it until you submit your bid."
     if added:
         names = ", ".join(f.original_name for f in added)
         saved = f"{names} added to your draft and your draft is saved. " + saved.split(". ", 1)[1]
-    messages.success(request, saved)
-    if problems:
-        # Saved as typed; the page shows each answer over its limit (and any
-        # rate whose total no sum of money here can hold, which was not saved).
-        for problem in problems:
-            kind, _, pk = problem.anchor.lstrip("#").rpartition("-")
-            field = {"question": f"answer_{pk}", "line": f"rate_{pk}"}.get(kind)
-            form.add_error(field if field in form.fields else None, problem.text)
-        return _render_bid(request, opportunity, lot, bid, form)
     if "check" in request.POST:
+        # The check page says what is left to do (or that the bid is complete):
+        # a "saved" banner there sat above its list of problems.
         return redirect("tenders:supplier_bid_check", pk=opportunity.pk, lot_pk=lot.pk)
+    messages.success(request, saved)
     return redirect(action)
 
 

@@ -25,7 +25,7 @@ from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import is_council_staff
 from suppliers.models import SupplierOrganisation
 from tenders.forms.actions import SupplierListForm, without_unknown_sort
-from tenders.forms.supplier import IntentionForm, QuestionForm
+from tenders.forms.supplier import INTENTION_CHOICES, IntentionForm, QuestionForm
 from tenders.models import (
     BidStatus,
     Intention,
@@ -271,7 +271,13 @@ def ask(request: SignedInRequest, pk: int) -> HttpResponse:
                 "page and we will tell you by email.",
             )
             return redirect("tenders:opportunity_detail", pk=pk)
-    return _detail(request, opportunity, supplier, question_form=form)
+    # The answer to "Will you bid?" chosen with the question is kept, unsaved.
+    chosen = request.POST.get("intention", "")
+    kept = IntentionForm(
+        action=reverse("tenders:opportunity_intention", args=[pk]),
+        initial={"intention": chosen} if chosen in dict(INTENTION_CHOICES) else None,
+    )
+    return _detail(request, opportunity, supplier, question_form=form, intention_form=kept)
 
 
 @require_POST
@@ -299,7 +305,12 @@ def intention(request: SignedInRequest, pk: int) -> HttpResponse:
                 else "You have told the council that you do not intend to bid.",
             )
             return redirect("tenders:opportunity_detail", pk=pk)
-    return _detail(request, opportunity, supplier, intention_form=form)
+    # The question typed with it is kept, unsent (and without its own errors).
+    typed = QuestionForm(
+        action=reverse("tenders:opportunity_ask", args=[pk]),
+        initial={"question": request.POST.get("question", "")},
+    )
+    return _detail(request, opportunity, supplier, question_form=typed, intention_form=form)
 
 
 @require_GET
