@@ -580,6 +580,9 @@ def test_evaluation_pages_and_their_errors(page, width, live_server, panel_oppor
     question = draft.questions.order_by("number").first()
     page.locator(f"#id_answer_{question.pk}").fill("word " * 301)
     page.get_by_label("Rate for line 1: Cleaning visit (£ per visit)").fill("95.50")
+    # Leaving the answer box saves it in the background: let that land before the
+    # form is posted (on SQLite the live server's threads share one connection).
+    page.wait_for_load_state("networkidle")
     audit.submit("Bid form with a questionnaire, an answer over its limit", "Save draft")
     audit.visit("Check your bid, with problems", f"{bid_page}check/")
     assert page.locator("#problems").count() == 1
