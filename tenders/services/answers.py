@@ -362,28 +362,39 @@ def _money(value: Decimal) -> str:
     return f"{value.quantize(PENNY, ROUND_HALF_UP):.2f}"
 
 
-def content_document(revision: BidRevision) -> dict[str, Any]:
-    """The canonical content of a submitted version (ADR 14), read back from
-    what is stored: price, declarations, answers, rates and files."""
+def _document(
+    price: Decimal,
+    declarations: Mapping[str, Any] | None,
+    answers: Iterable[tuple[int, str, bool | None]],
+    rates: Iterable[tuple[int, Decimal, Decimal]],
+    files: Iterable[BidFile],
+) -> dict[str, Any]:
+    """The canonical content of a version (ADR 14): its price, declarations,
+    answers (question, text, confirmed), rates (line, rate, total) and files,
+    as ``content_sha256`` fingerprints it. One shape for a version read back,
+    one being written and a draft compared with the latest version."""
     return {
-        "price": _money(revision.price),
-        "declarations": {key: bool(v) for key, v in (revision.declarations or {}).items()},
-        "answers": {
-            str(a.question_id): {"text": a.text, "confirmed": a.confirmed}
-            for a in Answer.objects.filter(revision=revision)
-        },
-        "rates": {
-            str(r.line_id): {"rate": _money(r.rate), "total": _money(r.total)}
-            for r in PriceRate.objects.filter(revision=revision)
-        },
+        "price": _money(price),
+        "declarations": {key: bool(v) for key, v in (declarations or {}).items()},
+        "answers": {str(q): {"text": text, "confirmed": ok} for q, text, ok in answers},
+        "rates": {str(line): {"rate": _money(r), "total": _money(t)} for line, r, t in rates},
         "files": sorted(
-            (
-                {"sha256": f.sha256, "question": f.question_id}
-                for f in BidFile.objects.filter(revision=revision)
-            ),
+            ({"sha256": f.sha256, "question": f.question_id} for f in files),
             key=lambda f: (f["sha256"], f["question"] or 0),
         ),
     }
+
+
+def content_document(revision: BidRevision) -> dict[str, Any]:
+    """The canonical content of a submitted version (ADR 14), read back from
+    what is stored: price, declarations, answers, rates and files."""
+    return _document(
+        revision.price,
+        revision.declarations,
+        Answer.objects.filter(revision=revision).values_list("question_id", "text", "confirmed"),
+        PriceRate.objects.filter(revision=revision).values_list("line_id", "rate", "total"),
+        BidFile.objects.filter(revision=revision),
+    )
 
 
 def content_sha256(revision: BidRevision) -> str:
@@ -399,18 +410,7 @@ def document_sha256(document: Mapping[str, Any]) -> str:
 def plain_content_sha256(revision: BidRevision, files: Iterable[BidFile]) -> str:
     """``content_sha256`` of a version without a questionnaire (no answers, no
     rates), from what is being written rather than read back: the same document."""
-    return document_sha256(
-        {
-            "price": _money(revision.price),
-            "declarations": {key: bool(v) for key, v in (revision.declarations or {}).items()},
-            "answers": {},
-            "rates": {},
-            "files": sorted(
-                ({"sha256": f.sha256, "question": f.question_id} for f in files),
-                key=lambda f: (f["sha256"], f["question"] or 0),
-            ),
-        }
-    )
+    return document_sha256(_document(revision.price, revision.declarations, (), (), files))
 
 
 def draft_differs(
@@ -424,34 +424,24 @@ def draft_differs(
     if not latest.content_sha256:
         return False
     price = bid.draft_price
-    answers: dict[str, Any] = {}
-    rates: dict[str, Any] = {}
+    answers: list[tuple[int, str, bool | None]] = []
+    rates: list[tuple[int, Decimal, Decimal]] = []
     if questions is not None:
-        answers = {
-            str(item.question.pk): {"text": item.answer.text, "confirmed": item.answer.confirmed}
+        answers = [
+            (item.question.pk, item.answer.text, item.answer.confirmed)
             for item in questions.questions
             if item.answer is not None
-        }
-        totals = {
-            item.line.pk: (item.rate.rate, line_total(item.line.quantity, item.rate.rate))
+        ]
+        rates = [
+            (item.line.pk, item.rate.rate, line_total(item.line.quantity, item.rate.rate))
             for item in questions.lines
-            if item.rate is not None
-        }
-        rates = {str(pk): {"rate": _money(r), "total": _money(t)} for pk, (r, t) in totals.items()}
+            if item.rate is not None and item.rate.rate is not None
+        ]
         if questions.lines:  # the price is the schedule's, as ``schedule_price`` sums it
-            price = sum((t for _r, t in totals.values()), Decimal("0.00"))
+            price = sum((total for _line, _rate, total in rates), Decimal("0.00"))
     if price is None:
         return True
-    document = {
-        "price": _money(price),
-        "declarations": {key: bool(v) for key, v in (bid.draft_declarations or {}).items()},
-        "answers": answers,
-        "rates": rates,
-        "files": sorted(
-            ({"sha256": f.sha256, "question": f.question_id} for f in files),
-            key=lambda f: (f["sha256"], f["question"] or 0),
-        ),
-    }
+    document = _document(price, bid.draft_declarations, answers, rates, files)
     return document_sha256(document) != latest.content_sha256
 
 
