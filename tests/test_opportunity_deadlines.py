@@ -77,16 +77,28 @@ def test_the_clarification_deadline_is_converted_too(officer_client):
     assert opportunity.clarification_deadline == datetime.datetime(2026, 6, 20, 16, 0, tzinfo=UTC)
 
 
-def test_a_time_the_clocks_skip_is_refused(officer_client):
+@pytest.mark.parametrize(
+    ("day", "refusal"),
+    [
+        (
+            datetime.date(2026, 3, 29),
+            "01:30 does not exist in the UK on 29 March 2026: the clocks go forward an hour at 1am",
+        ),
+        # 00:30 UTC (BST) and again 01:30 UTC (GMT): taken silently as the first,
+        # a bid at 01:15 GMT was refused as after a deadline "at 01:30".
+        (
+            datetime.date(2026, 10, 25),
+            "01:30 happens twice in the UK on 25 October 2026: the clocks go back an hour at 2am",
+        ),
+    ],
+)
+def test_a_time_the_clocks_skip_or_repeat_is_refused(officer_client, day, refusal):
     with time_machine.travel(EARLY_2026, tick=False):
         response = officer_client.post(
-            "/opportunities/new/",
-            opportunity_form(**when("submission", datetime.date(2026, 3, 29), "01:30")),
+            "/opportunities/new/", opportunity_form(**when("submission", day, "01:30"))
         )
-    assert (
-        "01:30 does not exist in the UK on 29 March 2026: the clocks go forward an hour at 1am"
-        in errors(response)
-    )
+    assert refusal in errors(response)
+    assert not Opportunity.objects.exists()
 
 
 def test_deadlines_in_the_past_or_in_the_wrong_order_are_refused(officer_client):
@@ -209,22 +221,6 @@ def test_only_an_open_opportunitys_deadline_can_be_extended(officer_client, offi
     draft.refresh_from_db()
     assert draft.submission_deadline.date() != later
     assert not Amendment.objects.exists()
-
-
-def test_a_time_that_happens_twice_is_refused(officer_client):
-    """01:30 on 25 October 2026 is 00:30 UTC (BST) and again 01:30 UTC (GMT):
-    taken silently as the first, a bid at 01:15 GMT was refused as after a
-    deadline "at 01:30"."""
-    with time_machine.travel(EARLY_2026, tick=False):
-        response = officer_client.post(
-            "/opportunities/new/",
-            opportunity_form(**when("submission", datetime.date(2026, 10, 25), "01:30")),
-        )
-    assert (
-        "01:30 happens twice in the UK on 25 October 2026: the clocks go back an hour at 2am"
-        in errors(response)
-    )
-    assert not Opportunity.objects.exists()
 
 
 def test_a_moment_in_the_hour_the_uk_sees_twice_names_its_clock():
