@@ -102,3 +102,12 @@ def received_at(request: HttpRequest) -> datetime.datetime:
     """When ``request`` reached us (now, for a request the middleware did not see)."""
     at: datetime.datetime | None = getattr(request, "received_at", None)
     return at or timezone.now()
+
+
+def moment_received(
+    received_at: datetime.datetime | None, now: datetime.datetime
+) -> datetime.datetime:
+    """The moment a service judges an action by: when its request was received
+    (``received_at``), never later than ``now``; ``now`` when not given (a
+    command, a task, a test)."""
+    return now if received_at is None or received_at > now else received_at

@@ -403,3 +403,54 @@ def test_opened_bids_include_a_bid_that_committed_after_the_deadline(
         box_open(opportunity=opportunity, by=officer)
         box_open(opportunity=opportunity, by=second_officer)
         assert list(opened_bids(opportunity, officer)) == [bid]
+
+
+QUESTIONS_CLOSE = datetime.datetime(2026, 6, 20, 17, 0, tzinfo=BIDS_CLOSE.tzinfo)
+
+
+def test_a_question_received_in_time_is_taken_when_the_server_gets_to_it_after_the_deadline(
+    client, settings, opportunity, local_supplier_user
+):
+    """ADR 17 for questions: received 0.5 s before the deadline for questions
+    and handled 2 s after it, a question was refused ("questions are closed")
+    and what the supplier asked was lost to the council. A forged receipt time
+    from an untrusted address still changes nothing."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    ask = f"/opportunities/{opportunity.pk}/ask/"
+    question = {"question": "May we visit the site before we bid?"}
+    with time_machine.travel(QUESTIONS_CLOSE + 2 * SECOND, tick=False):
+        client.force_login(local_supplier_user)
+        forged = client.post(
+            ask, question, REMOTE_ADDR="203.0.113.9", HTTP_X_REQUEST_START=_stamp(QUESTIONS_CLOSE)
+        )
+        assert forged.status_code == 200
+        assert "questions are closed" in forged.content.decode()
+        assert not opportunity.clarifications.exists()
+        response = client.post(
+            ask,
+            question,
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_REQUEST_START=_stamp(QUESTIONS_CLOSE - HALF),
+        )
+    assert response.status_code == 302
+    asked = opportunity.clarifications.get()
+    assert (asked.question, asked.asked_at) == (question["question"], QUESTIONS_CLOSE - HALF)
+
+
+def test_an_intention_received_before_the_deadline_is_taken_and_dated_when_received(
+    client, settings, opportunity, local_supplier_user
+):
+    """'Will you bid?' answered 0.5 s before the deadline for bids, handled 2 s
+    after it: taken, and dated when received, not when handled."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    with time_machine.travel(BIDS_CLOSE + 2 * SECOND, tick=False):
+        client.force_login(local_supplier_user)
+        response = client.post(
+            f"/opportunities/{opportunity.pk}/intention/",
+            {"intention": "yes"},
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_REQUEST_START=_stamp(BIDS_CLOSE - HALF),
+        )
+    assert response.status_code == 302
+    invitation = opportunity.invitations.get(supplier=local_supplier_user.supplier)
+    assert (invitation.intention, invitation.intention_at) == ("yes", BIDS_CLOSE - HALF)

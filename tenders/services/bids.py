@@ -21,6 +21,7 @@ from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
 from portal.permissions import may_read_bids, officer_of_council
+from portal.received import moment_received
 from portal.uploads import check_upload, store
 from suppliers.models import SupplierApproval, SupplierStatus
 from tenders.models import (
@@ -245,11 +246,6 @@ def _in_flight(opportunity: Opportunity, now: datetime.datetime) -> bool:
     return until is not None and now <= until
 
 
-def _received(received_at: datetime.datetime | None, now: datetime.datetime) -> datetime.datetime:
-    """When the bid was received: as given (``request.received_at``), never later than now."""
-    return now if received_at is None or received_at > now else received_at
-
-
 def bid_submit(*, bid: Bid, by: User, received_at: datetime.datetime | None = None) -> BidRevision:
     """Submit the draft as a new version, with a receipt.
 
@@ -263,7 +259,7 @@ def bid_submit(*, bid: Bid, by: User, received_at: datetime.datetime | None = No
     answers and rates are copied into the version; every version records the
     SHA-256 of its content (ADR 14).
     """
-    received_at = _received(received_at, timezone.now())
+    received_at = moment_received(received_at, timezone.now())
     with transaction.atomic():
         opportunity = _hold_open(bid.opportunity_id)
         bid = Bid.objects.select_for_update(of=("self",)).select_related("lot").get(pk=bid.pk)
@@ -288,7 +284,7 @@ def bid_send(
     ``bid_submit``. The file is checked, hashed and written to storage before
     the transaction opens; if the bid is refused it is removed again. The
     deadline is checked against ``received_at`` (see ``bid_submit``)."""
-    received_at = _received(received_at, timezone.now())
+    received_at = moment_received(received_at, timezone.now())
     supplier_id = by.supplier_id
     if not (by.is_supplier_user and supplier_id):
         raise BidRefused("Only invited suppliers can bid.")
@@ -494,7 +490,7 @@ def bid_withdraw(*, bid: Bid, by: User, received_at: datetime.datetime | None = 
     (``received_at``, the request's: ADR 17; now when not given): one
     received before the deadline counts even when a busy server records it
     after. It is recorded as withdrawn at that moment."""
-    received_at = _received(received_at, timezone.now())
+    received_at = moment_received(received_at, timezone.now())
     opportunity = _hold_open(bid.opportunity_id)
     bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
     _check_own(bid, by)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
 from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
+from portal.received import moment_received
 from tenders.models import (
     Clarification,
     ClarificationVisibility,
@@ -23,8 +26,20 @@ ANSWERED = events.register("clarification.answered", "mandatory", "A question wa
 
 
 @transaction.atomic
-def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> Clarification:
-    """An invited supplier asks; only the buyer's officers see who asked."""
+def clarification_ask(
+    *,
+    opportunity: Opportunity,
+    by: User,
+    question: str,
+    received_at: datetime.datetime | None = None,
+) -> Clarification:
+    """An invited supplier asks; only the buyer's officers see who asked.
+
+    As a bid, a question is judged by when it was received (``received_at``,
+    the request's: ADR 17; now when not given, never later than now): one
+    received before the deadline for questions counts even when a busy
+    server gets to it after. It is recorded as asked at that moment."""
+    asked_at = moment_received(received_at, timezone.now())
     question = (question or "").strip()
     if not question:
         raise OpportunityRefused("Enter your question.")
@@ -35,9 +50,13 @@ def clarification_ask(*, opportunity: Opportunity, by: User, question: str) -> C
     ):
         raise OpportunityRefused("Only invited suppliers can ask questions.")
     opportunity = Opportunity.objects.get(pk=opportunity.pk)  # as it is now, not as read
-    lifecycle.ensure(opportunity, "ask_question")
+    lifecycle.ensure(opportunity, "ask_question", asked_at)
     clarification = Clarification.objects.create(
-        opportunity=opportunity, supplier_id=supplier_id, asked_by=by, question=question
+        opportunity=opportunity,
+        supplier_id=supplier_id,
+        asked_by=by,
+        question=question,
+        asked_at=asked_at,
     )
     audit.record(
         actor=by,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from portal import audit
 from portal.models import User
+from portal.received import moment_received
 from suppliers.models import SupplierOrganisation, SupplierStatus
 from suppliers.selectors import approved_by, is_local_to, status_for
 from tenders.models import Intention, Invitation, Opportunity, OpportunityStatus, Reservation
@@ -134,17 +136,26 @@ def invite_all_local_matches(*, opportunity: Opportunity, by: User) -> int:
 
 
 @transaction.atomic
-def intention_set(*, invitation: Invitation, intention: str, by: User) -> Invitation:
-    """A supplier says whether it intends to bid (it may change its mind)."""
+def intention_set(
+    *,
+    invitation: Invitation,
+    intention: str,
+    by: User,
+    received_at: datetime.datetime | None = None,
+) -> Invitation:
+    """A supplier says whether it intends to bid (it may change its mind while
+    the opportunity is open). Judged, as a bid, by when it was received
+    (``received_at``, the request's: ADR 17) and recorded at that moment."""
+    said_at = moment_received(received_at, timezone.now())
     if intention not in {Intention.YES, Intention.NO}:
         raise OpportunityRefused("Say whether you intend to bid.")
     invitation = (
         Invitation.objects.select_for_update().select_related("opportunity").get(pk=invitation.pk)
     )
-    lifecycle.ensure(invitation.opportunity, "state_intention")
+    lifecycle.ensure(invitation.opportunity, "state_intention", said_at)
     before = invitation.intention
     invitation.intention = intention
-    invitation.intention_at = timezone.now()
+    invitation.intention_at = said_at
     invitation.save(update_fields=["intention", "intention_at"])
     if before != intention:
         audit.record(

@@ -23,6 +23,7 @@ from portal.http import SignedInRequest
 from portal.links import url_for_pk
 from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import is_council_staff
+from portal.received import received_at
 from suppliers.models import SupplierOrganisation
 from tenders.forms.actions import SupplierListForm, without_unknown_sort
 from tenders.forms.supplier import INTENTION_CHOICES, IntentionForm, QuestionForm
@@ -259,7 +260,10 @@ def ask(request: SignedInRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             clarification_ask(
-                opportunity=opportunity, by=request.user, question=form.cleaned_data["question"]
+                opportunity=opportunity,
+                by=request.user,
+                question=form.cleaned_data["question"],
+                received_at=received_at(request),
             )
         except OpportunityRefused as refused:
             for problem in refused.problems:
@@ -293,6 +297,7 @@ def intention(request: SignedInRequest, pk: int) -> HttpResponse:
                 invitation=Invitation.objects.get(opportunity=opportunity, supplier=supplier),
                 intention=form.cleaned_data["intention"],
                 by=request.user,
+                received_at=received_at(request),
             )
         except OpportunityRefused as refused:
             for problem in refused.problems:
