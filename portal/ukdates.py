@@ -49,3 +49,10 @@ def uk_end_minute(moment: datetime.datetime) -> str:
         day = local.date() - datetime.timedelta(days=1)
         return f"{uk_long_day(day)} at 24:00"
     return f"{uk_long_day(local.date())} at {local:%H:%M}{twice_zone(local)}"
+
+
+def uk_stamp(moment: datetime.datetime) -> str:
+    """``moment`` in UK time for a file a program reads: "2026-06-02
+    14:00:00+01:00" (ISO 8601 with the offset, so the hour the clocks go
+    back over is written two ways and a spreadsheet sorts it right)."""
+    return timezone.localtime(moment).isoformat(sep=" ", timespec="seconds")

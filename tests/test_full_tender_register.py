@@ -106,10 +106,10 @@ def test_the_csv_has_the_same_columns_newest_first(client, outcomes, auditor):
     assert newest["Opportunity reference"] == vat.reference
     assert newest["Opportunity title"] == "'=HYPERLINK(evil)"  # never run as a formula
     assert newest["Value compared (£)"] == "180000.00"
-    assert newest["Checked at (UK time)"] == "2026-06-02 14:00:00"
+    assert newest["Checked at (UK time)"] == "2026-06-02 14:00:00+01:00"
     assert newest["Checked by"] == "Tom Hughes"
     assert oldest == {
-        "Checked at (UK time)": "2026-06-01 09:30:00",
+        "Checked at (UK time)": "2026-06-01 09:30:00+01:00",
         "Occasion": "Drafting",
         "Opportunity reference": big.reference,
         "Opportunity title": "Leisure centre cleaning",

@@ -245,6 +245,21 @@ def test_a_moment_in_the_hour_the_uk_sees_twice_names_its_clock():
     assert uk_minute(datetime.datetime(2026, 7, 1, 11, 0, tzinfo=UTC)) == "1 Jul 2026 12:00"
 
 
+def test_a_moment_in_a_file_carries_its_offset_so_the_repeated_hour_is_two_times():
+    """The full-tender register's CSV wrote "2026-10-25 01:30:00" for both
+    01:30s of the night the clocks go back: a program reading it could not
+    tell them apart or sort them."""
+    from portal.ukdates import uk_stamp
+
+    first = datetime.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    second = datetime.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT
+    assert (uk_stamp(first), uk_stamp(second)) == (
+        "2026-10-25 01:30:00+01:00",
+        "2026-10-25 01:30:00+00:00",
+    )
+    assert datetime.datetime.fromisoformat(uk_stamp(second)) == second
+
+
 def test_a_draft_whose_deadline_for_questions_has_passed_is_not_published(officer):
     """Checked when the draft was saved, the deadline for questions may pass
     before it is published: invitees could never ask a question."""

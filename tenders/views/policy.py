@@ -28,6 +28,7 @@ from portal import csvfile
 from portal.http import SignedInRequest
 from portal.models import BuyerOrganisation
 from portal.permissions import administrator_of_council, council_of
+from portal.ukdates import uk_stamp
 from tenders.forms.policy import BandFormSet, PolicyForm, band_initial
 from tenders.models import Opportunity, ProcurementPolicy, Route, RouteCheck, StatutoryFigure
 from tenders.services import CurrentRoute, policy_create
@@ -302,7 +303,7 @@ CSV_COLUMNS = [
 def csv_row(check: RouteCheck) -> list[str]:
     opportunity = check.opportunity
     return [
-        timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S"),
+        uk_stamp(check.checked_at),
         occasion_label(check.occasion),
         csvfile.cell(opportunity.reference if opportunity else ""),
         csvfile.cell(opportunity.title if opportunity else ""),
@@ -320,7 +321,7 @@ def csv_row(check: RouteCheck) -> list[str]:
 def today_csv_row(opportunity: Opportunity, route: CurrentRoute) -> list[str]:
     """A row for work the rule sends to full tender on today's facts."""
     return [
-        timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
+        uk_stamp(timezone.now()),
         TODAY,
         csvfile.cell(opportunity.reference),
         csvfile.cell(opportunity.title),
