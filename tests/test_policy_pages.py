@@ -271,7 +271,16 @@ def test_a_version_sets_the_standstill_and_the_next_starts_from_it(
     assert council.policies.get(version=2).standstill_days == 10
     assert 'name="standstill_days" value="10"' in client.get(NEW).content.decode()
     page = " ".join(re.sub(r"<[^>]+>", " ", client.get(POLICY).content.decode()).split())
-    assert "Standstill A lot is awarded 10 days after the intention to award is sent" in page
+    # Said as the portal counts it (tenders.services.standstill.standstill_ends):
+    # "10 days after" left officers unsure whether weekends or the day sent count.
+    assert (
+        "Standstill 10 calendar days from the day after the letters of intention are sent, "
+        "ending at midnight UK time: a lot is awarded only after it"
+    ) in page
+    help_text = " ".join(re.sub(r"<[^>]+>", " ", client.get(NEW).content.decode()).split())
+    assert "calendar days, counted from the day after the letters of intention are sent" in (
+        help_text
+    )
     refused = client.post(NEW, form_data(standstill="-1")).content.decode()
     assert "The standstill cannot be negative" in refused
     assert page.index("Version 2") < page.index("Version 1")

@@ -162,7 +162,9 @@ class PolicyForm(forms.Form):
         label="Standstill after the letters (days)",
         help_text=(
             "No standstill is required by law below the threshold. With a number of days, a lot "
-            "is awarded only that many days after the intention to award is sent. 0 for none."
+            "is awarded only after that many calendar days, counted from the day after the "
+            "letters of intention are sent and ending at midnight UK time (weekends and bank "
+            "holidays count). 0 for none."
         ),
         min_value=0,
         max_value=60,
