@@ -39,6 +39,7 @@ from tenders.models import (
     Lot,
     Opportunity,
     OpportunityStatus,
+    Question,
 )
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
@@ -534,15 +535,24 @@ def _questionnaire_page(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
-    """Check before submitting: every problem of the draft, each linking to
-    its field on the bid page, or "all complete" and the Submit button."""
+    """Check before submitting: what will be submitted (price or pricing
+    schedule, answers, files, declarations), each with a link to change it on
+    the bid page; every problem of the draft, each linking to its field, or
+    "all complete" and the Submit button. The draft is the supplier's own and
+    is read once, whatever the number of answers: the check uses the same read."""
     user, opportunity, lot = _lot_for(request, pk, lot_pk)
     bid = _own_bid(user, lot)
     error = None
     problems: list[Problem] = []
+    questions = None
+    files: list[tuple[BidFile, Question | None]] = []
     if bid is not None:
         bid.opportunity, bid.lot = opportunity, lot
-        problems = bid_check(bid)
+        questions = lot_questionnaire(opportunity, lot, bid)
+        problems = bid_check(bid, questions)
+        # Each file with the question it answers (None: the bid as a whole).
+        files = [(f, item.question) for item in questions.questions for f in item.files]
+        files += [(f, None) for f in bid.files.filter(revision__isnull=True, question__isnull=True)]
     if request.method == "POST":
         if bid is None:
             error = "Save a draft of your bid before you submit it."
@@ -570,6 +580,10 @@ def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRespon
             "is_open": _is_open(opportunity),
             "bid_url": _bid_url(lot),
             "deadline": london_time(opportunity.submission_deadline),
+            "questionnaire": questions,
+            "files": files,
+            "declared": bid is not None
+            and all(bid.draft_declarations.get(key) for key in DECLARATIONS),
         },
     )
 
