@@ -283,6 +283,21 @@ def test_a_negative_rate_is_refused_naming_the_line_and_nothing_typed_is_lost(
     assert "Enter the rate for line 1 as an amount in pounds" in response.content.decode()
 
 
+def test_a_rate_that_cannot_be_read_is_explained_with_an_example_of_a_rate(
+    client, lot, local_supplier_user
+):
+    """An hourly rate of £35 typed as words: the example is a rate, not a
+    contract's "like 150000 or 150,000.00", on the page and to the autosave."""
+    client.force_login(local_supplier_user)
+    said = "Enter the rate for line 2 as an amount in pounds, like 35.50"
+    data = posted(lot.opportunity, rates=("100.00", "thirty five"))
+    page = client.post(bid_url(lot), data).content.decode()
+    assert said in page
+    assert "150,000" not in page and "150000" not in page
+    response = client.post(bid_url(lot), data, headers={"X-Requested-With": "fetch"})
+    assert response.json()["errors"] == [said]
+
+
 def test_a_negative_rate_is_said_at_the_rate_on_the_first_save_with_the_other_errors(
     client, lot, local_supplier_user
 ):
