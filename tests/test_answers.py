@@ -661,6 +661,27 @@ def test_a_file_is_attached_to_a_question_and_copied_with_it(client, lot, local_
     assert revision.files.get().question == pass_fail
 
 
+def test_a_questions_file_is_removed_after_a_page_asks(client, lot, local_supplier_user):
+    """The bid page's Remove is a link to a page that asks (a GET removes
+    nothing); that page's POST removes the file and the question needs it again."""
+    bid = complete_draft(lot, local_supplier_user)
+    bid_file = BidFile.objects.get(bid=bid)
+    remove = reverse(
+        "tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, bid_file.pk]
+    )
+    client.force_login(local_supplier_user)
+    page = client.get(bid_url(lot)).content.decode()
+    assert f'data-module="govuk-button" href="{remove}">Remove<span' in page
+    assert f'action="{remove}"' not in page
+    asked = client.get(remove).content.decode()
+    assert "Are you sure you want to remove insurance.pdf?" in asked
+    assert "insurance.pdf (" in asked and "for question 3," in asked
+    assert BidFile.objects.filter(pk=bid_file.pk).exists()
+    assert client.post(remove).status_code == 302
+    assert not BidFile.objects.filter(pk=bid_file.pk).exists()
+    assert [p.anchor for p in bid_check(bid)] == [f"#question-{bid_file.question_id}-files"]
+
+
 def test_a_file_cannot_be_attached_to_another_opportunitys_question(
     lot, officer, local_supplier_user
 ):
