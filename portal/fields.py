@@ -10,9 +10,13 @@ from django import forms
 
 class MoneyField(forms.DecimalField):
     """An amount in pounds and pence, typed as people write it: 150000,
-    £150,000 or 150,000.00. Every message names the amount (``what``)."""
+    £150,000 or 150,000.00. Every message names the amount (``what``); the
+    example of how to write it (``example``) should be of the amount's size:
+    "like 150,000.00" misleads someone typing an hourly rate of £35."""
 
-    def __init__(self, *, what: str = "an amount", **kwargs: Any) -> None:
+    def __init__(
+        self, *, what: str = "an amount", example: str = "150000 or 150,000.00", **kwargs: Any
+    ) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0"))
@@ -22,9 +26,9 @@ class MoneyField(forms.DecimalField):
         messages = {
             "required": f"Enter {what}",
             "invalid": (
-                "Enter an amount in pounds, like 150000 or 150,000.00"
+                f"Enter an amount in pounds, like {example}"
                 if what == "an amount"
-                else f"Enter {what} as an amount in pounds, like 150000 or 150,000.00"
+                else f"Enter {what} as an amount in pounds, like {example}"
             ),
             "max_decimal_places": f"Enter {what} to the nearest penny",
             "max_digits": f"Enter {what} below £1,000,000,000,000",

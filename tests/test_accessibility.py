@@ -289,6 +289,11 @@ def test_supplier_pages_and_their_errors(page, width, live_server, open_opportun
     audit.visit(
         "Bid form with a submitted version", f"/opportunities/{opportunity.pk}/lots/{lot.pk}/bid/"
     )
+    draft_file = revision.bid.files.get(revision__isnull=True)
+    audit.visit(
+        "Remove a file from the draft, asked first",
+        f"/opportunities/{opportunity.pk}/lots/{lot.pk}/bid/files/{draft_file.pk}/remove/",
+    )
     audit.visit("Organisation", "/organisation/")
     audit.visit("Organisation, edit", "/organisation/edit/")
     page.get_by_label("Legal name").fill("")

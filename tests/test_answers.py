@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from decimal import Decimal
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.urls import reverse
 
@@ -280,6 +283,21 @@ def test_a_negative_rate_is_refused_naming_the_line_and_nothing_typed_is_lost(
     assert "Enter the rate for line 1 as an amount in pounds" in response.content.decode()
 
 
+def test_a_rate_that_cannot_be_read_is_explained_with_an_example_of_a_rate(
+    client, lot, local_supplier_user
+):
+    """An hourly rate of £35 typed as words: the example is a rate, not a
+    contract's "like 150000 or 150,000.00", on the page and to the autosave."""
+    client.force_login(local_supplier_user)
+    said = "Enter the rate for line 2 as an amount in pounds, like 35.50"
+    data = posted(lot.opportunity, rates=("100.00", "thirty five"))
+    page = client.post(bid_url(lot), data).content.decode()
+    assert said in page
+    assert "150,000" not in page and "150000" not in page
+    response = client.post(bid_url(lot), data, headers={"X-Requested-With": "fetch"})
+    assert response.json()["errors"] == [said]
+
+
 def test_a_negative_rate_is_said_at_the_rate_on_the_first_save_with_the_other_errors(
     client, lot, local_supplier_user
 ):
@@ -429,6 +447,181 @@ def test_a_complete_bid_is_submitted_from_the_check_page(client, lot, local_supp
     assert "Save and check your bid" in page and 'name="submit"' not in page
 
 
+def summary_rows(page: str, list_id: str) -> list[tuple[str, str, str, str]]:
+    """The rows of the summary list ``list_id``: (key, value, the Change link's
+    href, the link's text with its visually hidden part), as plain text."""
+    start = page.index(f'<dl class="govuk-summary-list" id="{list_id}">')
+    found = page[start : page.index("</dl>", start)]
+
+    def text(html: str) -> str:
+        return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+    rows = []
+    for row in found.split('<div class="govuk-summary-list__row">')[1:]:
+        key = re.search(r'<dt class="govuk-summary-list__key">(.*?)</dt>', row, re.S)
+        value = re.search(r'<dd class="govuk-summary-list__value[^"]*">(.*?)</dd>', row, re.S)
+        link = re.search(r'<a class="govuk-link" href="([^"]+)">(.*?)</a>', row, re.S)
+        assert key and value and link, row
+        rows.append((text(key[1]), text(value[1]), link[1], text(link[2])))
+    return rows
+
+
+def test_the_check_page_lists_what_will_be_submitted_each_with_a_change_link(
+    client, lot, local_supplier_user, care_user
+):
+    """Check your answers: every rate and the total, every answer (or "Not
+    answered"), every file with its size and the declarations, each linking
+    to where it is changed on the bid page; nothing of another supplier's."""
+    q1, q2, pass_fail = questions(lot.opportunity)
+    visits, hours = lines(lot.opportunity)
+    bid = complete_draft(lot, local_supplier_user, text="We clean daily.\nTwice on Fridays.")
+    answers_save(bid=bid, by=local_supplier_user, answers={q2.pk: ("  ", None)}, rates={})
+    bid_add_file(bid=bid, by=local_supplier_user, upload=pdf("method.pdf"))
+    # Another supplier invited to the same opportunity, its draft for the same lot.
+    complete_draft(lot, care_user, text="CARE-ANSWER-51c2 we clean weekly", rates=("77.77", "6"))
+    client.force_login(local_supplier_user)
+    page = client.get(check_url(lot)).content.decode()
+    base = bid_url(lot)
+
+    assert summary_rows(page, "summary-price") == [
+        (
+            "Line 1: Cleaning visit",
+            "£100.00 per visit × 10 = £1,000.00",
+            f"{base}#line-{visits.pk}",
+            "Change the rate for line 1",
+        ),
+        (
+            "Line 2: Deep clean",
+            "£20.00 per hour × 12.50 = £250.00",
+            f"{base}#line-{hours.pk}",
+            "Change the rate for line 2",
+        ),
+        (
+            f"Your price, {lot.opportunity.get_value_vat_basis_display()}",
+            "£1,250.00",
+            f"{base}#pricing-schedule",
+            "Change your pricing schedule",
+        ),
+    ]
+    assert summary_rows(page, "summary-answers") == [
+        (
+            f"Question 1: {q1.text}",
+            "We clean daily. Twice on Fridays.",
+            f"{base}#question-{q1.pk}",
+            "Change your answer to question 1",
+        ),
+        (
+            f"Question 2: {q2.text}",
+            "Not answered",
+            f"{base}#question-{q2.pk}",
+            "Change your answer to question 2",
+        ),
+        (
+            f"Question 3: {pass_fail.text}",
+            "Yes",
+            f"{base}#question-{pass_fail.pk}",
+            "Change your answer to question 3",
+        ),
+    ]
+    assert "We clean daily.<br>Twice on Fridays." in page  # line breaks kept, text escaped
+    sizes = {f.original_name: filesizeformat(f.size).replace("\xa0", " ") for f in bid.files.all()}
+    assert summary_rows(page, "summary-files") == [
+        (
+            "For question 3",
+            f"insurance.pdf ({sizes['insurance.pdf']})",
+            f"{base}#question-{pass_fail.pk}-files",
+            "Change insurance.pdf, for question 3",
+        ),
+        (
+            "For your bid",
+            f"method.pdf ({sizes['method.pdf']})",
+            f"{base}#files",
+            "Change method.pdf",
+        ),
+    ]
+    assert summary_rows(page, "summary-declarations") == [
+        ("Declarations", "All confirmed", f"{base}#id_declarations_1", "Change your declarations"),
+    ]
+    # Each Change link leads to a place that exists on the bid page.
+    bid_page = client.get(base).content.decode()
+    for list_id in ("summary-price", "summary-answers", "summary-files", "summary-declarations"):
+        for _key, _value, href, _link in summary_rows(page, list_id):
+            assert f'id="{href.split("#")[1]}"' in bid_page, href
+    # Sealed: the other supplier's draft shows on neither page; its own check shows its own.
+    for text in ("CARE-ANSWER-51c2", "77.77", "£777.70"):
+        assert text not in page and text not in bid_page
+    other = Client()
+    other.force_login(care_user)
+    theirs = other.get(check_url(lot)).content.decode()
+    assert "CARE-ANSWER-51c2" in theirs and "£777.70" in theirs
+    assert "Twice on Fridays" not in theirs and "method.pdf" not in theirs
+
+
+def test_the_check_page_without_a_schedule_shows_the_price_and_no_files(
+    client, lot, opportunity, local_supplier_user
+):
+    opportunity.pricing_lines.all().delete()
+    bid = bid_start(lot=lot, by=local_supplier_user)
+    bid_save_draft(bid=bid, by=local_supplier_user, price=D("3900"), declarations={})
+    client.force_login(local_supplier_user)
+    page = client.get(check_url(lot)).content.decode()
+    base = bid_url(lot)
+    assert summary_rows(page, "summary-price") == [
+        (
+            f"Lot 1, {opportunity.get_value_vat_basis_display()}",
+            "£3,900.00",
+            f"{base}#id_price",
+            "Change your price",
+        )
+    ]
+    assert [row[1] for row in summary_rows(page, "summary-answers")] == ["Not answered"] * 3
+    assert summary_rows(page, "summary-files") == [
+        ("Files", "None", f"{base}#files", "Change the files of your bid")
+    ]
+    assert summary_rows(page, "summary-declarations")[0][1] == "Not all confirmed"
+    assert 'id="id_price"' in client.get(base).content.decode()
+
+
+# session, user, opportunity, lot, bid, the draft: questions, pricing lines, answers,
+# rates, a question's files, the bid's other files; unread count
+CHECK_PAGE_QUERIES = 12
+
+
+def test_the_check_page_reads_the_draft_in_a_fixed_number_of_queries(
+    client, lot, local_supplier_user, django_assert_num_queries
+):
+    bid = complete_draft(lot, local_supplier_user)
+    client.force_login(local_supplier_user)
+    with django_assert_num_queries(CHECK_PAGE_QUERIES):
+        first = client.get(check_url(lot))
+    # More questions answered, more lines priced, more files: the same queries.
+    opportunity = lot.opportunity
+    for n in range(4, 9):
+        question = Question.objects.create(
+            opportunity=opportunity,
+            kind=QuestionKind.PASS_FAIL,
+            number=n,
+            text=f"Extra question {n}?",
+            documents="A certificate",
+        )
+        Answer.objects.create(bid=bid, question=question, text=f"Extra answer {n}", confirmed=True)
+        bid_add_file(
+            bid=bid, by=local_supplier_user, upload=pdf(f"extra-{n}.pdf"), question=question
+        )
+        bid_add_file(bid=bid, by=local_supplier_user, upload=pdf(f"whole-{n}.pdf"))
+        line = PricingLine.objects.create(
+            opportunity=opportunity, number=n, description=f"Extra {n}", unit="job", quantity=1
+        )
+        PriceRate.objects.create(bid=bid, line=line, rate=D("5.00"), total=D("5.00"))
+    with django_assert_num_queries(CHECK_PAGE_QUERIES):
+        response = client.get(check_url(lot))
+    page = response.content.decode()
+    assert len(summary_rows(page, "summary-answers")) == 8
+    assert len(summary_rows(page, "summary-files")) == 11
+    assert len(summary_rows(page, "summary-price")) == 8
+    assert len(summary_rows(first.content.decode(), "summary-answers")) == 3
+
+
 def test_answers_changed_after_submitting_are_said_not_submitted(client, lot, local_supplier_user):
     client.force_login(local_supplier_user)
     bid = complete_draft(lot, local_supplier_user)
@@ -466,6 +659,27 @@ def test_a_file_is_attached_to_a_question_and_copied_with_it(client, lot, local_
     assert bid_check(bid) == []
     revision = bid_submit(bid=bid, by=local_supplier_user)
     assert revision.files.get().question == pass_fail
+
+
+def test_a_questions_file_is_removed_after_a_page_asks(client, lot, local_supplier_user):
+    """The bid page's Remove is a link to a page that asks (a GET removes
+    nothing); that page's POST removes the file and the question needs it again."""
+    bid = complete_draft(lot, local_supplier_user)
+    bid_file = BidFile.objects.get(bid=bid)
+    remove = reverse(
+        "tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, bid_file.pk]
+    )
+    client.force_login(local_supplier_user)
+    page = client.get(bid_url(lot)).content.decode()
+    assert f'data-module="govuk-button" href="{remove}">Remove<span' in page
+    assert f'action="{remove}"' not in page
+    asked = client.get(remove).content.decode()
+    assert "Are you sure you want to remove insurance.pdf?" in asked
+    assert "insurance.pdf (" in asked and "for question 3," in asked
+    assert BidFile.objects.filter(pk=bid_file.pk).exists()
+    assert client.post(remove).status_code == 302
+    assert not BidFile.objects.filter(pk=bid_file.pk).exists()
+    assert [p.anchor for p in bid_check(bid)] == [f"#question-{bid_file.question_id}-files"]
 
 
 def test_a_file_cannot_be_attached_to_another_opportunitys_question(

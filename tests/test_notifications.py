@@ -369,6 +369,66 @@ def test_opening_a_message_marks_it_read(client, inbox_full):
     assert "29 unread messages" in client.get(reverse("inbox")).content.decode()
 
 
+def test_a_messages_links_to_the_portal_are_links_and_its_text_stays_escaped(
+    client, local_supplier_user, settings, django_capture_on_commit_callbacks
+):
+    """The inbox showed an email's links as text to copy on a phone. Addresses
+    of the portal's own site are links now; anything else in the text is
+    escaped as before, and other sites' addresses stay text."""
+    settings.SITE_URL = "https://tenders.example.gov"
+    message = (
+        "Read the answer at https://tenders.example.gov/opportunities/7/?tab=q&lot=2. "
+        'Ignore <script>alert("x")</script> and https://evil.example/phish '
+        "and https://tenders.example.gov.evil.example/bid/."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("portal.message", [local_supplier_user], {**MESSAGE, "message": message})
+    inbox_message = InboxMessage.objects.get(recipient=local_supplier_user)
+    client.force_login(local_supplier_user)
+    page = client.get(reverse("inbox_message", args=[inbox_message.pk])).content.decode()
+    body = page[page.index('<div class="govuk-body">') :]
+    body = body[: body.index("</div>")]
+    link = "https://tenders.example.gov/opportunities/7/?tab=q&amp;lot=2"
+    assert f'at <a class="govuk-link" href="{link}">{link}</a>. Ignore' in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body and "<script>" not in body
+    assert "and https://evil.example/phish and" in body
+    assert "https://tenders.example.gov.evil.example/bid/." in body
+    # The link the message is about (its url), on its own line, is a link too.
+    inbox = "https://tenders.example.gov/inbox/"
+    assert f'<a class="govuk-link" href="{inbox}">{inbox}</a>' in body
+    assert body.count("<a ") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "linked"),
+    [
+        ("https://tenders.example.gov", "https://tenders.example.gov"),
+        ("See https://tenders.example.gov.", "https://tenders.example.gov"),
+        ("(https://tenders.example.gov/bid/)", "https://tenders.example.gov/bid/"),
+        ("https://tenders.example.gov/a?b=1&c=2", "https://tenders.example.gov/a?b=1&amp;c=2"),
+        ('"https://tenders.example.gov/x"', "https://tenders.example.gov/x"),
+        ("<https://tenders.example.gov/x>", "https://tenders.example.gov/x"),
+        ("https://tenders.example.gov:8443/x", None),
+        ("https://tenders.example.government/x", None),
+        ("http://tenders.example.gov/x", None),
+        ("ftp://tenders.example.gov/x", None),
+    ],
+)
+def test_only_the_portals_own_addresses_become_links(settings, text, linked):
+    from django.template import Context, Template
+    from django.utils.html import escape
+
+    settings.SITE_URL = "https://tenders.example.gov"
+    html = Template("{% load portal_tags %}{{ text|portal_links }}").render(Context({"text": text}))
+    if linked is None:
+        assert html == escape(text)
+    else:
+        assert f'<a class="govuk-link" href="{linked}">{linked}</a>' in html
+        assert html.replace(f'<a class="govuk-link" href="{linked}">{linked}</a>', linked) == (
+            escape(text)
+        )
+
+
 def test_another_persons_message_is_not_found(client, inbox_full, second_officer, other_officer):
     message = InboxMessage.objects.filter(recipient=inbox_full).first()
     for person in (second_officer, other_officer):

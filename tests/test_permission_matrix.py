@@ -225,8 +225,9 @@ MATRIX: dict[str, str] = {
     "tenders:supplier_bid_file": (
         "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
     ),
+    # asks before removing a draft's file; the world's bids are closed: back to the bid
     "tenders:supplier_bid_file_remove": (
-        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
+        "login 404 404 404 404 404 404 404 | 302 404 404 404 | 404 404 404"
     ),
     "tenders:supplier_bid_receipt": (
         "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
@@ -376,7 +377,6 @@ POST_MATRIX: dict[str, str] = {
     "ledger:network_share": "login 404 404 403 403 403 200 200",
     "tenders:opportunity_ask": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_intention": "login 404 404 404 404 404 404 404",
-    "tenders:supplier_bid_file_remove": "login 404 404 404 404 404 404 404 | - | 404 404 404",
     "tenders:opportunity_invite_all_local": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_publish": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_document_add": "login 404 404 404 404 404 404 404",
@@ -538,7 +538,8 @@ class World:
     document: OpportunityDocument = None  # type: ignore[assignment]
     clarification: Clarification = None  # type: ignore[assignment]
     bid: Bid = None  # type: ignore[assignment]
-    bid_file: BidFile = None  # type: ignore[assignment]
+    bid_file: BidFile = None  # type: ignore[assignment]  # a submitted version's
+    draft_file: BidFile = None  # type: ignore[assignment]  # the same file in the draft
     receipt: InboxMessage = None  # type: ignore[assignment]
     past: Opportunity = None  # type: ignore[assignment]
     question: Question = None  # type: ignore[assignment]
@@ -657,6 +658,7 @@ def build_world(world: World, clock, capture) -> None:
         revision = bid_submit(bid=bid, by=person)
     world.bid = Bid.objects.get(pk=bid.pk)
     world.bid_file = BidFile.objects.get(bid=bid, revision__isnull=False)
+    world.draft_file = BidFile.objects.get(bid=bid, revision__isnull=True)
     world.receipt = InboxMessage.objects.filter(recipient=person).latest("pk")
     world.past = awarded(
         world.council,
@@ -757,7 +759,7 @@ ARGS: dict[str, Args] = {
     "tenders:supplier_bid_file_remove": lambda w, n: {
         "pk": w.opportunity.pk,
         "lot_pk": n.lot.pk,
-        "file_pk": n.bid_file.pk,
+        "file_pk": n.draft_file.pk,
     },
     "tenders:supplier_bid": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},
     "tenders:supplier_bid_withdraw": lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk},

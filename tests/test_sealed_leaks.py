@@ -220,6 +220,9 @@ class Box:
             bid_file=BidFile.objects.get(
                 bid=self.bid, original_name=FILE_NAME, revision__isnull=False
             ),
+            draft_file=BidFile.objects.get(
+                bid=self.bid, original_name=FILE_NAME, revision__isnull=True
+            ),
             receipt=InboxMessage.objects.filter(recipient=bidder(1)).latest("pk"),
             past=self.cancelled,
             question=self.answer_question,
@@ -370,6 +373,11 @@ def bid_urls(box: Box) -> list[str]:
                 "tenders:supplier_bid_file", args=[bid.opportunity_id, bid.lot_id, bid_file.pk]
             ),
             reverse("tenders:bid_file", args=[bid.opportunity_id, bid.pk, bid_file.pk]),
+            # asking before a draft's file is removed (a submitted version's: 404)
+            reverse(
+                "tenders:supplier_bid_file_remove",
+                args=[bid.opportunity_id, bid.lot_id, bid_file.pk],
+            ),
         ]
     return urls
 
@@ -512,6 +520,14 @@ def test_the_bidder_sees_its_own_bid_and_nothing_of_the_others(box, people):
     export = body(client.get(reverse("organisation_export")))
     assert PRICE in export and hashlib.sha256(FILE_BYTES).hexdigest() in export
     assert not [m for m in box.other_markers if m in export]
+    # Asked before removing a file of its draft (so the scan reads that page), and
+    # never of another bidder's draft.
+    own, other = box.world.draft_file, box.other_bid.files.get(revision__isnull=True)
+    args = [box.main.pk, box.bid.lot_id, own.pk]
+    asked = client.get(reverse("tenders:supplier_bid_file_remove", args=args))
+    assert asked.status_code == 200 and f"remove {FILE_NAME}?" in body(asked)
+    args = [box.main.pk, box.other_bid.lot_id, other.pk]
+    assert client.get(reverse("tenders:supplier_bid_file_remove", args=args)).status_code == 404
 
 
 # --- Exports -------------------------------------------------------------------------------------

@@ -273,27 +273,84 @@ def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     assert download.status_code == 200 and b"".join(download.streaming_content) == METHOD
 
 
+def remove_url(bid_file: BidFile) -> str:
+    bid = bid_file.bid
+    return reverse(
+        "tenders:supplier_bid_file_remove", args=[bid.opportunity_id, bid.lot_id, bid_file.pk]
+    )
+
+
 def test_removing_a_file_keeps_the_price_typed_in_the_form(client, clock, lot, local_supplier_user):
     """A file's Remove button posts the bid form with it: a price edited and
-    not yet saved is kept as the draft (it went back to the saved one)."""
+    not yet saved is kept as the draft (it went back to the saved one), then
+    the removal is asked for."""
     submitted(lot, local_supplier_user, "7900.00", ("method.pdf", METHOD))
     draft_file = BidFile.objects.get(revision__isnull=True)
     client.force_login(local_supplier_user)
     page = page_of(client.get(bid_url(lot)))
-    remove = reverse(
-        "tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, draft_file.pk]
-    )
+    remove = remove_url(draft_file)
     assert f'form="bid-form" formaction="{remove}"' in page and 'id="bid-form"' in page
     # A price that cannot be read is said, and the file is not removed.
     page = page_of(client.post(remove, {"price": "lots"}))
     assert "Enter your price as an amount in pounds" in page
     assert BidFile.objects.filter(pk=draft_file.pk).exists()
     response = client.post(remove, {"price": "8123.45", "declarations": ALL[:1]})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == remove
     bid = Bid.objects.get()
     assert bid.draft_price == Decimal("8123.45")
     assert [k for k, ticked in bid.draft_declarations.items() if ticked] == ALL[:1]
+    assert BidFile.objects.filter(pk=draft_file.pk).exists()  # asked first
+    assert client.post(remove).status_code == 302
     assert not BidFile.objects.filter(revision__isnull=True).exists()
+
+
+def test_removing_a_file_asks_first_and_only_its_confirmation_removes_it(
+    client, lot, local_supplier_user
+):
+    """One tap on Remove deleted the file: now a page asks, the GOV.UK way
+    without JavaScript, and only its "Yes, remove it" (a POST) removes."""
+    bid = bid_start(lot=lot, by=local_supplier_user)
+    draft_file = bid_add_file(bid=bid, upload=pdf(), by=local_supplier_user)
+    kept = bid_add_file(bid=bid, upload=pdf(PRICES, "prices.csv"), by=local_supplier_user)
+    client.force_login(local_supplier_user)
+    remove = remove_url(draft_file)
+    response = client.get(remove)
+    page = page_of(response)
+    assert response.status_code == 200
+    assert '<h1 class="govuk-heading-l">Are you sure you want to remove method.pdf?</h1>' in page
+    assert (
+        '<button type="submit" class="govuk-button govuk-button--warning" '
+        'data-module="govuk-button">Yes, remove it</button>'
+    ) in page
+    assert f'<a class="govuk-link" href="{bid_url(lot)}#files">Cancel</a>' in page
+    main = page[page.index("<main") :]
+    assert '<form method="post" novalidate>' in main  # posts to itself
+    assert client.head(remove).status_code == 200
+    assert BidFile.objects.filter(pk=draft_file.pk).exists()  # asking removes nothing
+
+    response = client.post(remove)
+    assert response.status_code == 302 and response["Location"] == bid_url(lot)
+    assert "method.pdf is removed from your draft" in page_of(client.get(bid_url(lot)))
+    assert list(BidFile.objects.all()) == [kept]
+    # The same POST again (a double tap, a reload): not found, nothing else removed.
+    assert client.post(remove).status_code == 404
+    assert client.get(remove).status_code == 404
+    assert list(BidFile.objects.all()) == [kept]
+
+
+def test_after_the_deadline_removing_a_file_is_not_asked_for(
+    client, clock, lot, local_supplier_user
+):
+    submitted(lot, local_supplier_user, "3900.00", ("method.pdf", METHOD))
+    draft_file = BidFile.objects.get(revision__isnull=True)
+    clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
+    client.force_login(local_supplier_user)
+    response = client.get(remove_url(draft_file))
+    assert response.status_code == 302 and response["Location"] == bid_url(lot)
+    page = page_of(client.get(bid_url(lot)))
+    assert "Bids closed" in page and remove_url(draft_file) not in page
+    # A submitted version's file is never the draft's to remove.
+    assert client.get(remove_url(BidFile.objects.get(revision__isnull=False))).status_code == 404
 
 
 def test_withdrawing_asks_first_then_withdraws(client, lot, local_supplier_user):
@@ -546,6 +603,10 @@ def urls_of_a_bid(lot, local_supplier_user):
         "draft file": ("get", file_url(draft_file)),
         "remove file": (
             "post",
+            reverse("tenders:supplier_bid_file_remove", args=[*args, draft_file.pk]),
+        ),
+        "remove file page": (
+            "get",
             reverse("tenders:supplier_bid_file_remove", args=[*args, draft_file.pk]),
         ),
     }

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms, template
+from django.conf import settings
 from django.forms import BoundField
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+# Where a link in escaped text ends: before a space, or an escaped quote or angle bracket.
+_LINK_END = re.compile(r"\s|&(?:quot|#x27|#39|lt|gt);")
+# Punctuation that ends a sentence rather than the address ("see …/bid/."),
+# but not the semicolon that ends an escaped character ("&amp;").
+_TRAILING = ".,;:!?)]"
+_ENTITY_AT_END = re.compile(r"&#?\w+;$")
 
 
 @register.filter
@@ -77,3 +88,32 @@ def pounds_short(value: Any) -> str:
         return pounds(amount, 0)
     sign = "−" if amount < 0 else ""
     return f"{sign}£{abs(amount) / 1_000_000:,.1f} million"
+
+
+@register.filter(needs_autoescape=True)
+def portal_links(text: str, autoescape: bool = True) -> SafeString:
+    """A message's text, escaped, with each http(s) address of the portal's
+    own site (``SITE_URL``) made a link. Any other address stays text: a
+    message may quote what someone typed, and the inbox links to nowhere else."""
+    escaped = str(conditional_escape(text) if autoescape else text)
+    site = str(conditional_escape(settings.SITE_URL.rstrip("/")))
+    if not site.startswith(("http://", "https://")):
+        return mark_safe(escaped)  # noqa: S308 (escaped above)
+    # The site's address, ending there or going on with a path, query or fragment
+    # (never another host that starts the same: "https://site.example.evil").
+    start = re.compile(
+        re.escape(site) + r"(?=$|[/?#]|\s|&(?:quot|#x27|#39|lt|gt);|[.,;:!?)\]]+(?:\s|$))"
+    )
+    parts = []
+    at = 0
+    for found in start.finditer(escaped):
+        if found.start() < at:
+            continue
+        end = _LINK_END.search(escaped, found.end())
+        url = escaped[found.start() : end.start() if end else len(escaped)]
+        while url[-1] in _TRAILING and not _ENTITY_AT_END.search(url):
+            url = url[:-1]
+        parts += [escaped[at : found.start()], f'<a class="govuk-link" href="{url}">{url}</a>']
+        at = found.start() + len(url)
+    parts.append(escaped[at:])
+    return mark_safe("".join(parts))  # noqa: S308 (escaped above; the links are its own text)

@@ -61,6 +61,8 @@ class QuestionnaireBidForm(BidForm):
             line = line_item.line
             self.fields[f"rate_{line.pk}"] = MoneyField(
                 what=f"the rate for line {line.number}",
+                # A rate per hour or visit: a contract's "like 150,000.00" misleads.
+                example="35.50",
                 label=f"Rate for line {line.number}: {line.description} (£ per {line.unit})",
                 required=False,
                 # Refused here too, so that it is said at the rate with the

@@ -276,10 +276,12 @@ def answers_save(
 # --- Before submitting ------------------------------------------------------------------
 
 
-def bid_check(bid: Bid) -> list[Problem]:
+def bid_check(bid: Bid, questions: BidQuestions | None = None) -> list[Problem]:
     """Everything that stops the draft being submitted, in the page's order,
-    each with the anchor of the field to put it right."""
-    bid_questions_ = bid_questions(bid)
+    each with the anchor of the field to put it right. ``questions``: the
+    bid's questionnaire as the caller read it already (the check page shows
+    it too); read here when not given."""
+    bid_questions_ = questions if questions is not None else bid_questions(bid)
     problems: list[Problem] = []
     for item in bid_questions_.questions:
         question = item.question

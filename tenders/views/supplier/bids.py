@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.downloads import kept_private, private_file
 from portal.http import SignedInRequest
@@ -39,6 +39,7 @@ from tenders.models import (
     Lot,
     Opportunity,
     OpportunityStatus,
+    Question,
 )
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
@@ -534,15 +535,24 @@ def _questionnaire_page(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
-    """Check before submitting: every problem of the draft, each linking to
-    its field on the bid page, or "all complete" and the Submit button."""
+    """Check before submitting: what will be submitted (price or pricing
+    schedule, answers, files, declarations), each with a link to change it on
+    the bid page; every problem of the draft, each linking to its field, or
+    "all complete" and the Submit button. The draft is the supplier's own and
+    is read once, whatever the number of answers: the check uses the same read."""
     user, opportunity, lot = _lot_for(request, pk, lot_pk)
     bid = _own_bid(user, lot)
     error = None
     problems: list[Problem] = []
+    questions = None
+    files: list[tuple[BidFile, Question | None]] = []
     if bid is not None:
         bid.opportunity, bid.lot = opportunity, lot
-        problems = bid_check(bid)
+        questions = lot_questionnaire(opportunity, lot, bid)
+        problems = bid_check(bid, questions)
+        # Each file with the question it answers (None: the bid as a whole).
+        files = [(f, item.question) for item in questions.questions for f in item.files]
+        files += [(f, None) for f in bid.files.filter(revision__isnull=True, question__isnull=True)]
     if request.method == "POST":
         if bid is None:
             error = "Save a draft of your bid before you submit it."
@@ -570,30 +580,53 @@ def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRespon
             "is_open": _is_open(opportunity),
             "bid_url": _bid_url(lot),
             "deadline": london_time(opportunity.submission_deadline),
+            "questionnaire": questions,
+            "files": files,
+            "declared": bid is not None
+            and all(bid.draft_declarations.get(key) for key in DECLARATIONS),
         },
     )
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def bid_file_remove(request: SignedInRequest, pk: int, lot_pk: int, file_pk: int) -> HttpResponse:
-    """Take a file out of the draft (the files of submitted versions stay)."""
+    """Ask, then take a file out of the draft (the files of submitted versions
+    stay). A tap on Remove leads here; only the POST of this page removes.
+
+    The plain bid form's Remove button posts the form with it: what was typed
+    is saved first, then this page asks. A file no longer in the draft (removed
+    already, or another supplier's) is 404."""
     user, opportunity, lot = _lot_for(request, pk, lot_pk)
     bid = _own_bid(user, lot)
     if bid is None:
         raise Http404("No such file")
-    bid_file = BidFile.objects.filter(pk=file_pk, bid=bid, revision__isnull=True).first()
+    bid_file = (
+        BidFile.objects.filter(pk=file_pk, bid=bid, revision__isnull=True)
+        .select_related("question")
+        .first()
+    )
     if bid_file is None:
         raise Http404("No such file")
+    here = reverse("tenders:supplier_bid_file_remove", args=[pk, lot_pk, file_pk])
+    if request.method != "POST":
+        if not _is_open(opportunity):
+            return redirect(_bid_url(lot))  # it says that bids are closed
+        return render(
+            request,
+            "tenders/supplier/bids/remove_file.html",
+            {"opportunity": opportunity, "lot": lot, "bid": bid, "bid_file": bid_file},
+        )
     if "price" in request.POST or "declarations" in request.POST:
         # Posted with the bid form (its Remove button): what was typed is kept.
         typed = BidForm(request.POST, action=_bid_url(lot), vat_basis=opportunity.value_vat_basis)
         if not typed.is_valid():
             return _render_bid(request, opportunity, lot, bid, typed)
         try:
-            bid = _save_draft(user, lot, typed)
+            _save_draft(user, lot, typed)
         except BidRefused as exc:
             typed.add_error(None, str(exc))
             return _render_bid(request, opportunity, lot, bid, typed)
+        return redirect(here)
     try:
         bid_remove_file(bid_file=bid_file, by=user)
     except BidRefused as exc:
