@@ -292,7 +292,8 @@ def test_removing_a_file_keeps_the_price_typed_in_the_form(client, clock, lot, l
     assert f'form="bid-form" formaction="{remove}"' in page and 'id="bid-form"' in page
     # A price that cannot be read is said, and the file is not removed.
     page = page_of(client.post(remove, {"price": "lots"}))
-    assert "Enter your price as an amount in pounds" in page
+    # Its example is the hint's, of a price's size (it said "like 150000" below "like 12500").
+    assert "Enter your price as an amount in pounds, like 12500 or 12,500.00" in page
     assert BidFile.objects.filter(pk=draft_file.pk).exists()
     response = client.post(remove, {"price": "8123.45", "declarations": ALL[:1]})
     assert response.status_code == 302 and response["Location"] == remove

@@ -21,6 +21,7 @@ MAX_MB = MAX_BYTES // (1024 * 1024)
 class BidForm(forms.Form):
     price = MoneyField(
         what="your price",
+        example="12500 or 12,500.00",  # as the hint says
         label="Your price (£)",
         help_text=(
             "The total you will charge for this lot over the whole contract, in pounds and "
