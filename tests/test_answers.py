@@ -677,7 +677,7 @@ def test_a_questions_file_is_removed_after_a_page_asks(client, lot, local_suppli
     assert "Are you sure you want to remove insurance.pdf?" in asked
     assert "insurance.pdf (" in asked and "for question 3," in asked
     assert BidFile.objects.filter(pk=bid_file.pk).exists()
-    assert client.post(remove).status_code == 302
+    assert client.post(remove, {"confirm": "remove"}).status_code == 302
     assert not BidFile.objects.filter(pk=bid_file.pk).exists()
     assert [p.anchor for p in bid_check(bid)] == [f"#question-{bid_file.question_id}-files"]
 

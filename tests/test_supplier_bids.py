@@ -249,7 +249,8 @@ def test_changes_saved_after_submitting_are_said_not_submitted(client, lot, loca
     assert CHANGED in page_of(client.get(bid_url(lot)))
     added = BidFile.objects.get(revision=None, original_name="p.csv")
     client.post(
-        reverse("tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, added.pk])
+        reverse("tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, added.pk]),
+        CONFIRM,
     )
     assert "Changes not submitted" not in page_of(client.get(bid_url(lot)))
 
@@ -263,7 +264,8 @@ def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     response = client.post(
         reverse(
             "tenders:supplier_bid_file_remove", args=[lot.opportunity_id, lot.pk, draft_file.pk]
-        )
+        ),
+        CONFIRM,
     )
     assert response.status_code == 302
     assert not BidFile.objects.filter(revision__isnull=True).exists()
@@ -271,6 +273,10 @@ def test_a_file_removed_from_the_draft_stays_in_the_version_already_submitted(
     kept = revision.files.get()
     download = client.get(file_url(kept))
     assert download.status_code == 200 and b"".join(download.streaming_content) == METHOD
+
+
+# What the page that asks before removing a file posts.
+CONFIRM = {"confirm": "remove"}
 
 
 def remove_url(bid_file: BidFile) -> str:
@@ -301,7 +307,7 @@ def test_removing_a_file_keeps_the_price_typed_in_the_form(client, clock, lot, l
     assert bid.draft_price == Decimal("8123.45")
     assert [k for k, ticked in bid.draft_declarations.items() if ticked] == ALL[:1]
     assert BidFile.objects.filter(pk=draft_file.pk).exists()  # asked first
-    assert client.post(remove).status_code == 302
+    assert client.post(remove, CONFIRM).status_code == 302
     assert not BidFile.objects.filter(revision__isnull=True).exists()
 
 
@@ -329,12 +335,19 @@ def test_removing_a_file_asks_first_and_only_its_confirmation_removes_it(
     assert client.head(remove).status_code == 200
     assert BidFile.objects.filter(pk=draft_file.pk).exists()  # asking removes nothing
 
+    # Posted without the page's confirmation (a Remove button of a bid page
+    # served before removal asked first): asked now, nothing removed.
     response = client.post(remove)
+    assert response.status_code == 302 and response["Location"] == remove
+    assert BidFile.objects.filter(pk=draft_file.pk).exists()
+    assert 'name="confirm" value="remove"' in page_of(client.get(remove))
+
+    response = client.post(remove, CONFIRM)
     assert response.status_code == 302 and response["Location"] == bid_url(lot)
     assert "method.pdf is removed from your draft" in page_of(client.get(bid_url(lot)))
     assert list(BidFile.objects.all()) == [kept]
     # The same POST again (a double tap, a reload): not found, nothing else removed.
-    assert client.post(remove).status_code == 404
+    assert client.post(remove, CONFIRM).status_code == 404
     assert client.get(remove).status_code == 404
     assert list(BidFile.objects.all()) == [kept]
 
@@ -443,7 +456,9 @@ def test_after_the_deadline_a_file_cannot_be_removed_nor_the_bid_withdrawn(
     clock.move_to(BIDS_CLOSE + datetime.timedelta(seconds=1))
     client.force_login(local_supplier_user)
     late = "Your bid reached us at 1 July 2026 at 12:00:01, after the deadline"
-    response = client.post(reverse("tenders:supplier_bid_file_remove", args=[*args, draft_file.pk]))
+    response = client.post(
+        reverse("tenders:supplier_bid_file_remove", args=[*args, draft_file.pk]), CONFIRM
+    )
     page = page_of(response)
     assert response.status_code == 200 and "govuk-error-summary" in page and late in page
     assert BidFile.objects.filter(pk=draft_file.pk).exists()

@@ -627,6 +627,10 @@ def bid_file_remove(request: SignedInRequest, pk: int, lot_pk: int, file_pk: int
             typed.add_error(None, str(exc))
             return _render_bid(request, opportunity, lot, bid, typed)
         return redirect(here)
+    if request.POST.get("confirm") != "remove":
+        # A Remove button from a page served before removal was asked first:
+        # ask now, rather than remove on one tap.
+        return redirect(here)
     try:
         bid_remove_file(bid_file=bid_file, by=user)
     except BidRefused as exc:
