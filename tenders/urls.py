@@ -238,6 +238,11 @@ urlpatterns = [
     # challenges, and the evaluation report (tenders.views.officer.award_steps).
     # 404 until two officers have opened the box; auditors read, 403 on actions.
     path(
+        "opportunities/<int:pk>/lots/<int:lot_pk>/letters/",
+        officer_award_steps.lot_letters,
+        name="lot_letters",
+    ),
+    path(
         "opportunities/<int:pk>/lots/<int:lot_pk>/intention/",
         officer_award_steps.lot_intention,
         name="lot_intention",

@@ -482,6 +482,10 @@ def test_outcome_letter_pages(page, width, live_server, opened_opportunity):
     assert page.get_by_role("button", name="Print this letter").is_visible()
     letter = InboxMessage.objects.filter(recipient=loser).latest("pk")
     audit.visit("Outcome letter in the inbox", f"/inbox/{letter.pk}/")
+    # The council's copy of every letter sent.
+    sign_in_as(page, live_server, officer)
+    lot = opened.lots.get()
+    audit.visit("Outcome letters sent", f"/opportunities/{opened.pk}/lots/{lot.pk}/letters/")
     audit.assert_clean()
 
 

@@ -242,6 +242,55 @@ def test_the_printable_letter_shows_the_same_to_its_bidder_only(
         assert signed_in(person).get(url).status_code == 404, person.email
 
 
+def test_the_council_reads_a_copy_of_every_letter_sent_and_nobody_else_does(
+    awarded, officer, other_officer, auditor, local_supplier_user
+):
+    """The award page said "Outcome letters: sent to every bidder" and the
+    officer, who must answer feedback requests, could read none of them (the
+    printable page is the bidder's own). The council's officers and auditors
+    read each letter as its bidder does; each bidder's letter on it is the
+    one the bidder reads."""
+    lot = awarded.lots.get()
+    url = reverse("tenders:lot_letters", args=[awarded.pk, lot.pk])
+    award_page = signed_in(officer).get(reverse("tenders:lot_award", args=[awarded.pk, lot.pk]))
+    assert f'href="{url}"' in award_page.content.decode()
+    for person in (officer, auditor):
+        response = signed_in(person).get(url)
+        assert response.status_code == 200, person.email
+        page = text_of(response)
+        assert "To Bidder 1: successful" in page
+        assert "To Bidder 2: not successful" in page and "To Bidder 3: not successful" in page
+        assert "To Bidder 4: excluded" in page
+        assert "The insurance certificate had expired." in page
+    # Bidder 3's letter on it is the letter bidder 3 reads, word for word.
+    own = text_of(signed_in(bidder(3)).get(reverse("tenders:supplier_outcome", args=[awarded.pk])))
+    mine = own[own.index("Bidder: Bidder 3.") : own.index("For feedback on your bid")]
+    assert mine in page and "Your total 56.67 out of 100" in mine
+    # Another council's officer, a supplier, a bidder: 404.
+    for person in (other_officer, local_supplier_user, bidder(1)):
+        assert signed_in(person).get(url).status_code == 404, person.email
+
+
+def test_the_council_has_no_letters_to_read_before_the_award(clock, officer, second_officer):
+    supplier = approved_supplier("Bidder 1", "BD1 1AA")
+    opportunity = make_opportunity(officer, "4000.00")
+    invite(opportunity=opportunity, suppliers=[supplier], by=officer)
+    opportunity_publish(opportunity=opportunity, by=officer)
+    lot = opportunity.lots.get()
+    bid = bid_start(lot=lot, by=bidder(1))
+    bid_save_draft(bid=bid, by=bidder(1), price=D("3000"), declarations=ALL_DECLARED)
+    bid_add_file(bid=bid, by=bidder(1), upload=SimpleUploadedFile("m.pdf", b"%PDF-1.4 m"))
+    bid_submit(bid=bid, by=bidder(1))
+    url = reverse("tenders:lot_letters", args=[opportunity.pk, lot.pk])
+    opportunity.refresh_from_db()
+    clock.move_to(opportunity.submission_deadline + datetime.timedelta(minutes=1))
+    box_open(opportunity=opportunity, by=officer)
+    clock.shift(datetime.timedelta(minutes=2))
+    box_open(opportunity=opportunity, by=second_officer)
+    # Opened and being evaluated: no letter has been sent.
+    assert signed_in(officer).get(url).status_code == 404
+
+
 def test_marks_are_final_once_the_lot_is_awarded(
     clock, officer, second_officer, in_process_tasks, django_capture_on_commit_callbacks
 ):

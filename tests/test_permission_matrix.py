@@ -262,6 +262,8 @@ MATRIX: dict[str, str] = {
     "tenders:box_open": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     "tenders:lot_evaluation": ("login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404"),
     "tenders:lot_award": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
+    # the council's copy of an awarded lot's outcome letters (the world's past award)
+    "tenders:lot_letters": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
     "tenders:bid_detail": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
     "tenders:bid_score": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
     "tenders:bid_exclude": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
@@ -869,6 +871,7 @@ for _name in ("tenders:questionnaire_line_edit", "tenders:questionnaire_line_rem
 for _name in ("tenders:challenges", "tenders:evaluation_report", "tenders:evaluation_report_pdf"):
     ARGS[_name] = lambda w, n: {"pk": w.opportunity.pk}
 ARGS["tenders:lot_intention"] = lambda w, n: {"pk": w.opportunity.pk, "lot_pk": n.lot.pk}
+ARGS["tenders:lot_letters"] = lambda w, n: {"pk": w.past.pk, "lot_pk": n.past.lots.get().pk}
 ARGS["tenders:challenge_resolve"] = lambda w, n: {
     "pk": w.opportunity.pk,
     "challenge_pk": challenge_of(n).pk,

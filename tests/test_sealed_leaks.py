@@ -345,6 +345,7 @@ def bid_urls(box: Box) -> list[str]:
             reverse("tenders:supplier_bid_withdraw", args=[o, lot]),
             reverse("tenders:lot_evaluation", args=[o, lot]),
             reverse("tenders:lot_award", args=[o, lot]),
+            reverse("tenders:lot_letters", args=[o, lot]),
             reverse("tenders:bid_detail", args=[o, bid.pk]),
             reverse("tenders:opportunity_detail", args=[o]),
             reverse("tenders:opportunity_work_added_up", args=[o]),

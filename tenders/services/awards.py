@@ -413,29 +413,46 @@ def lot_bidders(lot: Lot, ranking: list[Ranked]) -> list[Bid]:
     return [row.bid for row in ranking] + excluded_bids(lot)
 
 
-def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked], *, by: User) -> None:
-    """Every bidder gets its letter (``outcome_letter``): the winner, every
-    other ranked bid and every excluded one, in the inbox and by email; the
-    trail names each bidder written to, so an auditor can see every
-    unsuccessful one was told."""
+def lot_outcome_letters(
+    lot: Lot, award: Award, ranking: list[Ranked] | None = None
+) -> list[tuple[Bid, Letter]]:
+    """Each bidder of an awarded ``lot`` with its outcome letter
+    (``outcome_letter``), in the order they are sent: the ranked bids, then
+    the excluded ones. What is sent, and the council's copy of it, are this
+    one list."""
     opportunity = lot.opportunity
+    ranking = evaluation(lot) if ranking is None else ranking
     criteria = list(opportunity.criteria.all())
     contact = opportunity_contact(opportunity)
     several = opportunity.lots.count() > 1
     bids = lot_bidders(lot, ranking)
     questions = moderated_lines([bid.pk for bid in bids])
-    sent: list[str] = []
-    for bid in bids:
-        letter = outcome_letter(
-            lot,
-            award,
-            ranking,
+    return [
+        (
             bid,
-            criteria=criteria,
-            contact=contact,
-            several_lots=several,
-            questions=questions.get(bid.pk, []),
+            outcome_letter(
+                lot,
+                award,
+                ranking,
+                bid,
+                criteria=criteria,
+                contact=contact,
+                several_lots=several,
+                questions=questions.get(bid.pk, []),
+            ),
         )
+        for bid in bids
+    ]
+
+
+def _outcome_letters(lot: Lot, award: Award, ranking: list[Ranked], *, by: User) -> None:
+    """Every bidder gets its letter (``lot_outcome_letters``): the winner,
+    every other ranked bid and every excluded one, in the inbox and by email;
+    the trail names each bidder written to, so an auditor can see every
+    unsuccessful one was told."""
+    opportunity = lot.opportunity
+    sent: list[str] = []
+    for bid, letter in lot_outcome_letters(lot, award, ranking):
         people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
         event = WON.name if letter["outcome"] == "won" else LOST.name
         notify(event, people, dict(letter), obj=bid)

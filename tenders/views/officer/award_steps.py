@@ -11,7 +11,7 @@ read, and get 403 from the actions. Every change goes through
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -28,11 +28,35 @@ from tenders.services import (
     intention_send,
     lifecycle,
 )
-from tenders.services.awards import unmarked
+from tenders.services.awards import lot_outcome_letters, unmarked
 from tenders.services.reports import report_downloaded
 from tenders.services.standstill import SENDING_LETTERS, intention_preview, standstill_ends
 from tenders.views.officer.bids import _lot_of, _officer_acting, opened_opportunity
 from tenders.views.officer.common import refusal_messages
+
+# --- The outcome letters sent -----------------------------------------------------------------
+
+
+@require_GET
+def lot_letters(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
+    """The council's copy of every outcome letter sent for an awarded lot,
+    each as its bidder reads it (officers answer feedback requests from it;
+    auditors check every bidder was told). 404 until the lot is awarded."""
+    opportunity = opened_opportunity(request, pk)
+    lot = _lot_of(opportunity, lot_pk)
+    award = Award.objects.filter(lot=lot).select_related("bid__supplier").first()
+    if award is None:
+        raise Http404("No such page.")
+    return render(
+        request,
+        "tenders/officer/bids/letters.html",
+        {
+            "opportunity": opportunity,
+            "lot": lot,
+            "letters": [letter for _bid, letter in lot_outcome_letters(lot, award)],
+        },
+    )
+
 
 # --- Letters of intention ------------------------------------------------------------------
 
