@@ -482,3 +482,22 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class FormSubmission(models.Model):
+    """A form that made something, sent once (``portal.once``): the key its
+    page carried and where what it made is. The same form sent again (the
+    browser's Back and the button again, a double tap) finds it here."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    url = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="form_submission_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.url}"

@@ -799,3 +799,65 @@ def test_cancelling_a_draft_says_the_reason_is_for_audit_not_for_suppliers(offic
         "Recorded in the opportunity's history for audit." in text
     )
     assert "Invited suppliers are told, with this reason." not in text
+
+
+def test_a_new_draft_sent_twice_is_saved_once(officer_client, officer):
+    """The browser's Back and "Save" again made a second, identical draft
+    (DEMO-2026-0044 and -0045). A form carries a key drawn with its page; sent
+    again, it goes to the draft the first made. "Add another lot" keeps it."""
+    page = officer_client.get(CREATE).content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', page).group(1)
+    more = officer_client.post(CREATE, opportunity_form(submission=key, add_lot=""))
+    assert f'name="submission" value="{key}"' in more.content.decode()
+    first = create(officer_client, submission=key)
+    again = officer_client.post(CREATE, opportunity_form(submission=key), follow=True)
+    assert Opportunity.objects.filter(title="Office cleaning").count() == 1
+    assert again.redirect_chain[0][0] == reverse("tenders:opportunity_detail", args=[first.pk])
+    assert "This draft was already saved: the form was sent twice" in main_text(again)
+    # Without a key (a page drawn before keys, a script), as before: a new draft.
+    create(officer_client)
+    assert Opportunity.objects.filter(title="Office cleaning").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_once_makes_one_thing(demo_data, officer):
+    """Two requests with one key at the same moment (a double tap): both pass
+    the check for a key already spent; the second to write it finds the
+    first's and all it made is undone."""
+    import threading
+    import uuid
+
+    from django.db import connection, connections
+
+    from portal import once
+    from tests.conftest import need
+
+    need(connection.vendor == "postgresql", "concurrent writers need PostgreSQL")
+    key = uuid.uuid4()
+    made_first = threading.Event()
+    outcomes: list[str] = []
+
+    def save(title: str, wait: bool) -> None:
+        try:
+            with once.remembering(officer, key) as made:
+                draft = make_opportunity(officer, "4000.00", title=title)
+                if wait:
+                    made_first.wait(timeout=10)
+                made(f"/opportunities/{draft.pk}/")
+            outcomes.append("made")
+        except once.AlreadyDone as done:
+            outcomes.append(f"already {done.url}")
+        finally:
+            if not wait:
+                made_first.set()
+            connections.close_all()
+
+    slow = threading.Thread(target=save, args=("Slow twin", True))
+    slow.start()
+    quick = threading.Thread(target=save, args=("Quick twin", False))
+    quick.start()
+    quick.join(timeout=30)
+    slow.join(timeout=30)
+    kept = Opportunity.objects.get(title__endswith="twin")
+    assert kept.title == "Quick twin"
+    assert sorted(outcomes) == ["already " + f"/opportunities/{kept.pk}/", "made"]

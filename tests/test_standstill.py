@@ -12,6 +12,7 @@ nothing changes: the lot is awarded directly, with no letters of intention.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -352,6 +353,33 @@ def test_the_challenge_pages_record_and_resolve(evaluated, clock, officer, audit
     assert "A challenge is open" not in main_text(
         client.get(reverse("tenders:lot_award", args=[evaluated.pk, lot.pk]))
     )
+
+
+def test_a_challenge_sent_twice_is_recorded_once(evaluated, clock, officer):
+    """The browser's Back and "Record the challenge" again recorded the same
+    challenge twice: two open challenges to resolve, both in the report. The
+    form's key is kept when it is refused, and spent when it records."""
+    url = reverse("tenders:challenges", args=[evaluated.pk])
+    client = signed_in(officer)
+    page = client.get(url).content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', page).group(1)
+    assert key not in client.get(url).content.decode()  # a new key each time it is drawn
+    refused = client.post(url, {"lot": "", "details": "", "submission": key})
+    assert f'value="{key}"' in refused.content.decode()  # kept for the corrected form
+    form = {"lot": "", "details": "CHALLENGENOTE from Bidder 2.", "submission": key}
+    first = client.post(url, form)
+    challenge = evaluated.challenges.get()
+    assert first["Location"] == url
+    again = client.post(url, form, follow=True)
+    assert evaluated.challenges.count() == 1
+    assert again.redirect_chain == [(f"{url}#challenge-{challenge.pk}", 302)]
+    assert "This challenge was already recorded: the form was sent twice" in main_text(again)
+    assert AuditEvent.objects.filter(action="challenge.recorded").count() == 1
+    # A new page draws a new key: a second challenge is a second challenge.
+    page = client.get(url).content.decode()
+    other = re.search(r'name="submission" value="([0-9a-f-]{36})"', page).group(1)
+    client.post(url, {**form, "submission": other})
+    assert evaluated.challenges.count() == 2
 
 
 def test_a_periods_end_at_midnight_is_the_end_of_the_day_before():

@@ -9,6 +9,7 @@ from typing import Any, cast
 from crispy_forms_gds.layout import Field, Size, Submit
 from django import forms
 
+from portal import once
 from portal.forms import gds_helper
 from tenders.forms.fields import TEXT_MAX_LENGTH
 from tenders.models import Lot
@@ -45,6 +46,8 @@ class ChallengeForm(forms.Form):
         help_text="Who challenged, when it arrived and what it says.",
         error_messages={"required": "Write who challenged, when it arrived and what it says"},
     )
+    # Recorded once, however often the form is sent (portal.once).
+    submission = once.field()
 
     def __init__(self, *args: Any, lots: list[Lot], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,6 +59,7 @@ class ChallengeForm(forms.Form):
         self.helper = gds_helper(
             Field.select("lot", label_size=Size.SMALL),
             Field.textarea("details", rows=4, label_size=Size.SMALL),
+            Field(once.NAME),
             Submit("record", "Record the challenge"),
             novalidate=True,
         )

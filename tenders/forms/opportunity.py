@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 
 from cpv.forms import CpvCodeField
+from portal import once
 from portal.fields import MoneyField, ObjectChoiceField
 from portal.forms import gds_helper
 from portal.models import BuyerOrganisation
@@ -122,6 +123,8 @@ class OpportunityForm(LotRows, CriterionRows):
             "max_value": f"Enter {MAX_ROWS} or fewer, or leave it blank for no limit",
         },
     )
+    # A new draft is made once, however often the form is sent (portal.once).
+    submission = once.field()
     reservation = forms.ChoiceField(
         label="Who may be invited?",
         choices=Reservation.choices,
@@ -275,6 +278,7 @@ class OpportunityForm(LotRows, CriterionRows):
                 legend="How bids will be evaluated",
                 legend_size=Size.MEDIUM,
             ),
+            Field(once.NAME),
             Submit("save", submit_label),
             novalidate=True,
         )

@@ -14,9 +14,11 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal import once
 from portal.http import SignedInRequest
 from tenders.forms.award_steps import ChallengeForm, IntentionForm, ResolveForm
 from tenders.models import Award, Challenge, IntentionToAward
@@ -131,13 +133,24 @@ def challenges(request: SignedInRequest, pk: int) -> HttpResponse:
     lots = list(opportunity.lots.order_by("number"))
     form = ChallengeForm(request.POST or None, lots=lots) if request.user.is_officer else None
     if request.method == "POST" and form is not None and form.is_valid():
+        key = once.key_of(form)
         try:
-            challenge_record(
-                opportunity=opportunity,
-                lot=form.chosen_lot(),
-                details=form.cleaned_data["details"],
-                by=request.user,
+            with once.remembering(request.user, key) as made:
+                challenge = challenge_record(
+                    opportunity=opportunity,
+                    lot=form.chosen_lot(),
+                    details=form.cleaned_data["details"],
+                    by=request.user,
+                )
+                here = reverse("tenders:challenges", args=[opportunity.pk])
+                made(f"{here}#challenge-{challenge.pk}")
+        except once.AlreadyDone as done:
+            messages.info(
+                request,
+                "This challenge was already recorded: the form was sent twice, so it is "
+                "recorded once.",
             )
+            return redirect(done.url)
         except BidRefused as exc:
             for problem in refusal_messages(exc):
                 form.add_error(None, problem)

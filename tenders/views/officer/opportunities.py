@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal import once
 from portal.http import SignedInRequest
 from portal.links import url_for_pk
 from portal.models import User
@@ -514,14 +515,24 @@ def opportunity_new(request: SignedInRequest) -> HttpResponse:
         if form is None:
             form = OpportunityForm(request.POST, **kwargs)
             if form.is_valid():
+                key = once.key_of(form)
                 try:
-                    opportunity = opportunity_create(
-                        buyer=council_of(user),
-                        by=user,
-                        lots=form.cleaned_data["lots"],
-                        criteria=form.cleaned_data["criteria"],
-                        **form.service_fields(),
+                    with once.remembering(user, key) as made:
+                        opportunity = opportunity_create(
+                            buyer=council_of(user),
+                            by=user,
+                            lots=form.cleaned_data["lots"],
+                            criteria=form.cleaned_data["criteria"],
+                            **form.service_fields(),
+                        )
+                        made(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+                except once.AlreadyDone as done:
+                    messages.info(
+                        request,
+                        "This draft was already saved: the form was sent twice, so there is "
+                        "one draft. Here it is.",
                     )
+                    return redirect(done.url)
                 except REFUSALS as exc:
                     for problem in refusal_messages(exc):
                         form.add_error(None, problem)
