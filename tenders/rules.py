@@ -427,6 +427,15 @@ def decide(
                 "auditors will see that justification."
             )
     band = band_for(in_policy_basis, policy.bands)
+    if explain and related_total.count and aggregated_value < limit.amount:
+        # Said, so that "below the threshold" is not read as the estimate alone
+        # (£44,000 below it, with £178,600 added up: £1,400 to spare).
+        reasons.append(
+            f"With {related_total.count} other piece{'s' if related_total.count != 1 else ''} "
+            "of work in the same category for this council within "
+            f"{policy.window_days} days, the total is {money(aggregated_value)}, "
+            f"{money(limit.amount - aggregated_value)} below {limit.words}."
+        )
     if explain:
         reasons.append(
             f"The {what} of {money(compared)} is below {limit.words}, so it may go to "

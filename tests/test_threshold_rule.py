@@ -120,6 +120,16 @@ def test_related_work_below_the_threshold_leaves_the_route_open():
     assert decision.aggregated_value == D("179999.99")
     # The band follows this opportunity's own value, not the sum.
     assert decision.band.name == "Invited tender"
+    # The reasons say the total, not only that the estimate is below the
+    # threshold (an officer read "£100,000 below" and not the 1p to spare).
+    assert decision.reasons[0] == (
+        "With 1 other piece of work in the same category for this council within 365 days, "
+        "the total is £179,999.99, £0.01 below the local threshold of £180,000.00 including "
+        "VAT (policy version 1, in force from 1 April 2025)."
+    )
+    assert decision.reasons[1].startswith("The estimated value of £100,000.00 is below")
+    # Without related work, nothing is said of a total.
+    assert not [r for r in decide("100000.00").reasons if "the total is" in r]
 
 
 def test_an_approvers_justification_opens_the_route_and_says_so():
