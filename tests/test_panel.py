@@ -327,6 +327,20 @@ def test_nobody_marks_before_declaring(panel, officer):
     assert client.get(reverse("tenders:marking_bid", args=[panel.pk, bid.pk])).status_code == 200
 
 
+def test_saving_no_marks_says_so_rather_than_saved(panel, officer):
+    """ "Save your marks" with nothing chosen said "Your marks for Bidder 1
+    are saved." over a bid showing 0 of 3 marked."""
+    from tenders.services import declaration_make
+
+    declaration_make(opportunity=panel, by=officer, conflict=False, details="")
+    bid = bids(panel)[0]
+    response = signed_in(officer).post(reverse("tenders:marking_bid", args=[panel.pk, bid.pk]), {})
+    assert response.status_code == 200
+    page = main_text(response)
+    assert "Choose a mark and write a comment for at least one question before you save" in page
+    assert "are saved" not in page
+
+
 def test_the_pages_of_the_panel_are_its_members_only(panel, officer, third_officer, auditor):
     bid = bids(panel)[0]
     for person in (third_officer, auditor):

@@ -374,6 +374,12 @@ def marking_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     finished = member.finished_at is not None
     data = request.POST if request.method == "POST" and not finished else None
     form = MarksForm(data, questions=questions, initial=_initial(own))
+    if data is not None and form.is_valid() and not form.entries():
+        # Nothing to save: said, rather than "saved" over an unmarked bid.
+        form.add_error(
+            None,
+            "Choose a mark and write a comment for at least one question before you save",
+        )
     if data is not None and form.is_valid():
         try:
             with transaction.atomic():
