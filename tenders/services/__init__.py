@@ -46,7 +46,11 @@ from tenders.services.bids import (
     is_opened,
     opened_bids,
 )
-from tenders.services.clarifications import clarification_answer, clarification_ask
+from tenders.services.clarifications import (
+    NamesTheAsker,
+    clarification_answer,
+    clarification_ask,
+)
 from tenders.services.invitations import (
     intention_set,
     invite,
@@ -130,6 +134,7 @@ __all__ = [
     "CurrentRoute",
     "LateBid",
     "LotSpec",
+    "NamesTheAsker",
     "NoPolicy",
     "OpportunityRefused",
     "PanelRefused",
