@@ -111,6 +111,9 @@ MIDDLEWARE = [
     "portal.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A GET to an address only a button uses: a page, not an empty 405 (inside the
+    # middleware above, which add their headers to it).
+    "portal.post_only.PostOnlyMiddleware",
     # Turns a locked-out sign-in into the "too many attempts" page (last).
     "axes.middleware.AxesMiddleware",
 ]

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal import lockout, two_factor
+from portal import lockout, post_only, two_factor
 from portal.forms import AuthenticatorCodeForm, RecoveryCodeForm
 from portal.http import SignedInRequest
 from portal.two_factor import Outcome, Result, two_factor_exempt
@@ -29,7 +29,7 @@ def _next_url(request: HttpRequest) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return candidate
+        return post_only.page_for(candidate)  # never an address only a button uses
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import FormView
 
-from portal import forms, homes, lockout, services, two_factor
+from portal import forms, homes, lockout, post_only, services, two_factor
 from portal.http import SignedInRequest
 from portal.identity import password_reset_tokens
 from portal.models import Heartbeat
@@ -43,6 +43,12 @@ class SignInView(auth_views.LoginView):
     form_class = forms.SignInForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        """The safe ``next``, or the nearest page above it when only a button
+        uses it (a session that ended while a form was being sent)."""
+        url = super().get_redirect_url()
+        return post_only.page_for(url) if url else url
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)

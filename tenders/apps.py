@@ -12,3 +12,7 @@ class TendersConfig(AppConfig):
         sealing.register()
         selectors.register_sections()
         export.register()
+        # A GET to one of its buttons' addresses: 404 unless the opportunity is the user's to see.
+        from portal import post_only
+
+        post_only.register_guard("tenders", selectors.guard_opportunity_address)

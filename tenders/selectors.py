@@ -25,7 +25,8 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.urls import ResolverMatch
 from django.utils import timezone
 
 from portal import audit, homes
@@ -107,6 +108,17 @@ def get_opportunity_row_for(user: User, pk: int, **annotations: Any) -> Opportun
     """``get_opportunity_for`` reading the opportunity's own columns only (not
     its buyer, category and department), for a page that shows none of them."""
     return _one_visible(opportunities_visible_to(user).select_related(None), pk, annotations)
+
+
+def guard_opportunity_address(request: HttpRequest, match: ResolverMatch) -> None:
+    """A GET to a button's address under ``/opportunities/<pk>/``
+    (``portal.post_only``): 404, as from the opportunity's page, unless the
+    user may see the opportunity."""
+    if match.route.startswith("opportunities/<int:pk>/"):
+        user = request.user
+        if not isinstance(user, User):  # signed out: never here (LoginRequiredMiddleware)
+            raise Http404("No such opportunity")
+        get_opportunity_row_for(user, match.kwargs["pk"])
 
 
 def _one_visible(

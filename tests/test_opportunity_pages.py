@@ -487,6 +487,8 @@ def rich_opportunity(officer, second_officer, settings, tmp_path) -> Opportunity
         by=second_officer,
         answer="Yes.",
         visibility="all",
+        # published to every invitee without the asker's name (RULES §4)
+        published_question="A question from a supplier?",
     )
     opportunity_extend_deadline(
         opportunity=opportunity,

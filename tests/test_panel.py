@@ -51,7 +51,13 @@ from tenders.services import (
     panel_set,
     score_set,
 )
-from tenders.services.panel import ReasonNeeded, canonical_marks, criterion_mark
+from tenders.services.panel import (
+    ReasonNeeded,
+    ReasonsNeeded,
+    canonical_marks,
+    criterion_mark,
+    moderate_bid,
+)
 from tests.evaluation_helpers import add_questionnaire, answered_bid
 from tests.tenders_helpers import make_opportunity
 from tests.test_officer_bids import (
@@ -616,6 +622,64 @@ def test_a_missing_reason_is_shown_by_the_questions_reason_field(finished, offic
     assert "govuk-error-message" in reason_field[: reason_field.index("</textarea>")]
     assert "TYPED-KEPT-57" in page
     assert not ModeratedMark.objects.filter(bid=bid).exists()
+
+
+def test_every_missing_reason_is_reported_at_once_each_by_its_reason_field(
+    finished, officer, second_officer
+):
+    """Two answers whose marks differ, neither with a reason: both are reported
+    (not only the first), each linked to its own reason box; nothing is saved and
+    what was typed stays, the third answer's reason included."""
+    q1, q2, pass_fail = questions(finished)
+    bid = bids(finished)[0]
+    two = PanelMember.objects.get(opportunity=finished, officer=second_officer)
+    EvaluatorMark.objects.filter(member=two, bid=bid, question=pass_fail).update(passed=False)
+    response = signed_in(officer).post(
+        reverse("tenders:moderation_bid", args=[finished.pk, bid.pk]),
+        {
+            f"q{q1.pk}_mark": "3",
+            f"q{q1.pk}_comment": "TYPED-KEPT-58",
+            f"q{q2.pk}_mark": "4",
+            f"q{q2.pk}_comment": "Within the spread.",
+            f"q{q2.pk}_reason": "TYPED-REASON-59",
+            f"q{pass_fail.pk}_passed": "pass",
+            f"q{pass_fail.pk}_comment": "TYPED-KEPT-60",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    summary = page[
+        page.index("govuk-error-summary") : page.index("</ul>", page.index("govuk-error-summary"))
+    ]
+    for question in (q1, pass_fail):
+        link = f'<a href="#id_q{question.pk}_reason">The evaluators&#x27; marks for question'
+        assert f"{link} {question.number} differ" in summary
+        reason_field = page[page.index(f'for="id_q{question.pk}_reason"') :]
+        assert "govuk-error-message" in reason_field[: reason_field.index("</textarea>")]
+    assert summary.count("<li") == 2
+    assert all(typed in page for typed in ["TYPED-KEPT-58", "TYPED-REASON-59", "TYPED-KEPT-60"])
+    assert not ModeratedMark.objects.filter(bid=bid).exists()
+
+
+def test_moderating_a_bid_reports_every_missing_reason_and_saves_nothing(
+    finished, officer, second_officer
+):
+    q1, q2, pass_fail = questions(finished)
+    bid = bids(finished)[0]
+    two = PanelMember.objects.get(opportunity=finished, officer=second_officer)
+    EvaluatorMark.objects.filter(member=two, bid=bid, question=pass_fail).update(passed=False)
+    entries = [
+        (q1, 3, None, "Agreed.", ""),
+        (q2, 4, None, "Good.", ""),
+        (pass_fail, None, True, "Ok.", ""),
+    ]
+    with pytest.raises(ReasonsNeeded) as caught:
+        moderate_bid(bid=bid, by=officer, entries=entries)
+    assert [n.question for n in caught.value.needed] == [q1, pass_fail]
+    assert not ModeratedMark.objects.filter(bid=bid).exists()
+    entries[0] = (q1, 3, None, "Agreed.", "Evidence in appendix B.")
+    entries[2] = (pass_fail, None, True, "Ok.", "The method statement meets it.")
+    assert len(moderate_bid(bid=bid, by=officer, entries=entries)) == 3
 
 
 def test_agreement_writes_the_weighted_scores_and_excludes_a_failed_bid(

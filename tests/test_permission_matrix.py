@@ -31,7 +31,9 @@ The columns (a persona, and whose objects fill the URL):
 Answers: ``200 403 404 405 410``, ``login`` (302 to a sign-in page), ``302``
 (any other redirect), ``-`` (not asked). GET everywhere; POST with an empty
 body for views that take only POST (``POST_MATRIX``; the persona's own
-objects are never posted to, so nothing of theirs changes).
+objects are never posted to, so nothing of theirs changes). Every 405 to a
+GET is the portal's page saying the address belongs to a button, never an
+empty answer.
 
 Every body (page, CSV, JSON, file) is scanned for the other organisation's
 markers, whatever the status; only Django admin's pages for the portal-wide
@@ -215,9 +217,11 @@ MATRIX: dict[str, str] = {
     "person_role": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     "person_remove": "login 404 404 404 404 404 404 404 | 200 404 404 404",
     "person_unlock": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    # tenders.views.supplier: the invited supplier's own
-    "tenders:opportunity_ask": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "tenders:opportunity_intention": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    # tenders.views.supplier: the invited supplier's own. A GET to a button's
+    # address (POST only, here and below): the portal's 405 page for whoever may
+    # see the opportunity, the 404 of its page for anyone else (portal.post_only)
+    "tenders:opportunity_ask": "login 404 404 404 404 404 404 404 | 405 405 405 405",
+    "tenders:opportunity_intention": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:supplier_bid": ("login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"),
     "tenders:supplier_bid_withdraw": (
         "login 404 404 404 404 404 404 404 | 200 404 404 404 | 404 404 404"
@@ -247,31 +251,31 @@ MATRIX: dict[str, str] = {
     "tenders:opportunity_edit": "login 404 404 404 404 404 404 404 | 404 302 403 403",
     "tenders:opportunity_lot_builder": "login 404 404 404 404 404 404 404 | 404 302 403 403",
     "tenders:opportunity_invite": "login 404 404 404 404 404 404 404 | 404 200 403 403",
-    "tenders:opportunity_invite_all_local": ("login 405 405 405 405 405 405 405 | 405 405 405 405"),
-    "tenders:opportunity_publish": "login 405 405 405 405 405 405 405 | 405 405 405 405",
-    "tenders:opportunity_document_add": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:opportunity_invite_all_local": ("login 404 404 404 404 404 404 404 | 405 405 405 405"),
+    "tenders:opportunity_publish": "login 404 404 404 404 404 404 404 | 405 405 405 405",
+    "tenders:opportunity_document_add": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:clarification_answer": (
-        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
+        "login 404 404 404 404 404 404 404 | 405 405 405 405 | 405 405 405"
     ),
-    "tenders:opportunity_override": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:opportunity_override": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:opportunity_cancel": "login 404 404 404 404 404 404 404 | 404 200 403 403",
     "tenders:opportunity_extend": "login 404 404 404 404 404 404 404 | 404 200 403 403",
     "tenders:opportunity_correct": "login 404 404 404 404 404 404 404 | 404 200 403 403",
     "tenders:opportunity_change_value": "login 404 404 404 404 404 404 404 | 404 200 403 403",
     # tenders.views.officer.bids: the buyer's officers and auditors, once opened
-    "tenders:box_open": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:box_open": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:lot_evaluation": ("login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404"),
     "tenders:lot_award": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
     # the council's copy of an awarded lot's outcome letters (the world's past award)
     "tenders:lot_letters": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
     "tenders:bid_detail": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
-    "tenders:bid_score": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
-    "tenders:bid_exclude": "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405",
+    "tenders:bid_score": "login 404 404 404 404 404 404 404 | 405 405 405 405 | 405 405 405",
+    "tenders:bid_exclude": "login 404 404 404 404 404 404 404 | 405 405 405 405 | 405 405 405",
     "tenders:bid_file": "login 404 404 404 404 404 404 404 | 404 200 200 404 | 404 404 404",
     # issue 17: the questionnaire. The council's staff read it; its officers change it
     # while the opportunity is a draft or open (the world's is evaluated: back to it)
     "tenders:questionnaire": "login 404 404 404 404 404 404 404 | 404 200 200 200",
-    "tenders:questionnaire_copy": "login 405 405 405 405 405 405 405 | 405 405 405 405",
+    "tenders:questionnaire_copy": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:questionnaire_question_add": "login 404 404 404 404 404 404 404 | 404 302 403 403",
     "tenders:questionnaire_question_edit": (
         "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
@@ -280,7 +284,7 @@ MATRIX: dict[str, str] = {
         "login 404 404 404 404 404 404 404 | 404 302 403 403 | 404 404 403"
     ),
     "tenders:questionnaire_question_move": (
-        "login 405 405 405 405 405 405 405 | 405 405 405 405 | 405 405 405"
+        "login 404 404 404 404 404 404 404 | 405 405 405 405 | 405 405 405"
     ),
     "tenders:questionnaire_line_add": "login 404 404 404 404 404 404 404 | 404 302 403 403",
     "tenders:questionnaire_line_edit": (
@@ -1057,6 +1061,8 @@ def body(response) -> str:
     return content.decode("utf-8", errors="replace")
 
 
+# What every GET to an address only a button uses (405) finds (portal.post_only).
+BUTTONS_PAGE = "This address is used by a button on a page of the portal"
 SIGNS_OUT = {"logout", "admin:logout"}
 # Patterns whose parameters name no organisation's data to show.
 NO_OBJECT = {
@@ -1194,6 +1200,7 @@ def test_every_pattern_answers_every_persona_as_designed(
     leaks: list[str] = []
     asked = 0
     unseen: list[str] = []  # own pages that should show their own data, and do not
+    bare: list[str] = []  # a GET to a button's address answered with an empty 405
     for method, table in (("get", expectations()), ("post", POST_MATRIX)):
         for key, line in sorted(table.items()):
             for column, want in parse(line).items():
@@ -1209,6 +1216,8 @@ def test_every_pattern_answers_every_persona_as_designed(
                 if got != want:
                     mismatches.append(f"{where}: {got}, expected {want}")
                 text = body(response)
+                if method == "get" and got == "405" and BUTTONS_PAGE not in text:
+                    bare.append(where)
                 own = a.council_markers + a.bid_markers + a.supplier_markers
                 if (
                     column in OWN
@@ -1223,7 +1232,7 @@ def test_every_pattern_answers_every_persona_as_designed(
                 found = [m for m in forbidden[column] if m in text]
                 if found:
                     leaks.append(f"{where} ({got}) shows {found}")
-    assert not mismatches and not leaks and not unseen, "\n".join(
+    assert not mismatches and not leaks and not unseen and not bare, "\n".join(
         [
             f"{len(mismatches)} unexpected answers:",
             *mismatches,
@@ -1231,6 +1240,8 @@ def test_every_pattern_answers_every_persona_as_designed(
             *leaks,
             f"{len(unseen)} own pages without their own data (is the scan blind?):",
             *unseen,
+            f"{len(bare)} GETs to a button's address without the page that says so:",
+            *bare,
         ]
     )
     # Every pattern and every persona was asked, the markers were there to find.

@@ -17,13 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cpv.models import CpvCode
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, InboxMessage, User
 from suppliers.export import organisation_data
 from suppliers.models import SupplierOrganisation
 from tenders.models import Clarification, Intention, Invitation, OpportunityStatus
 from tenders.services import (
     CriterionSpec,
     LotSpec,
+    NamesTheAsker,
     clarification_answer,
     clarification_ask,
     close_due,
@@ -404,6 +405,117 @@ def test_answers_show_to_everyone_without_the_asker_and_private_ones_only_to_the
     assert "Yes, your badge is fine." in private_answers
     assert "Our unanswered question" in page.split('id="waiting-questions"', 1)[1]
     assert "Which floors?" not in page and "Floors 1 to 3." not in page
+
+
+NAMED = "Jo Pickles at Aire Valley Cleaning Ltd (BD1 4PB): can we visit the site first?"
+
+
+def answer_url(clarification) -> str:
+    return reverse(
+        "tenders:clarification_answer", args=[clarification.opportunity_id, clarification.pk]
+    )
+
+
+@pytest.mark.parametrize(
+    ("published", "answer", "found"),
+    [
+        # as asked: the pre-filled text, unchanged
+        (NAMED, "Yes, on Monday.", "Aire Valley Cleaning Ltd, Jo Pickles, BD1 4PB"),
+        # however the name is written: case, punctuation, spacing, "Limited" or none
+        ("Can AIRE-VALLEY cleaning limited visit?", "Yes.", "Aire Valley Cleaning Ltd"),
+        ("Can aire valley cleaning visit?", "Yes.", "Aire Valley Cleaning Ltd"),
+        ("Can jo  pickles visit?", "Yes.", "Jo Pickles"),
+        ("Can the team at bd14pb visit?", "Yes.", "BD1 4PB"),
+    ],
+)
+def test_an_answer_to_everyone_that_names_the_asker_is_refused_naming_what_was_found(
+    opportunity, officer, local_supplier_user, published, answer, found
+):
+    question = clarification_ask(opportunity=opportunity, by=local_supplier_user, question=NAMED)
+    with pytest.raises(NamesTheAsker) as refused:
+        clarification_answer(
+            clarification=question,
+            by=officer,
+            answer=answer,
+            visibility="all",
+            published_question=published,
+        )
+    assert refused.value.by_field == {
+        "published_question": f"The question as published names the supplier who asked "
+        f"({found}): edit it out, or answer only the supplier who asked."
+    }
+    question.refresh_from_db()
+    assert question.answered_at is None
+
+
+def test_the_answer_itself_is_checked_and_a_private_answer_is_not(
+    opportunity, officer, local_supplier_user
+):
+    question = clarification_ask(opportunity=opportunity, by=local_supplier_user, question=NAMED)
+    with pytest.raises(NamesTheAsker) as refused:
+        clarification_answer(
+            clarification=question,
+            by=officer,
+            answer="Yes: Jo, park at 12 Manor Row, BD1 4PB.",
+            visibility="all",
+            published_question="Can suppliers visit the site first?",
+        )
+    assert list(refused.value.by_field) == ["answer"]
+    assert "(BD1 4PB)" in refused.value.by_field["answer"]
+    # The asker alone reads it: its own name is no secret to it.
+    clarification_answer(
+        clarification=question,
+        by=officer,
+        answer="Yes: Jo, park at 12 Manor Row, BD1 4PB.",
+        visibility="private",
+    )
+    question.refresh_from_db()
+    assert question.answered_at is not None
+
+
+def test_an_anonymised_question_is_published_to_everyone(
+    client, opportunity, officer, local_supplier_user, care_user
+):
+    question = clarification_ask(opportunity=opportunity, by=local_supplier_user, question=NAMED)
+    clarification_answer(
+        clarification=question,
+        by=officer,
+        answer="Yes, on Monday at 10:00.",
+        visibility="all",
+        published_question="Can suppliers visit the site first?",
+    )
+    client.force_login(care_user)
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "Can suppliers visit the site first?" in page and "Yes, on Monday at 10:00." in page
+    assert "Pickles" not in page and "Aire Valley" not in page and "BD1 4PB" not in page
+
+
+def test_the_officer_is_told_by_the_box_that_names_the_asker_and_keeps_what_was_typed(
+    client, opportunity, officer, local_supplier_user, care_user
+):
+    question = clarification_ask(opportunity=opportunity, by=local_supplier_user, question=NAMED)
+    client.force_login(officer)
+    page = client.get(detail_url(opportunity)).content.decode()
+    assert "This starts as the supplier&#x27;s own words: check it before you send." in page
+    prefix = f"q{question.pk}"
+    response = client.post(
+        answer_url(question),
+        {
+            f"{prefix}-answer": "Yes, on Monday at 10:00 TYPED-KEPT.",
+            f"{prefix}-visibility": "all",
+            f"{prefix}-published_question": NAMED,
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        f'<a href="#id_{prefix}-published_question">The question as published names the '
+        "supplier who asked (Aire Valley Cleaning Ltd, Jo Pickles, BD1 4PB)"
+    ) in page
+    assert "Yes, on Monday at 10:00 TYPED-KEPT." in page
+    question.refresh_from_db()
+    assert question.answered_at is None
+    assert not InboxMessage.objects.filter(recipient=care_user).exists()
 
 
 def test_a_question_one_second_after_the_deadline_is_refused_with_the_exact_time(

@@ -273,8 +273,9 @@ class AnswerForm(forms.Form):
     published_question = forms.CharField(
         label="The question as every invited supplier will read it",
         help_text=(
-            "Take out anything that tells who asked: a name, a site, a reference. Only for "
-            "an answer to every invited supplier; the asker alone reads its own words."
+            "This starts as the supplier's own words: check it before you send. Take out "
+            "anything that tells who asked: a name, a site, a postcode, a reference. Only "
+            "for an answer to every invited supplier; the asker alone reads its own words."
         ),
         required=False,
         max_length=TEXT_MAX_LENGTH,

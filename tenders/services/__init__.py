@@ -46,7 +46,11 @@ from tenders.services.bids import (
     is_opened,
     opened_bids,
 )
-from tenders.services.clarifications import clarification_answer, clarification_ask
+from tenders.services.clarifications import (
+    NamesTheAsker,
+    clarification_answer,
+    clarification_ask,
+)
 from tenders.services.invitations import (
     intention_set,
     invite,
@@ -75,6 +79,7 @@ from tenders.services.panel import (
     mark_set,
     marking_finish,
     marks_visible_to,
+    moderate_bid,
     moderate_set,
     moderation_agree,
     moderation_open,
@@ -130,6 +135,7 @@ __all__ = [
     "CurrentRoute",
     "LateBid",
     "LotSpec",
+    "NamesTheAsker",
     "NoPolicy",
     "OpportunityRefused",
     "PanelRefused",
@@ -184,6 +190,7 @@ __all__ = [
     "marks_final",
     "marks_visible_to",
     "matching_suppliers",
+    "moderate_bid",
     "moderate_set",
     "moderation_agree",
     "moderation_open",

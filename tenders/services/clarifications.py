@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 
 from django.db import transaction
 from django.utils import timezone
 
+from ledger import names
 from portal import audit, events
 from portal.models import Role, User
 from portal.notifications import notify
 from portal.received import moment_received
+from suppliers.models import SupplierOrganisation, SupplierSite
 from tenders.models import (
     Clarification,
     ClarificationVisibility,
@@ -23,6 +26,48 @@ from tenders.services.opportunities import notify_invitees
 
 ASKED = events.register("clarification.asked", "mandatory", "A supplier asked a question")
 ANSWERED = events.register("clarification.answered", "mandatory", "A question was answered")
+
+
+class NamesTheAsker(OpportunityRefused):
+    """An answer to every invitee whose question or answer tells who asked;
+    ``by_field`` holds each problem by the field it is about
+    (``published_question``, ``answer``)."""
+
+    def __init__(self, by_field: dict[str, str]) -> None:
+        self.by_field = by_field
+        super().__init__(list(by_field.values()))
+
+
+def _words(text: str) -> list[str]:
+    """``text`` as ``ledger.names`` compares names (upper case, punctuation and
+    spacing away), less the legal forms wherever they stand: "Aire Valley
+    Cleaning Limited," and "aire-valley cleaning" read alike."""
+    return [w for w in names.normalise(text).split(" ") if w and w not in names.SUFFIXES]
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def asker_named_in(
+    text: str, *, supplier: SupplierOrganisation, asker: User, postcodes: list[str]
+) -> list[str]:
+    """What in ``text`` tells who asked, as the council's records write it:
+    the organisation's legal or trading name, the asking person's full name,
+    the postcode of one of its sites (written with or without its space)."""
+    words = _words(text)
+    found = [
+        name
+        for name in dict.fromkeys([supplier.legal_name, supplier.trading_name, asker.full_name])
+        if name and _contains(words, _words(name))
+    ]
+    pairs = {a + b for a, b in itertools.pairwise(words)}
+    for postcode in postcodes:
+        compact = postcode.replace(" ", "").upper()
+        if compact in words or compact in pairs:
+            found.append(postcode)
+    return found
 
 
 @transaction.atomic
@@ -78,6 +123,32 @@ def clarification_ask(
     return clarification
 
 
+def _ensure_anonymous(clarification: Clarification, *, question: str, answer: str) -> None:
+    """RULES §4: what every invitee reads does not say who asked."""
+    postcodes = list(
+        SupplierSite.objects.filter(supplier=clarification.supplier_id)
+        .order_by("postcode")
+        .values_list("postcode", flat=True)
+        .distinct()
+    )
+    supplier, asker = clarification.supplier, clarification.asked_by
+    problems: dict[str, str] = {}
+    if found := asker_named_in(
+        question or clarification.question, supplier=supplier, asker=asker, postcodes=postcodes
+    ):
+        problems["published_question"] = (
+            f"The question as published names the supplier who asked ({', '.join(found)}): "
+            "edit it out, or answer only the supplier who asked."
+        )
+    if found := asker_named_in(answer, supplier=supplier, asker=asker, postcodes=postcodes):
+        problems["answer"] = (
+            f"The answer names the supplier who asked ({', '.join(found)}): edit it out, "
+            "or answer only the supplier who asked."
+        )
+    if problems:
+        raise NamesTheAsker(problems)
+
+
 @transaction.atomic
 def clarification_answer(
     *,
@@ -90,7 +161,10 @@ def clarification_answer(
     """Answer to every invitee without the asker's identity, or privately.
     Answered to every invitee, the question goes with it as
     ``published_question`` when given: the officer's wording, without what
-    would tell who asked (a name, a site, a reference; RULES §4)."""
+    would tell who asked (a name, a site, a reference; RULES §4). Such an
+    answer is refused (``NamesTheAsker``) while the question it publishes or
+    the answer names the asking organisation, the person who asked or the
+    postcode of one of its sites; an answer to the asker alone is not."""
     answer = (answer or "").strip()
     if not answer:
         raise OpportunityRefused("Enter the answer.")
@@ -98,7 +172,7 @@ def clarification_answer(
         raise OpportunityRefused("Choose who sees the answer.")
     clarification = (
         Clarification.objects.select_for_update()
-        .select_related("opportunity")
+        .select_related("opportunity", "supplier", "asked_by")
         .get(pk=clarification.pk)
     )
     if clarification.answered_at:
@@ -107,6 +181,8 @@ def clarification_answer(
     reworded = (published_question or "").strip()
     if visibility != ClarificationVisibility.ALL or reworded == clarification.question.strip():
         reworded = ""  # the asker reads its own words; unchanged words are not a rewording
+    if visibility == ClarificationVisibility.ALL:
+        _ensure_anonymous(clarification, question=reworded, answer=answer)
     clarification.answer = answer
     clarification.visibility = visibility
     clarification.published_question = reworded

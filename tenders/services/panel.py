@@ -81,6 +81,15 @@ class ReasonNeeded(PanelRefused):
         )
 
 
+class ReasonsNeeded(PanelRefused):
+    """Every ``ReasonNeeded`` of one bid's moderation, found at once
+    (``needed``, in question order), so the page shows each by its reason."""
+
+    def __init__(self, needed: Sequence[ReasonNeeded]) -> None:
+        self.needed = list(needed)
+        super().__init__(" ".join(str(n) for n in self.needed))
+
+
 CONFLICT_REFUSAL = "You declared a conflict of interest, so you cannot mark."
 TWO = Decimal("0.01")
 
@@ -704,6 +713,36 @@ def moderate_set(
         obj=opportunity,
         context={"bid": bid.pk, "supplier": bid.supplier_id, "question": question.number},
     )
+    return saved
+
+
+# (question, mark, passed, comment, reason): one answer's moderated mark.
+ModeratedEntry = tuple[Question, int | None, bool | None, str, str]
+
+
+@transaction.atomic
+def moderate_bid(*, bid: Bid, by: User, entries: Sequence[ModeratedEntry]) -> list[ModeratedMark]:
+    """``moderate_set`` for several answers of one bid, all or nothing: every
+    answer missing a reason is reported at once (``ReasonsNeeded``), and none
+    is saved until all may be."""
+    saved, needed = [], []
+    for question, mark, passed, comment, reason in entries:
+        try:
+            saved.append(
+                moderate_set(
+                    bid=bid,
+                    question=question,
+                    by=by,
+                    mark=mark,
+                    passed=passed,
+                    comment=comment,
+                    reason=reason,
+                )
+            )
+        except ReasonNeeded as exc:  # refused before it wrote anything
+            needed.append(exc)
+    if needed:
+        raise ReasonsNeeded(needed)
     return saved
 
 

@@ -28,6 +28,7 @@ from tenders.models import (
 )
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
+    NamesTheAsker,
     RouteRefused,
     aggregation_override_record,
     clarification_answer,
@@ -129,6 +130,10 @@ def opportunity_clarification_answer(
                 visibility=form.cleaned_data["visibility"],
                 published_question=form.cleaned_data["published_question"],
             )
+        except NamesTheAsker as exc:
+            # By the box that names the asker, which the error summary links to.
+            for field, problem in exc.by_field.items():
+                form.add_error(field, problem)
         except REFUSALS as exc:
             for problem in refusal_messages(exc):
                 form.add_error(None, problem)

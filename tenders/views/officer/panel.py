@@ -49,14 +49,14 @@ from tenders.services import (
     mark_set,
     marking_finish,
     marks_visible_to,
-    moderate_set,
+    moderate_bid,
     moderation_agree,
     moderation_open,
     panel_member_remove,
     panel_set,
 )
 from tenders.services.panel import (
-    ReasonNeeded,
+    ReasonsNeeded,
     evaluators_finished,
     marking_bids,
     panel_bid_page,
@@ -516,20 +516,11 @@ def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpRespon
     form = MarksForm(data, questions=questions, moderating=True, initial=_initial(moderated))
     if data is not None and form.is_valid():
         try:
-            with transaction.atomic():
-                for question, mark, passed, comment, reason in form.entries():
-                    moderate_set(
-                        bid=bid,
-                        question=question,
-                        by=request.user,
-                        mark=mark,
-                        passed=passed,
-                        comment=comment,
-                        reason=reason,
-                    )
-        except ReasonNeeded as exc:
-            # By the question's reason, which the error summary links to.
-            form.add_error(f"q{exc.question.pk}_reason", str(exc))
+            moderate_bid(bid=bid, by=request.user, entries=form.entries())
+        except ReasonsNeeded as exc:
+            # Each by its question's reason, which the error summary links to.
+            for needed in exc.needed:
+                form.add_error(f"q{needed.question.pk}_reason", str(needed))
         except REFUSED as exc:
             for problem in refusal_messages(exc):
                 form.add_error(None, problem)
