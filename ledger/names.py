@@ -49,6 +49,12 @@ def is_legal_form_only(name: str) -> bool:
     return bool(words) and not _without_suffixes(words)
 
 
+def normalise_words(name: str) -> list[str]:
+    """The name's words as ``normalise`` reads them, the legal forms kept
+    ("Cleaning Ltd." → ["CLEANING", "LTD"])."""
+    return _words(name)
+
+
 def normalise(name: str) -> str:
     """Upper case, accents and punctuation away, "&" as AND, legal suffixes
     (however written: "CIC", "C.I.C.") and a leading THE dropped, one space

@@ -6,6 +6,7 @@ not invited."""
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -446,6 +447,26 @@ def test_an_answer_to_everyone_that_names_the_asker_is_refused_naming_what_was_f
     }
     question.refresh_from_db()
     assert question.answered_at is None
+
+
+def test_a_one_word_company_name_is_found_with_its_legal_form_not_as_a_word(
+    opportunity, officer, local_supplier_user
+):
+    """A company called "Cleaning Ltd" would have blocked every public answer
+    about cleaning: its one word is found only with its legal form."""
+    from tenders.services.clarifications import asker_named_in
+
+    supplier = local_supplier_user.supplier
+    supplier.legal_name, supplier.trading_name = "Cleaning Ltd", ""
+    found = functools.partial(
+        asker_named_in, supplier=supplier, asker=local_supplier_user, postcodes=[]
+    )
+    assert found("Will the cleaning include the windows?") == []
+    assert found("Cleaning Ltd asks: will the windows be included?") == ["Cleaning Ltd"]
+    assert found("Cleaning Limited asks about the windows.") == ["Cleaning Ltd"]
+    # A name of several words is found without its legal form, as before.
+    supplier.legal_name = "Aire Valley Cleaning Ltd"
+    assert found("Aire Valley Cleaning asks about the windows.") == ["Aire Valley Cleaning Ltd"]
 
 
 def test_the_answer_itself_is_checked_and_a_private_answer_is_not(

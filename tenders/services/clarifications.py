@@ -45,6 +45,15 @@ def _words(text: str) -> list[str]:
     return [w for w in names.normalise(text).split(" ") if w and w not in names.SUFFIXES]
 
 
+# A legal form however it is written: "Limited" is "Ltd".
+_FORMS = {"LIMITED": "LTD", "COMPANY": "CO"}
+
+
+def _formed(text: str) -> list[str]:
+    """``text``'s words with the legal forms kept, each written one way."""
+    return [_FORMS.get(w, w) for w in names.normalise_words(text)]
+
+
 def _contains(haystack: list[str], needle: list[str]) -> bool:
     n = len(needle)
     return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
@@ -57,11 +66,19 @@ def asker_named_in(
     the organisation's legal or trading name, the asking person's full name,
     the postcode of one of its sites (written with or without its space)."""
     words = _words(text)
-    found = [
-        name
-        for name in dict.fromkeys([supplier.legal_name, supplier.trading_name, asker.full_name])
-        if name and _contains(words, _words(name))
-    ]
+    # The text's words with the legal forms kept, as "CLEANING LTD".
+    written = _formed(text)
+    found = []
+    for name in dict.fromkeys([supplier.legal_name, supplier.trading_name, asker.full_name]):
+        needle = _words(name or "")
+        if len(needle) == 1 and (formed := _formed(name)) != needle:
+            # One word and its legal form ("Cleaning Ltd"): the word alone is
+            # everyday language in an answer about cleaning; with its legal
+            # form it names the company.
+            if _contains(written, formed):
+                found.append(name)
+        elif name and _contains(words, needle):
+            found.append(name)
     pairs = {a + b for a, b in itertools.pairwise(words)}
     for postcode in postcodes:
         compact = postcode.replace(" ", "").upper()
