@@ -293,6 +293,31 @@ def test_register_csv_has_every_filtered_row_its_marks_and_no_formula(client, au
     assert len(list(csv.reader(io.StringIO(whole.lstrip("\ufeff"))))) == 1 + 4
 
 
+def test_the_register_offers_each_financial_years_ocds_package(client, auditor, history):
+    """DESIGN: the register exports as CSV and as OCDS JSON. The package of a
+    span of days was served, but nothing linked to it: an auditor could not
+    find it without the command line."""
+    import json
+    import re as regex
+
+    client.force_login(auditor)
+    page = register_page(client).content.decode()
+    links = {
+        label: url
+        for url, label in regex.findall(r'href="([^"]+)" download>Download (\S+) as OCDS<', page)
+    }
+    assert links == {
+        "2025–26": "/audit/ocds/demo-council/2025-04-01/2026-03-31/releases.json",
+        "2026–27": "/audit/ocds/demo-council/2026-04-01/2027-03-31/releases.json",
+    }
+    package = json.loads(client.get(links["2025–26"]).content)
+    titles = sorted(r["tender"]["title"] for r in package["releases"])
+    assert titles == ["Cleaning of Bradford markets", "Day care", "Youth clubs"]
+    # With a year chosen, that year's package alone.
+    chosen = register_page(client, year="2026").content.decode()
+    assert "Download 2026–27 as OCDS" in chosen and "Download 2025–26 as OCDS" not in chosen
+
+
 def test_the_marks_judge_the_whole_value_with_the_opportunitys_options(client, auditor, history):
     """RULES §2 and §3: £20,000 awarded with £10,000 of options and extensions
     is a £30,000 contract: it needs a contract details notice, on the page, in

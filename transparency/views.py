@@ -4,6 +4,7 @@ shows one council's records to that council's auditors and administrators."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 
 from django.core.paginator import Paginator
@@ -26,7 +27,7 @@ from portal.paging import PAGE_SIZE
 from suppliers.models import SupplierOrganisation
 from tenders.models import Contract, Opportunity, OpportunityStatus
 from tenders.rules import financial_year, financial_year_label
-from transparency import histories, index, marks
+from transparency import histories, index, marks, ocds
 from transparency import invitations as itt
 from transparency.access import auditor_council
 from transparency.chart import share_chart
@@ -83,6 +84,24 @@ def _filtered(
     return form, register_of(buyer, form.filters())
 
 
+def _ocds_years(form: RegisterFilterForm, buyer: BuyerOrganisation) -> list[tuple[str, str]]:
+    """Each financial year the register offers (the one chosen, when one is)
+    with the address of its OCDS package: the releases of the contracts
+    awarded, and the opportunities cancelled, from 1 April to 31 March."""
+    chosen = form.filters().year
+    years = [int(value) for value, _ in form.fields["year"].choices if value]  # type: ignore[attr-defined]
+    return [
+        (
+            financial_year_label(year),
+            ocds.council_package_path(
+                buyer, datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31)
+            ),
+        )
+        for year in years
+        if chosen is None or year == chosen
+    ]
+
+
 @require_GET
 def register(request: SignedInRequest) -> HttpResponse:
     buyer = auditor_council(request)
@@ -100,6 +119,7 @@ def register(request: SignedInRequest) -> HttpResponse:
             # Only filters that were read narrow the list (an invalid one is
             # left out, and the caption says so).
             "filtered": form.filters() != RegisterFilters(),
+            "ocds_years": _ocds_years(form, buyer),
         },
     )
 
