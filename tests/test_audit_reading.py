@@ -468,6 +468,9 @@ def test_the_flags_download_as_csv_with_their_reviews(client, auditor, past_awar
     # Another flag, as the page's query string says: far from the estimate has none here.
     other = client.get(reverse("transparency:flags_csv"), {"flag": "far-from-estimate"})
     assert read_csv(other)[1:] == []
+    # The page's link says so in a sentence ("Download every single-bid awards record").
+    page = client.get(reverse("transparency:flags"), {"flag": "single-bid"}).content.decode()
+    assert "Download every record of this flag as CSV</a> (Single-bid awards)" in page
 
 
 def test_the_local_spend_figures_download_as_csv(client, auditor, officer, past_award):
