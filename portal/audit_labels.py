@@ -188,6 +188,7 @@ FIELD_LABELS: dict[str, str] = {
     "first_officer": "First officer",
     "first_at": "First officer confirmed",
     "second_officer": "Second officer",
+    "second_at": "Second officer confirmed",
     "summary": "Summary",
     "document": "Document",
     "sha256": "SHA-256 of the file",

@@ -135,3 +135,16 @@ def test_a_file_the_preview_cannot_read_says_so_without_a_server_error(demo_data
     response = client.get(reverse("ledger:import_columns", args=[spend.pk]))
     assert response.status_code == 200
     assert "cannot be read" in response.content.decode()
+
+
+def test_a_withdrawn_import_names_who_withdrew_it(demo_data, officer):
+    """The import's page said "Uploaded … by Priya Shah" and "Withdrawn … by
+    officer@demo-council.example": people by name, as everywhere else."""
+    rows = ["01/05/2025,Named Ltd,N1,10.00,X,,"]
+    spend = import_run(_import(demo_data, officer, _csv(rows), name="n.csv").pk)
+    import_withdraw(spend_import=spend, by=officer, reason="Wrong file.")
+    client = verified_force_login(Client())
+    client.force_login(officer)
+    page = client.get(reverse("ledger:import_columns", args=[spend.pk])).content.decode()
+    assert f"by {officer.full_name}: Wrong file." in page
+    assert f"by {officer.email}" not in page

@@ -252,6 +252,17 @@ def test_two_officers_open_the_box_and_both_are_recorded_and_shown(
     ) in page
     assert "Evaluation of lot 1" in page and "Award lot 2" in page
     assert Opportunity.objects.get(pk=published.pk).status == "evaluation"
+    # The auditor's history names the two officers as people, not by their
+    # email (as the trail, which cannot change, recorded them).
+    from portal.models import User
+
+    auditor = User.objects.get(email="auditor@demo-council.example")
+    history = main_text(
+        signed_in(auditor).get(reverse("transparency:opportunity_history", args=[published.pk]))
+    )
+    assert "First officer Priya Shah" in history and "Second officer Tom Hughes" in history
+    assert "Second officer confirmed" in history and "Second at" not in history
+    assert officer.email not in history
 
 
 def test_an_auditor_and_the_councils_administrator_cannot_open_the_box(

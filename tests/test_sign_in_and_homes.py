@@ -207,7 +207,13 @@ def test_the_auditors_home_words_its_latest_events(client, auditor, officer):
     from portal import audit as audit_trail
 
     audit_trail.record(actor=officer, action="user.password_changed", obj=officer)
+    audit_trail.record(actor=None, action="opportunity.closed", obj=officer.buyer)
     client.force_login(auditor)
     page = client.get(reverse("home")).content.decode()
     assert "Password changed" in page
     assert "user.password_changed" not in page
+    # Who, by name as the other audit pages say it (it gave the email, and "system").
+    rows = page.split("Latest audit events", 1)[1]
+    assert f'<td class="govuk-table__cell">{officer.full_name}</td>' in rows
+    assert '<td class="govuk-table__cell">The portal</td>' in rows
+    assert officer.email not in rows and ">system<" not in rows

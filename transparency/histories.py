@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -85,6 +85,9 @@ _CHOICES: dict[str, dict[str, str]] = {
 _SUPPLIER_CHOICES: dict[str, dict[str, str]] = {"status": dict(SupplierStatus.choices)}
 # Ids that another key of the same event already names ("council" beside "council_name").
 _NAMED_BY = {"council": "council_name"}
+# Keys whose values are a person's email (recorded so, in the trail that cannot
+# be changed): shown by the person's name.
+EMAIL_KEYS = frozenset({"first_officer", "second_officer"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -99,6 +102,8 @@ class _Names:
     lots: dict[int, str]
     bids: dict[int, str]
     policies: dict[int, str]
+    # People recorded by their email (the two officers of a box's opening).
+    emails: dict[str, str] = field(default_factory=dict)
 
 
 def _ids(value: Any) -> list[int]:
@@ -123,6 +128,7 @@ def _values(event: AuditEvent) -> Iterator[tuple[str, Any]]:
 
 def _names_for(events: list[AuditEvent]) -> _Names:
     wanted: dict[str, set[int]] = {k: set() for k in ("s", "u", "d", "l", "b", "p")}
+    emails: set[str] = set()
     for event in events:
         for key, value in _values(event):
             if key in SUPPLIER_KEYS:
@@ -137,7 +143,18 @@ def _names_for(events: list[AuditEvent]) -> _Names:
                 wanted["b"].update(_ids(value))
             elif key == "policy":
                 wanted["p"].update(_ids(value))
+            elif key in EMAIL_KEYS and isinstance(value, str):
+                emails.add(value)
     return _Names(
+        emails={
+            email: name
+            for email, name in User.objects.filter(email__in=emails).values_list(
+                "email", "full_name"
+            )
+            if name
+        }
+        if emails
+        else {},
         suppliers=dict(
             SupplierOrganisation.objects.filter(pk__in=wanted["s"]).values_list("pk", "legal_name")
         )
@@ -221,6 +238,8 @@ def field_value(key: str, value: Any, names: _Names, action: str = "") -> str:
         return _named(_ids(value), names.suppliers, "Supplier")
     if key in USER_KEYS and _ids(value):
         return _named(_ids(value), names.users, "Person")
+    if key in EMAIL_KEYS and isinstance(value, str):
+        return names.emails.get(value, value)
     if key in DEPARTMENT_KEYS and _ids(value):
         return _named(_ids(value), names.departments, "Department")
     if key == "lot" and _ids(value):
