@@ -248,6 +248,10 @@ MATRIX: dict[str, str] = {
     "tenders:opportunity_lot_builder": "login 404 404 404 404 404 404 404 | 404 302 403 403",
     "tenders:opportunity_invite": "login 404 404 404 404 404 404 404 | 404 200 403 403",
     "tenders:opportunity_invite_all_local": ("login 405 405 405 405 405 405 405 | 405 405 405 405"),
+    # withdrawing a draft's invitation: POST only (the world's is published: refused)
+    "tenders:opportunity_invitation_withdraw": (
+        "login 405 405 405 405 405 405 405 | 405 405 405 405"
+    ),
     "tenders:opportunity_publish": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     "tenders:opportunity_document_add": "login 405 405 405 405 405 405 405 | 405 405 405 405",
     "tenders:clarification_answer": (
@@ -378,6 +382,7 @@ POST_MATRIX: dict[str, str] = {
     "tenders:opportunity_ask": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_intention": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_invite_all_local": "login 404 404 404 404 404 404 404",
+    "tenders:opportunity_invitation_withdraw": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_publish": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_document_add": "login 404 404 404 404 404 404 404",
     # the council's auditor is refused (403) before anything nested is looked up
@@ -813,6 +818,7 @@ for _name in (
     "tenders:opportunity_lot_builder",
     "tenders:opportunity_invite",
     "tenders:opportunity_invite_all_local",
+    "tenders:opportunity_invitation_withdraw",
     "tenders:opportunity_publish",
     "tenders:opportunity_document_add",
     "tenders:opportunity_override",

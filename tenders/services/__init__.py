@@ -49,6 +49,7 @@ from tenders.services.bids import (
 from tenders.services.clarifications import clarification_answer, clarification_ask
 from tenders.services.invitations import (
     intention_set,
+    invitation_withdraw,
     invite,
     invite_all_local_matches,
     matching_suppliers,
@@ -170,6 +171,7 @@ __all__ = [
     "has_questionnaire",
     "intention_send",
     "intention_set",
+    "invitation_withdraw",
     "invite",
     "invite_all_local_matches",
     "invitees_reached",

@@ -126,6 +126,37 @@ def invite(
     return len(new)
 
 
+@transaction.atomic
+def invitation_withdraw(*, opportunity: Opportunity, supplier_id: int, by: User) -> Invitation:
+    """Withdraw a supplier's invitation to a draft, and record it in the audit
+    trail. Only while the opportunity is a draft at the moment of the request
+    (the lifecycle's ``withdraw_invitation``): before publishing nobody has been
+    told, so withdrawing tells nobody; once published the invitation has been
+    sent and is not silently taken back. Refused, changing nothing, when the
+    supplier is not (or no longer) invited. Returns the invitation withdrawn,
+    with its supplier."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    lifecycle.ensure(opportunity, "withdraw_invitation")
+    invitation = (
+        Invitation.objects.filter(opportunity=opportunity, supplier_id=supplier_id)
+        .select_related("supplier")
+        .first()
+    )
+    # Counted: of two requests withdrawing the same invitation, one withdraws it.
+    if invitation is None or not Invitation.objects.filter(pk=invitation.pk).delete()[0]:
+        raise OpportunityRefused(
+            "That supplier is not invited to this opportunity (its invitation may have been "
+            "withdrawn already), so there was nothing to withdraw."
+        )
+    audit.record(
+        actor=by,
+        action="invitation.withdrawn",
+        obj=opportunity,
+        context={"supplier": invitation.supplier_id, "invited_by": invitation.invited_by_id},
+    )
+    return invitation
+
+
 def invite_all_local_matches(*, opportunity: Opportunity, by: User) -> int:
     """The "invite all local matches" action."""
     # ``is_local`` is annotated by matching_suppliers: the stubs know only model fields.

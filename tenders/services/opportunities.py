@@ -408,7 +408,8 @@ def reservation_problems(opportunity: Opportunity) -> list[str]:
     return [
         f"The opportunity is reserved {reserved}, but these invited suppliers are {why}: "
         f"{listed}. A reservation is decided before anyone is invited: keep the opportunity "
-        "open to any invited supplier, or write a new draft with the reservation first."
+        "open to any invited supplier, or withdraw their invitations on the invite page "
+        "(nobody has been told of them before publishing) and then reserve it."
     ]
 
 

@@ -459,6 +459,7 @@ def render_detail(
             "invitation_page": invitation_page,
             "invited": facts["page_invited"],
             "invited_local": facts["page_invited_local"],
+            "can_withdraw": can_act and lifecycle.allowed(opportunity, "withdraw_invitation", now),
             "clarifications": clarifications,
             "amendments": page_amendments(opportunity, facts),
             # issue 17: the link to the questionnaire, with its counts
