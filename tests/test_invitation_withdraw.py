@@ -1,4 +1,6 @@
-"""Withdrawing an invitation from a draft: nobody has been told of it yet."""
+"""Withdrawing an invitation from a draft, and a draft's invitees who do not
+do the kind of work its category now names (it changed since they were
+invited): not counted towards the band, not published to."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from cpv.models import CpvCode
 from portal.models import AuditEvent, Notification
 from tenders.models import Invitation, Opportunity
 from tenders.services import (
@@ -16,13 +19,14 @@ from tenders.services import (
     opportunity_publish,
     opportunity_update_draft,
 )
-from tests.tenders_helpers import make_opportunity
+from tests.tenders_helpers import approved_supplier, make_opportunity
 from tests.test_opportunity_pages import errors, main_text, supplier_named
 
 AIRE_VALLEY = "Aire Valley Cleaning Ltd"  # cleaning, local
 ECCLESHILL = "Eccleshill Facilities Ltd"  # 90911200-8, below cleaning, local
 NATIONAL = "National Facilities Group plc"  # cleaning, based in London
 CLEANERS = (AIRE_VALLEY, ECCLESHILL, NATIONAL)
+PLANTING = "77310000-6"
 
 
 @pytest.fixture
@@ -196,3 +200,122 @@ def test_a_reservation_refused_for_a_non_local_invitee_points_to_withdrawing_it(
     )
     opportunity.refresh_from_db()
     assert opportunity.reservation == "local"
+
+
+# --- A draft whose category changed under its invitees --------------------------------
+
+
+def test_a_drafts_invitees_outside_its_new_category_are_not_counted_nor_published_to(
+    officer_client, officer
+):
+    opportunity = cleaning_draft_with_three_cleaners(officer)
+    opportunity_update_draft(
+        opportunity=opportunity, by=officer, cpv=CpvCode.objects.get(code=PLANTING)
+    )
+
+    inviting = officer_client.get(invite_page(opportunity))
+    text = main_text(inviting)
+    assert (
+        "Three quotes needs at least 3 invited suppliers, 2 of them local. You have invited 0, "
+        "0 of them local, not counting 3 who do not do this kind of work." in text
+    )
+    assert "Invited, but not doing this kind of work (3)" in text
+    assert sorted(withdraw_buttons(inviting)) == sorted(CLEANERS)
+
+    detail = main_text(officer_client.get(detail_page(opportunity)))
+    assert (
+        f"3 invited suppliers do not do this kind of work ({PLANTING} "
+        f"{CpvCode.objects.get(code=PLANTING).description}): {AIRE_VALLEY}, {ECCLESHILL}, "
+        f"{NATIONAL}. They are not counted towards the band" in detail
+    )
+    assert detail.count("Does not do this kind of work") == 3
+
+    response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
+    problems = errors(response)
+    assert "These invited suppliers do not do this kind of work" in problems
+    assert f"{AIRE_VALLEY}, {ECCLESHILL}, {NATIONAL}" in problems
+    assert "withdraw their invitations on the invite page" in problems
+    assert "Three quotes needs at least 3 invited suppliers; you have invited 0." in problems
+    opportunity.refresh_from_db()
+    assert opportunity.status == "draft"
+
+    # Withdrawn, and planters invited instead: published to the planters only.
+    for name in CLEANERS:
+        invitation_withdraw(
+            opportunity=opportunity, supplier_id=supplier_named(name).pk, by=officer
+        )
+    planters = [approved_supplier(f"Planter {n}", f"BD{n} 1AA", PLANTING) for n in (1, 2, 3)]
+    invite(opportunity=opportunity, suppliers=planters, by=officer)
+    opportunity_publish(opportunity=opportunity, by=officer)
+    opportunity.refresh_from_db()
+    assert opportunity.status == "open"
+
+
+def test_a_category_changed_any_other_way_is_caught_at_publishing(officer, in_process_tasks):
+    """Decided when publishing, not when the edit was saved: the admin, a
+    command or the shell changing the category meets the same refusal."""
+    opportunity = cleaning_draft_with_three_cleaners(officer)
+    Opportunity.objects.filter(pk=opportunity.pk).update(cpv=CpvCode.objects.get(code=PLANTING))
+    with pytest.raises(OpportunityRefused) as refused:
+        opportunity_publish(opportunity=opportunity, by=officer)
+    assert "These invited suppliers do not do this kind of work" in str(refused.value)
+    assert not Notification.objects.filter(event="opportunity.invitation").exists()
+
+
+def test_one_invitee_outside_the_category_is_named_alone(officer):
+    """Two local cleaners still fit a category above cleaning; a supplier
+    whose own category is elsewhere does not, and is the one named."""
+    opportunity = make_opportunity(officer, "20000.00")
+    printer = approved_supplier("Bradford Printers", "BD1 1AA", "79810000-5")
+    invite(
+        opportunity=opportunity,
+        suppliers=[supplier_named(AIRE_VALLEY), supplier_named(ECCLESHILL), printer],
+        by=officer,
+    )
+    with pytest.raises(OpportunityRefused) as refused:
+        opportunity_publish(opportunity=opportunity, by=officer)
+    message = str(refused.value)
+    assert "This invited supplier does not do this kind of work" in message
+    assert "Bradford Printers. It is not counted towards the band" in message
+    assert "withdraw its invitation on the invite page" in message
+    assert "3 invited suppliers; you have invited 2." in message
+    assert AIRE_VALLEY not in message
+
+
+# --- Query counts: fixed however many are invited ----------------------------------
+
+
+def test_the_drafts_pages_make_fixed_queries_however_many_invitees_are_outside_its_category(
+    officer_client, officer, django_assert_num_queries
+):
+    opportunity = make_opportunity(officer, "20000.00")
+    invite(opportunity=opportunity, suppliers=[supplier_named(AIRE_VALLEY)], by=officer)
+    # None outside its category; then one; then all fourteen (its category changed).
+    for outside, invitees in ((0, 1), (1, 2), (14, 14)):
+        if outside == 1:
+            printer = approved_supplier("Bradford Printers", "BD1 1AA", "79810000-5")
+            invite(opportunity=opportunity, suppliers=[printer], by=officer)
+        if outside == 14:
+            cleaners = [approved_supplier(f"Cleaner {n}", f"BD{n} 1AA") for n in range(1, 13)]
+            invite(opportunity=opportunity, suppliers=cleaners, by=officer)
+            planting = CpvCode.objects.get(code=PLANTING)
+            Opportunity.objects.filter(pk=opportunity.pk).update(cpv=planting)
+        for url, queries in (
+            (detail_page(opportunity), DRAFT_DETAIL_QUERIES),
+            (invite_page(opportunity), INVITE_QUERIES + (1 if outside else 0)),
+        ):
+            officer_client.get(url)  # warm-up
+            with django_assert_num_queries(queries):
+                response = officer_client.get(url)
+            assert len(withdraw_buttons(response)) == invitees, url
+        assert main_text(response).count("Does not do this kind of work") == outside
+
+
+# The draft's page: session, user, two-factor device, the opportunity with its
+# facts, lots, its invitees outside its category (names and how many, one query),
+# today's route (statutory figures, policy, related work, its pieces), the
+# invitees nobody could tell (two), criteria, a page of invitations, unread count.
+DRAFT_DETAIL_QUERIES = 15
+# As in test_opportunity_invitations; the invitees outside the category are
+# listed with one query more, when the count read with the others says there are any.
+INVITE_QUERIES = 14

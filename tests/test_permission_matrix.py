@@ -605,7 +605,11 @@ def build_world(world: World, clock, capture) -> None:
     (world.change,) = supplier_update(
         supplier=world.supplier, by=world.supplier_user, trading_name=f"TRADING{w}-5d1c"
     ).pending
-    opportunity = make_opportunity(officer, "4000.00", title=f"Culvert survey OPP{w}-7c2e")
+    # In a category the supplier works in: publishing refuses invitees outside it.
+    category = world.supplier.categories.order_by("digits")[0]
+    opportunity = make_opportunity(
+        officer, "4000.00", title=f"Culvert survey OPP{w}-7c2e", cpv=category.code
+    )
     # The questionnaire (issue 17): a quality question, a pass/fail one, one pricing line.
     world.question = Question.objects.create(
         opportunity=opportunity,

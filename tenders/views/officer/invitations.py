@@ -6,10 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import (
-    Count,
     Exists,
     OuterRef,
-    Q,
     QuerySet,
 )
 from django.http import Http404, HttpResponse
@@ -25,8 +23,9 @@ from tenders.models import (
     Invitation,
     Opportunity,
 )
-from tenders.selectors import get_opportunity_for, opportunity_page_facts
+from tenders.selectors import get_opportunity_for, opportunity_page_facts, outside_category_rows
 from tenders.services import (
+    band_counts,
     current_route,
     invitation_withdraw,
     invite,
@@ -37,6 +36,11 @@ from tenders.services import (
 )
 from tenders.views.officer.common import REFUSALS, S, officer_opportunity, refusal_messages
 from tenders.views.officer.opportunities import render_detail
+
+# A draft's invitees outside its category listed on the invite page at most
+# (all of them when its category changed under 5,000): the rest follow as
+# these are withdrawn.
+OUTSIDE_SHOWN = 100
 
 # --- Inviting suppliers ----------------------------------------------------------------
 
@@ -76,9 +80,10 @@ def _invite_page(
         form = InviteForm(matches=matching_suppliers(opportunity))
     # A bound form is ``opportunity_invite``'s, bound to what was posted.
     chosen = set(request.POST.getlist("suppliers")) if form.is_bound else set()
-    counts = opportunity.invitations.aggregate(
-        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
-    )
+    # Counted towards the band: of a draft, only invitees who work in its category.
+    counts = band_counts(opportunity)
+    # Those who do not are not among the matches: listed apart (one query, if any).
+    outside = list(outside_category_rows(opportunity)[:OUTSIDE_SHOWN]) if counts.outside else []
     suppliers = list(page.object_list)
     return render(
         request,
@@ -94,6 +99,8 @@ def _invite_page(
             "chosen": chosen,
             "problems": problems or [],
             "counts": counts,
+            "outside": outside,
+            "outside_more": counts.outside - len(outside),
             "band": _band(opportunity),
             "can_invite": lifecycle.allowed(opportunity, "invite"),
             "can_withdraw": lifecycle.allowed(opportunity, "withdraw_invitation"),
