@@ -67,6 +67,7 @@ ACTION_LABELS: dict[str, str] = {
     "opportunity.route_decided": "Threshold rule decided the route",
     "opportunity.aggregation_override": "Approver justified the work as separate",
     "opportunity.invited": "Suppliers invited",
+    "invitation.withdrawn": "Invitation withdrawn before publishing",
     "opportunity.published": "Published to the invited suppliers",
     "opportunity.closed": "Closed for bids",
     "opportunity.cancelled": "Cancelled",

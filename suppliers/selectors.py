@@ -156,6 +156,20 @@ def is_local_to(buyer: BuyerOrganisation) -> Exists:
     return Exists(SupplierSite.objects.filter(supplier=OuterRef("pk"), district__in=districts))
 
 
+def works_in(code: CpvCode, *, supplier: str = "pk") -> Exists:
+    """An expression: the supplier (``supplier``, the outer query's field
+    holding its id) works in ``code``: one of its verified categories covers
+    it (a category covers the codes below it) or sits below it. The one rule
+    for which suppliers fit an opportunity's category: the invite page's
+    matches, and the invitees of a draft counted and published to."""
+    ancestors = [code.digits[:n] for n in range(2, len(code.prefix) + 1)]
+    covers = SupplierOrganisation.categories.through.objects.filter(
+        Q(cpvcode__prefix__in=ancestors) | Q(cpvcode__prefix__startswith=code.prefix),
+        supplierorganisation_id=OuterRef(supplier),
+    )
+    return Exists(covers)
+
+
 def suppliers_for_buyer(buyer: BuyerOrganisation) -> QuerySet[SupplierOrganisation]:
     """Suppliers annotated with ``is_local`` to ``buyer``, local ones first."""
     return SupplierOrganisation.objects.annotate(is_local=is_local_to(buyer)).order_by(

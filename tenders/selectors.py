@@ -37,6 +37,7 @@ from portal.permissions import works_for_council
 from portal.rawsql import reader
 from portal.ukdates import uk_day, uk_minute
 from suppliers.models import SupplierOrganisation
+from suppliers.selectors import works_in
 from tenders.models import (
     Amendment,
     BidStatus,
@@ -767,16 +768,29 @@ DOCUMENT_FIELDS = ["opportunity_id", "original_name", "size", "sha256", "uploade
 AMENDMENT_FIELDS = ["opportunity_id", "made_at", "kind", "summary", "made_by__full_name"]
 
 
-def invitation_rows(opportunity: Opportunity) -> QuerySet[Invitation, dict[str, Any]]:
+def invitation_rows(
+    opportunity: Opportunity, *, with_fit: bool = False
+) -> QuerySet[Invitation, dict[str, Any]]:
     """The opportunity's invitations, local ones first, from the index (not the
     opportunity's own ordering): dicts of what the table shows, cheaper to read
-    and to draw than a page of models. Not read until a page of them is sliced."""
-    rows: QuerySet[Invitation, dict[str, Any]] = (
-        opportunity.invitations.all()
-        .order_by("-was_local", "pk")
-        .values(*INVITATION_FIELDS, legal_name=F("supplier__legal_name"))
+    and to draw than a page of models. Not read until a page of them is sliced.
+    With ``with_fit``, each says whether its supplier works in the opportunity's
+    category (``fits``: ``works_in``, read with the row, not a query each)."""
+    invitations = opportunity.invitations.all().order_by("-was_local", "pk")
+    fields = list(INVITATION_FIELDS)
+    if with_fit:
+        invitations = invitations.annotate(fits=works_in(opportunity.cpv, supplier="supplier_id"))
+        fields.append("fits")
+    rows: QuerySet[Invitation, dict[str, Any]] = invitations.values(
+        *fields, legal_name=F("supplier__legal_name")
     )
     return rows
+
+
+def outside_category_rows(opportunity: Opportunity) -> QuerySet[Invitation, dict[str, Any]]:
+    """``invitation_rows`` of the invitees who do not work in the opportunity's
+    category (``works_in``): a draft's whose category changed under them."""
+    return invitation_rows(opportunity).exclude(works_in(opportunity.cpv, supplier="supplier_id"))
 
 
 def page_clarifications(opportunity: Opportunity, facts: dict[str, Any]) -> list[Clarification]:

@@ -118,6 +118,11 @@ urlpatterns = [
         name="opportunity_invite_all_local",
     ),
     path(
+        "opportunities/<int:pk>/invite/withdraw/",
+        officer_invitations.opportunity_invitation_withdraw,
+        name="opportunity_invitation_withdraw",
+    ),
+    path(
         "opportunities/<int:pk>/publish/",
         officer_actions.opportunity_publish_view,
         name="opportunity_publish",

@@ -73,3 +73,16 @@ def approved_supplier(name: str, postcode: str, cpv: str = "90910000-9") -> Supp
         by=None,
     )
     return supplier
+
+
+CARE_CIC = "care@bcc-cic.example"  # Bradford Community Care CIC, local: a care provider
+
+
+def care_provider_that_also_cleans() -> User:
+    """Bradford Community Care CIC's person, its supplier verified for cleaning
+    too (90910000-9): the tests' second local invitee of a cleaning
+    opportunity, which publishing refuses outside its category."""
+    user = User.objects.select_related("supplier").get(email=CARE_CIC)
+    assert user.supplier is not None
+    user.supplier.categories.add(CpvCode.objects.get(code="90910000-9"))
+    return user

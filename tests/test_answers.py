@@ -54,6 +54,7 @@ from tenders.services import (
     opportunity_publish,
 )
 from tests.evaluation_helpers import add_questionnaire
+from tests.tenders_helpers import care_provider_that_also_cleans
 from tests.test_officer_bids import open_box, signed_in
 
 LONDON = ZoneInfo("Europe/London")
@@ -76,7 +77,7 @@ def clock(demo_data):
 
 @pytest.fixture
 def care_user(demo_data) -> User:
-    return User.objects.get(email="care@bcc-cic.example")
+    return care_provider_that_also_cleans()
 
 
 def _opportunity(officer, suppliers, *, questionnaire: bool = True):

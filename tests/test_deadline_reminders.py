@@ -34,6 +34,7 @@ from tenders.services import (
     opportunity_publish,
     send_due_reminders,
 )
+from tests.tenders_helpers import care_provider_that_also_cleans
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=LONDON)
@@ -52,7 +53,7 @@ def clock(demo_data):
 
 @pytest.fixture
 def care_user(demo_data) -> User:
-    return User.objects.get(email="care@bcc-cic.example")
+    return care_provider_that_also_cleans()
 
 
 @pytest.fixture
@@ -215,7 +216,7 @@ def test_the_periodic_task_sends_what_is_due_and_is_in_the_beat_schedule(clock, 
 def test_two_sweeps_at_once_send_each_reminder_once(demo_data, officer, local_supplier_user):
     """Two sweeps in two connections at the same moment: the unique row
     decides; each reminder is written to the outbox once."""
-    care = User.objects.get(email="care@bcc-cic.example")
+    care = care_provider_that_also_cleans()
     with time_machine.travel(START, tick=False) as clock:
         opportunity = opportunity_create(
             buyer=officer.buyer,

@@ -29,7 +29,11 @@ from suppliers.services import (
 from tenders.models import Opportunity
 from tenders.services import opportunity_publish
 from tests.history_helpers import council_with_policy
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import (
+    approved_supplier,
+    care_provider_that_also_cleans,
+    make_opportunity,
+)
 from tests.test_supplier_opportunities import START, london, make_open
 
 LIST = reverse("tenders:opportunity_list")
@@ -260,10 +264,8 @@ def clock(demo_data, settings, tmp_path):
 
 @pytest.fixture
 def care_user(demo_data):
-    """A second local supplier (Bradford Community Care CIC)."""
-    from portal.models import User
-
-    return User.objects.get(email="care@bcc-cic.example")
+    """A second local supplier (Bradford Community Care CIC, which cleans too)."""
+    return care_provider_that_also_cleans()
 
 
 def invitation_titles(response) -> list[str]:

@@ -252,6 +252,10 @@ MATRIX: dict[str, str] = {
     "tenders:opportunity_lot_builder": "login 404 404 404 404 404 404 404 | 404 302 403 403",
     "tenders:opportunity_invite": "login 404 404 404 404 404 404 404 | 404 200 403 403",
     "tenders:opportunity_invite_all_local": ("login 404 404 404 404 404 404 404 | 405 405 405 405"),
+    # withdrawing a draft's invitation: POST only (the world's is published: refused)
+    "tenders:opportunity_invitation_withdraw": (
+        "login 404 404 404 404 404 404 404 | 405 405 405 405"
+    ),
     "tenders:opportunity_publish": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:opportunity_document_add": "login 404 404 404 404 404 404 404 | 405 405 405 405",
     "tenders:clarification_answer": (
@@ -384,6 +388,7 @@ POST_MATRIX: dict[str, str] = {
     "tenders:opportunity_ask": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_intention": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_invite_all_local": "login 404 404 404 404 404 404 404",
+    "tenders:opportunity_invitation_withdraw": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_publish": "login 404 404 404 404 404 404 404",
     "tenders:opportunity_document_add": "login 404 404 404 404 404 404 404",
     # the council's auditor is refused (403) before anything nested is looked up
@@ -606,7 +611,11 @@ def build_world(world: World, clock, capture) -> None:
     (world.change,) = supplier_update(
         supplier=world.supplier, by=world.supplier_user, trading_name=f"TRADING{w}-5d1c"
     ).pending
-    opportunity = make_opportunity(officer, "4000.00", title=f"Culvert survey OPP{w}-7c2e")
+    # In a category the supplier works in: publishing refuses invitees outside it.
+    category = world.supplier.categories.order_by("digits")[0]
+    opportunity = make_opportunity(
+        officer, "4000.00", title=f"Culvert survey OPP{w}-7c2e", cpv=category.code
+    )
     # The questionnaire (issue 17): a quality question, a pass/fail one, one pricing line.
     world.question = Question.objects.create(
         opportunity=opportunity,
@@ -819,6 +828,7 @@ for _name in (
     "tenders:opportunity_lot_builder",
     "tenders:opportunity_invite",
     "tenders:opportunity_invite_all_local",
+    "tenders:opportunity_invitation_withdraw",
     "tenders:opportunity_publish",
     "tenders:opportunity_document_add",
     "tenders:opportunity_override",

@@ -35,6 +35,7 @@ from tenders.services import (
     opportunity_create,
     opportunity_publish,
 )
+from tests.tenders_helpers import care_provider_that_also_cleans
 
 LONDON = ZoneInfo("Europe/London")
 # Summer time: 12:00 in London is 11:00 UTC.
@@ -58,8 +59,8 @@ def clock(demo_data):
 
 @pytest.fixture
 def care_user(demo_data) -> User:
-    """A second invited local supplier (Bradford Community Care CIC)."""
-    return User.objects.get(email="care@bcc-cic.example")
+    """A second invited local supplier (Bradford Community Care CIC, which cleans too)."""
+    return care_provider_that_also_cleans()
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from tenders.services import (
     opportunity_extend_deadline,
     opportunity_publish,
 )
+from tests.tenders_helpers import care_provider_that_also_cleans
 
 LONDON = ZoneInfo("Europe/London")
 # Summer time: 09:00 in London is 08:00 UTC.
@@ -59,8 +60,8 @@ def clock(demo_data, settings, tmp_path):
 
 @pytest.fixture
 def care_user(demo_data) -> User:
-    """A second local supplier (Bradford Community Care CIC)."""
-    return User.objects.get(email="care@bcc-cic.example")
+    """A second local supplier (Bradford Community Care CIC, which cleans too)."""
+    return care_provider_that_also_cleans()
 
 
 def make_open(

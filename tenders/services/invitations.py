@@ -6,14 +6,14 @@ import datetime
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from portal import audit
 from portal.models import User
 from portal.received import moment_received
 from suppliers.models import SupplierOrganisation, SupplierStatus
-from suppliers.selectors import approved_by, is_local_to, status_for
+from suppliers.selectors import approved_by, is_local_to, status_for, works_in
 from tenders.models import Intention, Invitation, Opportunity, OpportunityStatus, Reservation
 from tenders.services import lifecycle
 from tenders.services.lifecycle import OpportunityRefused
@@ -23,18 +23,12 @@ INSERT_CHUNK = 1000
 
 
 def matching_suppliers(opportunity: Opportunity) -> QuerySet[SupplierOrganisation]:
-    """Suppliers the buyer has approved whose verified categories cover the
-    opportunity's (a category covers the codes below it) or sit below it,
-    local to the buyer first."""
-    code = opportunity.cpv
-    covers = SupplierOrganisation.categories.through.objects.filter(
-        supplierorganisation_id=OuterRef("pk")
-    )
-    ancestors = [code.digits[:n] for n in range(2, len(code.prefix) + 1)]
-    match = Q(cpvcode__prefix__in=ancestors) | Q(cpvcode__prefix__startswith=code.prefix)
+    """Suppliers the buyer has approved who work in the opportunity's category
+    (``works_in``: their verified categories cover it or sit below it), local
+    to the buyer first."""
     return (
         SupplierOrganisation.objects.filter(approved_by(opportunity.buyer_id))
-        .annotate(is_local=is_local_to(opportunity.buyer), matches=Exists(covers.filter(match)))
+        .annotate(is_local=is_local_to(opportunity.buyer), matches=works_in(opportunity.cpv))
         .filter(matches=True)
         .order_by("-is_local", "legal_name", "pk")
     )
@@ -124,6 +118,37 @@ def invite(
         if opportunity.status == OpportunityStatus.OPEN:
             notify_invitees(opportunity, PUBLISHED.name, supplier_ids=[i.supplier_id for i in new])
     return len(new)
+
+
+@transaction.atomic
+def invitation_withdraw(*, opportunity: Opportunity, supplier_id: int, by: User) -> Invitation:
+    """Withdraw a supplier's invitation to a draft, and record it in the audit
+    trail. Only while the opportunity is a draft at the moment of the request
+    (the lifecycle's ``withdraw_invitation``): before publishing nobody has been
+    told, so withdrawing tells nobody; once published the invitation has been
+    sent and is not silently taken back. Refused, changing nothing, when the
+    supplier is not (or no longer) invited. Returns the invitation withdrawn,
+    with its supplier."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    lifecycle.ensure(opportunity, "withdraw_invitation")
+    invitation = (
+        Invitation.objects.filter(opportunity=opportunity, supplier_id=supplier_id)
+        .select_related("supplier")
+        .first()
+    )
+    # Counted: of two requests withdrawing the same invitation, one withdraws it.
+    if invitation is None or not Invitation.objects.filter(pk=invitation.pk).delete()[0]:
+        raise OpportunityRefused(
+            "That supplier is not invited to this opportunity (its invitation may have been "
+            "withdrawn already), so there was nothing to withdraw."
+        )
+    audit.record(
+        actor=by,
+        action="invitation.withdrawn",
+        obj=opportunity,
+        context={"supplier": invitation.supplier_id, "invited_by": invitation.invited_by_id},
+    )
+    return invitation
 
 
 def invite_all_local_matches(*, opportunity: Opportunity, by: User) -> int:

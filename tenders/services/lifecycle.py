@@ -116,6 +116,9 @@ STEPS: tuple[Step, ...] = (
     _step("edit_draft", {S.DRAFT}, "edit it as a draft"),
     _step("build_lots", {S.DRAFT}, "make its lots"),
     _step("publish", {S.DRAFT}, "publish it", S.OPEN, "opportunity.published"),
+    # Before publishing nobody has been told of an invitation, so it may be
+    # withdrawn; once published it has been sent, and is not taken back.
+    _step("withdraw_invitation", {S.DRAFT}, "withdraw an invitation"),
     # Before the deadline.
     _step("invite", BEFORE_THE_DEADLINE, "invite suppliers"),
     _step("add_document", BEFORE_THE_DEADLINE, "add documents"),

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 
 from cpv.models import CpvCode
@@ -23,6 +23,7 @@ from portal import audit, events
 from portal.models import BuyerOrganisation, Department, Role, User
 from portal.notifications import notify
 from portal.permissions import officer_of_council
+from suppliers.selectors import works_in
 from tenders import rules
 from tenders.models import (
     Bid,
@@ -360,8 +361,15 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     ):
         problems.append(refusal)
     problems.extend(reservation_problems(opportunity))
+    # Invitees who do not work in its category (it may have changed since they
+    # were invited, whatever changed it): not counted, and not published to.
+    counted = band_counts(opportunity)
+    if counted.outside:
+        problems.append(invitees_outside_category(opportunity).refusal(opportunity))
     if decision.band is not None:
-        problems.extend(rules.band_shortfall(decision.band, **invited_counts(opportunity)))
+        problems.extend(
+            rules.band_shortfall(decision.band, invited=counted.invited, local=counted.local)
+        )
     # Imported here: the questionnaire's changes are amendments, which import this module.
     from tenders.services.questionnaire import questionnaire_problems
 
@@ -408,7 +416,8 @@ def reservation_problems(opportunity: Opportunity) -> list[str]:
     return [
         f"The opportunity is reserved {reserved}, but these invited suppliers are {why}: "
         f"{listed}. A reservation is decided before anyone is invited: keep the opportunity "
-        "open to any invited supplier, or write a new draft with the reservation first."
+        "open to any invited supplier, or withdraw their invitations on the invite page "
+        "(nobody has been told of them before publishing) and then reserve it."
     ]
 
 
@@ -423,6 +432,70 @@ def invited_counts(opportunity: Opportunity) -> InvitedCounts:
         invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
     )
     return {"invited": counts["invited"], "local": counts["local"]}
+
+
+@dataclass(frozen=True)
+class BandCounts:
+    """The invitees counted towards the band's minimums, and those not."""
+
+    invited: int
+    local: int  # of ``invited``, those local when invited
+    # A draft's invitees who do not work in its category (``works_in``): its
+    # category may have changed since they were invited. Not counted.
+    outside: int
+
+
+def band_counts(opportunity: Opportunity) -> BandCounts:
+    """How many invitees count towards the band's minimum invited and local,
+    in one query: of a draft, only those who work in its category now
+    (decided at the moment of asking, whatever changed the category); once
+    published, every invitation sent (it was sent, and is not taken back)."""
+    if opportunity.status != S.DRAFT:
+        counts = invited_counts(opportunity)
+        return BandCounts(counts["invited"], counts["local"], 0)
+    fits = Q(works_in(opportunity.cpv, supplier="supplier_id"))
+    counted = opportunity.invitations.aggregate(
+        invited=Count("pk", filter=fits),
+        local=Count("pk", filter=fits & Q(was_local=True)),
+        outside=Count("pk", filter=~fits),
+    )
+    return BandCounts(counted["invited"], counted["local"], counted["outside"])
+
+
+@dataclass(frozen=True)
+class OutsideCategory:
+    """A draft's invitees who do not work in its category: how many, and the
+    first ``NAMED_AT_MOST`` of their names."""
+
+    count: int
+    names: list[str]
+
+    def listed(self) -> str:
+        more = self.count - len(self.names)
+        return ", ".join(self.names) + (f" and {more} more" if more > 0 else "")
+
+    def refusal(self, opportunity: Opportunity) -> str:
+        """Why the draft cannot be published while they are invited."""
+        one = self.count == 1
+        return (
+            f"{'This invited supplier does' if one else 'These invited suppliers do'} not do "
+            f"this kind of work ({opportunity.cpv.code} {opportunity.cpv.description}): "
+            f"{self.listed()}. {'It is' if one else 'They are'} not counted towards the "
+            "band, and the opportunity is not published to suppliers outside its category: "
+            f"withdraw {'its invitation' if one else 'their invitations'} on the invite page."
+        )
+
+
+def invitees_outside_category(opportunity: Opportunity) -> OutsideCategory:
+    """The invitees of ``opportunity`` who do not work in its category
+    (``works_in``, the invite page's rule), by name: one query, however many."""
+    rows = list(
+        opportunity.invitations.exclude(works_in(opportunity.cpv, supplier="supplier_id"))
+        .annotate(total=Window(Count("pk")))
+        .order_by("supplier__legal_name", "pk")
+        .values_list("supplier__legal_name", "total")[:NAMED_AT_MOST]
+    )
+    return OutsideCategory(rows[0][1] if rows else 0, [name for name, _ in rows])
 
 
 def _people_told() -> QuerySet[User]:

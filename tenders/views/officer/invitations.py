@@ -1,17 +1,16 @@
-"""The officer's invite page: matching suppliers, local first."""
+"""The officer's invite page: matching suppliers, local first; withdrawing a
+draft's invitations."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import (
-    Count,
     Exists,
     OuterRef,
-    Q,
     QuerySet,
 )
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,8 +23,11 @@ from tenders.models import (
     Invitation,
     Opportunity,
 )
+from tenders.selectors import get_opportunity_for, opportunity_page_facts, outside_category_rows
 from tenders.services import (
+    band_counts,
     current_route,
+    invitation_withdraw,
     invite,
     invite_all_local_matches,
     invitees_reached,
@@ -33,6 +35,12 @@ from tenders.services import (
     matching_suppliers,
 )
 from tenders.views.officer.common import REFUSALS, S, officer_opportunity, refusal_messages
+from tenders.views.officer.opportunities import render_detail
+
+# A draft's invitees outside its category listed on the invite page at most
+# (all of them when its category changed under 5,000): the rest follow as
+# these are withdrawn.
+OUTSIDE_SHOWN = 100
 
 # --- Inviting suppliers ----------------------------------------------------------------
 
@@ -72,9 +80,10 @@ def _invite_page(
         form = InviteForm(matches=matching_suppliers(opportunity))
     # A bound form is ``opportunity_invite``'s, bound to what was posted.
     chosen = set(request.POST.getlist("suppliers")) if form.is_bound else set()
-    counts = opportunity.invitations.aggregate(
-        invited=Count("pk"), local=Count("pk", filter=Q(was_local=True))
-    )
+    # Counted towards the band: of a draft, only invitees who work in its category.
+    counts = band_counts(opportunity)
+    # Those who do not are not among the matches: listed apart (one query, if any).
+    outside = list(outside_category_rows(opportunity)[:OUTSIDE_SHOWN]) if counts.outside else []
     suppliers = list(page.object_list)
     return render(
         request,
@@ -90,8 +99,11 @@ def _invite_page(
             "chosen": chosen,
             "problems": problems or [],
             "counts": counts,
+            "outside": outside,
+            "outside_more": counts.outside - len(outside),
             "band": _band(opportunity),
             "can_invite": lifecycle.allowed(opportunity, "invite"),
+            "can_withdraw": lifecycle.allowed(opportunity, "withdraw_invitation"),
             "is_open": opportunity.current_status == S.OPEN,
             "page_number": page.number,
         },
@@ -173,3 +185,39 @@ def opportunity_invite_all_local(request: SignedInRequest, pk: int) -> HttpRespo
     else:
         _invited_message(request, opportunity, count)
     return _back_to_invite(opportunity, None)
+
+
+@require_POST
+def opportunity_invitation_withdraw(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Withdraw one supplier's invitation to a draft (``invitation_withdraw``),
+    from the invite page or the draft's page (``back=detail``); back there,
+    naming the supplier. A refusal (no longer a draft, or no longer invited:
+    a request sent twice) is said on the page it came from."""
+    opportunity = officer_opportunity(request, pk)
+    try:
+        supplier_id = int(request.POST.get("supplier", ""))
+    except ValueError:
+        raise Http404("No such invitation") from None
+    to_detail = request.POST.get("back") == "detail"
+    try:
+        withdrawn = invitation_withdraw(
+            opportunity=opportunity, supplier_id=supplier_id, by=request.user
+        )
+    except REFUSALS as exc:
+        if to_detail:
+            return render_detail(
+                request,
+                get_opportunity_for(request.user, pk, **opportunity_page_facts()),
+                problems=refusal_messages(exc),
+                problems_heading="The invitation was not withdrawn",
+            )
+        return _invite_page(request, opportunity, problems=refusal_messages(exc))
+    messages.success(
+        request,
+        f"Withdrew the invitation to {withdrawn.supplier.legal_name}. Nobody was told of it: "
+        "the opportunity is not published.",
+    )
+    if to_detail:
+        url = reverse("tenders:opportunity_detail", args=[opportunity.pk])
+        return redirect(f"{url}#invitations")
+    return _back_to_invite(opportunity, request.POST.get("page"))

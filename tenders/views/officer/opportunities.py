@@ -65,6 +65,7 @@ from tenders.selectors import (
     sort_or_default,
 )
 from tenders.services import (
+    invitees_outside_category,
     invitees_reached,
     lifecycle,
     lots_from_areas,
@@ -381,8 +382,12 @@ def render_detail(
     status = opportunity.status_at(now)
     lots = list(opportunity.lots.all())
     facts = read_opportunity_page_facts(opportunity)
+    # A draft's invitees who do not work in its category (it may have changed
+    # since they were invited): marked in the table, named above it, one query.
+    is_draft = opportunity.status == S.DRAFT
+    outside = invitees_outside_category(opportunity) if is_draft and facts["page_invited"] else None
     invitation_page = CountedPaginator(
-        invitation_rows(opportunity),
+        invitation_rows(opportunity, with_fit=is_draft),
         INVITATIONS_PAGE_SIZE,
         count=facts["page_invited"],
     ).get_page(request.GET.get("invited_page"))
@@ -460,6 +465,8 @@ def render_detail(
             "invitation_page": invitation_page,
             "invited": facts["page_invited"],
             "invited_local": facts["page_invited_local"],
+            "outside": outside if outside and outside.count else None,
+            "can_withdraw": can_act and lifecycle.allowed(opportunity, "withdraw_invitation", now),
             "clarifications": clarifications,
             "amendments": page_amendments(opportunity, facts),
             # issue 17: the link to the questionnaire, with its counts
