@@ -237,6 +237,25 @@ def test_a_lot_needs_both_its_title_and_value_and_one_lot_is_needed(officer_clie
     assert "Enter the estimated value of lot 2" in errors(response)
 
 
+def test_a_lot_worth_nothing_is_refused_on_saving_and_the_options_may_be_nothing(
+    officer_client, officer
+):
+    response = officer_client.post(CREATE, opportunity_form(lot_value_1="0", options_value="0"))
+    assert response.status_code == 200
+    assert "Enter the estimated value of lot 1: at least £0.01" in errors(response)
+    assert 'href="#id_lot_value_1"' in response.content.decode()
+    assert not Opportunity.objects.exists()
+    opportunity = create(officer_client, lot_value_1="0.01", options_value="0")
+    assert opportunity.lots.get(number=1).estimated_value == D("0.01")
+    # Editing a draft refuses it too.
+    response = officer_client.post(
+        reverse("tenders:opportunity_edit", args=[opportunity.pk]),
+        opportunity_form(lot_value_2="0.00"),
+    )
+    assert "Enter the estimated value of lot 2: at least £0.01" in errors(response)
+    assert opportunity.lots.get(number=2).estimated_value == D("75000.00")
+
+
 def test_add_another_lot_shows_one_more_row_and_keeps_the_rest_without_errors(officer_client):
     response = officer_client.post(CREATE, opportunity_form(title="", add_lot=""))
     assert response.status_code == 200

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal.fields import MoneyField
 from tenders.services import CriterionSpec, LotSpec
+from tenders.services.opportunities import LEAST_LOT_VALUE
 
 LONDON = ZoneInfo("Europe/London")
 TEXT_MAX_LENGTH = 5000
@@ -150,6 +151,12 @@ class LotRows(forms.Form):
                 label=f"Lot {n} estimated value (£)",
                 required=False,
                 help_text="The whole term, for this lot" if n == 1 else "",
+                # As the lot builder and publishing: a lot of £0.00 would be a
+                # single quote whatever the work.
+                min_value=LEAST_LOT_VALUE,
+                error_messages={
+                    "min_value": f"Enter the estimated value of lot {n}: at least £0.01"
+                },
             )
 
     def _lot_layout(self) -> list[Any]:
