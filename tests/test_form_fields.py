@@ -1,12 +1,17 @@
-"""The portal's own form fields (``portal/fields.py``): choosing objects by id."""
+"""The portal's own form fields (``portal/fields.py``, ``tenders/forms/fields.py``):
+choosing objects by id, and the GOV.UK date input."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import time_machine
 from django import forms
 
 from portal.fields import MAX_ID, ObjectChoiceField, ObjectsChoiceField
 from portal.models import Department
+from tenders.forms.fields import DateField
 
 
 class Choose(forms.Form):
@@ -36,3 +41,49 @@ def test_an_id_of_the_choices_is_chosen(council):
     assert form.cleaned_data["department"] == place
     assert list(form.cleaned_data["departments"]) == [place]
     assert not Choose({"department": "abc"}).is_valid()
+
+
+class Deadline(forms.Form):
+    deadline = DateField(label="Deadline for bids", what="the deadline for bids")
+
+
+def date_boxes(day: str, month: str, year: str) -> dict[str, str]:
+    return {"deadline_0": day, "deadline_1": month, "deadline_2": year}
+
+
+@pytest.mark.parametrize(
+    ("boxes", "message", "box"),
+    [
+        (("", "", ""), "Enter the deadline for bids", None),
+        (("1", "", "2027"), "The deadline for bids must include a month", 1),
+        (("", "", "2027"), "The deadline for bids must include a day and month", 0),
+        (("1", "7", ""), "The deadline for bids must include a year", 2),
+        (("ab", "7", "2027"), "The deadline for bids must be a real date, like 27 3 2027", 0),
+        (("1", "-7", "2027"), "The deadline for bids must be a real date, like 27 3 2027", 1),
+        (("31", "2", "2027"), "The deadline for bids must be a real date, like 27 3 2027", 0),
+        (("1", "13", "2027"), "The deadline for bids must be a real date, like 27 3 2027", 1),
+        (("1", "1", "27"), "The year of the deadline for bids must have 4 numbers, like 2027", 2),
+        (("1", "1", "927"), "The year of the deadline for bids must have 4 numbers, like 2027", 2),
+        (("1", "1", "0027"), "The year of the deadline for bids must have 4 numbers, like 2027", 2),
+        (
+            ("1", "1", "20270"),
+            "The year of the deadline for bids must have 4 numbers, like 2027",
+            2,
+        ),
+        (("1", "1", "２０２７"), "The deadline for bids must be a real date, like 27 3 2027", 2),
+    ],
+)
+def test_every_date_message_names_the_date_and_the_box_to_correct(boxes, message, box):
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)):
+        form = Deadline(date_boxes(*boxes))
+        assert not form.is_valid()
+    assert form.errors["deadline"] == [message]
+    # The box holding the message is where the error summary links (crispy-forms-gds).
+    held = [getattr(field.widget, "errors", []) for field in form.fields["deadline"].fields]
+    assert held == [[message] if n == box else [] for n in range(3)]
+
+
+def test_a_date_with_a_4_figure_year_is_read():
+    form = Deadline(date_boxes(" 01", "7 ", "2027"))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["deadline"] == datetime.date(2027, 7, 1)

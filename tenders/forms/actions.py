@@ -317,7 +317,7 @@ class CancelForm(forms.Form):
 
 
 class ExtendDeadlineForm(forms.Form):
-    submission_date = DateField(label="New deadline for bids", what="the date of the new deadline")
+    submission_date = DateField(label="New deadline for bids", what="the new deadline for bids")
     submission_time = TimeField(
         label="Time of the new deadline for bids",
         help_text="UK time, 24-hour clock, like 12:00",
@@ -326,7 +326,7 @@ class ExtendDeadlineForm(forms.Form):
     clarification_date = DateField(
         label="New deadline for questions (optional)",
         required=False,
-        what="the date of the new deadline for questions",
+        what="the new deadline for questions",
     )
     clarification_time = TimeField(label="Time of the new deadline for questions", required=False)
     reason = forms.CharField(

@@ -35,27 +35,70 @@ def _row_group(*fields: Any) -> Div:
 # --- Fields -------------------------------------------------------------------
 
 
+DATE_PARTS = ("day", "month", "year")
+_DIGITS = re.compile(r"[0-9]+")
+
+
 class DateField(DateInputField):
-    """The GOV.UK date input (day, month, year), each missing part named."""
+    """The GOV.UK date input (day, month, year). Every message names the date
+    (``what``, like "the deadline for bids"), in GOV.UK's words: "… must include
+    a month", "… must be a real date", "The year of … must have 4 numbers"; and
+    is shown against the box to correct, where the error summary links."""
 
     def __init__(self, *, required: bool = True, what: str = "the date", **kwargs: Any) -> None:
         super().__init__(required=required, require_all_fields=False, **kwargs)
         self.what = what
         self.error_messages["required"] = f"Enter {what}"
-        self.error_messages["incomplete"] = f"Enter {what} in full: day, month and year"
 
-    def compress(self, data_list: Any) -> datetime.date | None:
+    def _refused(self, message: str, *, box: int, code: str) -> ValidationError:
+        # crispy-forms-gds's error summary links an error held by a box's
+        # widget to that box (``field_errors``).
+        self.fields[box].widget.errors = [message]
+        return ValidationError(message, code=code)
+
+    def clean(self, value: Any) -> datetime.date | None:
+        for box in self.fields:
+            box.widget.errors = []
+        if self.disabled and not isinstance(value, list):
+            value = self.widget.decompress(value)
+        if value in self.empty_values:
+            value = []
+        if not isinstance(value, list | tuple):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        typed = [str(part or "").strip() for part in [*value, None, None, None][:3]]
+        if not any(typed):
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return None
+        what = f"{self.what[:1].upper()}{self.what[1:]}"
+        if missing := [part for part, text in zip(DATE_PARTS, typed, strict=True) if not text]:
+            raise self._refused(
+                f"{what} must include a {' and '.join(missing)}",
+                box=DATE_PARTS.index(missing[0]),
+                code="incomplete",
+            )
+        # The example is a date still to come (beside "must be in the future").
+        next_year = timezone.localdate().year + 1
+        real = f"{what} must be a real date, like 27 3 {next_year}"
+        for box, text in enumerate(typed):
+            if not _DIGITS.fullmatch(text):
+                raise self._refused(real, box=box, code="invalid")
+        day, month, year = typed
+        # "27" is not 2027: a year of 0027 would be stored and published as typed.
+        if len(year) != 4 or year.startswith("0"):
+            raise self._refused(
+                f"The year of {self.what} must have 4 numbers, like {next_year}",
+                box=2,
+                code="invalid_year",
+            )
         try:
-            return super().compress(data_list)
-        except (ValidationError, OverflowError):
-            # A day like 2147483648 overflows rather than being a ValueError. The
-            # message names the date (a form may have two) and gives an example
-            # still to come.
-            example = f"27 3 {timezone.localdate().year + 1}"
-            raise ValidationError(
-                f"{self.what[:1].upper()}{self.what[1:]} must be a real date, like {example}",
-                code="invalid",
-            ) from None
+            out = datetime.date(int(year), int(month), int(day))
+        except (ValueError, OverflowError):  # a day like 2147483648 overflows
+            month_wrong = len(month) > 2 or not 1 <= int(month) <= 12
+            raise self._refused(real, box=1 if month_wrong else 0, code="invalid") from None
+        self.validate(out)
+        self.run_validators(out)
+        return out
 
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")

@@ -140,7 +140,7 @@ class OpportunityForm(LotRows, CriterionRows):
     clarification_date = DateField(
         label="Deadline for questions (optional until you publish)",
         required=False,
-        what="the date of the deadline for questions",
+        what="the deadline for questions",
         help_text="For example, 24 6 2026",
     )
     clarification_time = TimeField(
@@ -151,7 +151,7 @@ class OpportunityForm(LotRows, CriterionRows):
     submission_date = DateField(
         label="Deadline for bids (optional until you publish)",
         required=False,
-        what="the date of the deadline for bids",
+        what="the deadline for bids",
         help_text="For example, 1 7 2026",
     )
     submission_time = TimeField(
