@@ -10,9 +10,12 @@ from typing import Any
 
 from crispy_forms_gds.layout import Field, Size, Submit
 from django import forms
+from django.utils import timezone
 
 from portal.forms import TextSubmit, gds_helper
 from tenders.forms.fields import TEXT_MAX_LENGTH, DateField
+from tenders.models import Opportunity
+from tenders.services import contract_start_problem
 
 
 class ScoreForm(forms.Form):
@@ -87,8 +90,14 @@ class AwardForm(forms.Form):
     start_date = DateField(label="Contract start date", what="the date the contract starts")
     end_date = DateField(label="Contract end date", what="the date the contract ends")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, opportunity: Opportunity, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.opportunity = opportunity
+        if opportunity.submission_deadline is not None:
+            closed = timezone.localtime(opportunity.submission_deadline).date()
+            self.fields[
+                "start_date"
+            ].help_text = f"The day the bids closed, {closed:%-d %-m %Y}, or later"
         self.helper = gds_helper(
             Field.textarea("reasons", rows=4, label_size=Size.SMALL),
             Field("start_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
@@ -102,6 +111,8 @@ class AwardForm(forms.Form):
         data = self.cleaned_data
         start: datetime.date | None = data.get("start_date")
         end: datetime.date | None = data.get("end_date")
-        if start and end and end < start:
+        if start and (problem := contract_start_problem(self.opportunity, start)):
+            self.add_error("start_date", problem)
+        elif start and end and end < start:
             self.add_error("end_date", "The contract must end on or after its start date")
         return data
