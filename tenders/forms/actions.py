@@ -410,6 +410,8 @@ class ChangeValueForm(LotRows):
         label="Value of options and extensions (£)",
         required=False,
         help_text="Leave it as it is, or 0 for none.",
+        what="the value of options and extensions",
+        error_messages={"min_value": "Enter the value of options and extensions: £0 or more"},
     )
     summary = forms.CharField(
         label="Why has the value changed?",

@@ -197,6 +197,8 @@ class LotRows(forms.Form):
                 # As the lot builder and publishing: a lot of £0.00 would be a
                 # single quote whatever the work.
                 min_value=LEAST_LOT_VALUE,
+                # Each row's messages say which lot: a summary may list several.
+                what=f"lot {n}'s estimated value",
                 error_messages={
                     "min_value": f"Enter the estimated value of lot {n}: at least £0.01"
                 },

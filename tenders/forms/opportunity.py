@@ -90,6 +90,8 @@ class OpportunityForm(LotRows, CriterionRows):
             "Any optional extra work, extension or renewal, over the whole term. The "
             "estimated value of the contract is every lot plus this."
         ),
+        what="the value of options and extensions",
+        error_messages={"min_value": "Enter the value of options and extensions: £0 or more"},
     )
     value_vat_basis = forms.ChoiceField(
         label="Are these values including or excluding VAT?",
