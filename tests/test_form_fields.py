@@ -4,6 +4,7 @@ choosing objects by id, and the GOV.UK date input."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -11,7 +12,7 @@ from django import forms
 
 from portal.fields import MAX_ID, ObjectChoiceField, ObjectsChoiceField
 from portal.models import Department
-from tenders.forms.fields import DateField
+from tenders.forms.fields import DateField, TimeField
 
 
 class Choose(forms.Form):
@@ -87,3 +88,38 @@ def test_a_date_with_a_4_figure_year_is_read():
     form = Deadline(date_boxes(" 01", "7 ", "2027"))
     assert form.is_valid(), form.errors
     assert form.cleaned_data["deadline"] == datetime.date(2027, 7, 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "time"),
+    [
+        ("9:30", datetime.time(9, 30)),
+        ("09.30", datetime.time(9, 30)),
+        ("17", datetime.time(17, 0)),
+        # Figures alone, as typed on a phone's number pad (no ":").
+        ("930", datetime.time(9, 30)),
+        ("0930", datetime.time(9, 30)),
+        ("1200", datetime.time(12, 0)),
+        (" 1730 ", datetime.time(17, 30)),
+        ("000", datetime.time(0, 0)),
+        ("2359", datetime.time(23, 59)),
+    ],
+)
+def test_a_time_is_read_with_or_without_its_colon(typed, time):
+    assert TimeField().clean(typed) == time
+
+
+@pytest.mark.parametrize(
+    "typed", ["2400", "1260", "24", "9:3", "12345", "17:", ":30", "1 730", "٩٣٠", "9am"]
+)
+def test_a_time_that_is_not_one_is_refused_with_the_clocks_message(typed):
+    with pytest.raises(forms.ValidationError) as refused:
+        TimeField().clean(typed)
+    assert refused.value.messages == ["Enter a time on the 24-hour clock, like 09:30 or 17:00"]
+
+
+def test_each_box_of_a_date_opens_the_number_pad():
+    html = str(Deadline()["deadline"])
+    boxes = re.findall(r"<input[^>]*>", html)
+    assert len(boxes) == 3
+    assert all('inputmode="numeric"' in box for box in boxes)

@@ -147,6 +147,24 @@ def test_deadlines_in_the_past_or_in_the_wrong_order_are_refused(officer_client)
     assert not Opportunity.objects.exists()
 
 
+def test_a_time_typed_as_figures_alone_is_read(officer_client):
+    # A phone's number pad (the box's inputmode) has no ":".
+    with time_machine.travel(EARLY_2026, tick=False):
+        opportunity = create(
+            officer_client,
+            **when("clarification", datetime.date(2026, 6, 24), "930"),
+            **when("submission", datetime.date(2026, 7, 1), "1730"),
+        )
+    assert opportunity.clarification_deadline == datetime.datetime(2026, 6, 24, 8, 30, tzinfo=UTC)
+    assert opportunity.submission_deadline == datetime.datetime(2026, 7, 1, 16, 30, tzinfo=UTC)
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(**when("submission", datetime.date(2026, 7, 1), "2400")),
+        )
+    assert "Enter a time on the 24-hour clock, like 09:30 or 17:00" in errors(response)
+
+
 def test_each_date_in_error_is_named_in_the_summary_and_linked_to_its_box(officer_client):
     with time_machine.travel(EARLY_2026, tick=False):
         response = officer_client.post(

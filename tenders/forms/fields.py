@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import HTML, Button, Div, Field, Size
+from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -35,6 +36,16 @@ def _row_group(*fields: Any) -> Div:
 # --- Fields -------------------------------------------------------------------
 
 
+class DateInput(DateInputWidget):
+    """GOV.UK's date input: each box opens a phone's number pad
+    (``inputmode="numeric"``), as the Design System's own does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for box in self.widgets:
+            box.attrs["inputmode"] = "numeric"
+
+
 DATE_PARTS = ("day", "month", "year")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -44,6 +55,8 @@ class DateField(DateInputField):
     (``what``, like "the deadline for bids"), in GOV.UK's words: "… must include
     a month", "… must be a real date", "The year of … must have 4 numbers"; and
     is shown against the box to correct, where the error summary links."""
+
+    widget = DateInput
 
     def __init__(self, *, required: bool = True, what: str = "the date", **kwargs: Any) -> None:
         super().__init__(required=required, require_all_fields=False, **kwargs)
@@ -101,11 +114,13 @@ class DateField(DateInputField):
         return out
 
 
-_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+# 9, 17, 9:30, 09.30; or hours and minutes typed as figures alone (930, 0930,
+# 1730), as on a phone's number pad, which has no ":" (inputmode="numeric").
+_TIME = re.compile(r"\s*(?:([0-9]{1,2})(?:[:.]([0-9]{2}))?|([0-9]{1,2})([0-9]{2}))\s*")
 
 
 class TimeField(forms.CharField):
-    """A time on the 24-hour clock: 9:30, 09:30, 17.00 or 17."""
+    """A time on the 24-hour clock: 9:30, 09:30, 17.00, 17, 930 or 1730."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 5)
@@ -116,9 +131,11 @@ class TimeField(forms.CharField):
         text = super().clean(value)
         if not text:
             return None
-        match = _TIME.match(text)
-        hour = int(match.group(1)) if match else 99
-        minute = int(match.group(2) or 0) if match else 99
+        match = _TIME.fullmatch(text)
+        hour, minute = 99, 99
+        if match:
+            hours, minutes = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            hour, minute = int(hours), int(minutes or 0)
         if hour > 23 or minute > 59:
             raise ValidationError("Enter a time on the 24-hour clock, like 09:30 or 17:00")
         return datetime.time(hour, minute)
