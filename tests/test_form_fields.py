@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django import forms
 
-from portal.fields import MAX_ID, ObjectChoiceField, ObjectsChoiceField
+from portal.fields import MAX_ID, MoneyField, NumberField, ObjectChoiceField, ObjectsChoiceField
 from portal.models import Department
 from tenders.forms.fields import DateField, TimeField
 
@@ -123,3 +124,60 @@ def test_each_box_of_a_date_opens_the_number_pad():
     boxes = re.findall(r"<input[^>]*>", html)
     assert len(boxes) == 3
     assert all('inputmode="numeric"' in box for box in boxes)
+
+
+NOT_PLAIN = ["1e4", "7e1", "1E+5", "nan", "NaN", "sNaN", "inf", "Infinity", "-Infinity", "1_000"]
+NOT_PLAIN += ["١٢", "１２", "0x10", "12abc", "1.2.3", "."]
+
+
+@pytest.mark.parametrize("typed", NOT_PLAIN)
+def test_a_number_is_figures_and_a_point_never_an_exponent_or_infinity(typed):
+    mark = NumberField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        error_messages={"invalid": "Enter the mark as a number from 0 to 100"},
+    )
+    with pytest.raises(forms.ValidationError) as refused:
+        mark.clean(typed)
+    assert refused.value.messages == ["Enter the mark as a number from 0 to 100"]
+    with pytest.raises(forms.ValidationError) as refused:
+        MoneyField(what="lot 1's estimated value").clean(f"£{typed}")
+    assert refused.value.messages == [
+        "Enter lot 1's estimated value as an amount in pounds, like 150000 or 150,000.00"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("12", "12"), ("-3", "-3"), ("12.5", "12.5"), (".5", "0.5"), ("7.", "7"), (" 70 ", "70")],
+)
+def test_plain_figures_are_read(typed, value):
+    assert NumberField(required=False).clean(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1000", "Enter a mark from 0 to 100"),
+        ("-1000", "Enter a mark from 0 to 100"),
+        ("100.001", "Enter a mark from 0 to 100"),
+        ("99.999", "Enter a mark with at most 2 decimal places"),
+    ],
+)
+def test_a_number_out_of_range_gets_one_message_the_fields_own(typed, message):
+    mark = NumberField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        error_messages={
+            "min_value": "Enter a mark from 0 to 100",
+            "max_value": "Enter a mark from 0 to 100",
+            "max_decimal_places": "Enter a mark with at most 2 decimal places",
+        },
+    )
+    with pytest.raises(forms.ValidationError) as refused:
+        mark.clean(typed)
+    assert refused.value.messages == [message]

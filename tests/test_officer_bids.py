@@ -344,6 +344,12 @@ def test_an_officer_marks_a_bid_on_its_page(opened, officer):
     [
         ("101", "Too good.", "Enter a mark from 0 to 100"),
         ("-1", "Bad.", "Enter a mark from 0 to 100"),
+        # One message, the portal's (Django's own said "no more than 3 digits" too).
+        ("1000", "Too good.", "Enter a mark from 0 to 100"),
+        # Not 70%: an exponent, infinity or "not a number" is not a mark.
+        ("7e1", "Good.", "Enter the mark as a number from 0 to 100"),
+        ("Infinity", "Good.", "Enter the mark as a number from 0 to 100"),
+        ("nan", "Good.", "Enter the mark as a number from 0 to 100"),
         ("lots", "Bad.", "Enter the mark as a number from 0 to 100"),
         ("50", "", "Write a comment: the supplier will read it"),
     ],
@@ -355,6 +361,11 @@ def test_a_mark_is_checked_and_the_page_says_what_is_wrong(
     assert response.status_code == 200
     assert problem in main_text(response)
     assert response.content.decode().count('class="govuk-error-summary"') == 1
+    # One problem, one message: nothing of Django's own besides.
+    page = response.content.decode()
+    start = page.index('class="govuk-error-summary"')
+    assert page[start : page.index("</ul>", start)].count("<li>") == 1
+    assert "Ensure that" not in page
     assert not Score.objects.exists()
 
 

@@ -268,6 +268,9 @@ def test_each_money_row_in_error_says_which_it_is(officer_client):
     assert "Enter lot 2's estimated value to the nearest penny" in summary
     assert "Enter the value of options and extensions as an amount in pounds" in summary
     assert "Enter an amount in pounds" not in summary
+    # Not £10,000: an exponent is not how an amount is written.
+    response = officer_client.post(CREATE, opportunity_form(lot_value_1="1e4"))
+    assert "Enter lot 1's estimated value as an amount in pounds" in errors(response)
     response = officer_client.post(CREATE, opportunity_form(options_value="-1"))
     assert "Enter the value of options and extensions: £0 or more" in errors(response)
     assert not Opportunity.objects.exists()

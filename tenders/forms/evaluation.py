@@ -12,6 +12,7 @@ from crispy_forms_gds.layout import Field, Size, Submit
 from django import forms
 from django.utils import timezone
 
+from portal.fields import NumberField
 from portal.forms import TextSubmit, gds_helper
 from tenders.forms.fields import TEXT_MAX_LENGTH, DateField
 from tenders.models import Opportunity
@@ -22,7 +23,7 @@ class ScoreForm(forms.Form):
     """An officer's mark (0–100%) for one quality criterion, with a comment the
     supplier will read in their outcome letter."""
 
-    mark = forms.DecimalField(
+    mark = NumberField(
         label="Mark (%)",
         min_value=Decimal(0),
         max_value=Decimal(100),
@@ -36,6 +37,7 @@ class ScoreForm(forms.Form):
             "min_value": "Enter a mark from 0 to 100",
             "max_value": "Enter a mark from 0 to 100",
             "max_digits": "Enter a mark from 0 to 100",
+            "max_whole_digits": "Enter a mark from 0 to 100",
             "max_decimal_places": "Enter a mark with at most 2 decimal places",
         },
     )

@@ -16,7 +16,7 @@ from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
 from django.core.exceptions import ValidationError
 
-from portal.fields import MoneyField
+from portal.fields import MoneyField, NumberField
 from portal.forms import gds_helper
 from tenders.forms.fields import DateField
 from tenders.models import ProcurementPolicy, VatBasis
@@ -42,8 +42,8 @@ CPV_DIGIT_CHOICES = [
 ]
 
 
-def _percent_field(label: str, what: str, *, help_text: str) -> forms.DecimalField:
-    return forms.DecimalField(
+def _percent_field(label: str, what: str, *, help_text: str) -> NumberField:
+    return NumberField(
         label=label,
         help_text=help_text,
         max_digits=5,
@@ -88,7 +88,7 @@ class PolicyForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether the threshold includes VAT"},
     )
-    vat_rate_percent = forms.DecimalField(
+    vat_rate_percent = NumberField(
         label="VAT rate (%)",
         help_text="Used to convert estimates entered on the other basis.",
         max_digits=5,
