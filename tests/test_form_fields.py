@@ -111,7 +111,8 @@ def test_a_time_is_read_with_or_without_its_colon(typed, time):
 
 
 @pytest.mark.parametrize(
-    "typed", ["2400", "1260", "24", "9:3", "12345", "17:", ":30", "1 730", "٩٣٠", "9am"]
+    "typed",
+    ["2400", "1260", "24", "9:3", "12345", "17:", ":30", "1 730", "٩٣٠", "9am", "9:30am", "9\x00"],
 )
 def test_a_time_that_is_not_one_is_refused_with_the_clocks_message(typed):
     with pytest.raises(forms.ValidationError) as refused:

@@ -119,6 +119,9 @@ class DateField(DateInputField):
 _TIME = re.compile(r"\s*(?:([0-9]{1,2})(?:[:.]([0-9]{2}))?|([0-9]{1,2})([0-9]{2}))\s*")
 
 
+CLOCK = "Enter a time on the 24-hour clock, like 09:30 or 17:00"
+
+
 class TimeField(forms.CharField):
     """A time on the 24-hour clock: 9:30, 09:30, 17.00, 17, 930 or 1730."""
 
@@ -128,7 +131,14 @@ class TimeField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> datetime.time | None:
-        text = super().clean(value)
+        try:
+            text = super().clean(value)
+        except ValidationError as error:
+            if error.error_list[0].code == "required":
+                raise
+            # Too long, or a null character: still not a time, in the clock's words
+            # (not "Ensure this value has at most 5 characters" besides).
+            raise ValidationError(CLOCK, code="invalid") from None
         if not text:
             return None
         match = _TIME.fullmatch(text)
@@ -137,7 +147,7 @@ class TimeField(forms.CharField):
             hours, minutes = match.group(1, 2) if match.group(1) else match.group(3, 4)
             hour, minute = int(hours), int(minutes or 0)
         if hour > 23 or minute > 59:
-            raise ValidationError("Enter a time on the 24-hour clock, like 09:30 or 17:00")
+            raise ValidationError(CLOCK, code="invalid")
         return datetime.time(hour, minute)
 
 
