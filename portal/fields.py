@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 
+# A number as people write it: figures, perhaps a sign and a decimal point.
+# Python's Decimal also reads 1e4, NaN, Infinity, 1_000 and other scripts'
+# figures (١٢, １２): none is how anyone types an amount, a mark or a rate, and
+# 7e1 read as 70 would be saved without a word.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
-class MoneyField(forms.DecimalField):
+
+class NumberField(forms.DecimalField):
+    """A ``DecimalField`` that reads only plain figures (``1e4``, ``nan``,
+    ``inf`` are refused with the field's own "invalid" message) and says one
+    thing at a time: a mark of 1000 is "Enter a mark from 0 to 100", not that
+    and Django's "Ensure that there are no more than 3 digits before the
+    decimal point." as well. The range is checked first (Django's order of
+    validators), so its message is the one shown."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        typed = value.strip() if isinstance(value, str) else ""
+        if typed and not _PLAIN_NUMBER.fullmatch(typed):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+    def run_validators(self, value: Any) -> None:
+        try:
+            super().run_validators(value)
+        except forms.ValidationError as error:
+            raise error.error_list[0] from None
+
+
+class MoneyField(NumberField):
     """An amount in pounds and pence, typed as people write it: 150000,
     £150,000 or 150,000.00. Every message names the amount (``what``); the
     example of how to write it (``example``) should be of the amount's size:

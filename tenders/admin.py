@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 
 from portal.admin import ReadOnlyAdmin, ReadOnlyInline
+from portal.fields import NumberField
 from tenders.models import (
     Lot,
     Opportunity,
@@ -87,6 +89,8 @@ class RouteCheckAdmin(ReadOnlyAdmin):
 class StatutoryFigureAdmin(admin.ModelAdmin):
     list_display = ["name", "effective_from", "amount", "to_check", "source"]
     list_filter = ["name"]
+    # An amount of "2e5" is not £200,000 (portal.fields.NumberField).
+    formfield_overrides = {models.DecimalField: {"form_class": NumberField}}
 
 
 @admin.register(StatutoryDate)

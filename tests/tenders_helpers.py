@@ -18,6 +18,21 @@ from tenders.services import CriterionSpec, LotSpec, opportunity_create
 CRITERIA = [CriterionSpec("Price", 40, is_price=True), CriterionSpec("Quality", 60)]
 
 
+def contract_dates(opportunity: Opportunity) -> tuple[datetime.date, datetime.date]:
+    """A year's contract for an award of ``opportunity``, from the day after its
+    bids closed (UK date): a contract may not start before they closed, and a
+    fixed date would fall before the deadline of a test run on the real clock."""
+    closed = timezone.localtime(opportunity.submission_deadline).date()
+    start = closed + datetime.timedelta(days=1)
+    return start, start + datetime.timedelta(days=364)
+
+
+def contract_period(opportunity: Opportunity) -> dict[str, datetime.date]:
+    """``contract_dates`` as ``award_lot``'s keyword arguments."""
+    start, end = contract_dates(opportunity)
+    return {"start_date": start, "end_date": end}
+
+
 def make_opportunity(
     officer: User,
     *lot_values: str,

@@ -36,7 +36,7 @@ from tenders.services import (
 )
 from tests.evaluation_helpers import add_questionnaire, answered_bid
 from tests.evaluation_report_helpers import marked, set_standstill
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import approved_supplier, contract_period, make_opportunity
 from tests.two_factor_helpers import verified_force_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -474,8 +474,7 @@ def test_outcome_letter_pages(page, width, live_server, opened_opportunity):
         lot=opened.lots.get(),
         by=officer,
         reasons="Best value.",
-        start_date=datetime.date(2027, 1, 1),
-        end_date=datetime.date(2027, 12, 31),
+        **contract_period(opened),
     )
     loser = person("bids@manningham-cleaners.example")
     sign_in_as(page, live_server, loser)

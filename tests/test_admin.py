@@ -91,3 +91,20 @@ def test_admin_names_the_stored_route_as_the_one_last_recorded(client, admin_use
     page = client.get(reverse("admin:tenders_opportunity_changelist")).content.decode()
     assert "Route last recorded" in page and "Band last recorded" in page
     assert "By route last recorded" in page
+
+
+def test_a_statutory_figure_in_exponent_notation_is_refused(client, admin_user):
+    from tenders.models import StatutoryFigure
+
+    client.force_login(admin_user)
+    before = StatutoryFigure.objects.count()
+    data = {"name": "threshold.goods", "effective_from": "2030-01-01", "source": "Test"}
+    response = client.post(reverse("admin:tenders_statutoryfigure_add"), data | {"amount": "2e5"})
+    assert response.status_code == 200
+    assert "Enter a number." in response.content.decode()
+    assert StatutoryFigure.objects.count() == before
+    response = client.post(
+        reverse("admin:tenders_statutoryfigure_add"), data | {"amount": "200000"}
+    )
+    assert response.status_code == 302
+    assert StatutoryFigure.objects.count() == before + 1

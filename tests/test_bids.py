@@ -31,7 +31,12 @@ from tenders.services import (
     score_set,
 )
 from tests.conftest import need
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import (
+    approved_supplier,
+    contract_dates,
+    contract_period,
+    make_opportunity,
+)
 
 ALL_DECLARED = dict.fromkeys(DECLARATIONS, True)
 
@@ -249,7 +254,7 @@ def test_award_respects_the_cap_on_lots_and_writes_the_contract_and_letters(
 ):
     Opportunity.objects.filter(pk=opened.pk).update(max_lots_per_supplier=1)
     mark_all(opened, officer, {1: "100", 2: "50", 3: "50"})
-    start, end = datetime.date(2027, 1, 1), datetime.date(2027, 12, 31)
+    start, end = contract_dates(opened)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         first = award_lot(
@@ -308,8 +313,7 @@ def test_an_award_at_or_above_the_threshold_cannot_be_made(published, officer, s
             lot=published.lots.get(number=1),
             by=officer,
             reasons="Only bid.",
-            start_date=datetime.date(2027, 1, 1),
-            end_date=datetime.date(2027, 6, 30),
+            **contract_period(published),
         )
     assert "must go to full tender" in refused.value.decision.reasons[0]
     assert not Award.objects.exists()
@@ -389,8 +393,7 @@ def test_the_award_check_counts_options_and_extensions(published, officer, secon
             lot=published.lots.get(number=1),
             by=officer,
             reasons="Only bid.",
-            start_date=datetime.date(2027, 1, 1),
-            end_date=datetime.date(2027, 6, 30),
+            **contract_period(published),
         )
     assert not Award.objects.exists()
 
@@ -403,8 +406,7 @@ def test_each_bidder_sees_the_outcome_on_the_opportunity(opened, officer, client
         lot=opened.lots.get(number=1),
         by=officer,
         reasons="Best value.",
-        start_date=datetime.date(2027, 1, 1),
-        end_date=datetime.date(2027, 12, 31),
+        **contract_period(opened),
     )
     url = reverse("tenders:opportunity_detail", args=[opened.pk])
     client.force_login(bidder(1))
@@ -418,8 +420,7 @@ def _award(opportunity, officer, lot_number=1):
         lot=opportunity.lots.get(number=lot_number),
         by=officer,
         reasons="Best value.",
-        start_date=datetime.date(2027, 1, 1),
-        end_date=datetime.date(2027, 6, 30),
+        **contract_period(opportunity),
     )
 
 

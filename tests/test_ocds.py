@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.models import User
 from suppliers.models import SupplierOrganisation
@@ -125,12 +126,15 @@ def mark(opportunity, officer, marks: dict[tuple[int, int], str]) -> None:
 
 
 def award_all(opportunity, officer) -> None:
+    # From 1 June 2026, or the day the bids closed if later (a contract may not
+    # start before: an opportunity made after the clock has moved on).
+    closed = timezone.localtime(opportunity.submission_deadline, LONDON).date()
     for lot in opportunity.lots.order_by("number"):
         award_lot(
             lot=lot,
             by=officer,
             reasons="Best value for money.",
-            start_date=CONTRACT_START,
+            start_date=max(CONTRACT_START, closed),
             end_date=CONTRACT_END,
         )
     opportunity.refresh_from_db()

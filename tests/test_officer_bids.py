@@ -19,6 +19,8 @@ from portal.models import AuditEvent, InboxMessage, User
 from tenders.models import Award, Bid, BidFile, BoxOpening, Contract, Opportunity, Score
 from tenders.services import (
     DECLARATIONS,
+    BidRefused,
+    award_lot,
     bid_add_file,
     bid_save_draft,
     bid_start,
@@ -28,7 +30,7 @@ from tenders.services import (
     opportunity_publish,
     score_set,
 )
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import approved_supplier, contract_dates, make_opportunity
 from tests.two_factor_helpers import verified_force_login
 
 ALL_DECLARED = dict.fromkeys(DECLARATIONS, True)
@@ -151,6 +153,12 @@ def mark(client, opportunity, bid, value, comment="Clear method."):
     return client.post(
         score_url(opportunity, bid), {f"{prefix}-mark": value, f"{prefix}-comment": comment}
     )
+
+
+def award_dates(opportunity) -> dict[str, str]:
+    """``award_form``'s start and end: a contract from the day after the bids closed."""
+    start, end = contract_dates(opportunity)
+    return {"start": f"{start:%-d %-m %Y}", "end": f"{end:%-d %-m %Y}"}
 
 
 def award_form(reasons="Best value for money.", start=START, end=END) -> dict[str, str]:
@@ -347,6 +355,12 @@ def test_an_officer_marks_a_bid_on_its_page(opened, officer):
     [
         ("101", "Too good.", "Enter a mark from 0 to 100"),
         ("-1", "Bad.", "Enter a mark from 0 to 100"),
+        # One message, the portal's (Django's own said "no more than 3 digits" too).
+        ("1000", "Too good.", "Enter a mark from 0 to 100"),
+        # Not 70%: an exponent, infinity or "not a number" is not a mark.
+        ("7e1", "Good.", "Enter the mark as a number from 0 to 100"),
+        ("Infinity", "Good.", "Enter the mark as a number from 0 to 100"),
+        ("nan", "Good.", "Enter the mark as a number from 0 to 100"),
         ("lots", "Bad.", "Enter the mark as a number from 0 to 100"),
         ("50", "", "Write a comment: the supplier will read it"),
     ],
@@ -358,6 +372,11 @@ def test_a_mark_is_checked_and_the_page_says_what_is_wrong(
     assert response.status_code == 200
     assert problem in main_text(response)
     assert response.content.decode().count('class="govuk-error-summary"') == 1
+    # One problem, one message: nothing of Django's own besides.
+    page = response.content.decode()
+    start = page.index('class="govuk-error-summary"')
+    assert page[start : page.index("</ul>", start)].count("<li>") == 1
+    assert "Ensure that" not in page
     assert not Score.objects.exists()
 
 
@@ -464,10 +483,11 @@ def test_award_through_the_page_with_the_cap_on_lots(
     assert "The award would go to Bidder 1 (ranked 1), at £4,000.00." in page
     missing = client.post(award_url(opened), award_form(reasons=""))
     assert "Write the reasons for the award" in main_text(missing)
-    backwards = client.post(award_url(opened), award_form(start="1 6 2027", end="1 5 2027"))
+    dates = award_dates(opened)
+    backwards = client.post(award_url(opened), award_form(start=dates["end"], end=dates["start"]))
     assert "The contract must end on or after its start date" in main_text(backwards)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(award_url(opened), award_form(), follow=True)
+        response = client.post(award_url(opened), award_form(**dates), follow=True)
     page = main_text(response)
     assert "Lot 1 is awarded to Bidder 1. Every bidder has been sent the outcome." in page
     assert "Awarded to Bidder 1 £4,000.00" in page
@@ -478,7 +498,7 @@ def test_award_through_the_page_with_the_cap_on_lots(
     assert "The award would go to Bidder 2 (ranked 2), at £2,600.00." in page
     assert "Bidder 1 (ranked 1) would be passed over: it already holds 1 lot" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(award_url(opened, 2), award_form("Next best."), follow=True)
+        response = client.post(award_url(opened, 2), award_form("Next best.", **dates), follow=True)
     page = main_text(response)
     assert "Lot 2 is awarded to Bidder 2." in page
     passed = page.split("Higher-ranked bids passed over", 1)[1]
@@ -489,13 +509,11 @@ def test_award_through_the_page_with_the_cap_on_lots(
     second = Award.objects.get(lot__number=2, lot__opportunity=opened)
     assert second.passed_over[0]["supplier"] == "Bidder 1"
     contract = Contract.objects.get(award=second)
-    assert (contract.start_date, contract.end_date) == (
-        datetime.date(2027, 1, 1),
-        datetime.date(2027, 12, 31),
-    )
+    start, end = contract_dates(opened)
+    assert (contract.start_date, contract.end_date) == (start, end)
     detail = main_text(client.get(detail_url(opened)))
     assert "1. Lot 1 Awarded to Bidder 1 , £4,000.00" in detail
-    assert "Contract 1 January 2027 to 31 December 2027" in detail
+    assert f"Contract {start:%-d %B %Y} to {end:%-d %B %Y}" in detail
     assert "Award lot" not in detail  # both awarded
     # The outcome letters reached the bidders' inboxes.
     assert InboxMessage.objects.filter(
@@ -511,6 +529,52 @@ def test_award_through_the_page_with_the_cap_on_lots(
     assert Award.objects.filter(lot__opportunity=opened).count() == 2
 
 
+def test_a_contract_in_two_figure_years_or_starting_before_the_bids_closed_is_refused(
+    opened, officer
+):
+    client = signed_in(officer)
+    for n in (1, 2, 3):
+        mark(client, opened, bid_of(opened, n), "70")
+    short = client.post(award_url(opened), award_form(start="1 1 27", end="1 1 29"))
+    summary = main_text(short)
+    next_year = timezone.localdate().year + 1
+    assert (
+        f"The year of the date the contract starts must have 4 numbers, like {next_year}" in summary
+    )
+    assert f"The year of the date the contract ends must have 4 numbers, like {next_year}" in (
+        summary
+    )
+    closed = timezone.localtime(opened.submission_deadline).date()
+    assert f"The day the bids closed, {closed:%-d %-m %Y}, or later" in summary  # the hint
+    day_before = closed - datetime.timedelta(days=1)
+    early = client.post(
+        award_url(opened), award_form(start=f"{day_before:%-d %-m %Y}", end="31 12 2030")
+    )
+    assert early.status_code == 200
+    assert (
+        f"The contract cannot start before the bids closed on {closed:%-d %B %Y}: it is made "
+        "on those bids. Enter a start date on or after that day"
+    ) in main_text(early)
+    assert 'href="#id_start_date_0">The contract cannot start' in early.content.decode()
+    assert not Award.objects.exists()
+    # The service refuses it too, whoever calls it.
+    with pytest.raises(BidRefused, match="cannot start before the bids closed"):
+        award_lot(
+            lot=opened.lots.get(number=1),
+            by=officer,
+            reasons="Best value.",
+            start_date=day_before,
+            end_date=datetime.date(2030, 12, 31),
+        )
+    assert not Award.objects.exists()
+    # The day the bids closed is a start allowed.
+    on_the_day = client.post(
+        award_url(opened), award_form(start=f"{closed:%-d %-m %Y}", end="31 12 2030")
+    )
+    assert on_the_day.status_code == 302
+    assert Contract.objects.get().start_date == closed
+
+
 def test_an_award_over_the_threshold_is_refused_with_every_reason(
     published, clock, officer, second_officer
 ):
@@ -518,7 +582,7 @@ def test_an_award_over_the_threshold_is_refused_with_every_reason(
     open_box(clock, published, officer, second_officer)
     client = signed_in(officer)
     mark(client, published, bid_of(published, 1), "70")
-    response = client.post(award_url(published), award_form())
+    response = client.post(award_url(published), award_form(**award_dates(published)))
     assert response.status_code == 200
     page = main_text(response)
     assert "There is a problem" in page
@@ -681,8 +745,8 @@ def test_the_opportunity_page_once_opened_makes_a_fixed_number_of_queries(
     marks = [(1, 1, "90"), (2, 1, "50"), (3, 1, "50"), (1, 2, "60"), (2, 2, "60")]
     for n, lot_number, value in marks:
         mark(client, opened, bid_of(opened, n, lot_number), value)
-    client.post(award_url(opened), award_form())
-    client.post(award_url(opened, 2), award_form())
+    client.post(award_url(opened), award_form(**award_dates(opened)))
+    client.post(award_url(opened, 2), award_form(**award_dates(opened)))
     assert Award.objects.count() == 2
     with django_assert_num_queries(AWARDED_DETAIL_QUERIES):
         response = client.get(url)

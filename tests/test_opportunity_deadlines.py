@@ -4,6 +4,7 @@ the clock changes; a published deadline can only move later."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -129,9 +130,7 @@ def test_deadlines_in_the_past_or_in_the_wrong_order_are_refused(officer_client)
             ),
         )
         # Named, with an example still to come, and linked to the day box.
-        assert "The date of the deadline for bids must be a real date, like 27 3 " in errors(
-            response
-        )
+        assert "The deadline for bids must be a real date, like 27 3 " in errors(response)
         assert 'href="#id_submission_date_0"' in response.content.decode()
         response = officer_client.post(
             "/opportunities/new/", opportunity_form(clarification_time="")
@@ -140,8 +139,94 @@ def test_deadlines_in_the_past_or_in_the_wrong_order_are_refused(officer_client)
         response = officer_client.post(
             "/opportunities/new/", opportunity_form(clarification_date_1="")
         )
-        assert "Enter the month" in errors(response)
+        assert "The deadline for questions must include a month" in errors(response)
+        # The summary links to the box to correct.
+        assert 'href="#id_clarification_date_1">The deadline for questions must' in (
+            response.content.decode()
+        )
     assert not Opportunity.objects.exists()
+
+
+def test_a_time_typed_as_figures_alone_is_read(officer_client):
+    # A phone's number pad (the box's inputmode) has no ":".
+    with time_machine.travel(EARLY_2026, tick=False):
+        opportunity = create(
+            officer_client,
+            **when("clarification", datetime.date(2026, 6, 24), "930"),
+            **when("submission", datetime.date(2026, 7, 1), "1730"),
+        )
+    assert opportunity.clarification_deadline == datetime.datetime(2026, 6, 24, 8, 30, tzinfo=UTC)
+    assert opportunity.submission_deadline == datetime.datetime(2026, 7, 1, 16, 30, tzinfo=UTC)
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(**when("submission", datetime.date(2026, 7, 1), "2400")),
+        )
+    assert "Enter a time on the 24-hour clock, like 09:30 or 17:00" in errors(response)
+
+
+def test_each_date_in_error_is_named_in_the_summary_and_linked_to_its_box(officer_client):
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(
+                contract_start_0="1",
+                contract_start_1="",
+                contract_start_2="2027",
+                clarification_date_1="",
+                submission_date_1="",
+                submission_date_0="ab",
+            ),
+        )
+    page = response.content.decode()
+    start = page.index('class="govuk-error-summary"')
+    summary = page[start : page.index("</ul>", start)]
+    assert re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary) == [
+        ("id_contract_start_1", "The date the contract starts must include a month"),
+        ("id_clarification_date_1", "The deadline for questions must include a month"),
+        ("id_submission_date_1", "The deadline for bids must include a month"),
+    ]
+    assert 'value="ab"' in page  # what was typed is kept
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/", opportunity_form(submission_date_1="7", submission_date_0="ab")
+        )
+    assert "The deadline for bids must be a real date, like 27 3 2027" in errors(response)
+
+
+def test_a_year_of_two_figures_is_refused_wherever_a_date_is_typed(officer_client, officer):
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(
+                submission_date_0="1",
+                submission_date_1="7",
+                submission_date_2="27",
+                contract_start_0="1",
+                contract_start_1="1",
+                contract_start_2="27",
+                contract_end_0="1",
+                contract_end_1="1",
+                contract_end_2="2029",
+            ),
+        )
+        summary = errors(response)
+    assert "The year of the deadline for bids must have 4 numbers, like 2027" in summary
+    assert "must be in the future" not in summary
+    assert "The year of the date the contract starts must have 4 numbers, like 2027" in summary
+    assert not Opportunity.objects.exists()
+    opportunity = open_opportunity(officer)
+    response = officer_client.post(
+        reverse("tenders:opportunity_extend", args=[opportunity.pk]),
+        {
+            "submission_date_0": "1",
+            "submission_date_1": "7",
+            "submission_date_2": "27",
+            "submission_time": "12:00",
+            "reason": "More time.",
+        },
+    )
+    assert "The year of the new deadline for bids must have 4 numbers" in errors(response)
 
 
 def test_a_draft_may_be_saved_without_deadlines(officer_client):

@@ -217,7 +217,9 @@ def test_the_form_says_what_is_missing_and_keeps_what_was_typed(officer_client):
     summary = errors(response)
     assert "Enter a title" in summary
     assert "99999999 is not a CPV 2008 code" in summary
-    assert "Enter an amount in pounds, like 150000 or 150,000.00" in summary
+    assert "Enter lot 2's estimated value as an amount in pounds, like 150000 or 150,000.00" in (
+        summary
+    )
     assert "Enter the weight of criterion 2 as a whole number, 0 to 100" in summary
     assert "Only one criterion can be the price" in summary
     assert "Enter a time on the 24-hour clock" in summary
@@ -235,6 +237,43 @@ def test_a_lot_needs_both_its_title_and_value_and_one_lot_is_needed(officer_clie
     assert "Add at least one lot, with its estimated value" in errors(response)
     response = officer_client.post(CREATE, opportunity_form(lot_value_2=""))
     assert "Enter the estimated value of lot 2" in errors(response)
+
+
+def test_a_lot_worth_nothing_is_refused_on_saving_and_the_options_may_be_nothing(
+    officer_client, officer
+):
+    response = officer_client.post(CREATE, opportunity_form(lot_value_1="0", options_value="0"))
+    assert response.status_code == 200
+    assert "Enter the estimated value of lot 1: at least £0.01" in errors(response)
+    assert 'href="#id_lot_value_1"' in response.content.decode()
+    assert not Opportunity.objects.exists()
+    opportunity = create(officer_client, lot_value_1="0.01", options_value="0")
+    assert opportunity.lots.get(number=1).estimated_value == D("0.01")
+    # Editing a draft refuses it too.
+    response = officer_client.post(
+        reverse("tenders:opportunity_edit", args=[opportunity.pk]),
+        opportunity_form(lot_value_2="0.00"),
+    )
+    assert "Enter the estimated value of lot 2: at least £0.01" in errors(response)
+    assert opportunity.lots.get(number=2).estimated_value == D("75000.00")
+
+
+def test_each_money_row_in_error_says_which_it_is(officer_client):
+    response = officer_client.post(
+        CREATE,
+        opportunity_form(lot_value_1="lots", lot_value_2="1.234", options_value="some"),
+    )
+    summary = errors(response)
+    assert "Enter lot 1's estimated value as an amount in pounds, like 150000" in summary
+    assert "Enter lot 2's estimated value to the nearest penny" in summary
+    assert "Enter the value of options and extensions as an amount in pounds" in summary
+    assert "Enter an amount in pounds" not in summary
+    # Not £10,000: an exponent is not how an amount is written.
+    response = officer_client.post(CREATE, opportunity_form(lot_value_1="1e4"))
+    assert "Enter lot 1's estimated value as an amount in pounds" in errors(response)
+    response = officer_client.post(CREATE, opportunity_form(options_value="-1"))
+    assert "Enter the value of options and extensions: £0 or more" in errors(response)
+    assert not Opportunity.objects.exists()
 
 
 def test_add_another_lot_shows_one_more_row_and_keeps_the_rest_without_errors(officer_client):

@@ -48,7 +48,7 @@ from tenders.services import (
     opportunity_publish,
     score_set,
 )
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import approved_supplier, contract_period, make_opportunity
 from tests.two_factor_helpers import verified_force_login
 
 # Every character HTML escapes, in the title people see everywhere.
@@ -122,8 +122,7 @@ def awarded(clock, officer, second_officer, in_process_tasks, django_capture_on_
             lot=lot,
             by=officer,
             reasons="Best quality & value for money.",
-            start_date=datetime.date(2027, 1, 1),
-            end_date=datetime.date(2027, 12, 31),
+            **contract_period(opportunity),
         )
     return Opportunity.objects.get(pk=opportunity.pk)
 
@@ -321,8 +320,7 @@ def test_marks_are_final_once_the_lot_is_awarded(
             lot=bids[1].lot,
             by=officer,
             reasons="Only bid.",
-            start_date=datetime.date(2027, 1, 1),
-            end_date=datetime.date(2027, 12, 31),
+            **contract_period(opportunity),
         )
     with pytest.raises(BidRefused, match="marks are final"):
         score_set(bid=bids[1], criterion=quality, mark=D("99"), comment="Later.", by=officer)

@@ -379,7 +379,8 @@ def test_the_effective_date_must_be_given_and_not_in_the_past(
     page = client.post(NEW, form_data(effective=effective)).content.decode()
     assert message in page
     partial = form_data() | {"effective_from_0": ""}
-    assert "Enter the day of the month" in client.post(NEW, partial).content.decode()
+    page = client.post(NEW, partial).content.decode()
+    assert "The date the new version comes into force must include a day" in page
     assert ProcurementPolicy.objects.count() == 1
 
 
@@ -388,7 +389,8 @@ def test_the_effective_date_must_be_a_real_date_after_the_latest_version(
 ):
     client.force_login(admin_user)
     data = form_data() | {"effective_from_0": "30", "effective_from_1": "2"}
-    assert "The date must be a real date" in client.post(NEW, data).content.decode()
+    page = client.post(NEW, data).content.decode()
+    assert "The date the new version comes into force must be a real date, like 27 3 " in page
     assert client.post(NEW, form_data(effective=datetime.date(2026, 3, 1))).status_code == 302
     page = client.post(NEW, form_data(effective=datetime.date(2026, 2, 1))).content.decode()
     assert "The date must be after 1 March 2026, when version 2 comes into force" in page

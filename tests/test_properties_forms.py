@@ -7,7 +7,9 @@ For every post:
 * a refused post (the form again, with a GOV.UK error summary) changes nothing
   in the database, except where a refusal is itself recorded (named per form);
 * an accepted post (a redirect) leaves only valid rows: every row added or
-  changed passes its model's ``full_clean``.
+  changed passes its model's ``full_clean``, and the rules a form checks
+  beyond it hold (``holds``: a lot is worth at least £0.01, a contract starts
+  no earlier than its bids closed, a year has 4 figures).
 
 Each example runs in a savepoint that is rolled back, so examples do not see
 each other's rows.
@@ -16,11 +18,13 @@ each other's rows.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,11 +37,13 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from portal.fields import MoneyField
 from portal.identity import password_reset_tokens
 from portal.models import User
 from suppliers import tokens
 from suppliers.services import colleague_invite
-from tenders.models import Clarification, Criterion, Opportunity
+from tenders.forms.fields import DateField, TimeField
+from tenders.models import Clarification, Contract, Criterion, Lot, Opportunity
 from tenders.services import (
     DECLARATIONS,
     bid_add_file,
@@ -97,6 +103,15 @@ NASTY = st.sampled_from(
         "-Infinity",
         "0x10",
         "1_000",
+        "1e4",
+        "7e1",
+        "nan",
+        "inf",
+        "930",
+        "1730",
+        "2400",
+        "1260",
+        "27",
         "٣٤",
         "１２",
         "99999999999999999999999",
@@ -245,12 +260,14 @@ def check(
     recorded_on_refusal: Iterable[str] = (),
     refusal_may_keep: Iterable[str] = (),
     summary_expected: bool = True,
+    holds: Callable[[], None] | None = None,
 ) -> int:
     """Send ``data`` as ``user`` and check the properties above; the status.
 
     ``recorded_on_refusal``: models a refusal itself writes to (an audit row,
     a route check). ``refusal_may_keep``: models a refused post may still save
-    (a bid's draft is saved before the submission is refused).
+    (a bid's draft is saved before the submission is refused). ``holds``:
+    asserts what must be true of the database after an accepted post.
     """
     with transaction.atomic():
         client = verified_force_login(Client())  # council staff pass the second step
@@ -267,6 +284,8 @@ def check(
         changes = changed_rows(before, snapshot())
         invalid = invalid_rows(changes)
         status = response.status_code
+        if status == 302 and holds is not None:
+            holds()
         page = response.content.decode(errors="replace") if status == 200 else ""
         transaction.set_rollback(True)
     assert status in {200, 302}, f"{status} for {data!r}"
@@ -622,9 +641,9 @@ def opportunity_post() -> dict[str, st.SearchStrategy[Any]]:
         "max_lots_per_supplier": one_of_values("", "1"),
         "reservation": one_of_values("none"),
         **date_parts("clarification_date", future(10)),
-        "clarification_time": one_of_values("12:00", "9.30"),
+        "clarification_time": one_of_values("12:00", "9.30", "930"),
         **date_parts("submission_date", future(20)),
-        "submission_time": one_of_values("17:00", "17"),
+        "submission_time": one_of_values("17:00", "17", "1730"),
         "criterion_rows": one_of_values("3"),
         "criterion_name_1": one_of_values("Price"),
         "criterion_weight_1": one_of_values("40"),
@@ -642,6 +661,15 @@ def adding_a_row(data: dict[str, Any]) -> bool:
     return "add_lot" in data or "add_criterion" in data
 
 
+def opportunities_hold() -> None:
+    """What an accepted opportunity form leaves: no lot under £0.01 (one would be
+    a single quote whatever the work), no date of a year of fewer than 4 figures."""
+    assert not Lot.objects.filter(estimated_value__lt=Decimal("0.01")).exists()
+    assert not Opportunity.objects.filter(contract_start__year__lt=1000).exists()
+    assert not Opportunity.objects.filter(contract_end__year__lt=1000).exists()
+    assert not Opportunity.objects.filter(submission_deadline__year__lt=1000).exists()
+
+
 @FORMS
 @given(data=form_data(opportunity_post()))
 @example(
@@ -656,6 +684,7 @@ def test_write_an_opportunity(officer, data):
         data,
         recorded_on_refusal=ROUTE_RECORDS,
         summary_expected=not adding_a_row(data),
+        holds=opportunities_hold,
     )
 
 
@@ -668,6 +697,7 @@ def test_edit_a_draft(officer, draft, data):
         data,
         recorded_on_refusal=ROUTE_RECORDS,
         summary_expected=not adding_a_row(data),
+        holds=opportunities_hold,
     )
 
 
@@ -821,6 +851,7 @@ def test_change_the_value(officer, published, data):
         data,
         recorded_on_refusal=ROUTE_RECORDS,
         summary_expected=not adding_a_row(data),
+        holds=opportunities_hold,
     )
 
 
@@ -861,14 +892,56 @@ def test_exclude_a_bid(officer, opened, data):
     data={"reasons": "Best.", "start_date_0": "2200000000", "start_date_1": "12"}
     | {"start_date_2": "2026", "end_date_0": "1", "end_date_1": "1", "end_date_2": "2027"}
 )  # a day that overflows was a 500
+@example(
+    data={"reasons": "Best.", "start_date_0": "1", "start_date_1": "1", "start_date_2": "27"}
+    | {"end_date_0": "1", "end_date_1": "1", "end_date_2": "29"}
+)  # was saved as 0027-01-01
 def test_award_a_lot(officer, opened, data):
     lot = opened.lots.get()
+    closed = timezone.localtime(opened.submission_deadline).date()
+
+    def contracts_hold() -> None:
+        # No contract starts before its bids closed (nor, so, in year 27).
+        assert not Contract.objects.filter(start_date__lt=closed).exists()
+
     check(
         officer,
         reverse("tenders:lot_award", args=[opened.pk, lot.pk]),
         data,
         recorded_on_refusal=ROUTE_RECORDS,
+        holds=contracts_hold,
     )
+
+
+@FORMS
+@given(day=st.dates(), before=st.integers(min_value=1, max_value=3))
+def test_an_award_never_starts_before_the_bids_closed(officer, opened, day, before):
+    """Any start date the award form reads: before the bids closed it is
+    refused, on or after it is not (for that reason)."""
+    from tenders.forms.evaluation import AwardForm
+
+    closed = timezone.localtime(opened.submission_deadline).date()
+    start = min(day, closed - datetime.timedelta(days=before))
+    for typed, refused in [(start, True), (max(day, closed), False)]:
+        form = AwardForm(
+            {
+                "reasons": "Best.",
+                **{f"start_date_{n}": str(part) for n, part in enumerate(ymd(typed))},
+                **{f"end_date_{n}": str(part) for n, part in enumerate(ymd(datetime.date.max))},
+            },
+            opportunity=opened,
+        )
+        long_ago = typed.year < 1000  # refused as a year of fewer than 4 figures
+        assert form.is_valid() is not (refused or long_ago), form.errors
+        if refused and not long_ago:
+            assert form.errors["start_date"][0].startswith(
+                "The contract cannot start before the bids closed"
+            )
+
+
+def ymd(day: datetime.date) -> tuple[int, int, int]:
+    """A date as typed in the day, month and year boxes."""
+    return day.day, day.month, day.year
 
 
 # --- Invited suppliers ---------------------------------------------------------------------
@@ -925,3 +998,64 @@ def test_say_whether_you_intend_to_bid(local_supplier_user, published, data):
 def test_cpv_finder(officer, data):
     check(officer, reverse("cpv:find"), data, method="get")
     check(officer, reverse("cpv:search"), data, method="get")
+
+
+# --- The portal's fields on their own ---------------------------------------------------------
+
+FIGURES = st.text(st.sampled_from("0123456789"), min_size=1, max_size=5)
+PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+@FORMS
+@given(text=st.one_of(JUNK, FIGURES))
+def test_an_amount_is_plain_figures_or_refused_with_one_message(text):
+    try:
+        value = MoneyField(required=False, what="lot 1's estimated value").clean(text)
+    except ValidationError as refusal:
+        assert len(refusal.messages) == 1
+        assert "lot 1's estimated value" in refusal.messages[0]
+    else:
+        assert value is None or value.is_finite()
+        if value is not None:
+            typed = text.strip().replace(",", "").replace(" ", "").removeprefix("£")
+            assert PLAIN.fullmatch(typed), f"{text!r} was read as {value}"
+
+
+@FORMS
+@given(
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    written=st.sampled_from(["{h}:{m:02}", "{h:02}.{m:02}", "{h}{m:02}", "{h:02}{m:02}"]),
+)
+def test_a_time_is_read_however_it_is_written(hour, minute, written):
+    typed = written.format(h=hour, m=minute)
+    assert TimeField().clean(typed) == datetime.time(hour, minute)
+
+
+@FORMS
+@given(text=st.one_of(JUNK, FIGURES))
+def test_a_time_is_read_or_refused_with_the_clocks_message(text):
+    try:
+        TimeField(required=False).clean(text)
+    except ValidationError as refusal:
+        assert len(refusal.messages) == 1
+
+
+@FORMS
+@given(
+    day=st.one_of(FIGURES, JUNK),
+    month=st.one_of(FIGURES, JUNK),
+    year=st.one_of(FIGURES, JUNK),
+)
+@example(day="1", month="1", year="27")
+def test_every_date_message_names_the_date_and_no_year_has_fewer_than_4_figures(day, month, year):
+    class Deadline(forms.Form):
+        deadline = DateField(required=False, what="the deadline for bids")
+
+    form = Deadline({"deadline_0": day, "deadline_1": month, "deadline_2": year})
+    if form.is_valid():
+        read = form.cleaned_data["deadline"]
+        assert read is None or (read.year >= 1000 and year.strip() == f"{read.year}")
+    else:
+        [message] = form.errors["deadline"]
+        assert "the deadline for bids" in message.lower()

@@ -252,6 +252,30 @@ def test_publishing_needs_the_bands_minimum_invited_and_local_suppliers(
     assert AuditEvent.objects.filter(action="opportunity.published", object_id=str(opportunity.pk))
 
 
+def test_publishing_a_draft_with_a_lot_of_nothing_is_refused(officer, locals_and_distant):
+    # A draft saved before the form refused £0.00, or made by a command: a lot
+    # of nothing would otherwise be published as a single quote.
+    local, _ = locals_and_distant
+    opportunity = make_opportunity(officer, "0.00", "4000.00")
+    invite(opportunity=opportunity, suppliers=local[:1], by=officer)
+    with pytest.raises(OpportunityRefused) as refused:
+        opportunity_publish(opportunity=opportunity, by=officer)
+    assert refused.value.problems == [
+        "Give lot 1 (Lot 1) an estimated value of at least £0.01; it is £0.00."
+    ]
+    opportunity.refresh_from_db()
+    assert opportunity.status == "draft" and opportunity.published_at is None
+
+
+def test_publishing_a_draft_without_lots_is_refused(officer, locals_and_distant):
+    local, _ = locals_and_distant
+    opportunity = make_opportunity(officer)
+    opportunity.lots.all().delete()
+    invite(opportunity=opportunity, suppliers=local[:1], by=officer)
+    with pytest.raises(OpportunityRefused, match="Add at least one lot"):
+        opportunity_publish(opportunity=opportunity, by=officer)
+
+
 def test_a_non_local_invitation_needs_a_justification(officer, locals_and_distant):
     _local, distant = locals_and_distant
     opportunity = make_opportunity(officer, "5000.00")
@@ -321,6 +345,21 @@ def test_a_value_change_within_the_threshold_is_an_amendment(officer, published)
     amendment = published.amendments.get()
     assert amendment.kind == "value_changed"
     assert amendment.changes == {"value": ["50000.00", "70000.00"]}
+
+
+def test_changing_a_lot_to_nothing_after_publishing_is_refused(officer, published):
+    with pytest.raises(OpportunityRefused, match=r"Give lot 2 \(Lot 2\) an estimated value"):
+        opportunity_change_value(
+            opportunity=published,
+            by=officer,
+            summary="Lot 2 is free.",
+            lots=[LotSpec("Lot 1", D("30000.00")), LotSpec("Lot 2", D("0.00"))],
+        )
+    assert sorted(published.lots.values_list("estimated_value", flat=True)) == [
+        D("20000.00"),
+        D("30000.00"),
+    ]
+    assert not published.amendments.exists()
 
 
 def test_a_deadline_cannot_move_earlier_once_published(officer, published):

@@ -37,7 +37,7 @@ from tenders.services.spend import (
 )
 from tests.conftest import need
 from tests.history_helpers import awarded
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import approved_supplier, contract_period, make_opportunity
 from transparency.local_spend import dashboard
 
 ALL_DECLARED = dict.fromkeys(DECLARATIONS, True)
@@ -100,8 +100,7 @@ def _award(officer, second_officer, bidders, price: str, winner: int, department
             lot=opportunity.lots.get(),
             by=officer,
             reasons="Best value.",
-            start_date=datetime.date(2027, 1, 1),
-            end_date=datetime.date(2027, 12, 31),
+            **contract_period(opportunity),
         )
     return award.contract
 

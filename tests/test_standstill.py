@@ -40,10 +40,10 @@ from tests.evaluation_report_helpers import (
     questionnaire_opportunity,
     set_standstill,
 )
+from tests.tenders_helpers import contract_period
 from tests.test_officer_bids import bidder, main_text, signed_in
 
 UK = ZoneInfo("Europe/London")
-START, END = datetime.date(2027, 1, 1), datetime.date(2027, 12, 31)
 
 
 def uk(*args: int) -> datetime.datetime:
@@ -110,7 +110,7 @@ def lot_of(opportunity: Opportunity):
 
 def award(opportunity, officer):
     return award_lot(
-        lot=lot_of(opportunity), by=officer, reasons="Best value.", start_date=START, end_date=END
+        lot=lot_of(opportunity), by=officer, reasons="Best value.", **contract_period(opportunity)
     )
 
 

@@ -318,7 +318,7 @@ class CancelForm(forms.Form):
 
 
 class ExtendDeadlineForm(forms.Form):
-    submission_date = DateField(label="New deadline for bids", what="the date of the new deadline")
+    submission_date = DateField(label="New deadline for bids", what="the new deadline for bids")
     submission_time = TimeField(
         label="Time of the new deadline for bids",
         help_text="UK time, 24-hour clock, like 12:00",
@@ -327,7 +327,7 @@ class ExtendDeadlineForm(forms.Form):
     clarification_date = DateField(
         label="New deadline for questions (optional)",
         required=False,
-        what="the date of the new deadline for questions",
+        what="the new deadline for questions",
     )
     clarification_time = TimeField(label="Time of the new deadline for questions", required=False)
     reason = forms.CharField(
@@ -411,6 +411,8 @@ class ChangeValueForm(LotRows):
         label="Value of options and extensions (£)",
         required=False,
         help_text="Leave it as it is, or 0 for none.",
+        what="the value of options and extensions",
+        error_messages={"min_value": "Enter the value of options and extensions: £0 or more"},
     )
     summary = forms.CharField(
         label="Why has the value changed?",

@@ -10,16 +10,20 @@ from typing import Any
 
 from crispy_forms_gds.layout import Field, Size, Submit
 from django import forms
+from django.utils import timezone
 
+from portal.fields import NumberField
 from portal.forms import TextSubmit, gds_helper
 from tenders.forms.fields import TEXT_MAX_LENGTH, DateField
+from tenders.models import Opportunity
+from tenders.services import contract_start_problem
 
 
 class ScoreForm(forms.Form):
     """An officer's mark (0–100%) for one quality criterion, with a comment the
     supplier will read in their outcome letter."""
 
-    mark = forms.DecimalField(
+    mark = NumberField(
         label="Mark (%)",
         min_value=Decimal(0),
         max_value=Decimal(100),
@@ -33,6 +37,7 @@ class ScoreForm(forms.Form):
             "min_value": "Enter a mark from 0 to 100",
             "max_value": "Enter a mark from 0 to 100",
             "max_digits": "Enter a mark from 0 to 100",
+            "max_whole_digits": "Enter a mark from 0 to 100",
             "max_decimal_places": "Enter a mark with at most 2 decimal places",
         },
     )
@@ -87,8 +92,14 @@ class AwardForm(forms.Form):
     start_date = DateField(label="Contract start date", what="the date the contract starts")
     end_date = DateField(label="Contract end date", what="the date the contract ends")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, opportunity: Opportunity, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.opportunity = opportunity
+        if opportunity.submission_deadline is not None:
+            closed = timezone.localtime(opportunity.submission_deadline).date()
+            self.fields[
+                "start_date"
+            ].help_text = f"The day the bids closed, {closed:%-d %-m %Y}, or later"
         self.helper = gds_helper(
             Field.textarea("reasons", rows=4, label_size=Size.SMALL),
             Field("start_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
@@ -102,6 +113,8 @@ class AwardForm(forms.Form):
         data = self.cleaned_data
         start: datetime.date | None = data.get("start_date")
         end: datetime.date | None = data.get("end_date")
-        if start and end and end < start:
+        if start and (problem := contract_start_problem(self.opportunity, start)):
+            self.add_error("start_date", problem)
+        elif start and end and end < start:
             self.add_error("end_date", "The contract must end on or after its start date")
         return data

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import HTML, Button, Div, Field, Size
+from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from portal.fields import MoneyField
 from tenders.services import CriterionSpec, LotSpec
+from tenders.services.opportunities import LEAST_LOT_VALUE
 
 LONDON = ZoneInfo("Europe/London")
 TEXT_MAX_LENGTH = 5000
@@ -34,34 +36,94 @@ def _row_group(*fields: Any) -> Div:
 # --- Fields -------------------------------------------------------------------
 
 
+class DateInput(DateInputWidget):
+    """GOV.UK's date input: each box opens a phone's number pad
+    (``inputmode="numeric"``), as the Design System's own does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for box in self.widgets:
+            box.attrs["inputmode"] = "numeric"
+
+
+DATE_PARTS = ("day", "month", "year")
+_DIGITS = re.compile(r"[0-9]+")
+
+
 class DateField(DateInputField):
-    """The GOV.UK date input (day, month, year), each missing part named."""
+    """The GOV.UK date input (day, month, year). Every message names the date
+    (``what``, like "the deadline for bids"), in GOV.UK's words: "… must include
+    a month", "… must be a real date", "The year of … must have 4 numbers"; and
+    is shown against the box to correct, where the error summary links."""
+
+    widget = DateInput
 
     def __init__(self, *, required: bool = True, what: str = "the date", **kwargs: Any) -> None:
         super().__init__(required=required, require_all_fields=False, **kwargs)
         self.what = what
         self.error_messages["required"] = f"Enter {what}"
-        self.error_messages["incomplete"] = f"Enter {what} in full: day, month and year"
 
-    def compress(self, data_list: Any) -> datetime.date | None:
+    def _refused(self, message: str, *, box: int, code: str) -> ValidationError:
+        # crispy-forms-gds's error summary links an error held by a box's
+        # widget to that box (``field_errors``).
+        self.fields[box].widget.errors = [message]
+        return ValidationError(message, code=code)
+
+    def clean(self, value: Any) -> datetime.date | None:
+        for box in self.fields:
+            box.widget.errors = []
+        if self.disabled and not isinstance(value, list):
+            value = self.widget.decompress(value)
+        if value in self.empty_values:
+            value = []
+        if not isinstance(value, list | tuple):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        typed = [str(part or "").strip() for part in [*value, None, None, None][:3]]
+        if not any(typed):
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return None
+        what = f"{self.what[:1].upper()}{self.what[1:]}"
+        if missing := [part for part, text in zip(DATE_PARTS, typed, strict=True) if not text]:
+            raise self._refused(
+                f"{what} must include a {' and '.join(missing)}",
+                box=DATE_PARTS.index(missing[0]),
+                code="incomplete",
+            )
+        # The example is a date still to come (beside "must be in the future").
+        next_year = timezone.localdate().year + 1
+        real = f"{what} must be a real date, like 27 3 {next_year}"
+        for box, text in enumerate(typed):
+            if not _DIGITS.fullmatch(text):
+                raise self._refused(real, box=box, code="invalid")
+        day, month, year = typed
+        # "27" is not 2027: a year of 0027 would be stored and published as typed.
+        if len(year) != 4 or year.startswith("0"):
+            raise self._refused(
+                f"The year of {self.what} must have 4 numbers, like {next_year}",
+                box=2,
+                code="invalid_year",
+            )
         try:
-            return super().compress(data_list)
-        except (ValidationError, OverflowError):
-            # A day like 2147483648 overflows rather than being a ValueError. The
-            # message names the date (a form may have two) and gives an example
-            # still to come.
-            example = f"27 3 {timezone.localdate().year + 1}"
-            raise ValidationError(
-                f"{self.what[:1].upper()}{self.what[1:]} must be a real date, like {example}",
-                code="invalid",
-            ) from None
+            out = datetime.date(int(year), int(month), int(day))
+        except (ValueError, OverflowError):  # a day like 2147483648 overflows
+            month_wrong = len(month) > 2 or not 1 <= int(month) <= 12
+            raise self._refused(real, box=1 if month_wrong else 0, code="invalid") from None
+        self.validate(out)
+        self.run_validators(out)
+        return out
 
 
-_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+# 9, 17, 9:30, 09.30; or hours and minutes typed as figures alone (930, 0930,
+# 1730), as on a phone's number pad, which has no ":" (inputmode="numeric").
+_TIME = re.compile(r"\s*(?:([0-9]{1,2})(?:[:.]([0-9]{2}))?|([0-9]{1,2})([0-9]{2}))\s*")
+
+
+CLOCK = "Enter a time on the 24-hour clock, like 09:30 or 17:00"
 
 
 class TimeField(forms.CharField):
-    """A time on the 24-hour clock: 9:30, 09:30, 17.00 or 17."""
+    """A time on the 24-hour clock: 9:30, 09:30, 17.00, 17, 930 or 1730."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 5)
@@ -69,14 +131,23 @@ class TimeField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> datetime.time | None:
-        text = super().clean(value)
+        try:
+            text = super().clean(value)
+        except ValidationError as error:
+            if error.error_list[0].code == "required":
+                raise
+            # Too long, or a null character: still not a time, in the clock's words
+            # (not "Ensure this value has at most 5 characters" besides).
+            raise ValidationError(CLOCK, code="invalid") from None
         if not text:
             return None
-        match = _TIME.match(text)
-        hour = int(match.group(1)) if match else 99
-        minute = int(match.group(2) or 0) if match else 99
+        match = _TIME.fullmatch(text)
+        hour, minute = 99, 99
+        if match:
+            hours, minutes = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            hour, minute = int(hours), int(minutes or 0)
         if hour > 23 or minute > 59:
-            raise ValidationError("Enter a time on the 24-hour clock, like 09:30 or 17:00")
+            raise ValidationError(CLOCK, code="invalid")
         return datetime.time(hour, minute)
 
 
@@ -150,6 +221,14 @@ class LotRows(forms.Form):
                 label=f"Lot {n} estimated value (£)",
                 required=False,
                 help_text="The whole term, for this lot" if n == 1 else "",
+                # As the lot builder and publishing: a lot of £0.00 would be a
+                # single quote whatever the work.
+                min_value=LEAST_LOT_VALUE,
+                # Each row's messages say which lot: a summary may list several.
+                what=f"lot {n}'s estimated value",
+                error_messages={
+                    "min_value": f"Enter the estimated value of lot {n}: at least £0.01"
+                },
             )
 
     def _lot_layout(self) -> list[Any]:

@@ -91,6 +91,8 @@ class OpportunityForm(LotRows, CriterionRows):
             "Any optional extra work, extension or renewal, over the whole term. The "
             "estimated value of the contract is every lot plus this."
         ),
+        what="the value of options and extensions",
+        error_messages={"min_value": "Enter the value of options and extensions: £0 or more"},
     )
     value_vat_basis = forms.ChoiceField(
         label="Are these values including or excluding VAT?",
@@ -143,7 +145,7 @@ class OpportunityForm(LotRows, CriterionRows):
     clarification_date = DateField(
         label="Deadline for questions (optional until you publish)",
         required=False,
-        what="the date of the deadline for questions",
+        what="the deadline for questions",
         help_text="For example, 24 6 2026",
     )
     clarification_time = TimeField(
@@ -154,7 +156,7 @@ class OpportunityForm(LotRows, CriterionRows):
     submission_date = DateField(
         label="Deadline for bids (optional until you publish)",
         required=False,
-        what="the date of the deadline for bids",
+        what="the deadline for bids",
         help_text="For example, 1 7 2026",
     )
     submission_time = TimeField(

@@ -9,44 +9,22 @@ lower threshold than the law, never a higher one.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
 from django.core.exceptions import ValidationError
 
-from portal.fields import MoneyField
+from portal.fields import MoneyField, NumberField
 from portal.forms import gds_helper
+from tenders.forms.fields import DateField
 from tenders.models import ProcurementPolicy, VatBasis
 from tenders.rules import money
 from tenders.services import BandSpec
 from tenders.statutory import threshold_problem
 
 MAX_BANDS = 12
-
-
-class EffectiveDateField(DateInputField):
-    def __init__(self, **kwargs: Any) -> None:
-        # Each of day, month and year missing is named on its own.
-        super().__init__(require_all_fields=False, **kwargs)
-        self.error_messages.update(
-            {
-                "required": "Enter the date the new version comes into force",
-                "incomplete": "Enter the day, month and year the new version comes into force",
-                "invalid": "Enter a real date, like 1 4 2027",
-            }
-        )
-
-    def compress(self, data_list: Sequence[str]) -> datetime.date | None:
-        try:
-            return super().compress(data_list)
-        except (ValidationError, OverflowError):  # a day like 2147483648 overflows
-            raise ValidationError(
-                "The date must be a real date, like 1 4 2027", code="invalid"
-            ) from None
 
 
 VAT_CHOICES = [
@@ -64,8 +42,8 @@ CPV_DIGIT_CHOICES = [
 ]
 
 
-def _percent_field(label: str, what: str, *, help_text: str) -> forms.DecimalField:
-    return forms.DecimalField(
+def _percent_field(label: str, what: str, *, help_text: str) -> NumberField:
+    return NumberField(
         label=label,
         help_text=help_text,
         max_digits=5,
@@ -86,8 +64,9 @@ def _percent_field(label: str, what: str, *, help_text: str) -> forms.DecimalFie
 
 
 class PolicyForm(forms.Form):
-    effective_from = EffectiveDateField(
+    effective_from = DateField(
         label="In force from",
+        what="the date the new version comes into force",
         help_text=(
             "The first day (UK time) the new version applies, for example 1 4 2027. It must be "
             "today or later, and after the date of the latest version: a new version never "
@@ -109,7 +88,7 @@ class PolicyForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether the threshold includes VAT"},
     )
-    vat_rate_percent = forms.DecimalField(
+    vat_rate_percent = NumberField(
         label="VAT rate (%)",
         help_text="Used to convert estimates entered on the other basis.",
         max_digits=5,

@@ -13,6 +13,7 @@ from typing import Any, cast
 from crispy_forms_gds.layout import Field, Size
 from django import forms
 
+from portal.fields import NumberField
 from portal.forms import TextSubmit, gds_helper
 from tenders.forms.fields import TEXT_MAX_LENGTH
 from tenders.models import Criterion, Lot, Opportunity, PricingLine, Question, QuestionKind
@@ -154,7 +155,7 @@ class PricingLineForm(forms.Form):
         help_text="Like: hour, visit or month",
         error_messages={"required": ENTER_UNIT, "max_length": UNIT_TOO_LONG},
     )
-    quantity = forms.DecimalField(
+    quantity = NumberField(
         label="Quantity",
         max_digits=12,
         decimal_places=2,

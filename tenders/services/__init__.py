@@ -26,6 +26,7 @@ from tenders.services.awards import (
     BandNotMet,
     award_lot,
     bid_exclude,
+    contract_start_problem,
     evaluation,
     score_set,
 )
@@ -170,6 +171,7 @@ __all__ = [
     "clarification_ask",
     "close_due",
     "content_sha256",
+    "contract_start_problem",
     "count_words",
     "current_route",
     "current_routes",

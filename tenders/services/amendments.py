@@ -30,6 +30,7 @@ from tenders.services.opportunities import (
     LotSpec,
     S,
     lock_opportunity,
+    lot_value_problems,
     notify_invitees,
     set_lots,
 )
@@ -148,7 +149,10 @@ def opportunity_change_value(
 ) -> Opportunity:
     """Change the lots or their values after publishing. The rule runs again;
     if the new value must go to full tender the change is refused (and the
-    refusal recorded), and the lots stay as they were."""
+    refusal recorded), and the lots stay as they were. Every lot must be
+    worth at least £0.01, as at publishing."""
+    if problems := lot_value_problems(lots):
+        raise OpportunityRefused(problems)
     refused: RouteRefused | None = None
     with transaction.atomic():
         opportunity = lock_opportunity(opportunity)

@@ -36,7 +36,13 @@ from tenders.models.evaluation import TOP_MARK
 from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
 from tenders.services.opportunities import invited_counts, opportunity_contact
-from tenders.services.routes import RouteRefused, RouteResult, check_route, record_check
+from tenders.services.routes import (
+    LONDON,
+    RouteRefused,
+    RouteResult,
+    check_route,
+    record_check,
+)
 from tenders.services.spend import add_to_spend_totals
 
 # --- Evaluation -------------------------------------------------------------------------
@@ -236,6 +242,24 @@ class BandNotMet(RouteRefused):
         super().__init__(decision, result, reasons)
 
 
+def contract_start_problem(opportunity: Opportunity, start_date: datetime.date) -> str | None:
+    """Why a contract awarded on this opportunity's bids may not start on
+    ``start_date``, or None. It may not start before the bids closed (the UK
+    date of the deadline for bids): the contract is made on those bids, so it
+    cannot have begun before they were in. (RULES.md sets no other rule on
+    contract dates.)"""
+    deadline = opportunity.submission_deadline
+    if deadline is None:
+        return None
+    closed = timezone.localtime(deadline, LONDON).date()
+    if start_date >= closed:
+        return None
+    return (
+        f"The contract cannot start before the bids closed on {closed:%-d %B %Y}: "
+        "it is made on those bids. Enter a start date on or after that day"
+    )
+
+
 def award_lot(
     *, lot: Lot, by: User, reasons: str, start_date: datetime.date, end_date: datetime.date
 ) -> Award:
@@ -250,7 +274,8 @@ def award_lot(
     falls in a band whose minimum invited or local suppliers were not met
     (both refusals are recorded). When every lot is awarded the opportunity is
     awarded and every bidder gets an outcome letter with their scores and the
-    winner's.
+    winner's. The contract may not start before the bids closed
+    (``contract_start_problem``) nor end before it starts.
     """
     if not (reasons or "").strip():
         raise BidRefused("Write the reasons for the award.")
@@ -262,6 +287,8 @@ def award_lot(
         officer_of(opportunity, by)
         if not lifecycle.allowed(opportunity, "award_lot"):
             raise BidRefused("Lots are awarded after the bids are opened and evaluated.")
+        if problem := contract_start_problem(opportunity, start_date):
+            raise BidRefused(f"{problem}.")
         if Award.objects.filter(lot=lot).exists():
             raise BidRefused("This lot has already been awarded.")
         not_conflicted(opportunity, by)

@@ -315,7 +315,7 @@ def lots_from_areas(
     ]
     for spec in specs:
         value = spec.estimated_value
-        if value <= 0 or value != value.quantize(Decimal("0.01")):
+        if value < LEAST_LOT_VALUE or value != value.quantize(LEAST_LOT_VALUE):
             raise OpportunityRefused(
                 f"Give the {spec.area} lot a value of at least £0.01, to the nearest penny."
             )
@@ -323,9 +323,31 @@ def lots_from_areas(
     return list(opportunity.lots.all())
 
 
+# The least a lot may be worth: a lot of £0.00 would fall in the lowest band
+# (a single quote) whatever the work is.
+LEAST_LOT_VALUE = Decimal("0.01")
+
+
+def lot_value_problems(lots: Sequence[Lot | LotSpec]) -> list[str]:
+    """Every lot worth less than a penny, named (a lot's number, or a spec's
+    place in the list). A form refuses one as it is typed; this catches the rest
+    (a draft saved before that, a command)."""
+    return [
+        f"Give lot {lot.number if isinstance(lot, Lot) else n} ({lot.title}) an estimated "
+        f"value of at least £0.01; it is £{lot.estimated_value:,.2f}."
+        for n, lot in enumerate(lots, start=1)
+        if lot.estimated_value < LEAST_LOT_VALUE
+    ]
+
+
 def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> list[str]:
     problems: list[str] = []
     now = timezone.now()
+    lots = list(opportunity.lots.all())
+    if not lots:
+        problems.append("Add at least one lot, with its estimated value.")
+    # Before the rule's reasons: a route decided on a lot of £0.00 means nothing.
+    problems.extend(lot_value_problems(lots))
     if not decision.invitation_allowed:
         problems.extend(decision.reasons)
     if opportunity.submission_deadline is None:
@@ -570,10 +592,10 @@ def opportunity_publish(*, opportunity: Opportunity, by: User) -> Opportunity:
     """Open a draft to its invited suppliers.
 
     Refused, with every reason, unless the rule allows the invitation route,
-    the deadlines and criteria are set, and the band's minimum invited and
-    local suppliers are met. A refusal still records the route check (a
-    "full tender required" outcome is kept for export). Invitations are
-    emailed on publishing.
+    every lot is worth at least £0.01, the deadlines and criteria are set, and
+    the band's minimum invited and local suppliers are met. A refusal still
+    records the route check (a "full tender required" outcome is kept for
+    export). Invitations are emailed on publishing.
     """
     with transaction.atomic():
         opportunity = lock_opportunity(opportunity)

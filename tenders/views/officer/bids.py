@@ -474,7 +474,7 @@ def lot_award(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         and lifecycle.allowed(opportunity, "award_lot")
         and (standstill is None or standstill.may_award)
     )
-    form = AwardForm(request.POST or None) if may_award else None
+    form = AwardForm(request.POST or None, opportunity=opportunity) if may_award else None
     if request.method == "POST":
         if form is None:
             messages.info(request, "This lot cannot be awarded now.")
