@@ -46,6 +46,7 @@ from suppliers.models import (
     SupplierOrganisation,
     SupplierSite,
     SupplierStatus,
+    before_is_verified,
 )
 
 if TYPE_CHECKING:
@@ -587,6 +588,7 @@ def changes_for_review(user: User) -> QuerySet[SupplierChange]:
         SupplierChange.objects.filter(
             status=ChangeStatus.PENDING, supplier__approvals__buyer_id=user.buyer_id
         )
+        .annotate(before_verified=before_is_verified())
         .select_related("supplier", "site", "requested_by")
         .order_by("requested_at", "pk")
     )
