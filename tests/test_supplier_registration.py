@@ -144,6 +144,7 @@ def test_a_tampered_link_is_not_valid(client, registered):
     ("changes", "message"),
     [
         ({"postcode": "BD99 ZZZ"}, "Enter a real UK postcode"),
+        ({"postcode": "ZZ99 9ZZ"}, "ZZ is not a UK postcode area"),
         (
             {"companies_house_number": "12AB"},
             "Enter a Companies House number in the correct format",
