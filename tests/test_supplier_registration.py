@@ -437,3 +437,27 @@ def test_a_supplier_counts_as_local_only_once_the_council_has_approved_it(
     for page in suspended:
         assert escape(f"{in_area}, but you do not count as local to it while suspended") in page
         assert f"You are local to {council.name}" not in page
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        ("Your address does not match Companies House. Please correct it.", "Please correct it."),
+        ("Insurance lapsed", "Insurance lapsed."),
+        ("Is this your company?", "Is this your company?"),
+    ],
+)
+def test_a_suspension_reason_reads_as_one_sentence(
+    client, local_supplier_user, officer, reason, shown
+):
+    supplier_set_status(
+        supplier=local_supplier_user.supplier,
+        buyer=officer.buyer,
+        status=SupplierStatus.SUSPENDED,
+        reason=reason,
+        by=officer,
+    )
+    client.force_login(local_supplier_user)
+    page = client.get(reverse("home")).content.decode()
+    assert f"{escape(shown)} It cannot invite you" in page
+    assert ".. It cannot" not in page and "?. It cannot" not in page
