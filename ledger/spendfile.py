@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import TextChoices
 
 from ledger.names import is_legal_form_only, is_redacted, normalise
+from portal.postcodes import InvalidPostcode, normalise_postcode
 from tenders.services import OpportunityRefused
 
 
@@ -600,15 +601,14 @@ def parse_date(text: str) -> datetime.date | None:
     return day if isinstance(day, datetime.date) else None
 
 
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
-
-
 @functools.lru_cache(maxsize=65536)
 def tidy_postcode(text: str) -> str:
-    """ "ls1 4ap" → "LS1 4AP"; "" when it is not a UK postcode."""
-    value = _SPACES.sub("", text or "").upper()
-    match = _POSTCODE.match(value)
-    return f"{match.group(1)} {match.group(2)}" if match else ""
+    """ "ls1 4ap" → "LS1 4AP"; "" when it is not a UK postcode (the portal's
+    one rule, ``portal.postcodes``)."""
+    try:
+        return normalise_postcode(text or "")
+    except InvalidPostcode:
+        return ""
 
 
 _CH_DIGITS = re.compile(r"^[0-9]{1,8}$")

@@ -31,7 +31,7 @@ class ApprovalInline(ReadOnlyInline):
     """Each council's own decision."""
 
     model = SupplierApproval
-    fields = ["buyer", "status", "reason", "changed_at", "changed_by"]
+    fields = ["buyer", "status", "reason", "changed_at", "changed_by", "first_approved_at"]
 
 
 @admin.register(SupplierOrganisation)

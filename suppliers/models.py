@@ -121,6 +121,10 @@ class SupplierApproval(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # When this council first approved the supplier, kept through a later
+    # suspension: a supplier suspended before any approval was never verified
+    # (its facts were never checked and relied on), one suspended after was.
+    first_approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["supplier_id", "buyer_id"]
@@ -133,6 +137,21 @@ class SupplierApproval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier_id} {self.status} for {self.buyer_id}"
+
+
+# The decisions that verified a supplier: an approval, now or before a
+# suspension. Once one exists, what verification relied on changes only by
+# review (ADR 12).
+VERIFYING = models.Q(status=SupplierStatus.APPROVED) | models.Q(first_approved_at__isnull=False)
+
+
+def before_is_verified() -> models.Exists:
+    """An expression for a ``SupplierChange`` queryset: what the change would
+    replace is verified (a council has verified the supplier), so pages call
+    it "Verified"; otherwise it is only what the supplier gave before."""
+    return models.Exists(
+        SupplierApproval.objects.filter(VERIFYING, supplier=models.OuterRef("supplier_id"))
+    )
 
 
 class ChangeKind(models.TextChoices):
@@ -187,7 +206,8 @@ class SupplierChange(models.Model):
         return f"{self.get_kind_display()} for {self.supplier_id} ({self.status})"
 
     def shown_rows(self) -> list[tuple[str, str, str]]:
-        """The change as a table: (what, verified, asked for) for each thing it changes."""
+        """The change as a table: (what, before — the verified value, once a
+        council has verified the supplier — asked for) for each thing it changes."""
         if self.kind in {ChangeKind.DETAILS, ChangeKind.CATEGORIES}:
             return [
                 (CHANGE_LABELS.get(key, key), _shown(self.before.get(key)), _shown(value))

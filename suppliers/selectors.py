@@ -46,6 +46,7 @@ from suppliers.models import (
     SupplierOrganisation,
     SupplierSite,
     SupplierStatus,
+    before_is_verified,
 )
 
 if TYPE_CHECKING:
@@ -178,9 +179,66 @@ def suppliers_for_buyer(buyer: BuyerOrganisation) -> QuerySet[SupplierOrganisati
 
 
 def buyers_local_to(supplier: SupplierOrganisation) -> QuerySet[BuyerOrganisation]:
-    """The buyer organisations whose locality includes one of the supplier's sites."""
+    """The buyer organisations whose locality includes one of the supplier's
+    sites: where it is based, whatever each council has decided on it (see
+    ``local_standing`` for what the supplier counts as)."""
     districts = SupplierSite.objects.filter(supplier=supplier).values("district")
     return BuyerOrganisation.objects.filter(locality_districts__district__in=districts).distinct()
+
+
+@dataclass(frozen=True)
+class LocalStanding:
+    """A council with one of the supplier's addresses in its area, and that
+    council's decision on the supplier. Only an approval makes the supplier
+    count as local to it: nothing a supplier declares counts until the
+    council has verified it (ADR 12)."""
+
+    buyer: BuyerOrganisation
+    status: str
+
+    @property
+    def counts(self) -> bool:
+        return self.status == SupplierStatus.APPROVED
+
+    @property
+    def sentence(self) -> str:
+        """What it means for the supplier, in its own words ("you")."""
+        name = self.buyer.name
+        if self.counts:
+            return f"You are local to {name}."
+        if self.status == SupplierStatus.SUSPENDED:
+            return (
+                f"You have an address in {name}'s area, but you do not count as local to it "
+                "while suspended."
+            )
+        return (
+            f"You have an address in {name}'s area: you will count as local to it once it "
+            "verifies you."
+        )
+
+
+def local_standing(supplier: SupplierOrganisation) -> list[LocalStanding]:
+    """The councils whose area holds one of the supplier's (verified)
+    addresses, by name, each with its own decision on the supplier: one query.
+    Every page that tells a supplier where it is local reads this."""
+    decided = SupplierApproval.objects.filter(supplier=supplier, buyer=OuterRef("pk"))
+    buyers = (
+        buyers_local_to(supplier)
+        .annotate(decided_status=Subquery(decided.values("status")[:1]))
+        .order_by("name")
+    )
+    return [LocalStanding(b, b.decided_status or SupplierStatus.PENDING) for b in buyers]
+
+
+def local_sentences(standings: list[LocalStanding]) -> list[str]:
+    """``local_standing`` as the sentences a supplier reads: the councils it
+    counts as local to together, then each one it will count for (or does
+    not while suspended)."""
+    counted = [s.buyer.name for s in standings if s.counts]
+    if not standings:
+        return ["No council on this portal counts you as local."]
+    said = [f"You are local to {', '.join(counted)}."] if counted else []
+    return said + [s.sentence for s in standings if not s.counts]
 
 
 # --- The officers' supplier directory and detail pages --------------------------
@@ -544,6 +602,7 @@ def changes_for_review(user: User) -> QuerySet[SupplierChange]:
         SupplierChange.objects.filter(
             status=ChangeStatus.PENDING, supplier__approvals__buyer_id=user.buyer_id
         )
+        .annotate(before_verified=before_is_verified())
         .select_related("supplier", "site", "requested_by")
         .order_by("requested_at", "pk")
     )
@@ -674,7 +733,7 @@ def supplier_home(user: User) -> dict[str, Any]:
     return {
         "supplier": supplier,
         "sites": list(supplier.sites.all()),
-        "local_to": list(buyers_local_to(supplier)),
+        "local_to": local_sentences(local_standing(supplier)),
         "councils": statuses_by_council(supplier),
         "colleagues": list(supplier.users.filter(is_active=True).order_by("full_name")),
     }

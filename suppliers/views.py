@@ -32,7 +32,12 @@ from suppliers.forms import (
     SiteForm,
 )
 from suppliers.models import SupplierOrganisation, SupplierSite
-from suppliers.selectors import buyers_local_to, profile_as_asked, statuses_by_council
+from suppliers.selectors import (
+    local_sentences,
+    local_standing,
+    profile_as_asked,
+    statuses_by_council,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -211,7 +216,7 @@ def organisation(request: SignedInRequest) -> HttpResponse:
             "supplier": supplier,
             "sites": list(supplier.sites.all()),
             "categories": list(supplier.categories.all()),
-            "local_to": list(buyers_local_to(supplier)),
+            "local_to": local_sentences(local_standing(supplier)),
             "councils": statuses_by_council(supplier),
             # Changes asked for that wait for an officer's review (ADR 12).
             "waiting": services.pending_changes(supplier),
@@ -256,15 +261,11 @@ def _locality_message(
     if outcome.pending:
         messages.info(request, SENT_FOR_REVIEW.format(what="addresses"))
         return
-    councils = [buyer.name for buyer in buyers_local_to(supplier)]
-    if councils:
-        # Local by any of its addresses: the message says so, not that this one made it local.
-        messages.success(
-            request,
-            "Address saved. With your addresses, you are local to " + ", ".join(councils) + ".",
-        )
-    else:
-        messages.success(request, "Address saved. No council on this portal counts you as local.")
+    # Where it stands by all its addresses, not only this one; local only
+    # where the council has approved it.
+    messages.success(
+        request, " ".join(["Address saved.", *local_sentences(local_standing(supplier))])
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -525,3 +525,17 @@ def test_now_is_used_for_the_overviews_status(client, auditor, officer):
         client.force_login(auditor)
         rows = dict(client.get(reverse("transparency:index")).context["rows"])
     assert rows[Opportunity.objects.get(pk=opportunity.pk)] == "Closed for bids"
+
+
+def test_reasons_recorded_as_sentences_read_as_sentences():
+    """Route reasons were joined "…2025).; The estimated…": sentences are joined
+    with a space, other lists (names, codes) still with "; "."""
+    names = histories._names_for([])
+    reasons = [
+        "The local threshold is £180,000 (policy version 2, in force from 1 April 2025).",
+        "The estimated value is £5,000.",
+    ]
+    assert histories.field_value("reasons", reasons, names, "route.checked") == " ".join(reasons)
+    assert histories.field_value("codes", ["90910000-9", "45310000-3"], names) == (
+        "90910000-9; 45310000-3"
+    )

@@ -92,12 +92,23 @@ def test_saving_the_same_list_changes_nothing(client, admin_user):
     assert not AuditEvent.objects.filter(action="buyer.locality_changed", actor=admin_user).exists()
 
 
+def test_spaces_inside_a_district_mean_nothing(client, admin_user, council):
+    """ "BD 1" is BD1, as people write it; it was refused as not a district."""
+    client.force_login(admin_user)
+    client.post(LOCALITY, {"districts": "BD 1 - BD 20, BD 97, BD98-BD 99"})
+    assert "Locality saved: BD1–BD20, BD97–BD99." in client.get(LOCALITY).content.decode()
+    assert districts_of(council) == sorted(parse_districts("BD1-BD20, BD97-BD99"))
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
         ("BD1-BD24, XYZ, LS1", "“XYZ” is not a postcode district or range"),
         ("BD9-BD1", "“BD9-BD1” runs backwards"),
         ("BD1 4PB", "“BD1 4PB” is not a postcode district or range"),
+        ("BD1-BD24, ZZ99", "“ZZ99” is not a postcode district: ZZ is not a UK postcode area."),
+        ("QQ1", "“QQ1” is not a postcode district: QQ is not a UK postcode area."),
+        ("QQ1-QQ5", "“QQ1-QQ5” is not a postcode district: QQ is not a UK postcode area."),
         ("", "Enter the postcode districts of your locality"),
         (" , ; ", "Enter the postcode districts of your locality"),
     ],

@@ -9,11 +9,12 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from portal.models import AuditEvent, BuyerOrganisation, User
 from suppliers.models import SupplierChange, SupplierOrganisation, SupplierStatus
 from suppliers.selectors import status_of
-from suppliers.services import supplier_change_decide
+from suppliers.services import supplier_change_decide, supplier_set_status
 
 pytestmark = pytest.mark.usefixtures("in_process_tasks")
 
@@ -143,6 +144,7 @@ def test_a_tampered_link_is_not_valid(client, registered):
     ("changes", "message"),
     [
         ({"postcode": "BD99 ZZZ"}, "Enter a real UK postcode"),
+        ({"postcode": "ZZ99 9ZZ"}, "ZZ is not a UK postcode area"),
         (
             {"companies_house_number": "12AB"},
             "Enter a Companies House number in the correct format",
@@ -393,3 +395,69 @@ def test_error_summary_links_land_on_a_real_field_for_radios(client, demo_data):
     targets = regex.findall(r'href="#([^"]+)"', anchors)
     assert targets == ["id_is_sme_1"]
     assert 'id="id_is_sme_1"' in page
+
+
+def test_a_supplier_counts_as_local_only_once_the_council_has_approved_it(
+    client, registered, officer
+):
+    """Where its addresses are is the supplier's claim: it is local to a
+    council only once that council has verified it (ADR 12); waiting, and
+    suspended, it is told its address is in the area and what that means."""
+    council = officer.buyer
+    person = registered.users.get()
+    person.is_active = True
+    person.save(update_fields=["is_active"])
+    client.force_login(person)
+    in_area = f"You have an address in {council.name}'s area"
+
+    def pages() -> list[str]:
+        added = client.post(
+            reverse("site_add"),
+            {"address_line_1": "2 Kirkgate", "town": "Bradford", "postcode": "BD1 1QE"},
+            follow=True,
+        ).content.decode()
+        home = client.get(reverse("home")).content.decode()
+        local_to = home.split('id="local-to">', 1)[1].split("</dd>", 1)[0]
+        return [local_to, client.get(reverse("organisation")).content.decode(), added]
+
+    waiting = pages()
+    assert "Address saved." in waiting[2]
+    for page in waiting:
+        assert escape(f"{in_area}: you will count as local to it once it verifies you.") in page
+        assert f"You are local to {council.name}" not in page
+
+    supplier_set_status(
+        supplier=registered,
+        buyer=council,
+        status=SupplierStatus.SUSPENDED,
+        reason="Your address does not match Companies House. Please correct it.",
+        by=officer,
+    )
+    suspended = pages()
+    for page in suspended:
+        assert escape(f"{in_area}, but you do not count as local to it while suspended") in page
+        assert f"You are local to {council.name}" not in page
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        ("Your address does not match Companies House. Please correct it.", "Please correct it."),
+        ("Insurance lapsed", "Insurance lapsed."),
+        ("Is this your company?", "Is this your company?"),
+    ],
+)
+def test_a_suspension_reason_reads_as_one_sentence(
+    client, local_supplier_user, officer, reason, shown
+):
+    supplier_set_status(
+        supplier=local_supplier_user.supplier,
+        buyer=officer.buyer,
+        status=SupplierStatus.SUSPENDED,
+        reason=reason,
+        by=officer,
+    )
+    client.force_login(local_supplier_user)
+    page = client.get(reverse("home")).content.decode()
+    assert f"{escape(shown)} It cannot invite you" in page
+    assert ".. It cannot" not in page and "?. It cannot" not in page

@@ -9,10 +9,12 @@ rows as they were.
 from __future__ import annotations
 
 import datetime
+import importlib
 from decimal import Decimal as D
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.forms.models import model_to_dict
@@ -20,7 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cpv.models import CpvCode
+from portal import audit
 from portal.models import AuditEvent, BuyerOrganisation, Notification
+from portal.services import user_create
 from suppliers.models import (
     ChangeStatus,
     SupplierApproval,
@@ -37,6 +41,7 @@ from suppliers.services import (
     site_remove,
     site_update,
     supplier_change_decide,
+    supplier_create,
     supplier_set_status,
     supplier_update,
 )
@@ -411,10 +416,12 @@ def test_the_migration_keeps_each_old_status_as_every_councils_decision(demo_dat
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(after)
-    approvals = SupplierApproval.objects.filter(supplier_id=made.pk)
+    # As the models were then (later migrations add columns).
+    Approval = executor.loader.project_state(after).apps.get_model("suppliers", "SupplierApproval")
+    approvals = Approval.objects.filter(supplier_id=made.pk)
     assert approvals.count() == BuyerOrganisation.objects.count()
     assert {(a.status, a.reason) for a in approvals} == {("suspended", "Fraud.")}
-    assert not SupplierApproval.objects.filter(supplier_id=waiting.pk).exists()
+    assert not Approval.objects.filter(supplier_id=waiting.pk).exists()
 
 
 # session, user, two-factor device, council (header), unread count; count, the page.
@@ -458,3 +465,126 @@ def test_the_edit_form_starts_from_what_waits_so_saving_again_keeps_it(
     assert waiting.after == {"legal_name": "Leeds Office Group Ltd"}
     leeds.refresh_from_db()
     assert leeds.phone == "0113 496 0001" and leeds.legal_name == "Leeds Office Supplies Ltd"
+
+
+# --- 3. Only an approval verifies --------------------------------------------------------
+
+
+def test_a_supplier_suspended_before_any_approval_changes_at_once(demo_data, officer):
+    """A suspension of a supplier no council approved checked nothing that
+    counts: its changes apply at once (nothing verified is changed), and the
+    approval that reinstates it checks them; once approved, then suspended,
+    its changes wait for review again."""
+    waiting = SupplierOrganisation.objects.get(legal_name="Allerton Electrical Contractors Ltd")
+    person = approved_supplier("Helper Ltd", "BD2 1AA").users.get()  # any user to act
+    supplier_set_status(
+        supplier=waiting,
+        buyer=demo_data,
+        status=SupplierStatus.SUSPENDED,
+        reason="Your address does not match Companies House. Please correct it.",
+        by=officer,
+    )
+    assert site_add(supplier=waiting, spec=BD1, by=person).applied
+    old = waiting.sites.exclude(postcode="BD1 1AA").get()
+    assert site_remove(site=old, by=person).applied
+    assert list(waiting.sites.values_list("postcode", flat=True)) == ["BD1 1AA"]
+    assert not supplier_update(supplier=waiting, by=person, legal_name="Allerton Ltd").pending
+    assert not SupplierChange.objects.filter(supplier=waiting).exists()
+
+    supplier_set_status(
+        supplier=waiting, buyer=demo_data, status=SupplierStatus.APPROVED, reason="Ok.", by=officer
+    )
+    supplier_set_status(
+        supplier=waiting, buyer=demo_data, status=SupplierStatus.SUSPENDED, reason="No.", by=officer
+    )
+    outcome = site_add(
+        supplier=waiting, spec=SiteSpec("2 Ivegate", "Bradford", "BD1 1AB"), by=person
+    )
+    assert not outcome.applied and outcome.pending
+
+
+def test_facts_no_council_verified_are_never_called_verified(
+    client, demo_data, officer, leeds, distant_supplier_user
+):
+    """A change waiting from a supplier suspended before any approval (asked
+    for before such changes applied at once) shows what it replaces as what
+    it was, not as verified; a verified supplier's change says "Verified"."""
+    waiting = SupplierOrganisation.objects.get(legal_name="Allerton Electrical Contractors Ltd")
+    supplier_set_status(
+        supplier=waiting, buyer=demo_data, status=SupplierStatus.SUSPENDED, reason="No.", by=officer
+    )
+    site = waiting.sites.first()
+    SupplierChange.objects.create(
+        supplier=waiting,
+        kind="site_remove",
+        site=site,
+        before={
+            "address_line_1": site.address_line_1,
+            "town": site.town,
+            "postcode": site.postcode,
+        },
+        after={},
+        requested_by=distant_supplier_user,
+    )
+    site_add(supplier=leeds, spec=BD1, by=distant_supplier_user)
+    client.force_login(officer)
+    queue = client.get(reverse("supplier_changes")).content.decode()
+    never, verified = (
+        queue.split(f'id="change-{c.pk}"', 1)[1].split("</table>", 1)[0]
+        for c in SupplierChange.objects.filter(supplier__in=[waiting, leeds]).order_by("pk")
+    )
+    assert "Before the change" in never and ">Verified<" not in never
+    assert ">Verified<" in verified and "Before the change" not in verified
+    assert "Suppliers your council has verified" not in queue
+
+    for supplier, verified_words in [(waiting, False), (leeds, True)]:
+        user = distant_supplier_user
+        if supplier == waiting:
+            user = user_create(
+                email="bids@allerton.example",
+                full_name="Allerton bids",
+                role="supplier",
+                supplier=waiting,
+                supplier_role="admin",
+                password="a long test passphrase",
+                email_verified=True,
+                by=None,
+            )
+        client.force_login(user)
+        page = client.get(reverse("organisation")).content.decode()
+        assert "Waiting for review" in page
+        assert ("as they were verified" in page) is verified_words
+        assert (">Verified<" in page) is verified_words
+
+
+def test_the_migration_keeps_first_approvals_and_knows_a_suspension_while_waiting(
+    demo_data, officer
+):
+    migration = importlib.import_module(
+        "suppliers.migrations.0009_first_approval_kept_through_suspension"
+    )
+    was_approved = approved_supplier("Migrated Ltd", "BD2 1AA").approvals.get(buyer=demo_data)
+    was_approved.status, was_approved.first_approved_at = SupplierStatus.SUSPENDED, None
+    was_approved.save()
+    # Suspensions whose time the migration cannot see in the trail of its own.
+    never, unknown = (
+        SupplierApproval.objects.create(
+            supplier=supplier_create(legal_name=name, sites=[BD1], by=None),
+            buyer=demo_data,
+            status=SupplierStatus.SUSPENDED,
+        )
+        for name in ["Never Approved Ltd", "Old Portal Ltd"]
+    )
+    audit.record(
+        actor=officer,
+        action="supplier.status_changed",
+        obj=never.supplier,
+        changes={"status": ["pending", "suspended"]},
+        context={"council": demo_data.pk},
+    )
+    migration.first_approvals(django_apps, None)
+    for approval in (was_approved, never, unknown):
+        approval.refresh_from_db()
+    assert was_approved.first_approved_at is not None  # its audit trail shows the approval
+    assert never.first_approved_at is None  # suspended while waiting
+    assert unknown.first_approved_at == unknown.changed_at  # no trail: as before, verified

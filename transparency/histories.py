@@ -27,6 +27,7 @@ from portal.audit_labels import (
     field_label,
 )
 from portal.models import AuditEvent, BuyerOrganisation, Department, Role, User
+from portal.sentences import join_parts
 from suppliers.models import ChangeKind, SupplierOrganisation, SupplierRole, SupplierStatus
 from tenders.models import (
     AmendmentKind,
@@ -257,7 +258,8 @@ def field_value(key: str, value: Any, names: _Names, action: str = "") -> str:
     if choices and isinstance(value, str) and value in choices:
         return str(choices[value])
     if isinstance(value, list | tuple):
-        return "; ".join(field_value(key, v, names, action) for v in value)
+        # Reasons are sentences, joined with a space; names and codes with "; ".
+        return join_parts(field_value(key, v, names, action) for v in value)
     if isinstance(value, dict):
         return "; ".join(
             f"{field_label(k)}: {field_value(k, v, names, action)}" for k, v in value.items()

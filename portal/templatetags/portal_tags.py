@@ -11,6 +11,8 @@ from django.forms import BoundField
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.sentences import as_sentence
+
 register = template.Library()
 
 # Where a link in escaped text ends: before a space, or an escaped quote or angle bracket.
@@ -50,6 +52,12 @@ def fields_in_page_order(form: forms.BaseForm) -> list[BoundField]:
     names = [pointer.name for pointer in layout.get_field_names()] if layout else []
     ordered = [visible[name] for name in dict.fromkeys(names) if name in visible]
     return ordered + [field for name, field in visible.items() if name not in names]
+
+
+@register.filter
+def sentence(text: str) -> str:
+    """A reason as a sentence: a full stop added only where it has none."""
+    return as_sentence(text)
 
 
 @register.filter

@@ -17,6 +17,7 @@ from portal.notifications import notify
 from portal.permissions import may_verify_suppliers, officer_of_council
 from suppliers.models import (
     STATUS_TRANSITIONS,
+    VERIFYING,
     ChangeKind,
     ChangeStatus,
     SupplierApproval,
@@ -24,6 +25,7 @@ from suppliers.models import (
     SupplierOrganisation,
     SupplierSite,
     SupplierStatus,
+    before_is_verified,
 )
 
 
@@ -136,6 +138,8 @@ def supplier_set_status(
         now,
         by,
     )
+    if status == SupplierStatus.APPROVED and approval.first_approved_at is None:
+        approval.first_approved_at = now  # its facts are verified from now on
     approval.save()
     audit.record(
         actor=by,
@@ -251,11 +255,12 @@ SITE_FIELDS = ["address_line_1", "address_line_2", "town", "postcode"]
 
 
 def is_verified(supplier: SupplierOrganisation) -> bool:
-    """Has any council decided on the supplier? From then on its verified
-    facts change only through an officer's review."""
-    return SupplierApproval.objects.filter(
-        supplier=supplier, status__in=[SupplierStatus.APPROVED, SupplierStatus.SUSPENDED]
-    ).exists()
+    """Has any council approved the supplier (now, or before suspending it)?
+    From then on its verified facts change only through an officer's review.
+    A supplier suspended before any approval has nothing verified to protect:
+    its changes apply at once, and the approval that reinstates it checks
+    them all (ADR 12)."""
+    return SupplierApproval.objects.filter(VERIFYING, supplier=supplier).exists()
 
 
 @dataclass(frozen=True)
@@ -613,6 +618,7 @@ def pending_changes(supplier: SupplierOrganisation) -> list[SupplierChange]:
     """What the supplier asked for that waits for review, oldest first."""
     return list(
         SupplierChange.objects.filter(supplier=supplier, status=ChangeStatus.PENDING)
+        .annotate(before_verified=before_is_verified())
         .select_related("site", "requested_by")
         .order_by("requested_at", "pk")
     )
