@@ -17,6 +17,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Exists,
@@ -173,7 +174,9 @@ class ShareRow:
     label: str
     total: Decimal = ZERO
     amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(LOCALITIES, ZERO))
-    matched: Decimal = ZERO
+    # Spend with suppliers this council has verified: the base of the SME and
+    # VCSE shares (what a supplier says of itself counts once verified).
+    verified: Decimal = ZERO
     sme: Decimal = ZERO
     vcse: Decimal = ZERO
     # Beside it: the portal's awards, the policy (for a year).
@@ -202,12 +205,12 @@ class ShareRow:
 
     @property
     def sme_share(self) -> Decimal | None:
-        """Of matched spend."""
-        return share(self.sme, self.matched)
+        """Of the spend with verified suppliers."""
+        return share(self.sme, self.verified)
 
     @property
     def vcse_share(self) -> Decimal | None:
-        return share(self.vcse, self.matched)
+        return share(self.vcse, self.verified)
 
     @property
     def met_target(self) -> bool | None:
@@ -309,7 +312,7 @@ Sums = list[tuple[Any, str, bool, bool, bool, Decimal]]
 
 
 def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
-    """(group, locality, SME, VCSE, matched, net spend) of the council's
+    """(group, locality, SME, VCSE, verified, net spend) of the council's
     payments in ``year`` (or all), grouped by ``group_by``: from the running
     totals as cached (PostgreSQL, one query while nothing changed), else
     from the payments (one query)."""
@@ -332,28 +335,44 @@ def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> 
             locality,
             sme,
             vcse,
-            matched,
+            verified,
             Decimal(amount),
         )
-        for key, locality, sme, vcse, matched, amount in found
+        for key, locality, sme, vcse, verified, amount in found
     ]
 
 
+def _flag(condition: Q) -> Case:
+    """``condition`` as True or False (never NULL: a payee with no supplier is False)."""
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
 def share_sums_from_payments(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
-    """``share_sums`` grouping every payment (SQLite; and what the totals must equal)."""
+    """``share_sums`` grouping every payment (SQLite; and what the totals must equal).
+
+    SME and VCSE are what a supplier says of itself, so they count only for a
+    supplier this council has verified (approved, not suspended): a payee
+    matched to any other supplier is in neither the SME and VCSE shares nor
+    their base (``verified``), as locality places it by the file's postcode
+    (ADR 15)."""
     expression = _group_expression(group_by)
+    verified = Q(
+        payee__supplier__in=SupplierOrganisation.objects.filter(approved_by(buyer)).values("pk")
+    )
     return list(
         payments_of(buyer, year)
         .annotate(
             group=expression,
             locality=payee_locality(buyer),
-            sme=Coalesce(F("payee__supplier__is_sme"), Value(False)),
-            vcse=Coalesce(F("payee__supplier__is_vcse"), Value(False)),
-            matched=Q(payee__supplier__isnull=False),
+            sme=_flag(verified & Q(payee__supplier__is_sme=True)),
+            vcse=_flag(verified & Q(payee__supplier__is_vcse=True)),
+            verified=_flag(verified),
         )
-        .values("group", "locality", "sme", "vcse", "matched")
+        .values("group", "locality", "sme", "vcse", "verified")
         .annotate(amount=Sum("amount"))
-        .values_list("group", "locality", "sme", "vcse", "matched", "amount")
+        .values_list("group", "locality", "sme", "vcse", "verified", "amount")
         .order_by()
     )
 
@@ -362,21 +381,22 @@ def real_local_share(
     buyer: BuyerOrganisation, *, year: int | None = None, group_by: str = "year"
 ) -> RealLocalShare:
     """Net spend (credit notes subtract) in all, local, not local, unknown and
-    redacted, with the SME and VCSE shares of matched spend, grouped by
+    redacted, with the SME and VCSE shares of the spend with suppliers the
+    council has verified, grouped by
     financial year, month, department or category; each year beside the
     portal-awards figure and the policy's target and goal. Four queries."""
     sums = share_sums(buyer, year=year, group_by=group_by)
     rows: dict[Any, ShareRow] = {}
     whole = ShareRow(key=None, label="All")
-    for key, locality, sme, vcse, matched, amount in sums:
+    for key, locality, sme, vcse, verified, amount in sums:
         row = rows.get(key)
         if row is None:
             row = rows[key] = ShareRow(key=key, label=_label(group_by, key))
         for target in (row, whole):
             target.total += amount
             target.amounts[locality] += amount
-            if matched:
-                target.matched += amount
+            if verified:
+                target.verified += amount
                 target.sme += amount if sme else ZERO
                 target.vcse += amount if vcse else ZERO
     years = financial_years(buyer)
@@ -789,17 +809,21 @@ def network(year: int | None = None) -> list[NetworkRow]:
         postcode_local=postcode_local,
     )
     local = Q(locality="local")
-    matched = Q(payee__supplier__isnull=False)
+    # SME and VCSE as the council's own dashboard counts them: of the spend
+    # with suppliers that council has verified (``share_sums_from_payments``).
+    known = Q(verified=True)
     sums = (
         Payment.objects.filter(buyer_id__in=shared, transaction_date__range=(first, last))
-        .annotate(postcode_district=postcode_district(postcode), locality=locality)
+        .annotate(
+            postcode_district=postcode_district(postcode), locality=locality, verified=verified
+        )
         .values("buyer_id", "buyer__name")
         .annotate(
             total=Sum("amount"),
             local=Coalesce(Sum("amount", filter=local), ZERO),
-            matched=Coalesce(Sum("amount", filter=matched), ZERO),
-            sme=Coalesce(Sum("amount", filter=matched & Q(payee__supplier__is_sme=True)), ZERO),
-            vcse=Coalesce(Sum("amount", filter=matched & Q(payee__supplier__is_vcse=True)), ZERO),
+            verified_total=Coalesce(Sum("amount", filter=known), ZERO),
+            sme=Coalesce(Sum("amount", filter=known & Q(payee__supplier__is_sme=True)), ZERO),
+            vcse=Coalesce(Sum("amount", filter=known & Q(payee__supplier__is_vcse=True)), ZERO),
         )
         .order_by("buyer__name")
     )
@@ -808,8 +832,8 @@ def network(year: int | None = None) -> list[NetworkRow]:
             buyer_id=row["buyer_id"],
             name=row["buyer__name"],
             local_share=share(row["local"], row["total"]),
-            sme_share=share(row["sme"], row["matched"]),
-            vcse_share=share(row["vcse"], row["matched"]),
+            sme_share=share(row["sme"], row["verified_total"]),
+            vcse_share=share(row["vcse"], row["verified_total"]),
             total=row["total"],
         )
         for row in sums

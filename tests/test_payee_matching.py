@@ -217,6 +217,34 @@ def test_candidates_are_ranked_by_score_approved_first(quillbrook, django_assert
     assert [c.supplier_id for c in candidates(payee, limit=2)] == ids[:2]
 
 
+def test_each_candidate_shows_its_status_with_the_council(client, quillbrook, officer):
+    """Before Confirm the officer sees whether the council has approved each
+    supplier, is still to verify it, or has suspended it (what a supplier
+    says of itself counts in the figures only once the council approves it)."""
+    SupplierApproval.objects.create(
+        supplier=quillbrook["shorter"], buyer=officer.buyer, status=SupplierStatus.SUSPENDED
+    )
+    found = {c.supplier_id: c for c in candidates(quillbrook["payee"])}
+    assert found[quillbrook["approved"].pk].status_label == "Approved"
+    assert found[quillbrook["plain"].pk].status_label == "Waiting for verification"
+    assert found[quillbrook["shorter"].pk].status_label == "Suspended"
+    assert not found[quillbrook["shorter"].pk].approved
+    client.force_login(officer)
+    shown = client.get(reverse("ledger:payee", args=[quillbrook["payee"].pk])).text
+    rows = shown.split('<tbody class="govuk-table__body">')[1].split("</tbody>")[0]
+    by_row = {}
+    for row in rows.split('<tr class="govuk-table__row">')[1:]:
+        for key in ("approved", "plain", "shorter", "trading"):
+            if f'value="{quillbrook[key].pk}"' in row:
+                by_row[key] = row
+    assert "Approved</strong>" in by_row["approved"]
+    assert "Waiting for verification</strong>" in by_row["plain"]
+    assert "Waiting for verification</strong>" in by_row["trading"]
+    assert "Suspended</strong>" in by_row["shorter"]
+    # The status comes before the buttons.
+    assert by_row["shorter"].index("Suspended") < by_row["shorter"].index("Confirm")
+
+
 def test_a_rejected_candidate_is_never_proposed_again(quillbrook, officer):
     buyer, payee, approved = quillbrook["buyer"], quillbrook["payee"], quillbrook["approved"]
     payee_reject(payee=payee, supplier=approved, by=officer)
