@@ -477,6 +477,31 @@ def test_an_officer_confirms_rejects_unmatches_and_invites_on_the_page(
     assert "QUILLBROOK DRAINAGE SERVICES LTD" in listed and "£1,250.00" in listed
 
 
+def test_the_unmatch_warning_says_how_the_payments_will_be_placed(client, quillbrook, officer):
+    """Once unmatched, a payee's payments are placed by the postcode in the
+    file (ADR 15): the page says local or not local by that postcode, and
+    unknown only where the files give none."""
+    buyer = officer.buyer
+    spend = make_import(buyer, officer)
+    places = {
+        "local": pay(buyer, spend, "Quillbrook Wibsey", "10", DAY, postcode="BD6 1JY"),
+        "not local": pay(buyer, spend, "Quillbrook Leeds", "20", DAY, postcode="LS1 4AP"),
+        "unknown": pay(buyer, spend, "Quillbrook Nowhere", "30", DAY),
+    }
+    client.force_login(officer)
+    said = {}
+    for place, payment in places.items():
+        payee_confirm(payee=payment.payee, supplier=quillbrook["approved"], by=officer)
+        page = client.get(reverse("ledger:payee", args=[payment.payee_id])).text
+        said[place] = page.split('id="unmatch-effect">')[1].split("</p>")[0]
+    assert "BD6 1JY is in Demo" in said["local"] and "<strong>local</strong>" in said["local"]
+    assert "LS1 4AP is outside" in said["not local"]
+    assert "<strong>not local</strong>" in said["not local"]
+    assert "<strong>unknown</strong>" in said["unknown"]
+    assert all("unknown" not in said[p] for p in ("local", "not local"))
+    assert all("will not be proposed for it again" in text for text in said.values())
+
+
 # --- Fixed query counts ------------------------------------------------------------------
 
 
