@@ -788,6 +788,16 @@ def shape_refusal(line: int, values: list[str], headers: int) -> str:
     return ""
 
 
+def row_text(values: list[str]) -> str:
+    """A row's values as a CSV line, as a refused row is kept and shown
+    (``RefusedRow.raw``): a value with a comma, a quote or a line break in
+    quotes, so that "3,000.00" reads as one value, as it did in the file.
+    Both paths keep their refused rows through it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    return out.getvalue()
+
+
 class Reader:
     """Rows of a table through a mapping: ``(line, ParsedRow | reason, raw)``."""
 

@@ -1216,6 +1216,8 @@ PARITY = [
     "10/04/2024,Late Ltd,L1,£5.00,,Parks,,,,,,",
     "11/04/2024,LATE LIMITED,L2,£6.00,,Parks,,,,,7654321,hx1 1aa",
     "12/04/2024,Late Ltd,Straße-1,£7.00,,Parks,,,,,,",
+    # Refused (no such day), and kept as the file wrote it: the amount in quotes.
+    '31/02/2024,Wibsey Building Services Ltd,W1,"3,000.00",0.00,Roof repair,,,,,,BD6 1JY',
 ]
 
 
@@ -1285,12 +1287,16 @@ def test_the_bulk_path_and_the_row_by_row_rules_hold_the_same_ledger(
     assert results[True] == results[False]
     (payments, payees), refused, counts = results[True]
     # Three Acmes are one payee; the identical Bolt payments on 5 April both count.
-    assert counts[:4] == (23, 17, 0, 6)
+    assert counts[:4] == (24, 17, 0, 7)
     assert len(payments) == 17
     assert ("ACME CLEANING", "Acme Cleaning Ltd", "01234567", "LS1 4AP") in payees
     assert ("LATE", "Late Ltd", "07654321", "HX1 1AA") in payees
     # Line 7's date has a two-digit year (3/4/24): read as 2024 either way.
-    assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19]
+    assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19, 27]
+    # A refused row is kept with its quotes: "3,000.00" is one value.
+    assert refused[-1][2] == (
+        '31/02/2024,Wibsey Building Services Ltd,W1,"3,000.00",0.00,Roof repair,,,,,,BD6 1JY'
+    )
 
 
 # The rows the reviewer found misread, each on one line with a value for each
