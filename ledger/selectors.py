@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -47,6 +48,7 @@ from django.utils import timezone
 
 from cpv import selectors as cpv_selectors
 from cpv.models import CpvCode
+from cpv.rules import stem
 from ledger import rollup
 from ledger.models import CategoryMapping, NetworkShare, Payment
 from portal.models import BuyerOrganisation, LocalityDistrict
@@ -665,6 +667,9 @@ class MappingRow:
     total: Decimal
     mapping: CategoryMapping | None
     suggestion: str  # a CPV group suggested from the words, or ""
+    suggestion_name: str = ""  # its name ("Motor vehicles" for 341)
+    group_name: str = ""  # the name of the mapping's group, or ""
+    not_procurement: bool = False  # its words say it is not procurement
 
     @property
     def confirmed(self) -> bool:
@@ -701,15 +706,21 @@ def category_page(
 ) -> Page[Any]:
     """A page of the council's categories (its procurement categories, else
     CIPFA codes), the largest spend first, each with its mapping and, where
-    none is confirmed, a CPV group suggested from its words. Two queries, and
-    the suggestions' searches for the page's categories not yet confirmed
-    (at most ``per_page``)."""
+    none is confirmed, a CPV group suggested from its words; each group with
+    its name (the description of its first code). Two queries (the mappings
+    with their groups' names), and the suggestions' searches for the page's
+    categories not yet confirmed (at most ``per_page``) with one query for
+    the suggested groups' names."""
     totals = category_totals(buyer)
     paginator: Paginator[Any] = Paginator(totals, per_page)
     page = paginator.get_page(number)
     shown = [cat for cat, _ in page.object_list]
+    first_code = CpvCode.objects.filter(digits__startswith=OuterRef("cpv_group")).order_by("digits")
     mappings = {
-        m.category: m for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown)
+        m.category: m
+        for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown).annotate(
+            group_name=Subquery(first_code.values("description")[:1])
+        )
     }
     searched = [
         cat
@@ -718,44 +729,92 @@ def category_page(
         or (mapping.confirmed_at is None and not mapping.cpv_group)
     ]
 
-    def search() -> dict[str, str]:
-        return {cat: suggest_cpv_group(cat, buyer_id=buyer.pk) for cat in searched}
+    def search() -> dict[str, list[str]]:
+        groups = {cat: suggest_cpv_group(cat, buyer_id=buyer.pk) for cat in searched}
+        codes = _group_codes({g for g in groups.values() if g})
+        return {
+            cat: [group, codes[group].description if group in codes else ""]
+            for cat, group in groups.items()
+        }
 
     # The searches cost more than the rest of the page: on PostgreSQL kept
     # with the figures until the categories, mappings or CPV words change.
     suggested = (
-        rollup.cached(buyer.pk, f"suggestions:{page.number}:{per_page}", search)
+        rollup.cached(buyer.pk, f"cpv-suggestions:{page.number}:{per_page}", search)
         if _fast() and searched
         else search()
     )
     rows = []
     for cat, total in page.object_list:
         mapping = mappings.get(cat)
-        suggestion = ""
+        group_name = getattr(mapping, "group_name", None) or ""
+        row = MappingRow(cat, total, mapping, "", not_procurement=is_not_procurement(cat))
+        if mapping is not None and mapping.cpv_group:
+            row.group_name = group_name
         if mapping is None or mapping.confirmed_at is None:
-            suggestion = mapping.cpv_group if mapping and mapping.cpv_group else ""
-            suggestion = suggestion or suggested.get(cat) or ""
-        rows.append(MappingRow(cat, total, mapping, suggestion))
+            if mapping and mapping.cpv_group:
+                row.suggestion, row.suggestion_name = mapping.cpv_group, group_name
+            else:
+                row.suggestion, row.suggestion_name = suggested.get(cat) or ["", ""]
+        rows.append(row)
     page.object_list = rows
     return page
 
 
+# Words that say a category's spending is not procurement: money paid on or
+# back rather than work bought. No CPV group is suggested for such a category
+# (an officer may still map it). Compared as ``cpv.rules.stem`` makes them
+# (plurals singular: "Grants", "Levies", "Salaries"), whole words in order.
+NOT_PROCUREMENT_WORDS = (
+    "grant",
+    "direct payment",
+    "benefit",
+    "pension",
+    "tax",
+    "levy",
+    "transfer",
+    "refund",
+    "salary",
+)
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def is_not_procurement(category_text: str) -> bool:
+    """Do the words of a category say its spending is not procurement
+    ("Grants to Voluntary Organisations", "Direct Payments", "Council Tax
+    Refunds")? ``NOT_PROCUREMENT_WORDS``; "Taxi services" is procurement."""
+    words = f" {' '.join(stem(w) for w in _WORDS.findall(category_text or ''))} "
+    return any(f" {phrase} " in words for phrase in NOT_PROCUREMENT_WORDS)
+
+
 def suggest_cpv_group(category_text: str, *, buyer_id: int | None = None) -> str:
     """The CPV group (3 digits) the words of a category best suggest, or "":
-    the whole text searched first (synonyms, then descriptions, as the CPV
-    search box does, ADR 13), then each word alone, longest first."""
+    nothing for a category whose words say it is not procurement
+    (``is_not_procurement``); else the whole text searched first (synonyms,
+    then descriptions, as the CPV search box does, ADR 13), then each word
+    alone, longest first. A word alone is weak evidence: its group is
+    suggested only if no other word of the category points at another group
+    ("Energy and Utilities": "Utilities" finds "Utility vehicles", 341, and
+    "Energy" finds "Energy meters", 385, so neither is suggested)."""
     text = " ".join((category_text or "").replace("&", " ").replace("/", " ").split())
-    if not text:
+    if not text or is_not_procurement(text):
         return ""
-    tries = [text]
+    found = cpv_selectors.search(text, limit=1, buyer_id=buyer_id)
+    if found:
+        return found[0].digits[:3]
     words = sorted({w for w in text.split() if len(w) > 3 and w.isalpha()}, key=len, reverse=True)
-    if len(words) > 1 or (words and words[0] != text):
-        tries += words
-    for query in tries:
-        found = cpv_selectors.search(query, limit=1, buyer_id=buyer_id)
-        if found:
-            return found[0].digits[:3]
-    return ""
+    if words == [text]:
+        return ""  # one word: searched already
+    suggested = ""
+    for word in words:
+        found = cpv_selectors.search(word, limit=1, buyer_id=buyer_id)
+        if not found:
+            continue
+        group = found[0].digits[:3]
+        if suggested and group != suggested:
+            return ""  # the words disagree: no suggestion rather than a guess
+        suggested = group
+    return suggested
 
 
 # --- The network ---------------------------------------------------------------------

@@ -521,6 +521,96 @@ def test_the_categories_are_paged_largest_first(world):
     assert text.count('value="12"') == 1
 
 
+def test_suggestions_name_their_group_and_skip_what_is_not_procurement(world):
+    """A suggested or confirmed CPV group shows with its name ("341 Motor
+    vehicles"); a category whose words say it is not procurement gets no
+    suggestion; and a category whose words each point at another group
+    ("Energy and Utilities": "Utility vehicles", 341, and "Energy meters",
+    385) gets none rather than the longest word's guess."""
+    from cpv.services import cpv_load
+
+    w = world
+    # Codes the words find (with their groups, "Motor vehicles" and others).
+    cpv_load(only=["34144700", "38551000", "66115000", "22130000", "75310000"])
+    day = D(2025, 5, 5)
+    categories = [
+        "Energy and Utilities",
+        "Utilities",
+        "Direct Payments",
+        "Grants to Voluntary Organisations",
+        "Housing Benefits",
+        "Cleaning services",
+        "Software",
+    ]
+    anyone = h.payee(w.buyer, "Anyone")
+    for n, category in enumerate(categories):
+        h.pay(w.source, anyone, f"{100 - n}.00", day, category=category)
+    category_map(buyer=w.buyer, category="Software", cpv_group="722", by=w.officer)
+    rows = {row.category: row for row in selectors.category_page(w.buyer).object_list}
+    shown = {cat: (row.suggestion, row.suggestion_name) for cat, row in rows.items()}
+    assert shown == {
+        "Energy and Utilities": ("", ""),
+        "Utilities": ("341", "Motor vehicles"),
+        "Direct Payments": ("", ""),
+        "Grants to Voluntary Organisations": ("", ""),
+        "Housing Benefits": ("", ""),
+        "Cleaning services": ("909", "Cleaning and sanitation services"),
+        "Software": ("", ""),  # confirmed
+    }
+    assert rows["Software"].group_name == "Software programming and consultancy services"
+    assert [cat for cat, row in rows.items() if row.not_procurement] == [
+        "Direct Payments",
+        "Grants to Voluntary Organisations",
+        "Housing Benefits",
+    ]
+    page = _client(w.officer).get(reverse("ledger:leakage")).content.decode()
+    assert "Suggested</strong> 341 Motor vehicles" in page
+    assert "Confirmed</strong> 722 Software programming and consultancy services" in page
+    assert page.count("its words say it is not procurement") == 3
+
+
+@pytest.mark.parametrize(
+    ("category", "procurement"),
+    [
+        ("Grants to Voluntary Organisations", False),
+        ("Direct Payments", False),
+        ("Housing Benefit", False),
+        ("Pensions", False),
+        ("Council Tax Refunds", False),
+        ("Levies", False),
+        ("Transfer payments", False),
+        ("Salaries and wages", False),
+        ("Taxi services", True),
+        ("Payments to contractors", True),
+        ("Energy and Utilities", True),
+    ],
+)
+def test_the_words_that_say_a_category_is_not_procurement(category, procurement):
+    assert selectors.is_not_procurement(category) is not procurement
+
+
+def test_the_groups_names_cost_no_query_per_row(world, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = world
+    day = D(2025, 5, 5)
+    anyone = h.payee(w.buyer, "Anyone")
+    for n in range(5):
+        h.pay(w.source, anyone, "10.00", day, category=f"Software {n}")
+        category_map(buyer=w.buyer, category=f"Software {n}", cpv_group="722", by=w.officer)
+    selectors.category_page(w.buyer)  # cached on PostgreSQL
+    with CaptureQueriesContext(connection) as five:
+        rows = selectors.category_page(w.buyer).object_list
+    assert {row.group_name for row in rows} == {"Software programming and consultancy services"}
+    h.pay(w.source, anyone, "10.00", day, category="Software 5")
+    category_map(buyer=w.buyer, category="Software 5", cpv_group="853", by=w.officer)
+    selectors.category_page(w.buyer)
+    with django_assert_num_queries(len(five.captured_queries)):
+        rows = selectors.category_page(w.buyer).object_list
+    assert len(rows) == 6 and rows[-1].group_name.startswith("Social work")
+
+
 # --- The network ----------------------------------------------------------------
 
 
