@@ -1,7 +1,7 @@
 """The real local share's chart, drawn on the server as SVG with the
 transparency dashboard's marks (``transparency.chart.Chart``): for each
 financial year the share of all spend with local payees, and the SME and
-VCSE shares of matched spend, with the year's target and the goal."""
+VCSE shares of the spend with verified suppliers, with the year's target and the goal."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from transparency.chart import Chart, ChartYear, draw, percent
 KINDS = ("local", "sme", "vcse")
 LABELS = {
     "local": "Local, of all spend",
-    "sme": "SMEs, of matched spend",
-    "vcse": "VCSEs, of matched spend",
+    "sme": "SMEs, of spend with verified suppliers",
+    "vcse": "VCSEs, of spend with verified suppliers",
 }
 NONE = "no spend"
 

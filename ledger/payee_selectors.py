@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, DecimalField, Max, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from ledger.models import AMOUNT, Payee, Payment
 from ledger.names import normalise
-from portal.models import BuyerOrganisation, User
+from ledger.selectors import postcode_district
+from portal.models import BuyerOrganisation, LocalityDistrict, User
 from portal.permissions import council_of
 
 if TYPE_CHECKING:
@@ -23,8 +35,13 @@ class SpendFields(TypedDict):
     last_paid: object  # date | None
 
 
+class PageFields(SpendFields):
+    postcode_local: bool  # the payee's postcode is in its council's area
+
+
 if TYPE_CHECKING:
     PayeeWithSpend = WithAnnotations[Payee, SpendFields]
+    PayeeForPage = WithAnnotations[Payee, PageFields]
 
 
 def _with_spend(payees: QuerySet[Payee]) -> QuerySet[Payee]:
@@ -64,12 +81,20 @@ def matched_by_spend(buyer: BuyerOrganisation, query: str = "") -> QuerySet[Paye
     return _with_spend(_search(payees, query)).order_by("-spend", "normalised", "pk")
 
 
-def payee_for_staff(user: User, pk: int) -> PayeeWithSpend:
-    """The payee ``pk`` of ``user``'s council with its spend; 404 for anyone
-    else's (other councils, suppliers)."""
+def payee_for_staff(user: User, pk: int) -> PayeeForPage:
+    """The payee ``pk`` of ``user``'s council with its spend and whether the
+    postcode the files gave it is in the council's area (``postcode_local``:
+    how its payments are placed when it is not matched to a verified
+    supplier, ADR 15); 404 for anyone else's (other councils, suppliers).
+    One query."""
     buyer = council_of(user)
+    in_area = LocalityDistrict.objects.filter(
+        buyer=OuterRef("buyer"), district=OuterRef("postcode_district")
+    )
     found = (
         _with_spend(Payee.objects.filter(buyer=buyer, pk=pk))
+        .annotate(postcode_district=postcode_district(F("postcode")))
+        .annotate(postcode_local=Exists(in_area))
         .select_related("supplier", "matched_by", "buyer")
         .first()
     )

@@ -7,8 +7,9 @@ month, department, category and the payment's own postcode district, kept
 by triggers in the transaction that writes the payments. What makes a
 payment local (its payee's supplier, that supplier's approval by the council
 and sites, the council's districts, the payee's postcode), its SME and VCSE
-flags and a category's CPV group are read here, at the moment of the
-request, from their tables: nothing about them is stored with the totals.
+flags (counted only for a supplier the council has verified) and a
+category's CPV group are read here, at the moment of the request, from their
+tables: nothing about them is stored with the totals.
 
 Each result is stored in ``ledger_figurescache`` with the version of
 ``ledger_figuresversion`` read *before* it was worked out; triggers on every
@@ -84,8 +85,13 @@ local_suppliers AS (
     AND supplier_id IN (SELECT supplier_id FROM verified)
 ),
 payees AS MATERIALIZED (
-    SELECT p.id, p.supplier_id IS NOT NULL AS matched,
-        coalesce(s.is_sme, false) AS sme, coalesce(s.is_vcse, false) AS vcse,
+    SELECT p.id,
+        -- SME and VCSE count only for a supplier the council has verified
+        -- (what a supplier says of itself does not), and are of its spend.
+        coalesce(p.supplier_id IN (SELECT supplier_id FROM verified), false) AS verified,
+        coalesce(p.supplier_id IN (SELECT supplier_id FROM verified) AND s.is_sme, false) AS sme,
+        coalesce(p.supplier_id IN (SELECT supplier_id FROM verified) AND s.is_vcse, false)
+            AS vcse,
         CASE
             WHEN p.supplier_id IN (SELECT supplier_id FROM local_suppliers) THEN 'local'
             WHEN p.supplier_id IN (SELECT supplier_id FROM verified) THEN 'not_local'
@@ -111,7 +117,7 @@ classed AS (
             ELSE 'unknown'
         END AS locality,
         coalesce(p.sme, false) AS sme, coalesce(p.vcse, false) AS vcse,
-        coalesce(p.matched, false) AS matched
+        coalesce(p.verified, false) AS verified
     FROM ledger_paymenttotal t LEFT JOIN payees p ON p.id = t.payee_id
     WHERE t.buyer_id = %(buyer)s AND t.month BETWEEN %(first)s AND %(last)s
 )
@@ -136,10 +142,12 @@ def _params(buyer_id: int, first: datetime.date, last: datetime.date) -> dict[st
 def share_sums(
     buyer_id: int, group_by: str, span: tuple[datetime.date, datetime.date] | None
 ) -> list[tuple[Any, str, bool, bool, bool, Decimal]]:
-    """(group, locality, sme, vcse, matched, net amount) of the months in ``span``."""
+    """(group, locality, sme, vcse, verified, net amount) of the months in ``span``:
+    sme and vcse only with a supplier the council has verified, verified its
+    spend (the shares' base)."""
     column = _GROUP_COLUMN[group_by]
     sql = (
-        _CLASSED + f"SELECT {column}, locality, sme, vcse, matched, sum(amount) FROM classed "  # noqa: S608
+        _CLASSED + f"SELECT {column}, locality, sme, vcse, verified, sum(amount) FROM classed "  # noqa: S608
         "GROUP BY 1, 2, 3, 4, 5"
     )
     with connection.cursor() as cursor:

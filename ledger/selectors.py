@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Exists,
@@ -46,6 +48,7 @@ from django.utils import timezone
 
 from cpv import selectors as cpv_selectors
 from cpv.models import CpvCode
+from cpv.rules import stem
 from ledger import rollup
 from ledger.models import CategoryMapping, NetworkShare, Payment
 from portal.models import BuyerOrganisation, LocalityDistrict
@@ -173,7 +176,9 @@ class ShareRow:
     label: str
     total: Decimal = ZERO
     amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(LOCALITIES, ZERO))
-    matched: Decimal = ZERO
+    # Spend with suppliers this council has verified: the base of the SME and
+    # VCSE shares (what a supplier says of itself counts once verified).
+    verified: Decimal = ZERO
     sme: Decimal = ZERO
     vcse: Decimal = ZERO
     # Beside it: the portal's awards, the policy (for a year).
@@ -202,12 +207,12 @@ class ShareRow:
 
     @property
     def sme_share(self) -> Decimal | None:
-        """Of matched spend."""
-        return share(self.sme, self.matched)
+        """Of the spend with verified suppliers."""
+        return share(self.sme, self.verified)
 
     @property
     def vcse_share(self) -> Decimal | None:
-        return share(self.vcse, self.matched)
+        return share(self.vcse, self.verified)
 
     @property
     def met_target(self) -> bool | None:
@@ -309,7 +314,7 @@ Sums = list[tuple[Any, str, bool, bool, bool, Decimal]]
 
 
 def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
-    """(group, locality, SME, VCSE, matched, net spend) of the council's
+    """(group, locality, SME, VCSE, verified, net spend) of the council's
     payments in ``year`` (or all), grouped by ``group_by``: from the running
     totals as cached (PostgreSQL, one query while nothing changed), else
     from the payments (one query)."""
@@ -332,28 +337,44 @@ def share_sums(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> 
             locality,
             sme,
             vcse,
-            matched,
+            verified,
             Decimal(amount),
         )
-        for key, locality, sme, vcse, matched, amount in found
+        for key, locality, sme, vcse, verified, amount in found
     ]
 
 
+def _flag(condition: Q) -> Case:
+    """``condition`` as True or False (never NULL: a payee with no supplier is False)."""
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
 def share_sums_from_payments(buyer: BuyerOrganisation, *, year: int | None, group_by: str) -> Sums:
-    """``share_sums`` grouping every payment (SQLite; and what the totals must equal)."""
+    """``share_sums`` grouping every payment (SQLite; and what the totals must equal).
+
+    SME and VCSE are what a supplier says of itself, so they count only for a
+    supplier this council has verified (approved, not suspended): a payee
+    matched to any other supplier is in neither the SME and VCSE shares nor
+    their base (``verified``), as locality places it by the file's postcode
+    (ADR 15)."""
     expression = _group_expression(group_by)
+    verified = Q(
+        payee__supplier__in=SupplierOrganisation.objects.filter(approved_by(buyer)).values("pk")
+    )
     return list(
         payments_of(buyer, year)
         .annotate(
             group=expression,
             locality=payee_locality(buyer),
-            sme=Coalesce(F("payee__supplier__is_sme"), Value(False)),
-            vcse=Coalesce(F("payee__supplier__is_vcse"), Value(False)),
-            matched=Q(payee__supplier__isnull=False),
+            sme=_flag(verified & Q(payee__supplier__is_sme=True)),
+            vcse=_flag(verified & Q(payee__supplier__is_vcse=True)),
+            verified=_flag(verified),
         )
-        .values("group", "locality", "sme", "vcse", "matched")
+        .values("group", "locality", "sme", "vcse", "verified")
         .annotate(amount=Sum("amount"))
-        .values_list("group", "locality", "sme", "vcse", "matched", "amount")
+        .values_list("group", "locality", "sme", "vcse", "verified", "amount")
         .order_by()
     )
 
@@ -362,21 +383,22 @@ def real_local_share(
     buyer: BuyerOrganisation, *, year: int | None = None, group_by: str = "year"
 ) -> RealLocalShare:
     """Net spend (credit notes subtract) in all, local, not local, unknown and
-    redacted, with the SME and VCSE shares of matched spend, grouped by
+    redacted, with the SME and VCSE shares of the spend with suppliers the
+    council has verified, grouped by
     financial year, month, department or category; each year beside the
     portal-awards figure and the policy's target and goal. Four queries."""
     sums = share_sums(buyer, year=year, group_by=group_by)
     rows: dict[Any, ShareRow] = {}
     whole = ShareRow(key=None, label="All")
-    for key, locality, sme, vcse, matched, amount in sums:
+    for key, locality, sme, vcse, verified, amount in sums:
         row = rows.get(key)
         if row is None:
             row = rows[key] = ShareRow(key=key, label=_label(group_by, key))
         for target in (row, whole):
             target.total += amount
             target.amounts[locality] += amount
-            if matched:
-                target.matched += amount
+            if verified:
+                target.verified += amount
                 target.sme += amount if sme else ZERO
                 target.vcse += amount if vcse else ZERO
     years = financial_years(buyer)
@@ -645,6 +667,9 @@ class MappingRow:
     total: Decimal
     mapping: CategoryMapping | None
     suggestion: str  # a CPV group suggested from the words, or ""
+    suggestion_name: str = ""  # its name ("Motor vehicles" for 341)
+    group_name: str = ""  # the name of the mapping's group, or ""
+    not_procurement: bool = False  # its words say it is not procurement
 
     @property
     def confirmed(self) -> bool:
@@ -681,15 +706,21 @@ def category_page(
 ) -> Page[Any]:
     """A page of the council's categories (its procurement categories, else
     CIPFA codes), the largest spend first, each with its mapping and, where
-    none is confirmed, a CPV group suggested from its words. Two queries, and
-    the suggestions' searches for the page's categories not yet confirmed
-    (at most ``per_page``)."""
+    none is confirmed, a CPV group suggested from its words; each group with
+    its name (the description of its first code). Two queries (the mappings
+    with their groups' names), and the suggestions' searches for the page's
+    categories not yet confirmed (at most ``per_page``) with one query for
+    the suggested groups' names."""
     totals = category_totals(buyer)
     paginator: Paginator[Any] = Paginator(totals, per_page)
     page = paginator.get_page(number)
     shown = [cat for cat, _ in page.object_list]
+    first_code = CpvCode.objects.filter(digits__startswith=OuterRef("cpv_group")).order_by("digits")
     mappings = {
-        m.category: m for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown)
+        m.category: m
+        for m in CategoryMapping.objects.filter(buyer=buyer, category__in=shown).annotate(
+            group_name=Subquery(first_code.values("description")[:1])
+        )
     }
     searched = [
         cat
@@ -698,44 +729,92 @@ def category_page(
         or (mapping.confirmed_at is None and not mapping.cpv_group)
     ]
 
-    def search() -> dict[str, str]:
-        return {cat: suggest_cpv_group(cat, buyer_id=buyer.pk) for cat in searched}
+    def search() -> dict[str, list[str]]:
+        groups = {cat: suggest_cpv_group(cat, buyer_id=buyer.pk) for cat in searched}
+        codes = _group_codes({g for g in groups.values() if g})
+        return {
+            cat: [group, codes[group].description if group in codes else ""]
+            for cat, group in groups.items()
+        }
 
     # The searches cost more than the rest of the page: on PostgreSQL kept
     # with the figures until the categories, mappings or CPV words change.
     suggested = (
-        rollup.cached(buyer.pk, f"suggestions:{page.number}:{per_page}", search)
+        rollup.cached(buyer.pk, f"cpv-suggestions:{page.number}:{per_page}", search)
         if _fast() and searched
         else search()
     )
     rows = []
     for cat, total in page.object_list:
         mapping = mappings.get(cat)
-        suggestion = ""
+        group_name = getattr(mapping, "group_name", None) or ""
+        row = MappingRow(cat, total, mapping, "", not_procurement=is_not_procurement(cat))
+        if mapping is not None and mapping.cpv_group:
+            row.group_name = group_name
         if mapping is None or mapping.confirmed_at is None:
-            suggestion = mapping.cpv_group if mapping and mapping.cpv_group else ""
-            suggestion = suggestion or suggested.get(cat) or ""
-        rows.append(MappingRow(cat, total, mapping, suggestion))
+            if mapping and mapping.cpv_group:
+                row.suggestion, row.suggestion_name = mapping.cpv_group, group_name
+            else:
+                row.suggestion, row.suggestion_name = suggested.get(cat) or ["", ""]
+        rows.append(row)
     page.object_list = rows
     return page
 
 
+# Words that say a category's spending is not procurement: money paid on or
+# back rather than work bought. No CPV group is suggested for such a category
+# (an officer may still map it). Compared as ``cpv.rules.stem`` makes them
+# (plurals singular: "Grants", "Levies", "Salaries"), whole words in order.
+NOT_PROCUREMENT_WORDS = (
+    "grant",
+    "direct payment",
+    "benefit",
+    "pension",
+    "tax",
+    "levy",
+    "transfer",
+    "refund",
+    "salary",
+)
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def is_not_procurement(category_text: str) -> bool:
+    """Do the words of a category say its spending is not procurement
+    ("Grants to Voluntary Organisations", "Direct Payments", "Council Tax
+    Refunds")? ``NOT_PROCUREMENT_WORDS``; "Taxi services" is procurement."""
+    words = f" {' '.join(stem(w) for w in _WORDS.findall(category_text or ''))} "
+    return any(f" {phrase} " in words for phrase in NOT_PROCUREMENT_WORDS)
+
+
 def suggest_cpv_group(category_text: str, *, buyer_id: int | None = None) -> str:
     """The CPV group (3 digits) the words of a category best suggest, or "":
-    the whole text searched first (synonyms, then descriptions, as the CPV
-    search box does, ADR 13), then each word alone, longest first."""
+    nothing for a category whose words say it is not procurement
+    (``is_not_procurement``); else the whole text searched first (synonyms,
+    then descriptions, as the CPV search box does, ADR 13), then each word
+    alone, longest first. A word alone is weak evidence: its group is
+    suggested only if no other word of the category points at another group
+    ("Energy and Utilities": "Utilities" finds "Utility vehicles", 341, and
+    "Energy" finds "Energy meters", 385, so neither is suggested)."""
     text = " ".join((category_text or "").replace("&", " ").replace("/", " ").split())
-    if not text:
+    if not text or is_not_procurement(text):
         return ""
-    tries = [text]
+    found = cpv_selectors.search(text, limit=1, buyer_id=buyer_id)
+    if found:
+        return found[0].digits[:3]
     words = sorted({w for w in text.split() if len(w) > 3 and w.isalpha()}, key=len, reverse=True)
-    if len(words) > 1 or (words and words[0] != text):
-        tries += words
-    for query in tries:
-        found = cpv_selectors.search(query, limit=1, buyer_id=buyer_id)
-        if found:
-            return found[0].digits[:3]
-    return ""
+    if words == [text]:
+        return ""  # one word: searched already
+    suggested = ""
+    for word in words:
+        found = cpv_selectors.search(word, limit=1, buyer_id=buyer_id)
+        if not found:
+            continue
+        group = found[0].digits[:3]
+        if suggested and group != suggested:
+            return ""  # the words disagree: no suggestion rather than a guess
+        suggested = group
+    return suggested
 
 
 # --- The network ---------------------------------------------------------------------
@@ -789,17 +868,21 @@ def network(year: int | None = None) -> list[NetworkRow]:
         postcode_local=postcode_local,
     )
     local = Q(locality="local")
-    matched = Q(payee__supplier__isnull=False)
+    # SME and VCSE as the council's own dashboard counts them: of the spend
+    # with suppliers that council has verified (``share_sums_from_payments``).
+    known = Q(verified=True)
     sums = (
         Payment.objects.filter(buyer_id__in=shared, transaction_date__range=(first, last))
-        .annotate(postcode_district=postcode_district(postcode), locality=locality)
+        .annotate(
+            postcode_district=postcode_district(postcode), locality=locality, verified=verified
+        )
         .values("buyer_id", "buyer__name")
         .annotate(
             total=Sum("amount"),
             local=Coalesce(Sum("amount", filter=local), ZERO),
-            matched=Coalesce(Sum("amount", filter=matched), ZERO),
-            sme=Coalesce(Sum("amount", filter=matched & Q(payee__supplier__is_sme=True)), ZERO),
-            vcse=Coalesce(Sum("amount", filter=matched & Q(payee__supplier__is_vcse=True)), ZERO),
+            verified_total=Coalesce(Sum("amount", filter=known), ZERO),
+            sme=Coalesce(Sum("amount", filter=known & Q(payee__supplier__is_sme=True)), ZERO),
+            vcse=Coalesce(Sum("amount", filter=known & Q(payee__supplier__is_vcse=True)), ZERO),
         )
         .order_by("buyer__name")
     )
@@ -808,8 +891,8 @@ def network(year: int | None = None) -> list[NetworkRow]:
             buyer_id=row["buyer_id"],
             name=row["buyer__name"],
             local_share=share(row["local"], row["total"]),
-            sme_share=share(row["sme"], row["matched"]),
-            vcse_share=share(row["vcse"], row["matched"]),
+            sme_share=share(row["sme"], row["verified_total"]),
+            vcse_share=share(row["vcse"], row["verified_total"]),
             total=row["total"],
         )
         for row in sums

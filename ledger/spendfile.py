@@ -14,6 +14,7 @@ same functions.
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import csv
 import datetime
@@ -523,6 +524,9 @@ _DMONY = re.compile(rf"^(\d{{1,2}})[- ]([A-Za-z]{{3,9}})[- ](\d+){_TIME}$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 NOT_A_DATE = "is not a date such as 31/01/2024"
+# A date written in one of the shapes above but of a day that does not exist
+# ("31/02/2026"): saying the shape would tell the writer what they wrote.
+NOT_A_REAL_DATE = "is not a real date"
 TWO_DIGIT_YEAR = (
     "has a two-digit year that would be after today: write the year in full, such as 31/01/2024"
 )
@@ -551,13 +555,31 @@ def read_date(text: str) -> datetime.date | str:
     if not isinstance(found, tuple):
         return found
     year, month, day = found
-    try:
-        when = datetime.date(2000 + year, month, day)
-    except ValueError:
-        return NOT_A_DATE
     today = datetime.datetime.now(UK).date()
     ahead = today + datetime.timedelta(days=TWO_DIGIT_YEAR_AHEAD_DAYS)
+    when = _day(2000 + year, month, day)
+    if isinstance(when, str):  # no such day: in which century is not known if after today
+        return TWO_DIGIT_YEAR if 2000 + year > ahead.year else when
     return TWO_DIGIT_YEAR if when > ahead else when
+
+
+def _day(year: int, month: int, day: int) -> datetime.date | str:
+    """The day, or why a date of a recognised shape is not a real one:
+    "is not a real date: February 2026 has 28 days"."""
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        pass
+    if not 1 <= year <= 9999:
+        why = f"there is no year {year}"
+    elif not 1 <= month <= 12:
+        why = f"there is no month {month}"
+    elif day == 0:
+        why = "there is no day 0"
+    else:
+        days = calendar.monthrange(year, month)[1]
+        why = f"{datetime.date(year, month, 1):%B %Y} has {days} days"
+    return f"{NOT_A_REAL_DATE}: {why}"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -572,10 +594,10 @@ def _read_date(text: str) -> datetime.date | str | tuple[int, int, int]:
                 return int(year), int(month), int(day)
             if len(year) != 4 or not _is_time(*time):
                 return NOT_A_DATE
-            return datetime.date(int(year), int(month), int(day))
+            return _day(int(year), int(month), int(day))
         if match := _ISO.match(value):
             year, month, day = match.groups()
-            return datetime.date(int(year), int(month), int(day))
+            return _day(int(year), int(month), int(day))
         if match := _DMONY.match(value):
             day, month_name, year, *time = match.groups()
             month = _MONTHS.get(month_name[:3].lower())
@@ -585,7 +607,7 @@ def _read_date(text: str) -> datetime.date | str | tuple[int, int, int]:
                 return int(year), month, int(day)
             if len(year) != 4 or not _is_time(*time):
                 return NOT_A_DATE
-            return datetime.date(int(year), month, int(day))
+            return _day(int(year), month, int(day))
         if match := _SERIAL.match(value):
             serial = int(match.group(1))
             if 20000 <= serial <= 80000:  # 1954 to 2119
@@ -786,6 +808,16 @@ def shape_refusal(line: int, values: list[str], headers: int) -> str:
             )
         )
     return ""
+
+
+def row_text(values: list[str]) -> str:
+    """A row's values as a CSV line, as a refused row is kept and shown
+    (``RefusedRow.raw``): a value with a comma, a quote or a line break in
+    quotes, so that "3,000.00" reads as one value, as it did in the file.
+    Both paths keep their refused rows through it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    return out.getvalue()
 
 
 class Reader:

@@ -154,7 +154,7 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     refused = page.locator("#preview-refused tbody tr")
     assert refused.count() == 1
     assert refused.first.locator("td").nth(0).inner_text() == "6"
-    assert "“31/02/2026” is not a date" in refused.first.locator("td").nth(1).inner_text()
+    assert "“31/02/2026” is not a real date" in refused.first.locator("td").nth(1).inner_text()
 
     page.get_by_role("button", name="Import the file").click()
 

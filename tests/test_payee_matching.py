@@ -217,6 +217,34 @@ def test_candidates_are_ranked_by_score_approved_first(quillbrook, django_assert
     assert [c.supplier_id for c in candidates(payee, limit=2)] == ids[:2]
 
 
+def test_each_candidate_shows_its_status_with_the_council(client, quillbrook, officer):
+    """Before Confirm the officer sees whether the council has approved each
+    supplier, is still to verify it, or has suspended it (what a supplier
+    says of itself counts in the figures only once the council approves it)."""
+    SupplierApproval.objects.create(
+        supplier=quillbrook["shorter"], buyer=officer.buyer, status=SupplierStatus.SUSPENDED
+    )
+    found = {c.supplier_id: c for c in candidates(quillbrook["payee"])}
+    assert found[quillbrook["approved"].pk].status_label == "Approved"
+    assert found[quillbrook["plain"].pk].status_label == "Waiting for verification"
+    assert found[quillbrook["shorter"].pk].status_label == "Suspended"
+    assert not found[quillbrook["shorter"].pk].approved
+    client.force_login(officer)
+    shown = client.get(reverse("ledger:payee", args=[quillbrook["payee"].pk])).text
+    rows = shown.split('<tbody class="govuk-table__body">')[1].split("</tbody>")[0]
+    by_row = {}
+    for row in rows.split('<tr class="govuk-table__row">')[1:]:
+        for key in ("approved", "plain", "shorter", "trading"):
+            if f'value="{quillbrook[key].pk}"' in row:
+                by_row[key] = row
+    assert "Approved</strong>" in by_row["approved"]
+    assert "Waiting for verification</strong>" in by_row["plain"]
+    assert "Waiting for verification</strong>" in by_row["trading"]
+    assert "Suspended</strong>" in by_row["shorter"]
+    # The status comes before the buttons.
+    assert by_row["shorter"].index("Suspended") < by_row["shorter"].index("Confirm")
+
+
 def test_a_rejected_candidate_is_never_proposed_again(quillbrook, officer):
     buyer, payee, approved = quillbrook["buyer"], quillbrook["payee"], quillbrook["approved"]
     payee_reject(payee=payee, supplier=approved, by=officer)
@@ -447,6 +475,31 @@ def test_an_officer_confirms_rejects_unmatches_and_invites_on_the_page(
     assert Payee.objects.get(pk=payee.pk).supplier is None
     listed = client.get(reverse("ledger:payees")).text
     assert "QUILLBROOK DRAINAGE SERVICES LTD" in listed and "£1,250.00" in listed
+
+
+def test_the_unmatch_warning_says_how_the_payments_will_be_placed(client, quillbrook, officer):
+    """Once unmatched, a payee's payments are placed by the postcode in the
+    file (ADR 15): the page says local or not local by that postcode, and
+    unknown only where the files give none."""
+    buyer = officer.buyer
+    spend = make_import(buyer, officer)
+    places = {
+        "local": pay(buyer, spend, "Quillbrook Wibsey", "10", DAY, postcode="BD6 1JY"),
+        "not local": pay(buyer, spend, "Quillbrook Leeds", "20", DAY, postcode="LS1 4AP"),
+        "unknown": pay(buyer, spend, "Quillbrook Nowhere", "30", DAY),
+    }
+    client.force_login(officer)
+    said = {}
+    for place, payment in places.items():
+        payee_confirm(payee=payment.payee, supplier=quillbrook["approved"], by=officer)
+        page = client.get(reverse("ledger:payee", args=[payment.payee_id])).text
+        said[place] = page.split('id="unmatch-effect">')[1].split("</p>")[0]
+    assert "BD6 1JY is in Demo" in said["local"] and "<strong>local</strong>" in said["local"]
+    assert "LS1 4AP is outside" in said["not local"]
+    assert "<strong>not local</strong>" in said["not local"]
+    assert "<strong>unknown</strong>" in said["unknown"]
+    assert all("unknown" not in said[p] for p in ("local", "not local"))
+    assert all("will not be proposed for it again" in text for text in said.values())
 
 
 # --- Fixed query counts ------------------------------------------------------------------

@@ -22,8 +22,10 @@ from ledger.services.figures import (
     draft_from_leak,
     network_share_set,
 )
+from ledger.services.payees import payee_confirm
 from portal.models import AuditEvent, Role
 from suppliers.models import SupplierApproval, SupplierStatus
+from suppliers.services import supplier_set_status
 from tenders.models import Invitation, Opportunity, OpportunityStatus, Route, SpendTotal
 from tests import ledger_figures_helpers as h
 from tests.two_factor_helpers import verified_force_login
@@ -164,11 +166,11 @@ def test_redacted_counts_in_the_totals_only(world):
     assert whole.total == Decimal("500.00")
     assert whole.amounts["redacted"] == Decimal("250.00")
     assert whole.local_share == Decimal("50.0")  # never local, though the row has a BD postcode
-    assert whole.matched == Decimal("250.00")  # never matched
+    assert whole.verified == Decimal("250.00")  # never matched
     assert whole.sme_share == Decimal("100.0")
 
 
-def test_sme_and_vcse_shares_are_of_matched_spend(world):
+def test_sme_and_vcse_shares_are_of_verified_spend(world):
     w = world
     day = D(2025, 8, 1)
     h.pay(w.source, h.payee(w.buyer, "Fig Local", supplier=w.local), "100.00", day)  # SME
@@ -176,10 +178,57 @@ def test_sme_and_vcse_shares_are_of_matched_spend(world):
     h.pay(w.source, h.payee(w.buyer, "Fig Distant", supplier=w.distant), "200.00", day)
     h.pay(w.source, h.payee(w.buyer, "Unmatched"), "600.00", day)  # not in the base
     whole = selectors.real_local_share(w.buyer).whole
-    assert whole.matched == Decimal("400.00")
+    assert whole.verified == Decimal("400.00")
     assert whole.sme_share == Decimal("25.0")
     assert whole.vcse_share == Decimal("25.0")
     assert whole.local_share == Decimal("20.0")  # of all 1,000.00
+
+
+def test_a_supplier_counts_as_sme_or_vcse_only_once_the_council_approves_it(world):
+    """A supplier that says it is a VCSE, matched to a payee by an officer,
+    is not counted as one (nor in the base of the shares) while the council
+    has not approved it; approved, it is; suspended, it is not again. The
+    dashboard, its CSV and the network page show each change at once."""
+    w = world
+    day = D(2025, 12, 1)
+    h.pay(w.source, h.payee(w.buyer, "Fig Local", supplier=w.local), "100.00", day)  # SME
+    h.pay(w.source, h.payee(w.buyer, "Fig Trust", supplier=w.vcse), "100.00", day)  # VCSE
+    h.pay(w.source, h.payee(w.buyer, "Fig Distant", supplier=w.distant), "200.00", day)
+    claimed = h.supplier("Fig Self Declared Trust", "LS2 9JT", sme=True, vcse=True)
+    payee = h.payee(w.buyer, "Fig Self Declared Trust")
+    h.pay(w.source, payee, "400.00", day)
+    network_share_set(buyer=w.buyer, shared=True, by=w.admin)
+    dashboard = _client(w.officer)
+
+    def shares():
+        whole = selectors.real_local_share(w.buyer).whole
+        month = selectors.real_local_share(w.buyer, year=2025, group_by="month").rows[-1]
+        [network] = [r for r in selectors.network(2025) if r.buyer_id == w.buyer.pk]
+        assert (month.sme_share, month.vcse_share) == (whole.sme_share, whole.vcse_share)
+        assert (network.sme_share, network.vcse_share) == (whole.sme_share, whole.vcse_share)
+        return whole.verified, whole.sme_share, whole.vcse_share
+
+    before = shares()
+    assert before == (Decimal("400.00"), Decimal("25.0"), Decimal("25.0"))
+    payee_confirm(payee=payee, supplier=claimed, by=w.officer)
+    assert shares() == before  # matched, but what it says of itself is not checked
+    page = dashboard.get(reverse("ledger:dashboard")).content.decode()
+    assert "62.5%" not in page
+    supplier_set_status(
+        supplier=claimed, buyer=w.buyer, status=SupplierStatus.APPROVED, reason="ok", by=None
+    )
+    # 500 of 800 with verified suppliers is SME, 500 VCSE.
+    assert shares() == (Decimal("800.00"), Decimal("62.5"), Decimal("62.5"))
+    assert "62.5%" in dashboard.get(reverse("ledger:dashboard")).content.decode()
+    supplier_set_status(
+        supplier=claimed, buyer=w.buyer, status=SupplierStatus.SUSPENDED, reason="no", by=None
+    )
+    assert shares() == before
+    response = dashboard.get(reverse("ledger:dashboard_csv"))
+    exported = b"".join(response.streaming_content).decode("utf-8-sig")
+    [header, *_rows, whole] = list(csv.reader(io.StringIO(exported)))
+    at = header.index("VCSEs, of verified (%)")
+    assert (whole[at - 2], whole[at]) == ("400.00", "25.0")
 
 
 def test_the_financial_year_turns_on_1_april(world):
@@ -470,6 +519,96 @@ def test_the_categories_are_paged_largest_first(world):
     text = response.content.decode()
     assert "Category 01" in text and 'value="12"' in text
     assert text.count('value="12"') == 1
+
+
+def test_suggestions_name_their_group_and_skip_what_is_not_procurement(world):
+    """A suggested or confirmed CPV group shows with its name ("341 Motor
+    vehicles"); a category whose words say it is not procurement gets no
+    suggestion; and a category whose words each point at another group
+    ("Energy and Utilities": "Utility vehicles", 341, and "Energy meters",
+    385) gets none rather than the longest word's guess."""
+    from cpv.services import cpv_load
+
+    w = world
+    # Codes the words find (with their groups, "Motor vehicles" and others).
+    cpv_load(only=["34144700", "38551000", "66115000", "22130000", "75310000"])
+    day = D(2025, 5, 5)
+    categories = [
+        "Energy and Utilities",
+        "Utilities",
+        "Direct Payments",
+        "Grants to Voluntary Organisations",
+        "Housing Benefits",
+        "Cleaning services",
+        "Software",
+    ]
+    anyone = h.payee(w.buyer, "Anyone")
+    for n, category in enumerate(categories):
+        h.pay(w.source, anyone, f"{100 - n}.00", day, category=category)
+    category_map(buyer=w.buyer, category="Software", cpv_group="722", by=w.officer)
+    rows = {row.category: row for row in selectors.category_page(w.buyer).object_list}
+    shown = {cat: (row.suggestion, row.suggestion_name) for cat, row in rows.items()}
+    assert shown == {
+        "Energy and Utilities": ("", ""),
+        "Utilities": ("341", "Motor vehicles"),
+        "Direct Payments": ("", ""),
+        "Grants to Voluntary Organisations": ("", ""),
+        "Housing Benefits": ("", ""),
+        "Cleaning services": ("909", "Cleaning and sanitation services"),
+        "Software": ("", ""),  # confirmed
+    }
+    assert rows["Software"].group_name == "Software programming and consultancy services"
+    assert [cat for cat, row in rows.items() if row.not_procurement] == [
+        "Direct Payments",
+        "Grants to Voluntary Organisations",
+        "Housing Benefits",
+    ]
+    page = _client(w.officer).get(reverse("ledger:leakage")).content.decode()
+    assert "Suggested</strong> 341 Motor vehicles" in page
+    assert "Confirmed</strong> 722 Software programming and consultancy services" in page
+    assert page.count("its words say it is not procurement") == 3
+
+
+@pytest.mark.parametrize(
+    ("category", "procurement"),
+    [
+        ("Grants to Voluntary Organisations", False),
+        ("Direct Payments", False),
+        ("Housing Benefit", False),
+        ("Pensions", False),
+        ("Council Tax Refunds", False),
+        ("Levies", False),
+        ("Transfer payments", False),
+        ("Salaries and wages", False),
+        ("Taxi services", True),
+        ("Payments to contractors", True),
+        ("Energy and Utilities", True),
+    ],
+)
+def test_the_words_that_say_a_category_is_not_procurement(category, procurement):
+    assert selectors.is_not_procurement(category) is not procurement
+
+
+def test_the_groups_names_cost_no_query_per_row(world, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = world
+    day = D(2025, 5, 5)
+    anyone = h.payee(w.buyer, "Anyone")
+    for n in range(5):
+        h.pay(w.source, anyone, "10.00", day, category=f"Software {n}")
+        category_map(buyer=w.buyer, category=f"Software {n}", cpv_group="722", by=w.officer)
+    selectors.category_page(w.buyer)  # cached on PostgreSQL
+    with CaptureQueriesContext(connection) as five:
+        rows = selectors.category_page(w.buyer).object_list
+    assert {row.group_name for row in rows} == {"Software programming and consultancy services"}
+    h.pay(w.source, anyone, "10.00", day, category="Software 5")
+    category_map(buyer=w.buyer, category="Software 5", cpv_group="853", by=w.officer)
+    selectors.category_page(w.buyer)
+    with django_assert_num_queries(len(five.captured_queries)):
+        rows = selectors.category_page(w.buyer).object_list
+    assert len(rows) == 6 and rows[-1].group_name.startswith("Social work")
 
 
 # --- The network ----------------------------------------------------------------

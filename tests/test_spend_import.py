@@ -419,6 +419,7 @@ TWO_DIGITS_AHEAD = (
         ("31/01/2024 13:45 PM", "is not a date such as 31/01/2024"),
         ("31/01/2024 noon", "is not a date such as 31/01/2024"),
         ("31/01/202", "is not a date such as 31/01/2024"),
+        ("31/02/99", TWO_DIGITS_AHEAD),  # which February is not known
     ],
 )
 def test_a_date_with_a_two_digit_year_or_an_impossible_time_is_refused_saying_why(text, reason):
@@ -429,9 +430,33 @@ def test_a_date_with_a_two_digit_year_or_an_impossible_time_is_refused_saying_wh
 
 
 @pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("31/02/2026", "February 2026 has 28 days"),
+        ("30/02/2024", "February 2024 has 29 days"),
+        ("31/04/2024 00:00:00", "April 2024 has 30 days"),
+        ("31.06.2025", "June 2025 has 30 days"),
+        ("2025-09-31", "September 2025 has 30 days"),
+        ("31-Nov-2025", "November 2025 has 30 days"),
+        ("29-FEB-23", "February 2023 has 28 days"),
+        ("31/02/24", "February 2024 has 29 days"),
+        ("01/13/2024", "there is no month 13"),
+        ("2024-00-10", "there is no month 0"),
+        ("00/01/2024", "there is no day 0"),
+        ("0000-01-01", "there is no year 0"),
+    ],
+)
+def test_a_date_of_a_known_shape_that_is_no_real_day_says_so(text, reason):
+    """ "31/02/2026" has the shape of a date: the refusal says the day does not
+    exist, not that it should be written like 31/01/2024."""
+    row = parse_row({"transaction_date": text, "payee": "Acme Ltd", "amount": "1"})
+    assert row == f"The transaction date “{text}” is not a real date: {reason}"
+
+
+@pytest.mark.parametrize(
     ("values", "reason"),
     [
-        ({"transaction_date": "31/02/2024", "payee": "A", "amount": "1"}, "is not a date"),
+        ({"transaction_date": "31/02/2024", "payee": "A", "amount": "1"}, "is not a real date"),
         ({"transaction_date": "", "payee": "A", "amount": "1"}, "no transaction date"),
         ({"transaction_date": "01/02/2024", "payee": "", "amount": "1"}, "no supplier"),
         ({"transaction_date": "01/02/2024", "payee": "A", "amount": "12.345"}, "not an amount"),
@@ -950,8 +975,8 @@ def test_the_command_imports_and_prints_one_line(demo_data, tmp_path, capsys):
     out = capsys.readouterr().out.strip()
     assert out == (
         "Imported april.csv: 7 rows read, 5 new payments, 0 already held, 2 refused "
-        "(first refused: line 7: The transaction date “31/04/2024” is not a date "
-        "such as 31/01/2024)"
+        "(first refused: line 7: The transaction date “31/04/2024” is not a real date: "
+        "April 2024 has 30 days)"
     )
     call_command(
         "import_spend", "--buyer", "demo-council", str(path), "--mapping", "Our spending file"
@@ -1216,6 +1241,8 @@ PARITY = [
     "10/04/2024,Late Ltd,L1,£5.00,,Parks,,,,,,",
     "11/04/2024,LATE LIMITED,L2,£6.00,,Parks,,,,,7654321,hx1 1aa",
     "12/04/2024,Late Ltd,Straße-1,£7.00,,Parks,,,,,,",
+    # Refused (no such day), and kept as the file wrote it: the amount in quotes.
+    '31/02/2024,Wibsey Building Services Ltd,W1,"3,000.00",0.00,Roof repair,,,,,,BD6 1JY',
 ]
 
 
@@ -1285,12 +1312,16 @@ def test_the_bulk_path_and_the_row_by_row_rules_hold_the_same_ledger(
     assert results[True] == results[False]
     (payments, payees), refused, counts = results[True]
     # Three Acmes are one payee; the identical Bolt payments on 5 April both count.
-    assert counts[:4] == (23, 17, 0, 6)
+    assert counts[:4] == (24, 17, 0, 7)
     assert len(payments) == 17
     assert ("ACME CLEANING", "Acme Cleaning Ltd", "01234567", "LS1 4AP") in payees
     assert ("LATE", "Late Ltd", "07654321", "HX1 1AA") in payees
     # Line 7's date has a two-digit year (3/4/24): read as 2024 either way.
-    assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19]
+    assert [line for line, _reason, _raw in refused] == [12, 13, 14, 15, 16, 19, 27]
+    # A refused row is kept with its quotes: "3,000.00" is one value.
+    assert refused[-1][2] == (
+        '31/02/2024,Wibsey Building Services Ltd,W1,"3,000.00",0.00,Roof repair,,,,,,BD6 1JY'
+    )
 
 
 # The rows the reviewer found misread, each on one line with a value for each

@@ -51,6 +51,7 @@ from ledger.spendfile import (
     key_number,
     payment_key,
     read_table,
+    row_text,
     suggest_columns,
 )
 from portal import audit
@@ -511,7 +512,7 @@ def record_chunk(
                 spend_import=spend_import,
                 line=line,
                 reason=reason[:300],
-                raw=",".join(values)[:2000],
+                raw=row_text(values)[:2000],
             )
             for line, reason, values in refused
         ],

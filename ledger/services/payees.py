@@ -34,8 +34,8 @@ from portal import audit
 from portal.models import BuyerOrganisation, User
 from portal.permissions import officer_of_council
 from suppliers.identifiers import normalise_company_number
-from suppliers.models import SupplierOrganisation
-from suppliers.selectors import approved_by
+from suppliers.models import SupplierOrganisation, SupplierStatus
+from suppliers.selectors import approved_by, status_for
 
 # The lowest rapidfuzz score (0–100) at which a supplier is proposed.
 CUTOFF = 80
@@ -126,9 +126,19 @@ class Candidate:
     name: str  # as the portal shows the supplier (trading name, or legal name)
     legal_name: str
     companies_house_number: str
-    approved: bool  # approved by the payee's council
+    status: str  # its status with the payee's council (``SupplierStatus``)
     score: int
     matched_on: str  # the supplier's name that scored best
+
+    @property
+    def approved(self) -> bool:
+        """Approved by the payee's council (and not suspended)."""
+        return self.status == SupplierStatus.APPROVED
+
+    @property
+    def status_label(self) -> str:
+        """ "Approved", "Waiting for verification" or "Suspended"."""
+        return SupplierStatus(self.status).label
 
 
 @dataclass(frozen=True)
@@ -137,27 +147,28 @@ class SupplierChoices:
 
     # (key, normalised name) for rapidfuzz; key = (supplier id, "legal"|"trading")
     names: dict[tuple[int, str], str]
-    suppliers: dict[int, tuple[str, str, str, bool]]  # id → (shown, legal, number, approved)
+    suppliers: dict[int, tuple[str, str, str, str]]  # id → (shown, legal, number, status)
     raw: dict[tuple[int, str], str]  # the name as written, for "matched on"
 
 
 def supplier_choices(
     buyer: BuyerOrganisation, *, excluding: Payee | None = None
 ) -> SupplierChoices:
-    """Every supplier's names, normalised, with whether ``buyer`` approved it;
-    without the suppliers rejected for ``excluding``. One query."""
-    rows = SupplierOrganisation.objects.annotate(approved=approved_by(buyer))
+    """Every supplier's names, normalised, with its status with ``buyer``
+    (approved, waiting for verification or suspended); without the suppliers
+    rejected for ``excluding``. One query."""
+    rows = SupplierOrganisation.objects.annotate(status=status_for(buyer))
     if excluding is not None:
         rows = rows.exclude(
             Exists(PayeeRejection.objects.filter(payee=excluding, supplier=OuterRef("pk")))
         )
     names: dict[tuple[int, str], str] = {}
     raw: dict[tuple[int, str], str] = {}
-    suppliers: dict[int, tuple[str, str, str, bool]] = {}
-    for pk, legal, trading, number, approved in rows.values_list(
-        "pk", "legal_name", "trading_name", "companies_house_number", "approved"
+    suppliers: dict[int, tuple[str, str, str, str]] = {}
+    for pk, legal, trading, number, status in rows.values_list(
+        "pk", "legal_name", "trading_name", "companies_house_number", "status"
     ).order_by():
-        suppliers[pk] = (trading or legal, legal, number, approved)
+        suppliers[pk] = (trading or legal, legal, number, status)
         for kind, name in (("legal", legal), ("trading", trading)):
             normalised = normalise(name) if name else ""
             if normalised:
@@ -196,14 +207,14 @@ def candidates(
             best[supplier_id] = (score, key)
     ranked = []
     for supplier_id, (score, key) in best.items():
-        shown, legal, number, approved = choices.suppliers[supplier_id]
+        shown, legal, number, status = choices.suppliers[supplier_id]
         ranked.append(
             Candidate(
                 supplier_id=supplier_id,
                 name=shown,
                 legal_name=legal,
                 companies_house_number=number,
-                approved=approved,
+                status=status,
                 score=round(score),
                 matched_on=choices.raw[key],
             )

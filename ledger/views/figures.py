@@ -155,9 +155,9 @@ CSV_COLUMNS = [
     "Unknown (%)",
     "Redacted (£)",
     "Redacted (%)",
-    "Matched (£)",
-    "SMEs, of matched (%)",
-    "VCSEs, of matched (%)",
+    "With verified suppliers (£)",
+    "SMEs, of verified (%)",
+    "VCSEs, of verified (%)",
     "Portal awards, local share (%)",
     "Target, local share (%)",
     "Goal, local share (%)",
@@ -180,7 +180,7 @@ def _csv_rows(figures: selectors.RealLocalShare) -> Iterator[list[str]]:
         for locality in selectors.LOCALITIES:
             cells += [f"{row.amounts[locality]:.2f}", _pc(row.share_of(locality))]
         cells += [
-            f"{row.matched:.2f}",
+            f"{row.verified:.2f}",
             _pc(row.sme_share),
             _pc(row.vcse_share),
             _pc(row.awards_local_share),
