@@ -197,7 +197,10 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     assert "£2,000.00 in 2 payments" in main_text(page)
     candidates = page.get_by_role("region", name="Suppliers it may be")
     ranked = candidates.locator("tbody tr td:first-child").all_inner_texts()
-    assert ranked[0] == "Aire Valley Cleaning Ltd Approved"
+    assert ranked[0] == "Aire Valley Cleaning Ltd"
+    # Its standing with the council, in a column of its own, before Confirm.
+    standing = candidates.locator("tbody tr").first.locator("td").nth(2).inner_text()
+    assert standing.strip() == "Approved"
     # (The button's name reads "Confirm: <payee> is <supplier>" to a screen reader.)
     page.get_by_role(
         "button",

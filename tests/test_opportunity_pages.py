@@ -875,15 +875,20 @@ def test_the_same_form_sent_twice_at_once_makes_one_thing(demo_data, officer):
 
     need(connection.vendor == "postgresql", "concurrent writers need PostgreSQL")
     key = uuid.uuid4()
-    made_first = threading.Event()
+    slow_inside, made_first = threading.Event(), threading.Event()
     outcomes: list[str] = []
 
     def save(title: str, wait: bool) -> None:
         try:
+            if not wait:
+                slow_inside.wait(timeout=10)
             with once.remembering(officer, key) as made:
-                draft = make_opportunity(officer, "4000.00", title=title)
+                # Past the check for a spent key; the other request then makes
+                # its draft and writes the key before this one makes its own.
                 if wait:
+                    slow_inside.set()
                     made_first.wait(timeout=10)
+                draft = make_opportunity(officer, "4000.00", title=title)
                 made(f"/opportunities/{draft.pk}/")
             outcomes.append("made")
         except once.AlreadyDone as done:

@@ -94,9 +94,13 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def _suppliers(n: int, run_id: str, buyer: BuyerOrganisation) -> list[SupplierOrganisation]:
-    """``n`` suppliers with an active person, approved by the run's council:
-    from the scale data first, the rest made for this run (local to BD1)."""
+def _suppliers(
+    n: int, run_id: str, buyer: BuyerOrganisation, works_in: CpvCode
+) -> list[SupplierOrganisation]:
+    """``n`` suppliers with an active person, approved by the run's council
+    and doing the work of ``works_in`` (an opportunity is published only to
+    suppliers in its category): from the scale data first, the rest made for
+    this run (local to BD1)."""
     found = list(
         SupplierOrganisation.objects.filter(
             users__email__endswith=f"@{SUPPLIER_DOMAIN}",
@@ -132,6 +136,11 @@ def _suppliers(n: int, run_id: str, buyer: BuyerOrganisation) -> list[SupplierOr
             for s in made
         )
         found += made
+    through = SupplierOrganisation.categories.through
+    through.objects.bulk_create(
+        (through(supplierorganisation_id=s.pk, cpvcode_id=works_in.pk) for s in found),
+        ignore_conflicts=True,
+    )
     # The run's council approves them for itself (each council verifies for itself).
     SupplierApproval.objects.bulk_create(
         SupplierApproval(
@@ -175,14 +184,15 @@ def set_up(n: int, run_id: str) -> tuple[Opportunity, list[tuple[User, str]]]:
                 buyer=buyer,
                 by=None,
             )
-            suppliers = _suppliers(n, run_id, buyer)
+            cleaning = CpvCode.objects.get(code="90910000-9")
+            suppliers = _suppliers(n, run_id, buyer, cleaning)
             now = timezone.now()
             opportunity = opportunity_create(
                 buyer=buyer,
                 by=officer,
                 title="Office cleaning: deadline rush",
                 description="A popular opportunity: every invitee bids at the last minute.",
-                cpv=CpvCode.objects.get(code="90910000-9"),
+                cpv=cleaning,
                 contract_kind="services",
                 lots=[LotSpec("Office cleaning", Decimal("5000.00"))],
                 criteria=[CriterionSpec("Price", 100, is_price=True)],
