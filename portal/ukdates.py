@@ -51,8 +51,9 @@ def uk_end_minute(moment: datetime.datetime) -> str:
     return f"{uk_long_day(local.date())} at {local:%H:%M}{twice_zone(local)}"
 
 
-def uk_stamp(moment: datetime.datetime) -> str:
+def uk_stamp(moment: datetime.datetime, sep: str = " ") -> str:
     """``moment`` in UK time for a file a program reads: "2026-06-02
     14:00:00+01:00" (ISO 8601 with the offset, so the hour the clocks go
-    back over is written two ways and a spreadsheet sorts it right)."""
-    return timezone.localtime(moment).isoformat(sep=" ", timespec="seconds")
+    back over is written two ways and a spreadsheet sorts it right; with
+    ``sep="T"``, RFC 3339 as OCDS has it)."""
+    return timezone.localtime(moment).isoformat(sep=sep, timespec="seconds")

@@ -53,6 +53,7 @@ from referencing import Registry
 from referencing.exceptions import NoSuchResource
 
 from portal.models import BuyerOrganisation
+from portal.ukdates import uk_stamp
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     Award,
@@ -207,7 +208,7 @@ def _value(amount: Decimal) -> dict[str, Any]:
 
 def _datetime(moment: datetime.datetime) -> str:
     """RFC 3339 in UK time, to the second."""
-    return timezone.localtime(moment).replace(microsecond=0).isoformat()
+    return uk_stamp(moment, sep="T")
 
 
 def _day_start(day: datetime.date) -> str:

@@ -13,6 +13,7 @@ from django.db.models import Max
 
 from portal import audit
 from portal.models import BuyerOrganisation, User
+from portal.sentences import as_sentence
 from tenders.models import PolicyBand, ProcurementPolicy, VatBasis
 from tenders.statutory import threshold_problem
 
@@ -65,7 +66,7 @@ def policy_create(
         on=effective_from,
     )
     if problem:
-        raise ValidationError(problem.rstrip(".") + ".")
+        raise ValidationError(as_sentence(problem))
     # Lock the buyer row so two new versions cannot take the same number.
     BuyerOrganisation.objects.select_for_update().filter(pk=buyer.pk).exists()
     newest = buyer.policies.order_by("-effective_from").first()
