@@ -261,11 +261,14 @@ class Opportunity(models.Model):
                 fields=["buyer", "submission_deadline", "id"], name="opportunity_by_deadline"
             ),
             models.Index(fields=["status", "submission_deadline"], name="opportunity_deadline"),
-            # A supplier's list sorts its invitations by these, from the index alone.
+            # A supplier's list sorts and searches its invitations by these, from
+            # the index alone (its searched list: a merge join with the supplier's
+            # invitations, not a hash join over every council's opportunities
+            # read from the table; 9.5 -> 6.5 ms for 2,451 invitations, issue 19).
             models.Index(
                 fields=["id"],
-                include=["status", "published_at", "submission_deadline"],
-                name="opportunity_for_invitees",
+                include=["status", "published_at", "submission_deadline", "title", "searchable"],
+                name="opportunity_for_invitee_lists",
             ),
         ]
         constraints = [
