@@ -43,3 +43,17 @@ def test_20_suppliers_bidding_at_the_deadline_over_http_lose_nothing(demo_data):
         status="pending", object_type="tenders.bid", object_id__in=[str(b.pk) for b in submitted]
     ).exists()
     assert result["load_before"] and result["load_after"]
+
+
+def test_a_capacity_run_starts_every_supplier_within_its_spread_and_none_races():
+    first, at = 1000.0, 1060.0
+    spread = deadline_rush.start_times(500, first=first, at=at, race=0.1, spread=2)
+    assert len(spread) == 500
+    assert all(first <= start <= first + 2 for start in spread)
+    assert spread == sorted(spread)
+    # Without a spread, 10% start in the 3 s around the deadline, the rest before.
+    usual = deadline_rush.start_times(500, first=first, at=at, race=0.1)
+    racing = [start for start in usual if start >= at - 1.5]
+    assert len(racing) == 50
+    assert all(start <= at + 1.5 for start in racing)
+    assert all(first <= start <= at - 3 for start in usual if start < at - 1.5)

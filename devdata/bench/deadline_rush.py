@@ -15,7 +15,9 @@ is the last minute before it); a load generator in a separate process has
 every supplier, at its own start time, open the bid page (for the CSRF token)
 and post its bid with a 1 MB PDF, "Submit bid", as a browser does. Most start
 spread over the time before the deadline; ``race`` of them (10%) start in the
-1.5 s either side of it.
+1.5 s either side of it. A capacity run (``spread``) starts them all within
+that many seconds and none near the deadline: with more bids than the server
+can take at once, ``bids_per_s`` is the rate it sustains.
 
 It reports accepted, refused as late, errors, ``lost`` (answered as accepted
 but not in the database, or in the database but not answered as accepted),
@@ -222,6 +224,7 @@ def run(
     suppliers: int = 500,
     lead: float = 60,
     race: float = 0.1,
+    spread: float | None = None,
     threads: int | None = None,
     out: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -268,15 +271,9 @@ def run(
             f"Deadline set to {timezone.localtime(deadline):%H:%M:%S.%f} UK time, {lead:.0f} s "
             f"ahead; {len(people)} suppliers bid with a {FILE_BYTES // 1024} KB file each."
         )
-        racing = max(2, round(len(people) * race)) if len(people) >= 4 else 0
-        early = len(people) - racing
-        first, last = time.time() + 1.0, at - 3.0
+        starts = start_times(len(people), first=time.time() + 1.0, at=at, race=race, spread=spread)
         jobs = []
-        for i, (person, session) in enumerate(people):
-            if i < early:
-                start = first + (last - first) * (i + 0.5) / max(1, early)
-            else:
-                start = at - 1.5 + 3.0 * (i - early + 0.5) / racing
+        for i, ((person, session), start) in enumerate(zip(people, starts, strict=True)):
             jobs.append(
                 {
                     "id": person.pk,
@@ -316,12 +313,34 @@ def run(
         shutil.rmtree(media, ignore_errors=True)
     results = json.loads(loaded.stdout)["results"]
     load_after = os.getloadavg()
-    result = _report(results, opportunity, lot, deadline, people, lead, out)
+    result = _report(results, opportunity, lot, deadline, people, lead, out, spread)
     result["load_before"], result["load_after"] = _load(load_before), _load(load_after)
     out(f"Load average after: {result['load_after']}")
     result["drained"] = drain(people, started=started)
     out(f"Delivered the run's {result['drained']} notification(s); none is left pending.")
     return result
+
+
+def start_times(
+    n: int, *, first: float, at: float, race: float, spread: float | None = None
+) -> list[float]:
+    """When each of ``n`` suppliers starts (epoch seconds; the deadline is
+    ``at``): most spread evenly from ``first`` to 3 s before the deadline,
+    ``race`` of them (at least two, with four or more) in the 3 s around it.
+    A capacity run (``spread``): every supplier starts evenly within ``spread``
+    seconds of ``first`` and none races the deadline, so the server has more
+    than it can take at once and ``bids_per_s`` is what it sustains."""
+    racing = max(2, round(n * race)) if n >= 4 else 0
+    last = at - 3.0
+    if spread is not None:
+        racing, last = 0, min(last, first + spread)
+    early = n - racing
+    return [
+        first + (last - first) * (i + 0.5) / max(1, early)
+        if i < early
+        else at - 1.5 + 3.0 * (i - early + 0.5) / racing
+        for i in range(n)
+    ]
 
 
 def _load(load: tuple[float, float, float]) -> str:
@@ -355,6 +374,7 @@ def _report(
     people: list[tuple[User, str]],
     lead: float,
     out: Callable[[str], None],
+    spread: float | None = None,
 ) -> dict[str, Any]:
     at = deadline.timestamp()
     by_person = {p.pk: p for p, _ in people}
@@ -394,6 +414,7 @@ def _report(
         "benchmark": "deadline_rush",
         "suppliers": len(people),
         "deadline_lead_s": lead,
+        "spread_s": spread,
         "file_kb": FILE_BYTES // 1024,
         "accepted": len(accepted),
         "refused_late": len(late),

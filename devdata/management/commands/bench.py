@@ -44,6 +44,15 @@ class Command(BaseCommand):
         rush.add_argument(
             "--race", type=float, default=0.1, help="Share that starts in the 3 s around it."
         )
+        rush.add_argument(
+            "--spread",
+            type=float,
+            default=None,
+            help=(
+                "Capacity run: every supplier starts within the first SPREAD seconds (none "
+                "races the deadline), so bids_per_s is what the server sustains."
+            ),
+        )
 
         for name, words in (
             (
@@ -105,6 +114,7 @@ class Command(BaseCommand):
                     suppliers=options["suppliers"],
                     lead=options["lead"],
                     race=options["race"],
+                    spread=options["spread"],
                     out=self.stdout.write,
                 )
         except RuntimeError as exc:
