@@ -66,6 +66,7 @@ def notify(
     *,
     obj: models.Model | None = None,
     discriminator: str = "",
+    unique_discriminator: bool = False,
 ) -> int:
     """Queue ``event`` for each recipient, by email and in the inbox.
 
@@ -74,6 +75,11 @@ def notify(
     delivery. ``discriminator`` separates repeated events about one object
     (the second amendment of an opportunity, say). Returns the number of
     rows written (a repeated call writes none).
+
+    ``unique_discriminator``: the discriminator is a value unique in the
+    database that this transaction has just written (a bid receipt's
+    reference), so no row can have these keys yet and none is looked up (the
+    keys' unique index still stands).
     """
     spec = events.get(event)
     ids = list(dict.fromkeys(r if isinstance(r, int) else r.pk for r in recipients))
@@ -112,7 +118,7 @@ def notify(
                     dispatched_at=now,
                 )
             )
-    keys = [row.idempotency_key for row in rows]
+    keys = [] if unique_discriminator else [row.idempotency_key for row in rows]
     existing: set[str] = set()
     for start in range(0, len(keys), INSERT_CHUNK):
         existing.update(

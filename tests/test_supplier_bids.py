@@ -737,9 +737,9 @@ def test_download_everything_includes_the_bids_with_receipts_and_file_hashes(
 
 # --- Query counts ------------------------------------------------------------------------
 
-# session, user, opportunity, lot, a questionnaire? (issue 17), bid, draft files, versions,
-# unread count
-BID_PAGE_QUERIES = 9
+# session, user, opportunity (and has it a questionnaire? issue 17), lot, bid, draft files,
+# versions, unread count
+BID_PAGE_QUERIES = 8
 # session, user, the version with its bid, opportunity, lot and supplier, files, unread count
 RECEIPT_QUERIES = 5
 

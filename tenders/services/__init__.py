@@ -21,6 +21,7 @@ from tenders.services.answers import (
     line_total,
     lot_questionnaire,
     negative_rate,
+    questionnaire_annotations,
 )
 from tenders.services.awards import (
     BandNotMet,
@@ -224,6 +225,7 @@ __all__ = [
     "question_move",
     "question_remove",
     "question_update",
+    "questionnaire_annotations",
     "questionnaire_copy",
     "questionnaire_problems",
     "route_for",

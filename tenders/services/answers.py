@@ -174,6 +174,16 @@ def has_questionnaire(opportunity: Opportunity) -> bool:
     )
 
 
+def questionnaire_annotations() -> dict[str, Exists]:
+    """What ``has_questionnaire`` asks, as annotations for a page's own query of
+    the opportunity (no query of its own): it has a questionnaire when either
+    ``has_questions`` or ``has_pricing_lines`` is true."""
+    return {
+        "has_questions": Exists(Question.objects.filter(opportunity=OuterRef("pk"))),
+        "has_pricing_lines": Exists(PricingLine.objects.filter(opportunity=OuterRef("pk"))),
+    }
+
+
 def over_limit_problem(item: QuestionItem) -> Problem:
     return Problem(
         f"Question {item.question.number} has {item.words} words: "

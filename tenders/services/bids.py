@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,7 +40,7 @@ from tenders.models import (
 from tenders.models.bids import bid_file_name, new_receipt_reference
 from tenders.services import lifecycle
 from tenders.services.lifecycle import london_time
-from tenders.services.opportunities import opportunity_contact
+from tenders.services.opportunities import contact_from, opportunity_contact
 
 # What every bidder declares (Procurement Act 2023 exclusion grounds, conflicts, accuracy).
 DECLARATIONS: dict[str, str] = {
@@ -88,15 +89,34 @@ def _check_open_for(
     at: datetime.datetime | None = None,
     *,
     withdrawing: bool = False,
+    standing: Standing | None = None,
 ) -> None:
     """May ``user`` bid for ``opportunity`` at ``at`` (now by default; for a
     submission, when it was received)? Raises ``BidRefused`` saying why not.
     ``withdrawing``: taking a submitted bid back, which a supplier the council
-    has since suspended may still do (its bid must not stay in against its will)."""
+    has since suspended may still do (its bid must not stay in against its will).
+    ``standing``: the supplier's, read already with the opportunity (``_hold_open``)."""
     if not (user.is_supplier_user and user.supplier_id):
         raise BidRefused("Only invited suppliers can bid.")
-    # The invitation and this council's decision, in one query. Only this
-    # council's decision counts: another council's suspension is not a block.
+    # The invitation and this council's decision (read with the opportunity, or
+    # in one query here). Only this council's decision counts: another
+    # council's suspension is not a block.
+    if standing is None:
+        standing = _standing(opportunity, user)
+    if not standing.invited:
+        raise BidRefused("Only invited suppliers can bid.")
+    if not withdrawing and (standing.approval or SupplierStatus.PENDING) != SupplierStatus.APPROVED:
+        raise BidRefused(
+            f"Your organisation is not approved by {opportunity.buyer}, so it cannot bid."
+        )
+    at = at or timezone.now()
+    if lifecycle.allowed(opportunity, "bid", at):
+        return
+    _refuse_closed(opportunity, at, withdrawing=withdrawing)
+
+
+def _standing(opportunity: Opportunity, user: User) -> Standing:
+    """``user``'s organisation's invitation to ``opportunity`` and this council's decision."""
     invited = (
         Invitation.objects.filter(opportunity=opportunity, supplier_id=user.supplier_id)
         .annotate(
@@ -109,15 +129,13 @@ def _check_open_for(
         .values_list("approval", flat=True)
     )
     found = list(invited[:1])
-    if not found:
-        raise BidRefused("Only invited suppliers can bid.")
-    if not withdrawing and (found[0] or SupplierStatus.PENDING) != SupplierStatus.APPROVED:
-        raise BidRefused(
-            f"Your organisation is not approved by {opportunity.buyer}, so it cannot bid."
-        )
-    at = at or timezone.now()
-    if lifecycle.allowed(opportunity, "bid", at):
-        return
+    return Standing(bool(found), found[0] if found else None)
+
+
+def _refuse_closed(
+    opportunity: Opportunity, at: datetime.datetime, *, withdrawing: bool
+) -> NoReturn:
+    """Why ``opportunity`` takes no bid (or withdrawal) at ``at``: always raises."""
     # Late is late with both times, whether or not the closing is recorded yet.
     deadline = opportunity.submission_deadline
     if (
@@ -212,22 +230,84 @@ def bid_remove_file(*, bid_file: BidFile, by: User) -> None:
 # --- Submitting: the time it was received decides -------------------------------------
 
 
-def _hold_open(opportunity_id: int) -> Opportunity:
+# The opportunity a submission holds, with what the submission checks and
+# writes about it, in one statement (issue 19: four queries were one each):
+# whether it has a questionnaire, whether the bidder's organisation is invited
+# and this council's decision on it (``_check_open_for``), and whom the
+# receipt names to ask (``opportunity_contact``: the council's name and
+# procurement address, the officer who wrote it while still active). Read
+# inside the transaction that holds the opportunity, so as fresh as the
+# queries they replace. Portable SQL (PostgreSQL adds ``FOR SHARE OF o``);
+# parameters are always passed apart.
+_HOLD_SQL = """
+SELECT o.*,
+  CASE WHEN EXISTS (SELECT 1 FROM tenders_question q WHERE q.opportunity_id = o.id)
+         OR EXISTS (SELECT 1 FROM tenders_pricingline p WHERE p.opportunity_id = o.id)
+       THEN 1 ELSE 0 END AS held_questionnaire,
+  CASE WHEN EXISTS (SELECT 1 FROM tenders_invitation i
+                    WHERE i.opportunity_id = o.id AND i.supplier_id = %s)
+       THEN 1 ELSE 0 END AS held_invited,
+  (SELECT a.status FROM suppliers_supplierapproval a
+   WHERE a.supplier_id = %s AND a.buyer_id = o.buyer_id) AS held_approval,
+  b.name AS held_buyer_name,
+  b.contact_email AS held_buyer_email,
+  c.full_name AS held_officer_name,
+  c.email AS held_officer_email
+FROM tenders_opportunity o
+JOIN portal_buyerorganisation b ON b.id = o.buyer_id
+LEFT JOIN portal_user c ON c.id = o.created_by_id AND c.is_active
+WHERE o.id = %s"""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether a supplier is invited to an opportunity, and this council's
+    decision on it (its status, None when it has not decided)."""
+
+    invited: bool
+    approval: str | None
+
+
+def _hold_open(opportunity_id: int, by: User) -> tuple[Opportunity, Standing]:
     """The opportunity, read fresh and held open until this transaction ends:
-    on PostgreSQL ``FOR SHARE`` (one query), so closing it or opening its box
+    on PostgreSQL ``FOR SHARE``, so closing it or opening its box
     (``FOR UPDATE``) waits for a bid in flight, which lands whole or not at all,
     while concurrent bidders do not wait for each other. (SQLite runs one
-    writer at a time anyway.)"""
+    writer at a time anyway.) With it, in the same query, ``by``'s standing
+    (``_check_open_for``) and what ``_submit`` and ``_receipt`` read of it
+    (``_has_questionnaire``, ``_contact``)."""
+    sql = _HOLD_SQL
     if connection.vendor == "postgresql":
-        found = list(
-            Opportunity.objects.raw(
-                "SELECT * FROM tenders_opportunity WHERE id = %s FOR SHARE", [opportunity_id]
-            )
-        )
-        if not found:
-            raise Opportunity.DoesNotExist(opportunity_id)
-        return found[0]
-    return Opportunity.objects.get(pk=opportunity_id)
+        sql += " FOR SHARE OF o"
+    found = list(Opportunity.objects.raw(sql, [by.supplier_id, by.supplier_id, opportunity_id]))
+    if not found:
+        raise Opportunity.DoesNotExist(opportunity_id)
+    opportunity = found[0]
+    return opportunity, Standing(bool(opportunity.held_invited), opportunity.held_approval)
+
+
+def _has_questionnaire(opportunity: Opportunity) -> bool:
+    """``answers.has_questionnaire`` of an opportunity held by ``_hold_open``
+    (read with it), or asked now of any other."""
+    from tenders.services import answers  # it builds on this module
+
+    held = getattr(opportunity, "held_questionnaire", None)
+    if held is not None:
+        return bool(held)
+    return answers.has_questionnaire(opportunity)
+
+
+def _contact(opportunity: Opportunity) -> dict[str, str]:
+    """``opportunity_contact`` of an opportunity held by ``_hold_open`` (read
+    with it), or read now for any other."""
+    if not hasattr(opportunity, "held_buyer_name"):
+        return opportunity_contact(opportunity)
+    return contact_from(
+        opportunity.held_buyer_name,
+        opportunity.held_buyer_email,
+        officer_name=opportunity.held_officer_name,
+        officer_email=opportunity.held_officer_email,
+    )
 
 
 def in_flight_until(opportunity: Opportunity) -> datetime.datetime | None:
@@ -261,11 +341,11 @@ def bid_submit(*, bid: Bid, by: User, received_at: datetime.datetime | None = No
     """
     received_at = moment_received(received_at, timezone.now())
     with transaction.atomic():
-        opportunity = _hold_open(bid.opportunity_id)
+        opportunity, standing = _hold_open(bid.opportunity_id, by)
         bid = Bid.objects.select_for_update(of=("self",)).select_related("lot").get(pk=bid.pk)
         bid.opportunity = opportunity
         _check_own(bid, by)
-        _check_open_for(opportunity, by, received_at)
+        _check_open_for(opportunity, by, received_at, standing=standing)
         return _submit(bid, by, received_at, new_bid=False, added=[])
 
 
@@ -293,8 +373,8 @@ def bid_send(
     stored = _store_before(lot, supplier_id, by, upload) if upload is not None else None
     try:
         with transaction.atomic():
-            opportunity = _hold_open(lot.opportunity_id)
-            _check_open_for(opportunity, by, received_at)
+            opportunity, standing = _hold_open(lot.opportunity_id, by)
+            _check_open_for(opportunity, by, received_at, standing=standing)
             lot.opportunity = opportunity
             bid = (
                 Bid.objects.select_for_update(of=("self",))
@@ -305,7 +385,8 @@ def bid_send(
             if bid is None:
                 # A bid sent straight from an empty form: its one audit event
                 # is "bid.submitted" (a draft saved first records "bid.started").
-                bid = Bid.objects.create(lot=lot, supplier_id=supplier_id, opportunity=opportunity)
+                # ``_submit`` writes it once, submitted.
+                bid = Bid(lot=lot, supplier_id=supplier_id, opportunity=opportunity)
             bid.lot, bid.opportunity = lot, opportunity
             bid.draft_price = price
             bid.draft_declarations = {key: bool(declarations.get(key)) for key in DECLARATIONS}
@@ -352,15 +433,18 @@ def _submit(
     """The submission itself, inside the caller's transaction, which holds the
     opportunity (``_hold_open``) and the bid (``FOR UPDATE``) and has checked
     who may bid at ``received_at``. ``bid`` carries its draft (price and
-    declarations, saved here with its status); ``added`` are draft files not
-    saved yet. Writes the version, its files, the audit event, the bid and the
+    declarations, saved here with its status; with ``new_bid``, a bid not
+    written yet, written here as submitted); ``added`` are draft files not
+    saved yet. Writes the bid, the version, its files, the audit event and the
     receipt's outbox rows."""
     from tenders.services import answers  # it builds on this module
 
     opportunity = bid.opportunity
     price = bid.draft_price
-    with_questionnaire = answers.has_questionnaire(opportunity)
+    with_questionnaire = _has_questionnaire(opportunity)
     if with_questionnaire:
+        if bid._state.adding:
+            bid.save(force_insert=True)  # checked as a draft (it answers nothing yet)
         # Every problem at once, each with where to put it right.
         problems = answers.bid_check(bid)
         if problems:
@@ -378,13 +462,17 @@ def _submit(
     deadline = opportunity.submission_deadline
     if deadline is not None and received_at > deadline:
         raise LateBid(deadline=deadline, at=received_at)
+    at = timezone.now()
+    written = not bid._state.adding
+    if not written:
+        bid.status, bid.submitted_at = BidStatus.SUBMITTED, at
+        bid.save(force_insert=True)
     if new_bid:
         number, files = 1, list(added)
     else:
         latest = bid.revisions.aggregate(latest=Max("number"))["latest"] or 0
         number = latest + 1
         files = [*bid.files.filter(revision__isnull=True), *added]
-    at = timezone.now()
     revision = BidRevision(
         bid=bid,
         number=number,
@@ -438,13 +526,14 @@ def _submit(
             "content_sha256": revision.content_sha256,
         },
     )
-    Bid.objects.filter(pk=bid.pk).update(
-        status=BidStatus.SUBMITTED,
-        submitted_at=at,
-        draft_price=bid.draft_price,
-        draft_declarations=bid.draft_declarations,
-    )
-    bid.status, bid.submitted_at = BidStatus.SUBMITTED, at
+    if written:
+        Bid.objects.filter(pk=bid.pk).update(
+            status=BidStatus.SUBMITTED,
+            submitted_at=at,
+            draft_price=bid.draft_price,
+            draft_declarations=bid.draft_declarations,
+        )
+        bid.status, bid.submitted_at = BidStatus.SUBMITTED, at
     _receipt(revision, by, files, withdrawn=False, at=at, received_at=received_at)
     return revision
 
@@ -459,7 +548,9 @@ def _receipt(
     received_at: datetime.datetime | None = None,
 ) -> None:
     bid = revision.bid
-    people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True)
+    people = User.objects.filter(supplier_id=bid.supplier_id, is_active=True).values_list(
+        "pk", flat=True
+    )
     notify(
         RECEIPT.name,
         people,
@@ -475,10 +566,12 @@ def _receipt(
             "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
             "content_sha256": revision.content_sha256,
             "url": f"/opportunities/{bid.opportunity_id}/",
-            "contact": opportunity_contact(bid.opportunity),
+            "contact": _contact(bid.opportunity),
         },
         obj=bid,
         discriminator=f"{revision.receipt_reference}{'-withdrawn' if withdrawn else ''}",
+        # A submission's receipt reference is new (unique, written just now).
+        unique_discriminator=not withdrawn,
     )
 
 
@@ -491,10 +584,10 @@ def bid_withdraw(*, bid: Bid, by: User, received_at: datetime.datetime | None = 
     received before the deadline counts even when a busy server records it
     after. It is recorded as withdrawn at that moment."""
     received_at = moment_received(received_at, timezone.now())
-    opportunity = _hold_open(bid.opportunity_id)
+    opportunity, standing = _hold_open(bid.opportunity_id, by)
     bid = Bid.objects.select_for_update(of=("self",)).get(pk=bid.pk)
     _check_own(bid, by)
-    _check_open_for(opportunity, by, received_at, withdrawing=True)
+    _check_open_for(opportunity, by, received_at, withdrawing=True, standing=standing)
     if bid.status != BidStatus.SUBMITTED:
         raise BidRefused("Only a submitted bid can be withdrawn.")
     bid.status = BidStatus.WITHDRAWN

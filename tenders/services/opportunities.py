@@ -626,18 +626,31 @@ def opportunity_contact(opportunity: Opportunity) -> dict[str, str]:
     """Whom a message about ``opportunity`` names to ask: the officer who wrote it
     (while they still work here), else the council's procurement contact."""
     buyer = opportunity.buyer
-    team = buyer.contact_email or settings.SUPPORT_EMAIL
     officer = (
         User.objects.filter(pk=opportunity.created_by_id, is_active=True)
         .only("full_name", "email")
         .first()
     )
-    if officer is None:
-        return {"name": "Procurement team", "email": team, "council": buyer.name, "team": team}
+    return contact_from(
+        buyer.name,
+        buyer.contact_email,
+        officer_name=officer.full_name if officer else None,
+        officer_email=officer.email if officer else None,
+    )
+
+
+def contact_from(
+    council: str, contact_email: str, *, officer_name: str | None, officer_email: str | None
+) -> dict[str, str]:
+    """``opportunity_contact`` from the council's name and procurement address
+    and the officer's name and email (None when not an active officer)."""
+    team = contact_email or settings.SUPPORT_EMAIL
+    if officer_email is None:
+        return {"name": "Procurement team", "email": team, "council": council, "team": team}
     return {
-        "name": officer.full_name or officer.email,
-        "email": officer.email,
-        "council": buyer.name,
+        "name": officer_name or officer_email,
+        "email": officer_email,
+        "council": council,
         "team": team,
     }
 

@@ -60,9 +60,9 @@ from tenders.services import (
     bid_withdraw,
     count_words,
     draft_differs,
-    has_questionnaire,
     lifecycle,
     lot_questionnaire,
+    questionnaire_annotations,
 )
 from tenders.services.lifecycle import london_time
 
@@ -113,10 +113,13 @@ def _supplier_user(request: SignedInRequest) -> User:
     return user
 
 
-def _lot_for(request: SignedInRequest, pk: int, lot_pk: int) -> tuple[User, Opportunity, Lot]:
-    """A lot of an opportunity the signed-in supplier was invited to, else 404."""
+def _lot_for(
+    request: SignedInRequest, pk: int, lot_pk: int, **annotations: Any
+) -> tuple[User, Opportunity, Lot]:
+    """A lot of an opportunity the signed-in supplier was invited to, else 404.
+    ``annotations``: read with the opportunity (``get_opportunity_for``)."""
     user = _supplier_user(request)
-    opportunity = get_opportunity_for(user, pk)
+    opportunity = get_opportunity_for(user, pk, **annotations)
     lot = Lot.objects.filter(pk=lot_pk, opportunity=opportunity).first()
     if lot is None:
         raise Http404("No such lot")
@@ -311,11 +314,11 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     "Submit bid" saves the draft (and any file chosen) first, then submits it,
     so a refusal, even a late one, leaves everything typed in the form and
     every file already uploaded in the draft."""
-    user, opportunity, lot = _lot_for(request, pk, lot_pk)
-    bid = _own_bid(user, lot)
-    if has_questionnaire(opportunity):
-        return _questionnaire_page(request, user, opportunity, lot, bid)
+    user, opportunity, lot = _lot_for(request, pk, lot_pk, **questionnaire_annotations())
+    if opportunity.has_questions or opportunity.has_pricing_lines:  # ``has_questionnaire``
+        return _questionnaire_page(request, user, opportunity, lot, _own_bid(user, lot))
     if request.method != "POST":
+        bid = _own_bid(user, lot)
         return _render_bid(
             request,
             opportunity,
@@ -331,8 +334,10 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
         vat_basis=opportunity.value_vat_basis,
     )
     if not form.is_valid():
-        return _render_bid(request, opportunity, lot, bid, form)
+        return _render_bid(request, opportunity, lot, _own_bid(user, lot), form)
 
+    # The bid is read again where a page shows it: "Submit bid" reads it
+    # itself, in its own transaction.
     def refused(field: str | None, exc: BidRefused) -> HttpResponse:
         bid = _own_bid(user, lot)
         if isinstance(exc, LateBid):
