@@ -672,30 +672,6 @@ def moderation_agreed_fact() -> RawSQL:
     return RawSQL(sql, [], output_field=field)  # noqa: S611  (constant SQL)
 
 
-# The id of a bid's latest revision (what it submitted last), and whether it has files.
-_LATEST_REVISION_SQL = (
-    'SELECT r.id FROM tenders_bidrevision r WHERE r.bid_id = "tenders_bid"."id"'
-    " ORDER BY r.number DESC LIMIT 1"
-)
-_LATEST_REVISION_FILES_SQL = (
-    "EXISTS (SELECT 1 FROM tenders_bidfile f WHERE f.revision_id = ("
-    'SELECT r.id FROM tenders_bidrevision r WHERE r.bid_id = "tenders_bid"."id"'
-    " ORDER BY r.number DESC LIMIT 1))"
-)
-
-
-@functools.cache
-def latest_revision_facts() -> dict[str, RawSQL]:
-    """A bid's latest revision (``latest_revision``: its id) and whether it has
-    any files (``latest_revision_files``), as annotations read with the bid:
-    the panel's pages show that revision's answers, and its files when it has some."""
-    latest, files = _LATEST_REVISION_SQL, _LATEST_REVISION_FILES_SQL
-    return {
-        "latest_revision": RawSQL(latest, [], output_field=IntegerField()),  # noqa: S611  (constant SQL)
-        "latest_revision_files": RawSQL(files, [], output_field=BooleanField()),  # noqa: S611  (constant SQL)
-    }
-
-
 def read_opportunity_page_facts(opportunity: Opportunity) -> dict[str, Any]:
     """The page's facts: read with the opportunity (``opportunity_page_facts``),
     or, for an opportunity read without them (a refused action's page), in one

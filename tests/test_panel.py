@@ -54,6 +54,7 @@ from tenders.services import (
 from tenders.services.panel import (
     ReasonNeeded,
     ReasonsNeeded,
+    bid_sheet,
     canonical_marks,
     criterion_mark,
     moderate_bid,
@@ -1006,6 +1007,69 @@ def test_the_panel_pages_cost_the_same_queries_at_50_bidders_and_20_questions(
     # The moderator's page of a bid shows every evaluator's marks for all 20 questions.
     page = main_text(moderator.get(urls()["moderation_bid"]))
     assert page.count("A comment.") == 20 * 3
+
+
+def columns(obj) -> list[tuple[str, str, object]]:
+    """Each loaded field of a model object with its value and the value's
+    type (on SQLite a boolean read as 0 is equal to False, but not False)."""
+    loaded = obj.get_deferred_fields()
+    return [
+        (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in loaded
+    ]
+
+
+def test_a_bid_sheet_reads_what_the_orm_reads(panel, officer, second_officer, opp):
+    """``bid_sheet`` (plain SQL) against the ORM, on both databases: the bid's
+    supplier, lot and latest revision, the questions with their criteria in
+    their order, that revision's answers, and the evaluator's own marks (those
+    ``marks_visible_to`` gives them); None for a bid the panel does not mark."""
+    declare(panel, officer, second_officer)
+    mark_all(panel, second_officer, mark=4, passed=False, comment="Theirs.")
+    first, second, third = bids(panel)
+    member = PanelMember.objects.get(opportunity=panel, officer=officer)
+    for q in questions(panel)[:2]:
+        mark_set(bid=first, question=q, by=officer, mark=2, passed=None, comment="Mine.")
+    pass_fail = Question.objects.get(opportunity=panel, kind=QuestionKind.PASS_FAIL)
+    latest = BidRevision.objects.filter(bid=second).order_by("-number").first()
+    Answer.objects.filter(revision=latest, question=pass_fail).update(confirmed=False)
+    Answer.objects.filter(revision__bid=third, question=pass_fail).delete()
+    BidFile.objects.filter(bid=third).delete()
+    for bid in (first, second, third):
+        sheet = bid_sheet(panel, bid.pk, marked_by=member)
+        assert sheet is not None
+        orm = Bid.objects.select_related("supplier", "lot").get(pk=bid.pk)
+        revision = BidRevision.objects.filter(bid=bid).order_by("-number").first()
+        assert sheet.bid.pk == bid.pk and sheet.bid.opportunity is panel
+        assert sheet.bid.supplier.legal_name == orm.supplier.legal_name
+        assert (sheet.bid.lot.number, sheet.bid.lot.title) == (orm.lot.number, orm.lot.title)
+        assert sheet.bid.latest_revision == revision.pk
+        has_files = BidFile.objects.filter(revision=revision).exists()
+        assert sheet.bid.latest_revision_files is has_files
+        assert has_files is (bid != third)
+        expected = list(Question.objects.filter(opportunity=panel).select_related("criterion"))
+        assert [columns(q) for q in sheet.questions] == [columns(q) for q in expected]
+        assert [q.criterion and q.criterion.name for q in sheet.questions] == [
+            q.criterion and q.criterion.name for q in expected
+        ]
+        answers = {a.question_id: columns(a) for a in Answer.objects.filter(revision=revision)}
+        assert {pk: columns(a) for pk, a in sheet.answers.items()} == answers
+        visible = marks_visible_to(officer, panel, member=member).filter(member=member, bid=bid)
+        by_question = sorted(columns(m) for m in visible)
+        assert sorted(columns(m) for m in sheet.own_marks) == by_question
+        assert len(by_question) == (2 if bid == first else 0)
+        unmarked = bid_sheet(panel, bid.pk)
+        assert unmarked is not None and unmarked.own_marks == []
+    assert sheet.answers.keys() == {q.pk for q in questions(panel)} - {pass_fail.pk}
+    confirmed = bid_sheet(panel, second.pk).answers[pass_fail.pk].confirmed
+    assert confirmed is False
+    # Not a bid the panel marks: excluded, of another opportunity, or none at all.
+    Bid.objects.filter(pk=first.pk).update(excluded_reason="Failed.")
+    other = make_opportunity(officer, "1000.00")
+    assert bid_sheet(panel, first.pk) is None
+    assert bid_sheet(other, second.pk) is None
+    assert bid_sheet(panel, 10**9) is None
 
 
 def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(

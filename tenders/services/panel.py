@@ -39,12 +39,17 @@ from portal.models import User
 from portal.notifications import notify
 from portal.paging import read_page
 from portal.permissions import officer_of_council
+from portal.rawsql import reader
+from suppliers.models import SupplierOrganisation
 from tenders.models import (
     TOP_MARK,
+    Answer,
     Bid,
     BidStatus,
+    Criterion,
     Declaration,
     EvaluatorMark,
+    Lot,
     ModeratedMark,
     Moderation,
     Opportunity,
@@ -215,6 +220,177 @@ def panel_bid_page(
 
     page = read_page(number, per_page, read, marking_bids(opportunity).count)
     return page, in_all[0]
+
+
+# One bid the panel marks (``marking_bids``) with its supplier's name, its lot,
+# its latest revision (what it submitted last) and whether that has files; a
+# row for each of the opportunity's questions (in their order: number, id),
+# with its criterion, the revision's answer to it and the evaluator's own mark
+# (none asked for: ``member_id = NULL`` matches nothing). One statement: the
+# ORM's five (the bid with two subqueries, the questions with their criteria,
+# the answers, the marks) took longer to build than the database took to run
+# them (ADR 10). Portable SQL; the parameters are always passed apart.
+_BID_SHEET_SQL = """
+SELECT b.id, b.lot_id, b.supplier_id, b.status, s.legal_name, l.number, l.title,
+  r.id, EXISTS (SELECT 1 FROM tenders_bidfile f WHERE f.revision_id = r.id),
+  q.id, q.kind, q.criterion_id, q.number, q.text, q.guidance, q.word_limit, q.weight,
+  q.documents, q.created_at,
+  c.name, c.weight, c.is_price, c.position,
+  a.id, a.text, a.confirmed, a.saved_at,
+  m.id, m.mark, m.passed, m.comment, m.marked_at
+FROM tenders_bid b
+JOIN tenders_lot l ON l.id = b.lot_id
+JOIN suppliers_supplierorganisation s ON s.id = b.supplier_id
+LEFT JOIN tenders_bidrevision r ON r.id = (
+  SELECT r2.id FROM tenders_bidrevision r2 WHERE r2.bid_id = b.id ORDER BY r2.number DESC LIMIT 1
+)
+LEFT JOIN tenders_question q ON q.opportunity_id = b.opportunity_id
+LEFT JOIN tenders_criterion c ON c.id = q.criterion_id
+LEFT JOIN tenders_answer a ON a.revision_id = r.id AND a.question_id = q.id
+LEFT JOIN tenders_evaluatormark m
+  ON m.member_id = %s AND m.bid_id = b.id AND m.question_id = q.id
+WHERE b.id = %s AND b.opportunity_id = %s AND b.status = %s AND b.excluded_reason = ''
+ORDER BY q.number, q.id
+"""
+# The columns of each object made, in the order of the model's fields (as
+# ``Model.from_db`` takes them); a model's other fields are deferred.
+_SHEET_BID = ("id", "opportunity_id", "lot_id", "supplier_id", "status")
+_SHEET_LOT = ("id", "opportunity_id", "number", "title")
+_SHEET_SUPPLIER = ("id", "legal_name")
+_SHEET_QUESTION = (
+    "id",
+    "opportunity_id",
+    "kind",
+    "criterion_id",
+    "number",
+    "text",
+    "guidance",
+    "word_limit",
+    "weight",
+    "documents",
+    "created_at",
+)
+_SHEET_CRITERION = ("id", "name", "weight", "is_price", "position")
+_SHEET_ANSWER = ("id", "bid_id", "question_id", "revision_id", "text", "confirmed", "saved_at")
+_SHEET_MARK = ("id", "member_id", "bid_id", "question_id", "mark", "passed", "comment", "marked_at")
+
+
+@dataclass(frozen=True)
+class BidSheet:
+    """What a panel member's page of one bid reads: the bid (with its lot,
+    its supplier's legal name, ``latest_revision``: the id of the revision it
+    submitted last, and ``latest_revision_files``: whether that has files),
+    the opportunity's questions with
+    their criteria, the latest revision's answers by question and the
+    evaluator's own marks."""
+
+    bid: Bid
+    questions: list[Question]
+    answers: dict[int, Answer]
+    own_marks: list[EvaluatorMark]
+
+
+def bid_sheet(
+    opportunity: Opportunity, bid_pk: int, *, marked_by: PanelMember | None = None
+) -> BidSheet | None:
+    """Bid ``bid_pk`` of the bids the panel marks (``marking_bids``), or None
+    when it is not one; with ``marked_by`` (an evaluator on the panel, as the
+    page has checked) their own marks for it, which ``marks_visible_to`` always
+    lets an evaluator read. One query."""
+    params = [
+        marked_by.pk if marked_by is not None else None,
+        bid_pk,
+        opportunity.pk,
+        BidStatus.SUBMITTED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_BID_SHEET_SQL, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    db = connection.alias
+    first = rows[0]
+    pk, lot_pk, supplier_pk, status, legal_name, lot_number, lot_title = first[:7]
+    bid = Bid.from_db(db, _SHEET_BID, (pk, opportunity.pk, lot_pk, supplier_pk, status))
+    bid.opportunity = opportunity
+    bid.lot = Lot.from_db(db, _SHEET_LOT, (lot_pk, opportunity.pk, lot_number, lot_title))
+    bid.supplier = SupplierOrganisation.from_db(db, _SHEET_SUPPLIER, (supplier_pk, legal_name))
+    bid.latest_revision = first[7]  # type: ignore[attr-defined]
+    bid.latest_revision_files = bool(first[8])  # type: ignore[attr-defined]
+    questions: list[Question] = []
+    answers: dict[int, Answer] = {}
+    marks: list[EvaluatorMark] = []
+    if first[9] is None:  # no questions
+        return BidSheet(bid, questions, answers, marks)
+    question_at = reader(Question, "created_at")
+    is_price = reader(Criterion, "is_price")
+    confirmed, saved_at = reader(Answer, "confirmed"), reader(Answer, "saved_at")
+    passed, marked_at = reader(EvaluatorMark, "passed"), reader(EvaluatorMark, "marked_at")
+    for row in rows:
+        (q_pk, kind, criterion_pk, number, text, guidance, word_limit, weight, documents) = row[
+            9:18
+        ]
+        question = Question.from_db(
+            db,
+            _SHEET_QUESTION,
+            (
+                q_pk,
+                opportunity.pk,
+                kind,
+                criterion_pk,
+                number,
+                text,
+                guidance,
+                word_limit,
+                weight,
+                documents,
+                question_at(row[18]),
+            ),
+        )
+        if criterion_pk is not None:
+            name, c_weight, price, position = row[19:23]
+            question.criterion = Criterion.from_db(
+                db,
+                _SHEET_CRITERION,
+                (criterion_pk, name, c_weight, is_price(price), position),
+            )
+        else:
+            question.criterion = None
+        questions.append(question)
+        answer_pk, answer_text, answer_confirmed, answer_saved = row[23:27]
+        if answer_pk is not None:
+            answers[q_pk] = Answer.from_db(
+                db,
+                _SHEET_ANSWER,
+                (
+                    answer_pk,
+                    pk,
+                    q_pk,
+                    bid.latest_revision,  # type: ignore[attr-defined]
+                    answer_text,
+                    confirmed(answer_confirmed),
+                    saved_at(answer_saved),
+                ),
+            )
+        mark_pk, mark, mark_passed, comment, mark_at = row[27:32]
+        if mark_pk is not None and marked_by is not None:
+            marks.append(
+                EvaluatorMark.from_db(
+                    db,
+                    _SHEET_MARK,
+                    (
+                        mark_pk,
+                        marked_by.pk,
+                        pk,
+                        q_pk,
+                        mark,
+                        passed(mark_passed),
+                        comment,
+                        marked_at(mark_at),
+                    ),
+                )
+            )
+    return BidSheet(bid, questions, answers, marks)
 
 
 def marks_visible_to(

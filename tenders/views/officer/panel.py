@@ -7,7 +7,9 @@ officers and auditors gets 404, and everyone does while the box is sealed.
 The panel page is the council's (officers name the panel, auditors read
 its status: never a mark). The declaration, marking and moderation pages are
 the panel members' own: the council's other officers and its auditors get
-403. Which marks a page shows comes from ``marks_visible_to`` only.
+403. Which marks a page shows comes from ``marks_visible_to`` only (an
+evaluator's page of a bid reads their own marks with the bid, ``bid_sheet``:
+the marks ``marks_visible_to`` always lets an evaluator read).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db import transaction
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal.http import SignedInRequest
@@ -40,7 +42,7 @@ from tenders.models import (
     Question,
     QuestionKind,
 )
-from tenders.selectors import latest_revision_facts, moderation_agreed_fact, question_count_fact
+from tenders.selectors import moderation_agreed_fact, question_count_fact
 from tenders.services import (
     BidRefused,
     OpportunityRefused,
@@ -56,9 +58,10 @@ from tenders.services import (
     panel_set,
 )
 from tenders.services.panel import (
+    BidSheet,
     ReasonsNeeded,
+    bid_sheet,
     evaluators_finished,
-    marking_bids,
     panel_bid_page,
     spread_of,
 )
@@ -112,31 +115,26 @@ def _declared_first(member: PanelMember, opportunity: Opportunity) -> HttpRespon
     return None
 
 
-def _bid(opportunity: Opportunity, bid_pk: int) -> Bid:
-    """One of the bids the panel marks, with its latest revision's facts
-    (``latest_revision_facts``)."""
-    # What the pages show of it (the services read the bid again to change anything).
-    bids = (
-        marking_bids(opportunity)
-        .select_related("supplier", "lot")
-        .only("opportunity", "status", "supplier__legal_name", "lot__number", "lot__title")
-    )
-    bid = get_object_or_404(bids.annotate(**latest_revision_facts()), pk=bid_pk)
-    bid.opportunity = opportunity
-    return bid
+def _sheet(opportunity: Opportunity, bid_pk: int, member: PanelMember | None = None) -> BidSheet:
+    """One of the bids the panel marks, with the questions, the answers of its
+    latest revision and (``member``: an evaluator) their own marks
+    (``bid_sheet``); 404 for any other bid."""
+    sheet = bid_sheet(opportunity, bid_pk, marked_by=member)
+    if sheet is None:
+        raise Http404("No such bid.")
+    return sheet
 
 
-def _answers_and_files(bid: Bid) -> tuple[dict[int, Answer], dict[int, list[BidFile]]]:
-    """The answers and files of the bid's latest revision, by question (files
-    of the whole bid under 0); the files asked for only when it has some."""
-    latest = bid.latest_revision  # type: ignore[attr-defined]  # read with the bid (``_bid``)
-    answers = {a.question_id: a for a in Answer.objects.filter(revision_id=latest).order_by()}
+def _files(bid: Bid) -> dict[int, list[BidFile]]:
+    """The files of the bid's latest revision, by question (files of the
+    whole bid under 0); asked for only when it has some."""
     files: dict[int, list[BidFile]] = {}
     if not bid.latest_revision_files:  # type: ignore[attr-defined]  # read with the bid
-        return answers, files
+        return files
+    latest = bid.latest_revision  # type: ignore[attr-defined]  # read with the bid
     for bid_file in BidFile.objects.filter(revision_id=latest).order_by("pk"):
         files.setdefault(bid_file.question_id or 0, []).append(bid_file)
-    return answers, files
+    return files
 
 
 # --- The panel ----------------------------------------------------------------------------
@@ -366,11 +364,10 @@ def marking_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
-    bid = _bid(opportunity, bid_pk)
-    questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
-    answers, files = _answers_and_files(bid)
-    visible = marks_visible_to(request.user, opportunity, member=member)
-    own = list(visible.filter(member=member, bid=bid).order_by())  # by question: any order
+    sheet = _sheet(opportunity, bid_pk, member)
+    bid, questions, answers = sheet.bid, sheet.questions, sheet.answers
+    files = _files(bid)
+    own = sheet.own_marks  # an evaluator reads their own (``marks_visible_to``)
     finished = member.finished_at is not None
     data = request.POST if request.method == "POST" and not finished else None
     form = MarksForm(data, questions=questions, initial=_initial(own))
@@ -497,12 +494,12 @@ def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpRespon
     member = _member(request, opportunity, role="moderates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
-    bid = _bid(opportunity, bid_pk)
+    sheet = _sheet(opportunity, bid_pk)
     if not moderation_open(opportunity):
         messages.info(request, "Moderation opens when every evaluator has finished marking.")
         return redirect("tenders:moderation", pk=opportunity.pk)
-    questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
-    answers, files = _answers_and_files(bid)
+    bid, questions, answers = sheet.bid, sheet.questions, sheet.answers
+    files = _files(bid)
     marks = list(
         marks_visible_to(request.user, opportunity, member=member)
         .filter(bid=bid)
