@@ -57,7 +57,9 @@ from tenders.services.panel import (
     bid_sheet,
     canonical_marks,
     criterion_mark,
+    member_of,
     moderate_bid,
+    place_on_panel,
 )
 from tests.evaluation_helpers import add_questionnaire, answered_bid
 from tests.tenders_helpers import make_opportunity
@@ -1070,6 +1072,23 @@ def test_a_bid_sheet_reads_what_the_orm_reads(panel, officer, second_officer, op
     assert bid_sheet(panel, first.pk) is None
     assert bid_sheet(other, second.pk) is None
     assert bid_sheet(panel, 10**9) is None
+
+
+def test_a_place_on_the_panel_reads_what_the_orm_reads(
+    panel, officer, second_officer, third_officer
+):
+    """``place_on_panel`` (plain SQL) is ``member_of``, every column, on both databases."""
+    declare(panel, officer, second_officer)
+    mark_all(panel, second_officer)
+    marking_finish(opportunity=panel, by=second_officer)
+    panel_member_remove(
+        member=PanelMember.objects.get(opportunity=panel, officer=officer),
+        by=second_officer,
+        reason="Moved.",
+    )
+    for person in (officer, second_officer):
+        assert columns(place_on_panel(panel, person)) == columns(member_of(panel, person))
+    assert place_on_panel(panel, third_officer) is None
 
 
 def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(

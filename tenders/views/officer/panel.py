@@ -63,6 +63,7 @@ from tenders.services.panel import (
     bid_sheet,
     evaluators_finished,
     panel_bid_page,
+    place_on_panel,
     spread_of,
 )
 from tenders.views.officer.bids import opened_opportunity
@@ -87,9 +88,7 @@ def _member(
     opportunity, but these pages are the panel's. ``members``: the whole
     panel, where the page reads it anyway."""
     if members is None:
-        # One at most (``panel_member_once``): unordered.
-        found = PanelMember.objects.filter(opportunity=opportunity, officer=request.user)
-        member = next(iter(found.order_by()[:1]), None)
+        member = place_on_panel(opportunity, request.user)
     else:
         member = next((m for m in members if m.officer_id == request.user.pk), None)
     if member is not None:
