@@ -44,7 +44,6 @@ from tenders.models import (
     Clarification,
     ClarificationVisibility,
     Invitation,
-    Moderation,
     Opportunity,
     OpportunityDocument,
     OpportunityStatus,
@@ -650,26 +649,6 @@ def box_opened_fact() -> RawSQL:
     """Whether the box is opened (``tenders.services.bids.is_opened``), as an
     annotation read with the opportunity: every page of opened bids asks."""
     return RawSQL(_BOX_OPENED_SQL, [], output_field=BooleanField())  # noqa: S611  (constant SQL)
-
-
-@functools.cache
-def question_count_fact() -> RawSQL:
-    """How many questions the opportunity's questionnaire has, as an
-    annotation read with the opportunity (the panel's lists of bids)."""
-    sql = _HOW_MANY_SQL.format("tenders_question")
-    return RawSQL(sql, [], output_field=IntegerField())  # noqa: S611  (constant SQL)
-
-
-@functools.cache
-def moderation_agreed_fact() -> RawSQL:
-    """When the panel's moderator agreed the evaluation (``Moderation.agreed_at``;
-    None before, or without a panel), as an annotation read with the opportunity."""
-    sql = (
-        "SELECT m.agreed_at FROM tenders_moderation m"
-        ' WHERE m.opportunity_id = "tenders_opportunity"."id"'
-    )
-    field = Moderation._meta.get_field("agreed_at")
-    return RawSQL(sql, [], output_field=field)  # noqa: S611  (constant SQL)
 
 
 def read_opportunity_page_facts(opportunity: Opportunity) -> dict[str, Any]:

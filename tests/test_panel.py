@@ -31,6 +31,7 @@ from tenders.models import (
     EvaluatorMark,
     ModeratedMark,
     Moderation,
+    Opportunity,
     PanelMember,
     Question,
     QuestionKind,
@@ -59,6 +60,7 @@ from tenders.services.panel import (
     criterion_mark,
     member_of,
     moderate_bid,
+    panel_opportunity,
     place_on_panel,
 )
 from tests.evaluation_helpers import add_questionnaire, answered_bid
@@ -1089,6 +1091,39 @@ def test_a_place_on_the_panel_reads_what_the_orm_reads(
     for person in (officer, second_officer):
         assert columns(place_on_panel(panel, person)) == columns(member_of(panel, person))
     assert place_on_panel(panel, third_officer) is None
+
+
+def test_a_panel_opportunity_reads_what_the_orm_reads(finished, officer):
+    """``panel_opportunity`` (plain SQL) is the opportunity as the ORM reads
+    it, every column, on both databases, with whether its box is opened, its
+    number of questions and when the evaluation was agreed; None for another
+    council's (or no) opportunity."""
+    sealed = make_opportunity(officer, "1000.00")
+    for opportunity, agreed in ((finished, False), (sealed, False), (finished, True)):
+        if agreed:
+            for bid in bids(finished):
+                for q in questions(finished):
+                    quality = q.kind == QuestionKind.QUALITY
+                    moderate_set(
+                        bid=bid,
+                        question=q,
+                        by=officer,
+                        mark=3 if quality else None,
+                        passed=None if quality else True,
+                        comment="Agreed.",
+                        reason="Agreed.",
+                    )
+            moderation_agree(opportunity=finished, by=officer)
+        read = panel_opportunity(officer.buyer_id, opportunity.pk)
+        assert read is not None and read.get_deferred_fields() == set()
+        assert columns(read) == columns(Opportunity.objects.get(pk=opportunity.pk))
+        assert read.box_opened is (opportunity == finished)
+        assert read.question_count == Question.objects.filter(opportunity=opportunity).count()
+        moderation = Moderation.objects.filter(opportunity=opportunity).first()
+        assert read.moderation_agreed_at == (moderation and moderation.agreed_at)
+        assert (read.moderation_agreed_at is not None) is agreed
+    assert panel_opportunity(officer.buyer_id + 1000, finished.pk) is None  # another council's
+    assert panel_opportunity(officer.buyer_id, 10**9) is None
 
 
 def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(

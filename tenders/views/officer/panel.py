@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 from portal.http import SignedInRequest
 from portal.links import url_for_pk
 from portal.models import Role, User
+from portal.permissions import may_read_bids
 from tenders.forms.panel import DeclarationForm, MarksForm, PanelForm, RemoveMemberForm
 from tenders.models import (
     Answer,
@@ -42,7 +43,6 @@ from tenders.models import (
     Question,
     QuestionKind,
 )
-from tenders.selectors import moderation_agreed_fact, question_count_fact
 from tenders.services import (
     BidRefused,
     OpportunityRefused,
@@ -63,6 +63,7 @@ from tenders.services.panel import (
     bid_sheet,
     evaluators_finished,
     panel_bid_page,
+    panel_opportunity,
     place_on_panel,
     spread_of,
 )
@@ -106,6 +107,22 @@ def _member(
             else "Only the panel's moderator moderates."
         )
     return member
+
+
+def _opened(request: SignedInRequest, pk: int) -> Opportunity:
+    """``opened_opportunity`` for the panel's busiest pages: its own columns
+    with ``box_opened``, ``question_count`` and ``moderation_agreed_at``
+    read with it in one plain statement (``panel_opportunity``). 404 for
+    anyone but the buyer's officers and auditors, and while the box is sealed."""
+    user = request.user
+    if not may_read_bids(user, user.buyer_id):
+        raise Http404("No such page.")
+    opportunity = panel_opportunity(user.buyer_id, pk)
+    if opportunity is None:
+        raise Http404("No such opportunity")
+    if not opportunity.box_opened:  # type: ignore[attr-defined]  # read with it
+        raise Http404("No such page.")
+    return opportunity
 
 
 def _declared_first(member: PanelMember, opportunity: Opportunity) -> HttpResponse | None:
@@ -293,9 +310,7 @@ def declaration(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def marking(request: SignedInRequest, pk: int) -> HttpResponse:
     """The evaluator's bids, each with how many answers they have marked."""
-    opportunity = opened_opportunity(
-        request, pk, related=False, question_count=question_count_fact()
-    )
+    opportunity = _opened(request, pk)
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
@@ -359,7 +374,7 @@ def _initial(marks: list[Any]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def marking_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     """Every question with the bid's answer and files; one form marks them all."""
-    opportunity = opened_opportunity(request, pk, related=False)
+    opportunity = _opened(request, pk)
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
@@ -437,13 +452,7 @@ def marking_finish_view(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
     """The moderator's bids with how many answers are moderated; agreeing."""
-    opportunity = opened_opportunity(
-        request,
-        pk,
-        related=False,
-        question_count=question_count_fact(),
-        moderation_agreed_at=moderation_agreed_fact(),
-    )
+    opportunity = _opened(request, pk)
     members = list(PanelMember.objects.filter(opportunity=opportunity).select_related("officer"))
     member = _member(request, opportunity, role="moderates", members=members)
     if (first := _declared_first(member, opportunity)) is not None:
@@ -489,7 +498,7 @@ def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
 def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     """Per question: each evaluator's mark and comment side by side, the spread,
     and the moderated mark, comment and reason."""
-    opportunity = opened_opportunity(request, pk, related=False)
+    opportunity = _opened(request, pk)
     member = _member(request, opportunity, role="moderates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
