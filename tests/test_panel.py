@@ -60,6 +60,7 @@ from tenders.services.panel import (
     criterion_mark,
     member_of,
     moderate_bid,
+    panel_of,
     panel_opportunity,
     place_on_panel,
 )
@@ -1124,6 +1125,29 @@ def test_a_panel_opportunity_reads_what_the_orm_reads(finished, officer):
         assert (read.moderation_agreed_at is not None) is agreed
     assert panel_opportunity(officer.buyer_id + 1000, finished.pk) is None  # another council's
     assert panel_opportunity(officer.buyer_id, 10**9) is None
+
+
+def test_a_panel_read_in_plain_sql_is_the_orms(panel, officer, second_officer, third_officer):
+    """``panel_of`` (plain SQL) is the panel as the ORM reads it, in its order,
+    every column and each officer's name, on both databases; removed members too."""
+    panel_set(
+        opportunity=panel,
+        by=officer,
+        evaluators=[officer, second_officer, third_officer],
+        moderator=officer,
+    )
+    declare(panel, officer, second_officer)
+    panel_member_remove(
+        member=PanelMember.objects.get(opportunity=panel, officer=third_officer),
+        by=officer,
+        reason="Moved.",
+    )
+    expected = list(PanelMember.objects.filter(opportunity=panel).select_related("officer"))
+    read = panel_of(panel)
+    assert [columns(m) for m in read] == [columns(m) for m in expected]
+    assert [m.officer.full_name for m in read] == [m.officer.full_name for m in expected]
+    assert len(read) == 3 and read[-1].removed_at is not None
+    assert panel_of(make_opportunity(officer, "1000.00")) == []
 
 
 def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(

@@ -236,6 +236,33 @@ def panel_opportunity(buyer_id: int, pk: int) -> Opportunity | None:
     return opportunity
 
 
+# The whole panel of one opportunity in the panel's order (added first, then
+# id), each member with their officer's name: one constant statement (ADR 10).
+_PANEL_SQL = """
+SELECT pm.id, pm.opportunity_id, pm.officer_id, pm.evaluates, pm.moderates, pm.added_by_id,
+  pm.added_at, pm.declaration, pm.declaration_details, pm.declared_at, pm.removed_at,
+  pm.removed_reason, pm.finished_at, pm.marks_sha256, u.full_name
+FROM tenders_panelmember pm JOIN portal_user u ON u.id = pm.officer_id
+WHERE pm.opportunity_id = %s
+ORDER BY pm.added_at, pm.id
+"""
+
+
+def panel_of(opportunity: Opportunity) -> list[PanelMember]:
+    """Every member of the opportunity's panel (removed or not), in the
+    panel's order, each ``officer`` with their id and name (the rest deferred)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PANEL_SQL, [opportunity.pk])
+        rows = cursor.fetchall()
+    readers, db, members = _member_readers(), connection.alias, []
+    for row in rows:
+        values = [read(value) for read, value in zip(readers, row[:-1], strict=True)]
+        member = PanelMember.from_db(db, _MEMBER_FIELDS, values)
+        member.officer = User.from_db(db, ("id", "full_name"), (member.officer_id, row[-1]))
+        members.append(member)
+    return members
+
+
 def has_questions(opportunity: Opportunity | int) -> bool:
     """Is the opportunity marked by its evaluation panel (it has questions)?"""
     return Question.objects.filter(opportunity=opportunity).exists()

@@ -63,6 +63,7 @@ from tenders.services.panel import (
     bid_sheet,
     evaluators_finished,
     panel_bid_page,
+    panel_of,
     panel_opportunity,
     place_on_panel,
     spread_of,
@@ -453,7 +454,7 @@ def marking_finish_view(request: SignedInRequest, pk: int) -> HttpResponse:
 def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
     """The moderator's bids with how many answers are moderated; agreeing."""
     opportunity = _opened(request, pk)
-    members = list(PanelMember.objects.filter(opportunity=opportunity).select_related("officer"))
+    members = panel_of(opportunity)
     member = _member(request, opportunity, role="moderates", members=members)
     if (first := _declared_first(member, opportunity)) is not None:
         return first
