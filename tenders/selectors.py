@@ -44,7 +44,6 @@ from tenders.models import (
     Clarification,
     ClarificationVisibility,
     Invitation,
-    Moderation,
     Opportunity,
     OpportunityDocument,
     OpportunityStatus,
@@ -650,50 +649,6 @@ def box_opened_fact() -> RawSQL:
     """Whether the box is opened (``tenders.services.bids.is_opened``), as an
     annotation read with the opportunity: every page of opened bids asks."""
     return RawSQL(_BOX_OPENED_SQL, [], output_field=BooleanField())  # noqa: S611  (constant SQL)
-
-
-@functools.cache
-def question_count_fact() -> RawSQL:
-    """How many questions the opportunity's questionnaire has, as an
-    annotation read with the opportunity (the panel's lists of bids)."""
-    sql = _HOW_MANY_SQL.format("tenders_question")
-    return RawSQL(sql, [], output_field=IntegerField())  # noqa: S611  (constant SQL)
-
-
-@functools.cache
-def moderation_agreed_fact() -> RawSQL:
-    """When the panel's moderator agreed the evaluation (``Moderation.agreed_at``;
-    None before, or without a panel), as an annotation read with the opportunity."""
-    sql = (
-        "SELECT m.agreed_at FROM tenders_moderation m"
-        ' WHERE m.opportunity_id = "tenders_opportunity"."id"'
-    )
-    field = Moderation._meta.get_field("agreed_at")
-    return RawSQL(sql, [], output_field=field)  # noqa: S611  (constant SQL)
-
-
-# The id of a bid's latest revision (what it submitted last), and whether it has files.
-_LATEST_REVISION_SQL = (
-    'SELECT r.id FROM tenders_bidrevision r WHERE r.bid_id = "tenders_bid"."id"'
-    " ORDER BY r.number DESC LIMIT 1"
-)
-_LATEST_REVISION_FILES_SQL = (
-    "EXISTS (SELECT 1 FROM tenders_bidfile f WHERE f.revision_id = ("
-    'SELECT r.id FROM tenders_bidrevision r WHERE r.bid_id = "tenders_bid"."id"'
-    " ORDER BY r.number DESC LIMIT 1))"
-)
-
-
-@functools.cache
-def latest_revision_facts() -> dict[str, RawSQL]:
-    """A bid's latest revision (``latest_revision``: its id) and whether it has
-    any files (``latest_revision_files``), as annotations read with the bid:
-    the panel's pages show that revision's answers, and its files when it has some."""
-    latest, files = _LATEST_REVISION_SQL, _LATEST_REVISION_FILES_SQL
-    return {
-        "latest_revision": RawSQL(latest, [], output_field=IntegerField()),  # noqa: S611  (constant SQL)
-        "latest_revision_files": RawSQL(files, [], output_field=BooleanField()),  # noqa: S611  (constant SQL)
-    }
 
 
 def read_opportunity_page_facts(opportunity: Opportunity) -> dict[str, Any]:

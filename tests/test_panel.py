@@ -31,6 +31,7 @@ from tenders.models import (
     EvaluatorMark,
     ModeratedMark,
     Moderation,
+    Opportunity,
     PanelMember,
     Question,
     QuestionKind,
@@ -54,9 +55,14 @@ from tenders.services import (
 from tenders.services.panel import (
     ReasonNeeded,
     ReasonsNeeded,
+    bid_sheet,
     canonical_marks,
     criterion_mark,
+    member_of,
     moderate_bid,
+    panel_of,
+    panel_opportunity,
+    place_on_panel,
 )
 from tests.evaluation_helpers import add_questionnaire, answered_bid
 from tests.tenders_helpers import make_opportunity
@@ -1006,6 +1012,142 @@ def test_the_panel_pages_cost_the_same_queries_at_50_bidders_and_20_questions(
     # The moderator's page of a bid shows every evaluator's marks for all 20 questions.
     page = main_text(moderator.get(urls()["moderation_bid"]))
     assert page.count("A comment.") == 20 * 3
+
+
+def columns(obj) -> list[tuple[str, str, object]]:
+    """Each loaded field of a model object with its value and the value's
+    type (on SQLite a boolean read as 0 is equal to False, but not False)."""
+    loaded = obj.get_deferred_fields()
+    return [
+        (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in loaded
+    ]
+
+
+def test_a_bid_sheet_reads_what_the_orm_reads(panel, officer, second_officer, opp):
+    """``bid_sheet`` (plain SQL) against the ORM, on both databases: the bid's
+    supplier, lot and latest revision, the questions with their criteria in
+    their order, that revision's answers, and the evaluator's own marks (those
+    ``marks_visible_to`` gives them); None for a bid the panel does not mark."""
+    declare(panel, officer, second_officer)
+    mark_all(panel, second_officer, mark=4, passed=False, comment="Theirs.")
+    first, second, third = bids(panel)
+    member = PanelMember.objects.get(opportunity=panel, officer=officer)
+    for q in questions(panel)[:2]:
+        mark_set(bid=first, question=q, by=officer, mark=2, passed=None, comment="Mine.")
+    pass_fail = Question.objects.get(opportunity=panel, kind=QuestionKind.PASS_FAIL)
+    latest = BidRevision.objects.filter(bid=second).order_by("-number").first()
+    Answer.objects.filter(revision=latest, question=pass_fail).update(confirmed=False)
+    Answer.objects.filter(revision__bid=third, question=pass_fail).delete()
+    BidFile.objects.filter(bid=third).delete()
+    for bid in (first, second, third):
+        sheet = bid_sheet(panel, bid.pk, marked_by=member)
+        assert sheet is not None
+        orm = Bid.objects.select_related("supplier", "lot").get(pk=bid.pk)
+        revision = BidRevision.objects.filter(bid=bid).order_by("-number").first()
+        assert sheet.bid.pk == bid.pk and sheet.bid.opportunity is panel
+        assert sheet.bid.supplier.legal_name == orm.supplier.legal_name
+        assert (sheet.bid.lot.number, sheet.bid.lot.title) == (orm.lot.number, orm.lot.title)
+        assert sheet.bid.latest_revision == revision.pk
+        has_files = BidFile.objects.filter(revision=revision).exists()
+        assert sheet.bid.latest_revision_files is has_files
+        assert has_files is (bid != third)
+        expected = list(Question.objects.filter(opportunity=panel).select_related("criterion"))
+        assert [columns(q) for q in sheet.questions] == [columns(q) for q in expected]
+        assert [q.criterion and q.criterion.name for q in sheet.questions] == [
+            q.criterion and q.criterion.name for q in expected
+        ]
+        answers = {a.question_id: columns(a) for a in Answer.objects.filter(revision=revision)}
+        assert {pk: columns(a) for pk, a in sheet.answers.items()} == answers
+        visible = marks_visible_to(officer, panel, member=member).filter(member=member, bid=bid)
+        by_question = sorted(columns(m) for m in visible)
+        assert sorted(columns(m) for m in sheet.own_marks) == by_question
+        assert len(by_question) == (2 if bid == first else 0)
+        unmarked = bid_sheet(panel, bid.pk)
+        assert unmarked is not None and unmarked.own_marks == []
+    assert sheet.answers.keys() == {q.pk for q in questions(panel)} - {pass_fail.pk}
+    confirmed = bid_sheet(panel, second.pk).answers[pass_fail.pk].confirmed
+    assert confirmed is False
+    # Not a bid the panel marks: excluded, of another opportunity, or none at all.
+    Bid.objects.filter(pk=first.pk).update(excluded_reason="Failed.")
+    other = make_opportunity(officer, "1000.00")
+    assert bid_sheet(panel, first.pk) is None
+    assert bid_sheet(other, second.pk) is None
+    assert bid_sheet(panel, 10**9) is None
+
+
+def test_a_place_on_the_panel_reads_what_the_orm_reads(
+    panel, officer, second_officer, third_officer
+):
+    """``place_on_panel`` (plain SQL) is ``member_of``, every column, on both databases."""
+    declare(panel, officer, second_officer)
+    mark_all(panel, second_officer)
+    marking_finish(opportunity=panel, by=second_officer)
+    panel_member_remove(
+        member=PanelMember.objects.get(opportunity=panel, officer=officer),
+        by=second_officer,
+        reason="Moved.",
+    )
+    for person in (officer, second_officer):
+        assert columns(place_on_panel(panel, person)) == columns(member_of(panel, person))
+    assert place_on_panel(panel, third_officer) is None
+
+
+def test_a_panel_opportunity_reads_what_the_orm_reads(finished, officer):
+    """``panel_opportunity`` (plain SQL) is the opportunity as the ORM reads
+    it, every column, on both databases, with whether its box is opened, its
+    number of questions and when the evaluation was agreed; None for another
+    council's (or no) opportunity."""
+    sealed = make_opportunity(officer, "1000.00")
+    for opportunity, agreed in ((finished, False), (sealed, False), (finished, True)):
+        if agreed:
+            for bid in bids(finished):
+                for q in questions(finished):
+                    quality = q.kind == QuestionKind.QUALITY
+                    moderate_set(
+                        bid=bid,
+                        question=q,
+                        by=officer,
+                        mark=3 if quality else None,
+                        passed=None if quality else True,
+                        comment="Agreed.",
+                        reason="Agreed.",
+                    )
+            moderation_agree(opportunity=finished, by=officer)
+        read = panel_opportunity(officer.buyer_id, opportunity.pk)
+        assert read is not None and read.get_deferred_fields() == set()
+        assert columns(read) == columns(Opportunity.objects.get(pk=opportunity.pk))
+        assert read.box_opened is (opportunity == finished)
+        assert read.question_count == Question.objects.filter(opportunity=opportunity).count()
+        moderation = Moderation.objects.filter(opportunity=opportunity).first()
+        assert read.moderation_agreed_at == (moderation and moderation.agreed_at)
+        assert (read.moderation_agreed_at is not None) is agreed
+    assert panel_opportunity(officer.buyer_id + 1000, finished.pk) is None  # another council's
+    assert panel_opportunity(officer.buyer_id, 10**9) is None
+
+
+def test_a_panel_read_in_plain_sql_is_the_orms(panel, officer, second_officer, third_officer):
+    """``panel_of`` (plain SQL) is the panel as the ORM reads it, in its order,
+    every column and each officer's name, on both databases; removed members too."""
+    panel_set(
+        opportunity=panel,
+        by=officer,
+        evaluators=[officer, second_officer, third_officer],
+        moderator=officer,
+    )
+    declare(panel, officer, second_officer)
+    panel_member_remove(
+        member=PanelMember.objects.get(opportunity=panel, officer=third_officer),
+        by=officer,
+        reason="Moved.",
+    )
+    expected = list(PanelMember.objects.filter(opportunity=panel).select_related("officer"))
+    read = panel_of(panel)
+    assert [columns(m) for m in read] == [columns(m) for m in expected]
+    assert [m.officer.full_name for m in read] == [m.officer.full_name for m in expected]
+    assert len(read) == 3 and read[-1].removed_at is not None
+    assert panel_of(make_opportunity(officer, "1000.00")) == []
 
 
 def test_an_officer_takes_a_member_off_the_panel_on_its_page_with_a_reason(

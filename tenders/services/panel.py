@@ -21,10 +21,11 @@ independent marks, moderation and the agreed evaluation.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -39,12 +40,17 @@ from portal.models import User
 from portal.notifications import notify
 from portal.paging import read_page
 from portal.permissions import officer_of_council
+from portal.rawsql import reader
+from suppliers.models import SupplierOrganisation
 from tenders.models import (
     TOP_MARK,
+    Answer,
     Bid,
     BidStatus,
+    Criterion,
     Declaration,
     EvaluatorMark,
+    Lot,
     ModeratedMark,
     Moderation,
     Opportunity,
@@ -106,6 +112,155 @@ def member_of(opportunity: Opportunity, user: User) -> PanelMember | None:
     if not user.is_authenticated:
         return None
     return PanelMember.objects.filter(opportunity=opportunity, officer=user).first()
+
+
+_MEMBER_FIELDS = (
+    "id",
+    "opportunity_id",
+    "officer_id",
+    "evaluates",
+    "moderates",
+    "added_by_id",
+    "added_at",
+    "declaration",
+    "declaration_details",
+    "declared_at",
+    "removed_at",
+    "removed_reason",
+    "finished_at",
+    "marks_sha256",
+)
+# ``user``'s place on one panel (one at most: ``panel_member_once``), every
+# column: a constant statement, as the ORM's took longer to build than to run.
+_MEMBER_SQL = """
+SELECT id, opportunity_id, officer_id, evaluates, moderates, added_by_id, added_at,
+  declaration, declaration_details, declared_at, removed_at, removed_reason,
+  finished_at, marks_sha256
+FROM tenders_panelmember WHERE opportunity_id = %s AND officer_id = %s
+"""
+
+
+@functools.cache
+def _member_readers() -> tuple[Callable[[Any], Any], ...]:
+    return tuple(reader(PanelMember, name) for name in _MEMBER_FIELDS)
+
+
+def place_on_panel(opportunity: Opportunity, user: User) -> PanelMember | None:
+    """``member_of`` for the panel's own pages, in plain SQL (ADR 10)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBER_SQL, [opportunity.pk, user.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [read(value) for read, value in zip(_member_readers(), row, strict=True)]
+    return PanelMember.from_db(connection.alias, _MEMBER_FIELDS, values)
+
+
+_OPPORTUNITY_FIELDS = (
+    "id",
+    "buyer_id",
+    "department_id",
+    "reference",
+    "title",
+    "description",
+    "cpv_id",
+    "contract_kind",
+    "status",
+    "options_value",
+    "value_vat_basis",
+    "contract_start",
+    "contract_end",
+    "max_lots_per_supplier",
+    "reservation",
+    "no_cross_border_interest",
+    "clarification_deadline",
+    "submission_deadline",
+    "route",
+    "band_name",
+    "policy_id",
+    "route_checked_at",
+    "aggregation_override",
+    "aggregation_override_by_id",
+    "created_by_id",
+    "created_at",
+    "published_at",
+    "closed_at",
+    "cancelled_at",
+    "cancel_reason",
+    "searchable",
+)
+# One opportunity of a council, its own columns, with what the panel's pages
+# read with it: whether two officers have opened its box, how many questions
+# it has and when the moderator agreed the evaluation (None before). One
+# constant statement (ADR 10); the ORM's, with three annotations, took longer
+# to build than to run.
+_PANEL_OPPORTUNITY_SQL = """
+SELECT o.id, o.buyer_id, o.department_id, o.reference, o.title, o.description, o.cpv_id,
+  o.contract_kind, o.status, o.options_value, o.value_vat_basis, o.contract_start,
+  o.contract_end, o.max_lots_per_supplier, o.reservation, o.no_cross_border_interest,
+  o.clarification_deadline, o.submission_deadline, o.route, o.band_name, o.policy_id,
+  o.route_checked_at, o.aggregation_override, o.aggregation_override_by_id, o.created_by_id,
+  o.created_at, o.published_at, o.closed_at, o.cancelled_at, o.cancel_reason, o.searchable,
+  EXISTS (SELECT 1 FROM tenders_boxopening x WHERE x.opportunity_id = o.id
+    AND x.second_at IS NOT NULL),
+  (SELECT COUNT(*) FROM tenders_question x WHERE x.opportunity_id = o.id),
+  (SELECT m.agreed_at FROM tenders_moderation m WHERE m.opportunity_id = o.id)
+FROM tenders_opportunity o WHERE o.id = %s AND o.buyer_id = %s
+"""
+
+
+@functools.cache
+def _opportunity_readers() -> tuple[Callable[[Any], Any], ...]:
+    return tuple(reader(Opportunity, name) for name in _OPPORTUNITY_FIELDS)
+
+
+def panel_opportunity(buyer_id: int, pk: int) -> Opportunity | None:
+    """Opportunity ``pk`` if the council ``buyer_id``'s (what
+    ``opportunities_visible_to`` gives its officers and auditors), else None;
+    with ``box_opened`` (as ``box_opened_fact``), ``question_count`` (how many
+    questions it has) and ``moderation_agreed_at`` (``Moderation.agreed_at``;
+    None before, or without a panel) read with it, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PANEL_OPPORTUNITY_SQL, [pk, buyer_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(_OPPORTUNITY_FIELDS)
+    values = [read(value) for read, value in zip(_opportunity_readers(), row[:n], strict=True)]
+    opportunity = Opportunity.from_db(connection.alias, _OPPORTUNITY_FIELDS, values)
+    opened, questions, agreed_at = row[n:]
+    opportunity.box_opened = bool(opened)  # type: ignore[attr-defined]
+    opportunity.question_count = int(questions)  # type: ignore[attr-defined]
+    agreed = reader(Moderation, "agreed_at")(agreed_at)
+    opportunity.moderation_agreed_at = agreed  # type: ignore[attr-defined]
+    return opportunity
+
+
+# The whole panel of one opportunity in the panel's order (added first, then
+# id), each member with their officer's name: one constant statement (ADR 10).
+_PANEL_SQL = """
+SELECT pm.id, pm.opportunity_id, pm.officer_id, pm.evaluates, pm.moderates, pm.added_by_id,
+  pm.added_at, pm.declaration, pm.declaration_details, pm.declared_at, pm.removed_at,
+  pm.removed_reason, pm.finished_at, pm.marks_sha256, u.full_name
+FROM tenders_panelmember pm JOIN portal_user u ON u.id = pm.officer_id
+WHERE pm.opportunity_id = %s
+ORDER BY pm.added_at, pm.id
+"""
+
+
+def panel_of(opportunity: Opportunity) -> list[PanelMember]:
+    """Every member of the opportunity's panel (removed or not), in the
+    panel's order, each ``officer`` with their id and name (the rest deferred)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PANEL_SQL, [opportunity.pk])
+        rows = cursor.fetchall()
+    readers, db, members = _member_readers(), connection.alias, []
+    for row in rows:
+        values = [read(value) for read, value in zip(readers, row[:-1], strict=True)]
+        member = PanelMember.from_db(db, _MEMBER_FIELDS, values)
+        member.officer = User.from_db(db, ("id", "full_name"), (member.officer_id, row[-1]))
+        members.append(member)
+    return members
 
 
 def has_questions(opportunity: Opportunity | int) -> bool:
@@ -215,6 +370,177 @@ def panel_bid_page(
 
     page = read_page(number, per_page, read, marking_bids(opportunity).count)
     return page, in_all[0]
+
+
+# One bid the panel marks (``marking_bids``) with its supplier's name, its lot,
+# its latest revision (what it submitted last) and whether that has files; a
+# row for each of the opportunity's questions (in their order: number, id),
+# with its criterion, the revision's answer to it and the evaluator's own mark
+# (none asked for: ``member_id = NULL`` matches nothing). One statement: the
+# ORM's five (the bid with two subqueries, the questions with their criteria,
+# the answers, the marks) took longer to build than the database took to run
+# them (ADR 10). Portable SQL; the parameters are always passed apart.
+_BID_SHEET_SQL = """
+SELECT b.id, b.lot_id, b.supplier_id, b.status, s.legal_name, l.number, l.title,
+  r.id, EXISTS (SELECT 1 FROM tenders_bidfile f WHERE f.revision_id = r.id),
+  q.id, q.kind, q.criterion_id, q.number, q.text, q.guidance, q.word_limit, q.weight,
+  q.documents, q.created_at,
+  c.name, c.weight, c.is_price, c.position,
+  a.id, a.text, a.confirmed, a.saved_at,
+  m.id, m.mark, m.passed, m.comment, m.marked_at
+FROM tenders_bid b
+JOIN tenders_lot l ON l.id = b.lot_id
+JOIN suppliers_supplierorganisation s ON s.id = b.supplier_id
+LEFT JOIN tenders_bidrevision r ON r.id = (
+  SELECT r2.id FROM tenders_bidrevision r2 WHERE r2.bid_id = b.id ORDER BY r2.number DESC LIMIT 1
+)
+LEFT JOIN tenders_question q ON q.opportunity_id = b.opportunity_id
+LEFT JOIN tenders_criterion c ON c.id = q.criterion_id
+LEFT JOIN tenders_answer a ON a.revision_id = r.id AND a.question_id = q.id
+LEFT JOIN tenders_evaluatormark m
+  ON m.member_id = %s AND m.bid_id = b.id AND m.question_id = q.id
+WHERE b.id = %s AND b.opportunity_id = %s AND b.status = %s AND b.excluded_reason = ''
+ORDER BY q.number, q.id
+"""
+# The columns of each object made, in the order of the model's fields (as
+# ``Model.from_db`` takes them); a model's other fields are deferred.
+_SHEET_BID = ("id", "opportunity_id", "lot_id", "supplier_id", "status")
+_SHEET_LOT = ("id", "opportunity_id", "number", "title")
+_SHEET_SUPPLIER = ("id", "legal_name")
+_SHEET_QUESTION = (
+    "id",
+    "opportunity_id",
+    "kind",
+    "criterion_id",
+    "number",
+    "text",
+    "guidance",
+    "word_limit",
+    "weight",
+    "documents",
+    "created_at",
+)
+_SHEET_CRITERION = ("id", "name", "weight", "is_price", "position")
+_SHEET_ANSWER = ("id", "bid_id", "question_id", "revision_id", "text", "confirmed", "saved_at")
+_SHEET_MARK = ("id", "member_id", "bid_id", "question_id", "mark", "passed", "comment", "marked_at")
+
+
+@dataclass(frozen=True)
+class BidSheet:
+    """What a panel member's page of one bid reads: the bid (with its lot,
+    its supplier's legal name, ``latest_revision``: the id of the revision it
+    submitted last, and ``latest_revision_files``: whether that has files),
+    the opportunity's questions with
+    their criteria, the latest revision's answers by question and the
+    evaluator's own marks."""
+
+    bid: Bid
+    questions: list[Question]
+    answers: dict[int, Answer]
+    own_marks: list[EvaluatorMark]
+
+
+def bid_sheet(
+    opportunity: Opportunity, bid_pk: int, *, marked_by: PanelMember | None = None
+) -> BidSheet | None:
+    """Bid ``bid_pk`` of the bids the panel marks (``marking_bids``), or None
+    when it is not one; with ``marked_by`` (an evaluator on the panel, as the
+    page has checked) their own marks for it, which ``marks_visible_to`` always
+    lets an evaluator read. One query."""
+    params = [
+        marked_by.pk if marked_by is not None else None,
+        bid_pk,
+        opportunity.pk,
+        BidStatus.SUBMITTED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_BID_SHEET_SQL, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    db = connection.alias
+    first = rows[0]
+    pk, lot_pk, supplier_pk, status, legal_name, lot_number, lot_title = first[:7]
+    bid = Bid.from_db(db, _SHEET_BID, (pk, opportunity.pk, lot_pk, supplier_pk, status))
+    bid.opportunity = opportunity
+    bid.lot = Lot.from_db(db, _SHEET_LOT, (lot_pk, opportunity.pk, lot_number, lot_title))
+    bid.supplier = SupplierOrganisation.from_db(db, _SHEET_SUPPLIER, (supplier_pk, legal_name))
+    bid.latest_revision = first[7]  # type: ignore[attr-defined]
+    bid.latest_revision_files = bool(first[8])  # type: ignore[attr-defined]
+    questions: list[Question] = []
+    answers: dict[int, Answer] = {}
+    marks: list[EvaluatorMark] = []
+    if first[9] is None:  # no questions
+        return BidSheet(bid, questions, answers, marks)
+    question_at = reader(Question, "created_at")
+    is_price = reader(Criterion, "is_price")
+    confirmed, saved_at = reader(Answer, "confirmed"), reader(Answer, "saved_at")
+    passed, marked_at = reader(EvaluatorMark, "passed"), reader(EvaluatorMark, "marked_at")
+    for row in rows:
+        (q_pk, kind, criterion_pk, number, text, guidance, word_limit, weight, documents) = row[
+            9:18
+        ]
+        question = Question.from_db(
+            db,
+            _SHEET_QUESTION,
+            (
+                q_pk,
+                opportunity.pk,
+                kind,
+                criterion_pk,
+                number,
+                text,
+                guidance,
+                word_limit,
+                weight,
+                documents,
+                question_at(row[18]),
+            ),
+        )
+        if criterion_pk is not None:
+            name, c_weight, price, position = row[19:23]
+            question.criterion = Criterion.from_db(
+                db,
+                _SHEET_CRITERION,
+                (criterion_pk, name, c_weight, is_price(price), position),
+            )
+        else:
+            question.criterion = None
+        questions.append(question)
+        answer_pk, answer_text, answer_confirmed, answer_saved = row[23:27]
+        if answer_pk is not None:
+            answers[q_pk] = Answer.from_db(
+                db,
+                _SHEET_ANSWER,
+                (
+                    answer_pk,
+                    pk,
+                    q_pk,
+                    bid.latest_revision,  # type: ignore[attr-defined]
+                    answer_text,
+                    confirmed(answer_confirmed),
+                    saved_at(answer_saved),
+                ),
+            )
+        mark_pk, mark, mark_passed, comment, mark_at = row[27:32]
+        if mark_pk is not None and marked_by is not None:
+            marks.append(
+                EvaluatorMark.from_db(
+                    db,
+                    _SHEET_MARK,
+                    (
+                        mark_pk,
+                        marked_by.pk,
+                        pk,
+                        q_pk,
+                        mark,
+                        passed(mark_passed),
+                        comment,
+                        marked_at(mark_at),
+                    ),
+                )
+            )
+    return BidSheet(bid, questions, answers, marks)
 
 
 def marks_visible_to(

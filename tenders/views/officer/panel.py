@@ -7,7 +7,9 @@ officers and auditors gets 404, and everyone does while the box is sealed.
 The panel page is the council's (officers name the panel, auditors read
 its status: never a mark). The declaration, marking and moderation pages are
 the panel members' own: the council's other officers and its auditors get
-403. Which marks a page shows comes from ``marks_visible_to`` only.
+403. Which marks a page shows comes from ``marks_visible_to`` only (an
+evaluator's page of a bid reads their own marks with the bid, ``bid_sheet``:
+the marks ``marks_visible_to`` always lets an evaluator read).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db import transaction
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal.http import SignedInRequest
 from portal.links import url_for_pk
 from portal.models import Role, User
+from portal.permissions import may_read_bids
 from tenders.forms.panel import DeclarationForm, MarksForm, PanelForm, RemoveMemberForm
 from tenders.models import (
     Answer,
@@ -40,7 +43,6 @@ from tenders.models import (
     Question,
     QuestionKind,
 )
-from tenders.selectors import latest_revision_facts, moderation_agreed_fact, question_count_fact
 from tenders.services import (
     BidRefused,
     OpportunityRefused,
@@ -56,10 +58,14 @@ from tenders.services import (
     panel_set,
 )
 from tenders.services.panel import (
+    BidSheet,
     ReasonsNeeded,
+    bid_sheet,
     evaluators_finished,
-    marking_bids,
     panel_bid_page,
+    panel_of,
+    panel_opportunity,
+    place_on_panel,
     spread_of,
 )
 from tenders.views.officer.bids import opened_opportunity
@@ -84,9 +90,7 @@ def _member(
     opportunity, but these pages are the panel's. ``members``: the whole
     panel, where the page reads it anyway."""
     if members is None:
-        # One at most (``panel_member_once``): unordered.
-        found = PanelMember.objects.filter(opportunity=opportunity, officer=request.user)
-        member = next(iter(found.order_by()[:1]), None)
+        member = place_on_panel(opportunity, request.user)
     else:
         member = next((m for m in members if m.officer_id == request.user.pk), None)
     if member is not None:
@@ -106,37 +110,48 @@ def _member(
     return member
 
 
+def _opened(request: SignedInRequest, pk: int) -> Opportunity:
+    """``opened_opportunity`` for the panel's busiest pages: its own columns
+    with ``box_opened``, ``question_count`` and ``moderation_agreed_at``
+    read with it in one plain statement (``panel_opportunity``). 404 for
+    anyone but the buyer's officers and auditors, and while the box is sealed."""
+    user = request.user
+    if not may_read_bids(user, user.buyer_id):
+        raise Http404("No such page.")
+    opportunity = panel_opportunity(user.buyer_id, pk)
+    if opportunity is None:
+        raise Http404("No such opportunity")
+    if not opportunity.box_opened:  # type: ignore[attr-defined]  # read with it
+        raise Http404("No such page.")
+    return opportunity
+
+
 def _declared_first(member: PanelMember, opportunity: Opportunity) -> HttpResponse | None:
     if member.declaration == Declaration.PENDING:
         return redirect("tenders:panel_declaration", pk=opportunity.pk)
     return None
 
 
-def _bid(opportunity: Opportunity, bid_pk: int) -> Bid:
-    """One of the bids the panel marks, with its latest revision's facts
-    (``latest_revision_facts``)."""
-    # What the pages show of it (the services read the bid again to change anything).
-    bids = (
-        marking_bids(opportunity)
-        .select_related("supplier", "lot")
-        .only("opportunity", "status", "supplier__legal_name", "lot__number", "lot__title")
-    )
-    bid = get_object_or_404(bids.annotate(**latest_revision_facts()), pk=bid_pk)
-    bid.opportunity = opportunity
-    return bid
+def _sheet(opportunity: Opportunity, bid_pk: int, member: PanelMember | None = None) -> BidSheet:
+    """One of the bids the panel marks, with the questions, the answers of its
+    latest revision and (``member``: an evaluator) their own marks
+    (``bid_sheet``); 404 for any other bid."""
+    sheet = bid_sheet(opportunity, bid_pk, marked_by=member)
+    if sheet is None:
+        raise Http404("No such bid.")
+    return sheet
 
 
-def _answers_and_files(bid: Bid) -> tuple[dict[int, Answer], dict[int, list[BidFile]]]:
-    """The answers and files of the bid's latest revision, by question (files
-    of the whole bid under 0); the files asked for only when it has some."""
-    latest = bid.latest_revision  # type: ignore[attr-defined]  # read with the bid (``_bid``)
-    answers = {a.question_id: a for a in Answer.objects.filter(revision_id=latest).order_by()}
+def _files(bid: Bid) -> dict[int, list[BidFile]]:
+    """The files of the bid's latest revision, by question (files of the
+    whole bid under 0); asked for only when it has some."""
     files: dict[int, list[BidFile]] = {}
     if not bid.latest_revision_files:  # type: ignore[attr-defined]  # read with the bid
-        return answers, files
+        return files
+    latest = bid.latest_revision  # type: ignore[attr-defined]  # read with the bid
     for bid_file in BidFile.objects.filter(revision_id=latest).order_by("pk"):
         files.setdefault(bid_file.question_id or 0, []).append(bid_file)
-    return answers, files
+    return files
 
 
 # --- The panel ----------------------------------------------------------------------------
@@ -296,9 +311,7 @@ def declaration(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def marking(request: SignedInRequest, pk: int) -> HttpResponse:
     """The evaluator's bids, each with how many answers they have marked."""
-    opportunity = opened_opportunity(
-        request, pk, related=False, question_count=question_count_fact()
-    )
+    opportunity = _opened(request, pk)
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
@@ -362,15 +375,14 @@ def _initial(marks: list[Any]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def marking_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     """Every question with the bid's answer and files; one form marks them all."""
-    opportunity = opened_opportunity(request, pk, related=False)
+    opportunity = _opened(request, pk)
     member = _member(request, opportunity, role="evaluates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
-    bid = _bid(opportunity, bid_pk)
-    questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
-    answers, files = _answers_and_files(bid)
-    visible = marks_visible_to(request.user, opportunity, member=member)
-    own = list(visible.filter(member=member, bid=bid).order_by())  # by question: any order
+    sheet = _sheet(opportunity, bid_pk, member)
+    bid, questions, answers = sheet.bid, sheet.questions, sheet.answers
+    files = _files(bid)
+    own = sheet.own_marks  # an evaluator reads their own (``marks_visible_to``)
     finished = member.finished_at is not None
     data = request.POST if request.method == "POST" and not finished else None
     form = MarksForm(data, questions=questions, initial=_initial(own))
@@ -441,14 +453,8 @@ def marking_finish_view(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
     """The moderator's bids with how many answers are moderated; agreeing."""
-    opportunity = opened_opportunity(
-        request,
-        pk,
-        related=False,
-        question_count=question_count_fact(),
-        moderation_agreed_at=moderation_agreed_fact(),
-    )
-    members = list(PanelMember.objects.filter(opportunity=opportunity).select_related("officer"))
+    opportunity = _opened(request, pk)
+    members = panel_of(opportunity)
     member = _member(request, opportunity, role="moderates", members=members)
     if (first := _declared_first(member, opportunity)) is not None:
         return first
@@ -493,16 +499,16 @@ def moderation(request: SignedInRequest, pk: int) -> HttpResponse:
 def moderation_bid(request: SignedInRequest, pk: int, bid_pk: int) -> HttpResponse:
     """Per question: each evaluator's mark and comment side by side, the spread,
     and the moderated mark, comment and reason."""
-    opportunity = opened_opportunity(request, pk, related=False)
+    opportunity = _opened(request, pk)
     member = _member(request, opportunity, role="moderates")
     if (first := _declared_first(member, opportunity)) is not None:
         return first
-    bid = _bid(opportunity, bid_pk)
+    sheet = _sheet(opportunity, bid_pk)
     if not moderation_open(opportunity):
         messages.info(request, "Moderation opens when every evaluator has finished marking.")
         return redirect("tenders:moderation", pk=opportunity.pk)
-    questions = list(Question.objects.filter(opportunity=opportunity).select_related("criterion"))
-    answers, files = _answers_and_files(bid)
+    bid, questions, answers = sheet.bid, sheet.questions, sheet.answers
+    files = _files(bid)
     marks = list(
         marks_visible_to(request.user, opportunity, member=member)
         .filter(bid=bid)
