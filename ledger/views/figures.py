@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
@@ -82,9 +83,24 @@ def _setting(value: Any) -> str:
     return "–" if value is None else f"{floatformat(value, '-2')}%"
 
 
-def table_rows(figures: selectors.RealLocalShare) -> list[tuple[str, list[tuple[str, Any]]]]:
-    """The table's rows worked out once, in Python (ADR 10): each a label and
-    its cells (``data-kind`` and text), for the template only to print."""
+def _text(value: Any) -> str:
+    """``conditional_escape``'s text: a plain string escaped by ``html.escape``
+    (as Django's ``escape`` does), markup made by ``format_html`` as it is."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+_CELL = '<td class="govuk-table__cell govuk-table__cell--numeric"'
+# Each kind's opening cell (``data-kind``: the figures' tests and styles find them by it).
+_TD = {
+    "": f"{_CELL}>",
+    **{kind: f'{_CELL} data-kind="{kind}">' for kind in (*selectors.LOCALITIES, "sme", "vcse")},
+}
+
+
+def table_rows(figures: selectors.RealLocalShare) -> list[SafeString]:
+    """The table's rows written once, in Python (ADR 10): each a label and
+    its cells (``data-kind`` and text), every value escaped, for the template
+    only to print (a ``{% for %}`` over some hundred cells cost more)."""
     rows = []
     with_year = figures.group_by == "year"
     for row in figures.rows:
@@ -106,7 +122,13 @@ def table_rows(figures: selectors.RealLocalShare) -> list[tuple[str, list[tuple[
                 ("", target),
                 ("", _setting(row.goal)),
             ]
-        rows.append((row.label, cells))
+        tds = "".join(f"{_TD[kind]}{_text(text)}</td>" for kind, text in cells)
+        rows.append(
+            mark_safe(  # noqa: S308  (every value escaped)
+                '<tr class="govuk-table__row"><th scope="row" class="govuk-table__header">'
+                f"{html.escape(row.label)}</th>{tds}</tr>"
+            )
+        )
     return rows
 
 
@@ -210,12 +232,86 @@ def leak_rows(leaks: list[selectors.LeakShown]) -> list[tuple[selectors.LeakShow
     joined once in Python (ADR 10): a leak can name hundreds of suppliers,
     and a ``{% for %}`` over them cost most of the page. ``html.escape`` is
     what autoescaping does to a string (``django.utils.html.escape`` without
-    its lazy-string wrapper)."""
+    its lazy-string wrapper); the names are escaped as one string, joined by
+    a character no name holds (PostgreSQL's text cannot), then split into
+    items: one escape for a leak's hundreds of names."""
     rows = []
     for leak in leaks:
         names = leak.supplier_names
-        items = f"<li>{'</li><li>'.join(map(html.escape, names))}</li>" if names else ""
+        joined = "\x00".join(names)
+        if joined.count("\x00") == len(names) - 1:  # no name holds the joining character
+            escaped = html.escape(joined).replace("\x00", "</li><li>")
+        else:
+            escaped = "</li><li>".join(map(html.escape, names))
+        items = f"<li>{escaped}</li>" if names else ""
         rows.append((leak, mark_safe(items)))  # noqa: S308  (every name escaped)
+    return rows
+
+
+_TAG = '<strong class="govuk-tag govuk-tag--{}">{}</strong>'
+_NOT_PROCUREMENT_HINT = (
+    ' <span class="govuk-hint govuk-!-font-size-16">'
+    "its words say it is not procurement: confirm it with the group empty</span>"
+)
+
+
+def mapping_rows(
+    page: Any, *, typed: dict[str, str], csrf_input: str | None, action: str
+) -> list[SafeString]:
+    """The rows of the categories' table, each written once in Python (ADR
+    10): twenty rows of a dozen values, a form each, cost the template more
+    than the rest of the page. Every value is escaped with ``html.escape``
+    (what autoescaping does to a string). ``csrf_input`` is the form's token
+    field, None for a reader who cannot act (no form)."""
+    esc = html.escape
+    number = page.number
+    rows = []
+    for counter, row in enumerate(page.object_list, start=1):
+        category = esc(row.category)
+        mapping = row.mapping
+        if row.confirmed:
+            state = _TAG.format("green", "Confirmed") + (
+                f" {esc(mapping.cpv_group)} {esc(row.group_name)}"
+                if mapping.cpv_group
+                else " Not procurement"
+            )
+        elif row.suggestion:
+            state = (
+                _TAG.format("yellow", "Suggested")
+                + f" {esc(row.suggestion)} {esc(row.suggestion_name)}"
+            )
+        else:
+            state = _TAG.format("grey", "No suggestion") + (
+                _NOT_PROCUREMENT_HINT if row.not_procurement else ""
+            )
+        form = ""
+        if csrf_input is not None:
+            if typed and row.category == typed.get("category"):
+                value = typed.get("cpv_group", "")
+            elif row.confirmed:
+                value = mapping.cpv_group
+            else:
+                value = row.suggestion
+            form = f"""
+        <form method="post" action="{esc(action)}" novalidate class="govuk-!-margin-top-2">
+          {csrf_input}
+          <input type="hidden" name="category" value="{category}">
+          <input type="hidden" name="page" value="{number}">
+          <label class="govuk-label govuk-visually-hidden" for="cpv-{counter}">CPV group for {category}</label>
+          <input class="govuk-input govuk-input--width-3" id="cpv-{counter}" name="cpv_group" inputmode="numeric" value="{esc(value)}">
+          <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">Confirm<span class="govuk-visually-hidden"> the CPV group for {category}</span></button>
+        </form>"""  # noqa: E501
+        rows.append(
+            mark_safe(  # noqa: S308  (every value escaped)
+                f"""<tr class="govuk-table__row">
+      <th scope="row" class="govuk-table__header">{category}</th>
+      <td class="govuk-table__cell govuk-table__cell--numeric">{esc(pounds(row.total))}</td>
+      <td class="govuk-table__cell">
+        {state}{form}
+      </td>
+    </tr>"""
+            )
+        )
     return rows
 
 
@@ -227,15 +323,22 @@ def _leakage_page(
     typed: dict[str, str] | None = None,
     number: int = 1,
 ) -> HttpResponse:
+    may_act = request.user.role == Role.OFFICER
+    mappings = selectors.category_page(buyer, number)
     return render(
         request,
         "ledger/figures/leakage.html",
         {
             "leaks": leak_rows(selectors.leaks_shown(buyer)),
-            "mappings": selectors.category_page(buyer, number),
+            "mappings": mappings,
+            "mapping_rows": mapping_rows(
+                mappings,
+                typed=typed or {},
+                csrf_input=csrf_input(request) if may_act else None,
+                action=reverse("ledger:category_mappings"),
+            ),
             "errors": errors or [],
-            "typed": typed or {},
-            "may_act": request.user.role == Role.OFFICER,
+            "may_act": may_act,
         },
     )
 

@@ -18,6 +18,7 @@ radios, ``rows`` of a textarea (else the widget's).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape as html_escape
 from typing import Any, cast
 
 from django import forms, template
@@ -78,17 +79,25 @@ def _choices(field: BoundField) -> Iterable[tuple[Any, Any]]:
     return cast("Iterable[tuple[Any, Any]]", field.field.choices)
 
 
+def _esc(value: Any) -> str:
+    """``conditional_escape``'s text, with a plain string (most values: choices'
+    values and labels) escaped straight by ``html.escape``, as Django's
+    ``escape`` does, without its lazy-string and ``__html__`` checks."""
+    if type(value) is str:
+        return html_escape(value)
+    return conditional_escape(value)
+
+
 def _select(field: BoundField, described: SafeString, invalid: bool) -> SafeString:
     # Without a value (the form not sent, or sent without this field) Django's
     # Select, which crispy-forms-gds draws, selects the empty choice.
     chosen = _selected(field) or {""}
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (value, mark_safe(" selected") if str(value) in chosen else "", label)
+    options = mark_safe(  # noqa: S308  (every value and label escaped)
+        "".join(
+            f'<option value="{_esc(value)}"{" selected" if str(value) in chosen else ""}>'
+            f"{_esc(label)}</option>"
             for value, label in _choices(field)
-        ),
+        )
     )
     return format_html(
         '<select name="{}" class="govuk-select{}" id="{}"{}{}>{}</select>',
