@@ -18,6 +18,23 @@ M = TypeVar("M", bound=models.Model)
 
 def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     """What the ORM does to ``model.name`` read from the database, as a function."""
+    return _reader(model, name)[0]
+
+
+def converted(model: type[models.Model], names: Sequence[str]) -> list[tuple[int, Callable]]:
+    """``reader`` of each of ``names`` (fields or their columns' attribute
+    names, such as ``buyer_id``) that the ORM converts on this database, with
+    its place in ``names``: a row's other values are already what the ORM
+    makes of them (on PostgreSQL, most are)."""
+    found = []
+    for index, name in enumerate(names):
+        read, converts = _reader(model, name)
+        if converts:
+            found.append((index, read))
+    return found
+
+
+def _reader(model: type[models.Model], name: str) -> tuple[Callable[[Any], Any], bool]:
     field = model._meta.get_field(name)
     if not isinstance(field, models.Field):
         raise TypeError(f"{model.__name__}.{name} is a relation's other end, not a column.")
@@ -31,7 +48,7 @@ def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
             value = convert(value, col, connection)
         return value
 
-    return read
+    return read, bool(converters)
 
 
 def model_from_columns(model: type[M], names: list[str], values: Sequence[Any], **known: Any) -> M:

@@ -34,6 +34,7 @@ from tests.tenders_helpers import (
     care_provider_that_also_cleans,
     make_opportunity,
 )
+from tests.test_opportunity_value import award
 from tests.test_supplier_opportunities import START, london, make_open
 
 LIST = reverse("tenders:opportunity_list")
@@ -159,16 +160,19 @@ def test_the_status_sort_follows_the_status_at_the_moment(officer_client, office
 
 
 def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer, other_officer):
-    """On PostgreSQL the status sort reads each status's part by the index, only
-    to the end of the page (``council_opportunity_page``): every page, the page
-    past the end and page 0 are what cutting the whole sorted list gives, with
-    more than two pages in one status, all tied but for the id, open ones whose
-    deadline passed among the closed, a search and a status filter. (SQLite
-    sorts the whole list: the same comparison holds there too.)"""
+    """The list's page is one statement of plain SQL (``council_opportunity_page``):
+    sorted by status, it reads each status's part by the index, only to the
+    end of the page. Every page, the page past the end and page 0 of every
+    sort are what cutting the ORM's whole sorted list (``council_opportunities``)
+    gives, with the same values and count: more than two pages in one status,
+    all tied but for the id, open ones whose deadline passed among the closed,
+    a search, a status filter, lots and an award, and another council's
+    opportunity never among them."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tenders.selectors import council_opportunities, council_opportunity_page
+    from tenders.models import Lot
+    from tenders.selectors import OPPORTUNITY_SORTS, council_opportunities, council_opportunity_page
 
     Opportunity.objects.all().delete()
     made = [make_opportunity(officer, "5000", title=f"Cleaning {n}") for n in range(75)]
@@ -178,34 +182,72 @@ def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer,
         # at the same moment: only the id orders them, and cuts them; the others
         # in threes made at one moment. Every tenth is closed and, five further
         # on, open with its deadline passed: closed by the moment.
-        status = {0: "closed", 5: "open", 3: "awarded", 7: "cancelled"}.get(n % 10, "draft")
+        status = {0: "closed", 5: "open", 3: "awarded", 7: "cancelled", 9: "open"}.get(
+            n % 10, "draft"
+        )
         passed = n % 10 == 5
         Opportunity.objects.filter(pk=opportunity.pk).update(
             status=status,
-            submission_deadline=now + datetime.timedelta(days=-1 if passed else 7),
+            submission_deadline=None
+            if n % 10 == 1
+            else now + datetime.timedelta(days=-1 if passed else 7 + n % 4),
             created_at=now - datetime.timedelta(minutes=0 if status == "draft" else n // 3),
+            options_value=D(n % 3),
         )
+    # Values that differ: a lot more on some, an award on one lot of one.
+    for opportunity in made[:6]:
+        Lot.objects.create(
+            opportunity=opportunity, number=2, title="More", estimated_value=D("1000.50")
+        )
+    award(made[3].lots.get(number=1), "4321.99", officer)
     council_with_policy(other_officer.buyer)
     make_opportunity(other_officer, "5000", title="Cleaning elsewhere")
-    for query, status in [("", ""), ("clean", ""), ("1", ""), ("", "closed"), ("nothing", "")]:
-        whole = list(
-            council_opportunities(officer, query=query, status=status, sort="status", now=now)
-        )
-        pages = max(1, -(-len(whole) // 20))
-        for number in [0, *range(1, pages + 1), pages + 2]:
-            with CaptureQueriesContext(connection) as queries:
-                page = council_opportunity_page(
-                    officer, query=query, status=status, sort="status", number=number, now=now
+    searches = [("", ""), ("clean", ""), ("1", ""), ("", "closed"), ("", "open"), ("nothing", "")]
+    for sort in OPPORTUNITY_SORTS:
+        for query, status in searches:
+            whole = list(
+                council_opportunities(officer, query=query, status=status, sort=sort, now=now)
+            )
+            pages = max(1, -(-len(whole) // 20))
+            for number in [0, *range(1, pages + 1), pages + 2]:
+                with CaptureQueriesContext(connection) as queries:
+                    page = council_opportunity_page(
+                        officer, query=query, status=status, sort=sort, number=number, now=now
+                    )
+                shown = min(max(number, 1), pages)
+                assert page.number == shown
+                assert page.paginator.count == len(whole)
+                expected = whole[(shown - 1) * 20 : shown * 20]
+                assert [o.pk for o in page.object_list] == [o.pk for o in expected], (
+                    sort,
+                    query,
+                    status,
+                    number,
                 )
-            shown = min(max(number, 1), pages)
-            assert page.number == shown
-            assert page.paginator.count == len(whole)
-            assert [o.pk for o in page.object_list] == [
-                o.pk for o in whole[(shown - 1) * 20 : shown * 20]
-            ], (query, status, number)
-            assert all(o.estimated_value == D("5000") for o in page.object_list)
-            if whole and connection.features.supports_slicing_ordering_in_compound:
-                assert "UNION ALL" in queries[-1]["sql"]
+                for row, orm in zip(page.object_list, expected, strict=True):
+                    assert (row.estimated_value, row.known_value) == (
+                        orm.estimated_value,
+                        orm.known_value,
+                    )
+                    for field in [
+                        "reference",
+                        "title",
+                        "status",
+                        "submission_deadline",
+                        "created_at",
+                        "options_value",
+                        "value_vat_basis",
+                        "cpv_id",
+                        "buyer_id",
+                        "route",
+                        "policy_id",
+                        "contract_kind",
+                    ]:
+                        assert getattr(row, field) == getattr(orm, field), field
+                # One statement, two past the end (the last page read again).
+                assert len(queries) == (2 if whole and number > pages else 1)
+                if whole and sort == "status":
+                    assert "UNION ALL" in queries[-1]["sql"]
     assert len(whole) == 0 and len(council_opportunities(officer, sort="status")) == 75
 
 

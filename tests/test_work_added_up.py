@@ -143,3 +143,37 @@ def test_the_command_and_the_page_decide_alike_above_ten_pieces(client, officer)
     assert "Earlier cleaning" not in " ".join(shown.reasons)
     assert "With 12 other pieces of work" in " ".join(shown.reasons)
     assert "£197,000.00" in told["reasons"][0] and "£197,000.00" in " ".join(shown.reasons)
+
+
+def test_the_pages_first_pieces_are_the_ormss_first_rows(officer):
+    """The opportunity's page reads its category's first pieces in plain SQL
+    (``routes._first_pieces``): the same rows, values and London dates as the
+    ORM's ``_pieces`` cut to the same number, on either database: a piece with
+    an extra lot, one published a minute after a London midnight, a cancelled
+    one and one outside the window left out."""
+    from decimal import Decimal as D
+
+    from tenders.models import Lot
+    from tenders.selectors import policy_in_force
+    from tenders.services import routes
+
+    pieces = [published(officer, f"{1000 + n}.50", f"Cleaning {n:02d}", 30 - n) for n in range(14)]
+    Lot.objects.create(opportunity=pieces[2], number=2, title="More", estimated_value=D("99.99"))
+    Opportunity.objects.filter(pk=pieces[3].pk).update(status=OpportunityStatus.CANCELLED)
+    Opportunity.objects.filter(pk=pieces[4].pk).update(
+        published_at=timezone.now() - datetime.timedelta(days=900)
+    )
+    just_after_midnight = datetime.datetime(2026, 6, 30, 23, 1, tzinfo=datetime.UTC)  # 00:01 BST
+    Opportunity.objects.filter(pk=pieces[5].pk).update(published_at=just_after_midnight)
+    on = timezone.localdate()
+    policy = policy_in_force(officer.buyer_id, on)
+    key = pieces[0].cpv_id[: policy.aggregation_cpv_digits]
+    for first in [1, 11, 40]:
+        orm = list(
+            routes._pieces(buyer_id=officer.buyer_id, keys=[key], policy=policy, on=on)[:first]
+        )
+        sql = routes._first_pieces(
+            buyer_id=officer.buyer_id, keys=[key, "999"], policy=policy, on=on, first=first
+        )
+        assert sql == orm and all(isinstance(row[4], D) for row in sql)
+    assert len(orm) == 12

@@ -240,6 +240,52 @@ def _pieces(
     return pieces
 
 
+# ``_pieces``' first rows, for the opportunity's page (ADR 10: its ORM form
+# took longer to build than the database took to run it). Portable SQL,
+# parameters apart; ``{categories}`` is only ever ``o.cpv_id LIKE %s`` joined
+# by OR, one for each category (a CPV code starts with its digits).
+_FIRST_PIECES_SQL = """
+SELECT o.id, o.reference, o.title, o.cpv_id,
+  COALESCE((SELECT SUM(COALESCE(a.value, l.estimated_value)) FROM tenders_lot l
+    LEFT JOIN tenders_award a ON a.lot_id = l.id WHERE l.opportunity_id = o.id), 0)
+    + o.options_value,
+  o.value_vat_basis, o.published_at
+FROM tenders_opportunity o
+WHERE ({categories}) AND o.buyer_id = %s AND o.published_at >= %s AND o.published_at < %s
+  AND NOT (o.status = %s)
+ORDER BY o.published_at, o.id
+LIMIT %s
+"""
+
+
+def _first_pieces(
+    *, buyer_id: int, keys: list[str], policy: ProcurementPolicy, on: datetime.date, first: int
+) -> list[tuple[Any, ...]]:
+    """``_pieces(...)[:first]``, the same rows in one plain-SQL statement."""
+    start = _london_day_start(on - datetime.timedelta(days=policy.aggregation_window_days))
+    end = _london_day_start(on + datetime.timedelta(days=1))
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = _FIRST_PIECES_SQL.format(categories=" OR ".join(["o.cpv_id LIKE %s"] * len(keys)))
+    # Category keys are digits: nothing in them is a LIKE wildcard.
+    params = [*(f"{key}%" for key in keys), buyer_id, adapt(start), adapt(end), S.CANCELLED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, first])
+        rows = cursor.fetchall()
+    money, when = reader(Opportunity, "options_value"), reader(Opportunity, "published_at")
+    return [
+        (
+            pk,
+            reference,
+            title,
+            cpv_id,
+            money(value),
+            basis,
+            timezone.localtime(when(at), LONDON).date(),
+        )
+        for pk, reference, title, cpv_id, value, basis, at in rows
+    ]
+
+
 def _related_by_key(
     *,
     buyer_id: int,
@@ -253,9 +299,11 @@ def _related_by_key(
     keys = sorted(set(keys))
     if not keys:
         return {}
-    candidates = _pieces(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
+    candidates: Iterable[tuple[Any, ...]]
     if first is not None:
-        candidates = candidates[:first]
+        candidates = _first_pieces(buyer_id=buyer_id, keys=keys, policy=policy, on=on, first=first)
+    else:
+        candidates = _pieces(buyer_id=buyer_id, keys=keys, policy=policy, on=on)
     found: dict[str, list[tuple[int, rules.RelatedWork]]] = defaultdict(list)
     digits = policy.aggregation_cpv_digits
     for pk, reference, title, cpv_id, known_value, basis, published_on in candidates:
