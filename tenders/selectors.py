@@ -544,7 +544,8 @@ def _council_page(
     """Rows ``offset`` to ``offset + limit`` of ``council_opportunities`` (the
     same filters, order and values) and how many it has, in one query."""
     at = connection.ops.adapt_datetimefield_value(now)
-    where, where_params = "o.buyer_id = %s", [buyer_id]
+    where = "o.buyer_id = %s"
+    where_params: list[Any] = [buyer_id]
     if status:
         parts = _status_sql(status, at)
         where += " AND (" + " OR ".join(f"({sql})" for sql, _ in parts) + ")"
@@ -556,14 +557,15 @@ def _council_page(
     order, outer_order = _COUNCIL_ORDERS[sort]
     attnames, columns = _council_page_columns()
     if sort == "status":
-        parts, parts_params = [], []
+        union: list[str] = []
+        parts_params: list[Any] = []
         for rank, status_ in enumerate(OpportunityStatus.values):
             for n, (sql, params) in enumerate(_status_sql(status_, at)):
-                parts.append(
+                union.append(
                     _COUNCIL_STATUS_PART_SQL.format(rank=rank, n=n, where=f"{where} AND {sql}")
                 )
                 parts_params += [*where_params, *params, offset + limit]
-        rows = _COUNCIL_STATUS_ROWS_SQL.format(parts="\n    UNION ALL ".join(parts))
+        rows = _COUNCIL_STATUS_ROWS_SQL.format(parts="\n    UNION ALL ".join(union))
         rows_params = [*parts_params, limit, offset]
         status_rank = "s.status_rank"
     else:

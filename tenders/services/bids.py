@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -283,7 +283,8 @@ def _hold_open(opportunity_id: int, by: User) -> tuple[Opportunity, Standing]:
     if not found:
         raise Opportunity.DoesNotExist(opportunity_id)
     opportunity = found[0]
-    return opportunity, Standing(bool(opportunity.held_invited), opportunity.held_approval)
+    held: Any = opportunity  # with the columns read with it (``held_*``)
+    return opportunity, Standing(bool(held.held_invited), held.held_approval)
 
 
 def _has_questionnaire(opportunity: Opportunity) -> bool:
@@ -302,11 +303,12 @@ def _contact(opportunity: Opportunity) -> dict[str, str]:
     with it), or read now for any other."""
     if not hasattr(opportunity, "held_buyer_name"):
         return opportunity_contact(opportunity)
+    held: Any = opportunity  # with the columns read with it (``held_*``)
     return contact_from(
-        opportunity.held_buyer_name,
-        opportunity.held_buyer_email,
-        officer_name=opportunity.held_officer_name,
-        officer_email=opportunity.held_officer_email,
+        held.held_buyer_name,
+        held.held_buyer_email,
+        officer_name=held.held_officer_name,
+        officer_email=held.held_officer_email,
     )
 
 

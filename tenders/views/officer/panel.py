@@ -118,7 +118,7 @@ def _opened(request: SignedInRequest, pk: int) -> Opportunity:
     user = request.user
     if not may_read_bids(user, user.buyer_id):
         raise Http404("No such page.")
-    opportunity = panel_opportunity(user.buyer_id, pk)
+    opportunity = panel_opportunity(user.buyer_id, pk) if user.buyer_id is not None else None
     if opportunity is None:
         raise Http404("No such opportunity")
     if not opportunity.box_opened:  # type: ignore[attr-defined]  # read with it

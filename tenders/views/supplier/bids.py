@@ -315,7 +315,8 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     so a refusal, even a late one, leaves everything typed in the form and
     every file already uploaded in the draft."""
     user, opportunity, lot = _lot_for(request, pk, lot_pk, **questionnaire_annotations())
-    if opportunity.has_questions or opportunity.has_pricing_lines:  # ``has_questionnaire``
+    read: Any = opportunity  # with ``questionnaire_annotations``
+    if read.has_questions or read.has_pricing_lines:  # ``has_questionnaire``
         return _questionnaire_page(request, user, opportunity, lot, _own_bid(user, lot))
     if request.method != "POST":
         bid = _own_bid(user, lot)
