@@ -319,3 +319,47 @@ DRAFT_DETAIL_QUERIES = 15
 # As in test_opportunity_invitations; the invitees outside the category are
 # listed with one query more, when the count read with the others says there are any.
 INVITE_QUERIES = 14
+
+
+# --- An invitee the council suspended after inviting it ---------------------------------
+
+
+def test_a_drafts_invitee_suspended_since_it_was_invited_blocks_publishing_until_withdrawn(
+    officer_client, officer, in_process_tasks
+):
+    """Decided at the moment of publishing: the council suspended a supplier
+    after it was invited to a draft, so the opportunity is not published to it."""
+    from suppliers.models import SupplierStatus
+    from suppliers.services import supplier_set_status
+
+    opportunity = cleaning_draft_with_three_cleaners(officer)
+    supplier_set_status(
+        supplier=supplier_named(ECCLESHILL),
+        buyer=opportunity.buyer,
+        status=SupplierStatus.SUSPENDED,
+        reason="Insurance certificate expired.",
+        by=officer,
+    )
+
+    response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
+    problems = errors(response)
+    assert (
+        f"This invited supplier is no longer approved by {opportunity.buyer.name}: "
+        f"{ECCLESHILL}." in problems
+    )
+    assert "withdraw its invitation on the invite page, or reinstate it first" in problems
+    opportunity.refresh_from_db()
+    assert opportunity.status == "draft"
+    assert not Notification.objects.filter(event="opportunity.invitation").exists()
+
+    # Reinstated: nothing stands in the way any more, and all three are told.
+    supplier_set_status(
+        supplier=supplier_named(ECCLESHILL),
+        buyer=opportunity.buyer,
+        status=SupplierStatus.APPROVED,
+        reason="New certificate seen.",
+        by=officer,
+    )
+    opportunity_publish(opportunity=opportunity, by=officer)
+    opportunity.refresh_from_db()
+    assert opportunity.status == "open"

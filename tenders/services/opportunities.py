@@ -23,7 +23,8 @@ from portal import audit, events
 from portal.models import BuyerOrganisation, Department, Role, User
 from portal.notifications import notify
 from portal.permissions import officer_of_council
-from suppliers.selectors import works_in
+from suppliers.models import SupplierOrganisation
+from suppliers.selectors import approved_by, works_in
 from tenders import rules
 from tenders.models import (
     Bid,
@@ -388,6 +389,10 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
     counted = band_counts(opportunity)
     if counted.outside:
         problems.append(invitees_outside_category(opportunity).refusal(opportunity))
+    # Invitees this council has suspended (or never approved) since they were
+    # invited: decided at the moment of publishing, whatever changed it.
+    if stopped := invitees_not_approved(opportunity):
+        problems.append(stopped.refusal(opportunity))
     if decision.band is not None:
         problems.extend(
             rules.band_shortfall(decision.band, invited=counted.invited, local=counted.local)
@@ -518,6 +523,45 @@ def invitees_outside_category(opportunity: Opportunity) -> OutsideCategory:
         .values_list("supplier__legal_name", "total")[:NAMED_AT_MOST]
     )
     return OutsideCategory(rows[0][1] if rows else 0, [name for name, _ in rows])
+
+
+@dataclass(frozen=True)
+class NotApproved:
+    """A draft's invitees whom its council does not approve now (suspended
+    since they were invited): how many, and the first ``NAMED_AT_MOST`` names."""
+
+    count: int
+    names: list[str]
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def refusal(self, opportunity: Opportunity) -> str:
+        """Why the draft cannot be published while they are invited."""
+        one = self.count == 1
+        more = self.count - len(self.names)
+        listed = ", ".join(self.names) + (f" and {more} more" if more > 0 else "")
+        return (
+            f"{'This invited supplier is' if one else 'These invited suppliers are'} no "
+            f"longer approved by {opportunity.buyer.name}: {listed}. The opportunity is not "
+            f"published to a supplier the council has suspended: withdraw "
+            f"{'its invitation' if one else 'their invitations'} on the invite page, or "
+            f"reinstate {'it' if one else 'them'} first."
+        )
+
+
+def invitees_not_approved(opportunity: Opportunity) -> NotApproved:
+    """The invitees of ``opportunity`` whom its council does not approve now
+    (``approved_by``, the rule inviting them followed), by name: one query."""
+    rows = list(
+        opportunity.invitations.exclude(
+            supplier__in=SupplierOrganisation.objects.filter(approved_by(opportunity.buyer_id))
+        )
+        .annotate(total=Window(Count("pk")))
+        .order_by("supplier__legal_name", "pk")
+        .values_list("supplier__legal_name", "total")[:NAMED_AT_MOST]
+    )
+    return NotApproved(rows[0][1] if rows else 0, [name for name, _ in rows])
 
 
 def _people_told() -> QuerySet[User]:
