@@ -16,6 +16,21 @@ from django.db import connection, models
 M = TypeVar("M", bound=models.Model)
 
 
+def columns(
+    model: type[models.Model], alias: str, names: Sequence[str] | None = None
+) -> tuple[tuple[str, ...], str]:
+    """``model``'s columns (all of them, or the fields ``names``), in the
+    model's order, as ``Model.from_db`` takes them (their attribute names)
+    and as a statement's select list of table ``alias``: a field added to
+    the model is read too, never left deferred."""
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if names is None or f.name in names or f.attname in names
+    ]
+    return tuple(f.attname for f in fields), ", ".join(f"{alias}.{f.column}" for f in fields)
+
+
 def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     """What the ORM does to ``model.name`` read from the database, as a function."""
     return _reader(model, name)[0]

@@ -34,7 +34,7 @@ from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, Role, User
 from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import works_for_council
-from portal.rawsql import converted, reader
+from portal.rawsql import columns, converted, reader
 from portal.ukdates import uk_day, uk_minute
 from suppliers.models import SupplierOrganisation
 from suppliers.selectors import works_in
@@ -527,9 +527,7 @@ def _status_sql(status: str, now: Any) -> list[tuple[str, list[Any]]]:
 def _council_page_columns() -> tuple[tuple[str, ...], str]:
     """The opportunity's columns the list reads (``LIST_FIELDS`` and its id),
     in the model's order (as ``Model.from_db`` takes them), and as SQL."""
-    wanted = {"id", *LIST_FIELDS}
-    fields = [f for f in Opportunity._meta.concrete_fields if f.name in wanted]
-    return tuple(f.attname for f in fields), ", ".join(f"o.{f.column}" for f in fields)
+    return columns(Opportunity, "o", ["id", *LIST_FIELDS])
 
 
 def _council_page(

@@ -40,7 +40,7 @@ from portal.models import User
 from portal.notifications import notify
 from portal.paging import read_page
 from portal.permissions import officer_of_council
-from portal.rawsql import reader
+from portal.rawsql import columns, reader
 from suppliers.models import SupplierOrganisation
 from tenders.models import (
     TOP_MARK,
@@ -114,30 +114,14 @@ def member_of(opportunity: Opportunity, user: User) -> PanelMember | None:
     return PanelMember.objects.filter(opportunity=opportunity, officer=user).first()
 
 
-_MEMBER_FIELDS = (
-    "id",
-    "opportunity_id",
-    "officer_id",
-    "evaluates",
-    "moderates",
-    "added_by_id",
-    "added_at",
-    "declaration",
-    "declaration_details",
-    "declared_at",
-    "removed_at",
-    "removed_reason",
-    "finished_at",
-    "marks_sha256",
-)
+# Every column of a panel member, in the model's order (``portal.rawsql.columns``).
+_MEMBER_FIELDS, _MEMBER_COLUMNS = columns(PanelMember, "pm")
 # ``user``'s place on one panel (one at most: ``panel_member_once``), every
 # column: a constant statement, as the ORM's took longer to build than to run.
-_MEMBER_SQL = """
-SELECT id, opportunity_id, officer_id, evaluates, moderates, added_by_id, added_at,
-  declaration, declaration_details, declared_at, removed_at, removed_reason,
-  finished_at, marks_sha256
-FROM tenders_panelmember WHERE opportunity_id = %s AND officer_id = %s
-"""
+_MEMBER_SQL = f"""
+SELECT {_MEMBER_COLUMNS}
+FROM tenders_panelmember pm WHERE pm.opportunity_id = %s AND pm.officer_id = %s
+"""  # noqa: S608 (the model's own column names)
 
 
 @functools.cache
@@ -156,57 +140,20 @@ def place_on_panel(opportunity: Opportunity, user: User) -> PanelMember | None:
     return PanelMember.from_db(connection.alias, _MEMBER_FIELDS, values)
 
 
-_OPPORTUNITY_FIELDS = (
-    "id",
-    "buyer_id",
-    "department_id",
-    "reference",
-    "title",
-    "description",
-    "cpv_id",
-    "contract_kind",
-    "status",
-    "options_value",
-    "value_vat_basis",
-    "contract_start",
-    "contract_end",
-    "max_lots_per_supplier",
-    "reservation",
-    "no_cross_border_interest",
-    "clarification_deadline",
-    "submission_deadline",
-    "route",
-    "band_name",
-    "policy_id",
-    "route_checked_at",
-    "aggregation_override",
-    "aggregation_override_by_id",
-    "created_by_id",
-    "created_at",
-    "published_at",
-    "closed_at",
-    "cancelled_at",
-    "cancel_reason",
-    "searchable",
-)
+_OPPORTUNITY_FIELDS, _OPPORTUNITY_COLUMNS = columns(Opportunity, "o")
 # One opportunity of a council, its own columns, with what the panel's pages
 # read with it: whether two officers have opened its box, how many questions
 # it has and when the moderator agreed the evaluation (None before). One
 # constant statement (ADR 10); the ORM's, with three annotations, took longer
 # to build than to run.
-_PANEL_OPPORTUNITY_SQL = """
-SELECT o.id, o.buyer_id, o.department_id, o.reference, o.title, o.description, o.cpv_id,
-  o.contract_kind, o.status, o.options_value, o.value_vat_basis, o.contract_start,
-  o.contract_end, o.max_lots_per_supplier, o.reservation, o.no_cross_border_interest,
-  o.clarification_deadline, o.submission_deadline, o.route, o.band_name, o.policy_id,
-  o.route_checked_at, o.aggregation_override, o.aggregation_override_by_id, o.created_by_id,
-  o.created_at, o.published_at, o.closed_at, o.cancelled_at, o.cancel_reason, o.searchable,
+_PANEL_OPPORTUNITY_SQL = f"""
+SELECT {_OPPORTUNITY_COLUMNS},
   EXISTS (SELECT 1 FROM tenders_boxopening x WHERE x.opportunity_id = o.id
     AND x.second_at IS NOT NULL),
   (SELECT COUNT(*) FROM tenders_question x WHERE x.opportunity_id = o.id),
   (SELECT m.agreed_at FROM tenders_moderation m WHERE m.opportunity_id = o.id)
 FROM tenders_opportunity o WHERE o.id = %s AND o.buyer_id = %s
-"""
+"""  # noqa: S608 (the model's own column names)
 
 
 @functools.cache
@@ -238,14 +185,12 @@ def panel_opportunity(buyer_id: int, pk: int) -> Opportunity | None:
 
 # The whole panel of one opportunity in the panel's order (added first, then
 # id), each member with their officer's name: one constant statement (ADR 10).
-_PANEL_SQL = """
-SELECT pm.id, pm.opportunity_id, pm.officer_id, pm.evaluates, pm.moderates, pm.added_by_id,
-  pm.added_at, pm.declaration, pm.declaration_details, pm.declared_at, pm.removed_at,
-  pm.removed_reason, pm.finished_at, pm.marks_sha256, u.full_name
+_PANEL_SQL = f"""
+SELECT {_MEMBER_COLUMNS}, u.full_name
 FROM tenders_panelmember pm JOIN portal_user u ON u.id = pm.officer_id
 WHERE pm.opportunity_id = %s
 ORDER BY pm.added_at, pm.id
-"""
+"""  # noqa: S608 (the model's own column names)
 
 
 def panel_of(opportunity: Opportunity) -> list[PanelMember]:
