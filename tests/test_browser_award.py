@@ -12,6 +12,7 @@ import re
 import pytest
 import time_machine
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from portal.models import AuditEvent, User
 from tenders.models import Award, Opportunity, OpportunityStatus
@@ -121,7 +122,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
             ("Saltaire Shine", "60", "Thin on staffing at weekends."),
         ]:
             page.get_by_role("link", name=supplier).click()
-            assert page.get_by_role("link", name=re.compile(r"\.pdf$")).count() == 1
+            # count() does not wait: the click returns once the page starts loading.
+            expect(page.get_by_role("link", name=re.compile(r"\.pdf$"))).to_have_count(1)
             page.get_by_label("Quality: mark (%)").fill(value)
             page.get_by_label("Quality: comment").fill(comment)
             page.get_by_role("button", name="Save the mark for Quality").click()
