@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tenders.models import Amendment, Opportunity
 from tests.test_opportunity_pages import (
@@ -385,3 +386,71 @@ def test_an_extension_cannot_set_a_deadline_for_questions_already_passed(officer
     opportunity.refresh_from_db()
     assert opportunity.clarification_deadline == questions
     assert not Amendment.objects.exists()
+
+
+# --- The planned contract start and the deadline for bids ---------------------------------
+
+
+def test_a_planned_contract_start_before_the_uk_day_the_bids_close_is_refused(
+    officer_client,
+):
+    """A contract is made on the bids: it cannot be planned to start before the
+    UK day they close. 00:30 on 1 July in London is 23:30 on 30 June in UTC:
+    the bids close on 1 July, so 30 June is refused and 1 July is not."""
+    closing = when("submission", datetime.date(2026, 7, 1), "00:30")
+    with time_machine.travel(EARLY_2026, tick=False):
+        response = officer_client.post(
+            "/opportunities/new/",
+            opportunity_form(
+                **closing,
+                **when("clarification", datetime.date(2026, 6, 20), "12:00"),
+                contract_start_0="30",
+                contract_start_1="6",
+                contract_start_2="2026",
+            ),
+        )
+        summary = errors(response)
+        assert (
+            "The planned contract start, 30 June 2026, is before the bids close on 1 July "
+            "2026: the contract is made on those bids. Enter a start on or after that day, "
+            "or leave it blank" in summary
+        )
+        assert 'href="#id_contract_start_0"' in response.content.decode()
+        assert not Opportunity.objects.exists()
+        opportunity = create(
+            officer_client,
+            **closing,
+            **when("clarification", datetime.date(2026, 6, 20), "12:00"),
+            contract_start_0="1",
+            contract_start_1="7",
+            contract_start_2="2026",
+        )
+    assert opportunity.contract_start == datetime.date(2026, 7, 1)
+    assert opportunity.submission_deadline == datetime.datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+
+
+def test_publishing_refuses_a_planned_start_before_the_bids_close_however_it_was_set(
+    officer_client, officer, in_process_tasks
+):
+    """Decided again at publishing: a start written any other way (here straight
+    to the table) that falls before the day the bids close stops publishing."""
+    from tenders.services import opportunity_publish
+    from tests.test_invitation_withdraw import cleaning_draft_with_three_cleaners
+
+    opportunity = cleaning_draft_with_three_cleaners(officer)
+    closes = timezone.localtime(opportunity.submission_deadline).date()
+    early = closes - datetime.timedelta(days=1)
+    Opportunity.objects.filter(pk=opportunity.pk).update(contract_start=early)
+    response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
+    assert (
+        f"The planned contract start, {early:%-d %B %Y}, is before the bids close on "
+        f"{closes:%-d %B %Y}" in errors(response)
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.status == "draft"
+
+    Opportunity.objects.filter(pk=opportunity.pk).update(contract_start=closes)
+    opportunity.refresh_from_db()
+    opportunity_publish(opportunity=opportunity, by=officer)
+    opportunity.refresh_from_db()
+    assert opportunity.status == "open"

@@ -38,6 +38,7 @@ from tenders.models import (
     Reservation,
     VatBasis,
 )
+from tenders.services import planned_start_problem
 
 # Empty rows a new draft starts with.
 LOT_ROWS = 2
@@ -364,6 +365,8 @@ class OpportunityForm(LotRows, CriterionRows):
         start, end = data.get("contract_start"), data.get("contract_end")
         if start and end and end < start:
             self.add_error("contract_end", "The contract must end after it starts")
+        if problem := planned_start_problem(start, bids):
+            self.add_error("contract_start", problem)
         if data.get("reservation", Reservation.NONE) != Reservation.NONE and not data.get(
             "no_cross_border_interest"
         ):

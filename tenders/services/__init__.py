@@ -67,6 +67,7 @@ from tenders.services.opportunities import (
     aggregation_override_record,
     band_counts,
     close_due,
+    invitees_not_approved,
     invitees_outside_category,
     invitees_reached,
     is_approver,
@@ -77,6 +78,7 @@ from tenders.services.opportunities import (
     opportunity_publish,
     opportunity_update_draft,
     override_refusal,
+    planned_start_problem,
 )
 from tenders.services.panel import (
     PanelRefused,
@@ -186,6 +188,7 @@ __all__ = [
     "invitation_withdraw",
     "invite",
     "invite_all_local_matches",
+    "invitees_not_approved",
     "invitees_outside_category",
     "invitees_reached",
     "is_approver",
@@ -217,6 +220,7 @@ __all__ = [
     "override_refusal",
     "panel_member_remove",
     "panel_set",
+    "planned_start_problem",
     "policy_create",
     "pricing_line_add",
     "pricing_line_remove",

@@ -35,9 +35,8 @@ from tenders.models import (
 from tenders.models.evaluation import TOP_MARK
 from tenders.services import lifecycle
 from tenders.services.bids import LOST, WON, BidRefused, is_opened, officer_of
-from tenders.services.opportunities import invited_counts, opportunity_contact
+from tenders.services.opportunities import bids_close_on, invited_counts, opportunity_contact
 from tenders.services.routes import (
-    LONDON,
     RouteRefused,
     RouteResult,
     check_route,
@@ -251,7 +250,7 @@ def contract_start_problem(opportunity: Opportunity, start_date: datetime.date) 
     deadline = opportunity.submission_deadline
     if deadline is None:
         return None
-    closed = timezone.localtime(deadline, LONDON).date()
+    closed = bids_close_on(deadline)
     if start_date >= closed:
         return None
     return (

@@ -39,6 +39,7 @@ from tenders.models import (
 from tenders.services import lifecycle
 from tenders.services.lifecycle import OpportunityRefused, london_time
 from tenders.services.routes import (
+    LONDON,
     CurrentRoute,
     RouteRefused,
     check_route,
@@ -341,6 +342,30 @@ def lot_value_problems(lots: Sequence[Lot | LotSpec]) -> list[str]:
     ]
 
 
+def bids_close_on(deadline: datetime.datetime) -> datetime.date:
+    """The UK day the bids close: a contract made on them starts no earlier."""
+    return timezone.localtime(deadline, LONDON).date()
+
+
+def planned_start_problem(
+    start: datetime.date | None, deadline: datetime.datetime | None
+) -> str | None:
+    """Why a draft's planned contract start cannot stand with its deadline for
+    bids, or None: the contract is made on the bids, so it cannot start before
+    the UK day they close (``contract_start_problem`` holds the award to the
+    same day). Decided again at publishing, whatever moved either date."""
+    if start is None or deadline is None:
+        return None
+    closed = bids_close_on(deadline)
+    if start >= closed:
+        return None
+    return (
+        f"The planned contract start, {start:%-d %B %Y}, is before the bids close on "
+        f"{closed:%-d %B %Y}: the contract is made on those bids. Enter a start on or "
+        "after that day, or leave it blank"
+    )
+
+
 def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> list[str]:
     problems: list[str] = []
     now = timezone.now()
@@ -368,6 +393,9 @@ def _publish_problems(opportunity: Opportunity, decision: rules.Decision) -> lis
         and opportunity.clarification_deadline >= opportunity.submission_deadline
     ):
         problems.append("The deadline for questions must be before the submission deadline.")
+    start, deadline = opportunity.contract_start, opportunity.submission_deadline
+    if planned := planned_start_problem(start, deadline):
+        problems.append(f"{planned}.")
     criteria = list(opportunity.criteria.all())
     total = sum(c.weight for c in criteria)
     if not criteria:
@@ -536,14 +564,16 @@ class NotApproved:
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def listed(self) -> str:
+        more = self.count - len(self.names)
+        return ", ".join(self.names) + (f" and {more} more" if more > 0 else "")
+
     def refusal(self, opportunity: Opportunity) -> str:
         """Why the draft cannot be published while they are invited."""
         one = self.count == 1
-        more = self.count - len(self.names)
-        listed = ", ".join(self.names) + (f" and {more} more" if more > 0 else "")
         return (
             f"{'This invited supplier is' if one else 'These invited suppliers are'} no "
-            f"longer approved by {opportunity.buyer.name}: {listed}. The opportunity is not "
+            f"longer approved by {opportunity.buyer.name}: {self.listed()}. The opportunity is not "
             f"published to a supplier the council has suspended: withdraw "
             f"{'its invitation' if one else 'their invitations'} on the invite page, or "
             f"reinstate {'it' if one else 'them'} first."
