@@ -313,9 +313,10 @@ def test_the_drafts_pages_make_fixed_queries_however_many_invitees_are_outside_i
 
 # The draft's page: session, user, two-factor device, the opportunity with its
 # facts, lots, its invitees outside its category (names and how many, one query),
-# today's route (statutory figures, policy, related work, its pieces), the
-# invitees nobody could tell (two), criteria, a page of invitations, unread count.
-DRAFT_DETAIL_QUERIES = 15
+# those its council no longer approves (the same, one query), today's route
+# (statutory figures, policy, related work, its pieces), the invitees nobody
+# could tell (two), criteria, a page of invitations, unread count.
+DRAFT_DETAIL_QUERIES = 16
 # As in test_opportunity_invitations; the invitees outside the category are
 # listed with one query more, when the count read with the others says there are any.
 INVITE_QUERIES = 14
@@ -341,6 +342,22 @@ def test_a_drafts_invitee_suspended_since_it_was_invited_blocks_publishing_until
         by=officer,
     )
 
+    # The draft's page says so before the officer presses publish.
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
+    assert (
+        f"An invited supplier is no longer approved by {opportunity.buyer.name}: {ECCLESHILL}. "
+        "This draft cannot be published while it is invited: withdraw its invitation" in page
+    )
+    assert "or reinstate it first." in page
+    assert (
+        'href="#invitations">withdraw its invitation</a>'
+        in officer_client.get(
+            reverse("tenders:opportunity_detail", args=[opportunity.pk])
+        ).content.decode()
+    )
+
     response = officer_client.post(reverse("tenders:opportunity_publish", args=[opportunity.pk]))
     problems = errors(response)
     assert (
@@ -360,6 +377,10 @@ def test_a_drafts_invitee_suspended_since_it_was_invited_blocks_publishing_until
         reason="New certificate seen.",
         by=officer,
     )
+    page = main_text(
+        officer_client.get(reverse("tenders:opportunity_detail", args=[opportunity.pk]))
+    )
+    assert "no longer approved" not in page
     opportunity_publish(opportunity=opportunity, by=officer)
     opportunity.refresh_from_db()
     assert opportunity.status == "open"

@@ -65,6 +65,7 @@ from tenders.selectors import (
     sort_or_default,
 )
 from tenders.services import (
+    invitees_not_approved,
     invitees_outside_category,
     invitees_reached,
     lifecycle,
@@ -386,6 +387,9 @@ def render_detail(
     # since they were invited): marked in the table, named above it, one query.
     is_draft = opportunity.status == S.DRAFT
     outside = invitees_outside_category(opportunity) if is_draft and facts["page_invited"] else None
+    # And those its council has suspended since they were invited (publishing
+    # refuses both): named above the table before the officer presses publish.
+    stopped = invitees_not_approved(opportunity) if is_draft and facts["page_invited"] else None
     invitation_page = CountedPaginator(
         invitation_rows(opportunity, with_fit=is_draft),
         INVITATIONS_PAGE_SIZE,
@@ -466,6 +470,7 @@ def render_detail(
             "invited": facts["page_invited"],
             "invited_local": facts["page_invited_local"],
             "outside": outside if outside and outside.count else None,
+            "not_approved": stopped or None,
             "can_withdraw": can_act and lifecycle.allowed(opportunity, "withdraw_invitation", now),
             "clarifications": clarifications,
             "amendments": page_amendments(opportunity, facts),
