@@ -49,6 +49,7 @@ class BidForm(forms.Form):
 
     def __init__(self, *args: Any, action: str, vat_basis: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.action = action  # where the bid page's form posts
         if vat_basis and "price" in self.fields:
             # The council compares prices on its opportunity's VAT basis (the
             # award's threshold check reads the price so): say which.
