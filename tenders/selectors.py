@@ -29,9 +29,10 @@ from django.http import Http404, HttpRequest
 from django.urls import ResolverMatch
 from django.utils import timezone
 
+from cpv.models import CpvCode
 from portal import audit, homes
 from portal.links import url_for_pk
-from portal.models import BuyerOrganisation, Role, User
+from portal.models import BuyerOrganisation, Department, Role, User
 from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import works_for_council
 from portal.rawsql import columns, converted, reader
@@ -44,6 +45,7 @@ from tenders.models import (
     Clarification,
     ClarificationVisibility,
     Invitation,
+    Lot,
     Opportunity,
     OpportunityDocument,
     OpportunityStatus,
@@ -101,6 +103,79 @@ def get_opportunity_for(user: User, pk: int, **annotations: Any) -> Opportunity:
     council's or an uninvited supplier's request learns nothing). A page may
     read more of it in the same query: ``annotations`` are added to it."""
     return _one_visible(opportunities_visible_to(user), pk, annotations)
+
+
+# A lot of a published opportunity that a supplier was invited to, as the bid
+# pages read it: the opportunity (what ``opportunities_visible_to`` gives a
+# supplier: invited, published, never a draft) with its council, category and
+# department, whether it has questions or pricing lines (``has_questionnaire``)
+# and the lot. One constant statement (ADR 10): the ORM's took 2.7 ms to build
+# for 0.3 ms of work, twice for every bid sent at a deadline (issue 19).
+_LOT_MODELS: tuple[tuple[type[Any], str], ...] = (
+    (Opportunity, "o"),
+    (BuyerOrganisation, "b"),
+    (CpvCode, "c"),
+    (Department, "d"),
+    (Lot, "l"),
+)
+_LOT_COLUMNS = [columns(model, alias) for model, alias in _LOT_MODELS]
+_SUPPLIER_LOT_SQL = f"""
+SELECT {", ".join(select for _, select in _LOT_COLUMNS)},
+  EXISTS (SELECT 1 FROM tenders_question q WHERE q.opportunity_id = o.id),
+  EXISTS (SELECT 1 FROM tenders_pricingline p WHERE p.opportunity_id = o.id)
+FROM tenders_opportunity o
+JOIN tenders_lot l ON l.opportunity_id = o.id AND l.id = %s
+JOIN portal_buyerorganisation b ON b.id = o.buyer_id
+JOIN cpv_cpvcode c ON c.code = o.cpv_id
+LEFT JOIN portal_department d ON d.id = o.department_id
+WHERE o.id = %s AND o.published_at IS NOT NULL AND o.status <> %s
+  AND EXISTS (
+    SELECT 1 FROM tenders_invitation i WHERE i.opportunity_id = o.id AND i.supplier_id = %s
+  )
+"""  # noqa: S608 (the models' own column names)
+
+
+@functools.cache
+def _lot_readers() -> list[list[Any]]:
+    return [
+        [reader(model, name) for name in names]
+        for (model, _), (names, _) in zip(_LOT_MODELS, _LOT_COLUMNS, strict=True)
+    ]
+
+
+def supplier_lot(user: User, pk: int, lot_pk: int) -> tuple[Opportunity, Lot] | None:
+    """Lot ``lot_pk`` of opportunity ``pk`` if supplier ``user`` may see it
+    (``get_opportunity_for``'s rule for a supplier), else None: the opportunity
+    as ``get_opportunity_for`` reads it (its council, category and department
+    with it), with ``has_questions`` and ``has_pricing_lines`` as
+    ``questionnaire_annotations`` gives them; the lot with its opportunity. One
+    query; anyone but a supplier's person gets None."""
+    if not (user.role == Role.SUPPLIER and user.supplier_id):
+        return None
+    draft: str = OpportunityStatus.DRAFT.value
+    with connection.cursor() as cursor:
+        cursor.execute(_SUPPLIER_LOT_SQL, [lot_pk, pk, draft, user.supplier_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    db, at = connection.alias, 0
+    made: list[Any] = []
+    for (model, _), (names, _), readers in zip(
+        _LOT_MODELS, _LOT_COLUMNS, _lot_readers(), strict=True
+    ):
+        values = row[at : at + len(names)]
+        at += len(names)
+        if values[0] is None:  # no department
+            made.append(None)
+            continue
+        made.append(
+            model.from_db(db, names, [read(v) for read, v in zip(readers, values, strict=True)])
+        )
+    opportunity, buyer, cpv, department, lot = made
+    opportunity.buyer, opportunity.cpv, opportunity.department = buyer, cpv, department
+    opportunity.has_questions, opportunity.has_pricing_lines = bool(row[at]), bool(row[at + 1])
+    lot.opportunity = opportunity
+    return opportunity, lot
 
 
 def get_opportunity_row_for(user: User, pk: int, **annotations: Any) -> Opportunity:

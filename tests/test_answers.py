@@ -583,9 +583,10 @@ def test_the_check_page_without_a_schedule_shows_the_price_and_no_files(
     assert 'id="id_price"' in client.get(base).content.decode()
 
 
-# session, user, opportunity, lot, bid, the draft: questions, pricing lines, answers,
-# rates, a question's files, the bid's other files; unread count
-CHECK_PAGE_QUERIES = 12
+# session, user, opportunity with its lot (``supplier_lot``), bid, the draft:
+# questions, pricing lines, answers, rates, a question's files, the bid's other
+# files; unread count
+CHECK_PAGE_QUERIES = 11
 
 
 def test_the_check_page_reads_the_draft_in_a_fixed_number_of_queries(

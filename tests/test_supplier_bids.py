@@ -737,9 +737,9 @@ def test_download_everything_includes_the_bids_with_receipts_and_file_hashes(
 
 # --- Query counts ------------------------------------------------------------------------
 
-# session, user, opportunity (and has it a questionnaire? issue 17), lot, bid, draft files,
-# versions, unread count
-BID_PAGE_QUERIES = 8
+# session, user, opportunity with its lot (and has it a questionnaire? issue 17;
+# ``supplier_lot``, one statement), bid, draft files, versions, unread count
+BID_PAGE_QUERIES = 7
 # session, user, the version with its bid, opportunity, lot and supplier, files, unread count
 RECEIPT_QUERIES = 5
 
@@ -768,3 +768,105 @@ def test_the_bid_page_and_the_receipt_make_a_fixed_number_of_queries(
     with django_assert_num_queries(RECEIPT_QUERIES):
         response = client.get(receipt_url(last))
     assert len(response.context["files"]) == 5
+
+
+# --- The bid pages' one read of the lot (plain SQL, ADR 10) ------------------------------
+
+
+def _loaded(obj) -> list[tuple[str, str, object]]:
+    """Each loaded field with its value and the value's type (on SQLite a
+    boolean read as 0 equals False, but is not False)."""
+    if obj is None:
+        return []
+    deferred = obj.get_deferred_fields()
+    return [
+        (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in deferred
+    ]
+
+
+def _orm_lot(user, pk: int, lot_pk: int):
+    """What the bid pages read before: only for a supplier's people
+    (``_supplier_user``), ``get_opportunity_for`` (the visibility rule) with
+    ``questionnaire_annotations``, then the lot; None where they answer 404."""
+    from django.http import Http404
+
+    from tenders.models import Lot
+    from tenders.selectors import get_opportunity_for
+    from tenders.services.answers import questionnaire_annotations
+
+    if not (user.is_supplier_user and user.supplier_id):
+        return None
+    try:
+        opportunity = get_opportunity_for(user, pk, **questionnaire_annotations())
+    except Http404:
+        return None
+    lot = Lot.objects.filter(pk=lot_pk, opportunity=opportunity).first()
+    return None if lot is None else (opportunity, lot)
+
+
+def test_a_bid_pages_lot_is_read_as_the_orm_reads_it_and_only_where_the_rule_shows_it(
+    opportunity, lot, officer, local_supplier_user, distant_supplier_user, in_process_tasks
+):
+    """``supplier_lot`` (one plain statement) gives what the visibility rule and
+    the ORM give, every column of the opportunity, its council, category,
+    department and lot, with whether it has a questionnaire, on both databases;
+    None wherever the ORM's pages answer 404."""
+    from portal.services import department_create
+    from tenders.models import Opportunity, Question
+    from tenders.selectors import supplier_lot
+
+    other = opportunity.lots.get(number=2)
+    draft = opportunity_create(
+        buyer=officer.buyer,
+        by=officer,
+        title="Window cleaning",
+        description="Windows of the town hall.",
+        cpv=CpvCode.objects.get(code="90910000-9"),
+        contract_kind="services",
+        lots=[LotSpec("Town hall", Decimal("2000.00"))],
+        criteria=[CriterionSpec("Price", 100, is_price=True)],
+        clarification_deadline=datetime.datetime(2026, 6, 20, 17, 0, tzinfo=LONDON),
+        submission_deadline=BIDS_CLOSE,
+    )
+    invite(opportunity=draft, suppliers=[local_supplier_user.supplier], by=officer)
+    draft_lot = draft.lots.get()
+
+    def same(user, pk, lot_pk) -> bool:
+        read, orm = supplier_lot(user, pk, lot_pk), _orm_lot(user, pk, lot_pk)
+        if orm is None:
+            return read is None
+        assert read is not None
+        (o, its_lot), (oo, orm_lot) = read, orm
+        for ours, theirs in ((o, oo), (o.buyer, oo.buyer), (o.cpv, oo.cpv), (its_lot, orm_lot)):
+            assert _loaded(ours) == _loaded(theirs)
+            assert ours.get_deferred_fields() == set()
+        assert _loaded(o.department) == _loaded(oo.department)
+        assert (o.has_questions, o.has_pricing_lines) == (oo.has_questions, oo.has_pricing_lines)
+        assert its_lot.opportunity is o
+        return True
+
+    supplier = local_supplier_user
+    assert same(supplier, opportunity.pk, lot.pk) and supplier_lot(supplier, opportunity.pk, lot.pk)
+    assert same(supplier, opportunity.pk, other.pk)
+    # With a department and a question: read with it.
+    department = department_create(buyer=officer.buyer, name="Facilities", by=officer)
+    Opportunity.objects.filter(pk=opportunity.pk).update(department=department)
+    Question.objects.create(opportunity=opportunity, kind="pass_fail", number=1, text="Insured?")
+    assert same(supplier, opportunity.pk, lot.pk)
+    assert supplier_lot(supplier, opportunity.pk, lot.pk)[0].has_questions is True
+    # None where the pages answer 404: another opportunity's lot, a draft, a
+    # supplier not invited, a council's officer, no such opportunity.
+    for user, pk, lot_pk in (
+        (supplier, opportunity.pk, draft_lot.pk),
+        (supplier, draft.pk, draft_lot.pk),
+        (distant_supplier_user, opportunity.pk, lot.pk),
+        (officer, opportunity.pk, lot.pk),
+        (supplier, 10**9, lot.pk),
+    ):
+        assert supplier_lot(user, pk, lot_pk) is None
+        assert same(user, pk, lot_pk)
+    # Cancelled after it was published: still shown, as the ORM shows it.
+    opportunity_cancel(opportunity=opportunity, by=officer, reason="No longer needed.")
+    assert same(supplier, opportunity.pk, lot.pk) and supplier_lot(supplier, opportunity.pk, lot.pk)

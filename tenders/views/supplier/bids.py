@@ -41,7 +41,7 @@ from tenders.models import (
     OpportunityStatus,
     Question,
 )
-from tenders.selectors import get_opportunity_for
+from tenders.selectors import supplier_lot
 from tenders.services import (
     DECLARATIONS,
     BidIncomplete,
@@ -62,7 +62,6 @@ from tenders.services import (
     draft_differs,
     lifecycle,
     lot_questionnaire,
-    questionnaire_annotations,
 )
 from tenders.services.lifecycle import london_time
 
@@ -113,17 +112,15 @@ def _supplier_user(request: SignedInRequest) -> User:
     return user
 
 
-def _lot_for(
-    request: SignedInRequest, pk: int, lot_pk: int, **annotations: Any
-) -> tuple[User, Opportunity, Lot]:
-    """A lot of an opportunity the signed-in supplier was invited to, else 404.
-    ``annotations``: read with the opportunity (``get_opportunity_for``)."""
+def _lot_for(request: SignedInRequest, pk: int, lot_pk: int) -> tuple[User, Opportunity, Lot]:
+    """A lot of an opportunity the signed-in supplier was invited to, else 404;
+    the opportunity with ``has_questions`` and ``has_pricing_lines``
+    (``supplier_lot``: one query)."""
     user = _supplier_user(request)
-    opportunity = get_opportunity_for(user, pk, **annotations)
-    lot = Lot.objects.filter(pk=lot_pk, opportunity=opportunity).first()
-    if lot is None:
+    found = supplier_lot(user, pk, lot_pk)
+    if found is None:
         raise Http404("No such lot")
-    lot.opportunity = opportunity
+    opportunity, lot = found
     return user, opportunity, lot
 
 
@@ -314,8 +311,8 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
     "Submit bid" saves the draft (and any file chosen) first, then submits it,
     so a refusal, even a late one, leaves everything typed in the form and
     every file already uploaded in the draft."""
-    user, opportunity, lot = _lot_for(request, pk, lot_pk, **questionnaire_annotations())
-    read: Any = opportunity  # with ``questionnaire_annotations``
+    user, opportunity, lot = _lot_for(request, pk, lot_pk)
+    read: Any = opportunity  # with ``has_questions`` and ``has_pricing_lines``
     if read.has_questions or read.has_pricing_lines:  # ``has_questionnaire``
         return _questionnaire_page(request, user, opportunity, lot, _own_bid(user, lot))
     if request.method != "POST":
