@@ -51,7 +51,10 @@ app.conf.update(
     # Recycle processes now and then to bound memory growth.
     worker_max_tasks_per_child=1000,
     worker_send_task_events=True,
-    task_send_sent_event=True,
+    # No "task-sent" event from the web process: nothing here reads one, and
+    # publishing it doubled the broker's work of every notification handed
+    # out (issue 19: 1.19 -> 0.75 ms of CPU a task sent, measured in-process).
+    task_send_sent_event=False,
     timezone="Europe/London",
     enable_utc=True,
     # The beat schedule is kept in code so that it is reviewed like code.

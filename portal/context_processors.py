@@ -19,18 +19,21 @@ def service(request: HttpRequest) -> dict[str, Any]:
     items = navigation.items_for(reachable) if reachable is not None else []
     unread = notifications.unread_count(reachable) if reachable is not None else 0
     current = request.path
+    nav_items = []
+    for item in items:
+        url = item.url  # reversed once an item, on every page
+        nav_items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "active": current == url or (url != "/" and current.startswith(url)),
+                "badge": unread if item.url_name == "inbox" else 0,
+            }
+        )
     return {
         "service_name": settings.SERVICE_NAME,
         "council_name": council,
         "support_email": settings.SUPPORT_EMAIL,
         "unread_count": unread,
-        "nav_items": [
-            {
-                "label": i.label,
-                "url": i.url,
-                "active": current == i.url or (i.url != "/" and current.startswith(i.url)),
-                "badge": unread if i.url_name == "inbox" else 0,
-            }
-            for i in items
-        ],
+        "nav_items": nav_items,
     }
