@@ -36,6 +36,22 @@ def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     return _reader(model, name)[0]
 
 
+def expression_reader(expression: models.Expression) -> Callable[[Any], Any]:
+    """What the ORM does to the value of ``expression`` (an annotation, such as
+    a ``RawSQL`` with its ``output_field``) read from the database."""
+    field = expression.output_field
+    # Field.get_db_converters is Django's, but django-stubs leaves it out.
+    field_converters = field.get_db_converters(connection)  # type: ignore[attr-defined]
+    converters = connection.ops.get_db_converters(expression) + field_converters
+
+    def read(value: Any) -> Any:
+        for convert in converters:
+            value = convert(value, expression, connection)
+        return value
+
+    return read
+
+
 def converted(model: type[models.Model], names: Sequence[str]) -> list[tuple[int, Callable]]:
     """``reader`` of each of ``names`` (fields or their columns' attribute
     names, such as ``buyer_id``) that the ORM converts on this database, with

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.paginator import Page
@@ -35,7 +36,7 @@ from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, Department, Role, User
 from portal.paging import PAGE_SIZE, read_page
 from portal.permissions import works_for_council
-from portal.rawsql import columns, converted, reader
+from portal.rawsql import columns, converted, expression_reader, reader
 from portal.ukdates import uk_day, uk_minute
 from suppliers.models import SupplierOrganisation
 from suppliers.selectors import works_in
@@ -143,6 +144,27 @@ def _lot_readers() -> list[list[Any]]:
     ]
 
 
+def _objects_from_row(
+    row: Sequence[Any],
+    models: Sequence[tuple[type[Any], str]],
+    selected: Sequence[tuple[tuple[str, ...], str]],
+    readers: Sequence[Sequence[Callable[[Any], Any]]],
+) -> tuple[list[Any], int]:
+    """The objects of ``models`` made from ``row`` (each model's columns in
+    turn, as ``columns`` selected them, read as the ORM reads them), None for
+    a row of NULLs (a left join that found nothing), and where the row goes on."""
+    db, at = connection.alias, 0
+    made: list[Any] = []
+    for (model, _), (names, _), read in zip(models, selected, readers, strict=True):
+        values = row[at : at + len(names)]
+        at += len(names)
+        if values[0] is None:  # nothing joined (a primary key is never NULL)
+            made.append(None)
+            continue
+        made.append(model.from_db(db, names, [r(v) for r, v in zip(read, values, strict=True)]))
+    return made, at
+
+
 def supplier_lot(user: User, pk: int, lot_pk: int) -> tuple[Opportunity, Lot] | None:
     """Lot ``lot_pk`` of opportunity ``pk`` if supplier ``user`` may see it
     (``get_opportunity_for``'s rule for a supplier), else None: the opportunity
@@ -158,19 +180,7 @@ def supplier_lot(user: User, pk: int, lot_pk: int) -> tuple[Opportunity, Lot] | 
         row = cursor.fetchone()
     if row is None:
         return None
-    db, at = connection.alias, 0
-    made: list[Any] = []
-    for (model, _), (names, _), readers in zip(
-        _LOT_MODELS, _LOT_COLUMNS, _lot_readers(), strict=True
-    ):
-        values = row[at : at + len(names)]
-        at += len(names)
-        if values[0] is None:  # no department
-            made.append(None)
-            continue
-        made.append(
-            model.from_db(db, names, [read(v) for read, v in zip(readers, values, strict=True)])
-        )
+    made, at = _objects_from_row(row, _LOT_MODELS, _LOT_COLUMNS, _lot_readers())
     opportunity, buyer, cpv, department, lot = made
     opportunity.buyer, opportunity.cpv, opportunity.department = buyer, cpv, department
     opportunity.has_questions, opportunity.has_pricing_lines = bool(row[at]), bool(row[at + 1])
@@ -809,6 +819,61 @@ def opportunity_page_facts() -> dict[str, RawSQL]:
             for name, table in _COUNTED.items()
         },
     }
+
+
+# The officer's page of an opportunity: the opportunity with its council,
+# category and department (as ``get_opportunity_for`` reads it for a council's
+# people: only their council's) and every one of ``opportunity_page_facts``.
+# One constant statement (ADR 10): built with the ORM, the query and its
+# thirteen annotations took 3.1 ms of CPU a request, run as SQL 0.6 ms.
+_PAGE_MODELS: tuple[tuple[type[Any], str], ...] = (
+    (Opportunity, '"tenders_opportunity"'),
+    (BuyerOrganisation, "b"),
+    (CpvCode, "c"),
+    (Department, "d"),
+)
+
+
+@functools.cache
+def _page_statement() -> tuple[str, list[tuple[tuple[str, ...], str]], list[Any]]:
+    """The statement, each model's columns and each model's and fact's readers."""
+    selected = [columns(model, alias) for model, alias in _PAGE_MODELS]
+    facts = opportunity_page_facts()
+    sql = (
+        f"SELECT {', '.join(select for _, select in selected)}, "  # noqa: S608 (constant SQL)
+        + ", ".join(f"({fact.sql})" for fact in facts.values())
+        + " FROM tenders_opportunity"
+        ' JOIN portal_buyerorganisation b ON b.id = "tenders_opportunity"."buyer_id"'
+        ' JOIN cpv_cpvcode c ON c.code = "tenders_opportunity"."cpv_id"'
+        ' LEFT JOIN portal_department d ON d.id = "tenders_opportunity"."department_id"'
+        ' WHERE "tenders_opportunity"."id" = %s AND "tenders_opportunity"."buyer_id" = %s'
+    )
+    readers = [
+        [reader(model, name) for name in names]
+        for (model, _), (names, _) in zip(_PAGE_MODELS, selected, strict=True)
+    ]
+    fact_readers = [expression_reader(fact) for fact in facts.values()]
+    return sql, selected, [readers, fact_readers]
+
+
+def opportunity_for_page(user: User, pk: int) -> Opportunity:
+    """``get_opportunity_for(user, pk, **opportunity_page_facts())`` in one
+    constant statement for a council's people (the officer's page of an
+    opportunity); for anyone else, that call itself. 404 where it answers 404."""
+    if not works_for_council(user) or user.buyer_id is None:
+        return get_opportunity_for(user, pk, **opportunity_page_facts())
+    sql, selected, (readers, fact_readers) = _page_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, user.buyer_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such opportunity")
+    made, at = _objects_from_row(row, _PAGE_MODELS, selected, readers)
+    opportunity: Opportunity = made[0]
+    opportunity.buyer, opportunity.cpv, opportunity.department = made[1:]
+    for name, read, value in zip(opportunity_page_facts(), fact_readers, row[at:], strict=True):
+        setattr(opportunity, name, read(value))
+    return opportunity
 
 
 # Whether two officers have opened the opportunity's box (``BoxOpening.opened``).

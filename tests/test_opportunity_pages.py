@@ -5,6 +5,7 @@ builder, who may see and change what, and a fixed cost per page."""
 from __future__ import annotations
 
 import datetime
+import io
 import re
 from decimal import Decimal as D
 
@@ -908,3 +909,64 @@ def test_the_same_form_sent_twice_at_once_makes_one_thing(demo_data, officer):
     kept = Opportunity.objects.get(title__endswith="twin")
     assert kept.title == "Quick twin"
     assert sorted(outcomes) == ["already " + f"/opportunities/{kept.pk}/", "made"]
+
+
+# --- The page's one read of the opportunity (plain SQL, ADR 10) ---------------------------
+
+
+def test_the_officers_page_reads_the_opportunity_and_its_facts_as_the_orm_does(
+    demo_data, officer, auditor, admin_user, other_officer, local_supplier_user, in_process_tasks
+):
+    """``opportunity_for_page`` (one plain statement) is what
+    ``get_opportunity_for(user, pk, **opportunity_page_facts())`` reads, every
+    column of the opportunity, its council, category and department and every
+    fact, for every demo opportunity (each state, a questionnaire, a panel),
+    on both databases; 404 wherever that answers 404."""
+    from django.core.management import call_command
+    from django.http import Http404
+
+    from portal.services import department_create
+    from tenders.selectors import get_opportunity_for, opportunity_for_page, opportunity_page_facts
+
+    call_command("seed_demo", "--opportunities", stdout=io.StringIO())
+    department = department_create(buyer=officer.buyer, name="Libraries", by=officer)
+    opportunities = list(Opportunity.objects.order_by("pk"))
+    Opportunity.objects.filter(pk=opportunities[0].pk).update(department=department)
+
+    def loaded(obj) -> list[tuple[str, str, object]]:
+        if obj is None:
+            return []
+        assert obj.get_deferred_fields() == set()
+        return [
+            (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
+            for f in obj._meta.concrete_fields
+        ]
+
+    def read(reading, user, pk):
+        try:
+            found = reading(user, pk)
+        except Http404:
+            return None
+        facts = {
+            name: (type(getattr(found, name)).__name__, getattr(found, name))
+            for name in opportunity_page_facts()
+        }
+        parts = (found, found.buyer, found.cpv, found.department)
+        return [loaded(part) for part in parts], facts
+
+    def orm(user, pk):
+        return get_opportunity_for(user, pk, **opportunity_page_facts())
+
+    compared = 0
+    for opportunity in opportunities:
+        for user in (officer, auditor, admin_user, other_officer, local_supplier_user):
+            ours, theirs = (
+                read(opportunity_for_page, user, opportunity.pk),
+                read(orm, user, opportunity.pk),
+            )
+            assert ours == theirs, (opportunity.title, user.email)
+            compared += ours is not None
+    # Every demo opportunity to its council's people; none to another council's officer.
+    assert compared >= 2 * len(opportunities)
+    assert read(opportunity_for_page, other_officer, opportunities[0].pk) is None
+    assert read(opportunity_for_page, officer, 10**9) is None

@@ -23,7 +23,7 @@ from tenders.models import (
     Invitation,
     Opportunity,
 )
-from tenders.selectors import get_opportunity_for, opportunity_page_facts, outside_category_rows
+from tenders.selectors import opportunity_for_page, outside_category_rows
 from tenders.services import (
     band_counts,
     current_route,
@@ -207,7 +207,7 @@ def opportunity_invitation_withdraw(request: SignedInRequest, pk: int) -> HttpRe
         if to_detail:
             return render_detail(
                 request,
-                get_opportunity_for(request.user, pk, **opportunity_page_facts()),
+                opportunity_for_page(request.user, pk),
                 problems=refusal_messages(exc),
                 problems_heading="The invitation was not withdrawn",
             )

@@ -51,10 +51,9 @@ from tenders.rules import money
 from tenders.selectors import (
     OPPORTUNITY_SORTS,
     council_opportunity_page,
-    get_opportunity_for,
     get_opportunity_row_for,
     invitation_rows,
-    opportunity_page_facts,
+    opportunity_for_page,
     page_amendments,
     page_clarifications,
     page_documents,
@@ -500,7 +499,7 @@ def render_detail(
 def opportunity_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """Called by ``tenders.views.shared.opportunity_detail`` for everyone but suppliers:
     404 unless the user may see the opportunity (read with the page's facts)."""
-    opportunity = get_opportunity_for(request.user, pk, **opportunity_page_facts())
+    opportunity = opportunity_for_page(request.user, pk)
     if request.method not in {"GET", "HEAD"}:
         return HttpResponseNotAllowed(["GET", "HEAD"])
     return render_detail(request, opportunity)
