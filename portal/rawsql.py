@@ -39,17 +39,7 @@ def reader(model: type[models.Model], name: str) -> Callable[[Any], Any]:
 def expression_reader(expression: models.Expression) -> Callable[[Any], Any]:
     """What the ORM does to the value of ``expression`` (an annotation, such as
     a ``RawSQL`` with its ``output_field``) read from the database."""
-    field = expression.output_field
-    # Field.get_db_converters is Django's, but django-stubs leaves it out.
-    field_converters = field.get_db_converters(connection)  # type: ignore[attr-defined]
-    converters = connection.ops.get_db_converters(expression) + field_converters
-
-    def read(value: Any) -> Any:
-        for convert in converters:
-            value = convert(value, expression, connection)
-        return value
-
-    return read
+    return _converting(expression, expression.output_field)[0]
 
 
 def converted(model: type[models.Model], names: Sequence[str]) -> list[tuple[int, Callable]]:
@@ -69,14 +59,18 @@ def _reader(model: type[models.Model], name: str) -> tuple[Callable[[Any], Any],
     field = model._meta.get_field(name)
     if not isinstance(field, models.Field):
         raise TypeError(f"{model.__name__}.{name} is a relation's other end, not a column.")
-    col = field.get_col(model._meta.db_table)
+    return _converting(field.get_col(model._meta.db_table), field)
+
+
+def _converting(expression: Any, field: Any) -> tuple[Callable[[Any], Any], bool]:
+    """The database's and ``field``'s converters of ``expression`` (a column
+    or an annotation), chained as the ORM applies them, and whether there are any."""
     # Field.get_db_converters is Django's, but django-stubs leaves it out.
-    field_converters = field.get_db_converters(connection)  # type: ignore[attr-defined]
-    converters = connection.ops.get_db_converters(col) + field_converters
+    converters = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
 
     def read(value: Any) -> Any:
         for convert in converters:
-            value = convert(value, col, connection)
+            value = convert(value, expression, connection)
         return value
 
     return read, bool(converters)
