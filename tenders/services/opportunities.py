@@ -518,16 +518,35 @@ def band_counts(opportunity: Opportunity) -> BandCounts:
 
 
 @dataclass(frozen=True)
-class OutsideCategory:
-    """A draft's invitees who do not work in its category: how many, and the
-    first ``NAMED_AT_MOST`` of their names."""
+class NamedInvitees:
+    """Some of a draft's invitees: how many, and the first ``NAMED_AT_MOST``
+    of their names (``named_invitees``)."""
 
     count: int
     names: list[str]
 
+    def __bool__(self) -> bool:
+        return self.count > 0
+
     def listed(self) -> str:
         more = self.count - len(self.names)
         return ", ".join(self.names) + (f" and {more} more" if more > 0 else "")
+
+
+def named_invitees(invitations: QuerySet[Invitation]) -> tuple[int, list[str]]:
+    """How many ``invitations`` there are and their suppliers' first
+    ``NAMED_AT_MOST`` names, in name order: one query, however many."""
+    rows = list(
+        invitations.annotate(total=Window(Count("pk")))
+        .order_by("supplier__legal_name", "pk")
+        .values_list("supplier__legal_name", "total")[:NAMED_AT_MOST]
+    )
+    return (rows[0][1] if rows else 0), [name for name, _ in rows]
+
+
+@dataclass(frozen=True)
+class OutsideCategory(NamedInvitees):
+    """A draft's invitees who do not work in its category."""
 
     def refusal(self, opportunity: Opportunity) -> str:
         """Why the draft cannot be published while they are invited."""
@@ -544,29 +563,14 @@ class OutsideCategory:
 def invitees_outside_category(opportunity: Opportunity) -> OutsideCategory:
     """The invitees of ``opportunity`` who do not work in its category
     (``works_in``, the invite page's rule), by name: one query, however many."""
-    rows = list(
-        opportunity.invitations.exclude(works_in(opportunity.cpv, supplier="supplier_id"))
-        .annotate(total=Window(Count("pk")))
-        .order_by("supplier__legal_name", "pk")
-        .values_list("supplier__legal_name", "total")[:NAMED_AT_MOST]
-    )
-    return OutsideCategory(rows[0][1] if rows else 0, [name for name, _ in rows])
+    outside = opportunity.invitations.exclude(works_in(opportunity.cpv, supplier="supplier_id"))
+    return OutsideCategory(*named_invitees(outside))
 
 
 @dataclass(frozen=True)
-class NotApproved:
+class NotApproved(NamedInvitees):
     """A draft's invitees whom its council does not approve now (suspended
-    since they were invited): how many, and the first ``NAMED_AT_MOST`` names."""
-
-    count: int
-    names: list[str]
-
-    def __bool__(self) -> bool:
-        return self.count > 0
-
-    def listed(self) -> str:
-        more = self.count - len(self.names)
-        return ", ".join(self.names) + (f" and {more} more" if more > 0 else "")
+    since they were invited)."""
 
     def refusal(self, opportunity: Opportunity) -> str:
         """Why the draft cannot be published while they are invited."""
@@ -583,15 +587,8 @@ class NotApproved:
 def invitees_not_approved(opportunity: Opportunity) -> NotApproved:
     """The invitees of ``opportunity`` whom its council does not approve now
     (``approved_by``, the rule inviting them followed), by name: one query."""
-    rows = list(
-        opportunity.invitations.exclude(
-            supplier__in=SupplierOrganisation.objects.filter(approved_by(opportunity.buyer_id))
-        )
-        .annotate(total=Window(Count("pk")))
-        .order_by("supplier__legal_name", "pk")
-        .values_list("supplier__legal_name", "total")[:NAMED_AT_MOST]
-    )
-    return NotApproved(rows[0][1] if rows else 0, [name for name, _ in rows])
+    approved = SupplierOrganisation.objects.filter(approved_by(opportunity.buyer_id))
+    return NotApproved(*named_invitees(opportunity.invitations.exclude(supplier__in=approved)))
 
 
 def _people_told() -> QuerySet[User]:

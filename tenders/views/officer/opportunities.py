@@ -468,7 +468,7 @@ def render_detail(
             "invitation_page": invitation_page,
             "invited": facts["page_invited"],
             "invited_local": facts["page_invited_local"],
-            "outside": outside if outside and outside.count else None,
+            "outside": outside or None,
             "not_approved": stopped or None,
             "can_withdraw": can_act and lifecycle.allowed(opportunity, "withdraw_invitation", now),
             "clarifications": clarifications,
