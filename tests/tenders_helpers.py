@@ -101,3 +101,17 @@ def care_provider_that_also_cleans() -> User:
     assert user.supplier is not None
     user.supplier.categories.add(CpvCode.objects.get(code="90910000-9"))
     return user
+
+
+def loaded_columns(obj) -> list[tuple[str, str, object]]:
+    """Each loaded field of a model object with its value and the value's type
+    (on SQLite a boolean read as 0 equals False, but is not False): how the
+    plain statements' objects are compared with the ORM's. None: none."""
+    if obj is None:
+        return []
+    deferred = obj.get_deferred_fields()
+    return [
+        (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in deferred
+    ]

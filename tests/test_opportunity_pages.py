@@ -31,7 +31,7 @@ from tenders.services import (
     opportunity_extend_deadline,
     opportunity_publish,
 )
-from tests.tenders_helpers import approved_supplier, make_opportunity
+from tests.tenders_helpers import approved_supplier, loaded_columns, make_opportunity
 
 CREATE = reverse("tenders:opportunity_create")
 LIST = reverse("tenders:opportunity_list")
@@ -934,13 +934,8 @@ def test_the_officers_page_reads_the_opportunity_and_its_facts_as_the_orm_does(
     Opportunity.objects.filter(pk=opportunities[0].pk).update(department=department)
 
     def loaded(obj) -> list[tuple[str, str, object]]:
-        if obj is None:
-            return []
-        assert obj.get_deferred_fields() == set()
-        return [
-            (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
-            for f in obj._meta.concrete_fields
-        ]
+        assert obj is None or obj.get_deferred_fields() == set()
+        return loaded_columns(obj)
 
     def read(reading, user, pk):
         try:

@@ -65,7 +65,7 @@ from tenders.services.panel import (
     place_on_panel,
 )
 from tests.evaluation_helpers import add_questionnaire, answered_bid
-from tests.tenders_helpers import make_opportunity
+from tests.tenders_helpers import loaded_columns, make_opportunity
 from tests.test_officer_bids import (
     bidder,
     main_text,
@@ -1014,15 +1014,7 @@ def test_the_panel_pages_cost_the_same_queries_at_50_bidders_and_20_questions(
     assert page.count("A comment.") == 20 * 3
 
 
-def columns(obj) -> list[tuple[str, str, object]]:
-    """Each loaded field of a model object with its value and the value's
-    type (on SQLite a boolean read as 0 is equal to False, but not False)."""
-    loaded = obj.get_deferred_fields()
-    return [
-        (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
-        for f in obj._meta.concrete_fields
-        if f.attname not in loaded
-    ]
+columns = loaded_columns
 
 
 def test_a_bid_sheet_reads_what_the_orm_reads(panel, officer, second_officer, opp):

@@ -35,7 +35,7 @@ from tenders.services import (
     opportunity_create,
     opportunity_publish,
 )
-from tests.tenders_helpers import care_provider_that_also_cleans
+from tests.tenders_helpers import care_provider_that_also_cleans, loaded_columns
 
 LONDON = ZoneInfo("Europe/London")
 # Summer time: 12:00 in London is 11:00 UTC.
@@ -773,19 +773,6 @@ def test_the_bid_page_and_the_receipt_make_a_fixed_number_of_queries(
 # --- The bid pages' one read of the lot (plain SQL, ADR 10) ------------------------------
 
 
-def _loaded(obj) -> list[tuple[str, str, object]]:
-    """Each loaded field with its value and the value's type (on SQLite a
-    boolean read as 0 equals False, but is not False)."""
-    if obj is None:
-        return []
-    deferred = obj.get_deferred_fields()
-    return [
-        (f.attname, type(getattr(obj, f.attname)).__name__, getattr(obj, f.attname))
-        for f in obj._meta.concrete_fields
-        if f.attname not in deferred
-    ]
-
-
 def _orm_lot(user, pk: int, lot_pk: int):
     """What the bid pages read before: only for a supplier's people
     (``_supplier_user``), ``get_opportunity_for`` (the visibility rule) with
@@ -840,9 +827,9 @@ def test_a_bid_pages_lot_is_read_as_the_orm_reads_it_and_only_where_the_rule_sho
         assert read is not None
         (o, its_lot), (oo, orm_lot) = read, orm
         for ours, theirs in ((o, oo), (o.buyer, oo.buyer), (o.cpv, oo.cpv), (its_lot, orm_lot)):
-            assert _loaded(ours) == _loaded(theirs)
+            assert loaded_columns(ours) == loaded_columns(theirs)
             assert ours.get_deferred_fields() == set()
-        assert _loaded(o.department) == _loaded(oo.department)
+        assert loaded_columns(o.department) == loaded_columns(oo.department)
         assert (o.has_questions, o.has_pricing_lines) == (oo.has_questions, oo.has_pricing_lines)
         assert its_lot.opportunity is o
         return True
