@@ -136,12 +136,19 @@ WHERE o.id = %s AND o.published_at IS NOT NULL AND o.status <> %s
 """  # noqa: S608 (the models' own column names)
 
 
-@functools.cache
-def _lot_readers() -> list[list[Any]]:
+def _model_readers(
+    models: Sequence[tuple[type[Any], str]], selected: Sequence[tuple[tuple[str, ...], str]]
+) -> list[list[Callable[[Any], Any]]]:
+    """``reader`` of each column ``columns`` selected of each of ``models``."""
     return [
         [reader(model, name) for name in names]
-        for (model, _), (names, _) in zip(_LOT_MODELS, _LOT_COLUMNS, strict=True)
+        for (model, _), (names, _) in zip(models, selected, strict=True)
     ]
+
+
+@functools.cache
+def _lot_readers() -> list[list[Callable[[Any], Any]]]:
+    return _model_readers(_LOT_MODELS, _LOT_COLUMNS)
 
 
 def _objects_from_row(
@@ -848,10 +855,7 @@ def _page_statement() -> tuple[str, list[tuple[tuple[str, ...], str]], list[Any]
         ' LEFT JOIN portal_department d ON d.id = "tenders_opportunity"."department_id"'
         ' WHERE "tenders_opportunity"."id" = %s AND "tenders_opportunity"."buyer_id" = %s'
     )
-    readers = [
-        [reader(model, name) for name in names]
-        for (model, _), (names, _) in zip(_PAGE_MODELS, selected, strict=True)
-    ]
+    readers = _model_readers(_PAGE_MODELS, selected)
     fact_readers = [expression_reader(fact) for fact in facts.values()]
     return sql, selected, [readers, fact_readers]
 
