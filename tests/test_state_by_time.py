@@ -626,18 +626,25 @@ def test_the_lists_route_tags_are_kept_only_while_the_facts_and_the_day_are(cloc
     assert "Invited tender" in tag()
 
 
+def as_read(data: str, own: set[int] | None = None) -> routes._Category:
+    """``routes._Category`` as ``_CACHED_READ`` gives what ``kept`` wrote: every
+    piece, or only those of ``own``."""
+    kept = json.loads(data)
+    work = {pk: v for pk, v in kept["work"].items() if own is None or int(pk) in own}
+    return routes._Category.read(kept["rate"], json.dumps(kept["totals"]), json.dumps(work))
+
+
 def test_a_category_is_kept_with_its_totals_and_read_as_added_up_now():
     """What the list keeps of a category (``routes._Category``): its pieces
     and their totals on both VAT bases at the policy's rate, read as
-    ``rules.add_up`` gives them; at another rate, or kept before totals were
-    (the pieces alone), they are added up when read."""
+    ``rules.add_up`` gives them; at another rate they are added up when read."""
     pieces = {
         7: (D("1000.00"), rules.INCLUSIVE),
         9: (D("2500.01"), rules.EXCLUSIVE),
         12: (D("0.99"), rules.EXCLUSIVE),
     }
     rate = D("20.00")
-    kept = routes._Category.read(routes._Category.kept(pieces, rate))
+    kept = as_read(routes._Category.kept(pieces, rate))
     for basis in (rules.INCLUSIVE, rules.EXCLUSIVE):
         for at in (rate, D("17.50")):
             expected = rules.add_up(list(pieces.values()), basis=basis, vat_rate_percent=at)
@@ -645,9 +652,61 @@ def test_a_category_is_kept_with_its_totals_and_read_as_added_up_now():
     assert kept.totals  # the policy's rate is read as kept, not added up again
     assert kept.piece(9) == (D("2500.01"), rules.EXCLUSIVE)
     assert kept.piece(8) is None
-    old = routes._Category.read(json.dumps({pk: [str(v), b] for pk, (v, b) in pieces.items()}))
-    assert old.piece(12) == (D("0.99"), rules.EXCLUSIVE)
-    assert old.total(rules.INCLUSIVE, rate) == kept.total(rules.INCLUSIVE, rate)
+    # Read for one row: its own piece, and the totals as kept.
+    one = as_read(routes._Category.kept(pieces, rate), own={12})
+    assert one.piece(12) == (D("0.99"), rules.EXCLUSIVE) and one.piece(9) is None
+    assert one.total(rules.INCLUSIVE, rate) == kept.total(rules.INCLUSIVE, rate)
+
+
+def test_a_list_reads_only_its_rows_pieces_of_a_kept_category_unless_the_rate_changed(
+    officer, django_assert_num_queries
+):
+    """``_related_values`` on PostgreSQL: of a kept category, the totals as
+    kept and only the pieces of the opportunities asking; kept at another VAT
+    rate than the policy's, every piece, added up again. The figures are those
+    of the work read afresh either way."""
+    need(connection.vendor == "postgresql", "the related work is kept on PostgreSQL only")
+    RouteFactsVersion.objects.get_or_create(pk=1)  # a flushed database has no count
+    published = []
+    for n, value in enumerate(["70000.00", "20000.00", "5000.00"]):
+        work = make_opportunity(officer, value, title=f"Depot cleaning {n}")
+        Opportunity.objects.filter(pk=work.pk).update(status=S.OPEN, published_at=timezone.now())
+        published.append(work.pk)
+    policy = routes.policy_on(officer.buyer_id, timezone.localdate())
+    key = rules.category_key("90910000", policy.aggregation_cpv_digits)
+    on = timezone.localdate()
+    fresh = routes._related_values_by_key(
+        buyer_id=officer.buyer_id, keys=[key], policy=policy, on=on
+    )
+    assert set(fresh[key]) == set(published)
+    rate = policy.vat_rate_percent
+    expected = {
+        basis: rules.add_up(list(fresh[key].values()), basis=basis, vat_rate_percent=rate)
+        for basis in (rules.INCLUSIVE, rules.EXCLUSIVE)
+    }
+
+    def read(own: list[int]) -> routes._Category:
+        return routes._related_values(
+            buyer_id=officer.buyer_id, keys=[key], policy=policy, on=on, own=own
+        )[key]
+
+    read([])  # kept now
+    with django_assert_num_queries(1):
+        asked = read([published[1], 999_999])
+    assert set(asked.pieces) == {str(published[1])}
+    assert asked.piece(published[1]) == fresh[key][published[1]]
+    assert asked.piece(published[0]) is None
+    for basis, total in expected.items():
+        assert asked.total(basis, rate) == total
+    # The policy's VAT rate is no longer the one the totals were kept at.
+    policy.vat_rate_percent = D("17.50")
+    with django_assert_num_queries(1):
+        again = read([published[1]])
+    assert set(again.pieces) == {str(pk) for pk in published}
+    for basis in (rules.INCLUSIVE, rules.EXCLUSIVE):
+        assert again.total(basis, D("17.50")) == rules.add_up(
+            list(fresh[key].values()), basis=basis, vat_rate_percent=D("17.50")
+        )
 
 
 def test_a_drafts_route_flips_when_related_work_is_awarded_and_every_page_says_so(

@@ -89,7 +89,7 @@ class ProcurementPolicy(models.Model):
     )
 
     # Present only where the bands were read with the policy
-    # (``selectors.policy_in_force``, ``routes._policy_in_force``): ``band_rows``.
+    # (``selectors.policy_in_force``): ``band_rows``.
     band_list: list[PolicyBand]
 
     class Meta:
@@ -229,10 +229,9 @@ class RelatedWorkCache(models.Model):
     day = models.DateField()
     window_days = models.PositiveIntegerField()
     version = models.BigIntegerField()
-    # JSON: {"rate": VAT rate, "totals": {VAT basis: [count, sum]},
-    #        "work": {id: [value, VAT basis]}}
-    # (kept before the totals were: {id: [value, VAT basis]}, still read)
-    data = models.TextField()
+    # {"rate": VAT rate, "totals": {VAT basis: [count, sum]}, "work": {id: [value, VAT basis]}}
+    # (jsonb on PostgreSQL: a list reads only its rows' pieces of it).
+    data = models.JSONField()
 
     class Meta:
         constraints = [
