@@ -2,7 +2,8 @@
 ``date`` filter's format parsing (a list of 20 to 50 rows paid for it once a
 date): ``uk_day`` is its "j M Y" ("3 Mar 2026"), ``uk_minute`` its
 "j M Y H:i" ("3 Mar 2026 14:00"), the same text (tested across the clock
-changes), and ``uk_long_day`` a date's "j F Y" ("3 March 2026")."""
+changes), ``uk_long_day`` a date's "j F Y" ("3 March 2026") and
+``uk_long_minute`` its "j F Y \\a\\t H:i" ("3 March 2026 at 14:00")."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ def twice_zone(local: datetime.datetime) -> str:
 def uk_long_day(day: datetime.date) -> str:
     """A date as "3 March 2026" (the ``date`` filter's "j F Y")."""
     return f"{day.day} {MONTHS[day.month]} {day.year}"
+
+
+def uk_long_minute(moment: datetime.datetime) -> str:
+    """``moment`` in UK time as "3 March 2026 at 14:00" (the ``date`` filter's
+    "j F Y \\a\\t H:i")."""
+    local = timezone.localtime(moment)
+    return f"{uk_long_day(local.date())} at {local:%H:%M}"
 
 
 def uk_end_minute(moment: datetime.datetime) -> str:

@@ -441,10 +441,11 @@ def test_the_lists_tags_are_those_of_the_opportunity_page(officer_client, office
 
 def test_the_lists_deadlines_read_as_the_date_filter_gives_them():
     """``list_rows`` words each deadline itself: as the ``date`` filter's
-    "j M Y H:i" in UK time, in winter and summer time and at midnight."""
+    "j M Y H:i" in UK time (the supplier's list "j F Y \\a\\t H:i"), in
+    winter and summer time and at midnight."""
     from django.utils import dateformat
 
-    from portal.ukdates import uk_day, uk_minute
+    from portal.ukdates import uk_day, uk_long_minute, uk_minute
 
     utc = datetime.UTC
     moments = [
@@ -458,7 +459,9 @@ def test_the_lists_deadlines_read_as_the_date_filter_gives_them():
         local = timezone.localtime(moment)
         assert uk_minute(moment) == dateformat.format(local, "j M Y H:i")
         assert uk_day(moment) == dateformat.format(local, "j M Y")
+        assert uk_long_minute(moment) == dateformat.format(local, r"j F Y \a\t H:i")
     assert uk_minute(moments[3]) == "1 Aug 2026 00:00"
+    assert uk_long_minute(moments[3]) == "1 August 2026 at 00:00"
     assert uk_day(moments[3]) == "1 Aug 2026"
 
 
