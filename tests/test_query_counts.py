@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cpv.services import cpv_load
 from devdata import demo_opportunities, scale
+from devdata.bench import breakdown
 from devdata.bench.pages import PAGES, count_queries, find_targets, panel_declared, personas
 from devdata.bench.sessions import session_for
 from tenders.models import Invitation, Opportunity
@@ -88,6 +89,20 @@ def test_each_benchmarked_page_costs_the_same_queries_at_20_and_at_300_opportuni
     scale.build(MORE, seed=2)
     assert Opportunity.objects.count() == demo + 300
     larger = queries_per_page()
+
+    # ``bench pages --breakdown`` times the same pages in this process: a
+    # figure for each, its requests' statements counted as here.
+    shown: list[str] = []
+    mapped = {
+        row["name"]: row for row in breakdown.run(requests=10, warmup=1, out=shown.append)["pages"]
+    }
+    assert set(mapped) == set(larger)
+    for name, row in mapped.items():
+        assert row["queries"] == larger[name], name
+        assert 0 < row["template_ms"] <= row["cpu_ms"], name
+        assert 0 < row["database_ms"] <= row["wall_ms"], name
+        assert row["slowest"] and row["slowest_ms"] > 0, name
+        assert any(line.startswith(name) for line in shown), name
 
     assert find_targets().big_opportunity != big
     assert Invitation.objects.filter(opportunity=find_targets().big_opportunity).count() == 150

@@ -33,6 +33,15 @@ class Command(BaseCommand):
         pages.add_argument(
             "--only", nargs="*", help="Only the pages whose names contain these words."
         )
+        pages.add_argument(
+            "--breakdown",
+            action="store_true",
+            help="Where each page's time goes (wall, CPU, database, template, its slowest "
+            "statement), in this process: no server, no load.",
+        )
+        pages.add_argument(
+            "--requests", type=int, default=100, help="With --breakdown: requests per page."
+        )
 
         rush = subparsers.add_parser(
             "deadline_rush", help="N invited suppliers bid with a 1 MB file just before a deadline."
@@ -84,6 +93,14 @@ class Command(BaseCommand):
                     count=options["count"],
                     concurrency=options["concurrency"],
                     timeout=options["timeout"],
+                )
+            elif name == "pages" and options["breakdown"]:
+                from devdata.bench import breakdown
+
+                if options["requests"] < 1:
+                    raise CommandError("--requests must be at least 1.")
+                result = breakdown.run(
+                    requests=options["requests"], only=options["only"], out=self.stdout.write
                 )
             elif name == "pages":
                 from devdata.bench import pages
