@@ -454,3 +454,134 @@ def test_publishing_refuses_a_planned_start_before_the_bids_close_however_it_was
     opportunity_publish(opportunity=opportunity, by=officer)
     opportunity.refresh_from_db()
     assert opportunity.status == "open"
+
+
+# --- A later deadline and the planned contract dates --------------------------------------
+
+
+def day_boxes(name: str, day: datetime.date) -> dict[str, str]:
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}
+
+
+def planned(officer, start: int | datetime.date, end: int | None = None) -> Opportunity:
+    """An open opportunity whose planned contract starts ``start`` days after
+    the UK day its bids close (or on that date) and ends ``end`` days after it starts."""
+    opportunity = open_opportunity(officer)
+    if isinstance(start, int):
+        start = timezone.localdate(opportunity.submission_deadline) + datetime.timedelta(start)
+    finish = start + datetime.timedelta(days=end) if end is not None else None
+    Opportunity.objects.filter(pk=opportunity.pk).update(contract_start=start, contract_end=finish)
+    return Opportunity.objects.get(pk=opportunity.pk)
+
+
+def test_a_deadline_moved_past_the_planned_start_asks_for_a_new_start(
+    officer_client, officer, in_process_tasks, django_capture_on_commit_callbacks
+):
+    """The contract is made on the bids, so it cannot start before the UK day
+    they close: an extension that would close them after the planned start is
+    refused on the start's boxes until the start moves too (as for a draft)."""
+    opportunity = planned(officer, 3, 364)
+    deadline_day = timezone.localdate(opportunity.submission_deadline)
+    start = opportunity.contract_start
+    url = reverse("tenders:opportunity_extend", args=[opportunity.pk])
+    later = start + datetime.timedelta(days=2)
+    page = officer_client.get(url).content.decode()
+    assert f"Now {start:%-d %B %Y}. Only if it moves" in page  # the hint says where it is
+
+    response = officer_client.post(url, {**when("submission", later, "12:00"), "reason": "Visits."})
+    problem = (
+        f"The new deadline closes the bids on {later:%-d %B %Y}, after the planned contract "
+        f"start, {start:%-d %B %Y}: the contract is made on those bids. Give a later planned "
+        f"contract start, on or after {later:%-d %B %Y}."
+    )
+    assert problem in errors(response)
+    assert f'href="#id_contract_start_0">{problem[:40]}' in response.content.decode()
+    # A start given, but still before the bids close.
+    response = officer_client.post(
+        url,
+        {
+            **when("submission", later, "12:00"),
+            **day_boxes("contract_start", later - datetime.timedelta(days=1)),
+            "reason": "Visits.",
+        },
+    )
+    assert "Give another planned contract start, on or after" in errors(response)
+    opportunity.refresh_from_db()
+    assert timezone.localdate(opportunity.submission_deadline) == deadline_day
+    assert opportunity.contract_start == start
+    assert not Amendment.objects.filter(opportunity=opportunity).exists()
+
+    # The day the bids close will do: the end stays, the suppliers are told of both.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            url,
+            {
+                **when("submission", later, "12:00"),
+                **day_boxes("contract_start", later),
+                "reason": "Site visits moved.",
+            },
+            follow=True,
+        )
+    assert "Deadline extended." in main_text(response)
+    opportunity.refresh_from_db()
+    assert (opportunity.contract_start, opportunity.contract_end) == (
+        later,
+        start + datetime.timedelta(days=364),
+    )
+    amendment = Amendment.objects.get(opportunity=opportunity)
+    assert (
+        f"The planned contract start moves from {start:%-d %B %Y} to {later:%-d %B %Y}."
+        in amendment.summary
+    )
+    assert amendment.summary.endswith("Site visits moved.")
+    assert set(amendment.changes) == {"submission_deadline", "contract_start"}
+    assert mail.outbox and "planned contract start moves" in mail.outbox[0].body
+
+
+def test_a_new_start_after_the_planned_end_asks_for_a_new_end(officer_client, officer):
+    opportunity = planned(officer, 1, 5)
+    start = opportunity.contract_start
+    url = reverse("tenders:opportunity_extend", args=[opportunity.pk])
+    later = start + datetime.timedelta(days=10)
+    data = {
+        **when("submission", later, "12:00"),
+        **day_boxes("contract_start", later),
+        "reason": "Visits.",
+    }
+    response = officer_client.post(url, data)
+    end = start + datetime.timedelta(days=5)
+    problem = (
+        f"The planned contract end, {end:%-d %B %Y}, is before its start, {later:%-d %B %Y}: "
+        "give a new planned end too."
+    )
+    assert problem in errors(response)
+    assert f'href="#id_contract_end_0">{problem[:30]}' in response.content.decode()
+    assert not Amendment.objects.filter(opportunity=opportunity).exists()
+    new_end = later + datetime.timedelta(days=5)
+    response = officer_client.post(url, {**data, **day_boxes("contract_end", new_end)})
+    assert response.status_code == 302
+    opportunity.refresh_from_db()
+    assert (opportunity.contract_start, opportunity.contract_end) == (later, new_end)
+    amendment = Amendment.objects.get(opportunity=opportunity)
+    assert f"The planned contract end moves from {end:%-d %B %Y} to {new_end:%-d %B %Y}." in (
+        amendment.summary
+    )
+
+
+def test_the_bids_close_on_the_uk_day_a_later_deadline_falls_on(officer_client, officer):
+    """A deadline of 00:30 on 2 July in London is 1 July in UTC: the bids
+    close on 2 July, and a planned start of 2 July stands."""
+    with time_machine.travel(EARLY_2026, tick=False):
+        opportunity = planned(officer, datetime.date(2026, 7, 2), None)
+        url = reverse("tenders:opportunity_extend", args=[opportunity.pk])
+        response = officer_client.post(
+            url, {**when("submission", datetime.date(2026, 7, 2), "00:30"), "reason": "Later."}
+        )
+        assert response.status_code == 302
+        opportunity.refresh_from_db()
+        assert opportunity.submission_deadline == datetime.datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+        assert opportunity.contract_start == datetime.date(2026, 7, 2)
+        assert set(Amendment.objects.get(opportunity=opportunity).changes) == {
+            "submission_deadline"
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
@@ -330,6 +331,16 @@ class ExtendDeadlineForm(forms.Form):
         what="the new deadline for questions",
     )
     clarification_time = TimeField(label="Time of the new deadline for questions", required=False)
+    contract_start = DateField(
+        label="New planned contract start (optional)",
+        required=False,
+        what="the new planned contract start",
+    )
+    contract_end = DateField(
+        label="New planned contract end (optional)",
+        required=False,
+        what="the new planned contract end",
+    )
     reason = forms.CharField(
         label="Why is it extended?",
         max_length=TEXT_MAX_LENGTH,
@@ -338,13 +349,29 @@ class ExtendDeadlineForm(forms.Form):
         error_messages={"required": "Give the reason: invited suppliers are told"},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        planned: tuple[datetime.date | None, datetime.date | None] = (None, None),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # The contract cannot start before the day the bids close: a later
+        # deadline may move the planned dates too (as they are now, in the hint).
+        for name, day in zip(("contract_start", "contract_end"), planned, strict=True):
+            now = f"Now {day:%-d %B %Y}. " if day else "None planned now. "
+            self.fields[name].help_text = now + (
+                "Only if it moves: the contract cannot start before the day the bids close."
+                if name == "contract_start"
+                else "Only if it moves, for example to keep the contract's length."
+            )
         self.helper = gds_helper(
             Field("submission_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
             Field.text("submission_time", field_width=5),
             Field("clarification_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
             Field.text("clarification_time", field_width=5),
+            Field("contract_start", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field("contract_end", context={"legend_size": Size.for_legend(Size.SMALL)}),
             Field.textarea("reason", rows=3, label_size=Size.SMALL),
             Submit("extend", "Extend the deadline"),
             novalidate=True,

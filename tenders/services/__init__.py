@@ -2,6 +2,7 @@
 
 from tenders.services import lifecycle
 from tenders.services.amendments import (
+    PlannedDateRefused,
     document_add,
     opportunity_change_value,
     opportunity_correct_details,
@@ -146,6 +147,7 @@ __all__ = [
     "NoPolicy",
     "OpportunityRefused",
     "PanelRefused",
+    "PlannedDateRefused",
     "Problem",
     "QuestionnaireInvalid",
     "RouteRefused",

@@ -29,12 +29,22 @@ from tenders.services.opportunities import (
     AMENDED,
     LotSpec,
     S,
+    bids_close_on,
     lock_opportunity,
     lot_value_problems,
     notify_invitees,
     set_lots,
 )
 from tenders.services.routes import RouteRefused, check_route, opportunity_value, record_check
+
+
+class PlannedDateRefused(OpportunityRefused):
+    """A planned contract date that cannot stand with a new deadline; ``field``
+    is the one to correct (``contract_start`` or ``contract_end``)."""
+
+    def __init__(self, problem: str, field: str) -> None:
+        super().__init__(problem)
+        self.field = field
 
 
 def _amend(
@@ -68,8 +78,16 @@ def opportunity_extend_deadline(
     submission_deadline: datetime.datetime,
     clarification_deadline: datetime.datetime | None = None,
     reason: str,
+    contract_start: datetime.date | None = None,
+    contract_end: datetime.date | None = None,
 ) -> Opportunity:
-    """Move the deadline later (never earlier once published); invitees are told."""
+    """Move the deadline later (never earlier once published); invitees are
+    told. A deadline that would close the bids after the planned contract
+    start moves the planned start too (``contract_start``, and
+    ``contract_end`` where the contract would end before it starts): the
+    contract is made on those bids, so it cannot start before the UK day they
+    close (``planned_start_problem``, as for a draft). ``None`` leaves a
+    planned date as it is."""
     opportunity = lock_opportunity(opportunity)
     lifecycle.ensure(opportunity, "extend_deadline")
     old = opportunity.submission_deadline
@@ -96,20 +114,64 @@ def opportunity_extend_deadline(
         and (new_clarification < opportunity.clarification_deadline)
     ):
         raise OpportunityRefused("The deadline for questions cannot be moved earlier.")
+    planned = _planned_dates(opportunity, submission_deadline, contract_start, contract_end)
     opportunity.submission_deadline = submission_deadline
     opportunity.clarification_deadline = new_clarification
-    opportunity.save(update_fields=["submission_deadline", "clarification_deadline"])
+    changes: dict[str, Any] = {"submission_deadline": [old, submission_deadline]}
+    # The kind ("Deadline extended") is shown before the summary everywhere.
+    summary = f"From {london_time(old)} to {london_time(submission_deadline)}."
+    for field, words in (("contract_start", "start"), ("contract_end", "end")):
+        before, after = getattr(opportunity, field), planned[field]
+        if after != before:
+            setattr(opportunity, field, after)
+            changes[field] = [before, after]
+            summary += f" The planned contract {words} moves {_day_change(before, after)}."
+    moved = [field for field in ("contract_start", "contract_end") if field in changes]
+    opportunity.save(update_fields=["submission_deadline", "clarification_deadline", *moved])
     _amend(
         opportunity,
         kind=AmendmentKind.DEADLINE_EXTENDED,
         by=by,
-        summary=(
-            # The kind ("Deadline extended") is shown before the summary everywhere.
-            f"From {london_time(old)} to {london_time(submission_deadline)}. {reason}"
-        ),
-        changes={"submission_deadline": [old, submission_deadline]},
+        summary=f"{summary} {reason}",
+        changes=changes,
     )
     return opportunity
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def _day_change(before: datetime.date | None, after: datetime.date) -> str:
+    return f"from {_day(before)} to {_day(after)}" if before else f"to {_day(after)}"
+
+
+def _planned_dates(
+    opportunity: Opportunity,
+    deadline: datetime.datetime,
+    start: datetime.date | None,
+    end: datetime.date | None,
+) -> dict[str, datetime.date | None]:
+    """The planned contract start and end with a new deadline for bids (each
+    as given, or as it was), or why they cannot stand with it."""
+    start = start or opportunity.contract_start
+    end = end or opportunity.contract_end
+    closed = bids_close_on(deadline)
+    if start is not None and start < closed:
+        asked = "a later" if start == opportunity.contract_start else "another"
+        raise PlannedDateRefused(
+            f"The new deadline closes the bids on {_day(closed)}, after the planned contract "
+            f"start, {_day(start)}: the contract is made on those bids. Give {asked} planned "
+            f"contract start, on or after {_day(closed)}.",
+            "contract_start",
+        )
+    if start is not None and end is not None and end < start:
+        raise PlannedDateRefused(
+            f"The planned contract end, {_day(end)}, is before its start, {_day(start)}: "
+            "give a new planned end too.",
+            "contract_end",
+        )
+    return {"contract_start": start, "contract_end": end}
 
 
 @transaction.atomic

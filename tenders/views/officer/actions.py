@@ -29,6 +29,7 @@ from tenders.models import (
 from tenders.selectors import get_opportunity_for
 from tenders.services import (
     NamesTheAsker,
+    PlannedDateRefused,
     RouteRefused,
     aggregation_override_record,
     clarification_answer,
@@ -223,7 +224,9 @@ def opportunity_cancel_view(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def opportunity_extend(request: SignedInRequest, pk: int) -> HttpResponse:
     opportunity = officer_opportunity(request, pk)
-    form = ExtendDeadlineForm(request.POST or None)
+    form = ExtendDeadlineForm(
+        request.POST or None, planned=(opportunity.contract_start, opportunity.contract_end)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -233,7 +236,11 @@ def opportunity_extend(request: SignedInRequest, pk: int) -> HttpResponse:
                 submission_deadline=data["submission_deadline"],
                 clarification_deadline=data["clarification_deadline"],
                 reason=data["reason"],
+                contract_start=data["contract_start"],
+                contract_end=data["contract_end"],
             )
+        except PlannedDateRefused as exc:
+            form.add_error(exc.field, str(exc))
         except REFUSALS as exc:
             for problem in refusal_messages(exc):
                 form.add_error(None, problem)
