@@ -122,7 +122,7 @@ def opportunity_extend_deadline(
     summary = f"From {london_time(old)} to {london_time(submission_deadline)}."
     for field, words in (("contract_start", "start"), ("contract_end", "end")):
         before, after = getattr(opportunity, field), planned[field]
-        if after != before:
+        if after is not None and after != before:
             setattr(opportunity, field, after)
             changes[field] = [before, after]
             summary += f" The planned contract {words} moves {_day_change(before, after)}."

@@ -68,8 +68,27 @@ from tenders.services.lifecycle import london_time
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-# The receipt page shows the "submitted" panel once, right after submitting.
-JUST_SUBMITTED = "supplier_bid_just_submitted"
+# The receipt page shows the "submitted" panel once, right after submitting:
+# told by a message (a signed cookie, as every message here) that only the
+# receipt reads (``PAGE_ONLY``: never a banner), not by the session, which
+# would be written to the database on the busiest request of a deadline.
+JUST_SUBMITTED = "bid-submitted"
+PAGE_ONLY = "page-only"
+
+
+def _tell_receipt(request: SignedInRequest, revision: BidRevision) -> None:
+    messages.success(
+        request,
+        f"Bid submitted: receipt {revision.receipt_reference}.",
+        extra_tags=f"{PAGE_ONLY} {JUST_SUBMITTED}-{revision.pk}",
+    )
+
+
+def _told_receipt(request: SignedInRequest, revision: BidRevision) -> bool:
+    return any(
+        f"{JUST_SUBMITTED}-{revision.pk}" in message.extra_tags.split()
+        for message in messages.get_messages(request)
+    )
 
 
 class LatestFields(TypedDict):
@@ -375,7 +394,7 @@ def bid_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpResponse:
             # Refused: keep what was typed as the draft where the rules allow it.
             _save_draft_quietly(user, lot, form, upload)
             return refused(_refused_field(form), exc)
-        request.session[JUST_SUBMITTED] = revision.pk
+        _tell_receipt(request, revision)
         return redirect(
             "tenders:supplier_bid_receipt", pk=pk, bid_pk=revision.bid_id, number=revision.number
         )
@@ -567,7 +586,7 @@ def bid_check_page(request: SignedInRequest, pk: int, lot_pk: int) -> HttpRespon
             except BidRefused as exc:
                 error = str(exc)
             else:
-                request.session[JUST_SUBMITTED] = revision.pk
+                _tell_receipt(request, revision)
                 return redirect(
                     "tenders:supplier_bid_receipt", pk=pk, bid_pk=bid.pk, number=revision.number
                 )
@@ -715,7 +734,7 @@ def _receipt_context(revision: ReceiptRevision) -> dict[str, Any]:
 def receipt(request: SignedInRequest, pk: int, bid_pk: int, number: int) -> HttpResponse:
     revision = _own_revision(request, pk, bid_pk, number)
     context = _receipt_context(revision)
-    context["just_submitted"] = request.session.pop(JUST_SUBMITTED, None) == revision.pk
+    context["just_submitted"] = _told_receipt(request, revision)
     return render(request, "tenders/supplier/bids/receipt.html", context)
 
 
