@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal import audit
 from portal.models import User
+from portal.ukdates import uk_long_day
 from portal.uploads import check_upload, store
 from tenders.models import (
     Amendment,
@@ -33,6 +34,7 @@ from tenders.services.opportunities import (
     lock_opportunity,
     lot_value_problems,
     notify_invitees,
+    planned_start_problem,
     set_lots,
 )
 from tenders.services.routes import RouteRefused, check_route, opportunity_value, record_check
@@ -138,12 +140,9 @@ def opportunity_extend_deadline(
     return opportunity
 
 
-def _day(day: datetime.date) -> str:
-    return f"{day:%-d %B %Y}"
-
-
 def _day_change(before: datetime.date | None, after: datetime.date) -> str:
-    return f"from {_day(before)} to {_day(after)}" if before else f"to {_day(after)}"
+    moved = f"to {uk_long_day(after)}"
+    return f"from {uk_long_day(before)} {moved}" if before else moved
 
 
 def _planned_dates(
@@ -156,19 +155,20 @@ def _planned_dates(
     as given, or as it was), or why they cannot stand with it."""
     start = start or opportunity.contract_start
     end = end or opportunity.contract_end
-    closed = bids_close_on(deadline)
-    if start is not None and start < closed:
+    # The draft's rule (``planned_start_problem``), in the extension's words.
+    if start is not None and planned_start_problem(start, deadline):
+        closed, planned = uk_long_day(bids_close_on(deadline)), uk_long_day(start)
         asked = "a later" if start == opportunity.contract_start else "another"
         raise PlannedDateRefused(
-            f"The new deadline closes the bids on {_day(closed)}, after the planned contract "
-            f"start, {_day(start)}: the contract is made on those bids. Give {asked} planned "
-            f"contract start, on or after {_day(closed)}.",
+            f"The new deadline closes the bids on {closed}, after the planned contract start, "
+            f"{planned}: the contract is made on those bids. Give {asked} planned contract "
+            f"start, on or after {closed}.",
             "contract_start",
         )
     if start is not None and end is not None and end < start:
         raise PlannedDateRefused(
-            f"The planned contract end, {_day(end)}, is before its start, {_day(start)}: "
-            "give a new planned end too.",
+            f"The planned contract end, {uk_long_day(end)}, is before its start, "
+            f"{uk_long_day(start)}: give a new planned end too.",
             "contract_end",
         )
     return {"contract_start": start, "contract_end": end}
