@@ -56,7 +56,7 @@ def uk_end_minute(moment: datetime.datetime) -> str:
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         day = local.date() - datetime.timedelta(days=1)
         return f"{uk_long_day(day)} at 24:00"
-    return f"{uk_long_day(local.date())} at {local:%H:%M}{twice_zone(local)}"
+    return uk_long_minute(local) + twice_zone(local)
 
 
 def uk_stamp(moment: datetime.datetime, sep: str = " ") -> str:
