@@ -15,6 +15,7 @@ from django.utils import timezone
 from tenders.models import Amendment, Opportunity
 from tests.test_opportunity_pages import (
     create,
+    date_boxes,
     errors,
     main_text,
     open_opportunity,
@@ -404,9 +405,7 @@ def test_a_planned_contract_start_before_the_uk_day_the_bids_close_is_refused(
             opportunity_form(
                 **closing,
                 **when("clarification", datetime.date(2026, 6, 20), "12:00"),
-                contract_start_0="30",
-                contract_start_1="6",
-                contract_start_2="2026",
+                **date_boxes("contract_start", datetime.date(2026, 6, 30)),
             ),
         )
         summary = errors(response)
@@ -421,9 +420,7 @@ def test_a_planned_contract_start_before_the_uk_day_the_bids_close_is_refused(
             officer_client,
             **closing,
             **when("clarification", datetime.date(2026, 6, 20), "12:00"),
-            contract_start_0="1",
-            contract_start_1="7",
-            contract_start_2="2026",
+            **date_boxes("contract_start", datetime.date(2026, 7, 1)),
         )
     assert opportunity.contract_start == datetime.date(2026, 7, 1)
     assert opportunity.submission_deadline == datetime.datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
@@ -457,10 +454,6 @@ def test_publishing_refuses_a_planned_start_before_the_bids_close_however_it_was
 
 
 # --- A later deadline and the planned contract dates --------------------------------------
-
-
-def day_boxes(name: str, day: datetime.date) -> dict[str, str]:
-    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}
 
 
 def planned(officer, start: int | datetime.date, end: int | None = None) -> Opportunity:
@@ -501,7 +494,7 @@ def test_a_deadline_moved_past_the_planned_start_asks_for_a_new_start(
         url,
         {
             **when("submission", later, "12:00"),
-            **day_boxes("contract_start", later - datetime.timedelta(days=1)),
+            **date_boxes("contract_start", later - datetime.timedelta(days=1)),
             "reason": "Visits.",
         },
     )
@@ -518,7 +511,7 @@ def test_a_deadline_moved_past_the_planned_start_asks_for_a_new_start(
             url,
             {
                 **when("submission", later, "12:00"),
-                **day_boxes("contract_start", later),
+                **date_boxes("contract_start", later),
                 "reason": "Site visits moved.",
             },
             follow=True,
@@ -546,7 +539,7 @@ def test_a_new_start_after_the_planned_end_asks_for_a_new_end(officer_client, of
     later = start + datetime.timedelta(days=10)
     data = {
         **when("submission", later, "12:00"),
-        **day_boxes("contract_start", later),
+        **date_boxes("contract_start", later),
         "reason": "Visits.",
     }
     response = officer_client.post(url, data)
@@ -559,7 +552,7 @@ def test_a_new_start_after_the_planned_end_asks_for_a_new_end(officer_client, of
     assert f'href="#id_contract_end_0">{problem[:30]}' in response.content.decode()
     assert not Amendment.objects.filter(opportunity=opportunity).exists()
     new_end = later + datetime.timedelta(days=5)
-    response = officer_client.post(url, {**data, **day_boxes("contract_end", new_end)})
+    response = officer_client.post(url, {**data, **date_boxes("contract_end", new_end)})
     assert response.status_code == 302
     opportunity.refresh_from_db()
     assert (opportunity.contract_start, opportunity.contract_end) == (later, new_end)

@@ -42,14 +42,14 @@ AIRE_VALLEY = "Aire Valley Cleaning Ltd"
 # --- Helpers shared by the opportunity tests ----------------------------------------
 
 
+def date_boxes(name: str, day: datetime.date) -> dict[str, str]:
+    """A date as typed in its GOV.UK day, month and year boxes."""
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}
+
+
 def when(prefix: str, day: datetime.date, time: str) -> dict[str, str]:
     """A deadline as typed: day, month and year boxes and a 24-hour time."""
-    return {
-        f"{prefix}_date_0": str(day.day),
-        f"{prefix}_date_1": str(day.month),
-        f"{prefix}_date_2": str(day.year),
-        f"{prefix}_time": time,
-    }
+    return {**date_boxes(f"{prefix}_date", day), f"{prefix}_time": time}
 
 
 def in_days(n: int) -> datetime.date:
