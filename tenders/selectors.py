@@ -94,16 +94,16 @@ def policy_in_force(
     if not rows:
         return None
     readers = _policy_readers()
-    policy: ProcurementPolicy = _objects_from_row(
-        rows[0], _POLICY_MODELS[:1], _POLICY_COLUMNS[:1], readers[:1]
-    )[0][0]
-    at = len(_POLICY_COLUMNS[0][0])
+    made, at = _objects_from_row(rows[0], _POLICY_MODELS[:1], _POLICY_COLUMNS[:1], readers[:1])
+    policy: ProcurementPolicy = made[0]
     bands = []
     for row in rows:
-        band = _objects_from_row(row[at:], _POLICY_MODELS[1:], _POLICY_COLUMNS[1:], readers[1:])
-        if band[0][0] is not None:  # a version without bands: one row of NULLs
-            band[0][0].policy = policy
-            bands.append(band[0][0])
+        (band,), _ = _objects_from_row(
+            row[at:], _POLICY_MODELS[1:], _POLICY_COLUMNS[1:], readers[1:]
+        )
+        if band is not None:  # a version without bands: one row of NULLs
+            band.policy = policy
+            bands.append(band)
     policy.band_list = bands
     return policy
 
