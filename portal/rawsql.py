@@ -9,11 +9,9 @@ have made of that model field (its database converters and the field's own).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connection, models
-
-M = TypeVar("M", bound=models.Model)
 
 
 def columns(
@@ -74,13 +72,3 @@ def _converting(expression: Any, field: Any) -> tuple[Callable[[Any], Any], bool
         return value
 
     return read, bool(converters)
-
-
-def model_from_columns(model: type[M], names: list[str], values: Sequence[Any], **known: Any) -> M:
-    """A ``model`` object made from some of its columns (``names``, read by
-    ``reader``) and ``known`` attribute values, as the ORM makes the objects
-    of a query (``Model.from_db``: the other fields deferred)."""
-    given = {name: reader(model, name)(value) for name, value in zip(names, values, strict=True)}
-    given |= known
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname in given]
-    return model.from_db(connection.alias, fields, [given[name] for name in fields])
