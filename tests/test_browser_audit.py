@@ -51,7 +51,8 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
     page.get_by_role("link", name="Award register").click()
     page.get_by_label("Financial year").select_option(label="2026–27")
     page.get_by_label("Local supplier").select_option(label="Yes")
-    page.get_by_role("button", name="Apply filters").click()
+    with page.expect_navigation():  # the filtered page, not the one before it
+        page.get_by_role("button", name="Apply filters").click()
     caption = page.locator("caption").first.inner_text()
     assert "match" in caption
     rows = page.locator("table.lt-register tbody tr")

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from ledger.models import ImportStatus, Payee, Payment, SpendImport
 from tenders.models import Invitation, Opportunity, OpportunityStatus
@@ -93,8 +94,10 @@ def main_text(page) -> str:
 
 
 def headline(page) -> dict[str, str]:
-    """The dashboard's three figures, as a person reads them."""
+    """The dashboard's three figures, as a person reads them (once the page
+    that shows them has loaded: a click does not wait for the next page)."""
     figures = page.locator(".lt-figure")
+    expect(figures).to_have_count(3)
     return {
         figures.nth(i).locator("p").first.inner_text().split(",")[0]: figures.nth(i)
         .locator(".govuk-heading-xl")
@@ -216,7 +219,7 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
 
     # The dashboard again: the local share has risen, the unknown share fallen.
     page.get_by_role("link", name="All payees").click()
-    assert "1 unmatched payee," in page.locator("main table caption").inner_text()
+    expect(page.locator("main table caption")).to_contain_text("1 unmatched payee,")
     page.get_by_role("link", name="The real local share").click()
     after = headline(page)
     assert after["Local share of all spend"] == "20.0%"
