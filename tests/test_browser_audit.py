@@ -3,6 +3,7 @@ in a real browser, on the demo history that ``make run`` loads."""
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from portal.models import User
 from tests.two_factor_helpers import code_for
@@ -25,11 +26,12 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
         code_for(User.objects.get(email="auditor@demo-council.example"))
     )
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Auditor home"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Auditor home")
 
     page.get_by_role("link", name="Audit", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Audit"
-    page.get_by_role("link", name="Local spend").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit")
+    with page.expect_navigation():  # is_visible() and count() below do not wait
+        page.get_by_role("link", name="Local spend").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Local spend"
 
     # The chart is an image with a name, drawn without JavaScript; the table
@@ -45,7 +47,7 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
     # One department's figures.
     page.get_by_label("Department", exact=True).select_option(label="Place")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("heading", name="Place").is_visible()
+    expect(page.get_by_role("heading", name="Place")).to_be_visible()
 
     # The register, filtered to local suppliers in 2026–27.
     page.get_by_role("link", name="Award register").click()
@@ -60,6 +62,7 @@ def test_demo_auditor_reads_the_dashboard_and_filters_the_register(page, seeded)
     assert all("Local" in rows.nth(i).inner_text() for i in range(rows.count()))
 
     # From a contract to the opportunity's full history.
-    rows.first.get_by_role("link").first.click()
+    with page.expect_navigation():
+        rows.first.get_by_role("link").first.click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("History of")
     assert "Lot awarded" in page.locator("table.lt-history").inner_text()

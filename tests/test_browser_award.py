@@ -53,7 +53,8 @@ def bid(page, opportunity, email, price, file_name):
     page.get_by_label("Add a file to your bid").set_input_files(
         {"name": file_name, "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + price.encode()}
     )
-    page.get_by_role("button", name="Submit bid").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit bid").click()
     assert "Bid submitted" in page.locator("main").inner_text()
     reference = page.locator("#receipt-reference").inner_text().strip()
     sign_out(page)
@@ -68,7 +69,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
     page.get_by_role("link", name="Invite suppliers").click()
     page.get_by_role("button", name="Invite all local matches").click()
     page.get_by_role("link", name=f"Back to {opportunity.reference}").click()
-    page.get_by_role("button", name="Publish and invite").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publish and invite").click()
     assert "is open for bids" in page.locator("main").inner_text()
     sign_out(page)
 
@@ -94,7 +96,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
         page.goto(f"/opportunities/{opportunity.pk}/")
         state = page.locator("#box-state").inner_text()
         assert state == "Closed: waiting for two officers to open the bids."
-        page.get_by_role("button", name="Open the bids").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Open the bids").click()
         main = page.locator("main").inner_text()
         assert re.search(r"You confirmed the opening at .+; a second officer must confirm", main)
         assert "Priya Shah confirmed at" in main
@@ -104,7 +107,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
         # The second officer opens the box.
         sign_in(page, SECOND_OFFICER)
         page.goto(f"/opportunities/{opportunity.pk}/")
-        page.get_by_role("button", name="Confirm the opening as the second officer").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm the opening as the second officer").click()
         main = page.locator("main").inner_text()
         assert "The bids are open." in main
         assert "Opened by Priya Shah" in main and "and Tom Hughes" in main
@@ -126,7 +130,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
             expect(page.get_by_role("link", name=re.compile(r"\.pdf$"))).to_have_count(1)
             page.get_by_label("Quality: mark (%)").fill(value)
             page.get_by_label("Quality: comment").fill(comment)
-            page.get_by_role("button", name="Save the mark for Quality").click()
+            with page.expect_navigation():
+                page.get_by_role("button", name="Save the mark for Quality").click()
             assert f"Mark saved: {value}% for Quality" in page.locator("main").inner_text()
             page.get_by_role("link", name="Back to the evaluation of lot 1").click()
         ranking = page.locator("#ranking").inner_text()
@@ -135,7 +140,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
         assert re.search(r"2\s+Saltaire Shine.*£6,400.00\s+40.00\s+36.00\s+76.00", ranking)
 
         # The award, with the reasons and the contract dates.
-        page.get_by_role("link", name="award lot 1").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="award lot 1").click()
         assert (
             "The award would go to Manningham Cleaners (ranked 1)"
             in page.locator("main").inner_text()
@@ -144,7 +150,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
         for field, day in [("start_date", (1, 4, 2027)), ("end_date", (31, 3, 2028))]:
             for n, part in enumerate(day):
                 page.locator(f"#id_{field}_{n}").fill(str(part))
-        page.get_by_role("button", name="Award the lot").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Award the lot").click()
         main = page.locator("main").inner_text()
         assert "Lot 1 is awarded to Manningham Cleaners" in main
         assert "Awarded to Manningham Cleaners" in main
@@ -157,7 +164,8 @@ def test_two_suppliers_bid_two_officers_open_the_box_and_the_lot_is_awarded(page
         # Each bidder reads the outcome in the inbox.
         sign_in(page, "bids@saltaire-shine.example", SUPPLIER_PASSWORD)
         page.goto("/inbox/")
-        page.get_by_role("link", name=re.compile("Your bid was not successful")).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("Your bid was not successful")).click()
         letter = page.locator("main").inner_text()
         assert "ranked 2 of 2" in letter and "Best quality for a fair price." in letter
         sign_out(page)

@@ -111,7 +111,8 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
     page = signed_in(browser, live_server, printed, officer)
     screenshot_home(page, "officer")
     open_opportunity(page, TITLES["draft"])
-    page.get_by_role("button", name="Publish and invite").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publish and invite").click()
     assert "is open for bids" in page.locator("main").inner_text()
 
     # The closed box: the first officer confirms, the bids stay sealed …
@@ -120,7 +121,8 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
         page.locator("#box-state").inner_text()
         == "Closed: waiting for two officers to open the bids."
     )
-    page.get_by_role("button", name="Open the bids").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Open the bids").click()
     assert "a second officer must confirm" in page.locator("main").inner_text()
     assert page.get_by_role("link", name="Evaluation of lot 1").count() == 0
 
@@ -132,10 +134,12 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
     other.get_by_label("Why is this work genuinely separate?").fill(
         "Shipley's visits are commissioned apart from Keighley's home support."
     )
-    other.get_by_role("button", name="Record that the work is separate").click()
+    with other.expect_navigation():
+        other.get_by_role("button", name="Record that the work is separate").click()
     assert "It may now go to invited bidders." in other.locator("main").inner_text()
     open_opportunity(other, TITLES["closed"])
-    other.get_by_role("button", name="Confirm the opening as the second officer").click()
+    with other.expect_navigation():
+        other.get_by_role("button", name="Confirm the opening as the second officer").click()
     assert "The bids are open." in other.locator("main").inner_text()
     other.context.close()
 
@@ -149,7 +153,8 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
         page.get_by_role("link", name=name).click()
         page.get_by_label("Quality of service: mark (%)").fill(mark)
         page.get_by_label("Quality of service: comment").fill(comment)
-        page.get_by_role("button", name="Save the mark for Quality of service").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save the mark for Quality of service").click()
         assert f"Mark saved: {mark}% for Quality of service" in page.locator("main").inner_text()
         page.get_by_role("link", name="Back to the evaluation of lot 1").click()
     page.get_by_role("link", name="award lot 1").click()
@@ -157,7 +162,8 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
     for field, day in [("start_date", (1, 4, 2027)), ("end_date", (31, 3, 2028))]:
         for n, part in enumerate(day):
             page.locator(f"#id_{field}_{n}").fill(str(part))
-    page.get_by_role("button", name="Award the lot").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Award the lot").click()
     assert "Lot 1 is awarded to Manningham Cleaning Co-operative Ltd" in (
         page.locator("main").inner_text()
     )
@@ -174,7 +180,8 @@ def test_the_readme_demo_walk_from_the_printed_logins(browser, live_server, prin
     page.goto("/inbox/")
     letters = page.get_by_role("link", name=re.compile("Your bid was not successful"))
     assert letters.count() == 2  # the demo's awarded opportunity and this one
-    letters.first.click()
+    with page.expect_navigation():
+        letters.first.click()
     letter = page.locator("main").inner_text()
     assert TITLES["closed"] in letter
     assert "ranked 2 of 2" in letter and "Best quality for a fair price." in letter

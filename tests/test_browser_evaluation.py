@@ -27,6 +27,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from playwright.sync_api import expect
 
 from portal.models import User
 from tenders.models import (
@@ -146,25 +147,27 @@ def add_question(page, *, place: str, text: str, weight: str = "", word_limit: s
         page.get_by_label("Word limit (optional)").fill(word_limit)
     if weight:
         page.get_by_label("Weight within its criterion (quality questions only)").fill(weight)
-    page.get_by_role("button", name="Add the question").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the question").click()
 
 
 def add_line(page, description: str, unit: str, quantity: str):
     page.get_by_role("link", name="Add a pricing line").click()
-    assert heading(page) == "Add a pricing line"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a pricing line")
     page.get_by_label("What is priced").fill(description)
     page.get_by_label("Unit", exact=True).fill(unit)
     page.get_by_label("Quantity").fill(quantity)
-    page.get_by_role("button", name="Add the pricing line").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the pricing line").click()
 
 
 def build_questionnaire(page, opportunity: Opportunity):
     page.goto(f"/opportunities/{opportunity.pk}/")
     page.get_by_role("link", name="Questionnaire and pricing schedule").click()
-    assert heading(page) == "Questionnaire and pricing schedule"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Questionnaire and pricing schedule")
     quality = "Marked for quality, under Quality"
     page.get_by_role("link", name="Add a question to Quality").click()
-    assert heading(page) == "Add a question"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a question")
     add_question(page, place=quality, text=Q1, weight="60", word_limit="20")
     assert "Question 1 added." in main(page)
     # One question's weight is not yet 100: publishing would be refused.
@@ -196,7 +199,7 @@ def answer(page, opportunity: Opportunity, email: str, *, screenshot_as: str = "
     words = len(too_long.split())
     page.goto(f"/opportunities/{opportunity.pk}/")
     page.get_by_role("link", name="Prepare your bid for lot 1").click()
-    assert heading(page) == "Your bid for lot 1: Lot 1"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your bid for lot 1: Lot 1")
     page.get_by_label("Your answer to question 1", exact=True).fill(too_long)
     page.get_by_label("Your answer to question 2", exact=True).fill(second)
     page.get_by_role("group", name="Your answer to question 3").get_by_label("Yes").check()
@@ -204,7 +207,8 @@ def answer(page, opportunity: Opportunity, email: str, *, screenshot_as: str = "
     page.get_by_label("Rate for line 1: Cleaning visit (£ per visit)").fill(visit_rate)
     for text in DECLARATIONS.values():
         page.get_by_label(text).check()
-    page.get_by_role("button", name="Save draft").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save draft").click()
 
     # Over the word limit: saved as typed, and the server's count says so.
     question_1 = page.locator(f"#question-{_question_pk(opportunity, 1)}").inner_text()
@@ -214,7 +218,8 @@ def answer(page, opportunity: Opportunity, email: str, *, screenshot_as: str = "
     page.get_by_label("Your answer to question 1", exact=True).fill(first)
 
     # A line without a rate: the check page says so, and there is nothing to submit.
-    page.get_by_role("button", name="Save and check your bid").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and check your bid").click()
     assert heading(page) == "Check your bid for lot 1: Lot 1"
     problems = page.locator("#problems").inner_text()
     assert "Your bid is not complete" in problems
@@ -222,7 +227,8 @@ def answer(page, opportunity: Opportunity, email: str, *, screenshot_as: str = "
     assert page.get_by_role("button", name="Submit bid").count() == 0
     page.get_by_role("link", name="Enter a rate for line 2 (Deep clean).").click()
     page.get_by_label("Rate for line 2: Deep clean (£ per hour)").fill(hour_rate)
-    page.get_by_role("button", name="Save draft").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save draft").click()
     assert page.get_by_label("Your answer to question 1", exact=True).input_value() == first
 
     # The server's totals, to the penny.
@@ -235,7 +241,8 @@ def answer(page, opportunity: Opportunity, email: str, *, screenshot_as: str = "
         screenshot(page, screenshot_as)
     page.get_by_role("button", name="Save and check your bid").click()
     assert page.locator("#complete").inner_text().startswith("Your bid is complete")
-    page.get_by_role("button", name="Submit bid").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit bid").click()
     assert "Bid submitted" in main(page)
     return lines, total
 
@@ -251,11 +258,12 @@ def declare(page, opportunity: Opportunity):
     """Declare no conflict of interest with the bidders named."""
     page.goto(f"/opportunities/{opportunity.pk}/panel/")
     page.get_by_role("link", name="Make your declaration of interest").click()
-    assert heading(page) == "Declaration of interest"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Declaration of interest")
     bidders = page.locator("#bidders").inner_text()
     assert "Manningham Cleaners" in bidders and "Saltaire Shine" in bidders
     page.get_by_label("No, I have no conflict of interest").check()
-    page.get_by_role("button", name="Make the declaration").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Make the declaration").click()
     assert "You declared no conflict of interest." in main(page)
     assert heading(page) == "Your marking"
 
@@ -264,7 +272,8 @@ def mark_bids(page, opportunity: Opportunity, email: str):
     """Mark every answer of both bids, finish."""
     page.goto(f"/opportunities/{opportunity.pk}/marking/")
     for supplier in ["Manningham Cleaners", "Saltaire Shine"]:
-        page.get_by_role("link", name=supplier).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=supplier).click()
         assert heading(page) == f"Marking the bid of {supplier}"
         assert BIDS[MANNINGHAM if supplier.startswith("M") else SALTAIRE][0] in main(page)
         for number, mark in enumerate(MARKS[(supplier, email)], 1):
@@ -273,13 +282,15 @@ def mark_bids(page, opportunity: Opportunity, email: str):
             page.get_by_label(f"Question {number}: comment").fill(f"Mark {mark}: see the answer.")
         page.get_by_role("group", name="Question 3: pass or fail").get_by_label("Pass").check()
         page.get_by_label("Question 3: comment").fill("Insurance confirmed.")
-        page.get_by_role("button", name="Save your marks").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save your marks").click()
         assert f"Your marks for {supplier} are saved." in main(page)
     bids = page.locator("#bids").inner_text()
     assert re.search(r"Manningham Cleaners\s+3 of 3", bids)
     assert re.search(r"Saltaire Shine\s+3 of 3", bids)
     page.get_by_role("link", name="Finish marking").click()
-    page.get_by_role("button", name="Finish: my marks are final").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Finish: my marks are final").click()
     assert "You have finished marking. Your marks are final." in main(page)
 
 
@@ -289,7 +300,9 @@ def moderate(page, opportunity: Opportunity, *, screenshot_as: str = ""):
     assert page.get_by_role("button", name="Agree the evaluation").count() == 0
     for supplier, moderated in MODERATED.items():
         page.get_by_role("link", name=supplier).click()
-        assert heading(page) == f"Moderating the bid of {supplier}"
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Moderating the bid of {supplier}"
+        )
         # Both evaluators' marks and comments, side by side.
         first = page.get_by_role("region", name="Evaluators' marks for question 2").inner_text()
         priya, tom = MARKS[(supplier, PRIYA)][1], MARKS[(supplier, TOM)][1]
@@ -319,11 +332,13 @@ def moderate(page, opportunity: Opportunity, *, screenshot_as: str = ""):
             assert link == f"#id_q{_question_pk(opportunity, 2)}_reason"
             assert page.get_by_label("Question 2: comment").input_value() == moderated[1][1]
             reason.fill("The weekly walk-round is good; no written record, so 4 rather than 5.")
-        page.get_by_role("button", name="Save the moderated marks").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save the moderated marks").click()
         assert f"The moderated marks for {supplier} are saved." in main(page)
     bids = page.locator("#bids").inner_text()
     assert re.search(r"Manningham Cleaners\s+3 of 3", bids)
-    page.get_by_role("button", name="Agree the evaluation").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Agree the evaluation").click()
     assert "The evaluation is agreed" in main(page)
 
 
@@ -346,7 +361,8 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
     officer.get_by_role("link", name="Invite suppliers").click()
     officer.get_by_role("button", name="Invite all local matches").click()
     officer.get_by_role("link", name=f"Back to {opportunity.reference}").click()
-    officer.get_by_role("button", name="Publish and invite").click()
+    with officer.expect_navigation():
+        officer.get_by_role("button", name="Publish and invite").click()
     assert "is open for bids" in main(officer)
 
     # Each supplier answers, prices, checks and submits.
@@ -365,19 +381,22 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
         priya, tom = window(PRIYA), window(TOM)
         # Two officers open the box.
         priya.goto(f"/opportunities/{opportunity.pk}/")
-        priya.get_by_role("button", name="Open the bids").click()
+        with priya.expect_navigation():  # confirmed before Tom's page loads
+            priya.get_by_role("button", name="Open the bids").click()
         tom.goto(f"/opportunities/{opportunity.pk}/")
-        tom.get_by_role("button", name="Confirm the opening as the second officer").click()
+        with tom.expect_navigation():
+            tom.get_by_role("button", name="Confirm the opening as the second officer").click()
         assert "The bids are open." in main(tom)
 
         # Tom names the panel: both evaluate, Priya moderates.
         tom.get_by_role("link", name="the evaluation panel").click()
-        assert heading(tom) == "Evaluation panel"
+        expect(tom.get_by_role("heading", level=1)).to_have_text("Evaluation panel")
         evaluators = tom.get_by_role("group", name="Evaluators")
         evaluators.get_by_label("Priya Shah").check()
         evaluators.get_by_label("Tom Hughes").check()
         tom.get_by_role("group", name="Moderator").get_by_label("Priya Shah").check()
-        tom.get_by_role("button", name="Save the panel").click()
+        with tom.expect_navigation():
+            tom.get_by_role("button", name="Save the panel").click()
         assert "The panel is saved. Each member now declares." in main(tom)
         members = tom.locator("#members").inner_text()
         assert re.search(r"Priya Shah\s+Evaluator, Moderator\s+Not yet", members)
@@ -403,7 +422,7 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
         # The evaluation report, on the page and as a PDF.
         priya.goto(f"/opportunities/{opportunity.pk}/")
         priya.get_by_role("link", name="Evaluation report", exact=True).click()
-        assert heading(priya) == "Evaluation report"
+        expect(priya.get_by_role("heading", level=1)).to_have_text("Evaluation report")
         marks = priya.locator("#report-marks").inner_text()
         assert "Agreed by Priya Shah" in marks
         assert "The weekly walk-round is good; no written record" in marks
@@ -419,7 +438,8 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
 
         # The letters of intention, with the standstill of 3 days.
         priya.goto(f"/opportunities/{opportunity.pk}/")
-        priya.get_by_role("link", name="Intention to award lot 1").click()
+        with priya.expect_navigation():
+            priya.get_by_role("link", name="Intention to award lot 1").click()
         assert heading(priya) == "Intention to award lot 1: Lot 1"
         assert "The council's policy has a standstill of 3 days." in main(priya)
         assert "Manningham Cleaners" in priya.locator("#chosen").inner_text()
@@ -432,16 +452,18 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
         ends = intention.standstill_ends_at
         # Before the standstill ends, the award is refused.
         priya.goto(f"/opportunities/{opportunity.pk}/")
-        priya.get_by_role("link", name="Award lot 1", exact=True).click()
+        with priya.expect_navigation():
+            priya.get_by_role("link", name="Award lot 1", exact=True).click()
         assert "The lot can be awarded once the standstill has ended" in main(priya)
         assert priya.get_by_role("button", name="Award the lot").count() == 0
 
         for email, named in [(SALTAIRE, "Manningham Cleaners"), (MANNINGHAM, "you")]:
             supplier = window(email)
             supplier.goto("/inbox/")
-            supplier.get_by_role(
-                "link", name=re.compile("Intention to award: Library cleaning")
-            ).click()
+            with supplier.expect_navigation():
+                supplier.get_by_role(
+                    "link", name=re.compile("Intention to award: Library cleaning")
+                ).click()
             letter = main(supplier)
             reference = opportunity.reference
             assert (
@@ -464,14 +486,16 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
         for field, day in [("start_date", (1, 4, 2027)), ("end_date", (31, 3, 2028))]:
             for n, part in enumerate(day):
                 priya.locator(f"#id_{field}_{n}").fill(str(part))
-        priya.get_by_role("button", name="Award the lot").click()
+        with priya.expect_navigation():
+            priya.get_by_role("button", name="Award the lot").click()
         assert "Lot 1 is awarded to Manningham Cleaners" in main(priya)
         assert "£1,206.88" in priya.locator("#award").inner_text()
 
         # The bidders read their outcome letters, with the moderated comments.
         saltaire = window(SALTAIRE)
         saltaire.goto("/inbox/")
-        saltaire.get_by_role("link", name=re.compile("Your bid was not successful")).click()
+        with saltaire.expect_navigation():
+            saltaire.get_by_role("link", name=re.compile("Your bid was not successful")).click()
         letter = main(saltaire)
         assert "ranked 2 of 2" in letter
         assert "One cleaner may not be enough." in letter
@@ -479,7 +503,8 @@ def test_questionnaire_panel_moderation_standstill_and_award(window, draft):
         assert "The best quality for a fair price." in letter
         manningham = window(MANNINGHAM)
         manningham.goto("/inbox/")
-        manningham.get_by_role("link", name=re.compile("Your bid was successful")).click()
+        with manningham.expect_navigation():
+            manningham.get_by_role("link", name=re.compile("Your bid was successful")).click()
         letter = main(manningham)
         assert "A clear daily routine, well staffed." in letter
 

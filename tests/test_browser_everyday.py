@@ -184,8 +184,8 @@ def test_the_cpv_finder_finds_what_people_type(page, cpv_with_synonyms):
     page.goto("/cpv/")
     for query, best in EVERYDAY.items():
         page.get_by_label("Words or code").fill(query)
-        page.get_by_role("button", name="Search", exact=True).click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():  # the results for this query, not the page before
+            page.get_by_role("button", name="Search", exact=True).click()
         caption = page.locator("table caption").inner_text()
         assert f"found for ‘{query}’" in caption, caption
         codes = page.locator("table tbody tr td:first-child").all_inner_texts()
@@ -290,7 +290,8 @@ def test_send_the_link_again_sends_it_and_says_so(page, seeded):
     page.get_by_label("Your email address").fill("nadia@girlington-gardens.example")
     page.get_by_label("Create a password").fill("green shoots grow slowly")
     page.get_by_label("Confirm your password").fill("green shoots grow slowly")
-    page.get_by_role("button", name="Register").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Register").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
     assert "nadia@girlington-gardens.example" in page.locator("main").inner_text()
     assert len(mail.outbox) == 1
@@ -300,8 +301,8 @@ def test_send_the_link_again_sends_it_and_says_so(page, seeded):
     Notification.objects.filter(recipient__email="nadia@girlington-gardens.example").update(
         created_at=timezone.now() - datetime.timedelta(minutes=5)
     )
-    page.get_by_role("button", name="Send the link again").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the same heading as before: wait for the new page
+        page.get_by_role("button", name="Send the link again").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
     assert "we have sent the link again" in page.get_by_role("alert").inner_text()
     assert len(mail.outbox) == 2

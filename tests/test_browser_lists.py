@@ -34,7 +34,8 @@ def test_an_officer_searches_sorts_approves_several_and_builds_lots(page, seeded
     page.goto("/opportunities/")
     page.get_by_label("Search opportunities").fill("GRASS")
     page.get_by_label("Sort by").select_option("value")
-    page.get_by_role("button", name="Show", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show", exact=True).click()
     assert "q=GRASS" in page.url and "sort=value" in page.url
     rows = page.locator("table.govuk-table tbody tr")
     assert "Verge grass cutting" in rows.first.inner_text()
@@ -55,7 +56,8 @@ def test_an_officer_searches_sorts_approves_several_and_builds_lots(page, seeded
     for supplier in pending:
         page.get_by_label(f"Approve {supplier.legal_name}").check()
     page.get_by_label("Reason").fill("Insurance and references checked.")
-    page.get_by_role("button", name="Approve the suppliers ticked").click()
+    with page.expect_navigation():  # page.content() does not wait
+        page.get_by_role("button", name="Approve the suppliers ticked").click()
     assert "Approved 2 suppliers" in page.content()
     for supplier in pending:
         assert status_of(supplier, council) == SupplierStatus.APPROVED
@@ -71,7 +73,8 @@ def test_an_officer_searches_sorts_approves_several_and_builds_lots(page, seeded
     page.get_by_role("button", name="Continue", exact=True).click()
     assert page.get_by_label("Value of the BD2 lot (£)").input_value() == "4000.00"
     page.get_by_label("Value of the BD10 lot (£)").fill("6,500")
-    page.get_by_role("button", name="Make the lots").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Make the lots").click()
     assert "Made 2 lots" in page.content()
     assert [(lot.area, lot.estimated_value) for lot in draft.lots.all()] == [
         ("BD2", Decimal("4000.00")),

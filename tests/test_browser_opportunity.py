@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tenders.models import Invitation, Opportunity, OpportunityStatus
 from tests.browser import sign_in
@@ -42,7 +43,7 @@ def write_opportunity(page, *, title, cpv, lots):
     page.goto("/")
     # (The home links it twice: in the navigation's actions and under "Drafts".)
     page.get_by_role("link", name="Write an opportunity").first.click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Write an opportunity"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Write an opportunity")
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Description", exact=True).fill("Support for families across the district.")
     page.get_by_label("Category (CPV code)").fill(cpv)
@@ -78,7 +79,8 @@ def test_an_officer_writes_invites_and_publishes_and_a_supplier_asks(page, seede
     assert opportunity.lots.count() == 2
 
     page.get_by_role("link", name="Invite suppliers").click()
-    page.get_by_role("button", name="Invite all local matches").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Invite all local matches").click()
     assert "Invited 3 suppliers." in page.locator("main").inner_text()
     # A distant supplier needs a reason; nothing ticked is lost on the way.
     page.get_by_label("Yorkshire Social Care Partnership").check()
@@ -89,12 +91,14 @@ def test_an_officer_writes_invites_and_publishes_and_a_supplier_asks(page, seede
     page.get_by_label(re.compile("^Why invite a supplier that is not local")).fill(
         "The only provider with family support workers speaking Polish."
     )
-    page.get_by_role("button", name="Invite the suppliers ticked").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Invite the suppliers ticked").click()
     assert "Invited 1 supplier." in page.locator("main").inner_text()
     assert "You have invited 4, 3 of them local." in page.locator("#invite-summary").inner_text()
 
     page.get_by_role("link", name=f"Back to {opportunity.reference}").click()
-    page.get_by_role("button", name="Publish and invite").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publish and invite").click()
     # Only one of the demo's care providers (Bradford Community Care) has someone
     # signed up: the message says so rather than claiming all four were told.
     assert (
@@ -113,10 +117,12 @@ def test_an_officer_writes_invites_and_publishes_and_a_supplier_asks(page, seede
     page.get_by_role("link", name=re.compile("Family support")).first.click()
     page.get_by_label("Your question").fill("Is the work term-time only?")
     # "Save your answer" without choosing: refused, and the question typed is kept.
-    page.get_by_role("button", name="Save your answer").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save your answer").click()
     assert "Select whether you intend to bid" in page.content()
     assert page.get_by_label("Your question").input_value() == "Is the work term-time only?"
-    page.get_by_role("button", name="Send your question").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send your question").click()
     assert "Your question has been sent" in page.content()
     sign_out(page)
 
@@ -126,7 +132,8 @@ def test_an_officer_writes_invites_and_publishes_and_a_supplier_asks(page, seede
     assert "Question from Bradford Community Care CIC" in page.locator("main").inner_text()
     page.get_by_label("Your answer").fill("No: all year round, including school holidays.")
     page.get_by_label(re.compile("Every invited supplier, with the question")).check()
-    page.get_by_role("button", name="Send answer").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send answer").click()
     assert "Every invited supplier has been sent it" in page.content()
     sign_out(page)
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portal.models import User
 from portal.services import user_create
@@ -52,13 +53,15 @@ def test_each_demo_role_signs_in_and_sees_its_home(page, seeded, email, heading)
     assert page.title().startswith("Sign in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill("demo-password-2026")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     if not email.startswith("supplier@"):
         h1 = page.get_by_role("heading", level=1)
         assert h1.inner_text() == "Enter the code from your authenticator app"
         code = code_for(User.objects.get(email=email))
         page.get_by_label("Code from your authenticator app").fill(code)
-        page.get_by_role("button", name="Continue").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert "Signed in as" in page.locator("header").inner_text()
@@ -70,7 +73,8 @@ def test_each_demo_role_signs_in_and_sees_its_home(page, seeded, email, heading)
     )
     page.wait_for_function("document.body.classList.contains('govuk-frontend-supported')")
 
-    page.get_by_role("button", name="Sign out").click()
+    with page.expect_navigation():  # page.title() does not wait
+        page.get_by_role("button", name="Sign out").click()
     assert page.title().startswith("Sign in")
     assert refused == []
 
@@ -90,7 +94,8 @@ def test_a_new_officer_sets_up_an_authenticator_app(page, seeded):
     page.goto("/opportunities/")
     page.get_by_label("Email address").fill(person.email)
     page.get_by_label("Password").fill("a long test passphrase")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # the QR code's image loaded too
+        page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Set up your authenticator app"
     qr_code = page.get_by_role("img", name="QR code that adds Local Tenders")
     assert qr_code.evaluate("image => image.complete && image.naturalWidth > 0")
@@ -99,17 +104,19 @@ def test_a_new_officer_sets_up_an_authenticator_app(page, seeded):
     assert len(secret) == 32 and secret in device.config_url
 
     page.get_by_label("Code from your authenticator app").fill("000000")
-    page.get_by_role("button", name="Confirm").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm").click()
     assert page.title().startswith("Error: ")
     assert "The code is not correct" in page.locator(".govuk-error-summary").inner_text()
     # django-otp makes you wait a second after a wrong code: come back later.
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=5), tick=True):
         page.get_by_label("Code from your authenticator app").fill(code_for(device))
-        page.get_by_role("button", name="Confirm").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm").click()
         assert "Authenticator app set up" in page.locator("h1").inner_text()
     assert page.locator("#recovery-codes li").count() == 10
     page.get_by_role("button", name="I have saved my codes, continue").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Opportunities"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Opportunities")
     assert refused == []
 
 

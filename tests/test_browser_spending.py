@@ -111,12 +111,14 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     sign_in(page, OFFICER)
 
     # The Spending section opens on the real local share: nothing imported yet.
-    page.get_by_role("link", name="Spending", exact=True).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Spending", exact=True).first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "The real local share"
     assert "No spending has been imported" in main_text(page)
-    page.get_by_role("navigation", name="Spending").get_by_role(
-        "link", name="Spending imports"
-    ).click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Spending").get_by_role(
+            "link", name="Spending imports"
+        ).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Spending imports"
     assert "No spending file has been imported yet." in main_text(page)
 
@@ -125,7 +127,8 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     page.get_by_role("button", name="Upload and check the columns").click()
     assert "Select the spending file to upload" in page.locator(".govuk-error-summary").inner_text()
     page.get_by_label("Spending file").set_input_files(str(path))
-    page.get_by_role("button", name="Upload and check the columns").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload and check the columns").click()
 
     # The columns the portal suggests from the headers, and the preview.
     assert page.get_by_role("heading", level=1).inner_text() == "Check the columns"
@@ -189,14 +192,16 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
 
     # The payees: the supplier named by its number is matched already; the
     # misspelt one waits, with the demo supplier proposed.
-    page.get_by_role("link", name="Payees", exact=True).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Payees", exact=True).first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "Payees"
     table = page.locator("main table").inner_text()
     assert "2 unmatched payees, the largest spend first" in table
     names = page.locator("main table tbody tr td:first-child").all_inner_texts()
     assert names == ["Thackley Joinery Ltd", "Aire Vally Cleaning Ltd"]
     assert "National Facilities Group plc" not in table
-    page.get_by_role("link", name="Aire Vally Cleaning Ltd").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Aire Vally Cleaning Ltd").click()
     assert "£2,000.00 in 2 payments" in main_text(page)
     candidates = page.get_by_role("region", name="Suppliers it may be")
     ranked = candidates.locator("tbody tr td:first-child").all_inner_texts()
@@ -205,10 +210,11 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     standing = candidates.locator("tbody tr").first.locator("td").nth(2).inner_text()
     assert standing.strip() == "Approved"
     # (The button's name reads "Confirm: <payee> is <supplier>" to a screen reader.)
-    page.get_by_role(
-        "button",
-        name=re.compile(r"^Confirm\s?: Aire Vally Cleaning Ltd is Aire Valley Cleaning Ltd$"),
-    ).click()
+    with page.expect_navigation():
+        page.get_by_role(
+            "button",
+            name=re.compile(r"^Confirm\s?: Aire Vally Cleaning Ltd is Aire Valley Cleaning Ltd$"),
+        ).click()
     assert (
         "Aire Vally Cleaning Ltd is Aire Valley Cleaning Ltd: every payment to it counts as the "
         "supplier's." in main_text(page)
@@ -232,21 +238,24 @@ def test_from_the_published_file_to_a_draft_that_keeps_the_money_local(page, see
     assert row.locator("[data-kind=redacted]").inner_text() == "10.0%"
 
     # Where it leaks: cleaning, once mapped to its CPV group.
-    page.get_by_role("link", name="Where it leaks").click()
+    with page.expect_navigation():  # count() does not wait
+        page.get_by_role("link", name="Where it leaks").click()
     cleaning = page.locator("[data-category='Cleaning Services']")
     assert cleaning.count() == 0  # not yet mapped to a CPV group
     mappings = page.get_by_role("region", name="Category mappings")
     cleaning_row = mappings.locator("tr", has_text="Cleaning Services")
     assert "Suggested 909" in cleaning_row.inner_text()  # from the category's words
     page.get_by_label("CPV group for Cleaning Services").fill("909")
-    page.get_by_role("button", name="Confirm the CPV group for Cleaning Services").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm the CPV group for Cleaning Services").click()
     assert "Confirmed 909" in cleaning_row.inner_text()
     card = cleaning.inner_text()
     assert "£3,000.00 of £5,000.00" in card
     assert "909" in card
     assert "Aire Valley Cleaning Ltd" in card and "Eccleshill Facilities Ltd" in card
     assert "National Facilities Group plc" not in card  # outside the district
-    cleaning.get_by_role("button", name="Start a draft opportunity").click()
+    with page.expect_navigation():
+        cleaning.get_by_role("button", name="Start a draft opportunity").click()
 
     # The new draft: the value from the spending, the local cleaners invited.
     assert page.get_by_role("heading", level=1).inner_text() == "Cleaning Services"

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from portal.models import BuyerOrganisation
 from suppliers.models import SupplierOrganisation, SupplierStatus
@@ -23,7 +24,7 @@ def seeded(transactional_db, in_process_tasks):
 def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):
     page.goto("/sign-in/")
     page.get_by_role("link", name="register their organisation").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Register your organisation"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Register your organisation")
 
     page.get_by_label("Legal name").fill("Girlington Gardens CIC")
     page.get_by_label("Companies House number (optional)").fill("12345678")
@@ -53,12 +54,13 @@ def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):
     page.get_by_label("Create a password").fill("green shoots grow slowly")
     page.get_by_label("Confirm your password").fill("green shoots grow slowly")
     page.get_by_role("button", name="Register").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
 
     (message,) = mail.outbox
     link = re.search(r"http://127\.0\.0\.1:8000(/register/confirm/\S+/)", message.body).group(1)
     page.goto(link)
-    page.get_by_role("button", name="Confirm email address").click()
+    with page.expect_navigation():  # page.content() does not wait
+        page.get_by_role("button", name="Confirm email address").click()
     assert "Your email address is confirmed" in page.content()
     assert "waiting for verification" in page.content()
     page.get_by_role("button", name="Sign out").click()
@@ -68,7 +70,8 @@ def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):
     page.goto(f"/suppliers/{supplier.pk}/")
     page.get_by_label("Approve").check()
     page.get_by_label("Reason").fill("Checked Companies House and insurance.")
-    page.get_by_role("button", name="Save decision").click()
+    with page.expect_navigation():  # the decision saved before the database is read
+        page.get_by_role("button", name="Save decision").click()
     council = BuyerOrganisation.objects.get(slug="demo-council")
     assert status_of(supplier, council) == SupplierStatus.APPROVED
     assert any("is now approved" in m.subject for m in mail.outbox)
@@ -76,5 +79,6 @@ def test_a_supplier_registers_confirms_its_email_and_is_approved(page, seeded):
 
     sign_in(page, "nadia@girlington-gardens.example", "green shoots grow slowly")
     assert "Approved by Demo Council" in page.locator("#council-statuses").inner_text()
-    page.get_by_role("link", name=re.compile("^Inbox")).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("^Inbox")).click()
     assert "Girlington Gardens CIC is now approved" in page.content()
