@@ -101,9 +101,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
-def client(client):
+def client(client, db):
     """pytest-django's client; ``force_login`` passes the second step too
-    (``client.force_login_unverified`` does not)."""
+    (``client.force_login_unverified`` does not). With the database (``db``,
+    or ``transactional_db`` when the test asks for that): a test that asks for
+    its persona's fixture by name (``request.getfixturevalue``) would otherwise
+    set the test database up mid-test, too late, when it runs alone."""
     return verified_force_login(client)
 
 
