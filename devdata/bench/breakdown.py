@@ -11,7 +11,12 @@ reported, the one least disturbed by whatever else the machine is doing:
 * ``database_ms``: inside the database calls, waiting for the database included;
 * ``template_ms``: rendering the page (its context processors included);
 * ``slowest_ms`` and ``slowest``: the page's slowest statement, timed alone
-  in one more request, and its first words.
+  in one more request, and its first words;
+* ``ratio``: the median over the batches of the baseline's wall time over
+  the page's, each page batch timed just after a batch of the baseline (so
+  that the machine's speed, which drifts over seconds here, moves both
+  alike): in one process, without load, a guide to ``bench pages``' ratio,
+  not the same figure (under load the database's time weighs more).
 
 It is a map of where to look, not the benchmark: ``bench pages`` measures
 each page's requests per second under load against the baseline's. A page
@@ -23,6 +28,7 @@ with ``EXPLAIN ANALYZE``).
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,6 +109,12 @@ def run(
     rows = []
     batches = max(1, requests // BATCH)
     with override_settings(ROOT_URLCONF=pages.URLCONF, ALLOWED_HOSTS=["127.0.0.1"]):
+        base = next(page for page in pages.PAGES if page.name == pages.BASELINE)
+        base_url = base.url(targets)
+        if base_url is None:  # never: the baseline is the bench's own page
+            raise RuntimeError("The baseline page does not resolve.")
+        base_client = Client(HTTP_HOST="127.0.0.1")
+        base_client.cookies[settings.SESSION_COOKIE_NAME] = sessions[base.persona]
         for page in pages.PAGES:
             if only and page.name != pages.BASELINE and not any(w in page.name for w in only):
                 continue
@@ -113,15 +125,24 @@ def run(
             client.cookies[settings.SESSION_COOKIE_NAME] = sessions[page.persona]
             for _ in range(warmup):
                 status = client.get(url).status_code
+                base_client.get(base_url)
             if status != 200:
                 raise RuntimeError(f"{page.name} ({url}) answered {status}.")
             best: dict[str, float] = {}
+            ratios = []
             with clock.timing():
                 for _ in range(batches):
+                    # A batch of the baseline just before: the pair's ratio
+                    # is little moved by the machine's speed drifting.
+                    started = time.perf_counter()
+                    for _ in range(BATCH):
+                        base_client.get(base_url)
+                    base_wall = time.perf_counter() - started
                     clock.reset()
                     wall, cpu = time.perf_counter(), time.process_time()
                     for _ in range(BATCH):
                         client.get(url)
+                    ratios.append(base_wall / (time.perf_counter() - wall))
                     figures = {
                         "wall_ms": (time.perf_counter() - wall) / BATCH * 1000,
                         "cpu_ms": (time.process_time() - cpu) / BATCH * 1000,
@@ -139,19 +160,20 @@ def run(
                     "name": page.name,
                     "queries": len(statements),
                     **{name: round(value, 2) for name, value in best.items()},
+                    "ratio": round(statistics.median(ratios), 2),
                     "slowest_ms": round(slowest[0] * 1000, 2),
                     "slowest": _words(slowest[1]),
                 }
             )
     out(
-        f"{'page':<48} {'queries':>7} {'wall':>7} {'cpu':>7} {'db':>7} {'tmpl':>7} "
+        f"{'page':<48} {'queries':>7} {'ratio':>6} {'wall':>7} {'cpu':>7} {'db':>7} {'tmpl':>7} "
         f"{'slowest':>8}  (ms, least of {batches} batches of {BATCH})"
     )
     for row in rows:
         out(
-            f"{row['name']:<48} {row['queries']:>7} {row['wall_ms']:>7.2f} {row['cpu_ms']:>7.2f} "
-            f"{row['database_ms']:>7.2f} {row['template_ms']:>7.2f} {row['slowest_ms']:>8.2f}  "
-            f"{row['slowest']}"
+            f"{row['name']:<48} {row['queries']:>7} {row['ratio']:>6.2f} {row['wall_ms']:>7.2f} "
+            f"{row['cpu_ms']:>7.2f} {row['database_ms']:>7.2f} {row['template_ms']:>7.2f} "
+            f"{row['slowest_ms']:>8.2f}  {row['slowest']}"
         )
     return {
         "benchmark": "pages --breakdown",
