@@ -92,6 +92,12 @@ app.conf.update(
             "schedule": 600.0,
             "options": {"expires": 590},
         },
+        # The list of changes behind the officer's home's suppliers (ADR 10).
+        "prune-supplier-fact-changes": {
+            "task": "suppliers.tasks.prune_supplier_fact_changes",
+            "schedule": 600.0,
+            "options": {"expires": 590},
+        },
         "clear-expired-sessions": {
             "task": "portal.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

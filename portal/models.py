@@ -77,6 +77,27 @@ class Department(models.Model):
         return self.name
 
 
+class KeptRead(models.Model):
+    """What a busy page read of a council's data, kept under the version of
+    the facts it read (``portal.kept``, ADR 10): ``facts`` names them (a
+    table-name stem whose triggers raise the version), ``key`` what was read.
+    Read only while the version is still ``version``; PostgreSQL only."""
+
+    facts = models.CharField(max_length=40)
+    buyer = models.ForeignKey(BuyerOrganisation, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    version = models.BigIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["facts", "buyer", "key"], name="kept_read_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facts} {self.buyer_id} {self.key} @ {self.version}"
+
+
 class LocalityDistrict(models.Model):
     """One postcode district (outward code, e.g. BD7) in a buyer's locality."""
 

@@ -139,6 +139,20 @@ class SupplierApproval(models.Model):
         return f"{self.supplier_id} {self.status} for {self.buyer_id}"
 
 
+class SupplierFactsVersion(models.Model):
+    """One row: how many changes to who waits for a council's verification
+    and where they are based (a supplier's name, size and registration, its
+    sites, each council's decisions, a council's locality) have been pruned
+    from the list PostgreSQL's triggers keep of them, a row a statement
+    (``portal.kept``, ADR 10). The facts' version is this plus the rows still
+    listed."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 # The decisions that verified a supplier: an approval, now or before a
 # suspension. Once one exists, what verification relied on changes only by
 # review (ADR 12).

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, TypedDict, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
@@ -86,15 +85,12 @@ def _directory_page(
     if kept.get("sort") not in selectors.DIRECTORY_SORTS:  # an unknown sort is ignored
         kept.pop("sort", None)
     form = DirectoryFilterForm(kept or None, buyer=user.buyer)
-    suppliers: QuerySet[SupplierOrganisation]
-    if not form.is_bound:
-        suppliers = selectors.directory(buyer=user.buyer)
-    elif form.is_valid():
-        suppliers = selectors.directory(buyer=user.buyer, **form.filters())
-    else:
-        suppliers = SupplierOrganisation.objects.none()  # the error summary explains
-    # One query for the page and the count: a search is not run twice.
-    page = page_with_total(suppliers, request.GET.get("page"), PAGE_SIZE)
+    number = request.GET.get("page")
+    if not form.is_bound or form.is_valid():
+        filters = form.filters() if form.is_bound else {}
+        page = selectors.directory_page(buyer=user.buyer, number=number, filters=filters)
+    else:  # the error summary explains
+        page = page_with_total(SupplierOrganisation.objects.none(), number, PAGE_SIZE)
     # The verification queue: its officers approve several at once.
     approving = (
         user.is_officer

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
     CharField,
+    Count,
     Exists,
     F,
     OuterRef,
@@ -22,6 +26,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPad, Substr
@@ -31,9 +36,10 @@ from django.template.loader import get_template
 
 from cpv.models import CpvCode
 from cpv.selectors import descendants_filter
-from portal import homes
+from portal import homes, kept
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, LocalityDistrict, Role, User
+from portal.paging import PAGE_SIZE, page_with_total, read_page
 from portal.permissions import is_council_staff, works_for_council
 from portal.postcodes import InvalidPostcode, is_district, normalise_postcode
 from portal.rawsql import reader
@@ -456,6 +462,13 @@ def _has_status(buyer: BuyerOrganisation | None, status: str) -> Any:
     return Exists(decisions.filter(status=status))
 
 
+# What busy pages read of a council's suppliers is kept under the version of
+# the facts behind them (``portal.kept``, ADR 10; PostgreSQL only): who the
+# suppliers are, their sites, categories and each council's decisions, and
+# the councils' localities (migration suppliers 0010 lists the tables).
+SUPPLIER_FACTS = "suppliers_supplierfacts"
+
+
 def directory(
     *,
     buyer: BuyerOrganisation | None,
@@ -487,19 +500,7 @@ def directory(
     categories, so a page costs the same few queries however many match.
     """
     postgresql = connection.vendor == "postgresql"
-    if buyer is None:  # a portal-wide administrator: no council, nobody local
-        is_local: Any = Value(False)
-    elif postgresql:
-        is_local = RawSQL(_IS_LOCAL_SQL, [buyer.pk], output_field=BooleanField())  # noqa: S611
-    else:
-        is_local = is_local_to(buyer)
-    if postgresql and buyer is not None:
-        status_of_row: Any = RawSQL(  # noqa: S611 (constant SQL, parameters apart)
-            _STATUS_SQL, [buyer.pk, SupplierStatus.PENDING.value], output_field=CharField()
-        )
-    else:
-        status_of_row = status_for(buyer)
-    suppliers = SupplierOrganisation.objects.annotate(is_local=is_local, status=status_of_row)
+    suppliers = _with_standing(SupplierOrganisation.objects.all(), buyer)
     word_filter = _word_filter_postgresql if postgresql else _word_filter
     words = search_words(query)
     if words:
@@ -528,14 +529,86 @@ def directory(
     if sort == "district":
         suppliers = suppliers.annotate(district_key=_first_district_key())
     suppliers = suppliers.order_by(*DIRECTORY_SORTS.get(sort, DIRECTORY_SORTS[""])[1])
-    if postgresql:
-        # Worked out after the sort and the limit, so for the page's rows
-        # only, with no query of their own.
-        suppliers = suppliers.annotate(
-            based_at=RawSQL(_BASED_AT_SQL, []),  # noqa: S611 (constant SQL)
-            category_list=RawSQL(_CATEGORY_LIST_SQL, []),  # noqa: S611 (constant SQL)
+    return _with_places(suppliers)
+
+
+def _with_standing(
+    suppliers: QuerySet[SupplierOrganisation], buyer: BuyerOrganisation | None
+) -> QuerySet[SupplierForCouncil]:
+    """``suppliers`` with ``is_local`` and ``status`` for ``buyer``."""
+    postgresql = connection.vendor == "postgresql"
+    if buyer is None:  # a portal-wide administrator: no council, nobody local
+        is_local: Any = Value(False)
+    elif postgresql:
+        is_local = RawSQL(_IS_LOCAL_SQL, [buyer.pk], output_field=BooleanField())  # noqa: S611
+    else:
+        is_local = is_local_to(buyer)
+    if postgresql and buyer is not None:
+        status_of_row: Any = RawSQL(  # noqa: S611 (constant SQL, parameters apart)
+            _STATUS_SQL, [buyer.pk, SupplierStatus.PENDING.value], output_field=CharField()
         )
-    return suppliers
+    else:
+        status_of_row = status_for(buyer)
+    return suppliers.annotate(is_local=is_local, status=status_of_row)
+
+
+def _with_places(suppliers: QuerySet[Any]) -> QuerySet[Any]:
+    """On PostgreSQL, each row's sites and categories (``directory_rows``),
+    worked out after the sort and the limit, so for the page's rows only,
+    with no query of their own."""
+    if connection.vendor != "postgresql":
+        return suppliers
+    with_places: QuerySet[Any] = suppliers.annotate(
+        based_at=RawSQL(_BASED_AT_SQL, []),  # noqa: S611 (constant SQL)
+        category_list=RawSQL(_CATEGORY_LIST_SQL, []),  # noqa: S611 (constant SQL)
+    )
+    return with_places
+
+
+def directory_page(
+    *, buyer: BuyerOrganisation | None, number: Any, filters: dict[str, Any]
+) -> Page[Any]:
+    """Page ``number`` of ``directory(buyer=buyer, **filters)`` with the
+    number of suppliers in all, in one query (``page_with_total``).
+
+    On PostgreSQL a council's page is kept (``kept.read``: its
+    suppliers' ids, whether each is local and its status for the council, and
+    the total) under the version of its facts: who the
+    suppliers are, where they are based, their categories and each council's
+    decisions (``portal.kept``; migration suppliers 0010). While nothing has
+    changed the page reads what is kept and its rows by id (two short
+    queries), not the whole search, sort and count again: the verification
+    queue and a search were a single statement of 4 to 6 ms at council scale
+    (issue 19)."""
+    suppliers = directory(buyer=buyer, **filters)
+    if buyer is None:
+        return page_with_total(suppliers, number, PAGE_SIZE)
+    described = {k: getattr(v, "pk", v) for k, v in filters.items()}
+
+    def read(offset: int, limit: int) -> tuple[list[SupplierForCouncil], int]:
+        asked = json.dumps([described, offset, limit], sort_keys=True, default=str)
+        key = "directory " + hashlib.blake2b(asked.encode(), digest_size=14).hexdigest()
+        version, data, _ = kept.read(SUPPLIER_FACTS, buyer.pk, key)
+        if data is not None:
+            # Each row's id with its standing for the council, as kept; its
+            # fields, sites and categories read by id.
+            standing, total = data
+            found = SupplierOrganisation.objects.filter(pk__in=[pk for pk, _, _ in standing])
+            by_pk = {row.pk: row for row in _with_places(found.only(*DIRECTORY_FIELDS).order_by())}
+            rows = []
+            for pk, is_local, status in standing:
+                row = cast("SupplierForCouncil", by_pk[pk])
+                row.is_local, row.status = is_local, status
+                rows.append(row)
+            return rows, total
+        rows = list(suppliers.annotate(rows_in_all=Window(Count("pk")))[offset : offset + limit])
+        total = cast("Any", rows[0]).rows_in_all if rows else 0
+        if version is not None:
+            standing = [[row.pk, row.is_local, row.status] for row in rows]
+            kept.write(SUPPLIER_FACTS, buyer.pk, key, version, [standing, total])
+        return rows, total
+
+    return read_page(number, PAGE_SIZE, read, suppliers.count)
 
 
 def directory_rows(suppliers: list[SupplierForCouncil]) -> list[DirectoryRow]:
@@ -668,27 +741,55 @@ ORDER BY p.is_local DESC, p.legal_name, p.id, s.id
 """
 
 
-def officer_home(user: User) -> dict[str, Any]:
-    """The officer's home: this council's verification queue and counts, and
-    the officer's department's name (read in the same statement: one query
-    for the page's supplier section)."""
+# On PostgreSQL the section is kept under the version of who waits and where
+# they are based (``kept.read``, ``SUPPLIER_FACTS``): one
+# statement reads the version, what is kept under it and the department's
+# name; the section is read again (and kept) only after a change. It was a
+# third of the officer's home at council scale (issue 19).
+_OFFICER_HOME_KEY = "officer_home"
+
+
+def _officer_home_rows(user: User) -> tuple[list[Any], list[tuple[Any, ...]], str | None]:
+    """The section's counts, its rows (a pending supplier's columns and one
+    site's town and postcode) and the department's name: as kept, or read."""
     pending_status, approved = SupplierStatus.PENDING.value, SupplierStatus.APPROVED.value
     # Each council's own decisions (ADR 12): waiting means this council has not decided.
     params = [user.buyer_id, pending_status, approved, approved, user.buyer_id]
     params += [user.buyer_id, pending_status, homes.HOME_LIST_SIZE, user.department_id]
+    version = None
+    if user.buyer_id is not None:
+        version, data, department_name = kept.read(
+            SUPPLIER_FACTS, user.buyer_id, _OFFICER_HOME_KEY, department_id=user.department_id
+        )
+        if data is not None:
+            counts, rows = data
+            created = datetime.datetime.fromisoformat
+            return counts, [(*r[:4], created(r[4]), *r[5:]) for r in rows], department_name
     with connection.cursor() as cursor:
         cursor.execute(_OFFICER_HOME_SQL, params)
-        rows = cursor.fetchall()
-    pending_count, approved_count, approved_local, department_name = rows[0][:4]
+        found = cursor.fetchall()
+        counts, department_name = list(found[0][:3]), found[0][3]
+        rows = [row[4:] for row in found if row[4] is not None]
+    if version is not None and user.buyer_id is not None:
+        data = [counts, [(*r[:4], r[4].isoformat(), *r[5:]) for r in rows]]
+        kept.write(SUPPLIER_FACTS, user.buyer_id, _OFFICER_HOME_KEY, version, data)
+    return counts, rows, department_name
+
+
+def officer_home(user: User) -> dict[str, Any]:
+    """The officer's home: this council's verification queue and counts, and
+    the officer's department's name (one query for the page's supplier
+    section when kept, three when read again: ``_officer_home_rows``)."""
+    (pending_count, approved_count, approved_local), rows, department_name = _officer_home_rows(
+        user
+    )
     created = reader(SupplierOrganisation, "created_at")
     url = url_for_pk("supplier_detail")
     # The first pending suppliers, each with ``url`` (its page), ``is_local``
     # and ``places`` ("town postcode" of each site, "; " between).
     suppliers: dict[int, PendingSupplier] = {}
     places: dict[int, list[str]] = {}
-    for *_, pk, legal_name, is_sme, is_vcse, created_at, is_local, town, postcode in rows:
-        if pk is None:
-            continue
+    for pk, legal_name, is_sme, is_vcse, created_at, is_local, town, postcode in rows:
         if pk not in suppliers:
             # ``is_local``, ``url`` and (once every row is read) ``places`` are set below.
             supplier = cast(

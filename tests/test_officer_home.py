@@ -235,3 +235,83 @@ def test_the_supplier_counts_are_the_councils_own_decisions(demo_data, officer, 
     waiting = {s.pk for s in home["pending_suppliers"]}
     assert undecided.pk in waiting or home["pending_count"] > len(waiting)
     assert suspended.supplier_id not in waiting
+
+
+def test_the_supplier_section_is_kept_only_while_who_waits_is_unchanged(demo_data, officer):
+    """On PostgreSQL the home's supplier section is kept under the version the
+    database's triggers raise (``portal.kept``): one statement while nothing
+    changed, and a change made anywhere, even straight in the database, shows
+    on the next read, as a fresh read gives it."""
+    from portal import kept
+    from portal.models import KeptRead, LocalityDistrict
+    from suppliers.models import (
+        SupplierApproval,
+        SupplierFactsVersion,
+        SupplierOrganisation,
+        SupplierSite,
+        SupplierStatus,
+    )
+    from suppliers.selectors import SUPPLIER_FACTS, officer_home
+    from tests.conftest import need
+
+    need(connection.vendor == "postgresql", "the supplier section is kept on PostgreSQL only")
+    SupplierFactsVersion.objects.get_or_create(pk=1)  # a flushed database has no count
+
+    def version() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {kept.version_sql(SUPPLIER_FACTS)}")
+            return cursor.fetchone()[0]
+
+    def section() -> tuple:
+        home = officer_home(officer)
+        return (
+            home["pending_count"],
+            home["supplier_counts"],
+            home["department_name"],
+            [
+                (s.pk, s.legal_name, s.is_local, s.places, s.registered)
+                for s in home["pending_suppliers"]
+            ],
+        )
+
+    def fresh() -> tuple:
+        KeptRead.objects.all().delete()
+        return section()
+
+    first = fresh()
+    assert first[0] > 0 and first[3], "the demo has suppliers waiting"
+    assert KeptRead.objects.get(facts=SUPPLIER_FACTS, buyer=officer.buyer).version == version()
+    with CaptureQueriesContext(connection) as queries:
+        assert section() == first  # as kept
+    assert len(queries) == 1
+    # Pruning the list of changes leaves the version, and what is kept, as they were.
+    before = version()
+    kept.prune(SUPPLIER_FACTS)
+    assert version() == before
+    with CaptureQueriesContext(connection) as queries:
+        assert section() == first
+    assert len(queries) == 1
+
+    waiting = SupplierOrganisation.objects.get(pk=first[3][0][0])
+    changes = [
+        # A waiting supplier renamed, moved, decided on; a council's locality changed;
+        # a supplier registered: each straight in the database, as a bulk update would.
+        lambda: SupplierOrganisation.objects.filter(pk=waiting.pk).update(legal_name="AAA Renamed"),
+        lambda: SupplierSite.objects.filter(supplier=waiting).update(
+            district="ZZ9", town="Elsewhere"
+        ),
+        lambda: LocalityDistrict.objects.create(buyer=officer.buyer, district="ZZ9"),
+        lambda: SupplierApproval.objects.create(
+            supplier=waiting, buyer=officer.buyer, status=SupplierStatus.APPROVED
+        ),
+        lambda: SupplierOrganisation.objects.create(legal_name="AAA New Registration Ltd"),
+    ]
+    seen = first
+    for change in changes:
+        was = version()
+        change()
+        assert version() == was + 1
+        after = section()
+        assert after != seen  # at once
+        assert after == fresh()  # and as a fresh read gives it
+        seen = after

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from portal.models import AuditEvent
@@ -166,6 +167,10 @@ def test_a_mistyped_url_gets_the_govuk_404_page(client, officer):
 # one query (tests/test_officer_home.py). The policy in force is read with its
 # bands in one query (``policy_in_force``).
 HOME_QUERIES = {"officer": 8, "auditor": 7, "admin_user": 9, "local_supplier_user": 9}
+# On PostgreSQL the officer's supplier section is kept until who waits for
+# verification changes (``portal.kept``): the first read after a change reads
+# it again and keeps it, two statements more, whatever the council's size.
+READ_AGAIN = {"officer": 2}
 
 
 @pytest.mark.parametrize("persona", sorted(HOME_QUERIES))
@@ -187,6 +192,10 @@ def test_home_pages_make_a_fixed_number_of_queries(
             supplier=supplier, address_line_1="2 Road", town="Leeds", postcode="LS1 1AA"
         )
     assert SupplierOrganisation.objects.count() > 80
+    again = READ_AGAIN.get(persona, 0) if connection.vendor == "postgresql" else 0
+    with django_assert_num_queries(HOME_QUERIES[persona] + again):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
     with django_assert_num_queries(HOME_QUERIES[persona]):
         response = client.get(reverse("home"))
     assert response.status_code == 200

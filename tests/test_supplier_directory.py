@@ -18,6 +18,19 @@ DIRECTORY = reverse("supplier_directory")
 # with the count, and on PostgreSQL their sites and categories with them (elsewhere
 # two more queries). A category filter adds the lookup of the code typed.
 DIRECTORY_QUERIES = 6 if connection.vendor == "postgresql" else 8
+# On PostgreSQL a council's directory pages are kept until what they show changes.
+KEPT = connection.vendor == "postgresql"
+
+
+def shown(response) -> tuple:
+    """A directory page as an officer reads it: its number, the count and each row."""
+    rows = [
+        (s.pk, s.legal_name, s.is_local, s.status, s.based_at, list(s.category_list))
+        for s in response.context["suppliers"]
+    ]
+    return response.context["page"].number, response.context["page"].paginator.count, rows
+
+
 # session, user, two-factor device, council, unread count; supplier (with its status for
 # the officer's council), sites, categories, councils it is local to, history, people;
 # every council's decision on it, the changes waiting for review (ADR 12).
@@ -431,24 +444,31 @@ def test_a_directory_page_costs_the_same_queries_with_5000_suppliers(
 ):
     filtered = {"q": "bulk supplier", "only": ["local", "sme"], "status": "approved"}
     with_category = {**filtered, "category": "90910000-9"}
-    officer_client.get(DIRECTORY)  # warm-up (content types, sessions)
-    with django_assert_num_queries(DIRECTORY_QUERIES):
-        officer_client.get(DIRECTORY)
-    with django_assert_num_queries(DIRECTORY_QUERIES + 1):
-        officer_client.get(DIRECTORY, {"category": "90910000-9"})
+    officer_client.get(DIRECTORY, {"q": "warm"})  # warm-up (content types, sessions)
+
+    def page(params: dict, queries: int):
+        """The page read afresh then, on PostgreSQL, as kept (``directory_page``):
+        afresh two statements more (what is kept, then keeping it), as kept one
+        more (what is kept, then its rows by id: not the search again)."""
+        with django_assert_num_queries(queries + (2 if KEPT else 0)):
+            response = officer_client.get(DIRECTORY, params)
+        if KEPT:
+            with django_assert_num_queries(queries + 1):
+                again = officer_client.get(DIRECTORY, params)
+            assert shown(again) == shown(response)
+        return response
+
+    page({}, DIRECTORY_QUERIES)
+    page({"category": "90910000-9"}, DIRECTORY_QUERIES + 1)
 
     bulk_suppliers(5000)
     assert SupplierOrganisation.objects.count() == 5022
 
-    with django_assert_num_queries(DIRECTORY_QUERIES):
-        first = officer_client.get(DIRECTORY)
-    with django_assert_num_queries(DIRECTORY_QUERIES):
-        later = officer_client.get(DIRECTORY, {**filtered, "page": 7})
-    with django_assert_num_queries(DIRECTORY_QUERIES + 1):
-        categorised = officer_client.get(DIRECTORY, {**with_category, "page": 2})
+    first = page({}, DIRECTORY_QUERIES)
+    later = page({**filtered, "page": 7}, DIRECTORY_QUERIES)
+    categorised = page({**with_category, "page": 2}, DIRECTORY_QUERIES + 1)
     # The verification queue, by district: its bulk approval adds no query.
-    with django_assert_num_queries(DIRECTORY_QUERIES):
-        queue = officer_client.get(DIRECTORY, {"status": "pending", "sort": "district", "page": 3})
+    queue = page({"status": "pending", "sort": "district", "page": 3}, DIRECTORY_QUERIES)
 
     assert first.context["page"].paginator.count == 5022
     assert len(first.context["suppliers"]) == 20
@@ -480,3 +500,64 @@ def test_a_directory_page_past_the_end_shows_the_last_page(officer_client):
     nothing = officer_client.get(DIRECTORY, {"q": "zzzznotaname", "page": 3})
     assert nothing.context["page"].paginator.count == 0
     assert nothing.context["suppliers"] == []
+
+
+def test_a_kept_directory_page_shows_a_change_made_anywhere_at_once(officer_client, officer):
+    """On PostgreSQL a council's directory pages are kept under the version
+    of what they show (``selectors.directory_page``): a decision, a supplier's
+    new category or trading name, made through a service or straight in the
+    database, shows on the next request, as a fresh read gives it; pruning
+    removes only what no request can read again."""
+    from portal import kept
+    from portal.models import KeptRead
+    from suppliers.models import SupplierFactsVersion
+    from suppliers.selectors import SUPPLIER_FACTS
+    from tests.conftest import need
+
+    need(connection.vendor == "postgresql", "the directory's pages are kept on PostgreSQL only")
+    SupplierFactsVersion.objects.get_or_create(pk=1)  # a flushed database has no count
+    queue = {"status": "pending"}
+    search = {"q": "zebra crossings"}
+
+    def read(params: dict) -> tuple:
+        return shown(officer_client.get(DIRECTORY, params))
+
+    def fresh(params: dict) -> tuple:
+        KeptRead.objects.all().delete()
+        return read(params)
+
+    waiting = read(queue)
+    assert waiting[1] > 0 and waiting[2]
+    assert read(queue) == waiting  # as kept
+    assert KeptRead.objects.filter(buyer=officer.buyer).exists()
+    assert read(search)[1] == 0
+
+    # A decision written straight in the database: the supplier leaves the queue.
+    first = SupplierOrganisation.objects.get(pk=waiting[2][0][0])
+    SupplierApproval.objects.create(supplier=first, buyer=officer.buyer, status="approved")
+    after = read(queue)
+    assert after[1] == waiting[1] - 1
+    assert first.pk not in [row[0] for row in after[2]]
+    assert after == fresh(queue)
+
+    # A trading name and a category added in bulk: the search finds the supplier.
+    SupplierOrganisation.objects.filter(pk=first.pk).update(trading_name="Zebra Crossings")
+    assert [row[0] for row in read(search)[2]] == [first.pk]
+    code = CpvCode.objects.get(code="90910000-9")
+    other = SupplierOrganisation.objects.exclude(pk=first.pk).exclude(categories=code).first()
+    category = {"category": code.code}
+    before = read(category)
+    SupplierOrganisation.categories.through.objects.bulk_create(
+        [SupplierOrganisation.categories.through(supplierorganisation=other, cpvcode=code)]
+    )
+    assert read(category)[1] == before[1] + 1
+    assert read(category) == fresh(category)
+
+    # Pruning keeps what the current version kept and removes the older.
+    read(queue)
+    KeptRead.objects.filter(buyer=officer.buyer).update(version=-1)
+    read(search)  # kept again under the current version
+    kept.prune(SUPPLIER_FACTS)
+    assert not KeptRead.objects.filter(version=-1).exists()
+    assert KeptRead.objects.filter(buyer=officer.buyer).count() == 1
+    assert [row[0] for row in read(search)[2]] == [first.pk]

@@ -33,7 +33,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cpv.models import CpvCode
-from portal import audit
+from portal import audit, kept
 from portal.models import BuyerOrganisation, User
 from portal.rawsql import reader
 from tenders import rules
@@ -299,10 +299,7 @@ def _related_values_by_key(
 # tenders 0014): the number of statements that changed them, as this
 # transaction sees them (its own and those committed). Read
 # only while the version, the day and the window are the ones it was read at.
-_VERSION_SQL = (
-    "(SELECT p.version + (SELECT COUNT(*) FROM tenders_routefactschange)"
-    " FROM tenders_routefactsversion p WHERE p.id = 1)"
-)
+_VERSION_SQL = kept.version_sql("tenders_routefacts")
 # What a list reads of each kept category: the rate and totals it was kept
 # with and, when that rate is the policy's (the totals are then used as
 # kept), only the pieces of the opportunities on the page (their own work
@@ -320,25 +317,12 @@ LEFT JOIN tenders_relatedworkcache c ON c.buyer_id = %s AND c.category = ANY(%s)
     AND c.digits = %s AND c.day = %s AND c.window_days = %s AND c.version = v.version
 WHERE v.version IS NOT NULL
 """  # noqa: S608 (constant SQL)
-# The listed changes moved into the count in one statement: the version
-# stays what it was (the rows of transactions still running are not seen,
-# so not removed). Nothing is removed without the count's row.
-_PRUNE = """
-WITH gone AS (
-    DELETE FROM tenders_routefactschange
-    WHERE EXISTS (SELECT 1 FROM tenders_routefactsversion WHERE id = 1)
-    RETURNING 1
-)
-UPDATE tenders_routefactsversion SET version = version + (SELECT COUNT(*) FROM gone) WHERE id = 1
-"""
 
 
 def prune_fact_changes() -> None:
     """Keep the list of changes to the aggregation rule's facts short (a
     periodic task): the facts' version is unchanged (PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_PRUNE)
+    kept.prune("tenders_routefacts")
 
 
 _CACHED_WRITE = """
