@@ -209,6 +209,9 @@ def test_the_status_sort_read_a_page_at_a_time_is_the_whole_lists_order(officer,
                 council_opportunities(officer, query=query, status=status, sort=sort, now=now)
             )
             pages = max(1, -(-len(whole) // 20))
+            # On PostgreSQL the first read of a search keeps its count
+            # (``portal.kept``): one statement more, once.
+            council_opportunity_page(officer, query=query, status=status, sort=sort, now=now)
             for number in [0, *range(1, pages + 1), pages + 2]:
                 with CaptureQueriesContext(connection) as queries:
                     page = council_opportunity_page(
@@ -284,14 +287,23 @@ def test_the_search_and_sort_cost_no_more_queries(
 
     with CaptureQueriesContext(connection) as plain:
         officer_client.get(LIST)
-    with django_assert_num_queries(len(plain)):
-        officer_client.get(LIST, {"q": "grass", "sort": "value", "status": "draft"})
-    with django_assert_num_queries(len(plain)):
-        officer_client.get(LIST, {"sort": "nonsense"})
-    with django_assert_num_queries(len(plain)):
-        officer_client.get(LIST, {"q": "e", "sort": "status"})
-    with django_assert_num_queries(len(plain)):
-        officer_client.get(LIST, {"q": "e", "sort": "status", "status": "draft"})
+    searches = [
+        {"q": "grass", "sort": "value", "status": "draft"},
+        {"sort": "nonsense"},
+        {"q": "e", "sort": "status"},
+        {"q": "e", "sort": "status", "status": "draft"},
+    ]
+    counted = {("", "")}  # the plain list's count: kept already
+    for search in searches:
+        # On PostgreSQL the first read of a search keeps its count
+        # (``portal.kept``): one statement more, once.
+        asked = (search.get("q", ""), search.get("status", ""))
+        kept = connection.vendor == "postgresql" and asked not in counted
+        counted.add(asked)
+        with django_assert_num_queries(len(plain) + (1 if kept else 0)):
+            officer_client.get(LIST, search)
+        with django_assert_num_queries(len(plain)):
+            officer_client.get(LIST, search)
 
 
 # --- The supplier's list --------------------------------------------------------------

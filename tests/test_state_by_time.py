@@ -1054,3 +1054,58 @@ def test_changing_the_value_keeps_each_bid_with_its_lot(open_opportunity, office
     assert "lots cannot be removed: suppliers may have sealed bids in them" in refusals[0]
     assert "Lot 2" not in refusals[0]
     assert rows(open_opportunity) == before
+
+
+def test_the_lists_count_is_kept_only_while_what_it_counts_is_unchanged(clock, officer):
+    """The officer's list's count of a search (PostgreSQL) is kept under the
+    version the triggers on opportunities raise: a title changed, a status
+    changed, an opportunity added, even straight in the database, counts on
+    the next page read; the open and closed filters, which time decides, are
+    counted every time (a deadline passing moves an opportunity between them)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.models import KeptRead
+    from tenders.models import OpportunityListVersion
+    from tenders.selectors import (
+        OPPORTUNITY_LIST,
+        council_opportunities,
+        council_opportunity_page,
+    )
+
+    need(connection.vendor == "postgresql", "the list's count is kept on PostgreSQL only")
+    OpportunityListVersion.objects.get_or_create(pk=1)  # a flushed database has no count
+    kept = KeptRead.objects.filter(facts=OPPORTUNITY_LIST, buyer=officer.buyer)
+    HOUR = datetime.timedelta(hours=1)
+    works = [make_opportunity(officer, "1000.00", title=f"Zither tuning {n}") for n in range(3)]
+
+    def count(**filters) -> int:
+        page = council_opportunity_page(officer, **filters)
+        fresh = council_opportunities(officer, **filters).count()
+        assert page.paginator.count == fresh
+        return fresh
+
+    assert count(query="zither") == 3
+    assert kept.count() == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert council_opportunity_page(officer, query="zither").paginator.count == 3
+    assert len(queries) == 1  # the count as kept, in the page's one statement
+    Opportunity.objects.filter(pk=works[0].pk).update(title="Harp tuning")
+    assert count(query="zither") == 2
+    make_opportunity(officer, "1000.00", title="Zither tuning again")
+    assert count(query="zither") == 3
+    assert count(query="zither", status=S.DRAFT) == 3
+    Opportunity.objects.filter(pk=works[1].pk).update(status=S.CANCELLED)
+    assert count(query="zither", status=S.DRAFT) == 2
+    assert count(query="zither", status=S.CANCELLED) == 1
+
+    # Open until the deadline passes, then closed: counted at the moment of asking.
+    before = kept.count()
+    Opportunity.objects.filter(pk=works[2].pk).update(
+        status=S.OPEN, published_at=timezone.now(), submission_deadline=timezone.now() + HOUR
+    )
+    assert count(query="zither", status=S.OPEN) == 1
+    assert count(query="zither", status=S.CLOSED) == 0
+    clock.shift(2 * HOUR)
+    assert count(query="zither", status=S.OPEN) == 0
+    assert count(query="zither", status=S.CLOSED) == 1
+    assert kept.count() == before  # neither kept

@@ -51,6 +51,7 @@ from tenders.models.opportunities import (
 )
 from tenders.models.policy import (
     MONEY,
+    OpportunityListVersion,
     PolicyBand,
     ProcurementPolicy,
     RelatedWorkCache,
@@ -91,6 +92,7 @@ __all__ = [
     "Moderation",
     "Opportunity",
     "OpportunityDocument",
+    "OpportunityListVersion",
     "OpportunityStatus",
     "PanelMember",
     "PolicyBand",

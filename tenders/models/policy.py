@@ -217,6 +217,19 @@ class RouteFactsVersion(models.Model):
         return str(self.version)
 
 
+class OpportunityListVersion(models.Model):
+    """One row: how many changes to what the officers' opportunity list
+    counts (an opportunity's council, title, reference, category or status;
+    one added or removed) have been pruned from the list PostgreSQL's
+    triggers keep of them (``portal.kept``, ADR 10). The facts' version is
+    this plus the rows still listed."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class RelatedWorkCache(models.Model):
     """A council's published work in one category (``category``, its first
     ``digits`` CPV digits) within the window of ``window_days`` ending on
