@@ -86,7 +86,7 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 55},
         },
-        # The list of changes behind the officer's list's route tags (ADR 10).
+        # The lists of changes behind the officer's list's route tags and counts (ADR 10).
         "prune-route-fact-changes": {
             "task": "tenders.tasks.prune_route_fact_changes",
             "schedule": 600.0,

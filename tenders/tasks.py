@@ -24,8 +24,12 @@ def send_deadline_reminders() -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def prune_route_fact_changes() -> None:
-    """Keep the list of changes to the aggregation rule's facts short
-    (``tenders.services.routes.prune_fact_changes``)."""
+    """Keep the lists of changes to the aggregation rule's facts
+    (``tenders.services.routes.prune_fact_changes``) and to what the
+    officers' list counts (``portal.kept.prune``) short."""
+    from portal import kept
+    from tenders.selectors import OPPORTUNITY_LIST
     from tenders.services.routes import prune_fact_changes
 
     prune_fact_changes()
+    kept.prune(OPPORTUNITY_LIST)

@@ -213,9 +213,10 @@ def files(*, valid_name: str = "method.pdf") -> st.SearchStrategy[Any]:
 # --- Checking a post ---------------------------------------------------------------------
 
 # Every model a form could change; not the related work the route rule reads,
-# kept under its facts' version by any page that shows a route (ADR 10): a
-# cache of what is already there, written by a refused post's page too.
-NOT_STATE = {"tenders.RelatedWorkCache"}
+# kept under its facts' version by any page that shows a route, nor what busy
+# pages keep of what they read (ADR 10): caches of what is already there,
+# written by a search or a refused post's page too.
+NOT_STATE = {"tenders.RelatedWorkCache", "portal.KeptRead"}
 WATCHED = [
     model
     for label in ("portal", "suppliers", "tenders")

@@ -1109,3 +1109,46 @@ def test_the_lists_count_is_kept_only_while_what_it_counts_is_unchanged(clock, o
     assert count(query="zither", status=S.OPEN) == 0
     assert count(query="zither", status=S.CLOSED) == 1
     assert kept.count() == before  # neither kept
+
+
+def test_the_periodic_prunes_leave_every_version_as_it_was(officer):
+    """The beat's prune tasks empty each list of changes into its count: every
+    facts' version stays what it was, and what was kept under an older
+    version is removed (PostgreSQL)."""
+    from portal import kept
+    from portal.models import KeptRead
+    from suppliers.models import SupplierFactsVersion, SupplierOrganisation
+    from suppliers.selectors import SUPPLIER_FACTS
+    from suppliers.tasks import prune_supplier_fact_changes
+    from tenders.models import OpportunityListVersion
+    from tenders.selectors import OPPORTUNITY_LIST
+    from tenders.tasks import prune_route_fact_changes
+
+    need(connection.vendor == "postgresql", "the facts' versions are PostgreSQL's")
+    for model in (SupplierFactsVersion, OpportunityListVersion, RouteFactsVersion):
+        model.objects.get_or_create(pk=1)  # a flushed database has no count
+    names = ["tenders_routefacts", OPPORTUNITY_LIST, SUPPLIER_FACTS]
+    make_opportunity(officer, "1000.00", title="Something changed")
+    SupplierOrganisation.objects.create(legal_name="Something Changed Ltd")
+    KeptRead.objects.create(
+        facts=SUPPLIER_FACTS, buyer=officer.buyer, key="old", version=-1, data=[]
+    )
+
+    def versions() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(kept.version_sql(name) for name in names))
+            return list(cursor.fetchone())
+
+    def listed() -> list[int]:
+        with connection.cursor() as cursor:
+            counts = [f"(SELECT COUNT(*) FROM {name}change)" for name in names]  # noqa: S608
+            cursor.execute("SELECT " + ", ".join(counts))
+            return list(cursor.fetchone())
+
+    before = versions()
+    assert all(listed())
+    prune_route_fact_changes()
+    prune_supplier_fact_changes()
+    assert versions() == before
+    assert listed() == [0, 0, 0]
+    assert not KeptRead.objects.filter(key="old").exists()
