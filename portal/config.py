@@ -107,6 +107,7 @@ def database_url(name: str = "DATABASE_URL") -> DBConfig | None:
     """Parse a PostgreSQL (or SQLite) URL into a Django DATABASES entry."""
     import dj_database_url
 
+    prepared = prepared_statements()  # checked whichever database, as every variable is
     value = os.environ.get(name)
     if not value:
         return None
@@ -119,7 +120,7 @@ def database_url(name: str = "DATABASE_URL") -> DBConfig | None:
     if scheme != "sqlite" and not config.get("NAME"):
         raise ConfigurationError(name, "a URL that names the database after the host", value)
     if scheme != "sqlite":
-        config.setdefault("OPTIONS", {}).update(prepared_statements())
+        config.setdefault("OPTIONS", {}).update(prepared)
     return config
 
 

@@ -29,6 +29,7 @@ _OURS = {
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DEBUG",
     "DATA_DIR",
+    "DATABASE_PREPARE_THRESHOLD",
 }
 
 
@@ -78,6 +79,11 @@ def test_production_refuses_to_start_without_each_secret(missing, named):
         ("DEBUG", "maybe", "DEBUG must be one of true/false"),
         ("DJANGO_ENV", "staging", "DJANGO_ENV must be one of development, production"),
         ("TRUSTED_PROXIES", "10.0.0.5,proxy", "TRUSTED_PROXIES must be comma-separated IP"),
+        (
+            "DATABASE_PREPARE_THRESHOLD",
+            "often",
+            "DATABASE_PREPARE_THRESHOLD must be a whole number of runs, or none",
+        ),
     ],
 )
 def test_a_wrong_variable_stops_start_up_with_one_line(variable, value, expected):
@@ -150,3 +156,20 @@ def test_postgresql_connections_cost_a_read_out_of_order_as_solid_state():
             assert cursor.fetchone()[0] == "2"
     finally:
         other.close()
+
+
+@pytest.mark.parametrize(("value", "threshold"), [("", 5), ("0", 0), ("12", 12), ("none", None)])
+def test_postgresql_connections_prepare_what_they_run_often(value, threshold):
+    """ADR 21: parameters bound by the server, statements prepared after
+    DATABASE_PREPARE_THRESHOLD runs (five unless set; none turns it off)."""
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])"
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        DATABASE_URL="postgres://portal:secret@db.internal:5432/portal",
+        DATABASE_PREPARE_THRESHOLD=value,
+    )
+    assert result.returncode == 0, result.stderr
+    options = result.stdout.strip().splitlines()[-1]
+    assert options == str({"server_side_binding": True, "prepare_threshold": threshold})
