@@ -29,7 +29,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, migrations
 
 
 def version_sql(name: str) -> str:
@@ -135,3 +135,18 @@ def uninstall_sql(name: str, facts: Sequence[tuple[str, str]]) -> list[str]:
         f"DROP FUNCTION IF EXISTS {function}();",
         f"DROP TABLE IF EXISTS {name}change;",
     ]
+
+
+def triggers(name: str, facts: Sequence[tuple[str, str]]) -> migrations.RunPython:
+    """A migration's operation that installs (and, backwards, removes) the
+    list of changes to ``facts`` and its triggers, on PostgreSQL only."""
+
+    def run(statements: list[str], schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            for statement in statements:
+                schema_editor.execute(statement)
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: run(install_sql(name, facts), schema_editor),
+        lambda apps, schema_editor: run(uninstall_sql(name, facts), schema_editor),
+    )

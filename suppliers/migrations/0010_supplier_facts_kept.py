@@ -30,18 +30,6 @@ FACTS = (
 )
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in kept.install_sql(NAME, FACTS):
-            schema_editor.execute(statement)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in kept.uninstall_sql(NAME, FACTS):
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("cpv", "0001_initial"),
@@ -62,5 +50,5 @@ class Migration(migrations.Migration):
                 ("version", models.BigIntegerField(default=0)),
             ],
         ),
-        migrations.RunPython(install, uninstall),
+        kept.triggers(NAME, FACTS),
     ]

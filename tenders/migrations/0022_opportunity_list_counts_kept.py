@@ -17,18 +17,6 @@ FACTS = (
 )
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in kept.install_sql(NAME, FACTS):
-            schema_editor.execute(statement)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in kept.uninstall_sql(NAME, FACTS):
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0013_kept_reads"),
@@ -48,5 +36,5 @@ class Migration(migrations.Migration):
                 ("version", models.BigIntegerField(default=0)),
             ],
         ),
-        migrations.RunPython(install, uninstall),
+        kept.triggers(NAME, FACTS),
     ]
