@@ -134,8 +134,10 @@ def prepared_statements(name: str = "DATABASE_PREPARE_THRESHOLD") -> dict[str, o
     value = os.environ.get(name, "") or "5"
     if value == "none":
         return {"server_side_binding": True, "prepare_threshold": None}
-    if not value.isdigit():
-        raise ConfigurationError(name, "a whole number of runs, or none", value)
+    # At least one run unprepared: psycopg learns then that a statement of
+    # several commands (a migration's, say) cannot be prepared.
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(name, "a whole number of runs, 1 or more, or none", value)
     return {"server_side_binding": True, "prepare_threshold": int(value)}
 
 

@@ -95,6 +95,7 @@ def read(
 _WRITE = """
 INSERT INTO portal_keptread (facts, buyer_id, key, version, data) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (facts, buyer_id, key) DO UPDATE SET version = excluded.version, data = excluded.data
+WHERE portal_keptread.version < excluded.version
 """
 
 
@@ -125,6 +126,8 @@ def install_sql(name: str, facts: Sequence[tuple[str, str]]) -> list[str]:
             for table, events in facts
         ),
         f"INSERT INTO {name}version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",  # noqa: S608
+        # A version counted again from the start must not meet what was kept before.
+        f"DELETE FROM portal_keptread WHERE facts = '{name}';",  # noqa: S608
     ]
 
 
@@ -134,6 +137,7 @@ def uninstall_sql(name: str, facts: Sequence[tuple[str, str]]) -> list[str]:
         *(f"DROP TRIGGER IF EXISTS {function} ON {table};" for table, _ in facts),
         f"DROP FUNCTION IF EXISTS {function}();",
         f"DROP TABLE IF EXISTS {name}change;",
+        f"DELETE FROM portal_keptread WHERE facts = '{name}';",  # noqa: S608
     ]
 
 

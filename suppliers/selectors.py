@@ -587,20 +587,23 @@ def directory_page(
 
     def read(offset: int, limit: int) -> tuple[list[SupplierForCouncil], int]:
         asked = json.dumps([described, offset, limit], sort_keys=True, default=str)
-        key = "directory " + hashlib.blake2b(asked.encode(), digest_size=14).hexdigest()
+        # "v1": what is kept, in this shape; a new shape or meaning is a new key.
+        key = "directory v1 " + hashlib.blake2b(asked.encode(), digest_size=14).hexdigest()
         version, data, _ = kept.read(SUPPLIER_FACTS, buyer.pk, key)
         if data is not None:
             # Each row's id with its standing for the council, as kept; its
-            # fields, sites and categories read by id.
+            # fields, sites and categories read by id (unless one was deleted
+            # in between: then the page is read again).
             standing, total = data
             found = SupplierOrganisation.objects.filter(pk__in=[pk for pk, _, _ in standing])
             by_pk = {row.pk: row for row in _with_places(found.only(*DIRECTORY_FIELDS).order_by())}
-            rows = []
-            for pk, is_local, status in standing:
-                row = cast("SupplierForCouncil", by_pk[pk])
-                row.is_local, row.status = is_local, status
-                rows.append(row)
-            return rows, total
+            if len(by_pk) == len(standing):
+                rows = []
+                for pk, is_local, status in standing:
+                    row = cast("SupplierForCouncil", by_pk[pk])
+                    row.is_local, row.status = is_local, status
+                    rows.append(row)
+                return rows, total
         rows = list(suppliers.annotate(rows_in_all=Window(Count("pk")))[offset : offset + limit])
         total = cast("Any", rows[0]).rows_in_all if rows else 0
         if version is not None:
@@ -746,7 +749,8 @@ ORDER BY p.is_local DESC, p.legal_name, p.id, s.id
 # statement reads the version, what is kept under it and the department's
 # name; the section is read again (and kept) only after a change. It was a
 # third of the officer's home at council scale (issue 19).
-_OFFICER_HOME_KEY = "officer_home"
+# "v1": what is kept, in this shape; a new shape or meaning is a new key.
+_OFFICER_HOME_KEY = f"officer_home v1 {homes.HOME_LIST_SIZE}"
 
 
 def _officer_home_rows(user: User) -> tuple[list[Any], list[tuple[Any, ...]], str | None]:

@@ -706,7 +706,9 @@ def _council_page(
         status_rank = "0"
     key = None
     if connection.vendor == "postgresql" and status not in _COUNTED_BY_TIME:
-        key = "count " + hashlib.blake2b(f"{status}\n{query}".encode(), digest_size=14).hexdigest()
+        # "v1": what is kept, in this shape; a new shape or meaning is a new key.
+        asked = f"{status}\n{query}".encode()
+        key = "count v1 " + hashlib.blake2b(asked, digest_size=14).hexdigest()
         count = _COUNCIL_KEPT_COUNT_SQL.format(where=where)
         count_params = [*where_params, OPPORTUNITY_LIST, buyer_id, key]
     else:

@@ -81,8 +81,13 @@ def test_production_refuses_to_start_without_each_secret(missing, named):
         ("TRUSTED_PROXIES", "10.0.0.5,proxy", "TRUSTED_PROXIES must be comma-separated IP"),
         (
             "DATABASE_PREPARE_THRESHOLD",
+            "0",
+            "DATABASE_PREPARE_THRESHOLD must be a whole number of runs, 1 or more, or none",
+        ),
+        (
+            "DATABASE_PREPARE_THRESHOLD",
             "often",
-            "DATABASE_PREPARE_THRESHOLD must be a whole number of runs, or none",
+            "DATABASE_PREPARE_THRESHOLD must be a whole number of runs, 1 or more, or none",
         ),
     ],
 )
@@ -158,7 +163,7 @@ def test_postgresql_connections_cost_a_read_out_of_order_as_solid_state():
         other.close()
 
 
-@pytest.mark.parametrize(("value", "threshold"), [("", 5), ("0", 0), ("12", 12), ("none", None)])
+@pytest.mark.parametrize(("value", "threshold"), [("", 5), ("1", 1), ("12", 12), ("none", None)])
 def test_postgresql_connections_prepare_what_they_run_often(value, threshold):
     """ADR 21: parameters bound by the server, statements prepared after
     DATABASE_PREPARE_THRESHOLD runs (five unless set; none turns it off)."""

@@ -5,6 +5,7 @@ withdraw; the sealed box opened by two officers; scores; award; outcome letters.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -238,9 +239,11 @@ def bid_remove_file(*, bid_file: BidFile, by: User) -> None:
 # procurement address, the officer who wrote it while still active). Read
 # inside the transaction that holds the opportunity, so as fresh as the
 # queries they replace. Portable SQL (PostgreSQL adds ``FOR SHARE OF o``);
-# parameters are always passed apart.
+# parameters are always passed apart. The opportunity's columns are named
+# (``_hold_sql``), not ``o.*``: a prepared statement (ADR 21) whose ``*`` a
+# migration widened would fail on a supplier's bid.
 _HOLD_SQL = """
-SELECT o.*,
+SELECT {columns},
   CASE WHEN EXISTS (SELECT 1 FROM tenders_question q WHERE q.opportunity_id = o.id)
          OR EXISTS (SELECT 1 FROM tenders_pricingline p WHERE p.opportunity_id = o.id)
        THEN 1 ELSE 0 END AS held_questionnaire,
@@ -257,6 +260,12 @@ FROM tenders_opportunity o
 JOIN portal_buyerorganisation b ON b.id = o.buyer_id
 LEFT JOIN portal_user c ON c.id = o.created_by_id AND c.is_active
 WHERE o.id = %s"""
+
+
+@functools.cache
+def _hold_sql() -> str:
+    fields = Opportunity._meta.concrete_fields
+    return _HOLD_SQL.format(columns=", ".join(f'o."{field.column}"' for field in fields))
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,7 @@ def _hold_open(opportunity_id: int, by: User) -> tuple[Opportunity, Standing]:
     writer at a time anyway.) With it, in the same query, ``by``'s standing
     (``_check_open_for``) and what ``_submit`` and ``_receipt`` read of it
     (``_has_questionnaire``, ``_contact``)."""
-    sql = _HOLD_SQL
+    sql = _hold_sql()
     if connection.vendor == "postgresql":
         sql += " FOR SHARE OF o"
     found = list(Opportunity.objects.raw(sql, [by.supplier_id, by.supplier_id, opportunity_id]))
