@@ -1152,3 +1152,19 @@ def test_the_periodic_prunes_leave_every_version_as_it_was(officer):
     assert versions() == before
     assert listed() == [0, 0, 0]
     assert not KeptRead.objects.filter(key="old").exists()
+
+
+def test_what_is_kept_is_overwritten_only_by_a_newer_version(officer):
+    """A slow request that read an older version does not replace what a
+    later one kept (``portal.kept.write``)."""
+    from portal import kept
+    from portal.models import KeptRead
+
+    need(connection.vendor == "postgresql", "kept reads are PostgreSQL's")
+    kept.write("test_facts", officer.buyer_id, "k", 10, ["ten"])
+    kept.write("test_facts", officer.buyer_id, "k", 9, ["nine"])
+    row = KeptRead.objects.get(facts="test_facts", buyer=officer.buyer, key="k")
+    assert (row.version, row.data) == (10, ["ten"])
+    kept.write("test_facts", officer.buyer_id, "k", 11, ["eleven"])
+    row.refresh_from_db()
+    assert (row.version, row.data) == (11, ["eleven"])
