@@ -73,12 +73,17 @@ def read_page(
     return Page(rows, number if total else 1, CountedPaginator(rows, per_page, count=total))
 
 
+def rows_with_total(queryset: QuerySet, offset: int, limit: int) -> tuple[list, int]:
+    """Rows ``offset`` to ``offset + limit`` of ``queryset`` and how many it has
+    in all (0 when there are no rows), in one query."""
+    rows = list(queryset.annotate(rows_in_all=Window(Count("pk")))[offset : offset + limit])
+    return rows, (rows[0].rows_in_all if rows else 0)
+
+
 def page_with_total(queryset: QuerySet, number: Any, per_page: int) -> Page:
     """Page ``number`` of ``queryset`` with the total, in one query (``read_page``)."""
-    counted = queryset.annotate(rows_in_all=Window(Count("pk")))
 
     def read(offset: int, limit: int) -> tuple[list, int]:
-        rows = list(counted[offset : offset + limit])
-        return rows, (rows[0].rows_in_all if rows else 0)
+        return rows_with_total(queryset, offset, limit)
 
     return read_page(number, per_page, read, queryset.count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import re
@@ -16,7 +17,6 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
-    Count,
     Exists,
     F,
     OuterRef,
@@ -26,7 +26,6 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, RPad, Substr
@@ -39,7 +38,7 @@ from cpv.selectors import descendants_filter
 from portal import homes, kept
 from portal.links import url_for_pk
 from portal.models import BuyerOrganisation, LocalityDistrict, Role, User
-from portal.paging import PAGE_SIZE, page_with_total, read_page
+from portal.paging import PAGE_SIZE, page_with_total, read_page, rows_with_total
 from portal.permissions import is_council_staff, works_for_council
 from portal.postcodes import InvalidPostcode, is_district, normalise_postcode
 from portal.rawsql import reader
@@ -580,9 +579,14 @@ def directory_page(
     queries), not the whole search, sort and count again: the verification
     queue and a search were a single statement of 4 to 6 ms at council scale
     (issue 19)."""
-    suppliers = directory(buyer=buyer, **filters)
+
+    @functools.cache
+    def searched() -> QuerySet[SupplierForCouncil]:
+        # Built only when read: a kept page does not build the search at all.
+        return directory(buyer=buyer, **filters)
+
     if buyer is None:
-        return page_with_total(suppliers, number, PAGE_SIZE)
+        return page_with_total(searched(), number, PAGE_SIZE)
     described = {k: getattr(v, "pk", v) for k, v in filters.items()}
 
     def read(offset: int, limit: int) -> tuple[list[SupplierForCouncil], int]:
@@ -604,14 +608,13 @@ def directory_page(
                     row.is_local, row.status = is_local, status
                     rows.append(row)
                 return rows, total
-        rows = list(suppliers.annotate(rows_in_all=Window(Count("pk")))[offset : offset + limit])
-        total = cast("Any", rows[0]).rows_in_all if rows else 0
+        rows, total = rows_with_total(searched(), offset, limit)
         if version is not None:
             standing = [[row.pk, row.is_local, row.status] for row in rows]
             kept.write(SUPPLIER_FACTS, buyer.pk, key, version, [standing, total])
         return rows, total
 
-    return read_page(number, PAGE_SIZE, read, suppliers.count)
+    return read_page(number, PAGE_SIZE, read, lambda: searched().count())
 
 
 def directory_rows(suppliers: list[SupplierForCouncil]) -> list[DirectoryRow]:
@@ -756,10 +759,6 @@ _OFFICER_HOME_KEY = f"officer_home v1 {homes.HOME_LIST_SIZE}"
 def _officer_home_rows(user: User) -> tuple[list[Any], list[tuple[Any, ...]], str | None]:
     """The section's counts, its rows (a pending supplier's columns and one
     site's town and postcode) and the department's name: as kept, or read."""
-    pending_status, approved = SupplierStatus.PENDING.value, SupplierStatus.APPROVED.value
-    # Each council's own decisions (ADR 12): waiting means this council has not decided.
-    params = [user.buyer_id, pending_status, approved, approved, user.buyer_id]
-    params += [user.buyer_id, pending_status, homes.HOME_LIST_SIZE, user.department_id]
     version = None
     if user.buyer_id is not None:
         version, data, department_name = kept.read(
@@ -769,6 +768,10 @@ def _officer_home_rows(user: User) -> tuple[list[Any], list[tuple[Any, ...]], st
             counts, rows = data
             created = datetime.datetime.fromisoformat
             return counts, [(*r[:4], created(r[4]), *r[5:]) for r in rows], department_name
+    pending_status, approved = SupplierStatus.PENDING.value, SupplierStatus.APPROVED.value
+    # Each council's own decisions (ADR 12): waiting means this council has not decided.
+    params = [user.buyer_id, pending_status, approved, approved, user.buyer_id]
+    params += [user.buyer_id, pending_status, homes.HOME_LIST_SIZE, user.department_id]
     with connection.cursor() as cursor:
         cursor.execute(_OFFICER_HOME_SQL, params)
         found = cursor.fetchall()
