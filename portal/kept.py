@@ -66,13 +66,20 @@ def prune(name: str) -> None:
             )
 
 
+def kept_sql(name: str) -> str:
+    """The facts' version as ``v.version`` joined to what is kept under it
+    as ``k`` (no row's columns NULL): a ``FROM`` clause for a statement that
+    reads both, whose parameters are the facts' name, the council and the key."""
+    return f"""FROM (SELECT {version_sql(name)} AS version) v
+LEFT JOIN portal_keptread k
+  ON k.facts = %s AND k.buyer_id = %s AND k.key = %s AND k.version = v.version"""
+
+
 @functools.cache
 def _read_sql(name: str) -> str:
     return f"""
 SELECT v.version, k.data, (SELECT dep.name FROM portal_department dep WHERE dep.id = %s)
-FROM (SELECT {version_sql(name)} AS version) v
-LEFT JOIN portal_keptread k
-  ON k.facts = %s AND k.buyer_id = %s AND k.key = %s AND k.version = v.version
+{kept_sql(name)}
 """  # noqa: S608
 
 

@@ -609,9 +609,7 @@ _COUNCIL_KEPT_COUNT_SQL = f"""SELECT
     COALESCE(CAST(k.data ->> 0 AS bigint),
       (SELECT COUNT(*) FROM tenders_opportunity o WHERE {{where}})) AS rows_in_all,
     v.version AS version, CASE WHEN k.data IS NULL THEN 0 ELSE 1 END AS was_kept
-  FROM (SELECT {kept.version_sql(OPPORTUNITY_LIST)} AS version) v
-  LEFT JOIN portal_keptread k
-    ON k.facts = %s AND k.buyer_id = %s AND k.key = %s AND k.version = v.version"""  # noqa: S608
+  {kept.kept_sql(OPPORTUNITY_LIST)}"""  # noqa: S608
 # The filters whose matches time decides (an open one whose deadline has
 # passed is closed): their count is never kept.
 _COUNTED_BY_TIME = {OpportunityStatus.OPEN, OpportunityStatus.CLOSED}
